@@ -1,0 +1,91 @@
+"""Runtime settings: where the data lives, which database, the business time zone, currency, language.
+
+Settings are read from environment variables prefixed ``TILLAGE_`` (and from a ``.env`` file in
+the working directory), e.g. ``TILLAGE_DATABASE_URL=postgresql+psycopg://user@host/db``. Business
+strategy (discount rate, thresholds, weights, playbooks) is *not* here: it lives in the strategy
+file. Use :func:`get_settings` to obtain the cached instance; tests build their own ``Settings``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["ja", "en"]
+
+
+def default_data_dir() -> Path:
+    """The default data directory: ``./tillage-data`` under the current working directory."""
+    return Path.cwd() / "tillage-data"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings. Every field is documented; ``tillage settings`` prints them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TILLAGE_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Directory holding the embedded database, exports and generated demo truth.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy database URL. Empty means the embedded SQLite file "
+            "<data_dir>/tillage.db. For PostgreSQL: postgresql+psycopg://user:pass@host:5432/db."
+        ),
+    )
+    timezone: str = Field(
+        default="Asia/Tokyo",
+        description="Business time zone (IANA name). All dates and times are stored in it.",
+    )
+    currency: str = Field(
+        default="JPY", description="ISO 4217 currency code used to format amounts."
+    )
+    language: Language = Field(
+        default="ja", description="Language of user-facing text: 'ja' (Japanese) or 'en'."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Tokyo'"
+            ) from exc
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
+        return code
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in effect: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tillage.db').resolve()}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The business time zone as a ``ZoneInfo``."""
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

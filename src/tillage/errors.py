@@ -1,0 +1,86 @@
+"""The one exception tree of tillage.
+
+Every error a user can meet is one of these; each message names the object at fault and what to
+do about it. Surfaces map them to exit codes (CLI) and HTTP statuses (API) in one place each.
+
+::
+
+    TillageError
+    ├── ConfigurationError      settings or strategy file invalid
+    ├── DataValidationError     input data refused (file, row, column, reason)
+    ├── StoreError              database unreachable, schema out of date
+    ├── NotFittedError          a model used before fit()
+    ├── ConvergenceError        an estimator failed to converge
+    ├── NotFoundError           an account, rep, snapshot … does not exist (or is not visible)
+    └── PermissionDenied        the user's role does not allow the action
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class TillageError(Exception):
+    """Base class of every error raised on purpose by tillage."""
+
+
+class ConfigurationError(TillageError):
+    """A setting or the strategy file is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in input data, located as the user sees the file.
+
+    ``row`` is the row number as a spreadsheet shows it (header = row 1), or ``None`` when the
+    problem concerns the whole file or column.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        value = "" if self.value is None else f" (value {self.value!r})"
+        return f"{where}: {self.reason}{value}"
+
+
+class DataValidationError(TillageError):
+    """Input data was refused. ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        self.problems = list(problems)
+        detail = "\n".join(f"  - {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        if more > 0:
+            detail += f"\n  … and {more} more"
+        super().__init__(message + ("\n" + detail if detail else ""))
+
+
+class StoreError(TillageError):
+    """The store is unreachable or its schema is not at the expected revision."""
+
+
+class NotFittedError(TillageError):
+    """A model's prediction was asked for before ``fit`` was called."""
+
+
+class ConvergenceError(TillageError):
+    """An estimator's optimiser did not converge; the message says what was tried."""
+
+
+class NotFoundError(TillageError):
+    """The object asked for does not exist, or is not visible to the current user."""
+
+
+class PermissionDenied(TillageError):
+    """The current user's role does not allow the action."""

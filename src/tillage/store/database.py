@@ -1,0 +1,105 @@
+"""Engines, sessions and migrations for the canonical store.
+
+The embedded default is one SQLite file (``<data_dir>/tillage.db``), opened in WAL mode with
+foreign keys enforced; PostgreSQL is selected by setting a ``postgresql+psycopg://`` URL. The
+schema is created and upgraded only through Alembic migrations (:func:`migrate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tillage.config import Settings
+from tillage.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def engine_from_settings(settings: Settings) -> Engine:
+    """The engine for the configured store (embedded SQLite unless a database URL is set)."""
+    return make_engine(settings.resolved_database_url)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the store's schema to ``revision`` (default: the newest)."""
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except OperationalError as exc:
+        raise StoreError(
+            f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
+            f"{exc.orig}. Check TILLAGE_DATABASE_URL or that the server is running."
+        ) from exc
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision the store is at, or ``None`` for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest Alembic revision shipped with this version of tillage."""
+    script = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def ensure_current(engine: Engine) -> None:
+    """Raise :class:`StoreError` unless the store's schema is at the newest revision."""
+    revision = current_revision(engine)
+    if revision != head_revision():
+        raise StoreError(
+            f"the store is at schema revision {revision or 'none'}, expected {head_revision()}: "
+            "run `tillage db upgrade` first."
+        )
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine``."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A transactional session: commits on success, rolls back on any exception."""
+    with session_factory(engine)() as session, session.begin():
+        yield session

@@ -1,0 +1,335 @@
+"""The canonical data model (SQLAlchemy 2 declarative models).
+
+Every row that comes from a source keeps its natural key in ``key`` (unique per table), so a
+re-import of the same export updates rows instead of duplicating them. Relations use integer
+surrogate ids. Dates and times are *business-local* (naive, in the configured business time zone,
+see :mod:`tillage.store.timezone`): 08:00 JST on 1 April is stored as 2024-04-01 08:00 and falls
+in April whatever the server's clock says.
+
+Amounts are in the company currency (``Settings.currency``) unless a row says otherwise in its
+``currency`` column; ``recurring_amount`` is per month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Amounts: exact decimal in PostgreSQL, returned to Python as float (JPY amounts are integers;
+# doubles are exact to 2**53, far beyond any account's revenue).
+Money = Numeric(18, 2, asdecimal=False)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations are deterministic."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _key() -> Mapped[str]:
+    return mapped_column(String(128), unique=True, nullable=False)
+
+
+def _account_fk(nullable: bool = False) -> Mapped[int]:
+    return mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=nullable
+    )
+
+
+class Team(Base):
+    """A sales team."""
+
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Rep(Base):
+    """A person who sells or manages: sales rep, account manager, CSM or manager.
+
+    ``capacity_hours`` is the selling/account time available per month (hours);
+    ``hourly_cost`` is the fully loaded cost of one hour (company currency).
+    """
+
+    __tablename__ = "reps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20), default="rep")  # rep | manager
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    capacity_hours: Mapped[float] = mapped_column(Float, default=120.0)
+    hourly_cost: Mapped[float] = mapped_column(Money, default=6000.0)
+    hired_on: Mapped[dt.date | None] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Account(Base):
+    """A customer account (a company). ``customer_since`` is the first contract or order date."""
+
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    name: Mapped[str] = mapped_column(String(300))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    customer_since: Mapped[dt.date | None] = mapped_column(Date)
+    acquisition_cost: Mapped[float | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class AccountTeamMember(Base):
+    """A rep on an account's team besides the owner (e.g. a CSM, an overlay specialist)."""
+
+    __tablename__ = "account_team_members"
+    __table_args__ = (UniqueConstraint("account_id", "rep_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = _account_fk()
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(50))
+
+
+class Contact(Base):
+    """A person at a customer account."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    title: Mapped[str | None] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(100))
+    is_decision_maker: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Product(Base):
+    """A product or service. ``successor_id`` points at the product that replaces this one."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    name: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str | None] = mapped_column(String(100))
+    list_price: Mapped[float | None] = mapped_column(Money)
+    is_recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+
+
+class Contract(Base):
+    """A recurring contract term. A renewal is a new row whose ``renewed_from_id`` is the old one.
+
+    ``recurring_amount`` is the monthly recurring revenue (MRR) of the term; ``term_months`` its
+    length; ``status`` one of active | renewed | churned | expired.
+    """
+
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer)
+    recurring_amount: Mapped[float] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    renewed_from_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+
+
+class Order(Base):
+    """An order line: one product on one order. ``order_number`` groups lines of one order."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_account_date", "account_id", "order_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    order_number: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    order_date: Mapped[dt.date] = mapped_column(Date)
+    quantity: Mapped[float] = mapped_column(Float, default=1.0)
+    amount: Mapped[float] = mapped_column(Money)
+    margin: Mapped[float | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+
+
+class Opportunity(Base):
+    """A deal. ``type`` is new | upsell | cross_sell | renewal; ``probability`` the CRM's own (0–1)."""
+
+    __tablename__ = "opportunities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str | None] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(50))
+    amount: Mapped[float | None] = mapped_column(Money)
+    probability: Mapped[float | None] = mapped_column(Float)
+    created_date: Mapped[dt.date] = mapped_column(Date)
+    close_date: Mapped[dt.date | None] = mapped_column(Date)
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_won: Mapped[bool] = mapped_column(Boolean, default=False)
+    competitor: Mapped[str | None] = mapped_column(String(200))
+
+
+class Activity(Base):
+    """A touch: meeting | call | email | visit | qbr, by a rep, with a contact, at a local time."""
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_account_time", "account_id", "occurred_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    type: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    duration_minutes: Mapped[float | None] = mapped_column(Float)
+    subject: Mapped[str | None] = mapped_column(String(300))
+
+
+class Ticket(Base):
+    """A support case. ``severity`` 1 (critical) … 4 (low); ``satisfaction`` 1–5 when rated."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    satisfaction: Mapped[float | None] = mapped_column(Float)
+    subject: Mapped[str | None] = mapped_column(String(300))
+
+
+class NPSResponse(Base):
+    """A Net Promoter Score answer, 0–10."""
+
+    __tablename__ = "nps_responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    responded_on: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class Usage(Base):
+    """A product-usage measurement: (account, date, metric) is the natural key."""
+
+    __tablename__ = "usage"
+    __table_args__ = (UniqueConstraint("account_id", "date", "metric"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float] = mapped_column(Float)
+
+
+class SuccessStory(Base):
+    """A published customer success story (case study)."""
+
+    __tablename__ = "success_stories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = _key()
+    account_id: Mapped[int] = _account_fk()
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[str | None] = mapped_column(String(300))
+
+
+class Snapshot(Base):
+    """One scoring run, immutable once ``status`` is 'complete'.
+
+    ``as_of`` is the business date the scores describe; ``strategy_hash`` the SHA-256 of the
+    strategy file used; ``models`` the model versions and fitted parameters.
+    """
+
+    __tablename__ = "snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="complete")
+    label: Mapped[str | None] = mapped_column(String(200))
+    strategy_hash: Mapped[str | None] = mapped_column(String(64))
+    models: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AccountScore(Base):
+    """An account's scores in one snapshot. Amounts in company currency; ``tenure_months`` months.
+
+    ``ltv``/``ltv_low``/``ltv_high`` are the point estimate and the interval bounds;
+    ``reasons`` a list of reason codes with their values, rendered in the user's language.
+    """
+
+    __tablename__ = "account_scores"
+    __table_args__ = (UniqueConstraint("snapshot_id", "account_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = _account_fk()
+    revenue_12m: Mapped[float] = mapped_column(Money, default=0.0)
+    tenure_months: Mapped[float] = mapped_column(Float, default=0.0)
+    ltv: Mapped[float] = mapped_column(Money, default=0.0)
+    ltv_low: Mapped[float | None] = mapped_column(Money)
+    ltv_high: Mapped[float | None] = mapped_column(Money)
+    churn_risk: Mapped[float | None] = mapped_column(Float)
+    growth: Mapped[float | None] = mapped_column(Money)
+    priority: Mapped[float | None] = mapped_column(Float)
+    zone: Mapped[str | None] = mapped_column(String(10))
+    segment: Mapped[str | None] = mapped_column(String(20))
+    reasons: Mapped[list | None] = mapped_column(JSON)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+CANONICAL_TABLES: tuple[str, ...] = (
+    "teams",
+    "reps",
+    "accounts",
+    "account_team_members",
+    "contacts",
+    "products",
+    "contracts",
+    "orders",
+    "opportunities",
+    "activities",
+    "tickets",
+    "nps_responses",
+    "usage",
+    "success_stories",
+)
+"""Source-data tables in dependency order (a table only references tables before it)."""
