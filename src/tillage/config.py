@@ -1,4 +1,4 @@
-"""Runtime settings: where the data lives, which database, the business time zone, currency, language.
+"""Runtime settings: data directory, database, business time zone, currency, language.
 
 Settings are read from environment variables prefixed ``TILLAGE_`` (and from a ``.env`` file in
 the working directory), e.g. ``TILLAGE_DATABASE_URL=postgresql+psycopg://user@host/db``. Business

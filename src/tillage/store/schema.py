@@ -184,7 +184,7 @@ class Order(Base):
 
 
 class Opportunity(Base):
-    """A deal. ``type`` is new | upsell | cross_sell | renewal; ``probability`` the CRM's own (0–1)."""
+    """A deal: ``type`` new | upsell | cross_sell | renewal; ``probability`` the CRM's (0–1)."""
 
     __tablename__ = "opportunities"
     id: Mapped[int] = mapped_column(primary_key=True)
