@@ -1,0 +1,95 @@
+"""``tillage demo``: generate the demo company, score it, print a summary, serve the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from tillage.cli.context import state
+from tillage.cli.serve import run_server
+from tillage.demo import DemoConfig, generate
+from tillage.report.summary import top_accounts_table, zone_table
+from tillage.store.database import engine_from_settings, migrate, session_factory
+from tillage.store.load import replace_all
+from tillage.store.schema import CANONICAL_TABLES
+from tillage.store.snapshots import latest_snapshot, list_scores, zone_totals
+from tillage.strategy.scoring import run_scoring
+
+
+def demo(
+    accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 42,
+    locale: Annotated[str, typer.Option(help="Names in 'ja' (Japanese) or 'en'.")] = "ja",
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Store to fill (default: <data_dir>/demo/tillage.db). Its data is replaced."
+        ),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard after.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address for the dashboard.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
+) -> None:
+    """Build a synthetic B2B company, run the whole pipeline on it and open the dashboard."""
+    settings = state.settings()
+    _ = state.gettext()
+    demo_dir = settings.data_dir / "demo"
+    url = database_url or f"sqlite:///{(demo_dir / 'tillage.db').resolve()}"
+    settings = settings.model_copy(update={"database_url": url, "data_dir": demo_dir})
+    console = Console()
+    config = DemoConfig(n_accounts=accounts, seed=seed, locale=locale)
+    started = time.perf_counter()
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(_("Generating the demo company"), total=1)
+        company = generate(config)
+        company.write_truth(demo_dir / "truth")
+        progress.update(task, completed=1)
+
+        engine = engine_from_settings(settings)
+        migrate(engine)
+        task = progress.add_task(_("Loading the store"), total=len(CANONICAL_TABLES))
+        replace_all(engine, company.tables, on_table=lambda _name, _n: progress.advance(task))
+        progress.update(task, completed=len(CANONICAL_TABLES))
+
+        task = progress.add_task(_("Scoring accounts"), total=1)
+        snapshot_id = run_scoring(engine, config.as_of, created_at=dt.datetime.now(), label="demo")
+        progress.update(task, completed=1)
+
+    lang = settings.language
+    with session_factory(engine)() as session:
+        snapshot = latest_snapshot(session)
+        assert snapshot.id == snapshot_id
+        console.print(zone_table(zone_totals(session, snapshot_id), settings.currency, lang))
+        _total, top = list_scores(session, snapshot_id, limit=10)
+        console.print(top_accounts_table(top, settings.currency, lang))
+    console.print(
+        _(
+            "Demo company: {n} accounts as of {date}, scored in {seconds:.1f} s. Store: {url}"
+        ).format(
+            n=accounts,
+            date=config.as_of.isoformat(),
+            seconds=time.perf_counter() - started,
+            url=url,
+        )
+    )
+    if serve:
+        console.print(
+            _("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port)
+        )
+        run_server(settings, host, port)

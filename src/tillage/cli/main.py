@@ -1,0 +1,57 @@
+"""The ``tillage`` command line. Every command is a thin surface over the stages' functions."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tillage.cli import db, demo, serve
+from tillage.cli.context import state
+from tillage.errors import TillageError
+from tillage.i18n import LANGUAGES
+
+app = typer.Typer(
+    name="tillage",
+    help="LTV-based account strategy for B2B sales.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+
+
+@app.callback()
+def _global(
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of the output: ja or en.")
+    ] = None,
+) -> None:
+    """tillage: LTV-based account strategy for B2B sales."""
+    if lang is not None and lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    state.lang = lang
+
+
+def main() -> None:
+    """Entry point: run the app, turning tillage errors into a message and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except TillageError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        Console(stderr=True).print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
