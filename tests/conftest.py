@@ -1,0 +1,70 @@
+"""Shared fixtures: stores on SQLite and on a real PostgreSQL server.
+
+PostgreSQL is reached at ``TILLAGE_TEST_POSTGRES_URL`` (default: the local server on
+127.0.0.1:5432 as user postgres). Each test that asks for a store gets a fresh, empty database,
+dropped afterwards. `scripts/test` starts the server when it is installed but not running.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, make_url, text
+
+from tillage.store.database import make_engine, migrate
+
+DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL)
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database's URL; dropped after the test."""
+    admin_url = make_url(pg_admin_url())
+    name = f"tillage_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - environment problem, reported loudly
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL is not reachable at {admin_url.render_as_string(hide_password=True)}: "
+            f"{exc}. Start it (scripts/test does) or set TILLAGE_TEST_POSTGRES_URL."
+        )
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """An empty store's URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tillage.db'}"
+    return request.getfixturevalue("pg_database_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on an empty store migrated to the newest schema (SQLite and PostgreSQL)."""
+    eng = make_engine(database_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
