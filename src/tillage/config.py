@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import list_currencies
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     @classmethod
     def _currency_code(cls, value: str) -> str:
         code = value.strip().upper()
-        if len(code) != 3 or not code.isalpha():
+        if code not in list_currencies():
             raise ValueError(f"currency must be a 3-letter ISO 4217 code, got {value!r}")
         return code
 

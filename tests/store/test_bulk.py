@@ -88,7 +88,7 @@ def test_round_trip_keeps_values_and_types(engine: Engine) -> None:
 
 def test_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
     duplicate = pd.DataFrame({"id": [3], "key": ["ACC-1"], "name": ["dup"]})
-    with pytest.raises(Exception, match="(?i)unique|duplicate"), engine.begin() as connection:
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), engine.begin() as connection:
         insert_frame(connection, "accounts", _accounts())
         insert_frame(connection, "accounts", duplicate)
     with Session(engine) as session:

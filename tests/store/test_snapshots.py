@@ -68,7 +68,7 @@ def test_write_list_and_totals(engine: Engine) -> None:
 def test_a_failing_snapshot_write_leaves_no_trace(engine: Engine) -> None:
     _seed_accounts(engine, 2)
     bad = _scores([1.0, 2.0]).assign(account_id=[1, 999])  # account 999 does not exist
-    with pytest.raises(Exception, match="(?i)foreign key"):
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
         write_snapshot(engine, as_of=dt.date(2026, 9, 30), created_at=NOW, scores=bad)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Snapshot)) == 0

@@ -36,7 +36,7 @@ def account_summary(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
     started = contracts.filter(contracts.start_date <= end)
     lo = ibis.greatest(started.start_date, start)
     hi = ibis.least(started.end_date, end)
-    overlap_days = (hi.delta(lo, "day")).clip(lower=0)
+    overlap_days = hi.delta(lo, unit="day").clip(lower=0)
     monthly = started.recurring_amount.cast("float64")
     contract_rows = started.mutate(
         window_revenue=monthly * overlap_days.cast("float64") / DAYS_PER_MONTH,

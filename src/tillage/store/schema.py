@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,11 +82,11 @@ class Rep(Base):
     key: Mapped[str] = _key()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    role: Mapped[str] = mapped_column(String(20), default="rep")  # rep | manager
+    role: Mapped[str] = mapped_column(String(20), server_default="rep")  # rep | manager
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
-    capacity_hours: Mapped[float] = mapped_column(Float, default=120.0)
-    hourly_cost: Mapped[float] = mapped_column(Money, default=6000.0)
+    capacity_hours: Mapped[float] = mapped_column(Float, server_default="120")
+    hourly_cost: Mapped[float] = mapped_column(Money, server_default="6000")
     hired_on: Mapped[dt.date | None] = mapped_column(Date)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
 
@@ -129,7 +130,7 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     title: Mapped[str | None] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(100))
-    is_decision_maker: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_decision_maker: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Product(Base):
@@ -141,7 +142,7 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     family: Mapped[str | None] = mapped_column(String(100))
     list_price: Mapped[float | None] = mapped_column(Money)
-    is_recurring: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_recurring: Mapped[bool] = mapped_column(Boolean, server_default=false())
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
 
 
@@ -177,7 +178,7 @@ class Order(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     order_date: Mapped[dt.date] = mapped_column(Date)
-    quantity: Mapped[float] = mapped_column(Float, default=1.0)
+    quantity: Mapped[float] = mapped_column(Float, server_default="1")
     amount: Mapped[float] = mapped_column(Money)
     margin: Mapped[float | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -199,8 +200,8 @@ class Opportunity(Base):
     probability: Mapped[float | None] = mapped_column(Float)
     created_date: Mapped[dt.date] = mapped_column(Date)
     close_date: Mapped[dt.date | None] = mapped_column(Date)
-    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_won: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_closed: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    is_won: Mapped[bool] = mapped_column(Boolean, server_default=false())
     competitor: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -282,7 +283,7 @@ class Snapshot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of: Mapped[dt.date] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20), default="complete")
+    status: Mapped[str] = mapped_column(String(20), server_default="complete")
     label: Mapped[str | None] = mapped_column(String(200))
     strategy_hash: Mapped[str | None] = mapped_column(String(64))
     models: Mapped[dict | None] = mapped_column(JSON)
@@ -302,9 +303,9 @@ class AccountScore(Base):
         ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
     )
     account_id: Mapped[int] = _account_fk()
-    revenue_12m: Mapped[float] = mapped_column(Money, default=0.0)
-    tenure_months: Mapped[float] = mapped_column(Float, default=0.0)
-    ltv: Mapped[float] = mapped_column(Money, default=0.0)
+    revenue_12m: Mapped[float] = mapped_column(Money, server_default="0")
+    tenure_months: Mapped[float] = mapped_column(Float, server_default="0")
+    ltv: Mapped[float] = mapped_column(Money, server_default="0")
     ltv_low: Mapped[float | None] = mapped_column(Money)
     ltv_high: Mapped[float | None] = mapped_column(Money)
     churn_risk: Mapped[float | None] = mapped_column(Float)

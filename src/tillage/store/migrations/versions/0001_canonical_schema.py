@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:55:16.096598
+Create Date: 2026-11-24 09:01:09.715503
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("family", sa.String(length=100), nullable=True),
         sa.Column("list_price", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=True),
-        sa.Column("is_recurring", sa.Boolean(), nullable=False),
+        sa.Column("is_recurring", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("successor_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["successor_id"], ["products.id"], name=op.f("fk_products_successor_id_products")
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), server_default="complete", nullable=False),
         sa.Column("label", sa.String(length=200), nullable=True),
         sa.Column("strategy_hash", sa.String(length=64), nullable=True),
         sa.Column("models", sa.JSON(), nullable=True),
@@ -61,12 +61,15 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=True),
-        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("role", sa.String(length=20), server_default="rep", nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.Column("manager_id", sa.Integer(), nullable=True),
-        sa.Column("capacity_hours", sa.Float(), nullable=False),
+        sa.Column("capacity_hours", sa.Float(), server_default="120", nullable=False),
         sa.Column(
-            "hourly_cost", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=False
+            "hourly_cost",
+            sa.Numeric(precision=18, scale=2, asdecimal=False),
+            server_default="6000",
+            nullable=False,
         ),
         sa.Column("hired_on", sa.Date(), nullable=True),
         sa.Column("left_on", sa.Date(), nullable=True),
@@ -106,10 +109,18 @@ def upgrade() -> None:
         sa.Column("snapshot_id", sa.Integer(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column(
-            "revenue_12m", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=False
+            "revenue_12m",
+            sa.Numeric(precision=18, scale=2, asdecimal=False),
+            server_default="0",
+            nullable=False,
         ),
-        sa.Column("tenure_months", sa.Float(), nullable=False),
-        sa.Column("ltv", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=False),
+        sa.Column("tenure_months", sa.Float(), server_default="0", nullable=False),
+        sa.Column(
+            "ltv",
+            sa.Numeric(precision=18, scale=2, asdecimal=False),
+            server_default="0",
+            nullable=False,
+        ),
         sa.Column("ltv_low", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=True),
         sa.Column("ltv_high", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=True),
         sa.Column("churn_risk", sa.Float(), nullable=True),
@@ -181,7 +192,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("title", sa.String(length=200), nullable=True),
         sa.Column("department", sa.String(length=100), nullable=True),
-        sa.Column("is_decision_maker", sa.Boolean(), nullable=False),
+        sa.Column("is_decision_maker", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],
@@ -243,8 +254,8 @@ def upgrade() -> None:
         sa.Column("probability", sa.Float(), nullable=True),
         sa.Column("created_date", sa.Date(), nullable=False),
         sa.Column("close_date", sa.Date(), nullable=True),
-        sa.Column("is_closed", sa.Boolean(), nullable=False),
-        sa.Column("is_won", sa.Boolean(), nullable=False),
+        sa.Column("is_closed", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("is_won", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("competitor", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
@@ -275,7 +286,7 @@ def upgrade() -> None:
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("product_id", sa.Integer(), nullable=True),
         sa.Column("order_date", sa.Date(), nullable=False),
-        sa.Column("quantity", sa.Float(), nullable=False),
+        sa.Column("quantity", sa.Float(), server_default="1", nullable=False),
         sa.Column("amount", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=False),
         sa.Column("margin", sa.Numeric(precision=18, scale=2, asdecimal=False), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),

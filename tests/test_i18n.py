@@ -1,0 +1,72 @@
+"""Every user-facing string is translated, the compiled catalogs are current, amounts format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tillage.errors import ConfigurationError
+from tillage.i18n import LOCALES_DIR, format_money, format_number, gettext_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _extracted_ids() -> set[str]:
+    method_map = [
+        ("src/**.py", "python"),
+        ("src/tillage/web/templates/**.html", "jinja2"),
+    ]
+    options = {"src/tillage/web/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options, keywords={"_": None}
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _po(lang: str):  # type: ignore[no-untyped-def]
+    with open(LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=lang)
+
+
+def test_every_message_in_the_code_has_a_japanese_translation() -> None:
+    catalog = _po("ja")
+    untranslated = sorted(
+        m for m in _extracted_ids() if not (catalog.get(m) and catalog.get(m).string)
+    )
+    assert untranslated == [], (
+        f"untranslated messages; run pybabel extract/update (docs/development.md): {untranslated}"
+    )
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert fuzzy == []
+
+
+def test_compiled_catalog_matches_its_source() -> None:
+    source = {m.id: m.string for m in _po("ja") if m.id}
+    with open(LOCALES_DIR / "ja" / "LC_MESSAGES" / "messages.mo", "rb") as handle:
+        compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+    assert compiled == source, "messages.mo is stale: run `pybabel compile -d src/tillage/locales`"
+
+
+def test_translation_is_applied() -> None:
+    assert gettext_for("ja")("Total LTV") == "LTV 合計"
+    assert gettext_for("en")("Total LTV") == "Total LTV"
+
+
+def test_money_and_numbers() -> None:
+    assert format_money(12_400_000, "JPY", "ja") == "￥12,400,000"
+    assert format_money(12_400_000, "JPY", "en") == "¥12,400,000"
+    assert format_money(12_400_000, "JPY", "en", compact=True) == "¥12.4M"
+    assert format_money(12_400_000, "JPY", "ja", compact=True) == "￥1240万"
+    assert format_money(1234.5, "USD", "en") == "$1,234.50"
+    assert format_number(1234567.891, "ja", digits=1) == "1,234,567.9"
+
+
+def test_unsupported_language_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="ja, en"):
+        format_money(1, "JPY", "fr")
