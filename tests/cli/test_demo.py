@@ -1,0 +1,91 @@
+"""`tillage demo` end to end: generate, load, score, print; and serve the dashboard."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from tillage.cli.main import app
+from tillage.store.database import make_engine
+from tillage.store.schema import Account, AccountScore, Snapshot
+
+
+def test_demo_no_serve_prints_summary_and_fills_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path))
+    from tillage.config import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(
+        app, ["--lang", "en", "demo", "--no-serve", "--accounts", "250", "--seed", "3"]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "Portfolio by zone" in result.output
+    assert "Top accounts by LTV" in result.output
+    db = tmp_path / "demo" / "tillage.db"
+    assert db.exists()
+    assert (tmp_path / "demo" / "truth" / "params.json").exists()
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 250
+        assert session.scalar(select(func.count()).select_from(Snapshot)) == 1
+        assert session.scalar(select(func.count()).select_from(AccountScore)) == 250
+        positive = session.scalar(
+            select(func.count()).select_from(AccountScore).where(AccountScore.ltv > 0)
+        )
+        assert positive > 100
+    engine.dispose()
+
+
+def test_bad_language_is_refused() -> None:
+    result = CliRunner().invoke(app, ["--lang", "fr", "demo", "--no-serve"])
+    assert result.exit_code != 0
+    assert "ja, en" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tillage", "demo", "--accounts", "200", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/v1/accounts", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+                time.sleep(0.5)
+        else:  # pragma: no cover
+            raise AssertionError("the dashboard did not answer within 120 s")
+        assert response.status_code == 200
+        assert response.json()["total"] == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/accounts", timeout=5)
+        assert page.status_code == 200 and "tillage" in page.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
