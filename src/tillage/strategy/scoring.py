@@ -38,7 +38,9 @@ def score_accounts(database_url: str, as_of: dt.date) -> tuple[pd.DataFrame, Nai
     return frame, model
 
 
-def run_scoring(engine: Engine, as_of: dt.date, *, created_at: dt.datetime, label: str) -> int:
+def run_scoring(
+    engine: Engine, as_of: dt.date, *, created_at: dt.datetime, label: str | None = None
+) -> int:
     """Score every account as of ``as_of`` and store the result as a snapshot; return its id."""
     frame, model = score_accounts(engine.url.render_as_string(hide_password=False), as_of)
     return write_snapshot(
