@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from tillage.demo import DemoConfig, generate  # noqa: E402
+from tillage.demo import DemoConfig, generate
 
 
 def main() -> None:

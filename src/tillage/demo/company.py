@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tillage.demo import contracts as contract_process
 from tillage.demo import ordering as order_process
@@ -166,6 +168,9 @@ def generate(config: DemoConfig | None = None) -> DemoCompany:
             truth[f"future_{name}"] = future_rows
         else:
             truth[f"future_{name}"] = frame[future]
+        if name not in ("contracts", "opportunities"):  # free the unsplit frame early
+            split[name] = (frame.iloc[:0], None)
+        del frame, when, history
     frames.update(history_views)
     frames["success_stories"] = _stories(cast, signals, contracts, timeline, config, rng["stories"])
 
@@ -291,8 +296,11 @@ def _contracts_frame(contracts, config, timeline):  # type: ignore[no-untyped-de
 def _orders_frame(orders, config):  # type: ignore[no-untyped-def]
     lines = orders.lines
     ids = np.arange(1, len(lines) + 1)
-    numbers = _keys("SO-", lines["order"].to_numpy() + 1, 8)
-    keys = numbers + "-" + lines["line_no"].astype(str)
+    order_no = pa.array(lines["order"].to_numpy() + 1).cast(pa.string())
+    numbers = pc.binary_join_element_wise("SO-", pc.utf8_lpad(order_no, 8, "0"), "")
+    line_no = pa.array(lines["line_no"].to_numpy()).cast(pa.string())
+    keys = pc.binary_join_element_wise(numbers, line_no, "-").to_pandas()
+    numbers = numbers.to_pandas()
     frame = pd.DataFrame(
         {
             "id": ids,
@@ -378,10 +386,10 @@ def _activities_frame(signals: Signals, cast, lost, config):  # type: ignore[no-
             "account_id": acc + 1,
             "rep_id": a["rep"][keep] + 1,
             "contact_id": a["contact"][keep] + 1,
-            "type": np.array(ACTIVITY_TYPES)[kind],
+            "type": pd.Categorical.from_codes(kind, ACTIVITY_TYPES),
             "occurred_at": to_datetimes(sec // 86400, sec % 86400),
             "duration_minutes": a["minutes"][keep],
-            "subject": np.array(_SUBJECTS[config.locale])[kind],
+            "subject": pd.Categorical.from_codes(kind, _SUBJECTS[config.locale]),
         }
     ).sort_values("id")
     return frame, None
@@ -447,7 +455,7 @@ def _usage_frame(signals: Signals, timeline: Timeline, lost):  # type: ignore[no
         {
             "account_id": np.tile(acc + 1, 2),
             "date": np.tile(to_dates(day), 2),
-            "metric": np.repeat(np.array(USAGE_METRICS), n),
+            "metric": pd.Categorical.from_codes(np.repeat(np.arange(2), n), USAGE_METRICS),
             "value": np.concatenate([u["active_users"][keep], u["logins"][keep]]),
         }
     )

@@ -108,9 +108,14 @@ def simulate_orders(
     )
     cum = np.cumsum(FAMILY_AFFINITY, axis=1)
     u = rng.random(n_total)
-    ff = first_family[line_order]
-    next_family = np.minimum((u[:, None] > cum[ff]).sum(axis=1), FAMILY_AFFINITY.shape[1] - 1)
-    family = np.where(line_no == 0, ff, next_family)
+    family = first_family[line_order]
+    later = line_no > 0
+    first_of_later = family[later]
+    next_family = np.empty(len(first_of_later), np.int64)
+    for f in range(len(cum)):
+        mask = first_of_later == f
+        next_family[mask] = np.searchsorted(cum[f], u[later][mask], side="right")
+    family[later] = np.minimum(next_family, len(cum) - 1)
     after = timeline.month_of(o_day[line_order]) >= catalog.switch_month
     product = np.empty(n_total, np.int64)
     for f in range(FAMILY_AFFINITY.shape[0]):
