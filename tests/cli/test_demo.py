@@ -89,3 +89,4 @@ def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()  # type: ignore[union-attr]
