@@ -15,7 +15,7 @@ def zone_table(zones: Sequence[tuple[str, int, float]], currency: str, lang: str
     _ = gettext_for(lang)
     table = Table(title=_("Portfolio by zone"))
     table.add_column(_("Zone"))
-    table.add_column(_("Accounts"), justify="right")
+    table.add_column(_("Number of accounts"), justify="right")
     table.add_column(_("Total LTV"), justify="right")
     total_n = sum(n for _z, n, _v in zones)
     total_v = sum(v for _z, _n, v in zones)
