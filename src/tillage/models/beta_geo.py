@@ -158,12 +158,17 @@ class BetaGeoModel(BaseModel):
         return self._series(values, frame, "expected_purchases")
 
     def _expected_purchases(self, t, x, tx, T, *, new):
-        r, alpha, a, b = (
-            self.params_["r"],
-            self.params_["alpha"],
-            self.params_["a"],
-            self.params_["b"],
-        )
+        a = self.params_["a"]
+        if abs(a - 1.0) < 1e-7:
+            # a = 1 is a removable singularity of the closed form: average both sides of it.
+            eps = 1e-5
+            up = self._expected_purchases_at(t, x, tx, T, new=new, a=1.0 + eps)
+            down = self._expected_purchases_at(t, x, tx, T, new=new, a=1.0 - eps)
+            return (up + down) / 2.0
+        return self._expected_purchases_at(t, x, tx, T, new=new, a=a)
+
+    def _expected_purchases_at(self, t, x, tx, T, *, new, a):
+        r, alpha, b = self.params_["r"], self.params_["alpha"], self.params_["b"]
         x = np.asarray(x, dtype=float)
         T = np.asarray(T, dtype=float)
         t = np.asarray(t, dtype=float)

@@ -38,10 +38,11 @@ from typing import ClassVar, Self
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, hyp2f1
+from scipy.special import betaln, digamma
 
 from tillage.errors import DataValidationError, Problem
 from tillage.models.base import BaseModel, Data
+from tillage.models.special import hyp2f1_one
 
 __all__ = ["ShiftedBetaGeoModel", "cohort_frame"]
 
@@ -162,17 +163,20 @@ class ShiftedBetaGeoModel(BaseModel):
         values = (d + t - 1.0) / (g + d + t - 1.0)
         return pd.Series(values, index=pd.Index(t, name="period"), name="retention_rate")
 
-    def _derl(self, renewals: NDArray[np.float64], discount_rate: float) -> NDArray[np.float64]:
+    def _check_discount_rate(self, discount_rate: float) -> None:
         if not discount_rate > 0:
             raise DataValidationError(
                 f"{type(self).__name__}: discount_rate must be positive, got {discount_rate!r}"
             )
+
+    def _derl(self, renewals: NDArray[np.float64], discount_rate: float) -> NDArray[np.float64]:
+        self._check_discount_rate(discount_rate)
         g, d = self.params_["gamma"], self.params_["delta"]
         n = renewals
         return (
             (d + n)
             / (g + d + n)
-            * hyp2f1(1.0, d + n + 1.0, g + d + n + 1.0, 1.0 / (1.0 + discount_rate))
+            * hyp2f1_one(d + n + 1.0, g + d + n + 1.0, 1.0 / (1.0 + discount_rate))
         )
 
     def discounted_expected_lifetime(self, *, discount_rate: float) -> float:
@@ -182,8 +186,9 @@ class ShiftedBetaGeoModel(BaseModel):
         payment (at acquisition) undiscounted; ``d`` is the discount rate per period.
         """
         self._check_fitted()
+        self._check_discount_rate(discount_rate)
         g, d = self.params_["gamma"], self.params_["delta"]
-        return float(hyp2f1(1.0, d, g + d, 1.0 / (1.0 + discount_rate)))
+        return float(hyp2f1_one(d, g + d, 1.0 / (1.0 + discount_rate)))
 
     def discounted_expected_residual_lifetime(
         self, frame: pd.DataFrame, *, discount_rate: float

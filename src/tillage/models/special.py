@@ -65,3 +65,39 @@ def log_hyp2f1_a_plus_one(a: ArrayLike, b: ArrayLike, z: ArrayLike) -> NDArray[n
     z = np.asarray(z, dtype=float)
     inner = hyp2f1(1.0, a + 1.0 - b, a + 1.0, z)
     return (1.0 - b) * np.log1p(-z) + np.log(inner)
+
+
+def hyp2f1_one(b: ArrayLike, c: ArrayLike, z: float, *, chunk: int = 4096) -> NDArray[np.float64]:
+    """Return ``2F1(1, b; c; z)`` for ``0 < b < c`` and ``0 <= z < 1`` by direct summation.
+
+    The terms ``prod_{j<k} (b + j) / (c + j) * z^k`` are positive and fall at least as fast as
+    ``z^k``, so the sum is computed in log space by blocks of ``chunk`` terms (one vectorized
+    cumulative sum per block, over the distinct ``(b, c)`` pairs) until the next term is below
+    ``1e-17`` of the total. :func:`scipy.special.hyp2f1` returns ``inf`` for some of these
+    arguments (e.g. ``b = 94, c = 144, z = 1/1.1``), which the sBG's DERL meets for long-lived
+    cohorts.
+    """
+    b_arr, c_arr = np.broadcast_arrays(np.asarray(b, dtype=float), np.asarray(c, dtype=float))
+    if not 0.0 <= z < 1.0:
+        raise ValueError(f"z must be in [0, 1), got {z!r}")
+    pairs, inverse = np.unique(
+        np.stack([b_arr.ravel(), c_arr.ravel()], axis=1), axis=0, return_inverse=True
+    )
+    bu, cu = pairs[:, 0:1], pairs[:, 1:2]
+    total = np.zeros(len(pairs))
+    log_term = np.zeros(len(pairs))  # log of the next term to add (k = start)
+    log_z = np.log(z) if z > 0 else -np.inf
+    start = 0
+    active = np.ones(len(pairs), dtype=bool)
+    while active.any():
+        k = np.arange(start, start + chunk, dtype=float)[None, :]
+        steps = np.log(bu[active] + k) - np.log(cu[active] + k) + log_z
+        logs = log_term[active, None] + np.concatenate(
+            [np.zeros((steps.shape[0], 1)), np.cumsum(steps[:, :-1], axis=1)], axis=1
+        )
+        total[active] += np.exp(logs).sum(axis=1)
+        log_term[active] = logs[:, -1] + steps[:, -1]
+        done = log_term < np.log(total) + np.log(1e-17)
+        active &= ~done
+        start += chunk
+    return total[inverse.reshape(-1)].reshape(b_arr.shape)
