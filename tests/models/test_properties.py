@@ -26,10 +26,7 @@ def histories(draw: st.DrawFn) -> pd.DataFrame:
     for _ in range(n):
         T = draw(st.one_of(st.just(1000.0), st.floats(0.01, 1000.0)))
         x = draw(st.one_of(st.just(0), st.just(10_000), st.integers(0, 10_000)))
-        if x == 0:
-            tx = 0.0
-        else:
-            tx = draw(st.one_of(st.just(0.0), st.just(T), st.floats(0.0, T)))
+        tx = 0.0 if x == 0 else draw(st.one_of(st.just(0.0), st.just(T), st.floats(0.0, T)))
         rows.append((float(x), tx, T))
     return pd.DataFrame(rows, columns=["frequency", "recency", "T"])
 
