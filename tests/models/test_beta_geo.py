@@ -37,10 +37,11 @@ def test_conditional_expectation_of_customer_one(fitted: BetaGeoModel) -> None:
 def test_unconditional_expectation(fitted: BetaGeoModel) -> None:
     # FHL 2005 (and its spreadsheet note): E[X(t)] for t = 1, 3, 32, 78 weeks.
     values = fitted.expected_purchases_new_customer(np.array([1.0, 3.0, 32.0, 78.0]))
-    np.testing.assert_allclose(values[:3], [0.0532, 0.1506, 1.0437], atol=5e-5)
+    assert list(values.index) == [1.0, 3.0, 32.0, 78.0]
+    np.testing.assert_allclose(values.iloc[:3], [0.0532, 0.1506, 1.0437], atol=5e-5)
     # The published 1.8576 at t = 78 comes from a spreadsheet evaluation of 2F1 near z = 1;
     # mpmath gives 1.85797 at the fitted parameters, which is what we return.
-    assert values[3] == pytest.approx(1.8576, abs=5e-4)
+    assert values.iloc[3] == pytest.approx(1.8576, abs=5e-4)
 
 
 def test_standard_errors_are_positive(fitted: BetaGeoModel) -> None:

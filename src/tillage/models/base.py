@@ -31,10 +31,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 
-from tillage.errors import ConvergenceError, DataValidationError, NotFittedError, Problem
+from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
+from tillage.models._checks import check_frame, first_bad
 
 __all__ = ["BaseModel"]
 
@@ -43,10 +44,6 @@ Data = dict[str, NDArray[Any]]
 #: Bounds on the log of every parameter: keeps exp() finite when the data carry no information
 #: about a parameter (e.g. nobody drops out) and the optimum runs off to infinity.
 _LOG_BOUND = 30.0
-
-
-def _problem(column: str | None, reason: str, value: object = None) -> Problem:
-    return Problem(file="input frame", row=None, column=column, value=value, reason=reason)
 
 
 class BaseModel:
@@ -133,69 +130,16 @@ class BaseModel:
 
     def _validate(self, frame: object, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Check a summary frame and return it; raise DataValidationError naming each problem."""
-        name = type(self).__name__
-        if not isinstance(frame, pd.DataFrame):
-            raise DataValidationError(
-                f"{name}: expected a pandas DataFrame, got {type(frame).__name__}"
-            )
-        columns = list(self._columns if columns is None else columns)
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise DataValidationError(
-                f"{name}: the input frame lacks column(s) {', '.join(map(repr, missing))}; "
-                f"it needs {', '.join(map(repr, columns))}",
-                [_problem(c, "column is missing") for c in missing],
-            )
-        problems: list[Problem] = []
-        check = [*columns, *(["weight"] if "weight" in frame.columns else [])]
-        numeric: dict[str, NDArray[np.float64]] = {}
-        for col in check:
-            try:
-                values = np.asarray(frame[col], dtype=float)
-            except (TypeError, ValueError):
-                problems.append(_problem(col, "column is not numeric"))
-                continue
-            numeric[col] = values
-            bad = ~np.isfinite(values)
-            if bad.any():
-                problems.append(self._first_bad(frame, col, bad, "is missing or not finite"))
-                continue
-            if col in self._count_columns and (values != np.floor(values)).any():
-                bad = values != np.floor(values)
-                problems.append(self._first_bad(frame, col, bad, "must be a whole number"))
-            if col in (*self._count_columns, *self._nonnegative_columns, "weight"):
-                bad = values < 0
-                if bad.any():
-                    problems.append(self._first_bad(frame, col, bad, "must not be negative"))
-            if col in self._positive_columns:
-                bad = values <= 0
-                if bad.any():
-                    problems.append(self._first_bad(frame, col, bad, "must be positive"))
-        if "recency" in numeric and "T" in numeric:
-            bad = numeric["recency"] > numeric["T"]
-            if bad.any():
-                problems.append(
-                    self._first_bad(frame, "recency", bad, "is greater than T (recency <= T)")
-                )
-        if problems:
-            cols = sorted({p.column for p in problems if p.column})
-            raise DataValidationError(
-                f"{name}: the input frame has invalid values in column(s) "
-                f"{', '.join(map(repr, cols))}",
-                problems,
-            )
-        return frame
-
-    @staticmethod
-    def _first_bad(frame: pd.DataFrame, col: str, bad: NDArray[np.bool_], reason: str) -> Problem:
-        first = int(np.flatnonzero(bad)[0])
-        label = frame.index[first]
-        n = int(bad.sum())
-        return _problem(
-            col,
-            f"{n} row(s) where {col} {reason}; first at index {label!r}",
-            frame[col].iloc[first],
+        return check_frame(
+            frame,
+            owner=type(self).__name__,
+            columns=self._columns if columns is None else columns,
+            count_columns=self._count_columns,
+            nonnegative_columns=self._nonnegative_columns,
+            positive_columns=self._positive_columns,
         )
+
+    _first_bad = staticmethod(first_bad)
 
     # ------------------------------------------------------------------ fitting
 
@@ -414,6 +358,14 @@ class BaseModel:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # ------------------------------------------------------------------ helpers for subclasses
+
+    @staticmethod
+    def _over_t(t: ArrayLike, values: NDArray[Any], name: str) -> float | pd.Series:
+        """A float for a scalar horizon, else a Series indexed by the horizons."""
+        if np.ndim(t) == 0:
+            return float(values)
+        index = pd.Index(np.asarray(t, dtype=float).ravel(), name="t")
+        return pd.Series(np.asarray(values, dtype=float).ravel(), index=index, name=name)
 
     @staticmethod
     def _series(values: NDArray[Any], frame: pd.DataFrame, name: str) -> pd.Series:

@@ -126,10 +126,10 @@ class BetaGeoModel(BaseModel):
         x, tx, T = self._arrays(frame, self._columns)
         return self._series(expit(-self._log_odds_dead(x, tx, T)), frame, "p_alive")
 
-    def expected_purchases_new_customer(
-        self, t: float | NDArray[np.float64]
-    ) -> NDArray[np.float64]:
+    def expected_purchases_new_customer(self, t: float | NDArray[np.float64]) -> float | pd.Series:
         r"""E[X(t)], purchases in (0, t] by a customer just acquired (eq. 7).
+
+        A float for a scalar ``t``, else a Series indexed by ``t``.
 
         .. math:: E[X(t)] = \frac{a + b - 1}{a - 1}\Big[1 - \Big(\frac{\alpha}{\alpha + t}\Big)^r
                   {}_2F_1\big(r, b; a + b - 1; \tfrac{t}{\alpha + t}\big)\Big]
@@ -139,7 +139,8 @@ class BetaGeoModel(BaseModel):
         ``a + b > 1``; ``a = 1`` exactly is a removable singularity not handled here.
         """
         self._check_fitted()
-        return self._expected_purchases(np.asarray(t, dtype=float), 0.0, 0.0, 0.0, new=True)
+        values = self._expected_purchases(np.asarray(t, dtype=float), 0.0, 0.0, 0.0, new=True)
+        return self._over_t(t, values, "expected_purchases")
 
     def conditional_expected_purchases(self, t: float, frame: pd.DataFrame) -> pd.Series:
         r"""E[Y(t) | x, t_x, T], expected purchases in (T, T + t] (eq. 10).

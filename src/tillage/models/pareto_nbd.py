@@ -146,12 +146,12 @@ class ParetoNBDModel(BaseModel):
         )
         return self._series(values, frame, "expected_purchases")
 
-    def expected_purchases_new_customer(
-        self, t: float | NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """E[X(t)], purchases in (0, t] by a customer just acquired (Schmittlein et al. eq. 17)."""
+    def expected_purchases_new_customer(self, t: float | NDArray[np.float64]) -> float | pd.Series:
+        """E[X(t)], purchases in (0, t] by a customer just acquired (Schmittlein et al. eq. 17);
+        a float for a scalar ``t``, else a Series indexed by ``t``."""
         self._check_fitted()
         p = self.params_
-        t = np.asarray(t, dtype=float)
-        base = np.full(t.shape, p["beta"])
-        return p["r"] / p["alpha"] * _discounted_tail(p["s"], base, t)
+        horizons = np.asarray(t, dtype=float)
+        base = np.full(horizons.shape, p["beta"])
+        values = p["r"] / p["alpha"] * _discounted_tail(p["s"], base, horizons)
+        return self._over_t(t, values, "expected_purchases")
