@@ -114,3 +114,21 @@ def test_parquet_input(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
     assert frame["T"].max() < 19  # months, not weeks
+
+
+def test_chunked_reading_gives_the_same_result(
+    cdnow_run: tuple[pd.DataFrame, dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tillage.cli.clv as module
+
+    monkeypatch.setattr(module, "_CHUNKED_BYTES", 0)  # read in chunks, with the progress bar
+    monkeypatch.setattr(module, "_CHUNK_ROWS", 1000)
+    out = tmp_path / "clv.csv"
+    result = _invoke(
+        str(CDNOW), "--customer", "sample_customer_id", "--date", "date",
+        "--amount", "dollar_value", "--date-format", "%Y%m%d",
+        "--calibration-end", "1997-09-30", "--horizon", "39", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    chunked = pd.read_csv(out, dtype={"sample_customer_id": str})
+    pd.testing.assert_frame_equal(chunked, cdnow_run[0])
