@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tillage.errors import ConvergenceError, NotFittedError
 from tillage.models import BetaGeoModel
 
 
@@ -74,3 +75,13 @@ def test_per_customer_log_likelihood_sums_to_total(
     ll = fitted.log_likelihood(cdnow_summary)
     assert ll.index.equals(cdnow_summary.index)
     assert ll.sum() == pytest.approx(fitted.log_likelihood_, rel=1e-12)
+
+
+def test_uninformative_data_raise_convergence_error() -> None:
+    # nobody ever bought again: r -> 0 and a, b are not identified
+    frame = pd.DataFrame({"frequency": [0, 0, 0], "recency": [0.0, 0.0, 0.0], "T": [5.0, 10, 20]})
+    model = BetaGeoModel()
+    with pytest.raises(ConvergenceError, match="too little information"):
+        model.fit(frame)
+    with pytest.raises(NotFittedError):  # a failed fit leaves the model unfitted
+        model.summary()

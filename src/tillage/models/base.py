@@ -165,6 +165,13 @@ class BaseModel:
             return float(np.dot(weights, ll))  # type: ignore[arg-type]
 
         def objective(u: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+            # The line search may probe parameters (e.g. 1e13) where the likelihood is not
+            # representable in floating point; such points are detected just below and turned
+            # into a rejected step, so their floating-point warnings are expected here only.
+            with np.errstate(all="ignore"):
+                return _objective(u)
+
+        def _objective(u: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
             theta = np.exp(u)
             if self._analytic_gradient:
                 ll, g = self._loglik(theta, data, grad=True)  # type: ignore[misc]
@@ -175,8 +182,7 @@ class BaseModel:
                 grad_theta = self._fd_gradient(total_loglik, theta) * (-1.0 / total)
             value += penalizer * float(np.sum(theta**2))
             grad_theta = grad_theta + 2.0 * penalizer * theta
-            if not np.isfinite(value):
-                # Outside the region the likelihood is representable: steer the line search back.
+            if not (np.isfinite(value) and np.all(np.isfinite(grad_theta))):
                 return 1e300, np.zeros_like(u)
             return value, grad_theta * theta
 
@@ -230,12 +236,28 @@ class BaseModel:
                 f"penalizer>0 if some parameters run off to infinity"
             )
         theta = np.exp(result.x)
-        self.params_ = dict(zip(self._param_names, map(float, theta), strict=True))
+        params = dict(zip(self._param_names, map(float, theta), strict=True))
+        standard_errors = self._standard_errors(theta, data, weights, total_loglik)
+        unidentified = [
+            name
+            for name, u in zip(self._param_names, result.x, strict=True)
+            if abs(u) > _LOG_BOUND - 1e-3 or not np.isfinite(standard_errors[name])
+        ]
+        if unidentified:
+            estimates = ", ".join(f"{k}={v:.3g}" for k, v in params.items())
+            raise ConvergenceError(
+                f"{type(self).__name__}: no proper maximum of the likelihood (the information "
+                f"matrix is singular or {', '.join(unidentified)} ran off to the edge of its "
+                "range): the data carry too little information, e.g. too few customers, no "
+                "repeat purchases or no drop-outs; fit on more data or set penalizer>0 "
+                f"(e.g. 0.001). Estimates reached: {estimates}"
+            )
+        self.params_ = params
         self.log_likelihood_ = total_loglik(theta)
+        self.standard_errors_ = standard_errors
         self.n_customers_ = float(weights.sum())
         self.n_distinct_rows_ = int(weights.size)
         self.n_iter_ = int(result.nit)
-        self.standard_errors_ = self._standard_errors(theta, data, weights, total_loglik)
         return self
 
     def _standard_errors(
