@@ -1,0 +1,159 @@
+"""RFM summary from a transaction log.
+
+The published-value test reproduces the CDNOW 39-week calibration summary of Fader, Hardie & Lee
+(2005), "Counting your customers the easy way" (as shipped with lifetimes 0.11.3 and BTYD:
+frequency, recency and T in weeks, rounded to two decimals; zbar, the mean repeat transaction
+value, in "RFM and CLV: Using Iso-Value Curves") from the raw CDNOW sample transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from tillage.errors import DataValidationError
+from tillage.features.rfm import rfm_summary, rfm_summary_expr
+
+CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow"
+
+
+@pytest.fixture(scope="module")
+def transactions() -> pd.DataFrame:
+    return pd.read_csv(CDNOW / "cdnow_sample_transactions.csv")
+
+
+@pytest.fixture(scope="module")
+def summary(transactions: pd.DataFrame) -> pd.DataFrame:
+    return rfm_summary(
+        transactions,
+        customer="sample_customer_id",
+        date="date",
+        amount="dollar_value",
+        period="week",
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        date_format="%Y%m%d",
+    )
+
+
+def test_reproduces_published_cdnow_summary(summary: pd.DataFrame) -> None:
+    published = pd.read_csv(CDNOW / "cdnow_customers_summary.csv", index_col="ID")
+    assert len(summary) == 2357
+    assert list(summary.index) == list(published.index)
+    np.testing.assert_array_equal(summary["frequency"], published["frequency"])
+    # the published file is rounded to two decimals
+    np.testing.assert_array_equal(summary["recency"].round(2), published["recency"])
+    np.testing.assert_array_equal(summary["T"].round(2), published["T"])
+    np.testing.assert_allclose(summary["recency"], published["recency"], atol=0.005)
+
+
+def test_reproduces_published_mean_repeat_value(summary: pd.DataFrame) -> None:
+    published = pd.read_csv(CDNOW / "cdnow_customers_summary_with_transactions.csv", index_col=0)
+    np.testing.assert_allclose(summary["monetary_value"], published["zbar"], atol=0.005 + 1e-9)
+    assert (summary.loc[summary["frequency"] == 0, "monetary_value"] == 0).all()
+
+
+def test_holdout_columns(summary: pd.DataFrame, transactions: pd.DataFrame) -> None:
+    days = pd.to_datetime(transactions["date"].astype(str), format="%Y%m%d")
+    log = transactions.assign(day=days)
+    log = log[log["day"] <= "1998-06-30"]
+    distinct_days = log.groupby("sample_customer_id")["day"].nunique()
+    total = summary["frequency"] + summary["frequency_holdout"] + 1
+    np.testing.assert_array_equal(total, distinct_days.loc[summary.index])
+    assert summary["duration_holdout"].unique().tolist() == [273 / 7]
+
+
+def _log() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account": ["a", "a", "a", "a", "b", "c", "a"],
+            "when": pd.to_datetime(
+                [
+                    "2024-01-01 09:00",
+                    "2024-01-01 17:30",  # same day as the first: one purchase
+                    "2024-01-15 10:00",
+                    "2024-01-29 00:00",
+                    "2024-01-10 00:00",
+                    "2024-03-01 00:00",  # first purchase after calibration end: not a customer yet
+                    "2024-02-20 00:00",  # after calibration end: ignored
+                ]
+            ),
+            "amount": [10.0, 5.0, 20.0, 40.0, 7.0, 3.0, 99.0],
+        }
+    )
+
+
+@pytest.mark.parametrize(("period", "days"), [("day", 1.0), ("week", 7.0), ("month", 30.4375)])
+def test_small_log_by_hand(period: str, days: float) -> None:
+    out = rfm_summary(
+        _log(),
+        customer="account",
+        date="when",
+        amount="amount",
+        period=period,
+        calibration_end=dt.date(2024, 1, 31),
+    )
+    assert list(out.index) == ["a", "b"]
+    assert out.index.name == "account"
+    a, b = out.loc["a"], out.loc["b"]
+    assert a["frequency"] == 2
+    assert a["recency"] == pytest.approx(28 / days)
+    assert a["T"] == pytest.approx(30 / days)
+    assert a["monetary_value"] == pytest.approx(30.0)  # mean of 20 and 40; first day excluded
+    assert (b["frequency"], b["recency"], b["monetary_value"]) == (0, 0, 0)
+    assert b["T"] == pytest.approx(21 / days)
+
+
+def test_without_amount_has_no_monetary_column() -> None:
+    out = rfm_summary(_log(), customer="account", date="when", calibration_end="2024-01-31")
+    assert list(out.columns) == ["frequency", "recency", "T"]
+
+
+def test_accepts_an_ibis_table() -> None:
+    table = ibis.memtable(pa.Table.from_pandas(_log(), preserve_index=False))
+    expr = rfm_summary_expr(
+        table, customer="account", date="when", amount="amount", calibration_end="2024-01-31"
+    )
+    assert isinstance(expr, ibis.expr.types.Table)
+    from_table = rfm_summary(
+        table, customer="account", date="when", amount="amount", calibration_end="2024-01-31"
+    )
+    from_frame = rfm_summary(
+        _log(), customer="account", date="when", amount="amount", calibration_end="2024-01-31"
+    )
+    pd.testing.assert_frame_equal(from_table, from_frame)
+
+
+def test_missing_column_is_named() -> None:
+    with pytest.raises(DataValidationError, match="'amount_jpy'"):
+        rfm_summary(
+            _log(),
+            customer="account",
+            date="when",
+            amount="amount_jpy",
+            calibration_end="2024-1-31",
+        )
+
+
+def test_observation_end_before_calibration_end_is_refused() -> None:
+    with pytest.raises(DataValidationError, match="observation_end"):
+        rfm_summary(
+            _log(),
+            customer="account",
+            date="when",
+            calibration_end="2024-01-31",
+            observation_end="2024-01-01",
+        )
+
+
+def test_unknown_period_is_refused() -> None:
+    with pytest.raises(DataValidationError, match="period"):
+        rfm_summary(
+            _log(), customer="account", date="when", calibration_end="2024-01-31", period="year"
+        )
