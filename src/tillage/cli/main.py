@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from tillage.cli import db, demo, score, serve
+from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.errors import TillageError
 from tillage.i18n import LANGUAGES
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("score")(score.score)
+app.command("clv")(clv)
 app.add_typer(db.app, name="db")
 
 
