@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from tillage.store.database import make_engine, migrate
@@ -68,3 +69,8 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+# Property tests are part of the deterministic suite: the same examples on every run and machine.
+settings.register_profile("tillage", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("tillage")
