@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, demo, serve
+from tillage.cli import db, demo, imports, serve
 from tillage.cli.context import state
 from tillage.errors import TillageError
 from tillage.i18n import LANGUAGES
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("import")(imports.import_command)
 app.add_typer(db.app, name="db")
 
 

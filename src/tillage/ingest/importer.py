@@ -219,7 +219,7 @@ def import_path(
     for number, tm in enumerate(mapping.tables):
         report("read", number, len(mapping.tables))
         files = sources.files(tm.file)
-        if not files and not tm.optional:
+        if not files and not tm.optional and sources.single is None:
             problems.append(
                 Problem(
                     tm.file or path.name,
@@ -244,6 +244,10 @@ def import_path(
                 c.read += part.rows_read
                 c.rejected += part.rows_skipped
                 skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
+    if sources.single is not None and not tables:
+        problems.append(
+            Problem(path.name, None, None, None, _("no table of the mapping reads this file"))
+        )
     rows_read = sum(len(f) for sheets in sources.cache.values() for f in sheets.values())
     report("validate", 0, 1)
     with engine.connect() as connection:

@@ -177,20 +177,17 @@ def _schemas(
     )
 
 
-_BUILTIN_REASONS = {
-    "field_uniqueness": "the natural key appears more than once",
-    "not_nullable": "required value is empty",
-}
-
-
 def _to_problems(
     combined: Combined, error: pa.errors.SchemaErrors, severity: str, _: Translate
 ) -> list[Problem]:
     cases = error.failure_cases
     problems: list[Problem] = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
-        reason = _BUILTIN_REASONS.get(str(check), str(check))
-        reason = _(reason) if reason in _BUILTIN_REASONS.values() else reason
+        builtin = {
+            "field_uniqueness": _("the natural key appears more than once"),
+            "not_nullable": _("required value is empty"),
+        }
+        reason = builtin.get(str(check), str(check))
         column_name = None if pd.isna(column) else str(column)
         shown = group.iloc[:MAX_PROBLEMS_PER_CHECK]
         for index, value in zip(shown["index"], shown["failure_case"], strict=True):
