@@ -260,6 +260,7 @@ def import_path(
                 tables, as_of=as_of, store_keys=store_keys, company_currency=currency, translate=_
             )
         )
+    problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once
     result = ImportResult(
         source=path.name,
         format=fmt,

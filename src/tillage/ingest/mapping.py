@@ -34,8 +34,9 @@ class ColumnSpec(BaseModel):
 
     column: str | None = Field(None, description="Source column name.")
     columns: list[str] | None = Field(
-        None, description="Several source columns joined with ':' (composite references)."
+        None, description="Several source columns joined by `separator` (empty parts dropped)."
     )
+    separator: str = Field(":", description="Joins `columns`: ':' for keys, ' ' for names.")
     value: Scalar | None = Field(None, description="A constant for every row.")
     format: str | None = Field(None, description="strftime format for dates, e.g. '%d/%m/%Y'.")
     times: str | None = Field(None, description="Multiply by this source column (qty × price).")

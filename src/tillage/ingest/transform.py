@@ -230,11 +230,12 @@ class TableBuilder:
             return None
         if spec.column is not None:
             return source[spec.column]
-        parts = [as_text(source[c]) for c in wanted]
+        parts = [as_text(source[c]).fillna("") for c in wanted]
         joined = parts[0]
         for part in parts[1:]:
-            joined = joined + ":" + part
-        return joined
+            joined = joined + spec.separator + part
+        joined = joined.str.strip(spec.separator + " ")
+        return joined.mask(joined == "")
 
     def _required(self, name: str) -> bool:
         col = Base.metadata.tables[self.table.table].columns[name]
