@@ -167,6 +167,25 @@ def _joined(
     return frame
 
 
+def _drop_repeated_keys(tables: dict[str, list[TableFrame]]) -> None:
+    """Where every file of a table keeps first/last rows per key, do so across files too.
+
+    (HubSpot: reps come from the owner columns of companies and of deals.)
+    """
+    for parts in tables.values():
+        if len(parts) < 2 or any(p.duplicates not in ("first", "last") for p in parts):
+            continue
+        seen: set[str] = set()
+        for part in parts:
+            keep = ~part.frame["key"].isin(seen).to_numpy()
+            seen.update(part.frame["key"].dropna())
+            part.frame, part.rows, part.credit = (
+                part.frame[keep],
+                part.rows[keep],
+                part.credit[keep],
+            )
+
+
 def resolve_mapping(path: Path, fmt: str, mapping: Mapping | Path | None) -> tuple[str, Mapping]:
     """The format name and the mapping to apply to ``path``."""
     if isinstance(mapping, Path):
@@ -244,6 +263,7 @@ def import_path(
                 c.read += part.rows_read
                 c.rejected += part.rows_skipped
                 skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
+    _drop_repeated_keys(tables)
     if sources.single is not None and not tables:
         problems.append(
             Problem(path.name, None, None, None, _("no table of the mapping reads this file"))

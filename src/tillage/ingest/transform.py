@@ -38,6 +38,7 @@ class TableFrame:
     on_unknown: dict[str, str] = field(default_factory=dict)
     rows_read: int = 0
     rows_skipped: int = 0
+    duplicates: str = "error"
 
 
 def column_kind(table: str, column: str) -> str:
@@ -191,7 +192,16 @@ class TableBuilder:
         credit = credit[~blank_key]
         out, rows, credit = self._deduplicate(out, rows, credit)
         return TableFrame(
-            tm.table, file, out, rows, sources, credit, on_unknown, rows_read, skipped
+            tm.table,
+            file,
+            out,
+            rows,
+            sources,
+            credit,
+            on_unknown,
+            rows_read,
+            skipped,
+            tm.duplicates,
         )
 
     def _deduplicate(
