@@ -31,11 +31,12 @@ def read_csv(path: Path) -> pd.DataFrame:
     """Read a delimited text file, detecting its encoding, delimiter and quoting."""
     data = path.read_bytes()
     encoding = detect_encoding(data, name=path.name)
-    text = data.decode(encoding)
-    fmt = sniff_format(text, encoding)
+    head = data[:65_536].decode(encoding, errors="ignore")
+    fmt = sniff_format(head, encoding)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             sep=fmt.delimiter,
             quotechar=fmt.quotechar,
             dtype=str,

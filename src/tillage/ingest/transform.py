@@ -128,8 +128,10 @@ class TableBuilder:
         _ = self._
         tm = self.table
         rows_read = len(source)
+        # spreadsheet rows from the reader's index (Excel keeps it across dropped blank rows)
+        positions = source.index.to_numpy()
         source = source.reset_index(drop=True)
-        rows = pd.Series(source.index.to_numpy() + 2, index=source.index)
+        rows = pd.Series(positions + 2, index=source.index)
         missing_columns = sorted(
             {c for c in [*tm.key, *tm.skip_if_empty] if c not in source.columns}
         )

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, text
 from tillage.ingest.transform import column_kind, referenced_table
 from tillage.store.bulk import insert_frame
 
+CHUNK_ROWS = 200_000
+
 
 @dataclass
 class UpsertCounts:
@@ -96,7 +98,9 @@ def upsert_table(
     existing = ids.of(table)
     known = frame["key"].isin(existing.index).to_numpy()
     new = frame[~known]
-    counts.inserted = insert_frame(connection, table, new.drop(columns=self_refs))
+    plain = new.drop(columns=self_refs)
+    for start in range(0, len(plain), CHUNK_ROWS):  # chunks bound the memory of huge files
+        counts.inserted += insert_frame(connection, table, plain.iloc[start : start + CHUNK_ROWS])
     ids.forget(table)
     if self_refs:
         mapping = ids.of(table)

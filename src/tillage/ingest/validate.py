@@ -167,7 +167,7 @@ def _schemas(
     if {"currency", "account_id"} <= set(frame.columns):
         frame_checks.append(
             pa.Check(
-                lambda df: df.groupby("account_id")["currency"].transform("nunique") <= 1,
+                lambda df: df.groupby("account_id")["currency"].transform("nunique").fillna(1) <= 1,
                 error=_("the account's rows are in more than one currency"),
             )
         )
