@@ -133,3 +133,33 @@ def test_cp932_csv_with_japanese_dates_and_amounts(engine: Engine, tmp_path: Pat
     assert str(orders["order_date"].iloc[0])[:10] == "2024-04-01"
     name = pd.read_sql("SELECT name FROM accounts", engine)["name"].iloc[0]
     assert name == "㈱髙橋製作所①"
+
+
+def test_many_bad_cells_are_summarised_and_excel_rows_keep_their_numbers(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from tillage.ingest import ImportRefused
+
+    book = tmp_path / "accounts.xlsx"
+    codes = [f"A{i}" for i in range(1500)]
+    frame = pd.DataFrame({"code": codes, "name": "x", "staff": "many"})
+    frame.loc[1, ["code", "name", "staff"]] = None  # a blank spreadsheet row (row 3)
+    frame.to_excel(book, index=False)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(
+        '[[tables]]\ntable = "accounts"\nkey = "code"\n'
+        'columns = { name = "name", employees = "staff" }\n',
+        "utf-8",
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_path(
+            engine,
+            book,
+            mapping=mapping,
+            as_of=dt.date(2025, 1, 1),
+            imported_at=dt.datetime(2025, 1, 1),
+        )
+    problems = caught.value.problems
+    assert len(problems) == 1001
+    assert [p.row for p in problems[:2]] == [2, 4]  # row 3 is the blank one
+    assert problems[-1].row is None and problems[-1].reason.startswith("499 more rows")

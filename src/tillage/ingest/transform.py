@@ -23,6 +23,7 @@ from tillage.store.schema import Base
 
 Translate = Callable[[str], str]
 MAX_ROWS_NAMED = 5  # rows listed in one summarising problem
+MAX_PROBLEMS_PER_CHECK = 1000  # problems of one kind listed one by one; the rest counted
 
 
 @dataclass
@@ -120,9 +121,19 @@ class TableBuilder:
         raw: pd.Series,
         reason: str,
     ) -> None:
-        for index in bad[bad].index:
+        found = bad[bad].index
+        for index in found[:MAX_PROBLEMS_PER_CHECK]:
             value = raw.loc[index]
             self._problem(file, int(rows.loc[index]), column, value, reason)
+        more = len(found) - MAX_PROBLEMS_PER_CHECK
+        if more > 0:
+            self._problem(
+                file,
+                None,
+                column,
+                None,
+                self._("{count} more rows: {reason}").format(count=more, reason=reason),
+            )
 
     def build(self, file: str, source: pd.DataFrame) -> TableFrame:
         _ = self._
@@ -164,10 +175,9 @@ class TableBuilder:
         for part in keys[1:]:
             key = key + ":" + part
         blank_key = key.isna()
-        for index in blank_key[blank_key].index:
-            self._problem(
-                file, int(rows.loc[index]), ", ".join(tm.key), None, _("the natural key is empty")
-            )
+        self._report_bad(
+            file, source, rows, blank_key, ", ".join(tm.key), key, _("the natural key is empty")
+        )
         out = pd.DataFrame({"key": key}, index=source.index)
         sources: dict[str, str] = {"key": ", ".join(tm.key)}
         on_unknown: dict[str, str] = {}

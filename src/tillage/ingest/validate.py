@@ -24,10 +24,14 @@ from babel.numbers import list_currencies
 from sqlalchemy import String
 
 from tillage.errors import Problem
-from tillage.ingest.transform import TableFrame, Translate, column_kind, referenced_table
+from tillage.ingest.transform import (
+    MAX_PROBLEMS_PER_CHECK,
+    TableFrame,
+    Translate,
+    column_kind,
+    referenced_table,
+)
 from tillage.store.schema import Base
-
-MAX_PROBLEMS_PER_CHECK = 1000
 
 NON_NEGATIVE = {
     "orders": ("amount", "quantity"),
