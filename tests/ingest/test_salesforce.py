@@ -96,3 +96,14 @@ def test_reexport_updates_in_place(engine: Engine, export: Path) -> None:
         engine, "SELECT amount, is_won FROM opportunities WHERE key = '0065g00000EEEEEEE2'"
     )
     assert won["amount"].iloc[0] == 320000 and bool(won["is_won"].iloc[0])
+
+
+def test_a_new_manager_is_an_update(engine: Engine, export: Path) -> None:
+    _import(engine, export)
+    users = export / "User.csv"
+    text = users.read_text("utf-8").replace('"0055g00000AAAAAAA1","true"', '"","true"')
+    users.write_text(text, "utf-8")  # 鈴木 no longer reports to 佐藤
+    result = _import(engine, export)
+    assert result.tables["reps"].updated == 1 and result.updated == 1
+    managers = _table(engine, "SELECT manager_id FROM reps ORDER BY key")["manager_id"]
+    assert managers.isna().all()
