@@ -299,14 +299,18 @@ def import_path(
         ids = KeyIds(connection)
         for number, (table, parts) in enumerate(tables.items()):
             report(table, number, len(tables))
-            frames = [p.frame for p in parts if len(p.frame)]
-            if not frames:
-                continue
-            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            done = upsert_table(connection, table, frame, ids)
-            counts[table].inserted += done.inserted
-            counts[table].updated += done.updated
-            counts[table].unchanged += done.unchanged
+            # Files mapping different columns are written apart: a column one file does not
+            # map must keep its value (or server default), not become NULL.
+            groups: dict[tuple[str, ...], list[pd.DataFrame]] = {}
+            for part in parts:
+                if len(part.frame):
+                    groups.setdefault(tuple(part.frame.columns), []).append(part.frame)
+            for frames in groups.values():
+                frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+                done = upsert_table(connection, table, frame, ids)
+                counts[table].inserted += done.inserted
+                counts[table].updated += done.updated
+                counts[table].unchanged += done.unchanged
         row = Import(
             imported_at=imported_at,
             imported_by=imported_by,
