@@ -158,3 +158,28 @@ def test_report_in_japanese_saved_as_csv_and_xlsx(
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
     xlsx = save_report(problems, tmp_path / "report.xlsx", "en")
     assert pd.read_excel(xlsx)["row"].tolist() == [7]
+
+
+def test_currency_inconsistent_with_the_store_is_a_warning(engine: Engine, export: Path) -> None:
+    _import(engine, export)
+    mapping = export / "mapping.toml"
+    mapping.write_text(mapping.read_text("utf-8").replace('currency = "JPY"', 'currency = "EUR"'))
+    result = _import(engine, export)
+    rows = sorted(
+        p.row for p in result.warnings if "another currency" in p.reason and p.file == "orders.csv"
+    )
+    assert rows == [2, 3, 4, 5, 6]
+    assert result.errors == []
+
+
+def test_one_account_in_two_currencies_is_an_error(engine: Engine, export: Path) -> None:
+    orders = export / "orders.csv"
+    orders.write_text(orders.read_text("utf-8").replace("amount\n", "amount,currency\n"))
+    lines = orders.read_text("utf-8").splitlines()
+    lines = [lines[0]] + [line + (",USD" if i == 2 else ",JPY") for i, line in enumerate(lines[1:])]
+    orders.write_text("\n".join(lines) + "\n", "utf-8")
+    mapping = export / "mapping.toml"
+    mapping.write_text(mapping.read_text("utf-8") + 'currency = "currency"\n', "utf-8")
+    with pytest.raises(ImportRefused) as caught:
+        _import(engine, export)
+    assert {(p.row, p.value) for p in caught.value.result.errors} == {(4, "USD"), (5, "JPY")}

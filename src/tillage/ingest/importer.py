@@ -275,9 +275,26 @@ def import_path(
         def store_keys(table: str) -> set[str]:
             return set(connection.execute(text(f"SELECT key FROM {table}")).scalars())
 
+        def store_currencies(table: str) -> dict[str, set[str]]:
+            rows = connection.execute(
+                text(
+                    f"SELECT DISTINCT a.key, t.currency FROM {table} t "
+                    "JOIN accounts a ON a.id = t.account_id WHERE t.currency IS NOT NULL"
+                )
+            )
+            found: dict[str, set[str]] = {}
+            for key, code in rows:
+                found.setdefault(key, set()).add(code)
+            return found
+
         problems.extend(
             validate(
-                tables, as_of=as_of, store_keys=store_keys, company_currency=currency, translate=_
+                tables,
+                as_of=as_of,
+                store_keys=store_keys,
+                store_currencies=store_currencies,
+                company_currency=currency,
+                translate=_,
             )
         )
     problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once

@@ -105,6 +105,7 @@ def _schemas(
     *,
     as_of: dt.date,
     known: Mapping[str, set[str]],
+    stored_currencies: Mapping[str, set[str]],
     _: Translate,
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     table = combined.table
@@ -175,9 +176,29 @@ def _schemas(
                 error=_("the account's rows are in more than one currency"),
             )
         )
+    warning_checks = []
+    if stored_currencies and {"currency", "account_id"} <= set(frame.columns):
+        accounts = list(stored_currencies)
+        pairs = [f"{a}\x00{c}" for a, codes in stored_currencies.items() for c in codes]
+
+        def same_as_stored(df: pd.DataFrame) -> pd.Series:
+            account = df["account_id"].astype("string")
+            pair = account + "\x00" + df["currency"].astype("string")
+            return (
+                ~account.isin(accounts).fillna(False)
+                | pair.isin(pairs).fillna(False)
+                | df["currency"].isna()
+            ).astype(bool)
+
+        warning_checks.append(
+            pa.Check(
+                same_as_stored,
+                error=_("the store has this account's rows in another currency"),
+            )
+        )
     return (
         pa.DataFrameSchema(errors, checks=frame_checks),
-        pa.DataFrameSchema(warnings),
+        pa.DataFrameSchema(warnings, checks=warning_checks),
     )
 
 
@@ -185,6 +206,9 @@ def _to_problems(
     combined: Combined, error: pa.errors.SchemaErrors, severity: str, _: Translate
 ) -> list[Problem]:
     cases = error.failure_cases
+    # a frame-level check reports every cell of a failing row; the currency is the one at fault
+    frame_level = cases["schema_context"] == "DataFrameSchema"
+    cases = cases[~frame_level | (cases["column"] == "currency")]
     problems: list[Problem] = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         builtin = {
@@ -203,9 +227,6 @@ def _to_problems(
             file, row = combined.locate(int(index))
             source = combined.source_column(int(index), column_name)
             value = None if pd.api.types.is_scalar(value) and pd.isna(value) else value
-            if column_name is None and "account_id" in combined.frame:
-                source = combined.source_column(int(index), "currency")
-                value = combined.frame["currency"].iloc[int(index)]
             problems.append(Problem(file, row, source, value, reason, severity))
         more = len(group) - len(shown)
         if more > 0:
@@ -229,8 +250,13 @@ def validate(
     store_keys: Callable[[str], set[str]],
     company_currency: str,
     translate: Translate,
+    store_currencies: Callable[[str], dict[str, set[str]]] | None = None,
 ) -> list[Problem]:
-    """Check every table of an import; returns the problems found (errors and warnings)."""
+    """Check every table of an import; returns the problems found (errors and warnings).
+
+    ``store_keys(table)`` gives the natural keys already in the store; ``store_currencies(table)``
+    the currencies of the table's stored rows per account key.
+    """
     _ = translate
     known: dict[str, set[str]] = {}
 
@@ -265,7 +291,12 @@ def validate(
                         _("the mapping gives no source for this required column"),
                     )
                 )
-        errors, warnings = _schemas(combined, as_of=as_of, known=known, _=_)
+        stored: dict[str, set[str]] = {}
+        if store_currencies is not None and {"currency", "account_id"} <= set(combined.frame):
+            stored = store_currencies(table)
+        errors, warnings = _schemas(
+            combined, as_of=as_of, known=known, stored_currencies=stored, _=_
+        )
         for schema, severity in ((errors, "error"), (warnings, "warning")):
             try:
                 schema.validate(combined.frame, lazy=True)
