@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, demo, score, serve
+from tillage.cli import db, demo, imports, score, serve
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.errors import TillageError
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("import")(imports.import_command)
 app.command("score")(score.score)
 app.command("clv")(clv)
 app.add_typer(db.app, name="db")

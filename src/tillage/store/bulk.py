@@ -48,10 +48,14 @@ def _column_types(table: str) -> dict[str, str]:
     return {col.name: col.type.__class__.__name__.upper() for col in sa_table.columns}
 
 
-def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int:
+def insert_frame(
+    connection: Connection, table: str, frame: pd.DataFrame, *, into: str | None = None
+) -> int:
     """Insert every row of ``frame`` into ``table``; columns must be columns of that table.
 
-    Returns the number of rows inserted. Runs in the connection's current transaction.
+    ``into`` names another table with the same columns to write to instead (a temporary staging
+    table for set-based updates); values are converted as for ``table``. Returns the number of
+    rows inserted. Runs in the connection's current transaction.
     """
     if frame.empty:
         return 0
@@ -60,12 +64,13 @@ def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int
     if unknown:
         raise StoreError(f"table {table!r} has no columns {unknown}")
     columns = list(frame.columns)
+    target = into or table
     dialect = connection.dialect.name
     if dialect == "sqlite":
         data = [_sqlite_column(frame[c], types[c]) for c in columns]
         rows = list(zip(*data, strict=True))
         placeholders = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+        sql = f"INSERT INTO {target} ({', '.join(columns)}) VALUES ({placeholders})"
         connection.exec_driver_sql("SELECT 1")  # make sure the transaction is begun
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(sql, rows)
@@ -81,10 +86,10 @@ def insert_frame(connection: Connection, table: str, frame: pd.DataFrame) -> int
         out.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
         raw = connection.connection.driver_connection  # psycopg connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
-            copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+            copy_sql = f"COPY {target} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
             with cursor.copy(copy_sql) as copy:
                 copy.write(buffer.getvalue())
-        if "id" in columns:
+        if "id" in columns and into is None:
             connection.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

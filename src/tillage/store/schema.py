@@ -317,6 +317,31 @@ class AccountScore(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class Import(Base):
+    """One run of ``tillage import``: who imported what, when, and what it changed.
+
+    ``checksum`` is the SHA-256 of the source bytes (of every file, in name order, for a
+    folder); ``rows_rejected`` counts rows skipped with a warning (errors block the import, so a
+    recorded import never has rejected rows with errors).
+    """
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    imported_by: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(20))
+    mapping: Mapped[str | None] = mapped_column(String(200))
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_inserted: Mapped[int] = mapped_column(Integer)
+    rows_updated: Mapped[int] = mapped_column(Integer)
+    rows_unchanged: Mapped[int] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer)
+    tables: Mapped[dict | None] = mapped_column(JSON)
+    warnings: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
 CANONICAL_TABLES: tuple[str, ...] = (
     "teams",
     "reps",

@@ -1,0 +1,140 @@
+"""``tillage import``: bring a CRM or billing export into the store, validated and atomic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tillage.cli.context import state
+from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
+from tillage.store.database import engine_from_settings
+
+Format = Literal["auto", "csv", "xlsx", "parquet", "salesforce", "hubspot"]
+SHOWN_PROBLEMS = 30
+
+
+def _problems_table(problems, lang: str) -> Table:  # type: ignore[no-untyped-def]
+    frame = report_frame(problems[:SHOWN_PROBLEMS], lang)
+    table = Table(show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    return table
+
+
+def _summary(result: ImportResult, _) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(title=_("Import summary"))
+    for header in (
+        _("table"),
+        _("read"),
+        _("inserted"),
+        _("updated"),
+        _("unchanged"),
+        _("rejected"),
+    ):
+        table.add_column(header, justify="right" if header != _("table") else "left")
+    for name, c in result.tables.items():
+        table.add_row(
+            name, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected))
+        )
+    return table
+
+
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A file (CSV, XLSX, Parquet) or export folder.")],
+    format: Annotated[
+        str, typer.Option("--format", help="auto|csv|xlsx|parquet|salesforce|hubspot")
+    ] = "auto",
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="Mapping file (TOML) for CSV/XLSX/Parquet.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and print the report; write nothing.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Save the problems as .csv or .xlsx.")
+    ] = None,
+) -> None:
+    """Import an export into the store: all rows or none, re-imports update in place."""
+    if format not in Format.__args__:  # type: ignore[attr-defined]
+        raise typer.BadParameter(", ".join(Format.__args__), param_hint="--format")  # type: ignore[attr-defined]
+    settings = state.settings()
+    lang = settings.language
+    _ = state.gettext()
+    console = Console()
+    now = dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None, microsecond=0)
+    engine = engine_from_settings(settings)
+    labels = {"read": _("Reading"), "validate": _("Checking"), "done": _("Done")}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(_("Reading"), total=None)
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            label = labels.get(step, _("Writing {table}").format(table=step))
+            progress.update(task, description=label, completed=done, total=total or None)
+
+        try:
+            result = import_path(
+                engine,
+                path,
+                as_of=now.date(),
+                imported_at=now,
+                imported_by=getpass.getuser(),
+                format=format,
+                mapping=mapping,
+                timezone=settings.timezone,
+                currency=settings.currency,
+                lang=lang,
+                dry_run=dry_run,
+                progress=on_progress,
+            )
+        except ImportRefused as refused:
+            progress.stop()
+            result = refused.result
+            console.print(_problems_table(result.problems, lang))
+            if report is not None:
+                save_report(result.problems, report, lang)
+                console.print(_("Report saved to {path}.").format(path=report))
+            console.print(
+                _("{errors} errors, {warnings} warnings: nothing was imported.").format(
+                    errors=len(result.errors), warnings=len(result.warnings)
+                ),
+                style="bold red",
+            )
+            raise typer.Exit(1) from None
+    if result.problems:
+        console.print(_problems_table(result.problems, lang))
+    if report is not None:
+        save_report(result.problems, report, lang)
+        console.print(_("Report saved to {path}.").format(path=report))
+    console.print(_summary(result, _))
+    totals = _(
+        "{read} rows read, {inserted} inserted, {updated} updated, {unchanged} unchanged, "
+        "{rejected} rejected, {warnings} warnings."
+    ).format(
+        read=f"{result.rows_read:,}",
+        inserted=f"{result.inserted:,}",
+        updated=f"{result.updated:,}",
+        unchanged=f"{result.unchanged:,}",
+        rejected=f"{result.rows_rejected:,}",
+        warnings=len(result.warnings),
+    )
+    console.print(totals)
+    if dry_run:
+        console.print(_("Dry run: nothing was written."), style="bold")

@@ -1,0 +1,372 @@
+"""Import a source (file or export folder) into the store: read, map, validate, upsert, log.
+
+One import is one database transaction: every table's rows and the ``imports`` log row commit
+together or not at all (a killed process leaves the store as it was). Nothing here reads the
+clock: ``as_of`` (the business date future-dated rows are checked against) and ``imported_at``
+are arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from tillage.errors import ConfigurationError, DataValidationError, Problem
+from tillage.i18n import gettext_for
+from tillage.ingest.formats import detect_format
+from tillage.ingest.mapping import Mapping, TableMapping, builtin_mapping, load_mapping
+from tillage.ingest.readers import read_file
+from tillage.ingest.transform import TableBuilder, TableFrame
+from tillage.ingest.upsert import KeyIds, upsert_table
+from tillage.ingest.validate import validate
+from tillage.store.database import ensure_current
+from tillage.store.schema import Import
+
+SQLITE_CACHE_KIB = 128 * 1024  # during an import; SQLite's default is 2 MiB
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: step is 'read', 'validate' or a table name being written."""
+
+
+@dataclass
+class TableCounts:
+    """Rows of one canonical table in an import."""
+
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class ImportResult:
+    """What an import read, found and changed."""
+
+    source: str
+    format: str
+    checksum: str
+    rows_read: int
+    rows_rejected: int
+    tables: dict[str, TableCounts]
+    problems: list[Problem]
+    dry_run: bool
+    import_id: int | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+    @property
+    def inserted(self) -> int:
+        return sum(t.inserted for t in self.tables.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(t.updated for t in self.tables.values())
+
+    @property
+    def unchanged(self) -> int:
+        return sum(t.unchanged for t in self.tables.values())
+
+
+@dataclass
+class _Sources:
+    root: Path
+    single: Path | None
+    cache: dict[tuple[Path, str | None], dict[str, pd.DataFrame]] = field(default_factory=dict)
+
+    def read(self, path: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
+        if (path, sheet) not in self.cache:
+            self.cache[(path, sheet)] = read_file(path, sheet=sheet)
+        return self.cache[(path, sheet)]
+
+    def files(self, pattern: str | None) -> list[Path]:
+        if self.single is not None:
+            if pattern is None or fnmatch.fnmatch(self.single.name.lower(), pattern.lower()):
+                return [self.single]
+            return []
+        if pattern is None:
+            raise ConfigurationError(
+                "the mapping's tables need a `file` pattern when importing a folder"
+            )
+        return sorted(
+            p
+            for p in self.root.iterdir()
+            if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.lower())
+        )
+
+
+def checksum(path: Path) -> str:
+    """SHA-256 of a file, or of every file of a folder (names and bytes, in name order)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _joined(
+    sources: _Sources,
+    tm: TableMapping,
+    frame: pd.DataFrame,
+    problems: list[Problem],
+    file: str,
+    _: Callable[[str], str],
+) -> pd.DataFrame:
+    from tillage.ingest.values import as_text
+
+    for join in tm.join:
+        matches = (
+            sources.files(join.file)
+            if sources.single is None
+            else [
+                p
+                for p in sources.root.iterdir()
+                if fnmatch.fnmatch(p.name.lower(), join.file.lower())
+            ]
+        )
+        if not matches or join.on not in frame.columns:
+            problems.append(
+                Problem(file, None, join.on, join.file, _("cannot join: file or column missing"))
+            )
+            continue
+        other = pd.concat(
+            [f for m in matches for f in sources.read(m, None).values()], ignore_index=True
+        )
+        if join.key not in other.columns:
+            problems.append(
+                Problem(
+                    matches[0].name,
+                    None,
+                    join.key,
+                    None,
+                    _("required column is missing from the file"),
+                )
+            )
+            continue
+        other = other.assign(**{join.key: as_text(other[join.key])})
+        other = other.drop_duplicates(join.key).set_index(join.key).add_prefix(join.prefix)
+        on = as_text(frame[join.on])
+        joined = other.reindex(on.to_numpy())
+        joined.index = frame.index
+        frame = pd.concat([frame, joined], axis=1)
+    return frame
+
+
+def _drop_repeated_keys(tables: dict[str, list[TableFrame]]) -> None:
+    """Where every file of a table keeps first/last rows per key, do so across files too.
+
+    (HubSpot: reps come from the owner columns of companies and of deals.)
+    """
+    for parts in tables.values():
+        if len(parts) < 2 or any(p.duplicates not in ("first", "last") for p in parts):
+            continue
+        seen: set[str] = set()
+        for part in parts:
+            keep = ~part.frame["key"].isin(seen).to_numpy()
+            seen.update(part.frame["key"].dropna())
+            part.frame, part.rows, part.credit = (
+                part.frame[keep],
+                part.rows[keep],
+                part.credit[keep],
+            )
+
+
+def resolve_mapping(path: Path, fmt: str, mapping: Mapping | Path | None) -> tuple[str, Mapping]:
+    """The format name and the mapping to apply to ``path``."""
+    if isinstance(mapping, Path):
+        mapping = load_mapping(mapping)
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if mapping is None:
+        if fmt in ("salesforce", "hubspot"):
+            mapping = builtin_mapping(fmt)
+        else:
+            raise ConfigurationError(
+                f"{path.name}: a {fmt} file needs a mapping file (--mapping) saying which "
+                "table and columns it holds; see docs/import.md"
+            )
+    return fmt, mapping
+
+
+def import_path(
+    engine: Engine,
+    path: Path,
+    *,
+    as_of: dt.date,
+    imported_at: dt.datetime,
+    imported_by: str | None = None,
+    format: str = "auto",
+    mapping: Mapping | Path | None = None,
+    timezone: str = "Asia/Tokyo",
+    currency: str = "JPY",
+    lang: str = "en",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import ``path`` (a file or an export folder) into the store behind ``engine``.
+
+    Raises :class:`DataValidationError` listing every problem when any is an error; nothing is
+    written then. With ``dry_run`` everything is checked and nothing is written either way.
+    """
+    _ = gettext_for(lang)
+    path = Path(path)
+    if not path.exists():
+        raise ConfigurationError(f"{path.name}: no such file or folder")
+    ensure_current(engine)
+    fmt, mapping = resolve_mapping(path, format, mapping)
+    report = progress or (lambda step, done, total: None)
+    problems: list[Problem] = []
+    sources = _Sources(path if path.is_dir() else path.parent, None if path.is_dir() else path)
+    tables: dict[str, list[TableFrame]] = {}
+    counts: dict[str, TableCounts] = {}
+    skipped_by_file: dict[str, int] = {}
+    for number, tm in enumerate(mapping.tables):
+        report("read", number, len(mapping.tables))
+        files = sources.files(tm.file)
+        if not files and not tm.optional and sources.single is None:
+            problems.append(
+                Problem(
+                    tm.file or path.name,
+                    None,
+                    None,
+                    None,
+                    _("no file matches; the mapping needs it"),
+                )
+            )
+        builder = TableBuilder(mapping, tm, timezone=timezone, translate=_, problems=problems)
+        for file in files:
+            for sheet, frame in sources.read(file, tm.sheet).items():
+                label = (
+                    file.name
+                    if file.suffix.lower() not in (".xlsx", ".xlsm")
+                    else (f"{file.name}:{sheet}")
+                )
+                frame = _joined(sources, tm, frame, problems, label, _)
+                part = builder.build(label, frame)
+                tables.setdefault(tm.table, []).append(part)
+                c = counts.setdefault(tm.table, TableCounts())
+                c.read += part.rows_read
+                c.rejected += part.rows_skipped
+                skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
+    _drop_repeated_keys(tables)
+    if sources.single is not None and not tables:
+        problems.append(
+            Problem(path.name, None, None, None, _("no table of the mapping reads this file"))
+        )
+    rows_read = sum(len(f) for sheets in sources.cache.values() for f in sheets.values())
+    report("validate", 0, 1)
+    with engine.connect() as connection:
+
+        def store_keys(table: str) -> set[str]:
+            return set(connection.execute(text(f"SELECT key FROM {table}")).scalars())
+
+        def store_currencies(table: str) -> dict[str, set[str]]:
+            rows = connection.execute(
+                text(
+                    f"SELECT DISTINCT a.key, t.currency FROM {table} t "
+                    "JOIN accounts a ON a.id = t.account_id WHERE t.currency IS NOT NULL"
+                )
+            )
+            found: dict[str, set[str]] = {}
+            for key, code in rows:
+                found.setdefault(key, set()).add(code)
+            return found
+
+        problems.extend(
+            validate(
+                tables,
+                as_of=as_of,
+                store_keys=store_keys,
+                store_currencies=store_currencies,
+                company_currency=currency,
+                translate=_,
+            )
+        )
+    problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once
+    result = ImportResult(
+        source=path.name,
+        format=fmt,
+        checksum=checksum(path),
+        rows_read=rows_read,
+        rows_rejected=sum(skipped_by_file.values()),
+        tables=counts,
+        problems=problems,
+        dry_run=dry_run,
+    )
+    if result.errors:
+        raise ImportRefused(result, _)
+    if dry_run:
+        return result
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":  # a larger page cache speeds up index inserts
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+        ids = KeyIds(connection)
+        for number, (table, parts) in enumerate(tables.items()):
+            report(table, number, len(tables))
+            # Files mapping different columns are written apart: a column one file does not
+            # map must keep its value (or server default), not become NULL.
+            groups: dict[tuple[str, ...], list[pd.DataFrame]] = {}
+            for part in parts:
+                if len(part.frame):
+                    groups.setdefault(tuple(part.frame.columns), []).append(part.frame)
+            for frames in groups.values():
+                frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+                done = upsert_table(connection, table, frame, ids)
+                counts[table].inserted += done.inserted
+                counts[table].updated += done.updated
+                counts[table].unchanged += done.unchanged
+        row = Import(
+            imported_at=imported_at,
+            imported_by=imported_by,
+            source=str(path.name)[:500],
+            format=fmt,
+            mapping=mapping.name,
+            checksum=result.checksum,
+            rows_read=result.rows_read,
+            rows_inserted=result.inserted,
+            rows_updated=result.updated,
+            rows_unchanged=result.unchanged,
+            rows_rejected=result.rows_rejected,
+            tables={t: vars(c) for t, c in counts.items()},
+            warnings=len(result.warnings),
+        )
+        inserted = connection.execute(
+            Import.__table__.insert().values(
+                {c.name: getattr(row, c.name) for c in Import.__table__.columns if c.name != "id"}
+            )
+        )
+        result.import_id = int(inserted.inserted_primary_key[0])
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA cache_size = -2000")
+        report("done", len(tables), len(tables))
+    return result
+
+
+class ImportRefused(DataValidationError):
+    """An import found errors and wrote nothing; ``result`` has the counts and every problem."""
+
+    def __init__(self, result: ImportResult, translate: Callable[[str], str]) -> None:
+        self.result = result
+        _ = translate
+        super().__init__(
+            _("{source}: {errors} errors, nothing imported").format(
+                source=result.source, errors=len(result.errors)
+            ),
+            result.problems,
+        )

@@ -1,0 +1,336 @@
+"""Apply a table mapping to a source frame: canonical columns, parsed values, located problems.
+
+The result keeps, for every canonical row, the spreadsheet row it came from and the source column
+behind every canonical column, so later checks can report problems the way the user sees the
+file. Foreign-key columns still hold the referenced rows' natural keys here; the store resolves
+them to ids (:mod:`tillage.ingest.upsert`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from babel import Locale
+
+from tillage.errors import Problem
+from tillage.ingest.mapping import ColumnSpec, Mapping, TableMapping
+from tillage.ingest.values import as_text, parse_bool, parse_datetime, parse_number
+from tillage.store.schema import Base
+
+Translate = Callable[[str], str]
+MAX_ROWS_NAMED = 5  # rows listed in one summarising problem
+MAX_PROBLEMS_PER_CHECK = 1000  # problems of one kind listed one by one; the rest counted
+
+
+@dataclass
+class TableFrame:
+    """Canonical rows of one table from one source file, with where each came from."""
+
+    table: str
+    file: str
+    frame: pd.DataFrame
+    rows: pd.Series
+    sources: dict[str, str]
+    credit: pd.Series
+    on_unknown: dict[str, str] = field(default_factory=dict)
+    rows_read: int = 0
+    rows_skipped: int = 0
+    duplicates: str = "error"
+
+
+def column_kind(table: str, column: str) -> str:
+    """'ref', 'text', 'int', 'number', 'date', 'datetime' or 'bool' for a canonical column."""
+    col = Base.metadata.tables[table].columns[column]
+    if col.foreign_keys:
+        return "ref"
+    name = col.type.__class__.__name__.upper()
+    return {
+        "INTEGER": "int",
+        "FLOAT": "number",
+        "NUMERIC": "number",
+        "DATE": "date",
+        "DATETIME": "datetime",
+        "BOOLEAN": "bool",
+    }.get(name, "text")
+
+
+def referenced_table(table: str, column: str) -> str:
+    """The table a foreign-key column points at."""
+    (fk,) = Base.metadata.tables[table].columns[column].foreign_keys
+    return fk.column.table.name
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for lang in ("en", "ja"):
+        for code, name in Locale.parse(lang).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names[name.lower()] = code
+    for code in list(names.values()):
+        names[code.lower()] = code
+    names.update({"usa": "US", "uk": "GB", "eire": "IE", "rsa": "ZA", "korea": "KR"})
+    return names
+
+
+def _rows_named(rows: pd.Series) -> str:
+    shown = ", ".join(str(r) for r in rows.iloc[:MAX_ROWS_NAMED])
+    return shown + (" …" if len(rows) > MAX_ROWS_NAMED else "")
+
+
+class TableBuilder:
+    """Turns one source frame into a :class:`TableFrame`, collecting problems."""
+
+    def __init__(
+        self,
+        mapping: Mapping,
+        table: TableMapping,
+        *,
+        timezone: str,
+        translate: Translate,
+        problems: list[Problem],
+    ) -> None:
+        self.mapping = mapping
+        self.table = table
+        self.timezone = timezone
+        self._ = translate
+        self.problems = problems
+
+    def _problem(
+        self,
+        file: str,
+        row: int | None,
+        column: str | None,
+        value: object,
+        reason: str,
+        severity: str = "error",
+    ) -> None:
+        self.problems.append(Problem(file, row, column, value, reason, severity))
+
+    def _report_bad(
+        self,
+        file: str,
+        source: pd.DataFrame,
+        rows: pd.Series,
+        bad: pd.Series,
+        column: str,
+        raw: pd.Series,
+        reason: str,
+    ) -> None:
+        found = bad[bad].index
+        for index in found[:MAX_PROBLEMS_PER_CHECK]:
+            value = raw.loc[index]
+            self._problem(file, int(rows.loc[index]), column, value, reason)
+        more = len(found) - MAX_PROBLEMS_PER_CHECK
+        if more > 0:
+            self._problem(
+                file,
+                None,
+                column,
+                None,
+                self._("{count} more rows: {reason}").format(count=more, reason=reason),
+            )
+
+    def build(self, file: str, source: pd.DataFrame) -> TableFrame:
+        _ = self._
+        tm = self.table
+        rows_read = len(source)
+        # spreadsheet rows from the reader's index (Excel keeps it across dropped blank rows)
+        positions = source.index.to_numpy()
+        source = source.reset_index(drop=True)
+        rows = pd.Series(positions + 2, index=source.index)
+        missing_columns = sorted(
+            {c for c in [*tm.key, *tm.skip_if_empty] if c not in source.columns}
+        )
+        for name in missing_columns:
+            self._problem(file, None, name, None, _("required column is missing from the file"))
+        if missing_columns:
+            empty = pd.DataFrame({"key": pd.Series(dtype="string")})
+            return TableFrame(tm.table, file, empty, rows.iloc[:0], {}, rows.iloc[:0] > 0)
+        skipped = 0
+        if tm.skip_if_empty:
+            empty_mask = pd.concat(
+                [as_text(source[c]).isna() for c in tm.skip_if_empty], axis=1
+            ).any(axis=1)
+            skipped = int(empty_mask.sum())
+            if skipped:
+                self._problem(
+                    file,
+                    None,
+                    ", ".join(tm.skip_if_empty),
+                    None,
+                    _("{count} rows skipped because this is empty (rows {rows})").format(
+                        count=skipped, rows=_rows_named(rows[empty_mask])
+                    ),
+                    "warning",
+                )
+                source = source[~empty_mask]
+                rows = rows[~empty_mask]
+        keys = [as_text(source[c]) for c in tm.key]
+        key = keys[0]
+        for part in keys[1:]:
+            key = key + ":" + part
+        blank_key = key.isna()
+        self._report_bad(
+            file, source, rows, blank_key, ", ".join(tm.key), key, _("the natural key is empty")
+        )
+        out = pd.DataFrame({"key": key}, index=source.index)
+        sources: dict[str, str] = {"key": ", ".join(tm.key)}
+        on_unknown: dict[str, str] = {}
+        for name, spec in tm.specs().items():
+            values = self._column(file, source, rows, name, spec)
+            if values is None:
+                continue
+            out[name] = values
+            sources[name] = spec.column or ", ".join(spec.columns or []) or "(constant)"
+            if column_kind(tm.table, name) == "ref":
+                on_unknown[name] = spec.on_unknown
+        has_currency = "currency" in Base.metadata.tables[tm.table].columns
+        if has_currency and "currency" not in out and self.mapping.currency:
+            out["currency"] = self.mapping.currency
+        credit = pd.Series(False, index=out.index)
+        if tm.credit is not None and tm.credit.column in source.columns:
+            text = as_text(source[tm.credit.column])
+            if tm.credit.startswith is not None:
+                credit = text.str.startswith(tm.credit.startswith).fillna(False).astype(bool)
+            if tm.credit.equals is not None:
+                credit = credit | text.isin(tm.credit.equals).fillna(False).astype(bool)
+        out = out[~blank_key]
+        rows = rows[~blank_key]
+        credit = credit[~blank_key]
+        out, rows, credit = self._deduplicate(out, rows, credit)
+        return TableFrame(
+            tm.table,
+            file,
+            out,
+            rows,
+            sources,
+            credit,
+            on_unknown,
+            rows_read,
+            skipped,
+            tm.duplicates,
+        )
+
+    def _deduplicate(
+        self, out: pd.DataFrame, rows: pd.Series, credit: pd.Series
+    ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        mode = self.table.duplicates
+        if mode == "error":
+            return out, rows, credit
+        if mode == "number":
+            n = out.groupby("key", sort=False).cumcount()
+            suffix = ("#" + (n + 1).astype(str)).where(n > 0, "")
+            out = out.assign(key=out["key"] + suffix)
+            return out, rows, credit
+        keep = out["key"].duplicated(keep="first" if mode == "first" else "last")
+        return out[~keep], rows[~keep], credit[~keep]
+
+    def _raw(
+        self, file: str, source: pd.DataFrame, spec: ColumnSpec, name: str
+    ) -> pd.Series | None:
+        if spec.value is not None:
+            return pd.Series([spec.value] * len(source), index=source.index, dtype=object)
+        wanted = [spec.column] if spec.column is not None else list(spec.columns or [])
+        absent = [c for c in wanted if c not in source.columns]
+        if absent:
+            required = self._required(name)
+            self._problem(
+                file,
+                None,
+                absent[0],
+                None,
+                self._("required column is missing from the file")
+                if required
+                else self._("column not in the file; {column} left empty").format(column=name),
+                "error" if required else "warning",
+            )
+            return None
+        if spec.column is not None:
+            return source[spec.column]
+        parts = [as_text(source[c]).fillna("") for c in wanted]
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined + spec.separator + part
+        joined = joined.str.strip(spec.separator + " ")
+        return joined.mask(joined == "")
+
+    def _required(self, name: str) -> bool:
+        col = Base.metadata.tables[self.table.table].columns[name]
+        return not col.nullable and col.server_default is None
+
+    def _column(
+        self, file: str, source: pd.DataFrame, rows: pd.Series, name: str, spec: ColumnSpec
+    ) -> pd.Series | None:
+        _ = self._
+        raw = self._raw(file, source, spec, name)
+        if raw is None:
+            return None
+        label = spec.column or ", ".join(spec.columns or []) or name
+        kind = column_kind(self.table.table, name)
+        series = raw
+        if spec.split is not None or spec.map is not None or spec.transform is not None:
+            series = as_text(series)
+            if spec.split is not None:
+                series = series.str.split(spec.split, regex=False).str[0].str.strip()
+            if spec.transform in ("upper", "lower", "strip"):
+                series = getattr(series.str, spec.transform)()
+            elif spec.transform == "country_code":
+                codes = _country_codes()
+                lowered = series.str.lower()
+                converted = lowered.map(codes)
+                unknown = lowered.notna() & converted.isna()
+                for value in pd.unique(series[unknown]):
+                    self._problem(
+                        file,
+                        None,
+                        label,
+                        value,
+                        _("not a known country; left empty"),
+                        "warning",
+                    )
+                series = converted.astype("string")
+            if spec.map is not None:
+                known = series.isin(list(spec.map)).fillna(False).astype(bool)
+                mapped = series.astype(object).map(spec.map)
+                keep = series.astype(object).where(series.notna(), None)
+                if spec.default is not None:
+                    keep = pd.Series(spec.default, index=series.index, dtype=object)
+                series = mapped.where(known, keep)
+        if spec.default is not None:
+            empty = series.isna() | (series.astype("string").str.strip() == "").fillna(False)
+            series = series.astype(object).where(~empty.astype(bool), spec.default)
+        if kind in ("ref", "text"):
+            return as_text(series)
+        if kind == "bool":
+            values, bad = parse_bool(series)
+            self._report_bad(file, source, rows, bad, label, raw, _("not a yes/no value"))
+            return values
+        if kind in ("date", "datetime"):
+            fmt = spec.format or self.mapping.date_format
+            values, bad = parse_datetime(series, self.timezone, fmt=fmt)
+            self._report_bad(file, source, rows, bad, label, raw, _("not a date"))
+            return values.dt.normalize() if kind == "date" else values
+        values, bad = parse_number(series)
+        if spec.times is not None:
+            if spec.times not in source.columns:
+                self._problem(
+                    file, None, spec.times, None, _("required column is missing from the file")
+                )
+                return None
+            factor, bad_factor = parse_number(source[spec.times])
+            self._report_bad(
+                file, source, rows, bad_factor, spec.times, source[spec.times], _("not a number")
+            )
+            values = values * factor
+        if spec.scale is not None:
+            values = values * spec.scale
+        self._report_bad(file, source, rows, bad, label, raw, _("not a number"))
+        if kind == "int":
+            fractional = values.notna() & (values != np.round(values))
+            self._report_bad(file, source, rows, fractional, label, raw, _("not a whole number"))
+        return values

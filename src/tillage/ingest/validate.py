@@ -1,0 +1,322 @@
+"""Validation of canonical rows with pandera schemas derived from the store's tables.
+
+One schema per table is built from the SQLAlchemy model (required columns, text lengths) plus
+the rules below; pandera runs every check lazily and its failure cases become
+:class:`~tillage.errors.Problem` s located in the source file (file, spreadsheet row, source
+column, value). Errors block an import; warnings are reported and the import goes on.
+
+Rules besides the model's types: natural keys unique within the import; amounts and quantities
+non-negative except on rows recognised as credit notes or cancellations; known ranges
+(probability 0–1, NPS 0–10, severity 1–4, satisfaction 1–5); event dates not after ``as_of``;
+references resolvable to a row in the import or already in the store; ISO 4217 currencies, one
+per account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+from babel.numbers import list_currencies
+from sqlalchemy import String
+
+from tillage.errors import Problem
+from tillage.ingest.transform import (
+    MAX_PROBLEMS_PER_CHECK,
+    TableFrame,
+    Translate,
+    column_kind,
+    referenced_table,
+)
+from tillage.store.schema import Base
+
+NON_NEGATIVE = {
+    "orders": ("amount", "quantity"),
+    "contracts": ("recurring_amount", "term_months"),
+    "opportunities": ("amount",),
+    "products": ("list_price",),
+    "reps": ("capacity_hours", "hourly_cost"),
+    "accounts": ("employees", "acquisition_cost"),
+    "activities": ("duration_minutes",),
+}
+RANGES = {
+    ("opportunities", "probability"): (0.0, 1.0),
+    ("nps_responses", "score"): (0, 10),
+    ("tickets", "severity"): (1, 4),
+    ("tickets", "satisfaction"): (1, 5),
+}
+# Dates of things that have happened: after as_of is an error (or a warning where the future is
+# plausible, e.g. a meeting already in the calendar).
+FUTURE_ERROR = {
+    ("orders", "order_date"),
+    ("opportunities", "created_date"),
+    ("tickets", "opened_at"),
+    ("nps_responses", "responded_on"),
+    ("success_stories", "published_on"),
+    ("contracts", "start_date"),
+}
+FUTURE_WARNING = {
+    ("activities", "occurred_at"),
+    ("tickets", "closed_at"),
+    ("accounts", "customer_since"),
+    ("reps", "hired_on"),
+}
+
+
+@dataclass
+class Combined:
+    """All frames of one table in this import, concatenated, with where each row came from."""
+
+    table: str
+    frame: pd.DataFrame
+    part: pd.Series  # index into ``parts``
+    parts: list[TableFrame]
+    credit: pd.Series
+
+    @classmethod
+    def of(cls, table: str, parts: list[TableFrame]) -> Combined:
+        frames = [p.frame for p in parts]
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        frame = frame.reset_index(drop=True)
+        part = pd.Series(
+            [i for i, p in enumerate(parts) for _ in range(len(p.frame))], dtype="int64"
+        )
+        credit = pd.concat([p.credit for p in parts], ignore_index=True).astype(bool)
+        return cls(table, frame, part, parts, credit)
+
+    def locate(self, index: int) -> tuple[str, int | None]:
+        number = int(self.part.iloc[index])
+        part = self.parts[number]
+        position = index - sum(len(p.frame) for p in self.parts[:number])
+        return part.file, int(part.rows.iloc[position])
+
+    def source_column(self, index: int | None, column: str | None) -> str | None:
+        if column is None:
+            return None
+        part = self.parts[int(self.part.iloc[index])] if index is not None else self.parts[0]
+        return part.sources.get(column, column)
+
+
+def _schemas(
+    combined: Combined,
+    *,
+    as_of: dt.date,
+    known: Mapping[str, set[str]],
+    stored_currencies: Mapping[str, set[str]],
+    _: Translate,
+) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+    table = combined.table
+    frame = combined.frame
+    sa_table = Base.metadata.tables[table]
+    credit = combined.credit
+    end_of_day = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    errors: dict[str, pa.Column] = {}
+    warnings: dict[str, pa.Column] = {}
+    for name in frame.columns:
+        col = sa_table.columns[name]
+        kind = column_kind(table, name) if name != "key" else "text"
+        checks: list[pa.Check] = []
+        warn_checks: list[pa.Check] = []
+        if isinstance(col.type, String) and col.type.length:
+            checks.append(
+                pa.Check.str_length(
+                    max_value=col.type.length,
+                    error=_("longer than {n} characters").format(n=col.type.length),
+                )
+            )
+        if name in NON_NEGATIVE.get(table, ()):
+            checks.append(
+                pa.Check(
+                    lambda s: s.isna() | (s >= 0) | credit.reindex(s.index, fill_value=False),
+                    error=_("negative, and the row is not a credit note or cancellation"),
+                )
+            )
+        if (table, name) in RANGES:
+            low, high = RANGES[(table, name)]
+            checks.append(
+                pa.Check(
+                    lambda s, lo=low, hi=high: s.isna() | s.between(lo, hi),
+                    error=_("outside the range {low}–{high}").format(low=low, high=high),
+                )
+            )
+        if (table, name) in FUTURE_ERROR | FUTURE_WARNING:
+            future = pa.Check(
+                lambda s: s.isna() | (s < end_of_day),
+                error=_("in the future (after {as_of})").format(as_of=as_of.isoformat()),
+            )
+            (checks if (table, name) in FUTURE_ERROR else warn_checks).append(future)
+        if kind == "ref":
+            target = referenced_table(table, name)
+            keys = known.get(target, set())
+            check = pa.Check(
+                lambda s, k=keys: s.isna() | s.isin(k),
+                error=_("refers to an unknown {table} row").format(table=target),
+            )
+            if all(p.on_unknown.get(name) == "warn" for p in combined.parts):
+                warn_checks.append(check)
+            else:
+                checks.append(check)
+        if name == "currency":
+            checks.append(
+                pa.Check.isin(list_currencies(), error=_("not an ISO 4217 currency code"))
+            )
+        required = name == "key" or (not col.nullable and col.server_default is None)
+        errors[name] = pa.Column(
+            nullable=not required, unique=name == "key", checks=checks, required=False
+        )
+        warnings[name] = pa.Column(nullable=True, checks=warn_checks, required=False)
+    frame_checks = []
+    if {"currency", "account_id"} <= set(frame.columns):
+        frame_checks.append(
+            pa.Check(
+                lambda df: df.groupby("account_id")["currency"].transform("nunique").fillna(1) <= 1,
+                error=_("the account's rows are in more than one currency"),
+            )
+        )
+    warning_checks = []
+    if stored_currencies and {"currency", "account_id"} <= set(frame.columns):
+        accounts = list(stored_currencies)
+        pairs = [f"{a}\x00{c}" for a, codes in stored_currencies.items() for c in codes]
+
+        def same_as_stored(df: pd.DataFrame) -> pd.Series:
+            account = df["account_id"].astype("string")
+            pair = account + "\x00" + df["currency"].astype("string")
+            return (
+                ~account.isin(accounts).fillna(False)
+                | pair.isin(pairs).fillna(False)
+                | df["currency"].isna()
+            ).astype(bool)
+
+        warning_checks.append(
+            pa.Check(
+                same_as_stored,
+                error=_("the store has this account's rows in another currency"),
+            )
+        )
+    return (
+        pa.DataFrameSchema(errors, checks=frame_checks),
+        pa.DataFrameSchema(warnings, checks=warning_checks),
+    )
+
+
+def _to_problems(
+    combined: Combined, error: pa.errors.SchemaErrors, severity: str, _: Translate
+) -> list[Problem]:
+    cases = error.failure_cases
+    # a frame-level check reports every cell of a failing row; the currency is the one at fault
+    frame_level = cases["schema_context"] == "DataFrameSchema"
+    cases = cases[~frame_level | (cases["column"] == "currency")]
+    problems: list[Problem] = []
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        builtin = {
+            "field_uniqueness": _("the natural key appears more than once"),
+            "not_nullable": _("required value is empty"),
+        }
+        reason = builtin.get(str(check), str(check))
+        column_name = None if pd.isna(column) else str(column)
+        shown = group.iloc[:MAX_PROBLEMS_PER_CHECK]
+        for index, value in zip(shown["index"], shown["failure_case"], strict=True):
+            if pd.isna(index):
+                problems.append(
+                    Problem(combined.parts[0].file, None, column_name, None, reason, severity)
+                )
+                continue
+            file, row = combined.locate(int(index))
+            source = combined.source_column(int(index), column_name)
+            value = None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+            problems.append(Problem(file, row, source, value, reason, severity))
+        more = len(group) - len(shown)
+        if more > 0:
+            problems.append(
+                Problem(
+                    combined.parts[0].file,
+                    None,
+                    column_name,
+                    None,
+                    _("{count} more rows: {reason}").format(count=more, reason=reason),
+                    severity,
+                )
+            )
+    return problems
+
+
+def validate(
+    tables: Mapping[str, list[TableFrame]],
+    *,
+    as_of: dt.date,
+    store_keys: Callable[[str], set[str]],
+    company_currency: str,
+    translate: Translate,
+    store_currencies: Callable[[str], dict[str, set[str]]] | None = None,
+) -> list[Problem]:
+    """Check every table of an import; returns the problems found (errors and warnings).
+
+    ``store_keys(table)`` gives the natural keys already in the store; ``store_currencies(table)``
+    the currencies of the table's stored rows per account key.
+    """
+    _ = translate
+    known: dict[str, set[str]] = {}
+
+    def keys_of(table: str) -> set[str]:
+        if table not in known:
+            own: set[str] = set()
+            for part in tables.get(table, []):
+                own.update(part.frame["key"].dropna().tolist())
+            known[table] = own | store_keys(table)
+        return known[table]
+
+    problems: list[Problem] = []
+    for table, parts in tables.items():
+        parts = [p for p in parts if len(p.frame)]
+        if not parts:
+            continue
+        combined = Combined.of(table, parts)
+        for name in combined.frame.columns:
+            if column_kind(table, name) == "ref" and name != "key":
+                keys_of(referenced_table(table, name))
+        sa_table = Base.metadata.tables[table]
+        for col in sa_table.columns:
+            if col.name in ("id",) or col.name in combined.frame:
+                continue
+            if not col.nullable and col.server_default is None:
+                problems.append(
+                    Problem(
+                        parts[0].file,
+                        None,
+                        col.name,
+                        None,
+                        _("the mapping gives no source for this required column"),
+                    )
+                )
+        stored: dict[str, set[str]] = {}
+        if store_currencies is not None and {"currency", "account_id"} <= set(combined.frame):
+            stored = store_currencies(table)
+        errors, warnings = _schemas(
+            combined, as_of=as_of, known=known, stored_currencies=stored, _=_
+        )
+        for schema, severity in ((errors, "error"), (warnings, "warning")):
+            try:
+                schema.validate(combined.frame, lazy=True)
+            except pa.errors.SchemaErrors as exc:
+                problems.extend(_to_problems(combined, exc, severity, _))
+        if "currency" in combined.frame:
+            other = combined.frame["currency"].dropna()
+            other = other[other != company_currency]
+            if len(other):
+                problems.append(
+                    Problem(
+                        parts[0].file,
+                        None,
+                        combined.source_column(None, "currency"),
+                        ", ".join(sorted(other.unique())[:5]),
+                        _(
+                            "{count} rows are not in the company currency {currency}; "
+                            "amounts are stored as given, not converted"
+                        ).format(count=len(other), currency=company_currency),
+                        "warning",
+                    )
+                )
+    return problems
