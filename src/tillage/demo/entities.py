@@ -63,7 +63,7 @@ def build_cast(
     )
     n_people = config.n_teams + config.n_reps
     rep_team = np.concatenate([team_ids, 1 + np.arange(config.n_reps) % config.n_teams])
-    names, local = pools.people(rng, n_people)
+    names, local = pools.people(rng, n_people, unique=True)
     hired = timeline.start - rng.integers(90, 365 * 10, n_people)
     frames["reps"] = pd.DataFrame(
         {

@@ -136,16 +136,33 @@ class NamePools:
             self.email_domain = "example.com"
         self.region_p = weights / weights.sum()
 
-    def people(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` person names and the romanised ``first.last`` used for e-mail addresses."""
+    def people(
+        self, rng: np.random.Generator, n: int, *, unique: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` person names and the romanised ``first.last`` used for e-mail addresses.
+
+        ``unique`` redraws repeated names (colleagues must be told apart by name: the dashboard
+        and a HubSpot export name owners, not ids); it needs n below the number of combinations.
+        """
         i = rng.integers(0, len(self.last), n)
         j = rng.integers(0, len(self.first), n)
-        if self.locale == "ja":
-            names = np.char.add(np.char.add(self.last[i], " "), self.first[j])
-        else:
-            names = np.char.add(np.char.add(self.first[j], " "), self.last[i])
+        names = self._full_names(i, j)
+        while unique:
+            _, first_seen = np.unique(names, return_index=True)
+            again = np.ones(n, dtype=bool)
+            again[first_seen] = False
+            if not again.any():
+                break
+            i[again] = rng.integers(0, len(self.last), int(again.sum()))
+            j[again] = rng.integers(0, len(self.first), int(again.sum()))
+            names = self._full_names(i, j)
         local = np.char.add(np.char.add(self.first_roman[j], "."), self.last_roman[i])
         return names, local
+
+    def _full_names(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if self.locale == "ja":
+            return np.char.add(np.char.add(self.last[i], " "), self.first[j])
+        return np.char.add(np.char.add(self.first[j], " "), self.last[i])
 
     def companies(self, rng: np.random.Generator, industry: np.ndarray) -> np.ndarray:
         """One company name per account; Japanese names carry an industry suffix and 株式会社."""

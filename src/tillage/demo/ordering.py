@@ -125,8 +125,12 @@ def simulate_orders(
             product[mask] = choices[rng.integers(0, len(choices), int(mask.sum()))]
     weight = catalog.list_price[product] * rng.uniform(0.5, 1.5, n_total)
     share = weight / np.bincount(line_order, weights=weight, minlength=n_orders)[line_order]
-    amount = np.maximum(np.round(value[line_order] * share), 1.0)
-    quantity = np.maximum(np.round(amount / catalog.list_price[product]), 1.0)
+    target = np.maximum(np.round(value[line_order] * share), 1.0)
+    quantity = np.maximum(np.round(target / catalog.list_price[product]), 1.0)
+    # a line is quantity x a whole unit price, as in any order system (Salesforce OrderItem:
+    # TotalPrice = Quantity x UnitPrice); the target amount is kept to within half a unit
+    unit_price = np.maximum(np.round(target / quantity), 1.0)
+    amount = quantity * unit_price
     margin = np.round(amount * catalog.margin_rate[catalog.family[product]])
     lines = pd.DataFrame(
         {

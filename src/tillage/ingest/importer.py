@@ -257,6 +257,21 @@ def import_path(
                     if file.suffix.lower() not in (".xlsx", ".xlsm")
                     else (f"{file.name}:{sheet}")
                 )
+                lacking = [c for c in tm.requires if c not in frame.columns]
+                if lacking:
+                    problems.append(
+                        Problem(
+                            label,
+                            None,
+                            ", ".join(lacking),
+                            None,
+                            _("column not in the file; the file is not read as {table}").format(
+                                table=tm.table
+                            ),
+                            "warning",
+                        )
+                    )
+                    continue
                 frame = _joined(sources, tm, frame, problems, label, _)
                 part = builder.build(label, frame)
                 tables.setdefault(tm.table, []).append(part)

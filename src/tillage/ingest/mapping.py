@@ -38,18 +38,30 @@ class ColumnSpec(BaseModel):
     )
     separator: str = Field(":", description="Joins `columns`: ':' for keys, ' ' for names.")
     value: Scalar | None = Field(None, description="A constant for every row.")
+    fallback: str | None = Field(
+        None,
+        description="Source column used where `column` is empty or not in the file "
+        "(e.g. a task's completion time, else its due date).",
+    )
     format: str | None = Field(None, description="strftime format for dates, e.g. '%d/%m/%Y'.")
     times: str | None = Field(None, description="Multiply by this source column (qty × price).")
     scale: float | None = Field(None, description="Multiply by a constant (0.01 for percent).")
     map: dict[str, Scalar | None] | None = Field(
         None, description="Translate source values (after trimming) before parsing."
     )
-    default: Scalar | None = Field(None, description="Value for empty or unmapped cells.")
+    default: Scalar | None = Field(
+        None,
+        description="Value for empty or unmapped cells, and for every row when the source "
+        "column is not in the file.",
+    )
     split: str | None = Field(
         None, description="The cell is a list separated by this; the first item is used."
     )
-    transform: Literal["upper", "lower", "strip", "country_code"] | None = Field(
-        None, description="country_code turns country names (English/Japanese) into ISO codes."
+    transform: Literal["upper", "lower", "strip", "country_code", "person_name"] | None = Field(
+        None,
+        description="country_code turns country names (English/Japanese) into ISO codes; "
+        "person_name joins `columns` = [given name, family name] in the name's own order: "
+        "'Jane Smith', but '佐藤 花子' (family name first) for Japanese and Chinese names.",
     )
     on_unknown: Literal["error", "warn"] = Field(
         "error",
@@ -61,6 +73,10 @@ class ColumnSpec(BaseModel):
         given = [x is not None for x in (self.column, self.columns, self.value)]
         if sum(given) != 1:
             raise ValueError("give exactly one of column, columns or value")
+        if self.transform == "person_name" and len(self.columns or []) != 2:
+            raise ValueError("person_name needs columns = [given name, family name]")
+        if self.fallback is not None and self.column is None:
+            raise ValueError("fallback needs column")
         return self
 
 
@@ -107,6 +123,13 @@ class TableMapping(BaseModel):
     skip_if_empty: list[str] = Field(
         default_factory=list,
         description="Rows with any of these source columns empty are skipped (one warning).",
+    )
+    requires: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Source columns (e.g. custom fields) without which the file is not read for this "
+            "table: it is skipped with one warning instead of failing the import."
+        ),
     )
     credit: Credit | None = Field(None, description="Rows whose negative amounts are credits.")
     join: list[Join] = Field(default_factory=list)

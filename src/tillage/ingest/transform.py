@@ -24,6 +24,7 @@ from tillage.store.schema import Base
 Translate = Callable[[str], str]
 MAX_ROWS_NAMED = 5  # rows listed in one summarising problem
 MAX_PROBLEMS_PER_CHECK = 1000  # problems of one kind listed one by one; the rest counted
+_EAST_ASIAN = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # kana, CJK, Hangul
 
 
 @dataclass
@@ -237,6 +238,13 @@ class TableBuilder:
             return pd.Series([spec.value] * len(source), index=source.index, dtype=object)
         wanted = [spec.column] if spec.column is not None else list(spec.columns or [])
         absent = [c for c in wanted if c not in source.columns]
+        if spec.fallback is not None and spec.fallback in source.columns:
+            if absent:
+                return source[spec.fallback]
+            main = source[spec.column]
+            return main.astype(object).where(as_text(main).notna(), source[spec.fallback])
+        if absent and spec.default is not None:  # the mapping says what an absent column means
+            return pd.Series([spec.default] * len(source), index=source.index, dtype=object)
         if absent:
             required = self._required(name)
             self._problem(
@@ -253,6 +261,11 @@ class TableBuilder:
         if spec.column is not None:
             return source[spec.column]
         parts = [as_text(source[c]).fillna("") for c in wanted]
+        if spec.transform == "person_name":  # [given, family]: East Asian names family first
+            given, family = parts
+            east_asian = (given + family).str.contains(_EAST_ASIAN, regex=True)
+            east_asian = east_asian.fillna(False).astype(bool)
+            parts = [given.where(~east_asian, family), family.where(~east_asian, given)]
         joined = parts[0]
         for part in parts[1:]:
             joined = joined + spec.separator + part
