@@ -363,3 +363,42 @@ def test_names_split_by_script() -> None:
     first, last = split_name(pd.Series(["佐藤 花子", "Jane Smith", "Mary Ann Lee"]))
     assert first.tolist() == ["花子", "Jane", "Mary"]
     assert last.tolist() == ["佐藤", "Smith", "Ann Lee"]
+
+
+def test_demo_export_command_writes_files_and_leaves_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from tillage.cli.main import app
+    from tillage.config import get_settings
+
+    monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        sf = runner.invoke(
+            app,
+            ["--lang", "en", "demo-export", "salesforce", str(tmp_path / "sf"), "--accounts", "20"],
+        )
+        hs = runner.invoke(
+            app,
+            [
+                "demo-export",
+                "hubspot",
+                str(tmp_path / "hs"),
+                "--accounts",
+                "20",
+                "--encoding",
+                "cp932",
+            ],
+        )
+    finally:
+        get_settings.cache_clear()
+    assert sf.exit_code == 0, sf.output
+    assert "Wrote 11 files of a salesforce export" in sf.output
+    assert hs.exit_code == 0, hs.output
+    assert (tmp_path / "sf" / "Account.csv").exists()
+    assert sorted(p.name for p in (tmp_path / "hs").iterdir())[0] == "all-activities.csv"
+    assert "株式会社" in (tmp_path / "hs" / "all-companies.csv").read_bytes().decode("cp932")
+    assert not (tmp_path / "data" / "demo").exists()  # no store was made

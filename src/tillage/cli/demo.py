@@ -1,9 +1,14 @@
-"""``tillage demo``: generate the demo company, score it, print a summary, serve the dashboard."""
+"""``tillage demo``: generate the demo company, score it, print a summary, serve the dashboard.
+
+``tillage demo-export``: write the demo company as a Salesforce or HubSpot export folder.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from tillage.cli.context import state
 from tillage.cli.serve import run_server
 from tillage.demo import DemoConfig, generate
+from tillage.demo.exports import write_hubspot, write_salesforce
 from tillage.report.summary import top_accounts_table, zone_table
 from tillage.store.database import engine_from_settings, migrate, session_factory
 from tillage.store.load import replace_all
@@ -93,3 +99,38 @@ def demo(
             _("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port)
         )
         run_server(settings, host, port)
+
+
+class ExportFormat(StrEnum):
+    salesforce = "salesforce"
+    hubspot = "hubspot"
+
+
+def demo_export(
+    format: Annotated[ExportFormat, typer.Argument(help="Export shape: salesforce or hubspot.")],
+    directory: Annotated[Path, typer.Argument(help="Folder to write the export files into.")],
+    accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 42,
+    locale: Annotated[str, typer.Option(help="Names in 'ja' (Japanese) or 'en'.")] = "ja",
+    encoding: Annotated[
+        str, typer.Option(help="File encoding: utf-8, or cp932 as Excel in Japan saves it.")
+    ] = "utf-8",
+) -> None:
+    """Write the demo company as a Salesforce or HubSpot export folder; the store is untouched.
+
+    Import it with `tillage import DIR` to try the importers on a whole company.
+    """
+    settings = state.settings()
+    _ = state.gettext()
+    company = generate(DemoConfig(n_accounts=accounts, seed=seed, locale=locale))
+    if format is ExportFormat.salesforce:
+        written = write_salesforce(
+            company.tables, directory, timezone=settings.timezone, encoding=encoding
+        )
+    else:
+        written = write_hubspot(company.tables, directory, encoding=encoding)
+    Console().print(
+        _("Wrote {files} files of a {format} export ({n} accounts) to {directory}").format(
+            files=len(written.files), format=format.value, n=accounts, directory=directory
+        )
+    )

@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("demo")(demo.demo)
+app.command("demo-export")(demo.demo_export)
 app.command("serve")(serve.serve)
 app.command("import")(imports.import_command)
 app.command("score")(score.score)
