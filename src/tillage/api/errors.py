@@ -1,24 +1,33 @@
 """The one place where tillage errors become HTTP responses, in one JSON shape::
 
 {"error": {"type": "NotFoundError", "message": "…"}}
+
+Dashboard pages (paths outside ``/api/``) get the same status with a small HTML page instead,
+and an anonymous visitor is sent to ``/login`` rather than shown a 401.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from tillage.errors import (
+    AuthenticationError,
     ConfigurationError,
     DataValidationError,
     NotFoundError,
     PermissionDenied,
     StoreError,
     TillageError,
+    TooManyAttempts,
 )
 
 STATUS = {
+    AuthenticationError: 401,
+    TooManyAttempts: 429,
     NotFoundError: 404,
     PermissionDenied: 403,
     DataValidationError: 422,
@@ -48,10 +57,31 @@ def status_for(exc: TillageError) -> int:
     return 500
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` belongs to the JSON API (the rest are dashboard pages)."""
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def _headers(exc: TillageError) -> dict[str, str]:
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every :class:`TillageError` to its status and the JSON error shape."""
+    """Map every :class:`TillageError` to its status and the JSON error shape (or a page)."""
 
     @app.exception_handler(TillageError)
-    async def _handle(_request: Request, exc: TillageError) -> JSONResponse:
+    async def _handle(request: Request, exc: TillageError) -> Response:
+        status = status_for(exc)
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            if status == 401:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return error_page(request, status, str(exc))
         body = ErrorResponse(error=ErrorBody(type=type(exc).__name__, message=str(exc)))
-        return JSONResponse(status_code=status_for(exc), content=body.model_dump())
+        return JSONResponse(status_code=status, content=body.model_dump(), headers=_headers(exc))
