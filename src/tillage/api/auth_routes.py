@@ -96,11 +96,16 @@ class UserOut(BaseModel):
 
 
 class MeOut(BaseModel):
-    """The caller: the user, how they authenticated (session or token) and their scopes."""
+    """The caller: the user, how they authenticated (session or token) and their scopes.
+
+    ``csrf_token`` (sessions only) is what a script running in the page sends as
+    ``X-CSRF-Token`` with a change.
+    """
 
     user: UserOut
     via: str
     scopes: list[str]
+    csrf_token: str | None
 
 
 @public.post(
@@ -140,7 +145,12 @@ def get_me(session: SessionDep, principal: CurrentUser) -> MeOut:
     """Who the caller is, and with which scopes."""
     assert principal.user_id is not None
     user = get_user(session, principal.user_id)
-    return MeOut(user=UserOut.of(user), via=principal.via, scopes=sorted(principal.scopes))
+    return MeOut(
+        user=UserOut.of(user),
+        via=principal.via,
+        scopes=sorted(principal.scopes),
+        csrf_token=principal.csrf_token,
+    )
 
 
 @router.get("/auth/tokens")
