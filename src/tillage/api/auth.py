@@ -31,7 +31,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
+from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.errors import AuthenticationError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.schema import User
@@ -141,6 +141,7 @@ def protected_router(*, admin: bool = False, **kwargs: Any) -> APIRouter:
     responses = {
         401: {"model": ErrorResponse, "description": "Not logged in"},
         403: {"model": ErrorResponse, "description": "Scope, role or CSRF token missing"},
+        **VALIDATION_RESPONSE,
         **kwargs.pop("responses", {}),
     }
     dependency = authorize_admin if admin else authorize

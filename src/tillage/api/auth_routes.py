@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from tillage.api.auth import CurrentUser, client_address, protected_router
 from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
+from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.store.schema import ApiToken, User
 from tillage.store.users import (
     authenticate,
@@ -22,6 +22,14 @@ from tillage.store.users import (
 )
 
 Scope = Literal["read", "write", "admin"]
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_as_utc)]
+"""Times of users and tokens: stored as naive UTC, shown with their ``+00:00`` offset."""
 
 public = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = protected_router(prefix="/api/v1", tags=["auth"])
@@ -44,10 +52,10 @@ class TokenOut(BaseModel):
     name: str
     prefix: str
     scopes: list[str]
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
+    revoked_at: UtcDatetime | None
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenOut:
@@ -78,8 +86,8 @@ class UserOut(BaseModel):
     role: str
     rep_key: str | None
     disabled: bool
-    created_at: dt.datetime
-    last_login_at: dt.datetime | None
+    created_at: UtcDatetime
+    last_login_at: UtcDatetime | None
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -115,6 +123,7 @@ class MeOut(BaseModel):
         401: {"model": ErrorResponse, "description": "Wrong login or password"},
         403: {"model": ErrorResponse, "description": "Scope beyond the user's role"},
         429: {"model": ErrorResponse, "description": "Too many failed logins"},
+        **VALIDATION_RESPONSE,
     },
 )
 def post_token(request: Request, session: SessionDep, body: TokenRequest) -> TokenCreated:

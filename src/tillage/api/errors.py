@@ -2,6 +2,9 @@
 
 {"error": {"type": "NotFoundError", "message": "…"}}
 
+Requests the API refuses before any tillage code runs (bad parameters or body) get the same
+shape with status 422 and type ``RequestValidationError``.
+
 Dashboard pages (paths outside ``/api/``) get the same status with a small HTML page instead,
 and an anonymous visitor is sent to ``/login`` rather than shown a 401.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -85,3 +89,23 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_page(request, status, str(exc))
         body = ErrorResponse(error=ErrorBody(type=type(exc).__name__, message=str(exc)))
         return JSONResponse(status_code=status, content=body.model_dump(), headers=_headers(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
+            for error in exc.errors()[:10]
+        )
+        message = f"the request was refused: {problems}"
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            return error_page(request, 422, message)
+        body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
+        return JSONResponse(status_code=422, content=body.model_dump())
+
+
+VALIDATION_RESPONSE: dict[int | str, dict] = {
+    422: {"model": ErrorResponse, "description": "Refused parameters or body"}
+}
+"""Declare on every route: invalid requests answer in the one error shape, not FastAPI's."""

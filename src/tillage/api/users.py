@@ -18,7 +18,6 @@ router = protected_router(
     admin=True,
     prefix="/api/v1/users",
     tags=["users"],
-    responses={422: {"model": ErrorResponse, "description": "Refused input"}},
 )
 
 
