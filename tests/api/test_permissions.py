@@ -183,7 +183,9 @@ def csrf_tokens(demo_settings: Settings, session_cookies: dict[str, str]) -> dic
     with TestClient(create_app(demo_settings)) as client:
         for user, cookie in session_cookies.items():
             client.cookies.set(SESSION_COOKIE, cookie)
-            tokens[user] = client.get("/api/v1/me").json()["csrf_token"]
+            me = client.get("/api/v1/me").json()
+            assert "csrf_token" in me, (user, me)
+            tokens[user] = me["csrf_token"]
     return tokens
 
 
