@@ -65,7 +65,9 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path)}
+    src = str(Path(__file__).resolve().parents[2] / "src")  # this tree, not an installed copy
+    pythonpath = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path), "PYTHONPATH": pythonpath}
     process = subprocess.Popen(
         [sys.executable, "-m", "tillage", "demo", "--accounts", "200", "--port", str(port)],
         env=env,

@@ -2,8 +2,9 @@
 
 {"error": {"type": "NotFoundError", "message": "…"}}
 
-Requests the API refuses before any tillage code runs (bad parameters or body) get the same
-shape with status 422 and type ``RequestValidationError``.
+Requests the API refuses before any tillage code runs get the same shape: invalid parameters or
+body 422 (type ``RequestValidationError``), an unreadable body 400 and unknown paths 404 (type
+``HTTPError``).
 
 Dashboard pages (paths outside ``/api/``) get the same status with a small HTML page instead,
 and an anonymous visitor is sent to ``/login`` rather than shown a 401.
@@ -17,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from tillage.errors import (
     AuthenticationError,
@@ -104,8 +106,20 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
         return JSONResponse(status_code=422, content=body.model_dump())
 
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            return error_page(request, exc.status_code, str(exc.detail))
+        body = ErrorResponse(error=ErrorBody(type="HTTPError", message=str(exc.detail)))
+        return JSONResponse(
+            status_code=exc.status_code, content=body.model_dump(), headers=exc.headers
+        )
+
 
 VALIDATION_RESPONSE: dict[int | str, dict] = {
-    422: {"model": ErrorResponse, "description": "Refused parameters or body"}
+    400: {"model": ErrorResponse, "description": "Unreadable body (not JSON or not UTF-8)"},
+    422: {"model": ErrorResponse, "description": "Refused parameters or body"},
 }
 """Declare on every route: invalid requests answer in the one error shape, not FastAPI's."""
