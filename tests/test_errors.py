@@ -18,6 +18,8 @@ from tillage.errors import DataValidationError, Problem, TillageError
         errors.ConvergenceError,
         errors.NotFoundError,
         errors.PermissionDenied,
+        errors.AuthenticationError,
+        errors.TooManyAttempts,
     ],
 )
 def test_every_error_is_a_tillage_error(cls: type[Exception]) -> None:

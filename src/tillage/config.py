@@ -14,10 +14,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import list_currencies
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tillage.errors import ConfigurationError
+
 Language = Literal["ja", "en"]
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_WORDS = ("changethis", "change-me", "changeme", "placeholder", "secret-key", "xxxx")
 
 
 def default_data_dir() -> Path:
@@ -53,6 +57,35 @@ class Settings(BaseSettings):
     language: Language = Field(
         default="ja", description="Language of user-facing text: 'ja' (Japanese) or 'en'."
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs session cookies and CSRF tokens: at least 32 random characters, "
+            "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`. Required "
+            "by `tillage serve`; `tillage demo` generates one per demo store."
+        ),
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if not secret.strip():
+            return None
+        lowered = secret.lower()
+        if any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(secret)) < 8:
+            raise ValueError(
+                "secret_key looks like a placeholder; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"secret_key must be at least {MIN_SECRET_LENGTH} characters; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -79,6 +112,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'tillage.db').resolve()}"
+
+    def require_secret_key(self) -> str:
+        """The secret key, or :class:`ConfigurationError` saying how to set one."""
+        if self.secret_key is None:
+            raise ConfigurationError(
+                "TILLAGE_SECRET_KEY is not set: the server needs it to sign session cookies. "
+                "Generate one with python -c 'import secrets; print(secrets.token_urlsafe(32))' "
+                "(`tillage demo` makes its own)."
+            )
+        return self.secret_key.get_secret_value()
 
     @property
     def zone(self) -> ZoneInfo:

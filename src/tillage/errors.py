@@ -12,6 +12,8 @@ do about it. Surfaces map them to exit codes (CLI) and HTTP statuses (API) in on
     ├── NotFittedError          a model used before fit()
     ├── ConvergenceError        an estimator failed to converge
     ├── NotFoundError           an account, rep, snapshot … does not exist (or is not visible)
+    ├── AuthenticationError     no valid credentials (login, session cookie or token)
+    ├── TooManyAttempts         login refused for a while after repeated failures
     └── PermissionDenied        the user's role does not allow the action
 """
 
@@ -84,3 +86,19 @@ class NotFoundError(TillageError):
 
 class PermissionDenied(TillageError):
     """The current user's role does not allow the action."""
+
+
+class AuthenticationError(TillageError):
+    """The request carries no valid credentials: wrong login or password, an expired or revoked
+    token, a session from before a logout or password change, a missing CSRF token."""
+
+
+class TooManyAttempts(TillageError):
+    """Logins are refused for a while after repeated failures (per user and per client address).
+
+    ``retry_after`` is the number of seconds until the next attempt is accepted.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,9 +11,13 @@ from fastapi.testclient import TestClient
 from tillage.api.app import create_app
 from tillage.config import Settings
 from tillage.i18n import format_money
-from tillage.store.database import make_engine, migrate
+from tillage.store.database import make_engine, migrate, session_scope
+from tillage.store.users import create_token, create_user, find_user
+
+from .conftest import TEST_SECRET
 
 N_ACCOUNTS = 300  # the size of the session's demo company (tests/api/conftest.py)
+NOW = dt.datetime(2026, 10, 1, 9, 0)
 
 
 def test_accounts_are_paginated_and_sorted_by_ltv(client: TestClient) -> None:
@@ -69,10 +74,19 @@ def test_page_zone_filter_lists_only_that_zone(client: TestClient) -> None:
 
 
 def test_empty_store_answers_with_the_json_error_shape(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, _env_file=None)
-    migrate(make_engine(settings.resolved_database_url))
+    settings = Settings(data_dir=tmp_path, secret_key=TEST_SECRET, _env_file=None)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        create_user(
+            session, login="root", display_name="", role="admin", password="pw-long-1", now=NOW
+        )
+        _token, secret = create_token(
+            session, find_user(session, "root"), name="t", scopes=["read"], now=NOW
+        )
+    engine.dispose()
     with TestClient(create_app(settings)) as client:
-        response = client.get("/api/v1/accounts")
+        response = client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 404
     body = response.json()
     assert body["error"]["type"] == "NotFoundError"

@@ -34,6 +34,7 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
     assert result.exit_code == 0, result.output
     assert "Portfolio by zone" in result.output
     assert "Top accounts by LTV" in result.output
+    assert "demo-admin" in result.output and "demo-rep2" in result.output
     db = tmp_path / "demo" / "tillage.db"
     assert db.exists()
     assert (tmp_path / "demo" / "truth" / "params.json").exists()
@@ -64,7 +65,9 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path)}
+    src = str(Path(__file__).resolve().parents[2] / "src")  # this tree, not an installed copy
+    pythonpath = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path), "PYTHONPATH": pythonpath}
     process = subprocess.Popen(
         [sys.executable, "-m", "tillage", "demo", "--accounts", "200", "--port", str(port)],
         env=env,
@@ -82,9 +85,20 @@ def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
                 time.sleep(0.5)
         else:  # pragma: no cover
             raise AssertionError("the dashboard did not answer within 120 s")
+        assert response.status_code == 401  # the demo runs behind login too
+        token = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/token",
+            json={"login": "admin", "password": "demo-admin"},
+            timeout=10,
+        ).json()["token"]
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/accounts",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
         assert response.status_code == 200
         assert response.json()["total"] == 200
-        page = httpx.get(f"http://127.0.0.1:{port}/accounts", timeout=5)
+        page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
         assert page.status_code == 200 and "tillage" in page.text
     finally:
         process.terminate()

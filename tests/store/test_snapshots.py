@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
+from tillage.store.access import everything
 from tillage.store.bulk import insert_frame
 from tillage.store.schema import AccountScore, Snapshot
 from tillage.store.snapshots import latest_snapshot, list_scores, write_snapshot, zone_totals
@@ -57,12 +58,16 @@ def test_write_list_and_totals(engine: Engine) -> None:
     assert second != first
     with Session(engine) as session:
         assert latest_snapshot(session).id == second
-        total, rows = list_scores(session, second, limit=2, offset=0)
+        total, rows = list_scores(session, second, visible=everything(), limit=2, offset=0)
         assert total == 5
         assert [r.key for r in rows] == ["A5", "A4"]
-        total_c, rows_c = list_scores(session, second, zone="C")
+        total_c, rows_c = list_scores(session, second, visible=everything(), zone="C")
         assert total_c == 2 and {r.zone for r in rows_c} == {"C"}
-        assert zone_totals(session, second) == [("A", 1, 1.0), ("B", 2, 5.0), ("C", 2, 54.0)]
+        assert zone_totals(session, second, visible=everything()) == [
+            ("A", 1, 1.0),
+            ("B", 2, 5.0),
+            ("C", 2, 54.0),
+        ]
 
 
 def test_a_failing_snapshot_write_leaves_no_trace(engine: Engine) -> None:

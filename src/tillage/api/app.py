@@ -5,23 +5,31 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tillage import __version__
-from tillage.api import accounts
+from tillage.api import accounts, auth_routes, users
 from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
-from tillage.web.pages import router as pages_router
+from tillage.web import pages
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the tillage web application (JSON API and dashboard pages) for ``settings``."""
+    """Build the tillage web application (JSON API and dashboard pages) for ``settings``.
+
+    Refuses to start without ``secret_key`` (:class:`~tillage.errors.ConfigurationError`).
+    """
+    settings.require_secret_key()
     app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs")
     engine = engine_from_settings(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    app.include_router(auth_routes.public)
+    app.include_router(auth_routes.router)
     app.include_router(accounts.router)
-    app.include_router(pages_router)
+    app.include_router(users.router)
+    app.include_router(pages.public)
+    app.include_router(pages.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,24 +1,39 @@
 """The one place where tillage errors become HTTP responses, in one JSON shape::
 
 {"error": {"type": "NotFoundError", "message": "…"}}
+
+Requests the API refuses before any tillage code runs get the same shape: invalid parameters or
+body 422 (type ``RequestValidationError``), an unreadable body 400 and unknown paths 404 (type
+``HTTPError``).
+
+Dashboard pages (paths outside ``/api/``) get the same status with a small HTML page instead,
+and an anonymous visitor is sent to ``/login`` rather than shown a 401.
 """
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 from tillage.errors import (
+    AuthenticationError,
     ConfigurationError,
     DataValidationError,
     NotFoundError,
     PermissionDenied,
     StoreError,
     TillageError,
+    TooManyAttempts,
 )
 
 STATUS = {
+    AuthenticationError: 401,
+    TooManyAttempts: 429,
     NotFoundError: 404,
     PermissionDenied: 403,
     DataValidationError: 422,
@@ -48,10 +63,63 @@ def status_for(exc: TillageError) -> int:
     return 500
 
 
+def is_api_path(path: str) -> bool:
+    """Whether ``path`` belongs to the JSON API (the rest are dashboard pages)."""
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def _headers(exc: TillageError) -> dict[str, str]:
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map every :class:`TillageError` to its status and the JSON error shape."""
+    """Map every :class:`TillageError` to its status and the JSON error shape (or a page)."""
 
     @app.exception_handler(TillageError)
-    async def _handle(_request: Request, exc: TillageError) -> JSONResponse:
+    async def _handle(request: Request, exc: TillageError) -> Response:
+        status = status_for(exc)
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            if status == 401:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            return error_page(request, status, str(exc))
         body = ErrorResponse(error=ErrorBody(type=type(exc).__name__, message=str(exc)))
-        return JSONResponse(status_code=status_for(exc), content=body.model_dump())
+        return JSONResponse(status_code=status, content=body.model_dump(), headers=_headers(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
+            for error in exc.errors()[:10]
+        )
+        message = f"the request was refused: {problems}"
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            return error_page(request, 422, message)
+        body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
+        return JSONResponse(status_code=422, content=body.model_dump())
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if not is_api_path(request.url.path):
+            from tillage.web.pages import error_page
+
+            return error_page(request, exc.status_code, str(exc.detail))
+        body = ErrorResponse(error=ErrorBody(type="HTTPError", message=str(exc.detail)))
+        return JSONResponse(
+            status_code=exc.status_code, content=body.model_dump(), headers=exc.headers
+        )
+
+
+VALIDATION_RESPONSE: dict[int | str, dict] = {
+    400: {"model": ErrorResponse, "description": "Unreadable body (not JSON or not UTF-8)"},
+    422: {"model": ErrorResponse, "description": "Refused parameters or body"},
+}
+"""Declare on every route: invalid requests answer in the one error shape, not FastAPI's."""

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -19,12 +22,27 @@ from tillage.cli.context import state
 from tillage.cli.serve import run_server
 from tillage.demo import DemoConfig, generate
 from tillage.demo.exports import write_hubspot, write_salesforce
+from tillage.demo.users import create_demo_users
 from tillage.report.summary import top_accounts_table, zone_table
+from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, migrate, session_factory
 from tillage.store.load import replace_all
 from tillage.store.schema import CANONICAL_TABLES
 from tillage.store.snapshots import latest_snapshot, list_scores, zone_totals
 from tillage.strategy.scoring import run_scoring
+
+
+def demo_secret(demo_dir: Path) -> str:
+    """The demo store's own secret key: generated once, kept in ``<demo dir>/secret_key``."""
+    path = demo_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
 
 
 def demo(
@@ -48,7 +66,13 @@ def demo(
     _ = state.gettext()
     demo_dir = settings.data_dir / "demo"
     url = database_url or f"sqlite:///{(demo_dir / 'tillage.db').resolve()}"
-    settings = settings.model_copy(update={"database_url": url, "data_dir": demo_dir})
+    settings = settings.model_copy(
+        update={
+            "database_url": url,
+            "data_dir": demo_dir,
+            "secret_key": SecretStr(demo_secret(demo_dir)),
+        }
+    )
     console = Console()
     config = DemoConfig(n_accounts=accounts, seed=seed, locale=locale)
     started = time.perf_counter()
@@ -76,13 +100,18 @@ def demo(
         task = progress.add_task(_("Scoring accounts"), total=1)
         snapshot_id = run_scoring(engine, config.as_of, created_at=dt.datetime.now(), label="demo")
         progress.update(task, completed=1)
+        users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     lang = settings.language
     with session_factory(engine)() as session:
         snapshot = latest_snapshot(session)
         assert snapshot.id == snapshot_id
-        console.print(zone_table(zone_totals(session, snapshot_id), settings.currency, lang))
-        _total, top = list_scores(session, snapshot_id, limit=10)
+        console.print(
+            zone_table(
+                zone_totals(session, snapshot_id, visible=everything()), settings.currency, lang
+            )
+        )
+        _total, top = list_scores(session, snapshot_id, visible=everything(), limit=10)
         console.print(top_accounts_table(top, settings.currency, lang))
     console.print(
         _(
@@ -94,6 +123,9 @@ def demo(
             url=url,
         )
     )
+    console.print(_("Demo logins (public passwords, for this demo store only):"))
+    for user in users:
+        console.print(f"  {user.login:<8} {user.password:<13} {user.role:<8} {user.display_name}")
     if serve:
         console.print(
             _("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port)

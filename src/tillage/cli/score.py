@@ -10,6 +10,7 @@ from rich.console import Console
 
 from tillage.cli.context import state
 from tillage.report.summary import zone_table
+from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.snapshots import zone_totals
 from tillage.strategy.scoring import run_scoring
@@ -35,6 +36,10 @@ def score(
     snapshot_id = run_scoring(engine, date, created_at=now, label=label or None)
     with session_factory(engine)() as session:
         Console().print(
-            zone_table(zone_totals(session, snapshot_id), settings.currency, settings.language)
+            zone_table(
+                zone_totals(session, snapshot_id, visible=everything()),
+                settings.currency,
+                settings.language,
+            )
         )
     Console().print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))

@@ -359,3 +359,67 @@ CANONICAL_TABLES: tuple[str, ...] = (
     "success_stories",
 )
 """Source-data tables in dependency order (a table only references tables before it)."""
+
+
+class User(Base):
+    """A person who logs in to the dashboard or the API.
+
+    ``role`` is ``admin``, ``manager`` or ``rep``. Managers and reps are linked to their row in
+    ``reps`` by the rep's natural key (``rep_key``), so the link survives a re-import of the reps.
+    ``password_hash`` is an argon2 hash (never the password); ``session_epoch`` is increased on
+    logout, password change and disabling, which invalidates every session cookie issued before.
+    Times are UTC.
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    rep_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for machines. Only the SHA-256 of the token is stored; ``prefix`` (its
+    first characters) identifies it in listings. ``scopes`` is a space-separated subset of
+    ``read write admin``. Times are UTC; a revoked or expired token is refused.
+    """
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEntry(Base):
+    """One security-relevant event: who (user id and login as typed), when (UTC), from where
+    (client address), what (``action`` such as ``login.failed``), on which object, and details.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str | None] = mapped_column(String(320))
+    client: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str | None] = mapped_column(String(50))
+    object_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+ROLES: tuple[str, ...] = ("admin", "manager", "rep")
+"""User roles, most powerful first."""

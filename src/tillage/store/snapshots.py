@@ -2,6 +2,10 @@
 
 A snapshot and all of its account scores are inserted in one transaction, so readers see either
 the previous snapshot or the complete new one, never a mix.
+
+Every reader of accounts takes ``visible``, the caller's filter from
+:func:`tillage.store.access.account_filter` (or :func:`~tillage.store.access.everything` for the
+operator), so totals and pages only ever count what the caller may see.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
+from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
-from tillage.store.schema import Account, AccountScore, Rep, Snapshot
+from tillage.store.schema import Account, AccountScore, Rep, Snapshot, Team
 
 SCORE_COLUMNS = (
     "account_id",
@@ -106,12 +111,13 @@ def list_scores(
     session: Session,
     snapshot_id: int,
     *,
+    visible: AccountFilter,
     limit: int = 50,
     offset: int = 0,
     sort: SortKey = "ltv",
     zone: str | None = None,
 ) -> tuple[int, list[ScoreRow]]:
-    """A page of a snapshot's scores joined to account names; returns (total, rows)."""
+    """A page of a snapshot's scores of the ``visible`` accounts; returns (total, rows)."""
     order = {
         "ltv": AccountScore.ltv.desc(),
         "revenue_12m": AccountScore.revenue_12m.desc(),
@@ -131,7 +137,7 @@ def list_scores(
         )
         .join(AccountScore, AccountScore.account_id == Account.id)
         .outerjoin(Rep, Rep.id == Account.owner_id)
-        .where(AccountScore.snapshot_id == snapshot_id)
+        .where(AccountScore.snapshot_id == snapshot_id, visible)
     )
     if zone is not None:
         base = base.where(AccountScore.zone == zone)
@@ -152,12 +158,101 @@ def list_scores(
     ]
 
 
-def zone_totals(session: Session, snapshot_id: int) -> list[tuple[str, int, float]]:
-    """(zone, number of accounts, total LTV) per zone of a snapshot, zones in order."""
+def zone_totals(
+    session: Session, snapshot_id: int, *, visible: AccountFilter
+) -> list[tuple[str, int, float]]:
+    """(zone, number of accounts, total LTV) per zone of a snapshot over the ``visible`` accounts,
+    zones in order."""
     rows = session.execute(
         select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
-        .where(AccountScore.snapshot_id == snapshot_id)
+        .join(Account, Account.id == AccountScore.account_id)
+        .where(AccountScore.snapshot_id == snapshot_id, visible)
         .group_by(AccountScore.zone)
         .order_by(AccountScore.zone)
     ).all()
     return [(str(z), int(n), float(total or 0.0)) for z, n, total in rows]
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    """One account's basic fields and its scores in the latest snapshot (``None`` if unscored).
+
+    Amounts in company currency, ``churn_risk`` a probability, ``tenure_months`` months.
+    """
+
+    account_id: int
+    key: str
+    name: str
+    industry: str | None
+    employees: int | None
+    region: str | None
+    country: str | None
+    owner: str | None
+    team: str | None
+    customer_since: dt.date | None
+    snapshot_id: int | None
+    zone: str | None
+    segment: str | None
+    ltv: float | None
+    ltv_low: float | None
+    ltv_high: float | None
+    revenue_12m: float | None
+    churn_risk: float | None
+    growth: float | None
+    priority: float | None
+    tenure_months: float | None
+
+
+def account_detail(session: Session, account_id: int, *, visible: AccountFilter) -> AccountDetail:
+    """An account with its latest scores; :class:`NotFoundError` if it does not exist *or* is not
+    visible to the caller (the two are indistinguishable on purpose)."""
+    row = session.execute(
+        select(Account, Rep.name.label("owner"), Team.name.label("team"))
+        .outerjoin(Rep, Rep.id == Account.owner_id)
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .where(Account.id == account_id, visible)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"account {account_id} does not exist or is not visible to you")
+    account: Account = row.Account
+    score = None
+    snapshot = session.scalars(
+        select(Snapshot)
+        .where(Snapshot.status == "complete")
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(1)
+    ).first()
+    if snapshot is not None:
+        score = session.scalars(
+            select(AccountScore).where(
+                AccountScore.snapshot_id == snapshot.id, AccountScore.account_id == account_id
+            )
+        ).first()
+
+    def value(name: str) -> float | None:
+        got = getattr(score, name) if score is not None else None
+        return None if got is None else float(got)
+
+    return AccountDetail(
+        account_id=account.id,
+        key=account.key,
+        name=account.name,
+        industry=account.industry,
+        employees=account.employees,
+        region=account.region,
+        country=account.country,
+        owner=row.owner,
+        team=row.team,
+        customer_since=account.customer_since,
+        snapshot_id=snapshot.id if score is not None and snapshot is not None else None,
+        zone=score.zone if score is not None else None,
+        segment=score.segment if score is not None else None,
+        ltv=value("ltv"),
+        ltv_low=value("ltv_low"),
+        ltv_high=value("ltv_high"),
+        revenue_12m=value("revenue_12m"),
+        churn_risk=value("churn_risk"),
+        growth=value("growth"),
+        priority=value("priority"),
+        tenure_months=value("tenure_months"),
+    )

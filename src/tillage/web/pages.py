@@ -1,24 +1,136 @@
-"""Dashboard pages. Each page calls the same service functions as its JSON twin in the API."""
+"""Dashboard pages. Each page calls the same service functions as its JSON twin in the API.
+
+Pages live on :data:`router`, made by :func:`~tillage.api.auth.protected_router`, so each needs a
+logged-in user (anonymous visitors are sent to ``/login``); the login page itself is on
+:data:`public`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.store.snapshots import latest_snapshot, list_scores, zone_totals
+from tillage.api.auth import (
+    CurrentUser,
+    MaybePrincipal,
+    VisibleAccounts,
+    check_login_csrf,
+    client_address,
+    end_session,
+    login_csrf_token,
+    protected_router,
+    set_login_csrf_cookie,
+    start_session,
+)
+from tillage.api.deps import LanguageDep, SessionDep, SettingsDep, get_language
+from tillage.errors import AuthenticationError, TooManyAttempts
+from tillage.i18n import gettext_for
+from tillage.store.access import Principal
+from tillage.store.snapshots import account_detail, latest_snapshot, list_scores, zone_totals
+from tillage.store.users import audit, authenticate, get_user, utcnow
 from tillage.web.render import render
 
-router = APIRouter(include_in_schema=False)
+router = protected_router(include_in_schema=False)
+public = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
 
-@router.get("/")
+def _page(lang: str, template: str, principal: Principal | None, **context: object) -> HTMLResponse:
+    html = render(lang, template, user=principal, **context)
+    response = HTMLResponse(html)
+    response.set_cookie("lang", lang, samesite="lax", httponly=True)
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The HTML twin of the JSON error shape, for dashboard paths."""
+    lang = get_language(request, request.query_params.get("lang"))
+    html = render(lang, "error.html", user=None, status=status, message=message)
+    return HTMLResponse(html, status_code=status)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would make a phishing tool of the login page."""
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/accounts"
+
+
+@public.get("/")
 def index() -> RedirectResponse:
     """The dashboard starts at the account list."""
     return RedirectResponse("/accounts", status_code=307)
+
+
+@public.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, lang: LanguageDep, principal: MaybePrincipal, next: str | None = None
+) -> HTMLResponse:
+    """The login form (already logged-in users go on to the dashboard)."""
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)  # type: ignore[return-value]
+    token = login_csrf_token(request)
+    response = HTMLResponse(
+        render(lang, "login.html", user=None, csrf_token=token, next=_safe_next(next), error=None)
+    )
+    set_login_csrf_cookie(request, response, token)
+    return response
+
+
+@public.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    lang: LanguageDep,
+    login: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str | None, Form()] = None,
+    next: Annotated[str | None, Form()] = None,
+) -> HTMLResponse:
+    """Check the password, start a session and go on to ``next`` (throttled, audited)."""
+    check_login_csrf(request, csrf_token)
+    try:
+        user = authenticate(session, login, password, client=client_address(request), now=utcnow())
+        session.commit()
+    except (AuthenticationError, TooManyAttempts) as exc:
+        session.commit()  # keep the failed-login record that throttles
+        _ = gettext_for(lang)
+        message = (
+            _("Wrong login or password.")
+            if isinstance(exc, AuthenticationError)
+            else _("Too many failed logins. Try again in %(seconds)s seconds.")
+            % {"seconds": exc.retry_after}
+        )
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        html = render(
+            lang,
+            "login.html",
+            user=None,
+            csrf_token=csrf_token,
+            next=_safe_next(next),
+            error=message,
+            login=login,
+        )
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+        return HTMLResponse(html, status_code=status, headers=headers)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    start_session(request, response, user)
+    return response  # type: ignore[return-value]
+
+
+@router.post("/logout")
+def logout(session: SessionDep, principal: CurrentUser) -> RedirectResponse:
+    """End this session and every other session of the user (CSRF-checked)."""
+    assert principal.user_id is not None
+    user = get_user(session, principal.user_id)
+    user.session_epoch += 1
+    audit(session, "logout", now=utcnow(), user_id=user.id, actor=user.login)
+    session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    end_session(response)
+    return response
 
 
 @router.get("/accounts", response_class=HTMLResponse)
@@ -26,19 +138,27 @@ def accounts_page(
     session: SessionDep,
     settings: SettingsDep,
     lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
     page: Annotated[int, Query(ge=1)] = 1,
     zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
 ) -> HTMLResponse:
-    """Accounts of the latest snapshot with their zone and value (twin of /api/v1/accounts)."""
+    """The caller's accounts in the latest snapshot (twin of /api/v1/accounts)."""
     snapshot = latest_snapshot(session)
     total, rows = list_scores(
-        session, snapshot.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, zone=zone
+        session,
+        snapshot.id,
+        visible=visible,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        zone=zone,
     )
-    html = render(
+    return _page(
         lang,
         "accounts.html",
+        principal,
         snapshot=snapshot,
-        zones=zone_totals(session, snapshot.id),
+        zones=zone_totals(session, snapshot.id, visible=visible),
         rows=rows,
         total=total,
         page=page,
@@ -46,6 +166,17 @@ def accounts_page(
         zone=zone,
         currency=settings.currency,
     )
-    response = HTMLResponse(html)
-    response.set_cookie("lang", lang, samesite="lax", httponly=True)
-    return response
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account_page(
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> HTMLResponse:
+    """One account with its latest scores (twin of /api/v1/accounts/{account_id})."""
+    detail = account_detail(session, account_id, visible=visible)
+    return _page(lang, "account.html", principal, account=detail, currency=settings.currency)

@@ -1,0 +1,220 @@
+"""Who is calling, and may they: the one place where requests are authenticated and authorized.
+
+A request is authenticated by, in order:
+
+1. ``Authorization: Bearer <token>`` — an API token (machines); a bad token is refused even if a
+   session cookie is present as well;
+2. the ``tillage_session`` cookie — a browser session, signed with ``secret_key``, holding the
+   user id, the user's session epoch (raised by logout, password change and disabling, which
+   ends every older session) and the session's CSRF token.
+
+State-changing requests (anything but GET, HEAD, OPTIONS) made with a session cookie must carry
+the session's CSRF token in the ``X-CSRF-Token`` header or a ``csrf_token`` form field
+(synchronizer token). Bearer requests need none: browsers never send them on their own.
+
+Routers are made with :func:`protected_router`, which puts :func:`authorize` on every route: a
+caller must be logged in, hold the ``read`` scope for reads and ``write`` for changes, and, on an
+admin router, be an admin holding the ``admin`` scope. A route therefore gets access control by
+being added to such a router; ``tests/api/test_permissions.py`` fails for any route outside the
+public list that lacks it. What a caller *sees* is decided by
+:func:`tillage.store.access.account_filter`, handed to routes as :data:`VisibleAccounts`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from tillage.api.deps import SessionDep
+from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
+from tillage.errors import AuthenticationError, PermissionDenied
+from tillage.store.access import AccountFilter, Principal, account_filter
+from tillage.store.schema import User
+from tillage.store.users import principal_for, principal_for_token, utcnow
+
+SESSION_COOKIE = "tillage_session"
+LOGIN_CSRF_COOKIE = "tillage_login_csrf"
+SESSION_MAX_AGE = 12 * 3600  # seconds
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _serializer(request: Request, purpose: str) -> URLSafeTimedSerializer:
+    secret = request.app.state.settings.require_secret_key()
+    return URLSafeTimedSerializer(secret, salt=f"tillage.{purpose}")
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server sees it (after trusted proxy headers)."""
+    return request.client.host if request.client else None
+
+
+def _session_principal(request: Request, session: Session) -> Principal | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        data = _serializer(request, "session").loads(cookie, max_age=SESSION_MAX_AGE)
+        user_id, epoch, csrf = int(data["u"]), int(data["e"]), str(data["c"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    user = session.get(User, user_id)
+    if user is None or user.disabled or user.session_epoch != epoch:
+        return None
+    return replace(principal_for(user, via="session"), csrf_token=csrf)
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller, or ``None`` when anonymous (a bad bearer token is an error, not anonymous)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer":
+        principal = principal_for_token(session, credentials.strip(), now=utcnow())
+        session.commit()  # last_used_at
+        return principal
+    return _session_principal(request, session)
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
+
+
+async def _check_csrf(request: Request, principal: Principal) -> None:
+    if request.method in SAFE_METHODS or principal.via != "session":
+        return
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if (
+        not sent
+        or not principal.csrf_token
+        or not secrets.compare_digest(sent, principal.csrf_token)
+    ):
+        raise PermissionDenied(
+            "missing or wrong CSRF token: send the page's csrf_token with the form, or the "
+            "X-CSRF-Token header"
+        )
+
+
+async def current_user(request: Request, principal: MaybePrincipal) -> Principal:
+    """The logged-in caller (CSRF-checked for changes); 401 when anonymous."""
+    if principal is None:
+        raise AuthenticationError(
+            "log in first: send `Authorization: Bearer <token>` or use the /login page"
+        )
+    await _check_csrf(request, principal)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+def _require_scope(request: Request, principal: Principal, scope: str) -> None:
+    if scope not in principal.scopes:
+        raise PermissionDenied(f"this {request.method} needs the {scope!r} scope")
+
+
+async def authorize(request: Request, principal: CurrentUser) -> Principal:
+    """Logged in, with ``read`` scope for reads and ``write`` for changes."""
+    _require_scope(request, principal, "read" if request.method in SAFE_METHODS else "write")
+    return principal
+
+
+async def authorize_admin(request: Request, principal: CurrentUser) -> Principal:
+    """As :func:`authorize`, and an admin holding the ``admin`` scope."""
+    await authorize(request, principal)
+    if not principal.is_admin:
+        raise PermissionDenied("only an admin may do this")
+    _require_scope(request, principal, "admin")
+    return principal
+
+
+def protected_router(*, admin: bool = False, **kwargs: Any) -> APIRouter:
+    """An ``APIRouter`` whose every route requires :func:`authorize` (or the admin variant)."""
+    responses = {
+        401: {"model": ErrorResponse, "description": "Not logged in"},
+        403: {"model": ErrorResponse, "description": "Scope, role or CSRF token missing"},
+        **VALIDATION_RESPONSE,
+        **kwargs.pop("responses", {}),
+    }
+    dependency = authorize_admin if admin else authorize
+    return APIRouter(
+        dependencies=[Depends(dependency), *kwargs.pop("dependencies", [])],
+        responses=responses,
+        **kwargs,
+    )
+
+
+def visible_accounts(principal: CurrentUser) -> AccountFilter:
+    """The caller's account filter (see :func:`tillage.store.access.account_filter`)."""
+    return account_filter(principal)
+
+
+VisibleAccounts = Annotated[AccountFilter, Depends(visible_accounts)]
+
+
+def start_session(request: Request, response: Response, user: User) -> str:
+    """Set the session cookie for ``user`` on ``response``; returns the session's CSRF token."""
+    csrf = secrets.token_urlsafe(24)
+    value = _serializer(request, "session").dumps(
+        {"u": user.id, "e": user.session_epoch, "c": csrf}
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return csrf
+
+
+def end_session(response: Response) -> None:
+    """Remove the session cookie."""
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def login_csrf_token(request: Request) -> str:
+    """The login form's CSRF token: the visitor's valid one, or a new signed random value."""
+    token = request.cookies.get(LOGIN_CSRF_COOKIE)
+    try:
+        if token:
+            _serializer(request, "login").loads(token, max_age=SESSION_MAX_AGE)
+            return token
+    except BadSignature:
+        pass
+    return _serializer(request, "login").dumps(secrets.token_urlsafe(16))
+
+
+def set_login_csrf_cookie(request: Request, response: Response, token: str) -> None:
+    """Set the login form's token as a cookie too (double submit, checked on POST /login)."""
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
+
+
+def check_login_csrf(request: Request, sent: str | None) -> None:
+    """The login form's token must match its cookie and carry our signature."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
+    try:
+        if cookie and sent and secrets.compare_digest(cookie, sent):
+            _serializer(request, "login").loads(sent, max_age=SESSION_MAX_AGE)
+            return
+    except BadSignature:
+        pass
+    raise PermissionDenied("the login form expired or was not sent by this site; reload the page")

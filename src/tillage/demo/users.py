@@ -1,0 +1,74 @@
+"""The demo's users: an admin, the manager of the first team, a rep of that team and a rep of
+another team, with known passwords (printed by ``tillage demo``, listed in docs/demo.md).
+
+These passwords are public: never use them outside the demo store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, exists, select
+
+from tillage.store.database import session_scope
+from tillage.store.schema import Account, Rep, User
+from tillage.store.users import create_user
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A demo login, its password and role, and the rep row it stands for (if any)."""
+
+    login: str
+    password: str
+    role: str
+    rep_key: str | None
+    display_name: str
+
+
+DEMO_PASSWORDS = {
+    "admin": "demo-admin",
+    "manager": "demo-manager",
+    "rep": "demo-rep",
+    "rep2": "demo-rep2",
+}
+
+
+def _owner_in_team(session, team_id: int | None, other: bool) -> Rep:  # type: ignore[no-untyped-def]
+    owns = exists().where(Account.owner_id == Rep.id)
+    team = Rep.team_id != team_id if other else Rep.team_id == team_id
+    rep = session.scalars(
+        select(Rep).where(Rep.role == "rep", team, owns).order_by(Rep.id).limit(1)
+    ).first()
+    if rep is None:  # pragma: no cover - the demo always has reps with accounts in every team
+        raise LookupError("the demo store has no rep owning accounts")
+    return rep
+
+
+def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
+    """Replace every user of the demo store with the four demo users; return them."""
+    with session_scope(engine) as session:
+        manager = session.scalars(
+            select(Rep).where(Rep.role == "manager").order_by(Rep.id).limit(1)
+        ).one()
+        rep = _owner_in_team(session, manager.team_id, other=False)
+        rep2 = _owner_in_team(session, manager.team_id, other=True)
+        users = [
+            DemoUser("admin", DEMO_PASSWORDS["admin"], "admin", None, "Admin"),
+            DemoUser("manager", DEMO_PASSWORDS["manager"], "manager", manager.key, manager.name),
+            DemoUser("rep", DEMO_PASSWORDS["rep"], "rep", rep.key, rep.name),
+            DemoUser("rep2", DEMO_PASSWORDS["rep2"], "rep", rep2.key, rep2.name),
+        ]
+        session.execute(delete(User))
+        for user in users:
+            create_user(
+                session,
+                login=user.login,
+                display_name=user.display_name,
+                role=user.role,
+                password=user.password,
+                rep_key=user.rep_key,
+                now=now,
+            )
+    return users

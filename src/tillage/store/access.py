@@ -1,0 +1,96 @@
+"""Who sees which accounts: the one visibility rule, as a SQL filter on ``accounts``.
+
+Every query that returns accounts, their scores or totals over them takes the filter made here
+(``visible=``), so a listing, its total, the zone totals, a search, an export and a detail page by
+id all apply the same rule. The rule, by role:
+
+- **admin** sees every account.
+- **manager** sees the accounts of the people they manage — their *reach*: themselves, the reps
+  whose ``manager_id`` is the manager's rep row, and every rep in the manager's team
+  (``team_id``) — meaning accounts owned by someone in the reach, or on whose account team
+  (``account_team_members``) someone in the reach sits.
+- **rep** sees the accounts they own and those on whose account team they sit.
+
+A manager or rep whose user has no rep link (or a link to a rep that is not in the store) sees
+nothing. Surfaces turn the current user into a :class:`Principal` and ask :func:`account_filter`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from tillage.store.schema import Account, AccountTeamMember, Rep
+
+SCOPES: tuple[str, ...] = ("read", "write", "admin")
+"""Token scopes: ``read`` for GET requests, ``write`` for changes, ``admin`` for user admin."""
+
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "admin": frozenset(SCOPES),
+    "manager": frozenset({"read", "write"}),
+    "rep": frozenset({"read", "write"}),
+}
+"""The scopes each role may hold; a browser session holds all of them, a token a subset."""
+
+AccountFilter = ColumnElement[bool]
+"""A boolean SQL expression over :class:`~tillage.store.schema.Account` rows."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request.
+
+    ``via`` is ``session`` (browser cookie), ``token`` (bearer token) or ``cli`` (the operator at
+    the command line). ``csrf_token`` is set for sessions only.
+    """
+
+    user_id: int | None
+    login: str
+    display_name: str
+    role: str
+    rep_key: str | None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    via: str = "session"
+    token_id: int | None = None
+    csrf_token: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the caller has the admin role."""
+        return self.role == "admin"
+
+
+OPERATOR = Principal(
+    user_id=None,
+    login="cli",
+    display_name="command line",
+    role="admin",
+    rep_key=None,
+    scopes=frozenset(SCOPES),
+    via="cli",
+)
+"""The person at the command line, who has the store's files and so sees everything."""
+
+
+def everything() -> AccountFilter:
+    """The filter that lets every account through (admins, the CLI operator)."""
+    return true()
+
+
+def account_filter(principal: Principal) -> AccountFilter:
+    """The accounts ``principal`` may see, as a filter on ``accounts`` (see the module doc)."""
+    if principal.role == "admin":
+        return everything()
+    if principal.role not in ROLE_SCOPES or principal.rep_key is None:
+        return false()
+    me = select(Rep.id).where(Rep.key == principal.rep_key).scalar_subquery()
+    if principal.role == "manager":
+        my_team = select(Rep.team_id).where(Rep.key == principal.rep_key).scalar_subquery()
+        reach = select(Rep.id).where(
+            or_(Rep.id == me, Rep.manager_id == me, Rep.team_id == my_team)
+        )
+    else:
+        reach = select(Rep.id).where(Rep.id == me)
+    on_team = select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach))
+    return or_(Account.owner_id.in_(reach), Account.id.in_(on_team))

@@ -1,0 +1,235 @@
+"""Who may call what: one table, one case per route × role, so a failure names both.
+
+Roles are the demo users: ``admin``; ``manager`` of team 1; ``rep`` in team 1; ``rep2`` in another
+team; and ``anon`` (no credentials). Pages send anonymous visitors to /login (303) instead of 401.
+Every route of the app must appear here or in ``PUBLIC``, and every route outside ``PUBLIC``
+must carry the authorization dependency, so a new route cannot ship without access control.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tillage.api.app import create_app
+from tillage.api.auth import SESSION_COOKIE, authorize, authorize_admin
+from tillage.config import Settings
+from tillage.store.database import make_engine, session_scope
+from tillage.store.schema import Account, Rep, User
+from tillage.store.users import create_token, find_user
+
+from .conftest import login
+
+ROLES = ("admin", "manager", "rep", "rep2", "anon")
+NOW = dt.datetime(2026, 10, 1, 9, 0)
+
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/api/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request and the status each role gets: admin, manager, rep, rep2, anon."""
+
+    method: str
+    route: str
+    expect: tuple[int, int, int, int, int]
+    path: str = ""
+    body: dict | None = None
+
+    def url(self, ids: dict[str, int]) -> str:
+        return (self.path or self.route).format(**ids)
+
+
+A, P = 401, 303  # anonymous: the API answers 401, pages redirect to /login
+MATRIX = [
+    Case("GET", "/api/v1/me", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/auth/tokens", (200, 200, 200, 200, A)),
+    Case(
+        "DELETE",
+        "/api/v1/auth/tokens/{token_id}",
+        (200, 404, 200, 404, A),
+        path="/api/v1/auth/tokens/{rep_token}",
+    ),
+    Case("GET", "/api/v1/accounts", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/portfolio", (200, 200, 200, 200, A)),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}",
+        (200, 200, 200, 404, A),
+        path="/api/v1/accounts/{rep_account}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}",
+        (200, 404, 404, 200, A),
+        path="/api/v1/accounts/{rep2_account}",
+    ),
+    Case("GET", "/api/v1/users", (200, 403, 403, 403, A)),
+    Case(
+        "POST",
+        "/api/v1/users",
+        (201, 403, 403, 403, A),
+        body={"login": "new-{n}", "role": "rep", "rep_key": "REP-0010", "password": "pw-12345678"},
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/users/{user_id}",
+        (200, 403, 403, 403, A),
+        path="/api/v1/users/{rep2_user}",
+        body={"display_name": "Rep Two"},
+    ),
+    Case("GET", "/accounts", (200, 200, 200, 200, P)),
+    Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
+    Case("GET", "/accounts/{account_id}", (200, 404, 404, 200, P), path="/accounts/{rep2_account}"),
+    Case("POST", "/logout", (303, 303, 303, 303, P)),
+]
+_counter = itertools.count()
+
+
+def _owned_account(session: Session, login: str) -> int:
+    rep_key = find_user(session, login).rep_key
+    return session.scalars(
+        select(Account.id).join(Rep, Rep.id == Account.owner_id).where(Rep.key == rep_key)
+    ).first()
+
+
+@pytest.fixture(scope="module")
+def ids(demo_settings: Settings) -> dict[str, int]:
+    engine = make_engine(demo_settings.resolved_database_url)
+    with session_scope(engine) as session:
+        found = {
+            "rep_account": _owned_account(session, "rep"),
+            "rep2_account": _owned_account(session, "rep2"),
+            "rep2_user": find_user(session, "rep2").id,
+        }
+    engine.dispose()
+    return found
+
+
+@pytest.mark.parametrize(("case", "role"), [(c, r) for c in MATRIX for r in ROLES], ids=str)
+def test_permission_matrix(
+    case: Case,
+    role: str,
+    ids: dict[str, int],
+    demo_settings: Settings,
+    client_as: Callable[[str | None], TestClient],
+    csrf_tokens: dict[str, str],
+    session_cookies: dict[str, str],
+) -> None:
+    expected = case.expect[ROLES.index(role)]
+    values = dict(ids)
+    if "{rep_token}" in case.path:
+        engine = make_engine(demo_settings.resolved_database_url)
+        with session_scope(engine) as session:
+            values["rep_token"] = create_token(
+                session, find_user(session, "rep"), name="m", scopes=["read"], now=NOW
+            )[0].id
+        engine.dispose()
+    if case.route == "/logout" and role != "anon":
+        client = login(client_as(None), role)  # logging out ends the shared session
+        csrf = client.get("/api/v1/me").json()["csrf_token"]
+    else:
+        client = client_as(None if role == "anon" else role)
+        csrf = csrf_tokens.get(role, "")
+    body = None
+    if case.body is not None:
+        body = {
+            k: v.format(n=next(_counter)) if isinstance(v, str) else v for k, v in case.body.items()
+        }
+    response = client.request(
+        case.method,
+        case.url(values),
+        json=body,
+        headers={"X-CSRF-Token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == expected, (
+        f"{case.method} {case.route} as {role}: {response.status_code} {response.text[:300]}"
+    )
+    if case.route == "/logout" and role != "anon":
+        # logging out ends every session of the user: renew the shared one for later tests
+        assert client.get("/api/v1/me").status_code == 401
+        client.cookies.clear()
+        login(client, role)
+        session_cookies[role] = client.cookies[SESSION_COOKIE]
+        csrf_tokens[role] = client.get("/api/v1/me").json()["csrf_token"]
+    if expected == P and role == "anon":
+        assert response.headers["location"].startswith("/login")
+    if response.headers.get("content-type", "").startswith("application/json") and expected >= 400:
+        assert set(response.json()) == {"error"}
+
+
+@pytest.fixture(scope="module")
+def csrf_tokens(demo_settings: Settings, session_cookies: dict[str, str]) -> dict[str, str]:
+    tokens = {}
+    with TestClient(create_app(demo_settings)) as client:
+        for user, cookie in session_cookies.items():
+            client.cookies.set(SESSION_COOKIE, cookie)
+            me = client.get("/api/v1/me").json()
+            assert "csrf_token" in me, (user, me)
+            tokens[user] = me["csrf_token"]
+    return tokens
+
+
+def test_every_route_is_in_the_matrix_or_public(demo_settings: Settings) -> None:
+    app = create_app(demo_settings)
+    routes = {
+        (method, ctx.path)
+        for ctx in iter_route_contexts(app.routes)
+        for method in (ctx.methods or ()) - {"HEAD"}
+    }
+    listed = {(c.method, c.route) for c in MATRIX} | PUBLIC
+    assert routes == listed, f"unlisted: {routes - listed}; stale: {listed - routes}"
+
+
+def test_every_non_public_route_requires_authorization(demo_settings: Settings) -> None:
+    app = create_app(demo_settings)
+    for ctx in iter_route_contexts(app.routes):
+        methods = (ctx.methods or set()) - {"HEAD"}
+        if {(m, ctx.path) for m in methods} <= PUBLIC:
+            continue
+        deps = {d.dependency for d in ctx.route.dependencies}
+        assert deps & {authorize, authorize_admin}, f"{methods} {ctx.path} lacks authorization"
+
+
+def test_lists_and_totals_only_count_what_the_role_sees(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    totals = {}
+    for role in ("admin", "manager", "rep", "rep2"):
+        client = client_as(role)
+        page = client.get("/api/v1/accounts", params={"limit": 500}).json()
+        zones = client.get("/api/v1/portfolio").json()["zones"]
+        assert page["total"] == len(page["items"]) == sum(z["accounts"] for z in zones)
+        totals[role] = {item["account_id"] for item in page["items"]}
+    assert len(totals["admin"]) == 300
+    assert totals["rep"] < totals["manager"] < totals["admin"]
+    assert not totals["rep2"] & totals["manager"]
+    engine = make_engine(demo_settings.resolved_database_url)
+    with Session(engine) as session:
+        rep_key = session.scalar(select(User.rep_key).where(User.login == "rep"))
+        owned = set(
+            session.scalars(
+                select(Account.id).join(Rep, Rep.id == Account.owner_id).where(Rep.key == rep_key)
+            )
+        )
+    engine.dispose()
+    assert owned <= totals["rep"]  # own accounts, plus those on whose account team the rep sits
