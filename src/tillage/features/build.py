@@ -120,9 +120,11 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
         series = frame[name]
         if pd.api.types.is_integer_dtype(series.dtype) and not _nullable(name):
             frame[name] = series.astype("int64")
-        elif pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(
-            series.dtype
-        ) or series.dtype == object:
+        elif (
+            pd.api.types.is_bool_dtype(series.dtype)
+            or pd.api.types.is_numeric_dtype(series.dtype)
+            or series.dtype == object
+        ):
             frame[name] = pd.to_numeric(series, errors="raise").astype("float64")
     frame["account_id"] = frame["account_id"].astype("int64")
     return frame.sort_values("account_id", kind="stable").reset_index(drop=True)

@@ -36,9 +36,7 @@ def contract_features(con: BaseBackend, as_of: dt.date) -> Table:
     """One row per account with a contract started on or before ``as_of``."""
     contracts = con.table("contracts")
     started = contracts.filter(contracts.start_date <= day(as_of))
-    previous = started.select(
-        prev_id=started.id, prev_amount=money(started.recurring_amount)
-    )
+    previous = started.select(prev_id=started.id, prev_amount=money(started.recurring_amount))
     rows = started.left_join(previous, started.renewed_from_id == previous.prev_id)
     amount = money(rows.recurring_amount)
     active = rows.end_date > day(as_of)

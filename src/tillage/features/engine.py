@@ -194,7 +194,8 @@ def duckdb_backend(tables: Mapping[str, pa.Table], *, threads: int | None = None
     raw = con.con
     for name, table in tables.items():
         raw.register(f"_arrow_{name}", table)
-        raw.execute(f"CREATE TABLE {name} AS SELECT {_typed_select(name, table)} FROM _arrow_{name}")
+        select = _typed_select(name, table)
+        raw.execute(f"CREATE TABLE {name} AS SELECT {select} FROM _arrow_{name}")
         raw.unregister(f"_arrow_{name}")
     return con
 

@@ -20,7 +20,7 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import days_between, day, in_window, money, sum_if
+from tillage.features._common import day, days_between, in_window, money, sum_if
 from tillage.features.rfm import Period, rfm_summary_expr
 
 WINDOWS = (90, 365)

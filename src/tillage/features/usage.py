@@ -21,14 +21,13 @@ METRICS: tuple[str, ...] = ("active_users", "logins")
 WINDOW_DAYS = 90
 
 
-def usage_features(
-    con: BaseBackend, as_of: dt.date, *, metrics: Sequence[str] = METRICS
-) -> Table:
+def usage_features(con: BaseBackend, as_of: dt.date, *, metrics: Sequence[str] = METRICS) -> Table:
     """One row per account with a usage measurement in the last 180 days."""
     usage = con.table("usage")
     previous_end = as_of - dt.timedelta(days=WINDOW_DAYS)
     recent = usage.filter(
-        (usage.date <= day(as_of)) & usage.metric.isin(list(metrics))
+        (usage.date <= day(as_of))
+        & usage.metric.isin(list(metrics))
         & in_window(usage.date, as_of, 2 * WINDOW_DAYS)
     )
     value = recent.value.cast("float64")
