@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
 
 from tillage.features.build import build_features
 from tillage.features.engine import feature_backend
-from tillage.store.load import replace_all
 
 from .handmade import AS_OF, tables
 
@@ -24,13 +21,16 @@ M = 30.4375  # days per month
 W = 7.0  # days per week
 
 
-@pytest.fixture
-def features(engine: Engine) -> Iterator[pd.DataFrame]:
-    replace_all(engine, tables())
-    url = engine.url.render_as_string(hide_password=False)
-    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
-    with feature_backend(url, kind) as con:
-        yield build_features(con, AS_OF, period="week", horizon_days=365).set_index("account_id")
+@pytest.fixture(
+    scope="module", params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def features(request: pytest.FixtureRequest, store_factory) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The feature table of the handmade company as of 2026-09-30 (labels over 365 days), from
+    DuckDB reading a SQLite store and from inside PostgreSQL."""
+    store = "postgres" if request.param == "postgres" else "sqlite"
+    url = store_factory(store, tables())
+    with feature_backend(url, request.param) as con:
+        return build_features(con, AS_OF, period="week", horizon_days=365).set_index("account_id")
 
 
 def check(row: pd.Series, expected: dict[str, float | None]) -> None:

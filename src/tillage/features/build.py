@@ -19,6 +19,7 @@ from ibis.expr.types import Table
 from tillage.features._common import DAYS_PER_MONTH, as_date, day, days_between
 from tillage.features.contracts import contract_features
 from tillage.features.engagement import engagement_features
+from tillage.features.engine import execute_arrow
 from tillage.features.labels import label_features
 from tillage.features.opportunities import opportunity_features
 from tillage.features.purchasing import purchasing_features
@@ -109,7 +110,7 @@ def build_features(
 
     Counts are int64, everything else float64 (nullable statistics hold NaN)."""
     expr = features_expr(con, as_of, period=period, horizon_days=horizon_days)
-    frame = expr.to_pyarrow().to_pandas()
+    frame = execute_arrow(con, expr).to_pandas()
     return normalise(frame)
 
 

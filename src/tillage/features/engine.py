@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -142,61 +143,144 @@ def read_store(
     raise ConfigurationError(f"unsupported database {backend!r}: use a SQLite file or PostgreSQL")
 
 
-def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> dict[str, pa.Table]:
+#: Rows per read of the SQLite store; parts are read by two threads (the driver releases the GIL).
+PART_ROWS = 1 << 20
+READ_THREADS = 2
+
+
+def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
+    # The driver infers column types from the first rows it sees, so every column is cast to
+    # its declared storage class (text dates are parsed later by DuckDB or Arrow).
+    exprs = []
+    for field in canonical_schema(name, cols):
+        col = f'"{field.name}"'
+        if pa.types.is_floating(field.type):
+            exprs.append(f"CAST({col} AS REAL) AS {col}")
+        elif pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
+            exprs.append(f"CAST({col} AS INTEGER) AS {col}")
+        else:
+            exprs.append(f"CAST({col} AS TEXT) AS {col}")
+    return f"SELECT {', '.join(exprs)} FROM {name}"
+
+
+def _sqlite_connect(path: str) -> Any:
     import adbc_driver_sqlite.dbapi
 
-    out: dict[str, pa.Table] = {}
-    with adbc_driver_sqlite.dbapi.connect(f"file:{path}?mode=ro") as con:
+    con = adbc_driver_sqlite.dbapi.connect(f"file:{path}")
+    cursor = con.cursor()
+    cursor.execute("PRAGMA busy_timeout = 10000")  # readers opening a WAL file at once
+    cursor.fetchall()
+    cursor.close()
+    return con
+
+
+def _sqlite_query(path: str, sql: str, params: tuple[int, ...] = ()) -> pa.Table:
+    with _sqlite_connect(path) as con:
         cursor = con.cursor()
-        # Type inference of the driver looks at a first batch: a column that is NULL there and
-        # REAL later would fail, so every column is read as its declared storage class.
-        for name, cols in wanted.items():
-            schema = canonical_schema(name, cols)
-            exprs = []
-            for field in schema:
-                col = f'"{field.name}"'
-                if pa.types.is_floating(field.type):
-                    exprs.append(f"CAST({col} AS REAL) AS {col}")
-                elif pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
-                    exprs.append(f"CAST({col} AS INTEGER) AS {col}")
-                else:
-                    exprs.append(f"CAST({col} AS TEXT) AS {col}")
-            cursor.execute(f"SELECT {', '.join(exprs)} FROM {name}")
-            out[name] = cursor.fetch_arrow_table()
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(PART_ROWS)})
+        cursor.execute(sql, params or None)
+        table = cursor.fetch_arrow_table()
         cursor.close()
-    return out
+    return table
+
+
+def _sqlite_parts(
+    path: str, wanted: Mapping[str, tuple[str, ...]]
+) -> Iterator[tuple[str, pa.Table]]:
+    """``(table, part)`` pairs in completion order: each table read in rowid ranges of
+    :data:`PART_ROWS` rows by :data:`READ_THREADS` threads."""
+    # One connection stays open throughout, so the WAL index is not torn down and rebuilt
+    # while the reader threads open theirs.
+    keeper = _sqlite_connect(path)
+    try:
+        yield from _sqlite_parts_open(path, wanted)
+    finally:
+        keeper.close()
+
+
+def _sqlite_parts_open(
+    path: str, wanted: Mapping[str, tuple[str, ...]]
+) -> Iterator[tuple[str, pa.Table]]:
+    jobs: list[tuple[str, str, tuple[int, ...]]] = []
+    for name, cols in wanted.items():
+        select = _sqlite_select(name, cols)
+        bounds = _sqlite_query(path, f"SELECT min(rowid) AS lo, max(rowid) AS hi FROM {name}")
+        lo, hi = bounds.column("lo")[0].as_py(), bounds.column("hi")[0].as_py()
+        if lo is None:
+            jobs.append((name, select, ()))
+            continue
+        for first in range(lo, hi + 1, PART_ROWS):
+            jobs.append(
+                (name, f"{select} WHERE rowid >= ? AND rowid < ?", (first, first + PART_ROWS))
+            )
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        futures = {
+            pool.submit(_sqlite_query, path, sql, params): name for name, sql, params in jobs
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> dict[str, pa.Table]:
+    parts: dict[str, list[pa.Table]] = {name: [] for name in wanted}
+    for name, part in _sqlite_parts(path, wanted):
+        parts[name].append(part)
+    return {name: pa.concat_tables(tables) for name, tables in parts.items()}
 
 
 def _typed_select(name: str, table: pa.Table) -> str:
-    schema = canonical_schema(name, table.column_names)
-    duck = {
+    parts = []
+    for field in canonical_schema(name, table.column_names):
+        src = table.schema.field(field.name).type
+        col = f'"{field.name}"'
+        if pa.types.is_boolean(field.type) and pa.types.is_integer(src):
+            parts.append(f"({col} <> 0) AS {col}")
+        else:
+            parts.append(f"CAST({col} AS {_duck_type(field)}) AS {col}")
+    return ", ".join(parts)
+
+
+def _duck_type(field: pa.Field) -> str:
+    return {
         pa.int64(): "BIGINT",
         pa.float64(): "DOUBLE",
         pa.date32(): "DATE",
         pa.timestamp("us"): "TIMESTAMP",
         pa.bool_(): "BOOLEAN",
         pa.string(): "VARCHAR",
-    }
-    parts = []
-    for field in schema:
-        src = table.schema.field(field.name).type
-        col = f'"{field.name}"'
-        if pa.types.is_boolean(field.type) and pa.types.is_integer(src):
-            parts.append(f"({col} <> 0) AS {col}")
-        else:
-            parts.append(f"CAST({col} AS {duck[field.type]}) AS {col}")
-    return ", ".join(parts)
+    }[field.type]
+
+
+def _duck_create(raw: Any, name: str, cols: Iterable[str]) -> None:
+    columns = ", ".join(f'"{f.name}" {_duck_type(f)}' for f in canonical_schema(name, cols))
+    raw.execute(f"CREATE TABLE {name} ({columns})")
+
+
+def _duck_insert(raw: Any, name: str, part: pa.Table) -> None:
+    view = f"_arrow_{name}"
+    raw.register(view, part)
+    raw.execute(f"INSERT INTO {name} SELECT {_typed_select(name, part)} FROM {view}")
+    raw.unregister(view)
 
 
 def duckdb_backend(tables: Mapping[str, pa.Table], *, threads: int | None = None) -> BaseBackend:
     """An in-process DuckDB holding ``tables`` as native tables with canonical types."""
     con = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
-    raw = con.con
     for name, table in tables.items():
-        raw.register(f"_arrow_{name}", table)
-        select = _typed_select(name, table)
-        raw.execute(f"CREATE TABLE {name} AS SELECT {select} FROM _arrow_{name}")
-        raw.unregister(f"_arrow_{name}")
+        _duck_create(con.con, name, table.column_names)
+        _duck_insert(con.con, name, table)
+    return con
+
+
+def duckdb_from_sqlite(path: str, tables: Mapping[str, Iterable[str]] | None = None) -> BaseBackend:
+    """An in-process DuckDB filled from the SQLite store at ``path``: parts of each table are
+    read by two threads while DuckDB inserts the parts already read (see the module doc)."""
+    wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
+    con = ibis.duckdb.connect()
+    for name, cols in wanted.items():
+        _duck_create(con.con, name, cols)
+    for name, part in _sqlite_parts(path, wanted):
+        _duck_insert(con.con, name, part)
     return con
 
 
@@ -256,6 +340,17 @@ def spark_backend(tables: Mapping[str, pa.Table], session: Any | None = None) ->
     return ibis.pyspark.connect(session)
 
 
+def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
+    """Run ``expr`` on ``con`` and return an Arrow table.
+
+    On Spark the expression is compiled by ibis and collected with ``DataFrame.toArrow()``:
+    ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3.
+    """
+    if con.name == "pyspark":
+        return con._session.sql(con.compile(expr)).toArrow()
+    return expr.to_pyarrow()
+
+
 @contextmanager
 def feature_backend(
     database_url: str, engine: Engine = "duckdb", *, spark: Any | None = None
@@ -271,7 +366,13 @@ def feature_backend(
             )
         con = _postgres(database_url)
     elif engine == "duckdb":
-        con = duckdb_backend(read_store(database_url))
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            if not os.path.exists(url.database):
+                raise StoreError(f"the store {url.database} does not exist; run `tillage db init`")
+            con = duckdb_from_sqlite(url.database)
+        else:
+            con = duckdb_backend(read_store(database_url))
     else:
         con = spark_backend(read_store(database_url), spark)
     try:
