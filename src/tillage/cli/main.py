@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, demo, score, serve
+from tillage.cli import db, demo, features, score, serve
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.errors import TillageError
@@ -24,6 +24,7 @@ app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("score")(score.score)
 app.command("clv")(clv)
+app.command("features")(features.features_command)
 app.add_typer(db.app, name="db")
 
 
