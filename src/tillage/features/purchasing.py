@@ -47,15 +47,17 @@ def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "w
         rfm_monetary_value=rfm.monetary_value,
     )
 
-    margin = money(known.margin).fill_null(0.0)
-    amount = money(known.amount)
+    # trailing windows: only the last year's lines are scanned
+    year = known.filter(in_window(known.order_date, as_of, max(WINDOWS)))
+    margin = money(year.margin).fill_null(0.0)
+    amount = money(year.amount)
     metrics = {}
     for days in WINDOWS:
-        inside = in_window(known.order_date, as_of, days)
+        inside = in_window(year.order_date, as_of, days)
         metrics[f"revenue_{days}d"] = sum_if(inside, amount)
         metrics[f"margin_{days}d"] = sum_if(inside, margin)
-        metrics[f"orders_{days}d"] = known.order_number.nunique(where=inside)
-    windows = known.group_by("account_id").aggregate(**metrics)
+        metrics[f"orders_{days}d"] = year.order_number.nunique(where=inside)
+    windows = year.group_by("account_id").aggregate(**metrics)
 
     days = known.select("account_id", "order_date").distinct()
     days = days.mutate(
@@ -78,7 +80,9 @@ def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "w
         order_gap_max_days=gaps.order_gap_max_days,
     )
 
-    out = rfm.join(windows, "account_id").join(gaps, "account_id")
+    out = rfm.join(gaps, "account_id").left_join(windows, "account_id").drop("account_id_right")
+    fills = {c: out[c].fill_null(0) for c in windows.columns if c != "account_id"}
+    out = out.mutate(**fills)
     return out.select(
         "account_id",
         "rfm_frequency",
