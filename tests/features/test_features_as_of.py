@@ -82,7 +82,7 @@ def _append(frames: dict[str, pd.DataFrame], rows: list[tuple]) -> dict[str, pd.
     return out
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(late_row, min_size=1, max_size=8))
 def test_rows_after_as_of_change_nothing(rows: list[tuple]) -> None:
     pd.testing.assert_frame_equal(_features(_append(BASE, rows)), BASELINE)

@@ -36,6 +36,11 @@ def sqlite_url(store_factory, demo_tables) -> str:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture(scope="module")
+def pg_url(store_factory, demo_tables) -> str:  # type: ignore[no-untyped-def]
+    return store_factory("postgres", demo_tables)
+
+
+@pytest.fixture(scope="module")
 def duckdb_features(sqlite_url: str) -> pd.DataFrame:
     with feature_backend(sqlite_url, "duckdb") as con:
         return build_features(con, AS_OF, horizon_days=HORIZON)
@@ -75,9 +80,8 @@ def test_demo_company_has_data_in_every_family(duckdb_features: pd.DataFrame) ->
 
 
 @pytest.mark.postgres
-def test_postgres_matches_duckdb(store_factory, demo_tables, duckdb_features) -> None:  # type: ignore[no-untyped-def]
-    url = store_factory("postgres", demo_tables)
-    with feature_backend(url, "postgres") as con:
+def test_postgres_matches_duckdb(pg_url: str, duckdb_features: pd.DataFrame) -> None:
+    with feature_backend(pg_url, "postgres") as con:
         features = build_features(con, AS_OF, horizon_days=HORIZON)
     assert_same(features, duckdb_features)
 
@@ -97,3 +101,13 @@ def test_spark_matches_duckdb_on_the_handmade_company(spark, store_factory) -> N
         with feature_backend(url, engine, spark=spark) as con:
             results.append(build_features(con, HANDMADE_AS_OF, period="day", horizon_days=365))
     assert_same(*results)
+
+
+@pytest.mark.postgres
+def test_duckdb_reading_a_postgres_store_matches(
+    store_factory, demo_tables, duckdb_features
+) -> None:  # type: ignore[no-untyped-def]
+    url = store_factory("postgres", demo_tables)
+    with feature_backend(url, "duckdb") as con:
+        features = build_features(con, AS_OF, horizon_days=HORIZON)
+    assert_same(features, duckdb_features)

@@ -16,7 +16,7 @@ import datetime as dt
 
 import ibis
 import pandas as pd
-from ibis.expr.types import Column, Scalar, Table
+from ibis.expr.types import Column, Scalar
 
 from tillage.errors import DataValidationError
 
@@ -74,10 +74,3 @@ def sum_if(condition: Column, value: Column) -> Scalar:
 def money(column: Column) -> Column:
     """An amount column as float64 (PostgreSQL stores NUMERIC)."""
     return column.cast("float64")
-
-
-def check_table(table: Table, columns: tuple[str, ...], name: str) -> None:
-    """Refuse a table that lacks a column the family reads."""
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataValidationError(f"table {name!r} lacks column(s) {', '.join(missing)}")

@@ -16,6 +16,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
+from tillage.errors import DataValidationError
 from tillage.features._common import DAYS_PER_MONTH, as_date, day, days_between
 from tillage.features.contracts import contract_features
 from tillage.features.engagement import engagement_features
@@ -65,8 +66,6 @@ def features_expr(
     """
     as_of = as_date(as_of)
     if period not in PERIOD_DAYS:
-        from tillage.errors import DataValidationError
-
         raise DataValidationError(f"period must be one of {', '.join(PERIOD_DAYS)}: {period!r}")
     accounts = con.table("accounts")
     base = accounts.select(
