@@ -7,11 +7,10 @@ Feature expressions are written once in ibis and run on one of three engines:
     extension is downloaded at run time, which an offline machine cannot do), so the columns the
     features need are read into Arrow and copied into DuckDB tables with their canonical types.
     A SQLite store is read with the ADBC SQLite driver (``adbc-driver-sqlite``), which fills Arrow
-    buffers in C, in rowid ranges by two threads: measured on the 100,000-account demo store
-    (18 million rows of the feature columns), about 3.5 s to read and 1.3 s to insert into
-    DuckDB, against 29 s for the 9.8 million order lines alone through ``sqlite3`` rows turned
-    into Arrow in Python (10 s fetching, 19 s converting). The copy costs memory too: roughly
-    1.5 GB of Arrow buffers at that scale, freed table by table as DuckDB takes them.
+    buffers in C, in rowid ranges by two threads. It runs in a child process: the driver brings
+    its own SQLite library, which must not share a process with the store's connections (see
+    :mod:`tillage.features._sqlite_reader`); the child hands the tables over as Arrow IPC files
+    in a temporary directory. MEASURED
     A PostgreSQL store is read through ibis's postgres backend.
 ``postgres``
     The same expressions compiled to SQL and run inside the PostgreSQL store; nothing is copied.
@@ -27,14 +26,19 @@ Feature expressions are written once in ibis and run on one of three engines:
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import ibis
 import pyarrow as pa
+import pyarrow.ipc
 from ibis.backends import BaseBackend
 from sqlalchemy import make_url
 
@@ -147,11 +151,6 @@ def read_store(
     raise ConfigurationError(f"unsupported database {backend!r}: use a SQLite file or PostgreSQL")
 
 
-#: Rows per read of the SQLite store; parts are read by two threads (the driver releases the GIL).
-PART_ROWS = 1 << 20
-READ_THREADS = 2
-
-
 def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
     # The driver infers column types from the first rows it sees, so every column is cast to
     # its declared storage class (text dates are parsed later by DuckDB or Arrow).
@@ -167,69 +166,23 @@ def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
     return f"SELECT {', '.join(exprs)} FROM {name}"
 
 
-def _sqlite_connect(path: str) -> Any:
-    import adbc_driver_sqlite.dbapi
-
-    con = adbc_driver_sqlite.dbapi.connect(f"file:{path}")
-    cursor = con.cursor()
-    cursor.execute("PRAGMA busy_timeout = 10000")  # readers opening a WAL file at once
-    cursor.fetchall()
-    cursor.close()
-    return con
-
-
-def _sqlite_query(path: str, sql: str, params: tuple[int, ...] = ()) -> pa.Table:
-    with _sqlite_connect(path) as con:
-        cursor = con.cursor()
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(PART_ROWS)})
-        cursor.execute(sql, params or None)
-        table = cursor.fetch_arrow_table()
-        cursor.close()
-    return table
-
-
-def _sqlite_parts(
-    path: str, wanted: Mapping[str, tuple[str, ...]]
-) -> Iterator[tuple[str, pa.Table]]:
-    """``(table, part)`` pairs in completion order: each table read in rowid ranges of
-    :data:`PART_ROWS` rows by :data:`READ_THREADS` threads."""
-    # One connection stays open throughout, so the WAL index is not torn down and rebuilt
-    # while the reader threads open theirs.
-    keeper = _sqlite_connect(path)
-    try:
-        yield from _sqlite_parts_open(path, wanted)
-    finally:
-        keeper.close()
-
-
-def _sqlite_parts_open(
-    path: str, wanted: Mapping[str, tuple[str, ...]]
-) -> Iterator[tuple[str, pa.Table]]:
-    jobs: list[tuple[str, str, tuple[int, ...]]] = []
-    for name, cols in wanted.items():
-        select = _sqlite_select(name, cols)
-        bounds = _sqlite_query(path, f"SELECT min(rowid) AS lo, max(rowid) AS hi FROM {name}")
-        lo, hi = bounds.column("lo")[0].as_py(), bounds.column("hi")[0].as_py()
-        if lo is None:
-            jobs.append((name, select, ()))
-            continue
-        for first in range(lo, hi + 1, PART_ROWS):
-            jobs.append(
-                (name, f"{select} WHERE rowid >= ? AND rowid < ?", (first, first + PART_ROWS))
-            )
-    with ThreadPoolExecutor(READ_THREADS) as pool:
-        futures = {
-            pool.submit(_sqlite_query, path, sql, params): name for name, sql, params in jobs
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-
-
 def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> dict[str, pa.Table]:
-    parts: dict[str, list[pa.Table]] = {name: [] for name in wanted}
-    for name, part in _sqlite_parts(path, wanted):
-        parts[name].append(part)
-    return {name: pa.concat_tables(tables) for name, tables in parts.items()}
+    """Run :mod:`tillage.features._sqlite_reader` in a child process and load its Arrow files."""
+    queries = {name: _sqlite_select(name, cols) for name, cols in wanted.items()}
+    with tempfile.TemporaryDirectory(prefix="tillage-read-") as tmp:
+        spec = json.dumps({"path": os.path.abspath(path), "queries": queries, "out": tmp})
+        reader = Path(__file__).with_name("_sqlite_reader.py")
+        done = subprocess.run(
+            [sys.executable, str(reader), spec], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            detail = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise StoreError(f"cannot read the store {path}: {detail[0]}")
+        out = {}
+        for name in wanted:
+            with pa.OSFile(os.path.join(tmp, f"{name}.arrow")) as source:
+                out[name] = pa.ipc.open_file(source).read_all()
+    return out
 
 
 def _typed_select(name: str, table: pa.Table) -> str:
@@ -277,9 +230,8 @@ def duckdb_backend(tables: Mapping[str, pa.Table], *, threads: int | None = None
 
 
 def duckdb_from_sqlite(path: str, tables: Mapping[str, Iterable[str]] | None = None) -> BaseBackend:
-    """An in-process DuckDB filled from the SQLite store at ``path``: every table is read in
-    parts by two threads, then inserted into DuckDB and dropped from memory (reading and
-    inserting at the same time was slower: the three threads fight over two cores)."""
+    """An in-process DuckDB filled from the SQLite store at ``path``: the tables are read (see
+    the module doc), then inserted into DuckDB and dropped from memory one by one."""
     wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
     arrow = _read_sqlite(path, wanted)
     con = ibis.duckdb.connect()
