@@ -32,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -125,12 +126,14 @@ def _postgres(database_url: str) -> BaseBackend:
     )
 
 
-def read_store(
+@contextmanager
+def store_tables(
     database_url: str, tables: Mapping[str, Iterable[str]] | None = None
-) -> dict[str, pa.Table]:
-    """The store's ``tables`` (default: :data:`FEATURE_COLUMNS`) as Arrow tables with canonical
-    types. SQLite text dates and 0/1 booleans are converted by DuckDB later, see
-    :func:`duckdb_backend`; here they keep the store's physical types."""
+) -> Iterator[dict[str, pa.Table]]:
+    """The store's ``tables`` (default: :data:`FEATURE_COLUMNS`) as Arrow tables, valid inside
+    the ``with`` block (from a SQLite store they are memory-mapped files of a temporary
+    directory, removed after it). They keep the store's physical types: SQLite's text dates and
+    0/1 booleans are converted when they are loaded into an engine."""
     wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
     url = make_url(database_url)
     backend = url.get_backend_name()
@@ -139,16 +142,21 @@ def read_store(
             raise ConfigurationError("the SQLite store needs a file path, not an in-memory URL")
         if not os.path.exists(url.database):
             raise StoreError(f"the store {url.database} does not exist; run `tillage db init`")
-        return _read_sqlite(url.database, wanted)
-    if backend == "postgresql":
+        with _read_sqlite(url.database, wanted) as arrow:
+            yield arrow
+    elif backend == "postgresql":
         con = _postgres(database_url)
         try:
-            return {
+            arrow = {
                 name: con.table(name).select(*cols).to_pyarrow() for name, cols in wanted.items()
             }
         finally:
             con.disconnect()
-    raise ConfigurationError(f"unsupported database {backend!r}: use a SQLite file or PostgreSQL")
+        yield arrow
+    else:
+        raise ConfigurationError(
+            f"unsupported database {backend!r}: use a SQLite file or PostgreSQL"
+        )
 
 
 def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
@@ -166,8 +174,9 @@ def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
     return f"SELECT {', '.join(exprs)} FROM {name}"
 
 
-def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> dict[str, pa.Table]:
-    """Run :mod:`tillage.features._sqlite_reader` in a child process and load its Arrow files."""
+@contextmanager
+def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> Iterator[dict[str, pa.Table]]:
+    """Run :mod:`tillage.features._sqlite_reader` in a child process; map its Arrow files."""
     queries = {name: _sqlite_select(name, cols) for name, cols in wanted.items()}
     with tempfile.TemporaryDirectory(prefix="tillage-read-") as tmp:
         spec = json.dumps({"path": os.path.abspath(path), "queries": queries, "out": tmp})
@@ -178,11 +187,13 @@ def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> dict[str, 
         if done.returncode != 0:
             detail = done.stderr.strip().splitlines()[-1:] or ["no message"]
             raise StoreError(f"cannot read the store {path}: {detail[0]}")
-        out = {}
-        for name in wanted:
-            with pa.OSFile(os.path.join(tmp, f"{name}.arrow")) as source:
+        with ExitStack() as files:
+            out = {}
+            for name in wanted:
+                source = files.enter_context(pa.memory_map(os.path.join(tmp, f"{name}.arrow")))
                 out[name] = pa.ipc.open_file(source).read_all()
-    return out
+            yield out
+            out.clear()
 
 
 def _typed_select(name: str, table: pa.Table) -> str:
@@ -226,20 +237,6 @@ def duckdb_backend(tables: Mapping[str, pa.Table], *, threads: int | None = None
     for name, table in tables.items():
         _duck_create(con.con, name, table.column_names)
         _duck_insert(con.con, name, table)
-    return con
-
-
-def duckdb_from_sqlite(path: str, tables: Mapping[str, Iterable[str]] | None = None) -> BaseBackend:
-    """An in-process DuckDB filled from the SQLite store at ``path``: the tables are read (see
-    the module doc), then inserted into DuckDB and dropped from memory one by one."""
-    wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
-    arrow = _read_sqlite(path, wanted)
-    con = ibis.duckdb.connect()
-    for name in wanted:
-        table = arrow.pop(name)
-        _duck_create(con.con, name, table.column_names)
-        _duck_insert(con.con, name, table)
-        del table
     return con
 
 
@@ -324,16 +321,10 @@ def feature_backend(
                 f"{make_url(database_url).get_backend_name()}: use --engine duckdb"
             )
         con = _postgres(database_url)
-    elif engine == "duckdb":
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database:
-            if not os.path.exists(url.database):
-                raise StoreError(f"the store {url.database} does not exist; run `tillage db init`")
-            con = duckdb_from_sqlite(url.database)
-        else:
-            con = duckdb_backend(read_store(database_url))
     else:
-        con = spark_backend(read_store(database_url), spark)
+        with store_tables(database_url) as tables:
+            load = duckdb_backend if engine == "duckdb" else partial(spark_backend, session=spark)
+            con = load(tables)
     try:
         yield con
     finally:
