@@ -10,7 +10,12 @@ Feature expressions are written once in ibis and run on one of three engines:
     buffers in C, in rowid ranges by two threads. It runs in a child process: the driver brings
     its own SQLite library, which must not share a process with the store's connections (see
     :mod:`tillage.features._sqlite_reader`); the child hands the tables over as Arrow IPC files
-    in a temporary directory. MEASURED
+    in a temporary directory, which the parent memory-maps (no copy). The cost, measured on the
+    100,000-account demo store (18 million rows of the feature columns) on two busy cores: about
+    7–10 s to read and load into DuckDB, of which the child takes 6–8 s (interpreter start,
+    reading, writing the files) and DuckDB's inserts 1–2 s; the child peaks at about 1.2 GB.
+    For comparison, ``sqlite3`` rows turned into Arrow in Python took 29 s for the 9.8 million
+    order lines alone (10 s fetching, 19 s converting).
     A PostgreSQL store is read through ibis's postgres backend.
 ``postgres``
     The same expressions compiled to SQL and run inside the PostgreSQL store; nothing is copied.
