@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tillage.features.account_summary import DAYS_PER_MONTH, account_summary
-from tillage.features.engine import connect
+from tillage.features.engine import feature_backend
 from tillage.store.bulk import insert_frame
 
 AS_OF = dt.date(2026, 9, 30)
@@ -65,11 +65,15 @@ def _load(engine: Engine) -> None:
         )
 
 
+def _backend(engine: Engine):  # type: ignore[no-untyped-def]
+    url = engine.url.render_as_string(hide_password=False)
+    return feature_backend(url, "postgres" if engine.dialect.name == "postgresql" else "duckdb")
+
+
 def test_hand_computed_summary(engine: Engine) -> None:
     _load(engine)
-    con = connect(engine.url.render_as_string(hide_password=False))
-    frame = account_summary(con, AS_OF).set_index("account_id")
-    con.disconnect()
+    with _backend(engine) as con:
+        frame = account_summary(con, AS_OF).set_index("account_id")
 
     one, two, three = frame.loc[1], frame.loc[2], frame.loc[3]
     assert one.order_revenue_12m == pytest.approx(1750.0)
@@ -89,9 +93,8 @@ def test_hand_computed_summary(engine: Engine) -> None:
 
 def test_summary_ignores_everything_after_as_of(engine: Engine) -> None:
     _load(engine)
-    con = connect(engine.url.render_as_string(hide_password=False))
-    early = account_summary(con, dt.date(2026, 1, 9)).set_index("account_id")
-    con.disconnect()
+    with _backend(engine) as con:
+        early = account_summary(con, dt.date(2026, 1, 9)).set_index("account_id")
     # Only S3 (2025-09-30) is inside (2025-01-09, 2026-01-09]; the January orders are a day later.
     assert early.loc[1].order_revenue_12m == pytest.approx(9999.0)
     assert early.loc[1].orders_12m == 1

@@ -1,66 +1,51 @@
-"""A first per-account summary as of a date: trailing revenue, tenure, active recurring revenue.
+"""The walking skeleton's per-account summary, now a view of the feature table.
 
-All amounts are in the company currency; ``revenue_12m`` is order revenue plus contract revenue
-(recurring amount × months of the term inside the window) over the 365 days ending ``as_of``;
-``mrr`` is the monthly recurring amount of contracts active on ``as_of``; ``tenure_months`` is
-``(as_of − customer_since)`` in months of 30.4375 days. Only rows dated on or before ``as_of``
-are read, so the summary never looks into the future.
+``revenue_12m`` is order revenue plus contract revenue (recurring amount × months of the term
+inside the window) over the 365 days ending ``as_of`` (``revenue_365d + contract_revenue_365d``
+of :mod:`tillage.features.build`); ``mrr`` is the monthly recurring amount of contracts active on
+``as_of``; ``tenure_months`` is ``(as_of − customer_since)`` in months of 30.4375 days. Only rows
+dated on or before ``as_of`` are read, so the summary never looks into the future.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import ibis
 import pandas as pd
 from ibis.backends import BaseBackend
 
-DAYS_PER_MONTH = 30.4375
+from tillage.features._common import DAYS_PER_MONTH
+from tillage.features.build import features_expr
+from tillage.features.engine import execute_arrow
+
+__all__ = ["DAYS_PER_MONTH", "account_summary"]
 
 
 def account_summary(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
     """One row per account: account_id, revenue_12m, order_revenue_12m, contract_revenue_12m,
-    mrr, orders_12m, tenure_months."""
-    accounts = con.table("accounts")
-    orders = con.table("orders")
-    contracts = con.table("contracts")
-    end = ibis.literal(as_of)
-    start = ibis.literal(as_of - dt.timedelta(days=365))
-
-    recent = orders.filter((orders.order_date > start) & (orders.order_date <= end))
-    order_rev = recent.group_by("account_id").aggregate(
-        order_revenue_12m=recent.amount.cast("float64").sum(),
-        orders_12m=recent.order_number.nunique(),
+    mrr, orders_12m, tenure_months. ``con`` is a backend of
+    :func:`tillage.features.engine.feature_backend`."""
+    features = features_expr(con, as_of)
+    expr = features.select(
+        account_id=features.account_id,
+        order_revenue_12m=features.revenue_365d,
+        orders_12m=features.orders_365d.cast("float64"),
+        contract_revenue_12m=features.contract_revenue_365d,
+        mrr=features.mrr,
+        tenure_months=features.tenure_months,
     )
-
-    started = contracts.filter(contracts.start_date <= end)
-    lo = ibis.greatest(started.start_date, start)
-    hi = ibis.least(started.end_date, end)
-    overlap_days = hi.delta(lo, unit="day").clip(lower=0)
-    monthly = started.recurring_amount.cast("float64")
-    contract_rows = started.mutate(
-        window_revenue=monthly * overlap_days.cast("float64") / DAYS_PER_MONTH,
-        active_mrr=ibis.ifelse(started.end_date > end, monthly, 0.0),
-    )
-    contract_rev = contract_rows.group_by("account_id").aggregate(
-        contract_revenue_12m=contract_rows.window_revenue.sum(),
-        mrr=contract_rows.active_mrr.sum(),
-    )
-
-    joined = (
-        accounts.select("id", "customer_since")
-        .left_join(order_rev, accounts.id == order_rev.account_id)
-        .select("id", "customer_since", "order_revenue_12m", "orders_12m")
-    )
-    joined = joined.left_join(contract_rev, joined.id == contract_rev.account_id).select(
-        "id", "customer_since", "order_revenue_12m", "orders_12m", "contract_revenue_12m", "mrr"
-    )
-    frame = joined.execute()
-    frame = frame.rename(columns={"id": "account_id"}).sort_values("account_id")
-    for column in ("order_revenue_12m", "contract_revenue_12m", "mrr", "orders_12m"):
-        frame[column] = frame[column].astype("float64").fillna(0.0)
+    frame = execute_arrow(con, expr).to_pandas()
     frame["revenue_12m"] = frame["order_revenue_12m"] + frame["contract_revenue_12m"]
-    since = pd.to_datetime(frame.pop("customer_since"))
-    tenure_days = (pd.Timestamp(as_of) - since).dt.days.clip(lower=0)
-    frame["tenure_months"] = (tenure_days / DAYS_PER_MONTH).astype("float64").fillna(0.0)
-    return frame.reset_index(drop=True)
+    frame = frame.sort_values("account_id").reset_index(drop=True)
+    frame["account_id"] = frame["account_id"].astype("int64")
+    return frame[
+        [
+            "account_id",
+            "order_revenue_12m",
+            "orders_12m",
+            "contract_revenue_12m",
+            "mrr",
+            "revenue_12m",
+            "tenure_months",
+        ]
+    ]

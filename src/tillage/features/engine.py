@@ -1,17 +1,109 @@
-"""Connect the analytical engine (ibis) to the canonical store.
+"""Connect an analytical engine (ibis) to the canonical store.
 
-Feature expressions are written once in ibis and executed where the data lives: inside SQLite for
-the embedded default, inside PostgreSQL for a shared server. (DuckDB and Spark execution arrive
-with the features stage proper.)
+Feature expressions are written once in ibis and run on one of three engines:
+
+``duckdb`` (the embedded default)
+    An in-process DuckDB. DuckDB cannot read the SQLite store directly here (its ``sqlite``
+    extension is downloaded at run time, which an offline machine cannot do), so the columns the
+    features need are read into Arrow and copied into DuckDB tables with their canonical types.
+    A SQLite store is read with the ADBC SQLite driver (``adbc-driver-sqlite``), which fills Arrow
+    buffers in C, in rowid ranges by two threads. It runs in a child process: the driver brings
+    its own SQLite library, which must not share a process with the store's connections (see
+    :mod:`tillage.features._sqlite_reader`); the child hands the tables over as Arrow IPC files
+    in a temporary directory, which the parent memory-maps (no copy). The cost, measured on the
+    100,000-account demo store (18 million rows of the feature columns) on two busy cores: about
+    7–10 s to read and load into DuckDB, of which the child takes 6–8 s (interpreter start,
+    reading, writing the files) and DuckDB's inserts 1–2 s; the child peaks at about 1.2 GB.
+    For comparison, ``sqlite3`` rows turned into Arrow in Python took 29 s for the 9.8 million
+    order lines alone (10 s fetching, 19 s converting).
+    A PostgreSQL store is read through ibis's postgres backend.
+``postgres``
+    The same expressions compiled to SQL and run inside the PostgreSQL store; nothing is copied.
+``spark``
+    Apache Spark through ibis's pyspark backend. The store's tables are read into Arrow as for
+    DuckDB and handed to Spark with ``SparkSession.createDataFrame(arrow_table)`` (Arrow-based,
+    no row-by-row Python), then registered as temporary views. That suits local mode and tests;
+    on a cluster, register the canonical tables as views (Parquet, Delta, JDBC) and call
+    :func:`spark_backend` with the session.
+
+:func:`connect` keeps the older direct route (ibis on the SQLite or PostgreSQL store itself).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
 import ibis
+import pyarrow as pa
+import pyarrow.ipc
 from ibis.backends import BaseBackend
 from sqlalchemy import make_url
 
-from tillage.errors import ConfigurationError
+from tillage.errors import ConfigurationError, StoreError
+from tillage.store.schema import Base
+
+Engine = Literal["duckdb", "postgres", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
+
+#: The columns of each canonical table that the feature definitions read.
+FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("id", "customer_since"),
+    "contacts": ("id", "account_id", "department"),
+    "contracts": (
+        "id",
+        "account_id",
+        "start_date",
+        "end_date",
+        "term_months",
+        "recurring_amount",
+        "renewed_from_id",
+    ),
+    "orders": ("account_id", "order_number", "order_date", "amount", "margin"),
+    "opportunities": (
+        "account_id",
+        "type",
+        "amount",
+        "created_date",
+        "close_date",
+        "is_closed",
+        "is_won",
+        "competitor",
+    ),
+    "activities": ("account_id", "rep_id", "contact_id", "type", "occurred_at"),
+    "tickets": ("account_id", "opened_at", "closed_at", "satisfaction"),
+    "nps_responses": ("account_id", "responded_on", "score"),
+    "usage": ("account_id", "date", "metric", "value"),
+}
+
+_ARROW_TYPES = {
+    "INTEGER": pa.int64(),
+    "FLOAT": pa.float64(),
+    "NUMERIC": pa.float64(),
+    "DATE": pa.date32(),
+    "DATETIME": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "STRING": pa.string(),
+    "TEXT": pa.string(),
+}
+
+
+def canonical_schema(table: str, columns: Iterable[str]) -> pa.Schema:
+    """The Arrow schema of ``columns`` of a canonical table (amounts as float64)."""
+    sa_table = Base.metadata.tables[table]
+    fields = []
+    for name in columns:
+        kind = sa_table.columns[name].type.__class__.__name__.upper()
+        fields.append(pa.field(name, _ARROW_TYPES[kind]))
+    return pa.schema(fields)
 
 
 def connect(database_url: str) -> BaseBackend:
@@ -22,13 +114,224 @@ def connect(database_url: str) -> BaseBackend:
             raise ConfigurationError("the SQLite store needs a file path, not an in-memory URL")
         return ibis.sqlite.connect(url.database)
     if url.get_backend_name() == "postgresql":
-        return ibis.postgres.connect(
-            host=url.host or "localhost",
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
+        return _postgres(database_url)
     raise ConfigurationError(
         f"unsupported database {url.get_backend_name()!r}: use a SQLite file or PostgreSQL"
     )
+
+
+def _postgres(database_url: str) -> BaseBackend:
+    url = make_url(database_url)
+    return ibis.postgres.connect(
+        host=url.host or "localhost",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+
+
+@contextmanager
+def store_tables(
+    database_url: str, tables: Mapping[str, Iterable[str]] | None = None
+) -> Iterator[dict[str, pa.Table]]:
+    """The store's ``tables`` (default: :data:`FEATURE_COLUMNS`) as Arrow tables, valid inside
+    the ``with`` block (from a SQLite store they are memory-mapped files of a temporary
+    directory, removed after it). They keep the store's physical types: SQLite's text dates and
+    0/1 booleans are converted when they are loaded into an engine."""
+    wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database:
+            raise ConfigurationError("the SQLite store needs a file path, not an in-memory URL")
+        if not os.path.exists(url.database):
+            raise StoreError(f"the store {url.database} does not exist; run `tillage db init`")
+        with _read_sqlite(url.database, wanted) as arrow:
+            yield arrow
+    elif backend == "postgresql":
+        con = _postgres(database_url)
+        try:
+            arrow = {
+                name: con.table(name).select(*cols).to_pyarrow() for name, cols in wanted.items()
+            }
+        finally:
+            con.disconnect()
+        yield arrow
+    else:
+        raise ConfigurationError(
+            f"unsupported database {backend!r}: use a SQLite file or PostgreSQL"
+        )
+
+
+def _sqlite_select(name: str, cols: tuple[str, ...]) -> str:
+    # The driver infers column types from the first rows it sees, so every column is cast to
+    # its declared storage class (text dates are parsed later by DuckDB or Arrow).
+    exprs = []
+    for field in canonical_schema(name, cols):
+        col = f'"{field.name}"'
+        if pa.types.is_floating(field.type):
+            exprs.append(f"CAST({col} AS REAL) AS {col}")
+        elif pa.types.is_integer(field.type) or pa.types.is_boolean(field.type):
+            exprs.append(f"CAST({col} AS INTEGER) AS {col}")
+        else:
+            exprs.append(f"CAST({col} AS TEXT) AS {col}")
+    return f"SELECT {', '.join(exprs)} FROM {name}"
+
+
+@contextmanager
+def _read_sqlite(path: str, wanted: Mapping[str, tuple[str, ...]]) -> Iterator[dict[str, pa.Table]]:
+    """Run :mod:`tillage.features._sqlite_reader` in a child process; map its Arrow files."""
+    queries = {name: _sqlite_select(name, cols) for name, cols in wanted.items()}
+    with tempfile.TemporaryDirectory(prefix="tillage-read-") as tmp:
+        spec = json.dumps({"path": os.path.abspath(path), "queries": queries, "out": tmp})
+        reader = Path(__file__).with_name("_sqlite_reader.py")
+        done = subprocess.run(
+            [sys.executable, str(reader), spec], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            detail = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise StoreError(f"cannot read the store {path}: {detail[0]}")
+        with ExitStack() as files:
+            out = {}
+            for name in wanted:
+                source = files.enter_context(pa.memory_map(os.path.join(tmp, f"{name}.arrow")))
+                out[name] = pa.ipc.open_file(source).read_all()
+            yield out
+            out.clear()
+
+
+def _typed_select(name: str, table: pa.Table) -> str:
+    parts = []
+    for field in canonical_schema(name, table.column_names):
+        src = table.schema.field(field.name).type
+        col = f'"{field.name}"'
+        if pa.types.is_boolean(field.type) and pa.types.is_integer(src):
+            parts.append(f"({col} <> 0) AS {col}")
+        else:
+            parts.append(f"CAST({col} AS {_duck_type(field)}) AS {col}")
+    return ", ".join(parts)
+
+
+def _duck_type(field: pa.Field) -> str:
+    return {
+        pa.int64(): "BIGINT",
+        pa.float64(): "DOUBLE",
+        pa.date32(): "DATE",
+        pa.timestamp("us"): "TIMESTAMP",
+        pa.bool_(): "BOOLEAN",
+        pa.string(): "VARCHAR",
+    }[field.type]
+
+
+def _duck_create(raw: Any, name: str, cols: Iterable[str]) -> None:
+    columns = ", ".join(f'"{f.name}" {_duck_type(f)}' for f in canonical_schema(name, cols))
+    raw.execute(f"CREATE TABLE {name} ({columns})")
+
+
+def _duck_insert(raw: Any, name: str, part: pa.Table) -> None:
+    view = f"_arrow_{name}"
+    raw.register(view, part)
+    raw.execute(f"INSERT INTO {name} SELECT {_typed_select(name, part)} FROM {view}")
+    raw.unregister(view)
+
+
+def duckdb_backend(tables: Mapping[str, pa.Table], *, threads: int | None = None) -> BaseBackend:
+    """An in-process DuckDB holding ``tables`` as native tables with canonical types."""
+    con = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
+    for name, table in tables.items():
+        _duck_create(con.con, name, table.column_names)
+        _duck_insert(con.con, name, table)
+    return con
+
+
+def typed_arrow(name: str, table: pa.Table) -> pa.Table:
+    """``table`` cast to the canonical Arrow types (text dates parsed, 0/1 booleans)."""
+    schema = canonical_schema(name, table.column_names)
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        if pa.types.is_boolean(field.type) and pa.types.is_integer(column.type):
+            import pyarrow.compute as pc
+
+            column = pc.not_equal(column, 0)
+        elif pa.types.is_date32(field.type) and pa.types.is_string(column.type):
+            column = column.cast(pa.timestamp("us")).cast(pa.date32())
+        elif not column.type.equals(field.type):
+            column = column.cast(field.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+#: Spark settings for local mode: quiet, small shuffles, UTC so naive timestamps stay as stored.
+SPARK_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.ansi.enabled": "false",
+    "spark.driver.memory": "3g",
+}
+
+
+def spark_session(conf: Mapping[str, str] | None = None) -> Any:
+    """A local-mode SparkSession (created once per process, then reused)."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ConfigurationError(
+            "the spark engine needs PySpark: pip install 'tillage[spark]' (and a Java runtime)"
+        ) from exc
+    builder = SparkSession.builder.master("local[2]").appName("tillage-features")
+    for key, value in {**SPARK_CONF, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def spark_backend(tables: Mapping[str, pa.Table], session: Any | None = None) -> BaseBackend:
+    """ibis's pyspark backend over ``tables`` registered as temporary views in ``session``."""
+    session = session or spark_session()
+    for name, table in tables.items():
+        frame = session.createDataFrame(typed_arrow(name, table))
+        frame.createOrReplaceTempView(name)
+    return ibis.pyspark.connect(session)
+
+
+def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
+    """Run ``expr`` on ``con`` and return an Arrow table.
+
+    On Spark the expression is compiled by ibis and collected with ``DataFrame.toArrow()``:
+    ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3.
+    """
+    if con.name == "pyspark":
+        return con._session.sql(con.compile(expr)).toArrow()
+    return expr.to_pyarrow()
+
+
+@contextmanager
+def feature_backend(
+    database_url: str, engine: Engine = "duckdb", *, spark: Any | None = None
+) -> Iterator[BaseBackend]:
+    """An ibis backend on which the canonical tables can be read with ``con.table(name)``."""
+    if engine not in ENGINES:
+        raise ConfigurationError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "postgres":
+        if make_url(database_url).get_backend_name() != "postgresql":
+            raise ConfigurationError(
+                "the postgres engine runs inside a PostgreSQL store; this store is "
+                f"{make_url(database_url).get_backend_name()}: use --engine duckdb"
+            )
+        con = _postgres(database_url)
+    else:
+        with store_tables(database_url) as tables:
+            load = duckdb_backend if engine == "duckdb" else partial(spark_backend, session=spark)
+            con = load(tables)
+    try:
+        yield con
+    finally:
+        if engine != "spark":  # the Spark session is shared; its temp views are replaced
+            con.disconnect()

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from tillage.features.account_summary import account_summary
-from tillage.features.engine import connect
+from tillage.features.engine import feature_backend
 from tillage.models.baseline import NaiveLTV
 from tillage.store.snapshots import write_snapshot
 from tillage.strategy.zones import assign_zones
@@ -20,12 +20,11 @@ from tillage.strategy.zones import assign_zones
 
 def score_accounts(database_url: str, as_of: dt.date) -> tuple[pd.DataFrame, NaiveLTV]:
     """Per-account scores as of ``as_of``: revenue_12m, tenure_months, ltv, zone."""
-    con = connect(database_url)
-    try:
+    # the embedded engine for a SQLite store; inside the database for PostgreSQL
+    engine = "postgres" if database_url.startswith("postgresql") else "duckdb"
+    with feature_backend(database_url, engine) as con:
         current = account_summary(con, as_of)
         prior = account_summary(con, as_of - dt.timedelta(days=365))
-    finally:
-        con.disconnect()
     frame = current.merge(
         prior[["account_id", "revenue_12m"]].rename(columns={"revenue_12m": "revenue_prior_12m"}),
         on="account_id",

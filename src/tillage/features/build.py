@@ -1,0 +1,130 @@
+"""Join the feature families into one account × feature table as of a date.
+
+:func:`features_expr` returns the unexecuted ibis expression (one row per account of the
+``accounts`` table, ordered by ``account_id``), so it runs where the data lives — DuckDB,
+PostgreSQL or Spark (:mod:`tillage.features.engine`). :func:`build_features` executes it into a
+pandas frame with stable dtypes. Counts and amounts of an account without rows in a family are
+0; statistics that are undefined without data (averages, days since, trends) are null. Every
+column is documented in ``docs/features.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from ibis.backends import BaseBackend
+from ibis.expr.types import Table
+
+from tillage.errors import DataValidationError
+from tillage.features._common import DAYS_PER_MONTH, as_date, day, days_between
+from tillage.features.contracts import contract_features
+from tillage.features.engagement import engagement_features
+from tillage.features.engine import execute_arrow
+from tillage.features.labels import label_features
+from tillage.features.opportunities import opportunity_features
+from tillage.features.purchasing import purchasing_features
+from tillage.features.rfm import PERIOD_DAYS, Period
+from tillage.features.support import support_features
+from tillage.features.usage import usage_features
+
+__all__ = ["build_features", "features_expr"]
+
+#: Columns left null when an account has no rows in their family (everything else becomes 0).
+NULLABLE_PREFIXES = (
+    "rfm_recency",
+    "rfm_t",
+    "days_since_",
+    "order_gap_",
+    "contract_tenure_months",
+    "contract_term_months",
+    "days_to_next_renewal",
+    "rep_concentration_",
+    "satisfaction_avg",
+    "nps_latest",
+    "nps_avg_",
+    "usage_",
+    "label_churned",
+)
+
+
+def _nullable(column: str) -> bool:
+    return column.startswith(NULLABLE_PREFIXES)
+
+
+def features_expr(
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    period: Period = "week",
+    horizon_days: int | None = None,
+) -> Table:
+    """The account × feature table as an ibis expression on ``con``'s canonical tables.
+
+    ``period`` is the time unit of the RFM columns (day, week, month); ``horizon_days`` adds the
+    backtest labels over ``(as_of, as_of + horizon_days]``.
+    """
+    as_of = as_date(as_of)
+    if period not in PERIOD_DAYS:
+        raise DataValidationError(f"period must be one of {', '.join(PERIOD_DAYS)}: {period!r}")
+    accounts = con.table("accounts")
+    base = accounts.select(
+        account_id=accounts.id,
+        tenure_months=(
+            days_between(day(as_of), accounts.customer_since.cast("date")) / DAYS_PER_MONTH
+        ),
+    )
+    families = [
+        purchasing_features(con, as_of, period=period),
+        contract_features(con, as_of),
+        opportunity_features(con, as_of),
+        engagement_features(con, as_of),
+        support_features(con, as_of),
+        usage_features(con, as_of),
+    ]
+    if horizon_days is not None:
+        families.append(label_features(con, as_of, horizon_days))
+
+    out = base
+    for family in families:
+        out = out.left_join(family, "account_id").drop("account_id_right")
+    fills = {}
+    for name, dtype in out.schema().items():
+        if name in ("account_id", "tenure_months") or _nullable(name):
+            continue
+        fills[name] = out[name].fill_null(0.0 if dtype.is_floating() else 0)
+    # tenure before the account became a customer (or unknown) is 0
+    fills["tenure_months"] = out.tenure_months.clip(lower=0).fill_null(0.0)
+    return out.mutate(**fills).order_by("account_id")
+
+
+def build_features(
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    period: Period = "week",
+    horizon_days: int | None = None,
+) -> pd.DataFrame:
+    """:func:`features_expr` executed: a pandas frame, one row per account, sorted by id.
+
+    Counts are int64, everything else float64 (nullable statistics hold NaN)."""
+    expr = features_expr(con, as_of, period=period, horizon_days=horizon_days)
+    frame = execute_arrow(con, expr).to_pandas()
+    return normalise(frame)
+
+
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Engine-independent dtypes: ids and counts int64, the rest float64."""
+    frame = frame.copy()
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_integer_dtype(series.dtype) and not _nullable(name):
+            frame[name] = series.astype("int64")
+        elif (
+            pd.api.types.is_bool_dtype(series.dtype)
+            or pd.api.types.is_numeric_dtype(series.dtype)
+            or series.dtype == object
+        ):
+            frame[name] = pd.to_numeric(series, errors="raise").astype("float64")
+    frame["account_id"] = frame["account_id"].astype("int64")
+    return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
