@@ -30,6 +30,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 AS_OF = dt.date(2026, 9, 30)
 
 
+def _own_peak_gib() -> float:
+    """This process's peak resident memory. Linux keeps ru_maxrss across exec, so a child
+    started by a big parent would report the parent's peak: read VmHWM (reset at exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
 def measure(engine: str, store: str) -> None:
     """Child process: time the load and the build on ``engine``, print one JSON line."""
     from tillage.features.build import build_features
@@ -62,7 +74,7 @@ def measure(engine: str, store: str) -> None:
         "cpu_s": cpu() - cpu0,
         "rows": len(frame),
         "columns": frame.shape[1],
-        "maxrss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "maxrss_gib": _own_peak_gib(),
         "reader_maxrss_gib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2,
     }
     print(json.dumps(times))
