@@ -22,9 +22,8 @@ rate :math:`\mu \sim \mathrm{Gamma}(s, \beta)`. The likelihood of one history is
                {(m + T)^{r + s + x}},
 
 with ``m = max(alpha, beta)`` and ``u = s + 1`` when ``alpha >= beta``, ``u = r + x`` otherwise.
-Each term is computed in log space through :func:`tillage.models.special.log_hyp2f1_a_plus_one`
-(Euler's transformation), and the difference through ``log(exp(p) - exp(q))``; nothing overflows
-for thousands of purchases or long histories.
+Each term is computed in log space after Euler's transformation (below), and the difference
+through ``log(exp(p) - exp(q))``; nothing overflows for thousands of purchases or long histories.
 
 **Gradient.** Writing the second term as an integral over the time of death,
 
@@ -46,8 +45,10 @@ coefficients that depend on ``x`` only; differentiating it term by term gives
 :math:`\partial S/\partial B`, :math:`\partial S/\partial C` and :math:`\partial S/\partial z` as
 three more polynomials in ``z`` with the same terms, summed together with ``S`` by Horner's rule
 (for ``z <= 0.6``; the few pairs with larger ``z`` use :func:`scipy.special.hyp2f1` and central
-differences in ``B`` and ``C``). The chain rule through ``B``, ``C``, ``z`` and ``m`` then gives
-the exact gradient of the log-likelihood, at about the cost of one likelihood evaluation.
+differences in ``B`` and ``C``, or the series with up to 4000 terms where SciPy returns NaN,
+as it does for thousands of purchases). The chain rule through ``B``, ``C``, ``z`` and ``m``
+then gives the exact gradient of the log-likelihood, at about the cost of one likelihood
+evaluation. P(alive) uses the same :math:`F_x`.
 """
 
 from __future__ import annotations
@@ -62,27 +63,16 @@ from numpy.typing import NDArray
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from tillage.models.base import BaseModel, Data
-from tillage.models.special import log1mexp, log_hyp2f1_a_plus_one, logdiffexp
+from tillage.models.special import log1mexp
 
 __all__ = ["ParetoNBDModel"]
-
-
-def _log_a0(r, alpha, s, beta, x, tx, T):
-    """log A_0 of the likelihood (``-inf`` where t_x = T, where A_0 = 0)."""
-    rsx = r + s + x
-    if alpha >= beta:
-        m, u = alpha, s + 1.0
-    else:
-        m, u = beta, r + x
-    diff = abs(alpha - beta)
-    log_f_tx = log_hyp2f1_a_plus_one(rsx, u, diff / (m + tx)) - rsx * np.log(m + tx)
-    log_f_T = log_hyp2f1_a_plus_one(rsx, u, diff / (m + T)) - rsx * np.log(m + T)
-    return logdiffexp(log_f_tx, np.minimum(log_f_T, log_f_tx))
 
 
 #: Pairs with z above this use scipy's hyp2f1 (the series would need more than ~80 terms).
 _Z_SERIES = 0.6
 _EPS = 1e-17
+#: Groups of pairs (same x) at least this large are summed on their own.
+_BIG_GROUP = 4096
 
 
 @dataclass(frozen=True)
@@ -96,6 +86,7 @@ class _Pairs:
     px: NDArray[np.float64]  # per pair: x
     pt: NDArray[np.float64]  # per pair: t
     starts: NDArray[np.intp]  # pairs of xu[g] are starts[g]:starts[g + 1]
+    group: NDArray[np.intp]  # pair -> distinct x
     i_tx: NDArray[np.intp]  # row -> pair (x, t_x)
     i_T: NDArray[np.intp]  # row -> pair (x, T)
 
@@ -119,32 +110,58 @@ class _Pairs:
             px=xu[pg],
             pt=tu[keys % tu.size],
             starts=np.searchsorted(pg, np.arange(xu.size + 1)),
+            group=pg,
             i_tx=inverse[: x.size],
             i_T=inverse[x.size :],
         )
 
 
-def _series(B: float, C: float, p: float, z: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``S, dS/dC, dS/dB + dS/dC, dS/dz`` of ``S = 2F1(1, B; C; z)`` for ``0 <= z <= 0.6``.
+def _n_terms(zmax: float) -> int:
+    """Terms of the series for a relative truncation error below 1e-17 at ``z <= zmax``
+    (at most 4000)."""
+    return 2 if zmax <= 0.0 else min(math.ceil(math.log(_EPS) / math.log(zmax)) + 2, 4000)
 
-    ``p = C - B``. The coefficients of the four power series in ``z`` depend on ``B`` and ``C``
-    only; they are summed by Horner's rule, as many terms as the largest ``z`` needs.
+
+def _coefficients(B, C, p, k: int) -> NDArray[np.float64]:
+    """Coefficients of the four power series of :func:`_series`, shape ``(4, len(B), k)``.
+
+    ``S = sum rho_k z^k`` with ``rho_k = prod_{j<k} (B + j) / (C + j)``; differentiating each
+    term, ``dS/dC`` has coefficients ``-rho_k sum_{j<k} 1 / (C + j)``, ``dS/dB + dS/dC`` has
+    ``rho_k sum_{j<k} p / ((B + j)(C + j))`` (``p = C - B``; all terms of one sign, no
+    cancellation) and ``dS/dz`` has ``(k + 1) rho_{k+1}``.
     """
-    zmax = float(z.max())
-    k = 2 if zmax <= 0.0 else math.ceil(math.log(_EPS) / math.log(zmax)) + 2
+    B, C, p = (np.asarray(v, dtype=float).reshape(-1, 1) for v in (B, C, p))
     j = np.arange(k, dtype=float)
-    rho = np.empty(k + 1)
-    rho[0] = 1.0
-    np.cumprod((B + j) / (C + j), out=rho[1:])
-    h_c = np.zeros(k + 1)
-    np.cumsum(1.0 / (C + j), out=h_c[1:])
-    h_bc = np.zeros(k + 1)
-    np.cumsum(p / ((B + j) * (C + j)), out=h_bc[1:])
-    coef = np.stack([rho[:k], -rho[:k] * h_c[:k], rho[:k] * h_bc[:k], (j + 1.0) * rho[1:]])
-    acc = np.repeat(coef[:, k - 1 : k], z.size, axis=1)
+    rho = np.ones((B.shape[0], k + 1))
+    np.cumprod((B + j) / (C + j), axis=1, out=rho[:, 1:])
+    h_c = np.zeros_like(rho)
+    np.cumsum(1.0 / (C + j), axis=1, out=h_c[:, 1:])
+    h_bc = np.zeros_like(rho)
+    np.cumsum(p / ((B + j) * (C + j)), axis=1, out=h_bc[:, 1:])
+    head = rho[:, :k]
+    return np.stack([head, -head * h_c[:, :k], head * h_bc[:, :k], (j + 1.0) * rho[:, 1:]])
+
+
+def _series(B, C, p, z: NDArray[np.float64], group: NDArray[np.intp] | None = None):
+    """``S, dS/dC, dS/dB + dS/dC, dS/dz`` of ``S = 2F1(1, B; C; z)`` for ``0 <= z <= 0.6``,
+    shape ``(4, len(z))``.
+
+    ``p = C - B``. ``B``, ``C``, ``p`` are scalars, or arrays over groups with ``group`` giving
+    each ``z`` its group. The four series are summed by Horner's rule with as many terms as
+    the largest ``z`` needs.
+    """
+    k = _n_terms(float(z.max()))
+    coef = _coefficients(B, C, p, k)
+    if group is None:
+        acc = np.repeat(coef[:, 0, k - 1 : k], z.size, axis=1)
+        for i in range(k - 2, -1, -1):
+            acc *= z
+            acc += coef[:, 0, i : i + 1]
+        return acc
+    acc = coef[:, group, k - 1]
     for i in range(k - 2, -1, -1):
         acc *= z
-        acc += coef[:, i : i + 1]
+        acc += coef[:, group, i]
     return acc
 
 
@@ -170,18 +187,38 @@ def _log_f(r: float, alpha: float, s: float, beta: float, pairs: _Pairs, *, grad
     z = abs(alpha - beta) / (m + t)
     terms = np.empty((4, x.size))
     slow = np.flatnonzero(z > _Z_SERIES)
-    for g in range(pairs.xu.size):
+    zs = np.minimum(z, _Z_SERIES)
+    sizes = np.diff(pairs.starts)
+    big = np.flatnonzero(sizes >= _BIG_GROUP)
+    for g in big:  # large groups: one Horner pass each, with scalar coefficients
         lo, hi = pairs.starts[g], pairs.starts[g + 1]
-        if lo == hi:
-            continue
-        xg = pairs.xu[g]
-        C = r + s + xg + 1.0
-        p = s + 1.0 if above else r + xg
-        terms[:, lo:hi] = _series(C - p, C, p, np.minimum(z[lo:hi], _Z_SERIES))
+        C = r + s + pairs.xu[g] + 1.0
+        p = s + 1.0 if above else r + pairs.xu[g]
+        terms[:, lo:hi] = _series(C - p, C, p, zs[lo:hi])
+    small = np.flatnonzero((sizes > 0) & (sizes < _BIG_GROUP))
+    if small.size:  # the other groups together, with coefficients looked up per pair
+        rows = np.flatnonzero(sizes[pairs.group] < _BIG_GROUP)
+        local = np.full(sizes.size, -1)
+        local[small] = np.arange(small.size)
+        Cg = r + s + pairs.xu[small] + 1.0
+        pg = np.full(small.size, s + 1.0) if above else r + pairs.xu[small]
+        terms[:, rows] = _series(Cg - pg, Cg, pg, zs[rows], local[pairs.group[rows]])
     if slow.size:
         C = c[slow] + 1.0
         p = s + 1.0 if above else r + x[slow]
         terms[:, slow] = _scipy_terms(C - p, C, z[slow])
+        bad = ~np.isfinite(terms[:, slow]).all(axis=0)
+        if bad.any():  # scipy gives NaN for very large C (thousands of purchases) and z near 1,
+            # where the coefficients fall fast: sum the series itself, with up to 4000 terms.
+            idx = slow[bad]
+            pb = p if np.ndim(p) == 0 else p[bad]
+            for lo in range(0, idx.size, 256):
+                part = idx[lo : lo + 256]
+                pp = pb if np.ndim(pb) == 0 else pb[lo : lo + 256]
+                Cp = c[part] + 1.0
+                terms[:, part] = _series(
+                    Cp - pp, Cp, np.broadcast_to(pp, Cp.shape), z[part], np.arange(part.size)
+                )
     S = terms[0]
     if above:  # F = (alpha + t)^-(r + x) (beta + t)^-s S / c
         lf = np.log(S) - np.log(c) - (r + x) * log_at - s * log_bt
@@ -288,12 +325,14 @@ class ParetoNBDModel(BaseModel):
     def _p_alive(self, x, tx, T):
         p = self.params_
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
+        pairs = _Pairs.build(x, tx, T)
+        with np.errstate(divide="ignore"):
+            lf, _, log_at, log_bt = _log_f(r, alpha, s, beta, pairs, grad=False)
+        lf_tx = lf[pairs.i_tx]
+        dq = np.minimum(lf[pairs.i_T] - lf_tx, 0.0)
+        # odds of "died in (t_x, T]" against "alive at T": second / first of the likelihood
         log_odds_dead = (
-            np.log(s)
-            - np.log(r + s + x)
-            + (r + x) * np.log(alpha + T)
-            + s * np.log(beta + T)
-            + _log_a0(r, alpha, s, beta, x, tx, T)
+            math.log(s) + lf_tx + log1mexp(dq) + (r + x) * log_at[pairs.i_T] + s * log_bt[pairs.i_T]
         )
         return expit(-log_odds_dead)
 
