@@ -17,8 +17,9 @@ to a temporary ``.npz`` file, fits it with ``benchmarks/peer_fit.py`` in a subpr
 peer's interpreter (which reports its own fit time, imports excluded), fits tillage here, and
 prints for every model and data set:
 
-* the fit time of each library (best of ``--repeat`` runs while the runs take under 20 s in
-  all; the machine is shared, so single timings are noisy);
+* the fit time of each library: the best of ``--repeat`` fits in one process (fewer once the
+  fits have taken 20 s in all), for tillage and for each peer alike, since timings on a shared
+  machine are noisy;
 * the log-likelihood of each estimate, always computed by tillage's likelihood so that they are
   comparable, and its difference from the best one any library found;
 * the largest relative difference of its parameters from the best estimate;
@@ -93,34 +94,38 @@ def _collapsed(model: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(cols, as_index=False).size().rename(columns={"size": "weight"})
 
 
-def _peer(lib: str, python: str, model: str, frame: pd.DataFrame, args: argparse.Namespace) -> dict:
+def _peer(
+    lib: str, python: str, model: str, label: str, frame: pd.DataFrame, args: argparse.Namespace
+) -> dict:
+    cached = None
+    if args.cache is not None:
+        key = f"{lib}-{model}-{label}-{'w' if args.peer_weights else 'rows'}".replace(" ", "_")
+        cached = args.cache / f"{key.replace(',', '')}.json"
+        if cached.exists():
+            return json.loads(cached.read_text())
     if args.peer_weights and lib != "pymc-marketing":
         frame = _collapsed(model, frame)
-    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.npz"
         np.savez(path, **{c: frame[c].to_numpy(float) for c in frame.columns})
-        spent = 0.0
-        for _ in range(args.repeat):
-            try:
-                out = subprocess.run(
-                    [python, str(PEER_FIT), lib, model, str(path)],
-                    capture_output=True,
-                    text=True,
-                    timeout=args.timeout,
-                    check=True,
-                )
-            except subprocess.TimeoutExpired:
-                return {"error": f"timeout after {args.timeout:.0f} s"}
-            except subprocess.CalledProcessError as exc:
-                lines = exc.stderr.strip().splitlines() or ["failed"]
-                return {"error": lines[-1][:100]}
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-            spent += runs[-1]["seconds"]
-            if spent > BUDGET:
-                break
-    best = min(runs, key=lambda r: r["seconds"])
-    return best
+        try:
+            out = subprocess.run(
+                [python, str(PEER_FIT), lib, model, str(path), str(args.repeat)],
+                capture_output=True,
+                text=True,
+                timeout=args.timeout,
+                check=True,
+            )
+        except subprocess.TimeoutExpired:
+            return {"error": f"timeout after {args.timeout:.0f} s"}
+        except subprocess.CalledProcessError as exc:
+            lines = exc.stderr.strip().splitlines() or ["failed"]
+            return {"error": lines[-1][:100]}
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if cached is not None:
+        args.cache.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(result))
+    return result
 
 
 def _loglik(model: str, params: dict, frame: pd.DataFrame) -> float:
@@ -181,6 +186,9 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help='e.g. "btyd:pareto:sim 1,000,000"')
     parser.add_argument("--peer-weights", action="store_true", help="give peers collapsed rows")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--cache", type=Path, help="reuse peer results stored in this folder (and store new ones)"
+    )
     args = parser.parse_args()
     pythons = {"lifetimes": args.lifetimes, "btyd": args.btyd, "pymc-marketing": args.pymc}
     header = (
@@ -202,7 +210,7 @@ def main() -> None:
             if f"{lib}:{model}:{label}" in args.skip:
                 errors.append((lib, "skipped"))
                 continue
-            peer = _peer(lib, pythons[lib], model, frame, args)
+            peer = _peer(lib, pythons[lib], model, label, frame, args)
             if "error" in peer:
                 errors.append((lib, peer["error"]))
             else:

@@ -56,6 +56,38 @@ def _weighted_rows(rows: NDArray[np.float64], weights: NDArray[np.float64]) -> N
     return np.einsum("ki,i->k", rows, weights)
 
 
+def _inverse_hessian(objective, u: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Inverse of the objective's Hessian at ``u`` by central differences of its gradient, if
+    positive definite: BFGS started from it takes Newton-like first steps instead of
+    steepest-descent ones (Gamma-Gamma on CDNOW: 17 likelihoods instead of 55)."""
+    k = u.size
+    hess = np.empty((k, k))
+    h = 1e-4
+    for j in range(k):
+        up = u.copy()
+        dn = u.copy()
+        up[j] += h
+        dn[j] -= h
+        f_up, g_up = objective(up)
+        f_dn, g_dn = objective(dn)
+        if f_up >= 1e300 or f_dn >= 1e300:
+            return None
+        hess[:, j] = (g_up - g_dn) / (2.0 * h)
+    hess = (hess + hess.T) / 2.0
+    if not np.all(np.isfinite(hess)):
+        return None
+    eigen = np.linalg.eigvalsh(hess)
+    if eigen.min() <= 1e-10 * eigen.max():
+        return None
+    inverse = np.linalg.inv(hess)
+    inverse = (inverse + inverse.T) / 2.0
+    try:
+        np.linalg.cholesky(inverse)
+    except np.linalg.LinAlgError:
+        return None
+    return inverse
+
+
 class BaseModel:
     """Base class of the maximum-likelihood estimators (not used directly).
 
@@ -84,6 +116,9 @@ class BaseModel:
     _positive_columns: ClassVar[tuple[str, ...]] = ()
     #: Whether :meth:`_loglik` can return the gradient.
     _analytic_gradient: ClassVar[bool] = True
+    #: Whether to start BFGS from the inverse Hessian at the initial guess (``2k`` gradients):
+    #: worth it where steepest-descent first steps zigzag (strongly correlated parameters).
+    _hessian_start: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -234,13 +269,11 @@ class BaseModel:
         # threads at every step, which costs milliseconds on a busy machine (more than a whole
         # fit on small data), and it needs 2-3 times fewer likelihoods than TNC. The box on the
         # log-parameters is kept by the objective, which refuses points outside it.
-        result = minimize(
-            objective,
-            u0,
-            jac=True,
-            method="BFGS",
-            options={"maxiter": self.max_iter, "gtol": self.tol},
-        )
+        options = {"maxiter": self.max_iter, "gtol": self.tol}
+        start = _inverse_hessian(objective, u0) if self._hessian_start else None
+        if start is not None:
+            options["hess_inv0"] = start
+        result = minimize(objective, u0, jac=True, method="BFGS", options=options)
         value, grad = objective(result.x)
         if not (np.isfinite(value) and value < 1e300):
             raise ConvergenceError(

@@ -66,6 +66,8 @@ class GammaGammaModel(BaseModel):
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _count_columns: ClassVar[tuple[str, ...]] = ("frequency",)
     _nonnegative_columns: ClassVar[tuple[str, ...]] = ("monetary_value",)
+    # q and v are strongly correlated (the mean spend is about p v / (q - 1)).
+    _hessian_start: ClassVar[bool] = True
 
     def _validate(self, frame, columns=None):
         frame = super()._validate(frame, columns)
