@@ -56,10 +56,48 @@ def _weighted_rows(rows: NDArray[np.float64], weights: NDArray[np.float64]) -> N
     return np.einsum("ki,i->k", rows, weights)
 
 
-def _inverse_hessian(objective, u: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """Inverse of the objective's Hessian at ``u`` by central differences of its gradient, if
-    positive definite: BFGS started from it takes Newton-like first steps instead of
-    steepest-descent ones (Gamma-Gamma on CDNOW: 17 likelihoods instead of 55)."""
+def _cholesky(mat: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Lower Cholesky factor of a small symmetric matrix, or None unless it is safely positive
+    definite. Plain Python on k <= 4 parameters: NumPy's LAPACK would wake OpenBLAS's threads,
+    which costs milliseconds on a busy machine."""
+    k = mat.shape[0]
+    low = np.zeros((k, k))
+    scale = max(float(np.max(np.abs(np.diag(mat)))), 1e-300)
+    for i in range(k):
+        for j in range(i + 1):
+            acc = float(mat[i, j]) - sum(float(low[i, m] * low[j, m]) for m in range(j))
+            if i == j:
+                if not acc > 1e-12 * scale:
+                    return None
+                low[i, i] = math.sqrt(acc)
+            else:
+                low[i, j] = acc / low[j, j]
+    return low
+
+
+def _inverse_lower(low: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``L^-1`` of a lower-triangular matrix (forward substitution, plain Python)."""
+    k = low.shape[0]
+    inv_low = np.zeros((k, k))
+    for i in range(k):
+        inv_low[i, i] = 1.0 / low[i, i]
+        for j in range(i):
+            acc = sum(float(low[i, m] * inv_low[m, j]) for m in range(j, i))
+            inv_low[i, j] = -acc / low[i, i]
+    return inv_low
+
+
+def _inverse_from_cholesky(low: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``(L L^T)^-1`` from the lower factor ``L``."""
+    inv_low = _inverse_lower(low)
+    return inv_low.T @ inv_low
+
+
+def _hessian_factor(objective, u: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Cholesky factor ``L`` of the objective's Hessian at ``u`` (central differences of its
+    gradient), if positive definite. BFGS run on ``w = L^T (u - u0)``, where the Hessian starts
+    as the identity, takes Newton-like first steps instead of steepest-descent ones
+    (Gamma-Gamma on CDNOW: 17 likelihoods instead of 55)."""
     k = u.size
     hess = np.empty((k, k))
     h = 1e-4
@@ -76,16 +114,7 @@ def _inverse_hessian(objective, u: NDArray[np.float64]) -> NDArray[np.float64] |
     hess = (hess + hess.T) / 2.0
     if not np.all(np.isfinite(hess)):
         return None
-    eigen = np.linalg.eigvalsh(hess)
-    if eigen.min() <= 1e-10 * eigen.max():
-        return None
-    inverse = np.linalg.inv(hess)
-    inverse = (inverse + inverse.T) / 2.0
-    try:
-        np.linalg.cholesky(inverse)
-    except np.linalg.LinAlgError:
-        return None
-    return inverse
+    return _cholesky(hess)
 
 
 class BaseModel:
@@ -270,17 +299,28 @@ class BaseModel:
         # fit on small data), and it needs 2-3 times fewer likelihoods than TNC. The box on the
         # log-parameters is kept by the objective, which refuses points outside it.
         options = {"maxiter": self.max_iter, "gtol": self.tol}
-        start = _inverse_hessian(objective, u0) if self._hessian_start else None
-        if start is not None:
-            options["hess_inv0"] = start
-        result = minimize(objective, u0, jac=True, method="BFGS", options=options)
-        value, grad = objective(result.x)
+        low = _hessian_factor(objective, u0) if self._hessian_start else None
+        if low is None:
+            result = minimize(objective, u0, jac=True, method="BFGS", options=options)
+            u_hat = result.x
+        else:
+            inv_low_t = _inverse_lower(low).T  # L^-T
+
+            def preconditioned(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+                f, g = objective(u0 + inv_low_t @ w)
+                return f, inv_low_t.T @ g
+
+            result = minimize(
+                preconditioned, np.zeros_like(u0), jac=True, method="BFGS", options=options
+            )
+            u_hat = u0 + inv_low_t @ result.x
+        value, grad = objective(u_hat)
         if not (np.isfinite(value) and value < 1e300):
             raise ConvergenceError(
                 f"{type(self).__name__}: the optimiser found no point with a finite likelihood "
                 f"({result.message}); try initial_params=..."
             )
-        theta = np.exp(result.x)
+        theta = np.exp(u_hat)
         theta, standard_errors = self._polish(theta, data, weights, total_loglik)
         params = dict(zip(self._param_names, map(float, theta), strict=True))
         unidentified = [
@@ -359,9 +399,10 @@ class BaseModel:
             hess, grad = self._hessian(theta, data, weights, total_loglik)
         info = -hess
         se = np.full(k, np.nan)
-        if not np.all(np.isfinite(info)) or np.linalg.eigvalsh(info).min() <= 0:
+        low = _cholesky(info) if np.all(np.isfinite(info)) else None
+        if low is None:
             return theta, dict(zip(self._param_names, map(float, se), strict=True))
-        cov = np.linalg.inv(info)
+        cov = _inverse_from_cholesky(low)
         se = np.sqrt(np.diag(cov))
         if grad is not None and self.penalizer == 0 and np.all(np.isfinite(grad)):
             step = cov @ grad
