@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help='e.g. "btyd:pareto:sim 1,000,000"')
     parser.add_argument("--peer-weights", action="store_true", help="give peers collapsed rows")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
     parser.add_argument(
         "--cache", type=Path, help="reuse peer results stored in this folder (and store new ones)"
     )
@@ -244,6 +245,26 @@ def main() -> None:
         results.append({"model": model, "data": label, "rows": rows, "errors": errors})
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.markdown:
+        args.markdown.write_text(_markdown(results))
+
+
+def _markdown(results: list[dict]) -> str:
+    """The results as a Markdown table (for docs/models.md)."""
+    lines = [
+        "| model | data | library | fit s | tillage's speed-up | Δ log-lik | max rel. diff |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        for row in result["rows"]:
+            speed = f"{row['speedup']:.1f}×" if np.isfinite(row["speedup"]) else ""
+            lines.append(
+                f"| {result['model']} | {result['data']} | {row['library']} | "
+                f"{row['seconds']:.3f} | {speed} | {row['delta_ll']:.1e} | {row['max_rel']:.1e} |"
+            )
+        for lib, error in result["errors"]:
+            lines.append(f"| {result['model']} | {result['data']} | {lib} | {error} | | | |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
