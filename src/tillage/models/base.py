@@ -310,6 +310,11 @@ class BaseModel:
                 f, g = objective(u0 + inv_low_t @ w)
                 return f, inv_low_t.T @ g
 
+            # In these coordinates the gradient's rounding noise is scaled by L^-1: a gradient
+            # tolerance of 1e-8 can be out of reach (BFGS then burns likelihoods in failed line
+            # searches). Stop at 1e-6; the Newton step below finishes the job (without a
+            # penalizer; with one, the estimate stays at that tolerance).
+            options["gtol"] = max(self.tol, 1e-6)
             result = minimize(
                 preconditioned, np.zeros_like(u0), jac=True, method="BFGS", options=options
             )
