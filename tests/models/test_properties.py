@@ -119,3 +119,16 @@ def test_sbg_is_finite(T: int, churn: float, alive: bool, gamma: float, delta: f
     assert (derl >= 0).all()
     survival = model.survival_function([0, T, 2 * T])
     assert (np.diff(survival.to_numpy()) <= 0).all()
+
+
+def test_extreme_cases_found_by_hypothesis_stay_finite() -> None:
+    """Two histories a fresh (randomized) hypothesis run once found: kept as fixed examples."""
+    tiny = pd.DataFrame({"frequency": [0.0], "recency": [0.0], "T": [0.03125]})
+    bg = _with(BetaGeoModel, r=0.01, alpha=0.0625, a=0.01, b=4.0)
+    assert np.isfinite(bg.conditional_expected_purchases(52.0, tiny)).all()
+    heavy = pd.DataFrame({"frequency": [10_000.0], "recency": [0.0], "T": [1000.0]})
+    pnbd = _with(ParetoNBDModel, r=1.0, alpha=1.0, s=1.0, beta=0.0625)
+    assert np.isfinite(pnbd.log_likelihood(heavy)).all()
+    alive = pnbd.conditional_probability_alive(heavy)
+    assert ((alive >= 0) & (alive <= 1)).all()
+    assert np.isfinite(pnbd.conditional_expected_purchases(52.0, heavy)).all()

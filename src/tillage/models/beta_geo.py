@@ -40,6 +40,21 @@ def _unique_x(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.i
     return values, inverse.reshape(-1)
 
 
+def _hyp2f1(a: float, b: float, c, z) -> NDArray[np.float64]:
+    """:func:`scipy.special.hyp2f1`, with its NaN where ``c - a - b`` is an integer and ``z`` is
+    near 1 (e.g. ``2F1(3, -0.99; 3.01; 0.998)``, met here when ``r - a`` is an integer) replaced
+    by the mean of the values at ``a -+ 1e-6``: the function is smooth in ``a``, so the error is
+    of order 1e-12."""
+    value = np.asarray(hyp2f1(a, b, c, z), dtype=float)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        c_bad = np.broadcast_to(c, value.shape)[bad]
+        z_bad = np.broadcast_to(z, value.shape)[bad]
+        value = value.copy()
+        value[bad] = (hyp2f1(a - 1e-6, b, c_bad, z_bad) + hyp2f1(a + 1e-6, b, c_bad, z_bad)) / 2.0
+    return value
+
+
 class BetaGeoModel(BaseModel):
     r"""BG/NBD model (Fader, Hardie & Lee 2005) with parameters ``r, alpha, a, b``.
 
@@ -181,7 +196,7 @@ class BetaGeoModel(BaseModel):
             log1mz = np.log(alpha + T) - np.log(alpha + T + t)
             z = t / (alpha + T + t)
             c = a + b + x - 1.0
-        h = np.exp((a - 1.0) * log1mz) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        h = np.exp((a - 1.0) * log1mz) * _hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
         value = c / (a - 1.0) * (1.0 - h)
         if new:
             return value

@@ -66,6 +66,8 @@ class GammaGammaModel(BaseModel):
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _count_columns: ClassVar[tuple[str, ...]] = ("frequency",)
     _nonnegative_columns: ClassVar[tuple[str, ...]] = ("monetary_value",)
+    # q and v are strongly correlated (the mean spend is about p v / (q - 1)).
+    _hessian_start: ClassVar[bool] = True
 
     def _validate(self, frame, columns=None):
         frame = super()._validate(frame, columns)
@@ -89,28 +91,40 @@ class GammaGammaModel(BaseModel):
         mean_spend = float(np.dot(weights, data["monetary_value"]) / weights.sum())
         return np.array([1.0, 2.0, max(mean_spend, 1e-6)])
 
+    def _prepare(self, data: Data) -> Data:
+        x, m = data["frequency"], data["monetary_value"]
+        xu, xi = np.unique(x, return_inverse=True)
+        return {
+            **data,
+            "_xu": xu,
+            "_xi": xi.reshape(-1),
+            "_xm": x * m,
+            "_log_m": np.log(m),
+            "_log_xm": np.log(x) + np.log(m),
+        }
+
     def _loglik(self, params, data, *, grad):
         p, q, v = params
-        x, m = data["frequency"], data["monetary_value"]
-        px = p * x
-        log_xm_v = np.log(x * m + v)
-        log_m = np.log(m)
-        log_x = np.log(x)
+        if "_xu" not in data:
+            data = self._prepare(data)
+        x, xu, xi = data["frequency"], data["_xu"], data["_xi"]
+        # the Gamma functions depend on x only: once per distinct x
+        pxu = p * xu
+        log_xm_v = np.log(data["_xm"] + v)
         ll = (
-            gammaln(px + q)
-            - gammaln(px)
+            (gammaln(pxu + q) - gammaln(pxu))[xi]
             - gammaln(q)
             + q * np.log(v)
-            + (px - 1.0) * log_m
-            + px * log_x
-            - (px + q) * log_xm_v
+            - data["_log_m"]
+            + p * x * (data["_log_xm"] - log_xm_v)
+            - q * log_xm_v
         )
         if not grad:
             return ll
-        psi = digamma(px + q)
-        d_p = x * (psi - digamma(px) + log_m + log_x - log_xm_v)
-        d_q = psi - digamma(q) + np.log(v) - log_xm_v
-        d_v = q / v - (px + q) / (x * m + v)
+        psi = digamma(pxu + q)
+        d_p = x * ((psi - digamma(pxu))[xi] + data["_log_xm"] - log_xm_v)
+        d_q = psi[xi] - digamma(q) + np.log(v) - log_xm_v
+        d_v = q / v - (p * x + q) / (data["_xm"] + v)
         return ll, np.vstack([d_p, d_q, d_v])
 
     def log_likelihood(self, frame: pd.DataFrame) -> pd.Series:
