@@ -56,7 +56,7 @@ ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
 
 #: The columns of each canonical table that the feature definitions read.
 FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ("id", "customer_since"),
+    "accounts": ("id", "customer_since", "employees"),
     "contacts": ("id", "account_id", "department"),
     "contracts": (
         "id",
@@ -66,10 +66,15 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "term_months",
         "recurring_amount",
         "renewed_from_id",
+        "product_id",
     ),
-    "orders": ("account_id", "order_number", "order_date", "amount", "margin"),
+    "orders": ("account_id", "order_number", "order_date", "amount", "margin", "product_id"),
     "opportunities": (
+        "id",
         "account_id",
+        "product_id",
+        "stage",
+        "probability",
         "type",
         "amount",
         "created_date",
@@ -78,6 +83,7 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_won",
         "competitor",
     ),
+    "products": ("id", "name", "family", "successor_id"),
     "activities": ("account_id", "rep_id", "contact_id", "type", "occurred_at"),
     "tickets": ("account_id", "opened_at", "closed_at", "satisfaction"),
     "nps_responses": ("account_id", "responded_on", "score"),
