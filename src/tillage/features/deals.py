@@ -106,7 +106,9 @@ def _mean_cycles(opps: Table, as_of: dt.date) -> tuple[Table, Table]:
         opps.is_closed & opps.close_date.notnull() & (opps.close_date <= day(as_of))
     )
     cycle = days_between(closed.close_date, closed.created_date)
-    by_type = closed.mutate(cycle=cycle).group_by("type").aggregate(type_cycle=lambda t: t.cycle.mean())
+    by_type = (
+        closed.mutate(cycle=cycle).group_by("type").aggregate(type_cycle=lambda t: t.cycle.mean())
+    )
     overall = closed.mutate(cycle=cycle).aggregate(all_cycle=lambda t: t.cycle.mean())
     return by_type, overall
 
