@@ -230,8 +230,9 @@ def time_split(
     """Training and test frames of a time-based backtest at ``cutoff``.
 
     Train: snapshot rows dated before ``cutoff`` of deals that closed on or before it (their
-    outcome was known on ``cutoff``), weighted by :func:`deal_weights`. Test: the deals open on
-    ``cutoff`` (its snapshot row) whose outcome is known now.
+    outcome was known on ``cutoff``). Test: snapshot rows dated on or after ``cutoff`` whose
+    outcome is known now; each frame weighted by :func:`deal_weights` so every deal counts once.
+    Test rows use features as of their own date and the model as trained on ``cutoff``.
     """
     require_columns(history, ["opportunity_id", "as_of", "close_date", "label_won"], "time_split")
     cut = pd.Timestamp(cutoff)
@@ -240,10 +241,11 @@ def time_split(
     known = history["label_won"].notna()
     train = history[(as_of < cut) & known & (close <= cut)].copy()
     train["weight"] = deal_weights(train)
-    test = history[(as_of == cut) & known].copy()
+    test = history[(as_of >= cut) & known].copy()
     if test.empty:
         raise DataValidationError(
-            f"time_split: no deal open on {cut.date()} has a known outcome; "
-            "pick a cutoff that is one of the snapshot dates, early enough for deals to close"
+            f"time_split: no deal open on or after {cut.date()} has a known outcome; "
+            "pick an earlier cutoff"
         )
+    test["weight"] = deal_weights(test)
     return train, test
