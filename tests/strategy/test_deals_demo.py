@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -76,9 +77,7 @@ def test_win_probability_beats_stage_rates_and_is_calibrated(con, history, compa
 def test_open_deals_beat_the_crm_probability(con, history, company) -> None:  # type: ignore[no-untyped-def]
     current = deal_history(con, [AS_OF])
     current = current[current["type"].isin(TYPES)]
-    scored, model = score_open_deals(
-        con, AS_OF, history=__import__("pandas").concat([history, current])
-    )
+    scored, _ = score_open_deals(con, AS_OF, history=pd.concat([history, current]))
     future = company.truth["future_opportunities"].set_index("id")
     outcome = future.loc[scored["opportunity_id"]]
     closed = outcome["is_closed"].to_numpy(bool)
