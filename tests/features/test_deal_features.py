@@ -10,7 +10,7 @@ import pytest
 
 from tillage.demo import DemoConfig, generate
 from tillage.features.deals import deal_features, expansion_frame, purchases
-from tillage.features.engine import FEATURE_COLUMNS, duckdb_backend, typed_arrow
+from tillage.features.engine import STORE_COLUMNS, duckdb_backend, typed_arrow
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -24,7 +24,7 @@ def company():  # type: ignore[no-untyped-def]
 def con(company):  # type: ignore[no-untyped-def]
     tables = {
         name: typed_arrow(name, pa.Table.from_pandas(company.tables[name][list(cols)]))
-        for name, cols in FEATURE_COLUMNS.items()
+        for name, cols in STORE_COLUMNS.items()
     }
     backend = duckdb_backend(tables)
     yield backend

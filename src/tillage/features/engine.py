@@ -56,7 +56,7 @@ ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
 
 #: The columns of each canonical table that the feature definitions read.
 FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ("id", "customer_since", "employees"),
+    "accounts": ("id", "customer_since"),
     "contacts": ("id", "account_id", "department"),
     "contracts": (
         "id",
@@ -66,15 +66,10 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "term_months",
         "recurring_amount",
         "renewed_from_id",
-        "product_id",
     ),
-    "orders": ("account_id", "order_number", "order_date", "amount", "margin", "product_id"),
+    "orders": ("account_id", "order_number", "order_date", "amount", "margin"),
     "opportunities": (
-        "id",
         "account_id",
-        "product_id",
-        "stage",
-        "probability",
         "type",
         "amount",
         "created_date",
@@ -83,11 +78,25 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "is_won",
         "competitor",
     ),
-    "products": ("id", "name", "family", "successor_id"),
     "activities": ("account_id", "rep_id", "contact_id", "type", "occurred_at"),
     "tickets": ("account_id", "opened_at", "closed_at", "satisfaction"),
     "nps_responses": ("account_id", "responded_on", "score"),
     "usage": ("account_id", "date", "metric", "value"),
+}
+
+#: Further columns the deal models read (:mod:`tillage.features.deals`).
+DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("employees",),
+    "contracts": ("product_id",),
+    "orders": ("product_id",),
+    "opportunities": ("id", "product_id", "stage", "probability"),
+    "products": ("id", "name", "family", "successor_id"),
+}
+
+#: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS` plus :data:`DEAL_COLUMNS`.
+STORE_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys([*FEATURE_COLUMNS.get(name, ()), *DEAL_COLUMNS.get(name, ())]))
+    for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS]
 }
 
 _ARROW_TYPES = {
@@ -141,11 +150,11 @@ def _postgres(database_url: str) -> BaseBackend:
 def store_tables(
     database_url: str, tables: Mapping[str, Iterable[str]] | None = None
 ) -> Iterator[dict[str, pa.Table]]:
-    """The store's ``tables`` (default: :data:`FEATURE_COLUMNS`) as Arrow tables, valid inside
+    """The store's ``tables`` (default: :data:`STORE_COLUMNS`) as Arrow tables, valid inside
     the ``with`` block (from a SQLite store they are memory-mapped files of a temporary
     directory, removed after it). They keep the store's physical types: SQLite's text dates and
     0/1 booleans are converted when they are loaded into an engine."""
-    wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
+    wanted = {k: tuple(v) for k, v in (tables or STORE_COLUMNS).items()}
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
