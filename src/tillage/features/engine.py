@@ -84,6 +84,21 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "usage": ("account_id", "date", "metric", "value"),
 }
 
+#: Further columns the deal models read (:mod:`tillage.features.deals`).
+DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "accounts": ("employees",),
+    "contracts": ("product_id",),
+    "orders": ("product_id",),
+    "opportunities": ("id", "product_id", "stage", "probability"),
+    "products": ("id", "name", "family", "successor_id"),
+}
+
+#: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS` plus :data:`DEAL_COLUMNS`.
+STORE_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys([*FEATURE_COLUMNS.get(name, ()), *DEAL_COLUMNS.get(name, ())]))
+    for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS]
+}
+
 _ARROW_TYPES = {
     "INTEGER": pa.int64(),
     "FLOAT": pa.float64(),
@@ -135,11 +150,11 @@ def _postgres(database_url: str) -> BaseBackend:
 def store_tables(
     database_url: str, tables: Mapping[str, Iterable[str]] | None = None
 ) -> Iterator[dict[str, pa.Table]]:
-    """The store's ``tables`` (default: :data:`FEATURE_COLUMNS`) as Arrow tables, valid inside
+    """The store's ``tables`` (default: :data:`STORE_COLUMNS`) as Arrow tables, valid inside
     the ``with`` block (from a SQLite store they are memory-mapped files of a temporary
     directory, removed after it). They keep the store's physical types: SQLite's text dates and
     0/1 booleans are converted when they are loaded into an engine."""
-    wanted = {k: tuple(v) for k, v in (tables or FEATURE_COLUMNS).items()}
+    wanted = {k: tuple(v) for k, v in (tables or STORE_COLUMNS).items()}
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":

@@ -1,0 +1,322 @@
+"""Shared core of the probability models: a design matrix, an L2-penalised logistic regression
+with an offset, and the calibrators.
+
+The regression maximises ``Σ wᵢ [yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)] − λ/2 · ‖β‖²`` with
+``logit pᵢ = oᵢ + β₀ + xᵢ·β`` over standardised features ``x``; the intercept is not penalised.
+The offset ``o`` carries a baseline (the stage win rate, the base expansion rate), so a strong
+penalty shrinks the model towards that baseline rather than towards 0.5: with thin data the
+prediction *is* the baseline, and the data move it only as far as they can support.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import expit, logit
+
+from tillage.errors import DataValidationError
+
+EPS = 1e-4
+
+
+def clip_logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return logit(np.clip(p, EPS, 1.0 - EPS))
+
+
+def require_columns(frame: object, columns: Sequence[str], owner: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise DataValidationError(
+            f"{owner}: expected a pandas DataFrame, got {type(frame).__name__}"
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{owner}: the input frame lacks column(s) {', '.join(map(repr, missing))}; "
+            "build it with tillage.features.deals (see docs/deals.md)"
+        )
+    return frame
+
+
+def binary_labels(frame: pd.DataFrame, column: str, owner: str) -> NDArray[np.float64]:
+    y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isin(y, (0.0, 1.0))
+    if bad.any():
+        first = frame.index[int(np.flatnonzero(bad)[0])]
+        raise DataValidationError(
+            f"{owner}: {int(bad.sum())} row(s) where {column!r} is not 0 or 1 (first at index "
+            f"{first!r}); keep only rows whose outcome is known"
+        )
+    return y
+
+
+def weights_of(frame: pd.DataFrame, owner: str) -> NDArray[np.float64]:
+    if "weight" not in frame.columns:
+        return np.ones(len(frame))
+    w = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise DataValidationError(f"{owner}: 'weight' must be finite and >= 0")
+    return w
+
+
+@dataclass
+class Design:
+    """Turns a frame into a standardised matrix: numeric columns (non-negative ones log1p'd,
+    missing values set to the training median with a ``<name>_missing`` indicator) and one-hot
+    categorical columns. Learned on the training frame, applied unchanged to any other."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...] = ()
+    medians: dict[str, float] = field(default_factory=dict)
+    logged: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    means: NDArray[np.float64] | None = None
+    scales: NDArray[np.float64] | None = None
+    names: list[str] = field(default_factory=list)
+
+    def fit(self, frame: pd.DataFrame) -> Design:
+        for name in self.numeric:
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            self.medians[name] = float(np.median(finite)) if finite.size else 0.0
+            if finite.size and finite.min() >= 0:
+                self.logged.append(name)
+            if finite.size < values.size:
+                self.indicators.append(name)
+        for name in self.categorical:
+            self.categories[name] = sorted(frame[name].astype(str).unique().tolist())
+        raw, self.names = self._raw(frame)
+        self.means = raw.mean(axis=0) if len(raw) else np.zeros(raw.shape[1])
+        sd = raw.std(axis=0) if len(raw) else np.ones(raw.shape[1])
+        self.scales = np.where(sd > 1e-12, sd, 1.0)
+        return self
+
+    def _raw(self, frame: pd.DataFrame) -> tuple[NDArray[np.float64], list[str]]:
+        columns, names = [], []
+        for name in self.numeric:
+            values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+            missing = ~np.isfinite(values)
+            values = np.where(missing, self.medians[name], values)
+            if name in self.logged:
+                values = np.log1p(np.maximum(values, 0.0))
+            columns.append(values)
+            names.append(name)
+            if name in self.indicators:
+                columns.append(missing.astype(float))
+                names.append(f"{name}_missing")
+        for name in self.categorical:
+            text = frame[name].astype(str).to_numpy()
+            for level in self.categories[name]:
+                columns.append((text == level).astype(float))
+                names.append(f"{name}={level}")
+        matrix = np.column_stack(columns) if columns else np.zeros((len(frame), 0))
+        return matrix, names
+
+    def transform(self, frame: pd.DataFrame) -> NDArray[np.float64]:
+        raw, _ = self._raw(frame)
+        return (raw - self.means) / self.scales
+
+
+def fit_logistic(
+    X: NDArray[np.float64],
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    penalty: float,
+    *,
+    max_iter: int = 50,
+) -> tuple[float, NDArray[np.float64]]:
+    """Intercept and coefficients of the penalised logistic regression (Newton's method with
+    step halving; the objective is strictly convex once λ > 0)."""
+    n, k = X.shape
+    Z = np.column_stack([np.ones(n), X])
+    ridge = np.full(k + 1, float(penalty))
+    ridge[0] = 1e-8
+
+    def objective(theta: NDArray[np.float64]) -> float:
+        eta = offset + Z @ theta
+        return float(np.sum(w * (np.logaddexp(0.0, eta) - y * eta))) + 0.5 * float(
+            np.sum(ridge * theta**2)
+        )
+
+    theta = np.zeros(k + 1)
+    value = objective(theta)
+    for _ in range(max_iter):
+        p = expit(offset + Z @ theta)
+        grad = Z.T @ (w * (p - y)) + ridge * theta
+        hess = (Z * (w * p * (1 - p))[:, None]).T @ Z + np.diag(ridge)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while True:
+            candidate = theta - t * step
+            new = objective(candidate)
+            if new <= value + 1e-12 or t < 1e-6:
+                break
+            t /= 2
+        theta, previous, value = candidate, value, new
+        if abs(previous - value) < 1e-9 * (1 + abs(value)):
+            break
+    return float(theta[0]), theta[1:]
+
+
+def log_loss_of(y: NDArray[np.float64], p: NDArray[np.float64], w: NDArray[np.float64]) -> float:
+    p = np.clip(p, EPS, 1 - EPS)
+    return float(-np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))) / max(w.sum(), 1e-12))
+
+
+class Platt:
+    """Platt scaling: ``p = expit(a + b · logit(raw))``, fitted by weighted maximum likelihood."""
+
+    kind = "platt"
+
+    def fit(
+        self, raw: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]
+    ) -> Platt:
+        z = clip_logit(raw)[:, None]
+        self.a_, coef = fit_logistic(z, y, w, np.zeros(len(y)), 1e-6)
+        self.b_ = float(coef[0])
+        return self
+
+    def predict(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        return expit(self.a_ + self.b_ * clip_logit(raw))
+
+    def to_dict(self) -> dict[str, float | str]:
+        return {"kind": self.kind, "a": self.a_, "b": self.b_}
+
+
+class Isotonic:
+    """Isotonic regression of the outcome on the raw probability (a monotone step function),
+    kept as its thresholds and interpolated, clipped to ``[0.001, 0.999]``."""
+
+    kind = "isotonic"
+
+    def fit(
+        self, raw: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]
+    ) -> Isotonic:
+        from sklearn.isotonic import IsotonicRegression
+
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.001, y_max=0.999)
+        iso.fit(raw, y, sample_weight=w)
+        self.x_ = np.asarray(iso.X_thresholds_, dtype=float)
+        self.y_ = np.asarray(iso.y_thresholds_, dtype=float)
+        return self
+
+    def predict(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.interp(raw, self.x_, self.y_)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "x": self.x_.tolist(), "y": self.y_.tolist()}
+
+
+class Identity:
+    """No calibration (too little held-out data)."""
+
+    kind = "none"
+
+    def fit(self, raw, y, w) -> Identity:  # type: ignore[no-untyped-def]
+        return self
+
+    def predict(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        return raw
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind}
+
+
+def make_calibrator(method: str, n_holdout: float) -> Platt | Isotonic | Identity:
+    """``auto``: isotonic with at least 1,000 held-out rows, Platt with at least 50, else none."""
+    if method == "auto":
+        method = "isotonic" if n_holdout >= 1000 else "platt" if n_holdout >= 50 else "none"
+    if method == "isotonic":
+        return Isotonic()
+    if method in ("platt", "sigmoid"):
+        return Platt()
+    if method == "none":
+        return Identity()
+    raise DataValidationError(
+        f"calibration must be 'auto', 'isotonic', 'platt' or 'none', not {method!r}"
+    )
+
+
+def time_holdout(frame: pd.DataFrame, share: float) -> NDArray[np.bool_]:
+    """Rows of the latest ``as_of`` dates holding about ``share`` of the rows (all False when
+    the frame has one date or no ``as_of`` column)."""
+    if "as_of" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    dates = pd.to_datetime(frame["as_of"]).to_numpy()
+    unique = np.unique(dates)
+    if unique.size < 2:
+        return np.zeros(len(frame), dtype=bool)
+    counts = pd.Series(dates).value_counts().sort_index(ascending=False)
+    cumulative = counts.cumsum() / counts.sum()
+    chosen = cumulative.index[: max(1, int((cumulative < share).sum()) + 1)]
+    if len(chosen) == unique.size:
+        chosen = chosen[:-1]
+    return np.isin(dates, np.asarray(chosen, dtype=dates.dtype))
+
+
+PENALTIES = (1.0, 10.0, 100.0, 1000.0, 10000.0)
+
+
+@dataclass
+class LogisticFit:
+    """A fitted penalised logistic model with its calibrator."""
+
+    design: Design
+    intercept: float
+    coef: NDArray[np.float64]
+    penalty: float
+    calibrator: Platt | Isotonic | Identity
+    holdout_rows: int
+    notes: list[str]
+
+    def raw(self, frame: pd.DataFrame, offset: NDArray[np.float64]) -> NDArray[np.float64]:
+        return expit(offset + self.intercept + self.design.transform(frame) @ self.coef)
+
+    def predict(self, frame: pd.DataFrame, offset: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.calibrator.predict(self.raw(frame, offset))
+
+
+def fit_calibrated(
+    frame: pd.DataFrame,
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    *,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    penalty: float | None,
+    calibration: str,
+    holdout_share: float,
+) -> LogisticFit:
+    """Choose the penalty and fit the calibrator on the latest dates held out, then refit the
+    regression on every row with that penalty."""
+    notes: list[str] = []
+    hold = time_holdout(frame, holdout_share)
+    early = ~hold
+    chosen = penalty
+    calibrator = make_calibrator(calibration if hold.any() else "none", float(w[hold].sum()))
+    if hold.any() and early.any():
+        design = Design(tuple(numeric), tuple(categorical)).fit(frame[early])
+        X_early, X_hold = design.transform(frame[early]), design.transform(frame[hold])
+        best = None
+        for lam in [penalty] if penalty is not None else PENALTIES:
+            b0, b = fit_logistic(X_early, y[early], w[early], offset[early], float(lam))
+            p = expit(offset[hold] + b0 + X_hold @ b)
+            loss = log_loss_of(y[hold], p, w[hold])
+            if best is None or loss < best[0]:
+                best = (loss, float(lam), p)
+        assert best is not None
+        chosen = best[1]
+        calibrator.fit(best[2], y[hold], w[hold])
+    else:
+        notes.append("one as-of date only: no held-out calibration")
+    if chosen is None:
+        chosen = PENALTIES[-1]
+    design = Design(tuple(numeric), tuple(categorical)).fit(frame)
+    b0, b = fit_logistic(design.transform(frame), y, w, offset, float(chosen))
+    return LogisticFit(design, b0, b, float(chosen), calibrator, int(hold.sum()), notes)

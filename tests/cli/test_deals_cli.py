@@ -1,0 +1,28 @@
+"""``tillage deals`` on a small demo store."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from tillage.cli.main import app
+from tillage.demo import DemoConfig, generate
+from tillage.store.database import make_engine, migrate
+from tillage.store.load import replace_all
+
+
+def test_deals_commands_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    replace_all(engine, generate(DemoConfig(n_accounts=120, seed=4)).tables)
+    engine.dispose()
+    runner = CliRunner()
+    common = ["--as-of", "2026-09-30", "--database-url", url]
+    out = tmp_path / "s.csv"
+    result = runner.invoke(app, ["--lang", "en", "deals", "suggest", *common, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Accounts that buy" in result.output or "successor" in result.output
+    assert out.exists()
+    result = runner.invoke(app, ["deals", "win-probability", *common, "--months", "6"])
+    assert result.exit_code == 0, result.output
+    assert "win_probability" in result.output

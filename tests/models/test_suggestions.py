@@ -1,0 +1,75 @@
+"""Product suggestions on a hand-made purchase table whose right answer is known.
+
+Ten accounts. Printers (1) go with labels (2): accounts 1–5 buy both, 6 buys only the printer,
+so the rule printer → labels has 5 accounts, confidence 5/6 and lift (5/6)/(6/10) = 25/18
+(6 of the 10 accounts buy labels).
+Account 7 buys labels only: labels → printer has confidence 5/6 too (5 of the 6 labels buyers).
+Software (3) is bought by 8–10 and by nobody with printers. Product 4 is a legacy gateway with
+successor 5: account 9 uses it and should be offered 5; account 10 already has 5.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tillage.errors import DataValidationError, NotFittedError
+from tillage.models.suggestions import ProductSuggestions
+
+PURCHASES = pd.DataFrame(
+    [(a, 1) for a in range(1, 7)]
+    + [(a, 2) for a in (1, 2, 3, 4, 5, 7)]
+    + [(a, 3) for a in (8, 9, 10)]
+    + [(9, 4), (10, 4), (10, 5)],
+    columns=["account_id", "product_id"],
+)
+PRODUCTS = pd.DataFrame(
+    {
+        "product_id": [1, 2, 3, 4, 5],
+        "name": ["Printer", "Labels", "Software", "Gateway G1", "Gateway G2"],
+        "successor_id": [None, None, None, 5, None],
+    }
+)
+
+
+def fitted() -> ProductSuggestions:
+    return ProductSuggestions(min_accounts=3, min_confidence=0.5, min_lift=1.2).fit(
+        PURCHASES, products=PRODUCTS
+    )
+
+
+def test_rules_have_the_known_support_confidence_and_lift() -> None:
+    rules = fitted().rules_.set_index(["antecedent", "consequent"])
+    rule = rules.loc[(1, 2)]
+    assert rule["n_accounts"] == 5
+    assert rule["support"] == pytest.approx(0.5)
+    assert rule["confidence"] == pytest.approx(5 / 6)
+    assert rule["lift"] == pytest.approx(25 / 18)
+    assert (1, 3) not in rules.index and (3, 1) not in rules.index
+
+
+def test_accounts_get_the_missing_half_of_the_pair_and_successors() -> None:
+    out = fitted().suggest(PURCHASES)
+    assert out.loc[[6], "product_id"].tolist() == [2]
+    assert out.loc[[7], "product_id"].tolist() == [1]
+    assert 1 not in out.index  # owns both
+    nine = out.loc[[9]]
+    assert nine["product_id"].tolist() == [5] and nine["kind"].tolist() == ["successor"]
+    assert 10 not in out.index  # already on the successor
+    six = out.loc[6]
+    assert six["reason_en"] == (
+        "Accounts that buy Printer also buy Labels (lift 1.4, 5 accounts, confidence 83%)"
+    )
+    assert six["reason_ja"].startswith("Printerを購入している企業はLabelsも購入しています")
+    assert (
+        nine["reason_en"].iloc[0]
+        == "Gateway G2 is the successor of Gateway G1, which the account uses"
+    )
+    assert nine["reason_ja"].iloc[0] == "Gateway G2は利用中のGateway G1の後継製品です"
+
+
+def test_errors() -> None:
+    with pytest.raises(NotFittedError):
+        ProductSuggestions().suggest(PURCHASES)
+    with pytest.raises(DataValidationError, match="'product_id'"):
+        ProductSuggestions().fit(PURCHASES.drop(columns="product_id"))
