@@ -294,10 +294,15 @@ class BaseModel:
                     )
         info = -(hess + hess.T) / 2.0
         se = np.full(k, np.nan)
+        cov = np.full((k, k), np.nan)
         if np.all(np.isfinite(info)):
             eigen = np.linalg.eigvalsh(info)
             if eigen.min() > 0:
-                se = np.sqrt(np.diag(np.linalg.inv(info)))
+                cov = np.linalg.inv(info)
+                se = np.sqrt(np.diag(cov))
+        names = list(self._param_names)
+        #: inverse observed information: the estimates' asymptotic covariance (natural scale)
+        self.covariance_ = pd.DataFrame((cov + cov.T) / 2.0, index=names, columns=names)
         return dict(zip(self._param_names, map(float, se), strict=True))
 
     # ------------------------------------------------------------------ fitted state
