@@ -13,8 +13,8 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine
 
-from tillage.features.account_summary import account_summary
 from tillage.errors import ConvergenceError, DataValidationError
+from tillage.features.account_summary import account_summary
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
