@@ -316,6 +316,7 @@ class AccountLTV:
         cumulative = np.zeros((n, len(months)))
         alive = np.zeros((n, len(months)))
         alive_now = np.zeros(n)
+        self._p_buy = np.full(n, np.nan)
         if params is None:
             return cumulative, alive, alive_now
         r, alpha, a, b = map(float, params)
@@ -348,6 +349,9 @@ class AccountLTV:
         cumulative[ok] = cum * p_alive[:, None]
         alive[ok] = surv * p_alive[:, None]
         alive_now[ok] = p_alive
+        # P(a purchase in the horizon) = P(alive) (1 - E[exp(-lambda s)]), lambda | alive as above
+        self._p_buy = np.zeros(n)
+        self._p_buy[ok] = p_alive * -np.expm1(-(r + x) * np.log1p(s[-1] / (alpha + big_t)))
         return cumulative, alive, alive_now
 
     @property
@@ -412,8 +416,11 @@ class AccountLTV:
         out = {"ltv": net_pv.sum(axis=1)}
         if not full:
             return out
+        holder = mrr > 0
         out.update(
             churn_risk=churn,
+            p_churn_horizon=np.where(holder, 1.0 - s_contract[:, -1], np.nan),
+            p_order_in_horizon=self._p_buy.copy(),
             p_alive_orders=alive_now,
             p_active=1.0 - (1.0 - (mrr > 0)) * (1.0 - alive_now),
             expected_lifetime_months=active.sum(axis=1),
@@ -457,7 +464,9 @@ class AccountLTV:
 
         Columns: ``ltv`` (discounted margin − cost to serve), ``ltv_low`` / ``ltv_high`` (the
         bootstrap interval), ``ltv_source`` ("account" or "cohort"), ``churn_risk`` (P(churn at
-        the next renewal); NaN without an active contract), ``p_alive`` (P(the account is a
+        the next renewal); NaN without an active contract), ``p_churn_horizon`` (P(no contract
+        left at the end of the horizon), for contract holders), ``p_order_in_horizon`` (P(at
+        least one order in the horizon), for buyers), ``p_alive`` (P(the account is a
         customer now): 1 with an active contract, else the BG/NBD P(alive)),
         ``expected_lifetime_months`` (expected months as a customer within the horizon),
         ``expected_orders``, ``expected_contract_revenue``, ``expected_order_revenue``,
@@ -506,6 +515,8 @@ class AccountLTV:
                 "ltv_high": high,
                 "ltv_source": source,
                 "churn_risk": point["churn_risk"],
+                "p_churn_horizon": point["p_churn_horizon"],
+                "p_order_in_horizon": point["p_order_in_horizon"],
                 "p_alive": point["p_active"],
                 "expected_lifetime_months": point["expected_lifetime_months"],
                 "expected_orders": point["expected_orders"],
