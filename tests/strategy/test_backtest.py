@@ -76,4 +76,4 @@ def test_done_when_on_the_demo_company_against_the_truth() -> None:
     assert table["gap"].abs().max() < 0.15
     assert abs(frame["model_p_churn"].mean() - frame["actual_churned"].mean()) < 0.03
     orders = result.reliability["p_order/model"]
-    assert orders["gap"].abs().max() < 0.06
+    assert orders["gap"].abs().max() < 0.08

@@ -350,7 +350,7 @@ class AccountLTV:
         alive[ok] = surv * p_alive[:, None]
         alive_now[ok] = p_alive
         # P(a purchase in the horizon) = P(alive) (1 - E[exp(-lambda s)]), lambda | alive as above
-        self._p_buy = np.zeros(n)
+        self._p_buy = np.full(n, np.nan)
         self._p_buy[ok] = p_alive * -np.expm1(-(r + x) * np.log1p(s[-1] / (alpha + big_t)))
         return cumulative, alive, alive_now
 

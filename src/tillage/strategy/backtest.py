@@ -12,11 +12,14 @@ what happened in the holdout ``(calibration_end, calibration_end + horizon month
 * **ranking**: Spearman correlation with the realised revenue and the share of the realised
   revenue captured by the top decile.
 
+Only accounts that were customers by ``calibration_end`` (an order, an active contract or a
+past renewal) are scored: customers acquired in the holdout are not predictable per account.
 Every metric sits next to two naive baselines: **last period** (the revenue and orders of the
 ``horizon`` months before ``calibration_end`` carried forward; for probabilities, whether the
 account ordered in that window, and the historical churn rate per renewal turned into a horizon
 rate) and **cohort average** (the mean of the last period over the accounts of the same cohort:
-contract holder or not × buyer or not × tenure year; for probabilities, the cohort's rate).
+contract holder or not × buyer or not × tenure in quarters, up to 3 years; for probabilities,
+the cohort's rate).
 """
 
 from __future__ import annotations
@@ -108,7 +111,13 @@ def predict_holdout(
     model = model or AccountLTV(n_draws=0, discount_rate=0.0)
     model.horizon_months = horizon_months  # the holdout is the model's horizon
     model.fit(inputs.accounts, inputs.decisions)
-    pred = model.predict(inputs.accounts)
+    # only accounts that were customers by the calibration end can be predicted
+    known = (
+        (inputs.accounts["mrr"].fillna(0) > 0)
+        | inputs.accounts["T"].notna()
+        | inputs.accounts["account_id"].isin(inputs.decisions["account_id"])
+    )
+    pred = model.predict(inputs.accounts[known])
     prior = window_outcomes(con, _add_months(cal, -horizon_months), cal)
     acc = inputs.accounts.set_index("account_id")
     out = pd.DataFrame(index=pred.index)
@@ -131,9 +140,9 @@ def predict_holdout(
     due = np.clip(np.floor((horizon_months - np.nan_to_num(months, nan=0.0)) / term) + 1, 0, None)
     out["last_period_p_churn"] = np.where(holder, 1.0 - (1.0 - rate) ** due, np.nan)
     out["last_period_p_order"] = np.where(buyer, last["ordered"], np.nan)
-    tenure_year = np.floor(acc["tenure_months"].reindex(out.index).fillna(0.0) / 12.0).clip(upper=5)
+    tenure_band = np.floor(acc["tenure_months"].reindex(out.index).fillna(0.0) / 3.0).clip(upper=12)
     cohort = pd.Series(
-        [f"{int(h)}{int(b)}{int(y)}" for h, b, y in zip(holder, buyer, tenure_year, strict=True)],
+        [f"{int(h)}{int(b)}{int(y)}" for h, b, y in zip(holder, buyer, tenure_band, strict=True)],
         index=out.index,
     )
     for quantity, source in (
