@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,14 @@ from tillage.models.evaluation import reliability_table
 
 
 def test_plot_module_imports_matplotlib_lazily() -> None:
+    import tillage
+
+    src = str(Path(tillage.__file__).resolve().parents[1])
     code = "import sys, tillage.report.plots; print('matplotlib' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     assert done.stdout.strip() == "False"
 
 
