@@ -57,6 +57,7 @@ def _append(frames: dict[str, pd.DataFrame], rows: list[tuple]) -> dict[str, pd.
                 "term_months": 12,
                 "recurring_amount": value,
                 "renewed_from_id": 2,
+                "status": "active",
             }
         elif table == "opportunities":
             row |= {

@@ -11,6 +11,7 @@ from rich.console import Console
 from tillage.cli import db, deals, demo, features, imports, score, serve, users
 from tillage.cli.clv import clv
 from tillage.cli.context import state
+from tillage.cli.ltv import backtest_command, ltv_command
 from tillage.errors import TillageError
 from tillage.i18n import LANGUAGES
 
@@ -27,6 +28,8 @@ app.command("import")(imports.import_command)
 app.command("score")(score.score)
 app.command("clv")(clv)
 app.command("features")(features.features_command)
+app.command("ltv")(ltv_command)
+app.command("backtest")(backtest_command)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")

@@ -66,6 +66,7 @@ FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
         "term_months",
         "recurring_amount",
         "renewed_from_id",
+        "status",
     ),
     "orders": ("account_id", "order_number", "order_date", "amount", "margin"),
     "opportunities": (
@@ -97,6 +98,18 @@ DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
 STORE_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(dict.fromkeys([*FEATURE_COLUMNS.get(name, ()), *DEAL_COLUMNS.get(name, ())]))
     for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS]
+}
+
+#: The columns the account-value models read besides :data:`FEATURE_COLUMNS` (renewal covariates,
+#: margins by product family, cost to serve, acquisition cost).
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    **FEATURE_COLUMNS,
+    "accounts": (*FEATURE_COLUMNS["accounts"], "owner_id", "acquisition_cost"),
+    "contracts": (*FEATURE_COLUMNS["contracts"], "product_id"),
+    "activities": (*FEATURE_COLUMNS["activities"], "duration_minutes"),
+    "nps_responses": (*FEATURE_COLUMNS["nps_responses"], "contact_id"),
+    "products": ("id", "family"),
+    "reps": ("id", "hourly_cost"),
 }
 
 _ARROW_TYPES = {
@@ -329,9 +342,16 @@ def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
 
 @contextmanager
 def feature_backend(
-    database_url: str, engine: Engine = "duckdb", *, spark: Any | None = None
+    database_url: str,
+    engine: Engine = "duckdb",
+    *,
+    spark: Any | None = None,
+    tables: Mapping[str, Iterable[str]] | None = None,
 ) -> Iterator[BaseBackend]:
-    """An ibis backend on which the canonical tables can be read with ``con.table(name)``."""
+    """An ibis backend on which the canonical tables can be read with ``con.table(name)``.
+
+    ``tables`` chooses the tables and columns copied into DuckDB or Spark (default
+    :data:`STORE_COLUMNS`; :data:`VALUE_COLUMNS` for the account-value models)."""
     if engine not in ENGINES:
         raise ConfigurationError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     if engine == "postgres":
@@ -342,9 +362,9 @@ def feature_backend(
             )
         con = _postgres(database_url)
     else:
-        with store_tables(database_url) as tables:
+        with store_tables(database_url, tables) as arrow:
             load = duckdb_backend if engine == "duckdb" else partial(spark_backend, session=spark)
-            con = load(tables)
+            con = load(arrow)
     try:
         yield con
     finally:

@@ -404,11 +404,15 @@ class BaseModel:
             hess, grad = self._hessian(theta, data, weights, total_loglik)
         info = -hess
         se = np.full(k, np.nan)
+        names = list(self._param_names)
         low = _cholesky(info) if np.all(np.isfinite(info)) else None
         if low is None:
+            #: inverse observed information: the estimates' asymptotic covariance (natural scale)
+            self.covariance_ = pd.DataFrame(np.full((k, k), np.nan), index=names, columns=names)
             return theta, dict(zip(self._param_names, map(float, se), strict=True))
         cov = _inverse_from_cholesky(low)
         se = np.sqrt(np.diag(cov))
+        self.covariance_ = pd.DataFrame((cov + cov.T) / 2.0, index=names, columns=names)
         if grad is not None and self.penalizer == 0 and np.all(np.isfinite(grad)):
             step = cov @ grad
             candidate = theta + step

@@ -28,7 +28,7 @@ assumption can be checked. Only customers with ``x > 0`` carry information about
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,32 @@ class GammaGammaModel(BaseModel):
 
     def _rows_for_fit(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[np.asarray(frame["frequency"], dtype=float) > 0]
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Fit on spend measured in units of its median, then restate ``v`` in the currency.
+
+        ``v`` scales with the currency unit (spend ``z / c`` has ``v / c``), and yen amounts put
+        it near 1e5-1e6 next to ``p`` and ``q`` near 1: the observed information is then too
+        badly conditioned for its Cholesky factor. Fitting on ``z / median`` and multiplying
+        ``v`` (its standard error and covariance) back by the median gives the same maximum
+        likelihood estimate; the log-likelihood is restated for the original unit (each
+        customer's density of mean spend gains ``-log c``).
+        """
+        frame = self._validate(frame)
+        repeat = np.asarray(self._rows_for_fit(frame)["monetary_value"], dtype=float)
+        positive = repeat[repeat > 0]
+        fixed_v = bool(self.initial_params and "v" in self.initial_params)
+        scale = 1.0 if fixed_v or positive.size == 0 else float(np.median(positive))
+        super().fit(frame.assign(monetary_value=frame["monetary_value"] / scale))
+        if scale != 1.0:
+            self.params_["v"] *= scale
+            self.standard_errors_["v"] *= scale
+            factor = pd.Series(1.0, index=self.covariance_.index)
+            factor["v"] = scale
+            self.covariance_ = self.covariance_.mul(factor, axis=0).mul(factor, axis=1)
+            self.log_likelihood_ -= self.n_customers_ * np.log(scale)
+        self.monetary_scale_ = scale
+        return self
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         mean_spend = float(np.dot(weights, data["monetary_value"]) / weights.sum())

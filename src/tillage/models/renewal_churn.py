@@ -50,7 +50,15 @@ _LOG_BOUND = 12.0  # bounds on log(gamma), log(delta)
 
 
 def _beta_nodes(gamma: float, delta: float, n: int) -> tuple[NDArray, NDArray]:
-    """Quadrature nodes in (0, 1) and log-weights summing to one for the Beta(gamma, delta) law."""
+    """Quadrature nodes in (0, 1) and log-weights summing to one for the Beta(gamma, delta) law.
+
+    Above a concentration gamma + delta of 900 SciPy's weights overflow; the law is then a near
+    point mass and is evaluated at concentration 900 with the same mean (the optimiser's line
+    search and the bootstrap of :class:`~tillage.models.account_ltv.AccountLTV` may probe there).
+    """
+    if gamma + delta > 900.0:
+        shrink = 900.0 / (gamma + delta)
+        gamma, delta = gamma * shrink, delta * shrink
     x, w = roots_jacobi(n, delta - 1.0, gamma - 1.0)
     theta = np.clip((1.0 + x) / 2.0, 1e-300, 1.0 - 1e-16)
     w = np.clip(w, 1e-300, None)
@@ -261,8 +269,12 @@ class RenewalChurnModel:
         try:
             cov = np.linalg.inv(hessian)
         except np.linalg.LinAlgError:
+            self.covariance_ = pd.DataFrame(np.nan, index=names, columns=names)
             return pd.Series(np.nan, index=names, name="se")
         jac = np.r_[np.exp(u[:2]), np.ones(size - 2)]  # delta method for the log parameters
+        cov = (cov + cov.T) / 2
+        # asymptotic covariance of (gamma, delta, beta), natural scale (delta method)
+        self.covariance_ = pd.DataFrame(cov * np.outer(jac, jac), index=names, columns=names)
         variances = np.diag(cov) * jac**2
         return pd.Series(np.sqrt(np.clip(variances, 0.0, None)), index=names, name="se")
 
@@ -274,18 +286,35 @@ class RenewalChurnModel:
 
     def _posterior_log_weights(self, accounts: pd.Index, history: pd.DataFrame | None) -> NDArray:
         """log posterior weight of each node for each account given its past decisions."""
-        gamma, delta = self.params_["gamma"], self.params_["delta"]
-        _theta, log_w = _beta_nodes(gamma, delta, self.nodes)
+        return self.posterior_log_weights(accounts, history)[0]
+
+    def posterior_log_weights(
+        self,
+        accounts: pd.Index,
+        history: pd.DataFrame | None,
+        *,
+        gamma: float | None = None,
+        delta: float | None = None,
+        beta: NDArray | None = None,
+    ) -> tuple[NDArray, NDArray]:
+        """Quadrature nodes ``theta`` and, per account, the log posterior weight of each node
+        given its past decisions (prior weights without history): ``(log_w[accounts, nodes],
+        theta[nodes])``. The parameters default to the fitted ones (others serve bootstraps)."""
+        self._check_fitted()
+        gamma = self.params_["gamma"] if gamma is None else gamma
+        delta = self.params_["delta"] if delta is None else delta
+        beta = self.coef_.to_numpy() if beta is None else np.asarray(beta, dtype=float)
+        theta, log_w = _beta_nodes(gamma, delta, self.nodes)
         out = np.tile(log_w, (len(accounts), 1))
         if history is not None and len(history):
-            history = self._validate(history, need_churned=True)
             history = history[history[self.account].isin(accounts)]
             if len(history):
+                history = self._validate(history, need_churned=True)
                 d = _Decisions(history, self.account, self.covariates)
-                _ll, joint, _lw, _p = self._log_terms(d, gamma, delta, self.coef_.to_numpy())
+                _ll, joint, _lw, _p = self._log_terms(d, gamma, delta, beta)
                 joint = joint - logsumexp(joint, axis=1, keepdims=True)
                 out[accounts.get_indexer(d.accounts)] = joint
-        return out
+        return out, theta
 
     def churn_probability(
         self, current: pd.DataFrame, history: pd.DataFrame | None = None

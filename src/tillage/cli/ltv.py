@@ -1,0 +1,142 @@
+"""``tillage ltv`` and ``tillage backtest``: account values as of a date, and their backtest.
+
+Registered by ``tillage.cli.main``. Both read the configured store (or ``--database-url``) on the
+embedded engine (inside the database for PostgreSQL) and write files; ``docs/ltv.md`` explains
+the columns and the metrics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tillage.cli.context import state
+from tillage.errors import ConfigurationError
+from tillage.features.engine import VALUE_COLUMNS, feature_backend
+from tillage.models.account_ltv import AccountLTV
+from tillage.strategy.backtest import backtest
+from tillage.strategy.value import account_values
+
+__all__ = ["backtest_command", "ltv_command"]
+
+SHOWN = ("ltv", "ltv_low", "ltv_high", "churn_risk", "p_alive", "expected_lifetime_months")
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-09-30", param_hint=option
+        ) from exc
+
+
+def _engine(url: str) -> str:
+    return "postgres" if url.startswith("postgresql") else "duckdb"
+
+
+def _write(frame: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in {".parquet", ".pq"}:
+        frame.to_parquet(out)
+    elif out.suffix.lower() == ".csv":
+        frame.to_csv(out)
+    else:
+        raise ConfigurationError(f"--out {out} must end in .csv or .parquet")
+
+
+def ltv_command(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Business date (YYYY-MM-DD); default: today.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write every account to this .csv or .parquet.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Accounts to print.")] = 20,
+    horizon: Annotated[int, typer.Option(help="Horizon of the LTV in months.")] = 60,
+    discount_rate: Annotated[float, typer.Option(help="Annual discount rate.")] = 0.08,
+    database_url: Annotated[
+        str | None, typer.Option(help="Store to read (default: the configured store).")
+    ] = None,
+) -> None:
+    """Per-account LTV with its interval, churn risk and lifetime; print the top accounts."""
+    settings = state.settings()
+    date = _date(as_of, "--as-of") if as_of else dt.datetime.now(settings.zone).date()
+    url = database_url or settings.resolved_database_url
+    model = AccountLTV(horizon_months=horizon, discount_rate=discount_rate)
+    with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
+        values, _model, _inputs = account_values(con, date, model=model)
+    values = values.sort_values("ltv", ascending=False)
+    table = Table(title=f"LTV as of {date} ({horizon} months, {discount_rate:.0%} a year)")
+    table.add_column("account_id", justify="right")
+    for column in SHOWN:
+        table.add_column(column, justify="right")
+    for account_id, row in values.head(top).iterrows():
+        cells = [f"{row[c]:,.0f}" if c.startswith("ltv") else f"{row[c]:.2f}" for c in SHOWN]
+        table.add_row(str(account_id), *cells)
+    Console().print(table)
+    if out is not None:
+        _write(values, out)
+        Console().print(f"{len(values):,} accounts → {out}")
+
+
+def backtest_command(
+    calibration_end: Annotated[
+        str, typer.Option("--calibration-end", help="Last day of the calibration period.")
+    ],
+    horizon: Annotated[int, typer.Option("--horizon", help="Holdout length in months.")] = 12,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Per-account predictions and outcomes (.csv or .parquet)."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Reliability diagram as PNG.")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="Store to read (default: the configured store).")
+    ] = None,
+) -> None:
+    """Fit as of the calibration end, predict the holdout, compare with naive baselines."""
+    date = _date(calibration_end, "--calibration-end")
+    if horizon < 1:
+        raise typer.BadParameter("must be at least 1 month", param_hint="--horizon")
+    url = database_url or state.settings().resolved_database_url
+    with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
+        result = backtest(con, date, horizon)
+    metrics = Table(
+        title=f"Backtest {result.settings['calibration_end']} → "
+        f"{result.settings['holdout_end']}, {len(result.accounts):,} accounts"
+    )
+    metrics.add_column("metric")
+    for name in result.metrics.columns:
+        metrics.add_column(name, justify="right")
+    for name, row in result.metrics.iterrows():
+        metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
+    Console().print(metrics)
+    if out is not None:
+        _write(result.accounts, out)
+        sidecar = out.with_suffix(".metrics.json")
+        sidecar.write_text(
+            json.dumps(
+                {
+                    "settings": result.settings,
+                    "metrics": json.loads(result.metrics.to_json()),
+                    "reliability": {
+                        k: json.loads(v.to_json()) for k, v in result.reliability.items()
+                    },
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        Console().print(f"→ {out}, {sidecar}")
+    if plot is not None:
+        from tillage.report.plots import reliability_plot
+
+        reliability_plot(result.reliability, plot, title="Reliability by decile")
+        Console().print(f"→ {plot}")
