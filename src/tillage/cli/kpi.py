@@ -1,0 +1,148 @@
+"""``tillage kpi``: the KPIs of a month or quarter, for the company or by rep, team or segment.
+
+Registered by ``tillage.cli.main`` as ``app.command("kpi")(kpi.kpi_command)``. The formulas are
+in ``docs/kpi.md``; this command only formats what :func:`tillage.kpi.compute_kpis` returns.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tillage.cli.context import state
+from tillage.errors import ConfigurationError, DataValidationError
+from tillage.features import ENGINES
+from tillage.i18n import format_money, format_number
+from tillage.kpi import (
+    REGISTRY,
+    compute_kpis,
+    kpi_backend,
+    parse_period,
+    period_containing,
+    snapshot_scores,
+    trailing,
+)
+from tillage.store.database import make_engine
+
+__all__ = ["kpi_command"]
+
+_HEADERS = {
+    "en": {"kpi": "KPI", "all": "Company", "note": "Period {periods}; formulas in docs/kpi.md."},
+    "ja": {"kpi": "KPI", "all": "全社", "note": "期間 {periods}。定義は docs/kpi.md を参照。"},
+}
+
+
+def format_value(value: float, unit: str, currency: str, lang: str) -> str:
+    """A KPI value in its unit, for display."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return format_number(value, lang, digits=1) + "%"
+    if unit == "currency":
+        return format_money(value, currency, lang)
+    if unit == "count":
+        return format_number(value, lang)
+    if unit in {"months", "score"}:
+        return format_number(value, lang, digits=1)
+    return format_number(value, lang, digits=2)
+
+
+def kpi_command(
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="Month (2026-09) or quarter (2026-Q3); default: the quarter of the newest "
+            "snapshot's date."
+        ),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option(help="Cut: rep, team or segment (the newest snapshot's).")
+    ] = None,
+    trend: Annotated[
+        int, typer.Option(min=1, help="Show this many consecutive periods ending with --period.")
+    ] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the tidy table to a .csv or .xlsx file.")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to compute: duckdb (embedded), postgres or spark.")
+    ] = "duckdb",
+    database_url: Annotated[
+        str | None, typer.Option(help="Store to read (default: the configured store).")
+    ] = None,
+) -> None:
+    """Print the KPIs of a period (names in the user's language), optionally by rep or team."""
+    settings = state.settings()
+    lang = settings.language
+    if by is not None and by not in {"rep", "team", "segment"}:
+        raise typer.BadParameter("choose rep, team or segment", param_hint="--by")
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
+    if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
+        raise ConfigurationError(f"--out {out} must be a .csv or .xlsx file")
+    url = database_url or settings.resolved_database_url
+    store = make_engine(url)
+    try:
+        scores = snapshot_scores(store)
+    finally:
+        store.dispose()
+    if period is not None:
+        chosen = parse_period(period)
+    elif scores is not None:
+        chosen = period_containing(scores[0], "quarter")
+    else:
+        raise DataValidationError("give --period (e.g. 2026-Q3): there is no snapshot to date it")
+    if by == "segment" and scores is None:
+        raise DataValidationError("--by segment needs a snapshot: run `tillage score` first")
+    periods = trailing(chosen, trend)
+    cuts = ("all", by) if by else ("all",)
+    with kpi_backend(url, engine) as con:
+        frame = compute_kpis(
+            con,
+            periods,
+            by=cuts,
+            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
+            segments=scores[1][["account_id", "segment"]] if scores is not None else None,
+        )
+    frame = frame.assign(
+        name=frame.kpi.map(lambda k: REGISTRY[k].name(lang)),
+        unit=frame.kpi.map(lambda k: REGISTRY[k].unit),
+    )
+    Console().print(_table(frame, settings.currency, lang))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_excel(out, index=False, sheet_name="kpi")
+        Console(stderr=True).print(f"wrote {out.name} ({len(frame)} rows)")
+
+
+def _table(frame: pd.DataFrame, currency: str, lang: str) -> Table:
+    text = _HEADERS.get(lang, _HEADERS["en"])
+    labels = list(dict.fromkeys(frame.period))
+    table = Table(caption=text["note"].format(periods=", ".join(labels)))
+    table.add_column(text["kpi"])
+    columns = list(dict.fromkeys(zip(frame.cut, frame.cut_value, frame.period, strict=True)))
+    columns.sort(key=lambda c: (c[0] != "all", c[1], labels.index(c[2])))
+    single = len(labels) == 1
+    for _cut, value, label in columns:
+        head = text["all"] if value == "all" else value
+        table.add_column(head if single else f"{head}\n{label}", justify="right")
+    index = {
+        (row.kpi, row.cut, row.cut_value, row.period): row.value
+        for row in frame.itertuples(index=False)
+    }
+    for key, kpi in REGISTRY.items():
+        cells = [
+            format_value(index.get((key, c, v, p), math.nan), kpi.unit, currency, lang)
+            for c, v, p in columns
+        ]
+        table.add_row(kpi.name(lang), *cells)
+    return table

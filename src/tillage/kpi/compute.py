@@ -1,0 +1,188 @@
+"""Compute the registered KPIs for periods and cuts into one tidy frame.
+
+``compute_kpis(con, periods, by=...)`` returns the columns ``period``, ``cut``, ``cut_value``,
+``kpi``, ``value``, ``numerator``, ``denominator``: one row per period × cut value × KPI. The cut
+``all`` is the whole company; ``rep`` groups accounts by their owner, ``team`` by the owner's
+team, ``segment`` by a column passed in (e.g. a snapshot's segment). Accounts without an owner,
+team or segment fall in the cut value ``-``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from tillage.errors import DataValidationError
+from tillage.features.engine import execute_arrow
+from tillage.kpi.behaviour import BEHAVIOUR_KPIS
+from tillage.kpi.outcome import OUTCOME_KPIS
+from tillage.kpi.period import Period
+from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext
+
+#: Every KPI by key, outcome KPIs first.
+REGISTRY: dict[str, KPI] = {k.key: k for k in (*OUTCOME_KPIS, *BEHAVIOUR_KPIS)}
+
+CUTS: tuple[str, ...] = ("all", "rep", "team", "segment")
+COLUMNS: tuple[str, ...] = (
+    "period",
+    "cut",
+    "cut_value",
+    "kpi",
+    "value",
+    "numerator",
+    "denominator",
+)
+NO_VALUE = "-"
+
+
+def _account_dims(con: BaseBackend) -> pd.DataFrame:
+    accounts = con.table("accounts").select(account_id="id", rep_id="owner_id")
+    reps = con.table("reps").select(rep_key="id", rep="name", team_id="team_id")
+    teams = con.table("teams").select(team_key="id", team="name")
+    joined = accounts.left_join(reps, accounts.rep_id == reps.rep_key)
+    joined = joined.left_join(teams, joined.team_id == teams.team_key)
+    frame = execute_arrow(con, joined.select("account_id", "rep", "team")).to_pandas()
+    return frame
+
+
+def _check_frame(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"the {name} frame lacks the column(s) {', '.join(missing)}; "
+            f"give it {', '.join(columns)}"
+        )
+    return frame.loc[:, list(columns)]
+
+
+def per_account(
+    con: BaseBackend,
+    period: Period,
+    kpis: Iterable[KPI],
+    *,
+    ltv: pd.DataFrame | None = None,
+    priority_accounts: Iterable[int] | None = None,
+    meeting_days: int = MEETING_DAYS,
+) -> pd.DataFrame:
+    """Each account's ``num`` and ``den`` of each KPI in ``period`` (columns ``account_id``,
+    ``kpi``, ``num``, ``den``)."""
+    ltv_table = None
+    if ltv is not None:
+        frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))
+        frame = frame.astype({"account_id": "int64", "ltv": "float64"})
+        ltv_table = ibis.memtable(frame)
+    priority_table = None
+    if priority_accounts is not None:
+        ids = pd.DataFrame({"account_id": pd.Series(list(priority_accounts), dtype="int64")})
+        priority_table = ibis.memtable(ids)
+    ctx = KpiContext(
+        con, period, ltv=ltv_table, priority_accounts=priority_table, meeting_days=meeting_days
+    )
+    parts = []
+    for kpi in kpis:
+        t = kpi.implementation(ctx)
+        parts.append(
+            t.select(
+                account_id=t.account_id.cast("int64"),
+                kpi=ibis.literal(kpi.key),
+                num=t.num.cast("float64"),
+                den=t.den.cast("float64"),
+            )
+        )
+    expr = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    return execute_arrow(con, expr).to_pandas()
+
+
+def compute_kpis(
+    con: BaseBackend,
+    periods: Period | Sequence[Period],
+    *,
+    by: str | Sequence[str] = ("all",),
+    keys: Sequence[str] | None = None,
+    segments: pd.DataFrame | None = None,
+    ltv: pd.DataFrame | None = None,
+    priority_accounts: Iterable[int] | None = None,
+    meeting_days: int = MEETING_DAYS,
+) -> pd.DataFrame:
+    """The KPIs (``keys``, default: all registered) for each period and cut, as a tidy frame.
+
+    ``by``: any of ``all``, ``rep``, ``team``, ``segment`` (``segment`` needs ``segments``, a
+    frame ``(account_id, segment)``). ``ltv``: a frame ``(account_id, ltv)`` for LTV/CAC.
+    ``priority_accounts``: the account ids the regular-meeting rate watches.
+    """
+    period_list = [periods] if isinstance(periods, Period) else list(periods)
+    cuts = [by] if isinstance(by, str) else list(by)
+    for cut in cuts:
+        if cut not in CUTS:
+            raise DataValidationError(f"unknown cut {cut!r}: choose from {', '.join(CUTS)}")
+    if "segment" in cuts and segments is None:
+        raise DataValidationError("the segment cut needs a segments frame (account_id, segment)")
+    unknown = [k for k in keys or () if k not in REGISTRY]
+    if unknown:
+        raise DataValidationError(
+            f"unknown KPI(s) {', '.join(unknown)}: choose from {', '.join(REGISTRY)}"
+        )
+    chosen = [REGISTRY[k] for k in keys] if keys else list(REGISTRY.values())
+    priority = list(priority_accounts) if priority_accounts is not None else None
+
+    dims = _account_dims(con)
+    if segments is not None:
+        seg = _check_frame(segments, "segments", ("account_id", "segment"))
+        dims = dims.merge(seg.astype({"account_id": "int64"}), on="account_id", how="left")
+    frames = []
+    for period in period_list:
+        rows = per_account(
+            con, period, chosen, ltv=ltv, priority_accounts=priority, meeting_days=meeting_days
+        )
+        rows = rows.merge(dims, on="account_id", how="left")
+        for cut in cuts:
+            if cut == "all":
+                key = pd.Series("all", index=rows.index)
+            else:
+                key = rows[cut].astype("object").where(rows[cut].notna(), NO_VALUE).astype(str)
+            sums = (
+                rows.assign(cut_value=key)
+                .groupby(["cut_value", "kpi"], sort=True)[["num", "den"]]
+                .sum()
+                .reset_index()
+            )
+            sums.insert(0, "cut", cut)
+            sums.insert(0, "period", period.label)
+            frames.append(_complete(sums, chosen, period.label, cut, cut_all=cut == "all"))
+    if not frames:
+        return pd.DataFrame(columns=list(COLUMNS))
+    out = pd.concat(frames, ignore_index=True)
+    return out.loc[:, list(COLUMNS)]
+
+
+def _complete(
+    sums: pd.DataFrame, kpis: Sequence[KPI], label: str, cut: str, *, cut_all: bool
+) -> pd.DataFrame:
+    """Values from the sums; every KPI present for the company cut even without data."""
+    if cut_all:
+        present = set(sums["kpi"])
+        missing = [
+            {"period": label, "cut": cut, "cut_value": "all", "kpi": k.key, "num": 0.0, "den": 0.0}
+            for k in kpis
+            if k.key not in present
+        ]
+        if missing:
+            sums = pd.concat([sums, pd.DataFrame(missing)], ignore_index=True)
+    order = {k.key: i for i, k in enumerate(kpis)}
+    by_key = {k.key: k for k in kpis}
+    values, dens = [], []
+    for kpi_key, num, den in zip(sums["kpi"], sums["num"], sums["den"], strict=True):
+        kpi = by_key[kpi_key]
+        if kpi.kind == "count":
+            values.append(num * kpi.scale)
+            dens.append(np.nan)
+        else:
+            values.append(kpi.scale * num / den if den else np.nan)
+            dens.append(den)
+    sums = sums.assign(value=values, numerator=sums["num"], denominator=dens)
+    sums = sums.assign(_order=sums["kpi"].map(order))
+    return sums.sort_values(["cut_value", "_order"], kind="stable").drop(columns="_order")

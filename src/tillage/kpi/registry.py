@@ -1,0 +1,112 @@
+"""The KPI definition: one dataclass, one implementation per KPI, documented in ``docs/kpi.md``.
+
+Every KPI is computed the same way: its implementation returns an ibis table with one row per
+account and the account's share of the **numerator** (``num``) and **denominator** (``den``).
+:func:`tillage.kpi.compute.compute_kpis` sums both over each cut (the whole company, a rep, a
+team, a segment) and divides: ``value = scale × Σ num / Σ den``. A *count* KPI has no
+denominator (``value = Σ num``). Because cuts only sum account rows, the company figure is the
+sum of its reps' numerators over the sum of their denominators, never an average of ratios.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+import ibis
+from ibis.backends import BaseBackend
+from ibis.expr.types import Table
+
+from tillage.features.contracts import contract_features
+from tillage.kpi.period import Period
+
+Unit = Literal["percent", "ratio", "currency", "months", "count", "score", "per_account_month"]
+Direction = Literal["higher", "lower"]
+Kind = Literal["ratio", "count"]
+
+#: Default look-back of the regular-meeting rate, in days before the period's last day.
+MEETING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class KPI:
+    """A key performance indicator with its formula written out.
+
+    ``implementation(ctx)`` returns one row per account: ``account_id``, ``num``, ``den``
+    (float64). ``scale`` multiplies the ratio (100 for percentages).
+    """
+
+    key: str
+    name_ja: str
+    name_en: str
+    family: Literal["outcome", "behaviour"]
+    unit: Unit
+    direction: Direction
+    definition: str
+    implementation: Callable[[KpiContext], Table] = field(repr=False, compare=False)
+    kind: Kind = "ratio"
+    scale: float = 1.0
+
+    def name(self, lang: str) -> str:
+        """The KPI's name in ``lang`` (``ja`` or ``en``)."""
+        return self.name_ja if lang == "ja" else self.name_en
+
+
+@dataclass
+class KpiContext:
+    """What every implementation reads: the backend, the period and optional inputs.
+
+    ``ltv`` is an ibis table ``(account_id, ltv)`` (e.g. a snapshot's scores) or ``None``;
+    ``priority_accounts`` an ibis table ``(account_id)`` of the accounts the regular-meeting rate
+    watches (default: every active account); ``meeting_days`` that rate's look-back.
+    """
+
+    con: BaseBackend
+    period: Period
+    ltv: Table | None = None
+    priority_accounts: Table | None = None
+    meeting_days: int = MEETING_DAYS
+
+    def table(self, name: str) -> Table:
+        """A canonical table of the store."""
+        return self.con.table(name)
+
+    def _mrr_on(self, day: dt.date, name: str) -> Table:
+        feats = contract_features(self.con, day)
+        return feats.select("account_id", **{name: feats.mrr})
+
+    @cached_property
+    def mrr_first(self) -> Table:
+        """``(account_id, mrr_first)``: MRR of the contracts active on the period's first day."""
+        return self._mrr_on(self.period.first, "mrr_first")
+
+    @cached_property
+    def mrr_close(self) -> Table:
+        """``(account_id, mrr_close)``: MRR at the close of the period (active the next day)."""
+        return self._mrr_on(self.period.close, "mrr_close")
+
+    @cached_property
+    def mrr_last(self) -> Table:
+        """``(account_id, mrr_last)``: MRR of the contracts active on the period's last day."""
+        return self._mrr_on(self.period.last, "mrr_last")
+
+    @cached_property
+    def cohort(self) -> Table:
+        """The start cohort: accounts with MRR on the first day, with their MRR at the close."""
+        start = self.mrr_first.filter(self.mrr_first.mrr_first > 0)
+        joined = start.left_join(self.mrr_close, "account_id").drop("account_id_right")
+        return joined.mutate(mrr_close=joined.mrr_close.fill_null(0.0))
+
+    @cached_property
+    def active(self) -> Table:
+        """``(account_id, mrr_last)``: accounts with an active contract on the last day."""
+        return self.mrr_last.filter(self.mrr_last.mrr_last > 0)
+
+
+def rows(table: Table, num: ibis.Value, den: ibis.Value | float) -> Table:
+    """``table`` reduced to ``(account_id, num, den)`` as float64."""
+    den_value = ibis.literal(float(den)) if isinstance(den, int | float) else den
+    return table.select("account_id", num=num.cast("float64"), den=den_value.cast("float64"))
