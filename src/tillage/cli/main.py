@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, deals, demo, features, imports, score, serve, users
+from tillage.cli import db, deals, demo, features, imports, score, serve, strategy, users
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.errors import TillageError
@@ -30,6 +30,7 @@ app.command("features")(features.features_command)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")
+app.add_typer(strategy.app, name="strategy")
 
 
 @app.callback()
