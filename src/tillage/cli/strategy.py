@@ -1,0 +1,39 @@
+"""``tillage strategy``: write, check and show the strategy file (see ``docs/strategy.md``).
+
+Registered by ``tillage.cli.main`` as ``app.add_typer(strategy.app, name="strategy")``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tillage.errors import ConfigurationError
+from tillage.strategy.config import default_strategy_toml, load_strategy
+
+app = typer.Typer(help="The strategy file: thresholds, weights, playbooks, capacity rules.")
+
+
+@app.command("init")
+def init(
+    path: Annotated[Path, typer.Argument(help="File to write.")] = Path("strategy.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the default strategy file, every field commented."""
+    if path.exists() and not force:
+        raise ConfigurationError(f"{path.name} exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(default_strategy_toml(), encoding="utf-8")
+    Console().print(f"wrote {path}")
+
+
+@app.command("validate")
+def validate(path: Annotated[Path, typer.Argument(help="Strategy file to check.")]) -> None:
+    """Check a strategy file; name every field at fault."""
+    strategy = load_strategy(path)
+    Console().print(
+        f"{path.name}: valid ({len(strategy.playbooks)} playbooks, currency {strategy.currency})"
+    )

@@ -1,0 +1,457 @@
+"""The strategy file: every number a sales organisation tunes, documented and validated.
+
+The file is TOML. Every field has a default, so an empty file is a valid strategy; ``tillage
+strategy init`` writes the defaults with each field's description as a comment, and ``tillage
+strategy validate`` checks a file and names the field at fault. The reference is generated from
+these models (``docs/strategy.md``)::
+
+    strategy = load_strategy("strategy.toml")
+    strategy.priority.weights.renewal      # 2.0
+    default_strategy_toml()                # the commented default file
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from babel.numbers import list_currencies
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tillage.errors import ConfigurationError
+
+Situation = Literal[
+    "renewal_due", "churn_risk", "expansion", "single_threaded", "competitor", "silent", "always"
+]
+Basis = Literal["churn", "expansion", "pipeline"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class PortfolioThresholds(_Section):
+    """Where the portfolio cells and the deal zones split."""
+
+    value_quantile: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Quantile of LTV across accounts that splits high from low value "
+        "(default 0.5, the median; a fraction).",
+    )
+    growth_quantile: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Quantile of expected expansion value that splits high from low growth "
+        "(default 0.5; a fraction).",
+    )
+    value_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        description="Absolute LTV threshold that replaces value_quantile when set "
+        "(default unset; currency).",
+    )
+    growth_threshold: float | None = Field(
+        default=None,
+        ge=0,
+        description="Absolute expected-expansion threshold that replaces growth_quantile when "
+        "set (default unset; currency).",
+    )
+    deal_size_quantile: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Quantile of deal size that splits large from small deals for the A/B/C "
+        "zones (default 0.5; a fraction).",
+    )
+    win_probability_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Win probability at or above which a deal counts as likely "
+        "(default 0.5; a probability).",
+    )
+    interval_level: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="Coverage of the ltv_low..ltv_high interval, used to turn it into a standard "
+        "deviation by the normal approximation (default 0.9; a probability).",
+    )
+    borderline_probability: float = Field(
+        default=0.8,
+        gt=0.5,
+        lt=1,
+        description="An account whose probability of truly belonging to its cell is below this "
+        "is flagged borderline (default 0.8; a probability).",
+    )
+
+
+class PriorityWeights(_Section):
+    """Relative weights of the priority components; each component is scaled to 0..1."""
+
+    value: float = Field(default=3.0, ge=0, description="LTV percentile (default 3.0; weight).")
+    growth: float = Field(
+        default=2.0, ge=0, description="Expected expansion value percentile (default 2.0; weight)."
+    )
+    churn_risk: float = Field(
+        default=3.0, ge=0, description="Churn probability (default 3.0; weight)."
+    )
+    renewal: float = Field(
+        default=2.0,
+        ge=0,
+        description="Renewal proximity, 1 on the renewal date and 0 beyond the renewal window "
+        "(default 2.0; weight).",
+    )
+    competition: float = Field(
+        default=1.0, ge=0, description="A competitor on an open deal (default 1.0; weight)."
+    )
+    silence: float = Field(
+        default=1.0,
+        ge=0,
+        description="Days without a meeting, 1 at the silence threshold or beyond "
+        "(default 1.0; weight).",
+    )
+    usage_decline: float = Field(
+        default=1.0,
+        ge=0,
+        description="Fall in usage, 1 at a 50% fall or more (default 1.0; weight).",
+    )
+
+
+class PrioritySettings(_Section):
+    """How the priority score is computed and explained."""
+
+    weights: PriorityWeights = Field(
+        default_factory=PriorityWeights, description="Weights of the priority components."
+    )
+    renewal_window_days: int = Field(
+        default=90,
+        gt=0,
+        description="Renewals closer than this raise the priority (default 90; days).",
+    )
+    silence_days: int = Field(
+        default=90,
+        gt=0,
+        description="Days without a meeting at which the silence component is full "
+        "(default 90; days).",
+    )
+    max_reasons: int = Field(
+        default=4, ge=1, le=10, description="Reasons written per account (default 4; count)."
+    )
+
+
+class Playbook(_Section):
+    """One candidate action: when it applies, what it costs, what it is expected to do."""
+
+    action: str = Field(
+        description="Name of the action, unique in the file (required; an identifier).",
+        pattern=r"^[a-z][a-z0-9_]*$",
+    )
+    situation: Situation = Field(
+        description="When the action is a candidate: renewal_due (renewal inside the renewal "
+        "window), churn_risk (churn probability at or above churn_threshold), expansion "
+        "(positive expected expansion value), single_threaded, competitor (an open deal names a "
+        "competitor), silent (a silent-churn signal) or always (required; a situation).",
+    )
+    hours: float = Field(gt=0, description="Rep time the action takes (required; hours).")
+    basis: Basis = Field(
+        default="churn",
+        description="What the effect applies to: churn (the effect is the relative reduction "
+        "of churn probability, uplift = effect × churn probability × LTV), expansion "
+        "(uplift = effect × expected expansion value) or pipeline (uplift = effect × open "
+        "pipeline × win probability) (default churn).",
+    )
+    effect: float = Field(
+        gt=0,
+        le=1,
+        description="Assumed effect size: the relative change of the basis the action brings "
+        "(required; a fraction, e.g. 0.2 = 20%).",
+    )
+
+
+def _default_playbooks() -> list[Playbook]:
+    rows = [
+        ("renewal_preparation", "renewal_due", 4.0, "churn", 0.30),
+        ("health_check", "churn_risk", 2.0, "churn", 0.15),
+        ("expansion_proposal", "expansion", 6.0, "expansion", 0.25),
+        ("multi_threading", "single_threaded", 3.0, "churn", 0.10),
+        ("competitive_defence", "competitor", 4.0, "pipeline", 0.10),
+        ("executive_sponsor_call", "silent", 2.0, "churn", 0.10),
+        ("low_touch_nurture", "always", 0.5, "churn", 0.02),
+    ]
+    return [
+        Playbook(action=a, situation=s, hours=h, basis=b, effect=e)  # type: ignore[arg-type]
+        for a, s, h, b, e in rows
+    ]
+
+
+class CapacityRules(_Section):
+    """Constraints of the account plans."""
+
+    must_do_renewal_days: int = Field(
+        default=30,
+        ge=0,
+        description="Renewal preparation is mandatory for renewals inside this many days "
+        "(default 30; days).",
+    )
+    max_actions_per_account: int = Field(
+        default=3, ge=1, description="Actions planned per account per month (default 3; count)."
+    )
+    churn_threshold: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Churn probability at or above which churn_risk playbooks apply "
+        "(default 0.2; a probability).",
+    )
+    utilisation: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description="Share of a rep's capacity_hours available for planned account actions "
+        "(default 0.7; a fraction).",
+    )
+
+
+class KeyPersonRules(_Section):
+    """Key-person dependency and silent churn."""
+
+    churn_uplift_if_owner_leaves: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Added churn probability of a single-threaded account when its "
+        "relationship owner leaves (default 0.25; a probability, capped at 1 in total).",
+    )
+    single_threaded_concentration: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Rep concentration (Herfindahl index) at or above which an account is "
+        "single-threaded (default 0.8; share², 0..1).",
+    )
+    single_threaded_max_contacts: int = Field(
+        default=1,
+        ge=0,
+        description="An account touching at most this many customer contacts is "
+        "single-threaded (default 1; count).",
+    )
+    silent_days: int = Field(
+        default=120,
+        gt=0,
+        description="No meeting for this long is a silent-churn signal (default 120; days).",
+    )
+    usage_drop: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="A usage fall of this much is a silent-churn signal (default 0.25; a "
+        "fraction).",
+    )
+    detractor_nps: float = Field(
+        default=6.0,
+        ge=0,
+        le=10,
+        description="An NPS answer at or below this is a detractor signal (default 6; 0..10).",
+    )
+
+
+class Strategy(_Section):
+    """The strategy file."""
+
+    currency: str = Field(
+        default="JPY", description="ISO 4217 currency of every amount (default JPY)."
+    )
+    discount_rate: float = Field(
+        default=0.10,
+        ge=0,
+        lt=1,
+        description="Annual discount rate of future margin (default 0.10; a fraction per year).",
+    )
+    horizon_months: int = Field(
+        default=36, gt=0, le=240, description="LTV horizon (default 36; months)."
+    )
+    margin_by_family: dict[str, float] = Field(
+        default_factory=lambda: {"default": 0.7},
+        description="Gross margin by product family; 'default' applies to families not listed "
+        "(default {default = 0.7}; fractions of revenue).",
+    )
+    cost_per_rep_hour: float = Field(
+        default=8000.0,
+        ge=0,
+        description="Fully loaded cost of a rep hour, used when a rep has no hourly_cost; "
+        "actions whose uplift does not cover their cost are not planned "
+        "(default 8000; currency per hour).",
+    )
+    portfolio: PortfolioThresholds = Field(
+        default_factory=PortfolioThresholds, description="Portfolio cells and deal zones."
+    )
+    priority: PrioritySettings = Field(
+        default_factory=PrioritySettings, description="Priority score and its reasons."
+    )
+    capacity: CapacityRules = Field(
+        default_factory=CapacityRules, description="Constraints of the account plans."
+    )
+    key_person: KeyPersonRules = Field(
+        default_factory=KeyPersonRules, description="Key-person dependency and silent churn."
+    )
+    kpi_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description="KPI targets by KPI name, e.g. grr = 0.9 (default none; the KPI's unit). "
+        "A placeholder until the KPI stage reads them.",
+    )
+    playbooks: list[Playbook] = Field(
+        default_factory=_default_playbooks,
+        description="Situations → candidate actions with hours and assumed effect sizes.",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in list_currencies():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @field_validator("margin_by_family")
+    @classmethod
+    def _margins(cls, value: dict[str, float]) -> dict[str, float]:
+        if "default" not in value:
+            raise ValueError("needs a 'default' margin for families not listed")
+        bad = {k: v for k, v in value.items() if not 0 <= v <= 1}
+        if bad:
+            raise ValueError(f"margins must be fractions between 0 and 1, got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_actions(self) -> Strategy:
+        names = [p.action for p in self.playbooks]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"playbooks: action names must be unique, repeated: {dupes}")
+        return self
+
+    def margin(self, family: str | None) -> float:
+        """Gross margin of a product family (the default for unknown families)."""
+        return self.margin_by_family.get(family or "default", self.margin_by_family["default"])
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        lines.append(f"{where}: {err['msg']}")
+    return f"invalid strategy file {source}:\n  " + "\n  ".join(lines)
+
+
+def parse_strategy(data: dict[str, Any], *, source: str = "<data>") -> Strategy:
+    """Validate a parsed strategy; raise :class:`ConfigurationError` naming each bad field."""
+    try:
+        return Strategy.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigurationError(_format_errors(exc, source)) from None
+
+
+def loads_strategy(text: str, *, source: str = "<text>") -> Strategy:
+    """Parse and validate strategy TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"strategy file {source} is not valid TOML: {exc}") from None
+    return parse_strategy(data, source=source)
+
+
+def load_strategy(path: str | Path | None = None) -> Strategy:
+    """The strategy in ``path``, or the defaults when ``path`` is None."""
+    if path is None:
+        return Strategy()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigurationError(
+            f"strategy file {path.name} not found; create one with `tillage strategy init`"
+        )
+    return loads_strategy(path.read_text(encoding="utf-8"), source=path.name)
+
+
+# --- writing the commented default ---------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def _comment(text: str, width: int = 96) -> list[str]:
+    words, lines, line = text.split(), [], "#"
+    for word in words:
+        if len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = "#"
+        line += " " + word
+    lines.append(line)
+    return lines
+
+
+def _write_section(model: BaseModel, prefix: str, out: list[str]) -> None:
+    fields = type(model).model_fields
+    tables: list[tuple[str, Any, str]] = []
+    for name, info in fields.items():
+        value = getattr(model, name)
+        desc = info.description or ""
+        if isinstance(value, BaseModel | dict | list):
+            tables.append((name, value, desc))
+            continue
+        out.extend(_comment(desc))
+        if value is None:
+            out.append(f"# {name} =")
+        else:
+            out.append(f"{name} = {_toml_value(value)}")
+    for name, value, desc in tables:
+        key = f"{prefix}{name}"
+        out.append("")
+        if isinstance(value, BaseModel):
+            out.extend(_comment(desc))
+            out.append(f"[{key}]")
+            _write_section(value, f"{key}.", out)
+        elif isinstance(value, dict):
+            out.extend(_comment(desc))
+            out.append(f"[{key}]")
+            out.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
+        else:
+            out.extend(_comment(desc))
+            for item in value:
+                out.append(f"[[{key}]]")
+                _write_section(item, f"{key}.", out)
+                out.append("")
+
+
+def default_strategy_toml() -> str:
+    """The default strategy as TOML, each field preceded by its description."""
+    out = [
+        "# tillage strategy file. Every field is optional; the values below are the defaults.",
+        "# Reference: docs/strategy.md. Check a file with `tillage strategy validate PATH`.",
+        "",
+    ]
+    _write_section(Strategy(), "", out)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def iter_fields(model: type[BaseModel] = Strategy, prefix: str = "") -> list[tuple[str, str]]:
+    """Every field of the strategy file as (dotted name, description), sections included."""
+    found: list[tuple[str, str]] = []
+    for name, info in model.model_fields.items():
+        found.append((f"{prefix}{name}", info.description or ""))
+        inner = info.annotation
+        args = getattr(inner, "__args__", ())
+        for candidate in (inner, *args):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                found.extend(iter_fields(candidate, f"{prefix}{name}."))
+    return found

@@ -1,0 +1,60 @@
+"""Portfolio cells, deal zones, and the probability of the cell from the LTV interval."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from tillage.strategy.config import loads_strategy
+from tillage.strategy.portfolio import deal_zones, value_growth_portfolio
+
+STRATEGY = loads_strategy("[portfolio]\nvalue_threshold = 100\ngrowth_threshold = 10\n")
+
+
+def test_cells_and_borderline() -> None:
+    frame = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3, 4, 5],
+            "ltv": [200.0, 150.0, 50.0, 20.0, 105.0],
+            "ltv_low": [180.0, 130.0, 40.0, 10.0, 85.0],
+            "ltv_high": [220.0, 170.0, 60.0, 30.0, 125.0],
+            "expected_expansion_value": [20.0, 0.0, 30.0, None, 20.0],
+        }
+    )
+    out = value_growth_portfolio(frame, STRATEGY)
+    assert out["cell"].tolist() == ["deepen", "maintain", "nurture", "reduce", "deepen"]
+    assert out["cell_ja"].tolist() == ["深耕", "維持", "育成", "縮小", "深耕"]
+    # account 5: 105 ± 20 at 90% → σ = 20 / 1.6449; P(LTV > 100) = Φ(5 / σ)
+    sigma = 20 / norm.ppf(0.95)
+    assert out.loc[4, "p_cell"] == pytest.approx(norm.cdf(5 / sigma))
+    assert out["borderline"].tolist() == [False, False, False, False, True]
+    assert out.attrs["value_threshold"] == 100
+
+
+def test_quantile_thresholds_without_intervals() -> None:
+    frame = pd.DataFrame(
+        {"account_id": [1, 2, 3, 4], "ltv": [1.0, 2.0, 3.0, 4.0],
+         "expected_expansion_value": [4.0, 3.0, 2.0, 1.0]}
+    )  # fmt: skip
+    out = value_growth_portfolio(frame)
+    assert out["cell"].tolist() == ["nurture", "nurture", "maintain", "maintain"]
+    assert (out["p_cell"] == 1).all()
+    assert not out["borderline"].any()
+
+
+def test_deal_zones() -> None:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3, 4],
+            "account_id": [10, 10, 11, 12],
+            "amount": [100.0, 100.0, 10.0, 10.0],
+            "win_probability": [0.8, 0.2, 0.9, 0.1],
+            "win_probability_low": [0.7, 0.1, 0.4, 0.0],
+            "win_probability_high": [0.9, 0.3, 0.98, 0.2],
+        }
+    )
+    out = deal_zones(deals)
+    assert out["zone"].tolist() == ["A", "B", "B", "C"]
+    assert out["borderline"].tolist() == [False, False, False, False]
+    assert out.loc[2, "p_zone"] < 1
