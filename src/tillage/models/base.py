@@ -9,7 +9,8 @@ closed form) and its predictions. The base class owns the rest, the way lifeline
   ``(frequency, recency, T)`` rows many times; the likelihood is evaluated once per distinct row);
 * maximum likelihood with :func:`scipy.optimize.minimize` (BFGS) over the logarithms of the
   parameters, which are all positive, using the analytic gradient when available and vectorized
-  central differences otherwise, then one Newton step on the observed information;
+  central differences otherwise, then one Newton step on the observed information; models
+  whose Hessian is in closed form (the Pareto/NBD) are fitted by Newton's method instead;
 * standard errors from the observed information: the inverse Hessian of the negative
   log-likelihood at the optimum, in the natural parametrisation;
 * :meth:`BaseModel.summary`, and :meth:`BaseModel.save` / :meth:`BaseModel.load` (JSON).
@@ -394,7 +395,10 @@ class BaseModel:
         moves every log-parameter by less than 1e-5 the next one lands on the maximum to about
         machine precision (quadratic convergence): it is taken, the likelihood is evaluated
         there once more (without derivatives), and the standard errors come from the Hessian
-        of the last iteration (relative change of order 1e-5).
+        of the last iteration (relative change of order 1e-5). It also stops, as BFGS does,
+        where the gradient falls below ``tol``, or after three shifted steps in a row that gain
+        less than 1e-7 of the objective (a plateau, or a ridge running off to infinity: the
+        data do not identify the parameters, which is then reported).
         """
         total = float(weights.sum())
         penalizer = float(self.penalizer)
@@ -427,7 +431,7 @@ class BaseModel:
                 "try initial_params=..."
             )
         converged = False
-        n_iter = 0
+        n_iter = stalls = 0
         final_value = value
         while n_iter < self.max_iter:
             n_iter += 1
@@ -439,13 +443,17 @@ class BaseModel:
                 shift *= 10.0
             step = -(_inverse_from_cholesky(low) @ g_u)
             size = float(np.max(np.abs(step)))
-            if not damped and (size < 1e-5 or float(np.max(np.abs(g_u))) < 1e-3 * self.tol):
+            flat = float(np.max(np.abs(g_u))) < self.tol
+            if not damped and (size < 1e-5 or (flat and size < 1e-2)):
                 candidate = u + step
                 final_value = evaluate(candidate, 0)[0]
                 if final_value <= value + 1e-14 * abs(value):
                     u = candidate
                 else:
                     final_value = value
+                converged = True
+                break
+            if flat:  # BFGS's criterion: on a ridge or a plateau, where Newton would crawl
                 converged = True
                 break
             scale = min(1.0, 1.0 / size)
@@ -463,8 +471,12 @@ class BaseModel:
                 converged = float(np.max(np.abs(g_u))) < 1e-4
                 final_value = value
                 break
+            stalls = stalls + 1 if damped and value - t_value < 1e-7 * abs(value) else 0
             u, value, g_u, h_u, h_ll = trial, t_value, t_g, t_h, t_ll
             final_value = value
+            if stalls >= 3:  # crawling along a ridge towards infinity: give up there
+                converged = True
+                break
         theta = np.exp(u)
         info = -h_ll
         se = np.full(k, np.nan)
