@@ -28,7 +28,8 @@ prints for every model and data set:
 
 Data: the CDNOW calibration summary (2,357 customers; 946 repeat buyers for Gamma-Gamma), the
 Fader-Hardie "regular" cohort for the sBG, and bases simulated from the published estimates
-(acquired over 12 weeks, observed to week 39, times recorded to the day). The peers are given one
+(acquired over 12 weeks, observed to week 39, times recorded to the day; ``--continuous-sizes``
+adds bases whose times are not rounded, so that no two histories are equal). The peers are given one
 row per customer, as their users do (``--peer-weights`` gives them the collapsed rows with
 weights instead, where they accept weights); tillage collapses identical rows itself.
 """
@@ -139,7 +140,7 @@ def _loglik(model: str, params: dict, frame: pd.DataFrame) -> float:
     return float(fitted.log_likelihood(frame).sum())
 
 
-def _datasets(sizes: list[int]) -> list[tuple[str, str, pd.DataFrame]]:
+def _datasets(sizes: list[int], continuous: list[int]) -> list[tuple[str, str, pd.DataFrame]]:
     spend = pd.read_csv(DATA / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
     cdnow = pd.DataFrame(
         {
@@ -173,6 +174,12 @@ def _datasets(sizes: list[int]) -> list[tuple[str, str, pd.DataFrame]]:
         label = f"sim {n:,}"
         out += [("bgnbd", label, bg), ("pareto", label, pn), ("gammagamma", label, pn)]
         out.append(("sbg", label, sbg))
+    for n in continuous:  # times not recorded to the day: every history distinct
+        T = np.random.default_rng(1).uniform(27.0, 39.0, n)
+        label = f"sim {n:,} cont."
+        bg = simulate_beta_geo(n, **PUBLISHED["bgnbd"], T=T, seed=2)
+        pn = simulate_pareto_nbd(n, **PUBLISHED["pareto"], T=T, seed=3)
+        out += [("bgnbd", label, bg), ("pareto", label, pn)]
     return out
 
 
@@ -182,6 +189,13 @@ def main() -> None:
     parser.add_argument("--btyd", help="interpreter with btyd 0.1b3")
     parser.add_argument("--pymc-marketing", dest="pymc", help="interpreter with pymc-marketing")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument(
+        "--continuous-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also bases with continuous times (no two histories equal; BG/NBD, Pareto/NBD)",
+    )
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--repeat", type=int, default=3, help="runs per fit (best is kept)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per peer fit, s")
@@ -200,7 +214,7 @@ def main() -> None:
     )
     print(header)
     results = []
-    for model, label, frame in _datasets(args.sizes):
+    for model, label, frame in _datasets(args.sizes, args.continuous_sizes):
         if model not in args.models:
             continue
         model_cls = MODELS[model]

@@ -130,3 +130,166 @@ def test_series_paths_agree(monkeypatch: pytest.MonkeyPatch, cdnow_summary: pd.D
     ll_big, grad_big = model._loglik(theta, data, grad=True)
     np.testing.assert_allclose(ll_big, ll, rtol=1e-13)
     np.testing.assert_allclose(grad_big, grad, rtol=1e-11, atol=1e-13)
+
+
+def _hard_histories() -> dict[str, np.ndarray]:
+    """Histories covering every path: x = 0, t_x = T, t_x just below T, heavy buyers."""
+    rng = np.random.default_rng(1)
+    n = 300
+    x = rng.integers(0, 60, n).astype(float)
+    x[:50] = 0.0
+    T = rng.uniform(0.5, 80.0, n)
+    tx = np.where(x > 0, T * rng.uniform(0.0, 1.0, n), 0.0)
+    tx[60:70] = T[60:70]
+    tx[70:80] = T[70:80] - 1e-3
+    x[-3:], tx[-3:], T[-3:] = [10_000.0, 5_000.0, 2_000.0], [0.0, 1.0, 900.0], [1000.0] * 3
+    return {"frequency": x, "recency": tx, "T": T}
+
+
+@pytest.mark.parametrize(
+    "theta",
+    [
+        (0.55, 10.58, 0.61, 11.66),
+        (0.55, 11.66, 0.61, 10.58),
+        (1.2, 5.0, 0.8, 5.0),
+        (2.0, 1.0, 0.3, 30.0),  # scipy's hyp2f1 for early t, central differences inside
+        (0.05, 0.1, 5.0, 100.0),
+        (0.3, 40.0, 1.5, 0.5),
+    ],
+)
+def test_closed_form_hessian(theta: tuple[float, ...]) -> None:
+    # The totals used by Newton's method: value and gradient equal the weighted per-row ones,
+    # and the Hessian equals central differences of that (tested) gradient.
+    model = ParetoNBDModel()
+    raw = _hard_histories()
+    frame = pd.DataFrame(raw).assign(weight=np.random.default_rng(2).integers(1, 5, 300))
+    data, weights = model._collapse(frame)
+    th = np.array(theta)
+    ll_rows, grad_rows = model._loglik(th, data, grad=True)
+    ll, grad, hess = model._loglik_totals(th, data, weights, order=2)
+    assert ll == pytest.approx(float(weights @ ll_rows), rel=1e-13)
+    np.testing.assert_allclose(grad, grad_rows @ weights, rtol=1e-10, atol=1e-8)
+    numeric = np.empty((4, 4))
+    for j in range(4):
+        h = 1e-5 * th[j]
+        up, down = th.copy(), th.copy()
+        up[j] += h
+        down[j] -= h
+        g_up = model._loglik(up, data, grad=True)[1] @ weights
+        g_down = model._loglik(down, data, grad=True)[1] @ weights
+        numeric[:, j] = (g_up - g_down) / (2 * h)
+    # the pairs with z > 0.6 take their second derivatives in B and C from central differences
+    # of scipy's hyp2f1 (about 1e-7), the others are exact up to the differences' own error
+    np.testing.assert_allclose(hess, numeric, rtol=2e-5, atol=2e-5 * np.abs(numeric).max())
+    np.testing.assert_allclose(hess, hess.T, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("B", "C", "z"),
+    [(1.6, 2.2, 0.05), (30.5, 31.2, 0.4), (1.3, 49.6, 0.59), (0.05, 6.05, 0.6), (48.0, 49.5, 0.3)],
+)
+def test_series_derivatives_against_mpmath(B: float, C: float, z: float) -> None:
+    # S = 2F1(1, B; C; z) and its first and second derivatives in C, in B and C together
+    # ("BC") and in z, from the series and from scipy (the path for z > 0.6), against mpmath.
+    mpmath = pytest.importorskip("mpmath")
+    from tillage.models.pareto_nbd import _scipy_terms, _series
+
+    mpmath.mp.dps = 40
+
+    def s_at(dc, dbc, dz):
+        return mpmath.hyp2f1(1, B + dbc, C + dc + dbc, z + dz)
+
+    def d(order_c: int, order_bc: int, order_z: int) -> float:
+        def f(c, bc, zz):
+            return s_at(c, bc, zz)
+
+        return float(mpmath.diff(f, (0, 0, 0), (order_c, order_bc, order_z)))
+
+    expected = np.array(
+        [
+            d(0, 0, 0),
+            d(1, 0, 0),
+            d(0, 1, 0),
+            d(0, 0, 1),
+            d(2, 0, 0),
+            d(0, 2, 0),
+            d(1, 1, 0),
+            d(1, 0, 1),
+            d(0, 1, 1),
+            d(0, 0, 2),
+        ]
+    )
+    series = _series(B, C, C - B, np.array([z]), hess=True)[:, 0]
+    np.testing.assert_allclose(series, expected, rtol=1e-12, atol=1e-14)
+    scipy = _scipy_terms(np.array([B]), np.array([C]), np.array([z]), hess=True)[:, 0]
+    np.testing.assert_allclose(scipy[:4], expected[:4], rtol=1e-8)
+    np.testing.assert_allclose(scipy[4:], expected[4:], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [500, 100_000])  # 100,000: the hash-table path of the collapse
+def test_collapse_matches_group_by(n: int) -> None:
+    from tillage.models.pareto_nbd import _Pairs
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 8, n).astype(float)
+    T = rng.integers(20, 40, n).astype(float)
+    tx = np.where(x > 0, np.floor(T * rng.uniform(0, 1, n)), 0.0)
+    w = rng.integers(0, 3, n).astype(float)  # some rows of weight 0
+    pairs, weights = _Pairs.collapse(x, tx, T, w)
+    frame = pd.DataFrame({"x": x, "tx": tx, "T": T, "w": w})
+    expected = frame.groupby(["x", "tx", "T"])["w"].sum()
+    expected = expected[expected > 0]
+    got = pd.Series(
+        weights,
+        index=pd.MultiIndex.from_arrays([pairs.x, pairs.pt[pairs.i_tx], pairs.T]),
+    ).sort_index()
+    np.testing.assert_array_equal(got.index.to_numpy(), expected.index.to_numpy())
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    assert np.all(np.diff(pairs.i_T) >= 0)  # rows in the order of their (x, T) pair
+    np.testing.assert_array_equal(pairs.px[pairs.i_tx], pairs.x)
+    np.testing.assert_array_equal(pairs.px, pairs.xu[pairs.group])
+    assert np.all(np.diff(pairs.group) >= 0)
+
+
+@pytest.mark.parametrize("penalizer", [0.0, 0.01])
+def test_newton_agrees_with_bfgs(
+    monkeypatch: pytest.MonkeyPatch, cdnow_summary: pd.DataFrame, penalizer: float
+) -> None:
+    # Newton's method (the default) and the generic BFGS path reach the same maximum.
+    newton = ParetoNBDModel(penalizer=penalizer).fit(cdnow_summary)
+    assert newton.n_iter_ <= 12
+    monkeypatch.setattr(ParetoNBDModel, "_newton", False)
+    bfgs = ParetoNBDModel(penalizer=penalizer).fit(cdnow_summary)
+    rel = 1e-7 if penalizer == 0 else 1e-4  # BFGS alone stops at its gradient tolerance
+    for name, value in bfgs.params_.items():
+        assert newton.params_[name] == pytest.approx(value, rel=rel), name
+    assert newton.log_likelihood_ >= bfgs.log_likelihood_ - 1e-8 * abs(bfgs.log_likelihood_)
+    if penalizer == 0:
+        for name, se in bfgs.standard_errors_.items():
+            assert newton.standard_errors_[name] == pytest.approx(se, rel=1e-4), name
+
+
+def test_no_drop_outs_is_reported_without_crawling(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Nobody drops out: the maximum is at s -> 0, beta -> infinity, along a ridge where
+    # Newton's shifted steps gain less and less. The fit must stop early and say why.
+    from tillage.errors import ConvergenceError
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "frequency": rng.integers(1, 20, 200).astype(float),
+            "recency": 40.0 - rng.uniform(0, 0.01, 200),
+            "T": 40.0,
+        }
+    )
+    calls = []
+    original = ParetoNBDModel._loglik_totals
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ParetoNBDModel, "_loglik_totals", counted)
+    with pytest.raises(ConvergenceError, match="too little information"):
+        ParetoNBDModel().fit(frame)
+    assert len(calls) < 100
