@@ -293,3 +293,28 @@ def test_no_drop_outs_is_reported_without_crawling(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ConvergenceError, match="too little information"):
         ParetoNBDModel().fit(frame)
     assert len(calls) < 100
+
+
+def test_warm_start_from_a_sample(monkeypatch: pytest.MonkeyPatch, cdnow_summary) -> None:
+    # Large fits start from the estimate on a systematic sample of the distinct histories
+    # (50,000 of them); with 200 here, CDNOW's 1,016 qualify: the same maximum.
+    from tillage.models import pareto_nbd
+
+    cold = ParetoNBDModel().fit(cdnow_summary)
+    monkeypatch.setattr(pareto_nbd, "_WARM_ROWS", 200)
+    sizes = []
+    original = ParetoNBDModel._fit_newton
+
+    def spy(self, u0, data, weights):
+        sizes.append(weights.size)
+        return original(self, u0, data, weights)
+
+    monkeypatch.setattr(ParetoNBDModel, "_fit_newton", spy)
+    warm = ParetoNBDModel().fit(cdnow_summary)
+    assert sizes == [204, 1016]  # every 5th distinct history, then all
+    for name, value in cold.params_.items():
+        assert warm.params_[name] == pytest.approx(value, rel=1e-8), name
+    assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-13)
+    sizes.clear()
+    ParetoNBDModel(initial_params={"r": 1.0}).fit(cdnow_summary)
+    assert sizes == [1016]  # the user's starting point is kept
