@@ -269,14 +269,20 @@ def _series(
                 acc += coef[:, 0, i : i + 1]
             out[:, lo : lo + _BLOCK] = acc
         return out
-    # one gather of every coefficient a pair needs, term-major so each Horner step reads a
-    # contiguous block
-    coef = np.ascontiguousarray(coef.transpose(2, 0, 1))[:, :, group]
-    acc = coef[k - 1].copy()
-    for i in range(k - 2, -1, -1):
-        acc *= z
-        acc += coef[i]
-    return acc
+    # term-major table; each Horner step gathers its coefficients from the (small) table, in
+    # blocks of pairs that keep the accumulators in the CPU's cache
+    table = np.ascontiguousarray(coef.transpose(2, 0, 1))
+    out = np.empty((coef.shape[0], z.size))
+    for lo in range(0, z.size, _BLOCK):
+        zb, gb = z[lo : lo + _BLOCK], group[lo : lo + _BLOCK]
+        acc = np.take(table[k - 1], gb, axis=1)
+        tmp = np.empty_like(acc)
+        for i in range(k - 2, -1, -1):
+            acc *= zb
+            np.take(table[i], gb, axis=1, out=tmp)
+            acc += tmp
+        out[:, lo : lo + _BLOCK] = acc
+    return out
 
 
 def _scipy_terms(B, C, z, *, hess: bool = False) -> NDArray[np.float64]:
