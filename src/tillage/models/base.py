@@ -23,7 +23,6 @@ anything that needs the learned parameters raises :class:`~tillage.errors.NotFit
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -37,6 +36,7 @@ from scipy.optimize import minimize
 
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
 from tillage.models._checks import check_frame, first_bad
+from tillage.models._settings import EstimatorSettings
 
 __all__ = ["BaseModel"]
 
@@ -118,7 +118,7 @@ def _hessian_factor(objective, u: NDArray[np.float64]) -> NDArray[np.float64] | 
     return _cholesky(hess)
 
 
-class BaseModel:
+class BaseModel(EstimatorSettings):
     """Base class of the maximum-likelihood estimators (not used directly).
 
     Parameters
@@ -193,23 +193,6 @@ class BaseModel:
         return frame
 
     # ------------------------------------------------------------------ settings
-
-    @classmethod
-    def _setting_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return [
-            name
-            for name, p in signature.parameters.items()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        ]
-
-    def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__`` (scikit-learn's ``get_params``)."""
-        return {name: getattr(self, name) for name in self._setting_names()}
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({settings})"
 
     # ------------------------------------------------------------------ validation
 

@@ -19,7 +19,7 @@ with an ``as_of`` column), with the labels ``label_expansion`` (0/1) and
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from tillage.models._logistic import (
     require_columns,
     weights_of,
 )
+from tillage.models._settings import EstimatorSettings
 
 __all__ = ["ACCOUNT_FEATURES", "ExpansionModel"]
 
@@ -66,7 +67,7 @@ ACCOUNT_FEATURES: tuple[str, ...] = (
 )
 
 
-class ExpansionModel:
+class ExpansionModel(EstimatorSettings):
     """Upsell/cross-sell propensity over a horizon and the expected expansion value.
 
     Parameters
@@ -102,20 +103,6 @@ class ExpansionModel:
         self.calibration = calibration
         self.holdout_share = holdout_share
         self.min_positives = min_positives
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "features": self.features,
-            "penalty": self.penalty,
-            "amount_penalty": self.amount_penalty,
-            "calibration": self.calibration,
-            "holdout_share": self.holdout_share,
-            "min_positives": self.min_positives,
-        }
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"ExpansionModel({settings})"
 
     def fit(self, frame: pd.DataFrame) -> Self:
         """Fit on accounts with labels over the horizon; returns ``self``."""

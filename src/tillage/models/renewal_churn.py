@@ -43,6 +43,7 @@ from scipy.optimize import minimize
 from scipy.special import digamma, expit, logsumexp, roots_jacobi
 
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError, Problem
+from tillage.models._settings import EstimatorSettings
 
 __all__ = ["RenewalChurnModel"]
 
@@ -83,7 +84,7 @@ class _Decisions:
         self.always_churned = (churns == counts).astype(float)
 
 
-class RenewalChurnModel:
+class RenewalChurnModel(EstimatorSettings):
     """Beta-logistic renewal churn model (see the module docstring for the math).
 
     Parameters

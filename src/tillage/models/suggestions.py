@@ -29,6 +29,7 @@ import pandas as pd
 
 from tillage.errors import DataValidationError, NotFittedError
 from tillage.models._logistic import require_columns
+from tillage.models._settings import EstimatorSettings
 
 __all__ = ["ProductSuggestions"]
 
@@ -47,7 +48,7 @@ _OUTPUT = [
 ]
 
 
-class ProductSuggestions:
+class ProductSuggestions(EstimatorSettings):
     """What similar accounts buy that this one does not, and successors of what it uses.
 
     Parameters
@@ -78,19 +79,6 @@ class ProductSuggestions:
         self.min_lift = min_lift
         self.top_n = top_n
         self.successors = successors
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "min_accounts": self.min_accounts,
-            "min_confidence": self.min_confidence,
-            "min_lift": self.min_lift,
-            "top_n": self.top_n,
-            "successors": self.successors,
-        }
-
-    def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"ProductSuggestions({settings})"
 
     @staticmethod
     def _pairs(frame: pd.DataFrame, owner: str) -> pd.DataFrame:

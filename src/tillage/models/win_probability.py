@@ -22,7 +22,7 @@ several dates. :func:`time_split` builds the training and test frames of a time-
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,7 @@ from tillage.models._logistic import (
     require_columns,
     weights_of,
 )
+from tillage.models._settings import EstimatorSettings
 
 __all__ = ["DEAL_FEATURES", "WinProbabilityModel", "deal_weights", "time_split"]
 
@@ -72,7 +73,7 @@ DEAL_FEATURES: tuple[str, ...] = (
 )
 
 
-class WinProbabilityModel:
+class WinProbabilityModel(EstimatorSettings):
     """Calibrated win probability of open deals (see the module docstring for the model).
 
     Parameters
@@ -110,21 +111,6 @@ class WinProbabilityModel:
         self.holdout_share = holdout_share
         self.min_deals = min_deals
         self.prior_strength = prior_strength
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "features": self.features,
-            "penalty": self.penalty,
-            "calibration": self.calibration,
-            "holdout_share": self.holdout_share,
-            "min_deals": self.min_deals,
-            "prior_strength": self.prior_strength,
-        }
-
-    def __repr__(self) -> str:
-        return (
-            f"WinProbabilityModel({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
-        )
 
     # ------------------------------------------------------------------ fitting
 
