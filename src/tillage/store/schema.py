@@ -315,6 +315,82 @@ class AccountScore(Base):
     segment: Mapped[str | None] = mapped_column(String(20))
     reasons: Mapped[list | None] = mapped_column(JSON)
     detail: Mapped[str | None] = mapped_column(Text)
+    # the forecast the review checks later: revenue expected over the 12 months after ``as_of``
+    # (company currency) and P(alive) of the non-contractual orders at ``as_of``
+    expected_revenue: Mapped[float | None] = mapped_column(Money)
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    # the owner when scored (history, plan execution and diffs survive an owner change)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    days_to_renewal: Mapped[int | None] = mapped_column(Integer)
+    # value × growth cell (``segment``): P(the account truly belongs there), flagged when low
+    p_cell: Mapped[float | None] = mapped_column(Float)
+    borderline: Mapped[bool | None] = mapped_column(Boolean)
+    # organisational risk: key-person dependency (0–1), single-threaded flag, silent churn (0–1)
+    key_person_risk: Mapped[float | None] = mapped_column(Float)
+    single_threaded: Mapped[bool | None] = mapped_column(Boolean)
+    silent_churn: Mapped[float | None] = mapped_column(Float)
+    signals: Mapped[list | None] = mapped_column(JSON)
+
+
+class SnapshotAction(Base):
+    """A planned action in a snapshot's account plans: ``hours`` of ``rep_id``'s ``month``.
+
+    ``expected_uplift`` is the expected LTV gain in company currency; ``must_do`` marks actions
+    forced by a capacity rule (e.g. a renewal inside N days); ``products`` the suggested products
+    of an upsell / cross-sell proposal.
+    """
+
+    __tablename__ = "snapshot_actions"
+    __table_args__ = (Index("ix_snapshot_actions_snapshot_rep", "snapshot_id", "rep_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = _account_fk()
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(40))
+    hours: Mapped[float] = mapped_column(Float)
+    expected_uplift: Mapped[float] = mapped_column(Money)
+    must_do: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    products: Mapped[list | None] = mapped_column(JSON)
+
+
+class SnapshotDeal(Base):
+    """An open deal scored in a snapshot: win probability and its A / B / C zone.
+
+    ``amount`` and ``expected_value`` (= amount × win_probability) in company currency;
+    ``p_zone`` is P(the deal truly belongs in ``zone``), ``borderline`` flags a low one.
+    """
+
+    __tablename__ = "snapshot_deals"
+    __table_args__ = (UniqueConstraint("snapshot_id", "opportunity_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    )
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id"))
+    account_id: Mapped[int] = _account_fk()
+    amount: Mapped[float | None] = mapped_column(Money)
+    win_probability: Mapped[float | None] = mapped_column(Float)
+    expected_value: Mapped[float | None] = mapped_column(Money)
+    zone: Mapped[str | None] = mapped_column(String(10))
+    p_zone: Mapped[float | None] = mapped_column(Float)
+    borderline: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class StrategyVersion(Base):
+    """A saved version of the strategy file (TOML text), newest id wins; the edit history.
+
+    ``sha256`` is the hash of ``text`` (what a snapshot's ``strategy_hash`` refers to);
+    ``created_by`` the user who saved it (None for the command line).
+    """
+
+    __tablename__ = "strategy_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(String(500))
 
 
 class Import(Base):

@@ -36,6 +36,16 @@ SCORE_COLUMNS = (
     "zone",
     "segment",
     "reasons",
+    "expected_revenue",
+    "p_alive",
+    "rep_id",
+    "days_to_renewal",
+    "p_cell",
+    "borderline",
+    "key_person_risk",
+    "single_threaded",
+    "silent_churn",
+    "signals",
 )
 
 
