@@ -10,7 +10,9 @@ closed form) and its predictions. The base class owns the rest, the way lifeline
 * maximum likelihood with :func:`scipy.optimize.minimize` (BFGS) over the logarithms of the
   parameters, which are all positive, using the analytic gradient when available and vectorized
   central differences otherwise, then one Newton step on the observed information; models
-  whose Hessian is in closed form (the Pareto/NBD) are fitted by Newton's method instead;
+  whose Hessian is in closed form (the Pareto/NBD) are fitted by Newton's method instead (both
+  optimisers in :mod:`tillage.models._optimise`, the small linear algebra they use in
+  :mod:`tillage.models._linalg`);
 * standard errors from the observed information: the inverse Hessian of the negative
   log-likelihood at the optimum, in the natural parametrisation;
 * :meth:`BaseModel.summary`, and :meth:`BaseModel.save` / :meth:`BaseModel.load` (JSON).
@@ -32,10 +34,16 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.optimize import minimize
 
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
 from tillage.models._checks import check_frame, first_bad
+from tillage.models._linalg import (
+    _cholesky,
+    _inverse_from_cholesky,
+    _weighted_rows,
+    _weighted_sum,
+)
+from tillage.models._optimise import bfgs_minimize, newton_minimize
 from tillage.models._settings import EstimatorSettings
 
 __all__ = ["BaseModel"]
@@ -45,77 +53,6 @@ Data = dict[str, NDArray[Any]]
 #: Bounds on the log of every parameter: keeps exp() finite when the data carry no information
 #: about a parameter (e.g. nobody drops out) and the optimum runs off to infinity.
 _LOG_BOUND = 30.0
-
-
-def _weighted_sum(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
-    """``weights @ values`` without BLAS (whose threads are slow on a busy machine)."""
-    return float(np.einsum("i,i->", weights, values))
-
-
-def _weighted_rows(rows: NDArray[np.float64], weights: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``rows @ weights`` for a ``(k, n)`` array, without BLAS."""
-    return np.einsum("ki,i->k", rows, weights)
-
-
-def _cholesky(mat: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """Lower Cholesky factor of a small symmetric matrix, or None unless it is safely positive
-    definite. Plain Python on k <= 4 parameters: NumPy's LAPACK would wake OpenBLAS's threads,
-    which costs milliseconds on a busy machine."""
-    k = mat.shape[0]
-    low = np.zeros((k, k))
-    scale = max(float(np.max(np.abs(np.diag(mat)))), 1e-300)
-    for i in range(k):
-        for j in range(i + 1):
-            acc = float(mat[i, j]) - sum(float(low[i, m] * low[j, m]) for m in range(j))
-            if i == j:
-                if not acc > 1e-12 * scale:
-                    return None
-                low[i, i] = math.sqrt(acc)
-            else:
-                low[i, j] = acc / low[j, j]
-    return low
-
-
-def _inverse_lower(low: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``L^-1`` of a lower-triangular matrix (forward substitution, plain Python)."""
-    k = low.shape[0]
-    inv_low = np.zeros((k, k))
-    for i in range(k):
-        inv_low[i, i] = 1.0 / low[i, i]
-        for j in range(i):
-            acc = sum(float(low[i, m] * inv_low[m, j]) for m in range(j, i))
-            inv_low[i, j] = -acc / low[i, i]
-    return inv_low
-
-
-def _inverse_from_cholesky(low: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``(L L^T)^-1`` from the lower factor ``L``."""
-    inv_low = _inverse_lower(low)
-    return inv_low.T @ inv_low
-
-
-def _hessian_factor(objective, u: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """Cholesky factor ``L`` of the objective's Hessian at ``u`` (central differences of its
-    gradient), if positive definite. BFGS run on ``w = L^T (u - u0)``, where the Hessian starts
-    as the identity, takes Newton-like first steps instead of steepest-descent ones
-    (Gamma-Gamma on CDNOW: 17 likelihoods instead of 55)."""
-    k = u.size
-    hess = np.empty((k, k))
-    h = 1e-4
-    for j in range(k):
-        up = u.copy()
-        dn = u.copy()
-        up[j] += h
-        dn[j] -= h
-        f_up, g_up = objective(up)
-        f_dn, g_dn = objective(dn)
-        if f_up >= 1e300 or f_dn >= 1e300:
-            return None
-        hess[:, j] = (g_up - g_dn) / (2.0 * h)
-    hess = (hess + hess.T) / 2.0
-    if not np.all(np.isfinite(hess)):
-        return None
-    return _cholesky(hess)
 
 
 class BaseModel(EstimatorSettings):
@@ -290,31 +227,9 @@ class BaseModel(EstimatorSettings):
         if self._newton:
             return self._fit_newton(u0, data, weights)
         objective, total_loglik = self._objective_factory(data, weights)
-        # BFGS (pure NumPy) rather than L-BFGS-B: the latter's LAPACK calls wake OpenBLAS's
-        # threads at every step, which costs milliseconds on a busy machine (more than a whole
-        # fit on small data), and it needs 2-3 times fewer likelihoods than TNC. The box on the
-        # log-parameters is kept by the objective, which refuses points outside it.
-        options = {"maxiter": self.max_iter, "gtol": self.tol}
-        low = _hessian_factor(objective, u0) if self._hessian_start else None
-        if low is None:
-            result = minimize(objective, u0, jac=True, method="BFGS", options=options)
-            u_hat = result.x
-        else:
-            inv_low_t = _inverse_lower(low).T  # L^-T
-
-            def preconditioned(w: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-                f, g = objective(u0 + inv_low_t @ w)
-                return f, inv_low_t.T @ g
-
-            # In these coordinates the gradient's rounding noise is scaled by L^-1: a gradient
-            # tolerance of 1e-8 can be out of reach (BFGS then burns likelihoods in failed line
-            # searches). Stop at 1e-6; the Newton step below finishes the job (without a
-            # penalizer; with one, the estimate stays at that tolerance).
-            options["gtol"] = max(self.tol, 1e-6)
-            result = minimize(
-                preconditioned, np.zeros_like(u0), jac=True, method="BFGS", options=options
-            )
-            u_hat = u0 + inv_low_t @ result.x
+        u_hat, result = bfgs_minimize(
+            objective, u0, max_iter=self.max_iter, tol=self.tol, hessian_start=self._hessian_start
+        )
         value, grad = objective(u_hat)
         if not (np.isfinite(value) and value < 1e300):
             raise ConvergenceError(
@@ -368,21 +283,10 @@ class BaseModel(EstimatorSettings):
     def _fit_newton(
         self, u0: NDArray[np.float64], data: Data, weights: NDArray[np.float64]
     ) -> Self:
-        """Maximum likelihood by Newton's method on the log-parameters, with the model's
-        closed-form Hessian (:meth:`_loglik_totals`).
-
-        Each iteration costs one likelihood with its gradient and Hessian. Where the Hessian of
-        the objective is not positive definite (far from the optimum) it is shifted by a
-        multiple of the identity (Levenberg-Marquardt); steps change no parameter by more than a
-        factor ``e`` and are halved until the objective decreases enough (Armijo). Once a step
-        moves every log-parameter by less than 1e-5 the next one lands on the maximum to about
-        machine precision (quadratic convergence): it is taken, the likelihood is evaluated
-        there once more (without derivatives), and the standard errors come from the Hessian
-        of the last iteration (relative change of order 1e-5). It also stops, as BFGS does,
-        where the gradient falls below ``tol``, or after three shifted steps in a row that gain
-        less than 1e-7 of the objective (a plateau, or a ridge running off to infinity: the
-        data do not identify the parameters, which is then reported).
-        """
+        """Maximum likelihood by Newton's method on the log-parameters
+        (:func:`~tillage.models._optimise.newton_minimize`), with the model's closed-form
+        Hessian (:meth:`_loglik_totals`); the standard errors come from the Hessian of the last
+        iteration."""
         total = float(weights.sum())
         penalizer = float(self.penalizer)
         k = u0.size
@@ -406,60 +310,10 @@ class BaseModel(EstimatorSettings):
                 return math.inf, None, None, None
             return value, g_u, h_u, h
 
-        u = u0
-        value, g_u, h_u, h_ll = evaluate(u, 2)
-        if not np.isfinite(value):
-            raise ConvergenceError(
-                f"{type(self).__name__}: the likelihood is not finite at the starting point; "
-                "try initial_params=..."
-            )
-        converged = False
-        n_iter = stalls = 0
-        final_value = value
-        while n_iter < self.max_iter:
-            n_iter += 1
-            low = _cholesky(h_u)
-            damped = low is None
-            shift = 1e-3 * max(float(np.max(np.abs(np.diag(h_u)))), 1e-12)
-            while low is None:
-                low = _cholesky(h_u + shift * np.eye(k))
-                shift *= 10.0
-            step = -(_inverse_from_cholesky(low) @ g_u)
-            size = float(np.max(np.abs(step)))
-            flat = float(np.max(np.abs(g_u))) < self.tol
-            if not damped and (size < 1e-5 or (flat and size < 1e-2)):
-                candidate = u + step
-                final_value = evaluate(candidate, 0)[0]
-                if final_value <= value + 1e-14 * abs(value):
-                    u = candidate
-                else:
-                    final_value = value
-                converged = True
-                break
-            if flat:  # BFGS's criterion: on a ridge or a plateau, where Newton would crawl
-                converged = True
-                break
-            scale = min(1.0, 1.0 / size)
-            slope = float(g_u @ step)
-            while True:
-                trial = u + scale * step
-                t_value, t_g, t_h, t_ll = evaluate(trial, 2)
-                if t_value <= value + 1e-4 * scale * slope:
-                    break
-                scale /= 2.0
-                if scale < 1e-10:
-                    break
-            if not t_value <= value + 1e-4 * scale * slope:
-                # no decrease along a descent direction: the gradient is rounding noise
-                converged = float(np.max(np.abs(g_u))) < 1e-4
-                final_value = value
-                break
-            stalls = stalls + 1 if damped and value - t_value < 1e-7 * abs(value) else 0
-            u, value, g_u, h_u, h_ll = trial, t_value, t_g, t_h, t_ll
-            final_value = value
-            if stalls >= 3:  # crawling along a ridge towards infinity: give up there
-                converged = True
-                break
+        result = newton_minimize(
+            evaluate, u0, max_iter=self.max_iter, tol=self.tol, owner=type(self).__name__
+        )
+        u, final_value, h_ll, n_iter = result.u, result.value, result.carried, result.n_iter
         theta = np.exp(u)
         info = -h_ll
         se = np.full(k, np.nan)
@@ -468,7 +322,7 @@ class BaseModel(EstimatorSettings):
             se = np.sqrt(np.diag(_inverse_from_cholesky(low)))
         standard_errors = dict(zip(self._param_names, map(float, se), strict=True))
         self._check_identified(theta, standard_errors)
-        if not converged:
+        if not result.converged:
             raise ConvergenceError(
                 f"{type(self).__name__}: Newton's method did not converge after {n_iter} "
                 "iterations; try initial_params=..., a larger max_iter, or penalizer>0 if some "

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from tillage.models.base import _cholesky, _inverse_from_cholesky
+from tillage.models._linalg import _cholesky, _inverse_from_cholesky, _weighted_rows, _weighted_sum
 
 
 def test_cholesky_and_inverse_match_numpy() -> None:
@@ -22,3 +23,10 @@ def test_cholesky_refuses_matrices_that_are_not_positive_definite() -> None:
     assert _cholesky(-np.eye(3)) is None
     assert _cholesky(np.array([[1.0, 2.0], [2.0, 1.0]])) is None  # indefinite
     assert _cholesky(np.array([[1.0, 1.0], [1.0, 1.0]])) is None  # singular
+
+
+def test_weighted_sums_match_matrix_products() -> None:
+    rng = np.random.default_rng(1)
+    rows, weights = rng.normal(size=(4, 50)), rng.uniform(0, 3, 50)
+    assert _weighted_sum(rows[0], weights) == pytest.approx(float(rows[0] @ weights), rel=1e-14)
+    np.testing.assert_allclose(_weighted_rows(rows, weights), rows @ weights, rtol=1e-14)
