@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from tillage.cli.clv import clv
+from tillage.cli.context import state
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "cdnow_sample_transactions.csv"
 
@@ -132,3 +133,24 @@ def test_chunked_reading_gives_the_same_result(
     assert result.exit_code == 0, result.output
     chunked = pd.read_csv(out, dtype={"sample_customer_id": str})
     pd.testing.assert_frame_equal(chunked, cdnow_run[0])
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", ["log-likelihood", "customers, calibration end 1997-06-30, months"]),
+        ("ja", ["対数尤度", "推定期間の終了日 1997-06-30、月単位", "パラメータ"]),
+    ],
+)
+def test_summary_table_in_the_chosen_language(
+    lang: str, expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(state, "lang", lang)
+    result = _invoke(
+        str(CDNOW), "--customer", "sample_customer_id", "--date", "date",
+        "--amount", "dollar_value", "--date-format", "%Y%m%d", "--period", "month",
+        "--calibration-end", "1997-06-30", "--out", str(tmp_path / "clv.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for text in expected:
+        assert text in result.output

@@ -22,7 +22,11 @@ def test_deals_commands_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["--lang", "en", "deals", "suggest", *common, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Accounts that buy" in result.output or "successor" in result.output
+    assert " rules, " in result.output and " suggestions" in result.output
+    assert f"rows → {out}" in result.output
     assert out.exists()
-    result = runner.invoke(app, ["deals", "win-probability", *common, "--months", "6"])
+    args = ["--lang", "ja", "deals", "win-probability", *common, "--months", "6"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "win_probability" in result.output
+    assert "進行中の商談 " in result.output

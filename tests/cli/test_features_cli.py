@@ -28,14 +28,20 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_exports_one_row_per_account(store: str, tmp_path: Path) -> None:
     out = tmp_path / "features.parquet"
     args = ["features", "--database-url", store, "--as-of", "2026-03-31", "--out", str(out)]
-    result = CliRunner().invoke(app, [*args, "--period", "month", "--horizon", "90"])
+    result = CliRunner().invoke(
+        app, ["--lang", "en", *args, "--period", "month", "--horizon", "90"]
+    )
     assert result.exit_code == 0, result.output
-    assert "60 accounts" in result.output
+    assert "60 accounts × " in result.output
+    assert "2026-03-31" in result.output
     table = pq.read_table(out)
     assert table.num_rows == 60
     assert {"rfm_t", "mrr", "label_churned"} <= set(table.column_names)
     assert table.schema.metadata[b"tillage.as_of"] == b"2026-03-31"
     assert table.schema.metadata[b"tillage.period"] == b"month"
+    japanese = CliRunner().invoke(app, ["--lang", "ja", *args])
+    assert japanese.exit_code == 0, japanese.output
+    assert "2026-03-31 時点の 60 社 × " in japanese.output
 
 
 def test_refuses_bad_options(store: str, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ Registered by ``tillage.cli.main`` as ``app.command("clv")(clv)``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tillage.cli.context import state
 from tillage.errors import ConvergenceError, DataValidationError, Problem, TillageError
 from tillage.features.rfm import PERIOD_DAYS, rfm_summary
 from tillage.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
@@ -38,7 +40,8 @@ def _read_csv(path: Path, columns: list[str], progress: Progress) -> pd.DataFram
     size = path.stat().st_size
     if size <= _CHUNKED_BYTES:
         return pd.read_csv(path, usecols=lambda c: c in columns, dtype=dtype)
-    task = progress.add_task(f"reading {path.name}", total=size)
+    _ = state.gettext()
+    task = progress.add_task(_("reading {file}").format(file=path.name), total=size)
     parts = []
     with path.open("rb") as handle:
         for chunk in pd.read_csv(
@@ -155,9 +158,11 @@ def clv(
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log and write per-customer CLV."""
     err = Console(stderr=True)
+    _ = state.gettext()
     try:
         _run(
             err,
+            _,
             file=file,
             customer=customer,
             date=date,
@@ -177,6 +182,7 @@ def clv(
 
 def _run(
     err: Console,
+    _: Callable[[str], str],
     *,
     file: Path,
     customer: str,
@@ -214,7 +220,7 @@ def _run(
         if log.empty:
             raise DataValidationError(f"{file.name}: no transactions")
         end = pd.Timestamp(calibration_end).date() if calibration_end else log["date"].max().date()
-        step = progress.add_task("summarising per customer", total=5)
+        step = progress.add_task(_("summarising per customer"), total=5)
         summary = rfm_summary(
             log,
             customer="customer",
@@ -225,21 +231,25 @@ def _run(
         )
         if summary.empty:
             raise DataValidationError(f"{file.name}: no transactions on or before {end}")
-        progress.update(step, advance=1, description="fitting BG/NBD")
+        progress.update(step, advance=1, description=_("fitting {model}").format(model="BG/NBD"))
         bgnbd = BetaGeoModel().fit(summary)
-        progress.update(step, advance=1, description="fitting Pareto/NBD")
+        progress.update(
+            step, advance=1, description=_("fitting {model}").format(model="Pareto/NBD")
+        )
         try:
             pareto: dict[str, Any] = _params(ParetoNBDModel().fit(summary))
         except ConvergenceError as exc:
             pareto = {"error": str(exc)}
-        progress.update(step, advance=1, description="fitting Gamma-Gamma")
+        progress.update(
+            step, advance=1, description=_("fitting {model}").format(model="Gamma-Gamma")
+        )
         if (summary["frequency"] > 0).sum() < 3:
             raise DataValidationError(
                 f"{file.name}: fewer than 3 customers with repeat purchases before {end}; "
                 "the spend model cannot be fitted"
             )
         spend = GammaGammaModel().fit(summary)
-        progress.update(step, advance=1, description="predicting")
+        progress.update(step, advance=1, description=_("predicting"))
         rate = per_period_rate(discount_rate, PERIOD_DAYS[period])
         result = summary.copy()
         result["p_alive"] = bgnbd.conditional_probability_alive(summary)
@@ -270,10 +280,14 @@ def _run(
     else:
         typer.echo(result.to_csv(), nl=False)
 
-    table = Table(title=f"{len(summary):,} customers, calibration end {end}, {period}s")
-    table.add_column("model")
-    table.add_column("parameters")
-    table.add_column("log-likelihood", justify="right")
+    periods = {"day": _("days"), "week": _("weeks"), "month": _("months")}
+    title = _("{customers} customers, calibration end {date}, {periods}").format(
+        customers=f"{len(summary):,}", date=end, periods=periods[period]
+    )
+    table = Table(title=title)
+    table.add_column(_("model"))
+    table.add_column(_("parameters"))
+    table.add_column(_("log-likelihood"), justify="right")
     for label, fitted in (("BG/NBD", bgnbd), ("Gamma-Gamma", spend)):
         text = ", ".join(f"{k}={v:.4g}" for k, v in fitted.params_.items())
         table.add_row(label, text, f"{fitted.log_likelihood_:.1f}")
@@ -282,7 +296,9 @@ def _run(
         table.add_row("Pareto/NBD", text, f"{pareto['log_likelihood']:.1f}")
     err.print(table)
     if check.warning:
-        err.print(
-            "[yellow]warning:[/] frequency and spend are correlated "
-            f"(r = {check.correlation:.2f}); the Gamma-Gamma model assumes they are independent"
-        )
+        message = _(
+            "frequency and spend are correlated (r = {r:.2f}); the Gamma-Gamma model assumes "
+            "they are independent"
+        ).format(r=check.correlation)
+        warning = _("warning")
+        err.print(f"[yellow]{warning}:[/] {message}")

@@ -48,15 +48,17 @@ def _url(database_url: str | None, engine: str) -> str:
 
 
 def _show(console: Console, title: str, frame: pd.DataFrame) -> None:
+    """Print ``title`` (already translated) and the first rows of ``frame``."""
     console.print(f"[bold]{title}[/]")
     console.print(frame.round(4).to_string())
 
 
 def _write(frame: pd.DataFrame, out: Path | None, console: Console) -> None:
     if out is not None:
+        _ = state.gettext()
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False)
-        console.print(f"{len(frame):,} rows → {out}")
+        console.print(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
 
 
 @app.command("win-probability")
@@ -75,6 +77,7 @@ def win_probability(
     database_url: Url = None,
 ) -> None:
     """Calibrated win probability of the deals open on AS_OF (or a backtest with --cutoff)."""
+    _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
     with feature_backend(_url(database_url, engine), engine) as con:  # type: ignore[arg-type]
@@ -84,8 +87,8 @@ def win_probability(
             )
             for note in result.notes:
                 console.print(note)
-            _show(console, "metrics", result.metrics)
-            _show(console, "reliability (deciles)", result.reliability)
+            _show(console, _("metrics"), result.metrics)
+            _show(console, _("reliability (deciles)"), result.reliability)
             _write(result.predictions, out, console)
             return
         scored, model = score_open_deals(con, date, months=months, types=types)
@@ -93,7 +96,8 @@ def win_probability(
         console.print(note)
     columns = ["opportunity_id", "account_id", "type", "stage_as_of", "amount"]
     columns += ["crm_probability", "stage_rate", "win_probability"]
-    _show(console, f"{len(scored):,} open deals", scored[columns].head(20))
+    title = _("{deals} open deals").format(deals=f"{len(scored):,}")
+    _show(console, title, scored[columns].head(20))
     _write(scored[columns], out, console)
 
 
@@ -107,6 +111,7 @@ def expansion(
     database_url: Url = None,
 ) -> None:
     """Upsell/cross-sell propensity and expected expansion value per account."""
+    _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
     with feature_backend(_url(database_url, engine), engine) as con:  # type: ignore[arg-type]
@@ -114,14 +119,14 @@ def expansion(
             result = expansion_backtest(con, date, horizon_days=horizon)
             for note in result.notes:
                 console.print(note)
-            _show(console, "metrics", result.metrics)
-            _show(console, "reliability (deciles)", result.reliability)
+            _show(console, _("metrics"), result.metrics)
+            _show(console, _("reliability (deciles)"), result.reliability)
             return
         scored, model = score_expansion(con, date, horizon_days=horizon)
     for note in model.notes_:
         console.print(note)
     top = scored.sort_values("expected_value", ascending=False)
-    _show(console, "top accounts by expected expansion value", top.head(20))
+    _show(console, _("top accounts by expected expansion value"), top.head(20))
     _write(scored, out, console)
 
 
@@ -133,12 +138,17 @@ def suggest(
     database_url: Url = None,
 ) -> None:
     """Product suggestions per account: co-purchase rules and successor products."""
+    _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
     with feature_backend(_url(database_url, engine), engine) as con:  # type: ignore[arg-type]
         suggestions, model = suggest_products(con, date)
     reason = "reason_ja" if (state.lang or "ja") == "ja" else "reason_en"
-    console.print(f"{len(model.rules_):,} rules, {len(suggestions):,} suggestions")
+    console.print(
+        _("{rules} rules, {suggestions} suggestions").format(
+            rules=f"{len(model.rules_):,}", suggestions=f"{len(suggestions):,}"
+        )
+    )
     for row in suggestions.head(20).itertuples(index=False):
         console.print(f"{row.account_id}: {getattr(row, reason)}")
     _write(suggestions, out, console)

@@ -58,17 +58,21 @@ def features_command(
     if out.suffix.lower() not in {".parquet", ".pq"}:
         raise ConfigurationError(f"--out {out} must be a .parquet file")
     url = database_url or state.settings().resolved_database_url
+    _ = state.gettext()
     console = Console(stderr=True)
     started = time.perf_counter()
     columns = TextColumn("{task.description}"), TimeElapsedColumn()
     with Progress(SpinnerColumn(), *columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"Loading the store into {engine}", total=1)
+        task = progress.add_task(
+            _("Loading the store into {engine}").format(engine=engine), total=1
+        )
         with feature_backend(url, engine) as con:  # type: ignore[arg-type]
             progress.update(task, completed=1)
-            task = progress.add_task(f"Computing features as of {date}", total=1)
+            description = _("Computing features as of {date}").format(date=date)
+            task = progress.add_task(description, total=1)
             frame = build_features(con, date, period=period, horizon_days=horizon)  # type: ignore[arg-type]
             progress.update(task, completed=1)
-        task = progress.add_task(f"Writing {out.name}", total=1)
+        task = progress.add_task(_("Writing {file}").format(file=out.name), total=1)
         out.parent.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pandas(frame, preserve_index=False)
         table = table.replace_schema_metadata(
@@ -78,6 +82,15 @@ def features_command(
         progress.update(task, completed=1)
     elapsed = time.perf_counter() - started
     Console().print(
-        f"{len(frame):,} accounts × {frame.shape[1] - 1} features as of {date} "
-        f"({engine}, {elapsed:.1f} s) → {out}"
+        _(
+            "{accounts} accounts × {features} features as of {date} "
+            "({engine}, {seconds:.1f} s) → {path}"
+        ).format(
+            accounts=f"{len(frame):,}",
+            features=frame.shape[1] - 1,
+            date=date,
+            engine=engine,
+            seconds=elapsed,
+            path=out,
+        )
     )
