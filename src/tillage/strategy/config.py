@@ -285,7 +285,7 @@ class KpiSettings(_Section):
     )
     rep_targets: dict[str, dict[str, float]] = Field(
         default_factory=dict,
-        description="Targets of one rep by rep name, e.g. [kpi.rep_targets.\"Ito\"] "
+        description='Targets of one rep by rep name, e.g. [kpi.rep_targets."Ito"] '
         "expansion_proposals = 6 (default none; the KPI's unit).",
     )
     segment_targets: dict[str, dict[str, float]] = Field(
@@ -312,8 +312,7 @@ class KpiSettings(_Section):
         default=0.95,
         gt=0.5,
         lt=1,
-        description="Coverage of the review's confidence intervals (default 0.95; a "
-        "probability).",
+        description="Coverage of the review's confidence intervals (default 0.95; a probability).",
     )
     agenda_accounts: int = Field(
         default=5,
