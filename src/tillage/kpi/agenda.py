@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from tillage.errors import NotFoundError
 from tillage.i18n import format_money, gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
-from tillage.kpi.compute import compute_kpis
+from tillage.kpi.compute import REGISTRY, compute_kpis
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import SnapshotRef
@@ -207,9 +207,9 @@ def _questions(
                 account_id=a.account_id,
                 account=a.name,
                 question=_(
-                    "{signals} at {account}: what is behind it, and what would the customer "
+                    "{account} shows {signals}: what is behind it, and what would the customer "
                     "need to see to stay?"
-                ).format(signals="; ".join(a.reasons[:2]) or _("Risk"), account=a.name),
+                ).format(signals=", ".join(a.reasons[:2]), account=a.name),
             )
         )
     for d in deals[:2]:
@@ -256,6 +256,8 @@ def _behaviour(
 
     def get(cut: str, value: str | None, key: str) -> float | None:
         got = index.get((cut, value or "-", key))
+        if got is None and REGISTRY[key].kind == "count":
+            return 0.0  # a count with no rows in the cut is none
         return None if got is None or math.isnan(got) else float(got)
 
     return [
@@ -316,10 +318,10 @@ def build_agenda(
     names = dict(zip(scores["account_id"], scores["name"], strict=True))
     mine = deals[deals["account_id"].isin(names) & ~deals["is_closed"].astype(bool)]
     mine = mine.assign(
-        _ev=mine["expected_value"]
+        ev=mine["expected_value"]
         .astype(float)
         .fillna(mine["amount"].astype(float) * mine["win_probability"].astype(float))
-    ).sort_values(["_ev", "opportunity_id"], ascending=[False, True])
+    ).sort_values(["ev", "opportunity_id"], ascending=[False, True])
     open_deals = [
         AgendaDeal(
             opportunity_id=int(d.opportunity_id),
@@ -330,7 +332,7 @@ def build_agenda(
             stage=_opt(d.stage),
             amount=_opt(d.amount),
             win_probability=_opt(d.win_probability),
-            expected_value=_opt(d._ev),
+            expected_value=_opt(d.ev),
             zone=_opt(d.zone),
         )
         for d in mine.head(limit).itertuples()
