@@ -82,7 +82,7 @@ def _recognised(company, first: str, last: str) -> pd.Series:  # type: ignore[no
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_forecast_accuracy_against_the_generator(demo, index) -> None:  # type: ignore[no-untyped-def]
-    company, url, engine, ids, by_period = demo
+    company, _url, engine, ids, by_period = demo
     period = parse_period(PERIODS[index])
     review = by_period[PERIODS[index]]
     f = review.forecast
@@ -92,7 +92,7 @@ def test_forecast_accuracy_against_the_generator(demo, index) -> None:  # type: 
     with session_scope(engine) as session:
         scores = reviews.snapshot_scores(session, ids[index])
         contracts = reviews.contracts_running(session, f.as_of, period.close)
-    check, rows = retention_check(scores, contracts, f.as_of, period)
+    _check, rows = retention_check(scores, contracts, f.as_of, period)
     truth = company.truth["renewals"].set_index("contract_id")
     decided = truth.loc[rows["contract_id"]]
     assert (decided["decision_date"] >= pd.Timestamp(period.first)).all()
