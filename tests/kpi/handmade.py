@@ -112,6 +112,8 @@ def tables() -> dict[str, pd.DataFrame]:
                 "id": list(range(1, 8)),
                 "key": [f"a{i}" for i in range(1, 8)],
                 "account_id": [1, 1, 2, 4, 6, 3, 6],
+                "rep_id": [10, 10, 10, 11, 11, 11, 11],
+                "duration_minutes": [60.0, 15.0, 30.0, 90.0, 60.0, 45.0, 10.0],
                 "type": ["meeting", "email", "call", "qbr", "visit", "meeting", "email"],
                 "occurred_at": _d(
                     [

@@ -18,7 +18,6 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError, DataValidationError
 from tillage.features import ENGINES
-from tillage.i18n import format_money, format_number
 from tillage.kpi import (
     REGISTRY,
     compute_kpis,
@@ -28,6 +27,7 @@ from tillage.kpi import (
     snapshot_scores,
     trailing,
 )
+from tillage.report.formatting import format_value
 from tillage.store.database import make_engine
 
 __all__ = ["kpi_command"]
@@ -36,21 +36,6 @@ _HEADERS = {
     "en": {"kpi": "KPI", "all": "Company", "note": "Period {periods}; formulas in docs/kpi.md."},
     "ja": {"kpi": "KPI", "all": "全社", "note": "期間 {periods}。定義は docs/kpi.md を参照。"},
 }
-
-
-def format_value(value: float, unit: str, currency: str, lang: str) -> str:
-    """A KPI value in its unit, for display."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if unit == "percent":
-        return format_number(value, lang, digits=1) + "%"
-    if unit == "currency":
-        return format_money(value, currency, lang)
-    if unit == "count":
-        return format_number(value, lang)
-    if unit in {"months", "score"}:
-        return format_number(value, lang, digits=1)
-    return format_number(value, lang, digits=2)
 
 
 def kpi_command(

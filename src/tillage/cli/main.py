@@ -8,7 +8,20 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, deals, demo, features, imports, kpi, score, serve, strategy, users
+from tillage.cli import (
+    db,
+    deals,
+    demo,
+    features,
+    imports,
+    kpi,
+    one_on_one,
+    review,
+    score,
+    serve,
+    strategy,
+    users,
+)
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.cli.ltv import backtest_command, ltv_command
@@ -31,6 +44,8 @@ app.command("features")(features.features_command)
 app.command("ltv")(ltv_command)
 app.command("backtest")(backtest_command)
 app.command("kpi")(kpi.kpi_command)
+app.command("review")(review.review_command)
+app.command("one-on-one")(one_on_one.one_on_one)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")

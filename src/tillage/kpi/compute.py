@@ -59,6 +59,13 @@ def _check_frame(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> pd.D
     return frame.loc[:, list(columns)]
 
 
+def _double(value: ibis.Value) -> ibis.Value:
+    """``value`` as float64 in the SQL too: ibis drops a cast to the type it already infers,
+    and PostgreSQL types a literal such as ``1.0`` as numeric, so a lone KPI's ``num`` would
+    come back as Decimal. Through decimal(38, 9) the cast is kept (exact to 1e-9)."""
+    return value.cast("decimal(38, 9)").cast("float64")
+
+
 def per_account(
     con: BaseBackend,
     period: Period,
@@ -89,8 +96,8 @@ def per_account(
             t.select(
                 account_id=t.account_id.cast("int64"),
                 kpi=ibis.literal(kpi.key),
-                num=t.num.cast("float64"),
-                den=t.den.cast("float64"),
+                num=_double(t.num),
+                den=_double(t.den),
             )
         )
     expr = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]

@@ -12,6 +12,7 @@ these models (``docs/strategy.md``)::
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -260,6 +261,79 @@ class KeyPersonRules(_Section):
     )
 
 
+def _finite_targets(value: dict[str, float], where: str) -> dict[str, float]:
+    bad = sorted(k for k, v in value.items() if not math.isfinite(v))
+    if bad:
+        raise ValueError(f"{where}: targets of {', '.join(bad)} must be finite numbers")
+    return value
+
+
+class KpiSettings(_Section):
+    """KPI targets (checked against the KPI registry by ``tillage.kpi.targets``) and the
+    settings of the period review and the 1on1 agenda."""
+
+    targets: dict[str, float] = Field(
+        default_factory=dict,
+        description="Company targets by KPI key, e.g. nrr = 110 (default none; the KPI's unit, "
+        "percent for rates). A ratio KPI's company target is also the target of every rep, team "
+        "and segment without its own.",
+    )
+    team_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Targets of one team by team name, as a table per team, e.g. "
+        "[kpi.team_targets.East] nrr = 115 (default none; the KPI's unit).",
+    )
+    rep_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description='Targets of one rep by rep name, e.g. [kpi.rep_targets."Ito"] '
+        "expansion_proposals = 6 (default none; the KPI's unit).",
+    )
+    segment_targets: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Targets of one portfolio segment by segment name (default none; the "
+        "KPI's unit).",
+    )
+    meeting_days: int = Field(
+        default=90,
+        gt=0,
+        le=366,
+        description="Look-back of the regular-meeting rate and of the review's behaviour-to-"
+        "outcome analysis: an account meets regularly with a meeting, visit or QBR in this many "
+        "days (default 90; days).",
+    )
+    priority_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="Share of scored accounts, highest priority first, that count as priority "
+        "accounts in the review (default 0.2; a fraction).",
+    )
+    confidence_level: float = Field(
+        default=0.95,
+        gt=0.5,
+        lt=1,
+        description="Coverage of the review's confidence intervals (default 0.95; a probability).",
+    )
+    agenda_accounts: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Accounts listed per section of the 1on1 agenda (default 5; count).",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _finite(cls, value: dict[str, float]) -> dict[str, float]:
+        return _finite_targets(value, "targets")
+
+    @field_validator("team_targets", "rep_targets", "segment_targets")
+    @classmethod
+    def _finite_by_cut(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for name, targets in value.items():
+            _finite_targets(targets, name)
+        return value
+
+
 class Strategy(_Section):
     """The strategy file."""
 
@@ -299,10 +373,9 @@ class Strategy(_Section):
     key_person: KeyPersonRules = Field(
         default_factory=KeyPersonRules, description="Key-person dependency and silent churn."
     )
-    kpi_targets: dict[str, float] = Field(
-        default_factory=dict,
-        description="KPI targets by KPI name, e.g. grr = 0.9 (default none; the KPI's unit). "
-        "A placeholder until the KPI stage reads them.",
+    kpi: KpiSettings = Field(
+        default_factory=KpiSettings,
+        description="KPI targets and the settings of the period review and the 1on1 agenda.",
     )
     playbooks: list[Playbook] = Field(
         default_factory=_default_playbooks,

@@ -1,0 +1,54 @@
+"""``tillage one-on-one``: the 1on1 agenda of one rep (``docs/review.md``).
+
+Registered by ``tillage.cli.main`` as ``app.command("one-on-one")(one_on_one.one_on_one)``;
+the agenda is :func:`tillage.kpi.agenda.build_agenda`. The command line is the operator, who
+sees every rep.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tillage.cli.context import state
+from tillage.cli.review import write_output
+from tillage.kpi.agenda import build_agenda
+from tillage.report.review import FORMATS, render_agenda
+from tillage.strategy.config import load_strategy
+
+__all__ = ["one_on_one"]
+
+
+def one_on_one(
+    rep: Annotated[str, typer.Option(help="The rep: key (as imported) or id.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Output: md (Markdown), html or json.")
+    ] = "md",
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of printing.")
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Period of the behaviour KPIs (default: the snapshot's quarter)."),
+    ] = None,
+    strategy: Annotated[Path | None, typer.Option(help="Strategy file (default: none).")] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
+    ] = "duckdb",
+) -> None:
+    """The rep's top accounts and why, accounts at risk, open deals, behaviour against the
+    team, and coaching questions (in the --lang language)."""
+    settings = state.settings()
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    agenda = build_agenda(
+        settings.resolved_database_url,
+        rep,
+        strategy=load_strategy(strategy),
+        lang=settings.language,
+        period=period,
+        engine=engine,
+    )
+    write_output(render_agenda(agenda, fmt), out)

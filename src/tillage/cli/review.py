@@ -1,0 +1,66 @@
+"""``tillage review``: the period review of a month or quarter (``docs/review.md``).
+
+Registered by ``tillage.cli.main`` as ``app.command("review")(review.review_command)``; the
+review itself is :func:`tillage.kpi.review.build_review`, rendered by
+:mod:`tillage.report.review`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tillage.cli.context import state
+from tillage.kpi.review import build_review
+from tillage.report.review import FORMATS, render_review
+from tillage.strategy.config import load_strategy
+
+__all__ = ["review_command", "write_output"]
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it to ``out`` and say so on stderr."""
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    Console(stderr=True).print(state.gettext()("wrote {name}").format(name=out.name))
+
+
+def review_command(
+    period: Annotated[str, typer.Option(help="Month (2026-09) or quarter (2026-Q3) to review.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="Output: md (Markdown), html or json.")
+    ] = "md",
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of printing.")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option(help="KPI cuts besides the company: rep, team, segment.")
+    ] = None,
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy file with the [kpi] targets (default: none).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
+    ] = "duckdb",
+) -> None:
+    """KPIs against the previous period and target, segment migration, plan execution,
+    forecast accuracy and meetings against retention."""
+    settings = state.settings()
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    review = build_review(
+        settings.resolved_database_url,
+        period,
+        strategy=load_strategy(strategy),
+        by=("all", *(by if by is not None else ["team"])),
+        lang=settings.language,
+        currency=settings.currency,
+        engine=engine,
+    )
+    write_output(render_review(review, fmt), out)

@@ -1,0 +1,362 @@
+"""The 1on1 agenda of one rep: top accounts and why, accounts at risk and their signals, open
+deals with win probabilities, the rep's behaviour KPIs against the team's and the company's, and
+coaching questions tied to those accounts, in Japanese or English.
+
+Everything comes from the newest complete snapshot (its scores, reasons, signals and scored
+deals) and the behaviour KPIs of the quarter that contains its as-of date. The rep's accounts are
+those the rep owned when scored (``account_scores.rep_id``, else today's owner), further limited
+by ``visible`` — pass the caller's :func:`tillage.store.access.account_filter` so a rep never
+sees another rep's accounts. Selection rules (``docs/review.md``):
+
+* **top accounts**: the ``agenda_accounts`` highest by priority (by LTV without priorities),
+  with the snapshot's reasons;
+* **at risk**: churn risk at or above ``capacity.churn_threshold`` or a silent-churn score of 0.5
+  or more, ordered by value at risk = churn risk × LTV;
+* **open deals**: the snapshot's scored deals of the rep's accounts still open, by expected
+  value (amount × win probability).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tillage.errors import NotFoundError
+from tillage.i18n import format_money, gettext_for
+from tillage.kpi.behaviour import BEHAVIOUR_KPIS
+from tillage.kpi.compute import REGISTRY, compute_kpis
+from tillage.kpi.data import kpi_backend
+from tillage.kpi.period import Period, parse_period, period_containing
+from tillage.kpi.review import SnapshotRef
+from tillage.store import reviews
+from tillage.store.access import AccountFilter
+from tillage.store.database import make_engine
+from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
+from tillage.strategy.priority import render_reasons
+
+SILENT_CHURN_AT_RISK = 0.5
+"""A silent-churn score at or above this puts an account on the at-risk list."""
+
+
+class AgendaAccount(BaseModel):
+    """An account on the agenda (amounts in company currency, churn risk a probability)."""
+
+    account_id: int
+    key: str
+    name: str
+    priority: float | None
+    ltv: float | None
+    churn_risk: float | None
+    value_at_risk: float | None
+    segment: str | None
+    days_to_renewal: int | None
+    reasons: list[str]
+
+
+class AgendaDeal(BaseModel):
+    """An open deal of the rep's accounts, scored in the snapshot."""
+
+    opportunity_id: int
+    account_id: int
+    account: str
+    name: str | None
+    type: str | None
+    stage: str | None
+    amount: float | None
+    win_probability: float | None
+    expected_value: float | None
+    zone: str | None
+
+
+class BehaviourComparison(BaseModel):
+    """One behaviour KPI: the rep's value, the team's and the company's."""
+
+    kpi: str
+    name: str
+    unit: str
+    direction: str
+    rep: float | None
+    team: float | None
+    company: float | None
+
+
+class CoachingQuestion(BaseModel):
+    """A question to discuss, about one account (or the rep's work when ``account_id`` is
+    ``None``)."""
+
+    account_id: int | None
+    account: str | None
+    question: str
+
+
+class OneOnOneAgenda(BaseModel):
+    """The agenda of one rep's 1on1."""
+
+    rep_id: int
+    rep_key: str
+    rep: str
+    team: str | None
+    lang: str
+    currency: str
+    period: str
+    snapshot: SnapshotRef
+    top_accounts: list[AgendaAccount]
+    at_risk: list[AgendaAccount]
+    deals: list[AgendaDeal]
+    behaviour: list[BehaviourComparison]
+    questions: list[CoachingQuestion]
+
+
+def _opt(value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
+
+
+def _reasons(row: Any, strategy: Strategy, lang: str) -> list[str]:
+    """The snapshot's reasons, or ones made from the scores when it recorded none."""
+    reasons = _opt(row.reasons)
+    if not reasons:
+        reasons = [{"code": "value", "value": float(row.ltv or 0.0)}]
+        if _opt(row.churn_risk) is not None and row.churn_risk >= (
+            strategy.capacity.churn_threshold
+        ):
+            reasons.append({"code": "churn_risk", "value": float(row.churn_risk)})
+        days = _opt(row.days_to_renewal)
+        if days is not None and days <= strategy.priority.renewal_window_days:
+            reasons.append({"code": "renewal", "value": float(days)})
+    return [render_reasons([r], lang, strategy.currency) for r in reasons]
+
+
+def _signals(row: Any, strategy: Strategy, lang: str) -> list[str]:
+    _ = gettext_for(lang)
+    out = []
+    if _opt(row.churn_risk) is not None:
+        out.append(_("churn risk {p:.0%}").format(p=row.churn_risk))
+    days = _opt(row.days_to_renewal)
+    if days is not None and days <= strategy.priority.renewal_window_days:
+        out.append(_("renewal in {days} days").format(days=int(days)))
+    if _opt(row.silent_churn) is not None and row.silent_churn >= SILENT_CHURN_AT_RISK:
+        out.append(_("silent-churn signs ({p:.0%})").format(p=row.silent_churn))
+    if _opt(row.single_threaded):
+        out.append(_("single-threaded: one contact only"))
+    for signal in _opt(row.signals) or []:
+        code = signal.get("code") if isinstance(signal, dict) else signal
+        if code:
+            out.append(str(code))
+    return out
+
+
+def _account(row: Any, reasons: list[str]) -> AgendaAccount:
+    risk = _opt(row.churn_risk)
+    ltv = _opt(row.ltv)
+    days = _opt(row.days_to_renewal)
+    return AgendaAccount(
+        account_id=int(row.account_id),
+        key=str(row.key),
+        name=str(row.name),
+        priority=_opt(row.priority),
+        ltv=ltv,
+        churn_risk=risk,
+        value_at_risk=risk * ltv if risk is not None and ltv is not None else None,
+        segment=_opt(row.segment),
+        days_to_renewal=None if days is None else int(days),
+        reasons=reasons,
+    )
+
+
+def _questions(
+    top: list[AgendaAccount],
+    risk: list[AgendaAccount],
+    deals: list[AgendaDeal],
+    lang: str,
+    currency: str,
+) -> list[CoachingQuestion]:
+    _ = gettext_for(lang)
+    out = []
+    for a in top[:3]:
+        out.append(
+            CoachingQuestion(
+                account_id=a.account_id,
+                account=a.name,
+                question=_("What is the biggest obstacle to {account}'s success right now?").format(
+                    account=a.name
+                ),
+            )
+        )
+        out.append(
+            CoachingQuestion(
+                account_id=a.account_id,
+                account=a.name,
+                question=_("What new proposal could solve it for {account}?").format(
+                    account=a.name
+                ),
+            )
+        )
+    for a in risk[:3]:
+        out.append(
+            CoachingQuestion(
+                account_id=a.account_id,
+                account=a.name,
+                question=_(
+                    "{account} shows {signals}: what is behind it, and what would the customer "
+                    "need to see to stay?"
+                ).format(signals=", ".join(a.reasons[:2]), account=a.name),
+            )
+        )
+    for d in deals[:2]:
+        amount = format_money(d.amount or 0.0, currency, lang, compact=True)
+        out.append(
+            CoachingQuestion(
+                account_id=d.account_id,
+                account=d.account,
+                question=_(
+                    "What has to happen for the {amount} deal at {account} to close, and what "
+                    "could stop it?"
+                ).format(amount=amount, account=d.account),
+            )
+        )
+    out.append(
+        CoachingQuestion(
+            account_id=None,
+            account=None,
+            question=_("What support do you need from me or the team?"),
+        )
+    )
+    return out
+
+
+def _behaviour(
+    database_url: str,
+    engine: str,
+    period: Period,
+    rep: str,
+    team: str | None,
+    strategy: Strategy,
+    lang: str,
+) -> list[BehaviourComparison]:
+    keys = [k.key for k in BEHAVIOUR_KPIS]
+    with kpi_backend(database_url, engine) as con:
+        frame = compute_kpis(
+            con,
+            period,
+            by=("all", "rep", "team"),
+            keys=keys,
+            meeting_days=strategy.kpi.meeting_days,
+        )
+    index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
+
+    def get(cut: str, value: str | None, key: str) -> float | None:
+        got = index.get((cut, value or "-", key))
+        if got is None and REGISTRY[key].kind == "count":
+            return 0.0  # a count with no rows in the cut is none
+        return None if got is None or math.isnan(got) else float(got)
+
+    return [
+        BehaviourComparison(
+            kpi=k.key,
+            name=k.name(lang),
+            unit=k.unit,
+            direction=k.direction,
+            rep=get("rep", rep, k.key),
+            team=get("team", team, k.key),
+            company=get("all", "all", k.key),
+        )
+        for k in BEHAVIOUR_KPIS
+    ]
+
+
+def build_agenda(
+    database_url: str,
+    rep: str,
+    *,
+    visible: AccountFilter | None = None,
+    strategy: Strategy | None = None,
+    lang: str = "en",
+    period: Period | str | None = None,
+    engine: str = "duckdb",
+) -> OneOnOneAgenda:
+    """The 1on1 agenda of ``rep`` (a rep key or id) from the newest snapshot; behaviour KPIs of
+    ``period`` (default: the quarter containing the snapshot's as-of date)."""
+    strategy = strategy or Strategy()
+    store = make_engine(database_url)
+    try:
+        with Session(store) as session:
+            found = reviews.find_rep(session, rep)
+            snapshot = latest_snapshot(session)
+            teams = reviews.reps_with_teams(session).set_index("rep_id")
+            team = teams.at[found.id, "team"] if found.id in teams.index else None
+            scores = reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id)
+            deals = reviews.scored_deals(session, snapshot.id, visible=visible)
+            rep_info = (found.id, found.key, found.name, snapshot.id, snapshot.as_of)
+    finally:
+        store.dispose()
+    rep_id, rep_key, rep_name, snapshot_id, as_of = rep_info
+    if scores.empty and visible is not None:
+        raise NotFoundError(f"rep {rep!r} has no accounts you may see")
+    team = None if team is None or pd.isna(team) else str(team)
+    limit = strategy.kpi.agenda_accounts
+    rank = "priority" if scores["priority"].notna().any() else "ltv"
+    ordered = scores.sort_values([rank, "account_id"], ascending=[False, True], na_position="last")
+    top = [_account(r, _reasons(r, strategy, lang)) for r in ordered.head(limit).itertuples()]
+    risky = scores[
+        (scores["churn_risk"].fillna(0.0) >= strategy.capacity.churn_threshold)
+        | (scores["silent_churn"].astype(float).fillna(0.0) >= SILENT_CHURN_AT_RISK)
+    ]
+    risky = risky.assign(
+        _var=risky["churn_risk"].fillna(0.0) * risky["ltv"].astype(float).fillna(0.0)
+    ).sort_values(["_var", "account_id"], ascending=[False, True])
+    at_risk = [_account(r, _signals(r, strategy, lang)) for r in risky.head(limit).itertuples()]
+    names = dict(zip(scores["account_id"], scores["name"], strict=True))
+    mine = deals[deals["account_id"].isin(names) & ~deals["is_closed"].astype(bool)]
+    mine = mine.assign(
+        ev=mine["expected_value"]
+        .astype(float)
+        .fillna(mine["amount"].astype(float) * mine["win_probability"].astype(float))
+    ).sort_values(["ev", "opportunity_id"], ascending=[False, True])
+    open_deals = [
+        AgendaDeal(
+            opportunity_id=int(d.opportunity_id),
+            account_id=int(d.account_id),
+            account=str(names[d.account_id]),
+            name=_opt(d.name),
+            type=_opt(d.type),
+            stage=_opt(d.stage),
+            amount=_opt(d.amount),
+            win_probability=_opt(d.win_probability),
+            expected_value=_opt(d.ev),
+            zone=_opt(d.zone),
+        )
+        for d in mine.head(limit).itertuples()
+    ]
+    if period is None:
+        chosen = period_containing(as_of, "quarter")
+    else:
+        chosen = parse_period(period) if isinstance(period, str) else period
+    behaviour = _behaviour(database_url, engine, chosen, rep_name, team, strategy, lang)
+    return OneOnOneAgenda(
+        rep_id=rep_id,
+        rep_key=rep_key,
+        rep=rep_name,
+        team=team,
+        lang=lang,
+        currency=strategy.currency,
+        period=chosen.label,
+        snapshot=SnapshotRef(id=snapshot_id, as_of=as_of),
+        top_accounts=top,
+        at_risk=at_risk,
+        deals=open_deals,
+        behaviour=behaviour,
+        questions=_questions(top, at_risk, open_deals, lang, strategy.currency),
+    )
+
+
+__all__ = ["OneOnOneAgenda", "build_agenda"]

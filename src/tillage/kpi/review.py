@@ -1,0 +1,271 @@
+"""The period review: KPIs against the previous period and target, segment migration, plan
+execution, forecast accuracy and behaviour to outcome, for one month or quarter.
+
+The snapshots that bound the period are the newest complete snapshot dated on or before its
+first day (**start**: its plan and forecasts were in force during the period) and on or before
+its last day (**end**). ``build_review`` returns a :class:`PeriodReview` (pydantic, so
+``model_dump_json()`` is the JSON of the API); ``tillage.report.review`` renders it as Markdown
+or HTML. Every definition is in ``docs/review.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from ibis.backends import BaseBackend
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tillage.i18n import gettext_for
+from tillage.kpi.association import MeetingRetention, meeting_retention, priority_accounts
+from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
+from tillage.kpi.data import kpi_backend
+from tillage.kpi.execution import RepExecution, plan_execution
+from tillage.kpi.forecast import (
+    ForecastAccuracy,
+    deal_check,
+    recognised_revenue,
+    retention_check,
+    revenue_check,
+)
+from tillage.kpi.migration import SegmentMigration, segment_migration
+from tillage.kpi.period import Period, parse_period
+from tillage.kpi.targets import gap_to_target, targets_from_settings
+from tillage.store import reviews
+from tillage.store.database import make_engine
+from tillage.store.schema import Snapshot
+from tillage.strategy.config import Strategy
+
+
+class SnapshotRef(BaseModel):
+    """A snapshot by id and as-of date."""
+
+    id: int
+    as_of: dt.date
+
+
+class KpiChange(BaseModel):
+    """One KPI of one cut value: this period, the previous one, the change and the target.
+
+    ``improved`` is whether the change went the KPI's better way (``None`` without both values).
+    """
+
+    kpi: str
+    name: str
+    family: str
+    unit: str
+    direction: str
+    cut: str
+    cut_value: str
+    value: float | None
+    previous: float | None
+    change: float | None
+    target: float | None
+    gap: float | None
+    met: bool | None
+    improved: bool | None
+
+
+class PeriodReview(BaseModel):
+    """Everything the review shows for one period (amounts in ``currency``)."""
+
+    period: str
+    first: dt.date
+    last: dt.date
+    previous_period: str
+    lang: str
+    currency: str
+    start_snapshot: SnapshotRef | None
+    end_snapshot: SnapshotRef | None
+    kpis: list[KpiChange]
+    migration: SegmentMigration | None
+    execution: list[RepExecution]
+    forecast: ForecastAccuracy | None
+    meetings: MeetingRetention | None
+    notes: list[str]
+
+
+def _num(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def kpi_changes(
+    con: BaseBackend,
+    period: Period,
+    strategy: Strategy,
+    *,
+    by: Sequence[str],
+    lang: str,
+    ltv: pd.DataFrame | None,
+    segments: pd.DataFrame | None,
+) -> list[KpiChange]:
+    """Every KPI for each cut value of ``by`` in ``period`` and the previous period, with the
+    target of the strategy file's ``[kpi]`` section."""
+    previous = period.previous()
+    frame = compute_kpis(
+        con,
+        [previous, period],
+        by=list(by),
+        ltv=ltv,
+        segments=segments,
+        meeting_days=strategy.kpi.meeting_days,
+    )
+    keys = ["cut", "cut_value", "kpi"]
+    now = frame[frame["period"] == period.label]
+    before = frame[frame["period"] == previous.label][[*keys, "value"]]
+    rows = now.merge(before.rename(columns={"value": "previous"}), on=keys, how="left")
+    rows = gap_to_target(rows, targets_from_settings(strategy.kpi))
+    out = []
+    for r in rows.itertuples(index=False):
+        kpi = REGISTRY[r.kpi]
+        value, prev = _num(r.value), _num(r.previous)
+        change = value - prev if value is not None and prev is not None else None
+        improved = None
+        if change is not None and change != 0:
+            improved = (change > 0) == (kpi.direction == "higher")
+        out.append(
+            KpiChange(
+                kpi=kpi.key,
+                name=kpi.name(lang),
+                family=kpi.family,
+                unit=kpi.unit,
+                direction=kpi.direction,
+                cut=r.cut,
+                cut_value=r.cut_value,
+                value=value,
+                previous=prev,
+                change=change,
+                target=_num(r.target),
+                gap=_num(r.gap),
+                met=None if pd.isna(r.met) else bool(r.met),
+                improved=improved,
+            )
+        )
+    return out
+
+
+def _forecast(
+    session: Session, start: Snapshot, scores: pd.DataFrame, period: Period
+) -> ForecastAccuracy:
+    contracts = reviews.contracts_running(session, start.as_of, period.close)
+    retention, _rows = retention_check(scores, contracts, start.as_of, period)
+    revenue = recognised_revenue(
+        contracts, reviews.order_revenue(session, period.first, period.last), period
+    )
+    return ForecastAccuracy(
+        snapshot_id=start.id,
+        as_of=start.as_of,
+        retention=retention,
+        revenue=revenue_check(scores, revenue, start.as_of, period),
+        deals=deal_check(reviews.scored_deals(session, start.id), period),
+    )
+
+
+def _meetings(
+    con: BaseBackend, scores: pd.DataFrame, period: Period, strategy: Strategy, lang: str
+) -> MeetingRetention:
+    _ = gettext_for(lang)
+    ids, ranked_by = priority_accounts(scores, strategy.kpi.priority_share)
+    churn = per_account(con, period, [REGISTRY["logo_churn_rate"]])
+    cohort = churn[churn["account_id"].isin(ids)].rename(columns={"num": "churned"})
+    met = per_account(
+        con,
+        period.previous(),
+        [REGISTRY["regular_meeting_rate"]],
+        priority_accounts=ids,
+        meeting_days=strategy.kpi.meeting_days,
+    ).rename(columns={"num": "met"})
+    return meeting_retention(
+        cohort[["account_id", "churned"]],
+        met[["account_id", "met"]],
+        ranked_by=ranked_by,
+        priority_count=len(ids),
+        meeting_days=strategy.kpi.meeting_days,
+        level=strategy.kpi.confidence_level,
+        warning=_(
+            "This is an association, not proof: accounts that meet regularly may differ in "
+            "other ways (size, health, the rep), and the difference does not show that meetings "
+            "cause retention."
+        ),
+    )
+
+
+def build_review(
+    database_url: str,
+    period: Period | str,
+    *,
+    strategy: Strategy | None = None,
+    by: Sequence[str] = ("all", "team"),
+    lang: str = "en",
+    currency: str | None = None,
+    engine: str = "duckdb",
+) -> PeriodReview:
+    """The review of ``period`` (``2026-Q3`` or a :class:`Period`) over the store at
+    ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``, ``segment``)."""
+    _ = gettext_for(lang)
+    period = parse_period(period) if isinstance(period, str) else period
+    strategy = strategy or Strategy()
+    notes: list[str] = []
+    store = make_engine(database_url)
+    try:
+        with Session(store) as session:
+            start = reviews.snapshot_on_or_before(session, period.first)
+            end = reviews.snapshot_on_or_before(session, period.last)
+            start_scores = reviews.snapshot_scores(session, start.id) if start else None
+            end_scores = reviews.snapshot_scores(session, end.id) if end else None
+            reps = reviews.reps_with_teams(session)
+            execution: list[RepExecution] = []
+            forecast = None
+            if start is None or start_scores is None:
+                notes.append(
+                    _(
+                        "No snapshot is dated on or before {day}: run `tillage score --as-of` "
+                        "there to check forecasts and plans."
+                    ).format(day=period.first)
+                )
+            else:
+                actions = reviews.planned_actions(session, start.id, period.first, period.last)
+                acts = reviews.activities_between(session, period.first, period.last)
+                execution = plan_execution(actions, acts, reps, total_label=_("Total"))
+                forecast = _forecast(session, start, start_scores, period)
+    finally:
+        store.dispose()
+    migration = None
+    if start is not None and end is not None and start.id != end.id:
+        assert start_scores is not None and end_scores is not None
+        migration = segment_migration(start_scores, end_scores)
+    elif start is not None:
+        notes.append(
+            _("Only one snapshot bounds the period: score again at its end to see migration.")
+        )
+    ltv = segments = None
+    if end_scores is not None:
+        ltv = end_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
+        segments = end_scores[["account_id", "segment"]]
+    cuts = [c for c in by if c != "segment" or segments is not None]
+    meetings = None
+    with kpi_backend(database_url, engine) as con:
+        kpis = kpi_changes(con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments)
+        if start_scores is not None and len(start_scores):
+            meetings = _meetings(con, start_scores, period, strategy, lang)
+    return PeriodReview(
+        period=period.label,
+        first=period.first,
+        last=period.last,
+        previous_period=period.previous().label,
+        lang=lang,
+        currency=currency or strategy.currency,
+        start_snapshot=SnapshotRef(id=start.id, as_of=start.as_of) if start else None,
+        end_snapshot=SnapshotRef(id=end.id, as_of=end.as_of) if end else None,
+        kpis=kpis,
+        migration=migration,
+        execution=execution,
+        forecast=forecast,
+        meetings=meetings,
+        notes=notes,
+    )
+
+
+__all__ = ["KpiChange", "PeriodReview", "SnapshotRef", "build_review", "kpi_changes"]

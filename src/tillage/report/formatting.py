@@ -1,0 +1,30 @@
+"""Formatting of KPI values and review figures for people, in the user's language."""
+
+from __future__ import annotations
+
+import math
+
+from tillage.i18n import format_money, format_number
+
+
+def format_value(value: float | None, unit: str, currency: str, lang: str) -> str:
+    """A KPI value in its unit (``percent``, ``currency``, ``count`` …), for display; ``—``
+    when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if unit == "percent":
+        return format_number(value, lang, digits=1) + "%"
+    if unit == "currency":
+        return format_money(value, currency, lang)
+    if unit == "count":
+        return format_number(value, lang)
+    if unit in {"months", "score"}:
+        return format_number(value, lang, digits=1)
+    return format_number(value, lang, digits=2)
+
+
+def format_fraction(value: float | None, lang: str, digits: int = 1) -> str:
+    """A fraction (0.253) as a percentage (25.3%); ``—`` when there is none."""
+    if value is None or math.isnan(value):
+        return "—"
+    return format_number(100.0 * value, lang, digits=digits) + "%"

@@ -1,0 +1,225 @@
+"""Reads of the period review and the 1on1 agenda: snapshots, their plans and deals, and what
+happened after them, as pandas frames.
+
+Dates are business-local (see :mod:`tillage.store.schema`); a *period* is given by its first and
+last day, both included. Amounts are in company currency, ``recurring_amount`` per month. The
+readers of a rep's accounts take ``visible`` (:func:`tillage.store.access.account_filter`) so a
+rep never reads another rep's accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from tillage.errors import NotFoundError
+from tillage.store.access import AccountFilter, everything
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Activity,
+    Contract,
+    Opportunity,
+    Order,
+    Rep,
+    Snapshot,
+    SnapshotAction,
+    SnapshotDeal,
+    Team,
+)
+
+
+def _frame(session: Session, query: Select) -> pd.DataFrame:
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def snapshot_on_or_before(session: Session, day: dt.date) -> Snapshot | None:
+    """The newest complete snapshot whose as-of date is ``day`` or earlier (newest id on a tie)."""
+    return session.scalars(
+        select(Snapshot)
+        .where(Snapshot.status == "complete", Snapshot.as_of <= day)
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(1)
+    ).first()
+
+
+SCORE_FIELDS = (
+    "ltv",
+    "churn_risk",
+    "priority",
+    "zone",
+    "segment",
+    "reasons",
+    "expected_revenue",
+    "p_alive",
+    "rep_id",
+    "days_to_renewal",
+    "silent_churn",
+    "single_threaded",
+    "key_person_risk",
+    "signals",
+)
+
+
+def snapshot_scores(
+    session: Session,
+    snapshot_id: int,
+    *,
+    visible: AccountFilter | None = None,
+    rep_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per scored account: ``account_id``, ``key``, ``name``, ``owner_id`` (today's
+    owner) and :data:`SCORE_FIELDS`. ``rep_id`` keeps the accounts the rep owned when scored
+    (``account_scores.rep_id``, else today's owner when the snapshot did not record it)."""
+    query = (
+        select(
+            AccountScore.account_id,
+            Account.key,
+            Account.name,
+            Account.owner_id,
+            *(getattr(AccountScore, name) for name in SCORE_FIELDS),
+        )
+        .join(Account, Account.id == AccountScore.account_id)
+        .where(
+            AccountScore.snapshot_id == snapshot_id, everything() if visible is None else visible
+        )
+    )
+    if rep_id is not None:
+        owner = func.coalesce(AccountScore.rep_id, Account.owner_id)
+        query = query.where(owner == rep_id)
+    return _frame(session, query.order_by(AccountScore.account_id))
+
+
+def planned_actions(
+    session: Session, snapshot_id: int, first: dt.date, last: dt.date
+) -> pd.DataFrame:
+    """A snapshot's planned actions for the months from ``first`` to ``last``: ``account_id``,
+    ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``."""
+    return _frame(
+        session,
+        select(
+            SnapshotAction.account_id,
+            SnapshotAction.rep_id,
+            SnapshotAction.month,
+            SnapshotAction.action,
+            SnapshotAction.hours,
+            SnapshotAction.expected_uplift,
+            SnapshotAction.must_do,
+        )
+        .where(
+            SnapshotAction.snapshot_id == snapshot_id,
+            SnapshotAction.month >= first,
+            SnapshotAction.month <= last,
+        )
+        .order_by(SnapshotAction.rep_id, SnapshotAction.month, SnapshotAction.account_id),
+    )
+
+
+def scored_deals(
+    session: Session, snapshot_id: int, *, visible: AccountFilter | None = None
+) -> pd.DataFrame:
+    """A snapshot's scored deals with what became of them: ``opportunity_id``, ``account_id``,
+    ``win_probability``, ``amount``, ``expected_value``, ``zone``, and from the opportunity
+    ``name``, ``type``, ``stage``, ``close_date``, ``is_closed``, ``is_won``, ``owner_id``."""
+    query = (
+        select(
+            SnapshotDeal.opportunity_id,
+            SnapshotDeal.account_id,
+            SnapshotDeal.win_probability,
+            SnapshotDeal.amount,
+            SnapshotDeal.expected_value,
+            SnapshotDeal.zone,
+            Opportunity.name,
+            Opportunity.type,
+            Opportunity.stage,
+            Opportunity.close_date,
+            Opportunity.is_closed,
+            Opportunity.is_won,
+            Opportunity.owner_id,
+        )
+        .join(Opportunity, Opportunity.id == SnapshotDeal.opportunity_id)
+        .join(Account, Account.id == SnapshotDeal.account_id)
+        .where(
+            SnapshotDeal.snapshot_id == snapshot_id, everything() if visible is None else visible
+        )
+        .order_by(SnapshotDeal.opportunity_id)
+    )
+    return _frame(session, query)
+
+
+def activities_between(session: Session, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Activities that occurred on the days ``first`` … ``last``: ``account_id``, ``rep_id``,
+    ``type``, ``occurred_at``, ``duration_minutes``."""
+    return _frame(
+        session,
+        select(
+            Activity.account_id,
+            Activity.rep_id,
+            Activity.type,
+            Activity.occurred_at,
+            Activity.duration_minutes,
+        ).where(
+            Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
+            Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+        ),
+    )
+
+
+def contracts_running(session: Session, first: dt.date, close: dt.date) -> pd.DataFrame:
+    """Contracts running on some day of ``[first, close)``: ``id``, ``account_id``,
+    ``start_date``, ``end_date`` (the first day it no longer runs), ``recurring_amount``, and
+    ``renewed`` (another contract names it in ``renewed_from_id``)."""
+    successor = select(Contract.renewed_from_id).where(Contract.renewed_from_id.is_not(None))
+    return _frame(
+        session,
+        select(
+            Contract.id,
+            Contract.account_id,
+            Contract.start_date,
+            Contract.end_date,
+            Contract.recurring_amount,
+            Contract.id.in_(successor).label("renewed"),
+        )
+        .where(Contract.start_date < close, Contract.end_date > first)
+        .order_by(Contract.id),
+    )
+
+
+def order_revenue(session: Session, first: dt.date, last: dt.date) -> pd.DataFrame:
+    """Order revenue per account dated ``first`` … ``last``: ``account_id``, ``revenue``."""
+    return _frame(
+        session,
+        select(Order.account_id, func.sum(Order.amount).label("revenue"))
+        .where(Order.order_date >= first, Order.order_date <= last)
+        .group_by(Order.account_id),
+    )
+
+
+def reps_with_teams(session: Session) -> pd.DataFrame:
+    """Every rep: ``rep_id``, ``key``, ``rep`` (name), ``team_id``, ``team`` (name)."""
+    return _frame(
+        session,
+        select(
+            Rep.id.label("rep_id"),
+            Rep.key,
+            Rep.name.label("rep"),
+            Rep.team_id,
+            Team.name.label("team"),
+        )
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .order_by(Rep.id),
+    )
+
+
+def find_rep(session: Session, rep: str) -> Rep:
+    """A rep by key, or by id when ``rep`` is a number; :class:`NotFoundError` otherwise."""
+    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
+    if found is None and rep.isdigit():
+        found = session.get(Rep, int(rep))
+    if found is None:
+        raise NotFoundError(f"rep {rep!r} does not exist: give a rep key or id")
+    return found
