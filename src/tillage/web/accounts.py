@@ -89,17 +89,25 @@ def accounts_page(
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     sort: ListSort = "priority",
     order: Literal["asc", "desc"] = "desc",
-    segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")$")] = None,
-    zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
+    segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")?$")] = None,
+    zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
     rep: Annotated[str | None, KEY] = None,
     team: Annotated[str | None, KEY] = None,
-    risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISKS) + ")$")] = None,
+    risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISKS) + ")?$")] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """The caller's accounts in the latest snapshot, filtered, searched, sorted and paginated."""
+    """The caller's accounts in the latest snapshot, filtered, searched, sorted and paginated.
+
+    An empty parameter (an "All" choice of the filter form) means no filter.
+    """
     snapshot = latest_snapshot(session)
     filters = ListFilters(
-        segment=segment, zone=zone, rep=rep, team=team, risk=risk, search=(q or "").strip() or None
+        segment=segment or None,
+        zone=zone or None,
+        rep=rep or None,
+        team=team or None,
+        risk=risk or None,
+        search=(q or "").strip() or None,
     )
     listing = list_accounts(
         session,
