@@ -46,12 +46,6 @@ DEMO_ARGS = ["--accounts", str(N_ACCOUNTS), "--seed", str(SEED)]
 RUN_CLI = "import sys; from tillage.cli.main import main; sys.argv[0] = 'tillage'; main()"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.path.parent == Path(__file__).parent and item.path.name.startswith("test_"):
-            item.add_marker(pytest.mark.browser)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tillage.i18n import format_money
+
+pytestmark = pytest.mark.browser
 
 ZONE_FIGURE = '[data-figure="zone-figure"]'
 

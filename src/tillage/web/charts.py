@@ -112,7 +112,7 @@ def zone_heatmap(
         text=[[_cell_text(_("Zone %(zone)s") % {"zone": c.key}, c, lang, currency) for c in cells]],
         links=[[link(c.key) for c in cells]],
         x=[c.key for c in cells],
-        y=[_("Accounts")],
+        y=[_("Number of accounts")],
         height=200,
     )
 
