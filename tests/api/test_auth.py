@@ -118,7 +118,7 @@ def test_login_never_redirects_off_site(client_as: Callable[[str | None], TestCl
         },
         follow_redirects=False,
     )
-    assert response.headers["location"] == "/accounts"
+    assert response.headers["location"] == "/portfolio"
 
 
 def test_session_changes_need_the_csrf_token(

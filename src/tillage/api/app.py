@@ -9,7 +9,8 @@ from tillage.api import accounts, auth_routes, users
 from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
-from tillage.web import pages
+from tillage.web import accounts as account_pages
+from tillage.web import assets, pages, portfolio
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -30,6 +31,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(users.router)
     app.include_router(pages.public)
     app.include_router(pages.router)
+    app.include_router(portfolio.router)
+    app.include_router(account_pages.router)
+    app.include_router(assets.public)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

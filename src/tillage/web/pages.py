@@ -1,21 +1,21 @@
-"""Dashboard pages. Each page calls the same service functions as its JSON twin in the API.
+"""The dashboard's login, logout and error pages.
 
-Pages live on :data:`router`, made by :func:`~tillage.api.auth.protected_router`, so each needs a
-logged-in user (anonymous visitors are sent to ``/login``); the login page itself is on
-:data:`public`.
+The pages themselves (:mod:`tillage.web.portfolio`, :mod:`tillage.web.accounts`) each call the
+same service functions as their JSON twin in the API. Routes needing a logged-in user live on
+routers made by :func:`~tillage.api.auth.protected_router` (anonymous visitors are sent to
+``/login``); the login page itself is on :data:`public`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from tillage.api.auth import (
     CurrentUser,
     MaybePrincipal,
-    VisibleAccounts,
     check_login_csrf,
     client_address,
     end_session,
@@ -24,30 +24,27 @@ from tillage.api.auth import (
     set_login_csrf_cookie,
     start_session,
 )
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep, get_language
+from tillage.api.deps import LanguageDep, SessionDep, get_language
 from tillage.errors import AuthenticationError, TooManyAttempts
 from tillage.i18n import gettext_for
-from tillage.store.access import Principal
-from tillage.store.snapshots import account_detail, latest_snapshot, list_scores, zone_totals
 from tillage.store.users import audit, authenticate, get_user, utcnow
-from tillage.web.render import render
+from tillage.web.render import LANG_COOKIE_AGE, language_links, render
 
 router = protected_router(include_in_schema=False)
 public = APIRouter(include_in_schema=False)
-PAGE_SIZE = 50
-
-
-def _page(lang: str, template: str, principal: Principal | None, **context: object) -> HTMLResponse:
-    html = render(lang, template, user=principal, **context)
-    response = HTMLResponse(html)
-    response.set_cookie("lang", lang, samesite="lax", httponly=True)
-    return response
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The HTML twin of the JSON error shape, for dashboard paths."""
     lang = get_language(request, request.query_params.get("lang"))
-    html = render(lang, "error.html", user=None, status=status, message=message)
+    html = render(
+        lang,
+        "error.html",
+        user=None,
+        status=status,
+        message=message,
+        lang_links=language_links(request),
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -55,13 +52,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would make a phishing tool of the login page."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
-    return "/accounts"
+    return "/portfolio"
 
 
 @public.get("/")
 def index() -> RedirectResponse:
-    """The dashboard starts at the account list."""
-    return RedirectResponse("/accounts", status_code=307)
+    """The dashboard starts at the portfolio."""
+    return RedirectResponse("/portfolio", status_code=307)
 
 
 @public.get("/login", response_class=HTMLResponse)
@@ -73,8 +70,17 @@ def login_page(
         return RedirectResponse(_safe_next(next), status_code=303)  # type: ignore[return-value]
     token = login_csrf_token(request)
     response = HTMLResponse(
-        render(lang, "login.html", user=None, csrf_token=token, next=_safe_next(next), error=None)
+        render(
+            lang,
+            "login.html",
+            user=None,
+            csrf_token=token,
+            next=_safe_next(next),
+            error=None,
+            lang_links=language_links(request),
+        )
     )
+    response.set_cookie("lang", lang, samesite="lax", httponly=True, max_age=LANG_COOKIE_AGE)
     set_login_csrf_cookie(request, response, token)
     return response
 
@@ -112,6 +118,7 @@ def login_submit(
             next=_safe_next(next),
             error=message,
             login=login,
+            lang_links=language_links(request),
         )
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
         return HTMLResponse(html, status_code=status, headers=headers)
@@ -131,52 +138,3 @@ def logout(session: SessionDep, principal: CurrentUser) -> RedirectResponse:
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response
-
-
-@router.get("/accounts", response_class=HTMLResponse)
-def accounts_page(
-    session: SessionDep,
-    settings: SettingsDep,
-    lang: LanguageDep,
-    principal: CurrentUser,
-    visible: VisibleAccounts,
-    page: Annotated[int, Query(ge=1)] = 1,
-    zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
-) -> HTMLResponse:
-    """The caller's accounts in the latest snapshot (twin of /api/v1/accounts)."""
-    snapshot = latest_snapshot(session)
-    total, rows = list_scores(
-        session,
-        snapshot.id,
-        visible=visible,
-        limit=PAGE_SIZE,
-        offset=(page - 1) * PAGE_SIZE,
-        zone=zone,
-    )
-    return _page(
-        lang,
-        "accounts.html",
-        principal,
-        snapshot=snapshot,
-        zones=zone_totals(session, snapshot.id, visible=visible),
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        zone=zone,
-        currency=settings.currency,
-    )
-
-
-@router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account_page(
-    session: SessionDep,
-    settings: SettingsDep,
-    lang: LanguageDep,
-    principal: CurrentUser,
-    visible: VisibleAccounts,
-    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-) -> HTMLResponse:
-    """One account with its latest scores (twin of /api/v1/accounts/{account_id})."""
-    detail = account_detail(session, account_id, visible=visible)
-    return _page(lang, "account.html", principal, account=detail, currency=settings.currency)

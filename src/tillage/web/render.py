@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from tillage.i18n import format_money, format_number, translations
+from tillage import __version__
+from tillage.i18n import LANGUAGES, format_money, format_number, translations
+from tillage.store.access import Principal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
+LANG_COOKIE_AGE = 365 * 24 * 3600  # seconds
+
+
+def _json_script(value: Any) -> Markup:
+    """``value`` as JSON safe inside a ``<script>`` element (no ``</script>`` can close it)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(raw, escaped)
+    return Markup(text)
 
 
 @lru_cache(maxsize=4)
@@ -23,13 +40,42 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.globals["lang"] = lang
+    env.globals["version"] = __version__
     env.filters["number"] = lambda v, digits=0: format_number(v, lang, digits=digits)
     env.filters["money"] = lambda v, currency, compact=False: format_money(
         v, currency, lang, compact=compact
     )
+    env.filters["percent"] = lambda v, digits=0: format_number(100 * v, lang, digits=digits) + "%"
+    env.filters["json_script"] = _json_script
     return env
 
 
 def render(lang: str, template: str, **context: object) -> str:
     """Render ``template`` in ``lang`` with ``context``."""
     return environment(lang).get_template(template).render(**context)
+
+
+def language_links(request: Request) -> dict[str, str]:
+    """This page in each language: the same path and query with ``lang`` replaced."""
+    links = {}
+    for code in LANGUAGES:
+        query = urlencode({**request.query_params, "lang": code})
+        links[code] = f"{request.url.path}?{query}"
+    return links
+
+
+def page(
+    request: Request, lang: str, template: str, principal: Principal | None, **context: object
+) -> HTMLResponse:
+    """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie."""
+    html = render(
+        lang,
+        template,
+        user=principal,
+        lang_links=language_links(request),
+        path=request.url.path,
+        **context,
+    )
+    response = HTMLResponse(html)
+    response.set_cookie("lang", lang, samesite="lax", httponly=True, max_age=LANG_COOKIE_AGE)
+    return response

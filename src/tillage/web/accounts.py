@@ -1,0 +1,199 @@
+"""The account list (filter, search, sort, paginate) and one account's page.
+
+The list reads :func:`tillage.store.pages.list_accounts`; the account page the same
+:func:`tillage.store.snapshots.account_detail` as ``/api/v1/accounts/{id}``, plus the account's
+history across snapshots, signals, planned actions, contacts and activities. All of it through
+the caller's visibility filter: another rep's account is a 404, as in the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.i18n import gettext_for
+from tillage.store.pages import (
+    RISKS,
+    SEGMENTS,
+    ListFilters,
+    ListSort,
+    account_actions,
+    account_contacts,
+    account_history,
+    account_signals,
+    account_timeline,
+    filter_choices,
+    list_accounts,
+)
+from tillage.store.snapshots import account_detail, latest_snapshot
+from tillage.strategy.priority import render_reasons
+from tillage.web.charts import history_chart, segment_label
+from tillage.web.render import page
+
+router = protected_router(include_in_schema=False)
+PAGE_SIZE = 50
+KEY = Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")
+
+
+def reasons_line(reasons: Sequence[dict[str, Any]], lang: str, currency: str) -> str:
+    """The priority's reasons as one line in ``lang`` (empty when the snapshot has none).
+
+    A reason code this version cannot word (a newer scorer's) is shown as its code.
+    """
+    try:
+        return render_reasons(reasons, lang, currency)
+    except (ValueError, KeyError, TypeError):
+        return " · ".join(str(r.get("code", r)) for r in reasons if isinstance(r, dict))
+
+
+def risk_label(risk: str, lang: str) -> str:
+    """The risk filter's name in ``lang``."""
+    _ = gettext_for(lang)
+    return {
+        "churn": _("High churn risk"),
+        "silent_churn": _("Silent churn"),
+        "key_person": _("Key-person dependency"),
+        "single_threaded": _("Single-threaded"),
+        "borderline": _("Borderline cell"),
+    }.get(risk, risk)
+
+
+def action_label(action: str, lang: str) -> str:
+    """The default playbooks' actions in ``lang``; a custom action keeps its own name."""
+    _ = gettext_for(lang)
+    return {
+        "renewal_preparation": _("Renewal preparation"),
+        "health_check": _("Health check"),
+        "expansion_proposal": _("Upsell / cross-sell proposal"),
+        "multi_threading": _("Multi-threading"),
+        "competitive_defence": _("Competitive defence"),
+        "executive_sponsor_call": _("Executive sponsor call"),
+        "low_touch_nurture": _("Low-touch nurture"),
+    }.get(action, action)
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+    sort: ListSort = "priority",
+    order: Literal["asc", "desc"] = "desc",
+    segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")?$")] = None,
+    zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
+    rep: Annotated[str | None, KEY] = None,
+    team: Annotated[str | None, KEY] = None,
+    risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISKS) + ")?$")] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """The caller's accounts in the latest snapshot, filtered, searched, sorted and paginated.
+
+    An empty parameter (an "All" choice of the filter form) means no filter.
+    """
+    snapshot = latest_snapshot(session)
+    filters = ListFilters(
+        segment=segment or None,
+        zone=zone or None,
+        rep=rep or None,
+        team=team or None,
+        risk=risk or None,
+        search=(q or "").strip() or None,
+    )
+    listing = list_accounts(
+        session,
+        snapshot.id,
+        visible=visible,
+        filters=filters,
+        sort=sort,
+        descending=order == "desc",
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
+    reps, teams = filter_choices(session, visible=visible)
+    state = {**filters.active(), "sort": sort, "order": order}
+    if "search" in state:
+        state["q"] = state.pop("search")
+
+    def url(**changes: object) -> str:
+        """This list with ``changes`` applied (``None`` removes a parameter)."""
+        params = {**state, **changes}
+        return "/accounts?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+    def sort_url(key: str) -> str:
+        flip = "asc" if sort == key and order == "desc" else "desc"
+        return url(sort=key, order=flip if sort == key else ("asc" if key == "name" else "desc"))
+
+    return page(
+        request,
+        lang,
+        "accounts.html",
+        principal,
+        snapshot=snapshot,
+        rows=listing.rows,
+        total=listing.total,
+        total_ltv=listing.total_ltv,
+        page=page_number,
+        pages=max(1, -(-listing.total // PAGE_SIZE)),
+        filters=filters,
+        sort=sort,
+        order=order,
+        q=filters.search or "",
+        reps=reps,
+        teams=teams,
+        segments=SEGMENTS,
+        risks=RISKS,
+        url=url,
+        sort_url=sort_url,
+        segment_label=lambda s: segment_label(s, lang),
+        risk_label=lambda r: risk_label(r, lang),
+        reasons_line=lambda r: reasons_line(r, lang, settings.currency),
+        currency=settings.currency,
+    )
+
+
+@router.get("/accounts/{account_id}", response_class=HTMLResponse)
+def account_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> HTMLResponse:
+    """One account (twin of /api/v1/accounts/{account_id}): scores with the LTV interval, value
+    history across snapshots, reasons, risk signals, planned actions, contacts and activities."""
+    detail = account_detail(session, account_id, visible=visible)
+    history = account_history(session, account_id, visible=visible)
+    signals = actions = None
+    if detail.snapshot_id is not None:
+        signals = account_signals(session, account_id, detail.snapshot_id, visible=visible)
+        actions = account_actions(session, account_id, detail.snapshot_id, visible=visible)
+    currency = settings.currency
+    return page(
+        request,
+        lang,
+        "account.html",
+        principal,
+        account=detail,
+        history=history,
+        history_figure=history_chart(history, lang, currency) if history else None,
+        signals=signals,
+        reasons=reasons_line(signals.reasons, lang, currency) if signals else "",
+        actions=actions or [],
+        contacts=account_contacts(session, account_id, visible=visible),
+        timeline=account_timeline(session, account_id, visible=visible),
+        segment_label=lambda s: segment_label(s, lang),
+        action_label=lambda a: action_label(a, lang),
+        currency=currency,
+    )

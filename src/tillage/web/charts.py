@@ -1,0 +1,179 @@
+"""Plotly.js figures for the dashboard, built as plain dicts on the server.
+
+The browser draws them with the bundled Plotly.js (see :mod:`tillage.web.assets`); no plotting
+library is imported here. Every number shown in a cell is formatted on the server in the user's
+language and the company currency, so the chart and the tables beside it agree to the yen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tillage.i18n import format_money, format_number, gettext_for
+from tillage.store.pages import Cell, HistoryPoint
+
+Figure = dict[str, Any]
+GREENS = [[0.0, "#f1f5ec"], [0.5, "#a9c89a"], [1.0, "#3d7a45"]]
+FONT = {"family": 'system-ui, "Noto Sans CJK JP", "Hiragino Sans", sans-serif', "size": 13}
+
+
+def segment_label(segment: str, lang: str) -> str:
+    """The value × growth cell's name in ``lang`` (deepen → 深耕 in Japanese)."""
+    _ = gettext_for(lang)
+    labels = {
+        "deepen": _("Deepen"),
+        "maintain": _("Maintain"),
+        "nurture": _("Nurture"),
+        "reduce": _("Reduce"),
+    }
+    return labels.get(segment, segment)
+
+
+def _cell_text(title: str, cell: Cell, lang: str, currency: str) -> str:
+    _ = gettext_for(lang)
+    lines = [
+        f"<b>{title}</b>",
+        _("%(count)s accounts") % {"count": format_number(cell.accounts, lang)},
+        format_money(cell.total_ltv, currency, lang, compact=True),
+    ]
+    if cell.borderline:
+        lines.append(
+            "⚠ " + _("%(count)s borderline") % {"count": format_number(cell.borderline, lang)}
+        )
+    return "<br>".join(lines)
+
+
+def _heatmap(
+    z: list[list[int]],
+    text: list[list[str]],
+    links: list[list[str]],
+    x: list[str],
+    y: list[str],
+    height: int,
+) -> Figure:
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": x,
+        "y": y,
+        "text": text,
+        "customdata": links,
+        "texttemplate": "%{text}",
+        "hovertemplate": "%{text}<extra></extra>",
+        "colorscale": GREENS,
+        "showscale": False,
+        "xgap": 3,
+        "ygap": 3,
+        "zmin": 0,
+    }
+    layout = {
+        "height": height,
+        "margin": {"l": 110, "r": 10, "t": 10, "b": 50},
+        "font": FONT,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"fixedrange": True, "side": "bottom"},
+        "yaxis": {"fixedrange": True},
+    }
+    return {"data": [trace], "layout": layout}
+
+
+def segment_heatmap(
+    cells: Sequence[Cell], lang: str, currency: str, link: Callable[[str], str]
+) -> Figure:
+    """The value × growth matrix: value (LTV) high on top, growth high on the right; each cell
+    shows its accounts, their total LTV and how many are borderline; ``link(segment)`` is where a
+    click goes."""
+    _ = gettext_for(lang)
+    by_key = {c.key: c for c in cells}
+    grid = [["reduce", "nurture"], ["maintain", "deepen"]]  # rows: value low, high
+    return _heatmap(
+        z=[[by_key[s].accounts for s in row] for row in grid],
+        text=[
+            [_cell_text(segment_label(s, lang), by_key[s], lang, currency) for s in row]
+            for row in grid
+        ],
+        links=[[link(s) for s in row] for row in grid],
+        x=[_("Growth potential: low"), _("Growth potential: high")],
+        y=[_("Value (LTV): low"), _("Value (LTV): high")],
+        height=360,
+    )
+
+
+def zone_heatmap(
+    zones: Sequence[tuple[str, int, float]], lang: str, currency: str, link: Callable[[str], str]
+) -> Figure:
+    """The A / B / C zones side by side, each with its accounts and total LTV."""
+    _ = gettext_for(lang)
+    cells = [Cell(zone, n, total, 0) for zone, n, total in zones]
+    return _heatmap(
+        z=[[c.accounts for c in cells]],
+        text=[[_cell_text(_("Zone %(zone)s") % {"zone": c.key}, c, lang, currency) for c in cells]],
+        links=[[link(c.key) for c in cells]],
+        x=[c.key for c in cells],
+        y=[_("Number of accounts")],
+        height=200,
+    )
+
+
+def history_chart(points: Sequence[HistoryPoint], lang: str, currency: str) -> Figure:
+    """LTV across snapshots with its interval as a band, and P(alive) on a second axis when the
+    snapshots carry it."""
+    _ = gettext_for(lang)
+    dates = [p.as_of.isoformat() for p in points]
+    data: list[dict[str, Any]] = []
+    if any(p.ltv_low is not None and p.ltv_high is not None for p in points):
+        data.append(
+            {
+                "type": "scatter",
+                "x": dates + dates[::-1],
+                "y": [p.ltv_high for p in points] + [p.ltv_low for p in points][::-1],
+                "fill": "toself",
+                "fillcolor": "rgba(61,122,69,0.15)",
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "name": _("LTV interval"),
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": dates,
+            "y": [p.ltv for p in points],
+            "text": [format_money(p.ltv, currency, lang) for p in points],
+            "hovertemplate": "%{x}: %{text}<extra></extra>",
+            "line": {"color": "#3d7a45"},
+            "name": _("LTV"),
+        }
+    )
+    layout: dict[str, Any] = {
+        "height": 300,
+        "margin": {"l": 80, "r": 60, "t": 10, "b": 40},
+        "font": FONT,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "y": -0.2},
+        "yaxis": {"title": {"text": _("LTV (%(currency)s)") % {"currency": currency}}},
+        "xaxis": {"type": "date"},
+    }
+    alive = [p.p_alive for p in points]
+    if any(a is not None for a in alive):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": dates,
+                "y": alive,
+                "yaxis": "y2",
+                "line": {"color": "#c49a1a", "dash": "dot"},
+                "name": _("P(alive)"),
+            }
+        )
+        layout["yaxis2"] = {
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1],
+            "tickformat": ".0%",
+        }
+    return {"data": data, "layout": layout}
