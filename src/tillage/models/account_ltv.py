@@ -45,7 +45,7 @@ from tillage.errors import DataValidationError, NotFittedError
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import column
-from tillage.models.ltv.contracts import contract_paths, renewal_uplift
+from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
 from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
 from tillage.models.ltv.margins import margin_rates
 from tillage.models.ltv.orders import BetaNodes, expected_spend, order_paths
@@ -193,7 +193,8 @@ class AccountLTV:
         product family (``account_id``, ``stream``, ``family``, ``amount``) that
         ``margin_by_family`` applies to; it is also the default mix at prediction. Sets
         ``churn_model_``, ``purchase_model_``, ``spend_model_`` (each None when there is nothing
-        to fit it on), ``uplift_`` (by segment, ``"all"`` pooled) and ``cohort_ltv_``.
+        to fit it on), ``uplift_`` (by segment, ``"all"`` pooled), ``drift_`` (mean and monthly
+        persistence of each covariate) and ``cohort_ltv_``.
         """
         self._check_settings()
         accounts = self._frame(accounts)
@@ -205,6 +206,7 @@ class AccountLTV:
                 covariates=list(self.covariates), penalizer=self.churn_penalizer
             ).fit(decisions)
             self.history_ = decisions
+        self.drift_ = covariate_drift(decisions, self.covariates)
         self.uplift_ = (
             renewal_uplift(decisions, by=self.uplift_by)
             if self.expansion
@@ -282,6 +284,7 @@ class AccountLTV:
             horizon_months=int(self.horizon_months),
             uplift=self.uplift_,
             uplift_by=self.uplift_by,
+            drift=self.drift_,
         )
         orders = order_paths(
             frame,
@@ -458,6 +461,10 @@ class AccountLTV:
             "n_draws": self.n_draws,
             "interval": self.interval,
             "renewal_uplift": {str(k): float(v) for k, v in self.uplift_.items()},
+            "covariate_drift": {
+                str(k): {"mean": float(r["mean"]), "rho": float(r["rho"])}
+                for k, r in self.drift_.iterrows()
+            },
         }
         if self.churn_model_ is not None:
             out["renewal_churn"] = {

@@ -68,9 +68,10 @@ def _add_months(date: dt.date, months: int) -> dt.date:
 def window_outcomes(con: BaseBackend, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per account, over the days ``(start, end]``: ``revenue`` (orders + contracts),
     ``order_revenue``, ``contract_revenue``, ``orders``, ``ordered`` (0/1), ``had_contract``
-    (a contract active on ``start``, or ending then and renewed) and ``churned`` (had one then and none running past
-    ``end``: a contract that ends on ``end`` counts as running when it was renewed, or its
-    successor starts the next day — the decision on the last day belongs to the window)."""
+    (a contract active on ``start``, or ending then and renewed) and ``churned`` (had one then
+    and none running past ``end``: a contract that ends on ``end`` counts as running when it
+    was renewed, or its successor starts the next day — the decision on the last day belongs
+    to the window)."""
     accounts = con.table("accounts").select(account_id="id")
     orders = con.table("orders")
     window = orders.filter((orders.order_date > day(start)) & (orders.order_date <= day(end)))

@@ -6,8 +6,12 @@ renewal decisions fall at ``τ, τ + L, τ + 2L, …``. Let ``k(u)`` be the numb
 ``u`` (months): :math:`k(u) = \max(0, \lfloor (u - τ)/L \rfloor + 1)`.
 
 * **Renewable contracts** survive each decision with the posterior probability of
-  :class:`~tillage.models.renewal_churn.RenewalChurnModel` (covariates held as now):
-  :math:`S_k = E[(1 - p(θ, x))^k \mid \text{history}]`.
+  :class:`~tillage.models.renewal_churn.RenewalChurnModel`:
+  :math:`S_k = E[\prod_{j \le k} (1 - p(θ, \hat x_j)) \mid \text{history}]`. The covariates
+  at the ``j``-th decision, ``u_j = τ + (j - 1)L`` months away, are predicted from today's by
+  reversion to the mean (:func:`covariate_drift`):
+  :math:`\hat x_j = \bar x + ρ^{u_j} (x - \bar x)`, per covariate — a bad quarter today is
+  partly over by a renewal a year away. Without drift estimates they are held as now (ρ = 1).
 * **Fixed-term contracts** (project contracts that simply end: ``status = 'expired'`` once over)
   have no renewal decision: their revenue stops at ``τ``. Whether a running contract is one is
   not recorded while it runs, so the accounts frame gives ``p_fixed_term`` = φ, the probability
@@ -45,7 +49,7 @@ from numpy.typing import NDArray
 from tillage.models.ltv._columns import DAYS_PER_MONTH, column
 from tillage.models.renewal_churn import RenewalChurnModel
 
-__all__ = ["ContractPaths", "contract_paths", "renewal_uplift"]
+__all__ = ["ContractPaths", "contract_paths", "covariate_drift", "renewal_uplift"]
 
 #: Renewals a segment needs before its own uplift outweighs the pooled one (credibility weight).
 UPLIFT_PRIOR_RENEWALS = 30.0
@@ -89,6 +93,49 @@ def renewal_uplift(
     return pd.Series(out, name="uplift", dtype=float)
 
 
+def covariate_drift(
+    decisions: pd.DataFrame | None,
+    covariates: Sequence[str],
+    *,
+    account: str = "account_id",
+    date: str = "decision_date",
+    min_pairs: int = 30,
+) -> pd.DataFrame:
+    r"""Mean ``x̄`` and monthly persistence ``ρ`` of each covariate, from consecutive decisions.
+
+    Treating each covariate as a stationary first-order Markov process in months,
+    :math:`E[x_{t+Δ} \mid x_t] = \bar x + ρ^{Δ} (x_t - \bar x)`. For the pairs of consecutive
+    decisions of an account ``Δ`` months apart (``Δ`` rounded to whole months), the regression
+    slope of the later value on the earlier is an estimate of :math:`ρ^Δ`; ``ρ`` is the
+    pair-weighted mean of ``slope^{1/Δ}`` over the lags with at least ``min_pairs`` pairs
+    (slopes clipped to [0, 1]). ``x̄`` is the mean over all decisions. A covariate without
+    usable pairs (or constant within accounts, like the term) gets ``ρ = 1``: held as now.
+    """
+    names = list(covariates)
+    out = pd.DataFrame({"mean": 0.0, "rho": 1.0}, index=pd.Index(names, name="covariate"))
+    if decisions is None or not len(decisions) or date not in decisions.columns:
+        return out
+    frame = decisions.sort_values([account, date])
+    earlier = frame.groupby(account, sort=False)[[date, *names]].shift(1)
+    lag = ((frame[date] - earlier[date]).dt.days / DAYS_PER_MONTH).round()
+    ok = (lag > 0).to_numpy()
+    for name in names:
+        out.loc[name, "mean"] = float(frame[name].mean())
+        x0, x1, gap = earlier[name].to_numpy()[ok], frame[name].to_numpy()[ok], lag.to_numpy()[ok]
+        weights, values = [], []
+        for months in np.unique(gap):
+            pick = gap == months
+            spread = float(np.var(x0[pick]))
+            if pick.sum() < min_pairs or spread <= 0:
+                continue
+            slope = float(np.cov(x0[pick], x1[pick], bias=True)[0, 1]) / spread
+            weights.append(float(pick.sum()))
+            values.append(float(np.clip(slope, 0.0, 1.0)) ** (1.0 / months))
+        if weights:
+            out.loc[name, "rho"] = float(np.average(values, weights=weights))
+    return out
+
+
 def _segment_uplift(frame: pd.DataFrame, uplift: pd.Series, by: str) -> NDArray[np.float64]:
     default = float(uplift.get("all", 0.0))
     if by not in frame.columns:
@@ -121,6 +168,7 @@ def contract_paths(
     horizon_months: int,
     uplift: pd.Series | None = None,
     uplift_by: str = "term_months",
+    drift: pd.DataFrame | None = None,
 ) -> ContractPaths:
     """The contract piece (see the module docstring) for every row of ``frame``.
 
@@ -128,7 +176,8 @@ def contract_paths(
     ``frame`` columns read: ``account_id``, ``mrr``, ``months_to_renewal``, ``term_months``
     (default 12), ``p_fixed_term`` (default 0) and the covariates (missing ones count as 0).
     Without a churn model (no renewal history) only the current term's revenue counts and the
-    churn probabilities are NaN.
+    churn probabilities are NaN. ``drift`` (from :func:`covariate_drift`) moves the covariates
+    of later decisions towards their means.
     """
     n = len(frame)
     months = np.arange(1, int(horizon_months) + 1, dtype=float)
@@ -160,9 +209,20 @@ def contract_paths(
         log_post, theta = model.posterior_log_weights(
             pd.Index(sub["account_id"].to_numpy()), history, gamma=gamma, delta=delta, beta=beta
         )
-        eta = np.log(theta)[None, :] - np.log1p(-theta)[None, :] + (x @ beta)[:, None]
-        log_stay = -np.logaddexp(0.0, eta)  # (holders, nodes)
-        s_k = np.einsum("ij,ijk->ik", np.exp(log_post), np.exp(log_stay[:, :, None] * counts))
+        # covariates expected at the j-th decision, u_j = tau + (j - 1) L months away
+        u = to_end[:, None] + term[:, None] * np.arange(kmax)[None, :]  # (holders, decisions)
+        if drift is not None:
+            mean = drift["mean"].reindex(list(covariates)).fillna(0.0).to_numpy()
+            rho = drift["rho"].reindex(list(covariates)).fillna(1.0).to_numpy()
+        else:
+            mean, rho = np.zeros(len(beta)), np.ones(len(beta))
+        shrink = rho[None, None, :] ** u[:, :, None]  # (holders, decisions, covariates)
+        x_hat = mean + shrink * (x[:, None, :] - mean)
+        logit_theta = np.log(theta) - np.log1p(-theta)
+        eta = logit_theta[None, :, None] + (x_hat @ beta)[:, None, :]  # (holders, nodes, decisions)
+        log_stay = np.cumsum(-np.logaddexp(0.0, eta), axis=2)
+        log_stay = np.concatenate([np.zeros((*log_stay.shape[:2], 1)), log_stay], axis=2)
+        s_k = np.einsum("ij,ijk->ik", np.exp(log_post), np.exp(log_stay))
     else:  # no renewal history to fit on: only the contracted term counts
         s_k = (counts[None, :] == 0).astype(float).repeat(len(holders), axis=0)
     renewable = np.take_along_axis(s_k, k_mid, axis=1)
