@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,7 +48,31 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
             select(func.count()).select_from(AccountScore).where(AccountScore.ltv > 0)
         )
         assert positive > 100
+        forecast = session.scalars(select(AccountScore.expected_revenue)).all()
+        alive = session.scalars(select(AccountScore.p_alive)).all()
+        assert sum(v is not None and v > 0 for v in forecast) > 100
+        assert all(v is None or 0 <= v <= 1 for v in alive) and any(v == 1 for v in alive)
     engine.dispose()
+    # tillage ltv on the same store with the strategy's margins by product family
+    strategy = tmp_path / "strategy.toml"
+    strategy.write_text(
+        "horizon_months = 24\n[margin_by_family]\ndefault = 0.5\nLicences = 0.9\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "ltv.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            *("ltv", "--as-of", "2026-09-30", "--strategy", str(strategy)),
+            *("--out", str(out), "--database-url", f"sqlite:///{db}"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "24 months" in result.output
+    values = pd.read_csv(out, index_col="account_id")
+    assert len(values) == 250
+    assert {"expected_revenue", "expected_revenue_horizon", "p_alive"} <= set(values.columns)
+    assert (values["expected_revenue"] <= values["expected_revenue_horizon"] + 1e-6).all()
 
 
 def test_bad_language_is_refused() -> None:

@@ -152,3 +152,28 @@ def test_estimator_contract() -> None:
         model.predict(pd.concat([accounts, accounts]))
     with pytest.raises(DataValidationError, match="horizon"):
         AccountLTV(horizon_months=0).fit(accounts, decisions)
+
+
+def test_margin_by_family_weights_the_revenue_mix(fitted) -> None:  # type: ignore[no-untyped-def]
+    _model, accounts, decisions = fitted
+    holders = accounts.loc[accounts["mrr"] > 0, "account_id"]
+    mix = pd.DataFrame(
+        {"account_id": holders, "stream": "contract", "family": "licence", "amount": 1000.0}
+    )
+    model = AccountLTV(
+        covariates=["x"],
+        horizon_months=24,
+        discount_rate=0.0,
+        n_draws=0,
+        margin_by_family={"default": 0.5, "licence": 0.9},
+    ).fit(accounts, decisions, mix=mix)
+    out = model.predict(accounts)
+    margin = 0.9 * out["expected_contract_revenue"] + 0.5 * out["expected_order_revenue"]
+    np.testing.assert_allclose(out["expected_margin"], margin, rtol=1e-9)
+    assert model.params()["margin_by_family"]["licence"] == 0.9
+    # the first 12 of the 24 months
+    assert (out["expected_revenue_12m"] < out["expected_revenue"]).all()
+    short = AccountLTV(covariates=["x"], horizon_months=12, n_draws=0).fit(accounts, decisions)
+    np.testing.assert_allclose(
+        short.predict(accounts)["expected_revenue"], out["expected_revenue_12m"], rtol=1e-9
+    )

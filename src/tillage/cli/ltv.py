@@ -20,9 +20,9 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
-from tillage.models.account_ltv import AccountLTV
 from tillage.strategy.backtest import backtest
-from tillage.strategy.value import account_values
+from tillage.strategy.config import load_strategy
+from tillage.strategy.value import account_values, ltv_model
 
 __all__ = ["backtest_command", "ltv_command"]
 
@@ -60,8 +60,16 @@ def ltv_command(
         Path | None, typer.Option("--out", help="Write every account to this .csv or .parquet.")
     ] = None,
     top: Annotated[int, typer.Option(help="Accounts to print.")] = 20,
-    horizon: Annotated[int, typer.Option(help="Horizon of the LTV in months.")] = 60,
-    discount_rate: Annotated[float, typer.Option(help="Annual discount rate.")] = 0.08,
+    strategy: Annotated[
+        Path | None,
+        typer.Option(help="Strategy file (horizon, discount rate, margins by product family)."),
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(help="Horizon of the LTV in months (default: the strategy's).")
+    ] = None,
+    discount_rate: Annotated[
+        float | None, typer.Option(help="Annual discount rate (default: the strategy's).")
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="Store to read (default: the configured store).")
     ] = None,
@@ -70,11 +78,17 @@ def ltv_command(
     settings = state.settings()
     date = _date(as_of, "--as-of") if as_of else dt.datetime.now(settings.zone).date()
     url = database_url or settings.resolved_database_url
-    model = AccountLTV(horizon_months=horizon, discount_rate=discount_rate)
+    model = ltv_model(load_strategy(strategy))
+    if horizon is not None:
+        model.horizon_months = horizon
+    if discount_rate is not None:
+        model.discount_rate = discount_rate
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         values, _model, _inputs = account_values(con, date, model=model)
     values = values.sort_values("ltv", ascending=False)
-    table = Table(title=f"LTV as of {date} ({horizon} months, {discount_rate:.0%} a year)")
+    table = Table(
+        title=f"LTV as of {date} ({model.horizon_months} months, {model.discount_rate:.0%} a year)"
+    )
     table.add_column("account_id", justify="right")
     for column in SHOWN:
         table.add_column(column, justify="right")

@@ -106,6 +106,7 @@ VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
     **FEATURE_COLUMNS,
     "accounts": (*FEATURE_COLUMNS["accounts"], "owner_id", "acquisition_cost"),
     "contracts": (*FEATURE_COLUMNS["contracts"], "product_id"),
+    "orders": (*FEATURE_COLUMNS["orders"], "product_id"),
     "activities": (*FEATURE_COLUMNS["activities"], "duration_minutes"),
     "nps_responses": (*FEATURE_COLUMNS["nps_responses"], "contact_id"),
     "products": ("id", "family"),

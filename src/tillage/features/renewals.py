@@ -42,6 +42,7 @@ from tillage.features.engine import execute_arrow
 __all__ = [
     "COVARIATES",
     "current_renewal_covariates",
+    "fixed_term_shares",
     "renewal_covariates_expr",
     "renewal_decisions",
     "renewal_decisions_expr",
@@ -169,14 +170,17 @@ def _with_tenure(con: BaseBackend, frame: Table) -> Table:
 def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
     """One row per renewal decision dated on or before ``as_of`` (see the module docstring):
     ``account_id``, ``contract_id``, ``decision_date``, ``term_months``, ``recurring_amount``,
-    ``churned`` (0/1), the raw signals and the covariates."""
+    ``renewed_amount`` (the successor terms' recurring amount when they started by ``as_of``,
+    else null), ``churned`` (0/1), the raw signals and the covariates."""
     as_of = as_date(as_of)
     contracts = con.table("contracts")
     ended = contracts.filter((contracts.end_date <= day(as_of)) & (contracts.status != "expired"))
-    successors = (
-        contracts.filter(contracts.renewed_from_id.notnull())
-        .group_by("renewed_from_id")
-        .aggregate(successors=lambda s: s.count())
+    later = contracts.filter(contracts.renewed_from_id.notnull())
+    seen = later.start_date <= day(as_of)  # the successor's amount is known once it started
+    successors = later.group_by("renewed_from_id").aggregate(
+        successors=later.count(),
+        renewed_amount=later.recurring_amount.cast("float64").sum(where=seen),
+        seen=seen.cast("int64").sum(),
     )
     rows = ended.left_join(successors, ended.id == successors.renewed_from_id)
     renewed = (rows.successors.fill_null(0) > 0) | (rows.status == "renewed")
@@ -186,6 +190,7 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
         d=rows.end_date,
         term_months=rows.term_months,
         recurring_amount=rows.recurring_amount.cast("float64"),
+        renewed_amount=ibis.ifelse(rows.seen.fill_null(0) > 0, rows.renewed_amount, None),
         churned=ibis.ifelse(renewed, 0, 1),
     )
     covariates = renewal_covariates_expr(con, points)
@@ -197,6 +202,7 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
         decision_date=out.d,
         term_months=out.term_months,
         recurring_amount=out.recurring_amount,
+        renewed_amount=out.renewed_amount,
         churned=out.churned,
         usage_trend=out.usage_trend,
         unresolved_tickets_raw=out.unresolved_tickets_raw,
@@ -215,7 +221,8 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
 def current_renewal_covariates_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
     """The covariates on ``as_of`` of every account with a contract active then
     (``start_date <= as_of < end_date``; with several, the one ending first): ``account_id``,
-    ``contract_id``, ``next_renewal`` (its end date), ``term_months``, the covariates."""
+    ``contract_id``, ``next_renewal`` (its end date), ``term_months``, ``first_term`` (1 when it
+    renews no earlier contract), the covariates."""
     as_of = as_date(as_of)
     contracts = con.table("contracts")
     active = contracts.filter(
@@ -233,7 +240,7 @@ def current_renewal_covariates_expr(con: BaseBackend, as_of: dt.date | str) -> T
         d=day(as_of),
         next_renewal=active.end_date,
         term_months=active.term_months,
-        renewable=active.status != "expired",
+        first_term=ibis.ifelse(active.renewed_from_id.isnull(), 1.0, 0.0),
     )
     covariates = renewal_covariates_expr(con, points)
     out = points.left_join(covariates, "point_id").drop("point_id_right")
@@ -243,6 +250,7 @@ def current_renewal_covariates_expr(con: BaseBackend, as_of: dt.date | str) -> T
         contract_id=out.point_id,
         next_renewal=out.next_renewal,
         term_months=out.term_months,
+        first_term=out.first_term,
         usage_decline=out.usage_decline,
         unresolved_tickets=out.unresolved_tickets,
         detractor=out.detractor,
@@ -251,6 +259,26 @@ def current_renewal_covariates_expr(con: BaseBackend, as_of: dt.date | str) -> T
         monthly_term=ibis.ifelse(out.term_months == 1, 1.0, 0.0),
         tenure_months=out.tenure_months,
     ).order_by("account_id")
+
+
+def fixed_term_shares(con: BaseBackend, as_of: dt.date | str) -> dict[str, float]:
+    """The share of contract terms ended by ``as_of`` that were fixed-term (``status =
+    'expired'``), separately for first terms (``"first"``: renewing no earlier contract) and
+    renewal terms (``"renewal"``); 0 where no term of the kind has ended. A running contract's
+    kind is unknown until it ends, so this share is the probability that it simply expires.
+    """
+    as_of = as_date(as_of)
+    contracts = con.table("contracts")
+    ended = contracts.filter(contracts.end_date <= day(as_of))
+    expr = ended.group_by(first=ended.renewed_from_id.isnull()).aggregate(
+        terms=ended.count(), expired=(ended.status == "expired").cast("int64").sum()
+    )
+    table = execute_arrow(con, expr).to_pandas()
+    out = {"first": 0.0, "renewal": 0.0}
+    for row in table.itertuples(index=False):
+        if row.terms:
+            out["first" if row.first else "renewal"] = float(row.expired) / float(row.terms)
+    return out
 
 
 def _frame(con: BaseBackend, expr: Table) -> pd.DataFrame:

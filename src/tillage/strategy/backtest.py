@@ -68,7 +68,10 @@ def _add_months(date: dt.date, months: int) -> dt.date:
 def window_outcomes(con: BaseBackend, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Per account, over the days ``(start, end]``: ``revenue`` (orders + contracts),
     ``order_revenue``, ``contract_revenue``, ``orders``, ``ordered`` (0/1), ``had_contract``
-    (a contract active on ``start``) and ``churned`` (had one then and none on ``end``)."""
+    (a contract active on ``start``, or ending then and renewed) and ``churned`` (had one then
+    and none running past ``end``: a contract that ends on ``end`` counts as running when it
+    was renewed, or its successor starts the next day — the decision on the last day belongs
+    to the window)."""
     accounts = con.table("accounts").select(account_id="id")
     orders = con.table("orders")
     window = orders.filter((orders.order_date > day(start)) & (orders.order_date <= day(end)))
@@ -79,8 +82,14 @@ def window_outcomes(con: BaseBackend, start: dt.date, end: dt.date) -> pd.DataFr
     overlap = days_between(
         ibis.least(contracts.end_date, day(end)), ibis.greatest(contracts.start_date, day(start))
     ).clip(lower=0)
-    active_start = (contracts.start_date <= day(start)) & (contracts.end_date > day(start))
-    active_end = (contracts.start_date <= day(end)) & (contracts.end_date > day(end))
+    renewed_on = (contracts.status == "renewed") & (contracts.end_date == day(start))
+    active_start = (
+        (contracts.start_date <= day(start)) & (contracts.end_date > day(start))
+    ) | renewed_on
+    after = day(end + dt.timedelta(days=1))
+    active_end = ((contracts.start_date <= after) & (contracts.end_date > day(end))) | (
+        (contracts.end_date == day(end)) & (contracts.status == "renewed")
+    )
     recurring = contracts.group_by("account_id").aggregate(
         contract_revenue=(money(contracts.recurring_amount) * overlap / DAYS_PER_MONTH).sum(),
         active_start=active_start.cast("int64").sum(),
@@ -110,7 +119,7 @@ def predict_holdout(
     inputs = value_inputs(con, cal)
     model = model or AccountLTV(n_draws=0, discount_rate=0.0)
     model.horizon_months = horizon_months  # the holdout is the model's horizon
-    model.fit(inputs.accounts, inputs.decisions)
+    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix)
     # only accounts that were customers by the calibration end can be predicted
     known = (
         (inputs.accounts["mrr"].fillna(0) > 0)

@@ -3,14 +3,19 @@
 :func:`value_inputs` reads, on a feature backend opened with
 ``feature_backend(url, engine, tables=VALUE_COLUMNS)``, everything the LTV needs as of
 ``as_of`` (nothing dated later): the RFM summary in weeks, the MRR and the next renewal of the
-active contract with its churn covariates, the past renewal decisions, margin rates, the rep
-hours spent per month and their cost, and the acquisition cost. :func:`account_values` fits
-:class:`~tillage.models.account_ltv.AccountLTV` on them and predicts every account.
+active contract with its churn covariates, the past renewal decisions (with the renewed amount,
+for the uplift at renewal), the revenue mix by product family, the rep hours spent per month and
+their cost, and the acquisition cost. :func:`account_values` fits
+:class:`~tillage.models.account_ltv.AccountLTV` on them and predicts every account;
+:func:`ltv_model` builds the model from the strategy file's settings.
 
-Margin rates: ``contract_margin_rate`` is the MRR-weighted rate of the active contracts'
-product families (``margin_rates`` maps family → rate; families not in it, and every family
-when it is not given, use ``default_margin``); ``order_margin_rate`` is the account's own
-``margin_365d / revenue_365d`` when its order lines carry margins, else ``default_margin``.
+Fixed-term contracts: ``p_fixed_term`` of the active contract is the share of ended terms of the
+same kind (first term, or a renewal) that expired without a renewal decision
+(:func:`~tillage.features.renewals.fixed_term_shares`).
+Margins: the revenue mix is the recurring amount of the active contracts and the order revenue of
+the last 365 days, by product family; ``AccountLTV(margin_by_family=…)`` weights the family
+margins by it. ``order_margin_rate`` is the account's own ``margin_365d / revenue_365d`` when
+its order lines carry margins (it wins over the family margins); otherwise NaN.
 Cost to serve: ``service_hours_per_month`` is the activity minutes of the last 180 days / 60
 per month of 30.4375 days; ``hourly_cost`` is the owner rep's.
 """
@@ -18,7 +23,6 @@ per month of 30.4375 days; ``hourly_cost`` is the owner rep's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import ibis
@@ -29,30 +33,32 @@ from ibis.backends import BaseBackend
 from tillage.features._common import DAYS_PER_MONTH, as_date, day, end_of, money
 from tillage.features.build import features_expr
 from tillage.features.engine import execute_arrow
-from tillage.features.renewals import COVARIATES, current_renewal_covariates, renewal_decisions
+from tillage.features.renewals import (
+    COVARIATES,
+    current_renewal_covariates,
+    fixed_term_shares,
+    renewal_decisions,
+)
 from tillage.models.account_ltv import AccountLTV
+from tillage.strategy.config import Strategy
 
-__all__ = ["ValueInputs", "account_values", "value_inputs"]
+__all__ = ["ValueInputs", "account_values", "ltv_model", "value_inputs"]
 
 SERVICE_DAYS = 180
-DEFAULT_MARGIN = 0.6
+MIX_DAYS = 365
 
 
 @dataclass
 class ValueInputs:
-    """What :class:`AccountLTV` is fitted on: one row per account, and the past decisions."""
+    """What :class:`AccountLTV` is fitted on: one row per account, the past decisions and the
+    revenue mix by product family (``account_id``, ``stream``, ``family``, ``amount``)."""
 
     accounts: pd.DataFrame
     decisions: pd.DataFrame
+    mix: pd.DataFrame
 
 
-def value_inputs(
-    con: BaseBackend,
-    as_of: dt.date | str,
-    *,
-    margin_rates: Mapping[str, float] | None = None,
-    default_margin: float = DEFAULT_MARGIN,
-) -> ValueInputs:
+def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
     """The LTV inputs as of ``as_of`` (see the module docstring)."""
     as_of = as_date(as_of)
     features = features_expr(con, as_of, period="week")
@@ -76,20 +82,26 @@ def value_inputs(
 
     current = current_renewal_covariates(con, as_of)
     frame = frame.merge(
-        current[["account_id", *COVARIATES]], on="account_id", how="left", validate="1:1"
+        current[["account_id", "first_term", *COVARIATES]],
+        on="account_id",
+        how="left",
+        validate="1:1",
     )
     frame["months_to_renewal"] = frame["days_to_next_renewal"] / DAYS_PER_MONTH
     frame["term_months"] = frame["contract_term_months"]
+    decisions = renewal_decisions(con, as_of)
+    frame = _renewed_today(frame, decisions, as_of)
+    shares = fixed_term_shares(con, as_of)
+    frame["p_fixed_term"] = np.where(
+        frame["first_term"].fillna(1.0) > 0, shares["first"], shares["renewal"]
+    )
 
-    # margins
+    # observed order margins (NaN where the lines carry none: the family margins apply)
     revenue = frame["revenue_365d"].to_numpy(dtype=float)
     margin = frame["margin_365d"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         own = np.where((revenue > 0) & (margin != 0), margin / revenue, np.nan)
-    frame["order_margin_rate"] = np.where(np.isfinite(own), own, default_margin)
-    frame["contract_margin_rate"] = _contract_margins(con, as_of, margin_rates, default_margin)(
-        frame["account_id"]
-    )
+    frame["order_margin_rate"] = own
 
     # cost to serve and acquisition cost
     acts = con.table("activities")
@@ -118,46 +130,100 @@ def value_inputs(
     )
     for name in ("hourly_cost", "acquisition_cost"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    decisions = renewal_decisions(con, as_of)
-    return ValueInputs(frame.sort_values("account_id").reset_index(drop=True), decisions)
-
-
-def _contract_margins(
-    con: BaseBackend,
-    as_of: dt.date,
-    rates: Mapping[str, float] | None,
-    default: float,
-):  # type: ignore[no-untyped-def]
-    """account_id Series -> MRR-weighted margin rate of its active contracts."""
-    if not rates:
-        return lambda ids: np.full(len(ids), default)
-    contracts = con.table("contracts")
-    active = contracts.filter(
-        (contracts.start_date <= day(as_of)) & (contracts.end_date > day(as_of))
+    return ValueInputs(
+        frame.sort_values("account_id").reset_index(drop=True), decisions, revenue_mix(con, as_of)
     )
+
+
+def _renewed_today(frame: pd.DataFrame, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Terms that ended on ``as_of`` and were renewed continue: their successor starts the next
+    day (and may not be in the store yet), so the account holds a contract whose next end is a
+    full term away. Its MRR is the ended term's (the uplift of the new term is not known until
+    it starts), its covariates those of the decision, dated ``as_of`` too."""
+    today = decisions[
+        (decisions["decision_date"] == pd.Timestamp(as_of)) & (decisions["churned"] == 0)
+    ]
+    if not len(today):
+        return frame
+    amount = today.groupby("account_id")["recurring_amount"].sum()
+    first = today.sort_values("term_months", ascending=False).drop_duplicates("account_id")
+    first = first.set_index("account_id")
+    frame = frame.copy()
+    ids = frame["account_id"]
+    renewed = ids.isin(amount.index).to_numpy()
+    alone = renewed & ~(frame["mrr"].fillna(0.0) > 0).to_numpy()
+    frame.loc[renewed, "mrr"] = frame.loc[renewed, "mrr"].fillna(0.0) + ids[renewed].map(amount)
+    term = ids[alone].map(first["term_months"]).astype(float)
+    frame.loc[alone, "term_months"] = term
+    frame.loc[alone, "months_to_renewal"] = term
+    frame.loc[alone, "first_term"] = 0.0
+    for name in COVARIATES:
+        frame.loc[alone, name] = ids[alone].map(first[name]).astype(float)
+    return frame
+
+
+def revenue_mix(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
+    """Revenue by account, stream and product family as of ``as_of``: ``stream = "contract"``
+    the recurring amount of the contracts active then (currency / month), ``"order"`` the
+    order lines of the last 365 days (currency). Products without a family count as
+    ``"default"``."""
+    as_of = as_date(as_of)
     products = con.table("products").select(pid="id", family="family")
-    rows = active.left_join(products, active.product_id == products.pid).select(
-        "account_id", amount=money(ibis._.recurring_amount), family=ibis._.family
+    contracts = con.table("contracts")
+    active = contracts.filter(  # with the terms ending on as_of, which may renew
+        (contracts.start_date <= day(as_of)) & (contracts.end_date >= day(as_of))
     )
-    table = execute_arrow(con, rows).to_pandas()
-    table["rate"] = table["family"].map(dict(rates)).astype(float).fillna(default)
-    table["weighted"] = table["rate"] * table["amount"]
-    sums = table.groupby("account_id")[["weighted", "amount"]].sum()
-    by_account = (sums["weighted"] / sums["amount"].where(sums["amount"] > 0)).fillna(default)
-    return lambda ids: ids.map(by_account).fillna(default).to_numpy(dtype=float)
+    orders = con.table("orders")
+    recent = orders.filter(
+        (orders.order_date > day(as_of - dt.timedelta(days=MIX_DAYS)))
+        & (orders.order_date <= day(as_of))
+    )
+    parts = []
+    for stream, table, amount in (
+        ("contract", active, active.recurring_amount),
+        ("order", recent, recent.amount),
+    ):
+        rows = table.mutate(line_amount=money(amount)).left_join(
+            products, table.product_id == products.pid
+        )
+        parts.append(
+            rows.group_by(
+                account_id=rows.account_id, family=rows.family.fill_null("default")
+            ).aggregate(amount=rows.line_amount.sum(), stream=ibis.literal(stream))
+        )
+    frame = execute_arrow(con, parts[0].union(parts[1])).to_pandas()
+    frame["account_id"] = frame["account_id"].astype("int64")
+    return frame[["account_id", "stream", "family", "amount"]]
+
+
+def ltv_model(strategy: Strategy | None = None, *, n_draws: int = 200) -> AccountLTV:
+    """:class:`AccountLTV` with the strategy file's horizon, discount rate, margins by product
+    family and hourly cost (the fallback for reps without one)."""
+    strategy = strategy or Strategy()
+    return AccountLTV(
+        horizon_months=strategy.horizon_months,
+        discount_rate=strategy.discount_rate,
+        margin_by_family=dict(strategy.margin_by_family),
+        hourly_cost=strategy.cost_per_rep_hour,
+        n_draws=n_draws,
+    )
 
 
 def account_values(
-    con: BaseBackend,
-    as_of: dt.date | str,
-    *,
-    model: AccountLTV | None = None,
-    margin_rates: Mapping[str, float] | None = None,
-    default_margin: float = DEFAULT_MARGIN,
+    con: BaseBackend, as_of: dt.date | str, *, model: AccountLTV | None = None
 ) -> tuple[pd.DataFrame, AccountLTV, ValueInputs]:
-    """Fit ``model`` (default :class:`AccountLTV` with its defaults) as of ``as_of`` and predict
-    every account: ``(predictions indexed by account_id, fitted model, inputs)``."""
-    inputs = value_inputs(con, as_of, margin_rates=margin_rates, default_margin=default_margin)
-    model = model if model is not None else AccountLTV(margin_rate=default_margin)
-    model.fit(inputs.accounts, inputs.decisions)
-    return model.predict(inputs.accounts), model, inputs
+    """Fit ``model`` (default :func:`ltv_model` of the default strategy) as of ``as_of`` and
+    predict every account: ``(predictions indexed by account_id, fitted model, inputs)``.
+
+    The predictions are :meth:`AccountLTV.predict`'s columns, except that ``expected_revenue``
+    is the expected revenue of the **12 months** after ``as_of`` (the snapshot's forecast, in
+    the store currency) and the horizon's total is ``expected_revenue_horizon``.
+    """
+    inputs = value_inputs(con, as_of)
+    model = model if model is not None else ltv_model()
+    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix)
+    values = model.predict(inputs.accounts).rename(
+        columns={"expected_revenue": "expected_revenue_horizon"}
+    )
+    values["expected_revenue"] = values.pop("expected_revenue_12m")
+    return values, model, inputs
