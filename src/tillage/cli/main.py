@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, deals, demo, features, imports, kpi, score, serve, strategy, users
+from tillage.cli import (
+    db,
+    deals,
+    demo,
+    features,
+    imports,
+    kpi,
+    score,
+    serve,
+    simulate,
+    strategy,
+    users,
+)
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.cli.ltv import backtest_command, ltv_command
@@ -35,6 +47,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")
 app.add_typer(strategy.app, name="strategy")
+app.add_typer(simulate.app, name="simulate")
 
 
 @app.callback()
