@@ -1,4 +1,4 @@
-"""Key-person risk and silent churn on hand-built inputs, checked against the documented formulas."""
+"""Key-person risk and silent churn on hand-built inputs, against the documented formulas."""
 
 from __future__ import annotations
 
