@@ -152,7 +152,7 @@ def simulate_departure(
     planned = (
         planned if planned is not None else pd.DataFrame(columns=["account_id", "rep_id", "hours"])
     )
-    on_rep = accounts["single_threaded"].fillna(False).astype(bool) & (
+    on_rep = accounts["single_threaded"].astype("boolean").fillna(False).astype(bool) & (
         accounts["top_rep_id"].astype("Int64") == rep_id
     ).fillna(False)
     owned = (accounts["owner_id"].astype("Int64") == rep_id).fillna(False)
@@ -284,7 +284,7 @@ def departure_from_store(
         .join(scores.set_index("account_id"), how="left")
         .join(risk, how="left")
     )
-    frame["single_threaded"] = frame["single_threaded"].fillna(False).astype(bool)
+    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
     notes = []
     if frame["ltv"].isna().any():
         notes.append(
