@@ -56,6 +56,7 @@ def test_purchasing(features: pd.DataFrame) -> None:
             "margin_90d": 90.0,
             "orders_90d": 2,
             "revenue_365d": 2150.0,  # 2025-09-30 itself is outside
+            "revenue_prev_365d": 9999.0,  # … and the year before's only order
             "margin_365d": 490.0,
             "orders_365d": 3,
             "days_since_last_order": 0,
@@ -178,6 +179,7 @@ def test_engagement(features: pd.DataFrame) -> None:
             "distinct_contacts_180d": 3,
             "distinct_departments_180d": 2,
             "rep_concentration_180d": 0.75**2 + 0.25**2,
+            "top_rep_share_180d": 0.75,
         },
     )
     check(
@@ -188,6 +190,7 @@ def test_engagement(features: pd.DataFrame) -> None:
             "days_since_last_meeting": None,
             "distinct_reps_180d": 0,
             "rep_concentration_180d": None,
+            "top_rep_share_180d": None,
         },
     )
     check(features.loc[3], {"activities_30d": 0, "days_since_last_activity": None})

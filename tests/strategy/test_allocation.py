@@ -63,6 +63,49 @@ def test_must_dos_beyond_capacity_are_overtime() -> None:
     assert "rep 7" in result.notes[0]
 
 
+def _brute_force(cands: pd.DataFrame, capacity: pd.Series, max_actions: int) -> float:
+    """The best uplift over every subset of the candidates (2ⁿ plans, checked one by one)."""
+    n = len(cands)
+    plans = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    ok = plans[:, cands["must_do"].to_numpy()].all(axis=1)
+    for rep, hours in capacity.items():
+        mine = (cands["rep_id"] == rep).to_numpy()
+        ok &= plans[:, mine] @ cands["hours"].to_numpy()[mine] <= hours + 1e-9
+    for _, idx in cands.groupby("account_id").indices.items():
+        ok &= plans[:, idx].sum(axis=1) <= max_actions
+    for _, idx in cands.groupby(["account_id", "action"]).indices.items():
+        ok &= plans[:, idx].sum(axis=1) <= 1
+    return float((plans[ok] @ cands["uplift"].to_numpy()).max())
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_plan_is_the_exhaustive_optimum(seed: int) -> None:
+    # 13 candidates on 2 reps and 5 accounts, repeated kinds, a must-do: every one of the 8,192
+    # plans is checked, and the LP bound lies above the optimum
+    rng = np.random.default_rng(seed)
+    n = 13
+    cands = _cands(
+        [
+            (
+                int(a),
+                int(a) % 2 if seed % 3 else int(rng.integers(0, 2)),
+                f"k{int(rng.integers(0, 4))}",
+                float(rng.choice([1, 2, 3, 5])),
+                float(rng.lognormal(3, 1)),
+                j == 0,
+                100.0 - a,
+            )
+            for j, a in enumerate(rng.integers(0, 5, n))
+        ]
+    )
+    capacity = pd.Series({0: 7.0, 1: 6.0})
+    strategy = Strategy.model_validate({"capacity": {"max_actions_per_account": 2}})
+    best = _brute_force(cands, capacity, 2)
+    result = allocate(cands, capacity, strategy)
+    assert result.uplift == pytest.approx(best, rel=1e-9)
+    assert result.lp_bound >= best - 1e-9
+
+
 def test_optimizer_beats_naive_on_a_demo_like_instance() -> None:
     rng = np.random.default_rng(8)
     n = 600
@@ -94,3 +137,20 @@ def test_optimizer_beats_naive_on_a_demo_like_instance() -> None:
     per_account = result.plan.loc[result.plan["chosen"]].groupby("account_id").size()
     assert per_account.max() <= strategy.capacity.max_actions_per_account
     assert result.reps["uplift"].sum() == pytest.approx(result.uplift)
+
+
+def test_two_processes_give_the_same_plan() -> None:
+    rng = np.random.default_rng(3)
+    n = 400
+    cands = _cands(
+        [
+            (i // 4, i // 40, f"k{i % 4}", float(rng.choice([1, 2, 4])), rng.lognormal(3), False, i)
+            for i in range(n)
+        ]
+    )
+    capacity = pd.Series(12.0, index=range(10))
+    one = allocate(cands, capacity, workers=1)
+    two = allocate(cands, capacity, workers=2)
+    assert two.plan["chosen"].tolist() == one.plan["chosen"].tolist()
+    assert two.lp_bound == pytest.approx(one.lp_bound)
+    assert one.plan["chosen"].sum() > 0 and 0 <= one.gap < 0.01

@@ -19,6 +19,7 @@ from tillage.cli import (
     review,
     score,
     serve,
+    simulate,
     strategy,
     users,
 )
@@ -50,6 +51,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")
 app.add_typer(strategy.app, name="strategy")
+app.add_typer(simulate.app, name="simulate")
 
 
 @app.callback()

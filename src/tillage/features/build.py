@@ -40,6 +40,7 @@ NULLABLE_PREFIXES = (
     "contract_term_months",
     "days_to_next_renewal",
     "rep_concentration_",
+    "top_rep_share_",
     "satisfaction_avg",
     "nps_latest",
     "nps_avg_",

@@ -6,7 +6,9 @@ Columns (amounts in the company currency; windows are ``(as_of − N days, as_of
   :func:`tillage.features.rfm.rfm_summary_expr` over purchase days on or before ``as_of``
   (recency and T in ``period`` units);
 * ``revenue_90d``, ``revenue_365d``, ``margin_90d``, ``margin_365d``, ``orders_90d``,
-  ``orders_365d`` (distinct order numbers);
+  ``orders_365d`` (distinct order numbers); ``revenue_prev_365d``, the revenue of the year before
+  (``(as_of − 730, as_of − 365]``), so ``revenue_365d / revenue_prev_365d − 1`` is the order
+  trend;
 * ``days_since_last_order``, ``order_gap_mean_days``, ``order_gap_sd_days``,
   ``order_gap_max_days`` — over the gaps between consecutive purchase days (null with fewer than
   two purchase days; the standard deviation needs three).
@@ -24,6 +26,7 @@ from tillage.features._common import day, days_between, in_window, money, sum_if
 from tillage.features.rfm import Period, rfm_summary_expr
 
 WINDOWS = (90, 365)
+PREVIOUS_DAYS = 365
 
 
 def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "week") -> Table:
@@ -47,8 +50,8 @@ def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "w
         rfm_monetary_value=rfm.monetary_value,
     )
 
-    # trailing windows: only the last year's lines are scanned
-    year = known.filter(in_window(known.order_date, as_of, max(WINDOWS)))
+    # trailing windows: only the last two years' lines are scanned
+    year = known.filter(in_window(known.order_date, as_of, 2 * PREVIOUS_DAYS))
     margin = money(year.margin).fill_null(0.0)
     amount = money(year.amount)
     metrics = {}
@@ -57,6 +60,8 @@ def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "w
         metrics[f"revenue_{days}d"] = sum_if(inside, amount)
         metrics[f"margin_{days}d"] = sum_if(inside, margin)
         metrics[f"orders_{days}d"] = year.order_number.nunique(where=inside)
+    before = in_window(year.order_date, as_of - dt.timedelta(days=PREVIOUS_DAYS), PREVIOUS_DAYS)
+    metrics["revenue_prev_365d"] = sum_if(before, amount)
     windows = year.group_by("account_id").aggregate(**metrics)
 
     days = known.select("account_id", "order_date").distinct()
@@ -90,6 +95,7 @@ def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "w
         "rfm_t",
         "rfm_monetary_value",
         *(f"{m}_{d}d" for d in WINDOWS for m in ("revenue", "margin", "orders")),
+        "revenue_prev_365d",
         "days_since_last_order",
         "order_gap_mean_days",
         "order_gap_sd_days",

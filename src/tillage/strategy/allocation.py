@@ -21,24 +21,34 @@ dropped.
                xⱼ = 1 for must-dos,  xⱼ ∈ {0, 1}
 
 When every account's candidates belong to one rep (the usual case: the owner acts), the problem
-separates into one small programme per rep, solved one after another; otherwise it is solved
-whole. Each solution is compared with the naive plan on the same capacity — the rep's accounts by
-revenue, largest first, each taking its actions in playbook order while they fit — and with the
-LP relaxation's bound, which gives the optimality gap ``(lp_bound − uplift) / lp_bound``.
+separates into one small programme per rep; otherwise it is solved whole. Each programme is
+solved exactly, in the order a branch-and-bound solver would prove it: its LP relaxation (the
+bound), an incumbent from the LP solution, reduced-cost fixing of every candidate whose reduced
+cost exceeds the incumbent's gap to the bound, and ``milp`` on the few candidates left (see
+:func:`_solve_block`). Large problems are spread over processes (``workers``). Each solution is
+compared with the naive plan on the same capacity — the rep's accounts by revenue, largest first,
+each taking its actions in playbook order while they fit — and with the LP relaxation's bound,
+which gives the optimality gap ``(lp_bound − uplift) / lp_bound``.
 Must-dos that exceed a rep's hours are kept (as overtime) and reported in ``notes``.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array, csr_array
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import coo_array, csr_array, vstack
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.strategy.config import Strategy
+
+#: Problems with at least this many candidates are solved in parallel processes by default.
+PARALLEL_MIN = 200_000
 
 CANDIDATE_COLUMNS = ["account_id", "rep_id", "action", "hours", "uplift", "must_do", "revenue"]
 
@@ -140,42 +150,211 @@ class AllocationResult:
         return self.uplift / self.naive_uplift - 1 if self.naive_uplift > 0 else float("inf")
 
 
-def _group_rows(codes: np.ndarray, n: int) -> csr_array:
-    """Incidence matrix: one row per group, a 1 where candidate j belongs to it."""
+def _group_rows(codes: np.ndarray, n: int, weights: np.ndarray | None = None) -> csr_array:
+    """Incidence matrix: one row per group, ``weights[j]`` (else 1) where candidate j belongs."""
     groups = int(codes.max()) + 1 if len(codes) else 0
-    return coo_array((np.ones(n), (codes, np.arange(n))), shape=(groups, n)).tocsr()
+    values = np.ones(n) if weights is None else weights
+    return coo_array((values, (codes, np.arange(n))), shape=(groups, n)).tocsr()
 
 
-def _solve(
-    sub: pd.DataFrame, capacity: dict, max_actions: int, *, relax: bool
+def _crowded(codes: np.ndarray, limit: int) -> np.ndarray:
+    """The groups holding more than ``limit`` candidates (the only rows that can bind)."""
+    return np.flatnonzero(np.bincount(codes) > limit)
+
+
+@dataclass
+class _Block:
+    """One independent programme: candidate arrays and the capacity of each of its reps.
+
+    ``rep``, ``account`` and ``kind`` are codes 0..m−1 local to the block; ``kind`` numbers the
+    (account, action) pairs.
+    """
+
+    uplift: np.ndarray
+    hours: np.ndarray
+    must: np.ndarray
+    rep: np.ndarray
+    account: np.ndarray
+    kind: np.ndarray
+    capacity: np.ndarray
+    max_actions: int
+
+    def constraints(self) -> tuple[csr_array, np.ndarray]:
+        """``A x ≤ b``: rep hours, then crowded accounts, then repeated kinds."""
+        n = len(self.uplift)
+        blocks = [_group_rows(self.rep, n, self.hours)]
+        bounds = [self.capacity]
+        accounts = _crowded(self.account, self.max_actions)
+        if len(accounts):
+            blocks.append(_group_rows(self.account, n)[accounts])
+            bounds.append(np.full(len(accounts), float(self.max_actions)))
+        kinds = _crowded(self.kind, 1)
+        if len(kinds):
+            blocks.append(_group_rows(self.kind, n)[kinds])
+            bounds.append(np.ones(len(kinds)))
+        return vstack(blocks, format="csr"), np.concatenate(bounds)
+
+
+def _greedy_fill(block: _Block, chosen: np.ndarray) -> np.ndarray:
+    """Add candidates to a feasible ``chosen`` by uplift per hour while every limit holds."""
+    chosen = chosen.copy()
+    left = block.capacity - np.bincount(
+        block.rep[chosen], weights=block.hours[chosen], minlength=len(block.capacity)
+    )
+    count = np.bincount(block.account[chosen], minlength=int(block.account.max()) + 1)
+    taken = np.bincount(block.kind[chosen], minlength=int(block.kind.max()) + 1)
+    with np.errstate(divide="ignore"):
+        ratio = block.uplift / block.hours
+    for j in np.argsort(-ratio, kind="stable"):
+        if chosen[j] or block.uplift[j] <= 0:
+            continue
+        r, a, k = block.rep[j], block.account[j], block.kind[j]
+        if block.hours[j] <= left[r] + 1e-9 and count[a] < block.max_actions and not taken[k]:
+            chosen[j] = True
+            left[r] -= block.hours[j]
+            count[a] += 1
+            taken[k] = 1
+    return chosen
+
+
+def _milp(
+    uplift: np.ndarray, a: csr_array, b: np.ndarray, lower: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    n = len(sub)
-    rep_codes, reps = pd.factorize(sub["rep_id"])
-    hours = sub["hours"].to_numpy(dtype=float)
-    cap_rows = _group_rows(rep_codes, n).multiply(hours[None, :]).tocsr()
-    caps = np.array([capacity[r] for r in reps], dtype=float)
-    acc_codes = pd.factorize(sub["account_id"])[0]
-    constraints = [LinearConstraint(cap_rows, -np.inf, caps)]
-    acc_rows = _group_rows(acc_codes, n)
-    counts = np.asarray(acc_rows.sum(axis=1)).ravel()
-    if (counts > max_actions).any():
-        sel = np.flatnonzero(counts > max_actions)
-        constraints.append(LinearConstraint(acc_rows[sel], -np.inf, max_actions))
-    kind_codes = pd.factorize(pd.MultiIndex.from_arrays([acc_codes, sub["action"].to_numpy()]))[0]
-    if kind_codes.max(initial=-1) + 1 < n:
-        kind_rows = _group_rows(kind_codes, n)
-        sizes = np.asarray(kind_rows.sum(axis=1)).ravel()
-        constraints.append(LinearConstraint(kind_rows[np.flatnonzero(sizes > 1)], -np.inf, 1))
-    lower = sub["must_do"].to_numpy(dtype=float)
+    n = len(uplift)
     result = milp(
-        -sub["uplift"].to_numpy(dtype=float),
-        integrality=np.zeros(n) if relax else np.ones(n),
+        -uplift,
+        integrality=np.ones(n),
         bounds=Bounds(lower, np.ones(n)),
-        constraints=constraints,
+        constraints=[LinearConstraint(a, -np.inf, b)],
     )
     if result.x is None:
         raise ConvergenceError(f"the allocation could not be solved: {result.message}")
-    return result.x, -float(result.fun)
+    return result.x > 0.5, -float(result.fun)
+
+
+def _solve_block(block: _Block) -> tuple[np.ndarray, float]:
+    """The optimal 0/1 plan of one block and the bound of its LP relaxation.
+
+    1. Solve the LP relaxation (HiGHS); its value is the bound.
+    2. Incumbent: the candidates at 1 in the LP solution (feasible: every coefficient is
+       non-negative), filled greedily by uplift per hour.
+    3. Reduced-cost fixing: with row duals y ≥ 0 the reduced cost is dⱼ = uⱼ − (Aᵀy)ⱼ and every
+       feasible x satisfies uᵀx ≤ LP − Σ_{dⱼ>0} dⱼ(1 − xⱼ) − Σ_{dⱼ<0} |dⱼ|(xⱼ − lⱼ). A candidate
+       with |dⱼ| > LP − incumbent therefore keeps its LP bound value in every plan better than
+       the incumbent, and is fixed there.
+    4. The few candidates left free go to ``milp`` with the capacity the fixed ones leave; the
+       better of its plan and the incumbent is returned. The result is the optimum of the block
+       (to HiGHS's MIP tolerance), as if the whole block had gone to ``milp``.
+    """
+    a, b = block.constraints()
+    n = len(block.uplift)
+    lower = block.must.astype(float)
+    lp = linprog(
+        -block.uplift,
+        A_ub=a,
+        b_ub=b,
+        bounds=np.column_stack([lower, np.ones(n)]),
+        method="highs",
+    )
+    if lp.status != 0:
+        if lp.status == 2:
+            raise ConvergenceError(f"the allocation has no feasible plan: {lp.message}")
+        return _milp(block.uplift, a, b, lower)[0], float("nan")
+    bound = -float(lp.fun)
+    incumbent = _greedy_fill(block, (lp.x > 1 - 1e-6) | block.must)
+    value = float(block.uplift[incumbent].sum())
+    slack = bound - value + 1e-9 * max(1.0, abs(bound))
+    reduced = block.uplift + a.T @ lp.ineqlin.marginals  # marginals = −y for a minimisation
+    at_one = reduced > slack
+    at_lower = reduced < -slack
+    free = ~(at_one | at_lower)
+    if not free.any() or value >= bound - 1e-9 * max(1.0, abs(bound)):
+        return incumbent, bound
+    fixed = at_one | (at_lower & block.must)
+    rest = b - a[:, fixed] @ np.ones(int(fixed.sum()))
+    try:
+        x_free, _ = _milp(block.uplift[free], a[:, free], rest, lower[free])
+    except ConvergenceError:  # numerical trouble in the reduced programme: solve it whole
+        return _milp(block.uplift, a, b, lower)[0], bound
+    plan = fixed.copy()
+    plan[free] = x_free
+    if block.uplift[plan].sum() < value:
+        return incumbent, bound
+    return plan, bound
+
+
+def _blocks(
+    cand: pd.DataFrame, cap: dict, max_actions: int, *, decomposed: bool
+) -> tuple[list[_Block], list[np.ndarray]]:
+    """The independent programmes (one per rep when decomposed) and each one's row positions."""
+    rep_codes, reps = pd.factorize(cand["rep_id"])
+    caps = np.array([cap[r] for r in reps], dtype=float)
+    acc_codes = pd.factorize(cand["account_id"])[0]
+    action_codes = pd.factorize(cand["action"])[0]
+    kind_codes = pd.factorize(acc_codes.astype(np.int64) * (action_codes.max() + 1) + action_codes)[
+        0
+    ]
+    if decomposed:
+        order = np.argsort(rep_codes, kind="stable")
+        cuts = np.flatnonzero(np.diff(rep_codes[order])) + 1
+        groups = np.split(order, cuts)
+    else:
+        groups = [np.arange(len(cand))]
+    uplift = cand["uplift"].to_numpy(dtype=float)
+    hours = cand["hours"].to_numpy(dtype=float)
+    must = cand["must_do"].to_numpy(dtype=bool)
+    blocks = []
+    for idx in groups:
+        local_rep, rep_index = _recode(rep_codes[idx])
+        blocks.append(
+            _Block(
+                uplift=uplift[idx],
+                hours=hours[idx],
+                must=must[idx],
+                rep=local_rep,
+                account=_recode(acc_codes[idx])[0],
+                kind=_recode(kind_codes[idx])[0],
+                capacity=caps[rep_index],
+                max_actions=max_actions,
+            )
+        )
+    return blocks, groups
+
+
+def _recode(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes renumbered 0..m−1, and the original code of each new one."""
+    values, inverse = np.unique(codes, return_inverse=True)
+    return inverse, values
+
+
+def _solve_batch(blocks: list[_Block]) -> list[tuple[np.ndarray, float]]:
+    return [_solve_block(b) for b in blocks]
+
+
+def _solve_all(
+    cand: pd.DataFrame, cap: dict, max_actions: int, *, decomposed: bool, workers: int | None
+) -> tuple[np.ndarray, float]:
+    """Solve every block (in ``workers`` processes when worth it); the plan and the LP bound."""
+    blocks, groups = _blocks(cand, cap, max_actions, decomposed=decomposed)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if len(cand) >= PARALLEL_MIN else 1
+    workers = max(1, min(workers, len(blocks)))
+    if workers == 1:
+        solved = _solve_batch(blocks)
+    else:
+        # a few batches per process: few pickles, and the load still evens out
+        batches = [blocks[i :: 4 * workers] for i in range(4 * workers)]
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            parts = list(pool.map(_solve_batch, batches))
+        solved = [None] * len(blocks)
+        for i, part in enumerate(parts):
+            solved[i :: 4 * workers] = part
+    chosen = np.zeros(len(cand), dtype=bool)
+    bound = 0.0
+    for idx, (x, b) in zip(groups, solved, strict=True):
+        chosen[idx] = x
+        bound += b
+    return chosen, bound
 
 
 def _naive(sub: pd.DataFrame, capacity: dict, max_actions: int) -> np.ndarray:
@@ -216,11 +395,15 @@ def allocate(
     strategy: Strategy | None = None,
     *,
     lp_bound: bool = True,
+    workers: int | None = None,
 ) -> AllocationResult:
     """The plan maximising expected uplift under each rep's hours (``capacity``: rep → hours).
 
     ``capacity`` is the hours available for planned actions; scale ``reps.capacity_hours`` by
-    ``strategy.capacity.utilisation`` first (see :func:`available_hours`).
+    ``strategy.capacity.utilisation`` first (see :func:`available_hours`). The LP bound comes
+    with every solve; ``lp_bound=False`` only leaves it out of the result. ``workers`` is the
+    number of processes for the per-rep programmes (default: up to 2 when the problem has at
+    least :data:`PARALLEL_MIN` candidates, else 1).
     """
     strategy = strategy or Strategy()
     missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
@@ -243,20 +426,9 @@ def allocate(
             cap[rep] = float(need)
     reps_per_account = cand.groupby("account_id")["rep_id"].nunique()
     decomposed = bool((reps_per_account <= 1).all())
-    chosen = np.zeros(len(cand))
-    bound = 0.0
-    if decomposed:
-        groups = cand.groupby("rep_id", sort=False).indices.values()
-    else:
-        groups = [np.arange(len(cand))]
-    for idx in groups:
-        sub = cand.iloc[idx]
-        x, _ = _solve(sub, cap, max_actions, relax=False)
-        chosen[idx] = x
-        if lp_bound:
-            bound += _solve(sub, cap, max_actions, relax=True)[1]
+    chosen, bound = _solve_all(cand, cap, max_actions, decomposed=decomposed, workers=workers)
     plan = cand.copy()
-    plan["chosen"] = chosen > 0.5
+    plan["chosen"] = chosen
     plan["naive"] = _naive(cand, cap, max_actions)
     uplift = float(plan.loc[plan["chosen"], "uplift"].sum())
     naive = float(plan.loc[plan["naive"], "uplift"].sum())

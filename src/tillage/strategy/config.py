@@ -228,12 +228,18 @@ class KeyPersonRules(_Section):
         description="Added churn probability of a single-threaded account when its "
         "relationship owner leaves (default 0.25; a probability, capped at 1 in total).",
     )
-    single_threaded_concentration: float = Field(
+    window_days: int = Field(
+        default=180,
+        gt=0,
+        description="Touches (activities) of the last this many days measure the key-person "
+        "dependency (default 180; days).",
+    )
+    single_threaded_rep_share: float = Field(
         default=0.8,
         gt=0,
         le=1,
-        description="Rep concentration (Herfindahl index) at or above which an account is "
-        "single-threaded (default 0.8; share², 0..1).",
+        description="Share of an account's touches by its top rep at or above which the "
+        "account is single-threaded on that rep (default 0.8; a fraction).",
     )
     single_threaded_max_contacts: int = Field(
         default=1,
@@ -258,6 +264,19 @@ class KeyPersonRules(_Section):
         ge=0,
         le=10,
         description="An NPS answer at or below this is a detractor signal (default 6; 0..10).",
+    )
+    order_drop: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="A fall of this much in the last 365 days' order revenue against the year "
+        "before is a silent-churn signal (default 0.25; a fraction).",
+    )
+    handover_hours: float = Field(
+        default=2.0,
+        ge=0,
+        description="Hours a successor needs in the month to take over an account that has no "
+        "planned actions (default 2; hours per account).",
     )
 
 

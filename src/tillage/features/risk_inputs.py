@@ -1,0 +1,72 @@
+"""The inputs of the organisational-risk scores, one row per account as of a date.
+
+Key-person dependency is measured over the activities on the days ``(as_of − window_days,
+as_of]`` (:func:`tillage.features.engagement.touch_breadth`): ``touches``, ``rep_touches``
+(those naming a rep), ``reps_touching``, ``contacts_touched``, ``departments_touched``,
+``rep_concentration`` (Herfindahl index of the reps' shares), ``top_rep_share`` and
+``top_rep_id`` (null without an activity naming a rep). Counts are 0 for an account without
+activities in the window.
+
+The silent-churn inputs are columns of the feature table (``docs/features.md``), read as they
+are: ``days_since_last_meeting``, ``tickets_unresolved_30d``, ``nps_latest``,
+``usage_active_users_trend``, ``revenue_365d`` and ``revenue_prev_365d``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from tillage.errors import DataValidationError
+from tillage.features._common import as_date
+from tillage.features.build import features_expr
+from tillage.features.engagement import CONCENTRATION_DAYS, touch_breadth
+from tillage.features.engine import execute_arrow
+
+__all__ = ["BREADTH_COLUMNS", "SILENT_COLUMNS", "risk_inputs"]
+
+#: Who touches the account, over the window.
+BREADTH_COLUMNS: tuple[str, ...] = (
+    "touches",
+    "rep_touches",
+    "reps_touching",
+    "contacts_touched",
+    "departments_touched",
+    "rep_concentration",
+    "top_rep_share",
+    "top_rep_id",
+)
+#: Feature-table columns the silent-churn signals read.
+SILENT_COLUMNS: tuple[str, ...] = (
+    "days_since_last_meeting",
+    "tickets_unresolved_30d",
+    "nps_latest",
+    "usage_active_users_trend",
+    "revenue_365d",
+    "revenue_prev_365d",
+)
+_COUNTS = ("touches", "rep_touches", "reps_touching", "contacts_touched", "departments_touched")
+
+
+def risk_inputs(
+    con: BaseBackend, as_of: dt.date | str, *, window_days: int = CONCENTRATION_DAYS
+) -> pd.DataFrame:
+    """:data:`BREADTH_COLUMNS` over the last ``window_days`` days and :data:`SILENT_COLUMNS`,
+    indexed by ``account_id`` (every account of the store, sorted). ``top_rep_id`` is a nullable
+    integer; the other columns are float64 (NaN where a statistic needs data)."""
+    as_of = as_date(as_of)
+    if window_days <= 0:
+        raise DataValidationError(f"window_days must be positive, got {window_days}")
+    features = features_expr(con, as_of).select("account_id", *SILENT_COLUMNS)
+    breadth = touch_breadth(con, as_of, window_days)
+    expr = features.left_join(breadth, "account_id").drop("account_id_right")
+    frame = execute_arrow(con, expr.order_by("account_id")).to_pandas()
+    frame["account_id"] = frame["account_id"].astype("int64")
+    for column in _COUNTS:
+        frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("float64")
+    for column in ("rep_concentration", "top_rep_share", *SILENT_COLUMNS):
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    frame["top_rep_id"] = pd.to_numeric(frame["top_rep_id"]).astype("Int64")
+    return frame.set_index("account_id")[[*BREADTH_COLUMNS, *SILENT_COLUMNS]]

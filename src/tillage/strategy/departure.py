@@ -1,0 +1,304 @@
+"""What a rep's departure puts at risk, and who should take over their accounts.
+
+**Affected accounts**: those the rep owns (``accounts.owner_id``) and those single-threaded on
+the rep (:func:`tillage.strategy.risk.key_person_risk`: the rep is the account's top rep by
+touches, with at least ``key_person.single_threaded_rep_share`` of them, and at most
+``key_person.single_threaded_max_contacts`` contacts were touched).
+
+**LTV at risk.** Only a single-threaded account loses its relationship with the rep. Its churn
+probability p (the snapshot's ``churn_risk``; 0 when unknown) rises by the strategy's
+``key_person.churn_uplift_if_owner_leaves`` u, capped at 1: p′ = min(1, p + u). Reading the
+account's LTV as (1 − p) × V, with V its value once it stays, the LTV after the departure is
+(1 − p′) × V, so::
+
+    ltv_at_risk = LTV × (p′ − p) / (1 − p)        (0 when p = 1: nothing is left to lose)
+
+which is LTV × u when p = 0. The rep's LTV at risk is the sum over their single-threaded
+accounts; accounts that are merely owned lose nothing (another relationship carries them) but
+still need a successor. Amounts are in the company currency, as the snapshot's LTVs.
+
+**Handover plan.** Each affected account needs h hours of its successor in the month: the hours
+the leaving rep has planned on it (the snapshot's actions in the month of ``as_of``), at least
+``key_person.handover_hours``. A rep's spare hours are ``capacity_hours`` ×
+``capacity.utilisation`` minus the hours planned for them in that month. Accounts are handed over
+largest LTV at risk first (then largest LTV); each goes to the rep with the most spare hours among
+those who can take h hours, reps of the leaving rep's team first; when nobody has h hours left
+the account goes to the team's (else anyone's) rep with the most spare hours and is flagged
+``over_capacity``. Candidates are the reps still employed on ``as_of`` (``left_on`` empty or
+later) with the role ``rep``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tillage.errors import DataValidationError, NotFoundError
+from tillage.features.engine import feature_backend
+from tillage.features.risk_inputs import risk_inputs
+from tillage.store.database import session_factory
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Rep,
+    Snapshot,
+    SnapshotAction,
+    Team,
+)
+from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
+from tillage.strategy.risk import key_person_risk
+
+__all__ = ["DepartureResult", "departure_from_store", "ltv_at_risk", "simulate_departure"]
+
+#: Columns of :attr:`DepartureResult.accounts`.
+PLAN_COLUMNS = [
+    "account_id",
+    "account",
+    "owned",
+    "single_threaded",
+    "ltv",
+    "churn_risk",
+    "churn_after",
+    "ltv_at_risk",
+    "hours",
+    "successor_id",
+    "successor",
+    "successor_team",
+    "same_team",
+    "spare_hours_after",
+    "over_capacity",
+]
+
+
+@dataclass
+class DepartureResult:
+    """The departure of ``rep_id``: affected accounts with their successors, and the totals."""
+
+    rep_id: int
+    rep_name: str
+    as_of: dt.date
+    accounts: pd.DataFrame
+    churn_uplift: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ltv_at_risk(self) -> float:
+        """Σ ltv_at_risk over the affected accounts (company currency)."""
+        return float(self.accounts["ltv_at_risk"].sum())
+
+    @property
+    def single_threaded(self) -> int:
+        """Number of accounts single-threaded on the rep."""
+        return int(self.accounts["single_threaded"].sum())
+
+
+def ltv_at_risk(ltv: pd.Series, churn_risk: pd.Series, uplift: float) -> pd.Series:
+    """LTV × (p′ − p) / (1 − p) with p′ = min(1, p + uplift); p = churn_risk (NaN → 0)."""
+    p = pd.to_numeric(churn_risk, errors="coerce").fillna(0.0).clip(0, 1)
+    after = (p + uplift).clip(upper=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(p < 1, (after - p) / (1 - p), 0.0)
+    return pd.to_numeric(ltv, errors="coerce").fillna(0.0) * share
+
+
+def _spare_hours(reps: pd.DataFrame, planned: pd.DataFrame, strategy: Strategy) -> pd.Series:
+    capacity = pd.to_numeric(reps["capacity_hours"], errors="coerce").fillna(0.0)
+    busy = planned.groupby("rep_id")["hours"].sum() if len(planned) else pd.Series(dtype=float)
+    return capacity * strategy.capacity.utilisation - busy.reindex(reps.index).fillna(0.0)
+
+
+def _candidates(reps: pd.DataFrame, leaving: int, as_of: dt.date) -> pd.DataFrame:
+    keep = reps.index != leaving
+    if "left_on" in reps.columns:
+        left = pd.to_datetime(reps["left_on"])
+        keep &= (left.isna() | (left > pd.Timestamp(as_of))).to_numpy()
+    if "role" in reps.columns:
+        keep &= (reps["role"].fillna("rep") == "rep").to_numpy()
+    return reps.loc[keep]
+
+
+def simulate_departure(
+    rep_id: int,
+    accounts: pd.DataFrame,
+    reps: pd.DataFrame,
+    strategy: Strategy | None = None,
+    *,
+    planned: pd.DataFrame | None = None,
+    as_of: dt.date | None = None,
+) -> DepartureResult:
+    """The LTV at risk and the handover plan if ``rep_id`` leaves (see the module docstring).
+
+    ``accounts`` is indexed by ``account_id`` with ``owner_id``, ``ltv``, ``churn_risk``,
+    ``single_threaded``, ``top_rep_id`` and optionally ``name``; ``reps`` is indexed by rep id
+    with ``name``, ``team_id``, ``capacity_hours`` and optionally ``team``, ``left_on``,
+    ``role``; ``planned`` holds the month's planned actions (``account_id``, ``rep_id``,
+    ``hours``).
+    """
+    strategy = strategy or Strategy()
+    rules = strategy.key_person
+    as_of = as_of or dt.date.today()
+    needed = ["owner_id", "ltv", "churn_risk", "single_threaded", "top_rep_id"]
+    missing = [c for c in needed if c not in accounts.columns]
+    if missing:
+        raise DataValidationError(f"the departure simulation needs the account columns {missing}")
+    if rep_id not in reps.index:
+        raise NotFoundError(f"rep {rep_id} does not exist")
+    planned = (
+        planned if planned is not None else pd.DataFrame(columns=["account_id", "rep_id", "hours"])
+    )
+    on_rep = accounts["single_threaded"].astype("boolean").fillna(False).astype(bool) & (
+        accounts["top_rep_id"].astype("Int64") == rep_id
+    ).fillna(False)
+    owned = (accounts["owner_id"].astype("Int64") == rep_id).fillna(False)
+    affected = accounts.loc[owned | on_rep].copy()
+    affected["owned"] = owned[affected.index]
+    affected["single_threaded"] = on_rep[affected.index]
+    p = pd.to_numeric(affected["churn_risk"], errors="coerce")
+    after = (p.fillna(0.0) + rules.churn_uplift_if_owner_leaves).clip(upper=1)
+    affected["churn_after"] = after.where(affected["single_threaded"], p)
+    affected["ltv_at_risk"] = ltv_at_risk(
+        affected["ltv"], affected["churn_risk"], rules.churn_uplift_if_owner_leaves
+    ).where(affected["single_threaded"], 0.0)
+    mine = planned.loc[planned["rep_id"] == rep_id].groupby("account_id")["hours"].sum()
+    affected["hours"] = mine.reindex(affected.index).fillna(0.0).clip(lower=rules.handover_hours)
+    affected = affected.sort_values(
+        ["ltv_at_risk", "ltv"], ascending=False, kind="stable"
+    ).rename_axis("account_id")
+
+    notes: list[str] = []
+    pool = _candidates(reps, rep_id, as_of)
+    spare = _spare_hours(pool, planned, strategy).to_dict()
+    team = reps.at[rep_id, "team_id"] if "team_id" in reps.columns else None
+    same = {r: pd.notna(team) and pool.at[r, "team_id"] == team for r in pool.index}
+    rows = []
+    for hours in affected["hours"]:
+        if not spare:
+            rows.append((None, False, np.nan, True))
+            continue
+        fits = [r for r in spare if spare[r] >= hours - 1e-9]
+        ranked = sorted(fits or list(spare), key=lambda r: (not same[r], -spare[r], r))
+        chosen = ranked[0]
+        spare[chosen] -= hours
+        rows.append((chosen, same[chosen], spare[chosen], not fits))
+    if not spare and len(affected):
+        notes.append(f"no rep is available to take over the {len(affected)} accounts")
+    plan = pd.DataFrame(
+        rows,
+        columns=["successor_id", "same_team", "spare_hours_after", "over_capacity"],
+        index=affected.index,
+    )
+    affected = affected.join(plan)
+    affected["successor_id"] = affected["successor_id"].astype("Int64")
+    names = reps["name"] if "name" in reps.columns else pd.Series(dtype=object)
+    teams = reps["team"] if "team" in reps.columns else reps.get("team_id", pd.Series(dtype=object))
+    affected["successor"] = affected["successor_id"].map(names.to_dict())
+    affected["successor_team"] = affected["successor_id"].map(teams.to_dict())
+    affected["account"] = affected["name"] if "name" in affected.columns else ""
+    affected = affected.reset_index()
+    return DepartureResult(
+        rep_id=int(rep_id),
+        rep_name=str(reps.at[rep_id, "name"]) if "name" in reps.columns else str(rep_id),
+        as_of=as_of,
+        accounts=affected[PLAN_COLUMNS],
+        churn_uplift=rules.churn_uplift_if_owner_leaves,
+        notes=notes,
+    )
+
+
+# --- reading the store -----------------------------------------------------------------------
+
+
+def _find_rep(session: Session, rep: str) -> Rep:
+    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
+    if found is None and rep.isdigit():
+        found = session.get(Rep, int(rep))
+    if found is None:
+        raise NotFoundError(f"no rep with the key or id {rep!r}")
+    return found
+
+
+def _frame(session: Session, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def departure_from_store(
+    engine: Engine,
+    rep: str,
+    *,
+    as_of: dt.date | None = None,
+    strategy: Strategy | None = None,
+) -> DepartureResult:
+    """:func:`simulate_departure` for the rep with key (or id) ``rep``, from the store.
+
+    LTVs and churn risks come from the latest snapshot, planned hours from its actions in the
+    month of ``as_of`` (default: the snapshot's as-of date); the single-threaded flags are
+    computed from the activities as of ``as_of``.
+    """
+    strategy = strategy or Strategy()
+    with session_factory(engine)() as session:
+        leaving = _find_rep(session, rep)
+        snapshot: Snapshot = latest_snapshot(session)
+        as_of = as_of or snapshot.as_of
+        scores = _frame(
+            session,
+            select(AccountScore.account_id, AccountScore.ltv, AccountScore.churn_risk).where(
+                AccountScore.snapshot_id == snapshot.id
+            ),
+        )
+        accounts = _frame(session, select(Account.id, Account.name, Account.owner_id))
+        reps = _frame(
+            session,
+            select(
+                Rep.id,
+                Rep.name,
+                Rep.team_id,
+                Team.name.label("team"),
+                Rep.capacity_hours,
+                Rep.left_on,
+                Rep.role,
+            ).outerjoin(Team, Team.id == Rep.team_id),
+        )
+        month = as_of.replace(day=1)
+        planned = _frame(
+            session,
+            select(SnapshotAction.account_id, SnapshotAction.rep_id, SnapshotAction.hours).where(
+                SnapshotAction.snapshot_id == snapshot.id, SnapshotAction.month == month
+            ),
+        )
+        leaving_id = leaving.id
+    url = engine.url.render_as_string(hide_password=False)
+    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
+    with feature_backend(url, kind) as con:
+        inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
+    risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
+    frame = (
+        accounts.set_index("id")
+        .rename_axis("account_id")
+        .join(scores.set_index("account_id"), how="left")
+        .join(risk, how="left")
+    )
+    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
+    notes = []
+    if frame["ltv"].isna().any():
+        notes.append(
+            f"{int(frame['ltv'].isna().sum())} accounts are not in snapshot {snapshot.id}: "
+            "their LTV counts as 0"
+        )
+    planned["hours"] = planned["hours"].astype(float)
+    result = simulate_departure(
+        leaving_id,
+        frame,
+        reps.set_index("id"),
+        strategy,
+        planned=planned,
+        as_of=as_of,
+    )
+    result.notes = notes + result.notes
+    return result
