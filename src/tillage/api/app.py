@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tillage import __version__
-from tillage.api import accounts, auth_routes, users
+from tillage.api import accounts, auth_routes, imports, kpis, snapshots, strategy, users
 from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
@@ -24,9 +24,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(imports.UploadLimit, limit=settings.upload_limit_bytes)
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)
+    app.include_router(snapshots.router)
+    app.include_router(kpis.router)
+    app.include_router(strategy.router)
+    app.include_router(imports.router)
     app.include_router(users.router)
     app.include_router(pages.public)
     app.include_router(pages.router)
