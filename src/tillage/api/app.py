@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from tillage import __version__
@@ -18,8 +21,14 @@ def create_app(settings: Settings) -> FastAPI:
     Refuses to start without ``secret_key`` (:class:`~tillage.errors.ConfigurationError`).
     """
     settings.require_secret_key()
-    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs")
     engine = engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # close pooled connections when the server stops
+
+    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
