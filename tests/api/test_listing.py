@@ -102,9 +102,16 @@ def test_cursor_pages_walk_the_same_order_as_one_page(client_as: Clients) -> Non
             if cursor is None:
                 break
         assert walked == whole, (role, sort)
-    response = client_as("admin").get("/api/v1/accounts", params={"cursor": "bm90LWpzb24"})
-    assert response.status_code == 422
-    assert response.json()["error"]["type"] == "DataValidationError"
+    admin = client_as("admin")
+    by_ltv = admin.get("/api/v1/accounts", params={"limit": 5}).json()["next_cursor"]
+    for params in (
+        {"cursor": "bm90LWpzb24"},  # not ours
+        {"cursor": by_ltv, "sort": "name"},  # made for another sort
+        {"cursor": by_ltv, "order": "asc"},  # or direction
+    ):
+        response = admin.get("/api/v1/accounts", params=params)
+        assert response.status_code == 422, params
+        assert response.json()["error"]["type"] == "DataValidationError"
 
 
 def test_csv_export_has_the_listing_rows_and_only_visible_ones(client_as: Clients) -> None:

@@ -30,6 +30,8 @@ from tillage.api.errors import ErrorResponse
 from tillage.errors import DataValidationError
 from tillage.store.access import AccountFilter
 from tillage.store.snapshots import (
+    DESCENDING_BY_DEFAULT,
+    NULLABLE_SORTS,
     AccountDetail,
     Cursor,
     RiskBand,
@@ -84,21 +86,33 @@ class PortfolioOut(BaseModel):
     zones: list[ZoneOut]
 
 
-def encode_cursor(cursor: Cursor) -> str:
-    """An opaque, URL-safe form of a keyset cursor."""
-    return base64.urlsafe_b64encode(json.dumps(list(cursor)).encode()).decode().rstrip("=")
+def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
+    """An opaque, URL-safe form of a keyset cursor of a listing sorted by ``sort``."""
+    data = json.dumps([sort, descending, *cursor]).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def decode_cursor(text: str) -> Cursor:
-    """The cursor :func:`encode_cursor` made; a damaged one is refused (422)."""
+def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
+    """The cursor :func:`encode_cursor` made for this sort; anything else is refused (422)."""
     try:
-        value, account_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if not isinstance(account_id, int) or isinstance(value, bool | list | dict):
-            raise ValueError(text)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        made_for, made_desc, value, account_id = json.loads(
+            base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        )
+        kind = str if sort in ("name", "key") else (int, float)
+        valid = (
+            made_for == sort
+            and made_desc == descending
+            and isinstance(account_id, int)
+            and not isinstance(value, bool)
+            and (isinstance(value, kind) or (value is None and sort in NULLABLE_SORTS))
+        )
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        valid = False
+    if not valid:
         raise DataValidationError(
-            "the cursor is not one this API returned: pass next_cursor unchanged"
-        ) from exc
+            "the cursor is not one this API returned for this sort order: pass next_cursor "
+            "unchanged, with the same sort and order"
+        )
     return value, account_id
 
 
@@ -175,6 +189,9 @@ def get_accounts(
     """The caller's accounts in a snapshot, filtered, sorted (default: LTV, highest first) and
     paginated; ``total`` counts only what the caller may see."""
     snapshot = _snapshot(session, listing.snapshot)
+    descending = (
+        listing.sort in DESCENDING_BY_DEFAULT if listing.descending is None else listing.descending
+    )
     total, rows = list_scores(
         session,
         snapshot.id,
@@ -182,9 +199,9 @@ def get_accounts(
         limit=limit,
         offset=offset,
         sort=listing.sort,
-        descending=listing.descending,
+        descending=descending,
         where=listing.where,
-        after=None if cursor is None else decode_cursor(cursor),
+        after=None if cursor is None else decode_cursor(cursor, listing.sort, descending),
     )
     more = len(rows) == limit and (cursor is not None or offset + limit < total)
     return AccountPage(
@@ -192,7 +209,11 @@ def get_accounts(
         total=total,
         limit=limit,
         offset=offset,
-        next_cursor=encode_cursor(cursor_of(rows[-1], listing.sort)) if more else None,
+        next_cursor=(
+            encode_cursor(listing.sort, descending, cursor_of(rows[-1], listing.sort))
+            if more
+            else None
+        ),
         items=rows,
     )
 
