@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import True_
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
@@ -305,7 +306,7 @@ def list_scores(
             AccountScore.snapshot_id == snapshot_id, visible, *_conditions(where or ScoreFilter())
         )
     )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) if count else 0
+    total = _count(session, snapshot_id, visible, where or ScoreFilter()) if count else 0
     page = base
     if after is not None:
         page = page.where(_after(column, desc, sort in NULLABLE_SORTS, after))
@@ -339,6 +340,19 @@ def list_scores(
         )
         for r in rows
     ]
+
+
+def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: ScoreFilter) -> int:
+    """Rows of a listing, joining only the tables its filters need (an admin's unfiltered
+    count reads the snapshot's index alone)."""
+    query = select(func.count()).select_from(AccountScore)
+    by_owner = where.rep is not None or where.team is not None
+    if by_owner or where.search or not isinstance(visible, True_):
+        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
+    if by_owner:
+        query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
+    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where))
+    return int(session.scalar(query) or 0)
 
 
 def cursor_of(row: ScoreRow, sort: SortKey) -> Cursor:
