@@ -365,10 +365,11 @@ def zone_totals(
 ) -> list[tuple[str, int, float]]:
     """(zone, number of accounts, total LTV) per zone of a snapshot over the ``visible`` accounts,
     zones in order."""
+    query = select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
+    if not isinstance(visible, True_):  # everything: the snapshot's rows alone
+        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
     rows = session.execute(
-        select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
-        .join(Account, Account.id == AccountScore.account_id)
-        .where(AccountScore.snapshot_id == snapshot_id, visible)
+        query.where(AccountScore.snapshot_id == snapshot_id)
         .group_by(AccountScore.zone)
         .order_by(AccountScore.zone)
     ).all()
