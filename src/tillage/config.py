@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     language: Language = Field(
         default="ja", description="Language of user-facing text: 'ja' (Japanese) or 'en'."
     )
+    upload_limit_mb: float = Field(
+        default=50.0,
+        gt=0,
+        description="Largest file `POST /api/v1/imports` accepts, in megabytes (10^6 bytes).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
@@ -122,6 +127,11 @@ class Settings(BaseSettings):
                 "(`tillage demo` makes its own)."
             )
         return self.secret_key.get_secret_value()
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        """:attr:`upload_limit_mb` in bytes."""
+        return int(self.upload_limit_mb * 1_000_000)
 
     @property
     def zone(self) -> ZoneInfo:

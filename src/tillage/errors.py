@@ -8,6 +8,7 @@ do about it. Surfaces map them to exit codes (CLI) and HTTP statuses (API) in on
     TillageError
     ├── ConfigurationError      settings or strategy file invalid
     ├── DataValidationError     input data refused (file, row, column, reason)
+    │   └── TooLarge            an upload over the size limit
     ├── StoreError              database unreachable, schema out of date
     ├── NotFittedError          a model used before fit()
     ├── ConvergenceError        an estimator failed to converge
@@ -66,6 +67,10 @@ class DataValidationError(TillageError):
         if more > 0:
             detail += f"\n  … and {more} more"
         super().__init__(message + ("\n" + detail if detail else ""))
+
+
+class TooLarge(DataValidationError):
+    """An uploaded file is larger than the configured limit; nothing was read."""
 
 
 class StoreError(TillageError):

@@ -8,11 +8,14 @@ in once per session (:func:`session_cookies`); ``client_as(role)`` gives a clien
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import URL, create_engine, make_url, text
 
 from tillage.api.app import create_app
 from tillage.api.auth import SESSION_COOKIE
@@ -21,11 +24,13 @@ from tillage.demo import DemoConfig, generate
 from tillage.demo.users import DEMO_PASSWORDS, create_demo_users
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
+from tillage.store.snapshots import write_snapshot
 from tillage.strategy.scoring import run_scoring
 
 N_ACCOUNTS = 300  # tests/api/test_accounts.py relies on this size
 TEST_SECRET = "test-only-7Qx2Vb9Lm4Kp1Zs8Wd3Rf6Tg0Hy5Nj"
 LOGINS = tuple(DEMO_PASSWORDS)  # admin, manager, rep, rep2
+DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def login(client: TestClient, user: str, password: str | None = None) -> TestClient:
@@ -44,31 +49,119 @@ def login(client: TestClient, user: str, password: str | None = None) -> TestCli
     return client
 
 
-@pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings of a store holding a scored 300-account demo company and the demo users."""
-    data_dir: Path = tmp_path_factory.mktemp("demo")
-    settings = Settings(data_dir=data_dir, language="ja", secret_key=TEST_SECRET, _env_file=None)
+BOTH_DATABASES = {"test_permissions", "test_accounts", "test_imports", "test_listing"}
+"""Modules whose tests run on SQLite and on PostgreSQL (the rest on SQLite only)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "demo_settings" not in metafunc.fixturenames:
+        return
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_DATABASES:
+        metafunc.parametrize(
+            "demo_settings",
+            ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+            indirect=True,
+        )
+
+
+def _fill(settings: Settings, scored: Settings | None = None) -> Settings:
+    """Load the demo company and users, and score it (or copy the scores of ``scored``, a
+    store of the same company: the PostgreSQL store takes the SQLite store's snapshot)."""
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     config = DemoConfig(n_accounts=N_ACCOUNTS, seed=7)
     replace_all(engine, generate(config).tables)
-    run_scoring(engine, config.as_of, created_at=dt.datetime(2026, 10, 1, 9, 0), label="test")
+    created_at = dt.datetime(2026, 10, 1, 9, 0)
+    if scored is None:
+        run_scoring(engine, config.as_of, created_at=created_at, label="test")
+    else:
+        source = make_engine(scored.resolved_database_url)
+        scores = pd.read_sql_table("account_scores", source)
+        source.dispose()
+        write_snapshot(
+            engine, as_of=config.as_of, created_at=created_at, scores=scores, label="test"
+        )
     create_demo_users(engine, now=dt.datetime(2026, 10, 1, 0, 0))
     engine.dispose()
     return settings
 
 
 @pytest.fixture(scope="session")
-def session_cookies(demo_settings: Settings) -> dict[str, str]:
-    """Each demo user's session cookie, from one login per test session."""
-    cookies = {}
-    with TestClient(create_app(demo_settings)) as client:
-        for user in LOGINS:
-            client.cookies.clear()
-            login(client, user)
-            cookies[user] = client.cookies[SESSION_COOKIE]
-    return cookies
+def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Settings]]:
+    """The demo store per database, built on first use: ``stores.get("sqlite" | "postgres")``.
+
+    The PostgreSQL one is a fresh database on ``TILLAGE_TEST_POSTGRES_URL``, dropped at the end.
+    """
+    admin_url = make_url(os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL))
+    made: dict[str, Settings] = {}
+    pg_names: list[str] = []
+
+    class Stores(dict):  # type: ignore[type-arg]
+        def get(self, backend: str) -> Settings:  # type: ignore[override]
+            if backend not in made:
+                data_dir = tmp_path_factory.mktemp(f"demo-{backend}")
+                url = None
+                if backend == "postgres":
+                    name = f"tillage_test_api_{uuid.uuid4().hex[:12]}"
+                    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+                    pg_names.append(name)
+                    url = admin_url.set(database=name).render_as_string(hide_password=False)
+                settings = Settings(
+                    data_dir=data_dir,
+                    database_url=url,
+                    language="ja",
+                    secret_key=TEST_SECRET,
+                    _env_file=None,
+                )
+                made[backend] = _fill(settings, self.get("sqlite") if url else None)
+            return made[backend]
+
+    yield Stores()
+    for name in pg_names:
+        _admin_sql(
+            admin_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+        )
+        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _admin_sql(url: URL, statement: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def demo_settings(request: pytest.FixtureRequest, demo_stores: dict[str, Settings]) -> Settings:
+    """Settings of a store holding a scored 300-account demo company and the demo users (on
+    SQLite; in :data:`BOTH_DATABASES` modules once on SQLite and once on PostgreSQL)."""
+    return demo_stores.get(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def cookie_jars() -> dict[str, dict[str, str]]:
+    """Session cookies per store URL, filled by :func:`session_cookies`."""
+    return {}
+
+
+@pytest.fixture
+def session_cookies(
+    demo_settings: Settings, cookie_jars: dict[str, dict[str, str]]
+) -> dict[str, str]:
+    """Each demo user's session cookie on this store, from one login per test session."""
+    url = demo_settings.resolved_database_url
+    if url not in cookie_jars:
+        cookies = cookie_jars[url] = {}
+        with TestClient(create_app(demo_settings)) as client:
+            for user in LOGINS:
+                client.cookies.clear()
+                login(client, user)
+                cookies[user] = client.cookies[SESSION_COOKIE]
+    return cookie_jars[url]
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ MAX_EXAMPLES = 12  # per operation
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(demo_settings: Settings, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def fuzz_app(demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    demo_settings = demo_stores.get("sqlite")
     source = Path(demo_settings.resolved_database_url.removeprefix("sqlite:///"))
     data_dir = tmp_path_factory.mktemp("fuzz")
     with sqlite3.connect(source) as src, sqlite3.connect(data_dir / "tillage.db") as dst:

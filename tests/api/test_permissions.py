@@ -24,6 +24,8 @@ from tillage.api.auth import SESSION_COOKIE, authorize, authorize_admin
 from tillage.config import Settings
 from tillage.store.database import make_engine, session_scope
 from tillage.store.schema import Account, Rep, User
+from tillage.store.snapshots import latest_snapshot
+from tillage.store.strategies import save_strategy
 from tillage.store.users import create_token, find_user
 
 from .conftest import login
@@ -54,6 +56,7 @@ class Case:
     expect: tuple[int, int, int, int, int]
     path: str = ""
     body: dict | None = None
+    files: dict[str, tuple[str, bytes]] | None = None
 
     def url(self, ids: dict[str, int]) -> str:
         return (self.path or self.route).format(**ids)
@@ -82,6 +85,43 @@ MATRIX = [
         "/api/v1/accounts/{account_id}",
         (200, 404, 404, 200, A),
         path="/api/v1/accounts/{rep2_account}",
+    ),
+    Case("GET", "/api/v1/accounts.csv", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/snapshots", (200, 200, 200, 200, A)),
+    Case(
+        "GET",
+        "/api/v1/snapshots/{snapshot_id}",
+        (200, 200, 200, 200, A),
+        path="/api/v1/snapshots/{snapshot}",
+    ),
+    Case("GET", "/api/v1/kpis", (200, 200, 200, 200, A), path="/api/v1/kpis?by=rep"),
+    Case("GET", "/api/v1/strategy", (200, 200, 200, 200, A)),
+    Case(
+        "POST",
+        "/api/v1/strategy/validate",
+        (200, 200, 200, 200, A),
+        body={"text": "discount_rate = 0.2"},
+    ),
+    Case(
+        "PUT",
+        "/api/v1/strategy",
+        (200, 403, 403, 403, A),
+        body={"text": "discount_rate = 0.1", "comment": "matrix {n}"},
+    ),
+    Case("GET", "/api/v1/strategy/versions", (200, 200, 200, 200, A)),
+    Case(
+        "GET",
+        "/api/v1/strategy/versions/{version_id}",
+        (200, 200, 200, 200, A),
+        path="/api/v1/strategy/versions/{strategy_version}",
+    ),
+    Case("GET", "/api/v1/imports", (200, 403, 403, 403, A)),
+    Case(
+        "POST",
+        "/api/v1/imports",
+        (201, 403, 403, 403, A),
+        body={"table": "teams", "dry_run": "true"},
+        files={"file": ("teams.csv", b"key,name\nTEAM-MATRIX,Matrix\n")},
     ),
     Case("GET", "/api/v1/users", (200, 403, 403, 403, A)),
     Case(
@@ -113,16 +153,26 @@ def _owned_account(session: Session, login: str) -> int:
     ).first()
 
 
-@pytest.fixture(scope="module")
+_ids: dict[str, dict[str, int]] = {}
+_csrf: dict[str, dict[str, str]] = {}
+
+
+@pytest.fixture
 def ids(demo_settings: Settings) -> dict[str, int]:
-    engine = make_engine(demo_settings.resolved_database_url)
+    url = demo_settings.resolved_database_url
+    if url in _ids:
+        return _ids[url]
+    engine = make_engine(url)
     with session_scope(engine) as session:
         found = {
             "rep_account": _owned_account(session, "rep"),
             "rep2_account": _owned_account(session, "rep2"),
             "rep2_user": find_user(session, "rep2").id,
+            "snapshot": latest_snapshot(session).id,
+            "strategy_version": save_strategy(session, "", now=NOW, comment="matrix").id,
         }
     engine.dispose()
+    _ids[url] = found
     return found
 
 
@@ -159,7 +209,9 @@ def test_permission_matrix(
     response = client.request(
         case.method,
         case.url(values),
-        json=body,
+        json=None if case.files else body,
+        data=body if case.files else None,
+        files=case.files,
         headers={"X-CSRF-Token": csrf},
         follow_redirects=False,
     )
@@ -179,9 +231,12 @@ def test_permission_matrix(
         assert set(response.json()) == {"error"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def csrf_tokens(demo_settings: Settings, session_cookies: dict[str, str]) -> dict[str, str]:
-    tokens = {}
+    url = demo_settings.resolved_database_url
+    if url in _csrf:
+        return _csrf[url]
+    tokens = _csrf[url] = {}
     with TestClient(create_app(demo_settings)) as client:
         for user, cookie in session_cookies.items():
             client.cookies.set(SESSION_COOKIE, cookie)

@@ -1,25 +1,54 @@
-"""/api/v1/accounts and /api/v1/portfolio: latest scores, as far as the caller may see."""
+"""/api/v1/accounts, /api/v1/accounts.csv and /api/v1/portfolio: scores, as far as the caller
+may see.
+
+A listing reads the newest snapshot (or ``snapshot=``), keeps what the filters ask for, sorts by a
+whitelisted column and pages either by ``offset`` or, fast however deep, by the ``cursor`` the
+previous page returned (keyset pagination). The CSV export takes the same filters and streams
+every matching row.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import csv
 import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass, fields
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
 
 from tillage.api.auth import VisibleAccounts, protected_router
 from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
+from tillage.errors import DataValidationError
+from tillage.store.access import AccountFilter
 from tillage.store.snapshots import (
+    DESCENDING_BY_DEFAULT,
+    NULLABLE_SORTS,
+    AccountDetail,
+    Cursor,
+    RiskBand,
+    ScoreFilter,
+    ScoreRow,
     SortKey,
     account_detail,
+    cursor_of,
+    get_snapshot,
     latest_snapshot,
     list_scores,
     zone_totals,
 )
 
 router = protected_router(prefix="/api/v1", tags=["accounts"])
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or not found"}}
+EXPORT_BATCH = 2000
 
 
 class SnapshotOut(BaseModel):
@@ -30,56 +59,16 @@ class SnapshotOut(BaseModel):
     label: str | None
 
 
-class AccountOut(BaseModel):
-    """An account's row: amounts in company currency, tenure in months."""
-
-    account_id: int
-    key: str
-    name: str
-    owner: str | None
-    zone: str | None
-    ltv: float
-    revenue_12m: float
-    tenure_months: float
-
-
 class AccountPage(BaseModel):
-    """A page of accounts from the latest snapshot."""
+    """A page of accounts. ``next_cursor``: pass it as ``cursor`` for the next page (``null`` on
+    the last page)."""
 
     snapshot: SnapshotOut
     total: int
     limit: int
     offset: int
-    items: list[AccountOut]
-
-
-class AccountDetailOut(BaseModel):
-    """One account: basic fields and its scores in the latest snapshot (``null`` if unscored).
-
-    Amounts in company currency; ``churn_risk`` a probability; ``tenure_months`` months.
-    """
-
-    account_id: int
-    key: str
-    name: str
-    industry: str | None
-    employees: int | None
-    region: str | None
-    country: str | None
-    owner: str | None
-    team: str | None
-    customer_since: dt.date | None
-    snapshot_id: int | None
-    zone: str | None
-    segment: str | None
-    ltv: float | None
-    ltv_low: float | None
-    ltv_high: float | None
-    revenue_12m: float | None
-    churn_risk: float | None
-    growth: float | None
-    priority: float | None
-    tenure_months: float | None
+    next_cursor: str | None
+    items: list[ScoreRow]
 
 
 class ZoneOut(BaseModel):
@@ -97,52 +86,212 @@ class PortfolioOut(BaseModel):
     zones: list[ZoneOut]
 
 
-def _snapshot_out(session: SessionDep) -> tuple[int, SnapshotOut]:
-    snap = latest_snapshot(session)
-    return snap.id, SnapshotOut(id=snap.id, as_of=snap.as_of, label=snap.label)
+def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
+    """An opaque, URL-safe form of a keyset cursor of a listing sorted by ``sort``."""
+    data = json.dumps([sort, descending, *cursor]).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-@router.get("/accounts", responses={404: {"model": ErrorResponse}})
+def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
+    """The cursor :func:`encode_cursor` made for this sort; anything else is refused (422)."""
+    try:
+        made_for, made_desc, value, account_id = json.loads(
+            base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        )
+        kind = str if sort in ("name", "key") else (int, float)
+        valid = (
+            made_for == sort
+            and made_desc == descending
+            and isinstance(account_id, int)
+            and not isinstance(value, bool)
+            and (isinstance(value, kind) or (value is None and sort in NULLABLE_SORTS))
+        )
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise DataValidationError(
+            "the cursor is not one this API returned for this sort order: pass next_cursor "
+            "unchanged, with the same sort and order"
+        )
+    return value, account_id
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The query of a listing or an export: which snapshot, filters and sort."""
+
+    snapshot: int | None
+    where: ScoreFilter
+    sort: SortKey
+    descending: bool | None
+
+
+def listing_query(
+    snapshot: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="Snapshot id (default: the newest)")
+    ] = None,
+    zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
+    segment: Annotated[str | None, Query(max_length=20)] = None,
+    rep: Annotated[str | None, Query(max_length=128, description="Owner's rep key")] = None,
+    team: Annotated[str | None, Query(max_length=128, description="Owner's team key")] = None,
+    risk: Annotated[
+        RiskBand | None,
+        Query(description="Churn-risk band: low < 0.2 ≤ medium < 0.5 ≤ high"),
+    ] = None,
+    borderline: Annotated[
+        bool | None, Query(description="Only accounts whose portfolio cell is (not) borderline")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="Part of the name or key, any case"),
+    ] = None,
+    sort: Annotated[SortKey, Query(description="Sort column")] = "ltv",
+    order: Annotated[
+        str | None,
+        Query(
+            pattern="^(asc|desc)$",
+            description="asc or desc (default: numbers highest first, names A to Z)",
+        ),
+    ] = None,
+) -> Listing:
+    """The listing parameters shared by the JSON list and the CSV export."""
+    where = ScoreFilter(
+        zone=zone,
+        segment=segment,
+        rep=rep,
+        team=team,
+        risk=risk,
+        borderline=borderline,
+        search=q,
+    )
+    return Listing(snapshot, where, sort, None if order is None else order == "desc")
+
+
+ListingDep = Annotated[Listing, Depends(listing_query)]
+
+
+def _snapshot(session: Session, snapshot_id: int | None) -> SnapshotOut:
+    snap = latest_snapshot(session) if snapshot_id is None else get_snapshot(session, snapshot_id)
+    return SnapshotOut(id=snap.id, as_of=snap.as_of, label=snap.label)
+
+
+@router.get("/accounts", responses=NOT_FOUND)
 def get_accounts(
     session: SessionDep,
     visible: VisibleAccounts,
+    listing: ListingDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    sort: SortKey = "ltv",
-    zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="next_cursor of the previous page")
+    ] = None,
 ) -> AccountPage:
-    """The caller's accounts in the latest snapshot, sorted (default: LTV, highest first) and
+    """The caller's accounts in a snapshot, filtered, sorted (default: LTV, highest first) and
     paginated; ``total`` counts only what the caller may see."""
-    snapshot_id, snapshot = _snapshot_out(session)
-    total, rows = list_scores(
-        session, snapshot_id, visible=visible, limit=limit, offset=offset, sort=sort, zone=zone
+    snapshot = _snapshot(session, listing.snapshot)
+    descending = (
+        listing.sort in DESCENDING_BY_DEFAULT if listing.descending is None else listing.descending
     )
+    total, rows = list_scores(
+        session,
+        snapshot.id,
+        visible=visible,
+        limit=limit,
+        offset=offset,
+        sort=listing.sort,
+        descending=descending,
+        where=listing.where,
+        after=None if cursor is None else decode_cursor(cursor, listing.sort, descending),
+    )
+    more = len(rows) == limit and (cursor is not None or offset + limit < total)
     return AccountPage(
         snapshot=snapshot,
         total=total,
         limit=limit,
         offset=offset,
-        items=[AccountOut(**row.__dict__) for row in rows],
+        next_cursor=(
+            encode_cursor(listing.sort, descending, cursor_of(rows[-1], listing.sort))
+            if more
+            else None
+        ),
+        items=rows,
     )
 
 
-@router.get("/portfolio", responses={404: {"model": ErrorResponse}})
+def _csv_lines(
+    sessions: sessionmaker[Session], snapshot_id: int, visible: AccountFilter, listing: Listing
+) -> Iterator[str]:
+    with sessions() as session:
+        yield from _csv_batches(session, snapshot_id, visible, listing)
+
+
+def _csv_batches(
+    session: Session, snapshot_id: int, visible: AccountFilter, listing: Listing
+) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([f.name for f in fields(ScoreRow)])
+    after: Cursor | None = None
+    while True:
+        _total, rows = list_scores(
+            session,
+            snapshot_id,
+            visible=visible,
+            limit=EXPORT_BATCH,
+            sort=listing.sort,
+            descending=listing.descending,
+            where=listing.where,
+            after=after,
+            count=False,
+        )
+        writer.writerows(astuple(row) for row in rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = cursor_of(rows[-1], listing.sort)
+
+
+@router.get(
+    "/accounts.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a header row"},
+        **NOT_FOUND,
+    },
+)
+def export_accounts(
+    request: Request, session: SessionDep, visible: VisibleAccounts, listing: ListingDep
+) -> StreamingResponse:
+    """Every account of the listing (same filters and sort as ``/accounts``) as CSV, streamed."""
+    snapshot = _snapshot(session, listing.snapshot)
+    name = f"accounts-{snapshot.as_of.isoformat()}.csv"
+    return StreamingResponse(
+        _csv_lines(request.app.state.sessions, snapshot.id, visible, listing),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/portfolio", responses=NOT_FOUND)
 def get_portfolio(session: SessionDep, visible: VisibleAccounts) -> PortfolioOut:
     """Accounts and total LTV per zone in the latest snapshot, over the caller's accounts."""
-    snapshot_id, snapshot = _snapshot_out(session)
+    snapshot = _snapshot(session, None)
     zones = [
         ZoneOut(zone=z, accounts=n, total_ltv=t)
-        for z, n, t in zone_totals(session, snapshot_id, visible=visible)
+        for z, n, t in zone_totals(session, snapshot.id, visible=visible)
     ]
     return PortfolioOut(snapshot=snapshot, zones=zones)
 
 
-@router.get("/accounts/{account_id}", responses={404: {"model": ErrorResponse}})
+@router.get("/accounts/{account_id}", responses=NOT_FOUND)
 def get_account(
     session: SessionDep,
     visible: VisibleAccounts,
     account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-) -> AccountDetailOut:
-    """One account with its latest scores; 404 when it does not exist *or* the caller may not
-    see it (the answer never tells the two apart)."""
-    return AccountDetailOut(**account_detail(session, account_id, visible=visible).__dict__)
+) -> AccountDetail:
+    """One account with its latest scores and its history across snapshots (newest first);
+    404 when it does not exist *or* the caller may not see it (the answer never tells the two
+    apart)."""
+    return account_detail(session, account_id, visible=visible)

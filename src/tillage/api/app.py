@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from tillage import __version__
-from tillage.api import accounts, auth_routes, users
+from tillage.api import accounts, auth_routes, imports, kpis, snapshots, strategy, users
 from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
@@ -19,15 +22,26 @@ def create_app(settings: Settings) -> FastAPI:
     Refuses to start without ``secret_key`` (:class:`~tillage.errors.ConfigurationError`).
     """
     settings.require_secret_key()
-    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs")
     engine = engine_from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # close pooled connections when the server stops
+
+    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(imports.UploadLimit, limit=settings.upload_limit_bytes)
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)
+    app.include_router(snapshots.router)
+    app.include_router(kpis.router)
+    app.include_router(strategy.router)
+    app.include_router(imports.router)
     app.include_router(users.router)
     app.include_router(pages.public)
     app.include_router(pages.router)

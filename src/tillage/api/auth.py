@@ -218,3 +218,15 @@ def check_login_csrf(request: Request, sent: str | None) -> None:
     except BadSignature:
         pass
     raise PermissionDenied("the login form expired or was not sent by this site; reload the page")
+
+
+async def require_admin_role(principal: CurrentUser) -> Principal:
+    """The caller must have the admin role (any scope the method needs is checked by
+    :func:`authorize`); for routes on a :func:`protected_router` that change company-wide data."""
+    if not principal.is_admin:
+        raise PermissionDenied("only an admin may do this")
+    return principal
+
+
+AdminRole = Depends(require_admin_role)
+"""Put in a route's ``dependencies`` to limit it to admins."""

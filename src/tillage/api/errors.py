@@ -28,11 +28,13 @@ from tillage.errors import (
     PermissionDenied,
     StoreError,
     TillageError,
+    TooLarge,
     TooManyAttempts,
 )
 
 STATUS = {
     AuthenticationError: 401,
+    TooLarge: 413,
     TooManyAttempts: 429,
     NotFoundError: 404,
     PermissionDenied: 403,
@@ -42,11 +44,42 @@ STATUS = {
 }
 
 
+class ProblemOut(BaseModel):
+    """One problem of refused input data, located as the user sees the file (``row`` as a
+    spreadsheet numbers it, the header being row 1)."""
+
+    severity: str
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    reason: str
+
+
 class ErrorBody(BaseModel):
-    """The body of every error response."""
+    """The body of every error response; ``problems`` (refused data only) is the validation
+    report: every problem found, not just the first."""
 
     type: str
     message: str
+    problems: list[ProblemOut] | None = None
+
+    @classmethod
+    def of(cls, exc: TillageError) -> ErrorBody:
+        problems = None
+        if isinstance(exc, DataValidationError) and exc.problems:
+            problems = [
+                ProblemOut(
+                    severity=p.severity,
+                    file=p.file,
+                    row=p.row,
+                    column=p.column,
+                    value=None if p.value is None else str(p.value),
+                    reason=p.reason,
+                )
+                for p in exc.problems
+            ]
+        return cls(type=type(exc).__name__, message=str(exc), problems=problems)
 
 
 class ErrorResponse(BaseModel):
@@ -89,8 +122,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
             return error_page(request, status, str(exc))
-        body = ErrorResponse(error=ErrorBody(type=type(exc).__name__, message=str(exc)))
-        return JSONResponse(status_code=status, content=body.model_dump(), headers=_headers(exc))
+        body = ErrorResponse(error=ErrorBody.of(exc))
+        return JSONResponse(
+            status_code=status, content=body.model_dump(exclude_none=True), headers=_headers(exc)
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -104,7 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
             return error_page(request, 422, message)
         body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
-        return JSONResponse(status_code=422, content=body.model_dump())
+        return JSONResponse(status_code=422, content=body.model_dump(exclude_none=True))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
@@ -114,7 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_page(request, exc.status_code, str(exc.detail))
         body = ErrorResponse(error=ErrorBody(type="HTTPError", message=str(exc.detail)))
         return JSONResponse(
-            status_code=exc.status_code, content=body.model_dump(), headers=exc.headers
+            status_code=exc.status_code,
+            content=body.model_dump(exclude_none=True),
+            headers=exc.headers,
         )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from zipfile import BadZipFile
 
 import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
 
 from tillage.errors import DataValidationError, Problem
 from tillage.ingest.encoding import detect_encoding, sniff_format
@@ -57,6 +59,11 @@ def read_excel(path: Path, sheet: str | None = None) -> dict[str, pd.DataFrame]:
     """Read every sheet of a workbook (or only ``sheet``)."""
     try:
         sheets = pd.read_excel(path, sheet_name=sheet if sheet is not None else None)
+    except (BadZipFile, InvalidFileException, KeyError) as exc:  # not a workbook, or damaged
+        raise DataValidationError(
+            f"{path.name}: not a readable Excel workbook",
+            [Problem(path.name, None, None, None, f"cannot open as .xlsx: {exc}")],
+        ) from exc
     except ValueError as exc:
         raise DataValidationError(
             f"{path.name}: cannot read sheet {sheet!r}",

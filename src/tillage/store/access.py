@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy.orm import Session
 
-from tillage.store.schema import Account, AccountTeamMember, Rep
+from tillage.store.schema import Account, AccountTeamMember, Rep, Team
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
 """Token scopes: ``read`` for GET requests, ``write`` for changes, ``admin`` for user admin."""
@@ -78,19 +79,39 @@ def everything() -> AccountFilter:
     return true()
 
 
+def rep_reach(principal: Principal) -> Select[tuple[int]] | None:
+    """The ids of the reps whose accounts a manager or rep sees (their *reach*, see the module
+    doc); ``None`` for a user who sees through no rep (an admin sees everything, any other
+    user without a rep link nothing)."""
+    if principal.role not in ROLE_SCOPES or principal.role == "admin" or not principal.rep_key:
+        return None
+    me = select(Rep.id).where(Rep.key == principal.rep_key).scalar_subquery()
+    if principal.role == "manager":
+        my_team = select(Rep.team_id).where(Rep.key == principal.rep_key).scalar_subquery()
+        return select(Rep.id).where(or_(Rep.id == me, Rep.manager_id == me, Rep.team_id == my_team))
+    return select(Rep.id).where(Rep.id == me)
+
+
 def account_filter(principal: Principal) -> AccountFilter:
     """The accounts ``principal`` may see, as a filter on ``accounts`` (see the module doc)."""
     if principal.role == "admin":
         return everything()
-    if principal.role not in ROLE_SCOPES or principal.rep_key is None:
+    reach = rep_reach(principal)
+    if reach is None:
         return false()
-    me = select(Rep.id).where(Rep.key == principal.rep_key).scalar_subquery()
-    if principal.role == "manager":
-        my_team = select(Rep.team_id).where(Rep.key == principal.rep_key).scalar_subquery()
-        reach = select(Rep.id).where(
-            or_(Rep.id == me, Rep.manager_id == me, Rep.team_id == my_team)
-        )
-    else:
-        reach = select(Rep.id).where(Rep.id == me)
     on_team = select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach))
     return or_(Account.owner_id.in_(reach), Account.id.in_(on_team))
+
+
+def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[str]] | None:
+    """The names of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
+    and by team are labelled); ``None`` for an admin, who sees every row."""
+    if principal.role == "admin":
+        return None
+    reach = rep_reach(principal)
+    if reach is None:
+        return set(), set()
+    rows = session.execute(
+        select(Rep.name, Team.name).outerjoin(Team, Team.id == Rep.team_id).where(Rep.id.in_(reach))
+    ).all()
+    return {r for r, _t in rows}, {t for _r, t in rows if t is not None}

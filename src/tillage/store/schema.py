@@ -297,7 +297,11 @@ class AccountScore(Base):
     """
 
     __tablename__ = "account_scores"
-    __table_args__ = (UniqueConstraint("snapshot_id", "account_id"),)
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "account_id"),
+        # serves the default listing (a snapshot by LTV, ties by account) without sorting
+        Index("ix_account_scores_snapshot_ltv", "snapshot_id", "ltv", "account_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(
         ForeignKey("snapshots.id", ondelete="CASCADE"), index=True

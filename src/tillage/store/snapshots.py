@@ -11,12 +11,13 @@ operator), so totals and pages only ever count what the caller may see.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import True_
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
@@ -101,8 +102,57 @@ def latest_snapshot(session: Session) -> Snapshot:
 
 
 @dataclass(frozen=True)
+class SnapshotInfo:
+    """A scoring run: the business date it describes (``as_of``), when it ran (``created_at``,
+    business time zone), its label and the SHA-256 of the strategy it used."""
+
+    id: int
+    as_of: dt.date
+    created_at: dt.datetime
+    label: str | None
+    strategy_hash: str | None
+    status: str
+
+
+def _info(snapshot: Snapshot) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=snapshot.id,
+        as_of=snapshot.as_of,
+        created_at=snapshot.created_at,
+        label=snapshot.label,
+        strategy_hash=snapshot.strategy_hash,
+        status=snapshot.status,
+    )
+
+
+def list_snapshots(session: Session, *, limit: int = 100, offset: int = 0) -> list[SnapshotInfo]:
+    """Snapshots, newest first (by as-of date, then id)."""
+    rows = session.scalars(
+        select(Snapshot)
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_info(s) for s in rows]
+
+
+def get_snapshot(session: Session, snapshot_id: int) -> Snapshot:
+    """The snapshot ``snapshot_id``; :class:`NotFoundError` when there is none."""
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFoundError(f"snapshot {snapshot_id} does not exist: see /api/v1/snapshots")
+    return snapshot
+
+
+def snapshot_info(session: Session, snapshot_id: int) -> SnapshotInfo:
+    """:func:`get_snapshot` as a :class:`SnapshotInfo`."""
+    return _info(get_snapshot(session, snapshot_id))
+
+
+@dataclass(frozen=True)
 class ScoreRow:
-    """One account's row in a snapshot listing. Amounts in company currency."""
+    """One account's row in a snapshot listing. Amounts in company currency; ``churn_risk`` a
+    probability; ``tenure_months`` months; ``owner`` and ``team`` the current owner's names."""
 
     account_id: int
     key: str
@@ -112,9 +162,100 @@ class ScoreRow:
     ltv: float
     revenue_12m: float
     tenure_months: float
+    team: str | None = None
+    segment: str | None = None
+    churn_risk: float | None = None
+    priority: float | None = None
+    borderline: bool | None = None
 
 
-SortKey = Literal["ltv", "revenue_12m", "name", "tenure_months"]
+SortKey = Literal["ltv", "revenue_12m", "tenure_months", "churn_risk", "priority", "name", "key"]
+SORT_COLUMNS: dict[str, InstrumentedAttribute] = {
+    "ltv": AccountScore.ltv,
+    "revenue_12m": AccountScore.revenue_12m,
+    "tenure_months": AccountScore.tenure_months,
+    "churn_risk": AccountScore.churn_risk,
+    "priority": AccountScore.priority,
+    "name": Account.name,
+    "key": Account.key,
+}
+"""The columns a listing may be sorted by (a whitelist: nothing else reaches ORDER BY)."""
+DESCENDING_BY_DEFAULT = frozenset({"ltv", "revenue_12m", "tenure_months", "churn_risk", "priority"})
+NULLABLE_SORTS = frozenset({"churn_risk", "priority"})
+
+RiskBand = Literal["low", "medium", "high"]
+RISK_BANDS: dict[str, tuple[float, float | None]] = {
+    "low": (0.0, 0.2),
+    "medium": (0.2, 0.5),
+    "high": (0.5, None),
+}
+"""Churn-risk bands, as ``[lower, upper)`` bounds on the probability ``churn_risk``."""
+
+
+@dataclass(frozen=True)
+class ScoreFilter:
+    """What a listing keeps, every field optional (``None``: no condition).
+
+    ``rep`` and ``team`` are the natural keys of the account's current owner and their team;
+    ``risk`` a :data:`RISK_BANDS` band of ``churn_risk``; ``search`` a case-insensitive substring
+    of the account's name or key.
+    """
+
+    zone: str | None = None
+    segment: str | None = None
+    rep: str | None = None
+    team: str | None = None
+    risk: RiskBand | None = None
+    borderline: bool | None = None
+    search: str | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _conditions(where: ScoreFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if where.zone is not None:
+        found.append(AccountScore.zone == where.zone)
+    if where.segment is not None:
+        found.append(AccountScore.segment == where.segment)
+    if where.rep is not None:
+        found.append(Rep.key == where.rep)
+    if where.team is not None:
+        found.append(Team.key == where.team)
+    if where.risk is not None:
+        low, high = RISK_BANDS[where.risk]
+        found.append(AccountScore.churn_risk >= low)
+        if high is not None:
+            found.append(AccountScore.churn_risk < high)
+    if where.borderline is not None:
+        flag = AccountScore.borderline.is_(True)
+        found.append(flag if where.borderline else or_(AccountScore.borderline.is_(None), ~flag))
+    if where.search:
+        pattern = _like(where.search)
+        found.append(
+            or_(
+                func.lower(Account.name).like(pattern, escape="\\"),
+                func.lower(Account.key).like(pattern, escape="\\"),
+            )
+        )
+    return found
+
+
+Cursor = tuple[float | str | None, int]
+"""Where a page ended: the last row's sort value and account id (keyset pagination)."""
+
+
+def _after(column: ColumnElement, descending: bool, nullable: bool, cursor: Cursor):  # type: ignore[no-untyped-def]
+    value, last_id = cursor
+    beyond = AccountScore.account_id < last_id if descending else AccountScore.account_id > last_id
+    if value is None:  # NULLs come last: only NULL rows with a later id remain
+        return and_(column.is_(None), beyond)
+    further = column < value if descending else column > value
+    condition = or_(further, and_(column == value, beyond))
+    return or_(condition, column.is_(None)) if nullable else condition
 
 
 def list_scores(
@@ -125,47 +266,98 @@ def list_scores(
     limit: int = 50,
     offset: int = 0,
     sort: SortKey = "ltv",
+    descending: bool | None = None,
     zone: str | None = None,
+    where: ScoreFilter | None = None,
+    after: Cursor | None = None,
+    count: bool = True,
 ) -> tuple[int, list[ScoreRow]]:
-    """A page of a snapshot's scores of the ``visible`` accounts; returns (total, rows)."""
-    order = {
-        "ltv": AccountScore.ltv.desc(),
-        "revenue_12m": AccountScore.revenue_12m.desc(),
-        "tenure_months": AccountScore.tenure_months.desc(),
-        "name": Account.name.asc(),
-    }[sort]
+    """A page of a snapshot's scores of the ``visible`` accounts; returns (total, rows).
+
+    ``sort`` is one of :data:`SORT_COLUMNS` (numbers highest first, names A→Z unless
+    ``descending`` says otherwise; missing values last; ties by account id in the same
+    direction). ``where`` filters; ``total`` counts every row that passes (0 when ``count`` is
+    false). ``after`` continues after a row (keyset pagination, fast however deep the page);
+    ``offset`` skips rows instead.
+    """
+    where = replace(where or ScoreFilter(), zone=zone) if zone is not None else where
+    column = SORT_COLUMNS[sort]
+    desc = sort in DESCENDING_BY_DEFAULT if descending is None else descending
     base = (
         select(
             Account.id,
             Account.key,
             Account.name,
             Rep.name.label("owner"),
+            Team.name.label("team"),
             AccountScore.zone,
             AccountScore.ltv,
             AccountScore.revenue_12m,
             AccountScore.tenure_months,
+            AccountScore.segment,
+            AccountScore.churn_risk,
+            AccountScore.priority,
+            AccountScore.borderline,
         )
         .join(AccountScore, AccountScore.account_id == Account.id)
         .outerjoin(Rep, Rep.id == Account.owner_id)
-        .where(AccountScore.snapshot_id == snapshot_id, visible)
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .where(
+            AccountScore.snapshot_id == snapshot_id, visible, *_conditions(where or ScoreFilter())
+        )
     )
-    if zone is not None:
-        base = base.where(AccountScore.zone == zone)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(order, Account.id).limit(limit).offset(offset)).all()
-    return int(total), [
+    total = _count(session, snapshot_id, visible, where or ScoreFilter()) if count else 0
+    page = base
+    if after is not None:
+        page = page.where(_after(column, desc, sort in NULLABLE_SORTS, after))
+    order = (
+        [column.desc().nulls_last(), AccountScore.account_id.desc()]
+        if desc
+        else [column.asc().nulls_last(), AccountScore.account_id.asc()]
+    )
+    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
+        order = (
+            [column.desc(), AccountScore.account_id.desc()]
+            if desc
+            else [column, AccountScore.account_id]
+        )
+    rows = session.execute(page.order_by(*order).limit(limit).offset(offset)).all()
+    return int(total or 0), [
         ScoreRow(
             account_id=r.id,
             key=r.key,
             name=r.name,
             owner=r.owner,
+            team=r.team,
             zone=r.zone,
             ltv=float(r.ltv or 0.0),
             revenue_12m=float(r.revenue_12m or 0.0),
             tenure_months=float(r.tenure_months or 0.0),
+            segment=r.segment,
+            churn_risk=None if r.churn_risk is None else float(r.churn_risk),
+            priority=None if r.priority is None else float(r.priority),
+            borderline=r.borderline,
         )
         for r in rows
     ]
+
+
+def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: ScoreFilter) -> int:
+    """Rows of a listing, joining only the tables its filters need (an admin's unfiltered
+    count reads the snapshot's index alone)."""
+    query = select(func.count()).select_from(AccountScore)
+    by_owner = where.rep is not None or where.team is not None
+    if by_owner or where.search or not isinstance(visible, True_):
+        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
+    if by_owner:
+        query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
+    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where))
+    return int(session.scalar(query) or 0)
+
+
+def cursor_of(row: ScoreRow, sort: SortKey) -> Cursor:
+    """The keyset cursor after ``row`` in a listing sorted by ``sort``."""
+    return getattr(row, sort), row.account_id
 
 
 def zone_totals(
@@ -173,10 +365,11 @@ def zone_totals(
 ) -> list[tuple[str, int, float]]:
     """(zone, number of accounts, total LTV) per zone of a snapshot over the ``visible`` accounts,
     zones in order."""
+    query = select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
+    if not isinstance(visible, True_):  # everything: the snapshot's rows alone
+        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
     rows = session.execute(
-        select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
-        .join(Account, Account.id == AccountScore.account_id)
-        .where(AccountScore.snapshot_id == snapshot_id, visible)
+        query.where(AccountScore.snapshot_id == snapshot_id)
         .group_by(AccountScore.zone)
         .order_by(AccountScore.zone)
     ).all()
@@ -184,10 +377,32 @@ def zone_totals(
 
 
 @dataclass(frozen=True)
-class AccountDetail:
-    """One account's basic fields and its scores in the latest snapshot (``None`` if unscored).
+class ScorePoint:
+    """An account's scores in one snapshot (its history is a list of these, newest first).
 
-    Amounts in company currency, ``churn_risk`` a probability, ``tenure_months`` months.
+    Amounts in company currency; ``churn_risk`` a probability.
+    """
+
+    snapshot_id: int
+    as_of: dt.date
+    ltv: float | None
+    ltv_low: float | None
+    ltv_high: float | None
+    churn_risk: float | None
+    zone: str | None
+    segment: str | None
+
+
+@dataclass(frozen=True)
+class AccountDetail:
+    """One account's basic fields and its scores in the latest snapshot (``None`` if unscored),
+    with its history across snapshots.
+
+    Amounts in company currency (``ltv`` with its interval ``ltv_low`` … ``ltv_high``,
+    ``expected_revenue`` the revenue expected over the 12 months after the snapshot's date);
+    ``churn_risk``, ``p_alive`` and ``p_cell`` probabilities; ``key_person_risk`` and
+    ``silent_churn`` scores from 0 to 1; ``tenure_months`` months; ``days_to_renewal`` days.
+    ``reasons`` and ``signals`` are the scoring run's codes with their values.
     """
 
     account_id: int
@@ -211,11 +426,83 @@ class AccountDetail:
     growth: float | None
     priority: float | None
     tenure_months: float | None
+    expected_revenue: float | None = None
+    p_alive: float | None = None
+    days_to_renewal: int | None = None
+    p_cell: float | None = None
+    borderline: bool | None = None
+    key_person_risk: float | None = None
+    single_threaded: bool | None = None
+    silent_churn: float | None = None
+    reasons: list[Any] | None = None
+    signals: list[Any] | None = None
+    history: list[ScorePoint] = field(default_factory=list)
 
 
-def account_detail(session: Session, account_id: int, *, visible: AccountFilter) -> AccountDetail:
-    """An account with its latest scores; :class:`NotFoundError` if it does not exist *or* is not
-    visible to the caller (the two are indistinguishable on purpose)."""
+_FLOATS = (
+    "ltv",
+    "ltv_low",
+    "ltv_high",
+    "revenue_12m",
+    "churn_risk",
+    "growth",
+    "priority",
+    "tenure_months",
+    "expected_revenue",
+    "p_alive",
+    "p_cell",
+    "key_person_risk",
+    "silent_churn",
+)
+_AS_IS = (
+    "zone",
+    "segment",
+    "days_to_renewal",
+    "borderline",
+    "single_threaded",
+    "reasons",
+    "signals",
+)
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def account_history(
+    session: Session, account_id: int, *, limit: int | None = None
+) -> list[ScorePoint]:
+    """The account's scores in every complete snapshot, newest first (call after checking that
+    the caller may see the account)."""
+    query = (
+        select(Snapshot.id, Snapshot.as_of, AccountScore)
+        .join(AccountScore, AccountScore.snapshot_id == Snapshot.id)
+        .where(AccountScore.account_id == account_id, Snapshot.status == "complete")
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        ScorePoint(
+            snapshot_id=snapshot_id,
+            as_of=as_of,
+            ltv=_number(score.ltv),
+            ltv_low=_number(score.ltv_low),
+            ltv_high=_number(score.ltv_high),
+            churn_risk=_number(score.churn_risk),
+            zone=score.zone,
+            segment=score.segment,
+        )
+        for snapshot_id, as_of, score in session.execute(query)
+    ]
+
+
+def account_detail(
+    session: Session, account_id: int, *, visible: AccountFilter, history: bool = True
+) -> AccountDetail:
+    """An account with its latest scores and (``history``) its scores in every snapshot;
+    :class:`NotFoundError` if it does not exist *or* is not visible to the caller (the two are
+    indistinguishable on purpose)."""
     row = session.execute(
         select(Account, Rep.name.label("owner"), Team.name.label("team"))
         .outerjoin(Rep, Rep.id == Account.owner_id)
@@ -238,11 +525,13 @@ def account_detail(session: Session, account_id: int, *, visible: AccountFilter)
                 AccountScore.snapshot_id == snapshot.id, AccountScore.account_id == account_id
             )
         ).first()
-
-    def value(name: str) -> float | None:
-        got = getattr(score, name) if score is not None else None
-        return None if got is None else float(got)
-
+    scores: dict[str, Any] = {}
+    if score is not None:
+        scores = {name: _number(getattr(score, name)) for name in _FLOATS}
+        scores.update({name: getattr(score, name) for name in _AS_IS})
+        scores["snapshot_id"] = snapshot.id if snapshot is not None else None
+    else:
+        scores = dict.fromkeys(("snapshot_id", *_FLOATS, "zone", "segment"))
     return AccountDetail(
         account_id=account.id,
         key=account.key,
@@ -254,15 +543,6 @@ def account_detail(session: Session, account_id: int, *, visible: AccountFilter)
         owner=row.owner,
         team=row.team,
         customer_since=account.customer_since,
-        snapshot_id=snapshot.id if score is not None and snapshot is not None else None,
-        zone=score.zone if score is not None else None,
-        segment=score.segment if score is not None else None,
-        ltv=value("ltv"),
-        ltv_low=value("ltv_low"),
-        ltv_high=value("ltv_high"),
-        revenue_12m=value("revenue_12m"),
-        churn_risk=value("churn_risk"),
-        growth=value("growth"),
-        priority=value("priority"),
-        tenure_months=value("tenure_months"),
+        history=account_history(session, account_id) if history else [],
+        **scores,
     )

@@ -1,0 +1,308 @@
+"""/api/v1/imports: upload a CSV or XLSX file into the store (admins), and the imports log.
+
+An upload is read by the same importer as ``tillage import`` (:func:`tillage.ingest.import_path`):
+all rows or none. A refused file (malformed, wrongly encoded, failing validation) answers 422
+with the validation report in the error's ``problems``; a file over ``upload_limit_mb`` answers
+413 before it is read. Imports, refused ones included, are audit-logged (``import``,
+``import.refused``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import File, Form, Query, Request, UploadFile
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
+from tillage.api.deps import SessionDep, SettingsDep
+from tillage.api.errors import ErrorBody, ErrorResponse, ProblemOut
+from tillage.errors import DataValidationError, Problem, TooLarge
+from tillage.ingest import ImportResult, import_path
+from tillage.ingest.mapping import KEYED_TABLES, Mapping, parse_mapping
+from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
+from tillage.store.imports_log import list_imports
+from tillage.store.schema import Base, Import
+from tillage.store.users import audit, utcnow
+
+PATH = "/api/v1/imports"
+router = protected_router(prefix=PATH, tags=["imports"], dependencies=[AdminRole])
+SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
+CHUNK = 1 << 20
+MULTIPART_SLACK = 64 * 1024  # bytes of form fields and boundaries besides the file
+MAX_MAPPING = 200_000  # bytes
+
+
+class TableCountsOut(BaseModel):
+    """Rows of one canonical table in an import."""
+
+    read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class ImportOut(BaseModel):
+    """What an import read and changed; ``id`` is its row in the imports log (``null`` for a
+    dry run, which writes nothing); ``warnings`` lists problems that did not block it."""
+
+    id: int | None
+    dry_run: bool
+    source: str
+    format: str
+    checksum: str
+    rows_read: int
+    rows_rejected: int
+    inserted: int
+    updated: int
+    unchanged: int
+    tables: dict[str, TableCountsOut]
+    warnings: list[ProblemOut]
+
+
+class ImportLogOut(BaseModel):
+    """One logged import: when (business time zone), by whom, what, and what it changed."""
+
+    id: int
+    imported_at: dt.datetime
+    imported_by: str | None
+    source: str
+    format: str
+    mapping: str | None
+    checksum: str
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_unchanged: int
+    rows_rejected: int
+    warnings: int
+    tables: dict[str, Any] | None
+
+
+class UploadLimit:
+    """ASGI middleware: refuse an upload to :data:`PATH` larger than ``limit`` bytes with 413
+    before reading it (by its Content-Length; a body sent without one is cut off at the
+    limit)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit + MULTIPART_SLACK
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"").decode("latin-1")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge(_too_large(self.limit - MULTIPART_SLACK))
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, send: Send) -> None:
+        error = ErrorBody(type="TooLarge", message=_too_large(self.limit - MULTIPART_SLACK))
+        body = json.dumps(ErrorResponse(error=error).model_dump(exclude_none=True)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"the file is larger than the upload limit of {limit / 1e6:g} MB "
+        "(setting upload_limit_mb): split it, or import it with `tillage import`"
+    )
+
+
+def _safe_name(name: str | None) -> str:
+    base = Path(name or "").name
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")[:200]
+    return base or "upload.csv"
+
+
+def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
+    name = _safe_name(upload.filename)
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise DataValidationError(
+            f"{name}: upload a .csv, .tsv or .xlsx file",
+            [Problem(name, None, None, Path(name).suffix, "unsupported file type")],
+        )
+    path = folder / name
+    size = 0
+    with path.open("wb") as out:
+        while block := upload.file.read(CHUNK):
+            size += len(block)
+            if size > limit:
+                raise TooLarge(_too_large(limit))
+            out.write(block)
+    if size == 0:
+        raise DataValidationError(
+            f"{name}: the file is empty", [Problem(name, None, None, None, "empty file")]
+        )
+    return path
+
+
+def _identity_mapping(path: Path, table: str) -> Mapping:
+    """A mapping for a file whose columns are named as ``table``'s canonical columns."""
+    if table not in KEYED_TABLES:
+        raise DataValidationError(
+            f"unknown table {table!r}: choose one of {', '.join(KEYED_TABLES)}"
+        )
+    known = set(Base.metadata.tables[table].columns.keys()) - {"id", "key"}
+    header = [str(c) for sheet in read_file(path).values() for c in sheet.columns]
+    columns = {c: c for c in dict.fromkeys(header) if c in known}
+    if "key" not in header:
+        raise DataValidationError(
+            f"{path.name}: a file for table {table} needs a `key` column",
+            [Problem(path.name, 1, "key", None, "required column is missing from the file")],
+        )
+    spec = {
+        "name": f"upload:{table}",
+        "tables": [{"table": table, "key": ["key"], "columns": columns}],
+    }
+    return Mapping.model_validate(spec)
+
+
+def _problems(problems: list[Problem]) -> list[ProblemOut]:
+    return ErrorBody.of(DataValidationError("", problems)).problems or []
+
+
+def _out(result: ImportResult) -> ImportOut:
+    return ImportOut(
+        id=result.import_id,
+        dry_run=result.dry_run,
+        source=result.source,
+        format=result.format,
+        checksum=result.checksum,
+        rows_read=result.rows_read,
+        rows_rejected=result.rows_rejected,
+        inserted=result.inserted,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        tables={t: TableCountsOut(**vars(c)) for t, c in result.tables.items()},
+        warnings=_problems(result.warnings),
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        413: {"model": ErrorResponse, "description": "File over the upload limit"},
+    },
+)
+def post_import(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV, TSV or XLSX file")],
+    mapping: Annotated[
+        UploadFile | None, File(description="Mapping (TOML) saying what the file holds")
+    ] = None,
+    table: Annotated[
+        str | None,
+        Form(max_length=40, description="Or: the canonical table whose column names it uses"),
+    ] = None,
+    dry_run: Annotated[bool, Form(description="Check only; write nothing")] = False,
+) -> ImportOut:
+    """Import one file, validated and atomic (admins): give ``mapping`` (as for
+    ``tillage import --mapping``) or ``table``. Refused files answer 422 with the validation
+    report (``error.problems``) and write nothing."""
+    client = client_address(request)
+    now = dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    name = _safe_name(file.filename)
+    try:
+        if (mapping is None) == (table is None):
+            raise DataValidationError("give either a mapping file or a table, not both or neither")
+        with tempfile.TemporaryDirectory(prefix="tillage-upload-") as folder:
+            path = _save(file, Path(folder), settings.upload_limit_bytes)
+            if mapping is not None:
+                raw = mapping.file.read(MAX_MAPPING + 1)
+                if len(raw) > MAX_MAPPING:
+                    raise TooLarge(f"the mapping is larger than {MAX_MAPPING:,} bytes")
+                try:
+                    text = raw.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    raise DataValidationError("the mapping is not UTF-8 text") from exc
+                chosen = parse_mapping(text, source=_safe_name(mapping.filename))
+            else:
+                chosen = _identity_mapping(path, str(table))
+            result = import_path(
+                request.app.state.engine,
+                path,
+                as_of=now.date(),
+                imported_at=now,
+                imported_by=principal.login,
+                mapping=chosen,
+                timezone=settings.timezone,
+                currency=settings.currency,
+                lang=settings.language,
+                dry_run=dry_run,
+            )
+    except DataValidationError as exc:
+        audit(
+            session,
+            "import.refused",
+            now=utcnow(),
+            user_id=principal.user_id,
+            actor=principal.login,
+            client=client,
+            object_type="import",
+            detail={"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]},
+        )
+        session.commit()
+        raise
+    if not dry_run:
+        audit(
+            session,
+            "import",
+            now=utcnow(),
+            user_id=principal.user_id,
+            actor=principal.login,
+            client=client,
+            object_type="import",
+            object_id=result.import_id,
+            detail={"source": result.source, "checksum": result.checksum},
+        )
+        session.commit()
+    return _out(result)
+
+
+@router.get("")
+def get_imports(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[ImportLogOut]:
+    """The imports log, newest first (admins)."""
+    return [_log(row) for row in list_imports(session, limit=limit, offset=offset)]
+
+
+def _log(row: Import) -> ImportLogOut:
+    return ImportLogOut.model_validate(row, from_attributes=True)

@@ -1,0 +1,139 @@
+"""/api/v1/kpis: the KPIs of a period, computed by :func:`tillage.kpi.compute_kpis`.
+
+Which rows a caller gets:
+
+- the company row (``cut = all``) — everyone: company totals name no account;
+- ``by=rep`` — an admin every rep; a manager the reps they manage (their reach, as for
+  accounts); a rep their own row;
+- ``by=team`` — an admin every team; others the teams of the reps in their reach;
+- ``by=segment`` — an admin over every account; others over the accounts they may see only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.api.errors import ErrorResponse
+from tillage.errors import DataValidationError
+from tillage.kpi import REGISTRY, compute_kpis, kpi_backend, parse_period, period_containing
+from tillage.kpi.data import snapshot_scores
+from tillage.store.access import reach_names
+from tillage.store.schema import Account
+
+router = protected_router(prefix="/api/v1", tags=["kpis"])
+HIDDEN = "\x00hidden"  # segment label of accounts the caller may not see (rows dropped)
+
+
+class KpiRow(BaseModel):
+    """One KPI for one period and cut value: ``value = scale × numerator / denominator``
+    (``denominator`` null for counts; ``value`` null when the denominator is 0), in ``unit``."""
+
+    period: str
+    cut: str
+    cut_value: str
+    kpi: str
+    name: str
+    unit: str
+    value: float | None
+    numerator: float
+    denominator: float | None
+
+
+class KpiTable(BaseModel):
+    """The KPIs of a period: the company row, and rows of the cut the caller may see."""
+
+    period: str
+    by: str | None
+    rows: list[KpiRow]
+
+
+def _number(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+@router.get("/kpis", responses={404: {"model": ErrorResponse}})
+def get_kpis(
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-([Qq][1-4]|\d{2})$",
+            description="Month (2026-09) or quarter (2026-Q3); default: the quarter of the "
+            "newest snapshot",
+        ),
+    ] = None,
+    by: Annotated[Literal["rep", "team", "segment"] | None, Query(description="Cut")] = None,
+) -> KpiTable:
+    """The KPIs of a period for the company and, with ``by``, per rep, team or segment,
+    restricted to what the caller may see (see the module doc)."""
+    scores = snapshot_scores(session.get_bind())  # type: ignore[arg-type]
+    if period is not None:
+        chosen = parse_period(period)
+    elif scores is not None:
+        chosen = period_containing(scores[0], "quarter")
+    else:
+        raise DataValidationError("give period (e.g. 2026-Q3): there is no snapshot to date it")
+    if by == "segment" and scores is None:
+        raise DataValidationError("by=segment needs a snapshot: run `tillage score` first")
+    reach = reach_names(session, principal)
+    segments = None
+    if scores is not None:
+        segments = scores[1][["account_id", "segment"]]
+        if reach is not None:  # every account: the caller's by segment, the others hidden
+            accounts = pd.DataFrame(
+                session.execute(select(Account.id, visible)).all(), columns=["account_id", "seen"]
+            )
+            segments = accounts.merge(segments, on="account_id", how="left")
+            shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
+            segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
+    with kpi_backend(settings.resolved_database_url, "duckdb") as con:
+        frame = compute_kpis(
+            con,
+            chosen,
+            by=("all", by) if by else ("all",),
+            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
+            segments=segments,
+        )
+    frame = _visible_rows(frame, reach)
+    return KpiTable(
+        period=chosen.label,
+        by=by,
+        rows=[
+            KpiRow(
+                period=row.period,
+                cut=row.cut,
+                cut_value=row.cut_value,
+                kpi=row.kpi,
+                name=REGISTRY[row.kpi].name(lang),
+                unit=REGISTRY[row.kpi].unit,
+                value=_number(row.value),
+                numerator=float(row.numerator),
+                denominator=_number(row.denominator),
+            )
+            for row in frame.itertuples(index=False)
+        ],
+    )
+
+
+def _visible_rows(frame: pd.DataFrame, reach: tuple[set[str], set[str]] | None) -> pd.DataFrame:
+    """Keep the company rows and the cut values the caller may see."""
+    keep = (frame.cut == "all") | (frame.cut == "segment") & (frame.cut_value != HIDDEN)
+    if reach is None:
+        return frame[keep | frame.cut.isin(["rep", "team"])]
+    reps, teams = reach
+    keep |= (frame.cut == "rep") & frame.cut_value.isin(reps)
+    keep |= (frame.cut == "team") & frame.cut_value.isin(teams)
+    return frame[keep]
