@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli import db, deals, demo, features, imports, kpi, score, serve, strategy, users
+from tillage.cli import (
+    db,
+    deals,
+    demo,
+    features,
+    imports,
+    kpi,
+    portfolio,
+    score,
+    serve,
+    strategy,
+    users,
+)
 from tillage.cli.clv import clv
 from tillage.cli.context import state
 from tillage.cli.ltv import backtest_command, ltv_command
@@ -31,6 +43,10 @@ app.command("features")(features.features_command)
 app.command("ltv")(ltv_command)
 app.command("backtest")(backtest_command)
 app.command("kpi")(kpi.kpi_command)
+app.command("portfolio")(portfolio.portfolio)
+app.command("plan")(portfolio.plan)
+app.command("diff")(portfolio.diff)
+app.add_typer(portfolio.export_app, name="export")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")

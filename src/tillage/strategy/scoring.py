@@ -3,9 +3,9 @@ signals, expansion, open deals → priority and portfolio → account plans → 
 
 The shape stays: read the store as of a date, score every account, write one immutable snapshot
 (:func:`run_scoring`); the later stages live in :mod:`~tillage.strategy.inputs`,
-:mod:`~tillage.strategy.ranking` and :mod:`~tillage.strategy.plans`. :class:`NaiveLTV` (last year's revenue
-× margin × a population retention) is kept as the baseline the backtest compares against, and
-is the fallback when the history holds neither renewals nor repeat purchases to fit on.
+:mod:`~tillage.strategy.ranking` and :mod:`~tillage.strategy.plans`. :class:`NaiveLTV` (last
+year's revenue × margin × a population retention) is kept as the baseline the backtest compares
+against, and is the fallback when the history holds neither renewals nor repeat purchases.
 """
 
 from __future__ import annotations
