@@ -22,7 +22,7 @@ from tillage.store.schema import Rep, Snapshot
 from tillage.strategy.config import default_strategy_toml
 from tillage.strategy.scoring import resolve_strategy, run_scoring
 
-from .conftest import CREATED, ScoredDemo
+from ..scored_demo import CREATED, ScoredDemo
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""A small demo company in a SQLite store, scored once per test session."""
+"""A small demo company in a SQLite store, scored once per test session (``scored_demo``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from tillage.demo import DemoCompany, DemoConfig, generate
@@ -37,10 +36,9 @@ def load_demo(
     return company, engine, url
 
 
-@pytest.fixture(scope="session")
-def scored_demo(tmp_path_factory: pytest.TempPathFactory) -> ScoredDemo:
+def scored_demo_store(path: Path) -> ScoredDemo:
     """600 accounts and 12 reps (50 accounts a rep, as in the default demo), scored as of the
     demo's date with the built-in strategy."""
-    company, engine, url = load_demo(tmp_path_factory.mktemp("demo") / "t.db", 600, 5, 12)
+    company, engine, url = load_demo(path, 600, 5, 12)
     snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
     return ScoredDemo(company, engine, url, snapshot_id)
