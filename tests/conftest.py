@@ -74,3 +74,11 @@ def engine(database_url: str) -> Iterator[Engine]:
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
 settings.register_profile("tillage", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("tillage")
+
+
+@pytest.fixture(scope="session")
+def scored_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A 600-account demo company in SQLite, scored once (see tests/scored_demo.py)."""
+    from tests.scored_demo import scored_demo_store
+
+    return scored_demo_store(tmp_path_factory.mktemp("demo") / "t.db")

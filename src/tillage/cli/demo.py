@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
+from tillage.cli.score import scoring_progress
 from tillage.cli.serve import run_server
 from tillage.demo import DemoConfig, generate
 from tillage.demo.exports import write_hubspot, write_salesforce
@@ -97,9 +98,11 @@ def demo(
         replace_all(engine, company.tables, on_table=lambda _name, _n: progress.advance(task))
         progress.update(task, completed=len(CANONICAL_TABLES))
 
-        task = progress.add_task(_("Scoring accounts"), total=1)
-        snapshot_id = run_scoring(engine, config.as_of, created_at=dt.datetime.now(), label="demo")
-        progress.update(task, completed=1)
+        on_step, done = scoring_progress(progress, _("Scoring accounts"))
+        snapshot_id = run_scoring(
+            engine, config.as_of, created_at=dt.datetime.now(), label="demo", progress=on_step
+        )
+        done()
         users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     lang = settings.language

@@ -16,6 +16,7 @@ from tillage.cli import (
     imports,
     kpi,
     one_on_one,
+    portfolio,
     review,
     score,
     serve,
@@ -47,6 +48,10 @@ app.command("backtest")(backtest_command)
 app.command("kpi")(kpi.kpi_command)
 app.command("review")(review.review_command)
 app.command("one-on-one")(one_on_one.one_on_one)
+app.command("portfolio")(portfolio.portfolio)
+app.command("plan")(portfolio.plan)
+app.command("diff")(portfolio.diff)
+app.add_typer(portfolio.export_app, name="export")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(deals.app, name="deals")

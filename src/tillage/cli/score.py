@@ -3,23 +3,81 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
 from tillage.report.summary import zone_table
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.snapshots import zone_totals
-from tillage.strategy.scoring import run_scoring
+from tillage.strategy.scoring import STEPS, run_scoring
+
+
+def step_labels() -> dict[str, str]:
+    """What each step of the scoring run does, in the user's language."""
+    _ = state.gettext()
+    return {
+        "values": _("Account value (LTV) and churn risk"),
+        "signals": _("Renewals, engagement and competition"),
+        "expansion": _("Growth potential (expansion)"),
+        "deals": _("Open deals: win probability and zones"),
+        "ranking": _("Priority, reasons and portfolio cells"),
+        "plans": _("Account plans under each rep's hours"),
+        "write": _("Writing the snapshot"),
+    }
+
+
+def scoring_progress(progress: Progress, description: str):  # type: ignore[no-untyped-def]
+    """A ``progress`` callback for :func:`run_scoring` advancing one task of ``progress``."""
+    labels = step_labels()
+    task = progress.add_task(description, total=len(STEPS))
+    seen: list[str] = []
+
+    def on_step(name: str) -> None:
+        if seen:
+            progress.advance(task)
+        seen.append(name)
+        progress.update(task, description=f"{description}: {labels.get(name, name)}")
+
+    def done() -> None:
+        progress.update(task, completed=len(STEPS), description=description)
+
+    return on_step, done
+
+
+def progress_bar(console: Console) -> Progress:
+    """The progress display of long commands."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def score(
     as_of: Annotated[
         str | None,
         typer.Option(help="Business date to score as of (YYYY-MM-DD); default: today."),
+    ] = None,
+    strategy: Annotated[
+        Path | None,
+        typer.Option(
+            "--strategy",
+            help="Strategy file (default: the newest saved version, else the built-in one).",
+        ),
+    ] = None,
+    month: Annotated[
+        str | None,
+        typer.Option(help="Month to plan (YYYY-MM); default: the month after the as-of date."),
     ] = None,
     label: Annotated[str, typer.Option(help="A label stored with the snapshot.")] = "",
 ) -> None:
@@ -33,13 +91,25 @@ def score(
         raise typer.BadParameter(f"{as_of!r} is not a date like 2026-09-30") from exc
     engine = engine_from_settings(settings)
     ensure_current(engine)
-    snapshot_id = run_scoring(engine, date, created_at=now, label=label or None)
+    console = Console()
+    with progress_bar(console) as progress:
+        on_step, done = scoring_progress(progress, _("Scoring accounts"))
+        snapshot_id = run_scoring(
+            engine,
+            date,
+            created_at=now,
+            label=label or None,
+            strategy_path=strategy,
+            month=month,
+            progress=on_step,
+        )
+        done()
     with session_factory(engine)() as session:
-        Console().print(
+        console.print(
             zone_table(
                 zone_totals(session, snapshot_id, visible=everything()),
                 settings.currency,
                 settings.language,
             )
         )
-    Console().print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))
+    console.print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))

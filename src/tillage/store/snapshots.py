@@ -1,7 +1,8 @@
 """Score snapshots: written atomically, read back page by page.
 
-A snapshot and all of its account scores are inserted in one transaction, so readers see either
-the previous snapshot or the complete new one, never a mix.
+A snapshot with all of its account scores, scored open deals and planned actions is inserted in
+one transaction, so readers see either the previous snapshot or the complete new one, never a
+mix.
 
 Every reader of accounts takes ``visible``, the caller's filter from
 :func:`tillage.store.access.account_filter` (or :func:`~tillage.store.access.everything` for the
@@ -11,11 +12,12 @@ operator), so totals and pages only ever count what the caller may see.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import True_
 
@@ -48,6 +50,38 @@ SCORE_COLUMNS = (
     "silent_churn",
     "signals",
 )
+DEAL_COLUMNS = (
+    "opportunity_id",
+    "account_id",
+    "amount",
+    "win_probability",
+    "expected_value",
+    "zone",
+    "p_zone",
+    "borderline",
+)
+ACTION_COLUMNS = (
+    "account_id",
+    "rep_id",
+    "month",
+    "action",
+    "hours",
+    "expected_uplift",
+    "must_do",
+    "products",
+)
+
+
+def _json_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """JSON columns as JSON text (the bulk insert binds plain values); missing stays null."""
+    frame = frame.copy()
+    for name in columns:
+        if name in frame.columns:
+            frame[name] = [
+                None if v is None or (isinstance(v, float) and v != v) else json.dumps(v)
+                for v in frame[name]
+            ]
+    return frame
 
 
 def write_snapshot(
@@ -59,30 +93,45 @@ def write_snapshot(
     models: dict | None = None,
     label: str | None = None,
     strategy_hash: str | None = None,
+    deals: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> int:
-    """Insert a snapshot and its per-account ``scores`` in one transaction; return its id.
+    """Insert a snapshot, its per-account ``scores``, its scored open ``deals`` and its planned
+    ``actions`` in one transaction; return its id.
 
-    ``scores`` has ``account_id`` and any of :data:`SCORE_COLUMNS`.
+    ``scores`` has ``account_id`` and any of :data:`SCORE_COLUMNS`; ``deals`` and ``actions``
+    columns of ``snapshot_deals`` and ``snapshot_actions`` (JSON columns as Python lists).
+    The snapshot row is inserted as 'writing' and set 'complete' as the transaction's last
+    statement; readers only ever look at complete snapshots, and a run that dies before the
+    commit leaves nothing behind (the transaction is rolled back).
     """
-    columns = [c for c in SCORE_COLUMNS if c in scores.columns]
     with engine.begin() as connection:
         snapshot_id = connection.execute(
             insert(Snapshot)
             .values(
                 as_of=as_of,
                 created_at=created_at,
-                status="complete",
+                status="writing",
                 label=label,
                 strategy_hash=strategy_hash,
                 models=models,
             )
             .returning(Snapshot.id)
         ).scalar_one()
-        frame = scores[columns].copy()
-        if "reasons" in frame.columns:
-            frame = frame.drop(columns="reasons")
-        frame.insert(0, "snapshot_id", snapshot_id)
-        insert_frame(connection, "account_scores", frame)
+        parts = [
+            ("account_scores", scores, SCORE_COLUMNS, ("reasons", "signals")),
+            ("snapshot_deals", deals, DEAL_COLUMNS, ()),
+            ("snapshot_actions", actions, ACTION_COLUMNS, ("products",)),
+        ]
+        for table, frame, known, json_columns in parts:
+            if frame is None or frame.empty:
+                continue
+            rows = _json_text(frame[[c for c in known if c in frame.columns]], json_columns)
+            rows.insert(0, "snapshot_id", snapshot_id)
+            insert_frame(connection, table, rows)
+        connection.execute(
+            update(Snapshot).where(Snapshot.id == snapshot_id).values(status="complete")
+        )
     return int(snapshot_id)
 
 

@@ -1,25 +1,43 @@
-"""The scoring run: account summary → AccountLTV (with interval and churn risk) → zones → snapshot.
+"""The scoring run: account summary → AccountLTV (with interval and churn risk) → zones; then
+signals, expansion, open deals → priority and portfolio → account plans → one snapshot.
 
-Each later stage replaces a piece (priority, portfolio), but the shape stays: read the store as of
-a date, score every account, write one immutable snapshot. :class:`NaiveLTV` (last year's revenue
-× margin × a population retention) is kept as the baseline the backtest compares against, and
-is the fallback when the history holds neither renewals nor repeat purchases to fit on.
+The shape stays: read the store as of a date, score every account, write one immutable snapshot
+(:func:`run_scoring`); the later stages live in :mod:`~tillage.strategy.inputs`,
+:mod:`~tillage.strategy.ranking` and :mod:`~tillage.strategy.plans`. :class:`NaiveLTV` (last
+year's revenue × margin × a population retention) is kept as the baseline the backtest compares
+against, and is the fallback when the history holds neither renewals nor repeat purchases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.account_summary import account_summary
-from tillage.features.engine import VALUE_COLUMNS, feature_backend
+from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backend
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
+from tillage.store.database import session_factory
+from tillage.store.plans import latest_strategy, sha256_text
+from tillage.store.schema import Rep
 from tillage.store.snapshots import write_snapshot
-from tillage.strategy.config import Strategy
+from tillage.strategy.config import Strategy, default_strategy_toml, load_strategy, loads_strategy
+from tillage.strategy.inputs import (
+    account_signals,
+    competitor_win_probability,
+    expansion_values,
+    open_deals,
+    product_suggestions,
+)
+from tillage.strategy.plans import account_plans, plan_month
+from tillage.strategy.ranking import rank_accounts
 from tillage.strategy.value import account_values, ltv_model
 from tillage.strategy.zones import assign_zones
 
@@ -69,17 +87,107 @@ def score_accounts(
     return frame, record
 
 
+#: The scoring run's steps, in order (``progress`` is called with each as it starts).
+STEPS = ("values", "signals", "expansion", "deals", "ranking", "plans", "write")
+
+#: Columns the scoring run's second pass reads (signals, expansion, deals, suggestions).
+INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys([*VALUE_COLUMNS.get(name, ()), *STORE_COLUMNS.get(name, ())]))
+    for name in [*VALUE_COLUMNS, *STORE_COLUMNS]
+}
+
+
+def resolve_strategy(engine: Engine, path: str | Path | None = None) -> tuple[Strategy, str, str]:
+    """The strategy of a scoring run, its SHA-256 and where it came from: the file ``path``;
+    else the newest saved version (``strategy_versions``); else the built-in defaults (hashed
+    as the text ``tillage strategy init`` writes)."""
+    if path is not None:
+        text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
+        strategy = load_strategy(path)  # names the file when it is missing or invalid
+        return strategy, sha256_text(text or ""), f"file {Path(path).name}"
+    with session_factory(engine)() as session:
+        saved = latest_strategy(session)
+        if saved is not None:
+            source = f"strategy_versions {saved.id}"
+            return loads_strategy(saved.text, source=source), saved.sha256, source
+    return Strategy(), sha256_text(default_strategy_toml()), "default"
+
+
+def _jsonable(value: object) -> object:
+    """``value`` with numpy scalars, tuples and NaN turned into JSON values."""
+
+    def convert(item: object) -> object:
+        if isinstance(item, np.generic):
+            return item.item()
+        if isinstance(item, dt.date):
+            return item.isoformat()
+        raise TypeError(f"cannot store {type(item).__name__} in the snapshot record")
+
+    text = json.dumps(value, default=convert).replace("NaN", "null")
+    return json.loads(text)
+
+
+def _reps(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as connection:
+        rows = connection.execute(select(Rep.id, Rep.capacity_hours, Rep.hourly_cost)).all()
+    frame = pd.DataFrame(rows, columns=["rep_id", "capacity_hours", "hourly_cost"])
+    frame["hourly_cost"] = frame["hourly_cost"].astype(float)
+    return frame
+
+
 def run_scoring(
     engine: Engine,
     as_of: dt.date,
     *,
     created_at: dt.datetime,
     label: str | None = None,
-    strategy: Strategy | None = None,
+    strategy_path: str | Path | None = None,
+    month: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> int:
-    """Score every account as of ``as_of`` and store the result as a snapshot; return its id."""
+    """Score every account as of ``as_of`` and store the result as one snapshot; return its id.
+
+    The snapshot holds every account's value, churn risk, growth potential, priority with
+    reasons and portfolio cell, the open deals' win probabilities and zones, and the account
+    plans of ``month`` (YYYY-MM; default the month after a month-end ``as_of``), all written in
+    one transaction. ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
+    ``progress`` is called with each of :data:`STEPS` as it starts.
+    """
+    step = progress or (lambda _name: None)
+    strategy, strategy_hash, source = resolve_strategy(engine, strategy_path)
+    planned = plan_month(as_of, month)
     url = engine.url.render_as_string(hide_password=False)
+    step("values")
     frame, record = score_accounts(url, as_of, strategy=strategy)
+    backend = "postgres" if url.startswith("postgresql") else "duckdb"
+    with feature_backend(url, backend, tables=INPUT_COLUMNS) as con:
+        step("signals")
+        signals = account_signals(con, as_of)
+        step("expansion")
+        expansion, record["expansion"] = expansion_values(con, as_of)
+        step("deals")
+        deals, record["win_probability"] = open_deals(con, as_of, strategy)
+        products = product_suggestions(con, as_of)
+    step("ranking")
+    scores, ranking = rank_accounts(
+        frame, signals, expansion, competitor_win_probability(deals), strategy
+    )
+    record.update(ranking)
+    step("plans")
+    plan_inputs = scores.rename(columns={"revenue_12m": "revenue"})
+    actions, record["plans"] = account_plans(
+        plan_inputs, _reps(engine), strategy, month=planned, products=products
+    )
+    record["strategy"] = {"sha256": strategy_hash, "source": source}
+    step("write")
     return write_snapshot(
-        engine, as_of=as_of, created_at=created_at, scores=frame, models=record, label=label
+        engine,
+        as_of=as_of,
+        created_at=created_at,
+        scores=scores,
+        models=_jsonable(record),  # type: ignore[arg-type]
+        label=label,
+        strategy_hash=strategy_hash,
+        deals=deals,
+        actions=actions,
     )

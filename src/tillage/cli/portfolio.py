@@ -1,0 +1,231 @@
+"""``tillage portfolio``, ``plan``, ``diff`` and ``export``: a snapshot's portfolio, account
+plans and changes as readable tables, CSV or an Excel workbook (see ``docs/strategy.md``).
+
+Registered by ``tillage.cli.main``; the command line is the operator and sees every account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+
+from tillage.cli.context import state
+from tillage.errors import ConfigurationError
+from tillage.i18n import LANGUAGES
+from tillage.report.portfolio import (
+    matrix_table,
+    moved_rows,
+    moved_table,
+    plan_rows,
+    plan_tables,
+    portfolio_rows,
+    portfolio_tables,
+    segment_label,
+)
+from tillage.report.workbook import write_workbook
+from tillage.store.access import everything
+from tillage.store.database import engine_from_settings, ensure_current, session_factory
+from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.plans import (
+    complete_snapshot,
+    deals_frame,
+    find_rep,
+    plan_frame,
+    portfolio_frame,
+    snapshot_with_plan,
+)
+from tillage.strategy.plans import plan_month
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+SnapshotOption = Annotated[
+    int | None, typer.Option("--snapshot", help="Snapshot id (default: the latest).")
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", help="table (readable) or csv (for spreadsheets).")
+]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="File for the CSV (default: standard output).")
+]
+
+
+def _session():  # type: ignore[no-untyped-def]
+    engine = engine_from_settings(state.settings())
+    ensure_current(engine)
+    return session_factory(engine)()
+
+
+def _csv(frame: pd.DataFrame, out: Path | None) -> None:
+    if out is None:
+        frame.to_csv(sys.stdout, index=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel opens Japanese correctly
+    _ = state.gettext()
+    Console().print(_("{n} rows → {path}").format(n=len(frame), path=out))
+
+
+def portfolio(
+    snapshot: SnapshotOption = None, format: FormatOption = Format.table, out: OutOption = None
+) -> None:
+    """The portfolio of a snapshot: value × growth cells and the open deals' zones."""
+    settings = state.settings()
+    _ = state.gettext()
+    with _session() as session:
+        snap = complete_snapshot(session, snapshot)
+        accounts = portfolio_frame(session, snap.id, visible=everything())
+        deals = deals_frame(session, snap.id, visible=everything())
+    lang, currency = settings.language, settings.currency
+    if format is Format.csv:
+        _csv(portfolio_rows(accounts, currency, lang), out)
+        return
+    console = Console()
+    for table in portfolio_tables(accounts, deals, currency, lang):
+        console.print(table)
+    console.print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
+
+
+def plan(
+    month: Annotated[str, typer.Option("--month", help="Month of the plan (YYYY-MM).")],
+    rep: Annotated[str | None, typer.Option("--rep", help="Only this rep (key or id).")] = None,
+    snapshot: SnapshotOption = None,
+    format: FormatOption = Format.table,
+    out: OutOption = None,
+) -> None:
+    """The account plans of a month: actions, hours against capacity, uplift against the naive
+    allocation and the optimality gap."""
+    settings = state.settings()
+    _ = state.gettext()
+    first = plan_month(dt.date.today(), month)
+    with _session() as session:
+        snap = (
+            complete_snapshot(session, snapshot)
+            if snapshot is not None
+            else snapshot_with_plan(session, first)
+        )
+        rep_id = find_rep(session, rep).id if rep is not None else None
+        actions = plan_frame(session, snap.id, visible=everything(), month=first, rep_id=rep_id)
+        record = dict((snap.models or {}).get("plans") or {})
+    if record.get("month") != first.isoformat():
+        raise ConfigurationError(
+            f"snapshot {snap.id} plans {record.get('month', 'no month')}, not {month}: "
+            f"run `tillage score --month {month}`"
+        )
+    lang, currency = settings.language, settings.currency
+    if format is Format.csv:
+        _csv(plan_rows(actions, lang), out)
+        return
+    console = Console()
+    for table in plan_tables(actions, record, currency, lang, rep_id=rep_id):
+        console.print(table)
+    console.print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
+
+
+class DiffPart(StrEnum):
+    matrix = "matrix"
+    moved = "moved"
+
+
+def diff(
+    snap_a: Annotated[int, typer.Argument(help="The earlier snapshot id.")],
+    snap_b: Annotated[int, typer.Argument(help="The later snapshot id.")],
+    format: FormatOption = Format.table,
+    part: Annotated[
+        DiffPart, typer.Option("--part", help="CSV: the matrix, or the accounts that moved.")
+    ] = DiffPart.matrix,
+    out: OutOption = None,
+) -> None:
+    """How accounts moved between two snapshots (cells and zones), and why."""
+    settings = state.settings()
+    _ = state.gettext()
+    lang, currency = settings.language, settings.currency
+    with _session() as session:
+        pair, thresholds = snapshot_pair(session, snap_a, snap_b, visible=everything())
+    segments = migration_matrix(pair, "segment")
+    zones = migration_matrix(pair, "zone")
+    moved = move_drivers(pair, thresholds, "segment")
+    if format is Format.csv:
+        if part is DiffPart.moved:
+            _csv(moved_rows(moved, currency, lang), out)
+        else:
+            _csv(pd.concat([segments.assign(by="segment"), zones.assign(by="zone")]), out)
+        return
+    console = Console()
+    console.print(
+        matrix_table(
+            segments,
+            _("Cells: snapshot {a} → {b}").format(a=snap_a, b=snap_b),
+            lambda code: segment_label(code, lang),
+            currency,
+            lang,
+        )
+    )
+    console.print(
+        matrix_table(
+            zones,
+            _("Zones: snapshot {a} → {b}").format(a=snap_a, b=snap_b),
+            lambda code: segment_label(code, lang) if code == "(none)" else code,
+            currency,
+            lang,
+        )
+    )
+    console.print(moved_table(moved, currency, lang))
+    console.print(
+        _("{moved} of {total} accounts changed cell.").format(moved=len(moved), total=len(pair))
+    )
+
+
+export_app = typer.Typer(help="Export a snapshot: an Excel workbook or CSV files.")
+
+
+@export_app.command("xlsx")
+def export_xlsx(
+    path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of the workbook: ja or en.")
+    ] = None,
+    snapshot: SnapshotOption = None,
+) -> None:
+    """The portfolio (with a heatmap), the open deals and each rep's plan as an Excel workbook."""
+    settings = state.settings()
+    if lang is not None and lang not in LANGUAGES:
+        raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
+    language = lang or settings.language
+    with _session() as session:
+        snap = complete_snapshot(session, snapshot)
+        accounts = portfolio_frame(session, snap.id, visible=everything())
+        deals = deals_frame(session, snap.id, visible=everything())
+        actions = plan_frame(session, snap.id, visible=everything())
+    write_workbook(path, accounts, deals, actions, currency=settings.currency, lang=language)
+    _ = state.gettext()
+    Console().print(_("Snapshot {id} written to {path}").format(id=snap.id, path=path))
+
+
+@export_app.command("csv")
+def export_csv(
+    directory: Annotated[Path, typer.Argument(help="Folder for the CSV files.")],
+    snapshot: SnapshotOption = None,
+) -> None:
+    """The portfolio, the open deals and the plans as CSV files (portfolio.csv, deals.csv,
+    plans.csv)."""
+    settings = state.settings()
+    lang, currency = settings.language, settings.currency
+    with _session() as session:
+        snap = complete_snapshot(session, snapshot)
+        accounts = portfolio_frame(session, snap.id, visible=everything())
+        deals = deals_frame(session, snap.id, visible=everything())
+        actions = plan_frame(session, snap.id, visible=everything())
+    _csv(portfolio_rows(accounts, currency, lang), directory / "portfolio.csv")
+    _csv(deals, directory / "deals.csv")
+    _csv(plan_rows(actions, lang), directory / "plans.csv")

@@ -1,0 +1,316 @@
+"""The portfolio, the account plans and snapshot diffs as rich tables and as flat frames (CSV).
+
+Each ``*_table`` function returns a :class:`rich.table.Table` in the user's language; each
+``*_rows`` function returns the same content as a pandas frame with stable English column
+names and values rendered in the language (segment names, actions, reasons), for CSV and Excel.
+Amounts are in company currency, hours in hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+from rich.table import Table
+
+from tillage.i18n import format_money, format_number, gettext_for
+from tillage.strategy.priority import render_reasons
+
+SEGMENTS = ("deepen", "maintain", "nurture", "reduce")
+ZONES = ("A", "B", "C")
+
+
+def segment_label(code: str, lang: str) -> str:
+    """The name of a value × growth cell in ``lang``."""
+    _ = gettext_for(lang)
+    labels = {
+        "deepen": _("deepen"),
+        "maintain": _("maintain"),
+        "nurture": _("nurture"),
+        "reduce": _("reduce"),
+        "(none)": _("(not scored)"),
+    }
+    return labels.get(code, code)
+
+
+def action_label(code: str, lang: str) -> str:
+    """The name of a playbook action in ``lang`` (custom actions keep their identifier)."""
+    _ = gettext_for(lang)
+    labels = {
+        "renewal_preparation": _("renewal preparation"),
+        "health_check": _("health check"),
+        "expansion_proposal": _("upsell / cross-sell proposal"),
+        "multi_threading": _("multi-threading"),
+        "competitive_defence": _("competitive defence"),
+        "executive_sponsor_call": _("executive sponsor call"),
+        "low_touch_nurture": _("low-touch nurture"),
+        "reduce_coverage": _("reduce coverage"),
+    }
+    return labels.get(code, code)
+
+
+def _reasons_text(reasons: object, lang: str, currency: str) -> str:
+    return render_reasons(reasons, lang, currency) if isinstance(reasons, list) else ""
+
+
+def _percent(value: float, lang: str) -> str:
+    return f"{format_number(100 * value, lang, digits=1)}%"
+
+
+# --- portfolio ------------------------------------------------------------------------------
+
+
+def cell_totals(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per value × growth cell (in :data:`SEGMENTS` order): ``accounts``, ``ltv`` (total) and
+    ``borderline`` (accounts flagged)."""
+    grouped = accounts.assign(borderline=accounts["borderline"].fillna(False).astype(bool))
+    out = grouped.groupby("segment").agg(
+        accounts=("account_id", "size"), ltv=("ltv", "sum"), borderline=("borderline", "sum")
+    )
+    order = [s for s in SEGMENTS if s in out.index] + [s for s in out.index if s not in SEGMENTS]
+    return out.reindex(order)
+
+
+def zone_totals(deals: pd.DataFrame) -> pd.DataFrame:
+    """Per deal zone A / B / C: ``deals``, ``amount``, ``expected_value`` and ``borderline``."""
+    grouped = deals.assign(borderline=deals["borderline"].fillna(False).astype(bool))
+    out = grouped.groupby("zone").agg(
+        deals=("opportunity_id", "size"),
+        amount=("amount", "sum"),
+        expected_value=("expected_value", "sum"),
+        borderline=("borderline", "sum"),
+    )
+    return out.reindex([z for z in ZONES if z in out.index])
+
+
+def portfolio_tables(
+    accounts: pd.DataFrame, deals: pd.DataFrame, currency: str, lang: str
+) -> list[Table]:
+    """Value × growth cells (accounts, total LTV, borderline) and deal zones."""
+    _ = gettext_for(lang)
+    cells = Table(title=_("Portfolio: value today × growth potential"))
+    for header in (_("Cell"), _("Accounts"), _("Total LTV"), _("Borderline")):
+        cells.add_column(header, justify="left" if header == _("Cell") else "right")
+    totals = cell_totals(accounts)
+    for code, row in totals.iterrows():
+        cells.add_row(
+            segment_label(str(code), lang),
+            format_number(row["accounts"], lang),
+            format_money(row["ltv"], currency, lang),
+            format_number(row["borderline"], lang),
+        )
+    cells.add_section()
+    cells.add_row(
+        _("Total"),
+        format_number(totals["accounts"].sum(), lang),
+        format_money(totals["ltv"].sum(), currency, lang),
+        format_number(totals["borderline"].sum(), lang),
+    )
+    zones = Table(title=_("Open deals: deal size × win probability"))
+    for header in (_("Zone"), _("Deals"), _("Amount"), _("Expected value"), _("Borderline")):
+        zones.add_column(header, justify="left" if header == _("Zone") else "right")
+    for code, row in zone_totals(deals).iterrows():
+        zones.add_row(
+            str(code),
+            format_number(row["deals"], lang),
+            format_money(row["amount"], currency, lang),
+            format_money(row["expected_value"], currency, lang),
+            format_number(row["borderline"], lang),
+        )
+    return [cells, zones]
+
+
+def portfolio_rows(accounts: pd.DataFrame, currency: str, lang: str) -> pd.DataFrame:
+    """The accounts of the portfolio, one row each, for CSV and Excel."""
+    out = accounts.drop(columns=["reasons"]).copy()
+    out.insert(out.columns.get_loc("segment") + 1, "segment_label", "")
+    out["segment_label"] = [segment_label(s, lang) for s in accounts["segment"].fillna("")]
+    out["reasons"] = [_reasons_text(r, lang, currency) for r in accounts["reasons"]]
+    return out
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def plan_rows(plan: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The planned actions, one row each, for CSV and Excel (products as names)."""
+    out = plan.copy()
+    out["action_label"] = [action_label(a, lang) for a in plan["action"]]
+    out["products"] = [
+        ", ".join(p["name"] for p in products) if isinstance(products, list) else ""
+        for products in plan["products"]
+    ]
+    return out
+
+
+def plan_tables(
+    plan: pd.DataFrame, record: dict, currency: str, lang: str, *, rep_id: int | None = None
+) -> list[Table]:
+    """Hours used against capacity and uplift per rep, the plan against the naive one, and the
+    actions."""
+    _ = gettext_for(lang)
+    reps = record.get("reps", {})
+    names = plan.drop_duplicates("rep_id").set_index("rep_id")["rep"].to_dict()
+    summary = Table(title=_("Hours and expected uplift per rep"))
+    for header in (
+        _("Rep"),
+        _("Hours planned"),
+        _("Hours available"),
+        _("Expected uplift"),
+        _("Naive allocation"),
+    ):
+        summary.add_column(header, justify="left" if header == _("Rep") else "right")
+    for key, row in reps.items():
+        if rep_id is not None and int(key) != rep_id:
+            continue
+        if int(key) not in names:
+            continue
+        summary.add_row(
+            str(names.get(int(key), key)),
+            format_number(row["planned_hours"], lang, digits=1),
+            format_number(row["capacity_hours"], lang, digits=1),
+            format_money(row["uplift"], currency, lang),
+            format_money(row["naive_uplift"], currency, lang),
+        )
+    overall = Table(title=_("The plan against the naive allocation"), show_header=False)
+    overall.add_column()
+    overall.add_column(justify="right")
+    overall.add_row(_("Expected uplift"), format_money(record.get("uplift", 0.0), currency, lang))
+    overall.add_row(
+        _("Naive allocation (largest revenue first)"),
+        format_money(record.get("naive_uplift", 0.0), currency, lang),
+    )
+    overall.add_row(_("Optimality gap (LP bound)"), _percent(record.get("gap", 0.0), lang))
+    actions = Table(title=_("Planned actions"))
+    for header in (
+        _("Rep"),
+        _("Account"),
+        _("Action"),
+        _("Hours"),
+        _("Expected uplift"),
+        _("Must do"),
+        _("Products"),
+    ):
+        actions.add_column(header, justify="right" if header in (_("Hours"),) else "left")
+    for row in plan_rows(plan, lang).itertuples(index=False):
+        actions.add_row(
+            str(row.rep or ""),
+            str(row.account),
+            row.action_label,
+            format_number(row.hours, lang, digits=1),
+            format_money(row.expected_uplift, currency, lang),
+            "✓" if row.must_do else "",
+            row.products,
+        )
+    return [summary, overall, actions] if rep_id is None else [summary, actions]
+
+
+# --- diffs ----------------------------------------------------------------------------------
+
+
+def matrix_table(
+    matrix: pd.DataFrame,
+    title: str,
+    label: Callable[[str], str],
+    currency: str,
+    lang: str,
+) -> Table:
+    """A migration matrix: rows = cell in A, columns = cell in B; ``accounts (LTV)`` per cell."""
+    _ = gettext_for(lang)
+    table = Table(title=title)
+    rows = sorted(set(matrix["from"]), key=_order)
+    cols = sorted(set(matrix["to"]), key=_order)
+    table.add_column(_("from \\ to"))
+    for col in cols:
+        table.add_column(label(col), justify="right")
+    table.add_column(_("Total"), justify="right")
+    cells = matrix.set_index(["from", "to"])
+    for row in rows:
+        values = []
+        for col in cols:
+            if (row, col) in cells.index:
+                n, ltv = cells.loc[(row, col), ["accounts", "ltv"]]
+                values.append(
+                    f"{format_number(n, lang)} ({format_money(ltv, currency, lang, compact=True)})"
+                )
+            else:
+                values.append("")
+        total = matrix.loc[matrix["from"] == row, "accounts"].sum()
+        table.add_row(label(row), *values, format_number(total, lang))
+    table.add_section()
+    sums = [format_number(matrix.loc[matrix["to"] == c, "accounts"].sum(), lang) for c in cols]
+    table.add_row(_("Total"), *sums, format_number(matrix["accounts"].sum(), lang))
+    return table
+
+
+def _order(code: str) -> tuple[int, str]:
+    known = [*SEGMENTS, *ZONES]
+    return (known.index(code) if code in known else len(known), code)
+
+
+def drivers_text(row: pd.Series, currency: str, lang: str) -> str:
+    """Why an account moved, in words: the axes that crossed their threshold, then the priority
+    reasons that appeared (+) or went away (−)."""
+    _ = gettext_for(lang)
+    names = {"value": _("LTV"), "growth": _("expansion potential")}
+    parts = []
+    for d in row["drivers"]:
+        parts.append(
+            _("{what} {before} → {after} (threshold {threshold})").format(
+                what=names[d["code"]],
+                before=format_money(d["from"], currency, lang, compact=True),
+                after=format_money(d["to"], currency, lang, compact=True),
+                threshold=format_money(d["threshold_b"], currency, lang, compact=True),
+            )
+        )
+    reasons = reason_labels(lang)
+    parts += [f"+{reasons.get(c, c)}" for c in row["reasons_added"]]
+    parts += [f"−{reasons.get(c, c)}" for c in row["reasons_dropped"]]
+    return " · ".join(parts)
+
+
+def reason_labels(lang: str) -> dict[str, str]:
+    """Short names of the priority components in ``lang``."""
+    _ = gettext_for(lang)
+    return {
+        "value": _("value"),
+        "growth": _("growth"),
+        "churn_risk": _("churn risk"),
+        "renewal": _("renewal"),
+        "competition": _("competitor"),
+        "silence": _("silence"),
+        "usage_decline": _("usage decline"),
+    }
+
+
+def moved_rows(moved: pd.DataFrame, currency: str, lang: str, by: str = "segment") -> pd.DataFrame:
+    """The accounts that changed cell, with their LTV in both snapshots and why, for CSV."""
+    label = segment_label if by == "segment" else (lambda code, _lang: code)
+    return pd.DataFrame(
+        {
+            "account_id": moved.index,
+            "key": moved["key"].to_numpy(),
+            "name": moved["name"].to_numpy(),
+            "from": [label(c, lang) for c in moved[f"{by}_a"]],
+            "to": [label(c, lang) for c in moved[f"{by}_b"]],
+            "ltv_a": moved["ltv_a"].to_numpy(),
+            "ltv_b": moved["ltv_b"].to_numpy(),
+            "why": [drivers_text(r, currency, lang) for _i, r in moved.iterrows()],
+        }
+    )
+
+
+def moved_table(moved: pd.DataFrame, currency: str, lang: str, *, limit: int = 20) -> Table:
+    """The accounts that moved, largest LTV first, with why."""
+    _ = gettext_for(lang)
+    rows = moved_rows(moved, currency, lang)
+    rows = rows.sort_values("ltv_b", ascending=False, na_position="last").head(limit)
+    table = Table(title=_("Accounts that moved (largest LTV first)"))
+    for header in (_("Account"), _("From"), _("To"), _("LTV"), _("Why")):
+        table.add_column(header, justify="right" if header == _("LTV") else "left")
+    for row in rows.itertuples(index=False):
+        ltv = row.ltv_b if pd.notna(row.ltv_b) else row.ltv_a
+        table.add_row(
+            str(row.name), row[3], row[4], format_money(ltv or 0.0, currency, lang), row.why
+        )
+    return table

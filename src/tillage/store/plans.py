@@ -1,0 +1,268 @@
+"""Reading a snapshot's portfolio, scored deals and account plans; the saved strategy files.
+
+Every reader takes a snapshot id and only accepts a *complete* snapshot
+(:func:`complete_snapshot`), and every reader of accounts takes ``visible``, the caller's filter
+(:func:`tillage.store.access.account_filter`, or :func:`~tillage.store.access.everything` for
+the operator). Amounts are in company currency, hours in hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tillage.errors import NotFoundError
+from tillage.store.access import AccountFilter
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Opportunity,
+    Rep,
+    Snapshot,
+    SnapshotAction,
+    SnapshotDeal,
+    StrategyVersion,
+)
+from tillage.store.snapshots import latest_snapshot
+
+
+def sha256_text(text: str) -> str:
+    """The SHA-256 (hex) of ``text`` encoded as UTF-8: a strategy file's hash."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def latest_strategy(session: Session) -> StrategyVersion | None:
+    """The newest saved strategy file (highest id), or ``None`` when none was saved."""
+    return session.scalars(select(StrategyVersion).order_by(StrategyVersion.id.desc())).first()
+
+
+def save_strategy(
+    session: Session,
+    text: str,
+    *,
+    created_at: dt.datetime,
+    created_by: int | None = None,
+    comment: str | None = None,
+) -> StrategyVersion:
+    """Add a strategy version (the caller commits)."""
+    version = StrategyVersion(
+        created_at=created_at,
+        created_by=created_by,
+        sha256=sha256_text(text),
+        text=text,
+        comment=comment,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def complete_snapshot(session: Session, snapshot_id: int | None = None) -> Snapshot:
+    """The complete snapshot ``snapshot_id`` (the latest when ``None``); :class:`NotFoundError`
+    when it does not exist or is not complete (still being written, or abandoned)."""
+    if snapshot_id is None:
+        return latest_snapshot(session)
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None or snapshot.status != "complete":
+        raise NotFoundError(f"snapshot {snapshot_id} does not exist or is not complete")
+    return snapshot
+
+
+def portfolio_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
+    """One row per ``visible`` account of a complete snapshot: ``account_id``, ``key``, ``name``,
+    ``owner``, ``segment``, ``zone``, ``ltv``, ``ltv_low``, ``ltv_high``, ``growth``,
+    ``churn_risk``, ``priority``, ``p_cell``, ``borderline``, ``days_to_renewal``,
+    ``revenue_12m``, ``reasons``; by priority, highest first."""
+    complete_snapshot(session, snapshot_id)
+    rows = session.execute(
+        select(
+            Account.id.label("account_id"),
+            Account.key,
+            Account.name,
+            Rep.name.label("owner"),
+            AccountScore.segment,
+            AccountScore.zone,
+            AccountScore.ltv,
+            AccountScore.ltv_low,
+            AccountScore.ltv_high,
+            AccountScore.growth,
+            AccountScore.churn_risk,
+            AccountScore.priority,
+            AccountScore.p_cell,
+            AccountScore.borderline,
+            AccountScore.days_to_renewal,
+            AccountScore.revenue_12m,
+            AccountScore.reasons,
+        )
+        .join(AccountScore, AccountScore.account_id == Account.id)
+        .outerjoin(Rep, Rep.id == AccountScore.rep_id)
+        .where(AccountScore.snapshot_id == snapshot_id, visible)
+        .order_by(AccountScore.priority.desc(), Account.id)
+    ).all()
+    return pd.DataFrame(rows, columns=list(rows[0]._fields) if rows else _PORTFOLIO_COLUMNS)
+
+
+_PORTFOLIO_COLUMNS = [
+    "account_id",
+    "key",
+    "name",
+    "owner",
+    "segment",
+    "zone",
+    "ltv",
+    "ltv_low",
+    "ltv_high",
+    "growth",
+    "churn_risk",
+    "priority",
+    "p_cell",
+    "borderline",
+    "days_to_renewal",
+    "revenue_12m",
+    "reasons",
+]
+
+
+def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
+    """The scored open deals of the ``visible`` accounts: ``opportunity_id``, ``deal``,
+    ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``, ``p_zone``,
+    ``borderline``; largest expected value first."""
+    complete_snapshot(session, snapshot_id)
+    columns = [
+        "opportunity_id",
+        "deal",
+        "account",
+        "amount",
+        "win_probability",
+        "expected_value",
+        "zone",
+        "p_zone",
+        "borderline",
+    ]
+    rows = session.execute(
+        select(
+            SnapshotDeal.opportunity_id,
+            Opportunity.name,
+            Account.name,
+            SnapshotDeal.amount,
+            SnapshotDeal.win_probability,
+            SnapshotDeal.expected_value,
+            SnapshotDeal.zone,
+            SnapshotDeal.p_zone,
+            SnapshotDeal.borderline,
+        )
+        .join(Account, Account.id == SnapshotDeal.account_id)
+        .join(Opportunity, Opportunity.id == SnapshotDeal.opportunity_id)
+        .where(SnapshotDeal.snapshot_id == snapshot_id, visible)
+        .order_by(SnapshotDeal.expected_value.desc(), SnapshotDeal.opportunity_id)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def plan_frame(
+    session: Session,
+    snapshot_id: int,
+    *,
+    visible: AccountFilter,
+    month: dt.date | None = None,
+    rep_id: int | None = None,
+) -> pd.DataFrame:
+    """The planned actions of the ``visible`` accounts (of one ``month`` and ``rep_id`` when
+    given): ``rep_id``, ``rep``, ``month``, ``account_id``, ``account``, ``action``, ``hours``,
+    ``expected_uplift``, ``must_do``, ``products``; by rep, then uplift, highest first."""
+    complete_snapshot(session, snapshot_id)
+    columns = [
+        "rep_id",
+        "rep",
+        "month",
+        "account_id",
+        "account",
+        "action",
+        "hours",
+        "expected_uplift",
+        "must_do",
+        "products",
+    ]
+    query = (
+        select(
+            SnapshotAction.rep_id,
+            Rep.name,
+            SnapshotAction.month,
+            Account.id,
+            Account.name,
+            SnapshotAction.action,
+            SnapshotAction.hours,
+            SnapshotAction.expected_uplift,
+            SnapshotAction.must_do,
+            SnapshotAction.products,
+        )
+        .join(Account, Account.id == SnapshotAction.account_id)
+        .outerjoin(Rep, Rep.id == SnapshotAction.rep_id)
+        .where(SnapshotAction.snapshot_id == snapshot_id, visible)
+    )
+    if month is not None:
+        query = query.where(SnapshotAction.month == month)
+    if rep_id is not None:
+        query = query.where(SnapshotAction.rep_id == rep_id)
+    rows = session.execute(
+        query.order_by(
+            SnapshotAction.rep_id, SnapshotAction.expected_uplift.desc(), SnapshotAction.id
+        )
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def plan_months(session: Session, snapshot_id: int) -> list[dt.date]:
+    """The months a snapshot holds plans for."""
+    return list(
+        session.scalars(
+            select(SnapshotAction.month)
+            .where(SnapshotAction.snapshot_id == snapshot_id)
+            .group_by(SnapshotAction.month)
+            .order_by(SnapshotAction.month)
+        )
+    )
+
+
+def find_rep(session: Session, rep: str) -> Rep:
+    """A rep by key, or by id when ``rep`` is a number; :class:`NotFoundError` otherwise."""
+    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
+    if found is None and rep.isdigit():
+        found = session.get(Rep, int(rep))
+    if found is None:
+        raise NotFoundError(f"no rep with key or id {rep!r}")
+    return found
+
+
+def snapshot_with_plan(session: Session, month: dt.date) -> Snapshot:
+    """The newest complete snapshot holding plans for ``month``."""
+    snapshot = session.scalars(
+        select(Snapshot)
+        .join(SnapshotAction, SnapshotAction.snapshot_id == Snapshot.id)
+        .where(Snapshot.status == "complete", SnapshotAction.month == month)
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(1)
+    ).first()
+    if snapshot is None:
+        raise NotFoundError(
+            f"no snapshot holds plans for {month:%Y-%m}: run `tillage score --month {month:%Y-%m}`"
+        )
+    return snapshot
+
+
+def count_rows(session: Session, snapshot_id: int) -> dict[str, int]:
+    """Rows a snapshot has in each of its tables (account_scores, snapshot_deals,
+    snapshot_actions)."""
+    return {
+        model.__tablename__: int(
+            session.scalar(
+                select(func.count()).select_from(model).where(model.snapshot_id == snapshot_id)
+            )
+            or 0
+        )
+        for model in (AccountScore, SnapshotDeal, SnapshotAction)
+    }

@@ -1,0 +1,44 @@
+"""A small demo company in a SQLite store, scored once per test session (``scored_demo``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tillage.demo import DemoCompany, DemoConfig, generate
+from tillage.store.database import make_engine, migrate
+from tillage.store.load import replace_all
+from tillage.strategy.scoring import run_scoring
+
+CREATED = dt.datetime(2026, 10, 1, 6, 0)
+
+
+@dataclass
+class ScoredDemo:
+    company: DemoCompany
+    engine: Engine
+    url: str
+    snapshot_id: int
+
+
+def load_demo(
+    path: Path, n_accounts: int, seed: int, n_reps: int = 40
+) -> tuple[DemoCompany, Engine, str]:
+    """A demo company loaded into a fresh SQLite store at ``path``."""
+    company = generate(DemoConfig(n_accounts=n_accounts, seed=seed, n_reps=n_reps))
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    replace_all(engine, company.tables)
+    return company, engine, url
+
+
+def scored_demo_store(path: Path) -> ScoredDemo:
+    """600 accounts and 12 reps (50 accounts a rep, as in the default demo), scored as of the
+    demo's date with the built-in strategy."""
+    company, engine, url = load_demo(path, 600, 5, 12)
+    snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
+    return ScoredDemo(company, engine, url, snapshot_id)
