@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.orm import Session
 
 from tillage.api.app import create_app
 from tillage.api.auth import SESSION_COOKIE
@@ -24,7 +25,7 @@ from tillage.demo import DemoConfig, generate
 from tillage.demo.users import DEMO_PASSWORDS, create_demo_users
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
-from tillage.store.snapshots import write_snapshot
+from tillage.store.snapshots import latest_snapshot, write_snapshot
 from tillage.strategy.scoring import run_scoring
 
 N_ACCOUNTS = 300  # tests/api/test_accounts.py relies on this size
@@ -76,10 +77,22 @@ def _fill(settings: Settings, scored: Settings | None = None) -> Settings:
         run_scoring(engine, config.as_of, created_at=created_at, label="test")
     else:
         source = make_engine(scored.resolved_database_url)
-        scores = pd.read_sql_table("account_scores", source)
+        scores, deals, actions = (
+            pd.read_sql_table(table, source).drop(columns=["id", "snapshot_id"], errors="ignore")
+            for table in ("account_scores", "snapshot_deals", "snapshot_actions")
+        )
+        with Session(source) as session:
+            models = latest_snapshot(session).models
         source.dispose()
         write_snapshot(
-            engine, as_of=config.as_of, created_at=created_at, scores=scores, label="test"
+            engine,
+            as_of=config.as_of,
+            created_at=created_at,
+            scores=scores,
+            models=models,
+            label="test",
+            deals=deals,
+            actions=actions,
         )
     create_demo_users(engine, now=dt.datetime(2026, 10, 1, 0, 0))
     engine.dispose()

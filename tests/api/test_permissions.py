@@ -58,7 +58,7 @@ class Case:
     body: dict | None = None
     files: dict[str, tuple[str, bytes]] | None = None
 
-    def url(self, ids: dict[str, int]) -> str:
+    def url(self, ids: dict[str, int | str]) -> str:
         return (self.path or self.route).format(**ids)
 
 
@@ -137,6 +137,47 @@ MATRIX = [
         path="/api/v1/users/{rep2_user}",
         body={"display_name": "Rep Two"},
     ),
+    Case("GET", "/api/v1/deals", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/plans", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/plans", (200, 404, 404, 200, A), path="/api/v1/plans?rep={rep2_key}"),
+    Case("GET", "/api/v1/plans", (200, 200, 200, 404, A), path="/api/v1/plans?rep={rep_key}"),
+    Case(
+        "GET",
+        "/api/v1/diffs",
+        (200, 200, 200, 200, A),
+        path="/api/v1/diffs?from={snapshot}&to={snapshot}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/reviews/{period}",
+        (200, 200, 403, 403, A),
+        path="/api/v1/reviews/2026-Q3",
+    ),
+    Case(
+        "GET",
+        "/api/v1/one-on-one/{rep}",
+        (200, 200, 200, 404, A),
+        path="/api/v1/one-on-one/{rep_key}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/one-on-one/{rep}",
+        (200, 404, 404, 200, A),
+        path="/api/v1/one-on-one/{rep2_key}?lang=en",
+    ),
+    Case(
+        "GET",
+        "/api/v1/simulate/departure",
+        (200, 200, 403, 403, A),
+        path="/api/v1/simulate/departure?rep={rep_key}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/simulate/departure",
+        (200, 404, 403, 403, A),
+        path="/api/v1/simulate/departure?rep={rep2_key}",
+    ),
+    Case("GET", "/api/v1/audit", (200, 403, 403, 403, A)),
     Case("GET", "/portfolio", (200, 200, 200, 200, P)),
     Case("GET", "/accounts", (200, 200, 200, 200, P)),
     Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
@@ -153,12 +194,12 @@ def _owned_account(session: Session, login: str) -> int:
     ).first()
 
 
-_ids: dict[str, dict[str, int]] = {}
+_ids: dict[str, dict[str, int | str]] = {}
 _csrf: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture
-def ids(demo_settings: Settings) -> dict[str, int]:
+def ids(demo_settings: Settings) -> dict[str, int | str]:
     url = demo_settings.resolved_database_url
     if url in _ids:
         return _ids[url]
@@ -168,6 +209,8 @@ def ids(demo_settings: Settings) -> dict[str, int]:
             "rep_account": _owned_account(session, "rep"),
             "rep2_account": _owned_account(session, "rep2"),
             "rep2_user": find_user(session, "rep2").id,
+            "rep_key": find_user(session, "rep").rep_key,
+            "rep2_key": find_user(session, "rep2").rep_key,
             "snapshot": latest_snapshot(session).id,
             "strategy_version": save_strategy(session, "", now=NOW, comment="matrix").id,
         }
@@ -180,7 +223,7 @@ def ids(demo_settings: Settings) -> dict[str, int]:
 def test_permission_matrix(
     case: Case,
     role: str,
-    ids: dict[str, int],
+    ids: dict[str, int | str],
     demo_settings: Settings,
     client_as: Callable[[str | None], TestClient],
     csrf_tokens: dict[str, str],

@@ -29,6 +29,7 @@ from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.errors import DataValidationError
 from tillage.store.access import AccountFilter
+from tillage.store.plans import deal_zone_totals
 from tillage.store.snapshots import (
     DESCENDING_BY_DEFAULT,
     NULLABLE_SORTS,
@@ -79,11 +80,24 @@ class ZoneOut(BaseModel):
     total_ltv: float
 
 
+class DealZoneOut(BaseModel):
+    """One deal zone: the open deals scored in it, their total amount and expected value
+    (Σ amount × win probability), company currency, and how many are borderline (their zone is
+    uncertain). ``zone`` is ``null`` for deals the snapshot could not zone."""
+
+    zone: str | None
+    deals: int
+    amount: float
+    expected_value: float
+    borderline: int
+
+
 class PortfolioOut(BaseModel):
-    """The portfolio of the latest snapshot."""
+    """The portfolio of the latest snapshot: account zones and deal zones."""
 
     snapshot: SnapshotOut
     zones: list[ZoneOut]
+    deal_zones: list[DealZoneOut]
 
 
 def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
@@ -276,13 +290,18 @@ def export_accounts(
 
 @router.get("/portfolio", responses=NOT_FOUND)
 def get_portfolio(session: SessionDep, visible: VisibleAccounts) -> PortfolioOut:
-    """Accounts and total LTV per zone in the latest snapshot, over the caller's accounts."""
+    """Accounts and total LTV per zone, and the open deals per deal zone, in the latest
+    snapshot, over the caller's accounts."""
     snapshot = _snapshot(session, None)
     zones = [
         ZoneOut(zone=z, accounts=n, total_ltv=t)
         for z, n, t in zone_totals(session, snapshot.id, visible=visible)
     ]
-    return PortfolioOut(snapshot=snapshot, zones=zones)
+    deal_zones = [
+        DealZoneOut(zone=z, deals=n, amount=a, expected_value=e, borderline=b)
+        for z, n, a, e, b in deal_zone_totals(session, snapshot.id, visible=visible)
+    ]
+    return PortfolioOut(snapshot=snapshot, zones=zones, deal_zones=deal_zones)
 
 
 @router.get("/accounts/{account_id}", responses=NOT_FOUND)

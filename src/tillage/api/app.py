@@ -8,7 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tillage import __version__
-from tillage.api import accounts, auth_routes, imports, kpis, snapshots, strategy, users
+from tillage.api import (
+    accounts,
+    audit,
+    auth_routes,
+    diffs,
+    imports,
+    kpis,
+    plans,
+    reviews,
+    simulate,
+    snapshots,
+    strategy,
+    users,
+)
 from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
@@ -43,6 +56,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(strategy.router)
     app.include_router(imports.router)
     app.include_router(users.router)
+    app.include_router(audit.router)
+    app.include_router(plans.router)
+    app.include_router(diffs.router)
+    app.include_router(reviews.router)
+    app.include_router(simulate.router)
     app.include_router(pages.public)
     app.include_router(pages.router)
     app.include_router(portfolio.router)

@@ -34,6 +34,7 @@ from tillage.kpi.migration import SegmentMigration, segment_migration
 from tillage.kpi.period import Period, parse_period
 from tillage.kpi.targets import gap_to_target, targets_from_settings
 from tillage.store import reviews
+from tillage.store.access import AccountFilter
 from tillage.store.database import make_engine
 from tillage.store.schema import Snapshot
 from tillage.strategy.config import Strategy
@@ -146,8 +147,17 @@ def kpi_changes(
     return out
 
 
+def _scored_ids(*scores: pd.DataFrame | None) -> set[int]:
+    """The accounts scored in any of ``scores`` (each already limited to what is visible)."""
+    return {int(i) for frame in scores if frame is not None for i in frame["account_id"]}
+
+
 def _forecast(
-    session: Session, start: Snapshot, scores: pd.DataFrame, period: Period
+    session: Session,
+    start: Snapshot,
+    scores: pd.DataFrame,
+    period: Period,
+    visible: AccountFilter | None = None,
 ) -> ForecastAccuracy:
     contracts = reviews.contracts_running(session, start.as_of, period.close)
     retention, _rows = retention_check(scores, contracts, start.as_of, period)
@@ -159,7 +169,7 @@ def _forecast(
         as_of=start.as_of,
         retention=retention,
         revenue=revenue_check(scores, revenue, start.as_of, period),
-        deals=deal_check(reviews.scored_deals(session, start.id), period),
+        deals=deal_check(reviews.scored_deals(session, start.id, visible=visible), period),
     )
 
 
@@ -201,9 +211,17 @@ def build_review(
     lang: str = "en",
     currency: str | None = None,
     engine: str = "duckdb",
+    visible: AccountFilter | None = None,
 ) -> PeriodReview:
     """The review of ``period`` (``2026-Q3`` or a :class:`Period`) over the store at
-    ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``, ``segment``)."""
+    ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``, ``segment``).
+
+    ``visible`` (the caller's :func:`tillage.store.access.account_filter`; ``None``: every
+    account) limits the account-level parts — migration, plan execution (actions and activities
+    of visible accounts), forecast accuracy and meetings to retention — to the accounts it lets
+    through. The KPI rows are not filtered: the company row names no account, and a caller
+    keeps the rep and team rows of their reach (as ``/api/v1/kpis`` does).
+    """
     _ = gettext_for(lang)
     period = parse_period(period) if isinstance(period, str) else period
     strategy = strategy or Strategy()
@@ -213,8 +231,10 @@ def build_review(
         with Session(store) as session:
             start = reviews.snapshot_on_or_before(session, period.first)
             end = reviews.snapshot_on_or_before(session, period.last)
-            start_scores = reviews.snapshot_scores(session, start.id) if start else None
-            end_scores = reviews.snapshot_scores(session, end.id) if end else None
+            start_scores = (
+                reviews.snapshot_scores(session, start.id, visible=visible) if start else None
+            )
+            end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
             reps = reviews.reps_with_teams(session)
             execution: list[RepExecution] = []
             forecast = None
@@ -228,8 +248,12 @@ def build_review(
             else:
                 actions = reviews.planned_actions(session, start.id, period.first, period.last)
                 acts = reviews.activities_between(session, period.first, period.last)
+                if visible is not None:
+                    seen = _scored_ids(start_scores, end_scores)
+                    actions = actions[actions["account_id"].isin(seen)]
+                    acts = acts[acts["account_id"].isin(seen)]
                 execution = plan_execution(actions, acts, reps, total_label=_("Total"))
-                forecast = _forecast(session, start, start_scores, period)
+                forecast = _forecast(session, start, start_scores, period, visible)
     finally:
         store.dispose()
     migration = None

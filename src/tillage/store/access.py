@@ -103,6 +103,15 @@ def account_filter(principal: Principal) -> AccountFilter:
     return or_(Account.owner_id.in_(reach), Account.id.in_(on_team))
 
 
+def reach_ids(session: Session, principal: Principal) -> set[int] | None:
+    """The ids of the reps in ``principal``'s reach (see the module doc); ``None`` for an admin,
+    who reaches every rep, and an empty set for a user who sees through no rep."""
+    if principal.role == "admin":
+        return None
+    reach = rep_reach(principal)
+    return set() if reach is None else set(session.scalars(reach))
+
+
 def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[str]] | None:
     """The names of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
     and by team are labelled); ``None`` for an admin, who sees every row."""

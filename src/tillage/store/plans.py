@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
@@ -161,6 +161,33 @@ def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -
         .order_by(SnapshotDeal.expected_value.desc(), SnapshotDeal.opportunity_id)
     ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def deal_zone_totals(
+    session: Session, snapshot_id: int, *, visible: AccountFilter
+) -> list[tuple[str | None, int, float, float, int]]:
+    """Per deal zone of a complete snapshot, over the open deals of the ``visible`` accounts:
+    (zone, deals, total amount, total expected value = Σ amount × win probability, borderline
+    deals); zones in order, ``None`` (unzoned) last. Amounts in company currency."""
+    complete_snapshot(session, snapshot_id)
+    borderline = func.sum(case((SnapshotDeal.borderline, 1), else_=0).cast(Integer))
+    rows = session.execute(
+        select(
+            SnapshotDeal.zone,
+            func.count(),
+            func.sum(SnapshotDeal.amount),
+            func.sum(SnapshotDeal.expected_value),
+            borderline,
+        )
+        .join(Account, Account.id == SnapshotDeal.account_id)
+        .where(SnapshotDeal.snapshot_id == snapshot_id, visible)
+        .group_by(SnapshotDeal.zone)
+    ).all()
+    out = [
+        (zone, int(n), float(amount or 0.0), float(value or 0.0), int(edge or 0))
+        for zone, n, amount, value, edge in rows
+    ]
+    return sorted(out, key=lambda row: (row[0] is None, row[0] or ""))
 
 
 def plan_frame(

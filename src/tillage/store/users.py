@@ -394,3 +394,16 @@ def revoke_token(
 def audit_entries(session: Session, *, limit: int = 100) -> Sequence[AuditEntry]:
     """The newest audit entries."""
     return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
+
+
+def audit_page(
+    session: Session, *, action: str | None = None, limit: int = 100, offset: int = 0
+) -> tuple[int, Sequence[AuditEntry]]:
+    """The number of audit entries (of ``action`` when given) and the page of them at
+    ``offset``, newest first."""
+    query = select(AuditEntry)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    return int(total), session.scalars(page).all()

@@ -1,0 +1,133 @@
+"""/api/v1/diffs: how the caller's accounts moved between two snapshots.
+
+Only the accounts the caller may see are counted (:func:`tillage.store.diffs.snapshot_pair`
+takes the caller's filter), so the matrix's cells sum to the visible accounts scored in either
+snapshot, and the moved accounts are visible ones.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from tillage.api.accounts import SnapshotOut
+from tillage.api.auth import VisibleAccounts, protected_router
+from tillage.api.deps import SessionDep
+from tillage.api.errors import ErrorResponse
+from tillage.api.plans import snapshot_out
+from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.plans import complete_snapshot
+
+router = protected_router(prefix="/api/v1", tags=["snapshots"])
+SnapshotId = Annotated[int, Query(ge=1, le=2**31 - 1)]
+
+
+class DiffCell(BaseModel):
+    """Accounts in ``from_value`` (snapshot A) and ``to_value`` (snapshot B) and their LTV (in
+    B; in A for accounts no longer scored), company currency; ``(none)`` means not scored."""
+
+    from_value: str
+    to_value: str
+    accounts: int
+    ltv: float
+
+
+class MoveDriver(BaseModel):
+    """An axis that crossed its threshold: ``value`` (LTV) or ``growth`` (expected expansion
+    value), from and to (company currency), against the threshold each snapshot used."""
+
+    code: str
+    from_value: float = Field(alias="from")
+    to_value: float = Field(alias="to")
+    threshold_a: float
+    threshold_b: float
+
+    model_config = {"populate_by_name": True}
+
+
+class MovedAccount(BaseModel):
+    """An account whose cell (or zone) changed, with what drove the move."""
+
+    account_id: int
+    key: str | None
+    name: str | None
+    from_value: str
+    to_value: str
+    ltv_a: float | None
+    ltv_b: float | None
+    drivers: list[MoveDriver]
+    reasons_added: list[str]
+    reasons_dropped: list[str]
+
+
+class DiffOut(BaseModel):
+    """The migration between two snapshots by ``by`` (segment or zone): the matrix, the number
+    of visible accounts scored in either, and the moved accounts (the first ``limit``, largest
+    LTV first; ``moved`` counts them all)."""
+
+    from_snapshot: SnapshotOut
+    to_snapshot: SnapshotOut
+    by: str
+    accounts: int
+    moved: int
+    cells: list[DiffCell]
+    moved_accounts: list[MovedAccount]
+
+
+def _float(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+@router.get("/diffs", responses={404: {"model": ErrorResponse, "description": "No snapshot"}})
+def get_diff(
+    session: SessionDep,
+    visible: VisibleAccounts,
+    from_id: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1, description="Snapshot A")],
+    to_id: Annotated[int, Query(alias="to", ge=1, le=2**31 - 1, description="Snapshot B")],
+    by: Annotated[Literal["segment", "zone"], Query(description="Compare cells or zones")] = (
+        "segment"
+    ),
+    limit: Annotated[int, Query(ge=0, le=5000, description="Moved accounts to list")] = 500,
+) -> DiffOut:
+    """The migration matrix and the moved accounts between snapshots ``from`` and ``to``,
+    over the caller's accounts."""
+    snaps = complete_snapshot(session, from_id), complete_snapshot(session, to_id)
+    pair, thresholds = snapshot_pair(session, from_id, to_id, visible=visible)
+    cells = migration_matrix(pair, by)
+    moved = move_drivers(pair, thresholds, by)
+    size = moved["ltv_b"].astype(float).fillna(moved["ltv_a"].astype(float)).fillna(0.0)
+    moved = moved.assign(_size=size).sort_values("_size", ascending=False, kind="stable")
+    return DiffOut(
+        from_snapshot=snapshot_out(snaps[0]),
+        to_snapshot=snapshot_out(snaps[1]),
+        by=by,
+        accounts=len(pair),
+        moved=len(moved),
+        cells=[
+            DiffCell(
+                from_value=str(c["from"]),
+                to_value=str(c["to"]),
+                accounts=c["accounts"],
+                ltv=float(c["ltv"]),
+            )
+            for c in cells.to_dict(orient="records")
+        ],
+        moved_accounts=[
+            MovedAccount(
+                account_id=int(account_id),
+                key=row["key"],
+                name=row["name"],
+                from_value=str(row[f"{by}_a"]),
+                to_value=str(row[f"{by}_b"]),
+                ltv_a=_float(row["ltv_a"]),
+                ltv_b=_float(row["ltv_b"]),
+                drivers=[MoveDriver(**d) for d in row["drivers"]],
+                reasons_added=row["reasons_added"],
+                reasons_dropped=row["reasons_dropped"],
+            )
+            for account_id, row in moved.head(limit).iterrows()
+        ],
+    )

@@ -1,0 +1,233 @@
+"""/api/v1/deals and /api/v1/plans: a snapshot's scored open deals and its account plans.
+
+Deals are those of the accounts the caller may see. A plan is asked for by month and rep: a rep
+gets their own plan (naming another rep answers 404); a manager any rep of their reach, or
+without ``rep`` the team view (every rep of the reach); an admin any rep or everyone. The
+allocation's figures come from the snapshot's ``models["plans"]``: per rep the planned and
+available hours and the expected uplift against the naive allocation's; for the reps shown
+their totals; for managers and admins also the optimality gap of the whole allocation (the LP
+bound's, one figure for the company).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated
+
+import pandas as pd
+from fastapi import Query
+from pydantic import BaseModel
+
+from tillage.api.accounts import SnapshotOut
+from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.api.deps import SessionDep
+from tillage.api.errors import ErrorResponse
+from tillage.api.scope import rep_in_reach
+from tillage.errors import NotFoundError
+from tillage.store.access import reach_ids
+from tillage.store.plans import (
+    complete_snapshot,
+    deals_frame,
+    plan_frame,
+    snapshot_with_plan,
+)
+from tillage.store.schema import Snapshot
+
+router = protected_router(prefix="/api/v1", tags=["plans"])
+NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such snapshot, plan or rep"}}
+SnapshotParam = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="Snapshot id (default: the newest)")
+]
+
+
+def _value(value: object) -> object:
+    """``None`` for a missing value (NaN, NaT, pandas NA), else the value."""
+    try:
+        return None if pd.isna(value) else value  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value  # lists (products)
+
+
+def snapshot_out(snapshot: Snapshot) -> SnapshotOut:
+    """The API's reference to a snapshot."""
+    return SnapshotOut(id=snapshot.id, as_of=snapshot.as_of, label=snapshot.label)
+
+
+class DealOut(BaseModel):
+    """An open deal scored in the snapshot; amounts in company currency, ``p_zone`` the
+    probability the deal truly belongs in ``zone``."""
+
+    opportunity_id: int
+    deal: str | None
+    account: str
+    amount: float | None
+    win_probability: float | None
+    expected_value: float | None
+    zone: str | None
+    p_zone: float | None
+    borderline: bool | None
+
+
+class DealPage(BaseModel):
+    """A page of deals, largest expected value first; ``total`` counts the visible deals
+    matching the filter."""
+
+    snapshot: SnapshotOut
+    total: int
+    limit: int
+    offset: int
+    items: list[DealOut]
+
+
+@router.get("/deals", responses=NOT_FOUND)
+def get_deals(
+    session: SessionDep,
+    visible: VisibleAccounts,
+    snapshot: SnapshotParam = None,
+    zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> DealPage:
+    """The open deals of the caller's accounts scored in a snapshot, by expected value."""
+    snap = complete_snapshot(session, snapshot)
+    frame = deals_frame(session, snap.id, visible=visible)
+    if zone is not None:
+        frame = frame[frame["zone"] == zone]
+    page = frame.iloc[offset : offset + limit]
+    return DealPage(
+        snapshot=snapshot_out(snap),
+        total=len(frame),
+        limit=limit,
+        offset=offset,
+        items=[
+            DealOut(**{k: _value(v) for k, v in row.items()})
+            for row in page.to_dict(orient="records")
+        ],
+    )
+
+
+class PlannedAction(BaseModel):
+    """One planned action: ``hours`` of the rep in the month, ``expected_uplift`` the expected
+    LTV gain (company currency), ``must_do`` set by a playbook rule, ``products`` suggested."""
+
+    rep_id: int | None
+    rep: str | None
+    month: dt.date
+    account_id: int
+    account: str
+    action: str
+    hours: float
+    expected_uplift: float | None
+    must_do: bool
+    products: list | None
+
+
+class RepPlan(BaseModel):
+    """One rep's allocation: hours planned of those available (capacity × utilisation) and the
+    expected uplift of the plan and of the naive allocation (company currency)."""
+
+    rep_id: int
+    rep: str | None
+    planned_hours: float | None
+    capacity_hours: float | None
+    uplift: float | None
+    naive_uplift: float | None
+
+
+class PlanOut(BaseModel):
+    """The plans of a month: actions by rep, the reps' allocation, and totals over the reps
+    shown. ``gap`` (the whole allocation's optimality gap against its LP bound, a fraction) is
+    ``null`` for reps."""
+
+    snapshot: SnapshotOut
+    month: dt.date
+    rep: str | None
+    actions: list[PlannedAction]
+    reps: list[RepPlan]
+    uplift: float
+    naive_uplift: float
+    gap: float | None
+
+
+def _month(text: str) -> dt.date:
+    year, month = text.split("-")
+    return dt.date(int(year), int(month), 1)
+
+
+def _float(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+@router.get("/plans", responses=NOT_FOUND)
+def get_plans(
+    session: SessionDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    month: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description="Month of the plan (2026-10; default: the newest snapshot's plan month)",
+        ),
+    ] = None,
+    rep: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Rep key or id (default: see above)"),
+    ] = None,
+) -> PlanOut:
+    """The account plans of a month for one rep or for every rep the caller reaches (a rep:
+    only their own)."""
+    if month is None:
+        snap = complete_snapshot(session)
+        planned = ((snap.models or {}).get("plans") or {}).get("month")
+        if not planned:
+            raise NotFoundError(f"snapshot {snap.id} holds no plans: give month (e.g. 2026-10)")
+        first = dt.date.fromisoformat(str(planned))
+    else:
+        first = _month(month)
+        snap = snapshot_with_plan(session, first)
+    reach = reach_ids(session, principal)
+    if rep is None and principal.role == "rep":
+        rep = principal.rep_key or "-"
+    chosen = rep_in_reach(session, principal, rep) if rep is not None else None
+    actions = plan_frame(
+        session,
+        snap.id,
+        visible=visible,
+        month=first,
+        rep_id=None if chosen is None else chosen.id,
+    )
+    if reach is not None:
+        actions = actions[actions["rep_id"].isin(reach)]
+    record = dict((snap.models or {}).get("plans") or {})
+    names = dict(zip(actions["rep_id"], actions["rep"], strict=True))
+    shown = {chosen.id} if chosen is not None else reach
+    reps = [
+        RepPlan(
+            rep_id=int(key),
+            rep=names.get(int(key)),
+            planned_hours=_float(row.get("planned_hours")),
+            capacity_hours=_float(row.get("capacity_hours")),
+            uplift=_float(row.get("uplift")),
+            naive_uplift=_float(row.get("naive_uplift")),
+        )
+        for key, row in (record.get("reps") or {}).items()
+        if shown is None or int(key) in shown
+    ]
+    return PlanOut(
+        snapshot=snapshot_out(snap),
+        month=first,
+        rep=None if chosen is None else chosen.key,
+        actions=[
+            PlannedAction(**{k: _value(v) for k, v in row.items()})
+            for row in actions.to_dict(orient="records")
+        ],
+        reps=reps,
+        uplift=sum(r.uplift or 0.0 for r in reps),
+        naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
+        gap=None if principal.role == "rep" else _float(record.get("gap")),
+    )
