@@ -3,20 +3,23 @@
 Run from the repository root (PostgreSQL on ``TILLAGE_TEST_POSTGRES_URL``, default the local
 server as user postgres)::
 
-    python benchmarks/api_load.py [--accounts 100000] [--clients 50] [--seconds 60] [--rebuild]
+    python benchmarks/api_load.py [--accounts 100000] [--clients 50] [--seconds 60] [--workers 2]
+                                  [--rebuild]
 
 1. Builds, or reuses when it already holds that many accounts, the database
    ``tillage_bench_api``: the demo company's teams, reps, accounts and account teams
    (``DemoConfig(n_accounts=…)``; orders are not needed to serve scores) and one snapshot of
    scores drawn from seeded distributions (LTV log-normal with its interval, churn risk Beta,
    zones from LTV) — this measures serving, not scoring.
-2. Starts ``tillage serve`` (uvicorn, one process) on a free port with a secret key.
+2. Starts ``tillage serve --workers N`` (uvicorn; default 2 worker processes) on a free port
+   with a secret key.
 3. Drives it with ``--clients`` concurrent httpx clients for ``--seconds``, each holding a
    read token of the demo admin, manager or rep (in turn, so visibility filters are exercised),
    requesting the account list (pages by offset and by cursor, sometimes filtered or searched),
    an account's detail, and the portfolio.
-4. Prints p50 / p95 / p99 latency (ms), requests and errors per route. Target: p95 < 150 ms,
-   no errors.
+4. Prints p50 / p95 / p99 latency (ms), requests and errors per route, and the load average
+   before and after the run (the machine's other work shows there). Target: p95 < 150 ms, no
+   errors.
 """
 
 from __future__ import annotations
@@ -150,7 +153,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, data_dir: Path, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
@@ -160,7 +163,9 @@ def serve(url: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     }
     command = [sys.executable, "-c", "from tillage.cli.main import main; main()"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [*command, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     for _ in range(200):
         try:
@@ -261,19 +266,26 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
     args = parser.parse_args()
     url = _database_url(args.rebuild)
     build(url, args.accounts)
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = serve(url, port, Path(data_dir))
+        server = serve(url, port, Path(data_dir), args.workers)
+        print(f"{args.workers} worker(s); {_load()} before the run")
         try:
             asyncio.run(drive(f"http://127.0.0.1:{port}", tokens(url), args.clients, args.seconds))
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{_load()} after the run")
+
+
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

@@ -72,3 +72,9 @@ def create_app(settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for the settings in the environment (``TILLAGE_*``): the factory that each
+    worker process of ``tillage serve --workers N`` calls (``tillage.api.app:app_from_env``)."""
+    return create_app(Settings())

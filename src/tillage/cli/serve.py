@@ -1,30 +1,74 @@
-"""``tillage serve``: the API and the dashboard."""
+"""``tillage serve``: the API and the dashboard, in one process or in ``--workers`` processes.
+
+One worker serves the app built by :func:`tillage.api.app.create_app` in this process. Several
+workers are separate processes that uvicorn starts itself, so each builds its own app from the
+import string :data:`FACTORY`, reading the settings from ``TILLAGE_*`` environment variables:
+:func:`settings_environment` writes the effective settings (``--lang`` and those of ``tillage
+demo`` included) there first.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
+from pydantic import SecretStr
 
 from tillage.cli.context import state
 from tillage.config import Settings
 
+FACTORY = "tillage.api.app:app_from_env"
+"""The app factory uvicorn's worker processes call (``factory=True``)."""
 
-def run_server(settings: Settings, host: str, port: int) -> None:
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the ``TILLAGE_*`` environment variables that make them again (unset
+    fields are left out)."""
+    env = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"TILLAGE_{name.upper()}"] = str(value)
+    return env
+
+
+def uvicorn_arguments(
+    settings: Settings, host: str, port: int, workers: int = 1
+) -> tuple[Any, dict[str, Any]]:
+    """What to pass to ``uvicorn.run``: the app (one worker) or the factory's import string
+    (several workers), and the keyword arguments."""
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    if workers <= 1:
+        from tillage.api.app import create_app
+
+        return create_app(settings), options
+    settings.require_secret_key()  # refuse here, not in every worker
+    return FACTORY, {**options, "factory": True, "workers": workers}
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Serve the application for ``settings`` with uvicorn until interrupted."""
     import uvicorn
 
-    from tillage.api.app import create_app
-
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    app, options = uvicorn_arguments(settings, host, port, workers)
+    if workers > 1:
+        os.environ.update(settings_environment(settings))  # the workers inherit it
+    uvicorn.run(app, **options)
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (about one per CPU core).")
+    ] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) and the dashboard."""
     settings = state.settings()
     _ = state.gettext()
     typer.echo(_("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port))
-    run_server(settings, host, port)
+    run_server(settings, host, port, workers)

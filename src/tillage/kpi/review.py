@@ -235,6 +235,9 @@ def build_review(
                 reviews.snapshot_scores(session, start.id, visible=visible) if start else None
             )
             end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
+            kpi_scores = end_scores
+            if end is not None and visible is not None:  # the KPIs are the company's
+                kpi_scores = reviews.snapshot_scores(session, end.id)
             reps = reviews.reps_with_teams(session)
             execution: list[RepExecution] = []
             forecast = None
@@ -265,9 +268,9 @@ def build_review(
             _("Only one snapshot bounds the period: score again at its end to see migration.")
         )
     ltv = segments = None
-    if end_scores is not None:
-        ltv = end_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
-        segments = end_scores[["account_id", "segment"]]
+    if kpi_scores is not None:
+        ltv = kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
+        segments = kpi_scores[["account_id", "segment"]]
     cuts = [c for c in by if c != "segment" or segments is not None]
     meetings = None
     with kpi_backend(database_url, engine) as con:

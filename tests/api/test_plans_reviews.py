@@ -1,0 +1,169 @@
+"""Deals, plans, diffs, reviews, 1on1 agendas, departures and the audit log: what each role
+gets back, on the scored 300-account demo store (the permission matrix checks the statuses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tillage.config import Settings
+from tillage.store.access import reach_ids
+from tillage.store.database import make_engine
+from tillage.store.schema import Rep
+from tillage.store.users import find_user, principal_for
+
+ROLES = ("admin", "manager", "rep", "rep2")
+
+
+def _visible_names(client: TestClient) -> set[str]:
+    page = client.get("/api/v1/accounts", params={"limit": 500}).json()
+    return {item["name"] for item in page["items"]}
+
+
+def _rep_ids(settings: Settings, login: str) -> tuple[int, set[int] | None]:
+    """The rep id of ``login`` and the rep ids of their reach."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        user = find_user(session, login)
+        own = session.scalar(select(Rep.id).where(Rep.key == user.rep_key))
+        reach = reach_ids(session, principal_for(user, via="session"))
+    engine.dispose()
+    return own, reach
+
+
+def test_deal_zones_and_deals_count_only_visible_deals(
+    client_as: Callable[[str | None], TestClient],
+) -> None:
+    counts = {}
+    for role in ROLES:
+        client = client_as(role)
+        zones = client.get("/api/v1/portfolio").json()["deal_zones"]
+        deals = client.get("/api/v1/deals", params={"limit": 500}).json()
+        assert deals["total"] == sum(z["deals"] for z in zones) == len(deals["items"])
+        value = sum(d["expected_value"] or 0.0 for d in deals["items"])
+        assert abs(value - sum(z["expected_value"] for z in zones)) < 1e-6 * max(1.0, value)
+        edge = sum(bool(d["borderline"]) for d in deals["items"])
+        assert edge == sum(z["borderline"] for z in zones)
+        assert {d["account"] for d in deals["items"]} <= _visible_names(client)
+        evs = [d["expected_value"] for d in deals["items"]]
+        assert evs == sorted(evs, reverse=True)
+        counts[role] = deals["total"]
+    assert counts["admin"] > 0
+    assert counts["rep"] <= counts["manager"] < counts["admin"]
+    zone_a = client_as("admin").get("/api/v1/deals", params={"zone": "A", "limit": 500}).json()
+    assert {d["zone"] for d in zone_a["items"]} <= {"A"}
+
+
+def test_plans_a_rep_sees_their_own_a_manager_their_reach(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    admin = client_as("admin").get("/api/v1/plans").json()
+    assert admin["actions"] and admin["gap"] is not None
+    assert abs(admin["uplift"] - sum(r["uplift"] or 0.0 for r in admin["reps"])) < 1e-6
+    month = admin["month"]
+    assert {a["month"] for a in admin["actions"]} == {month}
+
+    rep_id, _reach = _rep_ids(demo_settings, "rep")
+    mine = client_as("rep").get("/api/v1/plans", params={"month": month[:7]}).json()
+    assert {a["rep_id"] for a in mine["actions"]} <= {rep_id}
+    assert [r["rep_id"] for r in mine["reps"]] == [rep_id]
+    assert mine["gap"] is None
+    assert mine["actions"] == [a for a in admin["actions"] if a["rep_id"] == rep_id]
+
+    _own, reach = _rep_ids(demo_settings, "manager")
+    assert reach
+    team = client_as("manager").get("/api/v1/plans").json()
+    assert {a["rep_id"] for a in team["actions"]} <= reach
+    assert {r["rep_id"] for r in team["reps"]} <= reach
+    assert team["gap"] == admin["gap"]
+    assert len(team["actions"]) < len(admin["actions"])
+    assert client_as("manager").get("/api/v1/plans", params={"month": "1999-01"}).status_code == 404
+
+
+def test_diff_counts_only_visible_accounts(
+    client_as: Callable[[str | None], TestClient],
+) -> None:
+    for role in ROLES:
+        client = client_as(role)
+        snapshot = client.get("/api/v1/snapshots").json()[0]["id"]
+        visible = client.get("/api/v1/accounts", params={"limit": 1}).json()["total"]
+        for by in ("segment", "zone"):
+            diff = client.get(
+                "/api/v1/diffs", params={"from": snapshot, "to": snapshot, "by": by}
+            ).json()
+            assert diff["accounts"] == visible == sum(c["accounts"] for c in diff["cells"])
+            assert diff["moved"] == 0 and diff["moved_accounts"] == []
+            assert all(c["from_value"] == c["to_value"] for c in diff["cells"])
+    missing = client_as("admin").get("/api/v1/diffs", params={"from": 1, "to": 999_999})
+    assert missing.status_code == 404
+
+
+def test_review_of_a_manager_covers_their_reach_only(
+    client_as: Callable[[str | None], TestClient],
+) -> None:
+    admin = client_as("admin").get("/api/v1/reviews/2026-Q3", params={"lang": "en"}).json()
+    manager = client_as("manager").get("/api/v1/reviews/2026-q3", params={"lang": "en"}).json()
+    assert admin["period"] == manager["period"] == "2026-Q3"
+    admin_teams = {k["cut_value"] for k in admin["kpis"] if k["cut"] == "team"}
+    manager_teams = {k["cut_value"] for k in manager["kpis"] if k["cut"] == "team"}
+    assert manager_teams and manager_teams < admin_teams
+    company = {k["kpi"]: k["value"] for k in admin["kpis"] if k["cut"] == "all"}
+    assert company == {k["kpi"]: k["value"] for k in manager["kpis"] if k["cut"] == "all"}
+    if admin["execution"]:
+        total = {e["rep"]: e for e in admin["execution"] if e["rep_id"] is None}
+        mine = {e["rep"]: e for e in manager["execution"] if e["rep_id"] is None}
+        assert mine["Total"]["planned_actions"] <= total["Total"]["planned_actions"]
+
+
+def test_one_on_one_lists_only_visible_accounts_in_either_language(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    rep_key = find_rep_key(demo_settings, "rep")
+    rep = client_as("rep")
+    en = rep.get(f"/api/v1/one-on-one/{rep_key}", params={"lang": "en"}).json()
+    ja = rep.get(f"/api/v1/one-on-one/{rep_key}", params={"lang": "ja"}).json()
+    assert en["rep_key"] == ja["rep_key"] == rep_key
+    assert en["top_accounts"]
+    assert {a["name"] for a in en["top_accounts"] + en["at_risk"]} <= _visible_names(rep)
+    assert en["questions"][-1]["question"] != ja["questions"][-1]["question"]
+    by_id = rep.get(f"/api/v1/one-on-one/{en['rep_id']}", params={"lang": "en"}).json()
+    assert by_id["top_accounts"] == en["top_accounts"]
+
+
+def test_departure_of_a_managed_rep(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    rep_key = find_rep_key(demo_settings, "rep")
+    manager = client_as("manager")
+    result = manager.get("/api/v1/simulate/departure", params={"rep": rep_key}).json()
+    assert result["accounts"]
+    assert {a["account"] for a in result["accounts"]} <= _visible_names(manager)
+    at_risk = sum(a["ltv_at_risk"] for a in result["accounts"])
+    assert abs(result["ltv_at_risk"] - at_risk) < 1e-6 * max(1.0, at_risk)
+    assert result["single_threaded"] == sum(a["single_threaded"] for a in result["accounts"])
+    assert all(a["ltv_at_risk"] == 0 for a in result["accounts"] if not a["single_threaded"])
+
+
+def test_audit_log_pages_newest_first(client_as: Callable[[str | None], TestClient]) -> None:
+    admin = client_as("admin")
+    first = admin.get("/api/v1/audit", params={"limit": 2}).json()
+    assert first["total"] >= 2 and len(first["items"]) == 2
+    second = admin.get("/api/v1/audit", params={"limit": 2, "offset": 2}).json()
+    ids = [e["id"] for e in first["items"] + second["items"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    logins = admin.get("/api/v1/audit", params={"action": "login", "limit": 500}).json()
+    assert logins["total"] >= 1
+    assert {e["action"] for e in logins["items"]} == {"login"}
+
+
+def find_rep_key(settings: Settings, login: str) -> str:
+    """The rep key of a demo user."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        key = find_user(session, login).rep_key
+    engine.dispose()
+    assert key is not None
+    return key
