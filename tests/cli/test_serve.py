@@ -1,0 +1,137 @@
+"""`tillage serve`: one worker serves the app built here; several are uvicorn's processes, each
+building the app from the factory and the settings handed over in the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tillage.api.app import app_from_env
+from tillage.cli.main import app
+from tillage.cli.serve import FACTORY, settings_environment, uvicorn_arguments
+from tillage.config import Settings, get_settings
+from tillage.errors import ConfigurationError
+
+SECRET = "serve-test-Hq8Lr2Xv5Nc9Pt4Ws7Zb1Jm6Kd3Fg0Y"
+
+
+def _settings(tmp_path: Path, **update: Any) -> Settings:
+    return Settings(data_dir=tmp_path, secret_key=SECRET, language="en", _env_file=None, **update)
+
+
+def test_one_worker_serves_the_app_built_here(tmp_path: Path) -> None:
+    target, options = uvicorn_arguments(_settings(tmp_path), "127.0.0.1", 8123)
+    assert isinstance(target, FastAPI)
+    assert options == {"host": "127.0.0.1", "port": 8123, "log_level": "warning"}
+
+
+def test_several_workers_serve_the_factory(tmp_path: Path) -> None:
+    target, options = uvicorn_arguments(_settings(tmp_path), "0.0.0.0", 9000, workers=3)
+    assert target == FACTORY == "tillage.api.app:app_from_env"
+    assert options["factory"] is True and options["workers"] == 3
+    assert (options["host"], options["port"]) == ("0.0.0.0", 9000)
+    with pytest.raises(ConfigurationError, match="secret"):
+        uvicorn_arguments(Settings(data_dir=tmp_path, _env_file=None), "h", 1, workers=2)
+
+
+def test_the_environment_makes_the_same_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, timezone="Europe/Berlin", currency="EUR", upload_limit_mb=7.5)
+    env = settings_environment(settings)
+    assert "TILLAGE_DATABASE_URL" not in env  # unset stays unset
+    for name in [n for n in os.environ if n.startswith("TILLAGE_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Settings(_env_file=None) == settings
+    built = app_from_env()
+    assert built.state.settings == settings
+    with TestClient(built) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/api/v1/accounts").status_code == 401
+
+
+def test_serve_command_hands_the_settings_to_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+    monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TILLAGE_SECRET_KEY", SECRET)
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # keep what serve exports here
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["--lang", "en", "serve", "--workers", "2"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        (
+            FACTORY,
+            {
+                "host": "127.0.0.1",
+                "port": 8000,
+                "log_level": "warning",
+                "factory": True,
+                "workers": 2,
+            },
+        )
+    ]
+    assert os.environ["TILLAGE_LANGUAGE"] == "en"  # --lang reaches the workers
+    assert os.environ["TILLAGE_DATA_DIR"] == str(tmp_path)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_two_workers_answer(tmp_path: Path) -> None:
+    port = _free_port()
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p),
+        "TILLAGE_DATA_DIR": str(tmp_path),
+        "TILLAGE_SECRET_KEY": SECRET,
+    }
+    env.pop("TILLAGE_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tillage", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "no answer within 90 s"
+                time.sleep(0.3)
+        assert response.json() == {"status": "ok"}
+        answers = {
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=5).status_code for _ in range(6)
+        }
+        assert answers == {401}
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)  # waits, and closes the pipe
