@@ -50,7 +50,13 @@ def login(client: TestClient, user: str, password: str | None = None) -> TestCli
     return client
 
 
-BOTH_DATABASES = {"test_permissions", "test_accounts", "test_imports", "test_listing"}
+BOTH_DATABASES = {
+    "test_permissions",
+    "test_accounts",
+    "test_imports",
+    "test_listing",
+    "test_plans_reviews",
+}
 """Modules whose tests run on SQLite and on PostgreSQL (the rest on SQLite only)."""
 
 
