@@ -137,12 +137,16 @@ def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
     yield Stores()
     for name in pg_names:
-        _admin_sql(
-            admin_url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
-        )
-        _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
+        _drop_database(admin_url, name)
+
+
+def _drop_database(admin_url: URL, name: str) -> None:
+    _admin_sql(
+        admin_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()",
+    )
+    _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def _admin_sql(url: URL, statement: str) -> None:

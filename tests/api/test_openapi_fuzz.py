@@ -2,13 +2,15 @@
 
 A bounded, deterministic run (Hypothesis is derandomized in tests/conftest.py) on a private copy
 of the demo store, as the admin with every scope, so that writes (new users, revoked tokens)
-cannot disturb other tests.
+cannot disturb other tests; once on SQLite and once on a fresh PostgreSQL database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy.engine import make_url
+from tests.api.conftest import DEFAULT_PG_ADMIN_URL, _admin_sql, _drop_database, _fill
 
 from tillage.api.app import create_app
 from tillage.config import Settings
@@ -28,14 +32,25 @@ from tillage.store.users import create_token, find_user
 MAX_EXAMPLES = 12  # per operation
 
 
-@pytest.fixture(scope="module")
-def fuzz_app(demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def fuzz_app(request, demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     demo_settings = demo_stores.get("sqlite")
-    source = Path(demo_settings.resolved_database_url.removeprefix("sqlite:///"))
     data_dir = tmp_path_factory.mktemp("fuzz")
-    with sqlite3.connect(source) as src, sqlite3.connect(data_dir / "tillage.db") as dst:
-        src.backup(dst)
-    fuzz_settings = demo_settings.model_copy(update={"data_dir": data_dir})
+    if request.param == "postgres":
+        admin_url = make_url(os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL))
+        name = f"tillage_test_fuzz_{uuid.uuid4().hex[:12]}"
+        _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        fuzz_settings = demo_settings.model_copy(update={"data_dir": data_dir, "database_url": url})
+        _fill(fuzz_settings, demo_settings)
+        request.addfinalizer(lambda: _drop_database(admin_url, name))
+    else:
+        source = Path(demo_settings.resolved_database_url.removeprefix("sqlite:///"))
+        with sqlite3.connect(source) as src, sqlite3.connect(data_dir / "tillage.db") as dst:
+            src.backup(dst)
+        fuzz_settings = demo_settings.model_copy(update={"data_dir": data_dir})
     engine = make_engine(fuzz_settings.resolved_database_url)
     with session_scope(engine) as session:
         _row, secret = create_token(
