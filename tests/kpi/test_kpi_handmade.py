@@ -40,7 +40,10 @@ import pandas as pd
 import pytest
 
 from tillage.kpi import REGISTRY, compute_kpis, kpi_backend, parse_period
+from tillage.store.database import make_engine, migrate
+from tillage.store.load import replace_all
 
+from . import handmade
 from .handmade import LTV, PERIOD, SEGMENTS
 
 EXPECTED_ALL = {
@@ -138,3 +141,21 @@ def test_account_without_owner_or_segment_is_dash(result: pd.DataFrame) -> None:
     # A4 (acquired in Q3, no segment) is active: ARPU of segment "-" = 80k / 1.
     assert _row(result, "segment", "-", "arpu").value == pytest.approx(80_000.0)
     assert _row(result, "segment", "-", "arpu").denominator == pytest.approx(1.0)
+
+
+def test_reps_sharing_a_name_are_two_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Same company, both reps named "Ito": the cut must not merge them (nor their teams' names).
+    tables = handmade.tables()
+    tables["reps"] = tables["reps"].assign(name=["Ito", "Ito"])
+    tables["teams"] = tables["teams"].assign(name=["Sales", "Sales"])
+    url = f"sqlite:///{tmp_path / 'same.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    replace_all(engine, tables)
+    engine.dispose()
+    with kpi_backend(url, "duckdb") as con:
+        same = compute_kpis(con, parse_period(PERIOD), by=("rep", "team"), keys=["grr"])
+    assert sorted(same[same.cut == "rep"].cut_value) == ["Ito (R10)", "Ito (R11)"]
+    assert sorted(same[same.cut == "team"].cut_value) == ["Sales (T1)", "Sales (T2)"]
+    assert _row(same, "rep", "Ito (R10)", "grr").value == pytest.approx(100 * 220 / 300)
+    assert _row(same, "rep", "Ito (R11)", "grr").value == pytest.approx(100 * 100 / 150)

@@ -294,6 +294,7 @@ def build_agenda(
             snapshot = latest_snapshot(session)
             teams = reviews.reps_with_teams(session).set_index("rep_id")
             team = teams.at[found.id, "team"] if found.id in teams.index else None
+            label = str(teams.at[found.id, "rep"]) if found.id in teams.index else found.name
             scores = reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id)
             deals = reviews.scored_deals(session, snapshot.id, visible=visible)
             rep_info = (found.id, found.key, found.name, snapshot.id, snapshot.as_of)
@@ -341,7 +342,7 @@ def build_agenda(
         chosen = period_containing(as_of, "quarter")
     else:
         chosen = parse_period(period) if isinstance(period, str) else period
-    behaviour = _behaviour(database_url, engine, chosen, rep_name, team, strategy, lang)
+    behaviour = _behaviour(database_url, engine, chosen, label, team, strategy, lang)
     return OneOnOneAgenda(
         rep_id=rep_id,
         rep_key=rep_key,

@@ -22,6 +22,7 @@ from tillage.kpi.behaviour import BEHAVIOUR_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
 from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext
+from tillage.store.labels import label_column, unique_labels
 
 #: Every KPI by key, outcome KPIs first.
 REGISTRY: dict[str, KPI] = {k.key: k for k in (*OUTCOME_KPIS, *BEHAVIOUR_KPIS)}
@@ -40,13 +41,19 @@ NO_VALUE = "-"
 
 
 def _account_dims(con: BaseBackend) -> pd.DataFrame:
-    accounts = con.table("accounts").select(account_id="id", rep_id="owner_id")
-    reps = con.table("reps").select(rep_key="id", rep="name", team_id="team_id")
-    teams = con.table("teams").select(team_key="id", team="name")
-    joined = accounts.left_join(reps, accounts.rep_id == reps.rep_key)
-    joined = joined.left_join(teams, joined.team_id == teams.team_key)
-    frame = execute_arrow(con, joined.select("account_id", "rep", "team")).to_pandas()
-    return frame
+    """Each account's rep and team labels (names made unique: :mod:`tillage.store.labels`)."""
+    accounts = execute_arrow(
+        con, con.table("accounts").select(account_id="id", rep_id="owner_id")
+    ).to_pandas()
+    reps = execute_arrow(con, con.table("reps").select("id", "key", "name", "team_id")).to_pandas()
+    teams = execute_arrow(con, con.table("teams").select("id", "key", "name")).to_pandas()
+    reps = reps.assign(rep=label_column(reps, "id", "key", "name"))
+    team_labels = unique_labels(teams.itertuples(index=False, name=None))
+    reps["team"] = reps["team_id"].map(lambda t: team_labels.get(int(t)) if pd.notna(t) else None)
+    joined = accounts.merge(
+        reps[["id", "rep", "team"]], left_on="rep_id", right_on="id", how="left"
+    )
+    return joined[["account_id", "rep", "team"]]
 
 
 def _check_frame(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> pd.DataFrame:

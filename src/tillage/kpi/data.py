@@ -31,8 +31,8 @@ from tillage.store.snapshots import latest_snapshot
 
 #: The columns of each canonical table the KPIs read.
 KPI_COLUMNS: dict[str, tuple[str, ...]] = {
-    "teams": ("id", "name"),
-    "reps": ("id", "name", "team_id"),
+    "teams": ("id", "key", "name"),
+    "reps": ("id", "key", "name", "team_id"),
     "accounts": ("id", "name", "owner_id", "acquisition_cost"),
     "contracts": (
         "id",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, false, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
+from tillage.store.labels import unique_labels
 from tillage.store.schema import Account, AccountTeamMember, Rep, Team
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
@@ -119,14 +120,19 @@ def reach_ids(session: Session, principal: Principal) -> set[int] | None:
 
 
 def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[str]] | None:
-    """The names of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
-    and by team are labelled); ``None`` for an admin, who sees every row."""
+    """The labels of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
+    and by team are labelled, :mod:`tillage.store.labels`); ``None`` for an admin, who sees
+    every row."""
     if principal.role == "admin":
         return None
     reach = rep_reach(principal)
     if reach is None:
         return set(), set()
-    rows = session.execute(
-        select(Rep.name, Team.name).outerjoin(Team, Team.id == Rep.team_id).where(Rep.id.in_(reach))
-    ).all()
-    return {r for r, _t in rows}, {t for _r, t in rows if t is not None}
+    mine = set(session.scalars(reach))
+    reps = unique_labels(session.execute(select(Rep.id, Rep.key, Rep.name)).all())
+    teams = unique_labels(session.execute(select(Team.id, Team.key, Team.name)).all())
+    team_of = dict(session.execute(select(Rep.id, Rep.team_id).where(Rep.id.in_(mine))).all())
+    return (
+        {reps[i] for i in mine if i in reps},
+        {teams[t] for t in team_of.values() if t is not None and t in teams},
+    )

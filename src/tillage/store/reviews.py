@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter, everything
+from tillage.store.labels import label_column, unique_labels
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -200,18 +201,22 @@ def order_revenue(session: Session, first: dt.date, last: dt.date) -> pd.DataFra
 
 
 def reps_with_teams(session: Session) -> pd.DataFrame:
-    """Every rep: ``rep_id``, ``key``, ``rep`` (name), ``team_id``, ``team`` (name)."""
-    return _frame(
+    """Every rep: ``rep_id``, ``key``, ``rep`` and ``team`` (their labels, the names made
+    unique as in the KPI cuts: :mod:`tillage.store.labels`), ``team_id``."""
+    frame = _frame(
         session,
         select(
             Rep.id.label("rep_id"),
             Rep.key,
             Rep.name.label("rep"),
             Rep.team_id,
-            Team.name.label("team"),
-        )
-        .outerjoin(Team, Team.id == Rep.team_id)
-        .order_by(Rep.id),
+        ).order_by(Rep.id),
+    )
+    teams = unique_labels(session.execute(select(Team.id, Team.key, Team.name)).all())
+    rep_labels = label_column(frame, "rep_id", "key", "rep")
+    return frame.assign(
+        rep=rep_labels.astype("object"),
+        team=frame["team_id"].map(lambda t: teams.get(int(t)) if pd.notna(t) else None),
     )
 
 
