@@ -107,3 +107,20 @@ def test_a_new_manager_is_an_update(engine: Engine, export: Path) -> None:
     assert result.tables["reps"].updated == 1 and result.updated == 1
     managers = _table(engine, "SELECT manager_id FROM reps ORDER BY key")["manager_id"]
     assert managers.isna().all()
+
+
+def test_contract_end_date_is_the_day_after_salesforces_last_day(
+    engine: Engine, export: Path
+) -> None:
+    # Salesforce's EndDate is the last day a contract runs; tillage stores the first day it no
+    # longer runs, so a year from 1 April ends on 1 April and its renewal starts that day.
+    (export / "Contract.csv").write_text(
+        '"Id","AccountId","Status","StartDate","EndDate","ContractTerm","MRR__c","RenewedFrom__c"\n'
+        '"8005g0000000001","0015g00000BBBBBBB1","Activated","2024-04-01","2025-03-31","12","50000",""\n',
+        encoding="utf-8",
+    )
+    result = _import(engine, export)
+    assert result.errors == []
+    contracts = _table(engine, "SELECT start_date, end_date FROM contracts")
+    assert str(contracts["start_date"].iloc[0])[:10] == "2024-04-01"
+    assert str(contracts["end_date"].iloc[0])[:10] == "2025-04-01"

@@ -274,7 +274,9 @@ def _contracts_frame(contracts, config, timeline):  # type: ignore[no-untyped-de
             "account_id": rows["account"].to_numpy() + 1,
             "product_id": rows["product"].to_numpy() + 1,
             "start_date": to_dates(rows["start"].to_numpy()),
-            "end_date": to_dates(rows["end"].to_numpy()),
+            # the generator's ``end`` is a term's last day; the canonical end date is the day
+            # after (the first day the contract no longer runs, when its renewal starts)
+            "end_date": to_dates(rows["end"].to_numpy() + 1),
             "term_months": rows["term"].to_numpy(),
             "recurring_amount": rows["amount"].to_numpy().astype(float),
             "currency": config.currency,
@@ -287,7 +289,7 @@ def _contracts_frame(contracts, config, timeline):  # type: ignore[no-untyped-de
 
     def as_of_status(history: pd.DataFrame) -> pd.DataFrame:
         history = history.copy()
-        history.loc[history["_end_day"] > timeline.as_of, "status"] = "active"
+        history.loc[history["_end_day"] >= timeline.as_of, "status"] = "active"  # runs on as_of
         return history
 
     return frame, as_of_status

@@ -197,7 +197,8 @@ def write_salesforce(
             "AccountId": referenced_ids(ids["accounts"], contracts["account_id"]),
             "Status": contracts["status"].map(SF_CONTRACT_STATUS).astype(object),
             "StartDate": _date(contracts["start_date"]),
-            "EndDate": _date(contracts["end_date"]),
+            # Salesforce's EndDate is the last day the contract runs
+            "EndDate": _date(pd.to_datetime(contracts["end_date"]) - pd.Timedelta(days=1)),
             "ContractTerm": export_numbers(contracts["term_months"]),
             "MRR__c": export_numbers(contracts["recurring_amount"]),
             "Product__c": referenced_ids(ids["products"], contracts["product_id"]),

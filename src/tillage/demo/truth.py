@@ -25,7 +25,9 @@ def renewals_frame(
             "contract_id": id_of_row.loc[r["row"].to_numpy()].to_numpy(),
             "decision_date": to_dates(r["decision_day"].to_numpy()),
             "term_months": r["term_months"].to_numpy(),
-            "in_horizon": (r["decision_day"] > timeline.as_of).to_numpy(),
+            # decided on a term's last day; the outcome shows the day after (the successor's
+            # start), so a decision on ``as_of`` itself is still in the future as of then
+            "in_horizon": (r["decision_day"] >= timeline.as_of).to_numpy(),
             "usage_trend": r["usage_trend"].to_numpy(),
             "unresolved_tickets_raw": r["unresolved_tickets_raw"].to_numpy(),
             "latest_nps": r["latest_nps"].to_numpy(),
@@ -77,7 +79,9 @@ def truth_accounts(
     future_orders = np.bincount(acc[first_line], minlength=n)
 
     churn_day = contracts.churn_day
-    churned = (churn_day > as_of) & (churn_day <= horizon_end)
+    # churn_day is the last day of the last term: the account is a customer on that day and
+    # gone the next, so a churn "in (as_of, horizon_end]" is a last day in [as_of, horizon_end)
+    churned = (churn_day >= as_of) & (churn_day < horizon_end)
     churn_date = to_dates(np.where(churned, churn_day, 0))
     churn_date = np.where(churned, churn_date, np.datetime64("NaT"))
     lam, p, nu = orders.lambda_, orders.p_dropout, orders.nu
@@ -107,7 +111,7 @@ def truth_accounts(
                 None,
             ),
             "alive_at_as_of": orders.alive_at_as_of,
-            "churned_before_as_of": (churn_day >= 0) & (churn_day <= as_of),
+            "churned_before_as_of": (churn_day >= 0) & (churn_day < as_of),
             "churned_in_horizon": churned,
             "churn_date": churn_date,
             "future_contract_revenue": contract_revenue,

@@ -3,9 +3,10 @@
 A *renewal decision* is a contract term whose ``end_date`` is on or before ``as_of`` and that was
 renewable: every term except those with ``status = 'expired'`` (fixed-term project contracts that
 simply end). The term was **renewed** when another contract names it in ``renewed_from_id`` (the
-successor may start after ``as_of``: the decision itself was taken on the end date) or its status
-says ``renewed``; otherwise the account **churned** at that decision. The covariates are computed
-as of the decision date ``d`` from the rows dated on or before ``d`` only, and match the demo
+successor starts on the end date, at the latest ``as_of``) or its status says ``renewed``;
+otherwise the account **churned** at that decision. The decision date ``d`` is the term's last
+day, the day before ``end_date`` (the first day it no longer runs). The covariates are computed
+as of ``d`` from the rows dated on or before ``d`` only, and match the demo
 generator's definitions (``params["contracts"]["covariates"]``):
 
 * ``usage_decline`` — 1 when the mean ``active_users`` measurement over the calendar month of
@@ -187,7 +188,9 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
     points = rows.select(
         point_id=rows.id,
         account_id=rows.account_id,
-        d=rows.end_date,
+        # the decision is taken on the term's last day, the day before its end date (the first
+        # day it no longer runs, when the successor starts)
+        d=(rows.end_date - ibis.interval(days=1)).cast("date"),
         term_months=rows.term_months,
         recurring_amount=rows.recurring_amount.cast("float64"),
         renewed_amount=ibis.ifelse(rows.seen.fill_null(0) > 0, rows.renewed_amount, None),

@@ -44,6 +44,12 @@ class ColumnSpec(BaseModel):
         "(e.g. a task's completion time, else its due date).",
     )
     format: str | None = Field(None, description="strftime format for dates, e.g. '%d/%m/%Y'.")
+    add_days: int | None = Field(
+        None,
+        description="Shift dates by this many days: 1 turns an export's inclusive last day "
+        "(Salesforce's Contract EndDate) into tillage's end date, the first day a contract no "
+        "longer runs.",
+    )
     times: str | None = Field(None, description="Multiply by this source column (qty × price).")
     scale: float | None = Field(None, description="Multiply by a constant (0.01 for percent).")
     map: dict[str, Scalar | None] | None = Field(

@@ -327,6 +327,8 @@ class TableBuilder:
             fmt = spec.format or self.mapping.date_format
             values, bad = parse_datetime(series, self.timezone, fmt=fmt)
             self._report_bad(file, source, rows, bad, label, raw, _("not a date"))
+            if spec.add_days:
+                values = values + pd.Timedelta(days=spec.add_days)
             return values.dt.normalize() if kind == "date" else values
         values, bad = parse_number(series)
         if spec.times is not None:
