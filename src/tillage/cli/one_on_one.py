@@ -38,8 +38,10 @@ def one_on_one(
         str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
     ] = "duckdb",
 ) -> None:
-    """The rep's top accounts and why, accounts at risk, open deals, behaviour against the
-    team, and coaching questions (in the --lang language)."""
+    """A rep's 1on1 agenda: top accounts, risks, open deals and coaching questions.
+
+    The rep's top accounts and why, accounts at risk, open deals, behaviour against the team,
+    and coaching questions (in the --lang language)."""
     settings = state.settings()
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")

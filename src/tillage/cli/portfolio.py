@@ -103,8 +103,10 @@ def plan(
     format: FormatOption = Format.table,
     out: OutOption = None,
 ) -> None:
-    """The account plans of a month: actions, hours against capacity, uplift against the naive
-    allocation and the optimality gap."""
+    """The account plans of a month: actions, hours and uplift against the naive allocation.
+
+    Actions, hours against capacity, uplift against the naive allocation and the optimality
+    gap."""
     settings = state.settings()
     _ = state.gettext()
     first = plan_month(dt.date.today(), month)

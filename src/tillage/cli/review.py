@@ -49,8 +49,10 @@ def review_command(
         str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
     ] = "duckdb",
 ) -> None:
-    """KPIs against the previous period and target, segment migration, plan execution,
-    forecast accuracy and meetings against retention."""
+    """The period review: KPIs, segment migration, plan execution and forecast accuracy.
+
+    KPIs against the previous period and target, segment migration, plan execution, forecast
+    accuracy and meetings against retention."""
     settings = state.settings()
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
