@@ -4,7 +4,7 @@ Run from the repository root (PostgreSQL on ``TILLAGE_TEST_POSTGRES_URL``, defau
 server as user postgres)::
 
     python benchmarks/api_load.py [--accounts 100000] [--clients 50] [--seconds 60] [--workers 2]
-                                  [--rebuild]
+                                  [--think 0] [--rebuild]
 
 1. Builds, or reuses when it already holds that many accounts, the database
    ``tillage_bench_api``: the demo company's teams, reps, accounts and account teams
@@ -13,7 +13,9 @@ server as user postgres)::
    zones from LTV) — this measures serving, not scoring.
 2. Starts ``tillage serve --workers N`` (uvicorn; default 2 worker processes) on a free port
    with a secret key.
-3. Drives it with ``--clients`` concurrent httpx clients for ``--seconds``, each holding a
+3. Drives it with ``--clients`` concurrent httpx clients for ``--seconds``, back to back (a
+   stress test: 50 clients then measure throughput as much as latency) or, with ``--think S``,
+   pausing S seconds on average between requests as people reading pages do; each holding a
    read token of the demo admin, manager or rep (in turn, so visibility filters are exercised),
    requesting the account list (pages by offset and by cursor, sometimes filtered or searched),
    an account's detail, and the portfolio.
@@ -178,7 +180,13 @@ def serve(url: str, port: int, data_dir: Path, workers: int) -> subprocess.Popen
 
 
 async def client_loop(
-    base: str, token: str, until: float, seed: int, record: dict[str, list[float]], errors: dict
+    base: str,
+    token: str,
+    until: float,
+    seed: int,
+    record: dict[str, list[float]],
+    errors: dict,
+    think: float = 0.0,
 ) -> None:
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {token}"}
@@ -187,6 +195,10 @@ async def client_loop(
         ids = [item["account_id"] for item in first["items"]] or [1]
         total, cursor = first["total"], None
         while time.perf_counter() < until:
+            if think > 0:  # a person reading the page before the next click
+                await asyncio.sleep(rng.expovariate(1.0 / think))
+                if time.perf_counter() >= until:
+                    break
             pick = rng.random()
             if pick < 0.45:
                 route = "GET /api/v1/accounts"
@@ -232,7 +244,9 @@ async def client_loop(
                 errors[route] = errors.get(route, 0) + 1
 
 
-async def drive(base: str, secrets_by_role: dict[str, str], clients: int, seconds: float) -> None:
+async def drive(
+    base: str, secrets_by_role: dict[str, str], clients: int, seconds: float, think: float = 0.0
+) -> None:
     record: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     roles = list(secrets_by_role)
@@ -240,12 +254,15 @@ async def drive(base: str, secrets_by_role: dict[str, str], clients: int, second
     started = time.perf_counter()
     await asyncio.gather(
         *(
-            client_loop(base, secrets_by_role[roles[i % len(roles)]], until, i, record, errors)
+            client_loop(
+                base, secrets_by_role[roles[i % len(roles)]], until, i, record, errors, think
+            )
             for i in range(clients)
         )
     )
     elapsed = time.perf_counter() - started
-    print(f"\n{clients} clients, {elapsed:.0f} s, roles {', '.join(roles)} in turn")
+    pace = f", think time {think:g} s on average" if think > 0 else ", no think time"
+    print(f"\n{clients} clients{pace}, {elapsed:.0f} s, roles {', '.join(roles)} in turn")
     print(f"{'route':<28}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
     for route in sorted(record):
         ms = np.array(record[route])
@@ -268,6 +285,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the database")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a client waits between requests (exponential; 0: back to back)",
+    )
     args = parser.parse_args()
     url = _database_url(args.rebuild)
     build(url, args.accounts)
@@ -276,7 +299,8 @@ def main() -> None:
         server = serve(url, port, Path(data_dir), args.workers)
         print(f"{args.workers} worker(s); {_load()} before the run")
         try:
-            asyncio.run(drive(f"http://127.0.0.1:{port}", tokens(url), args.clients, args.seconds))
+            base = f"http://127.0.0.1:{port}"
+            asyncio.run(drive(base, tokens(url), args.clients, args.seconds, args.think))
         finally:
             server.terminate()
             server.wait(timeout=30)
