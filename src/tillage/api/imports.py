@@ -95,20 +95,34 @@ class ImportLogOut(BaseModel):
 class UploadLimit:
     """ASGI middleware: refuse an upload to :data:`PATH` larger than ``limit`` bytes with 413
     before reading it (by its Content-Length; a body sent without one is cut off at the
-    limit)."""
+    limit).
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    ``pages`` maps the dashboard's upload paths to the page an oversized upload is sent back to
+    (a 303 redirect, which the page turns into a message in the visitor's language): a browser
+    shows a redirect, where a bare 413 would replace the form with an error.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, pages: dict[str, str] | None = None) -> None:
         self.app = app
         self.limit = limit + MULTIPART_SLACK
+        self.pages = dict(pages or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+        path = scope.get("path")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or (path != PATH and path not in self.pages)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"").decode("latin-1")
         if length.isdigit() and int(length) > self.limit:
-            await self._refuse(send)
+            if path in self.pages:
+                await _redirect(send, self.pages[path])
+            else:
+                await self._refuse(send)
             return
         seen = 0
 
@@ -136,6 +150,17 @@ class UploadLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 def _too_large(limit: int) -> str:
