@@ -28,10 +28,13 @@ def test_an_upload_answers_to_its_uploader_until_discarded(tmp_path: Path) -> No
     for token, user in ((staged.token, 8), ("../" + staged.token[3:], 7), ("x" * 22, 7)):
         with pytest.raises(NotFoundError, match="upload the file again"):
             staging.load(root, token, user, now)
-    staging.discard(root, staged.token)
-    assert not (root / staged.token).exists()
+    # claimed for its import, it is gone for a second confirmation
+    claimed, path = staging.claim(root, staged.token, 7, now)
+    assert claimed == staged and path.read_text().startswith("key,name")
     with pytest.raises(NotFoundError):
-        staging.load(root, staged.token, 7, now)
+        staging.claim(root, staged.token, 7, now)
+    staging.discard(root, staged.token)
+    assert list(root.iterdir()) == []
 
 
 def test_old_uploads_expire_and_are_cleared(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
@@ -33,8 +34,9 @@ from tillage.api.imports import (
     save_upload,
     upload_choice,
 )
+from tillage.config import Settings
 from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
-from tillage.ingest import ImportRefused, ImportResult
+from tillage.ingest import ImportResult
 from tillage.ingest.mapping import KEYED_TABLES
 from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
@@ -45,7 +47,7 @@ UPLOAD_PATH = "/data/validate"
 TOO_LARGE = "/data?refused=too-large"
 HISTORY_ROWS = 50
 SHOWN_PROBLEMS = 500  # rows of a validation report shown on the page
-TOKEN = Form(min_length=22, max_length=22, pattern=staging.TOKEN.pattern)
+TOKEN_FIELD = Form(min_length=22, max_length=22, pattern=staging.TOKEN.pattern)
 
 router = protected_router(include_in_schema=False, dependencies=[AdminRole])
 TillageFileError = DataValidationError | ConfigurationError
@@ -60,8 +62,8 @@ def shown_value(value: object) -> str:
 
 def _page(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    session: Session,
+    settings: Settings,
     lang: str,
     principal: Principal,
     *,
@@ -91,12 +93,10 @@ def _refusal(exc: TillageFileError) -> dict[str, object]:
     """What the page shows of a refused upload: the reason and every problem found."""
     problems = exc.problems if isinstance(exc, DataValidationError) else []
     problems = sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or ""))
-    counted = exc.result if isinstance(exc, ImportRefused) else None
     return {
         "message": str(exc).split("\n", 1)[0] if problems else str(exc),
         "problems": problems,
         "errors": sum(p.severity == "error" for p in problems),
-        "rows_read": counted.rows_read if counted else None,
         "too_large": isinstance(exc, TooLarge),
         "choice": False,
     }
@@ -178,12 +178,10 @@ def validate_upload(
 
 
 def _checked(result: ImportResult) -> dict[str, object]:
-    """What the page shows of a clean dry run: what the import would read and change."""
+    """What the page shows of a clean dry run: the rows read per table, and the warnings."""
     return {
         "source": result.source,
-        "format": result.format,
         "rows_read": result.rows_read,
-        "rows_rejected": result.rows_rejected,
         "tables": result.tables,
         "warnings": result.warnings,
     }
@@ -196,16 +194,15 @@ def confirm_upload(
     settings: SettingsDep,
     lang: LanguageDep,
     principal: CurrentUser,
-    token: Annotated[str, TOKEN],
+    token: Annotated[str, TOKEN_FIELD],
 ) -> HTMLResponse:
     """Step 2: import the validated upload ``token`` (all rows or none), then show the log."""
     root = staging.staging_root(settings.data_dir)
     try:
-        staged = staging.load(root, token, principal.user_id, time.time())
+        staged, path = staging.claim(root, token, principal.user_id, time.time())
     except NotFoundError:
         return _page(request, session, settings, lang, principal, status_code=404, notice="gone")
     client = client_address(request)
-    path = staged.path(root)
     try:
         with refusals_audited(session, principal, client, staged.name):
             chosen = choose_mapping(path, staged.mapping_text, staged.mapping_name, staged.table)

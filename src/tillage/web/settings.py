@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from tillage.api.auth import CurrentUser, protected_router
 from tillage.api.deps import LanguageDep, SessionDep
@@ -74,7 +75,7 @@ def field_line(text: str, field: str) -> int | None:
 
 def _strategy_page(
     request: Request,
-    session: SessionDep,
+    session: Session,
     lang: str,
     principal: Principal,
     *,
@@ -171,7 +172,7 @@ def strategy_submit(
 
 def _users_page(
     request: Request,
-    session: SessionDep,
+    session: Session,
     lang: str,
     principal: Principal,
     *,

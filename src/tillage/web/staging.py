@@ -10,6 +10,7 @@ finds it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -20,6 +21,7 @@ from tillage.errors import NotFoundError
 
 FOLDER = "uploads"
 META = "upload.json"
+CLAIMED = "claimed-"  # prefix of an upload's folder while it is being imported
 MAX_AGE = 3600  # seconds a validated upload waits for its confirmation
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -89,7 +91,22 @@ def load(root: Path, token: str, user_id: int | None, now: float) -> Staged:
     )
 
 
+def claim(root: Path, token: str, user_id: int | None, now: float) -> tuple[Staged, Path]:
+    """Take the upload ``token`` of ``user_id`` for its import: it is moved out of reach, so a
+    second confirmation (a double click) finds it gone. Returns it and the file's new path;
+    :func:`discard` the token when done. :class:`NotFoundError` as for :func:`load`."""
+    staged = load(root, token, user_id, now)
+    claimed = root / f"{CLAIMED}{token}"
+    try:
+        (root / token).rename(claimed)
+    except OSError:  # claimed by a concurrent request first
+        raise NotFoundError("this validated upload is being imported already") from None
+    os.utime(claimed)  # its hour to be cleared starts again: the import needs the file
+    return staged, claimed / staged.name
+
+
 def discard(root: Path, token: str) -> None:
-    """Remove the upload ``token`` (after its import, or when it was refused)."""
+    """Remove the upload ``token``, claimed or not (after its import, or when refused)."""
     if TOKEN.match(token):
         shutil.rmtree(root / token, ignore_errors=True)
+        shutil.rmtree(root / f"{CLAIMED}{token}", ignore_errors=True)
