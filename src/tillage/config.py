@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     upload_limit_mb: float = Field(
         default=50.0,
         gt=0,
-        description="Largest file `POST /api/v1/imports` accepts, in megabytes (10^6 bytes).",
+        description=(
+            "Largest file `POST /api/v1/imports` and the dashboard's Data page accept, in "
+            "megabytes (10^6 bytes)."
+        ),
     )
     secret_key: SecretStr | None = Field(
         default=None,

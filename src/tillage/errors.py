@@ -29,7 +29,15 @@ class TillageError(Exception):
 
 
 class ConfigurationError(TillageError):
-    """A setting or the strategy file is invalid; the message names the field."""
+    """A setting or the strategy file is invalid; the message names the field.
+
+    ``fields`` lists ``(field, reason)`` pairs when the fault lies in named fields (a strategy
+    file's ``portfolio.value_split``), so a form can show each reason beside the text.
+    """
+
+    def __init__(self, message: str, fields: Sequence[tuple[str, str]] = ()) -> None:
+        self.fields = list(fields)
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

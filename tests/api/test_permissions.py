@@ -57,6 +57,7 @@ class Case:
     path: str = ""
     body: dict | None = None
     files: dict[str, tuple[str, bytes]] | None = None
+    form: bool = False  # send ``body`` as an HTML form, as the dashboard's pages do
 
     def url(self, ids: dict[str, int | str]) -> str:
         return (self.path or self.route).format(**ids)
@@ -183,6 +184,45 @@ MATRIX = [
     Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
     Case("GET", "/accounts/{account_id}", (200, 404, 404, 200, P), path="/accounts/{rep2_account}"),
     Case("POST", "/logout", (303, 303, 303, 303, P)),
+    Case("GET", "/data", (200, 403, 403, 403, P)),
+    Case(
+        "POST",
+        "/data/validate",
+        (200, 403, 403, 403, P),
+        body={"table": "teams"},
+        files={"file": ("teams.csv", b"key,name\nTEAM-MATRIX,Matrix\n")},
+    ),
+    Case(
+        "POST",
+        "/data/confirm",
+        (404, 403, 403, 403, P),  # an admin's unknown upload is not found
+        body={"token": "A" * 22},
+        form=True,
+    ),
+    Case("GET", "/settings", (200, 403, 403, 403, P)),
+    Case(
+        "POST",
+        "/settings/strategy",
+        (200, 403, 403, 403, P),
+        body={"text": "discount_rate = 0.2", "action": "validate"},
+        form=True,
+    ),
+    Case("GET", "/settings/users", (200, 403, 403, 403, P)),
+    Case(
+        "POST",
+        "/settings/users",
+        (303, 403, 403, 403, P),
+        body={"login": "web-{n}", "role": "rep", "rep_key": "REP-0010", "password": "pw-12345678"},
+        form=True,
+    ),
+    Case(
+        "POST",
+        "/settings/users/{user_id}",
+        (303, 403, 403, 403, P),
+        path="/settings/users/{rep2_user}",
+        body={"disabled": "false"},
+        form=True,
+    ),
 ]
 _counter = itertools.count()
 
@@ -252,8 +292,8 @@ def test_permission_matrix(
     response = client.request(
         case.method,
         case.url(values),
-        json=None if case.files else body,
-        data=body if case.files else None,
+        json=None if case.files or case.form else body,
+        data=body if case.files or case.form else None,
         files=case.files,
         headers={"X-CSRF-Token": csrf},
         follow_redirects=False,

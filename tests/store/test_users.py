@@ -22,6 +22,7 @@ from tillage.store.users import (
     find_user,
     principal_for,
     principal_for_token,
+    rep_labels,
     revoke_token,
     update_user,
 )
@@ -150,3 +151,11 @@ def test_passwords_tokens_and_throttling(engine: Engine) -> None:
     assert actions[:2] == ["user.create", "token.create"]
     assert actions.count("login.failed") == MAX_FAILURES_PER_LOGIN
     assert actions[-3:] == ["login", "token.revoke", "user.update"]
+
+
+def test_rep_labels_name_each_rep_and_team(engine: Engine) -> None:
+    _org(engine)
+    with session_scope(engine) as session:
+        labels = rep_labels(session)
+    assert list(labels) == ["M1", "R1", "R2", "R3"]  # by name
+    assert (labels["R3"].name, labels["R3"].team) == ("r3", "t2")

@@ -80,6 +80,14 @@ def test_bad_values_name_the_field(text: str, field: str) -> None:
         loads_strategy(text, source="s.toml")
 
 
+def test_errors_list_each_field_with_its_reason() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        loads_strategy("discount_rate = 1.5\n[portfolio]\nvalue_quantile = 'high'\n")
+    fields = dict(caught.value.fields)
+    assert set(fields) == {"discount_rate", "portfolio.value_quantile"}
+    assert "less than 1" in fields["discount_rate"]
+
+
 def test_margin_falls_back_to_default() -> None:
     strategy = loads_strategy("[margin_by_family]\ndefault = 0.6\nhardware = 0.3\n")
     assert strategy.margin("hardware") == 0.3

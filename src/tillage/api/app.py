@@ -27,6 +27,8 @@ from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
 from tillage.web import assets, pages, portfolio
+from tillage.web import data as data_pages
+from tillage.web import settings as settings_pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,7 +49,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
-    app.add_middleware(imports.UploadLimit, limit=settings.upload_limit_bytes)
+    app.add_middleware(
+        imports.UploadLimit,
+        limit=settings.upload_limit_bytes,
+        pages={data_pages.UPLOAD_PATH: data_pages.TOO_LARGE},
+    )
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)
@@ -65,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(portfolio.router)
     app.include_router(account_pages.router)
+    app.include_router(data_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(assets.public)
 
     @app.get("/healthz", include_in_schema=False)

@@ -13,20 +13,26 @@ import datetime as dt
 import json
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import File, Form, Query, Request, UploadFile
 from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
 from tillage.api.deps import SessionDep, SettingsDep
 from tillage.api.errors import ErrorBody, ErrorResponse, ProblemOut
+from tillage.config import Settings
 from tillage.errors import DataValidationError, Problem, TooLarge
 from tillage.ingest import ImportResult, import_path
 from tillage.ingest.mapping import KEYED_TABLES, Mapping, parse_mapping
 from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
+from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
 from tillage.store.schema import Base, Import
 from tillage.store.users import audit, utcnow
@@ -89,20 +95,34 @@ class ImportLogOut(BaseModel):
 class UploadLimit:
     """ASGI middleware: refuse an upload to :data:`PATH` larger than ``limit`` bytes with 413
     before reading it (by its Content-Length; a body sent without one is cut off at the
-    limit)."""
+    limit).
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    ``pages`` maps the dashboard's upload paths to the page an oversized upload is sent back to
+    (a 303 redirect, which the page turns into a message in the visitor's language): a browser
+    shows a redirect, where a bare 413 would replace the form with an error.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, pages: dict[str, str] | None = None) -> None:
         self.app = app
         self.limit = limit + MULTIPART_SLACK
+        self.pages = dict(pages or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+        path = scope.get("path")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or (path != PATH and path not in self.pages)
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"").decode("latin-1")
         if length.isdigit() and int(length) > self.limit:
-            await self._refuse(send)
+            if path in self.pages:
+                await _redirect(send, self.pages[path])
+            else:
+                await self._refuse(send)
             return
         seen = 0
 
@@ -132,6 +152,17 @@ class UploadLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
 def _too_large(limit: int) -> str:
     return (
         f"the file is larger than the upload limit of {limit / 1e6:g} MB "
@@ -139,14 +170,16 @@ def _too_large(limit: int) -> str:
     )
 
 
-def _safe_name(name: str | None) -> str:
+def safe_name(name: str | None) -> str:
     base = Path(name or "").name
     base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")[:200]
     return base or "upload.csv"
 
 
-def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
-    name = _safe_name(upload.filename)
+def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """Write ``upload`` into ``folder`` under a safe name; refuse other types than CSV, TSV and
+    XLSX, empty files, and files over ``limit`` bytes."""
+    name = safe_name(upload.filename)
     if Path(name).suffix.lower() not in SUFFIXES:
         raise DataValidationError(
             f"{name}: upload a .csv, .tsv or .xlsx file",
@@ -209,6 +242,100 @@ def _out(result: ImportResult) -> ImportOut:
     )
 
 
+def upload_choice(mapping: object | None, table: str | None) -> None:
+    """An upload names what it holds by a mapping file or a table, exactly one of the two."""
+    if (mapping is None) == (table is None):
+        raise DataValidationError("give either a mapping file or a table, not both or neither")
+
+
+def read_mapping_text(upload: UploadFile) -> str:
+    """The text of an uploaded mapping file (UTF-8, at most :data:`MAX_MAPPING` bytes)."""
+    raw = upload.file.read(MAX_MAPPING + 1)
+    if len(raw) > MAX_MAPPING:
+        raise TooLarge(f"the mapping is larger than {MAX_MAPPING:,} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError("the mapping is not UTF-8 text") from exc
+
+
+def choose_mapping(
+    path: Path, mapping_text: str | None, mapping_name: str, table: str | None
+) -> Mapping:
+    """The mapping an upload is read with: the uploaded mapping's text, else the identity
+    mapping of ``table``."""
+    if mapping_text is not None:
+        return parse_mapping(mapping_text, source=mapping_name)
+    return _identity_mapping(path, str(table))
+
+
+@contextmanager
+def refusals_audited(
+    session: Session, principal: Principal, client: str | None, name: str
+) -> Iterator[None]:
+    """Audit-log (``import.refused``, committed) any :class:`DataValidationError` raised inside,
+    then let it through."""
+    try:
+        yield
+    except DataValidationError as exc:
+        audit(
+            session,
+            "import.refused",
+            now=utcnow(),
+            user_id=principal.user_id,
+            actor=principal.login,
+            client=client,
+            object_type="import",
+            detail={"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]},
+        )
+        session.commit()
+        raise
+
+
+def import_upload(
+    engine: Engine,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    path: Path,
+    mapping: Mapping,
+    *,
+    client: str | None,
+    dry_run: bool,
+    lang: str | None = None,
+) -> ImportResult:
+    """Import the saved upload ``path`` with ``mapping`` (all rows or none), as ``principal``;
+    a real import is audit-logged (``import``). Problems are worded in ``lang`` (default: the
+    ``language`` setting). Wrap in :func:`refusals_audited` to log refusals."""
+    now = dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    result = import_path(
+        engine,
+        path,
+        as_of=now.date(),
+        imported_at=now,
+        imported_by=principal.login,
+        mapping=mapping,
+        timezone=settings.timezone,
+        currency=settings.currency,
+        lang=lang or settings.language,
+        dry_run=dry_run,
+    )
+    if not dry_run:
+        audit(
+            session,
+            "import",
+            now=utcnow(),
+            user_id=principal.user_id,
+            actor=principal.login,
+            client=client,
+            object_type="import",
+            object_id=result.import_id,
+            detail={"source": result.source, "checksum": result.checksum},
+        )
+        session.commit()
+    return result
+
+
 @router.post(
     "",
     status_code=201,
@@ -235,62 +362,24 @@ def post_import(
     ``tillage import --mapping``) or ``table``. Refused files answer 422 with the validation
     report (``error.problems``) and write nothing."""
     client = client_address(request)
-    now = dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
-    name = _safe_name(file.filename)
-    try:
-        if (mapping is None) == (table is None):
-            raise DataValidationError("give either a mapping file or a table, not both or neither")
-        with tempfile.TemporaryDirectory(prefix="tillage-upload-") as folder:
-            path = _save(file, Path(folder), settings.upload_limit_bytes)
-            if mapping is not None:
-                raw = mapping.file.read(MAX_MAPPING + 1)
-                if len(raw) > MAX_MAPPING:
-                    raise TooLarge(f"the mapping is larger than {MAX_MAPPING:,} bytes")
-                try:
-                    text = raw.decode("utf-8-sig")
-                except UnicodeDecodeError as exc:
-                    raise DataValidationError("the mapping is not UTF-8 text") from exc
-                chosen = parse_mapping(text, source=_safe_name(mapping.filename))
-            else:
-                chosen = _identity_mapping(path, str(table))
-            result = import_path(
-                request.app.state.engine,
-                path,
-                as_of=now.date(),
-                imported_at=now,
-                imported_by=principal.login,
-                mapping=chosen,
-                timezone=settings.timezone,
-                currency=settings.currency,
-                lang=settings.language,
-                dry_run=dry_run,
-            )
-    except DataValidationError as exc:
-        audit(
+    with (
+        refusals_audited(session, principal, client, safe_name(file.filename)),
+        tempfile.TemporaryDirectory(prefix="tillage-upload-") as folder,
+    ):
+        upload_choice(mapping, table)
+        path = save_upload(file, Path(folder), settings.upload_limit_bytes)
+        text = None if mapping is None else read_mapping_text(mapping)
+        chosen = choose_mapping(path, text, safe_name(mapping.filename) if mapping else "", table)
+        result = import_upload(
+            request.app.state.engine,
             session,
-            "import.refused",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
+            settings,
+            principal,
+            path,
+            chosen,
             client=client,
-            object_type="import",
-            detail={"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]},
+            dry_run=dry_run,
         )
-        session.commit()
-        raise
-    if not dry_run:
-        audit(
-            session,
-            "import",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
-            client=client,
-            object_type="import",
-            object_id=result.import_id,
-            detail={"source": result.source, "checksum": result.checksum},
-        )
-        session.commit()
     return _out(result)
 
 

@@ -11,12 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
 from tillage.api.auth_routes import UtcDatetime
 from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.errors import ConfigurationError, DataValidationError
+from tillage.store.access import Principal
 from tillage.store.strategies import (
     StrategyInfo,
     current_strategy,
@@ -83,8 +85,26 @@ class Validation(BaseModel):
     strategy: dict[str, Any] | None
 
 
-def _parse(text: str) -> Strategy:
+def check_strategy(text: str) -> Strategy:
+    """``text`` parsed and validated; :class:`ConfigurationError` names each field at fault
+    (``fields``)."""
     return loads_strategy(text, source="(request)")
+
+
+def save_strategy_text(
+    request: Request, session: Session, principal: Principal, text: str, comment: str | None
+) -> StrategyInfo:
+    """Validate ``text`` and save it as a new version by ``principal`` (audit-logged,
+    committed); an invalid text is refused with :class:`DataValidationError` and not saved."""
+    try:
+        check_strategy(text)
+    except ConfigurationError as exc:
+        raise DataValidationError(str(exc)) from None
+    info = save_strategy(
+        session, text, now=utcnow(), by=principal, comment=comment, client=client_address(request)
+    )
+    session.commit()
+    return info
 
 
 def _out(text: str, info: StrategyInfo | None) -> StrategyOut:
@@ -92,7 +112,7 @@ def _out(text: str, info: StrategyInfo | None) -> StrategyOut:
         version=None if info is None else VersionOut.of(info),
         sha256=text_hash(text),
         text=text,
-        strategy=_parse(text).model_dump(mode="json"),
+        strategy=check_strategy(text).model_dump(mode="json"),
     )
 
 
@@ -107,7 +127,7 @@ def get_strategy(session: SessionDep) -> StrategyOut:
 def validate_strategy(body: StrategyText) -> Validation:
     """Check strategy TOML without saving it; an invalid text is a normal answer (200)."""
     try:
-        parsed = _parse(body.text)
+        parsed = check_strategy(body.text)
     except ConfigurationError as exc:
         return Validation(valid=False, message=str(exc), strategy=None)
     return Validation(valid=True, message=None, strategy=parsed.model_dump(mode="json"))
@@ -119,19 +139,7 @@ def put_strategy(
 ) -> StrategyOut:
     """Save a new version (admins); an invalid text is refused with 422 and nothing is saved.
     Scoring runs after this use it."""
-    try:
-        _parse(body.text)
-    except ConfigurationError as exc:
-        raise DataValidationError(str(exc)) from None
-    info = save_strategy(
-        session,
-        body.text,
-        now=utcnow(),
-        by=principal,
-        comment=body.comment,
-        client=client_address(request),
-    )
-    session.commit()
+    info = save_strategy_text(request, session, principal, body.text, body.comment)
     return _out(info.text, info)
 
 

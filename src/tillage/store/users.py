@@ -18,7 +18,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -33,7 +33,7 @@ from tillage.errors import (
     TooManyAttempts,
 )
 from tillage.store.access import ROLE_SCOPES, SCOPES, Principal
-from tillage.store.schema import ROLES, ApiToken, AuditEntry, Rep, User
+from tillage.store.schema import ROLES, ApiToken, AuditEntry, Rep, Team, User
 
 MIN_PASSWORD_LENGTH = 8
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
@@ -124,6 +124,25 @@ def list_users(session: Session) -> Sequence[User]:
 def rep_exists(session: Session, rep_key: str) -> bool:
     """Whether the store has a rep with natural key ``rep_key``."""
     return session.scalar(select(func.count()).where(Rep.key == rep_key)) == 1
+
+
+@dataclass(frozen=True)
+class RepLabel:
+    """A rep as a user list names them: key, name and team name (``None`` without a team)."""
+
+    key: str
+    name: str
+    team: str | None
+
+
+def rep_labels(session: Session) -> dict[str, RepLabel]:
+    """Every rep by natural key, in order of name."""
+    rows = session.execute(
+        select(Rep.key, Rep.name, Team.name)
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .order_by(Rep.name, Rep.key)
+    )
+    return {key: RepLabel(key, name, team) for key, name, team in rows}
 
 
 def create_user(

@@ -431,11 +431,13 @@ class Strategy(_Section):
         return self.margin_by_family.get(family or "default", self.margin_by_family["default"])
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        lines.append(f"{where}: {err['msg']}")
+def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """Each of pydantic's errors as (dotted field path, reason)."""
+    return [(".".join(str(p) for p in err["loc"]) or "(file)", err["msg"]) for err in exc.errors()]
+
+
+def _format_errors(fields: list[tuple[str, str]], source: str) -> str:
+    lines = [f"{where}: {reason}" for where, reason in fields]
     return f"invalid strategy file {source}:\n  " + "\n  ".join(lines)
 
 
@@ -444,7 +446,8 @@ def parse_strategy(data: dict[str, Any], *, source: str = "<data>") -> Strategy:
     try:
         return Strategy.model_validate(data)
     except ValidationError as exc:
-        raise ConfigurationError(_format_errors(exc, source)) from None
+        fields = _field_errors(exc)
+        raise ConfigurationError(_format_errors(fields, source), fields) from None
 
 
 def loads_strategy(text: str, *, source: str = "<text>") -> Strategy:
