@@ -10,10 +10,12 @@ successor 5: account 9 uses it and should be offered 5; account 10 already has 5
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tillage.errors import DataValidationError, NotFittedError
+from tillage.models import suggestions
 from tillage.models.suggestions import ProductSuggestions
 
 PURCHASES = pd.DataFrame(
@@ -73,3 +75,52 @@ def test_errors() -> None:
         ProductSuggestions().suggest(PURCHASES)
     with pytest.raises(DataValidationError, match="'product_id'"):
         ProductSuggestions().fit(PURCHASES.drop(columns="product_id"))
+
+
+def _brute_force(model: ProductSuggestions, purchases: pd.DataFrame) -> pd.DataFrame:
+    """Every account's co-purchase candidates through every rule, the slow obvious way."""
+    rules = model.rules_
+    rows = []
+    for account, group in purchases.groupby("account_id"):
+        owned = set(group["product_id"])
+        best: dict[int, tuple[float, float, int]] = {}
+        for rule in rules[rules["antecedent"].isin(owned)].itertuples():
+            if rule.consequent in owned:
+                continue
+            key = (rule.confidence, rule.lift, -rule.antecedent)
+            if rule.consequent not in best or key > best[rule.consequent]:
+                best[rule.consequent] = key
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+        for product, (confidence, _lift, minus_antecedent) in ranked[: model.top_n]:
+            rows.append((account, product, confidence, -minus_antecedent))
+    return pd.DataFrame(rows, columns=["account_id", "product_id", "score", "because_of"])
+
+
+@pytest.mark.parametrize("shortlist", [1, 4])
+def test_fast_suggestions_equal_the_brute_force_ones(
+    shortlist: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Heavy buyers own most of their products' usual companions, so the shortlist pass must
+    # hand them to the exact pass; a shortlist of 1 × top_n forces that often.
+    rng = np.random.default_rng(3)
+    taste = rng.dirichlet(np.full(40, 0.3), size=6)
+    rows = []
+    for account in range(1, 301):
+        group = taste[account % 6]
+        size = int(rng.integers(2, 30))
+        rows += [(account, int(p)) for p in rng.choice(40, size=size, replace=False, p=group)]
+    purchases = pd.DataFrame(rows, columns=["account_id", "product_id"]).drop_duplicates()
+    monkeypatch.setattr(suggestions, "SHORTLIST", shortlist)
+    monkeypatch.setattr(suggestions, "CHUNK_ROWS", 500)  # many chunks
+    model = ProductSuggestions(min_accounts=3, min_confidence=0.05, min_lift=1.0, top_n=4)
+    model.fit(purchases)
+    got = model.suggest(purchases).reset_index(drop=True)
+    want = _brute_force(model, purchases)
+    assert len(want) > 500
+    pd.testing.assert_frame_equal(
+        got[["account_id", "product_id", "score", "because_of"]]
+        .sort_values(["account_id", "product_id"])
+        .reset_index(drop=True),
+        want.sort_values(["account_id", "product_id"]).reset_index(drop=True),
+        check_dtype=False,
+    )

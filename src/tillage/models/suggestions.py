@@ -26,12 +26,18 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from tillage.errors import DataValidationError, NotFittedError
 from tillage.models._logistic import require_columns
 from tillage.models._settings import EstimatorSettings
 
 __all__ = ["ProductSuggestions"]
+
+#: Candidate rows (an owned product × one of its rules) expanded at once when suggesting.
+CHUNK_ROWS = 2_000_000
+#: The first pass of a suggestion reads this many × ``top_n`` best rules of each product.
+SHORTLIST = 4
 
 _OUTPUT = [
     "account_id",
@@ -93,27 +99,40 @@ class ProductSuggestions(EstimatorSettings):
 
     def fit(self, frame: pd.DataFrame, products: pd.DataFrame | None = None) -> Self:
         """Learn the rules from ``(account_id, product_id)`` purchases; ``products`` (optional:
-        ``product_id``, ``name``, ``successor_id``) gives names and the successor relation."""
+        ``product_id``, ``name``, ``successor_id``) gives names and the successor relation.
+
+        The pair counts ``n(A, B)`` are the co-occurrence matrix ``XᵀX`` of the sparse
+        account × product purchase matrix ``X`` (one sparse product in C, not a self-join of
+        every account's purchases: a wholesaler's customers buy hundreds of products each)."""
         owner = type(self).__name__
         pairs = self._pairs(frame, owner)
         if pairs.empty:
             raise DataValidationError(f"{owner}: no purchases to learn from")
-        n = pairs["account_id"].nunique()
-        buyers = pairs.groupby("product_id")["account_id"].nunique().rename("n_a")
-        both = pairs.merge(pairs, on="account_id", suffixes=("_a", "_b"))
-        both = both[both["product_id_a"] != both["product_id_b"]]
-        counts = both.groupby(["product_id_a", "product_id_b"]).size().rename("n_accounts")
-        rules = counts.reset_index()
-        rules["n_a"] = buyers.reindex(rules["product_id_a"]).to_numpy()
-        rules["n_b"] = buyers.reindex(rules["product_id_b"]).to_numpy()
+        accounts, rows = np.unique(pairs["account_id"].to_numpy(), return_inverse=True)
+        products_, cols = np.unique(pairs["product_id"].to_numpy(), return_inverse=True)
+        x = sparse.csr_array(
+            (np.ones(len(pairs), dtype=np.int32), (rows, cols)),
+            shape=(len(accounts), len(products_)),
+        )
+        n = len(accounts)
+        buyers = np.asarray(x.sum(axis=0)).ravel().astype(np.int64)
+        co = (x.T @ x).tocoo()
+        keep_pair = (co.row != co.col) & (co.data >= self.min_accounts)
+        i, j = co.row[keep_pair], co.col[keep_pair]
+        n_ab = co.data[keep_pair].astype(np.int64)
+        rules = pd.DataFrame(
+            {
+                "product_id_a": products_[i],
+                "product_id_b": products_[j],
+                "n_accounts": n_ab,
+                "n_a": buyers[i],
+                "n_b": buyers[j],
+            }
+        ).sort_values(["product_id_a", "product_id_b"], ignore_index=True)
         rules["support"] = rules["n_accounts"] / n
         rules["confidence"] = rules["n_accounts"] / rules["n_a"]
         rules["lift"] = rules["confidence"] / (rules["n_b"] / n)
-        keep = (
-            (rules["n_accounts"] >= self.min_accounts)
-            & (rules["confidence"] >= self.min_confidence)
-            & (rules["lift"] >= self.min_lift)
-        )
+        keep = (rules["confidence"] >= self.min_confidence) & (rules["lift"] >= self.min_lift)
         self.rules_ = (
             rules[keep]
             .rename(columns={"product_id_a": "antecedent", "product_id_b": "consequent"})
@@ -155,51 +174,33 @@ class ProductSuggestions(EstimatorSettings):
                 f"{type(self).__name__} is not fitted yet: call fit(purchases) first"
             )
         pairs = self._pairs(frame, type(self).__name__)
-        owned = set(zip(pairs["account_id"], pairs["product_id"], strict=True))
+        top_product = int(pairs["product_id"].max()) if len(pairs) else 0
+        width = max(top_product, *self.successors_.values(), 0) + 1
+        if not self.rules_.empty:
+            width = max(width, int(self.rules_["consequent"].max()) + 1)
+        owned = np.unique(pairs["account_id"].to_numpy() * width + pairs["product_id"].to_numpy())
         parts = []
+        succ_keys = np.empty(0, dtype=np.int64)
         if self.successors and self.successors_:
             succ = pairs[pairs["product_id"].isin(list(self.successors_))].copy()
             succ["because_of"] = succ["product_id"]
             succ["product_id"] = succ["because_of"].map(self.successors_).astype("int64")
-            succ = succ[
-                [
-                    (a, p) not in owned
-                    for a, p in zip(succ["account_id"], succ["product_id"], strict=True)
-                ]
-            ]
+            keys = succ["account_id"].to_numpy() * width + succ["product_id"].to_numpy()
+            succ = succ[~np.isin(keys, owned)]
+            succ_keys = np.unique(keys[~np.isin(keys, owned)])
             succ = succ.assign(
                 kind="successor", score=1.0, support=np.nan, confidence=np.nan, lift=np.nan
             )
             succ["n_accounts"] = np.nan
             parts.append(succ)
-        cand = pairs.merge(self.rules_, left_on="product_id", right_on="antecedent")
-        cand = cand[
-            [
-                (a, p) not in owned
-                for a, p in zip(cand["account_id"], cand["consequent"], strict=True)
-            ]
-        ]
-        cand = cand.sort_values(["confidence", "lift"], ascending=False, kind="stable")
-        cand = cand.drop_duplicates(["account_id", "consequent"])
-        cand = pd.DataFrame(
-            {
-                "account_id": cand["account_id"].to_numpy(),
-                "product_id": cand["consequent"].to_numpy(),
-                "kind": "co_purchase",
-                "score": cand["confidence"].to_numpy(),
-                "because_of": cand["antecedent"].to_numpy(),
-                "support": cand["support"].to_numpy(),
-                "confidence": cand["confidence"].to_numpy(),
-                "lift": cand["lift"].to_numpy(),
-                "n_accounts": cand["n_accounts"].to_numpy(dtype=float),
-            }
-        )
-        parts.append(cand)
-        out = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else cand
+        parts.append(self._best_co_purchases(pairs, np.union1d(owned, succ_keys), width))
+        out = pd.concat([p for p in parts if len(p)], ignore_index=True)
         if out.empty:
             out = pd.DataFrame(columns=_OUTPUT)
             return out.set_index("account_id", drop=False).rename_axis("id")
-        out = out.sort_values(["account_id", "score", "lift"], ascending=[True, False, False])
+        out = out.sort_values(
+            ["account_id", "score", "lift"], ascending=[True, False, False], kind="stable"
+        )
         out = out.drop_duplicates(["account_id", "product_id"])
         out = out.groupby("account_id", sort=True).head(self.top_n)
         out["reason_en"] = [self._reason(r, "en") for r in out.itertuples()]
@@ -207,6 +208,116 @@ class ProductSuggestions(EstimatorSettings):
         out = out[_OUTPUT].astype({"account_id": "int64", "product_id": "int64"})
         out["because_of"] = out["because_of"].astype("int64")
         return out.set_index("account_id", drop=False).rename_axis("id")
+
+    def _best_co_purchases(
+        self, pairs: pd.DataFrame, excluded: np.ndarray, width: int
+    ) -> pd.DataFrame:
+        """:meth:`_co_purchases` over every rule, computed the fast way (exactly the same result).
+
+        A first pass reads only each antecedent's ``SHORTLIST × top_n`` best rules. An account's
+        answer is then final when it holds ``top_n`` candidates whose worst confidence beats
+        every rule the pass skipped for its products (the best skipped confidence of each
+        antecedent bounds them), or when nothing was skipped; the other accounts — few: those
+        who already buy most of their products' usual companions — are redone over every rule.
+        """
+        rules = self.rules_.sort_values(
+            ["antecedent", "confidence", "lift", "consequent"],
+            ascending=[True, False, False, True],
+            kind="stable",
+        )
+        rank = rules.groupby("antecedent").cumcount().to_numpy()
+        cap = SHORTLIST * self.top_n
+        short = rules[rank < cap]
+        skipped = rules[rank == cap].set_index("antecedent")["confidence"]
+        first = self._co_purchases(pairs, excluded, width, short)
+        if skipped.empty:
+            return first
+        bound = (
+            pairs.assign(bound=pairs["product_id"].map(skipped).fillna(0.0))
+            .groupby("account_id")["bound"]
+            .max()
+        )
+        got = first.groupby("account_id")["confidence"].agg(["size", "min"])
+        got = got.reindex(bound.index).fillna({"size": 0, "min": 0.0})
+        final = (bound <= 0) | ((got["size"] >= self.top_n) & (got["min"] > bound))
+        redo = final.index[~final.to_numpy()]
+        if len(redo) == 0:
+            return first
+        again = self._co_purchases(pairs[pairs["account_id"].isin(redo)], excluded, width, rules)
+        kept = first[~first["account_id"].isin(redo)]
+        return pd.concat([p for p in (kept, again) if len(p)] or [first], ignore_index=True)
+
+    def _co_purchases(
+        self, pairs: pd.DataFrame, excluded: np.ndarray, width: int, rules: pd.DataFrame
+    ) -> pd.DataFrame:
+        """Each account's best ``top_n`` co-purchase candidates (products it neither buys nor
+        gets as a successor, keys ``account_id × width + product_id`` in ``excluded``), each
+        through its best rule (highest confidence, then lift, then lowest antecedent id).
+
+        Vectorised by chunks of accounts: every owned product ``A`` expands into the rules
+        ``A → B`` (read by offset from the rules sorted by antecedent), so memory stays bounded
+        however many products a wholesaler's customers buy. ``rules`` are sorted by antecedent."""
+        columns = ["account_id", "product_id", "kind", "score", "because_of", "support"]
+        columns += ["confidence", "lift", "n_accounts"]
+        if rules.empty:
+            return pd.DataFrame(columns=columns)
+        antecedents, starts, counts = np.unique(
+            rules["antecedent"].to_numpy(), return_index=True, return_counts=True
+        )
+        consequent = rules["consequent"].to_numpy()
+        values = rules[["confidence", "lift", "support", "n_accounts"]].to_numpy(dtype=float)
+        mine = pairs[pairs["product_id"].isin(antecedents)]
+        mine = mine.sort_values(["account_id", "product_id"])
+        if mine.empty:
+            return pd.DataFrame(columns=columns)
+        where = np.searchsorted(antecedents, mine["product_id"].to_numpy())
+        fan = counts[where]
+        account = mine["account_id"].to_numpy()
+        # chunk boundaries: whole accounts, about CHUNK_ROWS candidate rows each
+        first_row = np.flatnonzero(np.r_[True, account[1:] != account[:-1]])
+        done = np.cumsum(fan)[np.r_[first_row[1:] - 1, len(fan) - 1]]
+        chunk_of = (done - 1) // CHUNK_ROWS
+        found = []
+        for chunk in np.unique(chunk_of):
+            accounts_in = np.flatnonzero(chunk_of == chunk)
+            lo = first_row[accounts_in[0]]
+            after = accounts_in[-1] + 1
+            hi = first_row[after] if after < len(first_row) else len(fan)
+            k = fan[lo:hi]
+            offsets = np.repeat(starts[where[lo:hi]] - np.cumsum(k) + k, k) + np.arange(k.sum())
+            acc = np.repeat(account[lo:hi], k)
+            cons = consequent[offsets]
+            keys = acc * width + cons
+            free = ~np.isin(keys, excluded)
+            acc, cons, offsets = acc[free], cons[free], offsets[free]
+            ante = np.repeat(mine["product_id"].to_numpy()[lo:hi], k)[free]
+            conf, lift = values[offsets, 0], values[offsets, 1]
+            # best rule per (account, product), then the account's best top_n products
+            order = np.lexsort((ante, -lift, -conf, cons, acc))
+            acc, cons, ante, offsets = acc[order], cons[order], ante[order], offsets[order]
+            first = np.r_[True, (acc[1:] != acc[:-1]) | (cons[1:] != cons[:-1])]
+            acc, cons, ante, offsets = acc[first], cons[first], ante[first], offsets[first]
+            conf, lift = values[offsets, 0], values[offsets, 1]
+            order = np.lexsort((cons, -lift, -conf, acc))
+            acc, cons, ante, offsets = acc[order], cons[order], ante[order], offsets[order]
+            starts_acc = np.flatnonzero(np.r_[True, acc[1:] != acc[:-1]])
+            rank = np.arange(len(acc)) - np.repeat(starts_acc, np.diff(np.r_[starts_acc, len(acc)]))
+            top = rank < self.top_n
+            found.append((acc[top], cons[top], ante[top], offsets[top]))
+        acc, cons, ante, offsets = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        return pd.DataFrame(
+            {
+                "account_id": acc,
+                "product_id": cons,
+                "kind": "co_purchase",
+                "score": values[offsets, 0],
+                "because_of": ante,
+                "support": values[offsets, 2],
+                "confidence": values[offsets, 0],
+                "lift": values[offsets, 1],
+                "n_accounts": values[offsets, 3],
+            }
+        )
 
     def _reason(self, row: Any, lang: str) -> str:
         a, b = self._name(row.because_of), self._name(row.product_id)
