@@ -182,6 +182,14 @@ MATRIX = [
     Case("GET", "/accounts", (200, 200, 200, 200, P)),
     Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
     Case("GET", "/accounts/{account_id}", (200, 404, 404, 200, P), path="/accounts/{rep2_account}"),
+    Case("GET", "/plans", (200, 200, 200, 200, P)),
+    Case("GET", "/plans", (200, 404, 404, 200, P), path="/plans?rep={rep2_key}"),
+    Case("GET", "/plans", (200, 200, 200, 404, P), path="/plans?rep={rep_key}"),
+    Case("GET", "/kpis", (200, 200, 200, 200, P), path="/kpis?by=rep"),
+    Case("GET", "/review", (200, 200, 403, 403, P), path="/review?period=2026-Q3"),
+    Case("GET", "/one-on-one", (200, 200, 303, 303, P)),
+    Case("GET", "/one-on-one/{rep}", (200, 200, 200, 404, P), path="/one-on-one/{rep_key}"),
+    Case("GET", "/one-on-one/{rep}", (200, 404, 404, 200, P), path="/one-on-one/{rep2_key}"),
     Case("POST", "/logout", (303, 303, 303, 303, P)),
 ]
 _counter = itertools.count()
