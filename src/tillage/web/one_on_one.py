@@ -20,7 +20,7 @@ from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.api.reviews import rep_agenda
 from tillage.report.review import agenda_sections
-from tillage.store.access import reach_reps
+from tillage.store.access import RepRef, reach_reps
 from tillage.web.render import page
 
 router = protected_router(include_in_schema=False)
@@ -35,13 +35,14 @@ def agenda_link(rep_key: str) -> str:
 def one_on_one_picker(
     request: Request, session: SessionDep, lang: LanguageDep, principal: CurrentUser
 ) -> HTMLResponse:
-    """The reps whose 1on1 agenda the caller may open, by team; a rep goes to their own."""
+    """The reps (not managers) whose 1on1 agenda the caller may open, by team; a rep goes
+    straight to their own."""
     if principal.role == "rep" and principal.rep_key:
         return RedirectResponse(agenda_link(principal.rep_key), status_code=303)  # type: ignore[return-value]
-    reps = reach_reps(session, principal)
-    teams: dict[str, list] = {}
-    for rep in reps:
-        teams.setdefault(rep.team or "", []).append(rep)
+    teams: dict[str, list[RepRef]] = {}
+    for rep in reach_reps(session, principal):
+        if rep.role == "rep":
+            teams.setdefault(rep.team or "", []).append(rep)
     return page(
         request, lang, "one_on_one_picker.html", principal, teams=teams, agenda_link=agenda_link
     )
