@@ -95,6 +95,12 @@ def test_a_manager_sees_the_team_plan_as_the_api_gives_it(page_as) -> None:
         expect(cells.nth(2)).to_have_text(f"{rep['capacity_hours']:,.1f}")
     actions = page.locator("#actions tbody tr[data-account]")
     expect(actions).to_have_count(len(api["actions"]))
+    # suggested products by name, not as the stored records
+    i, action = next((i, a) for i, a in enumerate(api["actions"]) if a["products"])
+    products = actions.nth(i).locator("td").nth(5)
+    for product in action["products"]:
+        expect(products).to_contain_text(product["name"])
+    expect(products).not_to_contain_text("product_id")
     expect(page.locator("#plan-uplift")).to_have_text(format_money(api["uplift"], "JPY", "en"))
     naive = format_money(api["naive_uplift"], "JPY", "en")
     expect(page.locator("#naive-uplift")).to_have_text(naive)
