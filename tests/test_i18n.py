@@ -64,6 +64,10 @@ def test_money_and_numbers() -> None:
     assert format_money(12_400_000, "JPY", "en", compact=True) == "¥12.4M"
     assert format_money(12_400_000, "JPY", "ja", compact=True) == "￥1240万"
     assert format_money(1234.5, "USD", "en") == "$1,234.50"
+    # below 1,000 there is no compact form: the currency's own digits, not every float digit
+    assert format_money(38.38893449455674, "JPY", "en", compact=True) == "¥38"
+    assert format_money(8.2e-15, "JPY", "ja", compact=True) == "￥0"
+    assert format_money(999.6, "USD", "en", compact=True) == "$999.60"
     assert format_number(1234567.891, "ja", digits=1) == "1,234,567.9"
 
 

@@ -57,9 +57,10 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 
 
 def format_money(amount: float, currency: str, lang: str, *, compact: bool = False) -> str:
-    """Format an amount of ``currency`` for ``lang``; ``compact`` gives ¥12.4M / ￥1240万."""
+    """Format an amount of ``currency`` for ``lang``; ``compact`` gives ¥12.4M / ￥1240万 (an
+    amount under 1,000, which has no compact form, in the currency's own digits: ¥38)."""
     locale = _CLDR_LOCALE[check_language(lang)]
-    if compact:
+    if compact and abs(amount) >= 1000:
         return format_compact_currency(amount, currency, locale=locale, fraction_digits=1)
     return format_currency(amount, currency, locale=locale)
 

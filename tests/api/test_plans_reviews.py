@@ -63,6 +63,7 @@ def test_plans_a_rep_sees_their_own_a_manager_their_reach(
     admin = client_as("admin").get("/api/v1/plans").json()
     assert admin["actions"] and admin["gap"] is not None
     assert abs(admin["uplift"] - sum(r["uplift"] or 0.0 for r in admin["reps"])) < 1e-6
+    assert all(r["rep"] for r in admin["reps"])  # named, with or without planned actions
     month = admin["month"]
     assert {a["month"] for a in admin["actions"]} == {month}
 

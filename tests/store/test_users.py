@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tillage.errors import AuthenticationError, DataValidationError, TooManyAttempts
-from tillage.store.access import account_filter
+from tillage.store.access import Principal, account_filter, reach_reps
 from tillage.store.database import session_scope
 from tillage.store.load import replace_all
 from tillage.store.schema import Account, AuditEntry
@@ -112,6 +112,21 @@ def test_visibility_by_role(engine: Engine) -> None:
         "r3": {"c", "d"},
         "ghost": set(),
     }
+
+
+def test_reach_reps_by_role(engine: Engine) -> None:
+    _org(engine)
+
+    def keys(role: str, rep_key: str | None) -> list[tuple[str, str | None, str]]:
+        principal = Principal(None, "x", "", role, rep_key)
+        with session_scope(engine) as session:
+            return [(r.key, r.team, r.role) for r in reach_reps(session, principal)]
+
+    everyone = [("M1", "t1", "manager"), ("R1", "t1", "rep"), ("R2", "t1", "rep")]
+    assert keys("admin", None) == [*everyone, ("R3", "t2", "rep")]  # by team, then name
+    assert keys("manager", "M1") == everyone
+    assert keys("rep", "R3") == [("R3", "t2", "rep")]
+    assert keys("rep", None) == [] and keys("manager", "NOPE") == []
 
 
 def test_passwords_tokens_and_throttling(engine: Engine) -> None:

@@ -26,8 +26,11 @@ from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
-from tillage.web import assets, pages, portfolio
+from tillage.web import assets, one_on_one, pages, portfolio
 from tillage.web import data as data_pages
+from tillage.web import kpis as kpi_pages
+from tillage.web import plans as plan_pages
+from tillage.web import review as review_pages
 from tillage.web import settings as settings_pages
 
 
@@ -73,6 +76,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(data_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(plan_pages.router)
+    app.include_router(kpi_pages.router)
+    app.include_router(review_pages.router)
+    app.include_router(one_on_one.router)
     app.include_router(assets.public)
 
     @app.get("/healthz", include_in_schema=False)

@@ -18,17 +18,29 @@ import pandas as pd
 from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.api.errors import ErrorResponse
+from tillage.config import Settings
 from tillage.errors import DataValidationError
-from tillage.kpi import REGISTRY, compute_kpis, kpi_backend, parse_period, period_containing
+from tillage.kpi import (
+    REGISTRY,
+    Period,
+    compute_kpis,
+    kpi_backend,
+    parse_period,
+    period_containing,
+    trailing,
+)
 from tillage.kpi.data import snapshot_scores
-from tillage.store.access import reach_names
+from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.schema import Account
 
 router = protected_router(prefix="/api/v1", tags=["kpis"])
+Cut = Literal["rep", "team", "segment"]
+PERIOD_PATTERN = r"^\d{4}-([Qq][1-4]|\d{2})$"
 HIDDEN = "\x00hidden"  # segment label of accounts the caller may not see (rows dropped)
 
 
@@ -60,25 +72,22 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-@router.get("/kpis", responses={404: {"model": ErrorResponse}})
-def get_kpis(
-    session: SessionDep,
-    settings: SettingsDep,
-    lang: LanguageDep,
-    principal: CurrentUser,
-    visible: VisibleAccounts,
-    period: Annotated[
-        str | None,
-        Query(
-            pattern=r"^\d{4}-([Qq][1-4]|\d{2})$",
-            description="Month (2026-09) or quarter (2026-Q3); default: the quarter of the "
-            "newest snapshot",
-        ),
-    ] = None,
-    by: Annotated[Literal["rep", "team", "segment"] | None, Query(description="Cut")] = None,
-) -> KpiTable:
-    """The KPIs of a period for the company and, with ``by``, per rep, team or segment,
-    restricted to what the caller may see (see the module doc)."""
+def kpi_rows(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    visible: AccountFilter,
+    *,
+    period: str | None = None,
+    by: Cut | None = None,
+    periods: int = 1,
+) -> tuple[list[Period], pd.DataFrame]:
+    """The KPIs of ``period`` (default: the quarter of the newest snapshot) and of the
+    ``periods - 1`` periods before it, for the company and, with ``by``, per rep, team or
+    segment, restricted to what ``principal`` may see (see the module doc).
+
+    Returns the periods (oldest first) and :func:`~tillage.kpi.compute_kpis`' frame. The
+    service behind ``/api/v1/kpis`` (one period) and the ``/kpis`` page (a trend)."""
     scores = snapshot_scores(session.get_bind())  # type: ignore[arg-type]
     if period is not None:
         chosen = parse_period(period)
@@ -99,15 +108,38 @@ def get_kpis(
             segments = accounts.merge(segments, on="account_id", how="left")
             shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
             segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
+    chosen_periods = trailing(chosen, periods)
     with kpi_backend(settings.resolved_database_url, "duckdb") as con:
         frame = compute_kpis(
             con,
-            chosen,
+            chosen_periods,
             by=("all", by) if by else ("all",),
             ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
             segments=segments,
         )
-    frame = _visible_rows(frame, reach)
+    return chosen_periods, _visible_rows(frame, reach)
+
+
+@router.get("/kpis", responses={404: {"model": ErrorResponse}})
+def get_kpis(
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[
+        str | None,
+        Query(
+            pattern=PERIOD_PATTERN,
+            description="Month (2026-09) or quarter (2026-Q3); default: the quarter of the "
+            "newest snapshot",
+        ),
+    ] = None,
+    by: Annotated[Cut | None, Query(description="Cut")] = None,
+) -> KpiTable:
+    """The KPIs of a period for the company and, with ``by``, per rep, team or segment,
+    restricted to what the caller may see (see the module doc)."""
+    (chosen,), frame = kpi_rows(session, settings, principal, visible, period=period, by=by)
     return KpiTable(
         period=chosen.label,
         by=by,

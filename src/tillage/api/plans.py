@@ -18,6 +18,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from tillage.api.accounts import SnapshotOut
 from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
@@ -25,11 +26,12 @@ from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.api.scope import rep_in_reach
 from tillage.errors import NotFoundError
-from tillage.store.access import reach_ids
+from tillage.store.access import AccountFilter, Principal, reach_ids
 from tillage.store.plans import (
     complete_snapshot,
     deals_frame,
     plan_frame,
+    rep_names,
     snapshot_with_plan,
 )
 from tillage.store.schema import Snapshot
@@ -162,25 +164,17 @@ def _float(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-@router.get("/plans", responses=NOT_FOUND)
-def get_plans(
-    session: SessionDep,
-    principal: CurrentUser,
-    visible: VisibleAccounts,
-    month: Annotated[
-        str | None,
-        Query(
-            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-            description="Month of the plan (2026-10; default: the newest snapshot's plan month)",
-        ),
-    ] = None,
-    rep: Annotated[
-        str | None,
-        Query(min_length=1, max_length=128, description="Rep key or id (default: see above)"),
-    ] = None,
+def month_plan(
+    session: Session,
+    principal: Principal,
+    visible: AccountFilter,
+    *,
+    month: str | None = None,
+    rep: str | None = None,
 ) -> PlanOut:
-    """The account plans of a month for one rep or for every rep the caller reaches (a rep:
-    only their own)."""
+    """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
+    for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
+    only their own plan. The service behind ``/api/v1/plans`` and the ``/plans`` page."""
     if month is None:
         snap = complete_snapshot(session)
         planned = ((snap.models or {}).get("plans") or {}).get("month")
@@ -204,19 +198,23 @@ def get_plans(
     if reach is not None:
         actions = actions[actions["rep_id"].isin(reach)]
     record = dict((snap.models or {}).get("plans") or {})
-    names = dict(zip(actions["rep_id"], actions["rep"], strict=True))
     shown = {chosen.id} if chosen is not None else reach
+    rows = {
+        int(key): row
+        for key, row in (record.get("reps") or {}).items()
+        if shown is None or int(key) in shown
+    }
+    names = rep_names(session, rows)
     reps = [
         RepPlan(
-            rep_id=int(key),
-            rep=names.get(int(key)),
+            rep_id=key,
+            rep=names.get(key),
             planned_hours=_float(row.get("planned_hours")),
             capacity_hours=_float(row.get("capacity_hours")),
             uplift=_float(row.get("uplift")),
             naive_uplift=_float(row.get("naive_uplift")),
         )
-        for key, row in (record.get("reps") or {}).items()
-        if shown is None or int(key) in shown
+        for key, row in rows.items()
     ]
     return PlanOut(
         snapshot=snapshot_out(snap),
@@ -231,3 +229,25 @@ def get_plans(
         naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
         gap=None if principal.role == "rep" else _float(record.get("gap")),
     )
+
+
+@router.get("/plans", responses=NOT_FOUND)
+def get_plans(
+    session: SessionDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    month: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            description="Month of the plan (2026-10; default: the newest snapshot's plan month)",
+        ),
+    ] = None,
+    rep: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="Rep key or id (default: see above)"),
+    ] = None,
+) -> PlanOut:
+    """The account plans of a month for one rep or for every rep the caller reaches (a rep:
+    only their own)."""
+    return month_plan(session, principal, visible, month=month, rep=rep)

@@ -23,13 +23,17 @@ from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.api.errors import ErrorResponse
 from tillage.api.scope import rep_in_reach, roles
+from tillage.config import Settings
+from tillage.errors import PermissionDenied
 from tillage.kpi.agenda import OneOnOneAgenda, build_agenda
 from tillage.kpi.review import PeriodReview, build_review
-from tillage.store.access import reach_names
+from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.strategy.config import Strategy
 from tillage.strategy.scoring import resolve_strategy
 
 router = protected_router(prefix="/api/v1", tags=["reviews"])
+PERIOD_PATTERN = r"^\d{4}-([Qq][1-4]|(0[1-9]|1[0-2]))$"
+"""A month (2026-09) or a quarter (2026-Q3, 2026-q3)."""
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or no such rep"}}
 
 
@@ -39,24 +43,22 @@ def strategy_in_force(session: Session) -> Strategy:
     return strategy
 
 
-@router.get(
-    "/reviews/{period}",
-    dependencies=[roles("admin", "manager")],
-    responses={403: {"model": ErrorResponse, "description": "Reps may not read reviews"}},
-)
-def get_review(
-    session: SessionDep,
-    settings: SettingsDep,
-    lang: LanguageDep,
-    principal: CurrentUser,
-    visible: VisibleAccounts,
-    period: Annotated[
-        str,
-        Path(pattern=r"^\d{4}-([Qq][1-4]|(0[1-9]|1[0-2]))$", description="2026-Q3 or 2026-09"),
-    ],
+REVIEWERS = ("admin", "manager")
+"""The roles that may read period reviews (a rep gets 403)."""
+
+
+def period_review(
+    session: Session,
+    settings: Settings,
+    lang: str,
+    principal: Principal,
+    visible: AccountFilter,
+    period: str,
 ) -> PeriodReview:
-    """The review of a month or quarter: KPIs against the previous period and targets,
-    migration, plan execution, forecast accuracy, meetings to retention."""
+    """The review of ``period`` (``2026-Q3`` or ``2026-09``) as ``principal`` may read it (see
+    the module doc): the service behind ``/api/v1/reviews/{period}`` and the ``/review`` page."""
+    if principal.role not in REVIEWERS:
+        raise PermissionDenied(f"only the roles {', '.join(REVIEWERS)} may read reviews")
     review = build_review(
         settings.resolved_database_url,
         period.upper(),
@@ -78,6 +80,48 @@ def get_review(
     return review
 
 
+def rep_agenda(
+    session: Session,
+    settings: Settings,
+    lang: str,
+    principal: Principal,
+    visible: AccountFilter,
+    rep: str,
+) -> OneOnOneAgenda:
+    """The 1on1 agenda of ``rep`` (key or id) if ``principal`` may ask about them, else
+    :class:`~tillage.errors.NotFoundError`: the service behind ``/api/v1/one-on-one/{rep}`` and
+    the ``/one-on-one/{rep}`` page."""
+    found = rep_in_reach(session, principal, rep)
+    return build_agenda(
+        settings.resolved_database_url,
+        found.key,
+        visible=None if principal.is_admin else visible,
+        strategy=strategy_in_force(session),
+        lang=lang,
+    )
+
+
+@router.get(
+    "/reviews/{period}",
+    dependencies=[roles(*REVIEWERS)],
+    responses={403: {"model": ErrorResponse, "description": "Reps may not read reviews"}},
+)
+def get_review(
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[
+        str,
+        Path(pattern=PERIOD_PATTERN, description="2026-Q3 or 2026-09"),
+    ],
+) -> PeriodReview:
+    """The review of a month or quarter: KPIs against the previous period and targets,
+    migration, plan execution, forecast accuracy, meetings to retention."""
+    return period_review(session, settings, lang, principal, visible, period)
+
+
 @router.get("/one-on-one/{rep}", responses=NOT_FOUND)
 def get_one_on_one(
     session: SessionDep,
@@ -89,11 +133,4 @@ def get_one_on_one(
 ) -> OneOnOneAgenda:
     """The 1on1 agenda of a rep: top accounts and why, accounts at risk, open deals, behaviour
     KPIs against the team's and the company's, and coaching questions."""
-    found = rep_in_reach(session, principal, rep)
-    return build_agenda(
-        settings.resolved_database_url,
-        found.key,
-        visible=None if principal.is_admin else visible,
-        strategy=strategy_in_force(session),
-        lang=lang,
-    )
+    return rep_agenda(session, settings, lang, principal, visible, rep)

@@ -32,7 +32,7 @@ from tillage.kpi.forecast import (
 )
 from tillage.kpi.migration import SegmentMigration, segment_migration
 from tillage.kpi.period import Period, parse_period
-from tillage.kpi.targets import gap_to_target, targets_from_settings
+from tillage.kpi.targets import KpiTargets, gap_to_target, targets_from_settings
 from tillage.store import reviews
 from tillage.store.access import AccountFilter
 from tillage.store.database import make_engine
@@ -113,11 +113,22 @@ def kpi_changes(
         segments=segments,
         meeting_days=strategy.kpi.meeting_days,
     )
+    return changes_between(
+        frame, period.label, previous.label, targets_from_settings(strategy.kpi), lang=lang
+    )
+
+
+def changes_between(
+    frame: pd.DataFrame, period: str, previous: str | None, targets: KpiTargets, *, lang: str
+) -> list[KpiChange]:
+    """The rows of ``period`` in ``frame`` (from :func:`~tillage.kpi.compute_kpis`) as
+    :class:`KpiChange`: each against its value in the period labelled ``previous`` (if any) and
+    its target in ``targets``, in ``frame``'s order."""
     keys = ["cut", "cut_value", "kpi"]
-    now = frame[frame["period"] == period.label]
-    before = frame[frame["period"] == previous.label][[*keys, "value"]]
+    now = frame[frame["period"] == period]
+    before = frame[frame["period"] == previous][[*keys, "value"]]
     rows = now.merge(before.rename(columns={"value": "previous"}), on=keys, how="left")
-    rows = gap_to_target(rows, targets_from_settings(strategy.kpi))
+    rows = gap_to_target(rows, targets)
     out = []
     for r in rows.itertuples(index=False):
         kpi = REGISTRY[r.kpi]
@@ -295,4 +306,11 @@ def build_review(
     )
 
 
-__all__ = ["KpiChange", "PeriodReview", "SnapshotRef", "build_review", "kpi_changes"]
+__all__ = [
+    "KpiChange",
+    "PeriodReview",
+    "SnapshotRef",
+    "build_review",
+    "changes_between",
+    "kpi_changes",
+]

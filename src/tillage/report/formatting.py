@@ -28,3 +28,16 @@ def format_fraction(value: float | None, lang: str, digits: int = 1) -> str:
     if value is None or math.isnan(value):
         return "—"
     return format_number(100.0 * value, lang, digits=digits) + "%"
+
+
+def format_change(value: float | None, unit: str, currency: str, lang: str) -> str:
+    """A signed difference of a KPI in its unit (``+2.5`` points for a percentage, ``-¥8,480``
+    for an amount, ``±0.0`` for none at the digits shown); ``—`` when there is none."""
+    if value is None or math.isnan(value):
+        return "—"
+    digits = {"currency": 0, "count": 0, "ratio": 2, "per_account_month": 2}.get(unit, 1)
+    shown = round(abs(value), digits)
+    sign = "±" if shown == 0 else ("+" if value > 0 else "-")
+    if unit == "currency":
+        return sign + format_money(shown, currency, lang)
+    return sign + format_number(shown, lang, digits=digits)

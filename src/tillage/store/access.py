@@ -136,3 +136,29 @@ def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[s
         {reps[i] for i in mine if i in reps},
         {teams[t] for t in team_of.values() if t is not None and t in teams},
     )
+
+
+@dataclass(frozen=True)
+class RepRef:
+    """A rep as pickers show them: id, key, name, team name and role (``rep`` or ``manager``)."""
+
+    id: int
+    key: str
+    name: str
+    team: str | None
+    role: str
+
+
+def reach_reps(session: Session, principal: Principal) -> list[RepRef]:
+    """The reps in ``principal``'s reach (every rep for an admin, none for a user who sees
+    through no rep), by team name, then rep name."""
+    query = select(Rep.id, Rep.key, Rep.name, Team.name, Rep.role).outerjoin(
+        Team, Team.id == Rep.team_id
+    )
+    if principal.role != "admin":
+        reach = rep_reach(principal)
+        if reach is None:
+            return []
+        query = query.where(Rep.id.in_(reach))
+    rows = session.execute(query.order_by(Team.name, Rep.name, Rep.id)).all()
+    return [RepRef(int(i), str(k), str(n), t, str(r)) for i, k, n, t, r in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 
 import pandas as pd
 from sqlalchemy import Integer, case, func, select
@@ -263,6 +264,15 @@ def find_rep(session: Session, rep: str) -> Rep:
     if found is None:
         raise NotFoundError(f"no rep with key or id {rep!r}")
     return found
+
+
+def rep_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """The names of the reps ``ids`` (rep id → name; ids not in the store are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(wanted)))
+    return {int(rep_id): name for rep_id, name in rows}
 
 
 def snapshot_with_plan(session: Session, month: dt.date) -> Snapshot:

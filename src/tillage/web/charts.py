@@ -177,3 +177,119 @@ def history_chart(points: Sequence[HistoryPoint], lang: str, currency: str) -> F
             "tickformat": ".0%",
         }
     return {"data": data, "layout": layout}
+
+
+def _layout(height: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "height": height,
+        "font": FONT,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        **extra,
+    }
+
+
+def capacity_chart(
+    names: Sequence[str],
+    planned: Sequence[float | None],
+    capacity: Sequence[float | None],
+    lang: str,
+) -> Figure:
+    """Hours planned against hours available, one horizontal bar pair per rep (first rep on
+    top); the planned bar is labelled with its share of the capacity."""
+    _ = gettext_for(lang)
+    used = [
+        format_number(100 * p / c, lang) + "%" if p is not None and c else ""
+        for p, c in zip(planned, capacity, strict=True)
+    ]
+    hours = _("Hours")
+    bars = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": list(names),
+            "x": list(capacity),
+            "name": _("Capacity (hours)"),
+            "marker": {"color": "#d9e2d3"},
+            "hovertemplate": f"%{{y}}: %{{x:.1f}} {hours}<extra></extra>",
+        },
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": list(names),
+            "x": list(planned),
+            "name": _("Planned (hours)"),
+            "marker": {"color": "#3d7a45"},
+            "width": 0.5,
+            "text": used,
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertemplate": f"%{{y}}: %{{x:.1f}} {hours} (%{{text}})<extra></extra>",
+        },
+    ]
+    return {
+        "data": bars,
+        "layout": _layout(
+            80 + 30 * max(1, len(names)),
+            barmode="overlay",
+            margin={"l": 120, "r": 50, "t": 30, "b": 40},
+            legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+            xaxis={"title": {"text": hours}, "rangemode": "tozero", "fixedrange": True},
+            yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
+        ),
+    }
+
+
+LINE_COLOURS = ["#2b5d8a", "#c49a1a", "#8a4f7d", "#4f8a8b", "#b54708", "#52606d", "#6a994e"]
+
+
+def kpi_trend_chart(
+    periods: Sequence[str],
+    lines: Sequence[tuple[str, Sequence[float | None]]],
+    target: float | None,
+    *,
+    percent: bool,
+    lang: str,
+) -> Figure:
+    """One KPI across ``periods``: a line per ``(label, values)`` (the first, the company,
+    drawn bold) and the company's target as a dashed horizontal line when there is one."""
+    _ = gettext_for(lang)
+    data: list[dict[str, Any]] = []
+    for i, (label, values) in enumerate(lines):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": list(periods),
+                "y": list(values),
+                "name": label,
+                "line": {
+                    "color": "#3d7a45" if i == 0 else LINE_COLOURS[(i - 1) % len(LINE_COLOURS)],
+                    "width": 3 if i == 0 else 1.5,
+                },
+                "connectgaps": False,
+            }
+        )
+    if target is not None:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": list(periods),
+                "y": [target] * len(periods),
+                "name": _("Target"),
+                "line": {"color": "#b42318", "dash": "dash", "width": 2},
+                "hovertemplate": _("Target") + ": %{y}<extra></extra>",
+            }
+        )
+    return {
+        "data": data,
+        "layout": _layout(
+            260,
+            margin={"l": 60, "r": 10, "t": 10, "b": 30},
+            showlegend=len(data) > 1,
+            legend={"orientation": "h", "y": -0.2},
+            xaxis={"type": "category", "fixedrange": True},
+            yaxis={"fixedrange": True, "ticksuffix": "%" if percent else ""},
+        ),
+    }

@@ -1,0 +1,181 @@
+"""The KPI page: each KPI's trend against its target, by period, with cuts by rep, team or
+segment, and the latest period's values with their gap to target.
+
+The values come from :func:`tillage.api.kpis.kpi_rows`, the function behind ``/api/v1/kpis``
+(asked for several periods at once), so the page shows a caller exactly the rows the API gives
+them: the company, and the reps, teams or segments of their reach. Targets are the strategy
+file's ``[kpi]`` section (:mod:`tillage.kpi.targets`), as in the period review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+import pandas as pd
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse
+
+from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.api.kpis import kpi_rows
+from tillage.api.reviews import strategy_in_force
+from tillage.i18n import gettext_for
+from tillage.kpi import REGISTRY, Period
+from tillage.kpi.review import KpiChange, changes_between
+from tillage.kpi.targets import KpiTargets, targets_from_settings
+from tillage.report.formatting import format_change, format_value
+from tillage.report.portfolio import SEGMENTS
+from tillage.web.charts import kpi_trend_chart, segment_label
+from tillage.web.render import page
+
+router = protected_router(include_in_schema=False)
+TREND_PERIODS = {"quarter": 5, "month": 6}
+"""How many periods the trend shows, ending with the chosen one: five quarters compare a quarter
+with the same quarter a year before; six months are half a year (each period costs time)."""
+CUTS = ("rep", "team", "segment")
+
+
+@dataclass(frozen=True)
+class KpiTrend:
+    """One KPI over the periods: ``lines`` are (label, values per period), the company first;
+    ``target`` the company's target in the KPI's unit (``None`` without one)."""
+
+    kpi: str
+    name: str
+    unit: str
+    direction: str
+    lines: list[tuple[str, list[float | None]]]
+    target: float | None
+
+
+def _num(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def cut_order(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (cut, cut value) pairs of ``frame``: the company first, segments in portfolio order,
+    other values by name, ``-`` (none) last."""
+
+    def key(pair: tuple[str, str]) -> tuple[int, int, str]:
+        cut, value = pair
+        rank = SEGMENTS.index(value) if cut == "segment" and value in SEGMENTS else len(SEGMENTS)
+        return (cut != "all", value == "-", f"{rank:02d}{value}")
+
+    pairs = {(str(c), str(v)) for c, v in zip(frame["cut"], frame["cut_value"], strict=True)}
+    return sorted(pairs, key=key)
+
+
+def kpi_trends(
+    frame: pd.DataFrame,
+    periods: Sequence[Period],
+    targets: KpiTargets,
+    label: Callable[[str, str], str],
+    lang: str,
+) -> list[KpiTrend]:
+    """Each registered KPI in ``frame`` (from :func:`~tillage.kpi.compute_kpis`) across
+    ``periods``, one line per cut value named by ``label(cut, cut_value)`` (a period without a
+    value is a gap in its line), with the company's target."""
+    values = {
+        (r.kpi, r.cut, r.cut_value, r.period): _num(r.value) for r in frame.itertuples(index=False)
+    }
+    pairs = cut_order(frame)
+    present = set(frame["kpi"])
+    out = []
+    for kpi in REGISTRY.values():
+        if kpi.key not in present:
+            continue
+        lines = [
+            (label(cut, value), [values.get((kpi.key, cut, value, p.label)) for p in periods])
+            for cut, value in pairs
+        ]
+        out.append(
+            KpiTrend(
+                kpi=kpi.key,
+                name=kpi.name(lang),
+                unit=kpi.unit,
+                direction=kpi.direction,
+                lines=lines,
+                target=targets.target(kpi.key),
+            )
+        )
+    return out
+
+
+def latest_changes(
+    frame: pd.DataFrame, periods: Sequence[Period], targets: KpiTargets, lang: str
+) -> list[KpiChange]:
+    """Every KPI and cut value of the last of ``periods`` against the one before it (when
+    shown) and its target (:func:`tillage.kpi.review.changes_between`, as in the period
+    review), by KPI in registry order, then cut value as :func:`cut_order` has them."""
+    before = periods[-2].label if len(periods) > 1 else None
+    changes = changes_between(frame, periods[-1].label, before, targets, lang=lang)
+    kpis = {key: i for i, key in enumerate(REGISTRY)}
+    pairs = {pair: i for i, pair in enumerate(cut_order(frame))}
+    return sorted(changes, key=lambda c: (kpis[c.kpi], pairs[(c.cut, c.cut_value)]))
+
+
+def cut_label(cut: str, value: str, lang: str) -> str:
+    """The name of a cut value in ``lang``: the company, a segment's name, or the rep's or
+    team's own name (``-``: none)."""
+    _ = gettext_for(lang)
+    if cut == "all":
+        return _("Company")
+    if value == "-":
+        return _("(none)")
+    return segment_label(value, lang) if cut == "segment" else value
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpis_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[str | None, Query(pattern=r"^(\d{4}-([Qq][1-4]|0[1-9]|1[0-2]))?$")] = None,
+    by: Annotated[str | None, Query(pattern="^(" + "|".join(CUTS) + ")?$")] = None,
+) -> HTMLResponse:
+    """The KPI trends against targets (twin of /api/v1/kpis, over several periods)."""
+    unit = "quarter" if not period or "Q" in period.upper() else "month"
+    periods, frame = kpi_rows(
+        session,
+        settings,
+        principal,
+        visible,
+        period=period or None,
+        by=by or None,  # type: ignore[arg-type]
+        periods=TREND_PERIODS[unit],
+    )
+    targets = targets_from_settings(strategy_in_force(session).kpi)
+
+    def label(cut: str, value: str) -> str:
+        return cut_label(cut, value, lang)
+
+    trends = kpi_trends(frame, periods, targets, label, lang)
+    labels = [p.label for p in periods]
+    figures = {
+        t.kpi: kpi_trend_chart(labels, t.lines, t.target, percent=t.unit == "percent", lang=lang)
+        for t in trends
+    }
+    currency = settings.currency
+    return page(
+        request,
+        lang,
+        "kpis.html",
+        principal,
+        period=periods[-1].label,
+        periods=labels,
+        by=by or "",
+        cuts=CUTS,
+        trends=trends,
+        figures=figures,
+        cells=latest_changes(frame, periods, targets, lang),
+        label=label,
+        has_targets=bool(targets.targets or targets.by_cut),
+        value=lambda v, unit: format_value(v, unit, currency, lang),
+        change=lambda v, unit: format_change(v, unit, currency, lang),
+        currency=currency,
+    )

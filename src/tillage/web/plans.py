@@ -1,0 +1,144 @@
+"""The plans page: each rep's monthly plan and capacity use; for managers and admins the team.
+
+The plan comes from :func:`tillage.api.plans.month_plan`, the function behind
+``/api/v1/plans``, so the page and the API show the same actions, hours and uplifts to the same
+user: a rep their own plan only (naming another rep is a 404), a manager any rep of their team
+or the team view, an admin anyone. The team view sets each rep's hours against their capacity
+and the plan's expected uplift against the naive allocation's (largest revenue first), both as
+stored by the scoring run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse
+
+from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.api.plans import PlannedAction, PlanOut, month_plan
+from tillage.store.access import reach_reps
+from tillage.web.accounts import KEY, action_label
+from tillage.web.charts import capacity_chart
+from tillage.web.render import page
+
+router = protected_router(include_in_schema=False)
+MONTH = Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
+
+
+@dataclass(frozen=True)
+class RepRow:
+    """One rep of a plan: hours planned of those available (``use`` = planned / capacity, a
+    fraction), the expected uplift of the plan and of the naive allocation and their difference
+    (``gain``, company currency), and the rep's planned actions, highest uplift first."""
+
+    rep_id: int | None
+    name: str
+    planned_hours: float | None
+    capacity_hours: float | None
+    use: float | None
+    uplift: float | None
+    naive_uplift: float | None
+    gain: float | None
+    actions: list[PlannedAction]
+
+
+def rep_rows(plan: PlanOut) -> list[RepRow]:
+    """The reps of ``plan`` in its order, each with their actions; a rep holding actions but no
+    allocation figures comes last. A rep the store has no name for is shown as ``#id``."""
+    by_rep: dict[int | None, list[PlannedAction]] = {}
+    for action in plan.actions:
+        by_rep.setdefault(action.rep_id, []).append(action)
+    rows = []
+    for rep in plan.reps:
+        use = None
+        if rep.planned_hours is not None and rep.capacity_hours:
+            use = rep.planned_hours / rep.capacity_hours
+        gain = None
+        if rep.uplift is not None and rep.naive_uplift is not None:
+            gain = rep.uplift - rep.naive_uplift
+        rows.append(
+            RepRow(
+                rep_id=rep.rep_id,
+                name=rep.rep or f"#{rep.rep_id}",
+                planned_hours=rep.planned_hours,
+                capacity_hours=rep.capacity_hours,
+                use=use,
+                uplift=rep.uplift,
+                naive_uplift=rep.naive_uplift,
+                gain=gain,
+                actions=by_rep.pop(rep.rep_id, []),
+            )
+        )
+    for rep_id, actions in by_rep.items():
+        hours = sum(a.hours for a in actions)
+        uplift = sum(a.expected_uplift or 0.0 for a in actions)
+        rows.append(
+            RepRow(
+                rep_id=rep_id,
+                name=actions[0].rep or f"#{rep_id}",
+                planned_hours=hours,
+                capacity_hours=None,
+                use=None,
+                uplift=uplift,
+                naive_uplift=None,
+                gain=None,
+                actions=actions,
+            )
+        )
+    return rows
+
+
+def uplift_gain(plan: PlanOut) -> float | None:
+    """How much more the plan is expected to add than the naive allocation, as a fraction of
+    the naive allocation's uplift (``None`` when that is zero)."""
+    if not plan.naive_uplift:
+        return None
+    return (plan.uplift - plan.naive_uplift) / plan.naive_uplift
+
+
+@router.get("/plans", response_class=HTMLResponse)
+def plans_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    month: Annotated[str | None, MONTH] = None,
+    rep: Annotated[str | None, KEY] = None,
+) -> HTMLResponse:
+    """A rep's plan of a month, or the team's (twin of /api/v1/plans)."""
+    plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    rows = rep_rows(plan)
+    team_view = principal.role != "rep" and plan.rep is None
+    figure = None
+    if rows:
+        figure = capacity_chart(
+            [r.name for r in rows],
+            [r.planned_hours for r in rows],
+            [r.capacity_hours for r in rows],
+            lang,
+        )
+    return page(
+        request,
+        lang,
+        "plans.html",
+        principal,
+        plan=plan,
+        rows=rows,
+        team_view=team_view,
+        month=plan.month.strftime("%Y-%m"),
+        chosen_rep=rep or "",
+        reps=reach_reps(session, principal) if principal.role != "rep" else [],
+        gain=uplift_gain(plan),
+        # the LP bound is never below the plan: a negative gap is rounding (-2e-16), shown as 0
+        optimality_gap=None if plan.gap is None else max(plan.gap, 0.0),
+        capacity_figure=figure,
+        planned_hours=sum(r.planned_hours or 0.0 for r in rows),
+        capacity_hours=sum(r.capacity_hours or 0.0 for r in rows),
+        action_label=lambda a: action_label(a, lang),
+        currency=settings.currency,
+    )
