@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tillage.cli.main import app
 from tillage.store.database import make_engine
-from tillage.store.schema import Account, AccountScore, Snapshot
+from tillage.store.schema import Account, AccountScore, Snapshot, StrategyVersion
 
 
 def test_demo_no_serve_prints_summary_and_fills_the_store(
@@ -42,10 +42,17 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 250
-        assert session.scalar(select(func.count()).select_from(Snapshot)) == 1
-        assert session.scalar(select(func.count()).select_from(AccountScore)) == 250
+        # the eve of the quarter and the as-of date, so the quarter's review has both ends
+        days = session.scalars(select(Snapshot.as_of).order_by(Snapshot.id)).all()
+        assert [d.isoformat() for d in days] == ["2026-06-30", "2026-09-30"]
+        latest = session.scalars(select(Snapshot.id).order_by(Snapshot.id.desc())).first()
+        assert session.scalar(select(func.count()).select_from(AccountScore)) == 500
+        targets = session.scalars(select(StrategyVersion.text)).one()
+        assert "nrr = 105" in targets
         positive = session.scalar(
-            select(func.count()).select_from(AccountScore).where(AccountScore.ltv > 0)
+            select(func.count())
+            .select_from(AccountScore)
+            .where(AccountScore.ltv > 0, AccountScore.snapshot_id == latest)
         )
         assert positive > 100
         forecast = session.scalars(select(AccountScore.expected_revenue)).all()

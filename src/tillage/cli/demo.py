@@ -24,13 +24,32 @@ from tillage.cli.serve import run_server
 from tillage.demo import DemoConfig, generate
 from tillage.demo.exports import write_hubspot, write_salesforce
 from tillage.demo.users import create_demo_users
+from tillage.kpi import period_containing
 from tillage.report.summary import top_accounts_table, zone_table
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, migrate, session_factory
 from tillage.store.load import replace_all
 from tillage.store.schema import CANONICAL_TABLES
 from tillage.store.snapshots import latest_snapshot, list_scores, zone_totals
+from tillage.store.strategies import save_strategy
+from tillage.strategy.config import default_strategy_toml
 from tillage.strategy.scoring import run_scoring
+
+#: The demo sales team's KPI targets (the KPIs' units: percent, except as noted).
+DEMO_TARGETS: dict[str, float] = {
+    "nrr": 105.0,
+    "grr": 92.0,
+    "logo_churn_rate": 3.5,
+    "renewal_rate": 92.0,
+    "regular_meeting_rate": 80.0,
+    "proposal_win_rate": 80.0,
+}
+
+
+def demo_strategy_text() -> str:
+    """The default strategy file with :data:`DEMO_TARGETS` as its company KPI targets."""
+    lines = "".join(f"{key} = {value:g}\n" for key, value in DEMO_TARGETS.items())
+    return default_strategy_toml().replace("[kpi.targets]\n", "[kpi.targets]\n" + lines, 1)
 
 
 def demo_secret(demo_dir: Path) -> str:
@@ -98,11 +117,21 @@ def demo(
         replace_all(engine, company.tables, on_table=lambda _name, _n: progress.advance(task))
         progress.update(task, completed=len(CANONICAL_TABLES))
 
-        on_step, done = scoring_progress(progress, _("Scoring accounts"))
-        snapshot_id = run_scoring(
-            engine, config.as_of, created_at=dt.datetime.now(), label="demo", progress=on_step
-        )
-        done()
+        with session_factory(engine)() as session:
+            save_strategy(
+                session, demo_strategy_text(), now=dt.datetime.now(), comment="demo KPI targets"
+            )
+            session.commit()
+        # a snapshot on the eve of the quarter too, so the review of the quarter has its
+        # forecasts, plans and migration to check (the last snapshot is the current one)
+        eve = period_containing(config.as_of, "quarter").first - dt.timedelta(days=1)
+        for day, label in ((eve, "demo quarter start"), (config.as_of, "demo")):
+            title = _("Scoring accounts as of {date}").format(date=day.isoformat())
+            on_step, done = scoring_progress(progress, title)
+            snapshot_id = run_scoring(
+                engine, day, created_at=dt.datetime.now(), label=label, progress=on_step
+            )
+            done()
         users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
     lang = settings.language

@@ -13,10 +13,9 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
-from tillage.cli.review import write_output
+from tillage.cli.review import strategy_in_force, write_output
 from tillage.kpi.agenda import build_agenda
 from tillage.report.review import FORMATS, render_agenda
-from tillage.strategy.config import load_strategy
 
 __all__ = ["one_on_one"]
 
@@ -33,7 +32,9 @@ def one_on_one(
         str | None,
         typer.Option(help="Period of the behaviour KPIs (default: the snapshot's quarter)."),
     ] = None,
-    strategy: Annotated[Path | None, typer.Option(help="Strategy file (default: none).")] = None,
+    strategy: Annotated[
+        Path | None, typer.Option(help="Strategy file (default: the saved strategy in force).")
+    ] = None,
     engine: Annotated[
         str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
     ] = "duckdb",
@@ -48,7 +49,7 @@ def one_on_one(
     agenda = build_agenda(
         settings.resolved_database_url,
         rep,
-        strategy=load_strategy(strategy),
+        strategy=strategy_in_force(settings, strategy),
         lang=settings.language,
         period=period,
         engine=engine,

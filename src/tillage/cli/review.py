@@ -14,11 +14,24 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.config import Settings
 from tillage.kpi.review import build_review
 from tillage.report.review import FORMATS, render_review
-from tillage.strategy.config import load_strategy
+from tillage.store.database import engine_from_settings
+from tillage.strategy.config import Strategy
+from tillage.strategy.scoring import resolve_strategy
 
 __all__ = ["review_command", "write_output"]
+
+
+def strategy_in_force(settings: Settings, path: Path | None) -> Strategy:
+    """The strategy file ``path`` when given, else the one the scoring uses: the newest saved
+    version (``tillage strategy`` or the settings page), else the defaults."""
+    engine = engine_from_settings(settings)
+    try:
+        return resolve_strategy(engine, path)[0]
+    finally:
+        engine.dispose()
 
 
 def write_output(text: str, out: Path | None) -> None:
@@ -43,7 +56,10 @@ def review_command(
         list[str] | None, typer.Option(help="KPI cuts besides the company: rep, team, segment.")
     ] = None,
     strategy: Annotated[
-        Path | None, typer.Option(help="Strategy file with the [kpi] targets (default: none).")
+        Path | None,
+        typer.Option(
+            help="Strategy file with the [kpi] targets (default: the saved strategy in force)."
+        ),
     ] = None,
     engine: Annotated[
         str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
@@ -59,7 +75,7 @@ def review_command(
     review = build_review(
         settings.resolved_database_url,
         period,
-        strategy=load_strategy(strategy),
+        strategy=strategy_in_force(settings, strategy),
         by=("all", *(by if by is not None else ["team"])),
         lang=settings.language,
         currency=settings.currency,

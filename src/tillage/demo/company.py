@@ -155,6 +155,9 @@ def generate(config: DemoConfig | None = None) -> DemoCompany:
     for name, (frame, history_override) in split.items():
         when = frame[date_column[name]]
         past = (when < end_of_as_of).to_numpy()
+        if name == "contracts":  # a renewal decided on as_of is on file, starting the day after
+            next_day = end_of_as_of + pd.Timedelta(days=1)
+            past = past | (frame["renewed_from_id"].notna() & (when < next_day)).to_numpy()
         future = (~past & (when < horizon_ts)).to_numpy()
         history = frame[past]
         if history_override is not None:
