@@ -6,9 +6,7 @@ signals the test and sleeps. While it sleeps inside the open transaction the tes
 store (readers must see only the old complete snapshot), then kills the child with SIGKILL and
 checks again: no partial rows, the old snapshot still the latest, and the store writable.
 
-On PostgreSQL the child runs the snapshot writer alone (same transaction, same pause): the
-scoring run's feature pass on the ``postgres`` engine currently stops on a NUMERIC column read
-as ``Decimal`` (``features/renewals.py``), a separate issue.
+The same on SQLite and on PostgreSQL (where the feature pass runs inside the database).
 """
 
 from __future__ import annotations
@@ -55,16 +53,7 @@ CHILD = textwrap.dedent(
 
     snapshots.insert_frame = paused
     engine = make_engine(url)
-    if url.startswith("sqlite"):
-        run_scoring(engine, dt.date(2026, 9, 30), created_at=dt.datetime(2026, 10, 1))
-    else:  # the writer alone: see the module docstring
-        import pandas as pd
-        snapshots.write_snapshot(
-            engine,
-            as_of=dt.date(2026, 9, 30),
-            created_at=dt.datetime(2026, 10, 1),
-            scores=pd.DataFrame({"account_id": range(1, 151), "ltv": 3.0}),
-        )
+    run_scoring(engine, dt.date(2026, 9, 30), created_at=dt.datetime(2026, 10, 1))
     """
 )
 

@@ -318,10 +318,12 @@ def purchases(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
     contracts = contracts.filter(
         contracts.product_id.notnull() & (contracts.start_date <= day(as_of))
     )
+    # nullable dates throughout: PostgreSQL reports NOT NULL columns, and a union's schemas
+    # must match to the nullability
     union = ibis.union(
-        orders.select("account_id", "product_id", when=orders.order_date),
-        won.select("account_id", "product_id", when=won.close_date),
-        contracts.select("account_id", "product_id", when=contracts.start_date),
+        orders.select("account_id", "product_id", when=orders.order_date.cast("date")),
+        won.select("account_id", "product_id", when=won.close_date.cast("date")),
+        contracts.select("account_id", "product_id", when=contracts.start_date.cast("date")),
     )
     out = union.group_by(["account_id", "product_id"]).aggregate(first_bought=union.when.min())
     frame = execute_arrow(con, out.order_by(["account_id", "product_id"])).to_pandas()

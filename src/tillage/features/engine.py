@@ -43,6 +43,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.ipc
 from ibis.backends import BaseBackend
@@ -330,14 +333,37 @@ def spark_backend(tables: Mapping[str, pa.Table], session: Any | None = None) ->
     return ibis.pyspark.connect(session)
 
 
+def postgres_doubles(expr: ir.Table) -> ir.Table:
+    """``expr`` with every floating-point and decimal column cast to DOUBLE PRECISION in SQL.
+
+    PostgreSQL types a bare float literal such as ``1.0`` (what ``ibis.ifelse(c, 1.0, 0.0)`` or
+    ``fill_null(0.0)`` compile to) as NUMERIC, and returns NUMERIC values (the store's amounts
+    too) as ``Decimal``: ibis then fails to put them into the float64 column it expects, and a
+    decimal column becomes Python objects in pandas. Casting in the query makes the server send
+    doubles, so a PostgreSQL store reads back the same types as the DuckDB route (amounts as
+    float64). ``Value.cast`` skips a cast to the type ibis already believes a column has, so
+    the Cast operation is built directly.
+    """
+    columns = {}
+    for name, dtype in expr.schema().items():
+        column = expr[name]
+        if dtype.is_floating() or dtype.is_decimal():
+            column = ops.Cast(column.op(), to=dt.float64).to_expr()
+        columns[name] = column
+    return expr.select(**columns)
+
+
 def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
     """Run ``expr`` on ``con`` and return an Arrow table.
 
     On Spark the expression is compiled by ibis and collected with ``DataFrame.toArrow()``:
-    ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3.
+    ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3. On
+    PostgreSQL every floating and decimal column is read as a double (:func:`postgres_doubles`).
     """
     if con.name == "pyspark":
         return con._session.sql(con.compile(expr)).toArrow()
+    if con.name == "postgres" and isinstance(expr, ir.Table):
+        expr = postgres_doubles(expr)
     return expr.to_pyarrow()
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import DAYS_PER_MONTH, as_date, day, days_between
+from tillage.features._common import DAYS_PER_MONTH, as_date, count_if, day, days_between
 from tillage.features.engine import execute_arrow
 
 __all__ = [
@@ -181,7 +181,7 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
     successors = later.group_by("renewed_from_id").aggregate(
         successors=later.count(),
         renewed_amount=later.recurring_amount.cast("float64").sum(where=seen),
-        seen=seen.cast("int64").sum(),
+        seen=count_if(seen),  # not bool → bigint: PostgreSQL has no such cast
     )
     rows = ended.left_join(successors, ended.id == successors.renewed_from_id)
     renewed = (rows.successors.fill_null(0) > 0) | (rows.status == "renewed")
@@ -274,7 +274,7 @@ def fixed_term_shares(con: BaseBackend, as_of: dt.date | str) -> dict[str, float
     contracts = con.table("contracts")
     ended = contracts.filter(contracts.end_date <= day(as_of))
     expr = ended.group_by(first=ended.renewed_from_id.isnull()).aggregate(
-        terms=ended.count(), expired=(ended.status == "expired").cast("int64").sum()
+        terms=ended.count(), expired=count_if(ended.status == "expired")
     )
     table = execute_arrow(con, expr).to_pandas()
     out = {"first": 0.0, "renewal": 0.0}

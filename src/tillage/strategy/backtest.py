@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from tillage.features._common import DAYS_PER_MONTH, as_date, day, days_between, money
+from tillage.features._common import (
+    DAYS_PER_MONTH,
+    as_date,
+    count_if,
+    day,
+    days_between,
+    money,
+)
 from tillage.features.engine import execute_arrow
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.evaluation import (
@@ -92,8 +99,8 @@ def window_outcomes(con: BaseBackend, start: dt.date, end: dt.date) -> pd.DataFr
     )
     recurring = contracts.group_by("account_id").aggregate(
         contract_revenue=(money(contracts.recurring_amount) * overlap / DAYS_PER_MONTH).sum(),
-        active_start=active_start.cast("int64").sum(),
-        active_end=active_end.cast("int64").sum(),
+        active_start=count_if(active_start),
+        active_end=count_if(active_end),
     )
     out = accounts.left_join(sales, "account_id").drop("account_id_right")
     out = out.left_join(recurring, "account_id").drop("account_id_right")
