@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from tillage.errors import DataValidationError
-from tillage.features.engine import feature_backend
-from tillage.features.risk_inputs import risk_inputs
+from tillage.features.engine import execute_arrow, feature_backend
+from tillage.features.risk_inputs import risk_inputs, running_contracts
 
 from .handmade import AS_OF, tables
 
@@ -54,3 +54,23 @@ def test_last_180_days_and_accounts_without_touches(backend) -> None:  # type: i
 def test_window_must_be_positive(backend) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(DataValidationError, match="window_days"):
         risk_inputs(backend, AS_OF, window_days=0)
+
+
+def _running(backend, as_of: str) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    expr = running_contracts(backend, pd.Timestamp(as_of).date())
+    frame = execute_arrow(backend, expr).to_pandas().astype("int64")
+    return dict(zip(frame["account_id"], frame["running_contracts"], strict=True))
+
+
+def test_active_customers_and_the_contracts_they_hold(backend) -> None:  # type: ignore[no-untyped-def]
+    # on AS_OF: account 1 holds c5 (to 2026-10-01) and ordered, account 2 holds c2 and c3;
+    # account 3 has nothing
+    assert risk_inputs(backend, AS_OF)["active"].tolist() == [True, True, False]
+    assert _running(backend, "2026-09-30") == {1: 1, 2: 2}
+    # c4 ends on 2025-10-01 and was renewed (c5 starts that day): both held by account 1
+    assert _running(backend, "2025-10-01")[1] == 2
+    # c5 ends on 2026-10-01 and churned: not held that day; account 1 stays active by its orders
+    assert 1 not in _running(backend, "2026-10-01")
+    assert risk_inputs(backend, "2026-10-01").loc[1, "active"]
+    # after a year without an order or a contract, account 1 has churned
+    assert not risk_inputs(backend, "2027-10-01").loc[1, "active"]

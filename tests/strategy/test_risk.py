@@ -89,6 +89,15 @@ def test_silent_churn_strengths_score_and_order() -> None:
     assert out.loc[3, "silent_churn"] == 0
 
 
+def test_accounts_that_already_churned_are_not_silently_churning() -> None:
+    frame = _silent([(150, 2, 3, -0.31, 500.0, 1000.0)] * 2)
+    frame["active"] = [True, False]
+    out = silent_churn(frame)
+    assert out.loc[0, "silent_churn"] > 0 and out.loc[0, "silent"]
+    assert np.isnan(out.loc[1, "silent_churn"]) and not out.loc[1, "silent"]
+    assert out.loc[1, "signals"] == [] and out.loc[1, "signals_en"] == ""
+
+
 def test_signals_in_english_and_japanese() -> None:
     out = silent_churn(_silent([(150, 0, np.nan, -0.31, 0.0, 0.0), (np.nan, 1, 4, 0, 0, 0)]))
     assert out.loc[0, "signals_en"] == "no meeting for 150 days · usage down 31%"

@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tillage.features.engine import feature_backend
 from tillage.store.access import everything
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
 from tillage.store.plans import count_rows, plan_frame, portfolio_frame, save_strategy, sha256_text
-from tillage.store.schema import Rep, Snapshot
+from tillage.store.schema import AccountScore, Rep, Snapshot
 from tillage.strategy.config import default_strategy_toml
-from tillage.strategy.scoring import resolve_strategy, run_scoring
+from tillage.strategy.risk import account_risk
+from tillage.strategy.scoring import INPUT_COLUMNS, resolve_strategy, run_scoring
 
 from ..scored_demo import CREATED, ScoredDemo
 
@@ -48,6 +50,41 @@ def test_snapshot_holds_scores_deals_and_plans(scored_demo: ScoredDemo) -> None:
     record = _snapshot(scored_demo, scored_demo.snapshot_id).models or {}
     for part in ("ltv", "expansion", "win_probability", "portfolio", "plans", "strategy"):
         assert part in record
+
+
+def test_snapshot_holds_the_organisational_risk(scored_demo: ScoredDemo) -> None:
+    with Session(scored_demo.engine) as session:
+        rows = session.execute(
+            select(
+                AccountScore.account_id,
+                AccountScore.key_person_risk,
+                AccountScore.single_threaded,
+                AccountScore.silent_churn,
+                AccountScore.signals,
+            ).where(AccountScore.snapshot_id == scored_demo.snapshot_id)
+        ).all()
+    scores = pd.DataFrame(rows, columns=list(rows[0]._fields)).set_index("account_id")
+    company = scored_demo.company
+    with feature_backend(scored_demo.url, tables=INPUT_COLUMNS) as con:
+        direct = account_risk(con, company.config.as_of)
+    direct = direct.reindex(scores.index)
+    # filled, and as account_risk computes them
+    assert scores["single_threaded"].notna().all()
+    assert scores["single_threaded"].astype(bool).equals(direct["single_threaded"].astype(bool))
+    assert 0 < scores["single_threaded"].mean() < 1
+    assert scores["key_person_risk"].notna().mean() > 0.5
+    assert np.allclose(scores["key_person_risk"], direct["key_person_risk"], equal_nan=True)
+    assert np.allclose(scores["silent_churn"], direct["silent_churn"], equal_nan=True)
+    assert scores["signals"].map(len).gt(0).sum() > 50
+    # accounts that churned before the as-of date (contract ended, no orders) are not silently
+    # churning: no score and no signal; the active ones are scored
+    truth = company.truth["accounts"].set_index("account_id").reindex(scores.index)
+    churned = truth["churned_before_as_of"] & ~truth["is_orderer"]
+    assert churned.sum() > 20
+    assert scores.loc[churned, "silent_churn"].isna().all()
+    assert (scores.loc[churned, "signals"].map(len) == 0).all()
+    customers = ~truth["churned_before_as_of"] & truth["is_contractual"] & ~truth["is_orderer"]
+    assert scores.loc[customers, "silent_churn"].notna().mean() > 0.95
 
 
 def test_plan_beats_naive_allocation_within_capacity(scored_demo: ScoredDemo) -> None:

@@ -32,6 +32,10 @@ with the usage trend ``usage_active_users_trend`` and the order trend ``revenue_
 revenue_prev_365d − 1`` (only when the year before had revenue). ``signals`` lists the signals
 that fire, strongest first, as ``{"code", "value", "strength"}``; :func:`render_signals` writes
 them in Japanese or English, e.g. ``"usage down 31% · no meeting for 150 days"``.
+
+Only customers can churn silently: an account that is not ``active`` on the date (no contract
+held then and no order in the last 365 days, see :mod:`tillage.features.risk_inputs`) has
+already churned, and gets a null ``silent_churn`` and no signals.
 """
 
 from __future__ import annotations
@@ -162,14 +166,22 @@ def silent_churn(features: pd.DataFrame, strategy: Strategy | None = None) -> pd
     """Silent-churn score (0..1) and its signals per account (see the module docstring).
 
     ``features`` has :data:`~tillage.features.risk_inputs.SILENT_COLUMNS`, indexed by (or with a
-    column) ``account_id``. Returns, indexed by ``account_id``: ``silent_churn``, ``silent``
-    (any signal fires), ``signals`` (list of ``{"code", "value", "strength"}``, strongest first;
-    ``value`` is None where the signal has no number, e.g. no meeting on record) and the signals
-    in words, ``signals_en`` and ``signals_ja``.
+    column) ``account_id``, and optionally ``active`` (bool; every account is taken as active
+    without it). Returns, indexed by ``account_id``: ``silent_churn`` (null for an account that
+    is not active), ``silent`` (any signal fires), ``signals`` (list of ``{"code", "value",
+    "strength"}``, strongest first; ``value`` is None where the signal has no number, e.g. no
+    meeting on record; empty for an account that is not active) and the signals in words,
+    ``signals_en`` and ``signals_ja``.
     """
     strategy = strategy or Strategy()
     frame = _by_account(features, SILENT_COLUMNS)
     values, strengths = _signal_strengths(frame, strategy)
+    active = (
+        frame["active"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if "active" in frame.columns
+        else np.ones(len(frame), dtype=bool)
+    )
+    strengths[~active] = 0.0
     order = np.argsort(-strengths, axis=1, kind="stable")
     signals: list[list[dict[str, Any]]] = []
     for i, row in enumerate(order):
@@ -188,7 +200,7 @@ def silent_churn(features: pd.DataFrame, strategy: Strategy | None = None) -> pd
         signals.append(fired)
     out = pd.DataFrame(
         {
-            "silent_churn": strengths.sum(axis=1) / len(SIGNALS),
+            "silent_churn": np.where(active, strengths.sum(axis=1) / len(SIGNALS), np.nan),
             "silent": strengths.max(axis=1, initial=0.0) > 0,
             "signals": signals,
         },

@@ -1,5 +1,6 @@
 """The scoring run: account summary → AccountLTV (with interval and churn risk) → zones; then
-signals, expansion, open deals → priority and portfolio → account plans → one snapshot.
+signals with the organisational risk (key-person dependency, silent churn), expansion, open
+deals → priority and portfolio → account plans → one snapshot.
 
 The shape stays: read the store as of a date, score every account, write one immutable snapshot
 (:func:`run_scoring`); the later stages live in :mod:`~tillage.strategy.inputs`,
@@ -38,6 +39,7 @@ from tillage.strategy.inputs import (
 )
 from tillage.strategy.plans import account_plans, plan_month
 from tillage.strategy.ranking import rank_accounts
+from tillage.strategy.risk import account_risk
 from tillage.strategy.value import account_values, ltv_model
 from tillage.strategy.zones import assign_zones
 
@@ -86,6 +88,10 @@ def score_accounts(
     frame["zone"] = assign_zones(frame["ltv"])
     return frame, record
 
+
+#: The organisational-risk columns the scoring run keeps (:func:`account_risk`): stored in the
+#: snapshot, and ``single_threaded`` / ``silent`` put accounts in their playbooks' situations.
+RISK_COLUMNS = ("key_person_risk", "single_threaded", "silent_churn", "silent", "signals")
 
 #: The scoring run's steps, in order (``progress`` is called with each as it starts).
 STEPS = ("values", "signals", "expansion", "deals", "ranking", "plans", "write")
@@ -147,8 +153,10 @@ def run_scoring(
 ) -> int:
     """Score every account as of ``as_of`` and store the result as one snapshot; return its id.
 
-    The snapshot holds every account's value, churn risk, growth potential, priority with
-    reasons and portfolio cell, the open deals' win probabilities and zones, and the account
+    The snapshot holds every account's value, churn risk, growth potential, key-person risk,
+    single-threaded flag and silent-churn signals (:func:`~tillage.strategy.risk.account_risk`;
+    silent churn for active accounts only), priority with reasons and portfolio cell, the open
+    deals' win probabilities and zones, and the account
     plans of ``month`` (YYYY-MM; default the month after a month-end ``as_of``), all written in
     one transaction. ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
     ``progress`` is called with each of :data:`STEPS` as it starts.
@@ -162,7 +170,12 @@ def run_scoring(
     backend = "postgres" if url.startswith("postgresql") else "duckdb"
     with feature_backend(url, backend, tables=INPUT_COLUMNS) as con:
         step("signals")
-        signals = account_signals(con, as_of)
+        signals = account_signals(con, as_of).merge(
+            account_risk(con, as_of, strategy)[list(RISK_COLUMNS)],
+            left_on="account_id",
+            right_index=True,
+            how="left",
+        )
         step("expansion")
         expansion, record["expansion"] = expansion_values(con, as_of)
         step("deals")
