@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from tillage.errors import DataValidationError, NotFittedError
-from tillage.models.account_ltv import AccountLTV
+from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
+from tillage.models.account_ltv import SPEND_PENALIZERS, AccountLTV, fit_spend
+from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.simulate import simulate_beta_geo, simulate_gamma_gamma
 
 WEEKS_PER_MONTH = 30.4375 / 7
@@ -177,3 +180,21 @@ def test_margin_by_family_weights_the_revenue_mix(fitted) -> None:  # type: igno
     np.testing.assert_allclose(
         short.predict(accounts)["expected_revenue"], out["expected_revenue_12m"], rtol=1e-9
     )
+
+
+def test_spend_fit_falls_back_to_a_small_penalty_when_p_runs_off(cdnow_spend) -> None:  # type: ignore[no-untyped-def]
+    # a demo company's repeat buyers whose plain Gamma-Gamma likelihood rises as p → ∞
+    path = Path(__file__).resolve().parents[1] / "data" / "demo_spend" / "seed5_repeat_buyers.csv"
+    buyers = pd.read_csv(path)[["frequency", "monetary_value"]].astype(float)
+    with pytest.raises(ConvergenceError):
+        GammaGammaModel().fit(buyers)
+    model = fit_spend(buyers)
+    assert model.penalizer == SPEND_PENALIZERS[0]
+    assert 1 < model.params_["p"] < 20 and model.params_["q"] > 1
+    # the expected spend stays close to what the buyers spent on average
+    expected = model.conditional_expected_average_profit(buyers)
+    assert expected.sum() == pytest.approx(buyers["monetary_value"].sum(), rel=0.05)
+    # data with a proper maximum (CDNOW) are fitted without a penalty
+    repeat = cdnow_spend[cdnow_spend["frequency"] > 0][["frequency", "monetary_value"]]
+    assert fit_spend(repeat).penalizer == 0.0
+    assert fit_spend(repeat).params_ == pytest.approx(GammaGammaModel().fit(repeat).params_)
