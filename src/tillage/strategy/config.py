@@ -6,7 +6,7 @@ strategy validate`` checks a file and names the field at fault. The reference is
 these models (``docs/strategy.md``)::
 
     strategy = load_strategy("strategy.toml")
-    strategy.priority.weights.renewal      # 2.0
+    strategy.priority.weights.renewal      # 0.5
     default_strategy_toml()                # the commented default file
 """
 
@@ -92,34 +92,53 @@ class PortfolioThresholds(_Section):
 
 
 class PriorityWeights(_Section):
-    """Relative weights of the priority components; each component is scaled to 0..1."""
+    """Weights of the priority = value at stake × (1 + urgency).
 
-    value: float = Field(default=3.0, ge=0, description="LTV percentile (default 3.0; weight).")
+    ``value`` and ``growth`` count currency into the value at stake; each urgency weight is the
+    share of the value at stake that its factor (0..1) adds when full.
+    """
+
+    value: float = Field(
+        default=1.0,
+        ge=0,
+        description="LTV counted in the value at stake (default 1.0; currency per currency of "
+        "LTV).",
+    )
     growth: float = Field(
-        default=2.0, ge=0, description="Expected expansion value percentile (default 2.0; weight)."
+        default=1.0,
+        ge=0,
+        description="Expected expansion value counted in the value at stake (default 1.0; "
+        "currency per currency of expected expansion).",
     )
     churn_risk: float = Field(
-        default=3.0, ge=0, description="Churn probability (default 3.0; weight)."
+        default=1.0,
+        ge=0,
+        description="Urgency of the churn probability: a certain churn adds this share of the "
+        "value at stake (default 1.0; a fraction of the value at stake).",
     )
     renewal: float = Field(
-        default=2.0,
+        default=0.5,
         ge=0,
-        description="Renewal proximity, 1 on the renewal date and 0 beyond the renewal window "
-        "(default 2.0; weight).",
+        description="Urgency of an upcoming renewal, full on the renewal date and none beyond "
+        "the renewal window (default 0.5; a fraction of the value at stake).",
     )
     competition: float = Field(
-        default=1.0, ge=0, description="A competitor on an open deal (default 1.0; weight)."
+        default=0.25,
+        ge=0,
+        description="Urgency of a competitor on an open deal (default 0.25; a fraction of the "
+        "value at stake).",
     )
     silence: float = Field(
-        default=1.0,
+        default=0.25,
         ge=0,
-        description="Days without a meeting, 1 at the silence threshold or beyond "
-        "(default 1.0; weight).",
+        description="Urgency of the days without a meeting, full at silence_days or beyond "
+        "(default 0.25; a fraction of the value at stake).",
     )
     usage_decline: float = Field(
-        default=1.0,
+        default=0.25,
         ge=0,
-        description="Fall in usage, 1 at a 50% fall or more (default 1.0; weight).",
+        description="Urgency of a fall in usage, full at a 50% fall or more (default 0.25; a "
+        "fraction of the value at stake).",
     )
 
 
@@ -127,17 +146,18 @@ class PrioritySettings(_Section):
     """How the priority score is computed and explained."""
 
     weights: PriorityWeights = Field(
-        default_factory=PriorityWeights, description="Weights of the priority components."
+        default_factory=PriorityWeights,
+        description="Weights of the priority = value at stake × (1 + urgency).",
     )
     renewal_window_days: int = Field(
         default=90,
         gt=0,
-        description="Renewals closer than this raise the priority (default 90; days).",
+        description="Renewals closer than this add urgency to the priority (default 90; days).",
     )
     silence_days: int = Field(
         default=90,
         gt=0,
-        description="Days without a meeting at which the silence component is full "
+        description="Days without a meeting at which the silence urgency is full "
         "(default 90; days).",
     )
     max_reasons: int = Field(

@@ -2,7 +2,8 @@
 
 :func:`rank_accounts` joins the account values (LTV with its interval, churn risk) with the
 signals, the expected expansion value and the competitive win probability, then applies
-:func:`tillage.strategy.priority.score_priority` (``priority`` 0–100 and ``reasons``) and
+:func:`tillage.strategy.priority.score_priority` (``priority`` 0–100, the percentile of the value
+at stake × (1 + urgency), and ``reasons``) and
 :func:`tillage.strategy.portfolio.value_growth_portfolio` (``segment`` = deepen / maintain /
 nurture / reduce, ``p_cell``, ``borderline``). ``growth`` is the expected expansion value
 (currency); ``days_to_renewal`` whole days. The thresholds used go into the record.
@@ -51,7 +52,10 @@ def rank_accounts(
     days = pd.to_numeric(frame["days_to_next_renewal"], errors="coerce")
     frame["days_to_renewal"] = np.round(days).astype("Int64")
     record = {
-        "priority": {"weights": strategy.priority.weights.model_dump()},
+        "priority": {
+            "formula": "percentile of max(value·ltv + growth·expansion, 0) × (1 + urgency)",
+            "weights": strategy.priority.weights.model_dump(),
+        },
         "portfolio": {
             "value_threshold": float(cells.attrs["value_threshold"]),
             "growth_threshold": float(cells.attrs["growth_threshold"]),
