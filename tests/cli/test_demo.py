@@ -28,8 +28,10 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
     from tillage.config import get_settings
 
     get_settings.cache_clear()
+    # 300 accounts of seed 42: the bootstrap of this company's LTV draws churn-model parameters
+    # as extreme as 1e-49, which once stopped the run in the quadrature of the renewal model
     result = CliRunner().invoke(
-        app, ["--lang", "en", "demo", "--no-serve", "--accounts", "250", "--seed", "3"]
+        app, ["--lang", "en", "demo", "--no-serve", "--accounts", "300", "--seed", "42"]
     )
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
@@ -41,12 +43,12 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
     assert (tmp_path / "demo" / "truth" / "params.json").exists()
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Account)) == 250
+        assert session.scalar(select(func.count()).select_from(Account)) == 300
         # the eve of the quarter and the as-of date, so the quarter's review has both ends
         days = session.scalars(select(Snapshot.as_of).order_by(Snapshot.id)).all()
         assert [d.isoformat() for d in days] == ["2026-06-30", "2026-09-30"]
         latest = session.scalars(select(Snapshot.id).order_by(Snapshot.id.desc())).first()
-        assert session.scalar(select(func.count()).select_from(AccountScore)) == 500
+        assert session.scalar(select(func.count()).select_from(AccountScore)) == 600
         targets = session.scalars(select(StrategyVersion.text)).one()
         assert "nrr = 105" in targets
         positive = session.scalar(
@@ -77,7 +79,7 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
     assert result.exit_code == 0, result.output
     assert "24 months" in result.output
     values = pd.read_csv(out, index_col="account_id")
-    assert len(values) == 250
+    assert len(values) == 300
     assert {"expected_revenue", "expected_revenue_horizon", "p_alive"} <= set(values.columns)
     assert (values["expected_revenue"] <= values["expected_revenue_horizon"] + 1e-6).all()
 

@@ -174,3 +174,15 @@ def test_business_hours_and_weekdays(company: DemoCompany) -> None:
     assert np.isin(
         company.tables["activities"]["type"].unique(), ["meeting", "call", "email", "visit", "qbr"]
     ).all()
+
+
+def test_one_rep_per_team_has_no_account_teams() -> None:
+    # 5 reps in the default 5 teams: nobody to share an account with (this once raised
+    # IndexError while drawing who logs the activities of multi-threaded accounts)
+    company = generate(DemoConfig(n_accounts=150, n_reps=5, seed=1))
+    tables = company.tables
+    assert tables["account_team_members"].empty
+    owner = tables["accounts"].set_index("id")["owner_id"]
+    acts = tables["activities"]
+    assert len(acts) > 1000
+    assert (acts["rep_id"].to_numpy() == owner.loc[acts["account_id"]].to_numpy()).all()

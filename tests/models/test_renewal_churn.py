@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.special import betaln, expit, logit
+from scipy.special import betaln, expit, logit, logsumexp
 
 from tillage.demo import DemoConfig, generate
 from tillage.errors import DataValidationError, NotFittedError
-from tillage.models.renewal_churn import RenewalChurnModel
+from tillage.models.renewal_churn import RenewalChurnModel, _beta_nodes
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fader_hardie_sbg"
 
@@ -144,3 +144,17 @@ def test_analytic_gradient_matches_finite_differences() -> None:
             model._negloglik(u + step, decisions)[0] - model._negloglik(u - step, decisions)[0]
         ) / 2e-5
         assert gradient[i] == pytest.approx(numeric, rel=2e-3, abs=1e-6), i
+
+
+@pytest.mark.parametrize(
+    ("gamma", "delta"), [(1e-49, 1e36), (1e36, 1e-49), (1e-49, 5.0), (1e-30, 1e-30), (40.0, 600.0)]
+)
+def test_quadrature_survives_the_bootstraps_extreme_draws(gamma: float, delta: float) -> None:
+    # draws of a weakly identified concentration (the 300-account demo of seed 42) reach
+    # 1e-49 and 1e36; the Jacobi nodes once failed there ("alpha and beta must be > -1")
+    theta, log_w = _beta_nodes(gamma, delta, 48)
+    assert np.all((theta > 0) & (theta < 1)) and np.all(np.isfinite(log_w))
+    assert logsumexp(log_w) == pytest.approx(0.0, abs=1e-9)
+    # the quadrature keeps the law's mean (to the floor's precision at the extremes)
+    mean = float(np.exp(log_w) @ theta)
+    assert mean == pytest.approx(gamma / (gamma + delta), abs=1e-4)

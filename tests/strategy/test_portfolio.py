@@ -58,3 +58,21 @@ def test_deal_zones() -> None:
     assert out["zone"].tolist() == ["A", "B", "B", "C"]
     assert out["borderline"].tolist() == [False, False, False, False]
     assert out.loc[2, "p_zone"] < 1
+
+
+def test_negative_ltv_sits_in_the_low_value_cells() -> None:
+    # LTV below zero: the margin does not cover the cost to serve (docs/ltv.md)
+    frame = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3, 4],
+            "ltv": [-300_000.0, -20_000.0, 800_000.0, 2_000_000.0],
+            "ltv_low": [-320_000.0, -60_000.0, 700_000.0, 1_800_000.0],
+            "ltv_high": [-280_000.0, 15_000.0, 900_000.0, 2_200_000.0],
+            "expected_expansion_value": [50_000.0, 0.0, 10_000.0, 60_000.0],
+        }
+    )
+    out = value_growth_portfolio(frame).set_index("account_id")
+    assert out.loc[1, "cell"] == "nurture" and out.loc[2, "cell"] == "reduce"
+    assert not out.loc[[1, 2], "value_high"].any()
+    # the interval straddling zero is far from the median split: held with certainty
+    assert out.loc[[1, 2], "p_cell"].between(0.99, 1).all()

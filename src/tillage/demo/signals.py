@@ -140,11 +140,10 @@ def simulate_signals(
     member_idx = member_start[aa] + np.floor(rng.random(k) * np.maximum(n_members[aa], 1)).astype(
         np.int64
     )
-    rep = np.where(
-        use_member,
-        cast.member_rep[np.minimum(member_idx, len(cast.member_rep) - 1)],
-        cast.owner[aa],
-    )
+    # a colleague from the account team logs the activity, when the account has one (with one
+    # rep per team there are no account teams at all, and member_rep is empty)
+    rep = cast.owner[aa].copy()
+    rep[use_member] = cast.member_rep[member_idx[use_member]]
     contact = np.where(
         cast.multi_threaded[aa],
         cast.contact_start[aa] + np.floor(rng.random(k) * cast.contact_count[aa]).astype(np.int64),
