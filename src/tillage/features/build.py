@@ -11,6 +11,8 @@ column is documented in ``docs/features.md``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 from ibis.backends import BaseBackend
@@ -28,7 +30,7 @@ from tillage.features.rfm import PERIOD_DAYS, Period
 from tillage.features.support import support_features
 from tillage.features.usage import usage_features
 
-__all__ = ["build_features", "features_expr"]
+__all__ = ["build_features", "features_expr", "pinned_features"]
 
 #: Columns left null when an account has no rows in their family (everything else becomes 0).
 NULLABLE_PREFIXES = (
@@ -68,6 +70,9 @@ def features_expr(
     as_of = as_date(as_of)
     if period not in PERIOD_DAYS:
         raise DataValidationError(f"period must be one of {', '.join(PERIOD_DAYS)}: {period!r}")
+    pinned = _PINNED.get(id(con), {}).get((as_of, period, horizon_days))
+    if pinned is not None:
+        return pinned.order_by("account_id")
     accounts = con.table("accounts")
     base = accounts.select(
         account_id=accounts.id,
@@ -97,6 +102,38 @@ def features_expr(
     # tenure before the account became a customer (or unknown) is 0
     fills["tenure_months"] = out.tenure_months.clip(lower=0).fill_null(0.0)
     return out.mutate(**fills).order_by("account_id")
+
+
+#: Feature tables materialised by :func:`pinned_features`: backend id → key → cached table.
+_PINNED: dict[int, dict[tuple[dt.date, str, int | None], Table]] = {}
+
+
+@contextmanager
+def pinned_features(
+    con: BaseBackend, as_of: dt.date | str, *, period: Period = "week"
+) -> Iterator[None]:
+    """Inside the block, :func:`features_expr` of ``as_of`` and ``period`` (without labels) on
+    ``con`` reads the feature table materialised once (ibis's ``cache``: a temporary table of
+    the engine) instead of the whole feature query.
+
+    The query is cheap to run but slow to compile (about 0.3 s of ibis's rewriting each time,
+    the same on 2,000 accounts as on 100,000), and a scoring run reads the features of its as-of
+    date six times (summary, values, signals, risk, expansion, open deals): pinning them saves
+    about 2 s of a 12 s run on the 2,000-account demo. It costs one feature table of memory in
+    the engine, released when the block ends.
+    """
+    as_of = as_date(as_of)
+    key = (as_of, period, None)
+    table = features_expr(con, as_of, period=period).cache()
+    _PINNED.setdefault(id(con), {})[key] = table
+    try:
+        yield
+    finally:
+        pins = _PINNED.get(id(con), {})
+        pins.pop(key, None)
+        if not pins:
+            _PINNED.pop(id(con), None)
+        table.release()
 
 
 def build_features(

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.account_summary import account_summary
+from tillage.features.build import pinned_features
 from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backend
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
@@ -182,9 +183,12 @@ def run_scoring(
     planned = plan_month(as_of, month)
     url = engine.url.render_as_string(hide_password=False)
     step("values")
-    # one feature backend for the whole run: on a SQLite store each one copies the store's
-    # columns into DuckDB (0.6 s for the 2,000-account demo)
-    with feature_backend(url, _engine(url), tables=INPUT_COLUMNS) as con:
+    # one feature backend for the whole run (on a SQLite store each one copies the store's
+    # columns into DuckDB), with the as-of date's feature table computed once
+    with (
+        feature_backend(url, _engine(url), tables=INPUT_COLUMNS) as con,
+        pinned_features(con, as_of),
+    ):
         frame, record = score_values(con, as_of, strategy=strategy)
         step("signals")
         signals = account_signals(con, as_of).merge(
