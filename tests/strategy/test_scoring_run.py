@@ -19,8 +19,9 @@ from tillage.features.engine import feature_backend
 from tillage.models.evaluation import top_decile_capture
 from tillage.store.access import everything
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
-from tillage.store.plans import count_rows, plan_frame, portfolio_frame, save_strategy, sha256_text
+from tillage.store.plans import count_rows, plan_frame, portfolio_frame
 from tillage.store.schema import AccountScore, Rep, Snapshot
+from tillage.store.strategies import save_strategy, text_hash
 from tillage.strategy.config import default_strategy_toml
 from tillage.strategy.risk import account_risk
 from tillage.strategy.scoring import INPUT_COLUMNS, resolve_strategy, run_scoring
@@ -138,7 +139,7 @@ def test_plan_beats_naive_allocation_within_capacity(scored_demo: ScoredDemo) ->
 
 def test_strategy_hash_default_saved_and_file(scored_demo: ScoredDemo, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first = _snapshot(scored_demo, scored_demo.snapshot_id)
-    assert first.strategy_hash == sha256_text(default_strategy_toml())
+    assert first.strategy_hash == text_hash(default_strategy_toml())
     text = default_strategy_toml().replace("value_quantile = 0.5", "value_quantile = 0.8")
     assert text != default_strategy_toml()
     path = tmp_path / "strategy.toml"
@@ -147,7 +148,7 @@ def test_strategy_hash_default_saved_and_file(scored_demo: ScoredDemo, tmp_path)
     from_file = run_scoring(
         scored_demo.engine, as_of, created_at=CREATED, strategy_path=path, month="2026-12"
     )
-    assert _snapshot(scored_demo, from_file).strategy_hash == sha256_text(text)
+    assert _snapshot(scored_demo, from_file).strategy_hash == text_hash(text)
     # the plans of the month asked for
     with Session(scored_demo.engine) as session:
         actions = plan_frame(session, from_file, visible=everything(), month=dt.date(2026, 12, 1))
@@ -156,9 +157,9 @@ def test_strategy_hash_default_saved_and_file(scored_demo: ScoredDemo, tmp_path)
     # without a file: the newest saved version
     saved = text.replace("borderline_probability = 0.8", "borderline_probability = 0.9")
     with Session(scored_demo.engine) as session, session.begin():
-        save_strategy(session, saved, created_at=CREATED)
+        save_strategy(session, saved, now=CREATED)
     strategy, digest, source = resolve_strategy(scored_demo.engine)
-    assert digest == sha256_text(saved) and source.startswith("strategy_versions")
+    assert digest == text_hash(saved) and source.startswith("strategy_versions")
     assert strategy.portfolio.borderline_probability == 0.9
 
     # the diff of the default and the stricter value split: every account counted once

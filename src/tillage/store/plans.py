@@ -1,4 +1,4 @@
-"""Reading a snapshot's portfolio, scored deals and account plans; the saved strategy files.
+"""Reading a snapshot's portfolio, scored deals and account plans.
 
 Every reader takes a snapshot id and only accepts a *complete* snapshot
 (:func:`complete_snapshot`), and every reader of accounts takes ``visible``, the caller's filter
@@ -9,7 +9,6 @@ the operator). Amounts are in company currency, hours in hours.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 
 import pandas as pd
@@ -26,40 +25,8 @@ from tillage.store.schema import (
     Snapshot,
     SnapshotAction,
     SnapshotDeal,
-    StrategyVersion,
 )
 from tillage.store.snapshots import latest_snapshot
-
-
-def sha256_text(text: str) -> str:
-    """The SHA-256 (hex) of ``text`` encoded as UTF-8: a strategy file's hash."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def latest_strategy(session: Session) -> StrategyVersion | None:
-    """The newest saved strategy file (highest id), or ``None`` when none was saved."""
-    return session.scalars(select(StrategyVersion).order_by(StrategyVersion.id.desc())).first()
-
-
-def save_strategy(
-    session: Session,
-    text: str,
-    *,
-    created_at: dt.datetime,
-    created_by: int | None = None,
-    comment: str | None = None,
-) -> StrategyVersion:
-    """Add a strategy version (the caller commits)."""
-    version = StrategyVersion(
-        created_at=created_at,
-        created_by=created_by,
-        sha256=sha256_text(text),
-        text=text,
-        comment=comment,
-    )
-    session.add(version)
-    session.flush()
-    return version
 
 
 def complete_snapshot(session: Session, snapshot_id: int | None = None) -> Snapshot:

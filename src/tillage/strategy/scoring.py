@@ -29,9 +29,9 @@ from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backen
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
 from tillage.store.database import session_factory
-from tillage.store.plans import latest_strategy, sha256_text
 from tillage.store.schema import Rep
 from tillage.store.snapshots import write_snapshot
+from tillage.store.strategies import current_strategy, text_hash
 from tillage.strategy.config import Strategy, default_strategy_toml, load_strategy, loads_strategy
 from tillage.strategy.inputs import (
     account_signals,
@@ -127,13 +127,13 @@ def resolve_strategy(engine: Engine, path: str | Path | None = None) -> tuple[St
     if path is not None:
         text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
         strategy = load_strategy(path)  # names the file when it is missing or invalid
-        return strategy, sha256_text(text or ""), f"file {Path(path).name}"
+        return strategy, text_hash(text or ""), f"file {Path(path).name}"
     with session_factory(engine)() as session:
-        saved = latest_strategy(session)
+        saved = current_strategy(session)
         if saved is not None:
             source = f"strategy_versions {saved.id}"
             return loads_strategy(saved.text, source=source), saved.sha256, source
-    return Strategy(), sha256_text(default_strategy_toml()), "default"
+    return Strategy(), text_hash(default_strategy_toml()), "default"
 
 
 def _jsonable(value: object) -> object:
