@@ -42,7 +42,7 @@ from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.snapshots import write_snapshot
 from tillage.strategy.config import Strategy
-from tillage.strategy.departure import departure_from_store, simulate_departure
+from tillage.strategy.departure import departure_from_store, ltv_at_risk, simulate_departure
 
 AS_OF = dt.date(2026, 9, 30)
 AT_RISK = {10: 312_500.0, 11: 100_000.0, 13: 600_000.0}
@@ -205,3 +205,13 @@ def test_cli_prints_the_plan_and_writes_csv(tmp_path: Path) -> None:
     assert "退職した場合" in result.output
     bad = CliRunner().invoke(app, ["simulate", "departure", "--rep", "R9", "--database-url", url])
     assert isinstance(bad.exception, NotFoundError)
+
+
+def test_an_account_worth_less_than_nothing_puts_nothing_at_risk() -> None:
+    at_risk = ltv_at_risk(
+        pd.Series([1_000_000.0, -400_000.0, 500_000.0]),
+        pd.Series([0.0, 0.0, 0.5]),
+        0.3,
+    )
+    # 1M × 0.3; a negative LTV is not a gain; 500k × (0.8 − 0.5) / 0.5
+    assert at_risk.tolist() == pytest.approx([300_000.0, 0.0, 300_000.0])

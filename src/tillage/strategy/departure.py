@@ -11,9 +11,10 @@ probability p (the snapshot's ``churn_risk``; 0 when unknown) rises by the strat
 account's LTV as (1 − p) × V, with V its value once it stays, the LTV after the departure is
 (1 − p′) × V, so::
 
-    ltv_at_risk = LTV × (p′ − p) / (1 − p)        (0 when p = 1: nothing is left to lose)
+    ltv_at_risk = max(LTV, 0) × (p′ − p) / (1 − p)   (0 when p = 1: nothing is left to lose)
 
-which is LTV × u when p = 0. The rep's LTV at risk is the sum over their single-threaded
+which is LTV × u when p = 0. An account worth less than nothing (its cost to serve exceeds its
+margin) puts nothing at risk: losing it is not counted as a gain that hides real losses. The rep's LTV at risk is the sum over their single-threaded
 accounts; accounts that are merely owned lose nothing (another relationship carries them) but
 still need a successor. Amounts are in the company currency, as the snapshot's LTVs.
 
@@ -99,12 +100,13 @@ class DepartureResult:
 
 
 def ltv_at_risk(ltv: pd.Series, churn_risk: pd.Series, uplift: float) -> pd.Series:
-    """LTV × (p′ − p) / (1 − p) with p′ = min(1, p + uplift); p = churn_risk (NaN → 0)."""
+    """max(LTV, 0) × (p′ − p) / (1 − p) with p′ = min(1, p + uplift); p = churn_risk
+    (NaN → 0)."""
     p = pd.to_numeric(churn_risk, errors="coerce").fillna(0.0).clip(0, 1)
     after = (p + uplift).clip(upper=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(p < 1, (after - p) / (1 - p), 0.0)
-    return pd.to_numeric(ltv, errors="coerce").fillna(0.0) * share
+    return pd.to_numeric(ltv, errors="coerce").fillna(0.0).clip(lower=0.0) * share
 
 
 def _spare_hours(reps: pd.DataFrame, planned: pd.DataFrame, strategy: Strategy) -> pd.Series:
