@@ -14,9 +14,10 @@ account's LTV as (1 − p) × V, with V its value once it stays, the LTV after t
     ltv_at_risk = max(LTV, 0) × (p′ − p) / (1 − p)   (0 when p = 1: nothing is left to lose)
 
 which is LTV × u when p = 0. An account worth less than nothing (its cost to serve exceeds its
-margin) puts nothing at risk: losing it is not counted as a gain that hides real losses. The rep's LTV at risk is the sum over their single-threaded
-accounts; accounts that are merely owned lose nothing (another relationship carries them) but
-still need a successor. Amounts are in the company currency, as the snapshot's LTVs.
+margin) puts nothing at risk: losing it is not counted as a gain that hides real losses. The
+rep's LTV at risk is the sum over their single-threaded accounts; accounts that are merely
+owned lose nothing (another relationship carries them) but still need a successor. Amounts are
+in the company currency, as the snapshot's LTVs.
 
 **Handover plan.** Each affected account needs h hours of its successor in the month: the hours
 the leaving rep has planned on it (the snapshot's actions in the month of ``as_of``), at least
