@@ -15,7 +15,7 @@ from tillage.i18n import format_money
 
 pytestmark = pytest.mark.browser
 
-ZONE_FIGURE = '[data-figure="zone-figure"]'
+DEAL_FIGURE = '[data-figure="deal-figure"]'
 
 
 def _listed_ids(page: Page, url: str) -> set[int]:
@@ -58,21 +58,25 @@ def test_a_rep_sees_only_their_own_accounts(page_as) -> None:
 def test_portfolio_heatmap_counts_match_the_api(page_as) -> None:
     page = page_as("manager")
     page.goto("/portfolio?lang=en")
-    page.wait_for_selector(f'{ZONE_FIGURE}[data-rendered="true"]')
-    assert page.locator(f"{ZONE_FIGURE} svg.main-svg").count() >= 1
-    labels = page.locator(f"{ZONE_FIGURE} .heatmap-label").all_text_contents()
-    drawn = {}
+    page.wait_for_selector(f'{DEAL_FIGURE}[data-rendered="true"]')
+    assert page.locator(f"{DEAL_FIGURE} svg.main-svg").count() >= 1
+    labels = page.locator(f"{DEAL_FIGURE} .heatmap-label").all_text_contents()
+    assert len(labels) == 4  # large/small × likely/unlikely
+    drawn: dict[str, int] = {}
     for label in labels:
-        match = re.fullmatch(r"Zone ([ABC])(\d+) accounts?(.+)", label)
+        match = re.fullmatch(r"Zone ([ABC])(\d+) deals?(.+?)(⚠.*)?", label)
         assert match, label
-        drawn[match[1]] = (int(match[2]), match[3])
-    zones = page.request.get("/api/v1/portfolio").json()["zones"]
-    assert drawn == {
-        z["zone"]: (z["accounts"], format_money(z["total_ltv"], "JPY", "en", compact=True))
-        for z in zones
-    }
-    # the table under the chart shows the same, to the yen
-    for z in zones:
+        drawn[match[1]] = drawn.get(match[1], 0) + int(match[2])
+    portfolio = page.request.get("/api/v1/portfolio").json()
+    zoned = {z["zone"]: z for z in portfolio["deal_zones"] if z["zone"]}
+    # B's two cells add up; a zone without deals is an empty cell here, absent from the API
+    assert {z: n for z, n in drawn.items() if n} == {z: v["deals"] for z, v in zoned.items()}
+    # the tables under the chart show the same, to the yen
+    for z, v in zoned.items():
+        row = page.locator(f'tr[data-deal-zone="{z}"] td.num')
+        expect(row.nth(0)).to_have_text(str(v["deals"]))
+        expect(row.nth(1)).to_have_text(format_money(v["amount"], "JPY", "en"))
+    for z in portfolio["zones"]:
         row = page.locator(f'tr[data-zone="{z["zone"]}"] td.num')
         expect(row.nth(0)).to_have_text(str(z["accounts"]))
         expect(row.nth(1)).to_have_text(format_money(z["total_ltv"], "JPY", "en"))
@@ -81,24 +85,17 @@ def test_portfolio_heatmap_counts_match_the_api(page_as) -> None:
 def test_clicking_a_cell_lists_its_accounts(page_as) -> None:
     page = page_as("admin")
     page.goto("/portfolio?lang=en")
-    page.wait_for_selector(f'{ZONE_FIGURE}[data-rendered="true"]')
-    cell = page.locator(f"{ZONE_FIGURE} .heatmap-label", has_text="Zone B")
+    page.wait_for_selector(f'{DEAL_FIGURE}[data-rendered="true"]')
+    cell = page.locator(f"{DEAL_FIGURE} .heatmap-label", has_text="Zone A")
     box = cell.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_url("**/accounts?zone=B")
-    zone_b = next(
-        z for z in page.request.get("/api/v1/portfolio").json()["zones"] if z["zone"] == "B"
-    )
-    expect(page.locator("main p.muted").first).to_contain_text(f"{zone_b['accounts']} accounts")
-    badges = page.locator("#accounts tbody td:nth-child(4) .badge").all_text_contents()
-    assert badges and set(badges) == {"B"}
-    assert {
-        int(i)
-        for i in page.locator("#accounts tbody tr").evaluate_all(
-            "rows => rows.map(r => r.dataset.account)"
-        )
-    } <= _api_ids(page, zone="B")
+    page.wait_for_url("**/accounts?deal_zone=A")
+    deals = page.request.get("/api/v1/deals", params={"zone": "A"}).json()["items"]
+    with_a = {d["account_id"] for d in deals}
+    assert with_a
+    expect(page.locator("main p.muted").first).to_contain_text(f"{len(with_a)} accounts")
+    assert _listed_ids(page, "/accounts?deal_zone=A&lang=en") == with_a
 
 
 def test_switching_to_japanese_shows_japanese_labels_in_a_cjk_font(page_as) -> None:
@@ -108,8 +105,8 @@ def test_switching_to_japanese_shows_japanese_labels_in_a_cjk_font(page_as) -> N
     page.click('header a[hreflang="ja"]')
     expect(page.locator("h1")).to_have_text("ポートフォリオ")
     expect(page.locator("header nav")).to_contain_text("取引先")
-    page.wait_for_selector(f'{ZONE_FIGURE}[data-rendered="true"]')
-    expect(page.locator(f"{ZONE_FIGURE} .heatmap-label").first).to_contain_text("ゾーン")
+    page.wait_for_selector(f'{DEAL_FIGURE}[data-rendered="true"]')
+    expect(page.locator(f"{DEAL_FIGURE} .heatmap-label").first).to_contain_text("ゾーン")
     # the choice sticks: the next page, without ?lang, is Japanese too
     page.goto("/accounts")
     expect(page.locator("h1")).to_have_text("取引先一覧")

@@ -62,6 +62,7 @@ class DealOut(BaseModel):
 
     opportunity_id: int
     deal: str | None
+    account_id: int
     account: str
     amount: float | None
     win_probability: float | None

@@ -97,12 +97,13 @@ _PORTFOLIO_COLUMNS = [
 
 def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
     """The scored open deals of the ``visible`` accounts: ``opportunity_id``, ``deal``,
-    ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``, ``p_zone``,
+    ``account_id``, ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``, ``p_zone``,
     ``borderline``; largest expected value first."""
     complete_snapshot(session, snapshot_id)
     columns = [
         "opportunity_id",
         "deal",
+        "account_id",
         "account",
         "amount",
         "win_probability",
@@ -115,6 +116,7 @@ def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -
         select(
             SnapshotDeal.opportunity_id,
             Opportunity.name,
+            SnapshotDeal.account_id,
             Account.name,
             SnapshotDeal.amount,
             SnapshotDeal.win_probability,

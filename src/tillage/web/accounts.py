@@ -91,6 +91,7 @@ def accounts_page(
     order: Literal["asc", "desc"] = "desc",
     segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")?$")] = None,
     zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
+    deal_zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
     rep: Annotated[str | None, KEY] = None,
     team: Annotated[str | None, KEY] = None,
     risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISKS) + ")?$")] = None,
@@ -104,6 +105,7 @@ def accounts_page(
     filters = ListFilters(
         segment=segment or None,
         zone=zone or None,
+        deal_zone=deal_zone or None,
         rep=rep or None,
         team=team or None,
         risk=risk or None,

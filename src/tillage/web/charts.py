@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.store.pages import Cell, HistoryPoint
+from tillage.store.pages import Cell, DealCell, HistoryPoint
 
 Figure = dict[str, Any]
 GREENS = [[0.0, "#f1f5ec"], [0.5, "#a9c89a"], [1.0, "#3d7a45"]]
@@ -69,12 +69,12 @@ def _heatmap(
     }
     layout = {
         "height": height,
-        "margin": {"l": 110, "r": 10, "t": 10, "b": 50},
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
         "font": FONT,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"fixedrange": True, "side": "bottom"},
-        "yaxis": {"fixedrange": True},
+        "xaxis": {"fixedrange": True, "side": "bottom", "automargin": True},
+        "yaxis": {"fixedrange": True, "automargin": True},
     }
     return {"data": [trace], "layout": layout}
 
@@ -101,19 +101,35 @@ def segment_heatmap(
     )
 
 
-def zone_heatmap(
-    zones: Sequence[tuple[str, int, float]], lang: str, currency: str, link: Callable[[str], str]
+def deal_heatmap(
+    cells: Sequence[DealCell], lang: str, currency: str, link: Callable[[str], str]
 ) -> Figure:
-    """The A / B / C zones side by side, each with its accounts and total LTV."""
+    """The deal size × win probability matrix: large deals on top, likely ones on the right;
+    each cell names its zone and shows its open deals, their total amount and how many are
+    borderline; ``link(zone)`` is where a click goes (the accounts with a deal in the zone)."""
     _ = gettext_for(lang)
-    cells = [Cell(zone, n, total, 0) for zone, n, total in zones]
+    by_place = {(c.large, c.likely): c for c in cells}
+    grid = [[(False, False), (False, True)], [(True, False), (True, True)]]  # rows: small, large
+
+    def text(cell: DealCell) -> str:
+        lines = [
+            "<b>" + _("Zone %(zone)s") % {"zone": cell.zone} + "</b>",
+            _("%(count)s deals") % {"count": format_number(cell.deals, lang)},
+            format_money(cell.amount, currency, lang, compact=True),
+        ]
+        if cell.borderline:
+            lines.append(
+                "⚠ " + _("%(count)s borderline") % {"count": format_number(cell.borderline, lang)}
+            )
+        return "<br>".join(lines)
+
     return _heatmap(
-        z=[[c.accounts for c in cells]],
-        text=[[_cell_text(_("Zone %(zone)s") % {"zone": c.key}, c, lang, currency) for c in cells]],
-        links=[[link(c.key) for c in cells]],
-        x=[c.key for c in cells],
-        y=[_("Number of accounts")],
-        height=200,
+        z=[[by_place[p].deals for p in row] for row in grid],
+        text=[[text(by_place[p]) for p in row] for row in grid],
+        links=[[link(by_place[p].zone) for p in row] for row in grid],
+        x=[_("Win probability: low"), _("Win probability: high")],
+        y=[_("Deal size: small"), _("Deal size: large")],
+        height=360,
     )
 
 

@@ -1,9 +1,12 @@
-"""The portfolio page: the value × growth matrix and the A / B / C zones as heatmaps.
+"""The portfolio page: the value × growth matrix and the deal size × win probability matrix
+(A / B / C zones) as heatmaps, and the accounts by LTV zone.
 
-The zone cells come from :func:`tillage.store.snapshots.zone_totals`, the function behind
-``/api/v1/portfolio``, so the page and the API count the same accounts; the value × growth cells
-from :func:`tillage.store.pages.segment_cells`. Both apply the caller's visibility filter.
-Clicking a cell opens the account list filtered to it.
+The zone totals come from :func:`tillage.store.snapshots.zone_totals` and
+:func:`tillage.store.plans.deal_zone_totals`, the functions behind ``/api/v1/portfolio``, so the
+page and the API count the same accounts and deals; the value × growth cells from
+:func:`tillage.store.pages.segment_cells`, the deal cells from
+:func:`tillage.store.pages.deal_cells`. All apply the caller's visibility filter. Clicking a
+cell opens the account list filtered to it.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from fastapi.responses import HTMLResponse
 
 from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.store.pages import segment_cells
+from tillage.api.reviews import strategy_in_force
+from tillage.store.pages import deal_cells, segment_cells
+from tillage.store.plans import deal_zone_totals
 from tillage.store.snapshots import latest_snapshot, zone_totals
-from tillage.web.charts import segment_heatmap, segment_label, zone_heatmap
+from tillage.web.charts import deal_heatmap, segment_heatmap, segment_label
 from tillage.web.render import page
 
 router = protected_router(include_in_schema=False)
@@ -41,6 +46,9 @@ def portfolio_page(
     snapshot = latest_snapshot(session)
     cells = segment_cells(session, snapshot.id, visible=visible)
     zones = zone_totals(session, snapshot.id, visible=visible)
+    likely_at = strategy_in_force(session).portfolio.win_probability_threshold
+    deals = deal_cells(session, snapshot.id, visible=visible, likely_at=likely_at)
+    deal_zones = deal_zone_totals(session, snapshot.id, visible=visible)
     currency = settings.currency
     has_segments = any(c.accounts for c in cells)
     return page(
@@ -59,7 +67,13 @@ def portfolio_page(
             if has_segments
             else None
         ),
-        zone_figure=zone_heatmap(zones, lang, currency, lambda z: accounts_link(zone=z)),
+        deal_zones=deal_zones,
+        likely_at=likely_at,
+        deal_figure=(
+            deal_heatmap(deals, lang, currency, lambda z: accounts_link(deal_zone=z))
+            if any(c.deals for c in deals)
+            else None
+        ),
         segment_label=lambda s: segment_label(s, lang),
         accounts_link=accounts_link,
         currency=currency,
