@@ -97,8 +97,8 @@ _PORTFOLIO_COLUMNS = [
 
 def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
     """The scored open deals of the ``visible`` accounts: ``opportunity_id``, ``deal``,
-    ``account_id``, ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``, ``p_zone``,
-    ``borderline``; largest expected value first."""
+    ``account_id``, ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``,
+    ``p_zone``, ``borderline``; largest expected value first."""
     complete_snapshot(session, snapshot_id)
     columns = [
         "opportunity_id",
