@@ -27,6 +27,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
     UniqueConstraint,
     false,
 )
@@ -301,6 +302,21 @@ class AccountScore(Base):
         UniqueConstraint("snapshot_id", "account_id"),
         # serves the default listing (a snapshot by LTV, ties by account) without sorting
         Index("ix_account_scores_snapshot_ltv", "snapshot_id", "ltv", "account_id"),
+        Index("ix_account_scores_snapshot_revenue", "snapshot_id", "revenue_12m", "account_id"),
+        # the nullable sorts list missing values last (DESC NULLS LAST), which only
+        # PostgreSQL can declare in an index; SQLite sorts the few rows it holds
+        Index(
+            "ix_account_scores_snapshot_priority",
+            "snapshot_id",
+            text("priority DESC NULLS LAST"),
+            text("account_id DESC"),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_account_scores_snapshot_churn",
+            "snapshot_id",
+            text("churn_risk DESC NULLS LAST"),
+            text("account_id DESC"),
+        ).ddl_if(dialect="postgresql"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(
