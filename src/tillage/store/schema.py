@@ -27,9 +27,9 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
-    text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
