@@ -57,6 +57,21 @@ def test_deal_zones_and_deals_count_only_visible_deals(
     assert {d["zone"] for d in zone_a["items"]} <= {"A"}
 
 
+def test_the_account_list_keeps_the_accounts_with_a_deal_in_a_zone(
+    client_as: Callable[[str | None], TestClient],
+) -> None:
+    for role in ROLES:
+        client = client_as(role)
+        for zone in "ABC":
+            deals = client.get("/api/v1/deals", params={"zone": zone, "limit": 500}).json()
+            listed = client.get("/api/v1/accounts", params={"deal_zone": zone, "limit": 500}).json()
+            assert listed["total"] == len(listed["items"])
+            assert {a["account_id"] for a in listed["items"]} == {
+                d["account_id"] for d in deals["items"]
+            }
+    assert client_as("admin").get("/api/v1/accounts", params={"deal_zone": "A"}).json()["total"]
+
+
 def test_plans_a_rep_sees_their_own_a_manager_their_reach(
     client_as: Callable[[str | None], TestClient], demo_settings: Settings
 ) -> None:

@@ -145,6 +145,10 @@ def listing_query(
         int | None, Query(ge=1, le=2**31 - 1, description="Snapshot id (default: the newest)")
     ] = None,
     zone: Annotated[str | None, Query(pattern="^[ABC]$")] = None,
+    deal_zone: Annotated[
+        str | None,
+        Query(pattern="^[ABC]$", description="Only accounts with an open deal in this zone"),
+    ] = None,
     segment: Annotated[str | None, Query(max_length=20)] = None,
     rep: Annotated[str | None, Query(max_length=128, description="Owner's rep key")] = None,
     team: Annotated[str | None, Query(max_length=128, description="Owner's team key")] = None,
@@ -177,6 +181,7 @@ def listing_query(
         risk=risk,
         borderline=borderline,
         search=q,
+        deal_zone=deal_zone,
     )
     return Listing(snapshot, where, sort, None if order is None else order == "desc")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Integer, case, func, select
@@ -158,6 +159,69 @@ def deal_zone_totals(
         for zone, n, amount, value, edge in rows
     ]
     return sorted(out, key=lambda row: (row[0] is None, row[0] or ""))
+
+
+@dataclass(frozen=True)
+class DealCell:
+    """One cell of the deal size × win probability matrix: its zone (A large and likely, B one
+    of the two, C neither), the open deals in it, their accounts, total amount and expected
+    value (Σ amount × win probability; company currency), and how many are borderline."""
+
+    large: bool
+    likely: bool
+    zone: str
+    deals: int
+    accounts: int
+    amount: float
+    expected_value: float
+    borderline: int
+
+
+def deal_cells(
+    session: Session, snapshot_id: int, *, visible: AccountFilter, likely_at: float
+) -> list[DealCell]:
+    """The four cells of the deal matrix over the open deals of the ``visible`` accounts.
+
+    A deal's zone is the scoring run's; zone B (large or likely, not both) is split into its two
+    cells by the win probability against ``likely_at`` (the strategy's
+    ``win_probability_threshold``), so the cells of a zone add up to the zone of the API.
+    Deals without a zone are left out (the zone table lists them)."""
+    rows = session.execute(
+        select(
+            SnapshotDeal.zone,
+            SnapshotDeal.win_probability,
+            SnapshotDeal.amount,
+            SnapshotDeal.expected_value,
+            SnapshotDeal.borderline,
+            SnapshotDeal.account_id,
+        )
+        .join(Account, Account.id == SnapshotDeal.account_id)
+        .where(SnapshotDeal.snapshot_id == snapshot_id, SnapshotDeal.zone.is_not(None), visible)
+    ).all()
+    grid = {(large, likely): [] for large in (False, True) for likely in (False, True)}
+    for row in rows:
+        if row.zone == "A":
+            place = (True, True)
+        elif row.zone == "C":
+            place = (False, False)
+        else:
+            likely = row.win_probability is not None and float(row.win_probability) >= likely_at
+            place = (not likely, likely)
+        grid[place].append(row)
+    zone_of = {(True, True): "A", (False, False): "C", (True, False): "B", (False, True): "B"}
+    return [
+        DealCell(
+            large=large,
+            likely=likely,
+            zone=zone_of[(large, likely)],
+            deals=len(members),
+            accounts=len({r.account_id for r in members}),
+            amount=sum(float(r.amount or 0.0) for r in members),
+            expected_value=sum(float(r.expected_value or 0.0) for r in members),
+            borderline=sum(bool(r.borderline) for r in members),
+        )
+        for (large, likely), members in grid.items()
+    ]
 
 
 def plan_frame(

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import True_
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
-from tillage.store.schema import Account, AccountScore, Rep, Snapshot, Team
+from tillage.store.schema import Account, AccountScore, Rep, Snapshot, SnapshotDeal, Team
 
 SCORE_COLUMNS = (
     "account_id",
@@ -247,7 +247,7 @@ class ScoreFilter:
 
     ``rep`` and ``team`` are the natural keys of the account's current owner and their team;
     ``risk`` a :data:`RISK_BANDS` band of ``churn_risk``; ``search`` a case-insensitive substring
-    of the account's name or key.
+    of the account's name or key; ``deal_zone`` keeps accounts with an open deal in that zone.
     """
 
     zone: str | None = None
@@ -257,6 +257,16 @@ class ScoreFilter:
     risk: RiskBand | None = None
     borderline: bool | None = None
     search: str | None = None
+    deal_zone: str | None = None
+
+
+def with_deal_in_zone(snapshot_id: int, zone: str) -> ColumnElement[bool]:
+    """The accounts with an open deal scored in ``zone`` (A / B / C) in the snapshot: the
+    listing filter behind a click on the portfolio's deal matrix, in the page and the API."""
+    deals = select(SnapshotDeal.account_id).where(
+        SnapshotDeal.snapshot_id == snapshot_id, SnapshotDeal.zone == zone
+    )
+    return AccountScore.account_id.in_(deals)
 
 
 def _like(text: str) -> str:
@@ -264,8 +274,10 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _conditions(where: ScoreFilter) -> list[ColumnElement[bool]]:
+def _conditions(where: ScoreFilter, snapshot_id: int) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
+    if where.deal_zone is not None:
+        found.append(with_deal_in_zone(snapshot_id, where.deal_zone))
     if where.zone is not None:
         found.append(AccountScore.zone == where.zone)
     if where.segment is not None:
@@ -352,7 +364,9 @@ def list_scores(
         .outerjoin(Rep, Rep.id == Account.owner_id)
         .outerjoin(Team, Team.id == Rep.team_id)
         .where(
-            AccountScore.snapshot_id == snapshot_id, visible, *_conditions(where or ScoreFilter())
+            AccountScore.snapshot_id == snapshot_id,
+            visible,
+            *_conditions(where or ScoreFilter(), snapshot_id),
         )
     )
     # A caller who sees part of the accounts pays for the visibility filter in every query:
@@ -409,7 +423,7 @@ def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: Sc
         query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
     if by_owner:
         query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
-    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where))
+    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id))
     return int(session.scalar(query) or 0)
 
 

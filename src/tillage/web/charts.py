@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.store.pages import Cell, DealCell, HistoryPoint
+from tillage.store.pages import Cell, HistoryPoint
+from tillage.store.plans import DealCell
 
 Figure = dict[str, Any]
 GREENS = [[0.0, "#f1f5ec"], [0.5, "#a9c89a"], [1.0, "#3d7a45"]]

@@ -5,7 +5,7 @@ The zone totals come from :func:`tillage.store.snapshots.zone_totals` and
 :func:`tillage.store.plans.deal_zone_totals`, the functions behind ``/api/v1/portfolio``, so the
 page and the API count the same accounts and deals; the value × growth cells from
 :func:`tillage.store.pages.segment_cells`, the deal cells from
-:func:`tillage.store.pages.deal_cells`. All apply the caller's visibility filter. Clicking a
+:func:`tillage.store.plans.deal_cells`. All apply the caller's visibility filter. Clicking a
 cell opens the account list filtered to it.
 """
 
@@ -19,8 +19,8 @@ from fastapi.responses import HTMLResponse
 from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.api.reviews import strategy_in_force
-from tillage.store.pages import deal_cells, segment_cells
-from tillage.store.plans import deal_zone_totals
+from tillage.store.pages import segment_cells
+from tillage.store.plans import deal_cells, deal_zone_totals
 from tillage.store.snapshots import latest_snapshot, zone_totals
 from tillage.web.charts import deal_heatmap, segment_heatmap, segment_label
 from tillage.web.render import page
