@@ -15,6 +15,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -336,6 +337,52 @@ def import_upload(
     return result
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload saved and imported (or checked): where the file lies, the mapping's text and
+    file name as given (``None`` / ``""`` for a table's own column names), and the result."""
+
+    path: Path
+    mapping_text: str | None
+    mapping_name: str
+    result: ImportResult
+
+
+def import_uploaded_file(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    file: UploadFile,
+    mapping: UploadFile | None,
+    table: str | None,
+    folder: Path,
+    *,
+    client: str | None,
+    dry_run: bool,
+    lang: str | None = None,
+) -> CheckedUpload:
+    """The upload steps of ``POST /api/v1/imports`` and the Data page: a mapping or a table
+    (not both), the file saved in ``folder`` within the upload limit, the mapping read and
+    chosen, then :func:`import_upload`. Wrap in :func:`refusals_audited` to log refusals."""
+    upload_choice(mapping, table)
+    path = save_upload(file, folder, settings.upload_limit_bytes)
+    text = None if mapping is None else read_mapping_text(mapping)
+    mapping_name = safe_name(mapping.filename) if mapping is not None else ""
+    result = import_upload(
+        request.app.state.engine,
+        session,
+        settings,
+        principal,
+        path,
+        choose_mapping(path, text, mapping_name, table),
+        client=client,
+        dry_run=dry_run,
+        lang=lang,
+    )
+    return CheckedUpload(path, text, mapping_name, result)
+
+
 @router.post(
     "",
     status_code=201,
@@ -366,21 +413,19 @@ def post_import(
         refusals_audited(session, principal, client, safe_name(file.filename)),
         tempfile.TemporaryDirectory(prefix="tillage-upload-") as folder,
     ):
-        upload_choice(mapping, table)
-        path = save_upload(file, Path(folder), settings.upload_limit_bytes)
-        text = None if mapping is None else read_mapping_text(mapping)
-        chosen = choose_mapping(path, text, safe_name(mapping.filename) if mapping else "", table)
-        result = import_upload(
-            request.app.state.engine,
+        checked = import_uploaded_file(
+            request,
             session,
             settings,
             principal,
-            path,
-            chosen,
+            file,
+            mapping,
+            table,
+            Path(folder),
             client=client,
             dry_run=dry_run,
         )
-    return _out(result)
+    return _out(checked.result)
 
 
 @router.get("")

@@ -28,11 +28,9 @@ from tillage.api.imports import (
     SUFFIXES,
     choose_mapping,
     import_upload,
-    read_mapping_text,
+    import_uploaded_file,
     refusals_audited,
     safe_name,
-    save_upload,
-    upload_choice,
 )
 from tillage.config import Settings
 from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
@@ -142,18 +140,15 @@ def validate_upload(
     token, folder = staging.new_folder(root, time.time())
     try:
         with refusals_audited(session, principal, client, name):
-            upload_choice(mapping, table or None)
-            path = save_upload(file, folder, settings.upload_limit_bytes)
-            text = None if mapping is None else read_mapping_text(mapping)
-            mapping_name = safe_name(mapping.filename) if mapping is not None else ""
-            chosen = choose_mapping(path, text, mapping_name, table or None)
-            result = import_upload(
-                request.app.state.engine,
+            checked = import_uploaded_file(
+                request,
                 session,
                 settings,
                 principal,
-                path,
-                chosen,
+                file,
+                mapping,
+                table or None,
+                folder,
                 client=client,
                 dry_run=True,
                 lang=lang,
@@ -172,9 +167,17 @@ def validate_upload(
             source=name,
             table=table,
         )
-    staged = staging.Staged(token, principal.user_id, path.name, table or None, text, mapping_name)
+    staged = staging.Staged(
+        token,
+        principal.user_id,
+        checked.path.name,
+        table or None,
+        checked.mapping_text,
+        checked.mapping_name,
+    )
     staging.keep(root, staged)
-    return _page(request, session, settings, lang, principal, checked=_checked(result), token=token)
+    result = _checked(checked.result)
+    return _page(request, session, settings, lang, principal, checked=result, token=token)
 
 
 def _checked(result: ImportResult) -> dict[str, object]:
