@@ -13,21 +13,17 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
-from tillage.cli.review import strategy_in_force, write_output
+from tillage.cli.review import KpiEngine, OutFile, ReportFormat, strategy_in_force, write_output
 from tillage.kpi.agenda import build_agenda
-from tillage.report.review import FORMATS, render_agenda
+from tillage.report.review import render_agenda
 
 __all__ = ["one_on_one"]
 
 
 def one_on_one(
     rep: Annotated[str, typer.Option(help="The rep: key (as imported) or id.")],
-    fmt: Annotated[
-        str, typer.Option("--format", help="Output: md (Markdown), html or json.")
-    ] = "md",
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of printing.")
-    ] = None,
+    fmt: ReportFormat = "md",
+    out: OutFile = None,
     period: Annotated[
         str | None,
         typer.Option(help="Period of the behaviour KPIs (default: the snapshot's quarter)."),
@@ -35,17 +31,13 @@ def one_on_one(
     strategy: Annotated[
         Path | None, typer.Option(help="Strategy file (default: the saved strategy in force).")
     ] = None,
-    engine: Annotated[
-        str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
-    ] = "duckdb",
+    engine: KpiEngine = "duckdb",
 ) -> None:
     """A rep's 1on1 agenda: top accounts, risks, open deals and coaching questions.
 
     The rep's top accounts and why, accounts at risk, open deals, behaviour against the team,
     and coaching questions (in the --lang language)."""
     settings = state.settings()
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     agenda = build_agenda(
         settings.resolved_database_url,
         rep,

@@ -21,7 +21,23 @@ from tillage.store.database import engine_from_settings
 from tillage.strategy.config import Strategy
 from tillage.strategy.scoring import resolve_strategy
 
-__all__ = ["review_command", "write_output"]
+__all__ = ["KpiEngine", "OutFile", "ReportFormat", "review_command", "write_output"]
+
+
+def _report_format(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    return value
+
+
+ReportFormat = Annotated[
+    str,
+    typer.Option("--format", help="Output: md (Markdown), html or json.", callback=_report_format),
+]
+OutFile = Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")]
+KpiEngine = Annotated[
+    str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
+]
 
 
 def strategy_in_force(settings: Settings, path: Path | None) -> Strategy:
@@ -46,12 +62,8 @@ def write_output(text: str, out: Path | None) -> None:
 
 def review_command(
     period: Annotated[str, typer.Option(help="Month (2026-09) or quarter (2026-Q3) to review.")],
-    fmt: Annotated[
-        str, typer.Option("--format", help="Output: md (Markdown), html or json.")
-    ] = "md",
-    out: Annotated[
-        Path | None, typer.Option(help="Write to this file instead of printing.")
-    ] = None,
+    fmt: ReportFormat = "md",
+    out: OutFile = None,
     by: Annotated[
         list[str] | None, typer.Option(help="KPI cuts besides the company: rep, team, segment.")
     ] = None,
@@ -61,17 +73,13 @@ def review_command(
             help="Strategy file with the [kpi] targets (default: the saved strategy in force)."
         ),
     ] = None,
-    engine: Annotated[
-        str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
-    ] = "duckdb",
+    engine: KpiEngine = "duckdb",
 ) -> None:
     """The period review: KPIs, segment migration, plan execution and forecast accuracy.
 
     KPIs against the previous period and target, segment migration, plan execution, forecast
     accuracy and meetings against retention."""
     settings = state.settings()
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     review = build_review(
         settings.resolved_database_url,
         period,
