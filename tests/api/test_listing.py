@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tillage.config import Settings
 from tillage.store.database import make_engine, session_scope
+from tillage.store.listing import RISK_BANDS
 from tillage.store.schema import Rep, Team
-from tillage.store.snapshots import RISK_BANDS
 from tillage.store.users import find_user
 
 Clients = Callable[[str | None], TestClient]

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from tillage.errors import NotFoundError
 from tillage.store.access import everything
 from tillage.store.bulk import insert_frame
+from tillage.store.listing import list_scores
 from tillage.store.schema import AccountScore, Snapshot
-from tillage.store.snapshots import latest_snapshot, list_scores, write_snapshot, zone_totals
+from tillage.store.snapshots import latest_snapshot, write_snapshot, zone_totals
 
 NOW = dt.datetime(2026, 10, 1, 9, 0)
 

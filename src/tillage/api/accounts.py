@@ -29,21 +29,23 @@ from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.errors import DataValidationError
 from tillage.store.access import AccountFilter
-from tillage.store.plans import deal_zone_totals
-from tillage.store.snapshots import (
+from tillage.store.listing import (
     DESCENDING_BY_DEFAULT,
     NULLABLE_SORTS,
-    AccountDetail,
     Cursor,
     RiskBand,
     ScoreFilter,
     ScoreRow,
     SortKey,
-    account_detail,
     cursor_of,
+    list_scores,
+)
+from tillage.store.plans import deal_zone_totals
+from tillage.store.snapshots import (
+    AccountDetail,
+    account_detail,
     get_snapshot,
     latest_snapshot,
-    list_scores,
     zone_totals,
 )
 

@@ -28,9 +28,10 @@ from tillage.kpi import period_containing
 from tillage.report.summary import top_accounts_table, zone_table
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, migrate, session_factory
+from tillage.store.listing import list_scores
 from tillage.store.load import replace_all
 from tillage.store.schema import CANONICAL_TABLES
-from tillage.store.snapshots import latest_snapshot, list_scores, zone_totals
+from tillage.store.snapshots import latest_snapshot, zone_totals
 from tillage.store.strategies import save_strategy
 from tillage.strategy.config import default_strategy_toml
 from tillage.strategy.scoring import run_scoring

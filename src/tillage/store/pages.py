@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
+from tillage.store.listing import with_deal_in_zone
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -28,7 +29,6 @@ from tillage.store.schema import (
     SnapshotAction,
     Team,
 )
-from tillage.store.snapshots import with_deal_in_zone
 
 SEGMENTS: tuple[str, ...] = ("deepen", "maintain", "nurture", "reduce")
 """The value × growth cells: value high/growth high, high/low, low/high, low/low."""

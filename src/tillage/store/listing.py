@@ -1,0 +1,253 @@
+"""The account listing of a snapshot: filters, sorts, offset and keyset pages, totals.
+
+One reader serves the JSON list and the CSV export (:func:`list_scores`); the dashboard's list
+shares its deal-zone filter (:func:`with_deal_in_zone`). Every query takes ``visible``, the
+caller's filter from :func:`tillage.store.access.account_filter`, so totals and pages only ever
+count what the caller may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import True_
+
+from tillage.store.access import AccountFilter
+from tillage.store.schema import Account, AccountScore, Rep, SnapshotDeal, Team
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """One account's row in a snapshot listing. Amounts in company currency; ``churn_risk`` a
+    probability; ``tenure_months`` months; ``owner`` and ``team`` the current owner's names."""
+
+    account_id: int
+    key: str
+    name: str
+    owner: str | None
+    zone: str | None
+    ltv: float
+    revenue_12m: float
+    tenure_months: float
+    team: str | None = None
+    segment: str | None = None
+    churn_risk: float | None = None
+    priority: float | None = None
+    borderline: bool | None = None
+
+
+SortKey = Literal["ltv", "revenue_12m", "tenure_months", "churn_risk", "priority", "name", "key"]
+SORT_COLUMNS: dict[str, InstrumentedAttribute] = {
+    "ltv": AccountScore.ltv,
+    "revenue_12m": AccountScore.revenue_12m,
+    "tenure_months": AccountScore.tenure_months,
+    "churn_risk": AccountScore.churn_risk,
+    "priority": AccountScore.priority,
+    "name": Account.name,
+    "key": Account.key,
+}
+"""The columns a listing may be sorted by (a whitelist: nothing else reaches ORDER BY)."""
+DESCENDING_BY_DEFAULT = frozenset({"ltv", "revenue_12m", "tenure_months", "churn_risk", "priority"})
+NULLABLE_SORTS = frozenset({"churn_risk", "priority"})
+
+RiskBand = Literal["low", "medium", "high"]
+RISK_BANDS: dict[str, tuple[float, float | None]] = {
+    "low": (0.0, 0.2),
+    "medium": (0.2, 0.5),
+    "high": (0.5, None),
+}
+"""Churn-risk bands, as ``[lower, upper)`` bounds on the probability ``churn_risk``."""
+
+
+@dataclass(frozen=True)
+class ScoreFilter:
+    """What a listing keeps, every field optional (``None``: no condition).
+
+    ``rep`` and ``team`` are the natural keys of the account's current owner and their team;
+    ``risk`` a :data:`RISK_BANDS` band of ``churn_risk``; ``search`` a case-insensitive substring
+    of the account's name or key; ``deal_zone`` keeps accounts with an open deal in that zone.
+    """
+
+    zone: str | None = None
+    segment: str | None = None
+    rep: str | None = None
+    team: str | None = None
+    risk: RiskBand | None = None
+    borderline: bool | None = None
+    search: str | None = None
+    deal_zone: str | None = None
+
+
+def with_deal_in_zone(snapshot_id: int, zone: str) -> ColumnElement[bool]:
+    """The accounts with an open deal scored in ``zone`` (A / B / C) in the snapshot: the
+    listing filter behind a click on the portfolio's deal matrix, in the page and the API."""
+    deals = select(SnapshotDeal.account_id).where(
+        SnapshotDeal.snapshot_id == snapshot_id, SnapshotDeal.zone == zone
+    )
+    return AccountScore.account_id.in_(deals)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _conditions(where: ScoreFilter, snapshot_id: int) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if where.deal_zone is not None:
+        found.append(with_deal_in_zone(snapshot_id, where.deal_zone))
+    if where.zone is not None:
+        found.append(AccountScore.zone == where.zone)
+    if where.segment is not None:
+        found.append(AccountScore.segment == where.segment)
+    if where.rep is not None:
+        found.append(Rep.key == where.rep)
+    if where.team is not None:
+        found.append(Team.key == where.team)
+    if where.risk is not None:
+        low, high = RISK_BANDS[where.risk]
+        found.append(AccountScore.churn_risk >= low)
+        if high is not None:
+            found.append(AccountScore.churn_risk < high)
+    if where.borderline is not None:
+        flag = AccountScore.borderline.is_(True)
+        found.append(flag if where.borderline else or_(AccountScore.borderline.is_(None), ~flag))
+    if where.search:
+        pattern = _like(where.search)
+        found.append(
+            or_(
+                func.lower(Account.name).like(pattern, escape="\\"),
+                func.lower(Account.key).like(pattern, escape="\\"),
+            )
+        )
+    return found
+
+
+Cursor = tuple[float | str | None, int]
+"""Where a page ended: the last row's sort value and account id (keyset pagination)."""
+
+
+def _after(column: ColumnElement, descending: bool, nullable: bool, cursor: Cursor):  # type: ignore[no-untyped-def]
+    value, last_id = cursor
+    beyond = AccountScore.account_id < last_id if descending else AccountScore.account_id > last_id
+    if value is None:  # NULLs come last: only NULL rows with a later id remain
+        return and_(column.is_(None), beyond)
+    further = column < value if descending else column > value
+    condition = or_(further, and_(column == value, beyond))
+    return or_(condition, column.is_(None)) if nullable else condition
+
+
+def list_scores(
+    session: Session,
+    snapshot_id: int,
+    *,
+    visible: AccountFilter,
+    limit: int = 50,
+    offset: int = 0,
+    sort: SortKey = "ltv",
+    descending: bool | None = None,
+    zone: str | None = None,
+    where: ScoreFilter | None = None,
+    after: Cursor | None = None,
+    count: bool = True,
+) -> tuple[int, list[ScoreRow]]:
+    """A page of a snapshot's scores of the ``visible`` accounts; returns (total, rows).
+
+    ``sort`` is one of :data:`SORT_COLUMNS` (numbers highest first, names A→Z unless
+    ``descending`` says otherwise; missing values last; ties by account id in the same
+    direction). ``where`` filters; ``total`` counts every row that passes (0 when ``count`` is
+    false). ``after`` continues after a row (keyset pagination, fast however deep the page);
+    ``offset`` skips rows instead.
+    """
+    where = replace(where or ScoreFilter(), zone=zone) if zone is not None else where
+    column = SORT_COLUMNS[sort]
+    desc = sort in DESCENDING_BY_DEFAULT if descending is None else descending
+    base = (
+        select(
+            Account.id,
+            Account.key,
+            Account.name,
+            Rep.name.label("owner"),
+            Team.name.label("team"),
+            AccountScore.zone,
+            AccountScore.ltv,
+            AccountScore.revenue_12m,
+            AccountScore.tenure_months,
+            AccountScore.segment,
+            AccountScore.churn_risk,
+            AccountScore.priority,
+            AccountScore.borderline,
+        )
+        .join(AccountScore, AccountScore.account_id == Account.id)
+        .outerjoin(Rep, Rep.id == Account.owner_id)
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .where(
+            AccountScore.snapshot_id == snapshot_id,
+            visible,
+            *_conditions(where or ScoreFilter(), snapshot_id),
+        )
+    )
+    # A caller who sees part of the accounts pays for the visibility filter in every query:
+    # an offset page counts its rows in the same pass (a window count) rather than a second
+    # query. An admin's count is an index-only scan, and a keyset page does not see them all.
+    windowed = count and after is None and not isinstance(visible, True_)
+    page = base.add_columns(func.count().over().label("total")) if windowed else base
+    if after is not None:
+        page = page.where(_after(column, desc, sort in NULLABLE_SORTS, after))
+    order = (
+        [column.desc().nulls_last(), AccountScore.account_id.desc()]
+        if desc
+        else [column.asc().nulls_last(), AccountScore.account_id.asc()]
+    )
+    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
+        order = (
+            [column.desc(), AccountScore.account_id.desc()]
+            if desc
+            else [column, AccountScore.account_id]
+        )
+    rows = session.execute(page.order_by(*order).limit(limit).offset(offset)).all()
+    if windowed and rows:
+        total = rows[0].total
+    elif count and (rows or offset or after is not None):
+        total = _count(session, snapshot_id, visible, where or ScoreFilter())
+    else:
+        total = 0  # not asked, or the first page is empty
+    return int(total or 0), [
+        ScoreRow(
+            account_id=r.id,
+            key=r.key,
+            name=r.name,
+            owner=r.owner,
+            team=r.team,
+            zone=r.zone,
+            ltv=float(r.ltv or 0.0),
+            revenue_12m=float(r.revenue_12m or 0.0),
+            tenure_months=float(r.tenure_months or 0.0),
+            segment=r.segment,
+            churn_risk=None if r.churn_risk is None else float(r.churn_risk),
+            priority=None if r.priority is None else float(r.priority),
+            borderline=r.borderline,
+        )
+        for r in rows
+    ]
+
+
+def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: ScoreFilter) -> int:
+    """Rows of a listing, joining only the tables its filters need (an admin's unfiltered
+    count reads the snapshot's index alone)."""
+    query = select(func.count()).select_from(AccountScore)
+    by_owner = where.rep is not None or where.team is not None
+    if by_owner or where.search or not isinstance(visible, True_):
+        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
+    if by_owner:
+        query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
+    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id))
+    return int(session.scalar(query) or 0)
+
+
+def cursor_of(row: ScoreRow, sort: SortKey) -> Cursor:
+    """The keyset cursor after ``row`` in a listing sorted by ``sort``."""
+    return getattr(row, sort), row.account_id
