@@ -10,8 +10,9 @@ import pytest
 from scipy.special import expit, logit
 
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
-from tillage.models.account_ltv import SPEND_PENALIZERS, AccountLTV, fit_spend
+from tillage.models.account_ltv import AccountLTV
 from tillage.models.gamma_gamma import GammaGammaModel
+from tillage.models.ltv.orders import SPEND_PENALIZERS, fit_spend
 from tillage.models.simulate import simulate_beta_geo, simulate_gamma_gamma
 
 WEEKS_PER_MONTH = 30.4375 / 7

@@ -41,14 +41,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
+from tillage.errors import DataValidationError, NotFittedError
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import column
 from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
 from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
 from tillage.models.ltv.margins import margin_rates
-from tillage.models.ltv.orders import BetaNodes, expected_spend, order_paths
+from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_spend, order_paths
 from tillage.models.renewal_churn import RenewalChurnModel
 
 __all__ = ["DEFAULT_COVARIATES", "AccountLTV"]
@@ -62,33 +62,6 @@ DEFAULT_COVARIATES: tuple[str, ...] = (
     "monthly_term",
 )
 _MIN_BUYERS = 20
-#: L2 penalties tried, in order, when the plain Gamma-Gamma fit has no proper maximum.
-SPEND_PENALIZERS = (1e-4, 1e-3)
-
-
-def fit_spend(repeat: pd.DataFrame) -> GammaGammaModel:
-    """The Gamma-Gamma spend model of the repeat buyers (``frequency``, ``monetary_value``).
-
-    The shape ``p`` of one transaction's spend is weakly identified (its standard error is often
-    as large as the estimate): when the buyers' spends vary little around their own means the
-    likelihood keeps rising as ``p`` → ∞ (and ``v`` → 0), and the plain fit stops with a
-    :class:`~tillage.errors.ConvergenceError`. Such a sample still says plenty about the mean
-    spend, so instead of giving up on the account values the fit falls back to the smallest
-    penalty of :data:`SPEND_PENALIZERS` that gives a proper maximum (1e-4 on the 600-account
-    demo of seed 5: p = 4.2, where other seeds' plain fits find p = 4.5–5.1). The penalty used
-    is kept in the model's ``penalizer``.
-    """
-    try:
-        return GammaGammaModel().fit(repeat)
-    except ConvergenceError:
-        for penalizer in SPEND_PENALIZERS[:-1]:
-            try:
-                return GammaGammaModel(penalizer=penalizer).fit(repeat)
-            except ConvergenceError:
-                continue
-        return GammaGammaModel(penalizer=SPEND_PENALIZERS[-1]).fit(repeat)
-
-
 #: Months of the short-range revenue forecast (``expected_revenue_12m``).
 NEAR_MONTHS = 12
 
