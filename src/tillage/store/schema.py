@@ -8,6 +8,10 @@ in April whatever the server's clock says.
 
 Amounts are in the company currency (``Settings.currency``) unless a row says otherwise in its
 ``currency`` column; ``recurring_amount`` is per month.
+
+The tables tillage writes itself (snapshots, strategy versions, the import log, users, tokens,
+the audit log) live in :mod:`tillage.store.records`, the base and shared column types in
+:mod:`tillage.store.base`; both are re-exported here, so ``Base.metadata`` holds every table.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
     DateTime,
@@ -23,43 +26,56 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
-    Numeric,
     String,
-    Text,
     UniqueConstraint,
     false,
-    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-# Amounts: exact decimal in PostgreSQL, returned to Python as float (JPY amounts are integers;
-# doubles are exact to 2**53, far beyond any account's revenue).
-Money = Numeric(18, 2, asdecimal=False)
+from tillage.store.base import NAMING_CONVENTION, Base, Money, account_fk, key_column
+from tillage.store.records import (
+    ROLES,
+    AccountScore,
+    ApiToken,
+    AuditEntry,
+    Import,
+    Snapshot,
+    SnapshotAction,
+    SnapshotDeal,
+    StrategyVersion,
+    User,
+)
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    """Declarative base with a naming convention so migrations are deterministic."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _key() -> Mapped[str]:
-    return mapped_column(String(128), unique=True, nullable=False)
-
-
-def _account_fk(nullable: bool = False) -> Mapped[int]:
-    return mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True, nullable=nullable
-    )
+__all__ = [
+    "CANONICAL_TABLES",
+    "NAMING_CONVENTION",
+    "ROLES",
+    "Account",
+    "AccountScore",
+    "AccountTeamMember",
+    "Activity",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Contact",
+    "Contract",
+    "Import",
+    "Money",
+    "NPSResponse",
+    "Opportunity",
+    "Order",
+    "Product",
+    "Rep",
+    "Snapshot",
+    "SnapshotAction",
+    "SnapshotDeal",
+    "StrategyVersion",
+    "SuccessStory",
+    "Team",
+    "Ticket",
+    "Usage",
+    "User",
+]
 
 
 class Team(Base):
@@ -67,7 +83,7 @@ class Team(Base):
 
     __tablename__ = "teams"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     name: Mapped[str] = mapped_column(String(200))
 
 
@@ -80,7 +96,7 @@ class Rep(Base):
 
     __tablename__ = "reps"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(20), server_default="rep")  # rep | manager
@@ -97,7 +113,7 @@ class Account(Base):
 
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     name: Mapped[str] = mapped_column(String(300))
     industry: Mapped[str | None] = mapped_column(String(100))
     employees: Mapped[int | None] = mapped_column(Integer)
@@ -115,7 +131,7 @@ class AccountTeamMember(Base):
     __tablename__ = "account_team_members"
     __table_args__ = (UniqueConstraint("account_id", "rep_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = _account_fk()
+    account_id: Mapped[int] = account_fk()
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)
     role: Mapped[str | None] = mapped_column(String(50))
 
@@ -125,8 +141,8 @@ class Contact(Base):
 
     __tablename__ = "contacts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     title: Mapped[str | None] = mapped_column(String(200))
@@ -139,7 +155,7 @@ class Product(Base):
 
     __tablename__ = "products"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     name: Mapped[str] = mapped_column(String(200))
     family: Mapped[str | None] = mapped_column(String(100))
     list_price: Mapped[float | None] = mapped_column(Money)
@@ -156,8 +172,8 @@ class Contract(Base):
 
     __tablename__ = "contracts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
@@ -174,7 +190,7 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_account_date", "account_id", "order_date"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     order_number: Mapped[str] = mapped_column(String(64))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
@@ -190,8 +206,8 @@ class Opportunity(Base):
 
     __tablename__ = "opportunities"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     name: Mapped[str | None] = mapped_column(String(300))
@@ -212,7 +228,7 @@ class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (Index("ix_activities_account_time", "account_id", "occurred_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
+    key: Mapped[str] = key_column()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
@@ -227,8 +243,8 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -242,8 +258,8 @@ class NPSResponse(Base):
 
     __tablename__ = "nps_responses"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     responded_on: Mapped[dt.date] = mapped_column(Date)
     score: Mapped[int] = mapped_column(Integer)
@@ -266,176 +282,11 @@ class SuccessStory(Base):
 
     __tablename__ = "success_stories"
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = _key()
-    account_id: Mapped[int] = _account_fk()
+    key: Mapped[str] = key_column()
+    account_id: Mapped[int] = account_fk()
     rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
     published_on: Mapped[dt.date] = mapped_column(Date)
     title: Mapped[str | None] = mapped_column(String(300))
-
-
-class Snapshot(Base):
-    """One scoring run, immutable once ``status`` is 'complete'.
-
-    ``as_of`` is the business date the scores describe; ``strategy_hash`` the SHA-256 of the
-    strategy file used; ``models`` the model versions and fitted parameters.
-    """
-
-    __tablename__ = "snapshots"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20), server_default="complete")
-    label: Mapped[str | None] = mapped_column(String(200))
-    strategy_hash: Mapped[str | None] = mapped_column(String(64))
-    models: Mapped[dict | None] = mapped_column(JSON)
-
-
-class AccountScore(Base):
-    """An account's scores in one snapshot. Amounts in company currency; ``tenure_months`` months.
-
-    ``ltv``/``ltv_low``/``ltv_high`` are the point estimate and the interval bounds;
-    ``reasons`` a list of reason codes with their values, rendered in the user's language.
-    """
-
-    __tablename__ = "account_scores"
-    __table_args__ = (
-        UniqueConstraint("snapshot_id", "account_id"),
-        # serves the default listing (a snapshot by LTV, ties by account) without sorting
-        Index("ix_account_scores_snapshot_ltv", "snapshot_id", "ltv", "account_id"),
-        Index("ix_account_scores_snapshot_revenue", "snapshot_id", "revenue_12m", "account_id"),
-        # the nullable sorts list missing values last (DESC NULLS LAST), which only
-        # PostgreSQL can declare in an index; SQLite sorts the few rows it holds
-        Index(
-            "ix_account_scores_snapshot_priority",
-            "snapshot_id",
-            text("priority DESC NULLS LAST"),
-            text("account_id DESC"),
-        ).ddl_if(dialect="postgresql"),
-        Index(
-            "ix_account_scores_snapshot_churn",
-            "snapshot_id",
-            text("churn_risk DESC NULLS LAST"),
-            text("account_id DESC"),
-        ).ddl_if(dialect="postgresql"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
-    )
-    account_id: Mapped[int] = _account_fk()
-    revenue_12m: Mapped[float] = mapped_column(Money, server_default="0")
-    tenure_months: Mapped[float] = mapped_column(Float, server_default="0")
-    ltv: Mapped[float] = mapped_column(Money, server_default="0")
-    ltv_low: Mapped[float | None] = mapped_column(Money)
-    ltv_high: Mapped[float | None] = mapped_column(Money)
-    churn_risk: Mapped[float | None] = mapped_column(Float)
-    growth: Mapped[float | None] = mapped_column(Money)
-    priority: Mapped[float | None] = mapped_column(Float)
-    zone: Mapped[str | None] = mapped_column(String(10))
-    segment: Mapped[str | None] = mapped_column(String(20))
-    reasons: Mapped[list | None] = mapped_column(JSON)
-    detail: Mapped[str | None] = mapped_column(Text)
-    # the forecast the review checks later: revenue expected over the 12 months after ``as_of``
-    # (company currency) and P(alive) of the non-contractual orders at ``as_of``
-    expected_revenue: Mapped[float | None] = mapped_column(Money)
-    p_alive: Mapped[float | None] = mapped_column(Float)
-    # the owner when scored (history, plan execution and diffs survive an owner change)
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
-    days_to_renewal: Mapped[int | None] = mapped_column(Integer)
-    # value × growth cell (``segment``): P(the account truly belongs there), flagged when low
-    p_cell: Mapped[float | None] = mapped_column(Float)
-    borderline: Mapped[bool | None] = mapped_column(Boolean)
-    # organisational risk: key-person dependency (0–1), single-threaded flag, silent churn (0–1)
-    key_person_risk: Mapped[float | None] = mapped_column(Float)
-    single_threaded: Mapped[bool | None] = mapped_column(Boolean)
-    silent_churn: Mapped[float | None] = mapped_column(Float)
-    signals: Mapped[list | None] = mapped_column(JSON)
-
-
-class SnapshotAction(Base):
-    """A planned action in a snapshot's account plans: ``hours`` of ``rep_id``'s ``month``.
-
-    ``expected_uplift`` is the expected LTV gain in company currency; ``must_do`` marks actions
-    forced by a capacity rule (e.g. a renewal inside N days); ``products`` the suggested products
-    of an upsell / cross-sell proposal.
-    """
-
-    __tablename__ = "snapshot_actions"
-    __table_args__ = (Index("ix_snapshot_actions_snapshot_rep", "snapshot_id", "rep_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
-    account_id: Mapped[int] = _account_fk()
-    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
-    month: Mapped[dt.date] = mapped_column(Date)
-    action: Mapped[str] = mapped_column(String(40))
-    hours: Mapped[float] = mapped_column(Float)
-    expected_uplift: Mapped[float] = mapped_column(Money)
-    must_do: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    products: Mapped[list | None] = mapped_column(JSON)
-
-
-class SnapshotDeal(Base):
-    """An open deal scored in a snapshot: win probability and its A / B / C zone.
-
-    ``amount`` and ``expected_value`` (= amount × win_probability) in company currency;
-    ``p_zone`` is P(the deal truly belongs in ``zone``), ``borderline`` flags a low one.
-    """
-
-    __tablename__ = "snapshot_deals"
-    __table_args__ = (UniqueConstraint("snapshot_id", "opportunity_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    snapshot_id: Mapped[int] = mapped_column(
-        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
-    )
-    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id"))
-    account_id: Mapped[int] = _account_fk()
-    amount: Mapped[float | None] = mapped_column(Money)
-    win_probability: Mapped[float | None] = mapped_column(Float)
-    expected_value: Mapped[float | None] = mapped_column(Money)
-    zone: Mapped[str | None] = mapped_column(String(10))
-    p_zone: Mapped[float | None] = mapped_column(Float)
-    borderline: Mapped[bool | None] = mapped_column(Boolean)
-
-
-class StrategyVersion(Base):
-    """A saved version of the strategy file (TOML text), newest id wins; the edit history.
-
-    ``sha256`` is the hash of ``text`` (what a snapshot's ``strategy_hash`` refers to);
-    ``created_by`` the user who saved it (None for the command line).
-    """
-
-    __tablename__ = "strategy_versions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    comment: Mapped[str | None] = mapped_column(String(500))
-
-
-class Import(Base):
-    """One run of ``tillage import``: who imported what, when, and what it changed.
-
-    ``checksum`` is the SHA-256 of the source bytes (of every file, in name order, for a
-    folder); ``rows_rejected`` counts rows skipped with a warning (errors block the import, so a
-    recorded import never has rejected rows with errors).
-    """
-
-    __tablename__ = "imports"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
-    imported_by: Mapped[str | None] = mapped_column(String(200))
-    source: Mapped[str] = mapped_column(String(500))
-    format: Mapped[str] = mapped_column(String(20))
-    mapping: Mapped[str | None] = mapped_column(String(200))
-    checksum: Mapped[str] = mapped_column(String(64), index=True)
-    rows_read: Mapped[int] = mapped_column(Integer)
-    rows_inserted: Mapped[int] = mapped_column(Integer)
-    rows_updated: Mapped[int] = mapped_column(Integer)
-    rows_unchanged: Mapped[int] = mapped_column(Integer)
-    rows_rejected: Mapped[int] = mapped_column(Integer)
-    tables: Mapped[dict | None] = mapped_column(JSON)
-    warnings: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 CANONICAL_TABLES: tuple[str, ...] = (
@@ -455,67 +306,3 @@ CANONICAL_TABLES: tuple[str, ...] = (
     "success_stories",
 )
 """Source-data tables in dependency order (a table only references tables before it)."""
-
-
-class User(Base):
-    """A person who logs in to the dashboard or the API.
-
-    ``role`` is ``admin``, ``manager`` or ``rep``. Managers and reps are linked to their row in
-    ``reps`` by the rep's natural key (``rep_key``), so the link survives a re-import of the reps.
-    ``password_hash`` is an argon2 hash (never the password); ``session_epoch`` is increased on
-    logout, password change and disabling, which invalidates every session cookie issued before.
-    Times are UTC.
-    """
-
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(320), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
-    rep_key: Mapped[str | None] = mapped_column(String(128), index=True)
-    password_hash: Mapped[str | None] = mapped_column(String(255))
-    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-
-class ApiToken(Base):
-    """A bearer token for machines. Only the SHA-256 of the token is stored; ``prefix`` (its
-    first characters) identifies it in listings. ``scopes`` is a space-separated subset of
-    ``read write admin``. Times are UTC; a revoked or expired token is refused.
-    """
-
-    __tablename__ = "api_tokens"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    prefix: Mapped[str] = mapped_column(String(16))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    scopes: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-
-
-class AuditEntry(Base):
-    """One security-relevant event: who (user id and login as typed), when (UTC), from where
-    (client address), what (``action`` such as ``login.failed``), on which object, and details.
-    """
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor: Mapped[str | None] = mapped_column(String(320))
-    client: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(50))
-    object_type: Mapped[str | None] = mapped_column(String(50))
-    object_id: Mapped[str | None] = mapped_column(String(128))
-    detail: Mapped[dict | None] = mapped_column(JSON)
-
-
-ROLES: tuple[str, ...] = ("admin", "manager", "rep")
-"""User roles, most powerful first."""
