@@ -157,3 +157,62 @@ def test_unknown_period_is_refused() -> None:
         rfm_summary(
             _log(), customer="account", date="when", calibration_end="2024-01-31", period="year"
         )
+
+
+def _invoice_lines() -> pd.DataFrame:
+    """Online Retail II-style lines: ``C`` invoices are cancellations with negative quantity."""
+    rows = [
+        # customer, invoice, day, quantity, price
+        ("A", "489434", "2010-01-04", 10, 2.0),  # first purchase, 20
+        ("A", "489500", "2010-01-11", 5, 4.0),  # repeat purchase, 20
+        ("A", "C489501", "2010-01-12", -2, 4.0),  # returns 8 of it: no purchase occasion
+        ("A", "489600", "2010-02-01", 3, 10.0),  # repeat purchase, 30
+        ("A", "489601", "2010-02-01", 1, 5.0),  # same day: one occasion, 35 in all
+        ("B", "C489000", "2010-01-02", -4, 5.0),  # returns an order from before the window
+        ("B", "489700", "2010-01-20", 1, 50.0),  # first purchase
+        ("C", "489800", "2010-01-05", 2, 10.0),  # first purchase, 20
+        ("C", "489900", "2010-01-19", 1, 30.0),  # repeat purchase, 30
+        ("C", "C489901", "2010-01-25", -1, 30.0),  # cancels it: net repeat spend 0
+    ]
+    frame = pd.DataFrame(rows, columns=["customer", "invoice", "day", "quantity", "price"])
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["amount"] = frame["quantity"] * frame["price"]
+    return frame
+
+
+def test_cancellations_are_netted_not_counted_as_purchases() -> None:
+    summary = rfm_summary(
+        _invoice_lines(),
+        customer="customer",
+        date="day",
+        amount="amount",
+        period="day",
+        calibration_end="2010-02-28",
+    )
+    a, b, c = summary.loc["A"], summary.loc["B"], summary.loc["C"]
+    # A: purchase days 01-04, 01-11 and 02-01; the 01-12 cancellation is netted into 01-11
+    assert a["frequency"] == 2
+    assert a["recency"] == 28  # 01-04 -> 02-01, the cancellation day is not a purchase
+    assert a["monetary_value"] == pytest.approx(((20 - 8) + 35) / 2)
+    # B: the return of an order placed before the window is not a purchase (T from 01-20)
+    assert b["frequency"] == 0 and b["T"] == (dt.date(2010, 2, 28) - dt.date(2010, 1, 20)).days
+    # C: the repeat order was cancelled in full: one repeat occasion worth 0, never negative
+    assert c["frequency"] == 1 and c["monetary_value"] == 0
+
+
+def test_returns_after_calibration_end_do_not_leak_into_calibration() -> None:
+    summary = rfm_summary(
+        _invoice_lines(),
+        customer="customer",
+        date="day",
+        amount="amount",
+        period="day",
+        calibration_end="2010-01-20",
+        observation_end="2010-02-28",
+    )
+    # C's cancellation on 01-25 lies after the calibration end: the repeat order still counts 30
+    assert summary.loc["C", "monetary_value"] == 30
+    # and it is no holdout purchase either (it reverses a calibration order)
+    assert summary.loc["C", "frequency_holdout"] == 0
+    # A's holdout purchase day 02-01 is counted once
+    assert summary.loc["A", "frequency_holdout"] == 1

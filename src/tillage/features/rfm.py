@@ -9,6 +9,10 @@ The conventions are those of lifetimes' ``summary_data_from_transaction_data`` (
 calibration summary of Fader, Hardie & Lee (2005):
 
 * transactions of a customer on the same **day** are one purchase (amounts summed);
+* a day whose net value is negative (only returns or cancellations) is no purchase: its value is
+  netted into the customer's latest purchase day before it, the order it reverses, so a return
+  lowers the spend without adding a purchase occasion (returns of orders placed before the
+  window are dropped);
 * only purchases on or before ``calibration_end`` count; the first one is the acquisition;
 * ``frequency`` — number of repeat purchase days (purchase days after the first);
 * ``recency`` — time from the first to the last purchase;
@@ -51,6 +55,26 @@ def _as_date(value: DateLike, name: str) -> dt.date:
     if pd.isna(stamp):
         raise DataValidationError(f"{name} is missing")
     return stamp.date()
+
+
+def _net_returns(daily: Table) -> Table:
+    """Purchase days with the returns netted in: a day whose net value is negative (returns or
+    cancellations only, e.g. Online Retail's ``C`` invoices) is not a purchase occasion; its value
+    is added to the customer's latest purchase day on or before it (the order it most plausibly
+    reverses). Returns before a customer's first purchase day in ``daily`` reverse purchases
+    outside the window and are dropped. A day netting to exactly zero remains a purchase day."""
+    purchase = daily.value >= 0
+    ordered = ibis.cumulative_window(group_by=daily.customer, order_by=daily.day)
+    marked = daily.mutate(
+        occasion=ibis.ifelse(purchase, 1, 0).sum().over(ordered),
+        purchase_day=ibis.ifelse(purchase, daily.day, ibis.null("date")),
+    )
+    marked = marked.filter(marked.occasion > 0)
+    return (
+        marked.group_by(["customer", "occasion"])
+        .aggregate(day=marked.purchase_day.max(), value=marked.value.sum())
+        .select("customer", "day", "value")
+    )
 
 
 def rfm_summary_expr(
@@ -100,10 +124,10 @@ def rfm_summary_expr(
         .group_by(["customer", "day"])
         .aggregate(value=lambda d: d.value.sum())
     )
-
-    cal = daily.filter(daily.day <= ibis.literal(cal_end))
-    cal = cal.mutate(first_day=cal.day.min().over(group_by=cal.customer))
     cal_end_lit = ibis.literal(cal_end)
+
+    cal = _net_returns(daily.filter(daily.day <= cal_end_lit))
+    cal = cal.mutate(first_day=cal.day.min().over(group_by=cal.customer))
     summary = cal.group_by("customer").aggregate(
         first_day=cal.first_day.min(),
         last_day=cal.day.max(),
@@ -123,7 +147,9 @@ def rfm_summary_expr(
     summary = summary.select(*columns)
 
     if obs_end is not None:
-        hold = daily.filter((daily.day > cal_end_lit) & (daily.day <= ibis.literal(obs_end)))
+        hold = _net_returns(
+            daily.filter((daily.day > cal_end_lit) & (daily.day <= ibis.literal(obs_end)))
+        )
         hold = hold.group_by("customer").aggregate(
             frequency_holdout=hold.count().cast("float64"),
             monetary_value_holdout=hold.value.mean(),
