@@ -16,6 +16,9 @@ do about it. Surfaces map them to exit codes (CLI) and HTTP statuses (API) in on
     ├── AuthenticationError     no valid credentials (login, session cookie or token)
     ├── TooManyAttempts         login refused for a while after repeated failures
     └── PermissionDenied        the user's role does not allow the action
+
+    DataWarning (a UserWarning)  rows a model could not use were left out of it; the run goes on
+    BoundaryWarning (UserWarning) a fit's maximum lies on the edge of the parameter space
 """
 
 from __future__ import annotations
@@ -115,3 +118,14 @@ class TooManyAttempts(TillageError):
     def __init__(self, message: str, retry_after: int) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class DataWarning(UserWarning):
+    """Some rows could not be used by one model and were left out of it (the message counts and
+    names them); the run goes on and other models still use those rows."""
+
+
+class BoundaryWarning(UserWarning):
+    """A model fitted with ``boundary="accept"`` found its likelihood highest on the edge of the
+    parameter space (e.g. the Pareto/NBD's ``s → 0``: nobody drops out); the estimates there are
+    reported, as lifetimes does, and the message names the parameters without standard errors."""

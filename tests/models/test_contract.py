@@ -79,12 +79,15 @@ def spec(request: pytest.FixtureRequest) -> Spec:
 
 def test_init_stores_settings_unchanged(spec: Spec) -> None:
     start = {"a": 1.0} if "a" in spec.model._param_names else None
-    model = spec.model(penalizer=0.0, max_iter=321, tol=1e-7, initial_params=start)
+    model = spec.model(
+        penalizer=0.0, max_iter=321, tol=1e-7, initial_params=start, boundary="accept"
+    )
     assert model.get_params() == {
         "penalizer": 0.0,
         "max_iter": 321,
         "tol": 1e-7,
         "initial_params": start,
+        "boundary": "accept",
     }
     with pytest.raises(TypeError):
         spec.model(0.1)  # settings are keyword-only
@@ -162,7 +165,12 @@ def test_missing_column_is_named(name: str, column: str) -> None:
         s.model().fit(frame)
 
 
-@pytest.mark.parametrize(("name", "column"), BAD_INPUTS)
+#: a negative mean spend is real data (returns exceeding the repeat orders): the spend model
+#: leaves such customers out with a warning (tests/models/test_robust_inputs.py)
+NEGATIVE_REFUSED = [b for b in BAD_INPUTS if b != ("GammaGammaModel", "monetary_value")]
+
+
+@pytest.mark.parametrize(("name", "column"), NEGATIVE_REFUSED)
 def test_negative_value_is_named(name: str, column: str) -> None:
     s = SPECS[name]
     frame = s.frame()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -35,7 +36,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
+from tillage.errors import (
+    BoundaryWarning,
+    ConvergenceError,
+    DataValidationError,
+    DataWarning,
+    NotFittedError,
+)
 from tillage.models._checks import check_frame, first_bad
 from tillage.models._linalg import (
     _cholesky,
@@ -69,6 +76,12 @@ class BaseModel(EstimatorSettings):
         Convergence tolerance on the projected gradient of the mean negative log-likelihood.
     initial_params:
         Starting values keyed by parameter name; missing ones default to the model's own guess.
+    boundary:
+        What to do when the likelihood has no interior maximum (a parameter runs off to the edge
+        of its range, or the information matrix is singular): ``"raise"`` (the default) raises
+        :class:`~tillage.errors.ConvergenceError`; ``"accept"`` keeps the estimates reached, as
+        lifetimes does, lists the parameters concerned in ``boundary_`` (their standard errors
+        are NaN) and warns with :class:`~tillage.errors.BoundaryWarning`.
     """
 
     #: Parameter names as in the paper, in the order of the internal vector.
@@ -97,11 +110,13 @@ class BaseModel(EstimatorSettings):
         max_iter: int = 1000,
         tol: float = 1e-8,
         initial_params: Mapping[str, float] | None = None,
+        boundary: str = "raise",
     ) -> None:
         self.penalizer = penalizer
         self.max_iter = max_iter
         self.tol = tol
         self.initial_params = initial_params
+        self.boundary = boundary
 
     # ------------------------------------------------------------------ subclass hooks
 
@@ -128,6 +143,29 @@ class BaseModel(EstimatorSettings):
     def _rows_for_fit(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rows the likelihood is defined on (all, unless a model says otherwise)."""
         return frame
+
+    def _unusable(self, frame: pd.DataFrame) -> tuple[NDArray[np.bool_], str]:
+        """Rows of a valid frame this model cannot use, and why (none, unless a model says
+        otherwise): they are left out of the fit, listed in ``excluded_`` and named in a
+        :class:`~tillage.errors.DataWarning`; their predictions are NaN."""
+        return np.zeros(len(frame), dtype=bool), ""
+
+    def _exclude(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Drop the rows :meth:`_unusable` flags; record them in ``excluded_`` (reason per
+        row label) and warn, naming how many and the first few."""
+        bad, reason = self._unusable(frame)
+        self.excluded_ = pd.Series(reason, index=frame.index[bad], name="reason", dtype=object)
+        if not bad.any():
+            return frame
+        labels = ", ".join(map(str, frame.index[bad][:5]))
+        more = " …" if bad.sum() > 5 else ""
+        warnings.warn(
+            f"{type(self).__name__}: {int(bad.sum())} of {len(frame)} row(s) left out of the "
+            f"fit because {reason} (first: {labels}{more}); their predictions are blank",
+            DataWarning,
+            stacklevel=3,
+        )
+        return frame[~bad]
 
     # ------------------------------------------------------------------ settings
 
@@ -214,8 +252,13 @@ class BaseModel(EstimatorSettings):
         An optional ``weight`` column gives the number of customers each row stands for.
         Returns ``self``.
         """
+        if self.boundary not in ("raise", "accept"):
+            raise DataValidationError(
+                f"{type(self).__name__}: boundary must be 'raise' or 'accept', not "
+                f"{self.boundary!r}"
+            )
         self._validate(frame)
-        data, weights = self._collapse(self._rows_for_fit(frame))
+        data, weights = self._collapse(self._rows_for_fit(self._exclude(frame)))
         if weights.size == 0:
             raise DataValidationError(f"{type(self).__name__}: no rows to fit on")
         data = self._prepare(data)
@@ -255,6 +298,17 @@ class BaseModel(EstimatorSettings):
             for name, u in zip(self._param_names, np.log(theta), strict=True)
             if abs(u) > _LOG_BOUND - 1e-3 or not np.isfinite(standard_errors[name])
         ]
+        self.boundary_: list[str] = unidentified
+        if unidentified and self.boundary == "accept":
+            estimates = ", ".join(f"{k}={v:.3g}" for k, v in params.items())
+            warnings.warn(
+                f"{type(self).__name__}: the likelihood is highest on the edge of the parameter "
+                f"space ({', '.join(unidentified)} without a finite standard error); the "
+                f"estimates there are reported: {estimates}",
+                BoundaryWarning,
+                stacklevel=4,
+            )
+            return
         if unidentified:
             estimates = ", ".join(f"{k}={v:.3g}" for k, v in params.items())
             raise ConvergenceError(

@@ -70,8 +70,8 @@ class BetaGeoModel(BaseModel):
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     _count_columns: ClassVar[tuple[str, ...]] = ("frequency",)
-    _nonnegative_columns: ClassVar[tuple[str, ...]] = ("recency",)
-    _positive_columns: ClassVar[tuple[str, ...]] = ("T",)
+    # T = 0: a first purchase on the calibration-end day, a valid (if uninformative) history
+    _nonnegative_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         # alpha scales with the time unit: start it at the mean observation length.

@@ -35,7 +35,6 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import digamma, gammaln
 
-from tillage.errors import DataValidationError
 from tillage.models.base import BaseModel, Data
 
 __all__ = ["GammaGammaModel", "IndependenceCheck"]
@@ -65,24 +64,16 @@ class GammaGammaModel(BaseModel):
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
     _columns: ClassVar[tuple[str, ...]] = ("frequency", "monetary_value")
     _count_columns: ClassVar[tuple[str, ...]] = ("frequency",)
-    _nonnegative_columns: ClassVar[tuple[str, ...]] = ("monetary_value",)
     # q and v are strongly correlated (the mean spend is about p v / (q - 1)).
     _hessian_start: ClassVar[bool] = True
 
-    def _validate(self, frame, columns=None):
-        frame = super()._validate(frame, columns)
-        cols = self._columns if columns is None else columns
-        if "monetary_value" in cols and "frequency" in cols:
-            bad = (np.asarray(frame["frequency"], float) > 0) & (
-                np.asarray(frame["monetary_value"], float) <= 0
-            )
-            if bad.any():
-                raise DataValidationError(
-                    f"{type(self).__name__}: column 'monetary_value' must be positive for repeat "
-                    "buyers",
-                    [self._first_bad(frame, "monetary_value", bad, "is not positive")],
-                )
-        return frame
+    def _unusable(self, frame: pd.DataFrame) -> tuple[NDArray[np.bool_], str]:
+        """Repeat buyers whose mean repeat spend is zero or negative (free items, or returns
+        netted into their orders): the Gamma density needs a positive spend."""
+        bad = (np.asarray(frame["frequency"], float) > 0) & (
+            np.asarray(frame["monetary_value"], float) <= 0
+        )
+        return bad, "their mean repeat spend (monetary_value) is zero or negative"
 
     def _rows_for_fit(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[np.asarray(frame["frequency"], dtype=float) > 0]
@@ -154,23 +145,26 @@ class GammaGammaModel(BaseModel):
         return ll, np.vstack([d_p, d_q, d_v])
 
     def log_likelihood(self, frame: pd.DataFrame) -> pd.Series:
-        """Per-customer log-likelihood (NaN for customers without repeat purchases)."""
+        """Per-customer log-likelihood (NaN for customers without repeat purchases or with a mean
+        spend that is not positive)."""
         params = self._check_fitted()
         x, m = self._arrays(frame, self._columns)
-        pos = x > 0
+        pos = (x > 0) & (m > 0)
         ll = np.full(x.shape, np.nan)
         ll[pos] = self._loglik(params, {"frequency": x[pos], "monetary_value": m[pos]}, grad=False)
         return self._series(ll, frame, "log_likelihood")
 
     def conditional_expected_average_profit(self, frame: pd.DataFrame) -> pd.Series:
         r"""E[Z | x, z̄] = p (v + x z̄) / (p x + q - 1) per customer; for ``x = 0`` the
-        population mean p v / (q - 1). Infinite when q <= 1 (the mean spend does not exist)."""
+        population mean p v / (q - 1). Infinite when q <= 1 (the mean spend does not exist); NaN for
+        a repeat buyer whose mean spend is zero or negative (outside the model)."""
         self._check_fitted()
         x, m = self._arrays(frame, self._columns)
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
         denominator = p * x + q - 1.0
         safe = np.where(denominator > 0, denominator, 1.0)
         values = np.where(denominator > 0, p * (v + x * m) / safe, np.inf)
+        values = np.where(self._unusable(frame)[0], np.nan, values)
         return self._series(values, frame, "expected_average_value")
 
     def frequency_monetary_correlation(
