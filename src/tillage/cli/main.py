@@ -74,7 +74,8 @@ def _global(
 def main() -> None:
     """Entry point: run the app, turning tillage errors into a message and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns (not raises) the code of a typer.Exit
+        code = app(standalone_mode=False)
     except TillageError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
@@ -90,3 +91,5 @@ def main() -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", 2))
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
