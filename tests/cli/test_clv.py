@@ -57,6 +57,9 @@ def test_params_match_published_cdnow_fits(cdnow_run: tuple[pd.DataFrame, dict])
     assert params["gamma_gamma"]["q"] == pytest.approx(3.74, abs=0.01)
     assert params["gamma_gamma"]["v"] == pytest.approx(15.44, abs=0.02)
     assert params["calibration_end"] == "1997-09-30"
+    # --model auto: BG/NBD's likelihood is the higher (-9582.4 against Pareto/NBD's -9595.0)
+    assert params["model"] == "bgnbd"
+    assert params["pareto_nbd"]["log_likelihood"] < params["bgnbd"]["log_likelihood"]
 
 
 def test_per_customer_output(cdnow_run: tuple[pd.DataFrame, dict]) -> None:
@@ -71,8 +74,10 @@ def test_per_customer_output(cdnow_run: tuple[pd.DataFrame, dict]) -> None:
         "expected_purchases",
         "expected_avg_value",
         "clv",
+        "note",
     ]
     assert len(frame) == 2357
+    assert frame["note"].isna().all()  # every value could be computed
     first = frame.set_index("sample_customer_id").loc["0001"]
     assert first["expected_purchases"] == pytest.approx(1.226, abs=5e-4)  # FHL 2005
     assert (frame["p_alive"].between(0, 1)).all()

@@ -1,10 +1,13 @@
 """``tillage clv``: customer lifetime value straight from a transaction file.
 
-Reads a CSV or Parquet transaction log, summarises it per customer (:func:`rfm_summary`), fits
-BG/NBD, Pareto/NBD and Gamma-Gamma, and writes one row per customer with the probability of being
-alive, the expected purchases and the discounted expected revenue over the horizon
-(:func:`tillage.models.clv.customer_lifetime_value`, driven by BG/NBD and Gamma-Gamma). The
-annual discount rate ``R`` is converted to a rate per period, ``(1 + R) ** (days / 365.25) - 1``.
+Reads a CSV or Parquet transaction log, summarises it per customer (:func:`rfm_summary`; returns
+netted into the orders they reverse), and hands the summary to
+:func:`tillage.models.clv.forecast_clv`, which fits the purchase model chosen with ``--model``
+(``auto``: BG/NBD and Pareto/NBD, the better fit kept) and Gamma-Gamma; writes one row per
+customer with the probability of being alive, the expected purchases and the discounted expected
+revenue over the horizon, and prints a warning for every model that failed or left customers
+out. Lines without a customer id are left out and counted. The annual discount rate ``R`` is
+converted to a rate per period, ``(1 + R) ** (days / 365.25) - 1``.
 Registered by ``tillage.cli.main`` as ``app.command("clv")(clv)``.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -23,10 +26,16 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import state
-from tillage.errors import ConvergenceError, DataValidationError, Problem, TillageError
+from tillage.errors import DataValidationError, Problem, TillageError
 from tillage.features.rfm import PERIOD_DAYS, rfm_summary
-from tillage.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
-from tillage.models.clv import customer_lifetime_value, per_period_rate
+from tillage.models.clv import (
+    MODEL_LABELS,
+    PURCHASE_MODELS,
+    ClvForecast,
+    ClvNote,
+    forecast_clv,
+    per_period_rate,
+)
 
 __all__ = ["clv", "read_transactions"]
 
@@ -61,13 +70,18 @@ def read_transactions(
     amount: str,
     date_format: str | None,
     progress: Progress,
-) -> pd.DataFrame:
-    """Read and type-check the three columns; errors name the row (as a spreadsheet numbers it,
-    header = 1) and the value."""
+    quantity: str | None = None,
+) -> tuple[pd.DataFrame, list[int]]:
+    """Read and type-check the columns; errors name the row (as a spreadsheet numbers it,
+    header = 1) and the value. With ``quantity``, a line's value is ``amount × quantity``
+    (e.g. unit price × quantity; a negative quantity is a return).
+
+    Returns the transactions and the row numbers of the lines without a customer id (guest
+    orders, left out: they belong to nobody's history)."""
     name = path.name
     if not path.exists():
         raise DataValidationError(f"{path} does not exist")
-    columns = [customer, date, amount]
+    columns = [customer, date, amount, *([quantity] if quantity else [])]
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
             raw = pd.read_parquet(path)
@@ -86,11 +100,9 @@ def read_transactions(
     problems: list[Problem] = []
 
     ids = raw[customer]
-    bad = ids.isna()
-    problems += [
-        Problem(name, int(i) + 2, customer, None, "customer id is empty")
-        for i in np.flatnonzero(bad)[:5]
-    ]
+    if pd.api.types.is_float_dtype(ids) and (ids.dropna() == ids.dropna().round()).all():
+        ids = ids.astype("Int64")  # ids read as floats (13085.0) where some are empty
+    no_id = [int(i) + 2 for i in np.flatnonzero(ids.isna().to_numpy())]
 
     if pd.api.types.is_datetime64_any_dtype(raw[date]):
         dates = raw[date]
@@ -103,24 +115,27 @@ def read_transactions(
             Problem(name, int(i) + 2, date, raw[date].iloc[i], "cannot parse the date" + hint)
         )
 
-    if pd.api.types.is_numeric_dtype(raw[amount]):
-        amounts = raw[amount].astype("float64")
-    else:
-        amounts = pd.to_numeric(raw[amount].astype("string").str.strip(), errors="coerce")
-    for i in np.flatnonzero(~np.isfinite(amounts.to_numpy(dtype=float, na_value=np.nan)))[:5]:
-        problems.append(Problem(name, int(i) + 2, amount, raw[amount].iloc[i], "not a number"))
+    amounts = _numbers(raw, amount, name, problems)
+    if quantity:
+        amounts = amounts * _numbers(raw, quantity, name, problems)
     if problems:
         raise DataValidationError(f"{name}: the transactions have invalid values", problems)
-    return pd.DataFrame(
+    keep = ids.notna().to_numpy()
+    frame = pd.DataFrame(
         {"customer": ids.astype(str), "date": dates, "amount": amounts.astype("float64")}
     )
+    return frame[keep].reset_index(drop=True), no_id
 
 
-def _params(model: BetaGeoModel | ParetoNBDModel | GammaGammaModel) -> dict[str, Any]:
-    out: dict[str, Any] = dict(model.params_)
-    out["log_likelihood"] = model.log_likelihood_
-    out["standard_errors"] = dict(model.standard_errors_)
-    return out
+def _numbers(raw: pd.DataFrame, column: str, name: str, problems: list[Problem]) -> pd.Series:
+    """A column as floats; each value that is not a finite number is added to ``problems``."""
+    if pd.api.types.is_numeric_dtype(raw[column]):
+        values = raw[column].astype("float64")
+    else:
+        values = pd.to_numeric(raw[column].astype("string").str.strip(), errors="coerce")
+    for i in np.flatnonzero(~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)))[:5]:
+        problems.append(Problem(name, int(i) + 2, column, raw[column].iloc[i], "not a number"))
+    return values
 
 
 def clv(
@@ -128,6 +143,21 @@ def clv(
     customer: Annotated[str, typer.Option("--customer", help="Column with the customer id.")],
     date: Annotated[str, typer.Option("--date", help="Column with the transaction date.")],
     amount: Annotated[str, typer.Option("--amount", help="Column with the transaction value.")],
+    quantity: Annotated[
+        str | None,
+        typer.Option(
+            "--quantity",
+            help="Column with the quantity: the value is then amount × quantity "
+            "(e.g. --amount Price --quantity Quantity).",
+        ),
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="Purchase model: bgnbd, pareto, or auto (both, keep the better fit).",
+        ),
+    ] = "auto",
     period: Annotated[
         str, typer.Option("--period", help="Time unit of the models: day, week or month.")
     ] = "week",
@@ -156,7 +186,7 @@ def clv(
         Path | None, typer.Option("--params-out", help="Fitted parameters as JSON.")
     ] = None,
 ) -> None:
-    """Fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log and write per-customer CLV."""
+    """Fit BG/NBD or Pareto/NBD and Gamma-Gamma to a transaction log; write per-customer CLV."""
     err = Console(stderr=True)
     _ = state.gettext()
     try:
@@ -167,6 +197,8 @@ def clv(
             customer=customer,
             date=date,
             amount=amount,
+            quantity=quantity,
+            model=model,
             period=period,
             calibration_end=calibration_end,
             horizon=horizon,
@@ -188,6 +220,8 @@ def _run(
     customer: str,
     date: str,
     amount: str,
+    quantity: str | None,
+    model: str,
     period: str,
     calibration_end: str | None,
     horizon: int,
@@ -200,6 +234,10 @@ def _run(
         raise DataValidationError(
             f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}"
         )
+    if model not in (*PURCHASE_MODELS, "auto"):
+        raise DataValidationError(
+            f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
+        )
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -209,18 +247,19 @@ def _run(
         transient=True,
     )
     with progress:
-        log = read_transactions(
+        log, no_id = read_transactions(
             file,
             customer=customer,
             date=date,
             amount=amount,
+            quantity=quantity,
             date_format=date_format,
             progress=progress,
         )
         if log.empty:
-            raise DataValidationError(f"{file.name}: no transactions")
+            raise DataValidationError(f"{file.name}: no transactions with a customer id")
         end = pd.Timestamp(calibration_end).date() if calibration_end else log["date"].max().date()
-        step = progress.add_task(_("summarising per customer"), total=5)
+        step = progress.add_task(_("summarising per customer"), total=3)
         summary = rfm_summary(
             log,
             customer="customer",
@@ -231,37 +270,18 @@ def _run(
         )
         if summary.empty:
             raise DataValidationError(f"{file.name}: no transactions on or before {end}")
-        progress.update(step, advance=1, description=_("fitting {model}").format(model="BG/NBD"))
-        bgnbd = BetaGeoModel().fit(summary)
-        progress.update(
-            step, advance=1, description=_("fitting {model}").format(model="Pareto/NBD")
-        )
-        try:
-            pareto: dict[str, Any] = _params(ParetoNBDModel().fit(summary))
-        except ConvergenceError as exc:
-            pareto = {"error": str(exc)}
-        progress.update(
-            step, advance=1, description=_("fitting {model}").format(model="Gamma-Gamma")
-        )
-        if (summary["frequency"] > 0).sum() < 3:
-            raise DataValidationError(
-                f"{file.name}: fewer than 3 customers with repeat purchases before {end}; "
-                "the spend model cannot be fitted"
-            )
-        spend = GammaGammaModel().fit(summary)
-        progress.update(step, advance=1, description=_("predicting"))
+        progress.update(step, advance=1, description=_("fitting the models"))
         rate = per_period_rate(discount_rate, PERIOD_DAYS[period])
-        result = summary.copy()
-        result["p_alive"] = bgnbd.conditional_probability_alive(summary)
-        result["expected_purchases"] = bgnbd.conditional_expected_purchases(float(horizon), summary)
-        result["expected_avg_value"] = spend.conditional_expected_average_profit(summary)
-        result["clv"] = customer_lifetime_value(
-            bgnbd, spend, summary, horizon=horizon, discount_rate=rate
+        forecast = forecast_clv(
+            summary,
+            model=model,  # type: ignore[arg-type]
+            horizon=horizon,
+            discount_rate=rate,
         )
-        progress.update(step, advance=1)
+        progress.update(step, advance=2)
 
+    result = forecast.frame.assign(note=_note_column(_, forecast.frame["note"]))
     result.index.name = customer
-    check = spend.frequency_monetary_correlation(summary)
     params = {
         "period": period,
         "calibration_end": end.isoformat(),
@@ -269,9 +289,11 @@ def _run(
         "annual_discount_rate": discount_rate,
         "discount_rate_per_period": rate,
         "n_customers": len(summary),
-        "bgnbd": _params(bgnbd),
-        "pareto_nbd": pareto,
-        "gamma_gamma": {**_params(spend), "frequency_monetary_correlation": check.correlation},
+        "rows_without_customer": len(no_id),
+        "model": forecast.chosen,
+        "bgnbd": forecast.fits.get("bgnbd"),
+        "pareto_nbd": forecast.fits.get("pareto"),
+        "gamma_gamma": forecast.fits.get("gamma_gamma"),
     }
     if params_out is not None:
         params_out.write_text(json.dumps(params, indent=2), encoding="utf-8")
@@ -279,7 +301,19 @@ def _run(
         result.to_csv(out)
     else:
         typer.echo(result.to_csv(), nl=False)
+    _render(err, _, forecast, summary, end, period, no_id)
 
+
+def _render(
+    err: Console,
+    _: Callable[[str], str],
+    forecast: ClvForecast,
+    summary: pd.DataFrame,
+    end: object,
+    period: str,
+    no_id: list[int],
+) -> None:
+    """The fitted models as a table, then one warning line per note."""
     periods = {"day": _("days"), "week": _("weeks"), "month": _("months")}
     title = _("{customers} customers, calibration end {date}, {periods}").format(
         customers=f"{len(summary):,}", date=end, periods=periods[period]
@@ -288,17 +322,70 @@ def _run(
     table.add_column(_("model"))
     table.add_column(_("parameters"))
     table.add_column(_("log-likelihood"), justify="right")
-    for label, fitted in (("BG/NBD", bgnbd), ("Gamma-Gamma", spend)):
-        text = ", ".join(f"{k}={v:.4g}" for k, v in fitted.params_.items())
-        table.add_row(label, text, f"{fitted.log_likelihood_:.1f}")
-    if "error" not in pareto:
-        text = ", ".join(f"{k}={pareto[k]:.4g}" for k in ("r", "alpha", "s", "beta"))
-        table.add_row("Pareto/NBD", text, f"{pareto['log_likelihood']:.1f}")
+    for key, fit in forecast.fits.items():
+        if "error" in fit:
+            continue
+        label = MODEL_LABELS[key] + (" *" if key == forecast.chosen else "")
+        text = ", ".join(f"{k}={fit[k]:.4g}" for k in fit if k not in _NOT_PARAMS)
+        table.add_row(label, text, f"{fit['log_likelihood']:.1f}")
     err.print(table)
-    if check.warning:
-        message = _(
-            "frequency and spend are correlated (r = {r:.2f}); the Gamma-Gamma model assumes "
-            "they are independent"
-        ).format(r=check.correlation)
-        warning = _("warning")
-        err.print(f"[yellow]{warning}:[/] {message}")
+    warning = _("warning")
+    lines = [_note_text(_, note) for note in forecast.notes]
+    if no_id:
+        first = ", ".join(map(str, no_id[:5]))
+        lines.append(
+            _("{n} line(s) without a customer id were left out (rows {rows})").format(
+                n=f"{len(no_id):,}", rows=first + (" …" if len(no_id) > 5 else "")
+            )
+        )
+    fit = forecast.fits.get("gamma_gamma") or {}
+    r = fit.get("frequency_monetary_correlation")
+    if r is not None and np.isfinite(r) and abs(r) > 0.3:
+        lines.append(
+            _(
+                "frequency and spend are correlated (r = {r:.2f}); the Gamma-Gamma model assumes "
+                "they are independent"
+            ).format(r=r)
+        )
+    for line in lines:
+        err.print(f"[yellow]{warning}:[/] {line}", highlight=False)
+
+
+_NOT_PARAMS = {"log_likelihood", "standard_errors", "frequency_monetary_correlation"}
+
+
+def _note_text(_: Callable[[str], str], note: ClvNote) -> str:
+    """A note of :func:`forecast_clv` in the user's language."""
+    v = note.values
+    if note.code == "model_failed":
+        return _("{model} could not be fitted: {error}").format(**v)
+    if note.code == "fell_back":
+        return _("{model} could not be fitted; the forecast uses {chosen}").format(**v)
+    if note.code == "chosen":
+        return _("the forecast uses {model}, the model with the higher likelihood").format(**v)
+    if note.code == "no_spend_model":
+        return _(
+            "no spend model ({reason}): expected value and CLV are blank; "
+            "P(alive) and expected purchases are written"
+        ).format(**v)
+    if note.code == "boundary":
+        return _(
+            "{model}: the likelihood is highest on the edge of the parameter space ({params} "
+            "without a standard error; almost no customer drops out); the estimates there are "
+            "used: {estimates}"
+        ).format(**{**v, "model": MODEL_LABELS.get(v["model"], v["model"])})
+    return _(
+        "{model}: {n} customer(s) whose mean repeat spend is zero or negative (free items, or "
+        "returns exceeding the repeat orders) were left out (first: {first}); their expected "
+        "value and CLV are blank, with the reason in the note column"
+    ).format(**{**v, "model": MODEL_LABELS.get(v["model"], v["model"])})
+
+
+def _note_column(_: Callable[[str], str], codes: pd.Series) -> pd.Series:
+    """The ``note`` codes of :func:`forecast_clv` as words in the user's language."""
+    words = {
+        "": "",
+        "no_spend_model": _("no spend model could be fitted"),
+        "spend_not_positive": _("mean repeat spend is zero or negative"),
+    }
+    return codes.map(words)
