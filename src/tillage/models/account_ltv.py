@@ -42,6 +42,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from tillage.errors import DataValidationError, NotFittedError
+from tillage.models._settings import EstimatorSettings
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import column
@@ -66,7 +67,7 @@ _MIN_BUYERS = 20
 NEAR_MONTHS = 12
 
 
-class AccountLTV:
+class AccountLTV(EstimatorSettings):
     """Per-account LTV with intervals (see the module docstring for the formula).
 
     Parameters
@@ -447,6 +448,11 @@ class AccountLTV:
             index=pd.Index(frame["account_id"].to_numpy(), name="account_id"),
             columns=pd.Index(self._months().astype(int), name="month"),
         )
+
+    @property
+    def params_(self) -> dict[str, object]:
+        """The fitted parameters (the estimator contract's name for :meth:`params`)."""
+        return self.params()
 
     def params(self) -> dict[str, object]:
         """Fitted parameters and settings, JSON-able, for the snapshot record."""

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from tillage.errors import DataValidationError, NotFittedError, Problem
+from tillage.models._settings import EstimatorSettings
 
 
-class NaiveLTV:
+class NaiveLTV(EstimatorSettings):
     """Naive LTV from trailing revenue and a population retention rate (see module docstring)."""
 
     def __init__(
@@ -56,6 +57,13 @@ class NaiveLTV:
         revenue = frame["revenue_12m"].to_numpy(dtype=float)
         values = self.margin_rate * np.clip(revenue, 0.0, None) * self.multiplier_
         return pd.Series(values, index=frame.index, name="ltv")
+
+    @property
+    def params_(self) -> dict[str, float]:
+        """The fitted parameters (the estimator contract's name for :meth:`params`)."""
+        if not hasattr(self, "retention_"):
+            raise NotFittedError("NaiveLTV is not fitted yet: call fit() first")
+        return self.params()
 
     def params(self) -> dict[str, float]:
         """The fitted and configured parameters, for the snapshot record."""
