@@ -3,21 +3,42 @@ parametrised test per rule so a failure names the model)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
-from tillage.errors import DataValidationError, NotFittedError
-from tillage.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, ShiftedBetaGeoModel
+from tillage.errors import ConfigurationError, DataValidationError, NotFittedError
+from tillage.models import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    RenewalChurnModel,
+    ShiftedBetaGeoModel,
+)
+from tillage.models._settings import EstimatorSettings
+from tillage.models.account_ltv import AccountLTV
 from tillage.models.base import BaseModel
+from tillage.models.baseline import NaiveLTV
+from tillage.models.expansion import ExpansionModel
 from tillage.models.simulate import (
     simulate_beta_geo,
     simulate_gamma_gamma,
     simulate_shifted_beta_geo,
 )
+from tillage.models.win_probability import WinProbabilityModel
+
+from .test_account_ltv import _accounts as ltv_accounts
+from .test_account_ltv import _decisions as ltv_decisions
+from .test_expansion import FEATURES as EXPANSION_FEATURES
+from .test_expansion import accounts as expansion_accounts
+from .test_win_probability import FEATURES as WIN_FEATURES
+from .test_win_probability import deals
 
 
 @dataclass(frozen=True)
@@ -206,3 +227,130 @@ def test_negative_weight_is_refused(name: str) -> None:
     frame.iloc[0, frame.columns.get_loc("weight")] = -2.0
     with pytest.raises(DataValidationError, match="'weight'"):
         s.model().fit(frame)
+
+
+# ---------------------------------------------------------------------------------------------
+# One contract for every model family (not only the maximum-likelihood ones): keyword-only
+# settings, get_params(deep=True) / set_params, sklearn.base.clone, fit -> self with params_,
+# NotFittedError before fit, predictions indexed like the input (or by its account_id).
+
+
+@dataclass(frozen=True)
+class Family:
+    make: Callable[[], Any]
+    fit: Callable[[Any], Any]
+    predict: Callable[[Any], pd.Series | pd.DataFrame]
+    frame: Callable[[], pd.DataFrame]
+
+
+def _ltv_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return ltv_accounts(200, 1), ltv_decisions(200, 2)
+
+
+def _naive_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"revenue_12m": [100.0, 0.0, 50.0, 10.0], "revenue_prior_12m": [80.0, 20.0, 0.0, 5.0]},
+        index=pd.Index(["a", "b", "c", "d"], name="account_id"),
+    )
+
+
+def _base_family(name: str) -> Family:
+    s = SPECS[name]
+    return Family(s.model, lambda m: m.fit(s.frame()), lambda m: s.predict(m, s.frame()), s.frame)
+
+
+FAMILIES = {
+    **{name: _base_family(name) for name in SPECS},
+    "RenewalChurnModel": Family(
+        lambda: RenewalChurnModel(covariates=["x"]),
+        lambda m: m.fit(ltv_decisions(200, 2)),
+        lambda m: m.predict_proba(ltv_decisions(200, 2)),
+        lambda: ltv_decisions(200, 2),
+    ),
+    "AccountLTV": Family(
+        lambda: AccountLTV(covariates=["x"], horizon_months=12, n_draws=10),
+        lambda m: m.fit(*_ltv_inputs()),
+        lambda m: m.predict(_ltv_inputs()[0]),
+        lambda: _ltv_inputs()[0],
+    ),
+    "NaiveLTV": Family(
+        lambda: NaiveLTV(margin_rate=0.5),
+        lambda m: m.fit(_naive_frame()),
+        lambda m: m.predict(_naive_frame()),
+        _naive_frame,
+    ),
+    "WinProbabilityModel": Family(
+        lambda: WinProbabilityModel(features=WIN_FEATURES),
+        lambda m: m.fit(deals(600, seed=5)),
+        lambda m: m.predict_proba(deals(600, seed=5)),
+        lambda: deals(600, seed=5),
+    ),
+    "ExpansionModel": Family(
+        lambda: ExpansionModel(features=EXPANSION_FEATURES),
+        lambda m: m.fit(expansion_accounts(800, 1, "2024-03-31")),
+        lambda m: m.predict(expansion_accounts(800, 1, "2024-03-31")),
+        lambda: expansion_accounts(800, 1, "2024-03-31"),
+    ),
+}
+
+
+@pytest.fixture(params=list(FAMILIES))
+def family(request: pytest.FixtureRequest) -> Family:
+    return FAMILIES[request.param]
+
+
+def test_every_family_has_keyword_only_settings_and_get_set_params(family: Family) -> None:
+    model = family.make()
+    names = type(model)._setting_names()
+    params = inspect.signature(type(model).__init__).parameters
+    assert [n for n in params if n != "self"] == names  # every setting is keyword-only
+    shallow = model.get_params(deep=False)
+    assert shallow == {n: getattr(model, n) for n in names}
+    assert model.get_params(deep=True) == shallow  # no setting is itself an estimator
+    first = names[0]
+    assert model.set_params(**{first: shallow[first]}) is model
+    with pytest.raises(ConfigurationError, match="no setting 'no_such_setting'"):
+        model.set_params(no_such_setting=1)
+
+
+def test_every_family_is_cloned_by_sklearn(family: Family) -> None:
+    model = family.fit(family.make())
+    copy = clone(model)
+    assert type(copy) is type(model) and copy is not model
+    assert copy.get_params(deep=False).keys() == model.get_params(deep=False).keys()
+    for key, value in model.get_params(deep=False).items():
+        assert copy.get_params(deep=False)[key] == value  # settings carried over
+    assert not hasattr(copy, "n_accounts_") and not hasattr(copy, "log_likelihood_")
+    with pytest.raises(NotFittedError):  # the clone is unfitted
+        family.predict(copy)
+
+
+def test_every_family_fits_to_self_with_params(family: Family) -> None:
+    model = family.make()
+    with pytest.raises(NotFittedError):
+        family.predict(model)
+    assert family.fit(model) is model
+    assert isinstance(model.params_, dict) and model.params_
+    out = family.predict(model)
+    frame = family.frame()
+    assert isinstance(out, pd.Series | pd.DataFrame)
+    by_row = list(out.index) == list(frame.index)
+    by_account = "account_id" in frame.columns and list(out.index) == list(frame["account_id"])
+    assert by_row or by_account
+
+
+def test_nested_settings_are_reached_with_double_underscores() -> None:
+    class Wrapper(EstimatorSettings):
+        def __init__(self, *, inner: BetaGeoModel, scale: float = 1.0) -> None:
+            self.inner = inner
+            self.scale = scale
+
+    wrapper = Wrapper(inner=BetaGeoModel(penalizer=0.1))
+    assert wrapper.get_params(deep=True)["inner__penalizer"] == 0.1
+    assert "inner__penalizer" not in wrapper.get_params(deep=False)
+    wrapper.set_params(inner__penalizer=0.2, scale=3.0)
+    assert wrapper.inner.penalizer == 0.2 and wrapper.scale == 3.0
+    copy = clone(wrapper)
+    assert copy.inner is not wrapper.inner and copy.inner.penalizer == 0.2
+    with pytest.raises(ConfigurationError, match="not an estimator"):
+        wrapper.set_params(scale__x=1)

@@ -492,7 +492,7 @@ class BaseModel(EstimatorSettings):
 
         return {
             "model": type(self).__name__,
-            "settings": self.get_params(),
+            "settings": self.get_params(deep=False),
             "params": dict(self.params_),
             "standard_errors": {k: clean(v) for k, v in self.standard_errors_.items()},
             "log_likelihood": self.log_likelihood_,

@@ -158,6 +158,23 @@ class ExpansionModel(EstimatorSettings):
         self.amount_sigma_ = float(np.sqrt(np.mean(resid**2)))
         return self
 
+    @property
+    def params_(self) -> dict[str, object]:
+        """The fitted parameters: base rate and mean amount and, when the regressions were
+        fitted, the penalty, calibration and coefficients (standardised covariates)."""
+        self._check_fitted()
+        out: dict[str, object] = {
+            "base_rate": self.base_rate_,
+            "mean_amount": self.mean_amount_,
+        }
+        if self.fit_ is not None:
+            out.update(
+                penalty=self.penalty_,
+                calibration=self.calibration_,
+                coef={str(k): float(v) for k, v in self.coef_.items()},
+            )
+        return out
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "base_rate_"):
             raise NotFittedError(

@@ -108,7 +108,7 @@ class ParetoNBDModel(BaseModel):
             weight=weights[rows]
         )
         try:
-            warm = type(self)(**self.get_params()).fit(sample)
+            warm = type(self)(**self.get_params(deep=False)).fit(sample)
         except ConvergenceError:
             return guess
         return np.array([warm.params_[name] for name in self._param_names])

@@ -338,6 +338,12 @@ class RenewalChurnModel(EstimatorSettings):
         """
         return self.survival(current, 1, history).rsub(1.0).rename("churn_probability")
 
+    def predict_proba(
+        self, current: pd.DataFrame, history: pd.DataFrame | None = None
+    ) -> pd.Series:
+        """The estimator contract's name for :meth:`churn_probability`."""
+        return self.churn_probability(current, history)
+
     def survival(
         self, current: pd.DataFrame, renewals: int, history: pd.DataFrame | None = None
     ) -> pd.Series:

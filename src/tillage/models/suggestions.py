@@ -161,6 +161,13 @@ class ProductSuggestions(EstimatorSettings):
         self.successors_ = successor
         return self
 
+    @property
+    def params_(self) -> dict[str, object]:
+        """What was learned: the number of accounts and of association rules kept."""
+        if not hasattr(self, "rules_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(purchases)")
+        return {"n_accounts": self.n_accounts_, "n_rules": len(self.rules_)}
+
     def _name(self, product: int) -> str:
         return str(self.product_names_.get(int(product), f"#{int(product)}"))
 

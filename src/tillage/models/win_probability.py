@@ -163,6 +163,24 @@ class WinProbabilityModel(EstimatorSettings):
         self.intercept_ = self.fit_.intercept
         return self
 
+    @property
+    def params_(self) -> dict[str, object]:
+        """The fitted parameters: the overall and per-stage win rates and, when the regression
+        was fitted, its penalty, calibration, intercept and coefficients (standardised)."""
+        self._check_fitted()
+        out: dict[str, object] = {
+            "overall_rate": self.overall_rate_,
+            "stage_rates": {str(k): float(v) for k, v in self.stage_rates_.items()},
+        }
+        if self.fit_ is not None:
+            out.update(
+                penalty=self.penalty_,
+                calibration=self.calibration_,
+                intercept=float(self.intercept_),
+                coef={str(k): float(v) for k, v in self.coef_.items()},
+            )
+        return out
+
     def _offset(self, frame: pd.DataFrame) -> np.ndarray:
         rates = self.stage_rates_.reindex(frame["stage_as_of"].to_numpy()).to_numpy(dtype=float)
         rates = np.where(np.isfinite(rates), rates, self.overall_rate_)
