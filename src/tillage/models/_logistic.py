@@ -262,9 +262,47 @@ def time_holdout(frame: pd.DataFrame, share: float) -> NDArray[np.bool_]:
 PENALTIES = (1.0, 10.0, 100.0, 1000.0, 10000.0)
 
 
+#: A feature whose own AUC is at least this far from 0.5 (AUC >= 0.98 or <= 0.02) nearly
+#: determines the outcome: it was most likely recorded after the outcome was known.
+LEAK_AUC = 0.98
+#: Fewest rows of each outcome before a feature is judged on its own AUC.
+LEAK_MIN_ROWS = 10
+
+
+def leaking_features(
+    frame: pd.DataFrame, y: NDArray[np.float64], w: NDArray[np.float64], numeric: Sequence[str]
+) -> dict[str, float]:
+    """Numeric features that on their own rank the outcomes almost perfectly, with their AUC.
+
+    Each feature is scored by its weighted AUC against ``y`` (missing values ranked as their
+    own lowest level, so "filled in only on won deals" is caught too). A feature with
+    ``max(AUC, 1 − AUC) >= LEAK_AUC`` is returned: no honest predictor known before the outcome
+    separates won from lost so cleanly (e.g. an amount that is zero on every lost deal).
+    """
+    from sklearn.metrics import roc_auc_score
+
+    if min(float(np.sum(y == 1)), float(np.sum(y == 0))) < LEAK_MIN_ROWS:
+        return {}
+    out = {}
+    for name in numeric:
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+        finite = np.isfinite(values)
+        if not finite.any():
+            continue
+        values = np.where(finite, values, np.min(values[finite]) - 1.0)
+        if np.unique(values).size < 2:
+            continue
+        auc = float(roc_auc_score(y, values, sample_weight=w))
+        if max(auc, 1.0 - auc) >= LEAK_AUC:
+            out[name] = auc
+    return out
+
+
 @dataclass
 class LogisticFit:
-    """A fitted penalised logistic model with its calibrator."""
+    """A fitted penalised logistic model with its calibrator. ``refused`` lists the features
+    left out as leaking (with their AUC); ``fallback`` says the model lost to the offset
+    baseline out of time, so its coefficients are 0 and the calibrator maps the baseline."""
 
     design: Design
     intercept: float
@@ -273,12 +311,20 @@ class LogisticFit:
     calibrator: Platt | Isotonic | Identity
     holdout_rows: int
     notes: list[str]
+    refused: dict[str, float] = field(default_factory=dict)
+    fallback: bool = False
 
     def raw(self, frame: pd.DataFrame, offset: NDArray[np.float64]) -> NDArray[np.float64]:
         return expit(offset + self.intercept + self.design.transform(frame) @ self.coef)
 
     def predict(self, frame: pd.DataFrame, offset: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.calibrator.predict(self.raw(frame, offset))
+
+
+def _platt_loss(raw: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]) -> float:
+    """Log loss after Platt scaling (two parameters, whatever the predictor): a fair score for
+    comparing two predictors calibrated on the same rows."""
+    return log_loss_of(y, Platt().fit(raw, y, w).predict(raw), w)
 
 
 def fit_calibrated(
@@ -293,30 +339,65 @@ def fit_calibrated(
     calibration: str,
     holdout_share: float,
 ) -> LogisticFit:
-    """Choose the penalty and fit the calibrator on the latest dates held out, then refit the
-    regression on every row with that penalty."""
+    """Fit on the earlier dates, choose the penalty and calibrate on the latest dates held out
+    (``time_holdout``), and use exactly that model: the calibrator maps the predictions of the
+    model it was fitted on, out of time, so a base rate that drifts between the two periods
+    is corrected rather than counted twice. (Refitting on every row after calibrating, as
+    before, shifted the raw predictions the calibrator had never seen: on a funnel whose
+    wins grew more common every deal came out near 0.99.)
+
+    Features that nearly determine the outcome (:func:`leaking_features`) are left out, with a
+    note. If the model does not beat the offset baseline on the held-out dates (log loss, both
+    Platt-scaled on them), the prediction falls back to the baseline, calibrated there, and a
+    note says so. With a single as-of date there is nothing to hold out: the regression is fitted
+    on every row without calibration.
+    """
     notes: list[str] = []
+    refused = leaking_features(frame, y, w, numeric)
+    for name, auc in refused.items():
+        notes.append(
+            f"feature {name!r} nearly determines the outcome on its own (AUC {auc:.3f}): it is "
+            "probably recorded after the outcome (e.g. an amount filled in only on won deals); "
+            "left out of the model"
+        )
+    numeric = tuple(n for n in numeric if n not in refused)
     hold = time_holdout(frame, holdout_share)
     early = ~hold
-    chosen = penalty
-    calibrator = make_calibrator(calibration if hold.any() else "none", float(w[hold].sum()))
-    if hold.any() and early.any():
-        design = Design(tuple(numeric), tuple(categorical)).fit(frame[early])
-        X_early, X_hold = design.transform(frame[early]), design.transform(frame[hold])
-        best = None
-        for lam in [penalty] if penalty is not None else PENALTIES:
-            b0, b = fit_logistic(X_early, y[early], w[early], offset[early], float(lam))
-            p = expit(offset[hold] + b0 + X_hold @ b)
-            loss = log_loss_of(y[hold], p, w[hold])
-            if best is None or loss < best[0]:
-                best = (loss, float(lam), p)
-        assert best is not None
-        chosen = best[1]
-        calibrator.fit(best[2], y[hold], w[hold])
-    else:
+    if not (hold.any() and early.any()):
         notes.append("one as-of date only: no held-out calibration")
-    if chosen is None:
-        chosen = PENALTIES[-1]
-    design = Design(tuple(numeric), tuple(categorical)).fit(frame)
-    b0, b = fit_logistic(design.transform(frame), y, w, offset, float(chosen))
-    return LogisticFit(design, b0, b, float(chosen), calibrator, int(hold.sum()), notes)
+        chosen = PENALTIES[-1] if penalty is None else float(penalty)
+        design = Design(numeric, tuple(categorical)).fit(frame)
+        b0, b = fit_logistic(design.transform(frame), y, w, offset, chosen)
+        return LogisticFit(design, b0, b, chosen, Identity(), 0, notes, refused)
+    design = Design(numeric, tuple(categorical)).fit(frame[early])
+    X_early, X_hold = design.transform(frame[early]), design.transform(frame[hold])
+    best = None
+    for lam in [penalty] if penalty is not None else PENALTIES:
+        b0, b = fit_logistic(X_early, y[early], w[early], offset[early], float(lam))
+        p = expit(offset[hold] + b0 + X_hold @ b)
+        loss = log_loss_of(y[hold], p, w[hold])
+        if best is None or loss < best[0]:
+            best = (loss, float(lam), p, b0, b)
+    assert best is not None
+    _, chosen, p_hold, b0, b = best
+    y_hold, w_hold = y[hold], w[hold]
+    n_hold = float(w_hold.sum())
+    calibrator = make_calibrator(calibration, n_hold)
+    base_hold = expit(offset[hold])
+    model_loss, base_loss = (
+        _platt_loss(p_hold, y_hold, w_hold),
+        _platt_loss(base_hold, y_hold, w_hold),
+    )
+    if model_loss >= base_loss:
+        notes.append(
+            f"the model does not beat the baseline on the latest {n_hold:.0f} held-out rows "
+            f"(log loss {model_loss:.4f} against {base_loss:.4f}): the predictions are the "
+            "baseline rates, calibrated on those rows"
+        )
+        calibrator.fit(base_hold, y_hold, w_hold)
+        zeros = np.zeros(len(design.names))
+        return LogisticFit(
+            design, 0.0, zeros, chosen, calibrator, int(hold.sum()), notes, refused, True
+        )
+    calibrator.fit(p_hold, y_hold, w_hold)
+    return LogisticFit(design, b0, b, chosen, calibrator, int(hold.sum()), notes, refused)

@@ -6,9 +6,16 @@ The model is a penalised logistic regression with the deal's *stage rate* as off
 
 ``r[stage]`` is the win rate of deals that were in that stage on a snapshot date (a Beta-binomial
 estimate shrunk towards the overall rate with ``prior_strength`` pseudo-deals), ``x`` the deal and
-account features standardised. The penalty is chosen on the latest snapshot dates held out
-(``holdout_share``), and the calibrator (isotonic with enough held-out deals, Platt scaling
-otherwise) is fitted there too; the regression is then refitted on all rows with that penalty.
+account features standardised. The regression (and the stage rates in its offset) is fitted on
+the earlier snapshot dates; the penalty is chosen and the calibrator (isotonic with enough
+held-out deals, Platt scaling otherwise) fitted on the latest dates held out
+(``holdout_share``), and that very model is the one used: calibrating one model and predicting
+with another (refitted on every date) inflated every probability on a funnel whose win rate
+drifted. A feature that on its own nearly determines the outcome (AUC >= 0.98, e.g. an amount
+that is zero on every lost deal) is refused: left out, named in :attr:`notes_` and
+:attr:`refused_features_`. If the model does not beat the stage-rate baseline on the held-out
+dates, the predictions are the stage rates calibrated there (:attr:`fallback_`), and
+:attr:`notes_` says so.
 A large penalty keeps the predictions at the stage rates: with thin data (fewer than
 ``min_deals`` labelled deals) the regression is skipped altogether and the model *is* the stage
 rate baseline, which :attr:`WinProbabilityModel.notes_` says.
@@ -34,6 +41,7 @@ from tillage.models._logistic import (
     binary_labels,
     fit_calibrated,
     require_columns,
+    time_holdout,
     weights_of,
 )
 from tillage.models._settings import EstimatorSettings
@@ -125,17 +133,17 @@ class WinProbabilityModel(EstimatorSettings):
             raise DataValidationError(f"{name}: no deals to fit on")
         y = binary_labels(frame, "label_won", name)
         w = weights_of(frame, name)
-        stages = frame["stage_as_of"].to_numpy()
-        overall = float(np.sum(w * y) / max(w.sum(), EPS))
-        rates = {}
-        for stage in np.unique(stages):
-            m = stages == stage
-            won, n = float(np.sum(w[m] * y[m])), float(w[m].sum())
-            rates[stage] = (won + self.prior_strength * overall) / (n + self.prior_strength)
-        self.overall_rate_ = overall
-        self.stage_rates_ = pd.Series(rates, name="win_rate").rename_axis("stage_as_of")
+        self.overall_rate_, self.stage_rates_ = self._stage_rates(frame, y, w)
+        # the regression's offset uses the rates of the earlier dates only, so that on the
+        # held-out latest dates the model (offset included) is scored and calibrated out of time
+        early = ~time_holdout(frame, self.holdout_share)
+        self.offset_rates_ = self.stage_rates_
+        if early.any() and not early.all():
+            self.offset_rates_ = self._stage_rates(frame[early], y[early], w[early])[1]
         self.n_deals_ = float(w.sum())
         self.notes_: list[str] = []
+        self.refused_features_: dict[str, float] = {}
+        self.fallback_ = False
         offset = self._offset(frame)
         self.thin_data_ = self.n_deals_ < self.min_deals
         if self.thin_data_:
@@ -157,6 +165,8 @@ class WinProbabilityModel(EstimatorSettings):
             holdout_share=self.holdout_share,
         )
         self.notes_.extend(self.fit_.notes)
+        self.refused_features_ = dict(self.fit_.refused)
+        self.fallback_ = self.fit_.fallback
         self.penalty_ = self.fit_.penalty
         self.calibration_ = self.fit_.calibrator.kind
         self.coef_ = pd.Series(self.fit_.coef, index=self.fit_.design.names, name="coef")
@@ -181,8 +191,23 @@ class WinProbabilityModel(EstimatorSettings):
             )
         return out
 
+    def _stage_rates(
+        self, frame: pd.DataFrame, y: np.ndarray, w: np.ndarray
+    ) -> tuple[float, pd.Series]:
+        """The overall win rate and each stage's, shrunk towards it with ``prior_strength``
+        pseudo-deals (a Beta-binomial estimate)."""
+        stages = frame["stage_as_of"].to_numpy()
+        overall = float(np.sum(w * y) / max(w.sum(), EPS))
+        rates = {}
+        for stage in np.unique(stages):
+            m = stages == stage
+            won, n = float(np.sum(w[m] * y[m])), float(w[m].sum())
+            rates[stage] = (won + self.prior_strength * overall) / (n + self.prior_strength)
+        return overall, pd.Series(rates, name="win_rate").rename_axis("stage_as_of")
+
     def _offset(self, frame: pd.DataFrame) -> np.ndarray:
-        rates = self.stage_rates_.reindex(frame["stage_as_of"].to_numpy()).to_numpy(dtype=float)
+        table = getattr(self, "offset_rates_", self.stage_rates_)
+        rates = table.reindex(frame["stage_as_of"].to_numpy()).to_numpy(dtype=float)
         rates = np.where(np.isfinite(rates), rates, self.overall_rate_)
         return logit(np.clip(rates, EPS, 1 - EPS))
 
