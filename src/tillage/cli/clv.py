@@ -296,7 +296,7 @@ def _run(
         "gamma_gamma": forecast.fits.get("gamma_gamma"),
     }
     if params_out is not None:
-        params_out.write_text(json.dumps(params, indent=2), encoding="utf-8")
+        params_out.write_text(json.dumps(params, indent=2, allow_nan=False), encoding="utf-8")
     if out is not None:
         result.to_csv(out)
     else:
@@ -351,7 +351,7 @@ def _render(
         err.print(f"[yellow]{warning}:[/] {line}", highlight=False)
 
 
-_NOT_PARAMS = {"log_likelihood", "standard_errors", "frequency_monetary_correlation"}
+_NOT_PARAMS = {"log_likelihood", "standard_errors", "frequency_monetary_correlation", "boundary"}
 
 
 def _note_text(_: Callable[[str], str], note: ClvNote) -> str:

@@ -122,9 +122,14 @@ class ClvForecast:
 
 
 def _fit_params(model: BetaGeoModel | ParetoNBDModel | GammaGammaModel) -> dict[str, Any]:
+    """Estimates, log-likelihood, standard errors (None where undefined, so the dict is valid
+    JSON) and the parameters on the boundary."""
     out: dict[str, Any] = dict(model.params_)
     out["log_likelihood"] = model.log_likelihood_
-    out["standard_errors"] = dict(model.standard_errors_)
+    out["standard_errors"] = {
+        k: (float(v) if np.isfinite(v) else None) for k, v in model.standard_errors_.items()
+    }
+    out["boundary"] = list(getattr(model, "boundary_", []))
     return out
 
 
@@ -206,7 +211,9 @@ def _fit_spend(
     check = spend.frequency_monetary_correlation(summary)
     fits["gamma_gamma"] = {
         **_fit_params(spend),
-        "frequency_monetary_correlation": check.correlation,
+        "frequency_monetary_correlation": (
+            check.correlation if np.isfinite(check.correlation) else None
+        ),
     }
     return spend
 
