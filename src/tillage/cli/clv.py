@@ -330,7 +330,10 @@ def _render(
         table.add_row(label, text, f"{fit['log_likelihood']:.1f}")
     err.print(table)
     warning = _("warning")
-    lines = [_note_text(_, note) for note in forecast.notes]
+    for note in forecast.notes:  # which model was used: information, not a warning
+        if note.code == "chosen":
+            err.print(_note_text(_, note), highlight=False)
+    lines = [_note_text(_, note) for note in forecast.notes if note.code != "chosen"]
     if no_id:
         first = ", ".join(map(str, no_id[:5]))
         lines.append(
