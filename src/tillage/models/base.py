@@ -15,7 +15,8 @@ closed form) and its predictions. The base class owns the rest, the way lifeline
   :mod:`tillage.models._linalg`);
 * standard errors from the observed information: the inverse Hessian of the negative
   log-likelihood at the optimum, in the natural parametrisation;
-* :meth:`BaseModel.summary`, and :meth:`BaseModel.save` / :meth:`BaseModel.load` (JSON).
+* :meth:`BaseModel.summary`, and :meth:`BaseModel.save` / :meth:`BaseModel.load` (JSON),
+  from :class:`~tillage.models._record.FittedRecord`.
 
 The estimator contract follows scikit-learn: settings are keyword-only and stored unchanged by
 ``__init__``; ``fit`` validates, sets the learned attributes ending in ``_`` and returns ``self``;
@@ -25,11 +26,9 @@ anything that needs the learned parameters raises :class:`~tillage.errors.NotFit
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -51,6 +50,7 @@ from tillage.models._linalg import (
     _weighted_sum,
 )
 from tillage.models._optimise import bfgs_minimize, newton_minimize
+from tillage.models._record import FittedRecord
 from tillage.models._settings import EstimatorSettings
 
 __all__ = ["BaseModel"]
@@ -62,7 +62,7 @@ Data = dict[str, NDArray[Any]]
 _LOG_BOUND = 30.0
 
 
-class BaseModel(EstimatorSettings):
+class BaseModel(FittedRecord, EstimatorSettings):
     """Base class of the maximum-likelihood estimators (not used directly).
 
     Parameters
@@ -461,76 +461,6 @@ class BaseModel(EstimatorSettings):
                 f"{type(self).__name__} is not fitted yet: call fit(frame) or load(path) first"
             )
         return np.array([self.params_[n] for n in self._param_names])
-
-    def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95% intervals (computed on the log scale)."""
-        self._check_fitted()
-        rows = []
-        for name in self._param_names:
-            coef = self.params_[name]
-            se = self.standard_errors_.get(name, math.nan)
-            half = 1.959963984540054 * se / coef if np.isfinite(se) else math.nan
-            rows.append(
-                {
-                    "coef": coef,
-                    "se": se,
-                    "lower_95": coef * math.exp(-half) if np.isfinite(half) else math.nan,
-                    "upper_95": coef * math.exp(half) if np.isfinite(half) else math.nan,
-                }
-            )
-        out = pd.DataFrame(rows, index=pd.Index(self._param_names, name="param"))
-        out.attrs["log_likelihood"] = self.log_likelihood_
-        out.attrs["n_customers"] = self.n_customers_
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fitted model as plain JSON-able data."""
-        self._check_fitted()
-
-        def clean(x: float) -> float | None:
-            return x if np.isfinite(x) else None
-
-        return {
-            "model": type(self).__name__,
-            "settings": self.get_params(deep=False),
-            "params": dict(self.params_),
-            "standard_errors": {k: clean(v) for k, v in self.standard_errors_.items()},
-            "log_likelihood": self.log_likelihood_,
-            "n_customers": self.n_customers_,
-        }
-
-    @classmethod
-    def from_dict(cls, payload: Mapping[str, Any]) -> Self:
-        """Rebuild a fitted model from :meth:`to_dict` output."""
-        if payload.get("model") != cls.__name__:
-            raise DataValidationError(
-                f"{cls.__name__}.from_dict: the payload is a {payload.get('model')!r} model"
-            )
-        settings = {
-            k: v for k, v in payload.get("settings", {}).items() if k in cls._setting_names()
-        }
-        model = cls(**settings)
-        params = payload["params"]
-        missing = [n for n in cls._param_names if n not in params]
-        if missing:
-            raise DataValidationError(f"{cls.__name__}.from_dict: parameters {missing} missing")
-        model.params_ = {n: float(params[n]) for n in cls._param_names}
-        ses = payload.get("standard_errors") or {}
-        model.standard_errors_ = {
-            n: math.nan if ses.get(n) is None else float(ses[n]) for n in cls._param_names
-        }
-        model.log_likelihood_ = float(payload.get("log_likelihood", math.nan))
-        model.n_customers_ = float(payload.get("n_customers", math.nan))
-        return model
-
-    def save(self, path: str | Path) -> None:
-        """Write the fitted parameters (and settings) as JSON."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
-
-    @classmethod
-    def load(cls, path: str | Path) -> Self:
-        """Read a model written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     # ------------------------------------------------------------------ helpers for subclasses
 
