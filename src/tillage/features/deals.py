@@ -302,7 +302,8 @@ def expansion_frame(
 
 def purchases(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
     """Distinct ``(account_id, product_id)`` bought on or before ``as_of``: order lines, won deals
-    and contracts started by then; with the first date (``first_bought``)."""
+    and contracts started by then; with the first and the last date (``first_bought``,
+    ``last_bought``)."""
     as_of = as_date(as_of)
     orders = con.table("orders")
     orders = orders.filter(orders.product_id.notnull() & (orders.order_date <= day(as_of)))
@@ -325,11 +326,14 @@ def purchases(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
         won.select("account_id", "product_id", when=won.close_date.cast("date")),
         contracts.select("account_id", "product_id", when=contracts.start_date.cast("date")),
     )
-    out = union.group_by(["account_id", "product_id"]).aggregate(first_bought=union.when.min())
+    out = union.group_by(["account_id", "product_id"]).aggregate(
+        first_bought=union.when.min(), last_bought=union.when.max()
+    )
     frame = execute_arrow(con, out.order_by(["account_id", "product_id"])).to_pandas()
     frame["account_id"] = frame["account_id"].astype("int64")
     frame["product_id"] = frame["product_id"].astype("int64")
     frame["first_bought"] = pd.to_datetime(frame["first_bought"])
+    frame["last_bought"] = pd.to_datetime(frame["last_bought"])
     return frame
 
 

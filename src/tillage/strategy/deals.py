@@ -229,10 +229,32 @@ def score_expansion(
     return out, model
 
 
+#: A product with a successor and no sale in this many days before the as-of date is
+#: discontinued: suggestions offer its successor instead.
+DISCONTINUED_DAYS = 365
+
+
+def discontinued_products(
+    products: pd.DataFrame, bought: pd.DataFrame, as_of: dt.date, days: int = DISCONTINUED_DAYS
+) -> pd.Series:
+    """Per product of ``products``: True when it has a successor and was not sold (order line,
+    won deal or contract start in ``bought``'s ``last_bought``) in the ``days`` before ``as_of``.
+    """
+    last = bought.groupby("product_id")["last_bought"].max()
+    sold = products["product_id"].map(last)
+    recent = sold >= pd.Timestamp(as_of - dt.timedelta(days=days))
+    return (products["successor_id"].notna() & ~recent.fillna(False).astype(bool)).rename(
+        "discontinued"
+    )
+
+
 def suggest_products(
     con: BaseBackend, as_of: dt.date, *, model: ProductSuggestions | None = None
 ) -> tuple[pd.DataFrame, ProductSuggestions]:
-    """Suggestions for every account from its purchases up to ``as_of``."""
+    """Suggestions for every account from its purchases up to ``as_of``; a discontinued product
+    (:func:`discontinued_products`) is replaced by its successor or dropped."""
     bought = purchases(con, as_of)
-    model = (model or ProductSuggestions()).fit(bought, products=products_frame(con))
+    products = products_frame(con)
+    products["discontinued"] = discontinued_products(products, bought, as_of).to_numpy()
+    model = (model or ProductSuggestions()).fit(bought, products=products)
     return model.suggest(bought), model
