@@ -29,7 +29,7 @@ import datetime as dt
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from tillage.features._common import day, days_between, end_of, in_window
+from tillage.features._common import count_if, day, days_between, end_of, in_window
 from tillage.features.engine import execute_arrow
 
 __all__ = ["latest_nps", "open_severe_tickets", "renewal_status"]
@@ -51,7 +51,7 @@ def renewal_status(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
     decided = rows.renewed_id.notnull()
     agg = rows.group_by("account_id").aggregate(
         next_end=rows.end_date.min(where=~decided),
-        renewals_on_file=decided.cast("int64").sum(),
+        renewals_on_file=count_if(decided),
     )
     expr = agg.select(
         "account_id",
