@@ -26,6 +26,7 @@ from tillage.errors import DataValidationError
 from tillage.features.deals import (
     deal_history,
     expansion_frame,
+    last_sold,
     products_frame,
     purchases,
 )
@@ -235,14 +236,12 @@ DISCONTINUED_DAYS = 365
 
 
 def discontinued_products(
-    products: pd.DataFrame, bought: pd.DataFrame, as_of: dt.date, days: int = DISCONTINUED_DAYS
+    products: pd.DataFrame, sold: pd.Series, as_of: dt.date, days: int = DISCONTINUED_DAYS
 ) -> pd.Series:
-    """Per product of ``products``: True when it has a successor and was not sold (order line,
-    won deal or contract start in ``bought``'s ``last_bought``) in the ``days`` before ``as_of``.
-    """
-    last = bought.groupby("product_id")["last_bought"].max()
-    sold = products["product_id"].map(last)
-    recent = sold >= pd.Timestamp(as_of - dt.timedelta(days=days))
+    """Per product of ``products``: True when it has a successor and was not sold (``sold``:
+    product id → last sale, :func:`~tillage.features.deals.last_sold`) in the ``days`` before
+    ``as_of``."""
+    recent = products["product_id"].map(sold) >= pd.Timestamp(as_of - dt.timedelta(days=days))
     return (products["successor_id"].notna() & ~recent.fillna(False).astype(bool)).rename(
         "discontinued"
     )
@@ -255,6 +254,7 @@ def suggest_products(
     (:func:`discontinued_products`) is replaced by its successor or dropped."""
     bought = purchases(con, as_of)
     products = products_frame(con)
-    products["discontinued"] = discontinued_products(products, bought, as_of).to_numpy()
+    sold = last_sold(con, as_of)
+    products["discontinued"] = discontinued_products(products, sold, as_of).to_numpy()
     model = (model or ProductSuggestions()).fit(bought, products=products)
     return model.suggest(bought), model
