@@ -124,3 +124,34 @@ def test_fast_suggestions_equal_the_brute_force_ones(
         want.sort_values(["account_id", "product_id"]).reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_a_discontinued_product_is_replaced_by_its_successor_or_dropped() -> None:
+    # labels (2) are discontinued, replaced by labels v2 (6), itself succeeded by nothing;
+    # account 3 already buys labels v2
+    purchases = pd.concat(
+        [PURCHASES, pd.DataFrame({"account_id": [3], "product_id": [6]})], ignore_index=True
+    )
+    products = pd.DataFrame(
+        {
+            "product_id": [1, 2, 3, 4, 5, 6],
+            "name": ["Printer", "Labels", "Software", "Gateway G1", "Gateway G2", "Labels v2"],
+            "successor_id": pd.array([None, 6, None, 5, None, None], dtype="Int64"),
+            "discontinued": [False, True, False, False, False, False],
+        }
+    )
+    model = ProductSuggestions(min_accounts=3, min_confidence=0.5, min_lift=1.2)
+    out = model.fit(purchases, products=products).suggest(purchases)
+    # account 6 (printer only) was offered labels: now labels v2, naming what it replaces
+    six = out.loc[[6]]
+    assert six["product_id"].tolist() == [6] and six["replaces"].tolist() == [2]
+    assert six["reason_en"].iloc[0] == (
+        "Accounts that buy Printer also buy Labels, now sold as its successor Labels v2"
+    )
+    assert "後継のLabels v2" in six["reason_ja"].iloc[0]
+    # nothing discontinued is ever suggested, nor anything an account already buys
+    assert not out["product_id"].isin([2]).any()
+    owned = set(zip(purchases["account_id"], purchases["product_id"], strict=True))
+    assert not any(
+        (a, p) in owned for a, p in zip(out["account_id"], out["product_id"], strict=True)
+    )

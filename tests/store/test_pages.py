@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tillage.errors import NotFoundError
 from tillage.store.access import Principal, account_filter, everything
 from tillage.store.bulk import insert_frame
+from tillage.store.listing import risk_bands
 from tillage.store.pages import (
     ListFilters,
     account_contacts,
@@ -22,6 +23,7 @@ from tillage.store.pages import (
     list_accounts,
     segment_cells,
 )
+from tillage.store.schema import Snapshot
 from tillage.store.snapshots import write_snapshot
 
 NOW = dt.datetime(2026, 10, 1, 9, 0)
@@ -152,6 +154,12 @@ def test_list_filters_sort_and_search(engine: Engine) -> None:
         assert ids(filters=ListFilters(segment="reduce")) == [6, 5]
         assert ids(filters=ListFilters(risk="borderline")) == [4, 2, 5]
         assert ids(filters=ListFilters(risk="churn")) == [4, 2, 5]
+        # a snapshot whose scoring run set its churn bands from the company's own risks: the
+        # "high churn risk" filter starts at its high bound
+        session.get(Snapshot, 2).models = {"churn_bands": {"medium": 0.1, "high": 0.2}}
+        session.flush()
+        assert ids(filters=ListFilters(risk="churn")) == [4, 2, 3, 5]
+        assert risk_bands(session, 2)["medium"] == (0.1, 0.2)
         assert ids(filters=ListFilters(team="T1", zone="A")) == [1]
         assert ids(filters=ListFilters(rep="R2")) == [4, 2, 6]
         # search is a substring of name or key; % and _ are literal characters

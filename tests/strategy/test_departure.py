@@ -42,7 +42,12 @@ from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.snapshots import write_snapshot
 from tillage.strategy.config import Strategy
-from tillage.strategy.departure import departure_from_store, ltv_at_risk, simulate_departure
+from tillage.strategy.departure import (
+    departure_from_store,
+    handover_month,
+    ltv_at_risk,
+    simulate_departure,
+)
 
 AS_OF = dt.date(2026, 9, 30)
 AT_RISK = {10: 312_500.0, 11: 100_000.0, 13: 600_000.0}
@@ -106,7 +111,7 @@ def _tables() -> dict[str, pd.DataFrame]:
     }
 
 
-def _fill(engine: Engine) -> None:
+def _fill(engine: Engine, models: dict | None = None) -> None:
     migrate(engine)
     replace_all(engine, _tables())
     scores = pd.DataFrame(
@@ -117,7 +122,7 @@ def _fill(engine: Engine) -> None:
         }
     )
     snapshot = write_snapshot(
-        engine, as_of=AS_OF, created_at=dt.datetime(2026, 10, 1, 6), scores=scores
+        engine, as_of=AS_OF, created_at=dt.datetime(2026, 10, 1, 6), scores=scores, models=models
     )
     actions = pd.DataFrame(
         {
@@ -159,6 +164,19 @@ def test_successors_keep_to_the_team_and_its_capacity(engine: Engine) -> None:
     assert plan["same_team"].tolist() == [True, True, True, False, False]
     assert plan["spare_hours_after"].tolist() == pytest.approx([8, 2, 0, 68, 66])
     assert not plan["over_capacity"].any()
+
+
+def test_the_handover_reads_the_snapshot_plan_month(engine: Engine) -> None:
+    # a month-end snapshot plans the next month: its October hours are the ones booked
+    _fill(engine, models={"plans": {"month": "2026-10-01"}})
+    assert handover_month({"plans": {"month": "2026-10-01"}}, AS_OF) == dt.date(2026, 10, 1)
+    assert handover_month(None, AS_OF) == dt.date(2026, 9, 1)
+    plan = departure_from_store(engine, "R1").accounts.set_index("account_id")
+    # R1's 9 h on A13 in October is the handover of A13; A10's September 6 h is not planned
+    assert plan.loc[13, "hours"] == 9.0 and plan.loc[10, "hours"] == 2.0
+    # R2 has nothing booked in October: 14 h spare, A13 (9 h) then A10 (2 h) fit, A11 does not
+    assert plan.loc[[13, 10], "successor"].tolist() == ["Sato", "Sato"]
+    assert plan.loc[[13, 10], "spare_hours_after"].tolist() == pytest.approx([5, 3])
 
 
 def test_over_capacity_uplift_and_unknown_rep() -> None:

@@ -9,7 +9,9 @@ from scipy.stats import norm
 from tillage.strategy.config import loads_strategy
 from tillage.strategy.portfolio import deal_zones, value_growth_portfolio
 
-STRATEGY = loads_strategy("[portfolio]\nvalue_threshold = 100\ngrowth_threshold = 10\n")
+STRATEGY = loads_strategy(
+    "[portfolio]\nvalue_threshold = 100\ngrowth_threshold = 10\nhysteresis = 0\n"
+)
 
 
 def test_cells_and_borderline() -> None:
@@ -76,3 +78,78 @@ def test_negative_ltv_sits_in_the_low_value_cells() -> None:
     assert not out.loc[[1, 2], "value_high"].any()
     # the interval straddling zero is far from the median split: held with certainty
     assert out.loc[[1, 2], "p_cell"].between(0.99, 1).all()
+
+
+def test_hysteresis_keeps_a_large_account_in_its_cell() -> None:
+    strategy = loads_strategy(
+        "[portfolio]\nvalue_threshold = 1000000\ngrowth_threshold = 35000\nhysteresis = 0.5\n"
+    )
+    # a ¥28M account whose expansion potential fell by ¥10K across the ¥35K split
+    frame = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3],
+            "ltv": [28_000_000.0, 28_000_000.0, 500_000.0],
+            "expected_expansion_value": [30_000.0, 60_000.0, 60_000.0],
+        }
+    )
+    previous = pd.DataFrame(
+        {
+            "account_id": [1, 2, 3],
+            "cell": ["deepen", "maintain", "reduce"],
+            "ltv": [28_000_000.0, 28_000_000.0, 500_000.0],
+            "expected_expansion_value": [40_000.0, 20_000.0, 20_000.0],
+        }
+    )
+    out = value_growth_portfolio(frame, strategy, previous=previous)
+    # 1 stays deepen (30K > 35K − 17.5K); 2 rose past 35K + 17.5K: deepen; 3 likewise nurture
+    assert out["cell"].tolist() == ["deepen", "deepen", "nurture"]
+    # without the previous cells the split is plain
+    plain = value_growth_portfolio(frame, strategy)
+    assert plain["cell"].tolist() == ["maintain", "deepen", "nurture"]
+
+
+def test_the_cell_probability_counts_the_drift() -> None:
+    strategy = loads_strategy(
+        "[portfolio]\nvalue_threshold = 100\ngrowth_threshold = 10\nhysteresis = 0.5\n"
+    )
+    frame = pd.DataFrame({"account_id": [1], "ltv": [200.0], "expected_expansion_value": [20.0]})
+    out = value_growth_portfolio(
+        frame, strategy, drift={"ltv": 40.0, "expected_expansion_value": 5.0}
+    )
+    # high on both axes: it moves below 100 − 50 = 50 and below 10 − 5 = 5
+    expected = norm.cdf((200 - 50) / 40) * norm.cdf((20 - 5) / 5)
+    assert out.loc[0, "p_cell"] == pytest.approx(expected)
+    assert out.attrs["growth_drift"] == 5.0
+    assert value_growth_portfolio(frame, strategy).loc[0, "p_cell"] == 1.0
+
+
+def test_portfolio_drift_measures_the_change_near_the_split() -> None:
+    from tillage.strategy.portfolio import portfolio_drift
+
+    strategy = loads_strategy("[portfolio]\nvalue_threshold = 100\ngrowth_threshold = 10\n")
+    ids = list(range(40))
+    previous = pd.DataFrame(
+        {"account_id": ids, "ltv": [100.0] * 40, "expected_expansion_value": [10.0] * 40}
+    )
+    change = [(-1) ** i * 8.0 for i in ids]  # every estimate near the split moves by 8
+    current = previous.assign(ltv=previous["ltv"] + change)
+    drift = portfolio_drift(previous, current, strategy)
+    assert drift["ltv"] == pytest.approx(1.4826 * 8)
+    assert drift["expected_expansion_value"] == 0.0
+
+
+def test_deal_zones_split_the_company_own_probabilities() -> None:
+    # every deal is likely by a fixed 0.5: the default splits at the deals' median instead
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3, 4],
+            "account_id": [10, 10, 11, 12],
+            "amount": [100.0, 10.0, 100.0, 10.0],
+            "win_probability": [0.95, 0.92, 0.70, 0.65],
+        }
+    )
+    out = deal_zones(deals)
+    assert out["zone"].tolist() == ["A", "B", "B", "C"]
+    assert out.attrs["probability_threshold"] == pytest.approx(0.81)
+    fixed = deal_zones(deals, loads_strategy("[portfolio]\nwin_probability_threshold = 0.5\n"))
+    assert fixed["zone"].tolist() == ["A", "B", "A", "B"]

@@ -45,6 +45,7 @@ __all__ = [
     "deal_history",
     "expansion_frame",
     "expansion_labels",
+    "last_sold",
     "products_frame",
     "purchases",
 ]
@@ -331,6 +332,30 @@ def purchases(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
     frame["product_id"] = frame["product_id"].astype("int64")
     frame["first_bought"] = pd.to_datetime(frame["first_bought"])
     return frame
+
+
+def last_sold(con: BaseBackend, as_of: dt.date | str) -> pd.Series:
+    """Per product: the last day on or before ``as_of`` it was sold — an order line or a
+    contract starting (a won deal is not counted on its own: the sale it leads to is) — as a
+    Series of timestamps indexed by ``product_id``."""
+    as_of = as_date(as_of)
+    orders = con.table("orders")
+    orders = orders.filter(orders.product_id.notnull() & (orders.order_date <= day(as_of)))
+    contracts = con.table("contracts")
+    contracts = contracts.filter(
+        contracts.product_id.notnull() & (contracts.start_date <= day(as_of))
+    )
+    union = ibis.union(
+        orders.select("product_id", when=orders.order_date.cast("date")),
+        contracts.select("product_id", when=contracts.start_date.cast("date")),
+    )
+    out = union.group_by("product_id").aggregate(last_sold=union.when.max())
+    frame = execute_arrow(con, out.order_by("product_id")).to_pandas()
+    return pd.Series(
+        pd.to_datetime(frame["last_sold"]).to_numpy(),
+        index=frame["product_id"].astype("int64").to_numpy(),
+        name="last_sold",
+    )
 
 
 def products_frame(con: BaseBackend) -> pd.DataFrame:

@@ -97,10 +97,22 @@ DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "products": ("id", "name", "family", "successor_id"),
 }
 
-#: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS` plus :data:`DEAL_COLUMNS`.
+#: Further columns the urgency evidence reads (:mod:`tillage.features.evidence`).
+EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {"tickets": ("key", "severity")}
+
+#: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS`, :data:`DEAL_COLUMNS` and
+#: :data:`EVIDENCE_COLUMNS`.
 STORE_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(dict.fromkeys([*FEATURE_COLUMNS.get(name, ()), *DEAL_COLUMNS.get(name, ())]))
-    for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS]
+    name: tuple(
+        dict.fromkeys(
+            [
+                *FEATURE_COLUMNS.get(name, ()),
+                *DEAL_COLUMNS.get(name, ()),
+                *EVIDENCE_COLUMNS.get(name, ()),
+            ]
+        )
+    )
+    for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS, *EVIDENCE_COLUMNS]
 }
 
 #: The columns the account-value models read besides :data:`FEATURE_COLUMNS` (renewal covariates,

@@ -17,6 +17,13 @@ the best such rule's confidence (the estimated chance that it buys it, given wha
 **Successors**: a product the account buys whose ``successor_id`` it does not buy yet gives a
 suggestion of the successor, ranked before the co-purchase ones (score 1).
 
+**Product lifecycle**: a product marked ``discontinued`` (the ``products`` frame's column; see
+:func:`tillage.strategy.deals.discontinued_products`) is never suggested: a suggestion of it is
+replaced by its successor (followed down the chain while the successor is discontinued too,
+``replaces`` naming the original) or dropped when the account already buys that successor or
+is offered it already. A product the account buys — on contract, by order or by a won deal — is
+never suggested.
+
 Each suggestion carries a reason in English and Japanese.
 """
 
@@ -159,6 +166,11 @@ class ProductSuggestions(EstimatorSettings):
                 )
         self.product_names_ = names
         self.successors_ = successor
+        gone: set[int] = set()
+        if products is not None and "discontinued" in products.columns:
+            flagged = products["discontinued"].fillna(False).astype(bool).to_numpy()
+            gone = set(products["product_id"].astype("int64").to_numpy()[flagged].tolist())
+        self.discontinued_ = gone
         return self
 
     @property
@@ -168,6 +180,18 @@ class ProductSuggestions(EstimatorSettings):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(purchases)")
         return {"n_accounts": self.n_accounts_, "n_rules": len(self.rules_)}
 
+    def _live(self, product: int) -> int | None:
+        """``product``, or the first product down its successor chain that is not discontinued
+        (None when the chain ends in a discontinued product without a successor)."""
+        seen: set[int] = set()
+        while product in getattr(self, "discontinued_", set()):
+            seen.add(product)
+            nxt = self.successors_.get(product)
+            if nxt is None or nxt in seen:
+                return None
+            product = nxt
+        return product
+
     def _name(self, product: int) -> str:
         return str(self.product_names_.get(int(product), f"#{int(product)}"))
 
@@ -175,7 +199,8 @@ class ProductSuggestions(EstimatorSettings):
         """Up to ``top_n`` suggestions per account of ``frame`` (its purchases), best first,
         indexed by account id; columns ``product_id``, ``kind`` (``successor`` or
         ``co_purchase``), ``score``, ``because_of`` (the product that led to it), ``support``,
-        ``confidence``, ``lift``, ``n_accounts``, ``reason_en``, ``reason_ja``."""
+        ``confidence``, ``lift``, ``n_accounts``, ``reason_en``, ``reason_ja`` and ``replaces``
+        (the discontinued product a suggestion stands in for, else null)."""
         if not hasattr(self, "rules_"):
             raise NotFittedError(
                 f"{type(self).__name__} is not fitted yet: call fit(purchases) first"
@@ -203,8 +228,9 @@ class ProductSuggestions(EstimatorSettings):
         parts.append(self._best_co_purchases(pairs, np.union1d(owned, succ_keys), width))
         out = pd.concat([p for p in parts if len(p)], ignore_index=True)
         if out.empty:
-            out = pd.DataFrame(columns=_OUTPUT)
+            out = pd.DataFrame(columns=[*_OUTPUT, "replaces"])
             return out.set_index("account_id", drop=False).rename_axis("id")
+        out = self._lifecycle(out, owned, width)
         out = out.sort_values(
             ["account_id", "score", "lift"], ascending=[True, False, False], kind="stable"
         )
@@ -212,9 +238,26 @@ class ProductSuggestions(EstimatorSettings):
         out = out.groupby("account_id", sort=True).head(self.top_n)
         out["reason_en"] = [self._reason(r, "en") for r in out.itertuples()]
         out["reason_ja"] = [self._reason(r, "ja") for r in out.itertuples()]
-        out = out[_OUTPUT].astype({"account_id": "int64", "product_id": "int64"})
+        out = out[[*_OUTPUT, "replaces"]].astype({"account_id": "int64", "product_id": "int64"})
         out["because_of"] = out["because_of"].astype("int64")
         return out.set_index("account_id", drop=False).rename_axis("id")
+
+    def _lifecycle(self, out: pd.DataFrame, owned: np.ndarray, width: int) -> pd.DataFrame:
+        """Discontinued products replaced by their live successor (``replaces`` the original),
+        or dropped when there is none or the account already buys it."""
+        out = out.assign(replaces=pd.array([pd.NA] * len(out), dtype="Int64"))
+        if not getattr(self, "discontinued_", None) or out.empty:
+            return out
+        product = out["product_id"].astype("int64")
+        gone = product.isin(list(self.discontinued_))
+        live = product[gone].map(self._live)
+        out.loc[gone, "replaces"] = product[gone].to_numpy()
+        out = out.copy()
+        out.loc[gone, "product_id"] = live.to_numpy()
+        out = out[out["product_id"].notna()].copy()
+        out["product_id"] = out["product_id"].astype("int64")
+        keys = out["account_id"].to_numpy(dtype=np.int64) * width + out["product_id"].to_numpy()
+        return out[~np.isin(keys, owned)]
 
     def _best_co_purchases(
         self, pairs: pd.DataFrame, excluded: np.ndarray, width: int
@@ -328,6 +371,17 @@ class ProductSuggestions(EstimatorSettings):
 
     def _reason(self, row: Any, lang: str) -> str:
         a, b = self._name(row.because_of), self._name(row.product_id)
+        if pd.notna(row.replaces):
+            old = self._name(row.replaces)
+            if row.kind == "successor":
+                if lang == "ja":
+                    return f"{b}は利用中の{a}の後継製品です（{old}は販売終了）"
+                return (
+                    f"{b} is the successor of {a}, which the account uses ({old} is no longer sold)"
+                )
+            if lang == "ja":
+                return f"{a}を購入している企業は{old}も購入しています（現在は後継の{b}）"
+            return f"Accounts that buy {a} also buy {old}, now sold as its successor {b}"
         if row.kind == "successor":
             if lang == "ja":
                 return f"{b}は利用中の{a}の後継製品です"

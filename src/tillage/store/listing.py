@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import True_
 
 from tillage.store.access import AccountFilter
-from tillage.store.schema import Account, AccountScore, Rep, SnapshotDeal, Team
+from tillage.store.schema import Account, AccountScore, Rep, Snapshot, SnapshotDeal, Team
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,20 @@ RISK_BANDS: dict[str, tuple[float, float | None]] = {
     "medium": (0.2, 0.5),
     "high": (0.5, None),
 }
-"""Churn-risk bands, as ``[lower, upper)`` bounds on the probability ``churn_risk``."""
+"""Churn-risk bands, as ``[lower, upper)`` bounds on the probability ``churn_risk``: the fixed
+bands of a snapshot whose record has none (see :func:`risk_bands`)."""
+
+
+def risk_bands(session: Session, snapshot_id: int) -> dict[str, tuple[float, float | None]]:
+    """The churn-risk bands of a snapshot: the bounds its scoring run set from the company's own
+    risks (its record's ``churn_bands``: ``medium`` and ``high`` lower bounds, see
+    :func:`tillage.strategy.portfolio.churn_bands`), else :data:`RISK_BANDS`."""
+    models = session.scalar(select(Snapshot.models).where(Snapshot.id == snapshot_id))
+    bands = models.get("churn_bands") if isinstance(models, dict) else None
+    if not isinstance(bands, dict) or "medium" not in bands or "high" not in bands:
+        return RISK_BANDS
+    medium, high = float(bands["medium"]), float(bands["high"])
+    return {"low": (0.0, medium), "medium": (medium, high), "high": (high, None)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class ScoreFilter:
     """What a listing keeps, every field optional (``None``: no condition).
 
     ``rep`` and ``team`` are the natural keys of the account's current owner and their team;
-    ``risk`` a :data:`RISK_BANDS` band of ``churn_risk``; ``search`` a case-insensitive substring
+    ``risk`` a band of ``churn_risk`` (:func:`risk_bands`); ``search`` a case-insensitive substring
     of the account's name or key; ``deal_zone`` keeps accounts with an open deal in that zone.
     """
 
@@ -95,7 +108,11 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
-def _conditions(where: ScoreFilter, snapshot_id: int) -> list[ColumnElement[bool]]:
+def _conditions(
+    where: ScoreFilter,
+    snapshot_id: int,
+    bands: dict[str, tuple[float, float | None]] = RISK_BANDS,
+) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if where.deal_zone is not None:
         found.append(with_deal_in_zone(snapshot_id, where.deal_zone))
@@ -108,7 +125,7 @@ def _conditions(where: ScoreFilter, snapshot_id: int) -> list[ColumnElement[bool
     if where.team is not None:
         found.append(Team.key == where.team)
     if where.risk is not None:
-        low, high = RISK_BANDS[where.risk]
+        low, high = bands[where.risk]
         found.append(AccountScore.churn_risk >= low)
         if high is not None:
             found.append(AccountScore.churn_risk < high)
@@ -187,7 +204,7 @@ def list_scores(
         .where(
             AccountScore.snapshot_id == snapshot_id,
             visible,
-            *_conditions(where or ScoreFilter(), snapshot_id),
+            *_conditions(where or ScoreFilter(), snapshot_id, _bands(session, snapshot_id, where)),
         )
     )
     # A caller who sees part of the accounts pays for the visibility filter in every query:
@@ -244,8 +261,18 @@ def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: Sc
         query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
     if by_owner:
         query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
-    query = query.where(AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id))
+    bands = _bands(session, snapshot_id, where)
+    query = query.where(
+        AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id, bands)
+    )
     return int(session.scalar(query) or 0)
+
+
+def _bands(
+    session: Session, snapshot_id: int, where: ScoreFilter | None
+) -> dict[str, tuple[float, float | None]]:
+    """The snapshot's risk bands, read only when the listing filters by one."""
+    return risk_bands(session, snapshot_id) if where is not None and where.risk else RISK_BANDS
 
 
 def cursor_of(row: ScoreRow, sort: SortKey) -> Cursor:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
-from tillage.store.listing import with_deal_in_zone
+from tillage.store.listing import risk_bands, with_deal_in_zone
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -37,7 +37,9 @@ RISKS: tuple[str, ...] = ("churn", "silent_churn", "key_person", "single_threade
 """The risk filters of the account list (see :data:`RISK_THRESHOLD`)."""
 
 RISK_THRESHOLD = 0.5
-"""A churn risk, silent-churn score or key-person risk at or above this counts as a risk."""
+"""A silent-churn score or key-person risk at or above this counts as a risk; "high churn risk"
+is the snapshot's high churn band (:func:`tillage.store.listing.risk_bands`, this bound for a
+snapshot that records none)."""
 
 ListSort = Literal["priority", "ltv", "revenue_12m", "churn_risk", "tenure_months", "name"]
 LIST_SORTS: tuple[str, ...] = ListSort.__args__  # type: ignore[attr-defined]
@@ -109,9 +111,9 @@ class ListRow:
     reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _risk_clause(risk: str) -> Any:
+def _risk_clause(risk: str, churn_high: float = RISK_THRESHOLD) -> Any:
     if risk == "churn":
-        return AccountScore.churn_risk >= RISK_THRESHOLD
+        return AccountScore.churn_risk >= churn_high
     if risk == "silent_churn":
         return AccountScore.silent_churn >= RISK_THRESHOLD
     if risk == "key_person":
@@ -123,7 +125,9 @@ def _risk_clause(risk: str) -> Any:
     raise ValueError(f"unknown risk filter {risk!r}; choose one of {', '.join(RISKS)}")
 
 
-def _filtered(query: Select, filters: ListFilters, snapshot_id: int) -> Select:
+def _filtered(
+    query: Select, filters: ListFilters, snapshot_id: int, churn_high: float = RISK_THRESHOLD
+) -> Select:
     if filters.deal_zone:
         query = query.where(with_deal_in_zone(snapshot_id, filters.deal_zone))
     if filters.segment:
@@ -135,7 +139,7 @@ def _filtered(query: Select, filters: ListFilters, snapshot_id: int) -> Select:
     if filters.team:
         query = query.where(Team.key == filters.team)
     if filters.risk:
-        query = query.where(_risk_clause(filters.risk))
+        query = query.where(_risk_clause(filters.risk, churn_high))
     if filters.search:
         escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -208,6 +212,8 @@ def list_accounts(
         .where(AccountScore.snapshot_id == snapshot_id, visible),
         filters,
         snapshot_id,
+        # "high churn risk" is the snapshot's high band, set from the company's own risks
+        risk_bands(session, snapshot_id)["high"][0] if filters.risk == "churn" else RISK_THRESHOLD,
     )
     matching = base.subquery()
     total, total_ltv = session.execute(

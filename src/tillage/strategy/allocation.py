@@ -1,16 +1,8 @@
 """Capacity-constrained account plans: each rep's hours go to the actions worth most.
 
-**Candidates** (:func:`candidate_actions`). Each playbook of the strategy file names a situation;
-every account in that situation gets the playbook's action as a candidate, owned by the
-account's rep, with the playbook's hours and an expected uplift (currency)::
+**Candidates** come from :func:`tillage.strategy.candidates.candidate_actions` (re-exported
+here): the strategy's playbooks, bound to portfolio cells, with hours and expected uplift.
 
-    basis churn      uplift = effect × churn_probability × ltv
-    basis expansion  uplift = effect × expected_expansion_value
-    basis pipeline   uplift = effect × win_probability × open pipeline with a competitor
-
-Renewal preparation for a renewal inside ``capacity.must_do_renewal_days`` is a must-do.
-Optional candidates whose uplift does not pay for the rep's time (hours × hourly cost) are
-dropped.
 
 **The plan** (:func:`allocate`) is a 0/1 integer programme solved with SciPy's ``milp`` (HiGHS)::
 
@@ -45,86 +37,19 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_array, csr_array, vstack
 
 from tillage.errors import ConvergenceError, DataValidationError
+from tillage.strategy.candidates import CANDIDATE_COLUMNS, candidate_actions
 from tillage.strategy.config import Strategy
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "AllocationResult",
+    "allocate",
+    "available_hours",
+    "candidate_actions",
+]
 
 #: Problems with at least this many candidates are solved in parallel processes by default.
 PARALLEL_MIN = 200_000
-
-CANDIDATE_COLUMNS = ["account_id", "rep_id", "action", "hours", "uplift", "must_do", "revenue"]
-
-
-def _col(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
-    if name in frame.columns:
-        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
-    return np.full(len(frame), default)
-
-
-def candidate_actions(accounts: pd.DataFrame, strategy: Strategy | None = None) -> pd.DataFrame:
-    """Candidate actions per account from the strategy's playbooks.
-
-    ``accounts`` needs ``account_id`` and ``rep_id`` (the owner) and uses ``ltv``,
-    ``churn_probability``, ``expected_expansion_value``, ``days_to_next_renewal``,
-    ``open_with_competitor``, ``open_pipeline_with_competitor``, ``win_probability``,
-    ``single_threaded``, ``silent``, ``revenue`` (for the naive plan; else ``arr``, else
-    ``ltv``) and ``hourly_cost`` when present. Returns :data:`CANDIDATE_COLUMNS` plus ``order``
-    (the playbook's position).
-    """
-    strategy = strategy or Strategy()
-    missing = [c for c in ("account_id", "rep_id") if c not in accounts.columns]
-    if missing:
-        raise DataValidationError(f"candidate actions need the columns {missing}")
-    days = _col(accounts, "days_to_next_renewal")
-    churn = np.nan_to_num(_col(accounts, "churn_probability"))
-    ltv = np.nan_to_num(_col(accounts, "ltv"))
-    growth = np.nan_to_num(_col(accounts, "expected_expansion_value"))
-    pipeline = np.nan_to_num(_col(accounts, "open_pipeline_with_competitor"))
-    win = np.nan_to_num(_col(accounts, "win_probability"))
-    competitors = np.nan_to_num(_col(accounts, "open_with_competitor"))
-    revenue = next(
-        (_col(accounts, c) for c in ("revenue", "arr", "ltv") if c in accounts.columns),
-        np.zeros(len(accounts)),
-    )
-    cost = np.where(
-        np.isnan(_col(accounts, "hourly_cost")),
-        strategy.cost_per_rep_hour,
-        _col(accounts, "hourly_cost"),
-    )
-    situations = {
-        "renewal_due": days <= strategy.priority.renewal_window_days,
-        "churn_risk": churn >= strategy.capacity.churn_threshold,
-        "expansion": growth > 0,
-        "single_threaded": _col(accounts, "single_threaded", 0.0) > 0,
-        "competitor": competitors > 0,
-        "silent": _col(accounts, "silent", 0.0) > 0,
-        "always": np.ones(len(accounts), dtype=bool),
-    }
-    basis = {"churn": churn * ltv, "expansion": growth, "pipeline": win * pipeline}
-    parts = []
-    for order, play in enumerate(strategy.playbooks):
-        uplift = play.effect * basis[play.basis]
-        must = np.zeros(len(accounts), dtype=bool)
-        if play.situation == "renewal_due":
-            must = days <= strategy.capacity.must_do_renewal_days
-        keep = situations[play.situation] & (must | (uplift > play.hours * cost))
-        if not keep.any():
-            continue
-        parts.append(
-            pd.DataFrame(
-                {
-                    "account_id": accounts["account_id"].to_numpy()[keep],
-                    "rep_id": accounts["rep_id"].to_numpy()[keep],
-                    "action": play.action,
-                    "hours": play.hours,
-                    "uplift": uplift[keep],
-                    "must_do": must[keep],
-                    "revenue": np.nan_to_num(revenue[keep]),
-                    "order": order,
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=[*CANDIDATE_COLUMNS, "order"])
-    return pd.concat(parts, ignore_index=True)
 
 
 @dataclass

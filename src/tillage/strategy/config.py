@@ -23,8 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tillage.errors import ConfigurationError
 
 Situation = Literal[
-    "renewal_due", "churn_risk", "expansion", "single_threaded", "competitor", "silent", "always"
+    "renewal_due",
+    "churn_risk",
+    "expansion",
+    "single_threaded",
+    "competitor",
+    "silent",
+    "critical_ticket",
+    "always",
 ]
+Cell = Literal["deepen", "maintain", "nurture", "reduce"]
 Basis = Literal["churn", "expansion", "pipeline"]
 
 
@@ -68,12 +76,42 @@ class PortfolioThresholds(_Section):
         description="Quantile of deal size that splits large from small deals for the A/B/C "
         "zones (default 0.5; a fraction).",
     )
-    win_probability_threshold: float = Field(
+    win_probability_quantile: float = Field(
         default=0.5,
         gt=0,
         lt=1,
-        description="Win probability at or above which a deal counts as likely "
-        "(default 0.5; a probability).",
+        description="Quantile of the open deals' win probabilities at or above which a deal "
+        "counts as likely, so the zones split the company's own deals (default 0.5, the median; "
+        "a fraction).",
+    )
+    win_probability_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Absolute win probability at or above which a deal counts as likely; "
+        "replaces win_probability_quantile when set (default unset; a probability).",
+    )
+    churn_high_quantile: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="Quantile of the accounts' churn risks from which an account is in the high "
+        "churn-risk band (default 0.9: the riskiest tenth; a fraction).",
+    )
+    churn_high_threshold: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Absolute churn risk from which an account is in the high band; replaces "
+        "churn_high_quantile when set (default unset; a probability).",
+    )
+    hysteresis: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description="An account keeps its previous snapshot's side of a value or growth split "
+        "until its estimate passes the split by this share of the split (default 0.5; a "
+        "fraction of the threshold).",
     )
     interval_level: float = Field(
         default=0.9,
@@ -137,8 +175,20 @@ class PriorityWeights(_Section):
     usage_decline: float = Field(
         default=0.25,
         ge=0,
-        description="Urgency of a fall in usage, full at a 50% fall or more (default 0.25; a "
-        "fraction of the value at stake).",
+        description="Urgency of a fall in usage beyond usage_noise, full at a 50% fall or more "
+        "(default 0.25; a fraction of the value at stake).",
+    )
+    detractor: float = Field(
+        default=0.5,
+        ge=0,
+        description="Urgency of a detractor NPS answer (key_person.detractor_nps or below) "
+        "within the look-back (default 0.5; a fraction of the value at stake).",
+    )
+    tickets: float = Field(
+        default=0.5,
+        ge=0,
+        description="Urgency of an open severe ticket, full when it has been open "
+        "ticket_full_days (default 0.5; a fraction of the value at stake).",
     )
 
 
@@ -163,6 +213,57 @@ class PrioritySettings(_Section):
     max_reasons: int = Field(
         default=4, ge=1, le=10, description="Reasons written per account (default 4; count)."
     )
+    min_silence_days: int = Field(
+        default=60,
+        gt=0,
+        description="Days without a meeting below which silence adds no urgency and is no "
+        "reason (default 60; days).",
+    )
+    usage_noise: float = Field(
+        default=0.15,
+        ge=0,
+        lt=0.5,
+        description="Usage falls up to this are noise: no urgency, no reason (default 0.15; a "
+        "fraction).",
+    )
+    lookback_days: int = Field(
+        default=180,
+        gt=0,
+        description="A detractor NPS answer counts when given within this many days "
+        "(default 180; days).",
+    )
+    severe_ticket_severity: int = Field(
+        default=2,
+        ge=1,
+        le=4,
+        description="Open tickets of this severity or worse (1 = critical) add urgency "
+        "(default 2; a severity 1..4).",
+    )
+    ticket_full_days: int = Field(
+        default=60,
+        gt=0,
+        description="A severe ticket open this long gives its full urgency (default 60; days).",
+    )
+    min_reason_share: float = Field(
+        default=0.05,
+        ge=0,
+        lt=1,
+        description="A reason is written only when its part is at least this share of the "
+        "priority (default 0.05; a fraction).",
+    )
+    min_growth_share: float = Field(
+        default=0.05,
+        ge=0,
+        description="The expansion potential is a reason only when it is at least this share of "
+        "the LTV (default 0.05; a fraction).",
+    )
+    unowned_actionability: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Actionability of an account without an owner rep: its priority is scaled "
+        "by this, as nobody can act on it this month (default 0.5; a fraction).",
+    )
 
 
 class Playbook(_Section):
@@ -173,10 +274,11 @@ class Playbook(_Section):
         pattern=r"^[a-z][a-z0-9_]*$",
     )
     situation: Situation = Field(
-        description="When the action is a candidate: renewal_due (renewal inside the renewal "
-        "window), churn_risk (churn probability at or above churn_threshold), expansion "
+        description="When the action is a candidate: renewal_due (an undecided renewal inside the "
+        "renewal window), churn_risk (churn probability at or above churn_threshold), expansion "
         "(positive expected expansion value), single_threaded, competitor (an open deal names a "
-        "competitor), silent (a silent-churn signal) or always (required; a situation).",
+        "competitor), silent (a silent-churn signal), critical_ticket (an open severity-1 "
+        "ticket) or always (required; a situation).",
     )
     hours: float = Field(gt=0, description="Rep time the action takes (required; hours).")
     basis: Basis = Field(
@@ -192,21 +294,35 @@ class Playbook(_Section):
         description="Assumed effect size: the relative change of the basis the action brings "
         "(required; a fraction, e.g. 0.2 = 20%).",
     )
+    cells: list[Cell] = Field(
+        default_factory=lambda: ["deepen", "maintain", "nurture", "reduce"],
+        min_length=1,
+        description="Portfolio cells whose accounts the playbook serves (default all four: "
+        "deepen, maintain, nurture, reduce).",
+    )
+
+
+ALL_CELLS: list[Cell] = ["deepen", "maintain", "nurture", "reduce"]
 
 
 def _default_playbooks() -> list[Playbook]:
+    """The source material's playbooks, bound to the portfolio cells: deepen → expansion and
+    executive sponsor; nurture → low-touch; reduce → the minimum; every cell → renewal, health,
+    multi-threading, competitive defence and the recovery of a critical ticket."""
     rows = [
-        ("renewal_preparation", "renewal_due", 4.0, "churn", 0.30),
-        ("health_check", "churn_risk", 2.0, "churn", 0.15),
-        ("expansion_proposal", "expansion", 6.0, "expansion", 0.25),
-        ("multi_threading", "single_threaded", 3.0, "churn", 0.10),
-        ("competitive_defence", "competitor", 4.0, "pipeline", 0.10),
-        ("executive_sponsor_call", "silent", 2.0, "churn", 0.10),
-        ("low_touch_nurture", "always", 0.5, "churn", 0.02),
+        ("renewal_preparation", "renewal_due", 4.0, "churn", 0.30, ALL_CELLS),
+        ("ticket_recovery", "critical_ticket", 3.0, "churn", 0.25, ALL_CELLS),
+        ("health_check", "churn_risk", 2.0, "churn", 0.15, ALL_CELLS),
+        ("expansion_proposal", "expansion", 6.0, "expansion", 0.25, ["deepen"]),
+        ("multi_threading", "single_threaded", 3.0, "churn", 0.10, ALL_CELLS),
+        ("competitive_defence", "competitor", 4.0, "pipeline", 0.10, ALL_CELLS),
+        ("executive_sponsor_call", "silent", 2.0, "churn", 0.10, ["deepen", "maintain"]),
+        ("low_touch_nurture", "always", 0.5, "churn", 0.02, ["nurture"]),
+        ("maintain_minimum", "always", 0.25, "churn", 0.01, ["reduce"]),
     ]
     return [
-        Playbook(action=a, situation=s, hours=h, basis=b, effect=e)  # type: ignore[arg-type]
-        for a, s, h, b, e in rows
+        Playbook(action=a, situation=s, hours=h, basis=b, effect=e, cells=c)  # type: ignore[arg-type]
+        for a, s, h, b, e, c in rows
     ]
 
 
@@ -216,8 +332,16 @@ class CapacityRules(_Section):
     must_do_renewal_days: int = Field(
         default=30,
         ge=0,
-        description="Renewal preparation is mandatory for renewals inside this many days "
-        "(default 30; days).",
+        description="Renewal preparation is mandatory for undecided renewals inside this many "
+        "days, and a critical ticket's recovery is mandatory, when the expected uplift pays for "
+        "the rep's hours (default 30; days).",
+    )
+    policy_min_revenue: float | None = Field(
+        default=None,
+        ge=0,
+        description="Policy: accounts with at least this revenue over the last 12 months keep "
+        "their mandatory actions even when the uplift does not pay for the hours; each is "
+        "marked as a policy exception (default unset: no exception; currency).",
     )
     max_actions_per_account: int = Field(
         default=3, ge=1, description="Actions planned per account per month (default 3; count)."
@@ -521,12 +645,16 @@ def _write_section(model: BaseModel, prefix: str, out: list[str]) -> None:
     for name, info in fields.items():
         value = getattr(model, name)
         desc = info.description or ""
-        if isinstance(value, BaseModel | dict | list):
+        if isinstance(value, BaseModel | dict) or (
+            isinstance(value, list) and any(isinstance(v, BaseModel) for v in value)
+        ):
             tables.append((name, value, desc))
             continue
         out.extend(_comment(desc))
         if value is None:
             out.append(f"# {name} =")
+        elif isinstance(value, list):
+            out.append(f"{name} = [{', '.join(_toml_value(v) for v in value)}]")
         else:
             out.append(f"{name} = {_toml_value(value)}")
     for name, value, desc in tables:

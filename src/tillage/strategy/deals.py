@@ -26,6 +26,7 @@ from tillage.errors import DataValidationError
 from tillage.features.deals import (
     deal_history,
     expansion_frame,
+    last_sold,
     products_frame,
     purchases,
 )
@@ -229,10 +230,31 @@ def score_expansion(
     return out, model
 
 
+#: A product with a successor and no sale in this many days before the as-of date is
+#: discontinued: suggestions offer its successor instead.
+DISCONTINUED_DAYS = 365
+
+
+def discontinued_products(
+    products: pd.DataFrame, sold: pd.Series, as_of: dt.date, days: int = DISCONTINUED_DAYS
+) -> pd.Series:
+    """Per product of ``products``: True when it has a successor and was not sold (``sold``:
+    product id → last sale, :func:`~tillage.features.deals.last_sold`) in the ``days`` before
+    ``as_of``."""
+    recent = products["product_id"].map(sold) >= pd.Timestamp(as_of - dt.timedelta(days=days))
+    return (products["successor_id"].notna() & ~recent.fillna(False).astype(bool)).rename(
+        "discontinued"
+    )
+
+
 def suggest_products(
     con: BaseBackend, as_of: dt.date, *, model: ProductSuggestions | None = None
 ) -> tuple[pd.DataFrame, ProductSuggestions]:
-    """Suggestions for every account from its purchases up to ``as_of``."""
+    """Suggestions for every account from its purchases up to ``as_of``; a discontinued product
+    (:func:`discontinued_products`) is replaced by its successor or dropped."""
     bought = purchases(con, as_of)
-    model = (model or ProductSuggestions()).fit(bought, products=products_frame(con))
+    products = products_frame(con)
+    sold = last_sold(con, as_of)
+    products["discontinued"] = discontinued_products(products, sold, as_of).to_numpy()
+    model = (model or ProductSuggestions()).fit(bought, products=products)
     return model.suggest(bought), model

@@ -20,7 +20,8 @@ owned lose nothing (another relationship carries them) but still need a successo
 in the company currency, as the snapshot's LTVs.
 
 **Handover plan.** Each affected account needs h hours of its successor in the month: the hours
-the leaving rep has planned on it (the snapshot's actions in the month of ``as_of``), at least
+the leaving rep has planned on it (the snapshot's actions in the snapshot's plan month,
+:func:`handover_month`), at least
 ``key_person.handover_hours``. A rep's spare hours are ``capacity_hours`` ×
 ``capacity.utilisation`` minus the hours planned for them in that month. Accounts are handed over
 largest LTV at risk first (then largest LTV); each goes to the rep with the most spare hours among
@@ -56,7 +57,13 @@ from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.risk import key_person_risk
 
-__all__ = ["DepartureResult", "departure_from_store", "ltv_at_risk", "simulate_departure"]
+__all__ = [
+    "DepartureResult",
+    "departure_from_store",
+    "handover_month",
+    "ltv_at_risk",
+    "simulate_departure",
+]
 
 #: Columns of :attr:`DepartureResult.accounts`.
 PLAN_COLUMNS = [
@@ -108,6 +115,16 @@ def ltv_at_risk(ltv: pd.Series, churn_risk: pd.Series, uplift: float) -> pd.Seri
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(p < 1, (after - p) / (1 - p), 0.0)
     return pd.to_numeric(ltv, errors="coerce").fillna(0.0).clip(lower=0.0) * share
+
+
+def handover_month(models: dict | None, as_of: dt.date) -> dt.date:
+    """The month whose planned hours a handover reads: the snapshot's plan month (its record's
+    ``plans.month``: a month-end snapshot plans the next month), else the month of ``as_of``
+    (a snapshot written without plans)."""
+    month = ((models or {}).get("plans") or {}).get("month")
+    if month:
+        return dt.date.fromisoformat(str(month)[:10]).replace(day=1)
+    return as_of.replace(day=1)
 
 
 def _spare_hours(reps: pd.DataFrame, planned: pd.DataFrame, strategy: Strategy) -> pd.Series:
@@ -240,9 +257,10 @@ def departure_from_store(
 ) -> DepartureResult:
     """:func:`simulate_departure` for the rep with key (or id) ``rep``, from the store.
 
-    LTVs and churn risks come from the latest snapshot, planned hours from its actions in the
-    month of ``as_of`` (default: the snapshot's as-of date); the single-threaded flags are
-    computed from the activities as of ``as_of``.
+    LTVs and churn risks come from the latest snapshot, planned hours (the leaving rep's and the
+    successors' booked hours) from its actions in its plan month (:func:`handover_month`); the
+    single-threaded flags are computed from the activities as of ``as_of`` (default: the
+    snapshot's as-of date).
     """
     strategy = strategy or Strategy()
     with session_factory(engine)() as session:
@@ -268,7 +286,7 @@ def departure_from_store(
                 Rep.role,
             ).outerjoin(Team, Team.id == Rep.team_id),
         )
-        month = as_of.replace(day=1)
+        month = handover_month(snapshot.models, as_of)
         planned = _frame(
             session,
             select(SnapshotAction.account_id, SnapshotAction.rep_id, SnapshotAction.hours).where(

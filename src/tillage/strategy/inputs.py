@@ -3,7 +3,12 @@
 :func:`account_signals` — per account as of a date, from the feature table
 (``docs/features.md``): the owner rep, ``days_to_next_renewal`` (days), ``days_since_last_meeting``
 (days), ``usage_trend`` (the relative change of active users, last 90 days against the 90 before),
-``open_with_competitor`` (count) and ``open_pipeline_with_competitor`` (currency).
+``open_with_competitor`` (count) and ``open_pipeline_with_competitor`` (currency); and the urgency
+evidence of :mod:`tillage.features.evidence`: ``days_to_undecided_renewal`` (days to the next
+renewal without a successor on file), ``renewals_on_file`` (count), ``nps_score`` / ``nps_date``
+(the latest answer within ``priority.lookback_days``) and ``severe_tickets`` (the open tickets
+of ``priority.severe_ticket_severity`` or worse, oldest first, as ``{"ticket", "severity",
+"age_days"}``).
 
 :func:`expansion_values` — :func:`tillage.strategy.deals.score_expansion` fitted on
 :data:`EXPANSION_DATES` quarterly as-of dates: ``expected_expansion_value`` (currency, over the
@@ -31,6 +36,7 @@ from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.build import features_expr
 from tillage.features.deals import deal_history
 from tillage.features.engine import execute_arrow
+from tillage.features.evidence import latest_nps, open_severe_tickets, renewal_status
 from tillage.models.win_probability import deal_weights
 from tillage.strategy.config import Strategy
 from tillage.strategy.deals import month_ends, score_expansion, score_open_deals, suggest_products
@@ -57,8 +63,11 @@ DEAL_COLUMNS = [
 ]
 
 
-def account_signals(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
+def account_signals(
+    con: BaseBackend, as_of: dt.date, strategy: Strategy | None = None
+) -> pd.DataFrame:
     """One row per account: ``rep_id`` (the owner) and the signals of the module docstring."""
+    settings = (strategy or Strategy()).priority
     features = features_expr(con, as_of)
     accounts = con.table("accounts").select(acc="id", rep_id="owner_id")
     expr = features.left_join(accounts, features.account_id == accounts.acc).select(
@@ -73,6 +82,15 @@ def account_signals(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
     frame = execute_arrow(con, expr.order_by("account_id")).to_pandas()
     frame["account_id"] = frame["account_id"].astype("int64")
     frame["rep_id"] = pd.to_numeric(frame["rep_id"]).astype("Int64")
+    frame = frame.merge(renewal_status(con, as_of), on="account_id", how="left")
+    frame["renewals_on_file"] = frame["renewals_on_file"].fillna(0).astype("int64")
+    frame = frame.merge(latest_nps(con, as_of, settings.lookback_days), on="account_id", how="left")
+    tickets = open_severe_tickets(con, as_of, settings.severe_ticket_severity)
+    lists = {
+        int(a): g[["ticket", "severity", "age_days"]].to_dict("records")
+        for a, g in tickets.groupby("account_id", sort=False)
+    }
+    frame["severe_tickets"] = [lists.get(int(a), []) for a in frame["account_id"]]
     return frame
 
 

@@ -5,8 +5,10 @@
 the month (``capacity_hours`` × ``capacity.utilisation``, :func:`~tillage.strategy.allocation.
 allocate`) and returns the chosen actions as rows of ``snapshot_actions``: ``hours`` (hours),
 ``expected_uplift`` (currency), ``must_do`` and, for expansion proposals, the suggested
-``products``. The record keeps the plan's expected uplift, the naive plan's ("largest revenue
-first") on the same hours, the LP bound and the optimality gap, in total and per rep.
+``products``; ``policy`` (not stored per action) marks a must-do whose uplift does not pay for
+the hours, kept as a policy exception. The record keeps the plan's expected uplift, the naive
+plan's ("largest revenue first") on the same hours, the LP bound and the optimality gap, in
+total and per rep, and the policy exceptions with their reason.
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ def account_plans(
             "hours": chosen["hours"].astype(float).to_numpy(),
             "expected_uplift": chosen["uplift"].astype(float).to_numpy(),
             "must_do": chosen["must_do"].astype(bool).to_numpy(),
+            "policy": chosen["policy"].astype(bool).to_numpy()
+            if "policy" in chosen.columns
+            else False,
         }
     )
     actions["products"] = [
@@ -98,6 +103,7 @@ def account_plans(
         "decomposed": result.decomposed,
         "utilisation": strategy.capacity.utilisation,
         "notes": result.notes,
+        "policy_exceptions": _policy_exceptions(actions, strategy),
         "reps": {
             str(int(rep)): {k: float(v) for k, v in row.items()} for rep, row in reps_out.iterrows()
         },
@@ -105,6 +111,22 @@ def account_plans(
     return actions.sort_values(["rep_id", "account_id"], kind="stable").reset_index(
         drop=True
     ), record
+
+
+def _policy_exceptions(actions: pd.DataFrame, strategy: Strategy) -> list[dict]:
+    """The must-dos kept although their uplift does not pay for the hours, with the reason."""
+    floor = strategy.capacity.policy_min_revenue
+    rows = actions[actions["policy"]]
+    return [
+        {
+            "account_id": int(r.account_id),
+            "action": str(r.action),
+            "hours": float(r.hours),
+            "expected_uplift": float(r.expected_uplift),
+            "reason": f"capacity.policy_min_revenue: revenue at least {floor:,.0f}",
+        }
+        for r in rows.itertuples()
+    ]
 
 
 def naive_gain(record: dict) -> float:

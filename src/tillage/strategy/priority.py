@@ -1,67 +1,85 @@
-"""Priority of each account: the value at stake scaled by urgency, with its reasons in words.
+"""Priority of each account: value at stake × urgency × actionability, with its reasons in words.
 
-The priority asks how much value an account puts at stake and how urgently it needs attention::
+The priority asks how much value an account puts at stake, how urgently it needs attention and
+whether anyone can act on it::
 
     value_at_stake  V = max(w_value × ltv + w_growth × expected_expansion_value, 0)   (currency)
     urgency         U = Σₖ wₖ uₖ                                                      (≥ 0)
-    priority_value  P = V × (1 + U)                                                   (currency)
+    actionability   A = 1 with an owner rep, priority.unowned_actionability without    (0..1)
+    priority_value  P = V × (1 + U) × A                                               (currency)
     priority        = 100 × (accounts with a lower P) / (accounts scored − 1)         (0..100)
 
-with the urgency factors uₖ, each in 0..1:
+with the urgency factors uₖ, each in 0..1 and 0 below its materiality threshold:
 
     churn_risk     churn_probability
-    renewal        1 − days_to_next_renewal / renewal_window_days inside the window, else 0
+    renewal        1 − d / renewal_window_days inside the window, else 0, with d the days to the
+                   next *undecided* renewal (``days_to_undecided_renewal``: a renewal whose
+                   successor contract is on file is not urgent; ``days_to_next_renewal`` when
+                   the frame has no such column)
     competition    1 when an open deal names a competitor (open_with_competitor > 0)
-    silence        min(days_since_last_meeting / silence_days, 1)
-    usage_decline  min(−usage_trend / 0.5, 1) when usage falls, else 0
+    silence        min(days_since_last_meeting / silence_days, 1) from min_silence_days on
+    usage_decline  (f − usage_noise) / (0.5 − usage_noise), clipped to 0..1, for a usage fall
+                   f = −usage_trend beyond the noise
+    detractor      1 when the latest NPS answer within lookback_days (``nps_score``) is at or
+                   below key_person.detractor_nps
+    tickets        min(age / ticket_full_days, 1) of the oldest open ticket of severity
+                   severe_ticket_severity or worse (``severe_tickets``: a list of
+                   ``{"ticket", "severity", "age_days"}``, oldest first)
 
 The weights come from the strategy file (``[priority.weights]``): ``value`` and ``growth`` count
-currency into the value at stake (1 = the amount as it is), each urgency weight is the share of
-the value at stake its factor adds when full (churn_risk = 1: a certain churn doubles P).
-``priority`` is P's percentile among the accounts scored, so the account with the largest P has
-100 and accounts with nothing at stake have 0. A column that is absent or null contributes 0.
+currency into the value at stake, each urgency weight is the share of the value at stake its
+factor adds when full (churn_risk = 1: a certain churn doubles P). A column that is absent or
+null contributes 0; without a ``rep_id`` column every account counts as actionable.
 
-An account whose LTV is negative (its discounted margin does not cover its cost to serve) puts
-nothing at stake unless its expected expansion outweighs the loss: V = 0 gives P = 0 and priority
-0 whatever its urgency, and its one reason is the negative LTV.
+An account whose LTV is negative puts nothing at stake unless its expected expansion outweighs
+the loss: V = 0 gives P = 0 and priority 0 whatever its urgency, and its one reason is the LTV.
 
-The reasons split P into its parts, each with its share of P in percent (``contribution``; they add
-up to 100): the urgency factors (V × wₖ uₖ) largest first, then the value at stake (w_value × ltv,
-then w_growth × expected_expansion_value), at most ``max_reasons`` in all, the LTV always among
-them. :func:`render_reasons` writes them out, e.g. ``"renewal in 38 days · usage down 31% · no
-meeting for 94 days · LTV ¥12.4M"`` /
-``"更新まで38日 · 利用 31%減 · 94日間商談なし · LTV ￥1240万"``.
+**Reasons** split V × (1 + U) into its parts, each with its share in percent (``contribution``):
+the urgency parts V × wₖ uₖ, the LTV part w_value × ltv and the expansion part. A part is a
+reason only when it is material — at least ``min_reason_share`` of the priority, the churn risk
+at or above ``capacity.churn_threshold``, the expansion at least ``min_growth_share`` of the
+LTV — and the reasons are ordered by their share, at most ``max_reasons``, the LTV always among
+them when positive. Each names its evidence and the threshold it passed
+(:mod:`tillage.strategy.reasons`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tillage.errors import DataValidationError
-from tillage.i18n import check_language, format_money
 from tillage.strategy.config import Strategy
+from tillage.strategy.reasons import SEPARATOR, render_reasons
+
+__all__ = ["SEPARATOR", "URGENCY", "render_reasons", "score_priority", "urgency_factors"]
 
 #: the input columns read, by component (any may be missing)
 COLUMNS = {
     "value": "ltv",
     "growth": "expected_expansion_value",
     "churn_risk": "churn_probability",
-    "renewal": "days_to_next_renewal",
+    "renewal": "days_to_undecided_renewal",
     "competition": "open_with_competitor",
     "silence": "days_since_last_meeting",
     "usage_decline": "usage_trend",
+    "detractor": "nps_score",
 }
 #: the components of the value at stake (currency) and the urgency factors (0..1)
 VALUE_PARTS = ("value", "growth")
-URGENCY = ("churn_risk", "renewal", "competition", "silence", "usage_decline")
+URGENCY = (
+    "churn_risk",
+    "renewal",
+    "detractor",
+    "tickets",
+    "competition",
+    "silence",
+    "usage_decline",
+)
 #: a usage fall this large (a fraction) gives the full usage_decline factor
 FULL_USAGE_DECLINE = 0.5
-
-SEPARATOR = " · "
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -70,21 +88,57 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=frame.index, dtype=float)
 
 
+def _renewal_days(frame: pd.DataFrame) -> pd.Series:
+    """Days to the next undecided renewal (the plain next renewal when that is all there is)."""
+    if "days_to_undecided_renewal" in frame.columns:
+        return _column(frame, "days_to_undecided_renewal")
+    return _column(frame, "days_to_next_renewal")
+
+
+def _tickets(frame: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    if "severe_tickets" not in frame.columns:
+        return [[] for _ in range(len(frame))]
+    return [list(t) if isinstance(t, list | tuple) else [] for t in frame["severe_tickets"]]
+
+
 def urgency_factors(frame: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
-    """Each urgency factor of the priority in 0..1 (0 where its input is missing)."""
+    """Each urgency factor of the priority in 0..1 (0 where its input is missing or below its
+    materiality threshold)."""
     settings = strategy.priority
-    days = _column(frame, "days_to_next_renewal")
+    days = _renewal_days(frame)
     silence = _column(frame, "days_since_last_meeting")
-    usage = _column(frame, "usage_trend")
+    fall = -_column(frame, "usage_trend")
+    noise = settings.usage_noise
     window = settings.renewal_window_days
+    nps = _column(frame, "nps_score")
+    oldest = pd.Series(
+        [max((float(t["age_days"]) for t in ts), default=0.0) for ts in _tickets(frame)],
+        index=frame.index,
+        dtype=float,
+    )
     parts = {
         "churn_risk": _column(frame, "churn_probability").clip(0, 1),
         "renewal": ((window - days.clip(lower=0)) / window).clip(0, 1),
+        "detractor": (nps <= strategy.key_person.detractor_nps).astype(float),
+        "tickets": (oldest / settings.ticket_full_days).clip(0, 1),
         "competition": (_column(frame, "open_with_competitor") > 0).astype(float),
-        "silence": (silence / settings.silence_days).clip(0, 1),
-        "usage_decline": (-usage / FULL_USAGE_DECLINE).clip(0, 1),
+        "silence": (silence / settings.silence_days)
+        .clip(0, 1)
+        .where(silence >= settings.min_silence_days, 0.0),
+        "usage_decline": ((fall - noise) / (FULL_USAGE_DECLINE - noise)).clip(0, 1),
     }
     return pd.DataFrame(parts, index=frame.index).fillna(0.0)
+
+
+def actionability(frame: pd.DataFrame, strategy: Strategy) -> pd.Series:
+    """1 for an account with an owner rep, ``priority.unowned_actionability`` without one (every
+    account is actionable when the frame has no ``rep_id``)."""
+    if "rep_id" not in frame.columns:
+        return pd.Series(1.0, index=frame.index)
+    owned = frame["rep_id"].notna().to_numpy()
+    return pd.Series(
+        np.where(owned, 1.0, strategy.priority.unowned_actionability), index=frame.index
+    )
 
 
 def _percentile(values: pd.Series) -> pd.Series:
@@ -98,11 +152,12 @@ def _percentile(values: pd.Series) -> pd.Series:
 def score_priority(frame: pd.DataFrame, strategy: Strategy | None = None) -> pd.DataFrame:
     """Priority (0..100), its rank (1 = first) and reasons per account.
 
-    ``frame`` holds one row per account with ``account_id`` and any of :data:`COLUMNS`' values.
-    Returns, in the input's order: ``account_id``, ``value_at_stake`` (V, currency),
-    ``urgency`` (U), ``priority_value`` (P, currency), ``priority``, ``priority_rank``,
-    ``c_<factor>`` (each urgency factor, 0..1), ``reasons`` (list of ``{"code", "value",
-    "contribution"}``) and the reasons in words, ``reasons_en`` and ``reasons_ja``.
+    ``frame`` holds one row per account with ``account_id`` and any of :data:`COLUMNS`' values
+    (and ``severe_tickets``, ``nps_date``, ``rep_id``). Returns, in the input's order:
+    ``account_id``, ``value_at_stake`` (V, currency), ``urgency`` (U), ``actionability`` (A),
+    ``priority_value`` (P, currency), ``priority``, ``priority_rank``, ``c_<factor>`` (each
+    urgency factor, 0..1), ``reasons`` (list of ``{"code", "value", "contribution", …}``) and
+    the reasons in words, ``reasons_en`` and ``reasons_ja``.
     """
     strategy = strategy or Strategy()
     if "account_id" not in frame.columns:
@@ -121,89 +176,122 @@ def score_priority(frame: pd.DataFrame, strategy: Strategy | None = None) -> pd.
     factors = urgency_factors(frame, strategy)
     lifts = factors * pd.Series({k: getattr(weights, k) for k in URGENCY})
     urgency = lifts.sum(axis=1)
-    value = stake * (1 + urgency)
+    act = actionability(frame, strategy)
+    value = stake * (1 + urgency) * act
 
     out = pd.DataFrame({"account_id": frame["account_id"].to_numpy()}, index=frame.index)
     out["value_at_stake"] = stake
     out["urgency"] = urgency
+    out["actionability"] = act
     out["priority_value"] = value
     out["priority"] = _percentile(value)
     out["priority_rank"] = value.rank(method="first", ascending=False).astype("int64").to_numpy()
     for name in URGENCY:
         out[f"c_{name}"] = factors[name]
-    # each part's share of P: the value parts as they are, the urgency parts V × wₖ uₖ
+    # each part's share of V × (1 + U): the value parts as they are, the urgency parts V × wₖ uₖ
+    whole = stake * (1 + urgency)
     amounts = pd.concat([lifts.mul(stake, axis=0), value_parts], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        shares = amounts.div(value.where(value > 0), axis=0).fillna(0.0)
-    raw = {name: _column(frame, col) for name, col in COLUMNS.items()}
-    raw["value"] = ltv
-    out["reasons"] = _reasons(shares, raw, strategy.priority.max_reasons)
+        shares = amounts.div(whole.where(whole > 0), axis=0).fillna(0.0)
+    out["reasons"] = _reasons(frame, shares, ltv, growth, strategy)
     currency = strategy.currency
     out["reasons_en"] = [render_reasons(r, "en", currency) for r in out["reasons"]]
     out["reasons_ja"] = [render_reasons(r, "ja", currency) for r in out["reasons"]]
     return out
 
 
+def _evidence(frame: pd.DataFrame, strategy: Strategy) -> dict[str, list[dict[str, Any]]]:
+    """Per urgency code, per account: the reason's value and evidence (before its share)."""
+    settings = strategy.priority
+    n = len(frame)
+    churn = _column(frame, "churn_probability").to_numpy()
+    days = _renewal_days(frame).to_numpy()
+    rivals = _column(frame, "open_with_competitor").to_numpy()
+    silence = _column(frame, "days_since_last_meeting").to_numpy()
+    usage = _column(frame, "usage_trend").to_numpy()
+    nps = _column(frame, "nps_score").to_numpy()
+    dates = frame["nps_date"].tolist() if "nps_date" in frame.columns else [None] * n
+    tickets = _tickets(frame)
+    out: dict[str, list[dict[str, Any]]] = {
+        "churn_risk": [
+            {"value": float(p), "threshold": strategy.capacity.churn_threshold} for p in churn
+        ],
+        "renewal": [{"value": float(d)} for d in days],
+        "competition": [{"value": float(c)} for c in rivals],
+        "silence": [{"value": float(s), "threshold": settings.min_silence_days} for s in silence],
+        "usage_decline": [{"value": float(u), "threshold": settings.usage_noise} for u in usage],
+        "detractor": [
+            {"value": float(s), "date": None if d is None or pd.isna(d) else str(d)}
+            for s, d in zip(nps, dates, strict=True)
+        ],
+        "tickets": [
+            {
+                "value": float(ts[0]["age_days"]),
+                "ticket": str(ts[0]["ticket"]),
+                "severity": int(ts[0]["severity"]),
+                "more": len(ts) - 1,
+            }
+            if ts
+            else {"value": 0.0}
+            for ts in tickets
+        ],
+    }
+    return out
+
+
 def _reasons(
-    shares: pd.DataFrame, raw: dict[str, pd.Series], max_reasons: int
+    frame: pd.DataFrame,
+    shares: pd.DataFrame,
+    ltv: pd.Series,
+    growth: pd.Series,
+    strategy: Strategy,
 ) -> list[list[dict[str, Any]]]:
-    """Per account: the urgency parts largest first, then the value parts (LTV, expansion),
-    at most ``max_reasons``; the LTV is kept (a slot is held for it) whenever it is positive.
-    An account with nothing at stake gets its LTV alone (contribution 0) when it is known."""
-    urgent = shares[list(URGENCY)].to_numpy()
-    order = np.argsort(-urgent, axis=1, kind="stable")
-    ltv_share = shares["value"].to_numpy()
-    growth_share = shares["growth"].to_numpy()
-    ltv = raw["value"].to_numpy(dtype=float)
-    values = {name: raw[name].to_numpy(dtype=float) for name in COLUMNS}
+    """Per account: the material parts by share, at most ``max_reasons``, a slot held for the
+    LTV whenever it is positive. An account with nothing at stake gets its LTV alone
+    (contribution 0) when it is known."""
+    settings = strategy.priority
+    evidence = _evidence(frame, strategy)
+    share = {name: shares[name].to_numpy() for name in (*URGENCY, *VALUE_PARTS)}
+    ltv_values = ltv.to_numpy(dtype=float)
+    growth_values = growth.to_numpy(dtype=float)
+    churn = _column(frame, "churn_probability").to_numpy()
     result = []
-    for i, row in enumerate(order):
-        if ltv_share[i] <= 0 and growth_share[i] <= 0 and not urgent[i].any():
-            nothing = [{"code": "value", "value": float(ltv[i]), "contribution": 0.0}]
-            result.append(nothing if ltv[i] != 0 else [])
+    for i in range(len(frame)):
+        if share["value"][i] <= 0 and share["growth"][i] <= 0:
+            nothing = [{"code": "value", "value": float(ltv_values[i]), "contribution": 0.0}]
+            result.append(nothing if ltv_values[i] != 0 else [])
             continue
-        room = max_reasons - (ltv_share[i] > 0)
-        reasons = []
-        for j in row[:room]:
-            if urgent[i, j] <= 0:
-                break
-            name = URGENCY[j]
-            reasons.append(_reason(name, values[name][i], urgent[i, j]))
-        for name, share in (("value", ltv_share[i]), ("growth", growth_share[i])):
-            if share > 0 and len(reasons) < max_reasons:
-                reasons.append(_reason(name, values[name][i], share))
-        result.append(reasons)
+        material = []
+        for name in URGENCY:
+            s = share[name][i]
+            if s <= 0 or s < settings.min_reason_share:
+                continue
+            if name == "churn_risk" and churn[i] < strategy.capacity.churn_threshold:
+                continue
+            material.append({"code": name, **evidence[name][i], "contribution": _pct(s)})
+        g = share["growth"][i]
+        if (
+            g > 0
+            and g >= settings.min_reason_share
+            and growth_values[i] >= settings.min_growth_share * abs(ltv_values[i])
+        ):
+            material.append(
+                {"code": "growth", "value": float(growth_values[i]), "contribution": _pct(g)}
+            )
+        material.sort(key=lambda r: -r["contribution"])
+        keep_ltv = share["value"][i] > 0
+        ltv_reason = {
+            "code": "value",
+            "value": float(ltv_values[i]),
+            "contribution": _pct(share["value"][i]),
+        }
+        chosen = material[: settings.max_reasons - keep_ltv]
+        if keep_ltv:
+            chosen.append(ltv_reason)
+            chosen.sort(key=lambda r: -r["contribution"])
+        result.append(chosen)
     return result
 
 
-def _reason(code: str, value: float, share: float) -> dict[str, Any]:
-    return {"code": code, "value": float(value), "contribution": round(float(share) * 100, 2)}
-
-
-def _reason_text(code: str, value: float, lang: str, currency: str) -> str:
-    ja = lang == "ja"
-    if code == "value":
-        return f"LTV {format_money(value, currency, lang, compact=True)}"
-    if code == "growth":
-        money = format_money(value, currency, lang, compact=True)
-        return f"拡大見込み {money}" if ja else f"expansion potential {money}"
-    if code == "churn_risk":
-        return f"解約確率 {value:.0%}" if ja else f"churn risk {value:.0%}"
-    if code == "renewal":
-        days = max(round(value), 0)
-        return f"更新まで{days}日" if ja else f"renewal in {days} days"
-    if code == "competition":
-        n = round(value)
-        return f"競合あり（商談{n}件）" if ja else f"competitor on {n} open deal" + "s" * (n != 1)
-    if code == "silence":
-        days = round(value)
-        return f"{days}日間商談なし" if ja else f"no meeting for {days} days"
-    if code == "usage_decline":
-        return f"利用 {-value:.0%}減" if ja else f"usage down {-value:.0%}"
-    raise ValueError(f"unknown reason code {code!r}")
-
-
-def render_reasons(reasons: Sequence[dict[str, Any]], lang: str, currency: str = "JPY") -> str:
-    """The reasons as one line in ``lang`` (ja or en), in the order given."""
-    check_language(lang)
-    return SEPARATOR.join(_reason_text(r["code"], r["value"], lang, currency) for r in reasons)
+def _pct(share: float) -> float:
+    return round(float(share) * 100, 2)

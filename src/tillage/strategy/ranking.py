@@ -6,7 +6,8 @@ signals, the expected expansion value and the competitive win probability, then 
 at stake × (1 + urgency), and ``reasons``) and
 :func:`tillage.strategy.portfolio.value_growth_portfolio` (``segment`` = deepen / maintain /
 nurture / reduce, ``p_cell``, ``borderline``). ``growth`` is the expected expansion value
-(currency); ``days_to_renewal`` whole days. The thresholds used go into the record.
+(currency); ``days_to_renewal`` whole days to the next undecided renewal. The thresholds used
+go into the record.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tillage.strategy.config import Strategy
-from tillage.strategy.portfolio import value_growth_portfolio
+from tillage.strategy.portfolio import churn_bands, value_growth_portfolio
 from tillage.strategy.priority import score_priority
 
 
@@ -25,13 +26,17 @@ def rank_accounts(
     expansion: pd.DataFrame,
     win_probability: pd.Series,
     strategy: Strategy,
+    *,
+    previous: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """One row per account of ``values`` with the priority, segment and the planning inputs.
 
     ``values``: ``account_id``, ``ltv`` (and ``ltv_low``, ``ltv_high``, ``churn_risk`` when
     known); ``signals``: :func:`tillage.strategy.inputs.account_signals`; ``expansion``:
     ``account_id``, ``expected_expansion_value``; ``win_probability``: account id → the win
-    probability of its competitive pipeline.
+    probability of its competitive pipeline; ``previous`` the previous snapshot's ``account_id``,
+    ``cell``, ``ltv`` and ``expected_expansion_value`` (the cells' hysteresis and drift, see
+    :func:`tillage.strategy.portfolio.value_growth_portfolio`).
     """
     frame = values.merge(signals, on="account_id", how="left", suffixes=("", "_signal"))
     frame = frame.merge(
@@ -42,14 +47,20 @@ def rank_accounts(
     if "churn_risk" in frame.columns:
         frame["churn_probability"] = frame["churn_risk"].astype(float)
     priority = score_priority(frame, strategy)
-    cells = value_growth_portfolio(frame, strategy)
+    cells = value_growth_portfolio(frame, strategy, previous=previous)
     frame["priority"] = priority["priority"].to_numpy()
     frame["reasons"] = priority["reasons"].to_numpy()
     frame["segment"] = cells["cell"].to_numpy()
     frame["p_cell"] = cells["p_cell"].to_numpy(dtype=float)
     frame["borderline"] = cells["borderline"].to_numpy(dtype=bool)
     frame["growth"] = frame["expected_expansion_value"]
-    days = pd.to_numeric(frame["days_to_next_renewal"], errors="coerce")
+    # the next renewal still to be decided (one whose successor is on file is not due)
+    column = (
+        "days_to_undecided_renewal"
+        if "days_to_undecided_renewal" in frame.columns
+        else "days_to_next_renewal"
+    )
+    days = pd.to_numeric(frame[column], errors="coerce")
     frame["days_to_renewal"] = np.round(days).astype("Int64")
     record = {
         "priority": {
@@ -60,6 +71,13 @@ def rank_accounts(
             "value_threshold": float(cells.attrs["value_threshold"]),
             "growth_threshold": float(cells.attrs["growth_threshold"]),
             "borderline_probability": strategy.portfolio.borderline_probability,
+            "hysteresis": strategy.portfolio.hysteresis,
+            "value_drift": float(cells.attrs["value_drift"]),
+            "growth_drift": float(cells.attrs["growth_drift"]),
+            "previous_snapshot": previous is not None,
         },
+        "churn_bands": churn_bands(
+            frame.get("churn_probability", pd.Series(dtype=float)), strategy
+        ),
     }
     return frame, record

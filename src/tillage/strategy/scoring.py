@@ -29,7 +29,7 @@ from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backen
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
 from tillage.store.database import session_factory
-from tillage.store.schema import Rep
+from tillage.store.schema import AccountScore, Rep, Snapshot
 from tillage.store.snapshots import write_snapshot
 from tillage.store.strategies import current_strategy, text_hash
 from tillage.strategy.config import Strategy, default_strategy_toml, load_strategy, loads_strategy
@@ -158,6 +158,29 @@ def _reps(engine: Engine) -> pd.DataFrame:
     return frame
 
 
+def _previous_cells(engine: Engine, as_of: dt.date) -> pd.DataFrame | None:
+    """The latest complete snapshot before ``as_of``: ``account_id``, ``cell``, ``ltv`` and
+    ``expected_expansion_value`` (None without one) — the portfolio's hysteresis and drift."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(Snapshot.id)
+            .where(Snapshot.as_of < as_of, Snapshot.status == "complete")
+            .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+            .limit(1)
+        ).scalar()
+        if found is None:
+            return None
+        rows = connection.execute(
+            select(
+                AccountScore.account_id, AccountScore.segment, AccountScore.ltv, AccountScore.growth
+            ).where(AccountScore.snapshot_id == found)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["account_id", "cell", "ltv", "expected_expansion_value"])
+    frame["ltv"] = frame["ltv"].astype(float)
+    frame["expected_expansion_value"] = frame["expected_expansion_value"].astype(float)
+    return frame
+
+
 def run_scoring(
     engine: Engine,
     as_of: dt.date,
@@ -191,7 +214,7 @@ def run_scoring(
     ):
         frame, record = score_values(con, as_of, strategy=strategy)
         step("signals")
-        signals = account_signals(con, as_of).merge(
+        signals = account_signals(con, as_of, strategy).merge(
             account_risk(con, as_of, strategy)[list(RISK_COLUMNS)],
             left_on="account_id",
             right_index=True,
@@ -204,7 +227,12 @@ def run_scoring(
         products = product_suggestions(con, as_of)
     step("ranking")
     scores, ranking = rank_accounts(
-        frame, signals, expansion, competitor_win_probability(deals), strategy
+        frame,
+        signals,
+        expansion,
+        competitor_win_probability(deals),
+        strategy,
+        previous=_previous_cells(engine, as_of),
     )
     record.update(ranking)
     step("plans")

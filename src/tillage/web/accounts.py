@@ -75,6 +75,8 @@ def action_label(action: str, lang: str) -> str:
         "competitive_defence": _("Competitive defence"),
         "executive_sponsor_call": _("Executive sponsor call"),
         "low_touch_nurture": _("Low-touch nurture"),
+        "ticket_recovery": _("Critical ticket recovery"),
+        "maintain_minimum": _("Minimum maintenance"),
     }.get(action, action)
 
 
