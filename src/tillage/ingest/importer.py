@@ -369,32 +369,28 @@ def import_path(
             connection.exec_driver_sql("PRAGMA cache_size = -2000")
         if dry_run:
             transaction.rollback()
-        else:
-            row = Import(
-                imported_at=imported_at,
-                imported_by=imported_by,
-                source=str(path.name)[:500],
-                format=fmt,
-                mapping=mapping.name,
-                checksum=result.checksum,
-                rows_read=result.rows_read,
-                rows_inserted=result.inserted,
-                rows_updated=result.updated,
-                rows_unchanged=result.unchanged,
-                rows_rejected=result.rows_rejected,
-                tables={t: vars(c) for t, c in counts.items()},
-                warnings=len(result.warnings),
+            return result
+        row = Import(
+            imported_at=imported_at,
+            imported_by=imported_by,
+            source=str(path.name)[:500],
+            format=fmt,
+            mapping=mapping.name,
+            checksum=result.checksum,
+            rows_read=result.rows_read,
+            rows_inserted=result.inserted,
+            rows_updated=result.updated,
+            rows_unchanged=result.unchanged,
+            rows_rejected=result.rows_rejected,
+            tables={t: vars(c) for t, c in counts.items()},
+            warnings=len(result.warnings),
+        )
+        inserted = connection.execute(
+            Import.__table__.insert().values(
+                {c.name: getattr(row, c.name) for c in Import.__table__.columns if c.name != "id"}
             )
-            inserted = connection.execute(
-                Import.__table__.insert().values(
-                    {
-                        c.name: getattr(row, c.name)
-                        for c in Import.__table__.columns
-                        if c.name != "id"
-                    }
-                )
-            )
-            result.import_id = int(inserted.inserted_primary_key[0])
+        )
+        result.import_id = int(inserted.inserted_primary_key[0])
         report("done", len(tables), len(tables))
     return result
 
