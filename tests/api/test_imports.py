@@ -148,3 +148,53 @@ def test_only_admins_import(client_as: Clients) -> None:
         )
         assert response.status_code == 403
         assert client.get("/api/v1/imports").status_code == 403
+
+
+def test_the_preview_counts_rows_and_flags_companies_under_other_keys(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    items = client.get("/api/v1/accounts", params={"limit": "2"}).json()["items"]
+    rows = [f"{a['key']},{a['name']}" for a in items]  # the same rows: unchanged
+    rows += [f"DUP-{n},{a['name']}" for n, a in enumerate(items)]  # same names, new keys
+    data = ("key,name\n" + "\n".join(rows) + "\n").encode()
+    dry = _post(client, "accounts.csv", data, table="accounts", dry_run="true")
+    assert dry["status"] == 201, dry
+    counts = dry["tables"]["accounts"]
+    assert (counts["inserted"], counts["updated"], counts["unchanged"]) == (2, 0, 2)
+    flagged = [w for w in dry["warnings"] if w["column"] == "name"]
+    assert [w["row"] for w in flagged] == [4, 5]
+    assert items[0]["key"] in flagged[0]["reason"]
+    assert isinstance(dry["quality"], list)  # the note of the store as the import leaves it
+    assert all({"code", "effect", "message", "missing", "total"} <= set(n) for n in dry["quality"])
+
+
+def test_parent_accounts_roll_up_in_the_portfolio_and_show_on_the_account(
+    client: TestClient,
+) -> None:
+    items = client.get("/api/v1/accounts", params={"limit": "3"}).json()["items"]
+    top, child, grandchild = items
+    linked = (
+        "key,name,parent_account_id\n"
+        f"{child['key']},{child['name']},{top['key']}\n"
+        f"{grandchild['key']},{grandchild['name']},{child['key']}\n"
+    ).encode()
+    done = _post(client, "parents.csv", linked, table="accounts")
+    assert done["status"] == 201 and done["tables"]["accounts"]["updated"] == 2, done
+    try:
+        groups = client.get("/api/v1/portfolio").json()["groups"]
+        (group,) = [g for g in groups if g["group_id"] == top["account_id"]]
+        assert group["name"] == top["name"] and group["accounts"] == 3
+        ltvs = [a["ltv"] or 0.0 for a in items]
+        assert abs(group["ltv"] - sum(ltvs)) < 1e-6 * max(1.0, sum(ltvs))
+        detail = client.get(f"/api/v1/accounts/{child['account_id']}").json()
+        assert detail["parent"] == {"account_id": top["account_id"], "name": top["name"]}
+        assert detail["subsidiaries"] == [
+            {"account_id": grandchild["account_id"], "name": grandchild["name"]}
+        ]
+    finally:  # the shared demo store goes back to having no groups
+        unlinked = (
+            "key,name,parent_account_id\n"
+            f"{child['key']},{child['name']},\n{grandchild['key']},{grandchild['name']},\n"
+        ).encode()
+        assert _post(client, "parents.csv", unlinked, table="accounts")["status"] == 201
+    assert client.get("/api/v1/portfolio").json()["groups"] == []

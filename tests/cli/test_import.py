@@ -52,7 +52,7 @@ def test_import_prints_a_summary(store, tmp_path: Path) -> None:  # type: ignore
     assert "Dry run" in dry.output and _count(store, Order) == 0
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "10 rows read, 13 inserted, 0 updated" in result.output
+    assert "10 rows read, 13 new, 0 updated" in result.output
     assert _count(store, Order) == 5 and _count(store, Import) == 1
 
 
@@ -72,3 +72,33 @@ def test_errors_exit_non_zero_with_the_report(store, tmp_path: Path) -> None:  #
         ["orders.csv", 7, "account_code", "A404"]
     ]
     assert _count(store, Order) == 0
+
+
+def test_the_dry_run_previews_counts_and_the_data_quality_note(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = shutil.copytree(FIXTURES, tmp_path / "export")
+    args = ["import", str(folder), "--mapping", str(folder / "mapping.toml")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    dry = CliRunner().invoke(app, [*args, "--dry-run"], terminal_width=200)
+    assert dry.exit_code == 0, dry.output
+    assert "Import preview" in dry.output
+    assert "10 rows read, 0 new, 0 updated, 13 unchanged, 0 skipped" in dry.output
+    assert "Data quality: what the data cannot support" in dry.output
+    assert "No contracts: the contract KPIs" in dry.output
+    assert "[assumed] No order line has a margin" in dry.output
+
+
+MULTICURRENCY = FIXTURES.parent / "salesforce_multicurrency"
+
+
+def test_mixed_currencies_need_rates(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = shutil.copytree(MULTICURRENCY, tmp_path / "export")
+    refused = CliRunner().invoke(app, ["import", str(folder)], terminal_width=300)
+    assert refused.exit_code == 1
+    assert "MXN, PEN, USD" in refused.output and "nothing was imported" in refused.output
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,rate,valid_from\nUSD,150,\nPEN,40,\nMXN,8,2024-01-01\n", "utf-8")
+    done = CliRunner().invoke(app, ["import", str(folder), "--rates", str(rates)])
+    assert done.exit_code == 0, done.output
+    with store.connect() as connection:
+        total = connection.exec_driver_sql("SELECT SUM(amount) FROM opportunities").scalar_one()
+    assert total == 37_000 * 40 + 12_000 * 150 + 500_000 * 8 + 1_200_000

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from tillage.ingest import ImportRefused, import_path, report_frame, save_report
+from tillage.ingest.currency import Rate
 from tillage.store.schema import Account, Import, Order, Product, Rep
 
 FIXTURES = Path(__file__).parent / "fixtures" / "generic"
@@ -134,12 +135,20 @@ def test_dry_run_writes_nothing(engine: Engine, export: Path) -> None:
     assert _count(engine, Order) == 0 and _count(engine, Rep) == 0 and _count(engine, Import) == 0
 
 
-def test_warnings_do_not_block(engine: Engine, export: Path) -> None:
+def test_amounts_in_another_currency_need_a_rate(engine: Engine, export: Path) -> None:
     mapping = export / "mapping.toml"
     mapping.write_text(mapping.read_text("utf-8").replace('currency = "JPY"', 'currency = "USD"'))
-    result = _import(engine, export)
-    assert {p.severity for p in result.problems} == {"warning"}
-    assert all("not in the company currency JPY" in p.reason for p in result.problems)
+    with pytest.raises(ImportRefused) as caught:
+        _import(engine, export)
+    (summary, usd) = caught.value.result.errors
+    assert summary.value == "USD" and "cannot be converted into JPY" in summary.reason
+    assert usd.file == "orders.csv" and "rows 2, 3, 4, 5, 6" in usd.reason
+    result = _import(engine, export, rates=[Rate("USD", 150.0)])
+    assert result.errors == []
+    orders = _orders(engine)
+    assert orders.loc["INV-1:1", "amount"] == 12000 * 150
+    assert orders.loc["INV-1:1", "source_currency"] == "USD"
+    assert set(orders["currency"]) == {"JPY"}
     assert _count(engine, Product) == 3
 
 
@@ -160,19 +169,17 @@ def test_report_in_japanese_saved_as_csv_and_xlsx(
     assert pd.read_excel(xlsx)["row"].tolist() == [7]
 
 
-def test_currency_inconsistent_with_the_store_is_a_warning(engine: Engine, export: Path) -> None:
+def test_a_reimport_in_another_currency_is_converted(engine: Engine, export: Path) -> None:
     _import(engine, export)
     mapping = export / "mapping.toml"
     mapping.write_text(mapping.read_text("utf-8").replace('currency = "JPY"', 'currency = "EUR"'))
-    result = _import(engine, export)
-    rows = sorted(
-        p.row for p in result.warnings if "another currency" in p.reason and p.file == "orders.csv"
-    )
-    assert rows == [2, 3, 4, 5, 6]
-    assert result.errors == []
+    result = _import(engine, export, rates=[Rate("EUR", 160.0)])
+    assert result.problems == []
+    assert result.tables["orders"].updated == 5  # every amount is now EUR × 160
+    assert _orders(engine).loc["INV-1:1", "amount"] == 12000 * 160
 
 
-def test_one_account_in_two_currencies_is_an_error(engine: Engine, export: Path) -> None:
+def test_one_account_in_two_currencies_is_converted(engine: Engine, export: Path) -> None:
     orders = export / "orders.csv"
     orders.write_text(orders.read_text("utf-8").replace("amount\n", "amount,currency\n"))
     lines = orders.read_text("utf-8").splitlines()
@@ -182,4 +189,10 @@ def test_one_account_in_two_currencies_is_an_error(engine: Engine, export: Path)
     mapping.write_text(mapping.read_text("utf-8") + 'currency = "currency"\n', "utf-8")
     with pytest.raises(ImportRefused) as caught:
         _import(engine, export)
-    assert {(p.row, p.value) for p in caught.value.result.errors} == {(4, "USD"), (5, "JPY")}
+    usd = [p for p in caught.value.result.errors if p.value == "USD" and p.row is not None]
+    assert {(p.file, p.row) for p in usd} == {("orders.csv", 4)}
+    result = _import(engine, export, rates=[Rate("USD", 150.0)])
+    assert result.errors == []
+    orders = _orders(engine)
+    assert orders.loc["INV-2:1", "amount"] == 3000 * 150
+    assert orders.loc["CN-2:1", "amount"] == -3000

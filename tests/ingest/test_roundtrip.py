@@ -28,6 +28,9 @@ from tillage.store.schema import CANONICAL_TABLES, Base
 AS_OF = dt.date(2026, 9, 30)
 NO_MAPPING = "the canonical table has no natural key, so no mapping can target it"
 NOT_A_DEFAULT_FIELD = "no standard field in the export"
+ONE_CURRENCY = "the demo company sells in one currency: nothing is converted"
+NO_GROUPS = "the demo company has no corporate groups"
+CONVERSION = {"source_currency": ONE_CURRENCY, "fx_rate": ONE_CURRENCY}
 
 # table -> (columns compared, {column: why the export cannot carry it}); a str: the whole table.
 SALESFORCE: dict[str, tuple[set[str], dict[str, str]] | str] = {
@@ -49,6 +52,8 @@ SALESFORCE: dict[str, tuple[set[str], dict[str, str]] | str] = {
             "customer_since": "derived (first contract or order), not an Account field",
             "acquisition_cost": NOT_A_DEFAULT_FIELD,
             "currency": "CurrencyIsoCode exists only in multi-currency orgs",
+            "parent_account_id": NO_GROUPS,
+            **CONVERSION,
         },
     ),
     "account_team_members": NO_MAPPING,
@@ -75,13 +80,14 @@ SALESFORCE: dict[str, tuple[set[str], dict[str, str]] | str] = {
             "status",
             "renewed_from_id",
         },
-        {"currency": "CurrencyIsoCode exists only in multi-currency orgs"},
+        {"currency": "CurrencyIsoCode exists only in multi-currency orgs", **CONVERSION},
     ),
     "orders": (
         {"order_number", "account_id", "product_id", "order_date", "quantity", "amount"},
         {
             "margin": NOT_A_DEFAULT_FIELD,
             "currency": "CurrencyIsoCode exists only in multi-currency orgs",
+            **CONVERSION,
         },
     ),
     "opportunities": (
@@ -101,6 +107,8 @@ SALESFORCE: dict[str, tuple[set[str], dict[str, str]] | str] = {
         {
             "product_id": "lives on OpportunityLineItem, which the mapping does not read",
             "competitor": "lives on OpportunityCompetitor, which the mapping does not read",
+            "currency": "CurrencyIsoCode exists only in multi-currency orgs",
+            **CONVERSION,
         },
     ),
     "activities": (
@@ -145,6 +153,8 @@ HUBSPOT: dict[str, tuple[set[str], dict[str, str]] | str] = {
             "customer_since": "derived (first contract or order), not a company property",
             "acquisition_cost": NOT_A_DEFAULT_FIELD,
             "currency": "the company currency; HubSpot companies have none",
+            "parent_account_id": NO_GROUPS,
+            **CONVERSION,
         },
     ),
     "account_team_members": NO_MAPPING,
@@ -172,6 +182,8 @@ HUBSPOT: dict[str, tuple[set[str], dict[str, str]] | str] = {
             "probability": "the deal stage's probability is pipeline configuration",
             "product_id": "line items are not part of the deal export",
             "competitor": NOT_A_DEFAULT_FIELD,
+            "currency": "Currency exists only in multi-currency portals",
+            **CONVERSION,
         },
     ),
     "activities": (

@@ -136,3 +136,71 @@ def test_an_oversized_file_is_stopped_with_a_message(
 
 def test_missing_values_show_as_empty_cells() -> None:
     assert [shown_value(v) for v in (None, float("nan"), "x", 3)] == ["", "", "x", "3"]
+
+
+def _codes(page: Page, selector: str) -> list[str]:
+    return page.locator(f"{selector} li").evaluate_all("items => items.map(i => i.dataset.code)")
+
+
+@pytest.mark.browser
+def test_the_preview_counts_rows_and_flags_a_company_under_another_key(page_as) -> None:
+    page = page_as("admin")
+    page.goto("/data?lang=en")
+    items = page.request.get("/api/v1/accounts", params={"limit": "1"}).json()["items"]
+    (account,) = items
+    data = f"key,name\n{account['key']},{account['name']}\nWEB-DUP-1,{account['name']}\n"
+    _upload(page, "accounts-dup.csv", data.encode(), "accounts")
+    report = page.locator('#report tr[data-table="accounts"]')
+    expect(report.locator('[data-count="new"]')).to_have_text("1")
+    expect(report.locator('[data-count="unchanged"]')).to_have_text("1")
+    warnings = page.locator("#warnings tbody tr").evaluate_all(
+        "rows => rows.map(r => Array.from(r.cells).map(c => c.textContent.trim()))"
+    )
+    flagged = [w for w in warnings if w[2] == "name"]
+    assert [(w[0], w[1], w[3]) for w in flagged] == [("accounts-dup.csv", "3", account["name"])]
+    assert account["key"] in flagged[0][5]
+    # the note of the checked file is the API's for the same dry run; the store's differs
+    dry = page.request.post(
+        "/api/v1/imports",
+        multipart={
+            "file": {"name": "a.csv", "mimeType": "text/csv", "buffer": data.encode()},
+            "table": "accounts",
+            "dry_run": "true",
+        },
+        headers={"X-CSRF-Token": page.request.get("/api/v1/me").json()["csrf_token"]},
+    ).json()
+    checked = _codes(page, "#checked-quality")
+    assert checked == [n["code"] for n in dry["quality"]]
+    assert "some_owners" in checked  # the new account has no owner: no plan for it
+    assert "some_owners" not in _codes(page, "#store-quality")  # as the store is now
+    page.click("#report a[href='/data']")  # cancel: nothing imported
+    assert page.request.get("/api/v1/accounts?q=WEB-DUP-1").json()["total"] == 0
+
+
+def _link(page: Page, rows: str) -> None:
+    _upload(page, "parents.csv", f"key,name,parent_account_id\n{rows}".encode(), "accounts")
+    expect(page.locator("#report")).to_have_attribute("data-outcome", "valid")
+    with page.expect_navigation():
+        page.click("#confirm")
+
+
+@pytest.mark.browser
+def test_the_account_page_shows_the_parent_and_the_subsidiaries(page_as) -> None:
+    page = page_as("admin")
+    page.goto("/data?lang=en")
+    parent, child = page.request.get("/api/v1/accounts", params={"limit": "2"}).json()["items"]
+    _link(page, f"{child['key']},{child['name']},{parent['key']}\n")
+    try:
+        page.goto(f"/accounts/{child['account_id']}?lang=en")
+        expect(page.locator("#parent a")).to_have_text(parent["name"])
+        expect(page.locator("#parent a")).to_have_attribute(
+            "href", f"/accounts/{parent['account_id']}"
+        )
+        page.goto(f"/accounts/{parent['account_id']}?lang=ja")
+        expect(page.locator("#subsidiaries a")).to_have_text([child["name"]])
+        expect(page.locator("dt", has_text="子会社")).to_have_count(1)
+    finally:
+        page.goto("/data?lang=en")
+        _link(page, f"{child['key']},{child['name']},\n")
+    page.goto(f"/accounts/{child['account_id']}?lang=en")
+    expect(page.locator("#parent")).to_have_count(0)

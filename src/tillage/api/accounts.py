@@ -29,6 +29,7 @@ from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.errors import DataValidationError
 from tillage.store.access import AccountFilter
+from tillage.store.groups import hierarchy_frame
 from tillage.store.listing import (
     DESCENDING_BY_DEFAULT,
     NULLABLE_SORTS,
@@ -48,6 +49,7 @@ from tillage.store.snapshots import (
     latest_snapshot,
     zone_totals,
 )
+from tillage.strategy.groups import group_rollup
 
 router = protected_router(prefix="/api/v1", tags=["accounts"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or not found"}}
@@ -94,12 +96,25 @@ class DealZoneOut(BaseModel):
     borderline: int
 
 
+class GroupOut(BaseModel):
+    """A corporate group (企業グループ): ``group_id`` and ``name`` of its top company, its member
+    accounts, their total LTV (company currency) and how many of them are unscored."""
+
+    group_id: int
+    name: str
+    accounts: int
+    ltv: float
+    unscored: int
+
+
 class PortfolioOut(BaseModel):
-    """The portfolio of the latest snapshot: account zones and deal zones."""
+    """The portfolio of the latest snapshot: account zones, deal zones, and the corporate groups
+    of two or more (visible) accounts, highest group LTV first."""
 
     snapshot: SnapshotOut
     zones: list[ZoneOut]
     deal_zones: list[DealZoneOut]
+    groups: list[GroupOut] = []
 
 
 def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
@@ -308,7 +323,13 @@ def get_portfolio(session: SessionDep, visible: VisibleAccounts) -> PortfolioOut
         DealZoneOut(zone=z, deals=n, amount=a, expected_value=e, borderline=b)
         for z, n, a, e, b in deal_zone_totals(session, snapshot.id, visible=visible)
     ]
-    return PortfolioOut(snapshot=snapshot, zones=zones, deal_zones=deal_zones)
+    groups = [
+        GroupOut(group_id=g, name=n, accounts=a, ltv=v, unscored=u)
+        for g, n, a, v, u in group_rollup(
+            hierarchy_frame(session, snapshot.id, visible=visible)
+        ).itertuples(index=False)
+    ]
+    return PortfolioOut(snapshot=snapshot, zones=zones, deal_zones=deal_zones, groups=groups)
 
 
 @router.get("/accounts/{account_id}", responses=NOT_FOUND)

@@ -31,12 +31,14 @@ from tillage.api.errors import ErrorBody, ErrorResponse, ProblemOut
 from tillage.config import Settings
 from tillage.errors import DataValidationError, Problem, TooLarge
 from tillage.ingest import ImportResult, import_path
+from tillage.ingest.currency import parse_rates
 from tillage.ingest.mapping import KEYED_TABLES, Mapping, parse_mapping
 from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
 from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
 from tillage.store.schema import Base, Import
 from tillage.store.users import audit, utcnow
+from tillage.strategy.scoring import resolve_strategy
 
 PATH = "/api/v1/imports"
 router = protected_router(prefix=PATH, tags=["imports"], dependencies=[AdminRole])
@@ -56,6 +58,18 @@ class TableCountsOut(BaseModel):
     rejected: int
 
 
+class QualityNoteOut(BaseModel):
+    """What the stored data cannot support: ``code`` (stable), ``effect`` (``blank``: a figure
+    will be empty; ``assumed``: a strategy default is used), the message in the caller's
+    language, and ``missing`` of ``total`` rows concerned."""
+
+    code: str
+    effect: str
+    message: str
+    missing: int
+    total: int
+
+
 class ImportOut(BaseModel):
     """What an import read and changed; ``id`` is its row in the imports log (``null`` for a
     dry run, which writes nothing); ``warnings`` lists problems that did not block it."""
@@ -72,6 +86,7 @@ class ImportOut(BaseModel):
     unchanged: int
     tables: dict[str, TableCountsOut]
     warnings: list[ProblemOut]
+    quality: list[QualityNoteOut] = []
 
 
 class ImportLogOut(BaseModel):
@@ -240,6 +255,7 @@ def _out(result: ImportResult) -> ImportOut:
         unchanged=result.unchanged,
         tables={t: TableCountsOut(**vars(c)) for t, c in result.tables.items()},
         warnings=_problems(result.warnings),
+        quality=[QualityNoteOut(**vars(n)) for n in result.quality],
     )
 
 
@@ -309,6 +325,8 @@ def import_upload(
     a real import is audit-logged (``import``). Problems are worded in ``lang`` (default: the
     ``language`` setting). Wrap in :func:`refusals_audited` to log refusals."""
     now = dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    strategy = resolve_strategy(engine)[0]  # its exchange_rates convert other currencies
+    rates = parse_rates([r.model_dump() for r in strategy.exchange_rates], "the strategy")
     result = import_path(
         engine,
         path,
@@ -318,6 +336,7 @@ def import_upload(
         mapping=mapping,
         timezone=settings.timezone,
         currency=settings.currency,
+        rates=rates,
         lang=lang or settings.language,
         dry_run=dry_run,
     )

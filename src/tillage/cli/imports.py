@@ -16,7 +16,10 @@ from rich.table import Table
 
 from tillage.cli.context import state
 from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
-from tillage.store.database import engine_from_settings
+from tillage.ingest.currency import Rate, load_rates, parse_rates
+from tillage.ingest.quality import QualityNote
+from tillage.store.database import engine_from_settings, ensure_current
+from tillage.strategy.scoring import resolve_strategy
 
 Format = Literal["auto", "csv", "xlsx", "parquet", "salesforce", "hubspot"]
 SHOWN_PROBLEMS = 30
@@ -33,14 +36,15 @@ def _problems_table(problems, lang: str) -> Table:  # type: ignore[no-untyped-de
 
 
 def _summary(result: ImportResult, _) -> Table:  # type: ignore[no-untyped-def]
-    table = Table(title=_("Import summary"))
+    title = _("Import preview: what an import would do") if result.dry_run else _("Import summary")
+    table = Table(title=title)
     for header in (
         _("table"),
         _("read"),
-        _("inserted"),
+        _("new"),
         _("updated"),
         _("unchanged"),
-        _("rejected"),
+        _("skipped"),
     ):
         table.add_column(header, justify="right" if header != _("table") else "left")
     for name, c in result.tables.items():
@@ -48,6 +52,25 @@ def _summary(result: ImportResult, _) -> Table:  # type: ignore[no-untyped-def]
             name, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected))
         )
     return table
+
+
+def print_quality(console: Console, notes: list[QualityNote], _) -> None:  # type: ignore[no-untyped-def]
+    """The data-quality note: what the stored data cannot support (nothing when complete)."""
+    if not notes:
+        return
+    console.print(_("Data quality: what the data cannot support"), style="bold")
+    effects = {"blank": _("blank"), "assumed": _("assumed")}
+    for note in notes:
+        console.print(f"  [{effects[note.effect]}] {note.message}", markup=False)
+
+
+def exchange_rates(engine, path: Path | None) -> list[Rate]:  # type: ignore[no-untyped-def]
+    """The rates of ``--rates`` (a CSV or a TOML file, a strategy file included), else those of
+    the strategy in force (its ``exchange_rates``)."""
+    if path is not None:
+        return load_rates(path)
+    strategy = resolve_strategy(engine)[0]
+    return parse_rates([r.model_dump() for r in strategy.exchange_rates], "the strategy")
 
 
 def import_command(
@@ -64,6 +87,14 @@ def import_command(
     report: Annotated[
         Path | None, typer.Option("--report", help="Save the problems as .csv or .xlsx.")
     ] = None,
+    rates: Annotated[
+        Path | None,
+        typer.Option(
+            "--rates",
+            help="Exchange rates into the company currency: a CSV (currency,rate[,valid_from]) "
+            "or a TOML file with [[exchange_rates]] (default: the strategy in force).",
+        ),
+    ] = None,
 ) -> None:
     """Import an export into the store: all rows or none, re-imports update in place."""
     if format not in Format.__args__:  # type: ignore[attr-defined]
@@ -74,6 +105,8 @@ def import_command(
     console = Console()
     now = dt.datetime.now(ZoneInfo(settings.timezone)).replace(tzinfo=None, microsecond=0)
     engine = engine_from_settings(settings)
+    ensure_current(engine)
+    rates_in_force = exchange_rates(engine, rates)
     labels = {"read": _("Reading"), "validate": _("Checking"), "done": _("Done")}
     with Progress(
         SpinnerColumn(),
@@ -100,6 +133,7 @@ def import_command(
                 mapping=mapping,
                 timezone=settings.timezone,
                 currency=settings.currency,
+                rates=rates_in_force,
                 lang=lang,
                 dry_run=dry_run,
                 progress=on_progress,
@@ -125,8 +159,8 @@ def import_command(
         console.print(_("Report saved to {path}.").format(path=report))
     console.print(_summary(result, _))
     totals = _(
-        "{read} rows read, {inserted} inserted, {updated} updated, {unchanged} unchanged, "
-        "{rejected} rejected, {warnings} warnings."
+        "{read} rows read, {inserted} new, {updated} updated, {unchanged} unchanged, "
+        "{rejected} skipped, {warnings} warnings."
     ).format(
         read=f"{result.rows_read:,}",
         inserted=f"{result.inserted:,}",
@@ -136,5 +170,6 @@ def import_command(
         warnings=len(result.warnings),
     )
     console.print(totals)
+    print_quality(console, result.quality, _)
     if dry_run:
         console.print(_("Dry run: nothing was written."), style="bold")

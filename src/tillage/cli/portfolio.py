@@ -19,6 +19,7 @@ from rich.console import Console
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
+from tillage.report.groups import group_rows, groups_table
 from tillage.report.portfolio import (
     matrix_table,
     moved_rows,
@@ -33,6 +34,7 @@ from tillage.report.workbook import write_workbook
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.groups import hierarchy_frame
 from tillage.store.plans import (
     complete_snapshot,
     deals_frame,
@@ -41,6 +43,7 @@ from tillage.store.plans import (
     portfolio_frame,
     snapshot_with_plan,
 )
+from tillage.strategy.groups import group_rollup
 from tillage.strategy.plans import plan_month
 
 
@@ -77,16 +80,34 @@ def _csv(frame: pd.DataFrame, out: Path | None) -> None:
 
 
 def portfolio(
-    snapshot: SnapshotOption = None, format: FormatOption = Format.table, out: OutOption = None
+    snapshot: SnapshotOption = None,
+    format: FormatOption = Format.table,
+    out: OutOption = None,
+    groups: Annotated[
+        bool,
+        typer.Option(
+            "--groups", help="Corporate groups with their LTV rolled up, instead of the cells."
+        ),
+    ] = False,
 ) -> None:
     """The portfolio of a snapshot: value × growth cells and the open deals' zones."""
     settings = state.settings()
     _ = state.gettext()
+    lang, currency = settings.language, settings.currency
+    if groups:
+        with _session() as session:
+            snap = complete_snapshot(session, snapshot)
+            rolled = group_rollup(hierarchy_frame(session, snap.id, visible=everything()))
+        if format is Format.csv:
+            _csv(group_rows(rolled), out)
+            return
+        Console().print(groups_table(rolled, currency, lang))
+        Console().print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
+        return
     with _session() as session:
         snap = complete_snapshot(session, snapshot)
         accounts = portfolio_frame(session, snap.id, visible=everything())
         deals = deals_frame(session, snap.id, visible=everything())
-    lang, currency = settings.language, settings.currency
     if format is Format.csv:
         _csv(portfolio_rows(accounts, currency, lang), out)
         return

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
+from tillage.cli.imports import print_quality
+from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
@@ -113,3 +115,5 @@ def score(
             )
         )
     console.print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))
+    with engine.connect() as connection:  # what the scores could not use, so left blank
+        print_quality(console, data_quality(connection, _), _)

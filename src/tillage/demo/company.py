@@ -66,8 +66,19 @@ class DemoCompany:
         return paths
 
 
+# The demo company sells in one currency (nothing converted) and has no corporate groups.
+NOT_MODELLED = frozenset({"source_currency", "fx_rate", "parent_account_id"})
+
+
 def _schema_columns(table: str) -> list[str]:
     return [c.name for c in Base.metadata.tables[table].columns]
+
+
+def _in_schema(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The frame's schema columns in order; the columns the demo does not model are empty."""
+    columns = _schema_columns(table)
+    empty = {c: None for c in columns if c in NOT_MODELLED}
+    return frame.assign(**empty)[columns].reset_index(drop=True)
 
 
 def generate(config: DemoConfig | None = None) -> DemoCompany:
@@ -156,10 +167,9 @@ def generate(config: DemoConfig | None = None) -> DemoCompany:
     )
 
     for name in CANONICAL_TABLES:
-        tables[name] = frames[name][_schema_columns(name)].reset_index(drop=True)
+        tables[name] = _in_schema(frames[name], name)
     for name in list(truth):
-        canonical = name.removeprefix("future_")
-        truth[name] = truth[name][_schema_columns(canonical)].reset_index(drop=True)
+        truth[name] = _in_schema(truth[name], name.removeprefix("future_"))
 
     opp_frame = split["opportunities"][0]
     truth["opportunities_truth"] = (

@@ -135,6 +135,7 @@ def opportunities_frame(deals, cast, catalog, config, timeline):  # type: ignore
             "type": deals["type"].to_numpy().astype(str),
             "stage": np.where(won, "Closed Won", "Closed Lost"),
             "amount": deals["amount"].to_numpy().astype(float),
+            "currency": config.currency,
             "probability": np.where(won, 1.0, 0.0),
             "created_date": to_dates(deals["created"].to_numpy()),
             "close_date": to_dates(deals["close"].to_numpy()),

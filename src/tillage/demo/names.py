@@ -7,6 +7,8 @@ with NumPy, so naming 100,000 accounts and their contacts costs milliseconds, no
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 
 import numpy as np
 from faker import Faker
@@ -27,6 +29,23 @@ INDUSTRIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("運輸業", "Transportation & Logistics", ("運輸", "物流", "ロジスティクス")),
     ("サービス業", "Professional Services", ("サービス", "コンサルティング", "企画")),
 )
+# Legal forms and punctuation: two names equal without them are one company to an importer.
+_LEGAL_FORM = re.compile(r"株式会社|(?<![a-z])(?:inc|llc|ltd|plc|co)\b\.?|[\s\W_]+")
+
+
+def distinct_companies(names: np.ndarray) -> np.ndarray:
+    """``names`` with a repeated company name (equal up to legal form, width, case and
+    punctuation) numbered from its second use on — ``ミライ情報株式会社 2`` — so no two demo
+    accounts look like one company under two keys."""
+    seen: Counter[str] = Counter()
+    out = []
+    for name in names.tolist():
+        fold = _LEGAL_FORM.sub("", unicodedata.normalize("NFKC", name).casefold())
+        seen[fold] += 1
+        out.append(name if seen[fold] == 1 else f"{name} {seen[fold]}")
+    return np.array(out)
+
+
 INDUSTRY_WEIGHTS = np.array([0.24, 0.16, 0.13, 0.09, 0.09, 0.07, 0.07, 0.07, 0.08])
 
 # Prefecture weights roughly follow where Japanese companies are registered.
@@ -169,7 +188,7 @@ class NamePools:
         n = len(industry)
         core = self.company_core[rng.integers(0, len(self.company_core), n)]
         if self.locale != "ja":
-            return core
+            return distinct_companies(core)
         suffix = np.empty(n, dtype=object)
         for k, (_, _, suffixes) in enumerate(INDUSTRIES):
             mask = industry == k
@@ -178,10 +197,12 @@ class NamePools:
             ]
         base = np.char.add(core, suffix.astype(str))
         form = rng.choice(3, size=n, p=[0.55, 0.35, 0.10])
-        return np.where(
-            form == 0,
-            np.char.add("株式会社", base),
-            np.where(form == 1, np.char.add(base, "株式会社"), base),
+        return distinct_companies(
+            np.where(
+                form == 0,
+                np.char.add("株式会社", base),
+                np.where(form == 1, np.char.add(base, "株式会社"), base),
+            )
         )
 
     def region(self, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +20,11 @@ from sqlalchemy import Engine, text
 
 from tillage.errors import ConfigurationError, DataValidationError, Problem
 from tillage.i18n import gettext_for
+from tillage.ingest.currency import Rate, Rates, convert_tables
 from tillage.ingest.formats import detect_format
 from tillage.ingest.mapping import Mapping, TableMapping, builtin_mapping, load_mapping
+from tillage.ingest.preview import likely_duplicates
+from tillage.ingest.quality import QualityNote, data_quality
 from tillage.ingest.readers import read_file
 from tillage.ingest.transform import TableBuilder, TableFrame
 from tillage.ingest.upsert import KeyIds, upsert_table
@@ -58,6 +61,8 @@ class ImportResult:
     problems: list[Problem]
     dry_run: bool
     import_id: int | None = None
+    quality: list[QualityNote] = field(default_factory=list)
+    """What the store (after this import) cannot support; see :mod:`tillage.ingest.quality`."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -215,6 +220,7 @@ def import_path(
     mapping: Mapping | Path | None = None,
     timezone: str = "Asia/Tokyo",
     currency: str = "JPY",
+    rates: Sequence[Rate] = (),
     lang: str = "en",
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -223,6 +229,8 @@ def import_path(
 
     Raises :class:`DataValidationError` listing every problem when any is an error; nothing is
     written then. With ``dry_run`` everything is checked and nothing is written either way.
+    Amounts in another currency than ``currency`` (the reporting one) are converted with
+    ``rates`` (:mod:`tillage.ingest.currency`); a currency without a rate refuses the import.
     """
     _ = gettext_for(lang)
     path = Path(path)
@@ -280,6 +288,7 @@ def import_path(
                 c.rejected += part.rows_skipped
                 skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
     _drop_repeated_keys(tables)
+    problems.extend(convert_tables(tables, Rates(currency, rates), as_of=as_of, translate=_))
     if sources.single is not None and not tables:
         problems.append(
             Problem(path.name, None, None, None, _("no table of the mapping reads this file"))
@@ -313,6 +322,11 @@ def import_path(
                 translate=_,
             )
         )
+        # the duplicate preview is for a file that would import: errors come first
+        if "accounts" in tables and not any(p.severity == "error" for p in problems):
+            names = connection.execute(text("SELECT key, name FROM accounts")).all()
+            stored = {str(key): str(name) for key, name in names}
+            problems.extend(likely_duplicates(tables["accounts"], stored, translate=_))
     problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once
     result = ImportResult(
         source=path.name,
@@ -326,10 +340,14 @@ def import_path(
     )
     if result.errors:
         raise ImportRefused(result, _)
-    if dry_run:
-        return result
-    with engine.begin() as connection:
-        if connection.dialect.name == "sqlite":  # a larger page cache speeds up index inserts
+    # A dry run writes inside the transaction and rolls back: its counts of new, updated and
+    # unchanged rows and its data-quality note are those the import would give.
+    with engine.connect() as connection, connection.begin() as transaction:
+        if connection.dialect.name == "sqlite":
+            # pysqlite opens its transaction at the first INSERT/UPDATE only: begin it now, so
+            # the staging tables' DDL is inside it too (and a dry run's rollback undoes all)
+            connection.exec_driver_sql("BEGIN")
+            # a larger page cache speeds up index inserts
             connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         ids = KeyIds(connection)
         for number, (table, parts) in enumerate(tables.items()):
@@ -346,6 +364,12 @@ def import_path(
                 counts[table].inserted += done.inserted
                 counts[table].updated += done.updated
                 counts[table].unchanged += done.unchanged
+        result.quality = data_quality(connection, _)
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA cache_size = -2000")
+        if dry_run:
+            transaction.rollback()
+            return result
         row = Import(
             imported_at=imported_at,
             imported_by=imported_by,
@@ -367,8 +391,6 @@ def import_path(
             )
         )
         result.import_id = int(inserted.inserted_primary_key[0])
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA cache_size = -2000")
         report("done", len(tables), len(tables))
     return result
 

@@ -302,21 +302,4 @@ def validate(
                 schema.validate(combined.frame, lazy=True)
             except pa.errors.SchemaErrors as exc:
                 problems.extend(_to_problems(combined, exc, severity, _))
-        if "currency" in combined.frame:
-            other = combined.frame["currency"].dropna()
-            other = other[other != company_currency]
-            if len(other):
-                problems.append(
-                    Problem(
-                        parts[0].file,
-                        None,
-                        combined.source_column(None, "currency"),
-                        ", ".join(sorted(other.unique())[:5]),
-                        _(
-                            "{count} rows are not in the company currency {currency}; "
-                            "amounts are stored as given, not converted"
-                        ).format(count=len(other), currency=company_currency),
-                        "warning",
-                    )
-                )
     return problems

@@ -6,8 +6,11 @@ surrogate ids. Dates and times are *business-local* (naive, in the configured bu
 see :mod:`tillage.store.timezone`): 08:00 JST on 1 April is stored as 2024-04-01 08:00 and falls
 in April whatever the server's clock says.
 
-Amounts are in the company currency (``Settings.currency``) unless a row says otherwise in its
-``currency`` column; ``recurring_amount`` is per month.
+Amounts are in the company (reporting) currency, ``Settings.currency``: an import converts every
+amount given in another currency (:mod:`tillage.ingest.currency`) and keeps on the row the
+currency the source gave (``source_currency``) and the rate applied (``fx_rate``, reporting units
+per source unit), so the source amount is ``amount / fx_rate``. ``currency`` is the currency of
+the stored amounts. ``recurring_amount`` is per month.
 
 The tables tillage writes itself (snapshots, strategy versions, the import log, users, tokens,
 the audit log) live in :mod:`tillage.store.records`, the base and shared column types in
@@ -109,7 +112,11 @@ class Rep(Base):
 
 
 class Account(Base):
-    """A customer account (a company). ``customer_since`` is the first contract or order date."""
+    """A customer account (a company). ``customer_since`` is the first contract or order date.
+
+    ``parent_account_id`` is the account's parent in its corporate group (企業グループ): a
+    subsidiary points at its parent company, a group's top company at nothing.
+    """
 
     __tablename__ = "accounts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +130,9 @@ class Account(Base):
     customer_since: Mapped[dt.date | None] = mapped_column(Date)
     acquisition_cost: Mapped[float | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    source_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[float | None] = mapped_column(Float)
+    parent_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
 
 
 class AccountTeamMember(Base):
@@ -180,6 +190,8 @@ class Contract(Base):
     term_months: Mapped[int] = mapped_column(Integer)
     recurring_amount: Mapped[float] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    source_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20))
     renewed_from_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
 
@@ -199,6 +211,8 @@ class Order(Base):
     amount: Mapped[float] = mapped_column(Money)
     margin: Mapped[float | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    source_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[float | None] = mapped_column(Float)
 
 
 class Opportunity(Base):
@@ -214,6 +228,9 @@ class Opportunity(Base):
     type: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(50))
     amount: Mapped[float | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    source_currency: Mapped[str | None] = mapped_column(String(3))
+    fx_rate: Mapped[float | None] = mapped_column(Float)
     probability: Mapped[float | None] = mapped_column(Float)
     created_date: Mapped[dt.date] = mapped_column(Date)
     close_date: Mapped[dt.date | None] = mapped_column(Date)

@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import True_
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
+from tillage.store.groups import AccountRef, parent_and_subsidiaries
 from tillage.store.schema import Account, AccountScore, Rep, Snapshot, Team
 
 SCORE_COLUMNS = (
@@ -240,7 +241,8 @@ class AccountDetail:
     ``expected_revenue`` the revenue expected over the 12 months after the snapshot's date);
     ``churn_risk``, ``p_alive`` and ``p_cell`` probabilities; ``key_person_risk`` and
     ``silent_churn`` scores from 0 to 1; ``tenure_months`` months; ``days_to_renewal`` days.
-    ``reasons`` and ``signals`` are the scoring run's codes with their values.
+    ``reasons`` and ``signals`` are the scoring run's codes with their values. ``parent`` and
+    ``subsidiaries`` are the account's neighbours in its corporate group (visible ones only).
     """
 
     account_id: int
@@ -275,6 +277,8 @@ class AccountDetail:
     reasons: list[Any] | None = None
     signals: list[Any] | None = None
     history: list[ScorePoint] = field(default_factory=list)
+    parent: AccountRef | None = None
+    subsidiaries: list[AccountRef] = field(default_factory=list)
 
 
 _FLOATS = (
@@ -370,6 +374,7 @@ def account_detail(
         scores["snapshot_id"] = snapshot.id if snapshot is not None else None
     else:
         scores = dict.fromkeys(("snapshot_id", *_FLOATS, "zone", "segment"))
+    parent, subsidiaries = parent_and_subsidiaries(session, account_id, visible=visible)
     return AccountDetail(
         account_id=account.id,
         key=account.key,
@@ -382,5 +387,7 @@ def account_detail(
         team=row.team,
         customer_since=account.customer_since,
         history=account_history(session, account_id) if history else [],
+        parent=parent,
+        subsidiaries=subsidiaries,
         **scores,
     )

@@ -12,13 +12,22 @@ these models (``docs/strategy.md``)::
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from babel.numbers import list_currencies
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tillage.errors import ConfigurationError
 
@@ -34,6 +43,16 @@ Situation = Literal[
 ]
 Cell = Literal["deepen", "maintain", "nurture", "reduce"]
 Basis = Literal["churn", "expansion", "pipeline"]
+
+
+def _iso_currency(value: str) -> str:
+    if value not in list_currencies():
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+    return value
+
+
+Currency = Annotated[str, AfterValidator(_iso_currency)]
+"""An ISO 4217 currency code."""
 
 
 class _Section(BaseModel):
@@ -497,11 +516,34 @@ class KpiSettings(_Section):
         return value
 
 
+class ExchangeRate(_Section):
+    """A rate into the strategy's currency, used to convert imported amounts."""
+
+    currency: Currency = Field(description="ISO 4217 code of the other currency (required).")
+    rate: float = Field(
+        gt=0,
+        allow_inf_nan=False,
+        description="Units of the strategy's currency per one unit of the other currency "
+        "(required; e.g. 150.0 for USD into JPY).",
+    )
+    valid_from: dt.date | None = Field(
+        default=None,
+        description="First date the rate applies to, until the next dated rate of the currency "
+        "(default unset: the rate for dates no dated rate covers).",
+    )
+
+
 class Strategy(_Section):
     """The strategy file."""
 
-    currency: str = Field(
+    currency: Currency = Field(
         default="JPY", description="ISO 4217 currency of every amount (default JPY)."
+    )
+    exchange_rates: list[ExchangeRate] = Field(
+        default_factory=list,
+        description="Rates into currency for imports with amounts in other currencies, as "
+        "[[exchange_rates]] entries with currency, rate and optionally valid_from (default "
+        "none: an import with amounts in another currency is refused).",
     )
     discount_rate: float = Field(
         default=0.10,
@@ -544,13 +586,6 @@ class Strategy(_Section):
         default_factory=_default_playbooks,
         description="Situations → candidate actions with hours and assumed effect sizes.",
     )
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in list_currencies():
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-        return value
 
     @field_validator("margin_by_family")
     @classmethod

@@ -34,8 +34,10 @@ from tillage.api.imports import (
 )
 from tillage.config import Settings
 from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
+from tillage.i18n import gettext_for
 from tillage.ingest import ImportResult
 from tillage.ingest.mapping import KEYED_TABLES
+from tillage.ingest.quality import data_quality
 from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
 from tillage.web import staging
@@ -79,6 +81,7 @@ def _page(
         limit_bytes=settings.upload_limit_bytes,
         limit_mb=f"{settings.upload_limit_mb:g}",
         history=list_imports(session, limit=HISTORY_ROWS),
+        quality=data_quality(session.connection(), gettext_for(lang)),
         shown_problems=SHOWN_PROBLEMS,
         shown_value=shown_value,
         **{"refused": None, "checked": None, "token": None, "notice": None, "table": "", **context},
@@ -187,6 +190,7 @@ def _checked(result: ImportResult) -> dict[str, object]:
         "rows_read": result.rows_read,
         "tables": result.tables,
         "warnings": result.warnings,
+        "quality": result.quality,
     }
 
 
