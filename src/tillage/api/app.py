@@ -26,7 +26,7 @@ from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
-from tillage.web import assets, one_on_one, pages, portfolio
+from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
 from tillage.web import kpis as kpi_pages
 from tillage.web import plans as plan_pages
@@ -47,11 +47,14 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         engine.dispose()  # close pooled connections when the server stops
 
-    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs", lifespan=lifespan)
+    app = FastAPI(
+        title="tillage", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    security.install(app)  # headers (no-store, CSP, frames), 500 page, offline /api/docs
     app.add_middleware(
         imports.UploadLimit,
         limit=settings.upload_limit_bytes,

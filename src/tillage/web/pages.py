@@ -19,6 +19,7 @@ from tillage.api.auth import (
     check_login_csrf,
     client_address,
     end_session,
+    get_principal,
     login_csrf_token,
     protected_router,
     set_login_csrf_cookie,
@@ -27,6 +28,7 @@ from tillage.api.auth import (
 from tillage.api.deps import LanguageDep, SessionDep, get_language
 from tillage.errors import AuthenticationError, TooManyAttempts
 from tillage.i18n import gettext_for
+from tillage.store.access import Principal
 from tillage.store.users import audit, authenticate, get_user, utcnow
 from tillage.web.render import LANG_COOKIE_AGE, language_links, render
 
@@ -34,13 +36,23 @@ router = protected_router(include_in_schema=False)
 public = APIRouter(include_in_schema=False)
 
 
+def _visitor(request: Request) -> Principal | None:
+    """The logged-in visitor of an error page (for the menu), or None; never raises."""
+    try:
+        with request.app.state.sessions() as session:
+            return get_principal(request, session)
+    except Exception:  # an error page must render even when the store or the token fails
+        return None
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The HTML twin of the JSON error shape, for dashboard paths."""
+    """The HTML twin of the JSON error shape, for dashboard paths: what happened in the user's
+    language, where to go next (the menu when logged in), and ``message`` as the detail."""
     lang = get_language(request, request.query_params.get("lang"))
     html = render(
         lang,
         "error.html",
-        user=None,
+        user=_visitor(request),
         status=status,
         message=message,
         lang_links=language_links(request),
