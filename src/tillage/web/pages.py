@@ -20,8 +20,10 @@ from tillage.api.auth import (
     client_address,
     end_session,
     get_principal,
+    known_device,
     login_csrf_token,
     protected_router,
+    remember_device,
     set_login_csrf_cookie,
     start_session,
 )
@@ -67,6 +69,16 @@ def _safe_next(target: str | None) -> str:
     return "/portfolio"
 
 
+def _wait_message(seconds: int, lang: str) -> str:
+    """ "Try again in 40 seconds" / "in 5 minutes" (rounded up) for a throttled login."""
+    _ = gettext_for(lang)
+    if seconds < 60:
+        return _("Too many failed logins. Try again in %(seconds)s seconds.") % {"seconds": seconds}
+    return _("Too many failed logins. Try again in %(minutes)s minutes.") % {
+        "minutes": -(-seconds // 60)
+    }
+
+
 @public.get("/")
 def index() -> RedirectResponse:
     """The dashboard starts at the portfolio."""
@@ -110,7 +122,14 @@ def login_submit(
     """Check the password, start a session and go on to ``next`` (throttled, audited)."""
     check_login_csrf(request, csrf_token)
     try:
-        user = authenticate(session, login, password, client=client_address(request), now=utcnow())
+        user = authenticate(
+            session,
+            login,
+            password,
+            client=client_address(request),
+            now=utcnow(),
+            device=known_device(request, login),
+        )
         session.commit()
     except (AuthenticationError, TooManyAttempts) as exc:
         session.commit()  # keep the failed-login record that throttles
@@ -118,8 +137,7 @@ def login_submit(
         message = (
             _("Wrong login or password.")
             if isinstance(exc, AuthenticationError)
-            else _("Too many failed logins. Try again in %(seconds)s seconds.")
-            % {"seconds": exc.retry_after}
+            else _wait_message(exc.retry_after, lang)
         )
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         html = render(
@@ -136,6 +154,7 @@ def login_submit(
         return HTMLResponse(html, status_code=status, headers=headers)
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_session(request, response, user)
+    remember_device(request, response, user)
     return response  # type: ignore[return-value]
 
 

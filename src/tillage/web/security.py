@@ -6,7 +6,8 @@ Every response gets:
   neither the browser's cache nor its back/forward cache keeps a page or an API answer, so Back
   after logging out shows the login page, not the accounts of the user who left;
 * a ``Content-Security-Policy`` that allows scripts, styles, fonts and connections from this
-  server only (no inline code: the pages' scripts are files in ``web/static``) and no framing,
+  server only (no inline scripts: the pages' scripts are files in ``web/static``; inline styles
+  stay allowed because Plotly.js injects its own) and no framing,
   with ``X-Frame-Options: DENY`` for old browsers, ``X-Content-Type-Options: nosniff`` and
   ``Referrer-Policy: same-origin``.
 
@@ -34,7 +35,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        # Plotly.js adds its own <style> elements and style attributes; inline *styles* stay
+        # allowed (no script runs from a style), inline *scripts* do not
+        "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
         "font-src 'self' data:",
         "connect-src 'self'",
@@ -157,7 +160,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
                 message="an unexpected error occurred; the server log has the details",
             )
         )
-        response: Response = JSONResponse(status_code=500, content=body.model_dump(exclude_none=True))
+        response: Response = JSONResponse(
+            status_code=500, content=body.model_dump(exclude_none=True)
+        )
     else:
         response = error_page(request, 500, "")
     response.headers.update(HEADERS)
