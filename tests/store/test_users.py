@@ -252,8 +252,8 @@ def test_failures_on_a_chosen_user_cannot_lock_them_out(engine: Engine) -> None:
         assert slowed.value.retry_after <= backoff(5, FREE_FAILURES, MAX_LOGIN_DELAY)
         wait = dt.timedelta(seconds=slowed.value.retry_after)
         assert authenticate(session, "root", "root-pass-1", client="10.0.0.2", now=t + wait)
-        # a persistent guesser gets 15 tries in no less than 20 minutes, and never a wait beyond the cap;
-        # the known browser is never refused meanwhile
+        # a persistent guesser gets 15 tries in no less than 20 minutes, never waiting beyond the
+        # cap; the known browser is never refused meanwhile
         start = t + wait + SECOND
         t = _attack(session, ["root"] * 15, "203.0.113.9", start, MAX_LOGIN_DELAY)
         assert t - start > dt.timedelta(minutes=20)

@@ -61,8 +61,24 @@ def test_every_answer_is_no_store_and_unframeable(
 
 
 def test_back_after_logout_shows_the_login_page_not_the_data(page_as) -> None:
-    page = page_as("rep")
-    page.goto("/accounts?lang=ja")
+    # a user of its own: logging out ends every session of that user, and the demo users'
+    # sessions are shared by the other tests
+    admin = page_as("admin")
+    csrf = admin.request.get("/api/v1/me").json()["csrf_token"]
+    rep_key = admin.request.get("/api/v1/users").json()
+    rep_key = next(u["rep_key"] for u in rep_key if u["login"] == "rep")
+    created = admin.request.post(
+        "/api/v1/users",
+        data={"login": "leaver", "role": "rep", "rep_key": rep_key, "password": "leaver-pass-1"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert created.status == 201, created.text()
+    page = page_as(None)
+    page.goto("/login?next=/accounts%3Flang%3Dja")
+    page.fill("#login", "leaver")
+    page.fill("#password", "leaver-pass-1")
+    page.click("form.login button[type=submit]")
+    page.wait_for_url("**/accounts?lang=ja")
     first = page.locator("#accounts tbody tr[data-account] td").first.inner_text()
     assert first.strip()
     page.locator("header.top form[action='/logout'] button").click()
@@ -118,7 +134,7 @@ def test_error_pages_speak_japanese_and_lead_on(page_as) -> None:
     expect(page.locator("h1")).to_have_text("見つかりません")
     expect(page.locator("header.top nav")).to_be_visible()  # the menu, as on every page
     expect(page.locator("main a[href='/portfolio']")).to_be_visible()
-    response = page.goto("/accounts?limit=abc&lang=ja")
+    response = page.goto("/accounts?page=abc&lang=ja")
     assert response is not None and response.status == 422
     expect(page.locator("h1")).to_have_text("リクエストを受け付けられませんでした")
     response = page.goto("/settings/users?lang=ja")

@@ -14,8 +14,9 @@ Every response gets:
 An unexpected exception answers 500 in the JSON error shape (API) or as the localised error page
 (dashboard), with the same headers.
 
-``/api/docs`` is Swagger UI from the installed ``swagger-ui-bundle`` package (served under
-``/static/swagger-ui/``), started by ``static/api-docs.js``: it works offline and needs no CDN.
+``/api/docs`` is Swagger UI 5 (it reads the OpenAPI 3.1 that FastAPI writes) from the installed
+``fastapi-offline`` package's bundled copy (served under ``/static/swagger-ui/``; only its files
+are used), started by ``static/api-docs.js``: it works offline and needs no CDN.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ NO_STORE = "no-store"
 SWAGGER_FILES = {
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
     "swagger-ui.css": "text/css; charset=utf-8",
-    "favicon-32x32.png": "image/png",
+    "favicon.png": "image/png",
 }
 STATIC_CACHE = "public, max-age=86400"
 
@@ -100,15 +101,15 @@ def secured(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
 
 @lru_cache(maxsize=1)
 def swagger_ui_dir() -> Path:
-    """The folder of Swagger UI's files inside the installed ``swagger-ui-bundle`` package."""
+    """The folder of Swagger UI's files inside the installed ``fastapi-offline`` package."""
     try:
-        import swagger_ui_bundle
+        import fastapi_offline
     except ImportError as exc:  # pragma: no cover - a broken install
         raise ConfigurationError(
-            "swagger-ui-bundle is not installed: install it (a tillage dependency), whose "
+            "fastapi-offline is not installed: install it (a tillage dependency), whose bundled "
             "Swagger UI files /api/docs serves"
         ) from exc
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return Path(fastapi_offline.__file__).with_name("static")
 
 
 DOCS_PAGE = """<!doctype html>
@@ -118,7 +119,7 @@ DOCS_PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tillage API {version}</title>
 <link rel="stylesheet" href="/static/swagger-ui/swagger-ui.css?v={version}">
-<link rel="icon" href="/static/swagger-ui/favicon-32x32.png?v={version}">
+<link rel="icon" href="/static/swagger-ui/favicon.png?v={version}">
 </head>
 <body>
 <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
