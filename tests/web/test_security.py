@@ -6,14 +6,19 @@ work offline."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from tillage.api.app import create_app
+from tillage.config import Settings
 from tillage.web.security import CONTENT_SECURITY_POLICY
 
-pytestmark = pytest.mark.browser
+browser = pytest.mark.browser
+SECRET = "test-only-7Qx2Vb9Lm4Kp1Zs8Wd3Rf6Tg0Hy5Nj"
 
 CSP_LISTENER = """
 window.__violations = [];
@@ -38,6 +43,7 @@ def _cookies(logins: Callable[[str], dict], user: str) -> dict[str, str]:
     return {c["name"]: c["value"] for c in logins(user)["cookies"]}
 
 
+@browser
 def test_every_answer_is_no_store_and_unframeable(
     server: str, logins: Callable[[str], dict]
 ) -> None:
@@ -60,6 +66,7 @@ def test_every_answer_is_no_store_and_unframeable(
     assert anonymous.headers["cache-control"] == "no-store"
 
 
+@browser
 def test_back_after_logout_shows_the_login_page_not_the_data(page_as) -> None:
     # a user of its own: logging out ends every session of that user, and the demo users'
     # sessions are shared by the other tests
@@ -94,6 +101,7 @@ def _no_violations(page: Page) -> list[str]:
     return page.evaluate("window.__violations")
 
 
+@browser
 def test_pages_run_under_the_policy_with_their_charts(page_as) -> None:
     page = page_as("admin")
     page.add_init_script(CSP_LISTENER)
@@ -114,6 +122,7 @@ def test_pages_run_under_the_policy_with_their_charts(page_as) -> None:
     assert _no_violations(page) == []
 
 
+@browser
 def test_an_inline_script_is_refused(page_as) -> None:
     """The policy really forbids inline code: a script injected into a page does not run."""
     page = page_as("rep")
@@ -127,6 +136,7 @@ def test_an_inline_script_is_refused(page_as) -> None:
     assert any("script-src" in v for v in _no_violations(page))
 
 
+@browser
 def test_error_pages_speak_japanese_and_lead_on(page_as) -> None:
     page = page_as("rep")
     response = page.goto("/accounts/999999999?lang=ja")
@@ -146,6 +156,7 @@ def test_error_pages_speak_japanese_and_lead_on(page_as) -> None:
     expect(anonymous.locator("main a[href='/login']")).to_be_visible()
 
 
+@browser
 def test_api_docs_work_offline(page_as) -> None:
     page = page_as(None)  # page_as fails the test if any request leaves localhost
     page.add_init_script(CSP_LISTENER)
@@ -153,3 +164,25 @@ def test_api_docs_work_offline(page_as) -> None:
     expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=15_000)
     expect(page.locator(".swagger-ui")).to_contain_text("/api/v1/accounts")
     assert _no_violations(page) == []
+
+
+def test_an_unexpected_error_answers_500_with_the_headers(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET, _env_file=None))
+
+    @app.get("/api/v1/boom")
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        api = client.get("/api/v1/boom")
+        assert api.status_code == 500
+        assert api.json()["error"]["type"] == "InternalError"
+        assert "a bug" not in api.text  # no internals to the caller; the log has them
+        page = client.get("/boom?lang=ja")
+        assert page.status_code == 500 and "予期しないエラーが発生しました" in page.text
+        assert "a bug" not in page.text
+        for response in (api, page):
+            assert response.headers["cache-control"] == "no-store"
+            assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            assert response.headers["x-frame-options"] == "DENY"
