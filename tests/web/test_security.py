@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from tillage.api.app import create_app
+from tillage.api.imports import MULTIPART_SLACK
 from tillage.config import Settings
 from tillage.web.security import CONTENT_SECURITY_POLICY
 
@@ -166,8 +167,9 @@ def test_api_docs_work_offline(page_as) -> None:
     assert _no_violations(page) == []
 
 
-def test_an_unexpected_error_answers_500_with_the_headers(tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET, _env_file=None))
+def test_an_unexpected_error_or_a_refused_upload_has_the_headers(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, secret_key=SECRET, upload_limit_mb=0.001, _env_file=None)
+    app = create_app(settings)
 
     @app.get("/api/v1/boom")
     @app.get("/boom")
@@ -182,7 +184,12 @@ def test_an_unexpected_error_answers_500_with_the_headers(tmp_path: Path) -> Non
         page = client.get("/boom?lang=ja")
         assert page.status_code == 500 and "予期しないエラーが発生しました" in page.text
         assert "a bug" not in page.text
-        for response in (api, page):
+        # answers of the other middleware (an upload over the limit) carry the headers too
+        too_large = client.post(
+            "/api/v1/imports", content=b"x" * (settings.upload_limit_bytes + MULTIPART_SLACK + 1)
+        )
+        assert too_large.status_code == 413
+        for response in (api, page, too_large):
             assert response.headers["cache-control"] == "no-store"
             assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
             assert response.headers["x-frame-options"] == "DENY"

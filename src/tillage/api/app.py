@@ -54,12 +54,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
-    security.install(app)  # headers (no-store, CSP, frames), 500 page, offline /api/docs
     app.add_middleware(
         imports.UploadLimit,
         limit=settings.upload_limit_bytes,
         pages={data_pages.UPLOAD_PATH: data_pages.TOO_LARGE},
     )
+    security.install(app)  # outermost: headers (no-store, CSP, frames), 500 page, /api/docs
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)
