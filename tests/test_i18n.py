@@ -62,13 +62,37 @@ def test_money_and_numbers() -> None:
     assert format_money(12_400_000, "JPY", "ja") == "￥12,400,000"
     assert format_money(12_400_000, "JPY", "en") == "¥12,400,000"
     assert format_money(12_400_000, "JPY", "en", compact=True) == "¥12.4M"
-    assert format_money(12_400_000, "JPY", "ja", compact=True) == "￥1240万"
+    assert format_money(12_400_000, "JPY", "ja", compact=True) == "￥1,240万"
     assert format_money(1234.5, "USD", "en") == "$1,234.50"
     # below 1,000 there is no compact form: the currency's own digits, not every float digit
     assert format_money(38.38893449455674, "JPY", "en", compact=True) == "¥38"
     assert format_money(8.2e-15, "JPY", "ja", compact=True) == "￥0"
     assert format_money(999.6, "USD", "en", compact=True) == "$999.60"
     assert format_number(1234567.891, "ja", digits=1) == "1,234,567.9"
+
+
+@pytest.mark.parametrize(
+    ("amount", "ja", "en"),
+    [
+        # below 1万 Babel's Japanese compact form returned the raw float "￥1573.1987083697136"
+        (1573.1987083697136, "￥1,573", "¥1.6K"),
+        (15_700, "￥1.6万", "¥15.7K"),
+        (1_573_000, "￥157万", "¥1.6M"),
+        (82_039_000, "￥8,204万", "¥82M"),  # was "￥8203.9万": grouping, three digits
+        (99_999_600, "￥1億", "¥100M"),  # rounding reaches the next unit
+        (120_000_000, "￥1.2億", "¥120M"),
+        (1_234_000_000_000, "￥1.2兆", "¥1.2T"),
+        (-1_573_000, "-￥157万", "-¥1.6M"),
+        (0.0, "￥0", "¥0"),
+        (float("nan"), "—", "—"),
+    ],
+)
+def test_compact_money_is_short_rounded_and_grouped(amount: float, ja: str, en: str) -> None:
+    assert format_money(amount, "JPY", "ja", compact=True) == ja
+    assert format_money(amount, "JPY", "en", compact=True) == en
+    if amount == amount:
+        full = format_money(amount, "JPY", "ja")
+        assert full.startswith(("￥", "-￥")) and "." not in full  # yen have no decimals
 
 
 def test_unsupported_language_is_refused() -> None:

@@ -3,7 +3,8 @@
 User-facing text is written in English in the code, marked with ``_()`` (or ``{% trans %}`` in
 templates) and translated through the catalogs in ``tillage/locales/<lang>/LC_MESSAGES``.
 Amounts are formatted with CLDR rules for the language and the company currency, e.g.
-``format_money(12_400_000, "JPY", "ja") == "￥12,400,000"`` and
+``format_money(12_400_000, "JPY", "ja") == "￥12,400,000"``,
+``format_money(12_400_000, "JPY", "ja", compact=True) == "￥1,240万"`` and
 ``format_money(12_400_000, "JPY", "en", compact=True) == "¥12.4M"``.
 
 Updating the catalogs after changing text (see docs/development.md)::
@@ -16,12 +17,13 @@ Updating the catalogs after changing text (see docs/development.md)::
 from __future__ import annotations
 
 import gettext as _gettext
+import math
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import get_args
 
-from babel.numbers import format_compact_currency, format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 from babel.support import Translations
 
 from tillage.config import Language
@@ -56,13 +58,49 @@ def gettext_for(lang: str) -> Callable[[str], str]:
     return translations(lang).gettext
 
 
+_COMPACT_UNITS: dict[str, tuple[tuple[int, str], ...]] = {
+    # largest first; Japanese groups by 10^4 (万, 億, 兆), English by 10^3 (K, M, B, T)
+    "ja": ((10**12, "兆"), (10**8, "億"), (10**4, "万")),
+    "en": ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")),
+}
+
+
 def format_money(amount: float, currency: str, lang: str, *, compact: bool = False) -> str:
-    """Format an amount of ``currency`` for ``lang``; ``compact`` gives ¥12.4M / ￥1240万 (an
-    amount under 1,000, which has no compact form, in the currency's own digits: ¥38)."""
+    """An amount of ``currency`` for people reading ``lang``: the one money format of tillage
+    (pages, reasons, workbook, CLI).
+
+    Full (tables): CLDR's currency format with grouping and the currency's own digits —
+    ``￥12,400,000``, ``¥12,400,000``, ``$1,234.50``.
+
+    Compact (sentences, charts): the amount in the language's largest unit it reaches, with
+    about three significant digits — one decimal below 100 units, none above, a trailing
+    ``.0`` dropped, grouping kept: Japanese ``￥1.6万``, ``￥157万``, ``￥8,204万``, ``￥1.2億``;
+    English ``¥1.6K``, ``¥12.4M``, ``¥1.2B``. Rounding that reaches the next unit moves to it
+    (``￥9,999.96万`` → ``￥1億``). An amount below the smallest unit (1万 or 1,000) is written in
+    full: ``￥1,573``, ``$999.60``. No amount (NaN, infinite) is ``—``, never "NaN".
+    """
     locale = _CLDR_LOCALE[check_language(lang)]
-    if compact and abs(amount) >= 1000:
-        return format_compact_currency(amount, currency, locale=locale, fraction_digits=1)
-    return format_currency(amount, currency, locale=locale)
+    if not math.isfinite(amount):
+        return "—"
+    if not compact:
+        return format_currency(amount, currency, locale=locale)
+    units = _COMPACT_UNITS[lang]
+    step = units[-1][0]  # 10^4 or 10^3: how far apart the units are
+    size = abs(amount)
+    if size < step:
+        return format_currency(amount, currency, locale=locale)
+    index = next(i for i, (base, _unit) in enumerate(units) if size >= base)
+    value = size / units[index][0]
+    digits = 1 if value < 100 else 0
+    if round(value, digits) >= step and index > 0:  # 9,999.96万 rounds to 1億
+        index -= 1
+        value = size / units[index][0]
+        digits = 1 if value < 100 else 0
+    number = format_decimal(
+        round(value, digits), format="#,##0.#" if digits else "#,##0", locale=locale
+    )
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{get_currency_symbol(currency, locale=locale)}{number}{units[index][1]}"
 
 
 def format_number(value: float, lang: str, *, digits: int = 0) -> str:

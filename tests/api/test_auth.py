@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -16,7 +17,13 @@ from tillage.config import Settings
 from tillage.errors import ConfigurationError
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.schema import AuditEntry, User
-from tillage.store.users import MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_LOGIN, audit, create_user
+from tillage.store.users import (
+    FREE_FAILURES_PER_CLIENT,
+    MAX_CLIENT_DELAY,
+    audit,
+    create_user,
+    utcnow,
+)
 
 from .conftest import TEST_SECRET, login
 
@@ -207,32 +214,61 @@ def test_rep_cannot_get_an_admin_token_and_disabled_users_lose_tokens(
         assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_throttling_per_login_then_per_client(small: tuple[Settings, Engine]) -> None:
+def _form_login(client: TestClient, user: str, password: str) -> httpx.Response:
+    client.get("/login?lang=ja")
+    return client.post(
+        "/login",
+        data={
+            "login": user,
+            "password": password,
+            "csrf_token": client.cookies.get("tillage_login_csrf") or "",
+        },
+        follow_redirects=False,
+    )
+
+
+@pytest.mark.slow  # some 35 argon2 hashes
+def test_throttling_slows_attackers_without_locking_users_out(
+    small: tuple[Settings, Engine],
+) -> None:
     settings, engine = small
-    with TestClient(create_app(settings)) as client:
-        body = {"login": "root", "password": "wrong-password"}
-        for _ in range(MAX_FAILURES_PER_LOGIN):
-            assert client.post("/api/v1/auth/token", json=body).status_code == 401
-        body["password"] = "root-pass-1"  # even the right password waits
-        locked = client.post("/api/v1/auth/token", json=body)
-        assert locked.status_code == 429
-        assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
-        assert locked.json()["error"]["type"] == "TooManyAttempts"
-        # from another address, the same login is still locked; a different login is not
-        with session_scope(engine) as session:
-            for _ in range(MAX_FAILURES_PER_CLIENT):
-                audit(
-                    session,
-                    "login.failed",
-                    now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    actor="somebody-else",
-                    client="testclient",
-                )
-        other = client.post("/api/v1/auth/token", json={"login": "x", "password": "y"})
-        assert other.status_code == 429  # this client address failed too often
+    app = create_app(settings)
+    office = ("10.0.0.1", 50000)  # one address: the office behind its proxy
+    with (
+        TestClient(app, client=office) as known,
+        TestClient(app, client=office) as attacker,
+        TestClient(app, client=office) as new_browser,
+    ):
+        assert _form_login(known, "root", "root-pass-1").status_code == 303
+        assert known.cookies.get("tillage_device")  # this browser is now known for root
+        # 20 failed logins under unknown names, then 5 on root, as fast as they are answered
+        statuses = []
+        for login in [f"nobody-{i}" for i in range(FREE_FAILURES_PER_CLIENT)] + ["root"] * 5:
+            response = attacker.post(
+                "/api/v1/auth/token", json={"login": login, "password": "guess-1234"}
+            )
+            statuses.append(response.status_code)
+            if response.status_code == 429:
+                assert 0 < int(response.headers["retry-after"]) <= MAX_CLIENT_DELAY
+                assert response.json()["error"]["type"] == "TooManyAttempts"
+        assert statuses[:FREE_FAILURES_PER_CLIENT] == [401] * FREE_FAILURES_PER_CLIENT
+        assert 429 in statuses  # the attacker is slowed
+        with session_scope(engine) as session:  # and keeps going: 10 more failures just now
+            for i in range(10):
+                audit(session, "login.failed", now=utcnow(), actor=f"x{i}", client=office[0])
+        # the admin's known browser logs in at once, from the same address
+        assert _form_login(known, "root", "root-pass-1").status_code == 303
+        # a new browser there is asked to wait seconds (in Japanese), never locked out
+        slowed = _form_login(new_browser, "root", "root-pass-1")
+        assert slowed.status_code == 429
+        wait = int(slowed.headers["retry-after"])
+        assert 0 < wait <= MAX_CLIENT_DELAY
+        shown = f"{wait} 秒後" if wait < 60 else f"{-(-wait // 60)} 分後"
+        assert f"ログインの失敗が多すぎます。{shown}に再度お試しください。" in slowed.text
     with session_scope(engine) as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions.count("login.failed") >= MAX_FAILURES_PER_LOGIN
+    assert actions.count("login") == 2
+    assert actions.count("login.failed") == statuses.count(401) + 10
 
 
 def test_passwords_are_argon2_and_never_returned(

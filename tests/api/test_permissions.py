@@ -42,8 +42,7 @@ PUBLIC = {
     ("GET", "/static/{name}"),
     ("GET", "/openapi.json"),
     ("GET", "/api/docs"),
-    ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
+    ("GET", "/static/swagger-ui/{name}"),
 }
 
 

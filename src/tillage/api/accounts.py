@@ -28,6 +28,7 @@ from tillage.api.auth import VisibleAccounts, protected_router
 from tillage.api.deps import SessionDep
 from tillage.api.errors import ErrorResponse
 from tillage.errors import DataValidationError
+from tillage.report.inert import csv_row
 from tillage.store.access import AccountFilter
 from tillage.store.groups import hierarchy_frame
 from tillage.store.listing import (
@@ -280,7 +281,7 @@ def _csv_batches(
             after=after,
             count=False,
         )
-        writer.writerows(astuple(row) for row in rows)
+        writer.writerows(csv_row(astuple(row)) for row in rows)  # no live formulas
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

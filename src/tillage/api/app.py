@@ -26,7 +26,7 @@ from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
-from tillage.web import assets, one_on_one, pages, portfolio
+from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
 from tillage.web import kpis as kpi_pages
 from tillage.web import plans as plan_pages
@@ -47,7 +47,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         engine.dispose()  # close pooled connections when the server stops
 
-    app = FastAPI(title="tillage", version=__version__, docs_url="/api/docs", lifespan=lifespan)
+    app = FastAPI(
+        title="tillage", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -57,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
         limit=settings.upload_limit_bytes,
         pages={data_pages.UPLOAD_PATH: data_pages.TOO_LARGE},
     )
+    security.install(app)  # outermost: headers (no-store, CSP, frames), 500 page, /api/docs
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)

@@ -35,10 +35,12 @@ from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.errors import AuthenticationError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.schema import User
-from tillage.store.users import principal_for, principal_for_token, utcnow
+from tillage.store.users import normalize_login, principal_for, principal_for_token, utcnow
 
 SESSION_COOKIE = "tillage_session"
 LOGIN_CSRF_COOKIE = "tillage_login_csrf"
+DEVICE_COOKIE = "tillage_device"
+DEVICE_MAX_AGE = 180 * 24 * 3600  # seconds
 SESSION_MAX_AGE = 12 * 3600  # seconds
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -181,6 +183,37 @@ def start_session(request: Request, response: Response, user: User) -> str:
 def end_session(response: Response) -> None:
     """Remove the session cookie."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def known_device(request: Request, login: str) -> str | None:
+    """The nonce of this browser's device cookie if it was issued to ``login`` (a browser that
+    has logged in as this user before), else None. Such a browser is not slowed by failures
+    elsewhere (see :mod:`tillage.store.users`): an attacker cannot lock its user out."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return None
+    try:
+        data = _serializer(request, "device").loads(cookie, max_age=DEVICE_MAX_AGE)
+        if str(data["l"]) == normalize_login(login):
+            return str(data["n"])
+    except (BadSignature, KeyError, TypeError):
+        pass
+    return None
+
+
+def remember_device(request: Request, response: Response, user: User) -> None:
+    """After a successful login: mark this browser as a known device of ``user`` (a signed
+    cookie sent to ``/login`` only; the same nonce while it stays valid for the same user)."""
+    nonce = known_device(request, user.login) or secrets.token_urlsafe(12)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _serializer(request, "device").dumps({"l": user.login, "n": nonce}),
+        max_age=DEVICE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
 
 
 def login_csrf_token(request: Request) -> str:

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from tillage.cli.context import state
 from tillage.features import ENGINES, feature_backend
+from tillage.report.inert import csv_frame
 from tillage.strategy.deals import (
     expansion_backtest,
     score_expansion,
@@ -57,7 +58,7 @@ def _write(frame: pd.DataFrame, out: Path | None, console: Console) -> None:
     if out is not None:
         _ = state.gettext()
         out.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out, index=False)
+        csv_frame(frame).to_csv(out, index=False)
         console.print(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
 
 

@@ -28,6 +28,7 @@ from tillage.kpi import (
     trailing,
 )
 from tillage.report.formatting import format_value
+from tillage.report.inert import csv_frame
 from tillage.store.database import make_engine
 
 __all__ = ["kpi_command"]
@@ -103,7 +104,7 @@ def kpi_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
+            csv_frame(frame).to_csv(out, index=False)
         else:
             frame.to_excel(out, index=False, sheet_name="kpi")
         Console(stderr=True).print(f"wrote {out.name} ({len(frame)} rows)")

@@ -20,6 +20,7 @@ from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
 from tillage.report.groups import group_rows, groups_table
+from tillage.report.inert import csv_frame
 from tillage.report.portfolio import (
     matrix_table,
     moved_rows,
@@ -71,10 +72,11 @@ def _session():  # type: ignore[no-untyped-def]
 
 def _csv(frame: pd.DataFrame, out: Path | None) -> None:
     if out is None:
-        frame.to_csv(sys.stdout, index=False)
+        csv_frame(frame).to_csv(sys.stdout, index=False)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel opens Japanese correctly
+    # BOM: Excel opens Japanese correctly; text that looks like a formula stays text
+    csv_frame(frame).to_csv(out, index=False, encoding="utf-8-sig")
     _ = state.gettext()
     Console().print(_("{n} rows → {path}").format(n=len(frame), path=out))
 

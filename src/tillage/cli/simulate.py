@@ -19,6 +19,7 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import format_money, format_number, gettext_for
+from tillage.report.inert import csv_frame
 from tillage.store.database import ensure_current, make_engine
 from tillage.strategy.config import load_strategy
 from tillage.strategy.departure import DepartureResult, departure_from_store
@@ -69,7 +70,7 @@ def departure(
         console.print(note, highlight=False)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.accounts.to_csv(out, index=False)
+        csv_frame(result.accounts).to_csv(out, index=False)
         Console(stderr=True).print(f"wrote {out.name} ({len(result.accounts)} rows)")
 
 

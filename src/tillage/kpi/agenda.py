@@ -38,6 +38,7 @@ from tillage.store.database import make_engine
 from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.priority import render_reasons
+from tillage.strategy.risk import SIGNALS, render_signals
 
 SILENT_CHURN_AT_RISK = 0.5
 """A silent-churn score at or above this puts an account on the at-risk list."""
@@ -149,9 +150,8 @@ def _signals(row: Any, strategy: Strategy, lang: str) -> list[str]:
     if _opt(row.single_threaded):
         out.append(_("single-threaded: one contact only"))
     for signal in _opt(row.signals) or []:
-        code = signal.get("code") if isinstance(signal, dict) else signal
-        if code:
-            out.append(str(code))
+        if isinstance(signal, dict) and signal.get("code") in SIGNALS:
+            out.append(render_signals([signal], lang))  # in words, not the signal's code
     return out
 
 

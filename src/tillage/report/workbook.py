@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tillage.i18n import gettext_for
+from tillage.report.inert import put
 from tillage.report.portfolio import SEGMENTS, plan_rows, portfolio_rows, segment_label
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -67,14 +68,14 @@ def _headers(lang: str) -> dict[str, str]:
 def _write_frame(sheet: Worksheet, frame: pd.DataFrame, lang: str, row: int = 1) -> None:
     headers = _headers(lang)
     for j, name in enumerate(frame.columns, start=1):
-        cell = sheet.cell(row=row, column=j, value=headers.get(name, name))
+        cell = put(sheet, row, j, headers.get(name, name))
         cell.font = Font(bold=True)
         sheet.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(name)) + 6))
     for i, values in enumerate(frame.itertuples(index=False), start=row + 1):
         for j, value in enumerate(values, start=1):
             if value is None or (isinstance(value, float) and value != value):
                 continue
-            sheet.cell(row=i, column=j, value=value.item() if hasattr(value, "item") else value)
+            put(sheet, i, j, value.item() if hasattr(value, "item") else value)
     sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
 
 
@@ -117,7 +118,7 @@ def write_workbook(
         for j, code in enumerate(cols, start=block + 1):
             heat.cell(row=2, column=j, value=segment_label(code, lang)).font = Font(bold=True)
         for i, (owner, row) in enumerate(frame.reindex(columns=cols).iterrows(), start=3):
-            heat.cell(row=i, column=block, value=str(owner))
+            put(heat, i, block, str(owner))
             for j, code in enumerate(cols, start=block + 1):
                 value = row[code]
                 if pd.notna(value):

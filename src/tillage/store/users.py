@@ -6,16 +6,29 @@ function takes the time ``now`` (naive UTC) as an argument: nothing here reads t
 caller commits.
 
 Login throttling lives in the store, so it holds across server processes and restarts: failed
-logins are audit entries (``login.failed``), and a login is refused with
-:class:`~tillage.errors.TooManyAttempts` while, within the last :data:`THROTTLE_WINDOW`, a login
-name has :data:`MAX_FAILURES_PER_LOGIN` failures since its last successful login, or a client
-address has :data:`MAX_FAILURES_PER_CLIENT` failures.
+logins are audit entries (``login.failed``). It slows guessing without ever locking the real
+user out (OWASP's "slow down online guessing" with device cookies):
+
+* per login name: the first :data:`FREE_FAILURES` failures since its last successful login
+  (within :data:`LOGIN_WINDOW`) cost nothing; after that each attempt must wait
+  :func:`backoff` seconds after the previous failure — 1, 2, 4 … doubling up to
+  :data:`MAX_LOGIN_DELAY`. Nothing is ever refused for longer than that;
+* per client address: after :data:`FREE_FAILURES_PER_CLIENT` failures within
+  :data:`THROTTLE_WINDOW`, attempts from it wait 1, 2, 4 … up to :data:`MAX_CLIENT_DELAY`
+  seconds after its last failure (one address may be a whole office behind a proxy: it is
+  slowed, not shut);
+* a browser that has logged in as this user before (``device``: the nonce of its signed device
+  cookie, see ``tillage.api.auth``) is exempt from both, and is slowed only by its own failures.
+  An attacker guessing from elsewhere therefore cannot keep the real user out.
+
+Refusals raise :class:`~tillage.errors.TooManyAttempts` with the seconds to wait.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -36,9 +49,12 @@ from tillage.store.access import ROLE_SCOPES, SCOPES, Principal
 from tillage.store.schema import ROLES, ApiToken, AuditEntry, Rep, Team, User
 
 MIN_PASSWORD_LENGTH = 8
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_LOGIN = 5
-MAX_FAILURES_PER_CLIENT = 20
+THROTTLE_WINDOW = dt.timedelta(minutes=15)  # failures per client address count this long
+LOGIN_WINDOW = dt.timedelta(days=1)  # failures per login (or device) count this long
+FREE_FAILURES = 3  # failures of a login (or device) before attempts are slowed
+FREE_FAILURES_PER_CLIENT = 20  # failures of one address before its attempts are slowed
+MAX_LOGIN_DELAY = 300  # seconds: the longest wait ever asked of a login
+MAX_CLIENT_DELAY = 60  # seconds: the longest wait ever asked of an address
 TOKEN_PREFIX = "tlg_"
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -230,47 +246,91 @@ def update_user(
     return user
 
 
-def _failures(session: Session, since: dt.datetime, **where: str) -> tuple[int, dt.datetime | None]:
-    query = select(func.count(), func.min(AuditEntry.at)).where(
+def backoff(failures: int, free: int, cap: int) -> int:
+    """Seconds to wait after the latest of ``failures`` recent failures: 0 for the first
+    ``free``, then ``2**(failures - free)`` (1, 2, 4 …) capped at ``cap``."""
+    if failures < free:
+        return 0
+    return min(cap, 2 ** min(failures - free, 30))
+
+
+def _failure_times(session: Session, since: dt.datetime, **where: str) -> list[dt.datetime]:
+    query = select(AuditEntry.at, AuditEntry.detail).where(
         AuditEntry.action == "login.failed", AuditEntry.at > since
     )
     if "login" in where:
         query = query.where(AuditEntry.actor == where["login"])
     if "client" in where:
         query = query.where(AuditEntry.client == where["client"])
-    count, oldest = session.execute(query).one()
-    return int(count), oldest
+    rows = session.execute(query).all()
+    if "device" in where:
+        rows = [r for r in rows if (r.detail or {}).get("device") == where["device"]]
+    return [r.at for r in rows]
 
 
-def check_throttle(session: Session, login: str, client: str | None, *, now: dt.datetime) -> None:
-    """Raise :class:`TooManyAttempts` if ``login`` or ``client`` has failed too often lately."""
+def _wait(times: list[dt.datetime], free: int, cap: int, now: dt.datetime) -> int:
+    """Whole seconds still to wait (0: go ahead) after the failures at ``times``."""
+    delay = backoff(len(times), free, cap)
+    if not delay:
+        return 0
+    remaining = (max(times) + dt.timedelta(seconds=delay) - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def check_throttle(
+    session: Session,
+    login: str,
+    client: str | None,
+    *,
+    now: dt.datetime,
+    device: str | None = None,
+) -> None:
+    """Raise :class:`TooManyAttempts` if this attempt comes too soon after recent failures of
+    ``login`` or ``client`` (or, from a known ``device``, of that device); see the module."""
     login = normalize_login(login)
-    since = now - THROTTLE_WINDOW
     last_ok = session.scalar(select(User.last_login_at).where(User.login == login))
-    checks = [(max(since, last_ok) if last_ok else since, MAX_FAILURES_PER_LOGIN, {"login": login})]
-    if client:
-        checks.append((since, MAX_FAILURES_PER_CLIENT, {"client": client}))
-    for start, limit, where in checks:
-        count, oldest = _failures(session, start, **where)
-        if count >= limit and oldest is not None:
-            wait = int((oldest + THROTTLE_WINDOW - now).total_seconds()) + 1
-            raise TooManyAttempts(
-                f"too many failed logins; try again in {max(wait, 1)} seconds",
-                retry_after=max(wait, 1),
+    since = max(now - LOGIN_WINDOW, last_ok) if last_ok else now - LOGIN_WINDOW
+    if device is not None:
+        waits = [
+            _wait(
+                _failure_times(session, since, login=login, device=device),
+                FREE_FAILURES,
+                MAX_LOGIN_DELAY,
+                now,
             )
+        ]
+    else:
+        waits = [
+            _wait(_failure_times(session, since, login=login), FREE_FAILURES, MAX_LOGIN_DELAY, now)
+        ]
+        if client:
+            recent = _failure_times(session, now - THROTTLE_WINDOW, client=client)
+            waits.append(_wait(recent, FREE_FAILURES_PER_CLIENT, MAX_CLIENT_DELAY, now))
+    wait = max(waits)
+    if wait > 0:
+        raise TooManyAttempts(
+            f"too many failed logins; try again in {wait} seconds", retry_after=wait
+        )
 
 
 def authenticate(
-    session: Session, login: str, password: str, *, client: str | None, now: dt.datetime
+    session: Session,
+    login: str,
+    password: str,
+    *,
+    client: str | None,
+    now: dt.datetime,
+    device: str | None = None,
 ) -> User:
     """The user whose ``login`` and ``password`` these are, after the throttle check.
 
     Records ``login`` or ``login.failed`` in the audit log; the caller commits even on failure
     (the failure record is what throttles). Unknown logins, wrong passwords and disabled users
-    get the same :class:`AuthenticationError` and take the same time.
+    get the same :class:`AuthenticationError` and take the same time. ``device`` is the nonce of
+    the caller's device cookie when it was issued to this login (see :func:`check_throttle`).
     """
     login = normalize_login(login)
-    check_throttle(session, login, client, now=now)
+    check_throttle(session, login, client, now=now, device=device)
     user = session.scalars(select(User).where(User.login == login)).first()
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     valid, new_hash = _hasher.verify_and_update(password, stored)
@@ -284,6 +344,7 @@ def authenticate(
             client=client,
             object_type="user",
             object_id=user.id if user else None,
+            detail={"device": device} if device else None,
         )
         raise AuthenticationError("wrong login or password")
     if new_hash is not None:

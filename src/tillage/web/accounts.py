@@ -33,6 +33,7 @@ from tillage.store.pages import (
 )
 from tillage.store.snapshots import account_detail, latest_snapshot
 from tillage.strategy.priority import render_reasons
+from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
 from tillage.web.render import page
 
@@ -62,6 +63,15 @@ def risk_label(risk: str, lang: str) -> str:
         "single_threaded": _("Single-threaded"),
         "borderline": _("Borderline cell"),
     }.get(risk, risk)
+
+
+def signal_text(signal: object, lang: str) -> str:
+    """A silent-churn signal (``{"code", "value", "strength"}``) in words: "unresolved tickets:
+    2", "usage down 31%" (see :func:`tillage.strategy.risk.render_signals`); empty for anything
+    else, never a raw code."""
+    if isinstance(signal, dict) and signal.get("code") in SIGNALS:
+        return render_signals([signal], lang)
+    return ""
 
 
 def action_label(action: str, lang: str) -> str:
@@ -199,5 +209,6 @@ def account_page(
         timeline=account_timeline(session, account_id, visible=visible),
         segment_label=lambda s: segment_label(s, lang),
         action_label=lambda a: action_label(a, lang),
+        signal_text=lambda s: signal_text(s, lang),
         currency=currency,
     )

@@ -19,14 +19,18 @@ from tillage.api.auth import (
     check_login_csrf,
     client_address,
     end_session,
+    get_principal,
+    known_device,
     login_csrf_token,
     protected_router,
+    remember_device,
     set_login_csrf_cookie,
     start_session,
 )
 from tillage.api.deps import LanguageDep, SessionDep, get_language
 from tillage.errors import AuthenticationError, TooManyAttempts
 from tillage.i18n import gettext_for
+from tillage.store.access import Principal
 from tillage.store.users import audit, authenticate, get_user, utcnow
 from tillage.web.render import LANG_COOKIE_AGE, language_links, render
 
@@ -34,13 +38,23 @@ router = protected_router(include_in_schema=False)
 public = APIRouter(include_in_schema=False)
 
 
+def _visitor(request: Request) -> Principal | None:
+    """The logged-in visitor of an error page (for the menu), or None; never raises."""
+    try:
+        with request.app.state.sessions() as session:
+            return get_principal(request, session)
+    except Exception:  # an error page must render even when the store or the token fails
+        return None
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The HTML twin of the JSON error shape, for dashboard paths."""
+    """The HTML twin of the JSON error shape, for dashboard paths: what happened in the user's
+    language, where to go next (the menu when logged in), and ``message`` as the detail."""
     lang = get_language(request, request.query_params.get("lang"))
     html = render(
         lang,
         "error.html",
-        user=None,
+        user=_visitor(request),
         status=status,
         message=message,
         lang_links=language_links(request),
@@ -53,6 +67,16 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/portfolio"
+
+
+def _wait_message(seconds: int, lang: str) -> str:
+    """ "Try again in 40 seconds" / "in 5 minutes" (rounded up) for a throttled login."""
+    _ = gettext_for(lang)
+    if seconds < 60:
+        return _("Too many failed logins. Try again in %(seconds)s seconds.") % {"seconds": seconds}
+    return _("Too many failed logins. Try again in %(minutes)s minutes.") % {
+        "minutes": -(-seconds // 60)
+    }
 
 
 @public.get("/")
@@ -98,7 +122,14 @@ def login_submit(
     """Check the password, start a session and go on to ``next`` (throttled, audited)."""
     check_login_csrf(request, csrf_token)
     try:
-        user = authenticate(session, login, password, client=client_address(request), now=utcnow())
+        user = authenticate(
+            session,
+            login,
+            password,
+            client=client_address(request),
+            now=utcnow(),
+            device=known_device(request, login),
+        )
         session.commit()
     except (AuthenticationError, TooManyAttempts) as exc:
         session.commit()  # keep the failed-login record that throttles
@@ -106,8 +137,7 @@ def login_submit(
         message = (
             _("Wrong login or password.")
             if isinstance(exc, AuthenticationError)
-            else _("Too many failed logins. Try again in %(seconds)s seconds.")
-            % {"seconds": exc.retry_after}
+            else _wait_message(exc.retry_after, lang)
         )
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         html = render(
@@ -124,6 +154,7 @@ def login_submit(
         return HTMLResponse(html, status_code=status, headers=headers)
     response = RedirectResponse(_safe_next(next), status_code=303)
     start_session(request, response, user)
+    remember_device(request, response, user)
     return response  # type: ignore[return-value]
 
 
