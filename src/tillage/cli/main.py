@@ -25,7 +25,7 @@ from tillage.cli import (
     users,
 )
 from tillage.cli.clv import clv
-from tillage.cli.context import state
+from tillage.cli.context import EXIT_USAGE, exit_status, state
 from tillage.cli.ltv import backtest_command, ltv_command
 from tillage.errors import TillageError
 from tillage.i18n import LANGUAGES
@@ -72,12 +72,18 @@ def _global(
 
 
 def main() -> None:
-    """Entry point: run the app, turning tillage errors into a message and exit code 2."""
+    """Entry point: run the app and exit with its status.
+
+    0 when the command did its work; 1 when input data was refused (the message names file, row
+    and column) or an object asked for does not exist; 2 for a usage error (an unknown option, a
+    bad value, an unusable setting); 130 when interrupted. ``typer.Exit(n)`` raised by a command
+    exits with ``n``: without ``standalone_mode`` click *returns* that code instead of exiting.
+    """
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except TillageError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        sys.exit(exit_status(exc))
     except (typer.Abort, KeyboardInterrupt):
         Console(stderr=True).print("aborted")
         sys.exit(130)
@@ -89,4 +95,5 @@ def main() -> None:
         if show is None:
             raise
         show()
-        sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    sys.exit(status if isinstance(status, int) else 0)
