@@ -9,10 +9,9 @@ are arguments.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,7 @@ from tillage.errors import ConfigurationError, DataValidationError, Problem
 from tillage.i18n import gettext_for
 from tillage.ingest.formats import detect_format
 from tillage.ingest.mapping import Mapping, TableMapping, builtin_mapping, load_mapping
-from tillage.ingest.readers import read_file
+from tillage.ingest.sources import Sources, unpacked
 from tillage.ingest.transform import TableBuilder, TableFrame
 from tillage.ingest.upsert import KeyIds, upsert_table
 from tillage.ingest.validate import validate
@@ -80,33 +79,6 @@ class ImportResult:
         return sum(t.unchanged for t in self.tables.values())
 
 
-@dataclass
-class _Sources:
-    root: Path
-    single: Path | None
-    cache: dict[tuple[Path, str | None], dict[str, pd.DataFrame]] = field(default_factory=dict)
-
-    def read(self, path: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
-        if (path, sheet) not in self.cache:
-            self.cache[(path, sheet)] = read_file(path, sheet=sheet)
-        return self.cache[(path, sheet)]
-
-    def files(self, pattern: str | None) -> list[Path]:
-        if self.single is not None:
-            if pattern is None or fnmatch.fnmatch(self.single.name.lower(), pattern.lower()):
-                return [self.single]
-            return []
-        if pattern is None:
-            raise ConfigurationError(
-                "the mapping's tables need a `file` pattern when importing a folder"
-            )
-        return sorted(
-            p
-            for p in self.root.iterdir()
-            if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.lower())
-        )
-
-
 def checksum(path: Path) -> str:
     """SHA-256 of a file, or of every file of a folder (names and bytes, in name order)."""
     digest = hashlib.sha256()
@@ -121,7 +93,7 @@ def checksum(path: Path) -> str:
 
 
 def _joined(
-    sources: _Sources,
+    sources: Sources,
     tm: TableMapping,
     frame: pd.DataFrame,
     problems: list[Problem],
@@ -132,13 +104,7 @@ def _joined(
 
     for join in tm.join:
         matches = (
-            sources.files(join.file)
-            if sources.single is None
-            else [
-                p
-                for p in sources.root.iterdir()
-                if fnmatch.fnmatch(p.name.lower(), join.file.lower())
-            ]
+            sources.files(join.file) if sources.single is None else sources.matching(join.file)
         )
         if not matches or join.on not in frame.columns:
             problems.append(
@@ -188,9 +154,17 @@ def _drop_repeated_keys(tables: dict[str, list[TableFrame]]) -> None:
 
 
 def resolve_mapping(path: Path, fmt: str, mapping: Mapping | Path | None) -> tuple[str, Mapping]:
-    """The format name and the mapping to apply to ``path``."""
+    """The format name and the mapping to apply to ``path``.
+
+    A mapping file that is missing or invalid refuses the import (the report names the file).
+    """
     if isinstance(mapping, Path):
-        mapping = load_mapping(mapping)
+        try:
+            mapping = load_mapping(mapping)
+        except ConfigurationError as exc:
+            raise DataValidationError(
+                str(exc), [Problem(mapping.name, None, None, None, str(exc))]
+            ) from exc
     if fmt == "auto":
         fmt = detect_format(path)
     if mapping is None:
@@ -224,15 +198,51 @@ def import_path(
     Raises :class:`DataValidationError` listing every problem when any is an error; nothing is
     written then. With ``dry_run`` everything is checked and nothing is written either way.
     """
-    _ = gettext_for(lang)
     path = Path(path)
     if not path.exists():
-        raise ConfigurationError(f"{path.name}: no such file or folder")
+        raise DataValidationError(
+            f"{path.name}: no such file or folder",
+            [Problem(path.name, None, None, None, "no such file or folder")],
+        )
+    if path.is_file() and path.suffix.lower() == ".zip":
+        with unpacked(path) as folder:
+            return _import(
+                engine, folder, source=path, as_of=as_of, imported_at=imported_at,
+                imported_by=imported_by, format=format, mapping=mapping, timezone=timezone,
+                currency=currency, lang=lang, dry_run=dry_run, progress=progress,
+            )  # fmt: skip
+    return _import(
+        engine, path, source=path, as_of=as_of, imported_at=imported_at,
+        imported_by=imported_by, format=format, mapping=mapping, timezone=timezone,
+        currency=currency, lang=lang, dry_run=dry_run, progress=progress,
+    )  # fmt: skip
+
+
+def _import(
+    engine: Engine,
+    path: Path,
+    *,
+    source: Path,
+    as_of: dt.date,
+    imported_at: dt.datetime,
+    imported_by: str | None,
+    format: str,
+    mapping: Mapping | Path | None,
+    timezone: str,
+    currency: str,
+    lang: str,
+    dry_run: bool,
+    progress: Progress | None,
+) -> ImportResult:
+    """:func:`import_path` on a file or folder; ``source`` is what the user named (a zip)."""
+    _ = gettext_for(lang)
     ensure_current(engine)
     fmt, mapping = resolve_mapping(path, format, mapping)
     report = progress or (lambda step, done, total: None)
     problems: list[Problem] = []
-    sources = _Sources(path if path.is_dir() else path.parent, None if path.is_dir() else path)
+    sources = Sources(
+        path if path.is_dir() else path.parent, None if path.is_dir() else path, mapping, _
+    )
     tables: dict[str, list[TableFrame]] = {}
     counts: dict[str, TableCounts] = {}
     skipped_by_file: dict[str, int] = {}
@@ -249,7 +259,9 @@ def import_path(
                     _("no file matches; the mapping needs it"),
                 )
             )
-        builder = TableBuilder(mapping, tm, timezone=timezone, translate=_, problems=problems)
+        builder = TableBuilder(
+            mapping, tm, timezone=timezone, translate=_, problems=problems, as_of=as_of
+        )
         for file in files:
             for sheet, frame in sources.read(file, tm.sheet).items():
                 label = (
@@ -279,8 +291,9 @@ def import_path(
                 c.read += part.rows_read
                 c.rejected += part.rows_skipped
                 skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
+    problems.extend(sources.problems)  # files no reader could read
     _drop_repeated_keys(tables)
-    if sources.single is not None and not tables:
+    if sources.single is not None and not tables and not sources.problems:
         problems.append(
             Problem(path.name, None, None, None, _("no table of the mapping reads this file"))
         )
@@ -315,9 +328,9 @@ def import_path(
         )
     problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once
     result = ImportResult(
-        source=path.name,
+        source=source.name,
         format=fmt,
-        checksum=checksum(path),
+        checksum=checksum(source),
         rows_read=rows_read,
         rows_rejected=sum(skipped_by_file.values()),
         tables=counts,
@@ -349,7 +362,7 @@ def import_path(
         row = Import(
             imported_at=imported_at,
             imported_by=imported_by,
-            source=str(path.name)[:500],
+            source=str(source.name)[:500],
             format=fmt,
             mapping=mapping.name,
             checksum=result.checksum,
