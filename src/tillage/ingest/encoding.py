@@ -29,6 +29,8 @@ from tillage.errors import DataValidationError, Problem
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff9f]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+_LATIN_LETTER = re.compile(r"[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f]")
 _SHIFT_JIS_FAMILY = {"shift_jis", "cp932", "ms932", "sjis", "shift_jis_2004", "shift_jisx0213"}
 _DELIMITERS = ",\t;|"
 
@@ -43,12 +45,28 @@ class TextFormat:
 
 
 def _cp932_text(data: bytes) -> str | None:
-    """``data`` decoded as CP932 when it decodes strictly and reads as Japanese, else None."""
+    """``data`` decoded as CP932 when it decodes strictly and reads as Japanese, else None.
+
+    A reading with private-use characters (CP932's user-defined area, which Western bytes such
+    as ``ñ`` land in) is no Japanese text.
+    """
     try:
         text = data.decode("cp932")
     except UnicodeDecodeError:
         return None
+    if _PRIVATE_USE.search(text):
+        return None
     return text if _JAPANESE.search(text) else None
+
+
+def _western_text(data: bytes) -> str | None:
+    """``data`` decoded as cp1252 when every non-ASCII character is a Latin letter."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    wide = {c for c in text if ord(c) > 127}
+    return text if wide and all(_LATIN_LETTER.match(c) for c in wide) else None
 
 
 def detect_encoding(data: bytes, *, name: str = "<data>") -> str:
@@ -70,6 +88,8 @@ def detect_encoding(data: bytes, *, name: str = "<data>") -> str:
     if text is not None:
         if _KANA.search(text):
             return "cp932"
+        if _western_text(data) is not None:  # accented Latin letters that pair into kanji
+            return "cp1252"
         best = from_bytes(data, cp_isolation=["cp932", "cp1252", "latin_1"]).best()
         if best is None or best.encoding.lower() in _SHIFT_JIS_FAMILY:
             return "cp932"
@@ -112,6 +132,9 @@ class DecodedText:
 
 
 def _fallback(line: bytes) -> tuple[str, str]:
+    western = _western_text(line)
+    if western is not None:
+        return western, "cp1252"
     japanese = _cp932_text(line)
     if japanese is not None:
         return japanese, "cp932"

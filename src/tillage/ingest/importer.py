@@ -162,8 +162,9 @@ def resolve_mapping(path: Path, fmt: str, mapping: Mapping | Path | None) -> tup
         try:
             mapping = load_mapping(mapping)
         except ConfigurationError as exc:
+            reason = str(exc).split(": ", 1)[-1]
             raise DataValidationError(
-                str(exc), [Problem(mapping.name, None, None, None, str(exc))]
+                str(exc), [Problem(mapping.name, None, None, None, reason)]
             ) from exc
     if fmt == "auto":
         fmt = detect_format(path)
@@ -204,18 +205,37 @@ def import_path(
             f"{path.name}: no such file or folder",
             [Problem(path.name, None, None, None, "no such file or folder")],
         )
-    if path.is_file() and path.suffix.lower() == ".zip":
-        with unpacked(path) as folder:
-            return _import(
-                engine, folder, source=path, as_of=as_of, imported_at=imported_at,
-                imported_by=imported_by, format=format, mapping=mapping, timezone=timezone,
-                currency=currency, lang=lang, dry_run=dry_run, progress=progress,
-            )  # fmt: skip
-    return _import(
-        engine, path, source=path, as_of=as_of, imported_at=imported_at,
-        imported_by=imported_by, format=format, mapping=mapping, timezone=timezone,
-        currency=currency, lang=lang, dry_run=dry_run, progress=progress,
-    )  # fmt: skip
+    arguments = {
+        "as_of": as_of,
+        "imported_at": imported_at,
+        "imported_by": imported_by,
+        "format": format,
+        "mapping": mapping,
+        "timezone": timezone,
+        "currency": currency,
+        "lang": lang,
+        "dry_run": dry_run,
+        "progress": progress,
+    }
+    try:
+        if path.is_file() and path.suffix.lower() == ".zip":
+            with unpacked(path) as folder:
+                return _import(engine, folder, source=path, **arguments)  # type: ignore[arg-type]
+        return _import(engine, path, source=path, **arguments)  # type: ignore[arg-type]
+    except ImportRefused:
+        raise
+    except DataValidationError as exc:  # a zip or mapping file that cannot be read
+        result = ImportResult(
+            source=path.name,
+            format=format,
+            checksum=checksum(path),
+            rows_read=0,
+            rows_rejected=0,
+            tables={},
+            problems=exc.problems or [Problem(path.name, None, None, None, str(exc))],
+            dry_run=dry_run,
+        )
+        raise ImportRefused(result, gettext_for(lang)) from exc
 
 
 def _import(
@@ -324,6 +344,7 @@ def _import(
                 store_currencies=store_currencies,
                 company_currency=currency,
                 translate=_,
+                outlier_factor=mapping.outlier_factor,
             )
         )
     problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once

@@ -263,6 +263,12 @@ class Mapping(BaseModel):
         description="Cell values meaning 'empty' in every column, e.g. Salesforce's null id "
         "'000000000000000AAA'.",
     )
+    outlier_factor: float = Field(
+        1000.0,
+        ge=0,
+        description="Refuse an amount more than this many times its column's 99.9th "
+        "percentile in the import (0 turns the check off); see tillage.ingest.plausible.",
+    )
     source_timezone: str | None = Field(
         None,
         description="Time zone of date-times written without a UTC offset (Salesforce's data "

@@ -157,15 +157,16 @@ class TableBuilder:
             empty_mask = pd.concat(
                 [as_text(source[c]).isna() for c in tm.skip_if_empty], axis=1
             ).any(axis=1)
-            skipped = int(empty_mask.sum())
-            if skipped:
+            empty_count = int(empty_mask.sum())
+            skipped += empty_count
+            if empty_count:
                 self._problem(
                     file,
                     None,
                     ", ".join(tm.skip_if_empty),
                     None,
                     _("{count} rows skipped because this is empty (rows {rows})").format(
-                        count=skipped, rows=_rows_named(rows[empty_mask])
+                        count=empty_count, rows=_rows_named(rows[empty_mask])
                     ),
                     "warning",
                 )
@@ -377,6 +378,8 @@ class TableBuilder:
         if raw is None:
             return None
         label = spec.column or ", ".join(spec.columns or []) or name
+        if spec.fallback is not None:
+            label = " / ".join([label, *spec.fallbacks()])
         kind = column_kind(self.table.table, name)
         series = raw
         if spec.split is not None or spec.map is not None or spec.transform is not None:
