@@ -270,9 +270,10 @@ def _to_problems(
             file, row = combined.locate(int(index))
             source = combined.source_column(int(index), column_name)
             value = None if pd.api.types.is_scalar(value) and pd.isna(value) else value
-            if isinstance(value, str) and not plausible.no_control_characters(
-                pd.Series([value])
-            ).iloc[0]:
+            if (
+                isinstance(value, str)
+                and not plausible.no_control_characters(pd.Series([value])).iloc[0]
+            ):
                 value = value.encode("unicode_escape").decode("ascii")  # show, not send, NUL
             problems.append(Problem(file, row, source, value, reason, severity))
         more = len(group) - len(shown)
