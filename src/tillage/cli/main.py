@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from tillage.cli import (
     db,
@@ -76,8 +77,9 @@ def main() -> None:
 
     0 when the command did its work; 1 when input data was refused (the message names file, row
     and column) or an object asked for does not exist; 2 for a usage error (an unknown option, a
-    bad value, an unusable setting); 130 when interrupted. ``typer.Exit(n)`` raised by a command
-    exits with ``n``: without ``standalone_mode`` click *returns* that code instead of exiting.
+    bad value, an unusable setting, a store that cannot be read); 130 when interrupted.
+    ``typer.Exit(n)`` raised by a command exits with ``n``: without ``standalone_mode`` click
+    *returns* that code instead of exiting.
     """
     try:
         status = app(standalone_mode=False)
@@ -89,6 +91,14 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except SQLAlchemyError as exc:  # a store a command reads without checking it first
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        Console(stderr=True).print(
+            f"[bold red]error:[/] the store cannot be read ({reason}); "
+            "run `tillage db upgrade` or check --database-url / TILLAGE_DATABASE_URL",
+            highlight=False,
+        )
+        sys.exit(EXIT_USAGE)
     except typer.TyperException as exc:  # usage errors: a wrong option, a bad value
         # (typer vendors click: its ClickException derives from TyperException, not click's)
         show = getattr(exc, "show", None)
