@@ -14,6 +14,7 @@ members that would land outside it, and removes it afterwards.
 from __future__ import annotations
 
 import fnmatch
+import os
 import shutil
 import tempfile
 import zipfile
@@ -36,6 +37,8 @@ from tillage.ingest.readers import (
 
 READABLE_SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 MAX_UNPACKED_BYTES = 4 << 30  # a zip bomb stops here (4 GiB unpacked)
+TEMPORARY_PREFIXES = ("tillage-upload-", "tillage-zip-", "tillage-stdin-")
+LEFTOVER_AGE = 3600  # seconds after which a temporary import folder is a leftover
 
 
 @dataclass
@@ -111,6 +114,26 @@ def _safe_members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
             [Problem(name, None, None, None, "the zip unpacks to too much data")],
         )
     return members
+
+
+def remove_leftovers(now: float, folder: Path | None = None) -> int:
+    """Remove the temporary folders of imports that never finished (a server or command killed
+    mid-upload): this user's ``tillage-upload-*``, ``tillage-zip-*`` and ``tillage-stdin-*``
+    folders in ``folder`` (default: the system's temporary folder) older than an hour at ``now``
+    (seconds since the epoch). Returns how many were removed."""
+    root = Path(folder or tempfile.gettempdir())
+    removed = 0
+    for entry in root.iterdir():
+        try:
+            if not (entry.is_dir() and entry.name.startswith(TEMPORARY_PREFIXES)):
+                continue
+            info = entry.stat()
+            if info.st_uid == os.getuid() and now - info.st_mtime > LEFTOVER_AGE:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile by another process
+            continue
+    return removed
 
 
 @contextmanager
