@@ -138,3 +138,13 @@ def test_damaged_files_are_refused_naming_them(tmp_path: Path) -> None:
             read_file(path)
         assert refused.value.problems[0].file == path.name
         assert kind in refused.value.problems[0].reason
+
+
+def test_a_workbook_title_block_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    rows = [["商談レポート", None, None], [None, None, None], ["Id", "Name", "Amount"],
+            ["1", "A", 100], ["2", "B", 200]]  # fmt: skip
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    frame = read_file(path)["Sheet1"]
+    assert list(frame.columns) == ["Id", "Name", "Amount"]
+    assert frame["Amount"].tolist() == [100, 200]
