@@ -3,9 +3,11 @@ oversized ones are refused with the validation report, and write nothing. SQLite
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 
+import pandas as pd
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -80,6 +82,12 @@ def test_a_mapping_reads_a_cp932_file(client: TestClient, demo_settings: Setting
     assert _counts(demo_settings)[0] == teams + 1
 
 
+def _workbook() -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame({"key": ["TEAM-XL-1"], "name": ["Excel team"]}).to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
 def test_refused_files_write_nothing_and_answer_with_the_report(
     client: TestClient, demo_settings: Settings
 ) -> None:
@@ -89,6 +97,9 @@ def test_refused_files_write_nothing_and_answer_with_the_report(
         "no key column": ("teams.csv", b"code,name\nX,y\n"),
         "wrong encoding": ("teams.csv", b"key,name\n" + os.urandom(4000)),
         "not a workbook": ("teams.xlsx", b"PK\x03\x04 this is not a zip file"),
+        "a truncated workbook": ("teams.xlsx", _workbook()[:600]),
+        "a NUL byte": ("teams.csv", b"key,name\nTEAM-NUL-1,Te\x00am\n"),
+        "an extra field": ("teams.csv", b"key,name\nTEAM-X-1,a,b\n"),
         "unsupported type": ("teams.exe", b"MZ\x90\x00"),
         "empty": ("teams.csv", b""),
     }

@@ -91,7 +91,7 @@ def test_missing_column_is_named(tmp_path: Path) -> None:
         str(CDNOW), "--customer", "cust", "--date", "date", "--amount", "dollar_value",
         "--out", str(tmp_path / "x.csv"),
     )  # fmt: skip
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # refused data
     assert "'cust'" in result.output
 
 
@@ -101,7 +101,7 @@ def test_unparseable_date_and_amount_name_row_and_value(tmp_path: Path) -> None:
         "id,day,value\n1,2024-01-01,10\n1,2024-13-45,5\n2,2024-01-03,ten\n", encoding="utf-8"
     )
     result = _invoke(str(bad), "--customer", "id", "--date", "day", "--amount", "value")
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "row 3" in result.output and "2024-13-45" in result.output
     assert "row 4" in result.output and "ten" in result.output
 

@@ -163,3 +163,33 @@ def test_many_bad_cells_are_summarised_and_excel_rows_keep_their_numbers(
     assert len(problems) == 1001
     assert [p.row for p in problems[:2]] == [2, 4]  # row 3 is the blank one
     assert problems[-1].row is None and problems[-1].reason.startswith("499 more rows")
+
+
+def test_headers_take_the_mapping_spelling_and_aliases() -> None:
+    import pandas as pd
+
+    from tillage.ingest.mapping import builtin_mapping, rename_headers
+
+    hubspot = builtin_mapping("hubspot")
+    frame = pd.DataFrame(
+        columns=["レコードID", "取引ステージ", "Create date", "Associated Company IDs (Primary)"]
+    )
+    renamed = rename_headers(frame, hubspot)
+    assert list(renamed.columns) == [
+        "Record ID",
+        "Deal Stage",
+        "Create Date",
+        "Associated Company IDs",
+    ]
+    both = pd.DataFrame(columns=["Associated Company IDs", "Associated Company IDs (Primary)"])
+    assert list(rename_headers(both, hubspot).columns) == list(both.columns)  # no clash
+
+
+def test_null_values_become_empty() -> None:
+    import pandas as pd
+
+    from tillage.ingest.mapping import builtin_mapping, rename_headers
+
+    frame = pd.DataFrame({"ParentId": ["000000000000000AAA", "0015g00000BBBBBBB1"]})
+    cleaned = rename_headers(frame, builtin_mapping("salesforce"))
+    assert cleaned["ParentId"].isna().tolist() == [True, False]

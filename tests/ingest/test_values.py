@@ -74,3 +74,17 @@ def test_booleans() -> None:
 
 def test_float_ids_lose_their_decimal_point() -> None:
     assert as_text(pd.Series([13085.0, None])).tolist() == ["13085", pd.NA]
+
+
+def test_percentages_and_naive_times_in_a_source_zone() -> None:
+    values, bad = parse_number(pd.Series(["20%", "0.2", "１５％"]))
+    assert values.tolist() == pytest.approx([0.2, 0.2, 0.15]) and not bad.any()
+    stamps = pd.Series(["2024-05-01 16:00:00", "2024-05-01T16:00:00Z", "2024-10-01T01:00:00+0000",
+                        "2024-03-29"])  # fmt: skip
+    parsed, bad = parse_datetime(stamps, "Asia/Tokyo", source_timezone="UTC")
+    assert parsed.tolist() == [
+        pd.Timestamp("2024-05-02 01:00"),
+        pd.Timestamp("2024-05-02 01:00"),
+        pd.Timestamp("2024-10-01 10:00"),
+        pd.Timestamp("2024-03-29"),  # a date alone is never shifted
+    ]

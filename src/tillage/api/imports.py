@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -203,7 +204,8 @@ def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
         )
     path = folder / name
     size = 0
-    with path.open("wb") as out:
+    # readable by the server's user only, whatever the umask
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
         while block := upload.file.read(CHUNK):
             size += len(block)
             if size > limit:

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tillage.cli.context import state
+from tillage.cli.context import exit_status, state
 from tillage.errors import DataValidationError, Problem, TillageError
 from tillage.features.rfm import PERIOD_DAYS, rfm_summary
 from tillage.models.clv import (
@@ -209,7 +209,7 @@ def clv(
         )
     except TillageError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(exit_status(exc)) from exc
 
 
 def _run(

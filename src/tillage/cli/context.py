@@ -1,10 +1,12 @@
-"""State shared by CLI commands: the language chosen with ``--lang`` and the settings."""
+"""State shared by CLI commands: the language chosen with ``--lang``, the settings, and the
+exit statuses every command uses (0 done, 1 refused data, 2 usage, 130 interrupted)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tillage.config import Settings, get_settings
+from tillage.errors import DataValidationError, NotFoundError, TillageError
 from tillage.i18n import gettext_for
 
 
@@ -27,3 +29,14 @@ class CliState:
 
 
 state = CliState()
+
+
+EXIT_REFUSED = 1
+"""Exit status when input data or an object asked for was refused (the message names it)."""
+EXIT_USAGE = 2
+"""Exit status for a usage error: a wrong option, a setting or file the command cannot use."""
+
+
+def exit_status(exc: TillageError) -> int:
+    """The exit status for a tillage error: 1 for refused data or a missing object, else 2."""
+    return EXIT_REFUSED if isinstance(exc, DataValidationError | NotFoundError) else EXIT_USAGE

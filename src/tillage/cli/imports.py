@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -73,8 +79,36 @@ def exchange_rates(engine, path: Path | None) -> list[Rate]:  # type: ignore[no-
     return parse_rates([r.model_dump() for r in strategy.exchange_rates], "the strategy")
 
 
+def _magic_suffix(head: bytes) -> str:
+    """The file type of data read from standard input, by its first bytes."""
+    if head.startswith(b"PK"):
+        return ".xlsx"
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: a legacy .xls workbook
+        return ".xls"
+    return ".csv"
+
+
+@contextmanager
+def _stdin_file() -> Iterator[Path]:
+    """Standard input saved as ``stdin.<type>`` in a private folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="tillage-stdin-"))  # mode 0700
+    try:
+        data = sys.stdin.buffer.read()
+        path = folder / f"stdin{_magic_suffix(data[:8])}"
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(data)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def import_command(
-    path: Annotated[Path, typer.Argument(help="A file (CSV, XLSX, Parquet) or export folder.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="A file (CSV, XLSX, Parquet), an export folder or .zip; - for stdin."),
+    ],
     format: Annotated[
         str, typer.Option("--format", help="auto|csv|xlsx|parquet|salesforce|hubspot")
     ] = "auto",
@@ -99,6 +133,21 @@ def import_command(
     """Import an export into the store: all rows or none, re-imports update in place."""
     if format not in Format.__args__:  # type: ignore[attr-defined]
         raise typer.BadParameter(", ".join(Format.__args__), param_hint="--format")  # type: ignore[attr-defined]
+    if str(path) == "-":
+        with _stdin_file() as saved:
+            _import(saved, format, mapping, dry_run, report, rates)
+        return
+    _import(path, format, mapping, dry_run, report, rates)
+
+
+def _import(
+    path: Path,
+    format: str,
+    mapping: Path | None,
+    dry_run: bool,
+    report: Path | None,
+    rates: Path | None,
+) -> None:
     settings = state.settings()
     lang = settings.language
     _ = state.gettext()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from tillage.cli import (
     db,
@@ -25,7 +26,7 @@ from tillage.cli import (
     users,
 )
 from tillage.cli.clv import clv
-from tillage.cli.context import state
+from tillage.cli.context import EXIT_USAGE, exit_status, state
 from tillage.cli.ltv import backtest_command, ltv_command
 from tillage.errors import TillageError
 from tillage.i18n import LANGUAGES
@@ -72,24 +73,37 @@ def _global(
 
 
 def main() -> None:
-    """Entry point: run the app, turning tillage errors into a message and exit code 2."""
+    """Entry point: run the app and exit with its status.
+
+    0 when the command did its work; 1 when input data was refused (the message names file, row
+    and column) or an object asked for does not exist; 2 for a usage error (an unknown option, a
+    bad value, an unusable setting, a store that cannot be read); 130 when interrupted.
+    ``typer.Exit(n)`` raised by a command exits with ``n``: without ``standalone_mode`` click
+    *returns* that code instead of exiting.
+    """
     try:
-        # without standalone mode, click returns (not raises) the code of a typer.Exit
-        code = app(standalone_mode=False)
+        status = app(standalone_mode=False)
     except TillageError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        sys.exit(exit_status(exc))
     except (typer.Abort, KeyboardInterrupt):
         Console(stderr=True).print("aborted")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except SQLAlchemyError as exc:  # a store a command reads without checking it first
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        Console(stderr=True).print(
+            f"[bold red]error:[/] the store cannot be read ({reason}); "
+            "run `tillage db upgrade` or check --database-url / TILLAGE_DATABASE_URL",
+            highlight=False,
+        )
+        sys.exit(EXIT_USAGE)
     except typer.TyperException as exc:  # usage errors: a wrong option, a bad value
         # (typer vendors click: its ClickException derives from TyperException, not click's)
         show = getattr(exc, "show", None)
         if show is None:
             raise
         show()
-        sys.exit(getattr(exc, "exit_code", 2))
-    if isinstance(code, int) and code != 0:
-        sys.exit(code)
+        sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    sys.exit(status if isinstance(status, int) else 0)

@@ -10,6 +10,7 @@ demo`` included) there first.
 from __future__ import annotations
 
 import os
+import time
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 
 from tillage.cli.context import state
 from tillage.config import Settings
+from tillage.ingest.sources import remove_leftovers
 
 FACTORY = "tillage.api.app:app_from_env"
 """The app factory uvicorn's worker processes call (``factory=True``)."""
@@ -70,5 +72,6 @@ def serve(
     """Serve the REST API (/api/v1, docs at /api/docs) and the dashboard."""
     settings = state.settings()
     _ = state.gettext()
+    remove_leftovers(time.time())  # uploads of a server killed mid-import
     typer.echo(_("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port))
     run_server(settings, host, port, workers)

@@ -125,6 +125,7 @@ def write_hubspot(
                 "Deal Name": export_text(deals["name"]),
                 "Deal Stage": export_text(deals["stage"]),
                 "Amount": export_numbers(deals["amount"]),
+                "Deal probability": export_numbers(deals["probability"]),
                 "Close Date": _local(deals["close_date"]),
                 "Create Date": _local(deals["created_date"]),
                 "Pipeline": "Sales Pipeline",

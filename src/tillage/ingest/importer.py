@@ -9,7 +9,6 @@ are arguments.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from tillage.ingest.formats import detect_format
 from tillage.ingest.mapping import Mapping, TableMapping, builtin_mapping, load_mapping
 from tillage.ingest.preview import likely_duplicates
 from tillage.ingest.quality import QualityNote, data_quality
-from tillage.ingest.readers import read_file
+from tillage.ingest.sources import Sources, unpacked
 from tillage.ingest.transform import TableBuilder, TableFrame
 from tillage.ingest.upsert import KeyIds, upsert_table
 from tillage.ingest.validate import validate
@@ -85,33 +84,6 @@ class ImportResult:
         return sum(t.unchanged for t in self.tables.values())
 
 
-@dataclass
-class _Sources:
-    root: Path
-    single: Path | None
-    cache: dict[tuple[Path, str | None], dict[str, pd.DataFrame]] = field(default_factory=dict)
-
-    def read(self, path: Path, sheet: str | None) -> dict[str, pd.DataFrame]:
-        if (path, sheet) not in self.cache:
-            self.cache[(path, sheet)] = read_file(path, sheet=sheet)
-        return self.cache[(path, sheet)]
-
-    def files(self, pattern: str | None) -> list[Path]:
-        if self.single is not None:
-            if pattern is None or fnmatch.fnmatch(self.single.name.lower(), pattern.lower()):
-                return [self.single]
-            return []
-        if pattern is None:
-            raise ConfigurationError(
-                "the mapping's tables need a `file` pattern when importing a folder"
-            )
-        return sorted(
-            p
-            for p in self.root.iterdir()
-            if p.is_file() and fnmatch.fnmatch(p.name.lower(), pattern.lower())
-        )
-
-
 def checksum(path: Path) -> str:
     """SHA-256 of a file, or of every file of a folder (names and bytes, in name order)."""
     digest = hashlib.sha256()
@@ -126,7 +98,7 @@ def checksum(path: Path) -> str:
 
 
 def _joined(
-    sources: _Sources,
+    sources: Sources,
     tm: TableMapping,
     frame: pd.DataFrame,
     problems: list[Problem],
@@ -137,13 +109,7 @@ def _joined(
 
     for join in tm.join:
         matches = (
-            sources.files(join.file)
-            if sources.single is None
-            else [
-                p
-                for p in sources.root.iterdir()
-                if fnmatch.fnmatch(p.name.lower(), join.file.lower())
-            ]
+            sources.files(join.file) if sources.single is None else sources.matching(join.file)
         )
         if not matches or join.on not in frame.columns:
             problems.append(
@@ -193,9 +159,18 @@ def _drop_repeated_keys(tables: dict[str, list[TableFrame]]) -> None:
 
 
 def resolve_mapping(path: Path, fmt: str, mapping: Mapping | Path | None) -> tuple[str, Mapping]:
-    """The format name and the mapping to apply to ``path``."""
+    """The format name and the mapping to apply to ``path``.
+
+    A mapping file that is missing or invalid refuses the import (the report names the file).
+    """
     if isinstance(mapping, Path):
-        mapping = load_mapping(mapping)
+        try:
+            mapping = load_mapping(mapping)
+        except ConfigurationError as exc:
+            reason = str(exc).split(": ", 1)[-1]
+            raise DataValidationError(
+                str(exc), [Problem(mapping.name, None, None, None, reason)]
+            ) from exc
     if fmt == "auto":
         fmt = detect_format(path)
     if mapping is None:
@@ -232,15 +207,72 @@ def import_path(
     Amounts in another currency than ``currency`` (the reporting one) are converted with
     ``rates`` (:mod:`tillage.ingest.currency`); a currency without a rate refuses the import.
     """
-    _ = gettext_for(lang)
     path = Path(path)
     if not path.exists():
-        raise ConfigurationError(f"{path.name}: no such file or folder")
+        raise DataValidationError(
+            f"{path.name}: no such file or folder",
+            [Problem(path.name, None, None, None, "no such file or folder")],
+        )
+    arguments = {
+        "as_of": as_of,
+        "imported_at": imported_at,
+        "imported_by": imported_by,
+        "format": format,
+        "mapping": mapping,
+        "timezone": timezone,
+        "currency": currency,
+        "lang": lang,
+        "rates": rates,
+        "dry_run": dry_run,
+        "progress": progress,
+    }
+    try:
+        if path.is_file() and path.suffix.lower() == ".zip":
+            with unpacked(path) as folder:
+                return _import(engine, folder, source=path, **arguments)  # type: ignore[arg-type]
+        return _import(engine, path, source=path, **arguments)  # type: ignore[arg-type]
+    except ImportRefused:
+        raise
+    except DataValidationError as exc:  # a zip or mapping file that cannot be read
+        result = ImportResult(
+            source=path.name,
+            format=format,
+            checksum=checksum(path),
+            rows_read=0,
+            rows_rejected=0,
+            tables={},
+            problems=exc.problems or [Problem(path.name, None, None, None, str(exc))],
+            dry_run=dry_run,
+        )
+        raise ImportRefused(result, gettext_for(lang)) from exc
+
+
+def _import(
+    engine: Engine,
+    path: Path,
+    *,
+    source: Path,
+    as_of: dt.date,
+    imported_at: dt.datetime,
+    imported_by: str | None,
+    format: str,
+    mapping: Mapping | Path | None,
+    timezone: str,
+    currency: str,
+    lang: str,
+    rates: Sequence[Rate],
+    dry_run: bool,
+    progress: Progress | None,
+) -> ImportResult:
+    """:func:`import_path` on a file or folder; ``source`` is what the user named (a zip)."""
+    _ = gettext_for(lang)
     ensure_current(engine)
     fmt, mapping = resolve_mapping(path, format, mapping)
     report = progress or (lambda step, done, total: None)
     problems: list[Problem] = []
-    sources = _Sources(path if path.is_dir() else path.parent, None if path.is_dir() else path)
+    sources = Sources(
+        path if path.is_dir() else path.parent, None if path.is_dir() else path, mapping, _
+    )
     tables: dict[str, list[TableFrame]] = {}
     counts: dict[str, TableCounts] = {}
     skipped_by_file: dict[str, int] = {}
@@ -257,7 +289,9 @@ def import_path(
                     _("no file matches; the mapping needs it"),
                 )
             )
-        builder = TableBuilder(mapping, tm, timezone=timezone, translate=_, problems=problems)
+        builder = TableBuilder(
+            mapping, tm, timezone=timezone, translate=_, problems=problems, as_of=as_of
+        )
         for file in files:
             for sheet, frame in sources.read(file, tm.sheet).items():
                 label = (
@@ -287,9 +321,10 @@ def import_path(
                 c.read += part.rows_read
                 c.rejected += part.rows_skipped
                 skipped_by_file[label] = max(skipped_by_file.get(label, 0), part.rows_skipped)
+    problems.extend(sources.problems)  # files no reader could read
     _drop_repeated_keys(tables)
     problems.extend(convert_tables(tables, Rates(currency, rates), as_of=as_of, translate=_))
-    if sources.single is not None and not tables:
+    if sources.single is not None and not tables and not sources.problems:
         problems.append(
             Problem(path.name, None, None, None, _("no table of the mapping reads this file"))
         )
@@ -320,6 +355,7 @@ def import_path(
                 store_currencies=store_currencies,
                 company_currency=currency,
                 translate=_,
+                outlier_factor=mapping.outlier_factor,
             )
         )
         # the duplicate preview is for a file that would import: errors come first
@@ -329,9 +365,9 @@ def import_path(
             problems.extend(likely_duplicates(tables["accounts"], stored, translate=_))
     problems = list(dict.fromkeys(problems))  # one file feeding several tables: say it once
     result = ImportResult(
-        source=path.name,
+        source=source.name,
         format=fmt,
-        checksum=checksum(path),
+        checksum=checksum(source),
         rows_read=rows_read,
         rows_rejected=sum(skipped_by_file.values()),
         tables=counts,
@@ -373,7 +409,7 @@ def import_path(
         row = Import(
             imported_at=imported_at,
             imported_by=imported_by,
-            source=str(path.name)[:500],
+            source=str(source.name)[:500],
             format=fmt,
             mapping=mapping.name,
             checksum=result.checksum,

@@ -8,22 +8,31 @@ them to ids (:mod:`tillage.ingest.upsert`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from babel import Locale
 
 from tillage.errors import Problem
-from tillage.ingest.mapping import ColumnSpec, Mapping, TableMapping
-from tillage.ingest.values import as_text, parse_bool, parse_datetime, parse_number
+from tillage.ingest.mapping import ColumnSpec, Mapping, RowFilter, TableMapping
+from tillage.ingest.rows import country_code, fill_down, filter_mask
+from tillage.ingest.values import (
+    as_text,
+    fold,
+    fold_series,
+    parse_bool,
+    parse_datetime,
+    parse_number,
+)
 from tillage.store.schema import Base
 
 Translate = Callable[[str], str]
 MAX_ROWS_NAMED = 5  # rows listed in one summarising problem
 MAX_PROBLEMS_PER_CHECK = 1000  # problems of one kind listed one by one; the rest counted
+MAX_VALUES_NAMED = 8  # distinct values listed in one summarising problem
+AS_OF = "{as_of}"  # a column default meaning the import's business date (the export date)
 _EAST_ASIAN = r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"  # kana, CJK, Hangul
 
 
@@ -65,19 +74,6 @@ def referenced_table(table: str, column: str) -> str:
     return fk.column.table.name
 
 
-@lru_cache(maxsize=1)
-def _country_codes() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for lang in ("en", "ja"):
-        for code, name in Locale.parse(lang).territories.items():
-            if len(code) == 2 and code.isalpha():
-                names[name.lower()] = code
-    for code in list(names.values()):
-        names[code.lower()] = code
-    names.update({"usa": "US", "uk": "GB", "eire": "IE", "rsa": "ZA", "korea": "KR"})
-    return names
-
-
 def _rows_named(rows: pd.Series) -> str:
     shown = ", ".join(str(r) for r in rows.iloc[:MAX_ROWS_NAMED])
     return shown + (" …" if len(rows) > MAX_ROWS_NAMED else "")
@@ -94,7 +90,9 @@ class TableBuilder:
         timezone: str,
         translate: Translate,
         problems: list[Problem],
+        as_of: dt.date | None = None,
     ) -> None:
+        self.as_of = as_of
         self.mapping = mapping
         self.table = table
         self.timezone = timezone
@@ -144,6 +142,8 @@ class TableBuilder:
         positions = source.index.to_numpy()
         source = source.reset_index(drop=True)
         rows = pd.Series(positions + 2, index=source.index)
+        source = fill_down(source, tm.fill_down)
+        source, rows, filtered = self._filter(file, source, rows)
         missing_columns = sorted(
             {c for c in [*tm.key, *tm.skip_if_empty] if c not in source.columns}
         )
@@ -152,20 +152,21 @@ class TableBuilder:
         if missing_columns:
             empty = pd.DataFrame({"key": pd.Series(dtype="string")})
             return TableFrame(tm.table, file, empty, rows.iloc[:0], {}, rows.iloc[:0] > 0)
-        skipped = 0
+        skipped = filtered
         if tm.skip_if_empty:
             empty_mask = pd.concat(
                 [as_text(source[c]).isna() for c in tm.skip_if_empty], axis=1
             ).any(axis=1)
-            skipped = int(empty_mask.sum())
-            if skipped:
+            empty_count = int(empty_mask.sum())
+            skipped += empty_count
+            if empty_count:
                 self._problem(
                     file,
                     None,
                     ", ".join(tm.skip_if_empty),
                     None,
                     _("{count} rows skipped because this is empty (rows {rows})").format(
-                        count=skipped, rows=_rows_named(rows[empty_mask])
+                        count=empty_count, rows=_rows_named(rows[empty_mask])
                     ),
                     "warning",
                 )
@@ -217,6 +218,47 @@ class TableBuilder:
             tm.duplicates,
         )
 
+    def _filter(
+        self, file: str, source: pd.DataFrame, rows: pd.Series
+    ) -> tuple[pd.DataFrame, pd.Series, int]:
+        """Drop the rows ``skip_if`` matches and those ``only_if`` does not; count them."""
+        _ = self._
+        tm = self.table
+        drop = pd.Series(False, index=source.index)
+        tests: list[tuple[RowFilter, bool]] = [(f, True) for f in tm.skip_if]
+        tests += [(f, False) for f in tm.only_if]
+        for condition, skip in tests:
+            mask = filter_mask(source, condition)
+            if mask is None:
+                if not skip:  # only_if on a missing column: nothing can be told apart
+                    self._problem(
+                        file,
+                        None,
+                        condition.column,
+                        None,
+                        _("required column is missing from the file"),
+                    )
+                    drop[:] = True
+                continue
+            hit = (mask if skip else ~mask) & ~drop
+            if hit.any():
+                values = sorted(as_text(source.loc[hit, condition.column]).fillna("").unique())
+                reason = (
+                    _("{count} rows skipped by the mapping's skip_if (rows {rows})")
+                    if skip
+                    else _("{count} rows skipped: not kept by the mapping's only_if (rows {rows})")
+                )
+                self._problem(
+                    file,
+                    None,
+                    condition.column,
+                    ", ".join(v or "(empty)" for v in values[:MAX_VALUES_NAMED]),
+                    reason.format(count=int(hit.sum()), rows=_rows_named(rows[hit])),
+                    "warning",
+                )
+            drop |= hit
+        return source[~drop], rows[~drop], int(drop.sum())
+
     def _deduplicate(
         self, out: pd.DataFrame, rows: pd.Series, credit: pd.Series
     ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -238,13 +280,15 @@ class TableBuilder:
             return pd.Series([spec.value] * len(source), index=source.index, dtype=object)
         wanted = [spec.column] if spec.column is not None else list(spec.columns or [])
         absent = [c for c in wanted if c not in source.columns]
-        if spec.fallback is not None and spec.fallback in source.columns:
-            if absent:
-                return source[spec.fallback]
-            main = source[spec.column]
-            return main.astype(object).where(as_text(main).notna(), source[spec.fallback])
+        fallbacks = [c for c in spec.fallbacks() if c in source.columns]
+        if fallbacks:
+            chain = fallbacks if absent else [spec.column, *fallbacks]
+            value = source[chain[0]].astype(object)
+            for other in chain[1:]:
+                value = value.where(as_text(value).notna(), source[other])
+            return value
         if absent and spec.default is not None:  # the mapping says what an absent column means
-            return pd.Series([spec.default] * len(source), index=source.index, dtype=object)
+            return pd.Series([None] * len(source), index=source.index, dtype=object)
         if absent:
             required = self._required(name)
             self._problem(
@@ -276,7 +320,57 @@ class TableBuilder:
         col = Base.metadata.tables[self.table.table].columns[name]
         return not col.nullable and col.server_default is None
 
+    def _translate(self, file: str, label: str, series: pd.Series, spec: ColumnSpec) -> pd.Series:
+        """Apply ``map`` (exact, then folded), then ``keywords``; unmatched values take the
+        default (with a warning listing them) or stay as they are when there is none."""
+        assert spec.map is not None
+        exact = series.isin(list(spec.map)).fillna(False).astype(bool)
+        loose_map = {fold(k): v for k, v in spec.map.items()}
+        folded = fold_series(series)
+        loose = folded.isin(list(loose_map)).fillna(False).astype(bool)
+        value = series.astype(object).map(spec.map).where(exact, folded.map(loose_map))
+        known = exact | loose
+        if spec.keywords:
+            lowered = series.str.normalize("NFKC").str.casefold()
+            for word, meaning in spec.keywords.items():
+                hit = ~known & lowered.str.contains(fold(word), regex=False).fillna(False)
+                value = value.where(~hit, meaning)
+                known = known | hit.astype(bool)
+        unmapped = (series.notna() & ~known).astype(bool)
+        if spec.default is None:
+            return value.where(known, series.astype(object).where(series.notna(), None))
+        if spec.warn_unmapped and unmapped.any():
+            counts = series[unmapped].value_counts()
+            shown = ", ".join(f"{v} ({n})" for v, n in counts.iloc[:MAX_VALUES_NAMED].items())
+            self._problem(
+                file,
+                None,
+                label,
+                shown + (" …" if len(counts) > MAX_VALUES_NAMED else ""),
+                self._(
+                    "{count} rows have values the mapping does not list; they are read as {default}"
+                ).format(count=int(unmapped.sum()), default=spec.default),
+                "warning",
+            )
+        return value.where(known, None)
+
+    def _where(self, source: pd.DataFrame, spec: ColumnSpec) -> pd.Series | None:
+        """Rows ``only_where`` holds for (all rows when it is not given)."""
+        if spec.only_where is None:
+            return None
+        mask = filter_mask(source, spec.only_where)
+        return mask if mask is not None else pd.Series(False, index=source.index)
+
     def _column(
+        self, file: str, source: pd.DataFrame, rows: pd.Series, name: str, spec: ColumnSpec
+    ) -> pd.Series | None:
+        values = self._parsed(file, source, rows, name, spec)
+        where = self._where(source, spec)
+        if values is None or where is None:
+            return values
+        return values.where(where)
+
+    def _parsed(
         self, file: str, source: pd.DataFrame, rows: pd.Series, name: str, spec: ColumnSpec
     ) -> pd.Series | None:
         _ = self._
@@ -284,6 +378,8 @@ class TableBuilder:
         if raw is None:
             return None
         label = spec.column or ", ".join(spec.columns or []) or name
+        if spec.fallback is not None:
+            label = " / ".join([label, *spec.fallbacks()])
         kind = column_kind(self.table.table, name)
         series = raw
         if spec.split is not None or spec.map is not None or spec.transform is not None:
@@ -293,30 +389,34 @@ class TableBuilder:
             if spec.transform in ("upper", "lower", "strip"):
                 series = getattr(series.str, spec.transform)()
             elif spec.transform == "country_code":
-                codes = _country_codes()
-                lowered = series.str.lower()
-                converted = lowered.map(codes)
-                unknown = lowered.notna() & converted.isna()
-                for value in pd.unique(series[unknown]):
+                series, unknown = country_code(series, self.mapping.countries)
+                for value in pd.unique(raw[unknown].astype("string")):
+                    self._problem(
+                        file, None, label, value, _("not a known country; left empty"), "warning"
+                    )
+            if spec.map is not None:
+                series = self._translate(file, label, series, spec)
+        default = spec.default
+        if default == AS_OF and self.as_of is not None:
+            default = self.as_of.isoformat()
+        if default is not None:
+            empty = series.isna() | (series.astype("string").str.strip() == "").fillna(False)
+            empty = empty.astype(bool)
+            if spec.default == AS_OF and self.as_of is not None:
+                where = self._where(source, spec)
+                used = empty & (where if where is not None else True)
+                if used.any():
                     self._problem(
                         file,
                         None,
                         label,
-                        value,
-                        _("not a known country; left empty"),
+                        default,
+                        _(
+                            "{count} rows have no {column}; the export date is used (rows {rows})"
+                        ).format(count=int(used.sum()), column=label, rows=_rows_named(rows[used])),
                         "warning",
                     )
-                series = converted.astype("string")
-            if spec.map is not None:
-                known = series.isin(list(spec.map)).fillna(False).astype(bool)
-                mapped = series.astype(object).map(spec.map)
-                keep = series.astype(object).where(series.notna(), None)
-                if spec.default is not None:
-                    keep = pd.Series(spec.default, index=series.index, dtype=object)
-                series = mapped.where(known, keep)
-        if spec.default is not None:
-            empty = series.isna() | (series.astype("string").str.strip() == "").fillna(False)
-            series = series.astype(object).where(~empty.astype(bool), spec.default)
+            series = series.astype(object).where(~empty, default)
         if kind in ("ref", "text"):
             return as_text(series)
         if kind == "bool":
@@ -325,7 +425,9 @@ class TableBuilder:
             return values
         if kind in ("date", "datetime"):
             fmt = spec.format or self.mapping.date_format
-            values, bad = parse_datetime(series, self.timezone, fmt=fmt)
+            values, bad = parse_datetime(
+                series, self.timezone, fmt=fmt, source_timezone=self.mapping.source_timezone
+            )
             self._report_bad(file, source, rows, bad, label, raw, _("not a date"))
             if spec.add_days:
                 values = values + pd.Timedelta(days=spec.add_days)

@@ -5,7 +5,9 @@ the rules below; pandera runs every check lazily and its failure cases become
 :class:`~tillage.errors.Problem` s located in the source file (file, spreadsheet row, source
 column, value). Errors block an import; warnings are reported and the import goes on.
 
-Rules besides the model's types: natural keys unique within the import; amounts and quantities
+Rules besides the model's types: plausible values (:mod:`tillage.ingest.plausible`: finite,
+within what the column can store, no outliers beyond 1,000× the data's own 99.9th percentile,
+no NUL or control characters); natural keys unique within the import; amounts and quantities
 non-negative except on rows recognised as credit notes or cancellations; known ranges
 (probability 0–1, NPS 0–10, severity 1–4, satisfaction 1–5); event dates not after ``as_of``;
 references resolvable to a row in the import or already in the store; ISO 4217 currencies, one
@@ -21,9 +23,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 from babel.numbers import list_currencies
-from sqlalchemy import String
+from sqlalchemy import Column, String
 
 from tillage.errors import Problem
+from tillage.ingest import plausible
 from tillage.ingest.transform import (
     MAX_PROBLEMS_PER_CHECK,
     TableFrame,
@@ -107,6 +110,7 @@ def _schemas(
     known: Mapping[str, set[str]],
     stored_currencies: Mapping[str, set[str]],
     _: Translate,
+    outlier_factor: float = plausible.DEFAULT_OUTLIER_FACTOR,
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     table = combined.table
     frame = combined.frame
@@ -127,6 +131,7 @@ def _schemas(
                     error=_("longer than {n} characters").format(n=col.type.length),
                 )
             )
+        checks.extend(_plausibility(col, kind, frame[name], outlier_factor, _))
         if name in NON_NEGATIVE.get(table, ()):
             checks.append(
                 pa.Check(
@@ -202,6 +207,44 @@ def _schemas(
     )
 
 
+def _plausibility(
+    col: Column, kind: str, values: pd.Series, outlier_factor: float, _: Translate
+) -> list[pa.Check]:
+    """Checks of :mod:`tillage.ingest.plausible` for one column."""
+    if kind in ("text", "ref"):
+        return [
+            pa.Check(
+                plausible.no_control_characters,
+                error=_("contains a NUL or control character"),
+            )
+        ]
+    if kind not in ("number", "int"):
+        return []
+    checks = [pa.Check(plausible.finite, error=_("not a finite number"))]
+    limit = plausible.capacity(col)
+    if limit is not None:
+        checks.append(
+            pa.Check(
+                lambda s, lim=limit: plausible.within(s, lim),
+                error=_("too large to store (the limit is {limit})").format(limit=f"{limit:,.0f}"),
+            )
+        )
+    if outlier_factor > 0 and plausible.is_money(col):
+        reference = plausible.outlier_reference(values)
+        if reference is not None:
+            bound = outlier_factor * reference
+            checks.append(
+                pa.Check(
+                    lambda s, b=bound: plausible.within(s, b),
+                    error=_(
+                        "implausible: more than {factor}× the column's 99.9th percentile "
+                        "({reference})"
+                    ).format(factor=f"{outlier_factor:,.0f}", reference=f"{reference:,.2f}"),
+                )
+            )
+    return checks
+
+
 def _to_problems(
     combined: Combined, error: pa.errors.SchemaErrors, severity: str, _: Translate
 ) -> list[Problem]:
@@ -227,6 +270,11 @@ def _to_problems(
             file, row = combined.locate(int(index))
             source = combined.source_column(int(index), column_name)
             value = None if pd.api.types.is_scalar(value) and pd.isna(value) else value
+            if (
+                isinstance(value, str)
+                and not plausible.no_control_characters(pd.Series([value])).iloc[0]
+            ):
+                value = value.encode("unicode_escape").decode("ascii")  # show, not send, NUL
             problems.append(Problem(file, row, source, value, reason, severity))
         more = len(group) - len(shown)
         if more > 0:
@@ -251,6 +299,7 @@ def validate(
     company_currency: str,
     translate: Translate,
     store_currencies: Callable[[str], dict[str, set[str]]] | None = None,
+    outlier_factor: float = plausible.DEFAULT_OUTLIER_FACTOR,
 ) -> list[Problem]:
     """Check every table of an import; returns the problems found (errors and warnings).
 
@@ -295,7 +344,12 @@ def validate(
         if store_currencies is not None and {"currency", "account_id"} <= set(combined.frame):
             stored = store_currencies(table)
         errors, warnings = _schemas(
-            combined, as_of=as_of, known=known, stored_currencies=stored, _=_
+            combined,
+            as_of=as_of,
+            known=known,
+            stored_currencies=stored,
+            _=_,
+            outlier_factor=outlier_factor,
         )
         for schema, severity in ((errors, "error"), (warnings, "warning")):
             try:

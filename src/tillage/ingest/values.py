@@ -16,6 +16,7 @@ caller can report them. Handled:
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,19 @@ def _blank(series: pd.Series) -> pd.Series:
     return series.isna().astype(bool)
 
 
+def fold(text: str) -> str:
+    """``text`` for loose matching: NFKC (full width → half width), case folded, without
+    spaces, ``_`` and ``-``: 'Closed won', 'closedwon' and 'ＣＬＯＳＥＤ　ＷＯＮ' all give
+    'closedwon'."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def fold_series(series: pd.Series) -> pd.Series:
+    """:func:`fold` over the cells of a text column (``<NA>`` stays)."""
+    text = as_text(series)
+    return text.str.normalize("NFKC").str.replace(r"[\s_\-]+", "", regex=True).str.casefold()
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Cells as stripped strings (``<NA>`` for blanks); whole floats lose their ``.0``.
 
@@ -75,11 +89,13 @@ def parse_number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     need = values.isna() & ~blank
     if need.any():
         t = text[need].str.normalize("NFKC").str.strip()
+        percent = t.str.endswith("%").fillna(False).astype(bool)
+        t = t.str.removesuffix("%").str.strip()
         negative = t.str.contains(_NEGATIVE_RE, regex=True).fillna(False).astype(bool)
         cleaned = t.str.replace(_NUMBER_NOISE_RE, "", regex=True).str.lstrip("-")
         parsed = pd.to_numeric(cleaned, errors="coerce").astype(float)
         parsed = parsed.where(~negative, -parsed.abs())
-        values[need] = parsed
+        values[need] = parsed.where(~percent, parsed / 100)
     bad = values.isna() & ~blank
     return values, bad
 
@@ -112,11 +128,18 @@ def _normalise_date_text(text: pd.Series) -> pd.Series:
 
 
 def parse_datetime(
-    series: pd.Series, timezone: str, *, fmt: str | None = None
+    series: pd.Series,
+    timezone: str,
+    *,
+    fmt: str | None = None,
+    source_timezone: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """Parse dates/times to naive business-local datetimes; returns (values, unparseable mask).
 
     ``fmt`` is a ``strftime`` format tried first (e.g. ``%d/%m/%Y`` for day-first exports).
+    Values with an offset (``Z``, ``+09:00``, ``+0000``) are converted to ``timezone``; values
+    with a time and no offset are read in ``source_timezone`` (default ``timezone``) and
+    converted; dates without a time are kept as written.
     """
     blank = _blank(series)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -145,6 +168,13 @@ def parse_datetime(
                 parsed[retry] = pd.to_datetime(naive[retry], format="mixed", errors="coerce")
             out[parsed.index] = parsed
         todo = todo & out.isna()
+    if source_timezone is not None and source_timezone != timezone:
+        has_time = text.str.contains(r"\d:\d\d", regex=True).fillna(False).astype(bool)
+        naive = has_time & ~text.str.contains(_OFFSET_RE, regex=True).fillna(False).astype(bool)
+        naive &= out.notna()
+        if naive.any():
+            moved = out[naive].dt.tz_localize(source_timezone).dt.tz_convert(timezone)
+            out[naive] = moved.dt.tz_localize(None)
     bad = out.isna() & ~blank
     return out, bad
 
