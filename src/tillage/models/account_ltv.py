@@ -50,7 +50,7 @@ from tillage.models.ltv.cohorts import CohortValues, cohort_values, lost_values,
 from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
 from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
 from tillage.models.ltv.margins import margin_rates
-from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_spend, order_paths
+from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_orders, order_paths
 from tillage.models.ltv.pieces import not_fitted
 from tillage.models.renewal_churn import RenewalChurnModel
 
@@ -218,22 +218,16 @@ class AccountLTV:
             else pd.Series({"all": 0.0}, name="uplift")
         )
         buyers = self._buyers(accounts)
-        self.purchase_model_: BetaGeoModel | None = None
-        self.spend_model_: GammaGammaModel | None = None
-        self._nodes: BetaNodes | None = None
-        if len(buyers) >= _MIN_BUYERS and (buyers["frequency"] > 0).sum() >= _MIN_BUYERS:
-            rfm = buyers[["frequency", "recency", "T"]].astype(float)
-            self.purchase_model_ = BetaGeoModel(penalizer=self.purchase_penalizer).fit(rfm)
-            params = self.purchase_model_.params_
-            self._nodes = BetaNodes(float(params["a"]), float(params["b"]))
-            repeat = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"] > 0)]
-            if len(repeat) >= _MIN_BUYERS:
-                self.spend_model_ = fit_spend(repeat[["frequency", "monetary_value"]].astype(float))
+        self.purchase_model_: BetaGeoModel | None
+        self.spend_model_: GammaGammaModel | None
+        self._nodes: BetaNodes | None
+        fitted = fit_orders(buyers, self.purchase_penalizer, _MIN_BUYERS)
+        self.purchase_model_, self.spend_model_, self._nodes, failure = fitted
         self.n_accounts_ = len(accounts)
         came_back, lost = (int(v) for v in returns)
         self.returns_ = (came_back, lost)
         models = (self.churn_model_, self.purchase_model_, self.spend_model_)
-        self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS)
+        self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS, failure)
         point = self._evaluate(accounts, self._point(), self.history_, mix)
         self.cohort_ = self._cohorts(accounts, point["ltv"])
         self.cohort_ltv_ = self.cohort_.mean
