@@ -43,13 +43,14 @@ def test_ltv_and_backtest_run_on_three_months(
 ) -> None:
     url, as_of = young
     out = tmp_path / "ltv.csv"
-    _run(url, monkeypatch, "ltv", "--as-of", as_of.isoformat(), "--out", str(out))
+    text = _run(url, monkeypatch, "ltv", "--as-of", as_of.isoformat(), "--out", str(out))
+    assert "order_revenue: " in text  # which forecast it used, and why
     values = pd.read_csv(out)
     assert len(values) > 0 and values["ltv"].notna().all()
     assert (values["ltv_low"] <= values["ltv_high"]).all()
     cal = (as_of - dt.timedelta(days=30)).isoformat()
     text = _run(url, monkeypatch, "backtest", "--calibration-end", cal, "--horizon", "1")
-    assert "revenue_mae" in text
+    assert "revenue_mae" in text and "contract_revenue: " in text
 
 
 def test_score_runs_on_three_months_and_says_what_it_could_not_fit(

@@ -52,6 +52,12 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
         raise ConfigurationError(f"--out {out} must end in .csv or .parquet")
 
 
+def _print_choice(chosen: dict[str, object]) -> None:
+    """Which revenue forecast each stream used, and why (the backtest inside the history)."""
+    for stream in ("contract_revenue", "order_revenue"):
+        Console().print(f"{stream}: {chosen[stream]['reason']}")  # type: ignore[index]
+
+
 def ltv_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Business date (YYYY-MM-DD); default: today.")
@@ -97,8 +103,7 @@ def ltv_command(
         cells = [f"{row[c]:,.0f}" if c.startswith("ltv") else f"{row[c]:.2f}" for c in SHOWN]
         table.add_row(str(account_id), *cells)
     Console().print(table)
-    for stream in ("contract_revenue", "order_revenue"):
-        Console().print(f"{stream}: {chosen[stream]['reason']}")  # type: ignore[index]
+    _print_choice(chosen)
     if out is not None:
         _write(values, out)
         Console().print(f"{len(values):,} accounts → {out}")
@@ -135,6 +140,7 @@ def backtest_command(
     for name, row in result.metrics.iterrows():
         metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
     Console().print(metrics)
+    _print_choice(result.settings["forecast"])  # type: ignore[arg-type]
     if out is not None:
         _write(result.accounts, out)
         sidecar = out.with_suffix(".metrics.json")

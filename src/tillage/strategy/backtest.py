@@ -4,7 +4,10 @@
 what happened in the holdout ``(calibration_end, calibration_end + horizon months]``:
 
 * per-account **revenue** (order lines + contract MRR × months of each term inside the window)
-  and **orders** (distinct order numbers): MAE, RMSE, total predicted vs actual;
+  and **orders** (distinct order numbers): MAE, RMSE, total predicted vs actual, and the
+  coverage of the 80 % interval. tillage's forecast is the candidate chosen by rolling-origin
+  folds inside the calibration data (:func:`inner_folds`, :mod:`tillage.models.forecast`);
+  the probabilistic models' own is ``fitted_*``;
 * **churn**: P(no contract left at the end of the holdout) for the accounts with a contract on
   ``calibration_end`` against what happened; **P(order)**: P(at least one order in the holdout)
   for the accounts who bought before, against whether they did (BG/NBD's P(alive) is not
