@@ -80,6 +80,8 @@ __all__ = [
 MODELS = ("model", "last_period", "cohort_average")
 #: Rolling origins inside the calibration data that choose the forecast.
 MAX_FOLDS = 2
+#: Folds of the scoring run's choice (each is one more fit of the models: the run's time).
+SCORING_FOLDS = 1
 #: Days a fold's run-rate window may start before the first record (month ends of unequal
 #: length: three months before 28 February is 28 November).
 FOLD_SLACK = dt.timedelta(days=7)
@@ -436,7 +438,7 @@ def forecast_revenue(
     inputs: ValueInputs,
     *,
     horizon_months: int = 12,
-    max_folds: int = MAX_FOLDS,
+    max_folds: int = SCORING_FOLDS,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The scoring run's revenue forecast, chosen by the company's own backtest.
 
