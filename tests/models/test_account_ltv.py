@@ -127,6 +127,31 @@ def test_accounts_without_history_get_the_cohort_average(fitted) -> None:  # typ
     assert out.loc[10_001, "ltv_source"] == "cohort"
     assert out.loc[10_001, "ltv"] == pytest.approx(model.cohort_ltv_["all"])
     assert model.cohort_ltv_["all"] > 0
+    # with the cohort's spread as its interval, not a zero-width point
+    assert out.loc[10_001, "ltv_low"] < out.loc[10_001, "ltv"] < out.loc[10_001, "ltv_high"]
+
+
+def test_a_lost_customer_is_worth_a_possible_return_not_the_cohort_average() -> None:
+    accounts, decisions = _accounts(300, 3), _decisions(300, 4)
+    # account 10_002 had a contract for two years that ended; it never ordered
+    lost = pd.DataFrame({"account_id": [10_002], "mrr": [0.0], "contract_tenure_months": [24.0]})
+    model = AccountLTV(covariates=["x"], horizon_months=24, n_draws=0, hourly_cost=100.0).fit(
+        pd.concat([accounts, lost], ignore_index=True), decisions, returns=(1, 49)
+    )
+    out = model.predict(pd.concat([lost, pd.DataFrame({"account_id": [10_003]})]))
+    assert out.loc[10_002, "ltv_source"] == "lost"
+    # 1 of 49 lost customers came back within a year: p = 2 / 51 of a new account's value
+    assert out.loc[10_002, "ltv"] == pytest.approx(out.loc[10_003, "ltv"] * 2 / 51)
+    assert out.loc[10_002, "ltv_low"] == 0.0
+    assert out.loc[10_002, "ltv"] < out.loc[10_002, "ltv_high"] < out.loc[10_003, "ltv_high"]
+    assert model.params()["returns"]["came_back_lost"] == [1, 49]
+
+
+def test_pieces_that_could_not_be_fitted_are_named() -> None:
+    few = _accounts(10, 5)  # ten buyers: too few for BG/NBD
+    model = AccountLTV(horizon_months=12, n_draws=0).fit(few)
+    assert set(model.not_fitted_) == {"renewal_churn", "bg_nbd"}
+    assert "10 buyers" in model.params()["not_fitted"]["bg_nbd"]
 
 
 def test_acquisition_cost_is_reported_not_subtracted(fitted) -> None:  # type: ignore[no-untyped-def]

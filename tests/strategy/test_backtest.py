@@ -52,6 +52,23 @@ def test_store_holdout_metrics_side_by_side_with_baselines() -> None:
         result.metrics.loc["revenue_mae", "model"]
         < result.metrics.loc["revenue_mae", "last_period"]
     )
+    # tillage's forecast carries an interval over outcomes that covers about 80 %
+    frame = result.accounts
+    assert {"model_revenue_low", "model_revenue_high", "fitted_revenue"} <= set(frame.columns)
+    assert (frame["model_revenue_low"] <= frame["model_revenue"] + 1e-9).all()
+    assert (frame["model_revenue"] <= frame["model_revenue_high"] + 1e-9).all()
+    assert 0.7 <= result.metrics.loc["revenue_interval_coverage", "model"] <= 0.9
+    # chosen by the folds inside the calibration data: never worse than the run rate there
+    forecast = result.settings["forecast"]
+    for stream in ("contract_revenue", "order_revenue"):
+        choice = forecast[stream]
+        assert choice["folds"] >= 1 and choice["reason"].startswith(
+            ("run rate", choice["forecast"])
+        )
+        scores = choice["scores"]
+        assert scores[choice["forecast"]]["mae"] <= scores["naive"]["mae"]
+        naive_error = abs(scores["naive"]["total_error"])
+        assert abs(scores[choice["forecast"]]["total_error"]) <= naive_error + 1e-12
 
 
 def test_done_when_on_a_small_demo_company_against_the_generators_truth() -> None:

@@ -20,7 +20,7 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
-from tillage.strategy.backtest import backtest
+from tillage.strategy.backtest import backtest, forecast_revenue
 from tillage.strategy.config import load_strategy
 from tillage.strategy.value import account_values, ltv_model
 
@@ -50,6 +50,12 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
         frame.to_csv(out)
     else:
         raise ConfigurationError(f"--out {out} must end in .csv or .parquet")
+
+
+def _print_choice(chosen: dict[str, object]) -> None:
+    """Which revenue forecast each stream used, and why (the backtest inside the history)."""
+    for stream in ("contract_revenue", "order_revenue"):
+        Console().print(f"{stream}: {chosen[stream]['reason']}")  # type: ignore[index]
 
 
 def ltv_command(
@@ -84,7 +90,8 @@ def ltv_command(
     if discount_rate is not None:
         model.discount_rate = discount_rate
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
-        values, _model, _inputs = account_values(con, date, model=model)
+        values, fitted, inputs = account_values(con, date, model=model)
+        values, chosen = forecast_revenue(con, date, fitted, values, inputs)
     values = values.sort_values("ltv", ascending=False)
     table = Table(
         title=f"LTV as of {date} ({model.horizon_months} months, {model.discount_rate:.0%} a year)"
@@ -96,6 +103,7 @@ def ltv_command(
         cells = [f"{row[c]:,.0f}" if c.startswith("ltv") else f"{row[c]:.2f}" for c in SHOWN]
         table.add_row(str(account_id), *cells)
     Console().print(table)
+    _print_choice(chosen)
     if out is not None:
         _write(values, out)
         Console().print(f"{len(values):,} accounts → {out}")
@@ -132,6 +140,7 @@ def backtest_command(
     for name, row in result.metrics.iterrows():
         metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
     Console().print(metrics)
+    _print_choice(result.settings["forecast"])  # type: ignore[arg-type]
     if out is not None:
         _write(result.accounts, out)
         sidecar = out.with_suffix(".metrics.json")

@@ -28,7 +28,8 @@ payback month, when the cumulative discounted margin minus cost to serve first r
 The interval is a parametric bootstrap (:mod:`tillage.models.ltv.interval`). Accounts with no
 history at all (no contract, no order, no renewal decision) get the **cohort average**: the
 mean LTV of the accounts of their ``segment`` (if given) with a tenure of at most
-``cohort_months``, marked ``ltv_source = "cohort"``.
+``cohort_months``, marked ``ltv_source = "cohort"``, with their spread as its interval; lost
+customers are worth a possible return (``"lost"``; :mod:`tillage.models.ltv.cohorts`).
 """
 
 from __future__ import annotations
@@ -46,10 +47,12 @@ from tillage.models._settings import EstimatorSettings
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import column
+from tillage.models.ltv.cohorts import CohortValues, cohort_values, lost_values, p_return
 from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
 from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
 from tillage.models.ltv.margins import margin_rates
-from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_spend, order_paths
+from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_orders, order_paths
+from tillage.models.ltv.pieces import not_fitted
 from tillage.models.renewal_churn import RenewalChurnModel
 
 __all__ = ["DEFAULT_COVARIATES", "AccountLTV"]
@@ -183,6 +186,7 @@ class AccountLTV(EstimatorSettings):
         decisions: pd.DataFrame | None = None,
         *,
         mix: pd.DataFrame | None = None,
+        returns: tuple[int, int] = (0, 0),
     ) -> Self:
         """Fit the component models; returns ``self``.
 
@@ -195,7 +199,8 @@ class AccountLTV(EstimatorSettings):
         ``margin_by_family`` applies to; it is also the default mix at prediction. Sets
         ``churn_model_``, ``purchase_model_``, ``spend_model_`` (each None when there is nothing
         to fit it on), ``uplift_`` (by segment, ``"all"`` pooled), ``drift_`` (mean and monthly
-        persistence of each covariate) and ``cohort_ltv_``.
+        persistence of each covariate), ``cohort_ltv_`` and ``not_fitted_`` (piece → why).
+        ``returns`` = (lost customers who came back within a year, lost customers).
         """
         self._check_settings()
         accounts = self._frame(accounts)
@@ -214,20 +219,19 @@ class AccountLTV(EstimatorSettings):
             else pd.Series({"all": 0.0}, name="uplift")
         )
         buyers = self._buyers(accounts)
-        self.purchase_model_: BetaGeoModel | None = None
-        self.spend_model_: GammaGammaModel | None = None
-        self._nodes: BetaNodes | None = None
-        if len(buyers) >= _MIN_BUYERS and (buyers["frequency"] > 0).sum() >= _MIN_BUYERS:
-            rfm = buyers[["frequency", "recency", "T"]].astype(float)
-            self.purchase_model_ = BetaGeoModel(penalizer=self.purchase_penalizer).fit(rfm)
-            params = self.purchase_model_.params_
-            self._nodes = BetaNodes(float(params["a"]), float(params["b"]))
-            repeat = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"] > 0)]
-            if len(repeat) >= _MIN_BUYERS:
-                self.spend_model_ = fit_spend(repeat[["frequency", "monetary_value"]].astype(float))
+        self.purchase_model_: BetaGeoModel | None
+        self.spend_model_: GammaGammaModel | None
+        self._nodes: BetaNodes | None
+        fitted = fit_orders(buyers, self.purchase_penalizer, _MIN_BUYERS)
+        self.purchase_model_, self.spend_model_, self._nodes, failure = fitted
         self.n_accounts_ = len(accounts)
+        came_back, lost = (int(v) for v in returns)
+        self.returns_ = (came_back, lost)
+        models = (self.churn_model_, self.purchase_model_, self.spend_model_)
+        self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS, failure)
         point = self._evaluate(accounts, self._point(), self.history_, mix)
-        self.cohort_ltv_ = self._cohorts(accounts, point["ltv"])
+        self.cohort_ = self._cohorts(accounts, point["ltv"])
+        self.cohort_ltv_ = self.cohort_.mean
         return self
 
     # ------------------------------------------------------------------ parameters
@@ -331,22 +335,29 @@ class AccountLTV(EstimatorSettings):
             return frame["segment"].astype(str).to_numpy()
         return np.full(len(frame), "all")
 
-    def _cohorts(self, frame: pd.DataFrame, ltv: NDArray[np.float64]) -> pd.Series:
+    def _cohorts(self, frame: pd.DataFrame, ltv: NDArray[np.float64]) -> CohortValues:
+        """The young accounts' (tenure <= ``cohort_months``) values per segment."""
         tenure = column(frame, "tenure_months", math.inf)
-        has = self._has_history(frame)
-        new = has & (tenure <= self.cohort_months)
-        if not new.any():
-            new = has
-        segment = self._segments(frame)
-        table = pd.Series(ltv[new]).groupby(segment[new]).mean()
-        table.loc["all"] = float(np.mean(ltv[new])) if new.any() else 0.0
-        return table.rename("cohort_ltv")
+        has = self._has_history(frame) & ~self._lapsed(frame)
+        young = has & (tenure <= self.cohort_months)
+        return cohort_values(
+            ltv, young if young.any() else has, self._segments(frame), self.interval
+        )
+
+    def _had_contract(self, frame: pd.DataFrame) -> NDArray[np.bool_]:
+        had = column(frame, "contract_tenure_months", 0.0) > 0
+        if self.history_ is not None and len(self.history_):
+            had |= frame["account_id"].isin(self.history_["account_id"]).to_numpy()
+        return had
 
     def _has_history(self, frame: pd.DataFrame) -> NDArray[np.bool_]:
-        has = (column(frame, "mrr", 0.0) > 0) | np.isfinite(column(frame, "T", np.nan))
-        if self.history_ is not None and len(self.history_):
-            has |= frame["account_id"].isin(self.history_["account_id"]).to_numpy()
-        return has
+        current = (column(frame, "mrr", 0.0) > 0) | np.isfinite(column(frame, "T", np.nan))
+        return current | self._had_contract(frame)
+
+    def _lapsed(self, frame: pd.DataFrame) -> NDArray[np.bool_]:
+        """Lost customers: a contract once, none now, no order ever (buyers: BG/NBD's)."""
+        current = (column(frame, "mrr", 0.0) > 0) | np.isfinite(column(frame, "T", np.nan))
+        return self._had_contract(frame) & ~current
 
     # ------------------------------------------------------------------ predict
 
@@ -362,7 +373,7 @@ class AccountLTV(EstimatorSettings):
         ``history`` and ``mix`` default to those given to :meth:`fit`.
 
         Columns: ``ltv`` (discounted margin − cost to serve), ``ltv_low`` / ``ltv_high`` (the
-        bootstrap interval), ``ltv_source`` ("account" or "cohort"), ``churn_risk`` (P(the
+        bootstrap interval), ``ltv_source`` ("account", "cohort" or "lost"), ``churn_risk`` (P(the
         contract ends at its next end date: churn, or a fixed term running out); NaN without an
         active contract or renewal history), ``p_churn_horizon`` (P(no contract left at the end
         of the horizon), for contract holders), ``p_order_in_horizon`` (P(at least one order in
@@ -390,15 +401,17 @@ class AccountLTV(EstimatorSettings):
         low, high = central_interval(draws, point["ltv"], self.interval)
         ltv = point["ltv"].copy()
         source = np.full(len(frame), "account", dtype=object)
+        segments = self._segments(frame)
         thin = ~self._has_history(frame)
         if thin.any():
-            fill = (
-                pd.Series(self._segments(frame)[thin])
-                .map(self.cohort_ltv_)
-                .fillna(self.cohort_ltv_.get("all", 0.0))
-            )
-            ltv[thin] = low[thin] = high[thin] = fill.to_numpy()
+            ltv[thin], low[thin], high[thin] = self.cohort_.lookup(segments[thin])
             source[thin] = "cohort"
+        lapsed = self._lapsed(frame)
+        if lapsed.any():
+            ltv[lapsed], low[lapsed], high[lapsed] = lost_values(
+                self.cohort_, segments[lapsed], self.returns_, self.interval
+            )
+            source[lapsed] = "lost"
         cac = column(frame, "acquisition_cost", np.nan)
         reached = point["cumulative_net_pv"] >= cac[:, None]
         payback = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1.0, np.nan)
@@ -464,6 +477,8 @@ class AccountLTV(EstimatorSettings):
             "margin_by_family": dict(self.margin_by_family or {}),
             "n_draws": self.n_draws,
             "interval": self.interval,
+            "not_fitted": dict(self.not_fitted_),
+            "returns": {"came_back_lost": list(self.returns_), "p": p_return(self.returns_)},
             "renewal_uplift": {str(k): float(v) for k, v in self.uplift_.items()},
             "covariate_drift": {
                 str(k): {"mean": float(r["mean"]), "rho": float(r["rho"])}

@@ -7,6 +7,8 @@ Pure functions of predictions and outcomes (arrays or Series); no model, no data
   perfect; predicting the base rate ``y`` scores ``y (1 − y)``);
 * :func:`reliability_table` — accounts grouped into deciles of the predicted probability, with
   the mean prediction and the observed rate per group (calibrated: the two agree);
+* :func:`interval_coverage` — the share of realised values inside their interval
+  ``[low, high]`` (a nominal 80 % interval should cover about 0.8);
 * :func:`spearman` — rank correlation between prediction and outcome;
 * :func:`top_decile_capture` — the share of the total realised value that sits in the 10 % of
   accounts ranked highest by the prediction (1 is the most any ranking can reach only when
@@ -20,7 +22,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import spearmanr
 
-__all__ = ["brier_score", "errors", "reliability_table", "spearman", "top_decile_capture"]
+__all__ = [
+    "brier_score",
+    "errors",
+    "interval_coverage",
+    "reliability_table",
+    "spearman",
+    "top_decile_capture",
+]
 
 
 def _pair(predicted: ArrayLike, actual: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -84,3 +93,14 @@ def top_decile_capture(score: ArrayLike, value: ArrayLike, share: float = 0.1) -
         return np.nan
     top = np.argsort(-s, kind="stable")[: max(1, round(share * len(s)))]
     return float(v[top].sum() / total)
+
+
+def interval_coverage(low: ArrayLike, high: ArrayLike, actual: ArrayLike) -> float:
+    """Share of the accounts with a known interval whose ``actual`` lies in ``[low, high]``."""
+    lo = np.asarray(low, dtype=float)
+    hi = np.asarray(high, dtype=float)
+    y = np.asarray(actual, dtype=float)
+    keep = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(y)
+    if not keep.any():
+        return np.nan
+    return float(np.mean((y[keep] >= lo[keep] - 1e-9) & (y[keep] <= hi[keep] + 1e-9)))

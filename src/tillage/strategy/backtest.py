@@ -4,7 +4,10 @@
 what happened in the holdout ``(calibration_end, calibration_end + horizon months]``:
 
 * per-account **revenue** (order lines + contract MRR × months of each term inside the window)
-  and **orders** (distinct order numbers): MAE, RMSE, total predicted vs actual;
+  and **orders** (distinct order numbers): MAE, RMSE, total predicted vs actual, and the
+  coverage of the 80 % interval. tillage's forecast is the candidate chosen by rolling-origin
+  folds inside the calibration data (:func:`inner_folds`, :mod:`tillage.models.forecast`);
+  the probabilistic models' own is ``fitted_*``;
 * **churn**: P(no contract left at the end of the holdout) for the accounts with a contract on
   ``calibration_end`` against what happened; **P(order)**: P(at least one order in the holdout)
   for the accounts who bought before, against whether they did (BG/NBD's P(alive) is not
@@ -24,6 +27,7 @@ the cohort's rate).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -32,6 +36,7 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features._common import (
     DAYS_PER_MONTH,
     as_date,
@@ -45,15 +50,41 @@ from tillage.models.account_ltv import AccountLTV
 from tillage.models.evaluation import (
     brier_score,
     errors,
+    interval_coverage,
     reliability_table,
     spearman,
     top_decile_capture,
 )
-from tillage.strategy.value import value_inputs
+from tillage.models.forecast import (
+    ChosenForecast,
+    Fold,
+    IntervalTable,
+    choose_forecast,
+    fit_interval,
+)
+from tillage.strategy.value import ValueInputs, value_inputs
 
-__all__ = ["BacktestResult", "backtest", "evaluate", "predict_holdout", "window_outcomes"]
+__all__ = [
+    "BacktestResult",
+    "backtest",
+    "choose_streams",
+    "evaluate",
+    "first_record",
+    "fold_months",
+    "forecast_revenue",
+    "inner_folds",
+    "predict_holdout",
+    "window_outcomes",
+]
 
 MODELS = ("model", "last_period", "cohort_average")
+#: Rolling origins inside the calibration data that choose the forecast.
+MAX_FOLDS = 2
+#: Folds of the scoring run's choice (each is one more fit of the models: the run's time).
+SCORING_FOLDS = 1
+#: Days a fold's run-rate window may start before the first record (month ends of unequal
+#: length: three months before 28 February is 28 November).
+FOLD_SLACK = dt.timedelta(days=7)
 
 
 @dataclass
@@ -114,35 +145,185 @@ def window_outcomes(con: BaseBackend, start: dt.date, end: dt.date) -> pd.DataFr
     return frame.set_index("account_id")[[*columns, "had_contract", "churned"]].sort_index()
 
 
-def predict_holdout(
-    con: BaseBackend,
-    calibration_end: dt.date | str,
-    horizon_months: int,
-    *,
-    model: AccountLTV | None = None,
-) -> pd.DataFrame:
-    """Predictions for the holdout from the model and the two baselines, one row per account."""
-    cal = as_date(calibration_end, "calibration_end")
-    inputs = value_inputs(con, cal)
-    model = model or AccountLTV(n_draws=0, discount_rate=0.0)
+def first_record(con: BaseBackend) -> dt.date | None:
+    """The day of the first order or contract start in the store (None when it has neither)."""
+    orders = con.table("orders")
+    contracts = con.table("contracts")
+    days = [
+        execute_arrow(con, table.aggregate(d=column.min())).to_pandas()["d"].iloc[0]
+        for table, column in ((orders, orders.order_date), (contracts, contracts.start_date))
+    ]
+    known = [pd.Timestamp(d).date() for d in days if d is not None and not pd.isna(d)]
+    return min(known) if known else None
+
+
+def _fit_predict(
+    con: BaseBackend, origin: dt.date, horizon_months: int, model: AccountLTV
+) -> tuple[ValueInputs, pd.DataFrame, pd.DataFrame]:
+    """Fit ``model`` as of ``origin`` and predict ``horizon_months`` for the accounts that were
+    customers then; with the last period's outcomes (the naive run rate)."""
+    inputs = value_inputs(con, origin)
     model.horizon_months = horizon_months  # the holdout is the model's horizon
-    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix)
-    # only accounts that were customers by the calibration end can be predicted
+    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix, returns=inputs.returns)
+    # only accounts that were customers by the origin can be predicted
     known = (
         (inputs.accounts["mrr"].fillna(0) > 0)
         | inputs.accounts["T"].notna()
         | inputs.accounts["account_id"].isin(inputs.decisions["account_id"])
     )
     pred = model.predict(inputs.accounts[known])
-    prior = window_outcomes(con, _add_months(cal, -horizon_months), cal)
+    prior = window_outcomes(con, _add_months(origin, -horizon_months), origin)
+    return inputs, pred, prior.reindex(pred.index).fillna(0.0)
+
+
+def _depth(inputs: ValueInputs, index: pd.Index) -> pd.Series:
+    """History depth per account: orders in the last year (the shrinkage weight's ``o``)."""
     acc = inputs.accounts.set_index("account_id")
+    return acc["orders_365d"].reindex(index).fillna(0.0).astype(float)
+
+
+#: The streams whose forecasts are chosen, with the model's column and whether the candidates
+#: are scaled to the run rate's total (orders: yes, their level moves with the season; contract
+#: revenue: no, its renewals are scheduled and modelled).
+STREAMS: dict[str, tuple[str, bool]] = {
+    "contract_revenue": ("expected_contract_revenue", False),
+    "order_revenue": ("expected_order_revenue", True),
+    "orders": ("expected_orders", True),
+}
+
+
+def fold_months(con: BaseBackend, calibration_end: dt.date, horizon_months: int) -> int:
+    """The folds' horizon: ``H``, or where the history is shorter than two horizons the
+    longest ``h`` whose fold (run-rate window and outcome window) fits inside it; 0 when not
+    even one month fits."""
+    first = first_record(con)
+    if first is None:
+        return 0
+    for h in range(horizon_months, 0, -1):
+        if first <= _add_months(calibration_end, -2 * h) + FOLD_SLACK:
+            return h
+    return 0
+
+
+def inner_folds(
+    con: BaseBackend,
+    calibration_end: dt.date,
+    horizon_months: int,
+    model: AccountLTV,
+    *,
+    max_folds: int = MAX_FOLDS,
+) -> dict[str, list[Fold]]:
+    """Rolling-origin folds inside the calibration data, per stream of :data:`STREAMS` and for
+    the ``revenue`` as a whole (whose realised values fit the interval).
+
+    The fold horizon ``h`` is :func:`fold_months`; the origins are ``calibration_end − j·h``
+    (``j = 1 … max_folds``) whose run-rate window ``(o − h, o]`` lies after the first order or
+    contract start (within :data:`FOLD_SLACK`). A fold whose model cannot be fitted is left
+    out."""
+    h = fold_months(con, calibration_end, horizon_months)
+    out: dict[str, list[Fold]] = {name: [] for name in (*STREAMS, "revenue")}
+    if h == 0:
+        return out
+    first = first_record(con)
+    for j in range(1, max_folds + 1):
+        origin = _add_months(calibration_end, -j * h)
+        if first is None or first > _add_months(origin, -h) + FOLD_SLACK:
+            break  # the run rate of this origin would cover days before the first record
+        try:
+            inputs, pred, prior = _fit_predict(con, origin, h, copy.deepcopy(model))
+        except (ConvergenceError, DataValidationError):
+            continue
+        if not len(pred):
+            continue
+        actual = window_outcomes(con, origin, _add_months(origin, h))
+        actual = actual.reindex(pred.index).fillna(0.0)
+        depth = _depth(inputs, pred.index).to_numpy()
+        for name, (column, _level) in {**STREAMS, "revenue": ("expected_revenue", True)}.items():
+            out[name].append(
+                Fold(
+                    pred[column].to_numpy(),
+                    prior[name].to_numpy(),
+                    depth,
+                    actual[name].to_numpy(),
+                    origin.isoformat(),
+                )
+            )
+    return out
+
+
+def choose_streams(
+    folds: dict[str, list[Fold]],
+) -> tuple[dict[str, ChosenForecast], IntervalTable | None]:
+    """The forecast chosen per stream (:func:`~tillage.models.forecast.choose_forecast`) and
+    the conformal interval of the revenue (contract + order) fitted on the same folds."""
+    choices = {
+        name: choose_forecast(folds[name], level=level) for name, (_c, level) in STREAMS.items()
+    }
+    realised = folds["revenue"]
+    if not realised:
+        return choices, None
+    forecast = np.concatenate(
+        [
+            sum(
+                choices[name].apply(fold.model, fold.naive, fold.orders)
+                for name, fold in (
+                    ("contract_revenue", folds["contract_revenue"][k]),
+                    ("order_revenue", folds["order_revenue"][k]),
+                )
+            )
+            for k in range(len(realised))
+        ]
+    )
+    actual = np.concatenate([fold.actual for fold in realised])
+    return choices, fit_interval(forecast, actual)
+
+
+def predict_holdout(
+    con: BaseBackend,
+    calibration_end: dt.date | str,
+    horizon_months: int,
+    *,
+    model: AccountLTV | None = None,
+    max_folds: int = MAX_FOLDS,
+) -> pd.DataFrame:
+    """Predictions for the holdout from tillage and the two baselines, one row per account.
+
+    tillage's revenue and orders (``model_revenue``, ``model_orders``) are the candidates
+    chosen per stream by the rolling-origin folds inside the calibration data
+    (:func:`~tillage.models.forecast.choose_forecast`, :func:`inner_folds`), with the
+    conformal 80 % interval ``model_revenue_low`` / ``model_revenue_high`` (NaN without
+    folds); the probabilistic model's own forecast is ``fitted_revenue`` / ``fitted_orders``.
+    ``attrs["forecast"]`` holds the choice per stream (candidate, reason, fold scores).
+    """
+    cal = as_date(calibration_end, "calibration_end")
+    model = model or AccountLTV(n_draws=0, discount_rate=0.0)
+    folds = inner_folds(con, cal, horizon_months, model, max_folds=max_folds)
+    choices, interval = choose_streams(folds)
+    inputs, pred, last = _fit_predict(con, cal, horizon_months, model)
+    acc = inputs.accounts.set_index("account_id")
+    depth = _depth(inputs, pred.index).to_numpy()
+    point = {
+        name: choices[name].apply(pred[column], last[name], depth)
+        for name, (column, _level) in STREAMS.items()
+    }
     out = pd.DataFrame(index=pred.index)
-    out["model_revenue"] = pred["expected_revenue"]
-    out["model_orders"] = pred["expected_orders"]
+    out["fitted_revenue"] = pred["expected_revenue"]
+    out["fitted_orders"] = pred["expected_orders"]
+    out["model_revenue"] = point["contract_revenue"] + point["order_revenue"]
+    low, high = (
+        interval.apply(out["model_revenue"])
+        if interval is not None
+        else (np.full(len(out), np.nan), np.full(len(out), np.nan))
+    )
+    out["model_revenue_low"] = low
+    out["model_revenue_high"] = high
+    out["model_orders"] = point["orders"]
+    record: dict[str, object] = {name: c.record() for name, c in choices.items()}
+    if interval is not None:
+        record["interval"] = {"nominal": interval.nominal, "coverage_in_folds": interval.coverage}
     out["model_ltv"] = pred["ltv"]
     out["model_p_churn"] = pred["p_churn_horizon"]
     out["model_p_order"] = pred["p_order_in_horizon"]
-    last = prior.reindex(out.index).fillna(0.0)
     holder = (acc["mrr"].reindex(out.index).fillna(0) > 0).to_numpy()
     buyer = acc["T"].reindex(out.index).notna().to_numpy()
     out["last_period_revenue"] = last["revenue"]
@@ -177,6 +358,7 @@ def predict_holdout(
     per_term = np.where(term == 1, rates[True], rates[False])
     out["cohort_average_p_churn"] = np.where(holder, 1.0 - (1.0 - per_term) ** due, np.nan)
     out.attrs["model"] = model
+    out.attrs["forecast"] = record
     return out
 
 
@@ -198,6 +380,10 @@ def evaluate(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]
             tables[f"{quantity}/{name}"] = table
             col[f"{quantity}_max_decile_gap"] = (
                 float(table["gap"].abs().max()) if len(table) else np.nan
+            )
+        if f"{name}_revenue_low" in frame.columns:
+            col["revenue_interval_coverage"] = interval_coverage(
+                frame[f"{name}_revenue_low"], frame[f"{name}_revenue_high"], frame["actual_revenue"]
             )
         col["spearman_revenue"] = spearman(frame[f"{name}_revenue"], frame["actual_revenue"])
         col["top_decile_capture"] = top_decile_capture(
@@ -225,6 +411,7 @@ def backtest(
     cal = as_date(calibration_end, "calibration_end")
     frame = predict_holdout(con, cal, horizon_months, model=model)
     fitted = frame.attrs.pop("model")
+    forecast = frame.attrs.pop("forecast")
     if actuals is None:
         actuals = window_outcomes(con, cal, _add_months(cal, horizon_months))
     for name in ("revenue", "orders", "ordered", "churned"):
@@ -238,5 +425,71 @@ def backtest(
         "horizon_months": horizon_months,
         "accounts": len(frame),
         "model": fitted.params(),
+        "forecast": forecast,
     }
     return BacktestResult(frame, metrics, tables, settings)
+
+
+def forecast_revenue(
+    con: BaseBackend,
+    as_of: dt.date,
+    model: AccountLTV,
+    values: pd.DataFrame,
+    inputs: ValueInputs,
+    *,
+    horizon_months: int = 12,
+    max_folds: int = SCORING_FOLDS,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The scoring run's revenue forecast, chosen by the company's own backtest.
+
+    ``values`` (from :func:`~tillage.strategy.value.account_values`, fitted ``model`` and its
+    ``inputs``) gets ``expected_revenue`` replaced by the forecast of the next
+    ``horizon_months`` chosen per stream by the rolling-origin folds (:func:`inner_folds`,
+    :func:`choose_streams`), the model's own forecast kept as ``fitted_revenue``, and the
+    conformal 80 % interval ``expected_revenue_low`` / ``expected_revenue_high`` (NaN without
+    folds). The LTV interval is widened to at least the same relative band over outcomes:
+    ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
+    forecast is positive (the purchase and churn noise of one year carried to the LTV as a
+    share of it; the bootstrap interval alone is the parameters' uncertainty). Returns the
+    frame and the record of the choice (candidate and reason per stream).
+    """
+    folds = inner_folds(con, as_of, horizon_months, _fold_model(model), max_folds=max_folds)
+    choices, interval = choose_streams(folds)
+    near = copy.deepcopy(model)
+    near.horizon_months, near.n_draws = horizon_months, 0
+    known = values.index
+    accounts = inputs.accounts[inputs.accounts["account_id"].isin(known)]
+    pred = near.predict(accounts).reindex(known)
+    last = window_outcomes(con, _add_months(as_of, -horizon_months), as_of)
+    last = last.reindex(known).fillna(0.0)
+    depth = _depth(inputs, known).to_numpy()
+    point = sum(
+        choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
+        for name in ("contract_revenue", "order_revenue")
+    )
+    out = values.copy()
+    out["fitted_revenue"] = out["expected_revenue"]
+    out["expected_revenue"] = point
+    if interval is None:
+        out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
+    else:
+        low, high = interval.apply(point)
+        out["expected_revenue_low"], out["expected_revenue_high"] = low, high
+        positive = point > 0
+        scale_low = np.where(positive, low / np.where(positive, point, 1.0), 1.0)
+        scale_high = np.where(positive, high / np.where(positive, point, 1.0), 1.0)
+        ltv = out["ltv"].to_numpy()
+        spread = np.sort(np.stack([ltv * scale_low, ltv * scale_high]), axis=0)
+        out["ltv_low"] = np.minimum(out["ltv_low"].to_numpy(), spread[0])
+        out["ltv_high"] = np.maximum(out["ltv_high"].to_numpy(), spread[1])
+    record: dict[str, object] = {name: c.record() for name, c in choices.items()}
+    if interval is not None:
+        record["interval"] = {"nominal": interval.nominal, "coverage_in_folds": interval.coverage}
+    return out, record
+
+
+def _fold_model(model: AccountLTV) -> AccountLTV:
+    """A copy of ``model`` for the folds (no bootstrap draws: only the point forecast counts)."""
+    fold = copy.deepcopy(model)
+    fold.n_draws = 0
+    return fold

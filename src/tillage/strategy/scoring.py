@@ -32,6 +32,7 @@ from tillage.store.database import session_factory
 from tillage.store.schema import AccountScore, Rep, Snapshot
 from tillage.store.snapshots import write_snapshot
 from tillage.store.strategies import current_strategy, text_hash
+from tillage.strategy.backtest import forecast_revenue
 from tillage.strategy.config import Strategy, default_strategy_toml, load_strategy, loads_strategy
 from tillage.strategy.inputs import (
     account_signals,
@@ -80,28 +81,39 @@ def score_values(
     current = account_summary(con, as_of)
     prior = account_summary(con, as_of - dt.timedelta(days=365))
     try:
-        values, fitted, _inputs = account_values(
+        values, fitted, inputs = account_values(
             con, as_of, model=model or ltv_model(strategy, n_draws=SCORING_DRAWS)
         )
-    except (ConvergenceError, DataValidationError):
-        values = None
+        values, chosen = forecast_revenue(con, as_of, fitted, values, inputs)
+    except (ConvergenceError, DataValidationError) as exc:
+        values, failure = None, str(exc)
     frame = current.merge(
         prior[["account_id", "revenue_12m"]].rename(columns={"revenue_12m": "revenue_prior_12m"}),
         on="account_id",
         how="left",
     )
     frame["revenue_prior_12m"] = frame["revenue_prior_12m"].fillna(0.0)
-    naive = NaiveLTV().fit(frame)
-    frame["ltv_naive"] = naive.predict(frame)
-    record: dict = {"baseline": {"model": "NaiveLTV", "params": naive.params()}}
+    record: dict = {}
+    try:
+        naive = NaiveLTV().fit(frame)
+        frame["ltv_naive"] = naive.predict(frame)
+        record["baseline"] = {"model": "NaiveLTV", "params": naive.params()}
+    except DataValidationError as exc:  # young data: the account models still value it
+        if values is None:
+            raise DataValidationError(f"{failure}; and the baseline: {exc}") from exc
+        frame["ltv_naive"] = np.nan
+        record["baseline"] = {"model": "NaiveLTV", "not_fitted": str(exc)}
     if values is None:  # nothing to fit the account models on: the baseline is the value
         frame["ltv"] = frame["ltv_naive"]
         record["ltv"] = record["baseline"]
     else:
         columns = ["ltv", "ltv_low", "ltv_high", "churn_risk", "p_alive", "expected_revenue"]
+        # accounts first seen after as_of are not valued (nor listed) as of then
+        frame = frame[frame["account_id"].isin(values.index)]
         frame = frame.merge(values[columns], left_on="account_id", right_index=True, how="left")
         frame["ltv"] = frame["ltv"].fillna(0.0)
         record["ltv"] = {"model": "AccountLTV", "params": fitted.params()}
+        record["forecast"] = chosen
     frame["zone"] = assign_zones(frame["ltv"])
     return frame, record
 

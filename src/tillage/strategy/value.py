@@ -16,6 +16,9 @@ Margins: the revenue mix is the recurring amount of the active contracts and the
 the last 365 days, by product family; ``AccountLTV(margin_by_family=…)`` weights the family
 margins by it. ``order_margin_rate`` is the account's own ``margin_365d / revenue_365d`` when
 its order lines carry margins (it wins over the family margins); otherwise NaN.
+Accounts first seen after ``as_of`` (:func:`existing_accounts`) are left out. Lost customers
+(a contract that ended without renewal, no orders) are valued by the chance of a return
+(:func:`return_counts`).
 Cost to serve: ``service_hours_per_month`` is the activity minutes of the last 180 days / 60
 per month of 30.4375 days; ``hourly_cost`` is the owner rep's.
 """
@@ -42,7 +45,14 @@ from tillage.features.renewals import (
 from tillage.models.account_ltv import AccountLTV
 from tillage.strategy.config import Strategy
 
-__all__ = ["ValueInputs", "account_values", "ltv_model", "value_inputs"]
+__all__ = [
+    "ValueInputs",
+    "account_values",
+    "existing_accounts",
+    "ltv_model",
+    "return_counts",
+    "value_inputs",
+]
 
 SERVICE_DAYS = 180
 MIX_DAYS = 365
@@ -51,11 +61,14 @@ MIX_DAYS = 365
 @dataclass
 class ValueInputs:
     """What :class:`AccountLTV` is fitted on: one row per account, the past decisions and the
-    revenue mix by product family (``account_id``, ``stream``, ``family``, ``amount``)."""
+    revenue mix by product family (``account_id``, ``stream``, ``family``, ``amount``);
+    ``returns`` = (lost customers who came back within a year, lost customers) of
+    :func:`return_counts`."""
 
     accounts: pd.DataFrame
     decisions: pd.DataFrame
     mix: pd.DataFrame
+    returns: tuple[int, int] = (0, 0)
 
 
 def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
@@ -72,6 +85,7 @@ def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
         "margin_365d",
         "orders_365d",
         "contract_revenue_365d",
+        "contract_tenure_months",
         frequency=features.rfm_frequency,
         recency=features.rfm_recency,
         T=features.rfm_t,
@@ -79,6 +93,7 @@ def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
     )
     frame = execute_arrow(con, expr).to_pandas()
     frame["account_id"] = frame["account_id"].astype("int64")
+    frame = frame[frame["account_id"].isin(existing_accounts(con, as_of))]
 
     current = current_renewal_covariates(con, as_of)
     frame = frame.merge(
@@ -131,8 +146,86 @@ def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
     for name in ("hourly_cost", "acquisition_cost"):
         frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
     return ValueInputs(
-        frame.sort_values("account_id").reset_index(drop=True), decisions, revenue_mix(con, as_of)
+        frame.sort_values("account_id").reset_index(drop=True),
+        decisions,
+        revenue_mix(con, as_of),
+        return_counts(con, as_of),
     )
+
+
+def existing_accounts(con: BaseBackend, as_of: dt.date) -> pd.Index:
+    """The accounts that existed on ``as_of``: a ``customer_since``, order, contract start,
+    opportunity or activity dated on or before it, or no date at all (a bare account record).
+    An account first seen after ``as_of`` is not valued as of then."""
+    accounts = con.table("accounts")
+    firsts = [
+        accounts.select(account_id=accounts.id, d=accounts.customer_since.cast("date")),
+    ]
+    for name, column in (
+        ("orders", "order_date"),
+        ("contracts", "start_date"),
+        ("opportunities", "created_date"),
+        ("activities", "occurred_at"),
+    ):
+        table = con.table(name)
+        firsts.append(table.group_by("account_id").aggregate(d=table[column].cast("date").min()))
+    union = firsts[0].union(*firsts[1:])
+    first = union.group_by("account_id").aggregate(d=union.d.min())
+    frame = execute_arrow(con, first).to_pandas()
+    seen = pd.to_datetime(frame["d"])
+    keep = seen.isna() | (seen <= pd.Timestamp(as_of))
+    return pd.Index(frame.loc[keep, "account_id"].astype("int64"))
+
+
+#: Days after a lost customer's last contract ends in which a new contract or order counts as
+#: a return (:func:`return_counts`).
+RETURN_DAYS = 365
+
+
+def return_counts(con: BaseBackend, as_of: dt.date) -> tuple[int, int]:
+    """``(returned, lost)``: of the accounts whose contracts had all ended by
+    :data:`RETURN_DAYS` before ``as_of`` without a successor and who had never ordered by then
+    (lost customers, whether they churned at a renewal or a fixed term ran out), how many
+    started a contract or placed an order within :data:`RETURN_DAYS` days after their last
+    end — the empirical chance that a lost customer comes back within a year."""
+    cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=RETURN_DAYS)
+    contracts = con.table("contracts")
+    started = contracts.filter(contracts.start_date <= day(as_of)).select(
+        "account_id", "start_date", "end_date"
+    )
+    terms = execute_arrow(con, started).to_pandas()
+    if not len(terms):
+        return (0, 0)
+    for name in ("start_date", "end_date"):
+        terms[name] = pd.to_datetime(terms[name])
+    terms["account_id"] = terms["account_id"].astype("int64")
+    # per account, the end of its last term that had ended by the cutoff, and whether any term
+    # ran on through it (a renewal or an overlapping contract)
+    ended = terms[terms["end_date"] <= cutoff].groupby("account_id")["end_date"].max()
+    pairs = terms.merge(ended.rename("lost_on"), left_on="account_id", right_index=True)
+    running = (pairs["start_date"] <= pairs["lost_on"]) & (pairs["end_date"] > pairs["lost_on"])
+    lost = ended.drop(pairs.loc[running, "account_id"].unique())
+    if not len(lost):
+        return (0, 0)
+    later = (pairs["start_date"] > pairs["lost_on"]) & (
+        pairs["start_date"] <= pairs["lost_on"] + pd.Timedelta(days=RETURN_DAYS)
+    )
+    back = set(pairs.loc[later & pairs["account_id"].isin(lost.index), "account_id"])
+    orders = con.table("orders")
+    ids = [int(v) for v in lost.index]
+    bought = orders.filter(orders.account_id.isin(ids) & (orders.order_date <= day(as_of)))
+    bought = bought.select(account_id=bought.account_id, d=bought.order_date.cast("date"))
+    seen = execute_arrow(con, bought.distinct()).to_pandas()
+    if len(seen):
+        seen["account_id"] = seen["account_id"].astype("int64")
+        seen["lost_on"] = seen["account_id"].map(lost)
+        d = pd.to_datetime(seen["d"])
+        # buyers before the loss stayed customers: they are the purchase model's, not lost
+        buyers = set(seen.loc[d <= seen["lost_on"], "account_id"])
+        inside = (d > seen["lost_on"]) & (d <= seen["lost_on"] + pd.Timedelta(days=RETURN_DAYS))
+        back = (back | set(seen.loc[inside, "account_id"])) - buyers
+        lost = lost.drop(list(buyers))
+    return (len(back), len(lost))
 
 
 def _renewed_today(frame: pd.DataFrame, decisions: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -221,7 +314,7 @@ def account_values(
     """
     inputs = value_inputs(con, as_of)
     model = model if model is not None else ltv_model()
-    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix)
+    model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix, returns=inputs.returns)
     values = model.predict(inputs.accounts).rename(
         columns={"expected_revenue": "expected_revenue_horizon"}
     )

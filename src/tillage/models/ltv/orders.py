@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from scipy.special import expit, roots_genlaguerre, roots_jacobi
 
 from tillage.errors import ConvergenceError
+from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import DAYS_PER_MONTH, column
 
@@ -36,6 +37,8 @@ __all__ = [
     "BetaNodes",
     "OrderPaths",
     "expected_spend",
+    "fit_orders",
+    "fit_purchases",
     "fit_spend",
     "order_paths",
 ]
@@ -166,3 +169,46 @@ def fit_spend(repeat: pd.DataFrame) -> GammaGammaModel:
             except ConvergenceError:
                 continue
         return GammaGammaModel(penalizer=SPEND_PENALIZERS[-1]).fit(repeat)
+
+
+#: L2 penalty of the second try when the plain BG/NBD fit has no proper maximum.
+PURCHASE_FALLBACK_PENALIZER = 1e-3
+
+
+def fit_purchases(
+    rfm: pd.DataFrame, penalizer: float = 0.0
+) -> tuple[BetaGeoModel | None, str | None]:
+    """The BG/NBD purchase model of the buyers (``frequency``, ``recency``, ``T``) and, when it
+    could not be fitted, why. Young data (a few months) often has no proper likelihood maximum
+    (nobody has been seen to drop out yet): the fit is tried again with the penalty
+    :data:`PURCHASE_FALLBACK_PENALIZER`; if that fails too, no orders are forecast and the
+    reason is returned instead of stopping the run."""
+    try:
+        return BetaGeoModel(penalizer=penalizer).fit(rfm), None
+    except ConvergenceError as exc:
+        try:
+            fallback = max(penalizer, PURCHASE_FALLBACK_PENALIZER)
+            return BetaGeoModel(penalizer=fallback).fit(rfm), None
+        except ConvergenceError:
+            return None, f"BG/NBD has no proper maximum on this history: {exc}"
+
+
+def fit_orders(
+    buyers: pd.DataFrame, penalizer: float, min_buyers: int
+) -> tuple[BetaGeoModel | None, GammaGammaModel | None, BetaNodes | None, str | None]:
+    """The order piece's models on the buyers' RFM rows (``frequency``, ``recency``, ``T``,
+    ``monetary_value``): BG/NBD (:func:`fit_purchases`) when at least ``min_buyers`` buyers and
+    as many repeat buyers exist, its quadrature nodes, and Gamma-Gamma (:func:`fit_spend`) on
+    at least ``min_buyers`` repeat buyers with positive spend; with why BG/NBD failed."""
+    if len(buyers) < min_buyers or (buyers["frequency"] > 0).sum() < min_buyers:
+        return None, None, None, None
+    rfm = buyers[["frequency", "recency", "T"]].astype(float)
+    purchase, failure = fit_purchases(rfm, penalizer)
+    if purchase is None:
+        return None, None, None, failure
+    nodes = BetaNodes(float(purchase.params_["a"]), float(purchase.params_["b"]))
+    repeat = buyers[(buyers["frequency"] > 0) & (buyers["monetary_value"] > 0)]
+    spend = None
+    if len(repeat) >= min_buyers:
+        spend = fit_spend(repeat[["frequency", "monetary_value"]].astype(float))
+    return purchase, spend, nodes, None

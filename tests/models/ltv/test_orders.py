@@ -1,0 +1,35 @@
+"""The order piece's fit on young data: a failed BG/NBD is named, never fatal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tillage.models.ltv.orders import fit_orders, fit_purchases
+from tillage.models.simulate import simulate_beta_geo
+
+
+def test_a_history_without_drop_outs_leaves_the_purchase_model_out_with_its_reason() -> None:
+    rng = np.random.default_rng(0)
+    n = 60
+    t = rng.uniform(4, 12, n)
+    x = rng.poisson(3, n).astype(float)
+    # everyone bought last on the last day: nobody was seen to drop out yet
+    rfm = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, t, 0.0), "T": t})
+    model, reason = fit_purchases(rfm)
+    assert model is None
+    assert reason is not None and "no proper maximum" in reason
+    buyers = rfm.assign(monetary_value=50.0)
+    assert fit_orders(buyers, 0.0, 20) == (None, None, None, reason)
+
+
+def test_fit_orders_fits_bg_nbd_and_gamma_gamma_on_enough_buyers() -> None:
+    rfm = simulate_beta_geo(800, r=0.8, alpha=4.0, a=0.8, b=3.0, T=np.full(800, 52.0), seed=1)
+    buyers = rfm.assign(monetary_value=np.where(rfm["frequency"] > 0, 100.0, 0.0))
+    buyers["monetary_value"] *= np.random.default_rng(2).lognormal(0.0, 0.3, len(buyers))
+    purchase, spend, nodes, failure = fit_orders(buyers, 0.0, 20)
+    assert failure is None and purchase is not None and nodes is not None
+    assert 0.4 < purchase.params_["r"] < 1.6
+    assert spend is not None
+    # too few buyers: nothing is fitted and nothing failed
+    assert fit_orders(buyers.head(10), 0.0, 20) == (None, None, None, None)
