@@ -1,6 +1,6 @@
 """The 1on1 pages: a picker of the reps the caller reaches, and one rep's agenda.
 
-The agenda comes from :func:`tillage.api.reviews.rep_agenda`, the function behind
+The agenda comes from :func:`tillage.services.reviews.rep_agenda`, the function behind
 ``/api/v1/one-on-one/{rep}``, with the same rule: a rep may open their own, a manager those of
 the reps they manage, an admin anyone's; anyone else is a 404, as in the API. Its sections are
 the HTML report's own (:func:`tillage.report.review.agenda_sections`), with account names
@@ -16,10 +16,10 @@ from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.reviews import rep_agenda
 from tillage.report.review import agenda_sections
+from tillage.services.reviews import rep_agenda
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import RepRef, reach_reps
 from tillage.web.render import page
 

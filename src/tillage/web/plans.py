@@ -1,6 +1,6 @@
 """The plans page: each rep's monthly plan and capacity use; for managers and admins the team.
 
-The plan comes from :func:`tillage.api.plans.month_plan`, the function behind
+The plan comes from :func:`tillage.services.plans.month_plan`, the function behind
 ``/api/v1/plans``, so the page and the API show the same actions, hours and uplifts to the same
 user: a rep their own plan only (naming another rep is a 404), a manager any rep of their team
 or the team view, an admin anyone. The team view sets each rep's hours against their capacity
@@ -16,9 +16,9 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.plans import PlannedAction, PlanOut, month_plan
+from tillage.services.plans import PlannedAction, PlanOut, month_plan
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY, action_label
 from tillage.web.charts import capacity_chart

@@ -1,7 +1,7 @@
 """The period review page: KPIs against the previous period and target, the segment migration
 matrix, plan execution by rep, forecast accuracy and regular meetings against retention.
 
-The review comes from :func:`tillage.api.reviews.period_review`, the function behind
+The review comes from :func:`tillage.services.reviews.period_review`, the function behind
 ``/api/v1/reviews/{period}``, with the same rule: admins and managers only (a rep gets 403), a
 manager's review limited to their reach. Its sections are the HTML report's own
 (:func:`tillage.report.review.review_sections`), so the page and ``tillage review --format
@@ -16,12 +16,13 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.reviews import PERIOD_PATTERN, REVIEWERS, period_review
-from tillage.api.scope import roles
 from tillage.kpi import period_containing
 from tillage.report.review import review_sections
+from tillage.services.reviews import REVIEWERS, period_review
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.params import PERIOD_PATTERN
+from tillage.serving.scope import roles
 from tillage.store.snapshots import latest_snapshot
 from tillage.web.render import page
 
