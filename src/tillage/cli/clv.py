@@ -1,11 +1,9 @@
 """``tillage clv``: customer lifetime value straight from a transaction file.
 
-Reads a CSV or Parquet transaction log, summarises it per customer (:func:`rfm_summary`), fits
-BG/NBD, Pareto/NBD and Gamma-Gamma, and writes one row per customer with the probability of being
-alive, the expected purchases and the discounted expected revenue over the horizon
-(:func:`tillage.models.clv.customer_lifetime_value`, driven by BG/NBD and Gamma-Gamma). The
-annual discount rate ``R`` is converted to a rate per period, ``(1 + R) ** (days / 365.25) - 1``.
-Registered by ``tillage.cli.main`` as ``app.command("clv")(clv)``.
+Reads a CSV or Parquet transaction log and hands it to :func:`tillage.services.clv.clv_of_log`
+(summary per customer, BG/NBD, Pareto/NBD and Gamma-Gamma, the discounted CLV over the horizon);
+writes one row per customer and prints the fitted parameters. Listed in
+:data:`tillage.cli.commands.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -23,10 +21,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import state
-from tillage.errors import ConvergenceError, DataValidationError, Problem, TillageError
-from tillage.features.rfm import PERIOD_DAYS, rfm_summary
-from tillage.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
-from tillage.models.clv import customer_lifetime_value, per_period_rate
+from tillage.errors import DataValidationError, Problem, TillageError
+from tillage.features.rfm import PERIOD_DAYS
+from tillage.services.clv import STEPS as CLV_STEPS
+from tillage.services.clv import clv_of_log
 
 __all__ = ["clv", "read_transactions"]
 
@@ -114,13 +112,6 @@ def read_transactions(
     return pd.DataFrame(
         {"customer": ids.astype(str), "date": dates, "amount": amounts.astype("float64")}
     )
-
-
-def _params(model: BetaGeoModel | ParetoNBDModel | GammaGammaModel) -> dict[str, Any]:
-    out: dict[str, Any] = dict(model.params_)
-    out["log_likelihood"] = model.log_likelihood_
-    out["standard_errors"] = dict(model.standard_errors_)
-    return out
 
 
 def clv(
@@ -217,62 +208,33 @@ def _run(
             date_format=date_format,
             progress=progress,
         )
-        if log.empty:
-            raise DataValidationError(f"{file.name}: no transactions")
-        end = pd.Timestamp(calibration_end).date() if calibration_end else log["date"].max().date()
-        step = progress.add_task(_("summarising per customer"), total=5)
-        summary = rfm_summary(
-            log,
-            customer="customer",
-            date="date",
-            amount="amount",
-            period=period,  # type: ignore[arg-type]
-            calibration_end=end,
-        )
-        if summary.empty:
-            raise DataValidationError(f"{file.name}: no transactions on or before {end}")
-        progress.update(step, advance=1, description=_("fitting {model}").format(model="BG/NBD"))
-        bgnbd = BetaGeoModel().fit(summary)
-        progress.update(
-            step, advance=1, description=_("fitting {model}").format(model="Pareto/NBD")
-        )
-        try:
-            pareto: dict[str, Any] = _params(ParetoNBDModel().fit(summary))
-        except ConvergenceError as exc:
-            pareto = {"error": str(exc)}
-        progress.update(
-            step, advance=1, description=_("fitting {model}").format(model="Gamma-Gamma")
-        )
-        if (summary["frequency"] > 0).sum() < 3:
-            raise DataValidationError(
-                f"{file.name}: fewer than 3 customers with repeat purchases before {end}; "
-                "the spend model cannot be fitted"
-            )
-        spend = GammaGammaModel().fit(summary)
-        progress.update(step, advance=1, description=_("predicting"))
-        rate = per_period_rate(discount_rate, PERIOD_DAYS[period])
-        result = summary.copy()
-        result["p_alive"] = bgnbd.conditional_probability_alive(summary)
-        result["expected_purchases"] = bgnbd.conditional_expected_purchases(float(horizon), summary)
-        result["expected_avg_value"] = spend.conditional_expected_average_profit(summary)
-        result["clv"] = customer_lifetime_value(
-            bgnbd, spend, summary, horizon=horizon, discount_rate=rate
-        )
-        progress.update(step, advance=1)
+        task = progress.add_task(_("summarising per customer"), total=len(CLV_STEPS))
+        labels = {
+            "summary": _("summarising per customer"),
+            "predict": _("predicting"),
+            **{m: _("fitting {model}").format(model=m) for m in CLV_STEPS[1:4]},
+        }
 
+        def step(name: str) -> None:
+            progress.update(
+                task, completed=CLV_STEPS.index(name), description=labels.get(name, name)
+            )
+
+        fitted = clv_of_log(
+            log,
+            period=period,
+            calibration_end=pd.Timestamp(calibration_end).date() if calibration_end else None,
+            horizon=horizon,
+            discount_rate=discount_rate,
+            source=file.name,
+            progress=step,
+        )
+        progress.update(task, completed=len(CLV_STEPS))
+    result, summary, end = fitted.frame, fitted.frame, fitted.calibration_end
+    bgnbd, spend, params = fitted.bgnbd, fitted.spend, fitted.params
+    pareto = params["pareto_nbd"]
     result.index.name = customer
-    check = spend.frequency_monetary_correlation(summary)
-    params = {
-        "period": period,
-        "calibration_end": end.isoformat(),
-        "horizon": horizon,
-        "annual_discount_rate": discount_rate,
-        "discount_rate_per_period": rate,
-        "n_customers": len(summary),
-        "bgnbd": _params(bgnbd),
-        "pareto_nbd": pareto,
-        "gamma_gamma": {**_params(spend), "frequency_monetary_correlation": check.correlation},
-    }
+    check = fitted.check
     if params_out is not None:
         params_out.write_text(json.dumps(params, indent=2), encoding="utf-8")
     if out is not None:
