@@ -103,6 +103,7 @@ def test_account_detail_portfolio_and_plans(admin: TestClient, cli: Callable[...
         admin, f"/api/v1/plans?month={month}"
     )
     assert plans["actions"] and plans["uplift"] > 0
+    assert _api(admin, "/plans?format=json") == plans
 
 
 def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., dict]) -> None:
@@ -115,10 +116,12 @@ def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., 
 
     review = _api(admin, f"/api/v1/reviews/{period}")
     assert cli("review", "--period", period, "--format", "json") == review
+    assert _api(admin, f"/review?period={period}&format=json") == review
 
     rep = str(_api(admin, "/api/v1/plans")["reps"][0]["rep_id"])
     agenda = _api(admin, f"/api/v1/one-on-one/{rep}")
     assert cli("one-on-one", "--rep", rep, "--format", "json") == agenda
+    assert _api(admin, f"/one-on-one/{rep}?format=json") == agenda
 
     departure = _api(admin, f"/api/v1/simulate/departure?rep={rep}")
     assert cli("simulate", "departure", "--rep", rep, "--format", "json") == departure

@@ -93,9 +93,13 @@ def kpi_rows(
     elif scores is not None:
         chosen = period_containing(scores[0], "quarter")
     else:
-        raise DataValidationError("give period (e.g. 2026-Q3): there is no snapshot to date it")
+        raise DataValidationError(
+            "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
+        )
     if by == "segment" and scores is None:
-        raise DataValidationError("by=segment needs a snapshot: run `tillage score` first")
+        raise DataValidationError(
+            "by segment (--by or ?by=) needs a snapshot: run `tillage score` first"
+        )
     reach = reach_names(session, principal)
     segments = None
     if scores is not None:

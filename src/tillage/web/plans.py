@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
@@ -22,7 +22,7 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY, action_label
 from tillage.web.charts import capacity_chart
-from tillage.web.render import page
+from tillage.web.render import PageData, data_response, page
 
 router = protected_router(include_in_schema=False)
 MONTH = Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
@@ -109,9 +109,13 @@ def plans_page(
     visible: VisibleAccounts,
     month: Annotated[str | None, MONTH] = None,
     rep: Annotated[str | None, KEY] = None,
-) -> HTMLResponse:
-    """A rep's plan of a month, or the team's (twin of /api/v1/plans)."""
+    format: PageData = "html",
+) -> Response:
+    """A rep's plan of a month, or the team's (twin of /api/v1/plans; ``?format=json`` its
+    answer)."""
     plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    if format == "json":
+        return data_response(plan)
     rows = rep_rows(plan)
     team_view = principal.role != "rep" and plan.rep is None
     figure = None

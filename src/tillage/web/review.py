@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from tillage.kpi import period_containing
@@ -24,7 +24,7 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.params import PERIOD_PATTERN
 from tillage.serving.scope import roles
 from tillage.store.snapshots import latest_snapshot
-from tillage.web.render import page
+from tillage.web.render import PageData, data_response, page
 
 router = protected_router(include_in_schema=False)
 EMPTY_OR_PERIOD = "^$|" + PERIOD_PATTERN
@@ -39,12 +39,15 @@ def review_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     period: Annotated[str | None, Query(pattern=EMPTY_OR_PERIOD)] = None,
-) -> HTMLResponse:
+    format: PageData = "html",
+) -> Response:
     """The review of a month or quarter (default: the quarter of the newest snapshot), twin of
-    /api/v1/reviews/{period}."""
+    /api/v1/reviews/{period} (``?format=json`` its answer)."""
     if not period:
         period = period_containing(latest_snapshot(session).as_of, "quarter").label
     review = period_review(session, settings, lang, principal, visible, period)
+    if format == "json":
+        return data_response(review)
     return page(
         request,
         lang,
