@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from tillage.api.plans import PlannedAction, PlanOut, RepPlan
 from tillage.i18n import format_money
+from tillage.services.plans import PlannedAction, PlanOut, RepPlan
 from tillage.services.snapshots import SnapshotOut
 from tillage.web.plans import rep_rows, uplift_gain
 
