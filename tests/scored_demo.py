@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tillage.demo import DemoCompany, DemoConfig, generate
+from tillage.services.scoring import run_scoring
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
-from tillage.strategy.scoring import run_scoring
 
 CREATED = dt.datetime(2026, 10, 1, 6, 0)
 

@@ -47,3 +47,21 @@ def test_get_settings_is_cached() -> None:
 def test_every_setting_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, f"setting {name} has no description"
+
+
+def test_the_demo_store_recorded_as_the_default_is_found(tmp_path: Path) -> None:
+    """After `tillage demo` records its store, commands without a setting read it."""
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    own = f"sqlite:///{(tmp_path / 'tillage.db').resolve()}"
+    assert settings.resolved_database_url == own and settings.records_default_store()
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "secret_key").write_text("k" * 43 + "\n")
+    (tmp_path / "default_store").write_text("sqlite:////somewhere/demo.db\n")
+    assert settings.resolved_database_url == "sqlite:////somewhere/demo.db"
+    assert settings.require_secret_key() == "k" * 43
+    configured = Settings(data_dir=tmp_path, database_url="sqlite:////x.db", _env_file=None)
+    assert configured.resolved_database_url == "sqlite:////x.db"
+    assert not configured.records_default_store()
+    (tmp_path / "tillage.db").write_bytes(b"")  # a store of one's own wins over the record
+    assert settings.resolved_database_url == own and not settings.records_default_store()

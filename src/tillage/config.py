@@ -21,6 +21,8 @@ from tillage.errors import ConfigurationError
 
 Language = Literal["ja", "en"]
 MIN_SECRET_LENGTH = 32
+DEFAULT_STORE_FILE = "default_store"
+"""The file in the data directory naming the default store when none is configured."""
 PLACEHOLDER_WORDS = ("changethis", "change-me", "changeme", "placeholder", "secret-key", "xxxx")
 
 
@@ -116,13 +118,37 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        """The database URL in effect: the configured one, or the embedded SQLite file."""
+        """The database URL in effect: the configured one; else the embedded SQLite file
+        ``<data_dir>/tillage.db`` if it exists; else the store recorded in
+        ``<data_dir>/default_store`` (``tillage demo`` records its store there when no other is
+        configured, so the other commands find it); else the embedded file, to be created."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'tillage.db').resolve()}"
+        own = self.data_dir / "tillage.db"
+        recorded = self.data_dir / DEFAULT_STORE_FILE
+        if not own.exists() and recorded.is_file():
+            url = recorded.read_text(encoding="utf-8").strip()
+            if url:
+                return url
+        return f"sqlite:///{own.resolve()}"
+
+    def _uses_recorded_store(self) -> bool:
+        own = self.data_dir / "tillage.db"
+        recorded = self.data_dir / DEFAULT_STORE_FILE
+        return not self.database_url and not own.exists() and recorded.is_file()
+
+    def records_default_store(self) -> bool:
+        """Whether no store is configured or created yet, so that one made now (the demo's)
+        may record itself as the default (:attr:`resolved_database_url`)."""
+        return not self.database_url and not (self.data_dir / "tillage.db").exists()
 
     def require_secret_key(self) -> str:
-        """The secret key, or :class:`ConfigurationError` saying how to set one."""
+        """The secret key, or :class:`ConfigurationError` saying how to set one. With no key set
+        and the demo store recorded as the default store, the demo's own key
+        (``<data_dir>/demo/secret_key``, written by ``tillage demo``)."""
+        demo_key = self.data_dir / "demo" / "secret_key"
+        if self.secret_key is None and self._uses_recorded_store() and demo_key.is_file():
+            return demo_key.read_text(encoding="utf-8").strip()
         if self.secret_key is None:
             raise ConfigurationError(
                 "TILLAGE_SECRET_KEY is not set: the server needs it to sign session cookies. "

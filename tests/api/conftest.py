@@ -18,15 +18,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from tillage.api.app import create_app
-from tillage.api.auth import SESSION_COOKIE
 from tillage.config import Settings
 from tillage.demo import DemoConfig, generate
 from tillage.demo.users import DEMO_PASSWORDS, create_demo_users
+from tillage.server import create_app
+from tillage.services.scoring import run_scoring
+from tillage.serving.auth import SESSION_COOKIE
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.snapshots import latest_snapshot, write_snapshot
-from tillage.strategy.scoring import run_scoring
 
 N_ACCOUNTS = 300  # tests/api/test_accounts.py relies on this size
 TEST_SECRET = "test-only-7Qx2Vb9Lm4Kp1Zs8Wd3Rf6Tg0Hy5Nj"

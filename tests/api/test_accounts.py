@@ -8,9 +8,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tillage.api.app import create_app
 from tillage.config import Settings
 from tillage.i18n import format_money
+from tillage.server import create_app
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.users import create_token, create_user, find_user
 

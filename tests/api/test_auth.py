@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from tillage.api.app import create_app
 from tillage.config import Settings
 from tillage.errors import ConfigurationError
+from tillage.server import create_app
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.schema import AuditEntry, User
 from tillage.store.users import (

@@ -11,9 +11,9 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tillage.api.app import create_app
-from tillage.api.auth import SESSION_COOKIE
 from tillage.config import Settings
+from tillage.server import create_app
+from tillage.serving.auth import SESSION_COOKIE
 from tillage.store.database import make_engine, session_scope
 from tillage.store.schema import AuditEntry, Import, Team
 

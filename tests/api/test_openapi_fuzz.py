@@ -24,8 +24,8 @@ from schemathesis.checks import (
 from sqlalchemy.engine import make_url
 from tests.api.conftest import DEFAULT_PG_ADMIN_URL, _admin_sql, _drop_database, _fill
 
-from tillage.api.app import create_app
 from tillage.config import Settings
+from tillage.server import create_app
 from tillage.store.database import make_engine, session_scope
 from tillage.store.users import create_token, find_user
 

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tillage.api.app import create_app
-from tillage.api.auth import SESSION_COOKIE, authorize, authorize_admin
 from tillage.config import Settings
+from tillage.server import create_app
+from tillage.serving.auth import SESSION_COOKIE, authorize, authorize_admin
 from tillage.store.database import make_engine, session_scope
 from tillage.store.schema import Account, Rep, User
 from tillage.store.snapshots import latest_snapshot

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from tillage.cli.commands import COMMANDS, load_command
 
 RUN_CLI = "import sys; from tillage.cli.main import main; sys.argv[0] = 'tillage'; main()"
 
@@ -34,3 +37,44 @@ def test_usage_errors_are_a_message_and_status_2(
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+HEAVY = ("pandas", "numpy", "sqlalchemy", "fastapi", "scipy", "ibis", "duckdb")
+PROBE = (
+    "import contextlib, io, sys\n"
+    "from tillage.cli.main import app\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+    "    app(['--help'], standalone_mode=False)\n"
+    "print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+)
+
+
+def test_help_imports_no_heavy_library() -> None:
+    """``tillage --help`` lists the commands without importing any of them."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+def test_help_starts_fast() -> None:
+    """A generous bound on the start (under 1 s on an idle machine; CI machines are shared)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CLI, "--help"], capture_output=True, text=True, timeout=120
+    )
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0 and "portfolio" in done.stdout
+    assert elapsed < 8.0
+
+
+def test_each_help_line_is_the_commands_own() -> None:
+    """The help lines listed without importing match each command's own first help line."""
+    for name, (_target, _kind, line) in COMMANDS.items():
+        command = load_command(name)
+        own = " ".join((command.help or "").split("\n\n")[0].split())
+        assert own == line, name

@@ -18,11 +18,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tillage.api.app import app_from_env
 from tillage.cli.main import app
 from tillage.cli.serve import FACTORY, settings_environment, uvicorn_arguments
 from tillage.config import Settings, get_settings
 from tillage.errors import ConfigurationError
+from tillage.server import app_from_env
 
 SECRET = "serve-test-Hq8Lr2Xv5Nc9Pt4Ws7Zb1Jm6Kd3Fg0Y"
 
@@ -39,7 +39,7 @@ def test_one_worker_serves_the_app_built_here(tmp_path: Path) -> None:
 
 def test_several_workers_serve_the_factory(tmp_path: Path) -> None:
     target, options = uvicorn_arguments(_settings(tmp_path), "0.0.0.0", 9000, workers=3)
-    assert target == FACTORY == "tillage.api.app:app_from_env"
+    assert target == FACTORY == "tillage.server:app_from_env"
     assert options["factory"] is True and options["workers"] == 3
     assert (options["host"], options["port"]) == ("0.0.0.0", 9000)
     with pytest.raises(ConfigurationError, match="secret"):

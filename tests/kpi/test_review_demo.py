@@ -21,10 +21,10 @@ from tillage.demo import DemoConfig, generate
 from tillage.kpi.forecast import retention_check
 from tillage.kpi.period import parse_period
 from tillage.kpi.review import build_review
+from tillage.services.scoring import run_scoring
 from tillage.store import reviews
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.load import replace_all
-from tillage.strategy.scoring import run_scoring
 
 QUARTER_ENDS = (dt.date(2025, 12, 31), dt.date(2026, 3, 31))
 PERIODS = ("2026-Q1", "2026-Q2")

@@ -11,16 +11,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
+from tillage.services.accounts import account, history_by_date
 from tillage.store.access import Principal, account_filter, everything
 from tillage.store.bulk import insert_frame
-from tillage.store.listing import risk_bands
+from tillage.store.listing import ScoreFilter, list_scores, risk_bands
 from tillage.store.pages import (
-    ListFilters,
     account_contacts,
-    account_history,
     account_timeline,
     filter_choices,
-    list_accounts,
     segment_cells,
 )
 from tillage.store.schema import Snapshot
@@ -139,34 +137,40 @@ def test_segment_cells_count_and_sum_what_the_caller_sees(engine: Engine) -> Non
 
 
 def test_list_filters_sort_and_search(engine: Engine) -> None:
+    """The one listing (page, API, CSV, demo): risk flags and bands, search, sort, totals."""
     _store(engine)
     with Session(engine) as session:
 
         def ids(**kwargs) -> list[int]:  # type: ignore[no-untyped-def]
             filters = kwargs.pop("filters", None)
-            listing = list_accounts(session, 2, visible=everything(), filters=filters, **kwargs)
+            kwargs.setdefault("sort", "priority")
+            listing = list_scores(session, 2, visible=everything(), where=filters, **kwargs)
             return [r.account_id for r in listing.rows]
 
         # priority first, highest first; the unscored priority (account 1) goes last
         assert ids() == [4, 2, 6, 3, 5, 1]
         assert ids(descending=False) == [5, 3, 6, 2, 4, 1]
         assert ids(sort="name", descending=False) == [1, 2, 4, 5, 3, 6]
-        assert ids(filters=ListFilters(segment="reduce")) == [6, 5]
-        assert ids(filters=ListFilters(risk="borderline")) == [4, 2, 5]
-        assert ids(filters=ListFilters(risk="churn")) == [4, 2, 5]
+        assert ids(filters=ScoreFilter(segment="reduce")) == [6, 5]
+        assert ids(filters=ScoreFilter(risk="borderline")) == [4, 2, 5]
+        assert ids(filters=ScoreFilter(risk="churn")) == [4, 2, 5]
         # a snapshot whose scoring run set its churn bands from the company's own risks: the
         # "high churn risk" filter starts at its high bound
         session.get(Snapshot, 2).models = {"churn_bands": {"medium": 0.1, "high": 0.2}}
         session.flush()
-        assert ids(filters=ListFilters(risk="churn")) == [4, 2, 3, 5]
+        assert ids(filters=ScoreFilter(risk="churn")) == [4, 2, 3, 5]
+        assert ids(filters=ScoreFilter(risk="high")) == [4, 2, 3, 5]
         assert risk_bands(session, 2)["medium"] == (0.1, 0.2)
-        assert ids(filters=ListFilters(team="T1", zone="A")) == [1]
-        assert ids(filters=ListFilters(rep="R2")) == [4, 2, 6]
+        session.get(Snapshot, 2).models = None
+        session.flush()
+        assert ids(filters=ScoreFilter(team="T1", zone="A")) == [1]
+        assert ids(filters=ScoreFilter(rep="R2")) == [4, 2, 6]
         # search is a substring of name or key; % and _ are literal characters
-        assert ids(filters=ListFilters(search="100%")) == [1]
-        assert ids(filters=ListFilters(search="a_x")) == [6]
-        assert ids(filters=ListFilters(search="acc-3")) == [3]
-        page = list_accounts(session, 2, visible=account_filter(REP1), limit=2, offset=0)
+        assert ids(filters=ScoreFilter(search="100%")) == [1]
+        assert ids(filters=ScoreFilter(search="a_x")) == [6]
+        assert ids(filters=ScoreFilter(search="acc-3")) == [3]
+        assert ids(filters=ScoreFilter(risk="high")) == ids(filters=ScoreFilter(risk="churn"))
+        page = list_scores(session, 2, visible=account_filter(REP1), limit=2, offset=0)
         assert (page.total, page.total_ltv, len(page.rows)) == (3, 1500.0, 2)
         assert filter_choices(session, visible=account_filter(REP1)) == (
             [("R1", "Sato")],
@@ -177,7 +181,8 @@ def test_list_filters_sort_and_search(engine: Engine) -> None:
 def test_history_and_timeline_of_a_visible_account(engine: Engine) -> None:
     _store(engine)
     with Session(engine) as session:
-        history = account_history(session, 1, visible=account_filter(REP1))
+        detail = account(session, account_filter(REP1), 1)
+        history = history_by_date(detail.history)
         assert [(p.as_of.month, p.ltv, p.ltv_low, p.p_alive) for p in history] == [
             (6, 450.0, 360.0, 0.9),
             (9, 900.0, 720.0, 0.9),
@@ -189,6 +194,8 @@ def test_history_and_timeline_of_a_visible_account(engine: Engine) -> None:
         ]
         contacts = account_contacts(session, 1, visible=everything())
         assert [(c.name, c.activities) for c in contacts] == [("Ueda", 0), ("Ito", 2)]
-        for read in (account_history, account_timeline, account_contacts):
+        with pytest.raises(NotFoundError):
+            account(session, account_filter(REP1), 2)
+        for read in (account_timeline, account_contacts):
             with pytest.raises(NotFoundError):
                 read(session, 2, visible=account_filter(REP1))

@@ -39,7 +39,7 @@ CHILD = textwrap.dedent(
     import datetime as dt, pathlib, sys, time
     import tillage.store.snapshots as snapshots
     from tillage.store.database import make_engine
-    from tillage.strategy.scoring import run_scoring
+    from tillage.services.scoring import run_scoring
 
     url, flag = sys.argv[1], pathlib.Path(sys.argv[2])
     original = snapshots.insert_frame

@@ -59,11 +59,13 @@ def test_write_list_and_totals(engine: Engine) -> None:
     assert second != first
     with Session(engine) as session:
         assert latest_snapshot(session).id == second
-        total, rows = list_scores(session, second, visible=everything(), limit=2, offset=0)
-        assert total == 5
+        total, total_ltv, rows = list_scores(
+            session, second, visible=everything(), limit=2, offset=0
+        )
+        assert total == 5 and total_ltv == 60.0
         assert [r.key for r in rows] == ["A5", "A4"]
-        total_c, rows_c = list_scores(session, second, visible=everything(), zone="C")
-        assert total_c == 2 and {r.zone for r in rows_c} == {"C"}
+        total_c, ltv_c, rows_c = list_scores(session, second, visible=everything(), zone="C")
+        assert total_c == 2 and {r.zone for r in rows_c} == {"C"} and ltv_c == 54.0
         assert zone_totals(session, second, visible=everything()) == [
             ("A", 1, 1.0),
             ("B", 2, 5.0),

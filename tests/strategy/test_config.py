@@ -12,11 +12,10 @@ from tillage.cli import strategy as strategy_cli
 from tillage.errors import ConfigurationError
 from tillage.strategy.config import (
     Strategy,
-    default_strategy_toml,
-    iter_fields,
     load_strategy,
     loads_strategy,
 )
+from tillage.strategy.config_text import default_strategy_toml, iter_fields
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "strategy.md"
 

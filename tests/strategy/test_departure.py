@@ -37,17 +37,13 @@ from typer.testing import CliRunner
 
 from tillage.cli.main import app
 from tillage.errors import NotFoundError
+from tillage.services.departure import departure_from_store
 from tillage.store.bulk import insert_frame
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.snapshots import write_snapshot
 from tillage.strategy.config import Strategy
-from tillage.strategy.departure import (
-    departure_from_store,
-    handover_month,
-    ltv_at_risk,
-    simulate_departure,
-)
+from tillage.strategy.departure import handover_month, ltv_at_risk, simulate_departure
 
 AS_OF = dt.date(2026, 9, 30)
 AT_RISK = {10: 312_500.0, 11: 100_000.0, 13: 600_000.0}

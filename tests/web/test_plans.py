@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from tillage.api.accounts import SnapshotOut
-from tillage.api.plans import PlannedAction, PlanOut, RepPlan
 from tillage.i18n import format_money
+from tillage.services.plans import PlannedAction, PlanOut, RepPlan
+from tillage.services.snapshots import SnapshotOut
 from tillage.web.plans import rep_rows, uplift_gain
 
 MONTH = dt.date(2026, 10, 1)

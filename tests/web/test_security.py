@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
-from tillage.api.app import create_app
 from tillage.api.imports import MULTIPART_SLACK
 from tillage.config import Settings
+from tillage.server import create_app
 from tillage.web.security import CONTENT_SECURITY_POLICY
 
 browser = pytest.mark.browser

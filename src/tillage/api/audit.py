@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel
 
-from tillage.api.auth import protected_router
-from tillage.api.deps import SessionDep
+from tillage.serving.auth import protected_router
+from tillage.serving.deps import SessionDep
 from tillage.store.users import audit_page
 
 router = protected_router(admin=True, prefix="/api/v1/audit", tags=["users"])

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import AfterValidator, BaseModel, Field
 
-from tillage.api.auth import CurrentUser, client_address, protected_router
-from tillage.api.deps import SessionDep
-from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
+from tillage.serving.auth import CurrentUser, client_address, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.store.schema import ApiToken, User
 from tillage.store.users import (
     authenticate,

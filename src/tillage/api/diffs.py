@@ -13,11 +13,10 @@ import pandas as pd
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from tillage.api.accounts import SnapshotOut
-from tillage.api.auth import VisibleAccounts, protected_router
-from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
-from tillage.api.plans import snapshot_out
+from tillage.services.snapshots import SnapshotOut, snapshot_out
+from tillage.serving.auth import VisibleAccounts, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
 from tillage.store.plans import complete_snapshot
 

@@ -11,42 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import File, Form, Query, Request, UploadFile
 from pydantic import BaseModel
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
-from tillage.api.deps import SessionDep, SettingsDep
-from tillage.api.errors import ErrorBody, ErrorResponse, ProblemOut
-from tillage.config import Settings
 from tillage.errors import DataValidationError, Problem, TooLarge
-from tillage.ingest import ImportResult, import_path
-from tillage.ingest.currency import parse_rates
-from tillage.ingest.mapping import KEYED_TABLES, Mapping, parse_mapping
-from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
-from tillage.store.access import Principal
+from tillage.ingest import ImportResult
+from tillage.services.imports import (
+    import_uploaded_file,
+    refusals_audited,
+    safe_name,
+    too_large_message,
+)
+from tillage.serving.auth import AdminRole, CurrentUser, client_address, protected_router
+from tillage.serving.deps import SessionDep, SettingsDep
+from tillage.serving.errors import ErrorBody, ErrorResponse, ProblemOut
 from tillage.store.imports_log import list_imports
-from tillage.store.schema import Base, Import
-from tillage.store.users import audit, utcnow
-from tillage.strategy.scoring import resolve_strategy
+from tillage.store.schema import Import
 
 PATH = "/api/v1/imports"
 router = protected_router(prefix=PATH, tags=["imports"], dependencies=[AdminRole])
-SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
-CHUNK = 1 << 20
 MULTIPART_SLACK = 64 * 1024  # bytes of form fields and boundaries besides the file
-MAX_MAPPING = 200_000  # bytes
 
 
 class TableCountsOut(BaseModel):
@@ -148,13 +137,13 @@ class UploadLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise TooLarge(_too_large(self.limit - MULTIPART_SLACK))
+                raise TooLarge(too_large_message(self.limit - MULTIPART_SLACK))
             return message
 
         await self.app(scope, counted, send)
 
     async def _refuse(self, send: Send) -> None:
-        error = ErrorBody(type="TooLarge", message=_too_large(self.limit - MULTIPART_SLACK))
+        error = ErrorBody(type="TooLarge", message=too_large_message(self.limit - MULTIPART_SLACK))
         body = json.dumps(ErrorResponse(error=error).model_dump(exclude_none=True)).encode()
         await send(
             {
@@ -180,65 +169,6 @@ async def _redirect(send: Send, location: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def _too_large(limit: int) -> str:
-    return (
-        f"the file is larger than the upload limit of {limit / 1e6:g} MB "
-        "(setting upload_limit_mb): split it, or import it with `tillage import`"
-    )
-
-
-def safe_name(name: str | None) -> str:
-    base = Path(name or "").name
-    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")[:200]
-    return base or "upload.csv"
-
-
-def save_upload(upload: UploadFile, folder: Path, limit: int) -> Path:
-    """Write ``upload`` into ``folder`` under a safe name; refuse other types than CSV, TSV and
-    XLSX, empty files, and files over ``limit`` bytes."""
-    name = safe_name(upload.filename)
-    if Path(name).suffix.lower() not in SUFFIXES:
-        raise DataValidationError(
-            f"{name}: upload a .csv, .tsv or .xlsx file",
-            [Problem(name, None, None, Path(name).suffix, "unsupported file type")],
-        )
-    path = folder / name
-    size = 0
-    # readable by the server's user only, whatever the umask
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
-        while block := upload.file.read(CHUNK):
-            size += len(block)
-            if size > limit:
-                raise TooLarge(_too_large(limit))
-            out.write(block)
-    if size == 0:
-        raise DataValidationError(
-            f"{name}: the file is empty", [Problem(name, None, None, None, "empty file")]
-        )
-    return path
-
-
-def _identity_mapping(path: Path, table: str) -> Mapping:
-    """A mapping for a file whose columns are named as ``table``'s canonical columns."""
-    if table not in KEYED_TABLES:
-        raise DataValidationError(
-            f"unknown table {table!r}: choose one of {', '.join(KEYED_TABLES)}"
-        )
-    known = set(Base.metadata.tables[table].columns.keys()) - {"id", "key"}
-    header = [str(c) for sheet in read_file(path).values() for c in sheet.columns]
-    columns = {c: c for c in dict.fromkeys(header) if c in known}
-    if "key" not in header:
-        raise DataValidationError(
-            f"{path.name}: a file for table {table} needs a `key` column",
-            [Problem(path.name, 1, "key", None, "required column is missing from the file")],
-        )
-    spec = {
-        "name": f"upload:{table}",
-        "tables": [{"table": table, "key": ["key"], "columns": columns}],
-    }
-    return Mapping.model_validate(spec)
-
-
 def _problems(problems: list[Problem]) -> list[ProblemOut]:
     return ErrorBody.of(DataValidationError("", problems)).problems or []
 
@@ -259,149 +189,6 @@ def _out(result: ImportResult) -> ImportOut:
         warnings=_problems(result.warnings),
         quality=[QualityNoteOut(**vars(n)) for n in result.quality],
     )
-
-
-def upload_choice(mapping: object | None, table: str | None) -> None:
-    """An upload names what it holds by a mapping file or a table, exactly one of the two."""
-    if (mapping is None) == (table is None):
-        raise DataValidationError("give either a mapping file or a table, not both or neither")
-
-
-def read_mapping_text(upload: UploadFile) -> str:
-    """The text of an uploaded mapping file (UTF-8, at most :data:`MAX_MAPPING` bytes)."""
-    raw = upload.file.read(MAX_MAPPING + 1)
-    if len(raw) > MAX_MAPPING:
-        raise TooLarge(f"the mapping is larger than {MAX_MAPPING:,} bytes")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataValidationError("the mapping is not UTF-8 text") from exc
-
-
-def choose_mapping(
-    path: Path, mapping_text: str | None, mapping_name: str, table: str | None
-) -> Mapping:
-    """The mapping an upload is read with: the uploaded mapping's text, else the identity
-    mapping of ``table``."""
-    if mapping_text is not None:
-        return parse_mapping(mapping_text, source=mapping_name)
-    return _identity_mapping(path, str(table))
-
-
-@contextmanager
-def refusals_audited(
-    session: Session, principal: Principal, client: str | None, name: str
-) -> Iterator[None]:
-    """Audit-log (``import.refused``, committed) any :class:`DataValidationError` raised inside,
-    then let it through."""
-    try:
-        yield
-    except DataValidationError as exc:
-        audit(
-            session,
-            "import.refused",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
-            client=client,
-            object_type="import",
-            detail={"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]},
-        )
-        session.commit()
-        raise
-
-
-def import_upload(
-    engine: Engine,
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    path: Path,
-    mapping: Mapping,
-    *,
-    client: str | None,
-    dry_run: bool,
-    lang: str | None = None,
-) -> ImportResult:
-    """Import the saved upload ``path`` with ``mapping`` (all rows or none), as ``principal``;
-    a real import is audit-logged (``import``). Problems are worded in ``lang`` (default: the
-    ``language`` setting). Wrap in :func:`refusals_audited` to log refusals."""
-    now = dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
-    strategy = resolve_strategy(engine)[0]  # its exchange_rates convert other currencies
-    rates = parse_rates([r.model_dump() for r in strategy.exchange_rates], "the strategy")
-    result = import_path(
-        engine,
-        path,
-        as_of=now.date(),
-        imported_at=now,
-        imported_by=principal.login,
-        mapping=mapping,
-        timezone=settings.timezone,
-        currency=settings.currency,
-        rates=rates,
-        lang=lang or settings.language,
-        dry_run=dry_run,
-    )
-    if not dry_run:
-        audit(
-            session,
-            "import",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
-            client=client,
-            object_type="import",
-            object_id=result.import_id,
-            detail={"source": result.source, "checksum": result.checksum},
-        )
-        session.commit()
-    return result
-
-
-@dataclass(frozen=True)
-class CheckedUpload:
-    """An upload saved and imported (or checked): where the file lies, the mapping's text and
-    file name as given (``None`` / ``""`` for a table's own column names), and the result."""
-
-    path: Path
-    mapping_text: str | None
-    mapping_name: str
-    result: ImportResult
-
-
-def import_uploaded_file(
-    request: Request,
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    file: UploadFile,
-    mapping: UploadFile | None,
-    table: str | None,
-    folder: Path,
-    *,
-    client: str | None,
-    dry_run: bool,
-    lang: str | None = None,
-) -> CheckedUpload:
-    """The upload steps of ``POST /api/v1/imports`` and the Data page: a mapping or a table
-    (not both), the file saved in ``folder`` within the upload limit, the mapping read and
-    chosen, then :func:`import_upload`. Wrap in :func:`refusals_audited` to log refusals."""
-    upload_choice(mapping, table)
-    path = save_upload(file, folder, settings.upload_limit_bytes)
-    text = None if mapping is None else read_mapping_text(mapping)
-    mapping_name = safe_name(mapping.filename) if mapping is not None else ""
-    result = import_upload(
-        request.app.state.engine,
-        session,
-        settings,
-        principal,
-        path,
-        choose_mapping(path, text, mapping_name, table),
-        client=client,
-        dry_run=dry_run,
-        lang=lang,
-    )
-    return CheckedUpload(path, text, mapping_name, result)
 
 
 @router.post(
@@ -435,7 +222,6 @@ def post_import(
         tempfile.TemporaryDirectory(prefix="tillage-upload-") as folder,
     ):
         checked = import_uploaded_file(
-            request,
             session,
             settings,
             principal,

@@ -11,76 +11,21 @@ bound's, one figure for the company).
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Annotated
 
-import pandas as pd
 from fastapi import Query
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from tillage.api.accounts import SnapshotOut
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
-from tillage.api.scope import rep_in_reach
-from tillage.errors import NotFoundError
-from tillage.store.access import AccountFilter, Principal, reach_ids
-from tillage.store.plans import (
-    complete_snapshot,
-    deals_frame,
-    plan_frame,
-    rep_names,
-    snapshot_with_plan,
-)
-from tillage.store.schema import Snapshot
+from tillage.services.plans import DealPage, PlanOut, deal_page, month_plan
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
+from tillage.serving.params import MONTH_PATTERN
 
 router = protected_router(prefix="/api/v1", tags=["plans"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such snapshot, plan or rep"}}
 SnapshotParam = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="Snapshot id (default: the newest)")
 ]
-
-
-def _value(value: object) -> object:
-    """``None`` for a missing value (NaN, NaT, pandas NA), else the value."""
-    try:
-        return None if pd.isna(value) else value  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return value  # lists (products)
-
-
-def snapshot_out(snapshot: Snapshot) -> SnapshotOut:
-    """The API's reference to a snapshot."""
-    return SnapshotOut(id=snapshot.id, as_of=snapshot.as_of, label=snapshot.label)
-
-
-class DealOut(BaseModel):
-    """An open deal scored in the snapshot; amounts in company currency, ``p_zone`` the
-    probability the deal truly belongs in ``zone``."""
-
-    opportunity_id: int
-    deal: str | None
-    account_id: int
-    account: str
-    amount: float | None
-    win_probability: float | None
-    expected_value: float | None
-    zone: str | None
-    p_zone: float | None
-    borderline: bool | None
-
-
-class DealPage(BaseModel):
-    """A page of deals, largest expected value first; ``total`` counts the visible deals
-    matching the filter."""
-
-    snapshot: SnapshotOut
-    total: int
-    limit: int
-    offset: int
-    items: list[DealOut]
 
 
 @router.get("/deals", responses=NOT_FOUND)
@@ -93,143 +38,7 @@ def get_deals(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> DealPage:
     """The open deals of the caller's accounts scored in a snapshot, by expected value."""
-    snap = complete_snapshot(session, snapshot)
-    frame = deals_frame(session, snap.id, visible=visible)
-    if zone is not None:
-        frame = frame[frame["zone"] == zone]
-    page = frame.iloc[offset : offset + limit]
-    return DealPage(
-        snapshot=snapshot_out(snap),
-        total=len(frame),
-        limit=limit,
-        offset=offset,
-        items=[
-            DealOut(**{k: _value(v) for k, v in row.items()})
-            for row in page.to_dict(orient="records")
-        ],
-    )
-
-
-class PlannedAction(BaseModel):
-    """One planned action: ``hours`` of the rep in the month, ``expected_uplift`` the expected
-    LTV gain (company currency), ``must_do`` set by a playbook rule, ``products`` suggested."""
-
-    rep_id: int | None
-    rep: str | None
-    month: dt.date
-    account_id: int
-    account: str
-    action: str
-    hours: float
-    expected_uplift: float | None
-    must_do: bool
-    products: list | None
-
-
-class RepPlan(BaseModel):
-    """One rep's allocation: hours planned of those available (capacity × utilisation) and the
-    expected uplift of the plan and of the naive allocation (company currency)."""
-
-    rep_id: int
-    rep: str | None
-    planned_hours: float | None
-    capacity_hours: float | None
-    uplift: float | None
-    naive_uplift: float | None
-
-
-class PlanOut(BaseModel):
-    """The plans of a month: actions by rep, the reps' allocation, and totals over the reps
-    shown. ``gap`` (the whole allocation's optimality gap against its LP bound, a fraction) is
-    ``null`` for reps."""
-
-    snapshot: SnapshotOut
-    month: dt.date
-    rep: str | None
-    actions: list[PlannedAction]
-    reps: list[RepPlan]
-    uplift: float
-    naive_uplift: float
-    gap: float | None
-
-
-def _month(text: str) -> dt.date:
-    year, month = text.split("-")
-    return dt.date(int(year), int(month), 1)
-
-
-def _float(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
-
-
-def month_plan(
-    session: Session,
-    principal: Principal,
-    visible: AccountFilter,
-    *,
-    month: str | None = None,
-    rep: str | None = None,
-) -> PlanOut:
-    """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
-    for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
-    only their own plan. The service behind ``/api/v1/plans`` and the ``/plans`` page."""
-    if month is None:
-        snap = complete_snapshot(session)
-        planned = ((snap.models or {}).get("plans") or {}).get("month")
-        if not planned:
-            raise NotFoundError(f"snapshot {snap.id} holds no plans: give month (e.g. 2026-10)")
-        first = dt.date.fromisoformat(str(planned))
-    else:
-        first = _month(month)
-        snap = snapshot_with_plan(session, first)
-    reach = reach_ids(session, principal)
-    if rep is None and principal.role == "rep":
-        rep = principal.rep_key or "-"
-    chosen = rep_in_reach(session, principal, rep) if rep is not None else None
-    actions = plan_frame(
-        session,
-        snap.id,
-        visible=visible,
-        month=first,
-        rep_id=None if chosen is None else chosen.id,
-    )
-    if reach is not None:
-        actions = actions[actions["rep_id"].isin(reach)]
-    record = dict((snap.models or {}).get("plans") or {})
-    shown = {chosen.id} if chosen is not None else reach
-    rows = {
-        int(key): row
-        for key, row in (record.get("reps") or {}).items()
-        if shown is None or int(key) in shown
-    }
-    names = rep_names(session, rows)
-    reps = [
-        RepPlan(
-            rep_id=key,
-            rep=names.get(key),
-            planned_hours=_float(row.get("planned_hours")),
-            capacity_hours=_float(row.get("capacity_hours")),
-            uplift=_float(row.get("uplift")),
-            naive_uplift=_float(row.get("naive_uplift")),
-        )
-        for key, row in rows.items()
-    ]
-    return PlanOut(
-        snapshot=snapshot_out(snap),
-        month=first,
-        rep=None if chosen is None else chosen.key,
-        actions=[
-            PlannedAction(**{k: _value(v) for k, v in row.items()})
-            for row in actions.to_dict(orient="records")
-        ],
-        reps=reps,
-        uplift=sum(r.uplift or 0.0 for r in reps),
-        naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
-        gap=None if principal.role == "rep" else _float(record.get("gap")),
-    )
+    return deal_page(session, visible, snapshot=snapshot, zone=zone, limit=limit, offset=offset)
 
 
 @router.get("/plans", responses=NOT_FOUND)
@@ -240,7 +49,7 @@ def get_plans(
     month: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+            pattern=MONTH_PATTERN,
             description="Month of the plan (2026-10; default: the newest snapshot's plan month)",
         ),
     ] = None,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from tillage.api.auth import protected_router
-from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
+from tillage.serving.auth import protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
 from tillage.store.snapshots import SnapshotInfo, list_snapshots, snapshot_info
 
 router = protected_router(prefix="/api/v1/snapshots", tags=["snapshots"])

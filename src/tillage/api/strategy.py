@@ -11,27 +11,23 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
 from tillage.api.auth_routes import UtcDatetime
-from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
-from tillage.errors import ConfigurationError, DataValidationError
-from tillage.store.access import Principal
+from tillage.errors import ConfigurationError
+from tillage.services.strategy import MAX_TEXT, check_strategy, save_strategy_text
+from tillage.serving.auth import AdminRole, CurrentUser, client_address, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
 from tillage.store.strategies import (
     StrategyInfo,
     current_strategy,
-    save_strategy,
     strategy_version,
     strategy_versions,
     text_hash,
 )
-from tillage.store.users import utcnow
-from tillage.strategy.config import Strategy, default_strategy_toml, loads_strategy
+from tillage.strategy.config_text import default_strategy_toml
 
 router = protected_router(prefix="/api/v1/strategy", tags=["strategy"])
-MAX_TEXT = 200_000  # characters
 
 
 class StrategyText(BaseModel):
@@ -85,28 +81,6 @@ class Validation(BaseModel):
     strategy: dict[str, Any] | None
 
 
-def check_strategy(text: str) -> Strategy:
-    """``text`` parsed and validated; :class:`ConfigurationError` names each field at fault
-    (``fields``)."""
-    return loads_strategy(text, source="(request)")
-
-
-def save_strategy_text(
-    request: Request, session: Session, principal: Principal, text: str, comment: str | None
-) -> StrategyInfo:
-    """Validate ``text`` and save it as a new version by ``principal`` (audit-logged,
-    committed); an invalid text is refused with :class:`DataValidationError` and not saved."""
-    try:
-        check_strategy(text)
-    except ConfigurationError as exc:
-        raise DataValidationError(str(exc)) from None
-    info = save_strategy(
-        session, text, now=utcnow(), by=principal, comment=comment, client=client_address(request)
-    )
-    session.commit()
-    return info
-
-
 def _out(text: str, info: StrategyInfo | None) -> StrategyOut:
     return StrategyOut(
         version=None if info is None else VersionOut.of(info),
@@ -139,7 +113,9 @@ def put_strategy(
 ) -> StrategyOut:
     """Save a new version (admins); an invalid text is refused with 422 and nothing is saved.
     Scoring runs after this use it."""
-    info = save_strategy_text(request, session, principal, body.text, body.comment)
+    info = save_strategy_text(
+        session, principal, body.text, body.comment, client=client_address(request)
+    )
     return _out(info.text, info)
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from tillage.api.auth import CurrentUser, protected_router
 from tillage.api.auth_routes import UserOut
-from tillage.api.deps import SessionDep
-from tillage.api.errors import ErrorResponse
+from tillage.serving.auth import CurrentUser, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
 from tillage.store.users import create_user, get_user, list_users, update_user, utcnow
 
 Role = Literal["admin", "manager", "rep"]

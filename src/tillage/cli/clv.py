@@ -1,14 +1,10 @@
 """``tillage clv``: customer lifetime value straight from a transaction file.
 
-Reads a CSV or Parquet transaction log, summarises it per customer (:func:`rfm_summary`; returns
-netted into the orders they reverse), and hands the summary to
-:func:`tillage.models.clv.forecast_clv`, which fits the purchase model chosen with ``--model``
-(``auto``: BG/NBD and Pareto/NBD, the better fit kept) and Gamma-Gamma; writes one row per
-customer with the probability of being alive, the expected purchases and the discounted expected
-revenue over the horizon, and prints a warning for every model that failed or left customers
-out. Lines without a customer id are left out and counted. The annual discount rate ``R`` is
-converted to a rate per period, ``(1 + R) ** (days / 365.25) - 1``.
-Registered by ``tillage.cli.main`` as ``app.command("clv")(clv)``.
+Reads a CSV or Parquet transaction log and hands it to :func:`tillage.services.clv.clv_of_log`
+(summary per customer, the purchase model chosen by ``--model``, Gamma-Gamma, the discounted
+CLV over the horizon); writes one row per customer, prints the fitted parameters and a warning
+for every model that failed, fell back or left customers out. Listed in
+:data:`tillage.cli.commands.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -27,15 +23,15 @@ from rich.table import Table
 
 from tillage.cli.context import exit_status, state
 from tillage.errors import DataValidationError, Problem, TillageError
-from tillage.features.rfm import PERIOD_DAYS, rfm_summary
+from tillage.features.rfm import PERIOD_DAYS
 from tillage.models.clv import (
     MODEL_LABELS,
     PURCHASE_MODELS,
     ClvForecast,
     ClvNote,
-    forecast_clv,
-    per_period_rate,
 )
+from tillage.services.clv import STEPS as CLV_STEPS
+from tillage.services.clv import clv_of_log
 
 __all__ = ["clv", "read_transactions"]
 
@@ -256,45 +252,32 @@ def _run(
             date_format=date_format,
             progress=progress,
         )
-        if log.empty:
-            raise DataValidationError(f"{file.name}: no transactions with a customer id")
-        end = pd.Timestamp(calibration_end).date() if calibration_end else log["date"].max().date()
-        step = progress.add_task(_("summarising per customer"), total=3)
-        summary = rfm_summary(
-            log,
-            customer="customer",
-            date="date",
-            amount="amount",
-            period=period,  # type: ignore[arg-type]
-            calibration_end=end,
-        )
-        if summary.empty:
-            raise DataValidationError(f"{file.name}: no transactions on or before {end}")
-        progress.update(step, advance=1, description=_("fitting the models"))
-        rate = per_period_rate(discount_rate, PERIOD_DAYS[period])
-        forecast = forecast_clv(
-            summary,
-            model=model,  # type: ignore[arg-type]
-            horizon=horizon,
-            discount_rate=rate,
-        )
-        progress.update(step, advance=2)
+        task = progress.add_task(_("summarising per customer"), total=len(CLV_STEPS))
+        labels = {"summary": _("summarising per customer"), "fit": _("fitting the models")}
 
+        def step(name: str) -> None:
+            progress.update(task, completed=CLV_STEPS.index(name), description=labels[name])
+
+        fitted = clv_of_log(
+            log,
+            period=period,
+            calibration_end=pd.Timestamp(calibration_end).date() if calibration_end else None,
+            horizon=horizon,
+            discount_rate=discount_rate,
+            model=model,
+            source=file.name,
+            rows_without_customer=len(no_id),
+            progress=step,
+        )
+        progress.update(task, completed=len(CLV_STEPS))
+    forecast, summary, end, params = (
+        fitted.forecast,
+        fitted.summary,
+        fitted.calibration_end,
+        fitted.params,
+    )
     result = forecast.frame.assign(note=_note_column(_, forecast.frame["note"]))
     result.index.name = customer
-    params = {
-        "period": period,
-        "calibration_end": end.isoformat(),
-        "horizon": horizon,
-        "annual_discount_rate": discount_rate,
-        "discount_rate_per_period": rate,
-        "n_customers": len(summary),
-        "rows_without_customer": len(no_id),
-        "model": forecast.chosen,
-        "bgnbd": forecast.fits.get("bgnbd"),
-        "pareto_nbd": forecast.fits.get("pareto"),
-        "gamma_gamma": forecast.fits.get("gamma_gamma"),
-    }
     if params_out is not None:
         params_out.write_text(json.dumps(params, indent=2, allow_nan=False), encoding="utf-8")
     if out is not None:

@@ -1,13 +1,18 @@
 """State shared by CLI commands: the language chosen with ``--lang``, the settings, and the
-exit statuses every command uses (0 done, 1 refused data, 2 usage, 130 interrupted)."""
+exit statuses every command uses (0 done, 1 refused data, 2 usage, 130 interrupted).
+
+Imports the settings and the message catalogs only when a command asks for them, so that
+``tillage --help`` starts without them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tillage.config import Settings, get_settings
 from tillage.errors import DataValidationError, NotFoundError, TillageError
-from tillage.i18n import gettext_for
+
+if TYPE_CHECKING:
+    from tillage.config import Settings
 
 
 @dataclass
@@ -18,6 +23,8 @@ class CliState:
 
     def settings(self) -> Settings:
         """The settings, with ``--lang`` applied."""
+        from tillage.config import get_settings
+
         settings = get_settings()
         if self.lang is not None:
             settings = settings.model_copy(update={"language": self.lang})
@@ -25,6 +32,8 @@ class CliState:
 
     def gettext(self):  # type: ignore[no-untyped-def]
         """The ``_`` function for the effective language."""
+        from tillage.i18n import gettext_for
+
         return gettext_for(self.settings().language)
 
 

@@ -1,7 +1,7 @@
 """``tillage deals``: win probability of open deals, expansion propensity and value, product
 suggestions — each with its time-based backtest (see ``docs/deals.md``).
 
-Registered by ``tillage.cli.main`` as ``app.add_typer(deals.app, name="deals")``.
+Listed in :data:`tillage.cli.commands.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.console import Console
 
 from tillage.cli.context import state
 from tillage.features import ENGINES, feature_backend
-from tillage.report.inert import csv_frame
+from tillage.inert import csv_frame
 from tillage.strategy.deals import (
     expansion_backtest,
     score_expansion,

@@ -21,20 +21,21 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from tillage.cli.context import state
 from tillage.cli.score import scoring_progress
 from tillage.cli.serve import run_server
+from tillage.config import DEFAULT_STORE_FILE
 from tillage.demo import DemoConfig, generate
 from tillage.demo.exports import write_hubspot, write_salesforce
 from tillage.demo.users import create_demo_users
 from tillage.kpi import period_containing
 from tillage.report.summary import top_accounts_table, zone_table
+from tillage.services.accounts import Listing, account_page
+from tillage.services.scoring import run_scoring
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, migrate, session_factory
-from tillage.store.listing import list_scores
 from tillage.store.load import replace_all
 from tillage.store.schema import CANONICAL_TABLES
 from tillage.store.snapshots import latest_snapshot, zone_totals
 from tillage.store.strategies import save_strategy
-from tillage.strategy.config import default_strategy_toml
-from tillage.strategy.scoring import run_scoring
+from tillage.strategy.config_text import default_strategy_toml
 
 #: The demo sales team's KPI targets (the KPIs' units: percent, except as noted).
 DEMO_TARGETS: dict[str, float] = {
@@ -87,6 +88,8 @@ def demo(
     _ = state.gettext()
     demo_dir = settings.data_dir / "demo"
     url = database_url or f"sqlite:///{(demo_dir / 'tillage.db').resolve()}"
+    record = database_url is None and settings.records_default_store()
+    data_dir = settings.data_dir
     settings = settings.model_copy(
         update={
             "database_url": url,
@@ -135,6 +138,15 @@ def demo(
             done()
         users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
 
+    if record:  # the README's other commands find the demo store without a setting
+        (data_dir / DEFAULT_STORE_FILE).write_text(url + "\n", encoding="utf-8")
+        console.print(
+            _(
+                "The demo store is now the default store of {folder} (recorded in {file}; "
+                "delete that file, or set TILLAGE_DATABASE_URL, to use another)."
+            ).format(folder=data_dir, file=DEFAULT_STORE_FILE),
+            highlight=False,
+        )
     lang = settings.language
     with session_factory(engine)() as session:
         snapshot = latest_snapshot(session)
@@ -144,7 +156,7 @@ def demo(
                 zone_totals(session, snapshot_id, visible=everything()), settings.currency, lang
             )
         )
-        _total, top = list_scores(session, snapshot_id, visible=everything(), limit=10)
+        top = account_page(session, everything(), Listing(snapshot=snapshot_id), limit=10).items
         console.print(top_accounts_table(top, settings.currency, lang))
     console.print(
         _(

@@ -1,6 +1,6 @@
 """``tillage features``: export the per-account feature table as of a date to Parquet.
 
-Registered by ``tillage.cli.main`` as ``app.command("features")(features.features_command)``.
+Listed in :data:`tillage.cli.commands.COMMANDS`.
 The columns are documented in ``docs/features.md``.
 """
 

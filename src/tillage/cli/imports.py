@@ -24,8 +24,8 @@ from tillage.cli.context import state
 from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
 from tillage.ingest.currency import Rate, load_rates, parse_rates
 from tillage.ingest.quality import QualityNote
+from tillage.services.strategy import resolve_strategy
 from tillage.store.database import engine_from_settings, ensure_current
-from tillage.strategy.scoring import resolve_strategy
 
 Format = Literal["auto", "csv", "xlsx", "parquet", "salesforce", "hubspot"]
 SHOWN_PROBLEMS = 30

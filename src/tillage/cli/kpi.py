@@ -1,7 +1,7 @@
 """``tillage kpi``: the KPIs of a month or quarter, for the company or by rep, team or segment.
 
-Registered by ``tillage.cli.main`` as ``app.command("kpi")(kpi.kpi_command)``. The formulas are
-in ``docs/kpi.md``; this command only formats what :func:`tillage.kpi.compute_kpis` returns.
+The figures are :func:`tillage.services.kpis.kpi_rows`' (the ``/api/v1/kpis`` service, as an
+admin sees them); the formulas are in ``docs/kpi.md``; this command only formats them.
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
-from tillage.errors import ConfigurationError, DataValidationError
+from tillage.errors import ConfigurationError
 from tillage.features import ENGINES
+from tillage.inert import csv_frame
 from tillage.kpi import (
     REGISTRY,
-    compute_kpis,
-    kpi_backend,
-    parse_period,
-    period_containing,
-    snapshot_scores,
-    trailing,
 )
 from tillage.report.formatting import format_value
-from tillage.report.inert import csv_frame
+from tillage.services.kpis import kpi_rows, kpi_table
+from tillage.services.reach import OPERATOR
+from tillage.store.access import everything
 from tillage.store.database import make_engine
 
 __all__ = ["kpi_command"]
@@ -62,40 +60,45 @@ def kpi_command(
     database_url: Annotated[
         str | None, typer.Option(help="Store to read (default: the configured store).")
     ] = None,
+    format: Annotated[
+        str,
+        typer.Option("--format", help="table, or json (one period: the answer of /api/v1/kpis)."),
+    ] = "table",
 ) -> None:
     """Print the KPIs of a period (names in the user's language), optionally by rep or team."""
     settings = state.settings()
     lang = settings.language
     if by is not None and by not in {"rep", "team", "segment"}:
         raise typer.BadParameter("choose rep, team or segment", param_hint="--by")
+    if format not in {"table", "json"}:
+        raise typer.BadParameter("choose table or json", param_hint="--format")
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     if out is not None and out.suffix.lower() not in {".csv", ".xlsx"}:
         raise ConfigurationError(f"--out {out} must be a .csv or .xlsx file")
     url = database_url or settings.resolved_database_url
+    settings = settings.model_copy(update={"database_url": url})
     store = make_engine(url)
     try:
-        scores = snapshot_scores(store)
+        with Session(store) as session:
+            if format == "json":
+                answer = kpi_table(
+                    session, settings, lang, OPERATOR, everything(), period=period, by=by
+                )
+                typer.echo(answer.model_dump_json(indent=2))
+                return
+            _periods, frame = kpi_rows(
+                session,
+                settings,
+                OPERATOR,
+                everything(),
+                period=period,
+                by=by,  # type: ignore[arg-type]
+                periods=trend,
+                backend=engine,
+            )
     finally:
         store.dispose()
-    if period is not None:
-        chosen = parse_period(period)
-    elif scores is not None:
-        chosen = period_containing(scores[0], "quarter")
-    else:
-        raise DataValidationError("give --period (e.g. 2026-Q3): there is no snapshot to date it")
-    if by == "segment" and scores is None:
-        raise DataValidationError("--by segment needs a snapshot: run `tillage score` first")
-    periods = trailing(chosen, trend)
-    cuts = ("all", by) if by else ("all",)
-    with kpi_backend(url, engine) as con:
-        frame = compute_kpis(
-            con,
-            periods,
-            by=cuts,
-            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
-            segments=scores[1][["account_id", "segment"]] if scores is not None else None,
-        )
     frame = frame.assign(
         name=frame.kpi.map(lambda k: REGISTRY[k].name(lang)),
         unit=frame.kpi.map(lambda k: REGISTRY[k].unit),

@@ -1,8 +1,8 @@
 """``tillage ltv`` and ``tillage backtest``: account values as of a date, and their backtest.
 
-Registered by ``tillage.cli.main``. Both read the configured store (or ``--database-url``) on the
-embedded engine (inside the database for PostgreSQL) and write files; ``docs/ltv.md`` explains
-the columns and the metrics.
+Listed in :data:`tillage.cli.commands.COMMANDS`. Both read the configured store (or
+``--database-url``) on the embedded engine (inside the database for PostgreSQL) and write files;
+``docs/ltv.md`` explains the columns and the metrics.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
+from tillage.services.strategy import strategy_in_force
+from tillage.store.database import make_engine
 from tillage.strategy.backtest import backtest, forecast_revenue
-from tillage.strategy.config import load_strategy
 from tillage.strategy.value import account_values, ltv_model
 
 __all__ = ["backtest_command", "ltv_command"]
@@ -68,7 +69,10 @@ def ltv_command(
     top: Annotated[int, typer.Option(help="Accounts to print.")] = 20,
     strategy: Annotated[
         Path | None,
-        typer.Option(help="Strategy file (horizon, discount rate, margins by product family)."),
+        typer.Option(
+            help="Strategy file (horizon, discount rate, margins by product family; default: "
+            "the strategy in force in the store)."
+        ),
     ] = None,
     horizon: Annotated[
         int | None, typer.Option(help="Horizon of the LTV in months (default: the strategy's).")
@@ -84,7 +88,12 @@ def ltv_command(
     settings = state.settings()
     date = _date(as_of, "--as-of") if as_of else dt.datetime.now(settings.zone).date()
     url = database_url or settings.resolved_database_url
-    model = ltv_model(load_strategy(strategy))
+    engine = make_engine(url)
+    try:
+        in_force = strategy_in_force(engine, strategy, currency=settings.currency)
+    finally:
+        engine.dispose()
+    model = ltv_model(in_force)
     if horizon is not None:
         model.horizon_months = horizon
     if discount_rate is not None:

@@ -1,4 +1,8 @@
-"""The ``tillage`` command line. Every command is a thin surface over the stages' functions."""
+"""The ``tillage`` command line. Every command is a thin surface over the services.
+
+The commands are listed in :data:`tillage.cli.commands.COMMANDS` and loaded lazily
+(:class:`~tillage.cli.commands.LazyGroup`): ``tillage --help`` imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -7,57 +11,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 
-from tillage.cli import (
-    db,
-    deals,
-    demo,
-    features,
-    imports,
-    kpi,
-    one_on_one,
-    portfolio,
-    review,
-    score,
-    serve,
-    simulate,
-    strategy,
-    users,
-)
-from tillage.cli.clv import clv
+from tillage.cli.commands import LazyGroup
 from tillage.cli.context import EXIT_USAGE, exit_status, state
-from tillage.cli.ltv import backtest_command, ltv_command
 from tillage.errors import TillageError
-from tillage.i18n import LANGUAGES
 
 app = typer.Typer(
     name="tillage",
     help="LTV-based account strategy for B2B sales.",
     no_args_is_help=True,
     add_completion=False,
+    cls=LazyGroup,
 )
-app.command("demo")(demo.demo)
-app.command("demo-export")(demo.demo_export)
-app.command("serve")(serve.serve)
-app.command("import")(imports.import_command)
-app.command("score")(score.score)
-app.command("clv")(clv)
-app.command("features")(features.features_command)
-app.command("ltv")(ltv_command)
-app.command("backtest")(backtest_command)
-app.command("kpi")(kpi.kpi_command)
-app.command("review")(review.review_command)
-app.command("one-on-one")(one_on_one.one_on_one)
-app.command("portfolio")(portfolio.portfolio)
-app.command("plan")(portfolio.plan)
-app.command("diff")(portfolio.diff)
-app.add_typer(portfolio.export_app, name="export")
-app.add_typer(db.app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(deals.app, name="deals")
-app.add_typer(strategy.app, name="strategy")
-app.add_typer(simulate.app, name="simulate")
 
 
 @app.callback()
@@ -67,9 +32,19 @@ def _global(
     ] = None,
 ) -> None:
     """tillage: LTV-based account strategy for B2B sales."""
+    from tillage.i18n import LANGUAGES
+
     if lang is not None and lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
     state.lang = lang
+
+
+def _store_error() -> type[Exception]:
+    """SQLAlchemy's base error, imported only when an exception is on its way out (so that
+    ``tillage --help`` never imports SQLAlchemy)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError
 
 
 def main() -> None:
@@ -91,14 +66,6 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except SQLAlchemyError as exc:  # a store a command reads without checking it first
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        Console(stderr=True).print(
-            f"[bold red]error:[/] the store cannot be read ({reason}); "
-            "run `tillage db upgrade` or check --database-url / TILLAGE_DATABASE_URL",
-            highlight=False,
-        )
-        sys.exit(EXIT_USAGE)
     except typer.TyperException as exc:  # usage errors: a wrong option, a bad value
         # (typer vendors click: its ClickException derives from TyperException, not click's)
         show = getattr(exc, "show", None)
@@ -106,4 +73,12 @@ def main() -> None:
             raise
         show()
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+    except _store_error() as exc:  # a store a command reads without checking it first
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        Console(stderr=True).print(
+            f"[bold red]error:[/] the store cannot be read ({reason}); "
+            "run `tillage db upgrade` or check --database-url / TILLAGE_DATABASE_URL",
+            highlight=False,
+        )
+        sys.exit(EXIT_USAGE)
     sys.exit(status if isinstance(status, int) else 0)

@@ -1,8 +1,7 @@
 """``tillage one-on-one``: the 1on1 agenda of one rep (``docs/review.md``).
 
-Registered by ``tillage.cli.main`` as ``app.command("one-on-one")(one_on_one.one_on_one)``;
-the agenda is :func:`tillage.kpi.agenda.build_agenda`. The command line is the operator, who
-sees every rep.
+Listed in :data:`tillage.cli.commands.COMMANDS`; the agenda is
+:func:`tillage.kpi.agenda.build_agenda`. The command line is the operator, who sees every rep.
 """
 
 from __future__ import annotations
@@ -13,9 +12,18 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
-from tillage.cli.review import KpiEngine, OutFile, ReportFormat, strategy_in_force, write_output
-from tillage.kpi.agenda import build_agenda
+from tillage.cli.review import (
+    KpiEngine,
+    OutFile,
+    ReportFormat,
+    operator_session,
+    strategy_in_force,
+    write_output,
+)
 from tillage.report.review import render_agenda
+from tillage.services.reach import OPERATOR
+from tillage.services.reviews import rep_agenda
+from tillage.store.access import everything
 
 __all__ = ["one_on_one"]
 
@@ -38,12 +46,16 @@ def one_on_one(
     The rep's top accounts and why, accounts at risk, open deals, behaviour against the team,
     and coaching questions (in the --lang language)."""
     settings = state.settings()
-    agenda = build_agenda(
-        settings.resolved_database_url,
-        rep,
-        strategy=strategy_in_force(settings, strategy),
-        lang=settings.language,
-        period=period,
-        engine=engine,
-    )
+    with operator_session(settings) as session:
+        agenda = rep_agenda(
+            session,
+            settings,
+            settings.language,
+            OPERATOR,
+            everything(),
+            rep,
+            period=period,
+            engine=engine,
+            strategy=strategy_in_force(settings, strategy) if strategy else None,
+        )
     write_output(render_agenda(agenda, fmt), out)

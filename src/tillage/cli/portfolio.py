@@ -1,7 +1,8 @@
 """``tillage portfolio``, ``plan``, ``diff`` and ``export``: a snapshot's portfolio, account
 plans and changes as readable tables, CSV or an Excel workbook (see ``docs/strategy.md``).
 
-Registered by ``tillage.cli.main``; the command line is the operator and sees every account.
+Listed in :data:`tillage.cli.commands.COMMANDS`; the command line is the operator and sees every
+account.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from rich.console import Console
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
+from tillage.inert import csv_frame
 from tillage.report.groups import group_rows, groups_table
-from tillage.report.inert import csv_frame
 from tillage.report.portfolio import (
     matrix_table,
     moved_rows,
@@ -32,6 +33,9 @@ from tillage.report.portfolio import (
     segment_label,
 )
 from tillage.report.workbook import write_workbook
+from tillage.services.accounts import portfolio as portfolio_answer
+from tillage.services.plans import month_plan
+from tillage.services.reach import OPERATOR
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
@@ -39,11 +43,11 @@ from tillage.store.groups import hierarchy_frame
 from tillage.store.plans import (
     complete_snapshot,
     deals_frame,
-    find_rep,
     plan_frame,
     portfolio_frame,
     snapshot_with_plan,
 )
+from tillage.store.reps import find_rep
 from tillage.strategy.groups import group_rollup
 from tillage.strategy.plans import plan_month
 
@@ -51,13 +55,17 @@ from tillage.strategy.plans import plan_month
 class Format(StrEnum):
     table = "table"
     csv = "csv"
+    json = "json"
 
 
 SnapshotOption = Annotated[
     int | None, typer.Option("--snapshot", help="Snapshot id (default: the latest).")
 ]
 FormatOption = Annotated[
-    Format, typer.Option("--format", help="table (readable) or csv (for spreadsheets).")
+    Format,
+    typer.Option(
+        "--format", help="table (readable), csv (for spreadsheets) or json (the API's answer)."
+    ),
 ]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="File for the CSV (default: standard output).")
@@ -95,6 +103,10 @@ def portfolio(
     """The portfolio of a snapshot: value × growth cells and the open deals' zones."""
     settings = state.settings()
     _ = state.gettext()
+    if format is Format.json:
+        with _session() as session:
+            typer.echo(portfolio_answer(session, everything(), snapshot).model_dump_json(indent=2))
+        return
     lang, currency = settings.language, settings.currency
     if groups:
         with _session() as session:
@@ -132,6 +144,11 @@ def plan(
     gap."""
     settings = state.settings()
     _ = state.gettext()
+    if format is Format.json:
+        with _session() as session:
+            answer = month_plan(session, OPERATOR, everything(), month=month, rep=rep)
+        typer.echo(answer.model_dump_json(indent=2))
+        return
     first = plan_month(dt.date.today(), month)
     with _session() as session:
         snap = (
@@ -172,6 +189,8 @@ def diff(
     out: OutOption = None,
 ) -> None:
     """How accounts moved between two snapshots (cells and zones), and why."""
+    if format is Format.json:
+        raise typer.BadParameter("diff prints a table or csv", param_hint="--format")
     settings = state.settings()
     _ = state.gettext()
     lang, currency = settings.language, settings.currency

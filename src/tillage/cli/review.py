@@ -1,27 +1,38 @@
 """``tillage review``: the period review of a month or quarter (``docs/review.md``).
 
-Registered by ``tillage.cli.main`` as ``app.command("review")(review.review_command)``; the
-review itself is :func:`tillage.kpi.review.build_review`, rendered by
-:mod:`tillage.report.review`.
+Listed in :data:`tillage.cli.commands.COMMANDS`; the review itself is
+:func:`tillage.kpi.review.build_review`, rendered by :mod:`tillage.report.review`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
 from tillage.config import Settings
-from tillage.kpi.review import build_review
 from tillage.report.review import FORMATS, render_review
+from tillage.services import strategy as strategies
+from tillage.services.reach import OPERATOR
+from tillage.services.reviews import period_review
+from tillage.store.access import everything
 from tillage.store.database import engine_from_settings
 from tillage.strategy.config import Strategy
-from tillage.strategy.scoring import resolve_strategy
 
-__all__ = ["KpiEngine", "OutFile", "ReportFormat", "review_command", "write_output"]
+__all__ = [
+    "KpiEngine",
+    "OutFile",
+    "ReportFormat",
+    "operator_session",
+    "review_command",
+    "write_output",
+]
 
 
 def _report_format(value: str) -> str:
@@ -41,11 +52,11 @@ KpiEngine = Annotated[
 
 
 def strategy_in_force(settings: Settings, path: Path | None) -> Strategy:
-    """The strategy file ``path`` when given, else the one the scoring uses: the newest saved
-    version (``tillage strategy`` or the settings page), else the defaults."""
+    """:func:`tillage.services.strategy.strategy_in_force` on the configured store: the file
+    ``path`` when given, else the newest saved version, else the defaults."""
     engine = engine_from_settings(settings)
     try:
-        return resolve_strategy(engine, path)[0]
+        return strategies.strategy_in_force(engine, path, currency=settings.currency)
     finally:
         engine.dispose()
 
@@ -80,13 +91,27 @@ def review_command(
     KPIs against the previous period and target, segment migration, plan execution, forecast
     accuracy and meetings against retention."""
     settings = state.settings()
-    review = build_review(
-        settings.resolved_database_url,
-        period,
-        strategy=strategy_in_force(settings, strategy),
-        by=("all", *(by if by is not None else ["team"])),
-        lang=settings.language,
-        currency=settings.currency,
-        engine=engine,
-    )
+    with operator_session(settings) as session:
+        review = period_review(
+            session,
+            settings,
+            settings.language,
+            OPERATOR,
+            everything(),
+            period,
+            by=("all", *(by if by is not None else ["team"])),
+            engine=engine,
+            strategy=strategy_in_force(settings, strategy) if strategy else None,
+        )
     write_output(render_review(review, fmt), out)
+
+
+@contextmanager
+def operator_session(settings: Settings) -> Iterator[Session]:
+    """A session on the configured store, for the operator's questions to the services."""
+    engine = engine_from_settings(settings)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -14,10 +14,10 @@ from tillage.cli.context import state
 from tillage.cli.imports import print_quality
 from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
+from tillage.services.scoring import STEPS, default_as_of, run_scoring
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.snapshots import zone_totals
-from tillage.strategy.scoring import STEPS, run_scoring
 
 
 def step_labels() -> dict[str, str]:
@@ -68,7 +68,10 @@ def progress_bar(console: Console) -> Progress:
 def score(
     as_of: Annotated[
         str | None,
-        typer.Option(help="Business date to score as of (YYYY-MM-DD); default: today."),
+        typer.Option(
+            help="Business date to score as of (YYYY-MM-DD); default: the store's last day of "
+            "data, or today if that is later."
+        ),
     ] = None,
     strategy: Annotated[
         Path | None,
@@ -88,12 +91,24 @@ def score(
     _ = state.gettext()
     now = dt.datetime.now(settings.zone).replace(tzinfo=None)
     try:
-        date = dt.date.fromisoformat(as_of) if as_of else now.date()
+        date = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
         raise typer.BadParameter(f"{as_of!r} is not a date like 2026-09-30") from exc
     engine = engine_from_settings(settings)
     ensure_current(engine)
     console = Console()
+    if date is None:
+        date, reason = default_as_of(engine, now.date())
+        why = {
+            "data_end": _(
+                "No --as-of given: scoring as of {date}, the last day of the store's data."
+            ),
+            "today": _("No --as-of given: scoring as of {date}, today."),
+            "empty": _(
+                "No --as-of given: scoring as of {date}, today (the store holds no dated records)."
+            ),
+        }[reason]
+        console.print(why.format(date=date), highlight=False)
     with progress_bar(console) as progress:
         on_step, done = scoring_progress(progress, _("Scoring accounts"))
         snapshot_id = run_scoring(

@@ -1,6 +1,6 @@
 """``tillage serve``: the API and the dashboard, in one process or in ``--workers`` processes.
 
-One worker serves the app built by :func:`tillage.api.app.create_app` in this process. Several
+One worker serves the app built by :func:`tillage.server.create_app` in this process. Several
 workers are separate processes that uvicorn starts itself, so each builds its own app from the
 import string :data:`FACTORY`, reading the settings from ``TILLAGE_*`` environment variables:
 :func:`settings_environment` writes the effective settings (``--lang`` and those of ``tillage
@@ -20,7 +20,7 @@ from tillage.cli.context import state
 from tillage.config import Settings
 from tillage.ingest.sources import remove_leftovers
 
-FACTORY = "tillage.api.app:app_from_env"
+FACTORY = "tillage.server:app_from_env"
 """The app factory uvicorn's worker processes call (``factory=True``)."""
 
 
@@ -45,7 +45,7 @@ def uvicorn_arguments(
     (several workers), and the keyword arguments."""
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers <= 1:
-        from tillage.api.app import create_app
+        from tillage.server import create_app
 
         return create_app(settings), options
     settings.require_secret_key()  # refuse here, not in every worker

@@ -1,8 +1,8 @@
 """``tillage simulate``: what-if simulations on the latest snapshot.
 
 ``tillage simulate departure --rep KEY``: the LTV at risk if a rep leaves and a handover plan
-(formula in ``docs/strategy.md``). Registered by ``tillage.cli.main`` as
-``app.add_typer(simulate.app, name="simulate")``.
+(formula in ``docs/strategy.md``), with the strategy in force, as
+:mod:`tillage.services.departure` answers it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.report.inert import csv_frame
+from tillage.inert import csv_frame
+from tillage.services.departure import departure_from_store, departure_out
+from tillage.services.strategy import strategy_in_force
 from tillage.store.database import ensure_current, make_engine
-from tillage.strategy.config import load_strategy
-from tillage.strategy.departure import DepartureResult, departure_from_store
+from tillage.strategy.departure import DepartureResult
 
 app = typer.Typer(help="What-if simulations: a rep's departure.")
 
@@ -35,7 +36,10 @@ def departure(
         typer.Option("--as-of", help="Business date (YYYY-MM-DD); default: the snapshot's."),
     ] = None,
     strategy_file: Annotated[
-        Path | None, typer.Option("--strategy", help="Strategy file (default: the defaults).")
+        Path | None,
+        typer.Option(
+            "--strategy", help="Strategy file (default: the strategy in force in the store)."
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write the handover plan to a CSV file.")
@@ -43,6 +47,9 @@ def departure(
     database_url: Annotated[
         str | None, typer.Option(help="Store to read (default: the configured store).")
     ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="table, or json (the answer of the API).")
+    ] = "table",
 ) -> None:
     """LTV at risk if a rep leaves, and the proposed successor for each of their accounts."""
     settings = state.settings()
@@ -54,15 +61,20 @@ def departure(
             raise typer.BadParameter(
                 f"{as_of!r} is not a date like 2026-09-30", param_hint="--as-of"
             ) from exc
+    if format not in {"table", "json"}:
+        raise typer.BadParameter("choose table or json", param_hint="--format")
     if out is not None and out.suffix.lower() != ".csv":
         raise ConfigurationError(f"--out {out} must be a .csv file")
-    strategy = load_strategy(strategy_file)
     engine = make_engine(database_url or settings.resolved_database_url)
     try:
         ensure_current(engine)
+        strategy = strategy_in_force(engine, strategy_file, currency=settings.currency)
         result = departure_from_store(engine, rep, as_of=date, strategy=strategy)
     finally:
         engine.dispose()
+    if format == "json":
+        typer.echo(departure_out(result).model_dump_json(indent=2))
+        return
     console = Console()
     lang = settings.language
     console.print(departure_table(result, strategy.currency, lang))

@@ -1,6 +1,6 @@
 """``tillage strategy``: write, check and show the strategy file (see ``docs/strategy.md``).
 
-Registered by ``tillage.cli.main`` as ``app.add_typer(strategy.app, name="strategy")``.
+Listed in :data:`tillage.cli.commands.COMMANDS`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 
 from tillage.errors import ConfigurationError
-from tillage.strategy.config import default_strategy_toml, load_strategy
+from tillage.strategy.config import load_strategy
+from tillage.strategy.config_text import default_strategy_toml
 
 app = typer.Typer(help="The strategy file: thresholds, weights, playbooks, capacity rules.")
 

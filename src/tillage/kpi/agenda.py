@@ -35,6 +35,7 @@ from tillage.kpi.review import SnapshotRef
 from tillage.store import reviews
 from tillage.store.access import AccountFilter
 from tillage.store.database import make_engine
+from tillage.store.reps import find_rep
 from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.priority import render_reasons
@@ -290,7 +291,7 @@ def build_agenda(
     store = make_engine(database_url)
     try:
         with Session(store) as session:
-            found = reviews.find_rep(session, rep)
+            found = find_rep(session, rep)
             snapshot = latest_snapshot(session)
             teams = reviews.reps_with_teams(session).set_index("rep_id")
             team = teams.at[found.id, "team"] if found.id in teams.index else None

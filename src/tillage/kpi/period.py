@@ -73,16 +73,33 @@ def _months_from(first: dt.date, months: int) -> Period:
     return Period(first, last, label)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""The years a period, month or business date may fall in (wider than any real business record;
+outside it, date arithmetic such as the year before would leave the calendar)."""
+
+
+def check_year(year: int, what: str) -> None:
+    """:class:`DataValidationError` naming ``what`` unless ``year`` is in
+    :data:`FIRST_YEAR` … :data:`LAST_YEAR`."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DataValidationError(
+            f"{what}: the year {year:04d} is outside {FIRST_YEAR}–{LAST_YEAR}"
+        )
+
+
 def parse_period(text: str) -> Period:
-    """``2026-09`` (a month) or ``2026-Q3`` (a quarter) as a :class:`Period`."""
+    """``2026-09`` (a month) or ``2026-Q3`` (a quarter) as a :class:`Period`; a year outside
+    :data:`FIRST_YEAR` … :data:`LAST_YEAR` is refused (:class:`DataValidationError`)."""
     value = text.strip()
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
             raise DataValidationError(f"period {text!r}: month {month} is not 01–12")
+        check_year(year, f"period {text!r}")
         return _months_from(dt.date(year, month, 1), 1)
     if match := _QUARTER.match(value):
         year, quarter = int(match[1]), int(match[2])
+        check_year(year, f"period {text!r}")
         return _months_from(dt.date(year, 3 * quarter - 2, 1), 3)
     raise DataValidationError(
         f"period {text!r} is neither a month like 2026-09 nor a quarter like 2026-Q3"

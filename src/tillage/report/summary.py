@@ -26,10 +26,13 @@ def zone_table(zones: Sequence[tuple[str, int, float]], currency: str, lang: str
     return table
 
 
-def top_accounts_table(rows: Sequence[ScoreRow], currency: str, lang: str) -> Table:
-    """The highest-value accounts with owner, zone, LTV and last-12-month revenue."""
+def top_accounts_table(
+    rows: Sequence[ScoreRow], currency: str, lang: str, *, title: str | None = None
+) -> Table:
+    """Accounts (by default the highest-value ones: ``title``) with owner, zone, LTV and
+    last-12-month revenue."""
     _ = gettext_for(lang)
-    table = Table(title=_("Top accounts by LTV"))
+    table = Table(title=title or _("Top accounts by LTV"))
     for header, justify in (
         (_("Account"), "left"),
         (_("Owner"), "left"),

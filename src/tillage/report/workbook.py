@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tillage.i18n import gettext_for
-from tillage.report.inert import put
+from tillage.inert import put
 from tillage.report.portfolio import SEGMENTS, plan_rows, portfolio_rows, segment_label
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

@@ -1,7 +1,8 @@
 """The account listing of a snapshot: filters, sorts, offset and keyset pages, totals.
 
-One reader serves the JSON list and the CSV export (:func:`list_scores`); the dashboard's list
-shares its deal-zone filter (:func:`with_deal_in_zone`). Every query takes ``visible``, the
+One reader serves the JSON list, the CSV export, the dashboard's list and the demo
+(:func:`list_scores`, through :mod:`tillage.services.accounts`), with one set of filters
+(:class:`ScoreFilter`). Every query takes ``visible``, the
 caller's filter from :func:`tillage.store.access.account_filter`, so totals and pages only ever
 count what the caller may see.
 """
@@ -9,7 +10,7 @@ count what the caller may see.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -37,6 +38,16 @@ class ScoreRow:
     churn_risk: float | None = None
     priority: float | None = None
     borderline: bool | None = None
+    reasons: list[dict[str, Any]] | None = None
+
+
+class ScorePage(NamedTuple):
+    """A page of a listing: how many rows match (``total``), their total LTV (company
+    currency; 0 when not counted) and the page's rows."""
+
+    total: int
+    total_ltv: float
+    rows: list[ScoreRow]
 
 
 SortKey = Literal["ltv", "revenue_12m", "tenure_months", "churn_risk", "priority", "name", "key"]
@@ -53,7 +64,6 @@ SORT_COLUMNS: dict[str, InstrumentedAttribute] = {
 DESCENDING_BY_DEFAULT = frozenset({"ltv", "revenue_12m", "tenure_months", "churn_risk", "priority"})
 NULLABLE_SORTS = frozenset({"churn_risk", "priority"})
 
-RiskBand = Literal["low", "medium", "high"]
 RISK_BANDS: dict[str, tuple[float, float | None]] = {
     "low": (0.0, 0.2),
     "medium": (0.2, 0.5),
@@ -62,8 +72,10 @@ RISK_BANDS: dict[str, tuple[float, float | None]] = {
 """Churn-risk bands, as ``[lower, upper)`` bounds on the probability ``churn_risk``: the fixed
 bands of a snapshot whose record has none (see :func:`risk_bands`)."""
 
+Bands = dict[str, tuple[float, float | None]]
 
-def risk_bands(session: Session, snapshot_id: int) -> dict[str, tuple[float, float | None]]:
+
+def risk_bands(session: Session, snapshot_id: int) -> Bands:
     """The churn-risk bands of a snapshot: the bounds its scoring run set from the company's own
     risks (its record's ``churn_bands``: ``medium`` and ``high`` lower bounds, see
     :func:`tillage.strategy.portfolio.churn_bands`), else :data:`RISK_BANDS`."""
@@ -74,24 +86,49 @@ def risk_bands(session: Session, snapshot_id: int) -> dict[str, tuple[float, flo
     medium, high = float(bands["medium"]), float(bands["high"])
     return {"low": (0.0, medium), "medium": (medium, high), "high": (high, None)}
 
+RISK_THRESHOLD = 0.5
+"""A silent-churn score or key-person risk at or above this counts as a risk flag; the churn flag
+is the snapshot's high churn band (:func:`risk_bands`)."""
+
+RISK_FLAGS: tuple[str, ...] = (
+    "churn",
+    "silent_churn",
+    "key_person",
+    "single_threaded",
+    "borderline",
+)
+"""The risk flags: ``churn_risk`` in the snapshot's high band, ``silent_churn`` or
+``key_person_risk`` ≥ :data:`RISK_THRESHOLD`, single-threaded, or a borderline portfolio cell."""
+
+Risk = Literal[
+    "low", "medium", "high", "churn", "silent_churn", "key_person", "single_threaded", "borderline"
+]
+"""A ``risk`` filter: a churn band of :data:`RISK_BANDS` or one of :data:`RISK_FLAGS` — the
+same meaning on the page, in the API, the CSV export and the CLI."""
+
 
 @dataclass(frozen=True)
 class ScoreFilter:
     """What a listing keeps, every field optional (``None``: no condition).
 
     ``rep`` and ``team`` are the natural keys of the account's current owner and their team;
-    ``risk`` a band of ``churn_risk`` (:func:`risk_bands`); ``search`` a case-insensitive substring
-    of the account's name or key; ``deal_zone`` keeps accounts with an open deal in that zone.
+    ``risk`` a :data:`RISK_BANDS` band of ``churn_risk`` or one of :data:`RISK_FLAGS`;
+    ``search`` a case-insensitive substring of the account's name or key; ``deal_zone`` keeps
+    accounts with an open deal in that zone.
     """
 
     zone: str | None = None
     segment: str | None = None
     rep: str | None = None
     team: str | None = None
-    risk: RiskBand | None = None
+    risk: Risk | None = None
     borderline: bool | None = None
     search: str | None = None
     deal_zone: str | None = None
+
+    def active(self) -> dict[str, object]:
+        """The filters that are set, by name."""
+        return {k: v for k, v in self.__dict__.items() if v is not None and v != ""}
 
 
 def with_deal_in_zone(snapshot_id: int, zone: str) -> ColumnElement[bool]:
@@ -103,15 +140,31 @@ def with_deal_in_zone(snapshot_id: int, zone: str) -> ColumnElement[bool]:
     return AccountScore.account_id.in_(deals)
 
 
+def _risk_clause(risk: str, bands: Bands = RISK_BANDS) -> ColumnElement[bool]:
+    if risk in bands:
+        low, high = bands[risk]
+        band = AccountScore.churn_risk >= low
+        return band if high is None else and_(band, AccountScore.churn_risk < high)
+    clauses: dict[str, ColumnElement[bool]] = {
+        "churn": AccountScore.churn_risk >= bands["high"][0],
+        "silent_churn": AccountScore.silent_churn >= RISK_THRESHOLD,
+        "key_person": AccountScore.key_person_risk >= RISK_THRESHOLD,
+        "single_threaded": AccountScore.single_threaded.is_(True),
+        "borderline": AccountScore.borderline.is_(True),
+    }
+    if risk not in clauses:
+        choices = ", ".join([*RISK_BANDS, *RISK_FLAGS])
+        raise ValueError(f"unknown risk filter {risk!r}; choose one of {choices}")
+    return clauses[risk]
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
 
 
 def _conditions(
-    where: ScoreFilter,
-    snapshot_id: int,
-    bands: dict[str, tuple[float, float | None]] = RISK_BANDS,
+    where: ScoreFilter, snapshot_id: int, bands: Bands = RISK_BANDS
 ) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if where.deal_zone is not None:
@@ -125,10 +178,7 @@ def _conditions(
     if where.team is not None:
         found.append(Team.key == where.team)
     if where.risk is not None:
-        low, high = bands[where.risk]
-        found.append(AccountScore.churn_risk >= low)
-        if high is not None:
-            found.append(AccountScore.churn_risk < high)
+        found.append(_risk_clause(where.risk, bands))
     if where.borderline is not None:
         flag = AccountScore.borderline.is_(True)
         found.append(flag if where.borderline else or_(AccountScore.borderline.is_(None), ~flag))
@@ -170,14 +220,15 @@ def list_scores(
     where: ScoreFilter | None = None,
     after: Cursor | None = None,
     count: bool = True,
-) -> tuple[int, list[ScoreRow]]:
-    """A page of a snapshot's scores of the ``visible`` accounts; returns (total, rows).
+) -> ScorePage:
+    """A page of a snapshot's scores of the ``visible`` accounts, with the number and total LTV
+    of the rows that match.
 
     ``sort`` is one of :data:`SORT_COLUMNS` (numbers highest first, names A→Z unless
     ``descending`` says otherwise; missing values last; ties by account id in the same
-    direction). ``where`` filters; ``total`` counts every row that passes (0 when ``count`` is
-    false). ``after`` continues after a row (keyset pagination, fast however deep the page);
-    ``offset`` skips rows instead.
+    direction). ``where`` filters; ``total`` counts every row that passes and ``total_ltv``
+    sums their LTV (both 0 when ``count`` is false). ``after`` continues after a row (keyset
+    pagination, fast however deep the page); ``offset`` skips rows instead.
     """
     where = replace(where or ScoreFilter(), zone=zone) if zone is not None else where
     column = SORT_COLUMNS[sort]
@@ -197,6 +248,7 @@ def list_scores(
             AccountScore.churn_risk,
             AccountScore.priority,
             AccountScore.borderline,
+            AccountScore.reasons,
         )
         .join(AccountScore, AccountScore.account_id == Account.id)
         .outerjoin(Rep, Rep.id == Account.owner_id)
@@ -211,7 +263,13 @@ def list_scores(
     # an offset page counts its rows in the same pass (a window count) rather than a second
     # query. An admin's count is an index-only scan, and a keyset page does not see them all.
     windowed = count and after is None and not isinstance(visible, True_)
-    page = base.add_columns(func.count().over().label("total")) if windowed else base
+    page = (
+        base.add_columns(
+            func.count().over().label("total"), func.sum(AccountScore.ltv).over().label("sum_ltv")
+        )
+        if windowed
+        else base
+    )
     if after is not None:
         page = page.where(_after(column, desc, sort in NULLABLE_SORTS, after))
     order = (
@@ -227,12 +285,12 @@ def list_scores(
         )
     rows = session.execute(page.order_by(*order).limit(limit).offset(offset)).all()
     if windowed and rows:
-        total = rows[0].total
+        total, total_ltv = rows[0].total, rows[0].sum_ltv
     elif count and (rows or offset or after is not None):
-        total = _count(session, snapshot_id, visible, where or ScoreFilter())
+        total, total_ltv = _count(session, snapshot_id, visible, where or ScoreFilter())
     else:
-        total = 0  # not asked, or the first page is empty
-    return int(total or 0), [
+        total, total_ltv = 0, 0.0  # not asked, or the first page is empty
+    items = [
         ScoreRow(
             account_id=r.id,
             key=r.key,
@@ -247,15 +305,19 @@ def list_scores(
             churn_risk=None if r.churn_risk is None else float(r.churn_risk),
             priority=None if r.priority is None else float(r.priority),
             borderline=r.borderline,
+            reasons=list(r.reasons or []),
         )
         for r in rows
     ]
+    return ScorePage(int(total or 0), float(total_ltv or 0.0), items)
 
 
-def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: ScoreFilter) -> int:
-    """Rows of a listing, joining only the tables its filters need (an admin's unfiltered
-    count reads the snapshot's index alone)."""
-    query = select(func.count()).select_from(AccountScore)
+def _count(
+    session: Session, snapshot_id: int, visible: AccountFilter, where: ScoreFilter
+) -> tuple[int, float]:
+    """Rows of a listing and their total LTV, joining only the tables its filters need (an
+    admin's unfiltered count reads the snapshot's index alone)."""
+    query = select(func.count(), func.sum(AccountScore.ltv)).select_from(AccountScore)
     by_owner = where.rep is not None or where.team is not None
     if by_owner or where.search or not isinstance(visible, True_):
         query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
@@ -265,12 +327,11 @@ def _count(session: Session, snapshot_id: int, visible: AccountFilter, where: Sc
     query = query.where(
         AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id, bands)
     )
-    return int(session.scalar(query) or 0)
+    rows, ltv = session.execute(query).one()
+    return int(rows or 0), float(ltv or 0.0)
 
 
-def _bands(
-    session: Session, snapshot_id: int, where: ScoreFilter | None
-) -> dict[str, tuple[float, float | None]]:
+def _bands(session: Session, snapshot_id: int, where: ScoreFilter | None) -> Bands:
     """The snapshot's risk bands, read only when the listing filters by one."""
     return risk_bands(session, snapshot_id) if where is not None and where.risk else RISK_BANDS
 

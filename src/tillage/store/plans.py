@@ -9,7 +9,6 @@ the operator). Amounts are in company currency, hours in hours.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -287,25 +286,6 @@ def plan_months(session: Session, snapshot_id: int) -> list[dt.date]:
             .order_by(SnapshotAction.month)
         )
     )
-
-
-def find_rep(session: Session, rep: str) -> Rep:
-    """A rep by key, or by id when ``rep`` is a number; :class:`NotFoundError` otherwise."""
-    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
-    if found is None and rep.isdigit():
-        found = session.get(Rep, int(rep))
-    if found is None:
-        raise NotFoundError(f"no rep with key or id {rep!r}")
-    return found
-
-
-def rep_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    """The names of the reps ``ids`` (rep id → name; ids not in the store are left out)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(wanted)))
-    return {int(rep_id): name for rep_id, name in rows}
 
 
 def snapshot_with_plan(session: Session, month: dt.date) -> Snapshot:

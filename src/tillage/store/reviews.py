@@ -15,7 +15,6 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter, everything
 from tillage.store.labels import label_column, unique_labels
 from tillage.store.schema import (
@@ -218,13 +217,3 @@ def reps_with_teams(session: Session) -> pd.DataFrame:
         rep=rep_labels.astype("object"),
         team=frame["team_id"].map(lambda t: teams.get(int(t)) if pd.notna(t) else None),
     )
-
-
-def find_rep(session: Session, rep: str) -> Rep:
-    """A rep by key, or by id when ``rep`` is a number; :class:`NotFoundError` otherwise."""
-    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
-    if found is None and rep.isdigit():
-        found = session.get(Rep, int(rep))
-    if found is None:
-        raise NotFoundError(f"rep {rep!r} does not exist: give a rep key or id")
-    return found

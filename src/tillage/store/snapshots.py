@@ -230,6 +230,7 @@ class ScorePoint:
     churn_risk: float | None
     zone: str | None
     segment: str | None
+    p_alive: float | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,8 @@ def account_history(
     session: Session, account_id: int, *, limit: int | None = None
 ) -> list[ScorePoint]:
     """The account's scores in every complete snapshot, newest first (call after checking that
-    the caller may see the account)."""
+    the caller may see the account): the one account history, of the API's detail and the
+    account page (:func:`tillage.services.accounts.history_by_date` for its chart)."""
     query = (
         select(Snapshot.id, Snapshot.as_of, AccountScore)
         .join(AccountScore, AccountScore.snapshot_id == Snapshot.id)
@@ -334,6 +336,7 @@ def account_history(
             churn_risk=_number(score.churn_risk),
             zone=score.zone,
             segment=score.segment,
+            p_alive=_number(score.p_alive),
         )
         for snapshot_id, as_of, score in session.execute(query)
     ]

@@ -18,7 +18,7 @@ user out (OWASP's "slow down online guessing" with device cookies):
   seconds after its last failure (one address may be a whole office behind a proxy: it is
   slowed, not shut);
 * a browser that has logged in as this user before (``device``: the nonce of its signed device
-  cookie, see ``tillage.api.auth``) is exempt from both, and is slowed only by its own failures.
+  cookie, see ``tillage.serving.auth``) is exempt from both, and is slowed only by its own failures.
   An attacker guessing from elsewhere therefore cannot keep the real user out.
 
 Refusals raise :class:`~tillage.errors.TooManyAttempts` with the seconds to wait.

@@ -38,32 +38,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from tillage.errors import DataValidationError, NotFoundError
-from tillage.features.engine import feature_backend
-from tillage.features.risk_inputs import risk_inputs
-from tillage.store.database import session_factory
-from tillage.store.schema import (
-    Account,
-    AccountScore,
-    Rep,
-    Snapshot,
-    SnapshotAction,
-    Team,
-)
-from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
-from tillage.strategy.risk import key_person_risk
 
-__all__ = [
-    "DepartureResult",
-    "departure_from_store",
-    "handover_month",
-    "ltv_at_risk",
-    "simulate_departure",
-]
+__all__ = ["DepartureResult", "handover_month", "ltv_at_risk", "simulate_departure"]
 
 #: Columns of :attr:`DepartureResult.accounts`.
 PLAN_COLUMNS = [
@@ -232,94 +211,3 @@ def simulate_departure(
 
 
 # --- reading the store -----------------------------------------------------------------------
-
-
-def _find_rep(session: Session, rep: str) -> Rep:
-    found = session.scalars(select(Rep).where(Rep.key == rep)).first()
-    if found is None and rep.isdigit():
-        found = session.get(Rep, int(rep))
-    if found is None:
-        raise NotFoundError(f"no rep with the key or id {rep!r}")
-    return found
-
-
-def _frame(session: Session, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
-def departure_from_store(
-    engine: Engine,
-    rep: str,
-    *,
-    as_of: dt.date | None = None,
-    strategy: Strategy | None = None,
-) -> DepartureResult:
-    """:func:`simulate_departure` for the rep with key (or id) ``rep``, from the store.
-
-    LTVs and churn risks come from the latest snapshot, planned hours (the leaving rep's and the
-    successors' booked hours) from its actions in its plan month (:func:`handover_month`); the
-    single-threaded flags are computed from the activities as of ``as_of`` (default: the
-    snapshot's as-of date).
-    """
-    strategy = strategy or Strategy()
-    with session_factory(engine)() as session:
-        leaving = _find_rep(session, rep)
-        snapshot: Snapshot = latest_snapshot(session)
-        as_of = as_of or snapshot.as_of
-        scores = _frame(
-            session,
-            select(AccountScore.account_id, AccountScore.ltv, AccountScore.churn_risk).where(
-                AccountScore.snapshot_id == snapshot.id
-            ),
-        )
-        accounts = _frame(session, select(Account.id, Account.name, Account.owner_id))
-        reps = _frame(
-            session,
-            select(
-                Rep.id,
-                Rep.name,
-                Rep.team_id,
-                Team.name.label("team"),
-                Rep.capacity_hours,
-                Rep.left_on,
-                Rep.role,
-            ).outerjoin(Team, Team.id == Rep.team_id),
-        )
-        month = handover_month(snapshot.models, as_of)
-        planned = _frame(
-            session,
-            select(SnapshotAction.account_id, SnapshotAction.rep_id, SnapshotAction.hours).where(
-                SnapshotAction.snapshot_id == snapshot.id, SnapshotAction.month == month
-            ),
-        )
-        leaving_id = leaving.id
-    url = engine.url.render_as_string(hide_password=False)
-    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
-    with feature_backend(url, kind) as con:
-        inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
-    risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
-    frame = (
-        accounts.set_index("id")
-        .rename_axis("account_id")
-        .join(scores.set_index("account_id"), how="left")
-        .join(risk, how="left")
-    )
-    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
-    notes = []
-    if frame["ltv"].isna().any():
-        notes.append(
-            f"{int(frame['ltv'].isna().sum())} accounts are not in snapshot {snapshot.id}: "
-            "their LTV counts as 0"
-        )
-    planned["hours"] = planned["hours"].astype(float)
-    result = simulate_departure(
-        leaving_id,
-        frame,
-        reps.set_index("id"),
-        strategy,
-        planned=planned,
-        as_of=as_of,
-    )
-    result.notes = notes + result.notes
-    return result

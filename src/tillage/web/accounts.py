@@ -1,6 +1,7 @@
 """The account list (filter, search, sort, paginate) and one account's page.
 
-The list reads :func:`tillage.store.pages.list_accounts`; the account page the same
+The list is :func:`tillage.services.accounts.account_page`, the same listing as
+``/api/v1/accounts`` (same filters, sort, tie order and paging); the account page the same
 :func:`tillage.store.snapshots.account_detail` as ``/api/v1/accounts/{id}``, plus the account's
 history across snapshots, signals, planned actions, contacts and activities. All of it through
 the caller's visibility filter: another rep's account is a 404, as in the API.
@@ -8,30 +9,38 @@ the caller's visibility filter: another rep's account is a 404, as in the API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session, sessionmaker
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.i18n import gettext_for
+from tillage.services.accounts import (
+    SEARCH_MAX,
+    Listing,
+    account,
+    account_page,
+    export_csv,
+    history_by_date,
+    search_text,
+)
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.store.access import AccountFilter
+from tillage.store.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
 from tillage.store.pages import (
-    RISKS,
     SEGMENTS,
-    ListFilters,
-    ListSort,
     account_actions,
     account_contacts,
-    account_history,
     account_signals,
     account_timeline,
     filter_choices,
-    list_accounts,
 )
-from tillage.store.snapshots import account_detail, latest_snapshot
+from tillage.store.snapshots import AccountDetail
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
@@ -40,6 +49,22 @@ from tillage.web.render import page
 router = protected_router(include_in_schema=False)
 PAGE_SIZE = 50
 KEY = Query(max_length=64, pattern=r"^[^\x00-\x1f]*$")
+RISK_CHOICES = (*RISK_BANDS, *RISK_FLAGS)
+PageSort = Literal["priority", "ltv", "revenue_12m", "churn_risk", "tenure_months", "name"]
+"""The columns the account list's headers sort by."""
+PageFormat = Annotated[
+    Literal["html", "json", "csv"],
+    Query(description="html (the page), json (the API's answer) or csv (every matching row)"),
+]
+AccountDetailOut = TypeAdapter(AccountDetail)
+
+
+def _csv_lines(
+    sessions: sessionmaker[Session], visible: AccountFilter, listing: Listing
+) -> Iterator[str]:
+    """The export on its own session: the stream outlives the request's."""
+    with sessions() as session:
+        yield from export_csv(session, visible, listing)
 
 
 def reasons_line(reasons: Sequence[dict[str, Any]], lang: str, currency: str) -> str:
@@ -99,40 +124,48 @@ def accounts_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
-    sort: ListSort = "priority",
+    sort: PageSort = "priority",
     order: Literal["asc", "desc"] = "desc",
     segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")?$")] = None,
     zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
     deal_zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
     rep: Annotated[str | None, KEY] = None,
     team: Annotated[str | None, KEY] = None,
-    risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISKS) + ")?$")] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
+    risk: Annotated[str | None, Query(pattern="^(" + "|".join(RISK_CHOICES) + ")?$")] = None,
+    q: Annotated[str | None, Query(max_length=SEARCH_MAX)] = None,
+    format: PageFormat = "html",
+) -> Response:
     """The caller's accounts in the latest snapshot, filtered, searched, sorted and paginated.
 
     An empty parameter (an "All" choice of the filter form) means no filter.
     """
-    snapshot = latest_snapshot(session)
-    filters = ListFilters(
+    filters = ScoreFilter(
         segment=segment or None,
         zone=zone or None,
         deal_zone=deal_zone or None,
         rep=rep or None,
         team=team or None,
-        risk=risk or None,
-        search=(q or "").strip() or None,
+        risk=risk or None,  # type: ignore[arg-type]
+        search=search_text(q),
     )
-    listing = list_accounts(
+    listing = account_page(
         session,
-        snapshot.id,
-        visible=visible,
-        filters=filters,
-        sort=sort,
-        descending=order == "desc",
+        visible,
+        Listing(where=filters, sort=sort, descending=order == "desc"),
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
     )
+    snapshot = listing.snapshot
+    if format == "json":  # the page's data: exactly /api/v1/accounts' answer
+        return JSONResponse(listing.model_dump(mode="json"))
+    if format == "csv":
+        name = f"accounts-{snapshot.as_of.isoformat()}.csv"
+        every = Listing(snapshot=snapshot.id, where=filters, sort=sort, descending=order == "desc")
+        return StreamingResponse(
+            _csv_lines(request.app.state.sessions, visible, every),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     reps, teams = filter_choices(session, visible=visible)
     state = {**filters.active(), "sort": sort, "order": order}
     if "search" in state:
@@ -153,7 +186,7 @@ def accounts_page(
         "accounts.html",
         principal,
         snapshot=snapshot,
-        rows=listing.rows,
+        rows=listing.items,
         total=listing.total,
         total_ltv=listing.total_ltv,
         page=page_number,
@@ -165,7 +198,7 @@ def accounts_page(
         reps=reps,
         teams=teams,
         segments=SEGMENTS,
-        risks=RISKS,
+        risks=RISK_FLAGS,
         url=url,
         sort_url=sort_url,
         segment_label=lambda s: segment_label(s, lang),
@@ -176,7 +209,7 @@ def accounts_page(
 
 
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
-def account_page(
+def account_view(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -184,11 +217,15 @@ def account_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-) -> HTMLResponse:
+    format: Annotated[Literal["html", "json"], Query()] = "html",
+) -> Response:
     """One account (twin of /api/v1/accounts/{account_id}): scores with the LTV interval, value
-    history across snapshots, reasons, risk signals, planned actions, contacts and activities."""
-    detail = account_detail(session, account_id, visible=visible)
-    history = account_history(session, account_id, visible=visible)
+    history across snapshots, reasons, risk signals, planned actions, contacts and activities.
+    ``?format=json``: the API's answer."""
+    detail = account(session, visible, account_id)
+    if format == "json":
+        return JSONResponse(AccountDetailOut.dump_python(detail, mode="json"))
+    history = history_by_date(detail.history)
     signals = actions = None
     if detail.snapshot_id is not None:
         signals = account_signals(session, account_id, detail.snapshot_id, visible=visible)

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.store.pages import Cell, HistoryPoint
+from tillage.store.pages import Cell
 from tillage.store.plans import DealCell
+from tillage.store.snapshots import ScorePoint
 
 Figure = dict[str, Any]
 GREENS = [[0.0, "#f1f5ec"], [0.5, "#a9c89a"], [1.0, "#3d7a45"]]
@@ -134,7 +135,7 @@ def deal_heatmap(
     )
 
 
-def history_chart(points: Sequence[HistoryPoint], lang: str, currency: str) -> Figure:
+def history_chart(points: Sequence[ScorePoint], lang: str, currency: str) -> Figure:
     """LTV across snapshots with its interval as a band, and P(alive) on a second axis when the
     snapshots carry it."""
     _ = gettext_for(lang)
@@ -159,7 +160,7 @@ def history_chart(points: Sequence[HistoryPoint], lang: str, currency: str) -> F
             "mode": "lines+markers",
             "x": dates,
             "y": [p.ltv for p in points],
-            "text": [format_money(p.ltv, currency, lang) for p in points],
+            "text": ["" if p.ltv is None else format_money(p.ltv, currency, lang) for p in points],
             "hovertemplate": "%{x}: %{text}<extra></extra>",
             "line": {"color": "#3d7a45"},
             "name": _("LTV"),

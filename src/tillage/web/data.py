@@ -1,15 +1,17 @@
 """The Data page: upload an export, read its validation report, confirm the import; the log.
 
-Two steps, each through the functions behind ``POST /api/v1/imports`` (:mod:`tillage.api.imports`)
-and with its rule (admins only): *validate* saves the upload (:mod:`tillage.web.staging`) and
-runs the import as a dry run, which writes nothing and shows every problem by file, row and
-column; *import* runs the same import for real on the kept file, all rows or none. Refusals are
-audit-logged (``import.refused``) and imports too (``import``), as through the API. The history
-is :func:`tillage.store.imports_log.list_imports`, the twin of ``GET /api/v1/imports``.
+Two steps, each through the functions behind ``POST /api/v1/imports``
+(:mod:`tillage.services.imports`) and with its rule (admins only): *validate* saves the upload
+(:mod:`tillage.web.staging`) and runs the import as a dry run, which writes nothing and shows
+every problem by file, row and column; *import* runs the same import for real on the kept file,
+all rows or none. Refusals are audit-logged (``import.refused``) and imports too (``import``),
+as through the API. The history is :func:`tillage.store.imports_log.list_imports`, the twin of
+``GET /api/v1/imports``.
 
 An upload over ``upload_limit_mb`` is stopped twice: in the browser before it is sent (the form
-knows the limit), and by :class:`tillage.api.imports.UploadLimit`, which sends the browser back
-to ``/data?refused=too-large`` without reading the body.
+knows the limit), and by :class:`tillage.api.imports.UploadLimit` (mounted by
+:mod:`tillage.server`), which sends the browser back to ``/data?refused=too-large`` without
+reading the body.
 """
 
 from __future__ import annotations
@@ -22,9 +24,13 @@ from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from tillage.api.auth import AdminRole, CurrentUser, client_address, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.imports import (
+from tillage.config import Settings
+from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
+from tillage.i18n import gettext_for, translations
+from tillage.ingest import ImportResult
+from tillage.ingest.mapping import KEYED_TABLES
+from tillage.ingest.quality import data_quality
+from tillage.services.imports import (
     SUFFIXES,
     choose_mapping,
     import_upload,
@@ -32,12 +38,8 @@ from tillage.api.imports import (
     refusals_audited,
     safe_name,
 )
-from tillage.config import Settings
-from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
-from tillage.i18n import gettext_for, translations
-from tillage.ingest import ImportResult
-from tillage.ingest.mapping import KEYED_TABLES
-from tillage.ingest.quality import data_quality
+from tillage.serving.auth import AdminRole, CurrentUser, client_address, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
 from tillage.web import staging
@@ -164,7 +166,6 @@ def validate_upload(
     try:
         with refusals_audited(session, principal, client, name):
             checked = import_uploaded_file(
-                request,
                 session,
                 settings,
                 principal,

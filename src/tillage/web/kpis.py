@@ -1,7 +1,7 @@
 """The KPI page: each KPI's trend against its target, by period, with cuts by rep, team or
 segment, and the latest period's values with their gap to target.
 
-The values come from :func:`tillage.api.kpis.kpi_rows`, the function behind ``/api/v1/kpis``
+The values come from :func:`tillage.services.kpis.kpi_rows`, the function behind ``/api/v1/kpis``
 (asked for several periods at once), so the page shows a caller exactly the rows the API gives
 them: the company, and the reps, teams or segments of their reach. Targets are the strategy
 file's ``[kpi]`` section (:mod:`tillage.kpi.targets`), as in the period review.
@@ -17,16 +17,16 @@ import pandas as pd
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.kpis import kpi_rows
-from tillage.api.reviews import strategy_in_force
 from tillage.i18n import gettext_for
 from tillage.kpi import REGISTRY, Period
 from tillage.kpi.review import KpiChange, changes_between
 from tillage.kpi.targets import KpiTargets, targets_from_settings
 from tillage.report.formatting import format_change, format_value
 from tillage.report.portfolio import SEGMENTS
+from tillage.services.kpis import kpi_rows
+from tillage.services.strategy import strategy_in_force
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.web.charts import kpi_trend_chart, segment_label
 from tillage.web.render import page
 

@@ -1,6 +1,6 @@
 """The 1on1 pages: a picker of the reps the caller reaches, and one rep's agenda.
 
-The agenda comes from :func:`tillage.api.reviews.rep_agenda`, the function behind
+The agenda comes from :func:`tillage.services.reviews.rep_agenda`, the function behind
 ``/api/v1/one-on-one/{rep}``, with the same rule: a rep may open their own, a manager those of
 the reps they manage, an admin anyone's; anyone else is a 404, as in the API. Its sections are
 the HTML report's own (:func:`tillage.report.review.agenda_sections`), with account names
@@ -13,15 +13,15 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.reviews import rep_agenda
 from tillage.report.review import agenda_sections
+from tillage.services.reviews import rep_agenda
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import RepRef, reach_reps
-from tillage.web.render import page
+from tillage.web.render import PageData, data_response, page
 
 router = protected_router(include_in_schema=False)
 
@@ -57,9 +57,12 @@ def one_on_one_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     rep: Annotated[str, Path(min_length=1, max_length=128)],
-) -> HTMLResponse:
-    """A rep's 1on1 agenda (twin of /api/v1/one-on-one/{rep})."""
+    format: PageData = "html",
+) -> Response:
+    """A rep's 1on1 agenda (twin of /api/v1/one-on-one/{rep}; ``?format=json`` its answer)."""
     agenda = rep_agenda(session, settings, lang, principal, visible, rep)
+    if format == "json":
+        return data_response(agenda)
     sections = agenda_sections(agenda, account_link=lambda account_id: f"/accounts/{account_id}")
     return page(
         request,

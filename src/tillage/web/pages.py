@@ -2,7 +2,7 @@
 
 The pages themselves (:mod:`tillage.web.portfolio`, :mod:`tillage.web.accounts`) each call the
 same service functions as their JSON twin in the API. Routes needing a logged-in user live on
-routers made by :func:`~tillage.api.auth.protected_router` (anonymous visitors are sent to
+routers made by :func:`~tillage.serving.auth.protected_router` (anonymous visitors are sent to
 ``/login``); the login page itself is on :data:`public`.
 """
 
@@ -13,7 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from tillage.api.auth import (
+from tillage.errors import AuthenticationError, TooManyAttempts
+from tillage.i18n import gettext_for
+from tillage.serving.auth import (
     CurrentUser,
     MaybePrincipal,
     check_login_csrf,
@@ -27,9 +29,7 @@ from tillage.api.auth import (
     set_login_csrf_cookie,
     start_session,
 )
-from tillage.api.deps import LanguageDep, SessionDep, get_language
-from tillage.errors import AuthenticationError, TooManyAttempts
-from tillage.i18n import gettext_for
+from tillage.serving.deps import LanguageDep, SessionDep, get_language
 from tillage.store.access import Principal
 from tillage.store.users import audit, authenticate, get_user, utcnow
 from tillage.web.render import LANG_COOKIE_AGE, language_links, render

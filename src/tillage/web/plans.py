@@ -1,6 +1,6 @@
 """The plans page: each rep's monthly plan and capacity use; for managers and admins the team.
 
-The plan comes from :func:`tillage.api.plans.month_plan`, the function behind
+The plan comes from :func:`tillage.services.plans.month_plan`, the function behind
 ``/api/v1/plans``, so the page and the API show the same actions, hours and uplifts to the same
 user: a rep their own plan only (naming another rep is a 404), a manager any rep of their team
 or the team view, an admin anyone. The team view sets each rep's hours against their capacity
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.plans import PlannedAction, PlanOut, month_plan
+from tillage.services.plans import PlannedAction, PlanOut, month_plan
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY, action_label
 from tillage.web.charts import capacity_chart
-from tillage.web.render import page
+from tillage.web.render import PageData, data_response, page
 
 router = protected_router(include_in_schema=False)
 MONTH = Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
@@ -109,9 +109,13 @@ def plans_page(
     visible: VisibleAccounts,
     month: Annotated[str | None, MONTH] = None,
     rep: Annotated[str | None, KEY] = None,
-) -> HTMLResponse:
-    """A rep's plan of a month, or the team's (twin of /api/v1/plans)."""
+    format: PageData = "html",
+) -> Response:
+    """A rep's plan of a month, or the team's (twin of /api/v1/plans; ``?format=json`` its
+    answer)."""
     plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    if format == "json":
+        return data_response(plan)
     rows = rep_rows(plan)
     team_view = principal.role != "rep" and plan.rep is None
     figure = None

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.reviews import strategy_in_force
+from tillage.services.strategy import strategy_in_force
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.pages import segment_cells
 from tillage.store.plans import deal_cells, deal_zone_totals
 from tillage.store.snapshots import latest_snapshot, zone_totals

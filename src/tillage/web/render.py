@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from pydantic import BaseModel
 
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
@@ -79,3 +80,15 @@ def page(
     response = HTMLResponse(html)
     response.set_cookie("lang", lang, samesite="lax", httponly=True, max_age=LANG_COOKIE_AGE)
     return response
+
+
+PageData = Annotated[
+    Literal["html", "json"],
+    Query(description="html (the page) or json (the page's data: its /api/v1 twin's answer)"),
+]
+"""The ``?format=`` of a page that is the twin of an API route."""
+
+
+def data_response(answer: BaseModel) -> JSONResponse:
+    """The page's data as JSON: the service's answer, exactly as its API route returns it."""
+    return JSONResponse(answer.model_dump(mode="json"))

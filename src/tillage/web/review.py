@@ -1,7 +1,7 @@
 """The period review page: KPIs against the previous period and target, the segment migration
 matrix, plan execution by rep, forecast accuracy and regular meetings against retention.
 
-The review comes from :func:`tillage.api.reviews.period_review`, the function behind
+The review comes from :func:`tillage.services.reviews.period_review`, the function behind
 ``/api/v1/reviews/{period}``, with the same rule: admins and managers only (a rep gets 403), a
 manager's review limited to their reach. Its sections are the HTML report's own
 (:func:`tillage.report.review.review_sections`), so the page and ``tillage review --format
@@ -13,17 +13,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from tillage.api.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.api.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.api.reviews import PERIOD_PATTERN, REVIEWERS, period_review
-from tillage.api.scope import roles
 from tillage.kpi import period_containing
 from tillage.report.review import review_sections
+from tillage.services.reviews import REVIEWERS, period_review
+from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.params import PERIOD_PATTERN
+from tillage.serving.scope import roles
 from tillage.store.snapshots import latest_snapshot
-from tillage.web.render import page
+from tillage.web.render import PageData, data_response, page
 
 router = protected_router(include_in_schema=False)
 EMPTY_OR_PERIOD = "^$|" + PERIOD_PATTERN
@@ -38,12 +39,15 @@ def review_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     period: Annotated[str | None, Query(pattern=EMPTY_OR_PERIOD)] = None,
-) -> HTMLResponse:
+    format: PageData = "html",
+) -> Response:
     """The review of a month or quarter (default: the quarter of the newest snapshot), twin of
-    /api/v1/reviews/{period}."""
+    /api/v1/reviews/{period} (``?format=json`` its answer)."""
     if not period:
         period = period_containing(latest_snapshot(session).as_of, "quarter").label
     review = period_review(session, settings, lang, principal, visible, period)
+    if format == "json":
+        return data_response(review)
     return page(
         request,
         lang,

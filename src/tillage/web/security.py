@@ -150,7 +150,7 @@ def swagger_file(name: str) -> FileResponse:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """An unexpected exception: 500 in the API's error shape, or the dashboard's error page."""
-    from tillage.api.errors import ErrorBody, ErrorResponse, is_api_path
+    from tillage.serving.errors import ErrorBody, ErrorResponse, is_api_path
     from tillage.web.pages import error_page
 
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)

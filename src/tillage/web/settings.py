@@ -1,9 +1,9 @@
 """The Settings pages (admins): the strategy file's editor and its versions, and the users.
 
 The editor calls the functions behind ``/api/v1/strategy``: *validate* is
-:func:`~tillage.api.strategy.check_strategy` (as ``POST /api/v1/strategy/validate``), whose
+:func:`~tillage.services.strategy.check_strategy` (as ``POST /api/v1/strategy/validate``), whose
 errors name each field; the page lists them beside the text with the line that sets the field.
-*Save* is :func:`~tillage.api.strategy.save_strategy_text` (as ``PUT /api/v1/strategy``): a new
+*Save* is :func:`~tillage.services.strategy.save_strategy_text` (as ``PUT /api/v1/strategy``): a new
 version, audit-logged (``strategy.update``); an invalid text saves nothing. The users page lists,
 adds and disables users with :func:`~tillage.store.users.create_user` and
 :func:`~tillage.store.users.update_user`, as ``/api/v1/users`` does (audited ``user.create``,
@@ -20,10 +20,10 @@ from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from tillage.api.auth import CurrentUser, protected_router
-from tillage.api.deps import LanguageDep, SessionDep
-from tillage.api.strategy import MAX_TEXT, check_strategy, save_strategy_text
 from tillage.errors import ConfigurationError, DataValidationError
+from tillage.services.strategy import MAX_TEXT, check_strategy, save_strategy_text
+from tillage.serving.auth import CurrentUser, client_address, protected_router
+from tillage.serving.deps import LanguageDep, SessionDep
 from tillage.store.access import Principal
 from tillage.store.schema import ROLES
 from tillage.store.strategies import current_strategy, strategy_version, strategy_versions
@@ -35,7 +35,7 @@ from tillage.store.users import (
     update_user,
     utcnow,
 )
-from tillage.strategy.config import default_strategy_toml
+from tillage.strategy.config_text import default_strategy_toml
 from tillage.web.render import page
 
 router = protected_router(admin=True, include_in_schema=False)
@@ -156,7 +156,9 @@ def strategy_submit(
     text = text.replace("\r\n", "\n")  # browsers send a textarea's lines with CRLF
     result = _check(text)
     if action == "save" and result["valid"]:
-        info = save_strategy_text(request, session, principal, text, comment or None)
+        info = save_strategy_text(
+            session, principal, text, comment or None, client=client_address(request)
+        )
         return RedirectResponse(f"/settings?saved={info.id}", status_code=303)  # type: ignore[return-value]
     return _strategy_page(
         request,

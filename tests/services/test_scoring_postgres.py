@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from tillage.services.scoring import run_scoring
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.schema import AccountScore, SnapshotAction, SnapshotDeal
-from tillage.strategy.scoring import run_scoring
 
 from ..scored_demo import CREATED, load_demo
 

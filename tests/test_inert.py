@@ -1,4 +1,4 @@
-"""Exports are inert (tillage.report.inert): text that a spreadsheet would run as a formula is
+"""Exports are inert (tillage.inert): text that a spreadsheet would run as a formula is
 written as text in XLSX and escaped in CSV, from the import through ``tillage export xlsx|csv``
 and ``/api/v1/accounts.csv``."""
 
@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from tillage.api.app import create_app
 from tillage.cli.main import app
 from tillage.config import Settings, get_settings
-from tillage.report.inert import csv_frame, csv_row, csv_text, is_formula_like, put
+from tillage.inert import csv_frame, csv_row, csv_text, is_formula_like, put
+from tillage.server import create_app
 from tillage.store.database import make_engine, session_scope
 from tillage.store.users import create_user, utcnow
 

@@ -30,9 +30,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from tillage.api.deps import SessionDep
-from tillage.api.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.errors import AuthenticationError, PermissionDenied
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import VALIDATION_RESPONSE, ErrorResponse
 from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.schema import User
 from tillage.store.users import normalize_login, principal_for, principal_for_token, utcnow

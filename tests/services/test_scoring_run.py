@@ -17,14 +17,15 @@ from sqlalchemy.orm import Session
 
 from tillage.features.engine import feature_backend
 from tillage.models.evaluation import top_decile_capture
+from tillage.services.scoring import INPUT_COLUMNS, run_scoring
+from tillage.services.strategy import resolve_strategy
 from tillage.store.access import everything
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
 from tillage.store.plans import count_rows, plan_frame, portfolio_frame
 from tillage.store.schema import AccountScore, Rep, Snapshot
 from tillage.store.strategies import save_strategy, text_hash
-from tillage.strategy.config import default_strategy_toml
+from tillage.strategy.config_text import default_strategy_toml
 from tillage.strategy.risk import account_risk
-from tillage.strategy.scoring import INPUT_COLUMNS, resolve_strategy, run_scoring
 
 from ..scored_demo import CREATED, ScoredDemo
 

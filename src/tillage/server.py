@@ -1,4 +1,8 @@
-"""The ASGI application, built by ``create_app(settings)``; nothing lives at module level."""
+"""The app factory: the JSON API (:mod:`tillage.api`) and the dashboard pages (:mod:`tillage.web`)
+mounted side by side, built by ``create_app(settings)``; nothing lives at module level.
+
+The one module that imports both surfaces: ``api`` and ``web`` never import each other, and
+share only :mod:`tillage.serving` (auth, request dependencies, the error shape)."""
 
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ from tillage.api import (
     strategy,
     users,
 )
-from tillage.api.errors import install_error_handlers
 from tillage.config import Settings
+from tillage.serving.errors import install_error_handlers
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
@@ -53,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    install_error_handlers(app)
+    install_error_handlers(app, page=pages.error_page)
     app.add_middleware(
         imports.UploadLimit,
         limit=settings.upload_limit_bytes,
@@ -94,5 +98,5 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The app for the settings in the environment (``TILLAGE_*``): the factory that each
-    worker process of ``tillage serve --workers N`` calls (``tillage.api.app:app_from_env``)."""
+    worker process of ``tillage serve --workers N`` calls (``tillage.server:app_from_env``)."""
     return create_app(Settings())

@@ -12,6 +12,7 @@ and an anonymous visitor is sent to ``/login`` rather than shown a 401.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -109,19 +110,30 @@ def _headers(exc: TillageError) -> dict[str, str]:
     return {}
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every :class:`TillageError` to its status and the JSON error shape (or a page)."""
+ErrorPage = Callable[[Request, int, str], Response]
+"""Renders the HTML twin of the JSON error shape: ``(request, status, message) → page``."""
+
+
+def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
+    """Map every :class:`TillageError` to its status and the JSON error shape; on dashboard paths
+    to ``page`` (the dashboard's error page, handed in by the app factory so that this module
+    never imports :mod:`tillage.web`; without it dashboard paths get the JSON shape too)."""
+
+    def _page(request: Request, status: int, message: str) -> Response | None:
+        return (
+            None
+            if page is None or is_api_path(request.url.path)
+            else page(request, status, message)
+        )
 
     @app.exception_handler(TillageError)
     async def _handle(request: Request, exc: TillageError) -> Response:
         status = status_for(exc)
-        if not is_api_path(request.url.path):
-            from tillage.web.pages import error_page
-
+        if page is not None and not is_api_path(request.url.path):
             if status == 401:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-            return error_page(request, status, str(exc))
+            return page(request, status, str(exc))
         body = ErrorResponse(error=ErrorBody.of(exc))
         return JSONResponse(
             status_code=status, content=body.model_dump(exclude_none=True), headers=_headers(exc)
@@ -134,19 +146,17 @@ def install_error_handlers(app: FastAPI) -> None:
             for error in exc.errors()[:10]
         )
         message = f"the request was refused: {problems}"
-        if not is_api_path(request.url.path):
-            from tillage.web.pages import error_page
-
-            return error_page(request, 422, message)
+        shown = _page(request, 422, message)
+        if shown is not None:
+            return shown
         body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
         return JSONResponse(status_code=422, content=body.model_dump(exclude_none=True))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        if not is_api_path(request.url.path):
-            from tillage.web.pages import error_page
-
-            return error_page(request, exc.status_code, str(exc.detail))
+        shown = _page(request, exc.status_code, str(exc.detail))
+        if shown is not None:
+            return shown
         body = ErrorResponse(error=ErrorBody(type="HTTPError", message=str(exc.detail)))
         return JSONResponse(
             status_code=exc.status_code,

@@ -1,0 +1,294 @@
+"""Accounts: the one listing (``/api/v1/accounts``, its CSV, the ``/accounts`` page, the demo's
+top ten), one account's detail and history, and the portfolio's zone totals — as far as the
+caller may see.
+
+A listing reads the newest snapshot (or ``snapshot``), keeps what the filters ask for
+(:class:`~tillage.store.listing.ScoreFilter`: ``risk`` is a churn band *or* a risk flag, the same
+everywhere), sorts by a whitelisted column (missing values last, ties by account id in the same
+direction) and pages either by ``offset`` or, fast however deep, by the ``cursor`` the previous
+page returned (keyset pagination). The CSV export takes the same query and streams every
+matching row.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tillage.errors import DataValidationError
+from tillage.inert import csv_row
+from tillage.services.snapshots import SnapshotOut, snapshot_out
+from tillage.store.access import AccountFilter
+from tillage.store.groups import hierarchy_frame
+from tillage.store.listing import (
+    DESCENDING_BY_DEFAULT,
+    NULLABLE_SORTS,
+    Cursor,
+    ScoreFilter,
+    ScoreRow,
+    SortKey,
+    cursor_of,
+    list_scores,
+)
+from tillage.store.plans import deal_zone_totals
+from tillage.store.snapshots import (
+    AccountDetail,
+    ScorePoint,
+    account_detail,
+    get_snapshot,
+    latest_snapshot,
+    zone_totals,
+)
+from tillage.strategy.groups import group_rollup
+
+EXPORT_BATCH = 2000
+SEARCH_MAX = 100
+"""The longest search text (characters) a listing takes, on every surface."""
+MAX_ID = 2**31 - 1
+CSV_COLUMNS = (
+    "account_id",
+    "key",
+    "name",
+    "owner",
+    "zone",
+    "ltv",
+    "revenue_12m",
+    "tenure_months",
+    "team",
+    "segment",
+    "churn_risk",
+    "priority",
+    "borderline",
+)
+"""The CSV export's columns, in order (the listing's row without the priority's reasons)."""
+
+
+class AccountPage(BaseModel):
+    """A page of accounts: ``total`` accounts match, worth ``total_ltv`` (company currency).
+    ``next_cursor``: pass it as ``cursor`` for the next page (``null`` on the last page)."""
+
+    snapshot: SnapshotOut
+    total: int
+    total_ltv: float
+    limit: int
+    offset: int
+    next_cursor: str | None
+    items: list[ScoreRow]
+
+
+class ZoneOut(BaseModel):
+    """One portfolio zone: number of accounts and their total LTV (company currency)."""
+
+    zone: str
+    accounts: int
+    total_ltv: float
+
+
+class DealZoneOut(BaseModel):
+    """One deal zone: the open deals scored in it, their total amount and expected value
+    (Σ amount × win probability), company currency, and how many are borderline (their zone is
+    uncertain). ``zone`` is ``null`` for deals the snapshot could not zone."""
+
+    zone: str | None
+    deals: int
+    amount: float
+    expected_value: float
+    borderline: int
+
+
+class GroupOut(BaseModel):
+    """A corporate group (企業グループ): ``group_id`` and ``name`` of its top company, its member
+    accounts, their total LTV (company currency) and how many of them are unscored."""
+
+    group_id: int
+    name: str
+    accounts: int
+    ltv: float
+    unscored: int
+
+
+class PortfolioOut(BaseModel):
+    """The portfolio of the latest snapshot: account zones, deal zones, and the corporate groups
+    of two or more (visible) accounts, highest group LTV first."""
+
+    snapshot: SnapshotOut
+    zones: list[ZoneOut]
+    deal_zones: list[DealZoneOut]
+    groups: list[GroupOut] = []
+
+
+def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
+    """An opaque, URL-safe form of a keyset cursor of a listing sorted by ``sort``."""
+    data = json.dumps([sort, descending, *cursor]).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
+    """The cursor :func:`encode_cursor` made for this sort; anything else is refused (422)."""
+    try:
+        made_for, made_desc, value, account_id = json.loads(
+            base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        )
+        kind = str if sort in ("name", "key") else (int, float)
+        valid = (
+            made_for == sort
+            and made_desc == descending
+            and isinstance(account_id, int)
+            and 0 < account_id <= MAX_ID
+            and (not isinstance(value, float | int) or abs(value) < 1e300)
+            and not isinstance(value, bool)
+            and (isinstance(value, kind) or (value is None and sort in NULLABLE_SORTS))
+        )
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        valid = False
+    if not valid:
+        raise DataValidationError(
+            "the cursor is not one this API returned for this sort order: pass next_cursor "
+            "unchanged, with the same sort and order"
+        )
+    return value, account_id
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The query of a listing or an export: which snapshot (``None``: the newest), filters and
+    sort (``descending`` ``None``: numbers highest first, names A to Z)."""
+
+    snapshot: int | None = None
+    where: ScoreFilter = field(default_factory=ScoreFilter)
+    sort: SortKey = "ltv"
+    descending: bool | None = None
+
+    @property
+    def desc(self) -> bool:
+        """Whether the listing runs highest (or Z) first."""
+        return self.sort in DESCENDING_BY_DEFAULT if self.descending is None else self.descending
+
+
+def search_text(text: str | None) -> str | None:
+    """A search as every surface applies it: surrounding blanks dropped, empty means none."""
+    text = (text or "").strip()
+    return text or None
+
+
+def snapshot_of(session: Session, snapshot_id: int | None = None) -> SnapshotOut:
+    """The snapshot ``snapshot_id`` (default: the newest complete one) as answers name it."""
+    snap = latest_snapshot(session) if snapshot_id is None else get_snapshot(session, snapshot_id)
+    return snapshot_out(snap)
+
+
+def account_page(
+    session: Session,
+    visible: AccountFilter,
+    listing: Listing | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> AccountPage:
+    """A page of the ``visible`` accounts of ``listing``: rows ``offset … offset + limit`` or,
+    with ``cursor`` (a ``next_cursor``), the ``limit`` rows after it; with the number and total
+    LTV of every matching account. The one listing behind the API, the page and the demo."""
+    listing = listing or Listing()
+    snapshot = snapshot_of(session, listing.snapshot)
+    desc = listing.desc
+    page = list_scores(
+        session,
+        snapshot.id,
+        visible=visible,
+        limit=limit,
+        offset=offset,
+        sort=listing.sort,
+        descending=desc,
+        where=listing.where,
+        after=None if cursor is None else decode_cursor(cursor, listing.sort, desc),
+    )
+    rows = page.rows
+    more = len(rows) == limit and (cursor is not None or offset + limit < page.total)
+    return AccountPage(
+        snapshot=snapshot,
+        total=page.total,
+        total_ltv=page.total_ltv,
+        limit=limit,
+        offset=offset,
+        next_cursor=(
+            encode_cursor(listing.sort, desc, cursor_of(rows[-1], listing.sort)) if more else None
+        ),
+        items=rows,
+    )
+
+
+def export_csv(session: Session, visible: AccountFilter, listing: Listing) -> Iterator[str]:
+    """Every account of ``listing`` as UTF-8 CSV text (:data:`CSV_COLUMNS`, a header row
+    first), in chunks of :data:`EXPORT_BATCH` rows read by keyset pages."""
+    snapshot = snapshot_of(session, listing.snapshot)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    after: Cursor | None = None
+    while True:
+        rows = list_scores(
+            session,
+            snapshot.id,
+            visible=visible,
+            limit=EXPORT_BATCH,
+            sort=listing.sort,
+            descending=listing.desc,
+            where=listing.where,
+            after=after,
+            count=False,
+        ).rows
+        # no live formulas in a spreadsheet (OWASP CSV injection)
+        writer.writerows(csv_row([getattr(row, c) for c in CSV_COLUMNS]) for row in rows)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(rows) < EXPORT_BATCH:
+            return
+        after = cursor_of(rows[-1], listing.sort)
+
+
+def portfolio(
+    session: Session, visible: AccountFilter, snapshot_id: int | None = None
+) -> PortfolioOut:
+    """Accounts and total LTV per zone, and the open deals per deal zone, in the snapshot
+    ``snapshot_id`` (default: the latest), over the ``visible`` accounts."""
+    snapshot = snapshot_of(session, snapshot_id)
+    zones = [
+        ZoneOut(zone=z, accounts=n, total_ltv=t)
+        for z, n, t in zone_totals(session, snapshot.id, visible=visible)
+    ]
+    deal_zones = [
+        DealZoneOut(zone=z, deals=n, amount=a, expected_value=e, borderline=b)
+        for z, n, a, e, b in deal_zone_totals(session, snapshot.id, visible=visible)
+    ]
+    groups = [
+        GroupOut(group_id=g, name=n, accounts=a, ltv=v, unscored=u)
+        for g, n, a, v, u in group_rollup(
+            hierarchy_frame(session, snapshot.id, visible=visible)
+        ).itertuples(index=False)
+    ]
+    return PortfolioOut(snapshot=snapshot, zones=zones, deal_zones=deal_zones, groups=groups)
+
+
+def account(session: Session, visible: AccountFilter, account_id: int) -> AccountDetail:
+    """One account with its latest scores and its history across snapshots (newest first);
+    :class:`~tillage.errors.NotFoundError` when it does not exist *or* is not visible."""
+    return account_detail(session, account_id, visible=visible)
+
+
+def history_by_date(history: list[ScorePoint]) -> list[ScorePoint]:
+    """An account's history (newest first, as in :class:`AccountDetail`) as a time series:
+    oldest first, one point per as-of date (that date's newest snapshot)."""
+    by_date: dict[object, ScorePoint] = {}
+    for point in history:
+        by_date.setdefault(point.as_of, point)
+    return list(reversed(by_date.values()))

@@ -1,0 +1,216 @@
+"""A rep's departure simulated on the latest snapshot: the store's reads around
+:func:`tillage.strategy.departure.simulate_departure` (a pure function on frames), and the
+answer as a caller may see it (``tillage simulate departure``, ``/api/v1/simulate/departure``).
+
+Managers (for the reps of their reach) and admins (anyone) may ask; a manager sees only the
+affected accounts they may see, and the totals over those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from tillage.errors import PermissionDenied
+from tillage.features.engine import feature_backend
+from tillage.features.risk_inputs import risk_inputs
+from tillage.kpi.period import check_year
+from tillage.services.reach import find_rep, rep_in_reach
+from tillage.services.strategy import strategy_in_force
+from tillage.store.access import AccountFilter, Principal
+from tillage.store.database import session_factory
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Rep,
+    Snapshot,
+    SnapshotAction,
+    Team,
+)
+from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
+from tillage.strategy.departure import DepartureResult, handover_month, simulate_departure
+from tillage.strategy.risk import key_person_risk
+
+SIMULATORS = ("admin", "manager")
+"""The roles that may simulate a departure (a rep gets 403)."""
+
+
+def _frame(session: Session, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def departure_from_store(
+    engine: Engine,
+    rep: str,
+    *,
+    as_of: dt.date | None = None,
+    strategy: Strategy | None = None,
+) -> DepartureResult:
+    """:func:`simulate_departure` for the rep with key (or id) ``rep``, from the store.
+
+    LTVs and churn risks come from the latest snapshot, planned hours (the leaving rep's and the
+    successors' booked hours) from its actions in its plan month (:func:`handover_month`); the
+    single-threaded flags are computed from the activities as of ``as_of`` (default: the
+    snapshot's as-of date).
+    """
+    if as_of is not None:
+        check_year(as_of.year, f"as_of {as_of.isoformat()}")
+    strategy = strategy or strategy_in_force(engine)
+    with session_factory(engine)() as session:
+        leaving = find_rep(session, rep)
+        snapshot: Snapshot = latest_snapshot(session)
+        as_of = as_of or snapshot.as_of
+        scores = _frame(
+            session,
+            select(AccountScore.account_id, AccountScore.ltv, AccountScore.churn_risk).where(
+                AccountScore.snapshot_id == snapshot.id
+            ),
+        )
+        accounts = _frame(session, select(Account.id, Account.name, Account.owner_id))
+        reps = _frame(
+            session,
+            select(
+                Rep.id,
+                Rep.name,
+                Rep.team_id,
+                Team.name.label("team"),
+                Rep.capacity_hours,
+                Rep.left_on,
+                Rep.role,
+            ).outerjoin(Team, Team.id == Rep.team_id),
+        )
+        month = handover_month(snapshot.models, as_of)
+        planned = _frame(
+            session,
+            select(SnapshotAction.account_id, SnapshotAction.rep_id, SnapshotAction.hours).where(
+                SnapshotAction.snapshot_id == snapshot.id, SnapshotAction.month == month
+            ),
+        )
+        leaving_id = leaving.id
+    url = engine.url.render_as_string(hide_password=False)
+    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
+    with feature_backend(url, kind) as con:
+        inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
+    risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
+    frame = (
+        accounts.set_index("id")
+        .rename_axis("account_id")
+        .join(scores.set_index("account_id"), how="left")
+        .join(risk, how="left")
+    )
+    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
+    notes = []
+    if frame["ltv"].isna().any():
+        notes.append(
+            f"{int(frame['ltv'].isna().sum())} accounts are not in snapshot {snapshot.id}: "
+            "their LTV counts as 0"
+        )
+    planned["hours"] = planned["hours"].astype(float)
+    result = simulate_departure(
+        leaving_id,
+        frame,
+        reps.set_index("id"),
+        strategy,
+        planned=planned,
+        as_of=as_of,
+    )
+    result.notes = notes + result.notes
+    return result
+
+
+class HandoverAccount(BaseModel):
+    """An affected account: LTV and churn risk now and after the departure, the LTV at risk
+    (company currency), and the successor with the hours the handover takes."""
+
+    account_id: int
+    account: str | None
+    owned: bool
+    single_threaded: bool
+    ltv: float | None
+    churn_risk: float | None
+    churn_after: float | None
+    ltv_at_risk: float
+    hours: float | None
+    successor_id: int | None
+    successor: str | None
+    successor_team: str | None
+    same_team: bool | None
+    spare_hours_after: float | None
+    over_capacity: bool
+
+
+class DepartureOut(BaseModel):
+    """The departure of one rep on ``as_of``: Σ LTV at risk and single-threaded accounts over
+    the accounts listed; ``churn_uplift`` the added churn probability of a single-threaded
+    account."""
+
+    rep_id: int
+    rep: str
+    as_of: dt.date
+    churn_uplift: float
+    ltv_at_risk: float
+    single_threaded: int
+    accounts: list[HandoverAccount]
+    notes: list[str]
+
+
+def _value(value: object) -> object:
+    return None if value is None or pd.isna(value) else value  # type: ignore[arg-type]
+
+
+def rep_departure(
+    session: Session,
+    principal: Principal,
+    visible: AccountFilter,
+    rep: str,
+    *,
+    as_of: dt.date | None = None,
+    strategy: Strategy | None = None,
+) -> DepartureOut:
+    """The departure of ``rep`` (key or id) on ``as_of`` as ``principal`` may see it: admins and
+    managers only (else :class:`~tillage.errors.PermissionDenied`), a rep outside the caller's
+    reach answers :class:`~tillage.errors.NotFoundError`; a manager gets the affected accounts
+    they may see and Σ LTV at risk, single-threaded count over those. ``strategy``: default the
+    one in force. The service behind ``/api/v1/simulate/departure`` and ``tillage simulate
+    departure``."""
+    if principal.role not in SIMULATORS:
+        raise PermissionDenied(f"only the roles {', '.join(SIMULATORS)} may simulate departures")
+    if as_of is not None:
+        check_year(as_of.year, f"as_of {as_of.isoformat()}")
+    found = rep_in_reach(session, principal, rep)
+    engine = session.get_bind()
+    result = departure_from_store(
+        engine,  # type: ignore[arg-type]
+        found.key,
+        as_of=as_of,
+        strategy=strategy or strategy_in_force(session),
+    )
+    frame = result.accounts
+    if not principal.is_admin:
+        seen = set(session.scalars(select(Account.id).where(visible)))
+        frame = frame[frame["account_id"].isin(seen)]
+    return departure_out(result, frame)
+
+
+def departure_out(result: DepartureResult, frame: pd.DataFrame | None = None) -> DepartureOut:
+    """``result`` as the typed answer, over the accounts of ``frame`` (default: all of them)."""
+    frame = result.accounts if frame is None else frame
+    return DepartureOut(
+        rep_id=result.rep_id,
+        rep=result.rep_name,
+        as_of=result.as_of,
+        churn_uplift=result.churn_uplift,
+        ltv_at_risk=float(frame["ltv_at_risk"].sum()),
+        single_threaded=int(frame["single_threaded"].sum()),
+        accounts=[
+            HandoverAccount(**{k: _value(v) for k, v in row.items()})
+            for row in frame.to_dict(orient="records")
+        ],
+        notes=result.notes,
+    )

@@ -1,0 +1,168 @@
+"""The KPIs of a period (``/api/v1/kpis``, the ``/kpis`` page, ``tillage kpi``), computed by
+:func:`tillage.kpi.compute_kpis`.
+
+Which rows a caller gets:
+
+- the company row (``cut = all``) — everyone: company totals name no account;
+- ``by=rep`` — an admin every rep; a manager the reps they manage (their reach, as for
+  accounts); a rep their own row;
+- ``by=team`` — an admin every team; others the teams of the reps in their reach;
+- ``by=segment`` — an admin over every account; others over the accounts they may see only.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tillage.config import Settings
+from tillage.errors import DataValidationError
+from tillage.kpi import (
+    REGISTRY,
+    Period,
+    compute_kpis,
+    kpi_backend,
+    parse_period,
+    period_containing,
+    trailing,
+)
+from tillage.kpi.data import snapshot_scores
+from tillage.store.access import AccountFilter, Principal, reach_names
+from tillage.store.schema import Account
+
+Cut = Literal["rep", "team", "segment"]
+
+
+HIDDEN = "\x00hidden"  # segment label of accounts the caller may not see (rows dropped)
+
+
+class KpiRow(BaseModel):
+    """One KPI for one period and cut value: ``value = scale × numerator / denominator``
+    (``denominator`` null for counts; ``value`` null when the denominator is 0), in ``unit``."""
+
+    period: str
+    cut: str
+    cut_value: str
+    kpi: str
+    name: str
+    unit: str
+    value: float | None
+    numerator: float
+    denominator: float | None
+
+
+class KpiTable(BaseModel):
+    """The KPIs of a period: the company row, and rows of the cut the caller may see."""
+
+    period: str
+    by: str | None
+    rows: list[KpiRow]
+
+
+def _number(value: object) -> float | None:
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def kpi_rows(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    visible: AccountFilter,
+    *,
+    period: str | None = None,
+    by: Cut | None = None,
+    periods: int = 1,
+    backend: str = "duckdb",
+) -> tuple[list[Period], pd.DataFrame]:
+    """The KPIs of ``period`` (default: the quarter of the newest snapshot) and of the
+    ``periods - 1`` periods before it, for the company and, with ``by``, per rep, team or
+    segment, restricted to what ``principal`` may see (see the module doc).
+
+    Returns the periods (oldest first) and :func:`~tillage.kpi.compute_kpis`' frame, computed
+    on ``backend`` (duckdb, postgres or spark). The service behind ``/api/v1/kpis`` (one
+    period), the ``/kpis`` page (a trend) and ``tillage kpi``."""
+    scores = snapshot_scores(session.get_bind())  # type: ignore[arg-type]
+    if period is not None:
+        chosen = parse_period(period)
+    elif scores is not None:
+        chosen = period_containing(scores[0], "quarter")
+    else:
+        raise DataValidationError(
+            "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
+        )
+    if by == "segment" and scores is None:
+        raise DataValidationError(
+            "by segment (--by or ?by=) needs a snapshot: run `tillage score` first"
+        )
+    reach = reach_names(session, principal)
+    segments = None
+    if scores is not None:
+        segments = scores[1][["account_id", "segment"]]
+        if reach is not None:  # every account: the caller's by segment, the others hidden
+            accounts = pd.DataFrame(
+                session.execute(select(Account.id, visible)).all(), columns=["account_id", "seen"]
+            )
+            segments = accounts.merge(segments, on="account_id", how="left")
+            shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
+            segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
+    chosen_periods = trailing(chosen, periods)
+    with kpi_backend(settings.resolved_database_url, backend) as con:
+        frame = compute_kpis(
+            con,
+            chosen_periods,
+            by=("all", by) if by else ("all",),
+            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
+            segments=segments,
+        )
+    return chosen_periods, _visible_rows(frame, reach)
+
+
+def _visible_rows(frame: pd.DataFrame, reach: tuple[set[str], set[str]] | None) -> pd.DataFrame:
+    """Keep the company rows and the cut values the caller may see."""
+    keep = (frame.cut == "all") | (frame.cut == "segment") & (frame.cut_value != HIDDEN)
+    if reach is None:
+        return frame[keep | frame.cut.isin(["rep", "team"])]
+    reps, teams = reach
+    keep |= (frame.cut == "rep") & frame.cut_value.isin(reps)
+    keep |= (frame.cut == "team") & frame.cut_value.isin(teams)
+    return frame[keep]
+
+
+def kpi_table(
+    session: Session,
+    settings: Settings,
+    lang: str,
+    principal: Principal,
+    visible: AccountFilter,
+    *,
+    period: str | None = None,
+    by: Cut | None = None,
+) -> KpiTable:
+    """The KPIs of one ``period`` (default: the quarter of the newest snapshot) as
+    ``principal`` may see them (:func:`kpi_rows`), each named in ``lang``: the answer of
+    ``/api/v1/kpis`` and ``tillage kpi --format json``."""
+    (chosen,), frame = kpi_rows(session, settings, principal, visible, period=period, by=by)
+    return KpiTable(
+        period=chosen.label,
+        by=by,
+        rows=[
+            KpiRow(
+                period=row.period,
+                cut=row.cut,
+                cut_value=row.cut_value,
+                kpi=row.kpi,
+                name=REGISTRY[row.kpi].name(lang),
+                unit=REGISTRY[row.kpi].unit,
+                value=_number(row.value),
+                numerator=float(row.numerator),
+                denominator=_number(row.denominator),
+            )
+            for row in frame.itertuples(index=False)
+        ],
+    )

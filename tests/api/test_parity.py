@@ -1,0 +1,128 @@
+"""Each question through the CLI (``--format json``), the API and the page's data gives the same
+figures: one service answers all three (issue 18). The previously divergent listing filters —
+risk, search, sort, paging — are in it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tillage.cli.main import app
+from tillage.config import Settings, get_settings
+
+
+@pytest.fixture
+def cli(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict]:
+    """``cli("portfolio", "--format", "json")``: the command's JSON answer on the demo store."""
+    monkeypatch.setenv("TILLAGE_DATABASE_URL", demo_settings.resolved_database_url)
+    monkeypatch.setenv("TILLAGE_DATA_DIR", str(demo_settings.data_dir))
+    monkeypatch.setenv("TILLAGE_LANGUAGE", demo_settings.language)
+    get_settings.cache_clear()
+
+    def run(*args: str) -> dict:
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    yield run  # type: ignore[misc]
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def admin(client_as: Callable[[str | None], TestClient]) -> TestClient:
+    return client_as("admin")
+
+
+def _api(client: TestClient, path: str) -> dict:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+LISTINGS = [
+    # (API query, page query, CLI options): the same question in each surface's words
+    (
+        "sort=priority&order=desc&limit=50&offset=50",
+        "sort=priority&order=desc&page=2",
+        ["--sort", "priority", "--order", "desc", "--offset", "50"],
+    ),
+    (
+        "risk=churn&sort=priority&order=desc&limit=50",
+        "risk=churn&sort=priority&order=desc",
+        ["--risk", "churn", "--sort", "priority", "--order", "desc"],
+    ),
+    (
+        "risk=high&sort=ltv&limit=50",
+        "risk=high&sort=ltv&order=desc",
+        ["--risk", "high", "--sort", "ltv"],
+    ),
+    (
+        "q=0&sort=name&order=asc&limit=50",
+        "q=%200%20&sort=name&order=asc",
+        ["--search", "0", "--sort", "name", "--order", "asc"],
+    ),
+    (
+        "risk=single_threaded&sort=churn_risk&order=asc&limit=50",
+        "risk=single_threaded&sort=churn_risk&order=asc",
+        ["--risk", "single_threaded", "--sort", "churn_risk", "--order", "asc"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("api", "page", "options"), LISTINGS)
+def test_the_account_list_is_one_listing(
+    admin: TestClient, cli: Callable[..., dict], api: str, page: str, options: list[str]
+) -> None:
+    answer = _api(admin, f"/api/v1/accounts?{api}")
+    assert answer["items"], "the question should match some accounts"
+    shown = _api(admin, f"/accounts?{page}&format=json")
+    told = cli("accounts", *options, "--limit", "50", "--format", "json")
+    for other in (shown, told):
+        assert other["items"] == answer["items"]
+        assert (other["total"], other["total_ltv"]) == (answer["total"], answer["total_ltv"])
+
+
+def test_account_detail_portfolio_and_plans(admin: TestClient, cli: Callable[..., dict]) -> None:
+    first = _api(admin, "/api/v1/accounts?limit=1")["items"][0]["account_id"]
+    detail = _api(admin, f"/api/v1/accounts/{first}")
+    assert _api(admin, f"/accounts/{first}?format=json") == detail
+    assert detail["history"], "a scored account has a history"
+
+    portfolio = _api(admin, "/api/v1/portfolio")
+    assert cli("portfolio", "--format", "json") == portfolio
+    assert sum(z["accounts"] for z in portfolio["zones"]) > 0
+    assert sum(z["deals"] for z in portfolio["deal_zones"]) > 0
+
+    plans = _api(admin, "/api/v1/plans")
+    month = plans["month"][:7]
+    assert cli("plan", "--month", month, "--format", "json") == _api(
+        admin, f"/api/v1/plans?month={month}"
+    )
+    assert plans["actions"] and plans["uplift"] > 0
+    assert _api(admin, "/plans?format=json") == plans
+
+
+def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., dict]) -> None:
+    kpis = _api(admin, "/api/v1/kpis")
+    period = kpis["period"]
+    assert cli("kpi", "--period", period, "--format", "json") == _api(
+        admin, f"/api/v1/kpis?period={period}"
+    )
+    assert any(row["value"] is not None for row in kpis["rows"])
+
+    review = _api(admin, f"/api/v1/reviews/{period}")
+    assert cli("review", "--period", period, "--format", "json") == review
+    assert _api(admin, f"/review?period={period}&format=json") == review
+
+    rep = str(_api(admin, "/api/v1/plans")["reps"][0]["rep_id"])
+    agenda = _api(admin, f"/api/v1/one-on-one/{rep}")
+    assert cli("one-on-one", "--rep", rep, "--format", "json") == agenda
+    assert _api(admin, f"/one-on-one/{rep}?format=json") == agenda
+
+    departure = _api(admin, f"/api/v1/simulate/departure?rep={rep}")
+    assert cli("simulate", "departure", "--rep", rep, "--format", "json") == departure
+    assert departure["accounts"], "a rep's departure affects their accounts"
