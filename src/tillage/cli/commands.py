@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "clv": (
         "clv:clv",
         "command",
-        "Fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log and write per-customer CLV.",
+        "Fit BG/NBD or Pareto/NBD and Gamma-Gamma to a transaction log; write per-customer CLV.",
     ),
     "features": (
         "features:features_command",

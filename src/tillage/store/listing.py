@@ -86,6 +86,7 @@ def risk_bands(session: Session, snapshot_id: int) -> Bands:
     medium, high = float(bands["medium"]), float(bands["high"])
     return {"low": (0.0, medium), "medium": (medium, high), "high": (high, None)}
 
+
 RISK_THRESHOLD = 0.5
 """A silent-churn score or key-person risk at or above this counts as a risk flag; the churn flag
 is the snapshot's high churn band (:func:`risk_bands`)."""
