@@ -19,10 +19,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tillage.cli.main import app
-from tillage.cli.serve import FACTORY, settings_environment, uvicorn_arguments
+from tillage.cli.serve import FACTORY, clean_start, settings_environment, uvicorn_arguments
 from tillage.config import Settings, get_settings
 from tillage.errors import ConfigurationError
 from tillage.server import app_from_env
+from tillage.web import staging
 
 SECRET = "serve-test-Hq8Lr2Xv5Nc9Pt4Ws7Zb1Jm6Kd3Fg0Y"
 
@@ -135,3 +136,20 @@ def test_two_workers_answer(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.communicate(timeout=30)  # waits, and closes the pipe
+
+
+def test_start_removes_unconfirmed_uploads_past_their_time(tmp_path: Path) -> None:
+    """A validated upload left by a server that stopped is removed when the next one starts,
+    once its confirmation time is over; a fresh one (another worker's) stays."""
+    settings = _settings(tmp_path)
+    root = staging.staging_root(settings.data_dir)
+    old, fresh = root / ("a" * 22), root / ("b" * 22)
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "customers.csv").write_text("key,name\nA1,Acme\n", encoding="utf-8")
+    now = time.time()
+    os.utime(old, (now - staging.MAX_AGE - 60, now - staging.MAX_AGE - 60))
+    clean_start(settings, now)
+    assert not old.exists()
+    assert (fresh / "customers.csv").exists()
+    assert (root.stat().st_mode & 0o777) == 0o700  # the folder is the server user's alone

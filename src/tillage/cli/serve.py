@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from tillage.cli.context import state
 from tillage.config import Settings
 from tillage.ingest.sources import remove_leftovers
+from tillage.web import staging
 
 FACTORY = "tillage.server:app_from_env"
 """The app factory uvicorn's worker processes call (``factory=True``)."""
@@ -62,6 +63,14 @@ def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> No
     uvicorn.run(app, **options)
 
 
+def clean_start(settings: Settings, now: float) -> None:
+    """Remove what an earlier server left behind: the temporary folders of imports it was
+    killed in, and validated uploads never confirmed within their time
+    (:data:`tillage.web.staging.MAX_AGE`) — no customer file stays on disk after its use."""
+    remove_leftovers(now)  # uploads of a server killed mid-import
+    staging.clear_stale(staging.staging_root(settings.data_dir), now)
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -72,6 +81,6 @@ def serve(
     """Serve the REST API (/api/v1, docs at /api/docs) and the dashboard."""
     settings = state.settings()
     _ = state.gettext()
-    remove_leftovers(time.time())  # uploads of a server killed mid-import
+    clean_start(settings, time.time())
     typer.echo(_("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port))
     run_server(settings, host, port, workers)
