@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from tillage.errors import DataValidationError
+from tillage.errors import ParameterError
 from tillage.inert import csv_row
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
@@ -150,7 +150,7 @@ def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         valid = False
     if not valid:
-        raise DataValidationError(
+        raise ParameterError(
             "the cursor is not one this API returned for this sort order: pass next_cursor "
             "unchanged, with the same sort and order"
         )
