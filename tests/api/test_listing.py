@@ -119,7 +119,7 @@ def test_cursor_pages_walk_the_same_order_as_one_page(client_as: Clients) -> Non
     ):
         response = admin.get("/api/v1/accounts", params=params)
         assert response.status_code == 422, params
-        assert response.json()["error"]["type"] == "DataValidationError"
+        assert response.json()["error"]["type"] == "ParameterError"
 
 
 def test_csv_export_has_the_listing_rows_and_only_visible_ones(client_as: Clients) -> None:

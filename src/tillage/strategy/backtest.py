@@ -445,7 +445,8 @@ def forecast_revenue(
     ``values`` (from :func:`~tillage.strategy.value.account_values`, fitted ``model`` and its
     ``inputs``) gets ``expected_revenue`` replaced by the forecast of the next
     ``horizon_months`` chosen per stream by the rolling-origin folds (:func:`inner_folds`,
-    :func:`choose_streams`), the model's own forecast kept as ``fitted_revenue``, and the
+    :func:`choose_streams`), the model's own forecast kept as ``fitted_revenue``,
+    ``expected_revenue_horizon`` scaled by the same ratio (never below the next year's), and the
     conformal 80 % interval ``expected_revenue_low`` / ``expected_revenue_high`` (NaN without
     folds). The LTV interval is widened to at least the same relative band over outcomes:
     ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
@@ -470,6 +471,14 @@ def forecast_revenue(
     out = values.copy()
     out["fitted_revenue"] = out["expected_revenue"]
     out["expected_revenue"] = point
+    if "expected_revenue_horizon" in out:
+        # the revenue over the LTV's horizon follows the chosen forecast (the model's path
+        # scaled to it), so the next year never exceeds the whole horizon
+        fitted = out["fitted_revenue"].to_numpy(dtype=float)
+        horizon = out["expected_revenue_horizon"].to_numpy(dtype=float)
+        chosen = np.asarray(point, dtype=float)
+        ratio = np.divide(chosen, fitted, out=np.ones_like(fitted), where=fitted > 0)
+        out["expected_revenue_horizon"] = np.maximum(horizon * ratio, chosen)
     if interval is None:
         out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
     else:
