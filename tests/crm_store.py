@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pandas as pd
 
@@ -14,10 +13,10 @@ from tillage.store.load import replace_all
 
 
 def crm_only_store(
-    path: Path, n_accounts: int = 60, seed: int = 11
+    url: str, n_accounts: int = 60, seed: int = 11
 ) -> tuple[str, dt.date, pd.DataFrame]:
-    """A SQLite store at ``path`` of the demo's accounts, reps and opportunities only: its URL,
-    the demo's as-of date and the won deals."""
+    """The empty store at ``url`` (SQLite or PostgreSQL) loaded with the demo's accounts, reps
+    and opportunities only: its URL, the demo's as-of date and the won deals."""
     company = generate(DemoConfig(n_accounts=n_accounts, seed=seed, history_months=24, n_reps=5))
     deals = company.tables["opportunities"].assign(product_id=None)
     tables = {
@@ -25,7 +24,6 @@ def crm_only_store(
         "accounts": company.tables["accounts"],
         "opportunities": deals,
     }
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     migrate(engine)
     replace_all(engine, tables)

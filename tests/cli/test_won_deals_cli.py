@@ -17,7 +17,7 @@ from ..crm_store import crm_only_store
 def test_ltv_values_a_crm_only_company_from_its_won_deals(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, as_of, won = crm_only_store(tmp_path / "t.db")
+    url, as_of, won = crm_only_store(f"sqlite:///{tmp_path / 't.db'}")
     monkeypatch.setenv("TILLAGE_DATABASE_URL", url)
     get_settings.cache_clear()
     out = tmp_path / "ltv.csv"

@@ -43,6 +43,7 @@ def test_auto_uses_the_won_deals_only_without_orders_and_contracts() -> None:
     assert record["source"] == "won_deals" and record["deals"] == 2 and record["left_out"] == 1
     assert orders["amount"].tolist() == [100.0, 50.0]
     assert orders["account_id"].tolist() == [1, 1]
+    assert orders["order_number"].nunique() == 2  # two orders, not one
     assert "1 won deals without close date or amount left out" in str(record["reason"])
     for orders_n, contracts_n in ((1, 0), (0, 1)):
         kept = _backend(orders=orders_n, contracts=contracts_n)

@@ -19,9 +19,10 @@ from ..crm_store import crm_only_store
 CREATED = dt.datetime(2026, 1, 1, 9, 0)
 
 
-@pytest.fixture(scope="module")
-def crm_only(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dt.date, pd.DataFrame]:
-    return crm_only_store(tmp_path_factory.mktemp("crm") / "t.db")
+@pytest.fixture
+def crm_only(database_url: str) -> tuple[str, dt.date, pd.DataFrame]:
+    """On SQLite (features in DuckDB) and PostgreSQL (features inside it)."""
+    return crm_only_store(database_url)
 
 
 def test_scoring_values_accounts_from_their_won_deals(

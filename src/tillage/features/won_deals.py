@@ -3,9 +3,9 @@
 A CRM-only company (accounts, reps, opportunities) records its revenue as won opportunities.
 :func:`won_deals_as_orders` then puts, on an open feature backend, each won deal in the
 ``orders`` table as one order: ``order_date`` = the deal's ``close_date``, ``amount`` = its
-amount (store currency), no margin (the family margins apply), no product. Every feature,
-value model and backtest that reads ``orders`` on that backend then values the account from its
-won deals. The store itself is not changed.
+amount (store currency), ``order_number`` ``won-<n>``, no margin (the family margins apply), no
+product. Every feature, value model and backtest that reads ``orders`` on that backend then values
+the account from its won deals. The store itself is not changed.
 
 ``mode`` is the strategy file's ``revenue_from_won_deals``: ``"auto"`` (the default) does it only
 when the store has no orders and no contracts, ``"always"`` replaces the orders with the won
@@ -60,14 +60,21 @@ def won_deals_as_orders(con: BaseBackend, mode: WonDealsMode = "auto") -> dict[s
     usable = won.filter(won.close_date.notnull() & won.amount.notnull())
     n_won, n_used = _count(con, won), _count(con, usable)
     schema = con.table("orders").schema()
+    number = ibis.literal("won-") + (ibis.row_number() + 1).cast("string")
     columns = {
         "account_id": usable.account_id,
         "order_date": usable.close_date,
         "amount": usable.amount,
+        # one order per deal (orders are counted by their distinct numbers)
+        "order_number": number,
+        "key": number,
+        "id": ibis.row_number() + 1,
     }
     expr = usable.select(
         **{
-            column: columns[column].cast(dtype) if column in columns else ibis.null(dtype)
+            column: columns[column].cast(dtype)
+            if column in columns
+            else ibis.null(dtype.copy(nullable=True))
             for column, dtype in schema.items()
         }
     )
