@@ -80,6 +80,11 @@ class DataValidationError(TillageError):
         super().__init__(message + ("\n" + detail if detail else ""))
 
 
+class ParameterError(DataValidationError):
+    """A parameter the user typed (a period, a month, a date, a cursor) is malformed or out of
+    range: a usage error — the CLI exits 2, the API answers 422, a page says why."""
+
+
 class TooLarge(DataValidationError):
     """An uploaded file is larger than the configured limit; nothing was read."""
 

@@ -108,3 +108,23 @@ def format_number(value: float, lang: str, *, digits: int = 0) -> str:
     locale = _CLDR_LOCALE[check_language(lang)]
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=locale)
+
+
+def table_labels(lang: str) -> dict[str, str]:
+    """The name of each importable table in ``lang``: the Data page and the import report never
+    show a table's code."""
+    t = translations(lang)
+    return {
+        "teams": t.pgettext("table", "Teams"),
+        "reps": t.pgettext("table", "Sales reps"),
+        "accounts": t.pgettext("table", "Accounts"),
+        "contacts": t.pgettext("table", "Contacts"),
+        "products": t.pgettext("table", "Products"),
+        "contracts": t.pgettext("table", "Contracts"),
+        "orders": t.pgettext("table", "Orders"),
+        "opportunities": t.pgettext("table", "Deals"),
+        "activities": t.pgettext("table", "Activities"),
+        "tickets": t.pgettext("table", "Support tickets"),
+        "nps_responses": t.pgettext("table", "NPS responses"),
+        "success_stories": t.pgettext("table", "Success stories"),
+    }

@@ -34,7 +34,7 @@ def _cursor(sort: str, descending: bool, value: object, account_id: int) -> str:
 def test_out_of_range_is_422(client_as: Callable[[str | None], TestClient], path: str) -> None:
     response = client_as("admin").get(path)
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["type"] == "DataValidationError"
+    assert response.json()["error"]["type"] == "ParameterError"
 
 
 def test_a_page_says_why(client_as: Callable[[str | None], TestClient]) -> None:

@@ -4,6 +4,8 @@ risk, search, sort, paging — are in it."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 
@@ -41,6 +43,21 @@ def _api(client: TestClient, path: str) -> dict:
     response = client.get(path)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def _csv(client: TestClient, path: str) -> list[dict[str, str]]:
+    """A page's ``?format=csv`` download as rows (the BOM is for Excel)."""
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    return list(csv.DictReader(io.StringIO(response.text.removeprefix("\ufeff"))))
+
+
+def _links_its_data(client: TestClient, path: str) -> None:
+    """The page links its JSON and CSV twins."""
+    html = client.get(path).text
+    assert 'data-format="json"' in html and 'data-format="csv"' in html, path
 
 
 LISTINGS = [
@@ -96,6 +113,19 @@ def test_account_detail_portfolio_and_plans(admin: TestClient, cli: Callable[...
     assert cli("portfolio", "--format", "json") == portfolio
     assert sum(z["accounts"] for z in portfolio["zones"]) > 0
     assert sum(z["deals"] for z in portfolio["deal_zones"]) > 0
+    assert _api(admin, "/portfolio?format=json") == portfolio
+    # one cell count (the page's, the CLI table's, the workbook's): the cells sum to the zones
+    cells = portfolio["cells"]
+    assert [c["key"] for c in cells][:4] == ["deepen", "maintain", "nurture", "reduce"]
+    assert sum(c["accounts"] for c in cells) == sum(z["accounts"] for z in portfolio["zones"])
+    assert sum(c["total_ltv"] for c in cells) == pytest.approx(
+        sum(z["total_ltv"] for z in portfolio["zones"])
+    )
+    rows = _csv(admin, "/portfolio?format=csv")
+    assert [(r["key"], int(r["accounts"]), float(r["total_ltv"])) for r in rows] == [
+        (c["key"], c["accounts"], c["total_ltv"]) for c in cells
+    ]
+    _links_its_data(admin, "/portfolio")
 
     plans = _api(admin, "/api/v1/plans")
     month = plans["month"][:7]
@@ -104,6 +134,11 @@ def test_account_detail_portfolio_and_plans(admin: TestClient, cli: Callable[...
     )
     assert plans["actions"] and plans["uplift"] > 0
     assert _api(admin, "/plans?format=json") == plans
+    rows = _csv(admin, "/plans?format=csv")
+    assert [(int(r["account_id"]), r["action"], float(r["hours"])) for r in rows] == [
+        (a["account_id"], a["action"], a["hours"]) for a in plans["actions"]
+    ]
+    _links_its_data(admin, "/plans")
 
 
 def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., dict]) -> None:
@@ -113,6 +148,15 @@ def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., 
         admin, f"/api/v1/kpis?period={period}"
     )
     assert any(row["value"] is not None for row in kpis["rows"])
+    for by in ("", "&by=segment"):
+        answer = _api(admin, f"/api/v1/kpis?period={period}{by}")
+        assert _api(admin, f"/kpis?period={period}{by}&format=json") == answer
+        rows = _csv(admin, f"/kpis?period={period}{by}&format=csv")
+        assert [(r["kpi"], r["cut"], r["cut_value"], r["value"]) for r in rows] == [
+            (r["kpi"], r["cut"], r["cut_value"], "" if r["value"] is None else str(r["value"]))
+            for r in answer["rows"]
+        ]
+    _links_its_data(admin, f"/kpis?period={period}")
 
     review = _api(admin, f"/api/v1/reviews/{period}")
     assert cli("review", "--period", period, "--format", "json") == review

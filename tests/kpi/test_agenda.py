@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from tillage.cli.main import app
 from tillage.config import get_settings
 from tillage.errors import NotFoundError
-from tillage.kpi.agenda import build_agenda
 from tillage.report.review import render_agenda
+from tillage.services.reviews import build_agenda
 from tillage.store.access import Principal, account_filter
 from tillage.store.database import make_engine
 

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from tillage.kpi.review import build_review
 from tillage.report.review import render_review
+from tillage.services.reviews import build_review
 from tillage.store.database import make_engine
 from tillage.strategy.config import KpiSettings, Strategy
 

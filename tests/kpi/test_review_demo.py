@@ -20,7 +20,7 @@ import pytest
 from tillage.demo import DemoConfig, generate
 from tillage.kpi.forecast import retention_check
 from tillage.kpi.period import parse_period
-from tillage.kpi.review import build_review
+from tillage.services.reviews import build_review
 from tillage.services.scoring import run_scoring
 from tillage.store import reviews
 from tillage.store.database import make_engine, migrate, session_scope

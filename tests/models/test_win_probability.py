@@ -8,7 +8,8 @@ import pytest
 from scipy.special import expit, logit
 
 from tillage.errors import DataValidationError, NotFittedError
-from tillage.models.calibration import compare_probabilities, reliability_table
+from tillage.models.calibration import compare_probabilities
+from tillage.models.evaluation import reliability_table
 from tillage.models.win_probability import WinProbabilityModel, deal_weights, time_split
 
 FEATURES = ("competitor", "activities_90d", "log_amount")
@@ -53,8 +54,8 @@ def test_beats_stage_rates_and_is_calibrated_on_later_deals() -> None:
     )
     assert scores.loc["model", "brier"] < scores.loc["stage", "brier"] - 0.01
     assert scores.loc["model", "brier"] < scores.loc["truth", "brier"] + 0.005
-    table = reliability_table(test["label_won"], p)
-    assert (table["difference"].abs() < 3 * table["standard_error"] + 0.02).all(), table
+    table = reliability_table(p, test["label_won"])
+    assert (table["gap"].abs() < 3 * table["standard_error"] + 0.02).all(), table
     assert model.coef_["competitor"] < 0 < model.coef_["activities_90d"]
     assert not model.thin_data_
 

@@ -7,13 +7,15 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.services.accounts import account, history_by_date
+from tillage.services.accounts import segment_cells as service_cells
 from tillage.store.access import Principal, account_filter, everything
 from tillage.store.bulk import insert_frame
+from tillage.store.diffs import NONE
 from tillage.store.listing import ScoreFilter, list_scores, risk_bands
 from tillage.store.pages import (
     account_contacts,
@@ -21,7 +23,7 @@ from tillage.store.pages import (
     filter_choices,
     segment_cells,
 )
-from tillage.store.schema import Snapshot
+from tillage.store.schema import AccountScore, Snapshot
 from tillage.store.snapshots import write_snapshot
 
 NOW = dt.datetime(2026, 10, 1, 9, 0)
@@ -134,6 +136,32 @@ def test_segment_cells_count_and_sum_what_the_caller_sees(engine: Engine) -> Non
             "nurture": (0, 0.0, 0),
             "reduce": (1, 100.0, 1),
         }
+
+
+def test_accounts_without_a_known_cell_are_one_cell_not_left_out(engine: Engine) -> None:
+    """Page, API, CLI and workbook count cells with one function: accounts without a known
+    segment are the ``-`` cell, so the cells always sum to the scored accounts and their LTV."""
+    _store(engine)
+    with Session(engine) as session:
+        for account_id, segment in ((5, None), (6, "legacy")):
+            session.execute(
+                update(AccountScore)
+                .where(AccountScore.snapshot_id == 2, AccountScore.account_id == account_id)
+                .values(segment=segment)
+            )
+        session.commit()
+        cells = segment_cells(session, 2, visible=everything())
+        assert [c.key for c in cells] == ["deepen", "maintain", "nurture", "reduce", NONE]
+        assert (cells[3].accounts, cells[3].total_ltv) == (0, 0.0)
+        assert (cells[4].accounts, cells[4].total_ltv, cells[4].borderline) == (2, 150.0, 1)
+        assert sum(c.accounts for c in cells) == len(LTV)
+        assert sum(c.total_ltv for c in cells) == sum(LTV)
+        answer = service_cells(session, everything(), 2)
+        assert [(c.key, c.accounts, c.total_ltv, c.borderline) for c in answer] == [
+            (c.key, c.accounts, c.total_ltv, c.borderline) for c in cells
+        ]
+        # the first snapshot has every account in a known cell: no "-" cell
+        assert NONE not in {c.key for c in segment_cells(session, 1, visible=everything())}
 
 
 def test_list_filters_sort_and_search(engine: Engine) -> None:

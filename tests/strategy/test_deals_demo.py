@@ -59,7 +59,7 @@ def test_win_probability_beats_stage_rates_and_is_calibrated(con, history, compa
     assert m.loc["model", "auc"] > m.loc["stage_rate", "auc"] + 0.1
     assert m.loc["model", "n"] > 1500
     table = result.reliability
-    assert (table["difference"].abs() < 0.04 + 2 * table["standard_error"]).all(), table
+    assert (table["gap"].abs() < 0.04 + 2 * table["standard_error"]).all(), table
     # the truth is better still (the model sees health only through its traces)
     truth = company.truth["opportunities_truth"].set_index("opportunity_id")
     p = result.predictions

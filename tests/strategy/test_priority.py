@@ -43,7 +43,7 @@ def test_reasons_read_as_in_the_brief() -> None:
         "usage down 31% (beyond the 15% noise)"
     )
     assert first["reasons_ja"] == (
-        "更新まで38日 · 94日間商談なし（基準60日） · LTV ￥1240万 · 利用 31%減（変動幅15%超）"
+        "更新まで38日 · 94日間商談なし（基準60日） · LTV ￥1,240万 · 利用 31%減（変動幅15%超）"
     )
 
 
@@ -136,7 +136,7 @@ def test_reasons_name_their_evidence_and_plurals() -> None:
         "severity-1 ticket T-00042 open 177 days (+1 more) · renewal in 1 day"
     )
     assert out.loc[0, "reasons_ja"] == (
-        "LTV ￥8700万 · NPS 3（批判者、2026-05-12回答） · "
+        "LTV ￥8,700万 · NPS 3（批判者、2026-05-12回答） · "
         "重大度1のチケット T-00042 が177日未解決（他1件） · 更新まで1日"
     )
     # a renewal with its successor on file adds no urgency; a promoter is no signal

@@ -26,7 +26,7 @@ SnapshotId = Annotated[int, Query(ge=1, le=2**31 - 1)]
 
 class DiffCell(BaseModel):
     """Accounts in ``from_value`` (snapshot A) and ``to_value`` (snapshot B) and their LTV (in
-    B; in A for accounts no longer scored), company currency; ``(none)`` means not scored."""
+    B; in A for accounts no longer scored), company currency; ``-`` means not scored."""
 
     from_value: str
     to_value: str

@@ -3,8 +3,9 @@
 Both are :mod:`tillage.services.reviews`' answers. **Reviews** are for admins and managers (a
 rep gets 403). An admin gets the whole company's review. A manager gets it over the accounts
 they may see: migration, plan execution, forecast accuracy and meetings to retention count only
-those accounts (:func:`tillage.kpi.review.build_review` with ``visible``), and the KPI rows are
-the company's plus those of the reps and teams in the manager's reach, as in ``/api/v1/kpis``.
+those accounts (:func:`tillage.services.reviews.build_review` with ``visible``), and the KPI
+rows are the company's plus those of the reps and teams in the manager's reach, as in
+``/api/v1/kpis``.
 
 **1on1 agendas**: a rep may ask for their own, a manager for a rep of their reach, an admin for
 anyone; asking about anyone else answers 404. The agenda lists only accounts the caller may see.

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import exit_status, state
-from tillage.errors import DataValidationError, Problem, TillageError
+from tillage.errors import DataValidationError, ParameterError, Problem, TillageError
 from tillage.features.rfm import PERIOD_DAYS
 from tillage.models.clv import (
     MODEL_LABELS,
@@ -227,11 +227,9 @@ def _run(
     params_out: Path | None,
 ) -> None:
     if period not in PERIOD_DAYS:
-        raise DataValidationError(
-            f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}"
-        )
+        raise ParameterError(f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}")
     if model not in (*PURCHASE_MODELS, "auto"):
-        raise DataValidationError(
+        raise ParameterError(
             f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
         )
     progress = Progress(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tillage.errors import DataValidationError, NotFoundError, TillageError
+from tillage.errors import DataValidationError, NotFoundError, ParameterError, TillageError
 
 if TYPE_CHECKING:
     from tillage.config import Settings
@@ -47,5 +47,8 @@ EXIT_USAGE = 2
 
 
 def exit_status(exc: TillageError) -> int:
-    """The exit status for a tillage error: 1 for refused data or a missing object, else 2."""
+    """The exit status for a tillage error: 2 for a parameter out of range or malformed (a
+    usage error), 1 for refused data or a missing object, else 2."""
+    if isinstance(exc, ParameterError):
+        return EXIT_USAGE
     return EXIT_REFUSED if isinstance(exc, DataValidationError | NotFoundError) else EXIT_USAGE

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.i18n import table_labels
 from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
 from tillage.ingest.currency import Rate, load_rates, parse_rates
 from tillage.ingest.quality import QualityNote
@@ -41,7 +42,7 @@ def _problems_table(problems, lang: str) -> Table:  # type: ignore[no-untyped-de
     return table
 
 
-def _summary(result: ImportResult, _) -> Table:  # type: ignore[no-untyped-def]
+def _summary(result: ImportResult, _, lang: str) -> Table:  # type: ignore[no-untyped-def]
     title = _("Import preview: what an import would do") if result.dry_run else _("Import summary")
     table = Table(title=title)
     for header in (
@@ -53,9 +54,11 @@ def _summary(result: ImportResult, _) -> Table:  # type: ignore[no-untyped-def]
         _("skipped"),
     ):
         table.add_column(header, justify="right" if header != _("table") else "left")
+    labels = table_labels(lang)
     for name, c in result.tables.items():
         table.add_row(
-            name, *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected))
+            labels.get(name, name),
+            *(f"{v:,}" for v in (c.read, c.inserted, c.updated, c.unchanged, c.rejected)),
         )
     return table
 
@@ -206,7 +209,7 @@ def _import(
     if report is not None:
         save_report(result.problems, report, lang)
         console.print(_("Report saved to {path}.").format(path=report))
-    console.print(_summary(result, _))
+    console.print(_summary(result, _, lang))
     totals = _(
         "{read} rows read, {inserted} new, {updated} updated, {unchanged} unchanged, "
         "{rejected} skipped, {warnings} warnings."

@@ -1,7 +1,7 @@
 """``tillage one-on-one``: the 1on1 agenda of one rep (``docs/review.md``).
 
 Listed in :data:`tillage.cli.commands.COMMANDS`; the agenda is
-:func:`tillage.kpi.agenda.build_agenda`. The command line is the operator, who sees every rep.
+:func:`tillage.services.reviews.build_agenda`. The command line is the operator, who sees every rep.
 """
 
 from __future__ import annotations

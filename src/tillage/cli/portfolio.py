@@ -34,11 +34,12 @@ from tillage.report.portfolio import (
 )
 from tillage.report.workbook import write_workbook
 from tillage.services.accounts import portfolio as portfolio_answer
+from tillage.services.accounts import segment_cells
 from tillage.services.plans import month_plan
 from tillage.services.reach import OPERATOR
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
-from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.diffs import NONE, migration_matrix, move_drivers, snapshot_pair
 from tillage.store.groups import hierarchy_frame
 from tillage.store.plans import (
     complete_snapshot,
@@ -120,13 +121,14 @@ def portfolio(
         return
     with _session() as session:
         snap = complete_snapshot(session, snapshot)
-        accounts = portfolio_frame(session, snap.id, visible=everything())
+        if format is Format.csv:
+            accounts = portfolio_frame(session, snap.id, visible=everything())
+            _csv(portfolio_rows(accounts, currency, lang), out)
+            return
+        cells = segment_cells(session, everything(), snap.id)
         deals = deals_frame(session, snap.id, visible=everything())
-    if format is Format.csv:
-        _csv(portfolio_rows(accounts, currency, lang), out)
-        return
     console = Console()
-    for table in portfolio_tables(accounts, deals, currency, lang):
+    for table in portfolio_tables(cells, deals, currency, lang):
         console.print(table)
     console.print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
 
@@ -219,7 +221,7 @@ def diff(
         matrix_table(
             zones,
             _("Zones: snapshot {a} → {b}").format(a=snap_a, b=snap_b),
-            lambda code: segment_label(code, lang) if code == "(none)" else code,
+            lambda code: segment_label(code, lang) if code == NONE else code,
             currency,
             lang,
         )

@@ -1,7 +1,7 @@
 """``tillage review``: the period review of a month or quarter (``docs/review.md``).
 
 Listed in :data:`tillage.cli.commands.COMMANDS`; the review itself is
-:func:`tillage.kpi.review.build_review`, rendered by :mod:`tillage.report.review`.
+:func:`tillage.services.reviews.build_review`, rendered by :mod:`tillage.report.review`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ store for periods (:func:`parse_period`) and cuts (company, rep, team, segment) 
 """
 
 from tillage.kpi.compute import COLUMNS, CUTS, REGISTRY, compute_kpis, per_account
-from tillage.kpi.data import KPI_COLUMNS, kpi_backend, snapshot_scores
+from tillage.kpi.data import KPI_COLUMNS, kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing, trailing
 from tillage.kpi.registry import KPI, KpiContext
 
@@ -22,6 +22,5 @@ __all__ = [
     "parse_period",
     "per_account",
     "period_containing",
-    "snapshot_scores",
     "trailing",
 ]

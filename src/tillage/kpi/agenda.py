@@ -5,8 +5,9 @@ coaching questions tied to those accounts, in Japanese or English.
 Everything comes from the newest complete snapshot (its scores, reasons, signals and scored
 deals) and the behaviour KPIs of the quarter that contains its as-of date. The rep's accounts are
 those the rep owned when scored (``account_scores.rep_id``, else today's owner), further limited
-by ``visible`` — pass the caller's :func:`tillage.store.access.account_filter` so a rep never
-sees another rep's accounts. Selection rules (``docs/review.md``):
+to the accounts the caller may see (the service :func:`tillage.services.reviews.build_agenda`
+reads them from the store, so a rep never sees another rep's accounts). Selection rules
+(``docs/review.md``):
 
 * **top accounts**: the ``agenda_accounts`` highest by priority (by LTV without priorities),
   with the snapshot's reasons;
@@ -19,24 +20,19 @@ sees another rep's accounts. Selection rules (``docs/review.md``):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from ibis.backends import BaseBackend
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.i18n import format_money, gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
 from tillage.kpi.compute import REGISTRY, compute_kpis
-from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import SnapshotRef
-from tillage.store import reviews
-from tillage.store.access import AccountFilter
-from tillage.store.database import make_engine
-from tillage.store.reps import find_rep
-from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
@@ -236,8 +232,7 @@ def _questions(
 
 
 def _behaviour(
-    database_url: str,
-    engine: str,
+    con: BaseBackend,
     period: Period,
     rep: str,
     team: str | None,
@@ -245,14 +240,13 @@ def _behaviour(
     lang: str,
 ) -> list[BehaviourComparison]:
     keys = [k.key for k in BEHAVIOUR_KPIS]
-    with kpi_backend(database_url, engine) as con:
-        frame = compute_kpis(
-            con,
-            period,
-            by=("all", "rep", "team"),
-            keys=keys,
-            meeting_days=strategy.kpi.meeting_days,
-        )
+    frame = compute_kpis(
+        con,
+        period,
+        by=("all", "rep", "team"),
+        keys=keys,
+        meeting_days=strategy.kpi.meeting_days,
+    )
     index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
 
     def get(cut: str, value: str | None, key: str) -> float | None:
@@ -275,36 +269,45 @@ def _behaviour(
     ]
 
 
-def build_agenda(
-    database_url: str,
-    rep: str,
+@dataclass(frozen=True)
+class AgendaInputs:
+    """What the store holds for one rep's agenda (read by
+    :func:`tillage.services.reviews.build_agenda`).
+
+    ``rep_id``, ``rep_key``, ``rep_name``: the rep; ``rep_label``: the rep's label in the KPI
+    cuts (:mod:`tillage.labels`); ``team``: the label of the rep's team (``None`` without one);
+    ``snapshot``: the newest complete snapshot; ``scores``: its scores of the rep's accounts as
+    the caller may see them; ``deals``: its scored deals as the caller may see them;
+    ``limited``: whether the caller sees only some accounts.
+    """
+
+    rep_id: int
+    rep_key: str
+    rep_name: str
+    rep_label: str
+    team: str | None
+    snapshot: SnapshotRef
+    scores: pd.DataFrame
+    deals: pd.DataFrame
+    limited: bool
+
+
+def assemble_agenda(
+    con: BaseBackend,
+    inputs: AgendaInputs,
     *,
-    visible: AccountFilter | None = None,
     strategy: Strategy | None = None,
     lang: str = "en",
     period: Period | str | None = None,
-    engine: str = "duckdb",
 ) -> OneOnOneAgenda:
-    """The 1on1 agenda of ``rep`` (a rep key or id) from the newest snapshot; behaviour KPIs of
-    ``period`` (default: the quarter containing the snapshot's as-of date)."""
+    """The 1on1 agenda of the rep of ``inputs``; behaviour KPIs of ``period`` (default: the
+    quarter containing the snapshot's as-of date) computed on ``con``
+    (:func:`~tillage.kpi.data.kpi_backend`)."""
     strategy = strategy or Strategy()
-    store = make_engine(database_url)
-    try:
-        with Session(store) as session:
-            found = find_rep(session, rep)
-            snapshot = latest_snapshot(session)
-            teams = reviews.reps_with_teams(session).set_index("rep_id")
-            team = teams.at[found.id, "team"] if found.id in teams.index else None
-            label = str(teams.at[found.id, "rep"]) if found.id in teams.index else found.name
-            scores = reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id)
-            deals = reviews.scored_deals(session, snapshot.id, visible=visible)
-            rep_info = (found.id, found.key, found.name, snapshot.id, snapshot.as_of)
-    finally:
-        store.dispose()
-    rep_id, rep_key, rep_name, snapshot_id, as_of = rep_info
-    if scores.empty and visible is not None:
-        raise NotFoundError(f"rep {rep!r} has no accounts you may see")
-    team = None if team is None or pd.isna(team) else str(team)
+    scores, deals, team = inputs.scores, inputs.deals, inputs.team
+    as_of = inputs.snapshot.as_of
+    if scores.empty and inputs.limited:
+        raise NotFoundError(f"rep {inputs.rep_key!r} has no accounts you may see")
     limit = strategy.kpi.agenda_accounts
     rank = "priority" if scores["priority"].notna().any() else "ltv"
     ordered = scores.sort_values([rank, "account_id"], ascending=[False, True], na_position="last")
@@ -343,16 +346,16 @@ def build_agenda(
         chosen = period_containing(as_of, "quarter")
     else:
         chosen = parse_period(period) if isinstance(period, str) else period
-    behaviour = _behaviour(database_url, engine, chosen, label, team, strategy, lang)
+    behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang)
     return OneOnOneAgenda(
-        rep_id=rep_id,
-        rep_key=rep_key,
-        rep=rep_name,
+        rep_id=inputs.rep_id,
+        rep_key=inputs.rep_key,
+        rep=inputs.rep_name,
         team=team,
         lang=lang,
         currency=strategy.currency,
         period=chosen.label,
-        snapshot=SnapshotRef(id=snapshot_id, as_of=as_of),
+        snapshot=inputs.snapshot,
         top_accounts=top,
         at_risk=at_risk,
         deals=open_deals,
@@ -361,4 +364,4 @@ def build_agenda(
     )
 
 
-__all__ = ["OneOnOneAgenda", "build_agenda"]
+__all__ = ["AgendaInputs", "OneOnOneAgenda", "assemble_agenda"]

@@ -22,7 +22,7 @@ from tillage.kpi.behaviour import BEHAVIOUR_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
 from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext
-from tillage.store.labels import label_column, unique_labels
+from tillage.labels import label_column, unique_labels
 
 #: Every KPI by key, outcome KPIs first.
 REGISTRY: dict[str, KPI] = {k.key: k for k in (*OUTCOME_KPIS, *BEHAVIOUR_KPIS)}
@@ -41,7 +41,7 @@ NO_VALUE = "-"
 
 
 def _account_dims(con: BaseBackend) -> pd.DataFrame:
-    """Each account's rep and team labels (names made unique: :mod:`tillage.store.labels`)."""
+    """Each account's rep and team labels (names made unique: :mod:`tillage.labels`)."""
     accounts = execute_arrow(
         con, con.table("accounts").select(account_id="id", rep_id="owner_id")
     ).to_pandas()

@@ -8,17 +8,13 @@ On PostgreSQL the expressions run inside the store.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pandas as pd
 from ibis.backends import BaseBackend
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
-from tillage.errors import ConfigurationError, NotFoundError
+from tillage.errors import ConfigurationError
 from tillage.features.engine import (
     ENGINES,
     duckdb_backend,
@@ -26,8 +22,6 @@ from tillage.features.engine import (
     spark_backend,
     store_tables,
 )
-from tillage.store.schema import AccountScore
-from tillage.store.snapshots import latest_snapshot
 
 #: The columns of each canonical table the KPIs read.
 KPI_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -69,21 +63,3 @@ def kpi_backend(
     finally:
         if engine != "spark":
             con.disconnect()
-
-
-def snapshot_scores(engine: Engine) -> tuple[dt.date, pd.DataFrame] | None:
-    """The newest complete snapshot's as-of date and scores ``(account_id, ltv, segment)``;
-    ``None`` when there is no snapshot yet (LTV/CAC then has no value)."""
-    with Session(engine) as session:
-        try:
-            snapshot = latest_snapshot(session)
-        except NotFoundError:
-            return None
-        rows = session.execute(
-            select(AccountScore.account_id, AccountScore.ltv, AccountScore.segment).where(
-                AccountScore.snapshot_id == snapshot.id
-            )
-        ).all()
-        as_of = snapshot.as_of
-    frame = pd.DataFrame(rows, columns=["account_id", "ltv", "segment"])
-    return as_of, frame.astype({"account_id": "int64", "ltv": "float64"})

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from tillage.errors import DataValidationError
+from tillage.errors import DataValidationError, ParameterError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-[Qq]([1-4])$")
@@ -79,29 +79,27 @@ outside it, date arithmetic such as the year before would leave the calendar).""
 
 
 def check_year(year: int, what: str) -> None:
-    """:class:`DataValidationError` naming ``what`` unless ``year`` is in
+    """:class:`~tillage.errors.ParameterError` naming ``what`` unless ``year`` is in
     :data:`FIRST_YEAR` … :data:`LAST_YEAR`."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise DataValidationError(
-            f"{what}: the year {year:04d} is outside {FIRST_YEAR}–{LAST_YEAR}"
-        )
+        raise ParameterError(f"{what}: the year {year:04d} is outside {FIRST_YEAR}–{LAST_YEAR}")
 
 
 def parse_period(text: str) -> Period:
     """``2026-09`` (a month) or ``2026-Q3`` (a quarter) as a :class:`Period`; a year outside
-    :data:`FIRST_YEAR` … :data:`LAST_YEAR` is refused (:class:`DataValidationError`)."""
+    :data:`FIRST_YEAR` … :data:`LAST_YEAR` is refused (:class:`~tillage.errors.ParameterError`)."""
     value = text.strip()
     if match := _MONTH.match(value):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise DataValidationError(f"period {text!r}: month {month} is not 01–12")
+            raise ParameterError(f"period {text!r}: month {month} is not 01–12")
         check_year(year, f"period {text!r}")
         return _months_from(dt.date(year, month, 1), 1)
     if match := _QUARTER.match(value):
         year, quarter = int(match[1]), int(match[2])
         check_year(year, f"period {text!r}")
         return _months_from(dt.date(year, 3 * quarter - 2, 1), 3)
-    raise DataValidationError(
+    raise ParameterError(
         f"period {text!r} is neither a month like 2026-09 nor a quarter like 2026-Q3"
     )
 

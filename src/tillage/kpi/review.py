@@ -3,25 +3,25 @@ execution, forecast accuracy and behaviour to outcome, for one month or quarter.
 
 The snapshots that bound the period are the newest complete snapshot dated on or before its
 first day (**start**: its plan and forecasts were in force during the period) and on or before
-its last day (**end**). ``build_review`` returns a :class:`PeriodReview` (pydantic, so
-``model_dump_json()`` is the JSON of the API); ``tillage.report.review`` renders it as Markdown
-or HTML. Every definition is in ``docs/review.md``.
+its last day (**end**). :func:`assemble_review` makes a :class:`PeriodReview` (pydantic, so
+``model_dump_json()`` is the JSON of the API) from the frames the service
+:func:`tillage.services.reviews.build_review` reads from the store (:class:`ReviewInputs`);
+``tillage.report.review`` renders it as Markdown or HTML. Every definition is in ``docs/review.md``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from ibis.backends import BaseBackend
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from tillage.i18n import gettext_for
 from tillage.kpi.association import MeetingRetention, meeting_retention, priority_accounts
 from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
-from tillage.kpi.data import kpi_backend
 from tillage.kpi.execution import RepExecution, plan_execution
 from tillage.kpi.forecast import (
     ForecastAccuracy,
@@ -31,12 +31,8 @@ from tillage.kpi.forecast import (
     revenue_check,
 )
 from tillage.kpi.migration import SegmentMigration, segment_migration
-from tillage.kpi.period import Period, parse_period
+from tillage.kpi.period import Period
 from tillage.kpi.targets import KpiTargets, gap_to_target, targets_from_settings
-from tillage.store import reviews
-from tillage.store.access import AccountFilter
-from tillage.store.database import make_engine
-from tillage.store.schema import Snapshot
 from tillage.strategy.config import Strategy
 
 
@@ -163,24 +159,17 @@ def _scored_ids(*scores: pd.DataFrame | None) -> set[int]:
     return {int(i) for frame in scores if frame is not None for i in frame["account_id"]}
 
 
-def _forecast(
-    session: Session,
-    start: Snapshot,
-    scores: pd.DataFrame,
-    period: Period,
-    visible: AccountFilter | None = None,
-) -> ForecastAccuracy:
-    contracts = reviews.contracts_running(session, start.as_of, period.close)
-    retention, _rows = retention_check(scores, contracts, start.as_of, period)
-    revenue = recognised_revenue(
-        contracts, reviews.order_revenue(session, period.first, period.last), period
-    )
+def _forecast(inputs: ReviewInputs, period: Period) -> ForecastAccuracy:
+    assert inputs.start is not None and inputs.start_scores is not None
+    start, scores = inputs.start, inputs.start_scores
+    retention, _rows = retention_check(scores, inputs.contracts, start.as_of, period)
+    revenue = recognised_revenue(inputs.contracts, inputs.orders, period)
     return ForecastAccuracy(
         snapshot_id=start.id,
         as_of=start.as_of,
         retention=retention,
         revenue=revenue_check(scores, revenue, start.as_of, period),
-        deals=deal_check(reviews.scored_deals(session, start.id, visible=visible), period),
+        deals=deal_check(inputs.start_deals, period),
     )
 
 
@@ -213,63 +202,73 @@ def _meetings(
     )
 
 
-def build_review(
-    database_url: str,
-    period: Period | str,
+@dataclass(frozen=True)
+class ReviewInputs:
+    """What the store holds for the review of one period (read by
+    :func:`tillage.services.reviews.build_review`).
+
+    ``start``/``end``: the snapshots bounding the period (``None`` if none); ``start_scores``,
+    ``end_scores``: their account scores as the caller may see them; ``kpi_scores``: the end
+    snapshot's scores of every account (LTV and segment of the KPIs); ``reps``: reps with teams;
+    ``actions``: the start snapshot's actions planned in the period; ``activities``: the
+    activities of the period; ``contracts``: contracts running from the start's as-of date to the
+    period's close; ``orders``: order revenue of the period; ``start_deals``: the start
+    snapshot's scored deals as the caller may see them. The frames of the start snapshot are
+    empty when there is none.
+    """
+
+    start: SnapshotRef | None
+    end: SnapshotRef | None
+    start_scores: pd.DataFrame | None
+    end_scores: pd.DataFrame | None
+    kpi_scores: pd.DataFrame | None
+    reps: pd.DataFrame
+    actions: pd.DataFrame
+    activities: pd.DataFrame
+    contracts: pd.DataFrame
+    orders: pd.DataFrame
+    start_deals: pd.DataFrame
+
+
+def assemble_review(
+    con: BaseBackend,
+    period: Period,
+    inputs: ReviewInputs,
     *,
-    strategy: Strategy | None = None,
+    strategy: Strategy,
     by: Sequence[str] = ("all", "team"),
     lang: str = "en",
     currency: str | None = None,
-    engine: str = "duckdb",
-    visible: AccountFilter | None = None,
+    limited: bool = False,
 ) -> PeriodReview:
-    """The review of ``period`` (``2026-Q3`` or a :class:`Period`) over the store at
-    ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``, ``segment``).
+    """The review of ``period`` from ``inputs``, KPIs for the cuts ``by`` (``all``, ``rep``,
+    ``team``, ``segment``) computed on ``con`` (:func:`~tillage.kpi.data.kpi_backend`).
 
-    ``visible`` (the caller's :func:`tillage.store.access.account_filter`; ``None``: every
-    account) limits the account-level parts — migration, plan execution (actions and activities
-    of visible accounts), forecast accuracy and meetings to retention — to the accounts it lets
-    through. The KPI rows are not filtered: the company row names no account, and a caller
-    keeps the rep and team rows of their reach (as ``/api/v1/kpis`` does).
+    ``limited``: the scores in ``inputs`` are limited to the accounts a caller may see, so plan
+    execution counts only the actions and activities of those accounts. The KPI rows are not
+    filtered: the company row names no account.
     """
     _ = gettext_for(lang)
-    period = parse_period(period) if isinstance(period, str) else period
-    strategy = strategy or Strategy()
     notes: list[str] = []
-    store = make_engine(database_url)
-    try:
-        with Session(store) as session:
-            start = reviews.snapshot_on_or_before(session, period.first)
-            end = reviews.snapshot_on_or_before(session, period.last)
-            start_scores = (
-                reviews.snapshot_scores(session, start.id, visible=visible) if start else None
-            )
-            end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
-            kpi_scores = end_scores
-            if end is not None and visible is not None:  # the KPIs are the company's
-                kpi_scores = reviews.snapshot_scores(session, end.id)
-            reps = reviews.reps_with_teams(session)
-            execution: list[RepExecution] = []
-            forecast = None
-            if start is None or start_scores is None:
-                notes.append(
-                    _(
-                        "No snapshot is dated on or before {day}: run `tillage score --as-of` "
-                        "there to check forecasts and plans."
-                    ).format(day=period.first)
-                )
-            else:
-                actions = reviews.planned_actions(session, start.id, period.first, period.last)
-                acts = reviews.activities_between(session, period.first, period.last)
-                if visible is not None:
-                    seen = _scored_ids(start_scores, end_scores)
-                    actions = actions[actions["account_id"].isin(seen)]
-                    acts = acts[acts["account_id"].isin(seen)]
-                execution = plan_execution(actions, acts, reps, total_label=_("Total"))
-                forecast = _forecast(session, start, start_scores, period, visible)
-    finally:
-        store.dispose()
+    start, end = inputs.start, inputs.end
+    start_scores, end_scores = inputs.start_scores, inputs.end_scores
+    execution: list[RepExecution] = []
+    forecast = None
+    if start is None or start_scores is None:
+        notes.append(
+            _(
+                "No snapshot is dated on or before {day}: run `tillage score --as-of` "
+                "there to check forecasts and plans."
+            ).format(day=period.first)
+        )
+    else:
+        actions, acts = inputs.actions, inputs.activities
+        if limited:
+            seen = _scored_ids(start_scores, end_scores)
+            actions = actions[actions["account_id"].isin(seen)]
+            acts = acts[acts["account_id"].isin(seen)]
+        execution = plan_execution(actions, acts, inputs.reps, total_label=_("Total"))
+        forecast = _forecast(inputs, period)
     migration = None
     if start is not None and end is not None and start.id != end.id:
         assert start_scores is not None and end_scores is not None
@@ -279,15 +278,14 @@ def build_review(
             _("Only one snapshot bounds the period: score again at its end to see migration.")
         )
     ltv = segments = None
-    if kpi_scores is not None:
-        ltv = kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
-        segments = kpi_scores[["account_id", "segment"]]
+    if inputs.kpi_scores is not None:
+        ltv = inputs.kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
+        segments = inputs.kpi_scores[["account_id", "segment"]]
     cuts = [c for c in by if c != "segment" or segments is not None]
     meetings = None
-    with kpi_backend(database_url, engine) as con:
-        kpis = kpi_changes(con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments)
-        if start_scores is not None and len(start_scores):
-            meetings = _meetings(con, start_scores, period, strategy, lang)
+    kpis = kpi_changes(con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments)
+    if start_scores is not None and len(start_scores):
+        meetings = _meetings(con, start_scores, period, strategy, lang)
     return PeriodReview(
         period=period.label,
         first=period.first,
@@ -295,8 +293,8 @@ def build_review(
         previous_period=period.previous().label,
         lang=lang,
         currency=currency or strategy.currency,
-        start_snapshot=SnapshotRef(id=start.id, as_of=start.as_of) if start else None,
-        end_snapshot=SnapshotRef(id=end.id, as_of=end.as_of) if end else None,
+        start_snapshot=start,
+        end_snapshot=end,
         kpis=kpis,
         migration=migration,
         execution=execution,
@@ -309,8 +307,9 @@ def build_review(
 __all__ = [
     "KpiChange",
     "PeriodReview",
+    "ReviewInputs",
     "SnapshotRef",
-    "build_review",
+    "assemble_review",
     "changes_between",
     "kpi_changes",
 ]

@@ -1,4 +1,4 @@
-"""How good are predicted probabilities? Brier score, log loss, AUC and a reliability table.
+"""How good are predicted probabilities? Brier score, log loss and AUC.
 
 * **Brier score** — the mean squared difference between the predicted probability and the 0/1
   outcome (lower is better; always predicting the base rate ``r`` scores ``r(1 − r)``).
@@ -6,8 +6,9 @@
   confident mistakes hard.
 * **AUC** — the probability that a random won deal is ranked above a random lost one (0.5 is a
   coin, 1 perfect); it measures ranking only, not calibration.
-* **Reliability table** — predictions cut into deciles; in each, the mean predicted probability
-  next to the observed rate. A calibrated model has the two within sampling error in every row.
+* **Reliability table** — :func:`tillage.models.evaluation.reliability_table`, the one table of
+  every backtest: predictions cut into deciles, the mean predicted probability next to the
+  observed rate. A calibrated model has the two within sampling error in every row.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from numpy.typing import ArrayLike
 
 from tillage.errors import DataValidationError
 
-__all__ = ["compare_probabilities", "probability_scores", "reliability_table"]
+__all__ = ["compare_probabilities", "probability_scores"]
 
 _EPS = 1e-6
 
@@ -74,36 +75,3 @@ def compare_probabilities(
         for name, p in predictions.items()
     }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
-
-
-def reliability_table(
-    y: ArrayLike, p: ArrayLike, *, bins: int = 10, weights: ArrayLike | None = None
-) -> pd.DataFrame:
-    """Predictions cut into ``bins`` equal-count groups (deciles by default), lowest first:
-    ``n``, ``mean_predicted``, ``observed``, ``difference`` (observed − predicted) and
-    ``standard_error`` of the observed rate (binomial, at the predicted rate)."""
-    y, p, w = _arrays(y, p, weights)
-    if y.size == 0:
-        raise DataValidationError("no outcomes to build a reliability table from")
-    order = np.argsort(p, kind="stable")
-    groups = np.empty(y.size, dtype=int)
-    groups[order] = np.minimum((np.arange(y.size) * bins) // y.size, bins - 1)
-    rows = []
-    for g in range(bins):
-        m = groups == g
-        if not m.any():
-            continue
-        n = float(w[m].sum())
-        pred = float(np.sum(w[m] * p[m]) / n)
-        obs = float(np.sum(w[m] * y[m]) / n)
-        rows.append(
-            {
-                "bin": g + 1,
-                "n": n,
-                "mean_predicted": pred,
-                "observed": obs,
-                "difference": obs - pred,
-                "standard_error": float(np.sqrt(max(pred * (1 - pred), _EPS) / n)),
-            }
-        )
-    return pd.DataFrame(rows).set_index("bin")

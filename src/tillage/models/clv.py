@@ -28,7 +28,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tillage.errors import BoundaryWarning, ConvergenceError, DataValidationError, DataWarning
+from tillage.errors import (
+    BoundaryWarning,
+    ConvergenceError,
+    DataValidationError,
+    DataWarning,
+    ParameterError,
+)
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.pareto_nbd import ParetoNBDModel
@@ -236,7 +242,7 @@ def forecast_clv(
     Raises :class:`ConvergenceError` only when no purchase model fits.
     """
     if model not in (*PURCHASE_MODELS, "auto"):
-        raise DataValidationError(f"--model must be one of bgnbd, pareto, auto, not {model!r}")
+        raise ParameterError(f"--model must be one of bgnbd, pareto, auto, not {model!r}")
     notes: list[ClvNote] = []
     fits: dict[str, dict[str, Any]] = {}
     chosen, purchases = _fit_purchases(summary, model, notes, fits)

@@ -5,8 +5,9 @@ Pure functions of predictions and outcomes (arrays or Series); no model, no data
 * :func:`errors` — MAE and RMSE per account, and the total predicted vs the total actual;
 * :func:`brier_score` — mean squared difference between probability and 0/1 outcome (0 is
   perfect; predicting the base rate ``y`` scores ``y (1 − y)``);
-* :func:`reliability_table` — accounts grouped into deciles of the predicted probability, with
-  the mean prediction and the observed rate per group (calibrated: the two agree);
+* :func:`reliability_table` — accounts (or weighted deals) grouped into deciles of the predicted
+  probability, with the mean prediction, the observed rate and its standard error per group
+  (calibrated: the two agree); the one reliability table of every backtest;
 * :func:`interval_coverage` — the share of realised values inside their interval
   ``[low, high]`` (a nominal 80 % interval should cover about 0.8);
 * :func:`spearman` — rank correlation between prediction and outcome;
@@ -22,6 +23,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import spearmanr
 
+from tillage.errors import DataValidationError
+
 __all__ = [
     "brier_score",
     "errors",
@@ -30,6 +33,9 @@ __all__ = [
     "spearman",
     "top_decile_capture",
 ]
+
+_EPS = 1e-6
+"""The smallest variance p(1 − p) a standard error is computed with."""
 
 
 def _pair(predicted: ArrayLike, actual: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -58,22 +64,45 @@ def brier_score(probability: ArrayLike, outcome: ArrayLike) -> float:
     return float(np.mean((p - y) ** 2)) if len(p) else np.nan
 
 
-def reliability_table(probability: ArrayLike, outcome: ArrayLike, bins: int = 10) -> pd.DataFrame:
-    """One row per decile of the prediction: ``n``, ``predicted`` (mean), ``observed`` (rate),
-    ``gap`` (observed − predicted). Ties may make fewer than ``bins`` groups."""
-    p, y = _pair(probability, outcome)
+def reliability_table(
+    probability: ArrayLike,
+    outcome: ArrayLike,
+    *,
+    bins: int = 10,
+    weights: ArrayLike | None = None,
+) -> pd.DataFrame:
+    """The pairs where both are known, cut into ``bins`` equal-count groups of the predicted
+    probability (deciles by default; ties broken by input order), lowest first, indexed by
+    ``decile`` 1..bins: ``n`` (count, or total weight), ``predicted`` (weighted mean
+    probability), ``observed`` (weighted outcome rate), ``gap`` (observed − predicted) and
+    ``standard_error`` of the observed rate (binomial at the predicted rate, √(p(1−p)/n)).
+    Fewer than ``bins`` rows when there are fewer pairs; no rows when there are none."""
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(outcome, dtype=float)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
+    if not (p.shape == y.shape == w.shape):
+        raise DataValidationError("probabilities, outcomes and weights must have the same length")
+    keep = np.isfinite(p) & np.isfinite(y)
+    p, y, w = p[keep], y[keep], w[keep]
+    columns = ["n", "predicted", "observed", "gap", "standard_error"]
     if not len(p):
-        return pd.DataFrame(columns=["n", "predicted", "observed", "gap"])
-    rank = pd.Series(p).rank(method="first").to_numpy()
-    group = np.minimum(((rank - 1) * bins / len(p)).astype(int), bins - 1)
-    table = (
-        pd.DataFrame({"group": group + 1, "p": p, "y": y})
-        .groupby("group")
-        .agg(n=("p", "size"), predicted=("p", "mean"), observed=("y", "mean"))
-    )
-    table["gap"] = table["observed"] - table["predicted"]
-    table.index.name = "decile"
-    return table
+        return pd.DataFrame(columns=columns).rename_axis("decile")
+    group = np.empty(len(p), dtype=int)
+    group[np.argsort(p, kind="stable")] = np.minimum((np.arange(len(p)) * bins) // len(p), bins - 1)
+    rows = {}
+    for g in np.unique(group):
+        m = group == g
+        n = float(w[m].sum())
+        predicted = float(np.sum(w[m] * p[m]) / n)
+        observed = float(np.sum(w[m] * y[m]) / n)
+        rows[int(g) + 1] = {
+            "n": n if weights is not None else int(m.sum()),
+            "predicted": predicted,
+            "observed": observed,
+            "gap": observed - predicted,
+            "standard_error": float(np.sqrt(max(predicted * (1 - predicted), _EPS) / n)),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("decile")
 
 
 def spearman(predicted: ArrayLike, actual: ArrayLike) -> float:

@@ -8,12 +8,14 @@ Amounts are in company currency, hours in hours.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 from rich.table import Table
 
 from tillage.i18n import format_money, format_number, gettext_for
+from tillage.services.accounts import CellOut
+from tillage.store.diffs import NONE
 from tillage.strategy.priority import render_reasons
 
 SEGMENTS = ("deepen", "maintain", "nurture", "reduce")
@@ -28,7 +30,7 @@ def segment_label(code: str, lang: str) -> str:
         "maintain": _("maintain"),
         "nurture": _("nurture"),
         "reduce": _("reduce"),
-        "(none)": _("(not scored)"),
+        NONE: _("(not scored)"),
     }
     return labels.get(code, code)
 
@@ -60,17 +62,6 @@ def _percent(value: float, lang: str) -> str:
 # --- portfolio ------------------------------------------------------------------------------
 
 
-def cell_totals(accounts: pd.DataFrame) -> pd.DataFrame:
-    """Per value × growth cell (in :data:`SEGMENTS` order): ``accounts``, ``ltv`` (total) and
-    ``borderline`` (accounts flagged)."""
-    grouped = accounts.assign(borderline=accounts["borderline"].fillna(False).astype(bool))
-    out = grouped.groupby("segment").agg(
-        accounts=("account_id", "size"), ltv=("ltv", "sum"), borderline=("borderline", "sum")
-    )
-    order = [s for s in SEGMENTS if s in out.index] + [s for s in out.index if s not in SEGMENTS]
-    return out.reindex(order)
-
-
 def zone_totals(deals: pd.DataFrame) -> pd.DataFrame:
     """Per deal zone A / B / C: ``deals``, ``amount``, ``expected_value`` and ``borderline``."""
     grouped = deals.assign(borderline=deals["borderline"].fillna(False).astype(bool))
@@ -84,27 +75,28 @@ def zone_totals(deals: pd.DataFrame) -> pd.DataFrame:
 
 
 def portfolio_tables(
-    accounts: pd.DataFrame, deals: pd.DataFrame, currency: str, lang: str
+    cells: Sequence[CellOut], deals: pd.DataFrame, currency: str, lang: str
 ) -> list[Table]:
-    """Value × growth cells (accounts, total LTV, borderline) and deal zones."""
+    """Value × growth cells (accounts, total LTV, borderline; the cells of
+    :func:`tillage.services.accounts.segment_cells`, the page's and the API's) and deal zones."""
     _ = gettext_for(lang)
-    cells = Table(title=_("Portfolio: value today × growth potential"))
+    segment_cells = list(cells)
+    table = Table(title=_("Portfolio: value today × growth potential"))
     for header in (_("Cell"), _("Accounts"), _("Total LTV"), _("Borderline")):
-        cells.add_column(header, justify="left" if header == _("Cell") else "right")
-    totals = cell_totals(accounts)
-    for code, row in totals.iterrows():
-        cells.add_row(
-            segment_label(str(code), lang),
-            format_number(row["accounts"], lang),
-            format_money(row["ltv"], currency, lang),
-            format_number(row["borderline"], lang),
+        table.add_column(header, justify="left" if header == _("Cell") else "right")
+    for cell in segment_cells:
+        table.add_row(
+            segment_label(cell.key, lang),
+            format_number(cell.accounts, lang),
+            format_money(cell.total_ltv, currency, lang),
+            format_number(cell.borderline, lang),
         )
-    cells.add_section()
-    cells.add_row(
+    table.add_section()
+    table.add_row(
         _("Total"),
-        format_number(totals["accounts"].sum(), lang),
-        format_money(totals["ltv"].sum(), currency, lang),
-        format_number(totals["borderline"].sum(), lang),
+        format_number(sum(c.accounts for c in segment_cells), lang),
+        format_money(sum(c.total_ltv for c in segment_cells), currency, lang),
+        format_number(sum(c.borderline for c in segment_cells), lang),
     )
     zones = Table(title=_("Open deals: deal size × win probability"))
     for header in (_("Zone"), _("Deals"), _("Amount"), _("Expected value"), _("Borderline")):
@@ -117,7 +109,7 @@ def portfolio_tables(
             format_money(row["expected_value"], currency, lang),
             format_number(row["borderline"], lang),
         )
-    return [cells, zones]
+    return [table, zones]
 
 
 def portfolio_rows(accounts: pd.DataFrame, currency: str, lang: str) -> pd.DataFrame:

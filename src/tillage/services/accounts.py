@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from tillage.errors import DataValidationError
+from tillage.errors import ParameterError
 from tillage.inert import csv_row
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
@@ -38,6 +38,7 @@ from tillage.store.listing import (
     cursor_of,
     list_scores,
 )
+from tillage.store.pages import segment_cells as store_segment_cells
 from tillage.store.plans import deal_zone_totals
 from tillage.store.snapshots import (
     AccountDetail,
@@ -84,6 +85,17 @@ class AccountPage(BaseModel):
     items: list[ScoreRow]
 
 
+class CellOut(BaseModel):
+    """One value × growth cell (``deepen``, ``maintain``, ``nurture``, ``reduce``, or ``-``:
+    scored accounts without a known cell): its accounts, their total LTV (company currency) and
+    how many of them are borderline."""
+
+    key: str
+    accounts: int
+    total_ltv: float
+    borderline: int
+
+
 class ZoneOut(BaseModel):
     """One portfolio zone: number of accounts and their total LTV (company currency)."""
 
@@ -122,6 +134,7 @@ class PortfolioOut(BaseModel):
     snapshot: SnapshotOut
     zones: list[ZoneOut]
     deal_zones: list[DealZoneOut]
+    cells: list[CellOut] = []
     groups: list[GroupOut] = []
 
 
@@ -150,7 +163,7 @@ def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         valid = False
     if not valid:
-        raise DataValidationError(
+        raise ParameterError(
             "the cursor is not one this API returned for this sort order: pass next_cursor "
             "unchanged, with the same sort and order"
         )
@@ -270,13 +283,31 @@ def portfolio(
         DealZoneOut(zone=z, deals=n, amount=a, expected_value=e, borderline=b)
         for z, n, a, e, b in deal_zone_totals(session, snapshot.id, visible=visible)
     ]
+    cells = segment_cells(session, visible, snapshot.id)
     groups = [
         GroupOut(group_id=g, name=n, accounts=a, ltv=v, unscored=u)
         for g, n, a, v, u in group_rollup(
             hierarchy_frame(session, snapshot.id, visible=visible)
         ).itertuples(index=False)
     ]
-    return PortfolioOut(snapshot=snapshot, zones=zones, deal_zones=deal_zones, groups=groups)
+    return PortfolioOut(
+        snapshot=snapshot, zones=zones, deal_zones=deal_zones, cells=cells, groups=groups
+    )
+
+
+def segment_cells(
+    session: Session, visible: AccountFilter, snapshot_id: int | None = None
+) -> list[CellOut]:
+    """The value × growth cells of the snapshot ``snapshot_id`` (default: the latest) over the
+    ``visible`` accounts, in the order deepen, maintain, nurture, reduce (each even when empty),
+    then ``-`` for the scored accounts without a known cell when there are any: the one count
+    behind the page, the API, the CLI table and the workbook, so the cells sum to the scored
+    accounts everywhere."""
+    snapshot = snapshot_of(session, snapshot_id)
+    return [
+        CellOut(key=c.key, accounts=c.accounts, total_ltv=c.total_ltv, borderline=c.borderline)
+        for c in store_segment_cells(session, snapshot.id, visible=visible)
+    ]
 
 
 def account(session: Session, visible: AccountFilter, account_id: int) -> AccountDetail:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from tillage.errors import DataValidationError
+from tillage.errors import DataValidationError, ParameterError
 from tillage.features.rfm import PERIOD_DAYS, rfm_summary
 from tillage.models.clv import PURCHASE_MODELS, ClvForecast, forecast_clv, per_period_rate
 
@@ -60,11 +60,9 @@ def clv_of_log(
     is carried into the parameters."""
     step = progress or (lambda _name: None)
     if period not in PERIOD_DAYS:
-        raise DataValidationError(
-            f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}"
-        )
+        raise ParameterError(f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}")
     if model not in (*PURCHASE_MODELS, "auto"):
-        raise DataValidationError(
+        raise ParameterError(
             f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
         )
     if log.empty:

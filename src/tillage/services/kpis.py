@@ -12,6 +12,7 @@ Which rows a caller gets:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Literal
 
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.errors import DataValidationError
+from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi import (
     REGISTRY,
     Period,
@@ -31,9 +32,9 @@ from tillage.kpi import (
     period_containing,
     trailing,
 )
-from tillage.kpi.data import snapshot_scores
 from tillage.store.access import AccountFilter, Principal, reach_names
-from tillage.store.schema import Account
+from tillage.store.schema import Account, AccountScore
+from tillage.store.snapshots import latest_snapshot
 
 Cut = Literal["rep", "team", "segment"]
 
@@ -69,6 +70,22 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def snapshot_scores(session: Session) -> tuple[dt.date, pd.DataFrame] | None:
+    """The newest complete snapshot's as-of date and scores ``(account_id, ltv, segment)``;
+    ``None`` when there is no snapshot yet (LTV/CAC then has no value)."""
+    try:
+        snapshot = latest_snapshot(session)
+    except NotFoundError:
+        return None
+    rows = session.execute(
+        select(AccountScore.account_id, AccountScore.ltv, AccountScore.segment).where(
+            AccountScore.snapshot_id == snapshot.id
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["account_id", "ltv", "segment"])
+    return snapshot.as_of, frame.astype({"account_id": "int64", "ltv": "float64"})
+
+
 def kpi_rows(
     session: Session,
     settings: Settings,
@@ -87,7 +104,7 @@ def kpi_rows(
     Returns the periods (oldest first) and :func:`~tillage.kpi.compute_kpis`' frame, computed
     on ``backend`` (duckdb, postgres or spark). The service behind ``/api/v1/kpis`` (one
     period), the ``/kpis`` page (a trend) and ``tillage kpi``."""
-    scores = snapshot_scores(session.get_bind())  # type: ignore[arg-type]
+    scores = snapshot_scores(session)
     if period is not None:
         chosen = parse_period(period)
     elif scores is not None:

@@ -3,34 +3,174 @@
 **Reviews** are for admins and managers (a rep gets
 :class:`~tillage.errors.PermissionDenied`). An admin gets the whole company's review. A manager
 gets it over the accounts they may see: migration, plan execution, forecast accuracy and meetings
-to retention count only those accounts (:func:`tillage.kpi.review.build_review` with
-``visible``), and the KPI rows are the company's plus those of the reps and teams in the
-manager's reach, as in :func:`tillage.services.kpis.kpi_rows`.
+to retention count only those accounts (:func:`build_review` with ``visible``), and the KPI
+rows are the company's plus those of the reps and teams in the manager's reach, as in
+:func:`tillage.services.kpis.kpi_rows`.
 
 **1on1 agendas**: a rep may ask for their own, a manager for a rep of their reach, an admin for
 anyone; asking about anyone else is :class:`~tillage.errors.NotFoundError`. The agenda lists only
 accounts the caller may see.
 
 Both use the strategy in force (:func:`tillage.services.strategy.strategy_in_force`).
+:func:`build_review` and :func:`build_agenda` read the store and hand the frames to
+:func:`tillage.kpi.review.assemble_review` and :func:`tillage.kpi.agenda.assemble_agenda`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.errors import PermissionDenied
-from tillage.kpi.agenda import OneOnOneAgenda, build_agenda
-from tillage.kpi.review import PeriodReview, build_review
+from tillage.kpi.agenda import AgendaInputs, OneOnOneAgenda, assemble_agenda
+from tillage.kpi.data import kpi_backend
+from tillage.kpi.period import Period, parse_period
+from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
+from tillage.store import reviews
 from tillage.store.access import AccountFilter, Principal, reach_names
+from tillage.store.database import make_engine
+from tillage.store.reps import find_rep
+from tillage.store.schema import Snapshot
+from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
+
+T = TypeVar("T")
 
 REVIEWERS = ("admin", "manager")
 """The roles that may read period reviews (a rep gets 403)."""
+
+
+def _ref(snapshot: Snapshot | None) -> SnapshotRef | None:
+    return None if snapshot is None else SnapshotRef(id=snapshot.id, as_of=snapshot.as_of)
+
+
+def _read(database_url: str, read: Callable[[Session], T]) -> T:
+    """``read`` on a session of the store at ``database_url``, its engine disposed after."""
+    store = make_engine(database_url)
+    try:
+        with Session(store) as session:
+            return read(session)
+    finally:
+        store.dispose()
+
+
+def review_inputs(
+    session: Session, period: Period, visible: AccountFilter | None = None
+) -> ReviewInputs:
+    """Read from the store what the review of ``period`` needs (:class:`ReviewInputs`), the
+    account-level frames limited to ``visible`` (``None``: every account)."""
+    start = reviews.snapshot_on_or_before(session, period.first)
+    end = reviews.snapshot_on_or_before(session, period.last)
+    start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
+    end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
+    kpi_scores = end_scores
+    if end is not None and visible is not None:  # the KPIs are the company's
+        kpi_scores = reviews.snapshot_scores(session, end.id)
+    none = pd.DataFrame()
+    actions = activities = contracts = orders = deals = none
+    if start is not None:
+        actions = reviews.planned_actions(session, start.id, period.first, period.last)
+        activities = reviews.activities_between(session, period.first, period.last)
+        contracts = reviews.contracts_running(session, start.as_of, period.close)
+        orders = reviews.order_revenue(session, period.first, period.last)
+        deals = reviews.scored_deals(session, start.id, visible=visible)
+    return ReviewInputs(
+        start=_ref(start),
+        end=_ref(end),
+        start_scores=start_scores,
+        end_scores=end_scores,
+        kpi_scores=kpi_scores,
+        reps=reviews.reps_with_teams(session),
+        actions=actions,
+        activities=activities,
+        contracts=contracts,
+        orders=orders,
+        start_deals=deals,
+    )
+
+
+def build_review(
+    database_url: str,
+    period: Period | str,
+    *,
+    strategy: Strategy | None = None,
+    by: Sequence[str] = ("all", "team"),
+    lang: str = "en",
+    currency: str | None = None,
+    engine: str = "duckdb",
+    visible: AccountFilter | None = None,
+) -> PeriodReview:
+    """The review of ``period`` (``2026-Q3`` or a :class:`~tillage.kpi.period.Period`) over the
+    store at ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``,
+    ``segment``) computed on ``engine``.
+
+    ``visible`` (the caller's :func:`tillage.store.access.account_filter`; ``None``: every
+    account) limits the account-level parts — migration, plan execution (actions and activities
+    of visible accounts), forecast accuracy and meetings to retention — to the accounts it lets
+    through. The KPI rows are not filtered: the company row names no account, and a caller
+    keeps the rep and team rows of their reach (as :func:`period_review` does).
+    """
+    chosen = parse_period(period) if isinstance(period, str) else period
+    inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
+    with kpi_backend(database_url, engine) as con:
+        return assemble_review(
+            con,
+            chosen,
+            inputs,
+            strategy=strategy or Strategy(),
+            by=by,
+            lang=lang,
+            currency=currency,
+            limited=visible is not None,
+        )
+
+
+def agenda_inputs(session: Session, rep: str, visible: AccountFilter | None = None) -> AgendaInputs:
+    """Read from the store what the agenda of ``rep`` (a key or id) needs: the newest complete
+    snapshot's scores of the accounts the rep owned when scored (``account_scores.rep_id``, else
+    today's owner) and its scored deals, both limited to ``visible`` (``None``: every account)."""
+    found = find_rep(session, rep)
+    snapshot = latest_snapshot(session)
+    teams = reviews.reps_with_teams(session).set_index("rep_id")
+    team = teams.at[found.id, "team"] if found.id in teams.index else None
+    label = str(teams.at[found.id, "rep"]) if found.id in teams.index else found.name
+    return AgendaInputs(
+        rep_id=found.id,
+        rep_key=found.key,
+        rep_name=found.name,
+        rep_label=label,
+        team=None if team is None or pd.isna(team) else str(team),
+        snapshot=SnapshotRef(id=snapshot.id, as_of=snapshot.as_of),
+        scores=reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id),
+        deals=reviews.scored_deals(session, snapshot.id, visible=visible),
+        limited=visible is not None,
+    )
+
+
+def build_agenda(
+    database_url: str,
+    rep: str,
+    *,
+    visible: AccountFilter | None = None,
+    strategy: Strategy | None = None,
+    lang: str = "en",
+    period: Period | str | None = None,
+    engine: str = "duckdb",
+) -> OneOnOneAgenda:
+    """The 1on1 agenda of ``rep`` (a rep key or id) from the newest snapshot over the store at
+    ``database_url``, limited to the accounts ``visible`` lets through (the caller's
+    :func:`tillage.store.access.account_filter`, so a rep never sees another rep's accounts);
+    behaviour KPIs of ``period`` (default: the quarter containing the snapshot's as-of date)
+    computed on ``engine``."""
+    inputs = _read(database_url, lambda session: agenda_inputs(session, rep, visible))
+    with kpi_backend(database_url, engine) as con:
+        return assemble_agenda(con, inputs, strategy=strategy, lang=lang, period=period)
 
 
 def period_review(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, false, or_, select, true, union
 from sqlalchemy.orm import Session, aliased
 
-from tillage.store.labels import unique_labels
+from tillage.labels import unique_labels
 from tillage.store.schema import Account, AccountTeamMember, Rep, Team
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
@@ -121,7 +121,7 @@ def reach_ids(session: Session, principal: Principal) -> set[int] | None:
 
 def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[str]] | None:
     """The labels of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
-    and by team are labelled, :mod:`tillage.store.labels`); ``None`` for an admin, who sees
+    and by team are labelled, :mod:`tillage.labels`); ``None`` for an admin, who sees
     every row."""
     if principal.role == "admin":
         return None

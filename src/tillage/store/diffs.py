@@ -1,12 +1,13 @@
 """How accounts moved between two snapshots: the migration matrix and the drivers of each move.
 
 :func:`snapshot_pair` puts the ``visible`` accounts' scores of two complete snapshots side by side
-(an account missing from one is in the ``(none)`` row or column). :func:`migration_matrix` counts
-them by (segment in A, segment in B) — or by zone — with their LTV in B (in A for accounts no
-longer scored); its cells sum to the number of accounts in either snapshot. :func:`move_drivers`
-says for each account that changed cell which axis crossed its threshold: LTV against the value
-threshold, expected expansion value against the growth threshold (each snapshot keeps the
-thresholds it used in ``models["portfolio"]``), and which priority reasons appeared or went away.
+(an account missing from one is in the :data:`NONE` row or column, ``-``).
+:func:`migration_matrix` counts them by (segment in A, segment in B) — or by zone — with their
+LTV in B (in A for accounts no longer scored); its cells sum to the number of accounts in either
+snapshot. :func:`move_drivers` says for each account that changed cell which axis crossed its
+threshold: LTV against the value threshold, expected expansion value against the growth
+threshold (each snapshot keeps the thresholds it used in ``models["portfolio"]``), and which
+priority reasons appeared or went away.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from tillage.store.access import AccountFilter
 from tillage.store.plans import complete_snapshot
 from tillage.store.schema import Account, AccountScore
 
-NONE = "(none)"
+NONE = "-"
+"""The segment or zone of an account a snapshot did not score: the one marker of every
+migration (:mod:`tillage.kpi.migration` uses the same, a test holds them together)."""
 _FIELDS = ("segment", "zone", "ltv", "growth", "priority", "reasons", "borderline")
 
 

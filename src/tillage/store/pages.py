@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
+from tillage.store.diffs import NONE
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -46,8 +47,11 @@ class Cell:
 
 def segment_cells(session: Session, snapshot_id: int, *, visible: AccountFilter) -> list[Cell]:
     """The value × growth cells (:data:`SEGMENTS`, in that order) of a snapshot over the
-    ``visible`` accounts; cells without accounts count 0. Accounts without a segment are left out
-    (a snapshot scored before the portfolio existed has none)."""
+    ``visible`` scored accounts; cells without accounts count 0. The scored accounts without a
+    known segment (a snapshot scored before the portfolio existed has none) are one more cell,
+    :data:`~tillage.store.diffs.NONE`, last and only when there are any, so the cells always sum
+    to the scored accounts and their LTV. ``total_ltv`` in company currency (accounts without
+    an LTV add 0)."""
     rows = session.execute(
         select(
             AccountScore.segment,
@@ -56,11 +60,16 @@ def segment_cells(session: Session, snapshot_id: int, *, visible: AccountFilter)
             func.sum(case((AccountScore.borderline.is_(True), 1), else_=0)),
         )
         .join(Account, Account.id == AccountScore.account_id)
-        .where(AccountScore.snapshot_id == snapshot_id, AccountScore.segment.is_not(None), visible)
+        .where(AccountScore.snapshot_id == snapshot_id, visible)
         .group_by(AccountScore.segment)
     ).all()
-    found = {str(s): (int(n), float(t or 0.0), int(b or 0)) for s, n, t, b in rows}
-    return [Cell(s, *found.get(s, (0, 0.0, 0))) for s in SEGMENTS]
+    found: dict[str, tuple[int, float, int]] = {}
+    for segment, n, total, borderline in rows:
+        key = str(segment) if segment in SEGMENTS else NONE
+        was = found.get(key, (0, 0.0, 0))
+        found[key] = (was[0] + int(n), was[1] + float(total or 0.0), was[2] + int(borderline or 0))
+    keys = [*SEGMENTS, NONE] if NONE in found else list(SEGMENTS)
+    return [Cell(s, *found.get(s, (0, 0.0, 0))) for s in keys]
 
 
 def filter_choices(

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from tillage.labels import label_column, unique_labels
 from tillage.store.access import AccountFilter, everything
-from tillage.store.labels import label_column, unique_labels
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -201,7 +201,7 @@ def order_revenue(session: Session, first: dt.date, last: dt.date) -> pd.DataFra
 
 def reps_with_teams(session: Session) -> pd.DataFrame:
     """Every rep: ``rep_id``, ``key``, ``rep`` and ``team`` (their labels, the names made
-    unique as in the KPI cuts: :mod:`tillage.store.labels`), ``team_id``."""
+    unique as in the KPI cuts: :mod:`tillage.labels`), ``team_id``."""
     frame = _frame(
         session,
         select(

@@ -30,7 +30,8 @@ from tillage.features.deals import (
     products_frame,
     purchases,
 )
-from tillage.models.calibration import compare_probabilities, reliability_table
+from tillage.models.calibration import compare_probabilities
+from tillage.models.evaluation import reliability_table
 from tillage.models.expansion import ExpansionModel
 from tillage.models.suggestions import ProductSuggestions
 from tillage.models.win_probability import WinProbabilityModel, deal_weights, time_split
@@ -115,7 +116,7 @@ def win_probability_backtest(
         {"model": predictions["win_probability"], "stage_rate": predictions["stage_rate"]},
         weights=w,
     )
-    table = reliability_table(y, predictions["win_probability"], weights=w)
+    table = reliability_table(predictions["win_probability"], y, weights=w)
     notes = list(model.notes_)
     notes.append(
         f"train: {train['opportunity_id'].nunique():,} deals closed by {cut.date()}; "
@@ -193,7 +194,7 @@ def expansion_backtest(
     metrics["predicted_value"] = np.nan
     metrics.loc["model", "predicted_value"] = float(pred["expected_value"].sum())
     metrics["actual_value"] = float(actual.sum())
-    table = reliability_table(y, pred["expansion_probability"])
+    table = reliability_table(pred["expansion_probability"], y)
     predictions = pd.concat([test, pred], axis=1)
     notes = [
         *model.notes_,

@@ -165,6 +165,7 @@ def open_deals(con: BaseBackend, as_of: dt.date, strategy: Strategy) -> tuple[pd
         "n_deals": float(model.n_deals_),
         "stage_rates": {str(k): float(v) for k, v in model.stage_rates_.items()},
         "size_threshold": float(zones.attrs["size_threshold"]),
+        "probability_threshold": float(zones.attrs["probability_threshold"]),
         "notes": list(model.notes_),
     }
     return deals, record

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.store.pages import Cell
+from tillage.services.accounts import CellOut
 from tillage.store.plans import DealCell
 from tillage.store.snapshots import ScorePoint
 
@@ -32,7 +32,7 @@ def segment_label(segment: str, lang: str) -> str:
     return labels.get(segment, segment)
 
 
-def _cell_text(title: str, cell: Cell, lang: str, currency: str) -> str:
+def _cell_text(title: str, cell: CellOut, lang: str, currency: str) -> str:
     _ = gettext_for(lang)
     lines = [
         f"<b>{title}</b>",
@@ -82,7 +82,7 @@ def _heatmap(
 
 
 def segment_heatmap(
-    cells: Sequence[Cell], lang: str, currency: str, link: Callable[[str], str]
+    cells: Sequence[CellOut], lang: str, currency: str, link: Callable[[str], str]
 ) -> Figure:
     """The value × growth matrix: value (LTV) high on top, growth high on the right; each cell
     shows its accounts, their total LTV and how many are borderline; ``link(segment)`` is where a

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
-from tillage.i18n import gettext_for, translations
+from tillage.i18n import gettext_for, table_labels
 from tillage.ingest import ImportResult
 from tillage.ingest.mapping import KEYED_TABLES
 from tillage.ingest.quality import data_quality
@@ -53,25 +53,6 @@ TOKEN_FIELD = Form(min_length=22, max_length=22, pattern=staging.TOKEN.pattern)
 
 router = protected_router(include_in_schema=False, dependencies=[AdminRole])
 TillageFileError = DataValidationError | ConfigurationError
-
-
-def table_labels(lang: str) -> dict[str, str]:
-    """The name of each importable table in ``lang`` (the page never shows a table's code)."""
-    t = translations(lang)
-    return {
-        "teams": t.pgettext("table", "Teams"),
-        "reps": t.pgettext("table", "Sales reps"),
-        "accounts": t.pgettext("table", "Accounts"),
-        "contacts": t.pgettext("table", "Contacts"),
-        "products": t.pgettext("table", "Products"),
-        "contracts": t.pgettext("table", "Contracts"),
-        "orders": t.pgettext("table", "Orders"),
-        "opportunities": t.pgettext("table", "Deals"),
-        "activities": t.pgettext("table", "Activities"),
-        "tickets": t.pgettext("table", "Support tickets"),
-        "nps_responses": t.pgettext("table", "NPS responses"),
-        "success_stories": t.pgettext("table", "Success stories"),
-    }
 
 
 def shown_value(value: object) -> str:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import Response
 
 from tillage.i18n import gettext_for
 from tillage.kpi import REGISTRY, Period
@@ -23,12 +23,12 @@ from tillage.kpi.review import KpiChange, changes_between
 from tillage.kpi.targets import KpiTargets, targets_from_settings
 from tillage.report.formatting import format_change, format_value
 from tillage.report.portfolio import SEGMENTS
-from tillage.services.kpis import kpi_rows
+from tillage.services.kpis import KpiRow, kpi_rows, kpi_table
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.web.charts import kpi_trend_chart, segment_label
-from tillage.web.render import page
+from tillage.web.render import PageTable, data_links, data_response, page, table_response
 
 router = protected_router(include_in_schema=False)
 TREND_PERIODS = {"quarter": 5, "month": 6}
@@ -127,7 +127,7 @@ def cut_label(cut: str, value: str, lang: str) -> str:
     return segment_label(value, lang) if cut == "segment" else value
 
 
-@router.get("/kpis", response_class=HTMLResponse)
+@router.get("/kpis", response_class=Response)
 def kpis_page(
     request: Request,
     session: SessionDep,
@@ -137,8 +137,25 @@ def kpis_page(
     visible: VisibleAccounts,
     period: Annotated[str | None, Query(pattern=r"^(\d{4}-([Qq][1-4]|0[1-9]|1[0-2]))?$")] = None,
     by: Annotated[str | None, Query(pattern="^(" + "|".join(CUTS) + ")?$")] = None,
-) -> HTMLResponse:
-    """The KPI trends against targets (twin of /api/v1/kpis, over several periods)."""
+    format: PageTable = "html",
+) -> Response:
+    """The KPI trends against targets (twin of /api/v1/kpis, over several periods).
+
+    ``?format=json`` is /api/v1/kpis' answer for the chosen period (the page's last one),
+    ``?format=csv`` its rows."""
+    if format != "html":
+        table = kpi_table(
+            session,
+            settings,
+            lang,
+            principal,
+            visible,
+            period=period or None,
+            by=by or None,  # type: ignore[arg-type]
+        )
+        if format == "json":
+            return data_response(table)
+        return table_response(table.rows, KpiRow, f"kpis-{table.period}.csv")
     unit = "quarter" if not period or "Q" in period.upper() else "month"
     periods, frame = kpi_rows(
         session,
@@ -178,4 +195,5 @@ def kpis_page(
         value=lambda v, unit: format_value(v, unit, currency, lang),
         change=lambda v, unit: format_change(v, unit, currency, lang),
         currency=currency,
+        data=data_links(request, table=True),
     )

@@ -22,7 +22,7 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY, action_label
 from tillage.web.charts import capacity_chart
-from tillage.web.render import PageData, data_response, page
+from tillage.web.render import PageTable, data_links, data_response, page, table_response
 
 router = protected_router(include_in_schema=False)
 MONTH = Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")
@@ -109,13 +109,15 @@ def plans_page(
     visible: VisibleAccounts,
     month: Annotated[str | None, MONTH] = None,
     rep: Annotated[str | None, KEY] = None,
-    format: PageData = "html",
+    format: PageTable = "html",
 ) -> Response:
     """A rep's plan of a month, or the team's (twin of /api/v1/plans; ``?format=json`` its
-    answer)."""
+    answer, ``?format=csv`` its actions)."""
     plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
     if format == "json":
         return data_response(plan)
+    if format == "csv":
+        return table_response(plan.actions, PlannedAction, f"plans-{plan.month:%Y-%m}.csv")
     rows = rep_rows(plan)
     team_view = principal.role != "rep" and plan.rep is None
     figure = None
@@ -145,4 +147,5 @@ def plans_page(
         capacity_hours=sum(r.capacity_hours or 0.0 for r in rows),
         action_label=lambda a: action_label(a, lang),
         currency=settings.currency,
+        data=data_links(request, table=True),
     )

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel
 
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
+from tillage.inert import csv_row
 from tillage.store.access import Principal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -92,3 +96,44 @@ PageData = Annotated[
 def data_response(answer: BaseModel) -> JSONResponse:
     """The page's data as JSON: the service's answer, exactly as its API route returns it."""
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+PageTable = Annotated[
+    Literal["html", "json", "csv"],
+    Query(
+        description="html (the page), json (the page's data: its /api/v1 twin's answer) or "
+        "csv (the page's table, one row per item of that answer)"
+    ),
+]
+"""The ``?format=`` of a page that is the twin of an API route and shows a table."""
+
+
+def _csv_value(value: Any) -> Any:
+    """A field of the JSON answer as one CSV cell: lists and objects as their JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
+def table_response(rows: Sequence[BaseModel], model: type[BaseModel], name: str) -> Response:
+    """The page's table as a CSV download ``name``: one row per item of the API's answer, its
+    fields as the columns in the model's order, values as the JSON answer has them. UTF-8 with a
+    BOM (Excel reads Japanese), and text that looks like a formula stays text."""
+    columns = list(model.model_fields)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        values = row.model_dump(mode="json")
+        writer.writerow(csv_row(_csv_value(values[c]) for c in columns))
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def data_links(request: Request, *, table: bool) -> dict[str, str]:
+    """This page's data as ``json`` (and ``csv``): its path and query with ``format`` set."""
+    formats = ("json", "csv") if table else ("json",)
+    return {
+        f: f"{request.url.path}?{urlencode({**request.query_params, 'format': f})}" for f in formats
+    }

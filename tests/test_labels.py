@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tillage.store.labels import label_column, unique_labels
+from tillage.labels import label_column, unique_labels
 
 
 def test_unique_names_stay_plain_and_shared_names_get_their_key() -> None:
