@@ -20,10 +20,11 @@ from rich.table import Table
 from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
+from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import make_engine
 from tillage.strategy.backtest import backtest, forecast_revenue
-from tillage.strategy.value import account_values, ltv_model
+from tillage.strategy.value import account_values, ltv_model, value_prospects
 
 __all__ = ["backtest_command", "ltv_command"]
 
@@ -99,8 +100,10 @@ def ltv_command(
     if discount_rate is not None:
         model.discount_rate = discount_rate
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
+        source = won_deals_as_orders(con, in_force.revenue_from_won_deals)
         values, fitted, inputs = account_values(con, date, model=model)
         values, chosen = forecast_revenue(con, date, fitted, values, inputs)
+        values = value_prospects(values, source)
     values = values.sort_values("ltv", ascending=False)
     table = Table(
         title=f"LTV as of {date} ({model.horizon_months} months, {model.discount_rate:.0%} a year)"
@@ -112,6 +115,8 @@ def ltv_command(
         cells = [f"{row[c]:,.0f}" if c.startswith("ltv") else f"{row[c]:.2f}" for c in SHOWN]
         table.add_row(str(account_id), *cells)
     Console().print(table)
+    if source["source"] == "won_deals":
+        Console().print(f"revenue: {source['reason']}")
     _print_choice(chosen)
     if out is not None:
         _write(values, out)

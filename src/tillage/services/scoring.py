@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from tillage.features.build import pinned_features
 from tillage.features.engine import feature_backend
 from tillage.services.strategy import resolve_strategy
 from tillage.store.schema import (
@@ -40,7 +39,14 @@ from tillage.strategy.inputs import (
 from tillage.strategy.plans import account_plans, plan_month
 from tillage.strategy.ranking import rank_accounts
 from tillage.strategy.risk import account_risk
-from tillage.strategy.scoring import INPUT_COLUMNS, RISK_COLUMNS, STEPS, engine_kind, score_values
+from tillage.strategy.scoring import (
+    INPUT_COLUMNS,
+    RISK_COLUMNS,
+    STEPS,
+    engine_kind,
+    pinned_revenue_features,
+    score_values,
+)
 
 __all__ = ["INPUT_COLUMNS", "STEPS", "data_end", "default_as_of", "run_scoring"]
 
@@ -116,12 +122,13 @@ def run_scoring(
     url = engine.url.render_as_string(hide_password=False)
     step("values")
     # one feature backend for the whole run (on a SQLite store each one copies the store's
-    # columns into DuckDB), with the as-of date's feature table computed once
+    # columns into DuckDB), with the as-of date's feature table computed once (from the won
+    # deals where they are the revenue: the strategy's revenue_from_won_deals)
     with (
         feature_backend(url, engine_kind(url), tables=INPUT_COLUMNS) as con,
-        pinned_features(con, as_of),
+        pinned_revenue_features(con, as_of, strategy) as revenue,
     ):
-        frame, record = score_values(con, as_of, strategy=strategy)
+        frame, record = score_values(con, as_of, strategy=strategy, revenue_source=revenue)
         step("signals")
         signals = account_signals(con, as_of, strategy).merge(
             account_risk(con, as_of, strategy)[list(RISK_COLUMNS)],

@@ -150,7 +150,8 @@ def first_record(con: BaseBackend) -> dt.date | None:
     orders = con.table("orders")
     contracts = con.table("contracts")
     days = [
-        execute_arrow(con, table.aggregate(d=column.min())).to_pandas()["d"].iloc[0]
+        # nullable: the minimum of an empty table is NULL (PostgreSQL's NOT NULL column is not)
+        execute_arrow(con, table.aggregate(d=column.min().cast("date"))).to_pandas()["d"].iloc[0]
         for table, column in ((orders, orders.order_date), (contracts, contracts.start_date))
     ]
     known = [pd.Timestamp(d).date() for d in days if d is not None and not pd.isna(d)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -80,6 +80,12 @@ class Strategy(_Section):
         default_factory=lambda: {"default": 0.7},
         description="Gross margin by product family; 'default' applies to families not listed "
         "(default {default = 0.7}; fractions of revenue).",
+    )
+    revenue_from_won_deals: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Whether won opportunities count as revenue (an order of the deal's amount "
+        "on its close date): auto = only when the store has no orders and no contracts (a "
+        "CRM-only company), always = in place of the orders, never (default auto).",
     )
     cost_per_rep_hour: float = Field(
         default=8000.0,

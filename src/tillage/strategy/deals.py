@@ -242,7 +242,11 @@ def discontinued_products(
     """Per product of ``products``: True when it has a successor and was not sold (``sold``:
     product id → last sale, :func:`~tillage.features.deals.last_sold`) in the ``days`` before
     ``as_of``."""
-    recent = products["product_id"].map(sold) >= pd.Timestamp(as_of - dt.timedelta(days=days))
+    if products.empty or sold.empty:  # nothing sold (a store without orders): none is recent
+        last = pd.Series(pd.NaT, index=products.index, dtype="datetime64[ns]")
+    else:
+        last = pd.to_datetime(products["product_id"].map(sold))
+    recent = last >= pd.Timestamp(as_of - dt.timedelta(days=days))
     return (products["successor_id"].notna() & ~recent.fillna(False).astype(bool)).rename(
         "discontinued"
     )

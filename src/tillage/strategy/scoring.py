@@ -12,6 +12,8 @@ against, and is the fallback when the history holds neither renewals nor repeat 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
@@ -20,12 +22,14 @@ from ibis.backends import BaseBackend
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.account_summary import account_summary
+from tillage.features.build import pinned_features
 from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backend
+from tillage.features.won_deals import won_deals_as_orders
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
 from tillage.strategy.backtest import forecast_revenue
 from tillage.strategy.config import Strategy
-from tillage.strategy.value import account_values, ltv_model
+from tillage.strategy.value import account_values, ltv_model, value_prospects
 from tillage.strategy.zones import assign_zones
 
 #: Bootstrap draws of the scoring run's LTV intervals (enough for 5 % / 95 % quantiles).
@@ -57,8 +61,16 @@ def score_values(
     *,
     model: AccountLTV | None = None,
     strategy: Strategy | None = None,
+    revenue_source: dict[str, object] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """:func:`score_accounts` on an open feature backend (one with :data:`VALUE_COLUMNS`)."""
+    """:func:`score_accounts` on an open feature backend (one with :data:`VALUE_COLUMNS`).
+
+    Where the strategy's ``revenue_from_won_deals`` says so, the won deals are the revenue on
+    this backend from here on (:func:`~tillage.features.won_deals.won_deals_as_orders`, unless
+    ``revenue_source``, its record, says that was done already); the record's
+    ``revenue_source`` says which it was."""
+    strategy = strategy or Strategy()
+    source = revenue_source or won_deals_as_orders(con, strategy.revenue_from_won_deals)
     current = account_summary(con, as_of)
     prior = account_summary(con, as_of - dt.timedelta(days=365))
     try:
@@ -66,6 +78,9 @@ def score_values(
             con, as_of, model=model or ltv_model(strategy, n_draws=SCORING_DRAWS)
         )
         values, chosen = forecast_revenue(con, as_of, fitted, values, inputs)
+        values = value_prospects(values, source)
+        if source["source"] == "won_deals":  # how many accounts had not won a deal yet
+            source = {**source, "prospects": int((values["ltv_source"] == "prospect").sum())}
     except (ConvergenceError, DataValidationError) as exc:
         values, failure = None, str(exc)
     frame = current.merge(
@@ -74,7 +89,7 @@ def score_values(
         how="left",
     )
     frame["revenue_prior_12m"] = frame["revenue_prior_12m"].fillna(0.0)
-    record: dict = {}
+    record: dict = {"revenue_source": source}
     try:
         naive = NaiveLTV().fit(frame)
         frame["ltv_naive"] = naive.predict(frame)
@@ -97,6 +112,18 @@ def score_values(
         record["forecast"] = chosen
     frame["zone"] = assign_zones(frame["ltv"])
     return frame, record
+
+
+@contextmanager
+def pinned_revenue_features(
+    con: BaseBackend, as_of: dt.date, strategy: Strategy
+) -> Iterator[dict[str, object]]:
+    """The won deals made the orders where the strategy says so
+    (:func:`~tillage.features.won_deals.won_deals_as_orders`, whose record is yielded), then
+    the as-of date's features pinned for the block (:func:`pinned_features`)."""
+    source = won_deals_as_orders(con, strategy.revenue_from_won_deals)
+    with pinned_features(con, as_of):
+        yield source
 
 
 #: The organisational-risk columns the scoring run keeps (:func:`account_risk`): stored in the

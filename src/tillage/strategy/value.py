@@ -52,6 +52,7 @@ __all__ = [
     "ltv_model",
     "return_counts",
     "value_inputs",
+    "value_prospects",
 ]
 
 SERVICE_DAYS = 180
@@ -320,3 +321,19 @@ def account_values(
     )
     values["expected_revenue"] = values.pop("expected_revenue_12m")
     return values, model, inputs
+
+
+def value_prospects(values: pd.DataFrame, revenue_source: dict[str, object]) -> pd.DataFrame:
+    """Where won deals are the revenue (``revenue_source["source"] == "won_deals"``, the record
+    of :func:`~tillage.features.won_deals.won_deals_as_orders`), an account without any history
+    (``ltv_source == "cohort"``: no won deal by the as-of date) is a prospect, not a new
+    customer: its LTV is 0 (currency), the interval runs from 0 to the cohort value it would
+    have as a customer, and ``ltv_source`` is ``"prospect"``. Other values are unchanged."""
+    if revenue_source.get("source") != "won_deals" or "ltv_source" not in values:
+        return values
+    values = values.copy()
+    prospect = values["ltv_source"] == "cohort"
+    values.loc[prospect, "ltv_high"] = values.loc[prospect, "ltv"]
+    values.loc[prospect, ["ltv", "ltv_low"]] = 0.0
+    values.loc[prospect, "ltv_source"] = "prospect"
+    return values
