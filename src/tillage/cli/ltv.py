@@ -23,7 +23,8 @@ from tillage.features.engine import VALUE_COLUMNS, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import make_engine
-from tillage.strategy.backtest import backtest, forecast_revenue
+from tillage.strategy.backtest import backtest
+from tillage.strategy.revenue_forecast import forecast_revenue
 from tillage.strategy.value import account_values, ltv_model, value_prospects
 
 __all__ = ["backtest_command", "ltv_command"]

@@ -71,7 +71,6 @@ __all__ = [
     "evaluate",
     "first_record",
     "fold_months",
-    "forecast_revenue",
     "inner_folds",
     "predict_holdout",
     "window_outcomes",
@@ -429,73 +428,6 @@ def backtest(
         "forecast": forecast,
     }
     return BacktestResult(frame, metrics, tables, settings)
-
-
-def forecast_revenue(
-    con: BaseBackend,
-    as_of: dt.date,
-    model: AccountLTV,
-    values: pd.DataFrame,
-    inputs: ValueInputs,
-    *,
-    horizon_months: int = 12,
-    max_folds: int = SCORING_FOLDS,
-) -> tuple[pd.DataFrame, dict[str, object]]:
-    """The scoring run's revenue forecast, chosen by the company's own backtest.
-
-    ``values`` (from :func:`~tillage.strategy.value.account_values`, fitted ``model`` and its
-    ``inputs``) gets ``expected_revenue`` replaced by the forecast of the next
-    ``horizon_months`` chosen per stream by the rolling-origin folds (:func:`inner_folds`,
-    :func:`choose_streams`), the model's own forecast kept as ``fitted_revenue``,
-    ``expected_revenue_horizon`` scaled by the same ratio (never below the next year's), and the
-    conformal 80 % interval ``expected_revenue_low`` / ``expected_revenue_high`` (NaN without
-    folds). The LTV interval is widened to at least the same relative band over outcomes:
-    ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
-    forecast is positive (the purchase and churn noise of one year carried to the LTV as a
-    share of it; the bootstrap interval alone is the parameters' uncertainty). Returns the
-    frame and the record of the choice (candidate and reason per stream).
-    """
-    folds = inner_folds(con, as_of, horizon_months, _fold_model(model), max_folds=max_folds)
-    choices, interval = choose_streams(folds)
-    near = copy.deepcopy(model)
-    near.horizon_months, near.n_draws = horizon_months, 0
-    known = values.index
-    accounts = inputs.accounts[inputs.accounts["account_id"].isin(known)]
-    pred = near.predict(accounts).reindex(known)
-    last = window_outcomes(con, _add_months(as_of, -horizon_months), as_of)
-    last = last.reindex(known).fillna(0.0)
-    depth = _depth(inputs, known).to_numpy()
-    point = sum(
-        choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
-        for name in ("contract_revenue", "order_revenue")
-    )
-    out = values.copy()
-    out["fitted_revenue"] = out["expected_revenue"]
-    out["expected_revenue"] = point
-    if "expected_revenue_horizon" in out:
-        # the revenue over the LTV's horizon follows the chosen forecast (the model's path
-        # scaled to it), so the next year never exceeds the whole horizon
-        fitted = out["fitted_revenue"].to_numpy(dtype=float)
-        horizon = out["expected_revenue_horizon"].to_numpy(dtype=float)
-        chosen = np.asarray(point, dtype=float)
-        ratio = np.divide(chosen, fitted, out=np.ones_like(fitted), where=fitted > 0)
-        out["expected_revenue_horizon"] = np.maximum(horizon * ratio, chosen)
-    if interval is None:
-        out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
-    else:
-        low, high = interval.apply(point)
-        out["expected_revenue_low"], out["expected_revenue_high"] = low, high
-        positive = point > 0
-        scale_low = np.where(positive, low / np.where(positive, point, 1.0), 1.0)
-        scale_high = np.where(positive, high / np.where(positive, point, 1.0), 1.0)
-        ltv = out["ltv"].to_numpy()
-        spread = np.sort(np.stack([ltv * scale_low, ltv * scale_high]), axis=0)
-        out["ltv_low"] = np.minimum(out["ltv_low"].to_numpy(), spread[0])
-        out["ltv_high"] = np.maximum(out["ltv_high"].to_numpy(), spread[1])
-    record: dict[str, object] = {name: c.record() for name, c in choices.items()}
-    if interval is not None:
-        record["interval"] = {"nominal": interval.nominal, "coverage_in_folds": interval.coverage}
-    return out, record
 
 
 def _fold_model(model: AccountLTV) -> AccountLTV:

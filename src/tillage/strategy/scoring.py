@@ -27,8 +27,8 @@ from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backen
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
-from tillage.strategy.backtest import forecast_revenue
 from tillage.strategy.config import Strategy
+from tillage.strategy.revenue_forecast import forecast_revenue
 from tillage.strategy.value import account_values, ltv_model, value_prospects
 from tillage.strategy.zones import assign_zones
 
