@@ -29,72 +29,80 @@ def _threshold(reason: Mapping[str, Any]) -> float | None:
     return None if value is None else float(value)
 
 
-def _ja(reason: Mapping[str, Any], currency: str) -> str:
-    code, value, limit = reason["code"], float(reason["value"]), _threshold(reason)
-    if code == "value":
-        return f"LTV {format_money(value, currency, 'ja', compact=True)}"
-    if code == "growth":
-        return f"拡大見込み {format_money(value, currency, 'ja', compact=True)}"
-    if code == "churn_risk":
-        return f"解約確率 {value:.0%}" + (f"（基準{limit:.0%}以上）" if limit is not None else "")
-    if code == "renewal":
-        return f"更新まで{max(round(value), 0)}日"
-    if code == "competition":
-        return f"競合あり（商談{round(value)}件）"
-    if code == "silence":
-        base = f"{round(value)}日間商談なし"
-        return base + (f"（基準{round(limit)}日）" if limit is not None else "")
-    if code == "usage_decline":
-        base = f"利用 {-value:.0%}減"
-        return base + (f"（変動幅{limit:.0%}超）" if limit is not None else "")
-    if code == "detractor":
-        when = reason.get("date")
-        return f"NPS {round(value)}（批判者" + (f"、{when}回答）" if when else "）")
-    if code == "tickets":
-        more = int(reason.get("more", 0) or 0)
-        text = (
-            f"重大度{reason.get('severity', '')}のチケット {reason.get('ticket', '')} が"
-            f"{round(value)}日未解決"
-        )
-        return text + (f"（他{more}件）" if more else "")
-    raise ValueError(f"unknown reason code {code!r}")
+# One row per reason code: (text, suffix when a threshold is known) per language, as
+# str.format templates over the fields that ``_fields`` prepares. A code's suffix is None where the
+# reason has no threshold to state; "{when}" and "{more}" are empty when the evidence is missing.
+_TEMPLATES: dict[str, dict[str, tuple[str, str | None]]] = {
+    "value": {"ja": ("LTV {money}", None), "en": ("LTV {money}", None)},
+    "growth": {
+        "ja": ("拡大見込み {money}", None),
+        "en": ("expansion potential {money}", None),
+    },
+    "churn_risk": {
+        "ja": ("解約確率 {pct}", "（基準{limit_pct}以上）"),
+        "en": ("churn risk {pct}", " (≥ {limit_pct})"),
+    },
+    "renewal": {"ja": ("更新まで{days_left}日", None), "en": ("renewal in {days_left_en}", None)},
+    "competition": {
+        "ja": ("競合あり（商談{n}件）", None),
+        "en": ("competitor on {n} open deal{plural}", None),
+    },
+    "silence": {
+        "ja": ("{n}日間商談なし", "（基準{limit_n}日）"),
+        "en": ("no meeting for {days_en}", " (≥ {limit_days_en})"),
+    },
+    "usage_decline": {
+        "ja": ("利用 {drop}減", "（変動幅{limit_pct}超）"),
+        "en": ("usage down {drop}", " (beyond the {limit_pct} noise)"),
+    },
+    "detractor": {
+        "ja": ("NPS {n}（批判者{when_ja}）", None),
+        "en": ("detractor NPS {n}{when_en}", None),
+    },
+    "tickets": {
+        "ja": ("重大度{severity}のチケット {ticket} が{n}日未解決{more_ja}", None),
+        "en": ("severity-{severity} ticket {ticket} open {days_en}{more_en}", None),
+    },
+}
 
 
-def _en(reason: Mapping[str, Any], currency: str) -> str:
-    code, value, limit = reason["code"], float(reason["value"]), _threshold(reason)
-    if code == "value":
-        return f"LTV {format_money(value, currency, 'en', compact=True)}"
-    if code == "growth":
-        return f"expansion potential {format_money(value, currency, 'en', compact=True)}"
-    if code == "churn_risk":
-        return f"churn risk {value:.0%}" + (f" (≥ {limit:.0%})" if limit is not None else "")
-    if code == "renewal":
-        return f"renewal in {_days_en(max(round(value), 0))}"
-    if code == "competition":
-        n = round(value)
-        return f"competitor on {n} open deal" + "s" * (n != 1)
-    if code == "silence":
-        base = f"no meeting for {_days_en(round(value))}"
-        return base + (f" (≥ {_days_en(round(limit))})" if limit is not None else "")
-    if code == "usage_decline":
-        base = f"usage down {-value:.0%}"
-        return base + (f" (beyond the {limit:.0%} noise)" if limit is not None else "")
-    if code == "detractor":
-        when = reason.get("date")
-        return f"detractor NPS {round(value)}" + (f" on {when}" if when else "")
-    if code == "tickets":
-        more = int(reason.get("more", 0) or 0)
-        text = (
-            f"severity-{reason.get('severity', '')} ticket {reason.get('ticket', '')} "
-            f"open {_days_en(round(value))}"
-        )
-        return text + (f" (+{more} more)" if more else "")
-    raise ValueError(f"unknown reason code {code!r}")
+def _fields(reason: Mapping[str, Any], lang: str, currency: str) -> dict[str, Any]:
+    """The values every template may name, formatted once."""
+    value, limit = float(reason["value"]), _threshold(reason)
+    n = round(value)
+    when = reason.get("date")
+    more = int(reason.get("more", 0) or 0)
+    return {
+        "money": format_money(value, currency, lang, compact=True),
+        "pct": f"{value:.0%}",
+        "drop": f"{-value:.0%}",
+        "n": n,
+        "plural": "s" * (n != 1),
+        "days_en": _days_en(n),
+        "days_left": max(n, 0),
+        "days_left_en": _days_en(max(n, 0)),
+        "limit_pct": "" if limit is None else f"{limit:.0%}",
+        "limit_n": "" if limit is None else round(limit),
+        "limit_days_en": "" if limit is None else _days_en(round(limit)),
+        "when_ja": f"、{when}回答" if when else "",
+        "when_en": f" on {when}" if when else "",
+        "severity": reason.get("severity", ""),
+        "ticket": reason.get("ticket", ""),
+        "more_ja": f"（他{more}件）" if more else "",
+        "more_en": f" (+{more} more)" if more else "",
+    }
 
 
 def reason_text(reason: Mapping[str, Any], lang: str, currency: str = "JPY") -> str:
     """One reason in ``lang`` (ja or en)."""
-    return _ja(reason, currency) if check_language(lang) == "ja" else _en(reason, currency)
+    lang = check_language(lang)
+    code = reason["code"]
+    if code not in _TEMPLATES:
+        raise ValueError(f"unknown reason code {code!r}")
+    text, suffix = _TEMPLATES[code][lang]
+    fields = _fields(reason, lang, currency)
+    with_limit = suffix is not None and _threshold(reason) is not None
+    return text.format(**fields) + (suffix.format(**fields) if with_limit else "")
 
 
 def render_reasons(reasons: Sequence[Mapping[str, Any]], lang: str, currency: str = "JPY") -> str:
