@@ -209,6 +209,10 @@ def run(name: str, con, cal: str, horizon: int, args, actuals=None) -> list[dict
     used = "; ".join(
         f"{k} {choice[k]['reason']}" for k in ("contract_revenue", "order_revenue", "churn")
     )
+    interval = choice.get("interval") or {}
+    levels = ", ".join(f"{v:.3f}" for v in interval.get("fold_levels", []))
+    band = interval.get("level_band", 1.0)
+    used += f"; interval: folds' levels Σy/Σf {levels or '–'}, level band {band:.3f}"
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"{name} {cal} +{horizon} months: {len(result.accounts):,} accounts, {seconds:.0f} s, "

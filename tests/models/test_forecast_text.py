@@ -9,7 +9,7 @@ from tillage.models.forecast_text import choice_lines, reason_text
 
 
 def _lowest_mae() -> ChosenForecast:
-    figures = {"mae": 812.3, "total_error": 0.0, "naive_mae": 901.7, "naive_total_error": 0.0}
+    figures = {"mae": 812.3, "total_error": 0.0, "naive_mae": 1901.2, "naive_total_error": 0.0}
     return ChosenForecast("shrink 4", "lowest_mae", figures, folds=2)
 
 
@@ -19,9 +19,9 @@ def test_the_reason_names_the_candidate_and_the_figures_in_both_languages() -> N
     ja = reason_text(record, "ja")
     assert en == record["reason"]
     assert en.startswith("shrinkage (4 orders): lowest per-account MAE over 2 backtest(s)")
-    assert "812.3" in en and "901.7" in en
+    assert "812.3" in en and "1,901" in en  # thousands separated
     assert ja.startswith("縮小推定（注文4件）：履歴内の2回の検証で顧客別MAEが最小")
-    assert "812.3" in ja and "901.7" in ja
+    assert "812.3" in ja and "1,901" in ja
 
 
 def test_every_code_has_words_and_unknown_figures_show_as_a_dash() -> None:

@@ -60,7 +60,7 @@ def _print_choice(chosen: dict[str, object]) -> None:
     """Which forecast each stream used, and why (the backtests inside the history), in the
     configured language."""
     for label, why in choice_lines(chosen, state.settings().language):
-        Console().print(f"{label}: {why}", highlight=False)
+        Console().print(f"{label}: {why}", highlight=False, soft_wrap=True)
 
 
 def _warn_not_fitted(params: dict[str, object]) -> None:
@@ -74,7 +74,7 @@ def _warn_not_fitted(params: dict[str, object]) -> None:
     err = Console(stderr=True)
     for piece, why in not_fitted.items():
         line = _("{piece} not fitted: {why}").format(piece=piece, why=why)
-        err.print(f"[yellow]{_('warning')}:[/] {line}", highlight=False)
+        err.print(f"[yellow]{_('warning')}:[/] {line}", highlight=False, soft_wrap=True)
 
 
 def ltv_command(

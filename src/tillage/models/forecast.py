@@ -160,7 +160,7 @@ class IntervalTable:
     """The conformal interval: bin edges of the forecast, per bin the lower and upper ratio
     (``y / f``; amounts in the zero bin) and the probability ``zero`` that a realised 0 counts
     as inside (randomised at the atom, see the module docstring), the fold coverage reached,
-    the nominal one and the level band :math:`e^{s}`."""
+    the nominal one, the level band :math:`e^{s}` and the folds' levels :math:`L_k`."""
 
     edges: NDArray[np.float64]
     low: NDArray[np.float64]
@@ -172,6 +172,7 @@ class IntervalTable:
     zero: NDArray[np.float64] = field(default_factory=lambda: np.ones(1))
     zero_bin: float = 1.0
     band: float = 1.0
+    levels: list[float] = field(default_factory=list)
 
     def _bin(self, f: NDArray[np.float64]) -> NDArray[np.intp]:
         return np.clip(np.searchsorted(self.edges, f, side="right") - 1, 0, len(self.low) - 1)
@@ -267,6 +268,7 @@ def fit_interval(
         zl, zh = np.quantile(y[zero], [a, 1.0 - a]) if zero.any() else (0.0, 0.0)
         zc = _zero_share(y[zero], a) if zero.any() else 1.0
         t = IntervalTable(edges, low, high, float(zl), float(zh), 0.0, nominal, share, zc, band)
+        t.levels = [float(np.exp(v)) for v in logs]
         lo, hi = t.apply(f)
         t.coverage = float(np.mean(randomised_coverage(lo, hi, y, t.zero_inclusion(f))))
         return t

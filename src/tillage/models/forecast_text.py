@@ -3,10 +3,10 @@
 A choice's record carries a reason ``code`` and its ``figures``; :func:`reason_text` words
 them in the reader's language, e.g.::
 
-    shrinkage (4 orders): lowest per-account MAE over 2 backtests inside the history (812.3
-    against the run rate's 901.7), total error +0.0% against the run rate's +0.0%
-    縮小推定（注文4件）：履歴内の2回の検証で顧客別MAEが最小（812.3、直近実績の継続は901.7）、
-    合計誤差 +0.0%（直近実績の継続は +0.0%）
+    shrinkage (4 orders): lowest per-account MAE over 2 backtest(s) inside the history (812.3
+    against the run rate's 1,901), total error +0.0% against the run rate's +0.0%
+    縮小推定（注文4件）：履歴内の2回の検証で顧客別MAEが最小（812.3、直近実績の継続は1,901）、
+    合計誤差 +0.0%（直近実績の継続は+0.0%）
 
 A record without a code (stored by an earlier version) is shown by its English ``reason``.
 """
@@ -59,7 +59,10 @@ def _known(value: Any) -> bool:
 
 
 def _number(value: Any) -> str:
-    return f"{float(value):.4g}" if _known(value) else "–"
+    """A backtest figure: thousands separated from 1,000 on, four significant digits below."""
+    if not _known(value):
+        return "–"
+    return f"{float(value):,.0f}" if abs(float(value)) >= 1000 else f"{float(value):.4g}"
 
 
 def _percent(value: Any) -> str:

@@ -301,6 +301,7 @@ def choice_record(
             "nominal": interval.nominal,
             "coverage_in_folds": interval.coverage,
             "level_band": interval.band,
+            "fold_levels": interval.levels,
             "coverage": "randomised at the atom 0",
         }
     return record
