@@ -163,3 +163,14 @@ def test_churn_keeps_the_model_only_where_it_beats_the_renewal_rate_out_of_time(
     assert reason_text(bad.record(), "ja").startswith("更新率：")
     unchecked = choose_churn([])
     assert unchecked.name == "model" and "not checked" in unchecked.reason
+
+
+def test_net_returns_are_not_carried_forward_as_negative_revenue() -> None:
+    model = np.array([50.0, 0.0, 20.0])
+    naive = np.array([-30.0, 100.0, 40.0])  # the first account returned more than it bought
+    orders = np.array([1.0, 4.0, 2.0])
+    for level in (False, True):
+        for name, values in candidate_forecasts(model, naive, orders, level=level).items():
+            assert (values >= 0).all(), name
+    # the run rate's total stays the level
+    assert candidate_forecasts(model, naive, orders)["naive"].sum() == pytest.approx(110.0)

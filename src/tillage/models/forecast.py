@@ -4,7 +4,9 @@ Pure functions on arrays; the folds come from :mod:`tillage.strategy.backtest`.
 
 **Candidates.** For account *i* and a horizon of ``H`` months, with ``m_i`` the probabilistic
 model's expected revenue (contracts + BG/NBD orders × Gamma-Gamma spend) and ``n_i`` the naive
-run rate (the revenue of the ``H`` months before the origin carried forward, currency):
+run rate (the revenue of the ``H`` months before the origin carried forward, currency; a
+window whose returns exceeded its orders counts 0 — net returns are not carried forward as
+negative revenue, so no candidate forecasts a negative revenue from them):
 
 * ``naive``: :math:`f_i = n_i`;
 * ``model``: :math:`f_i = m_i`;
@@ -133,9 +135,11 @@ def candidate_forecasts(
     model: ArrayLike, naive: ArrayLike, orders: ArrayLike, *, level: bool = True
 ) -> dict[str, NDArray[np.float64]]:
     """Every candidate forecast (see the module docstring), keyed by its name; with ``level``
-    each scaled to the run rate's total (:func:`level_to_run_rate`)."""
+    each scaled to the run rate's total (:func:`level_to_run_rate`, the total of ``naive`` as
+    given); an account's negative run rate (net returns) counts 0."""
     m = np.nan_to_num(np.asarray(model, dtype=float))
-    n = np.nan_to_num(np.asarray(naive, dtype=float))
+    raw = np.nan_to_num(np.asarray(naive, dtype=float))
+    n = np.clip(raw, 0.0, None)
     o = np.clip(np.nan_to_num(np.asarray(orders, dtype=float)), 0.0, None)
     out = {"naive": n, "model": m}
     for w in BLEND_WEIGHTS:
@@ -145,7 +149,7 @@ def candidate_forecasts(
         out[f"shrink {k:g}"] = w_i * m + (1.0 - w_i) * n
     if not level:
         return out
-    return {name: level_to_run_rate(f, n) for name, f in out.items()}
+    return {name: level_to_run_rate(f, raw) for name, f in out.items()}
 
 
 def _score(forecast: NDArray[np.float64], actual: NDArray[np.float64]) -> tuple[float, float]:
