@@ -1,6 +1,7 @@
 """``tillage ltv``, ``backtest`` and ``score`` run to the end on a CDNOW master-like store with
 its edge cases: a customer whose first purchase is on the as-of day (T = 0), one whose orders
-are all $0, and one with 200 repeat purchases (CDNOW sample, Fader & Hardie; tests/data/cdnow)."""
+are all $0, one with 200 repeat purchases and one whose repeat orders are net negative (a
+return larger than them) (CDNOW sample, Fader & Hardie; tests/data/cdnow)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tillage.store.load import replace_all
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "cdnow_sample_transactions.csv"
 AS_OF = dt.date(1998, 6, 30)
-T_ZERO, FREE, HEAVY = 90001, 90002, 90003
+T_ZERO, FREE, HEAVY, RETURNS = 90001, 90002, 90003, 90004
 
 
 def _tables(customers: int = 400) -> dict[str, pd.DataFrame]:
@@ -34,7 +35,9 @@ def _tables(customers: int = 400) -> dict[str, pd.DataFrame]:
     edge = pd.DataFrame(
         [(T_ZERO, AS_OF, 25.0)]  # first purchase on the as-of day
         + [(FREE, dt.date(1997, 3, 1), 0.0), (FREE, dt.date(1997, 5, 1), 0.0)]  # $0 spend
-        + [(HEAVY, day, 20.0) for day in heavy],
+        + [(HEAVY, day, 20.0) for day in heavy]
+        + [(RETURNS, dt.date(1997, 2, 1), 50.0), (RETURNS, dt.date(1997, 6, 1), 20.0)]
+        + [(RETURNS, dt.date(1998, 3, 1), 15.0), (RETURNS, dt.date(1998, 3, 2), -60.0)],
         columns=["account_id", "order_date", "amount"],
     )
     orders = pd.concat([daily, edge], ignore_index=True)
@@ -74,9 +77,12 @@ def test_ltv_values_every_edge_case_and_never_a_negative_revenue(
     text = _run(store, monkeypatch, "ltv", "--as-of", AS_OF.isoformat(), "--out", str(out))
     assert "order revenue: " in text  # which forecast it used, and why
     values = pd.read_csv(out, index_col=0)
-    assert {T_ZERO, FREE, HEAVY} <= set(values.index)
+    assert {T_ZERO, FREE, HEAVY, RETURNS} <= set(values.index)
     assert values["ltv"].notna().all() and (values["ltv_low"] <= values["ltv_high"]).all()
-    assert (values["expected_revenue"] >= 0).all()
+    # no negative revenue anywhere; a net negative repeat history is valued at 0, and said so
+    for column in ("expected_revenue", "expected_order_revenue", "fitted_revenue", "ltv"):
+        assert (values[column] >= 0).all(), column
+    assert "repeat orders are net negative" in text and str(RETURNS) in text
     # the heavy buyer is worth more than the one-off buyer of today, who is worth more than $0
     assert values.loc[HEAVY, "ltv"] > values.loc[T_ZERO, "ltv"] > values.loc[FREE, "ltv"]
 

@@ -63,6 +63,23 @@ def _print_choice(chosen: dict[str, object]) -> None:
         Console().print(f"{label}: {why}", highlight=False, soft_wrap=True)
 
 
+def _warn_net_negative(accounts: pd.DataFrame) -> None:
+    """A warning on stderr naming the accounts whose repeat orders are net negative (returns
+    exceeding them): their future orders are valued at 0, not below."""
+    net = accounts[(accounts["frequency"].fillna(0) > 0) & (accounts["monetary_value"] < 0)]
+    if not len(net):
+        return
+    _ = state.gettext()
+    first = ", ".join(str(a) for a in net["account_id"].head(5))
+    line = _(
+        "{n} account(s) whose repeat orders are net negative (returns exceeding them): their "
+        "future orders are valued at 0 (first: {first})"
+    ).format(n=f"{len(net):,}", first=first + (" …" if len(net) > 5 else ""))
+    Console(stderr=True).print(
+        f"[yellow]{_('warning')}:[/] {line}", highlight=False, soft_wrap=True
+    )
+
+
 def _warn_not_fitted(params: dict[str, object]) -> None:
     """One warning line on stderr per piece of the account value that could not be fitted
     (``not_fitted`` of :meth:`AccountLTV.params`, e.g. too few repeat buyers: no future orders
@@ -136,6 +153,7 @@ def ltv_command(
         Console().print(f"revenue: {source['reason']}")
     _print_choice(chosen)
     _warn_not_fitted(fitted.params())
+    _warn_net_negative(inputs.accounts)
     if out is not None:
         _write(values, out)
         Console().print(f"{len(values):,} accounts → {out}")

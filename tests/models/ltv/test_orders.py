@@ -1,11 +1,11 @@
-"""The order piece's fit on young data: a failed BG/NBD is named, never fatal."""
+"""The order piece: a failed BG/NBD on young data is named, never fatal; spend never negative."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from tillage.models.ltv.orders import fit_orders, fit_purchases
+from tillage.models.ltv.orders import expected_spend, fit_orders, fit_purchases
 from tillage.models.simulate import simulate_beta_geo
 
 
@@ -33,3 +33,11 @@ def test_fit_orders_fits_bg_nbd_and_gamma_gamma_on_enough_buyers() -> None:
     assert spend is not None
     # too few buyers: nothing is fitted and nothing failed
     assert fit_orders(buyers.head(10), 0.0, 20) == (None, None, None, None)
+
+
+def test_a_net_negative_repeat_history_is_worth_zero_a_future_order_not_less() -> None:
+    frame = pd.DataFrame({"frequency": [3.0, 2.0, 0.0], "monetary_value": [40.0, -25.0, 0.0]})
+    for params in (None, np.array([6.25, 3.74, 15.44])):  # own means; Gamma-Gamma (CDNOW)
+        spend = expected_spend(frame, params)
+        assert spend[1] == 0.0  # returns exceeded the repeat orders
+        assert spend[0] > 0 and (spend >= 0).all()
