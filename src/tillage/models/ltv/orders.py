@@ -87,7 +87,8 @@ def order_paths(
     period_days: float,
 ) -> OrderPaths:
     """The order piece for every row of ``frame`` (columns ``frequency``, ``recency``, ``T`` in
-    periods of ``period_days`` days); ``params`` = ``(r, alpha, a, b)``."""
+    periods of ``period_days`` days); ``params`` = ``(r, alpha, a, b)``. ``T = 0`` (the first
+    purchase on the as-of day) is a valid history: alive, with the new customer's forecast."""
     n = len(frame)
     months = np.arange(1, int(horizon_months) + 1, dtype=float)
     out = OrderPaths(
@@ -99,7 +100,7 @@ def order_paths(
     x_all = column(frame, "frequency", np.nan)
     tx_all = column(frame, "recency", np.nan)
     t_all = column(frame, "T", np.nan)
-    ok = np.flatnonzero(np.isfinite(x_all) & np.isfinite(tx_all) & (t_all > 0))
+    ok = np.flatnonzero(np.isfinite(x_all) & np.isfinite(tx_all) & (t_all >= 0))
     if not len(ok):
         return out
     x, tx, big_t = x_all[ok], tx_all[ok], t_all[ok]
