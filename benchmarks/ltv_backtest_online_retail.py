@@ -31,6 +31,23 @@ ROOT = Path(__file__).resolve().parents[1]
 MAPPING = ROOT / "examples" / "mappings" / "online_retail.toml"
 
 
+def import_online_retail(parquet: Path, url: str) -> None:
+    """Import the Online Retail II file into the store at ``url`` (migrated first) with
+    ``examples/mappings/online_retail.toml``, in pounds and London time."""
+    engine = make_engine(url)
+    migrate(engine)
+    import_path(
+        engine,
+        parquet,
+        mapping=MAPPING,
+        as_of=dt.date(2011, 1, 1),
+        imported_at=dt.datetime(2011, 1, 1),
+        currency="GBP",
+        timezone="Europe/London",
+    )
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("parquet", type=Path)
@@ -41,19 +58,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'retail.db'}"
-        engine = make_engine(url)
-        migrate(engine)
         started = time.perf_counter()
-        import_path(
-            engine,
-            args.parquet,
-            mapping=MAPPING,
-            as_of=dt.date(2011, 1, 1),
-            imported_at=dt.datetime(2011, 1, 1),
-            currency="GBP",
-            timezone="Europe/London",
-        )
-        engine.dispose()
+        import_online_retail(args.parquet, url)
         imported = time.perf_counter() - started
         started = time.perf_counter()
         with feature_backend(url, "duckdb", tables=VALUE_COLUMNS) as con:

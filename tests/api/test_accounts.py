@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from tillage.config import Settings
 from tillage.i18n import format_money
+from tillage.models.forecast_text import reason_text
 from tillage.server import create_app
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.users import create_token, create_user, find_user
@@ -67,6 +69,22 @@ def test_page_shows_what_the_api_returns_in_japanese(client: TestClient) -> None
     # the language choice sticks in a cookie
     assert client.cookies.get("lang") == "en"
     assert "Total LTV" in client.get("/accounts").text
+
+
+def test_account_detail_says_which_forecast_was_used_and_why(client: TestClient) -> None:
+    top = client.get("/api/v1/accounts", params={"limit": 1}).json()["items"][0]
+    detail = client.get(f"/api/v1/accounts/{top['account_id']}").json()
+    forecast = detail["forecast"]
+    assert {"contract_revenue", "order_revenue", "churn", "interval"} <= set(forecast)
+    assert forecast["churn"]["forecast"] in ("model", "renewal rate")
+    page = client.get(f"/accounts/{top['account_id']}").text
+    assert "予測の選び方" in page
+    for stream, label in (("order_revenue", "受注売上"), ("churn", "期間内の解約確率")):
+        assert label in page
+        assert str(escape(reason_text(forecast[stream], "ja"))) in page
+    english = client.get(f"/accounts/{top['account_id']}", params={"lang": "en"}).text
+    assert "How the forecast was chosen" in english
+    assert str(escape(forecast["order_revenue"]["reason"])) in english
 
 
 def test_page_zone_filter_lists_only_that_zone(client: TestClient) -> None:

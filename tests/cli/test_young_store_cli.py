@@ -44,13 +44,14 @@ def test_ltv_and_backtest_run_on_three_months(
     url, as_of = young
     out = tmp_path / "ltv.csv"
     text = _run(url, monkeypatch, "ltv", "--as-of", as_of.isoformat(), "--out", str(out))
-    assert "order_revenue: " in text  # which forecast it used, and why
+    # which forecast each stream used, and why, in the configured language (Japanese)
+    assert "受注売上: " in text and "期間内の解約確率: " in text
     values = pd.read_csv(out)
     assert len(values) > 0 and values["ltv"].notna().all()
     assert (values["ltv_low"] <= values["ltv_high"]).all()
     cal = (as_of - dt.timedelta(days=30)).isoformat()
     text = _run(url, monkeypatch, "backtest", "--calibration-end", cal, "--horizon", "1")
-    assert "revenue_mae" in text and "contract_revenue: " in text
+    assert "revenue_mae" in text and "契約売上: " in text
 
 
 def test_score_runs_on_three_months_and_says_what_it_could_not_fit(

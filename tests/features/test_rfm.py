@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import ibis
 import numpy as np
@@ -89,16 +90,16 @@ def _log() -> pd.DataFrame:
     )
 
 
+def _by_account(frame: pd.DataFrame | ibis.Table | None = None, **options: Any) -> pd.DataFrame:
+    """:func:`rfm_summary` of ``frame`` (default :func:`_log`) by ``account`` and ``when``."""
+    return rfm_summary(
+        _log() if frame is None else frame, customer="account", date="when", **options
+    )
+
+
 @pytest.mark.parametrize(("period", "days"), [("day", 1.0), ("week", 7.0), ("month", 30.4375)])
 def test_small_log_by_hand(period: str, days: float) -> None:
-    out = rfm_summary(
-        _log(),
-        customer="account",
-        date="when",
-        amount="amount",
-        period=period,
-        calibration_end=dt.date(2024, 1, 31),
-    )
+    out = _by_account(amount="amount", period=period, calibration_end=dt.date(2024, 1, 31))
     assert list(out.index) == ["a", "b"]
     assert out.index.name == "account"
     a, b = out.loc["a"], out.loc["b"]
@@ -111,7 +112,7 @@ def test_small_log_by_hand(period: str, days: float) -> None:
 
 
 def test_without_amount_has_no_monetary_column() -> None:
-    out = rfm_summary(_log(), customer="account", date="when", calibration_end="2024-01-31")
+    out = _by_account(calibration_end="2024-01-31")
     assert list(out.columns) == ["frequency", "recency", "T"]
 
 
@@ -121,42 +122,24 @@ def test_accepts_an_ibis_table() -> None:
         table, customer="account", date="when", amount="amount", calibration_end="2024-01-31"
     )
     assert isinstance(expr, ibis.expr.types.Table)
-    from_table = rfm_summary(
-        table, customer="account", date="when", amount="amount", calibration_end="2024-01-31"
-    )
-    from_frame = rfm_summary(
-        _log(), customer="account", date="when", amount="amount", calibration_end="2024-01-31"
-    )
+    from_table = _by_account(table, amount="amount", calibration_end="2024-01-31")
+    from_frame = _by_account(amount="amount", calibration_end="2024-01-31")
     pd.testing.assert_frame_equal(from_table, from_frame)
 
 
 def test_missing_column_is_named() -> None:
     with pytest.raises(DataValidationError, match="'amount_jpy'"):
-        rfm_summary(
-            _log(),
-            customer="account",
-            date="when",
-            amount="amount_jpy",
-            calibration_end="2024-1-31",
-        )
+        _by_account(amount="amount_jpy", calibration_end="2024-1-31")
 
 
 def test_observation_end_before_calibration_end_is_refused() -> None:
     with pytest.raises(DataValidationError, match="observation_end"):
-        rfm_summary(
-            _log(),
-            customer="account",
-            date="when",
-            calibration_end="2024-01-31",
-            observation_end="2024-01-01",
-        )
+        _by_account(calibration_end="2024-01-31", observation_end="2024-01-01")
 
 
 def test_unknown_period_is_refused() -> None:
     with pytest.raises(DataValidationError, match="period"):
-        rfm_summary(
-            _log(), customer="account", date="when", calibration_end="2024-01-31", period="year"
-        )
+        _by_account(calibration_end="2024-01-31", period="year")
 
 
 def _invoice_lines() -> pd.DataFrame:
@@ -180,15 +163,15 @@ def _invoice_lines() -> pd.DataFrame:
     return frame
 
 
-def test_cancellations_are_netted_not_counted_as_purchases() -> None:
-    summary = rfm_summary(
-        _invoice_lines(),
-        customer="customer",
-        date="day",
-        amount="amount",
-        period="day",
-        calibration_end="2010-02-28",
+def _netted(**ends: str) -> pd.DataFrame:
+    """The daily summary of :func:`_invoice_lines` with the calibration (observation) ``ends``."""
+    return rfm_summary(
+        _invoice_lines(), customer="customer", date="day", amount="amount", period="day", **ends
     )
+
+
+def test_cancellations_are_netted_not_counted_as_purchases() -> None:
+    summary = _netted(calibration_end="2010-02-28")
     a, b, c = summary.loc["A"], summary.loc["B"], summary.loc["C"]
     # A: purchase days 01-04, 01-11 and 02-01; the 01-12 cancellation is netted into 01-11
     assert a["frequency"] == 2
@@ -201,15 +184,7 @@ def test_cancellations_are_netted_not_counted_as_purchases() -> None:
 
 
 def test_returns_after_calibration_end_do_not_leak_into_calibration() -> None:
-    summary = rfm_summary(
-        _invoice_lines(),
-        customer="customer",
-        date="day",
-        amount="amount",
-        period="day",
-        calibration_end="2010-01-20",
-        observation_end="2010-02-28",
-    )
+    summary = _netted(calibration_end="2010-01-20", observation_end="2010-02-28")
     # C's cancellation on 01-25 lies after the calibration end: the repeat order still counts 30
     assert summary.loc["C", "monetary_value"] == 30
     # and it is no holdout purchase either (it reverses a calibration order)

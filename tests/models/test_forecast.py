@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tillage.models.evaluation import interval_coverage
 from tillage.models.forecast import (
     Fold,
     candidate_forecasts,
+    choose_churn,
     choose_forecast,
     fit_interval,
     level_to_run_rate,
 )
+from tillage.models.forecast_text import reason_text
 
 
 def _fold(rng: np.random.Generator, n: int, model_noise: float, naive_noise: float) -> Fold:
@@ -87,7 +90,8 @@ def test_interval_covers_the_nominal_share_of_new_outcomes() -> None:
     fresh = _fold(rng, 4000, 0.1, 0.5)
     low, high = table.apply(fresh.model)
     assert np.all(low <= fresh.model) and np.all(fresh.model <= high)
-    covered = np.mean((fresh.actual >= low) & (fresh.actual <= high))
+    # randomised at the atom 0: a realised 0 counts as the interval's probability of holding it
+    covered = interval_coverage(low, high, fresh.actual, table.zero_inclusion(fresh.model))
     assert 0.75 <= covered <= 0.85
     # intervals are over outcomes: far wider than a few per cent around the point
     positive = fresh.model > 0
@@ -96,3 +100,77 @@ def test_interval_covers_the_nominal_share_of_new_outcomes() -> None:
 
 def test_interval_needs_enough_accounts() -> None:
     assert fit_interval(np.ones(5), np.ones(5)) is None
+
+
+def test_a_certain_zero_counts_as_the_intervals_probability_of_including_it() -> None:
+    rng = np.random.default_rng(4)
+    # half the accounts churned: forecast 0 and realised 0 for certain; the others Poisson
+    fold = _fold(rng, 2000, 0.1, 0.5)
+    fold.model[:1000] = 0.0
+    fold.actual[:1000] = 0.0
+    table = fit_interval(fold.model, fold.actual, 0.8)
+    assert table is not None
+    assert table.coverage == pytest.approx(0.8, abs=0.02)
+    inclusion = table.zero_inclusion(fold.model)
+    # a closed [0, 0] would "cover" every certain zero; randomised at the atom it counts less
+    assert np.all(inclusion[:1000] < 1.0)
+    low, high = table.apply(fold.model)
+    closed = interval_coverage(low, high, fold.actual)
+    randomised = interval_coverage(low, high, fold.actual, inclusion)
+    assert closed > 0.85
+    assert randomised == pytest.approx(0.8, abs=0.02)
+
+
+def test_the_level_of_each_fold_is_taken_out_and_its_spread_widens_the_interval() -> None:
+    rng = np.random.default_rng(5)
+    folds = [_fold(rng, 2000, 0.1, 0.5) for _ in range(2)]
+    folds[0].actual *= 0.8  # a quarter of attrition, then one of growth
+    folds[1].actual *= 1.25
+    forecast = np.concatenate([f.model for f in folds])
+    actual = np.concatenate([f.actual for f in folds])
+    labels = np.repeat([0, 1], 2000)
+    table = fit_interval(forecast, actual, 0.8, fold=labels)
+    flat = fit_interval(forecast, actual, 0.8)
+    assert table is not None and flat is not None
+    assert table.band == pytest.approx(1.25, rel=0.05)
+    assert flat.band == pytest.approx(1.0, abs=0.02)  # one pooled level, near the forecast's
+    # a new period at either level is covered about as often as nominal, or more
+    for shift in (0.8, 1.25):
+        fresh = _fold(rng, 4000, 0.1, 0.5)
+        low, high = table.apply(fresh.model)
+        y = fresh.actual * shift
+        assert interval_coverage(low, high, y, table.zero_inclusion(fresh.model)) >= 0.75
+
+
+def _churn_fold(rng: np.random.Generator, n: int, model_skill: bool) -> Fold:
+    """Contract holders whose churn probability varies; the model sees it (``model_skill``) or
+    says 0.9 for everyone; the baseline is the population rate."""
+    p = rng.beta(1.0, 6.0, n)
+    churned = (rng.random(n) < p).astype(float)
+    model = p if model_skill else np.full(n, 0.9)
+    return Fold(model, np.full(n, p.mean()), np.zeros(n), churned)
+
+
+def test_churn_keeps_the_model_only_where_it_beats_the_renewal_rate_out_of_time() -> None:
+    rng = np.random.default_rng(6)
+    good = choose_churn([_churn_fold(rng, 3000, True)])
+    assert good.name == "model"
+    assert good.scores["model"]["brier"] < good.scores["renewal rate"]["brier"]
+    bad = choose_churn([_churn_fold(rng, 3000, False), _churn_fold(rng, 3000, False)])
+    assert bad.name == "renewal rate"
+    assert bad.folds == 2
+    assert "did not beat" in bad.reason
+    assert reason_text(bad.record(), "ja").startswith("更新率：")
+    unchecked = choose_churn([])
+    assert unchecked.name == "model" and "not checked" in unchecked.reason
+
+
+def test_net_returns_are_not_carried_forward_as_negative_revenue() -> None:
+    model = np.array([50.0, 0.0, 20.0])
+    naive = np.array([-30.0, 100.0, 40.0])  # the first account returned more than it bought
+    orders = np.array([1.0, 4.0, 2.0])
+    for level in (False, True):
+        for name, values in candidate_forecasts(model, naive, orders, level=level).items():
+            assert (values >= 0).all(), name
+    # the run rate's total stays the level
+    assert candidate_forecasts(model, naive, orders)["naive"].sum() == pytest.approx(110.0)

@@ -11,6 +11,7 @@ from tillage.demo import DemoCompany, DemoConfig, generate
 from tillage.features.engine import VALUE_COLUMNS, duckdb_backend
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.evaluation import reliability_table, top_decile_capture
+from tillage.models.forecast_text import candidate_label
 from tillage.strategy.backtest import MODELS, backtest
 from tillage.strategy.value import account_values
 
@@ -63,12 +64,21 @@ def test_store_holdout_metrics_side_by_side_with_baselines() -> None:
     for stream in ("contract_revenue", "order_revenue"):
         choice = forecast[stream]
         assert choice["folds"] >= 1 and choice["reason"].startswith(
-            ("run rate", choice["forecast"])
+            candidate_label(choice["forecast"], str)
         )
         scores = choice["scores"]
         assert scores[choice["forecast"]]["mae"] <= scores["naive"]["mae"]
         naive_error = abs(scores["naive"]["total_error"])
         assert abs(scores[choice["forecast"]]["total_error"]) <= naive_error + 1e-12
+    # churn: the model's P(churn) or the renewal rate's, whichever won out of time in the folds
+    churn = forecast["churn"]
+    assert churn["folds"] >= 1 and churn["forecast"] in ("model", "renewal rate")
+    model, base = churn["scores"]["model"], churn["scores"]["renewal rate"]
+    won = model["brier"] < base["brier"] and model["log_loss"] < base["log_loss"]
+    assert churn["forecast"] == ("model" if won else "renewal rate")
+    if churn["forecast"] == "renewal rate":
+        held = frame["last_period_p_churn"].notna()
+        assert np.allclose(frame.loc[held, "model_p_churn"], frame.loc[held, "last_period_p_churn"])
 
 
 def test_done_when_on_a_small_demo_company_against_the_generators_truth() -> None:

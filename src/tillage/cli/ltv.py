@@ -21,6 +21,7 @@ from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
+from tillage.models.forecast_text import choice_lines
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import make_engine
 from tillage.strategy.backtest import backtest
@@ -56,9 +57,41 @@ def _write(frame: pd.DataFrame, out: Path) -> None:
 
 
 def _print_choice(chosen: dict[str, object]) -> None:
-    """Which revenue forecast each stream used, and why (the backtest inside the history)."""
-    for stream in ("contract_revenue", "order_revenue"):
-        Console().print(f"{stream}: {chosen[stream]['reason']}")  # type: ignore[index]
+    """Which forecast each stream used, and why (the backtests inside the history), in the
+    configured language."""
+    for label, why in choice_lines(chosen, state.settings().language):
+        Console().print(f"{label}: {why}", highlight=False, soft_wrap=True)
+
+
+def _warn_net_negative(accounts: pd.DataFrame) -> None:
+    """A warning on stderr naming the accounts whose repeat orders are net negative (returns
+    exceeding them): their future orders are valued at 0, not below."""
+    net = accounts[(accounts["frequency"].fillna(0) > 0) & (accounts["monetary_value"] < 0)]
+    if not len(net):
+        return
+    _ = state.gettext()
+    first = ", ".join(str(a) for a in net["account_id"].head(5))
+    line = _(
+        "{n} account(s) whose repeat orders are net negative (returns exceeding them): their "
+        "future orders are valued at 0 (first: {first})"
+    ).format(n=f"{len(net):,}", first=first + (" …" if len(net) > 5 else ""))
+    Console(stderr=True).print(
+        f"[yellow]{_('warning')}:[/] {line}", highlight=False, soft_wrap=True
+    )
+
+
+def _warn_not_fitted(params: dict[str, object]) -> None:
+    """One warning line on stderr per piece of the account value that could not be fitted
+    (``not_fitted`` of :meth:`AccountLTV.params`, e.g. too few repeat buyers: no future orders
+    are forecast); the exit code stays 0."""
+    not_fitted = params.get("not_fitted") or {}
+    if not isinstance(not_fitted, dict) or not not_fitted:
+        return
+    _ = state.gettext()
+    err = Console(stderr=True)
+    for piece, why in not_fitted.items():
+        line = _("{piece} not fitted: {why}").format(piece=piece, why=why)
+        err.print(f"[yellow]{_('warning')}:[/] {line}", highlight=False, soft_wrap=True)
 
 
 def ltv_command(
@@ -119,6 +152,8 @@ def ltv_command(
     if source["source"] == "won_deals":
         Console().print(f"revenue: {source['reason']}")
     _print_choice(chosen)
+    _warn_not_fitted(fitted.params())
+    _warn_net_negative(inputs.accounts)
     if out is not None:
         _write(values, out)
         Console().print(f"{len(values):,} accounts → {out}")
@@ -156,6 +191,7 @@ def backtest_command(
         metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
     Console().print(metrics)
     _print_choice(result.settings["forecast"])  # type: ignore[arg-type]
+    _warn_not_fitted(result.settings["model"])  # type: ignore[arg-type]
     if out is not None:
         _write(result.accounts, out)
         sidecar = out.with_suffix(".metrics.json")

@@ -124,12 +124,23 @@ def top_decile_capture(score: ArrayLike, value: ArrayLike, share: float = 0.1) -
     return float(v[top].sum() / total)
 
 
-def interval_coverage(low: ArrayLike, high: ArrayLike, actual: ArrayLike) -> float:
-    """Share of the accounts with a known interval whose ``actual`` lies in ``[low, high]``."""
+def interval_coverage(
+    low: ArrayLike, high: ArrayLike, actual: ArrayLike, zero_inclusion: ArrayLike | None = None
+) -> float:
+    """Share of the accounts with a known interval whose ``actual`` lies in ``[low, high]``.
+
+    With ``zero_inclusion`` (per account, the probability that a realised 0 counts as inside:
+    the interval randomised at the atom 0, :meth:`tillage.models.forecast.IntervalTable.
+    zero_inclusion`) a realised 0 inside its interval counts as that probability — the
+    randomised coverage of discrete outcomes."""
     lo = np.asarray(low, dtype=float)
     hi = np.asarray(high, dtype=float)
     y = np.asarray(actual, dtype=float)
     keep = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(y)
     if not keep.any():
         return np.nan
-    return float(np.mean((y[keep] >= lo[keep] - 1e-9) & (y[keep] <= hi[keep] + 1e-9)))
+    inside = ((y[keep] >= lo[keep] - 1e-9) & (y[keep] <= hi[keep] + 1e-9)).astype(float)
+    if zero_inclusion is not None:
+        weight = np.nan_to_num(np.asarray(zero_inclusion, dtype=float)[keep], nan=1.0)
+        inside = np.where(y[keep] == 0.0, inside * weight, inside)
+    return float(np.mean(inside))

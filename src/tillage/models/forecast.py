@@ -4,7 +4,9 @@ Pure functions on arrays; the folds come from :mod:`tillage.strategy.backtest`.
 
 **Candidates.** For account *i* and a horizon of ``H`` months, with ``m_i`` the probabilistic
 model's expected revenue (contracts + BG/NBD orders × Gamma-Gamma spend) and ``n_i`` the naive
-run rate (the revenue of the ``H`` months before the origin carried forward, currency):
+run rate (the revenue of the ``H`` months before the origin carried forward, currency; a
+window whose returns exceeded its orders counts 0 — net returns are not carried forward as
+negative revenue, so no candidate forecasts a negative revenue from them):
 
 * ``naive``: :math:`f_i = n_i`;
 * ``model``: :math:`f_i = m_i`;
@@ -30,17 +32,40 @@ margin the folds support (a paired one-sided test at 95 %: mean difference + 1.6
 errors below 0) are admissible; the naive run rate always is, and the admissible candidate with
 the lowest MAE is chosen. So on the company's own history the chosen forecast is never worse than
 the naive run rate on per-account MAE nor on total error. Without a fold (history shorter than
-two horizons) the model is used and the reason says that nothing could be checked.
+two horizons) the run rate is kept and the reason says that nothing could be checked.
 
-**Interval (conformal, by forecast size).** On the pooled folds, the chosen forecast's accounts
-are grouped into :data:`INTERVAL_BINS` bins of equal count by the forecast (accounts forecast
-at 0 form their own bin). In a bin the ratios :math:`y / f` (or the amounts ``y`` where
-``f = 0``) have empirical quantiles :math:`q_{a}, q_{1-a}`; an account's interval is
-:math:`[f\,q_a, f\,q_{1-a}]`. The level ``a`` is set by bisection so that the intervals cover
-the nominal share of the folds' realised values (the many zero outcomes make equal tails cover
-more than nominal, so ``a`` widens until the pooled coverage is the nominal one). The interval
-carries the noise of purchasing and churn (what happened to similar accounts) and the error of
-the fitted parameters (refitted at every origin) — not just the parameters' uncertainty.
+**Interval (conformal, by forecast size).** The realised value of account *i* in fold *k* is
+read as :math:`y_i = f_i\,L_k\,r_i`: the fold's level :math:`L_k = \sum y / \sum f` (a
+common shock: the forecast's total is the run rate's, and a fold's level error belongs to its
+season — a quarter of attrition before the autumn peak is not the peak) times the account's
+spread around it, :math:`r_i = y_i / (f_i L_k)`. The predictive distribution keeps the spread
+and replaces the fold's own level by the level's uncertainty: :math:`s` is the root mean
+square of :math:`\ln L_k` over the folds, and every fold value enters twice, as
+:math:`f_i\,r_i\,e^{+s}` and :math:`f_i\,r_i\,e^{-s}` (a two-point level, symmetric in
+logarithm around the forecast's own). On these values, the accounts are grouped into
+:data:`INTERVAL_BINS` bins of equal count by the forecast (accounts forecast at 0 form their
+own bin); in a bin the ratios to the forecast (the amounts where ``f = 0``) have empirical
+quantiles :math:`q_{a}, q_{1-a}`, and an account's interval is :math:`[f\,q_a, f\,q_{1-a}]`.
+The interval carries the noise of purchasing and churn (what happened to similar accounts),
+the error of the fitted parameters (refitted at every origin) and the level's — not just the
+parameters' uncertainty.
+
+**Randomised at the atom 0.** A realised revenue of exactly 0 (no order, a churned contract) is
+an atom of every bin's distribution: with a share :math:`p_0` of zeros lying between the
+cumulative shares :math:`F(0^-)` and :math:`F(0) = F(0^-) + p_0`, a closed interval whose end is
+0 would hold all of them (a certain 0 — a churned customer forecast at 0 — would be "covered"
+with probability 1, and equal tails would cover far more than nominal). The interval holds the
+central :math:`1 - 2a` of the distribution instead, so it includes a realised 0 with the
+probability
+
+.. math:: c = \frac{\max\{0,\ \min(F(0), 1 - a) - \max(F(0^-), a)\}}{p_0}
+
+(1 where 0 lies strictly inside, 0 where it lies outside): the randomised PIT convention for
+discrete outcomes. :meth:`IntervalTable.zero_inclusion` gives ``c`` per account and coverage
+counts a realised 0 as ``c`` covered (:func:`~tillage.models.evaluation.interval_coverage`).
+The tail level ``a`` is set by bisection so that this coverage of the values above is the
+nominal one (``a = (1 - nominal) / 2`` but for atoms other than 0, e.g. contract amounts);
+nothing of the holdout enters.
 """
 
 from __future__ import annotations
@@ -50,6 +75,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tillage.models.forecast_text import reason_text
+
 __all__ = [
     "BLEND_WEIGHTS",
     "INTERVAL_BINS",
@@ -58,9 +85,11 @@ __all__ = [
     "Fold",
     "IntervalTable",
     "candidate_forecasts",
+    "choose_churn",
     "choose_forecast",
     "fit_interval",
     "level_to_run_rate",
+    "randomised_coverage",
 ]
 
 BLEND_WEIGHTS: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -106,9 +135,11 @@ def candidate_forecasts(
     model: ArrayLike, naive: ArrayLike, orders: ArrayLike, *, level: bool = True
 ) -> dict[str, NDArray[np.float64]]:
     """Every candidate forecast (see the module docstring), keyed by its name; with ``level``
-    each scaled to the run rate's total (:func:`level_to_run_rate`)."""
+    each scaled to the run rate's total (:func:`level_to_run_rate`, the total of ``naive`` as
+    given); an account's negative run rate (net returns) counts 0."""
     m = np.nan_to_num(np.asarray(model, dtype=float))
-    n = np.nan_to_num(np.asarray(naive, dtype=float))
+    raw = np.nan_to_num(np.asarray(naive, dtype=float))
+    n = np.clip(raw, 0.0, None)
     o = np.clip(np.nan_to_num(np.asarray(orders, dtype=float)), 0.0, None)
     out = {"naive": n, "model": m}
     for w in BLEND_WEIGHTS:
@@ -118,7 +149,7 @@ def candidate_forecasts(
         out[f"shrink {k:g}"] = w_i * m + (1.0 - w_i) * n
     if not level:
         return out
-    return {name: level_to_run_rate(f, n) for name, f in out.items()}
+    return {name: level_to_run_rate(f, raw) for name, f in out.items()}
 
 
 def _score(forecast: NDArray[np.float64], actual: NDArray[np.float64]) -> tuple[float, float]:
@@ -131,7 +162,9 @@ def _score(forecast: NDArray[np.float64], actual: NDArray[np.float64]) -> tuple[
 @dataclass
 class IntervalTable:
     """The conformal interval: bin edges of the forecast, per bin the lower and upper ratio
-    (``y / f``; amounts in the zero bin), the fold coverage reached and the nominal one."""
+    (``y / f``; amounts in the zero bin) and the probability ``zero`` that a realised 0 counts
+    as inside (randomised at the atom, see the module docstring), the fold coverage reached,
+    the nominal one, the level band :math:`e^{s}` and the folds' levels :math:`L_k`."""
 
     edges: NDArray[np.float64]
     low: NDArray[np.float64]
@@ -140,15 +173,36 @@ class IntervalTable:
     zero_high: float
     coverage: float
     nominal: float
+    zero: NDArray[np.float64] = field(default_factory=lambda: np.ones(1))
+    zero_bin: float = 1.0
+    band: float = 1.0
+    levels: list[float] = field(default_factory=list)
+
+    def _bin(self, f: NDArray[np.float64]) -> NDArray[np.intp]:
+        return np.clip(np.searchsorted(self.edges, f, side="right") - 1, 0, len(self.low) - 1)
 
     def apply(self, forecast: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(low, high)`` for each forecast (currency)."""
         point = np.nan_to_num(np.asarray(forecast, dtype=float))
         f = np.clip(point, 0.0, None)
-        b = np.clip(np.searchsorted(self.edges, f, side="right") - 1, 0, len(self.low) - 1)
+        b = self._bin(f)
         low = np.where(f > 0, f * self.low[b], self.zero_low)
         high = np.where(f > 0, f * self.high[b], self.zero_high)
         return np.minimum(low, point), np.maximum(high, point)
+
+    def zero_inclusion(self, forecast: ArrayLike) -> NDArray[np.float64]:
+        """Per account, the probability that a realised 0 counts as inside its interval."""
+        f = np.clip(np.nan_to_num(np.asarray(forecast, dtype=float)), 0.0, None)
+        return np.where(f > 0, self.zero[self._bin(f)], self.zero_bin)
+
+
+def _zero_share(values: NDArray[np.float64], a: float) -> float:
+    """The inclusion probability ``c`` of the atom 0 in the central ``1 - 2a`` of ``values``."""
+    p0 = float(np.mean(values == 0.0))
+    if p0 == 0.0:
+        return 1.0
+    below = float(np.mean(values < 0.0))
+    return max(0.0, min(below + p0, 1.0 - a) - max(below, a)) / p0
 
 
 def _bin_edges(f: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
@@ -160,16 +214,47 @@ def _bin_edges(f: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
     return edges
 
 
+def randomised_coverage(
+    low: NDArray[np.float64],
+    high: NDArray[np.float64],
+    actual: NDArray[np.float64],
+    zero: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Per account 1 / 0 whether ``actual`` lies in ``[low, high]``; a realised 0 inside counts
+    as ``zero`` (its inclusion probability)."""
+    inside = ((actual >= low - 1e-9) & (actual <= high + 1e-9)).astype(float)
+    return np.where(actual == 0.0, inside * zero, inside)
+
+
 def fit_interval(
-    forecast: ArrayLike, actual: ArrayLike, nominal: float = 0.8, *, bins: int = INTERVAL_BINS
+    forecast: ArrayLike,
+    actual: ArrayLike,
+    nominal: float = 0.8,
+    *,
+    bins: int = INTERVAL_BINS,
+    fold: ArrayLike | None = None,
 ) -> IntervalTable | None:
-    """The conformal interval table of ``forecast`` against ``actual`` (pooled folds) whose
-    coverage of ``actual`` is ``nominal`` (see the module docstring); None with fewer than
-    :data:`MIN_INTERVAL_ACCOUNTS` accounts."""
+    """The conformal interval table of ``forecast`` against ``actual`` (pooled folds, ``fold``
+    naming each account's fold; one fold when None): the central ``nominal`` share of the
+    level-free values at the two levels :math:`e^{\\pm s}` (see the module docstring), in
+    randomised coverage; None with fewer than :data:`MIN_INTERVAL_ACCOUNTS` accounts."""
     f = np.clip(np.nan_to_num(np.asarray(forecast, dtype=float)), 0.0, None)
     y = np.nan_to_num(np.asarray(actual, dtype=float))
     if len(f) < MIN_INTERVAL_ACCOUNTS:
         return None
+    labels = np.zeros(len(f), dtype=int) if fold is None else np.asarray(fold)
+    level = np.ones(len(f))
+    logs = []
+    for k in np.unique(labels):
+        pick = labels == k
+        total, realised = float(f[pick].sum()), float(y[pick].sum())
+        if total > 0 and realised > 0:
+            level[pick] = realised / total
+            logs.append(np.log(realised / total))
+    band = float(np.exp(np.sqrt(np.mean(np.square(logs))))) if logs else 1.0
+    # level-free values, each at the two levels e^{+s} and e^{-s} (the level's uncertainty)
+    f = np.concatenate([f, f])
+    y = np.concatenate([y / level * band, y / level / band])
     edges = _bin_edges(f, bins)
     b = np.clip(np.searchsorted(edges, f, side="right") - 1, 0, len(edges) - 1)
     ratio = np.where(f > 0, y / np.where(f > 0, f, 1.0), 0.0)
@@ -178,14 +263,18 @@ def fit_interval(
     def table(a: float) -> IntervalTable:
         low = np.ones(len(edges))
         high = np.ones(len(edges))
+        share = np.ones(len(edges))
         for k in range(len(edges)):
             pick = (b == k) & ~zero
             if pick.any():
                 low[k], high[k] = np.quantile(ratio[pick], [a, 1.0 - a])
+                share[k] = _zero_share(ratio[pick], a)
         zl, zh = np.quantile(y[zero], [a, 1.0 - a]) if zero.any() else (0.0, 0.0)
-        t = IntervalTable(edges, low, high, float(zl), float(zh), 0.0, nominal)
+        zc = _zero_share(y[zero], a) if zero.any() else 1.0
+        t = IntervalTable(edges, low, high, float(zl), float(zh), 0.0, nominal, share, zc, band)
+        t.levels = [float(np.exp(v)) for v in logs]
         lo, hi = t.apply(f)
-        t.coverage = float(np.mean((y >= lo - 1e-9) & (y <= hi + 1e-9)))
+        t.coverage = float(np.mean(randomised_coverage(lo, hi, y, t.zero_inclusion(f))))
         return t
 
     # coverage falls as the tail level a rises: bisect a in [0, 0.5] for the nominal coverage
@@ -205,12 +294,13 @@ def fit_interval(
 
 @dataclass
 class ChosenForecast:
-    """The candidate chosen by the folds: ``name``, ``reason`` (why, in words with the
-    figures), per-candidate fold ``scores`` (``mae``, ``total_error``), the ``interval`` table
-    (None without folds) and the fold count."""
+    """The candidate chosen by the folds: ``name``, the reason as a ``code`` with its
+    ``figures`` (worded in Japanese or English by :func:`~tillage.models.forecast_text.
+    reason_text`; ``reason`` is the English), per-candidate fold ``scores`` and the fold count."""
 
     name: str
-    reason: str
+    code: str
+    figures: dict[str, float] = field(default_factory=dict)
     scores: dict[str, dict[str, float]] = field(default_factory=dict)
     folds: int = 0
     level: bool = True
@@ -221,29 +311,30 @@ class ChosenForecast:
 
     def record(self) -> dict[str, object]:
         """JSON-able summary for the snapshot and the backtest settings."""
-        return {
+        out: dict[str, object] = {
             "forecast": self.name,
-            "reason": self.reason,
+            "code": self.code,
+            "figures": self.figures,
             "folds": self.folds,
             "level": "run rate" if self.level else "own",
             "scores": self.scores,
         }
+        return {**out, "reason": reason_text(out, "en")}
+
+    @property
+    def reason(self) -> str:
+        """Why, in English with the figures."""
+        return str(self.record()["reason"])
 
 
 def choose_forecast(folds: list[Fold], *, level: bool = True) -> ChosenForecast:
     """Choose the forecast by the folds (see the module docstring); ``level`` scales every
     candidate to the run rate's total. Without a usable fold the run rate is kept."""
     if not folds:
-        return ChosenForecast(
-            "naive",
-            "run rate: no backtest fits inside the history, so no model was shown to do better",
-            level=level,
-        )
+        return ChosenForecast("naive", "no_folds", level=level)
     usable = [f for f in folds if len(f.actual) and np.abs(f.actual).sum() > 0]
     if not usable:
-        return ChosenForecast(
-            "naive", "run rate: nothing was realised in the backtests", level=level
-        )
+        return ChosenForecast("naive", "nothing_realised", level=level)
     actual = np.concatenate([f.actual for f in usable])
     pooled: dict[str, list[NDArray[np.float64]]] = {}
     for fold in usable:
@@ -267,20 +358,50 @@ def choose_forecast(folds: list[Fold], *, level: bool = True) -> ChosenForecast:
         or (abs(s["total_error"]) <= abs(naive["total_error"]) + 1e-12 and s["mae_gain_upper"] < 0)
     ]
     name = min(admissible, key=lambda k: (scores[k]["mae"], k != "naive"))
-    chosen = scores[name]
-    if name == "naive":
-        return ChosenForecast(
-            name,
-            f"run rate: no candidate beat it clearly over {len(usable)} backtest(s) inside the "
-            f"history on per-account MAE (the run rate's {naive['mae']:.4g}) without a larger "
-            f"total error (the run rate's {naive['total_error']:+.1%})",
-            scores,
-            len(usable),
-            level,
-        )
-    reason = (
-        f"{name}: lowest per-account MAE over {len(usable)} backtest(s) inside the history "
-        f"({chosen['mae']:.4g} against the run rate's {naive['mae']:.4g}), total error "
-        f"{chosen['total_error']:+.1%} against the run rate's {naive['total_error']:+.1%}"
-    )
-    return ChosenForecast(name, reason, scores, len(usable), level)
+    figures = {
+        "mae": scores[name]["mae"],
+        "total_error": scores[name]["total_error"],
+        "naive_mae": naive["mae"],
+        "naive_total_error": naive["total_error"],
+    }
+    code = "run_rate_kept" if name == "naive" else "lowest_mae"
+    return ChosenForecast(name, code, figures, scores, len(usable), level)
+
+
+def _log_loss(p: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    q = np.clip(p, 1e-6, 1.0 - 1e-6)
+    return float(-np.mean(y * np.log(q) + (1.0 - y) * np.log(1.0 - q)))
+
+
+def choose_churn(folds: list[Fold]) -> ChosenForecast:
+    r"""P(no contract left at the horizon's end): the model's or the renewal-rate baseline's,
+    chosen out of time.
+
+    Each fold holds, for the accounts with a contract at its origin, the model's probability
+    (``model``), the baseline's (``naive``: the churn rate per renewal decision so far,
+    :math:`1 - (1 - \bar c)^{d_i}` with :math:`d_i` the renewals due in the horizon) and the
+    outcome (``actual``, 1 churned). Over the pooled folds the model is kept only where it has
+    both the lower Brier score :math:`\overline{(p - y)^2}` and the lower log loss
+    :math:`-\overline{y \ln p + (1 - y) \ln (1 - p)}` (``p`` clipped to
+    :math:`[10^{-6}, 1 - 10^{-6}]`); otherwise the baseline (``"renewal rate"``). Without a fold
+    with contract holders the model is kept, and the reason says it could not be checked.
+    """
+    usable = [f for f in folds if len(f.actual)]
+    if not usable:
+        return ChosenForecast("model", "churn_unchecked", level=False)
+    y = np.concatenate([f.actual for f in usable])
+    scores = {}
+    for name, key in (("model", "model"), ("renewal rate", "naive")):
+        p = np.clip(np.concatenate([getattr(f, key) for f in usable]), 0.0, 1.0)
+        scores[name] = {"brier": float(np.mean((p - y) ** 2)), "log_loss": _log_loss(p, y)}
+    m, b = scores["model"], scores["renewal rate"]
+    wins = m["brier"] < b["brier"] and m["log_loss"] < b["log_loss"]
+    figures = {
+        "brier": m["brier"],
+        "log_loss": m["log_loss"],
+        "base_brier": b["brier"],
+        "base_log_loss": b["log_loss"],
+        "accounts": float(len(y)),
+    }
+    name, code = ("model", "churn_model") if wins else ("renewal rate", "churn_base")
+    return ChosenForecast(name, code, figures, scores, len(usable), False)

@@ -244,6 +244,10 @@ class AccountDetail:
     ``silent_churn`` scores from 0 to 1; ``tenure_months`` months; ``days_to_renewal`` days.
     ``reasons`` and ``signals`` are the scoring run's codes with their values. ``parent`` and
     ``subsidiaries`` are the account's neighbours in its corporate group (visible ones only).
+    ``forecast`` is the snapshot's choice of forecast (the same for every account): per stream
+    (``contract_revenue``, ``order_revenue``, ``orders``, ``churn``) the candidate used
+    (``forecast``), why (``code`` with its ``figures``; ``reason`` in English) and the fold
+    scores, and the interval's record (``interval``); ``None`` for a snapshot without one.
     """
 
     account_id: int
@@ -280,6 +284,7 @@ class AccountDetail:
     history: list[ScorePoint] = field(default_factory=list)
     parent: AccountRef | None = None
     subsidiaries: list[AccountRef] = field(default_factory=list)
+    forecast: dict[str, Any] | None = None
 
 
 _FLOATS = (
@@ -375,6 +380,8 @@ def account_detail(
         scores = {name: _number(getattr(score, name)) for name in _FLOATS}
         scores.update({name: getattr(score, name) for name in _AS_IS})
         scores["snapshot_id"] = snapshot.id if snapshot is not None else None
+        models = snapshot.models if snapshot is not None else None
+        scores["forecast"] = models.get("forecast") if isinstance(models, dict) else None
     else:
         scores = dict.fromkeys(("snapshot_id", *_FLOATS, "zone", "segment"))
     parent, subsidiaries = parent_and_subsidiaries(session, account_id, visible=visible)

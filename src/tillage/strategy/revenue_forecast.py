@@ -1,5 +1,5 @@
 """The scoring run's revenue forecast, chosen by the company's own backtest: the rolling-origin
-folds inside the calibration data (:func:`tillage.strategy.backtest.inner_folds`) pick per stream
+folds inside the calibration data (:func:`tillage.strategy.folds.inner_folds`) pick per stream
 between the model, the run rate and their blends (:func:`tillage.models.forecast.choose_forecast`)
 and set the conformal 80 % interval; :func:`forecast_revenue` applies the choice as of a date.
 """
@@ -14,14 +14,16 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.models.account_ltv import AccountLTV
-from tillage.strategy.backtest import (
+from tillage.strategy.folds import (
     SCORING_FOLDS,
     STREAMS,
-    _add_months,
-    _depth,
-    _fold_model,
+    add_months,
+    choice_record,
     choose_streams,
+    fold_model,
+    history_depth,
     inner_folds,
+    renewal_rate_churn,
     window_outcomes,
 )
 from tillage.strategy.value import ValueInputs
@@ -50,19 +52,22 @@ def forecast_revenue(
     folds). The LTV interval is widened to at least the same relative band over outcomes:
     ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
     forecast is positive (the purchase and churn noise of one year carried to the LTV as a
-    share of it; the bootstrap interval alone is the parameters' uncertainty). Returns the
-    frame and the record of the choice (candidate and reason per stream).
+    share of it; the bootstrap interval alone is the parameters' uncertainty). Where the churn
+    model lost to the renewal rate in the folds (:func:`~tillage.models.forecast.choose_churn`),
+    ``p_churn_horizon`` is the renewal rate's (:func:`renewal_rate_churn`); ``churn_risk``
+    stays the model's. Returns the frame and the record of the choice (candidate and reason per
+    stream, the churn probability's and the interval's).
     """
-    folds = inner_folds(con, as_of, horizon_months, _fold_model(model), max_folds=max_folds)
+    folds = inner_folds(con, as_of, horizon_months, fold_model(model), max_folds=max_folds)
     choices, interval = choose_streams(folds)
     near = copy.deepcopy(model)
     near.horizon_months, near.n_draws = horizon_months, 0
     known = values.index
     accounts = inputs.accounts[inputs.accounts["account_id"].isin(known)]
     pred = near.predict(accounts).reindex(known)
-    last = window_outcomes(con, _add_months(as_of, -horizon_months), as_of)
+    last = window_outcomes(con, add_months(as_of, -horizon_months), as_of)
     last = last.reindex(known).fillna(0.0)
-    depth = _depth(inputs, known).to_numpy()
+    depth = history_depth(inputs, known).to_numpy()
     point = sum(
         choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
         for name in ("contract_revenue", "order_revenue")
@@ -78,6 +83,10 @@ def forecast_revenue(
         chosen = np.asarray(point, dtype=float)
         ratio = np.divide(chosen, fitted, out=np.ones_like(fitted), where=fitted > 0)
         out["expected_revenue_horizon"] = np.maximum(horizon * ratio, chosen)
+    if choices["churn"].name == "renewal rate" and "p_churn_horizon" in out:
+        # the model lost to the renewal rate out of time: P(churn within the horizon) is the
+        # baseline's (churn_risk, P(churn at the next renewal), stays the model's: priority's)
+        out["p_churn_horizon"] = renewal_rate_churn(inputs, known, model.horizon_months)
     if interval is None:
         out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
     else:
@@ -90,7 +99,4 @@ def forecast_revenue(
         spread = np.sort(np.stack([ltv * scale_low, ltv * scale_high]), axis=0)
         out["ltv_low"] = np.minimum(out["ltv_low"].to_numpy(), spread[0])
         out["ltv_high"] = np.maximum(out["ltv_high"].to_numpy(), spread[1])
-    record: dict[str, object] = {name: c.record() for name, c in choices.items()}
-    if interval is not None:
-        record["interval"] = {"nominal": interval.nominal, "coverage_in_folds": interval.coverage}
-    return out, record
+    return out, choice_record(choices, interval)

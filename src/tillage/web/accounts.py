@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
 from tillage.i18n import gettext_for
+from tillage.models.forecast_text import choice_lines
 from tillage.services.accounts import (
     SEARCH_MAX,
     Listing,
@@ -241,6 +242,7 @@ def account_view(
         history_figure=history_chart(history, lang, currency) if history else None,
         signals=signals,
         reasons=reasons_line(signals.reasons, lang, currency) if signals else "",
+        forecast_choice=choice_lines(detail.forecast, lang),
         actions=actions or [],
         contacts=account_contacts(session, account_id, visible=visible),
         timeline=account_timeline(session, account_id, visible=visible),

@@ -1,11 +1,17 @@
-"""The order piece's fit on young data: a failed BG/NBD is named, never fatal."""
+"""The order piece: a failed BG/NBD on young data is named, never fatal; spend never negative."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from tillage.models.ltv.orders import fit_orders, fit_purchases
+from tillage.models.ltv.orders import (
+    BetaNodes,
+    expected_spend,
+    fit_orders,
+    fit_purchases,
+    order_paths,
+)
 from tillage.models.simulate import simulate_beta_geo
 
 
@@ -33,3 +39,22 @@ def test_fit_orders_fits_bg_nbd_and_gamma_gamma_on_enough_buyers() -> None:
     assert spend is not None
     # too few buyers: nothing is fitted and nothing failed
     assert fit_orders(buyers.head(10), 0.0, 20) == (None, None, None, None)
+
+
+def test_a_net_negative_repeat_history_is_worth_zero_a_future_order_not_less() -> None:
+    frame = pd.DataFrame({"frequency": [3.0, 2.0, 0.0], "monetary_value": [40.0, -25.0, 0.0]})
+    for params in (None, np.array([6.25, 3.74, 15.44])):  # own means; Gamma-Gamma (CDNOW)
+        spend = expected_spend(frame, params)
+        assert spend[1] == 0.0  # returns exceeded the repeat orders
+        assert spend[0] > 0 and (spend >= 0).all()
+
+
+def test_a_first_purchase_on_the_as_of_day_is_a_live_customer() -> None:
+    frame = pd.DataFrame({"frequency": [0.0, 0.0], "recency": [0.0, 0.0], "T": [0.0, 20.0]})
+    params = np.array([0.243, 4.414, 0.793, 2.426])  # BG/NBD on CDNOW, weeks (Fader et al. 2005)
+    paths = order_paths(
+        frame, params, BetaNodes(params[2], params[3]), horizon_months=12, period_days=7.0
+    )
+    assert paths.alive_now[0] == 1.0  # T = 0: no time to have dropped out
+    # the newest customer is expected to buy more than one silent for 20 weeks
+    assert paths.cumulative[0, -1] > paths.cumulative[1, -1] > 0

@@ -87,7 +87,8 @@ def order_paths(
     period_days: float,
 ) -> OrderPaths:
     """The order piece for every row of ``frame`` (columns ``frequency``, ``recency``, ``T`` in
-    periods of ``period_days`` days); ``params`` = ``(r, alpha, a, b)``."""
+    periods of ``period_days`` days); ``params`` = ``(r, alpha, a, b)``. ``T = 0`` (the first
+    purchase on the as-of day) is a valid history: alive, with the new customer's forecast."""
     n = len(frame)
     months = np.arange(1, int(horizon_months) + 1, dtype=float)
     out = OrderPaths(
@@ -99,7 +100,7 @@ def order_paths(
     x_all = column(frame, "frequency", np.nan)
     tx_all = column(frame, "recency", np.nan)
     t_all = column(frame, "T", np.nan)
-    ok = np.flatnonzero(np.isfinite(x_all) & np.isfinite(tx_all) & (t_all > 0))
+    ok = np.flatnonzero(np.isfinite(x_all) & np.isfinite(tx_all) & (t_all >= 0))
     if not len(ok):
         return out
     x, tx, big_t = x_all[ok], tx_all[ok], t_all[ok]
@@ -131,17 +132,18 @@ def order_paths(
 def expected_spend(frame: pd.DataFrame, params: NDArray[np.float64] | None) -> NDArray:
     """Expected value of an order per account (currency / order): Gamma-Gamma's conditional
     mean, or without a spend model the account's own mean (the repeat buyers' mean for the
-    others)."""
+    others). Never negative: an account whose repeat orders are net negative (returns exceeding
+    them) gets 0 a future order — its returns are not a forecast of negative purchases."""
     x = column(frame, "frequency", 0.0)
     m = column(frame, "monetary_value", 0.0)
     if params is None:
         fallback = float(np.mean(m[x > 0])) if (x > 0).any() else 0.0
-        return np.where(x > 0, m, fallback)
+        return np.clip(np.where(x > 0, m, fallback), 0.0, None)
     p, q, v = map(float, params)
     if q <= 1.0:
-        return np.where(x > 0, m, 0.0)
+        return np.clip(np.where(x > 0, m, 0.0), 0.0, None)
     denominator = p * x + q - 1.0
-    return p * (v + x * m) / np.where(denominator > 0, denominator, 1.0)
+    return np.clip(p * (v + x * m) / np.where(denominator > 0, denominator, 1.0), 0.0, None)
 
 
 #: L2 penalties tried, in order, when the plain Gamma-Gamma fit has no proper maximum.
