@@ -8,7 +8,8 @@ re-computed here.
 
 **ARR** of a contract is 12 × its monthly recurring amount (``contracts.recurring_amount`` is
 the MRR of the term); the account's ARR sums its contracts in force on the snapshot's date
-(``start_date ≤ as_of ≤ end_date`` and not churned). A contract's **renewal** is its end date;
+(``start_date ≤ as_of < end_date``, as the scoring's renewal evidence reads it, and not
+churned). A contract's **renewal** is its end date;
 it is *undecided* while no renewal term (a contract whose ``renewed_from_id`` is this one) is on
 file and it has not churned or expired.
 
@@ -123,7 +124,7 @@ def _contracts(session: Session, account_id: int, as_of: dt.date | None) -> list
     for contract, product in rows:
         in_force = (
             as_of is not None
-            and contract.start_date <= as_of <= contract.end_date
+            and contract.start_date <= as_of < contract.end_date
             and contract.status not in DECIDED
         )
         undecided = contract.id not in renewed and contract.status not in (*DECIDED, "renewed")
@@ -232,7 +233,7 @@ def account_overview(session: Session, detail: AccountDetail) -> Account360:
     open_deals, past_deals = _deals(session, detail.account_id, snapshot_id)
     priority, other, churn = _parts(score)
     upcoming = [
-        c.end_date for c in contracts if c.undecided and (as_of is None or c.end_date >= as_of)
+        c.end_date for c in contracts if c.undecided and (as_of is None or c.end_date > as_of)
     ]
     return Account360(
         account_id=detail.account_id,

@@ -48,7 +48,7 @@ class RenewalOut(BaseModel):
 
 
 class RenewalCalendar(BaseModel):
-    """The undecided renewals from ``start`` to ``end`` (both included), soonest first, with
+    """The undecided renewals after ``start`` up to ``end`` (included), soonest first, with
     their count and total ARR (company currency)."""
 
     snapshot: SnapshotOut
@@ -99,7 +99,7 @@ def renewal_calendar(
         )
         .where(
             visible,
-            Contract.end_date >= start,
+            Contract.end_date > start,
             Contract.end_date <= end,
             Contract.status.not_in(CLOSED),
             ~exists().where(successor.renewed_from_id == Contract.id),
