@@ -131,7 +131,7 @@ def departure_page(
     if format != "html" and result is not None:
         if format == "json":
             return data_response(result)
-        return table_response(result.accounts, HandoverAccount, f"departure-{rep}.csv")
+        return table_response(result.accounts, HandoverAccount, f"departure-{result.rep_id}.csv")
     return page(
         request,
         lang,
