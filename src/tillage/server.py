@@ -25,6 +25,7 @@ from tillage.api import (
     snapshots,
     strategy,
     users,
+    views,
 )
 from tillage.config import Settings
 from tillage.serving.errors import install_error_handlers
@@ -36,6 +37,7 @@ from tillage.web import kpis as kpi_pages
 from tillage.web import plans as plan_pages
 from tillage.web import review as review_pages
 from tillage.web import settings as settings_pages
+from tillage.web import views as view_pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -77,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(diffs.router)
     app.include_router(reviews.router)
     app.include_router(simulate.router)
+    app.include_router(views.router)
     app.include_router(pages.public)
     app.include_router(pages.router)
     app.include_router(portfolio.router)
@@ -87,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(kpi_pages.router)
     app.include_router(review_pages.router)
     app.include_router(one_on_one.router)
+    app.include_router(view_pages.router)
     app.include_router(assets.public)
 
     @app.get("/healthz", include_in_schema=False)

@@ -170,3 +170,31 @@ def test_kpis_review_agenda_and_departure(admin: TestClient, cli: Callable[..., 
     departure = _api(admin, f"/api/v1/simulate/departure?rep={rep}")
     assert cli("simulate", "departure", "--rep", rep, "--format", "json") == departure
     assert departure["accounts"], "a rep's departure affects their accounts"
+
+
+def test_renewals_deals_and_departure_pages_are_their_twins(admin: TestClient) -> None:
+    renewals = _api(admin, "/api/v1/renewals?days=180")
+    assert renewals["items"], "the demo has renewals in the next half year"
+    assert _api(admin, "/renewals?days=180&format=json") == renewals
+    rows = _csv(admin, "/renewals?days=180&format=csv")
+    assert [(int(r["contract_id"]), float(r["arr"])) for r in rows] == [
+        (i["contract_id"], i["arr"]) for i in renewals["items"]
+    ]
+    _links_its_data(admin, "/renewals")
+
+    deals = _api(admin, "/api/v1/deals?zone=B&limit=500")
+    assert _api(admin, "/deals?zone=B&format=json") == {
+        **deals,
+        "limit": 50,
+        "items": deals["items"][:50],
+    }
+    rows = _csv(admin, "/deals?zone=B&format=csv")
+    assert [int(r["opportunity_id"]) for r in rows] == [d["opportunity_id"] for d in deals["items"]]
+    _links_its_data(admin, "/deals")
+
+    rep = str(_api(admin, "/api/v1/plans")["reps"][0]["rep_id"])
+    departure = _api(admin, f"/api/v1/simulate/departure?rep={rep}")
+    assert _api(admin, f"/departure?rep={rep}&format=json") == departure
+    rows = _csv(admin, f"/departure?rep={rep}&format=csv")
+    assert [int(r["account_id"]) for r in rows] == [a["account_id"] for a in departure["accounts"]]
+    _links_its_data(admin, f"/departure?rep={rep}")

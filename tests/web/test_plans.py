@@ -93,11 +93,11 @@ def test_a_manager_sees_the_team_plan_as_the_api_gives_it(page_as) -> None:
         expect(cells.nth(0)).to_have_text(rep["rep"])
         expect(cells.nth(1)).to_have_text(f"{rep['planned_hours']:,.1f}")
         expect(cells.nth(2)).to_have_text(f"{rep['capacity_hours']:,.1f}")
-    actions = page.locator("#actions tbody tr[data-account]")
-    expect(actions).to_have_count(len(api["actions"]))
+    actions = page.locator("#planned-actions tbody tr[data-account]")
+    expect(actions).to_have_count(len(api["actions"]))  # the team's reps fit one page
     # suggested products by name, not as the stored records
     i, action = next((i, a) for i, a in enumerate(api["actions"]) if a["products"])
-    products = actions.nth(i).locator("td").nth(5)
+    products = actions.nth(i).locator("td").nth(4)
     for product in action["products"]:
         expect(products).to_contain_text(product["name"])
     expect(products).not_to_contain_text("product_id")
@@ -118,7 +118,7 @@ def test_a_rep_sees_only_their_own_plan(page_as) -> None:
     expect(page.locator("h1")).to_contain_text(f"Plan of {own['rep']}")
     expect(page.locator("#reps")).to_have_count(0)  # no team table
     expect(page.locator('select[name="rep"]')).to_have_count(0)  # no rep picker
-    reps = page.locator("#actions tbody tr[data-rep]").evaluate_all(
+    reps = page.locator("#planned-actions tbody tr[data-rep]").evaluate_all(
         "rows => rows.map(r => Number(r.dataset.rep))"
     )
     assert len(reps) == len(api["actions"]) and set(reps) <= {own["rep_id"]}
@@ -130,3 +130,45 @@ def test_a_rep_sees_only_their_own_plan(page_as) -> None:
     response = page.goto(f"/plans?rep={other}&lang=en")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")
+
+
+@pytest.mark.browser
+def test_the_month_picker_offers_the_planned_months_and_a_month_without_one_says_so(
+    page_as,
+) -> None:
+    page = page_as("admin")
+    page.goto("/plans?lang=en")
+    api = page.request.get("/api/v1/plans").json()
+    offered = page.locator('select[name="month"] option').evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert api["month"][:7] in offered
+    for month in offered:  # every month offered opens a plan
+        assert page.request.get("/api/v1/plans", params={"month": month}).status == 200
+    response = page.goto("/plans?month=2031-01&lang=en")
+    assert response is not None and response.status == 404
+    expect(page.locator("#no-plan")).to_contain_text("There is no plan for 2031-01")
+    expect(page.locator("#no-plan")).not_to_contain_text("tillage score")
+    expect(page.locator('select[name="month"] option')).to_have_count(len(offered))
+
+
+@pytest.mark.browser
+def test_the_admin_sees_the_plans_by_team_ten_reps_a_page(page_as) -> None:
+    page = page_as("admin")
+    page.goto("/plans?lang=en")
+    api = page.request.get("/api/v1/plans").json()
+    reps_with_actions = {a["rep_id"] for a in api["actions"]}
+    seen: list[int] = []
+    while True:
+        shown = page.locator("details.rep-plan").evaluate_all(
+            "ds => ds.map(d => Number(d.dataset.rep))"
+        )
+        assert 0 < len(shown) <= 10
+        assert page.locator("#planned-actions h3.team").count() >= 1
+        seen += shown
+        following = page.locator("#planned-actions nav.pages a[rel=next]")
+        if following.count() == 0:
+            break
+        following.click()
+    assert len(seen) == len(set(seen))  # no rep on two pages
+    assert reps_with_actions <= set(seen)

@@ -253,7 +253,15 @@ def export_xlsx(
         accounts = portfolio_frame(session, snap.id, visible=everything())
         deals = deals_frame(session, snap.id, visible=everything())
         actions = plan_frame(session, snap.id, visible=everything())
-    write_workbook(path, accounts, deals, actions, currency=settings.currency, lang=language)
+    write_workbook(
+        path,
+        accounts,
+        deals,
+        actions,
+        currency=settings.currency,
+        lang=language,
+        title=f"tillage {snap.as_of.isoformat()}",
+    )
     _ = state.gettext()
     Console().print(_("Snapshot {id} written to {path}").format(id=snap.id, path=path))
 

@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tillage.i18n import gettext_for
 from tillage.inert import put
 from tillage.report.portfolio import SEGMENTS, plan_rows, portfolio_rows, segment_label
+from tillage.report.sheet_layout import format_columns, money_format, print_setup
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -65,18 +66,49 @@ def _headers(lang: str) -> dict[str, str]:
     }
 
 
-def _write_frame(sheet: Worksheet, frame: pd.DataFrame, lang: str, row: int = 1) -> None:
+INTERNAL = ("account_id", "segment", "action", "rep_id", "opportunity_id")
+"""Columns of internal ids and codes, left out unless the workbook is asked for them (the
+readable column beside each — cell, action — stays)."""
+
+
+def _cell_value(value: object, yes: str) -> object:
+    """A frame value as a workbook cell: numpy scalars as Python, True as the word for yes and
+    False as an empty cell (never Python's ``False``), timestamps as dates."""
+    if hasattr(value, "item"):
+        value = value.item()  # type: ignore[union-attr]
+    if isinstance(value, bool):
+        return yes if value else None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def _write_frame(
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    lang: str,
+    *,
+    currency: str,
+    title: str,
+    ids: bool = False,
+) -> None:
+    """``frame`` as a table from A1 with headers in ``lang``, formatted and set up to print."""
+    _ = gettext_for(lang)
+    if not ids:
+        frame = frame.drop(columns=[c for c in INTERNAL if c in frame.columns])
     headers = _headers(lang)
+    yes = _("yes")
     for j, name in enumerate(frame.columns, start=1):
-        cell = put(sheet, row, j, headers.get(name, name))
+        cell = put(sheet, 1, j, headers.get(name, name))
         cell.font = Font(bold=True)
-        sheet.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(str(name)) + 6))
-    for i, values in enumerate(frame.itertuples(index=False), start=row + 1):
+    for i, values in enumerate(frame.itertuples(index=False), start=2):
         for j, value in enumerate(values, start=1):
             if value is None or (isinstance(value, float) and value != value):
                 continue
-            put(sheet, i, j, value.item() if hasattr(value, "item") else value)
-    sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
+            put(sheet, i, j, _cell_value(value, yes))
+    sheet.freeze_panes = sheet.cell(row=2, column=1)
+    format_columns(sheet, frame.columns, currency=currency, lang=lang)
+    print_setup(sheet, title)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -96,14 +128,26 @@ def write_workbook(
     *,
     currency: str,
     lang: str,
+    title: str | None = None,
+    ids: bool = False,
 ) -> None:
-    """Write the workbook to ``path``."""
+    """Write the workbook to ``path``: headers and sheet names in ``lang``, amounts in
+    ``currency`` with its number format, internal ids and codes only with ``ids``, every sheet
+    set up to print landscape one page wide with ``title`` (default: "tillage") on each page."""
     _ = gettext_for(lang)
+    title = title or "tillage"
     book = Workbook()
     used: set[str] = set()
     sheet = book.active
     sheet.title = _sheet_name(_("Portfolio"), used)
-    _write_frame(sheet, portfolio_rows(accounts, currency, lang), lang)
+    _write_frame(
+        sheet,
+        portfolio_rows(accounts, currency, lang),
+        lang,
+        currency=currency,
+        title=title,
+        ids=ids,
+    )
 
     heat = book.create_sheet(_sheet_name(_("Heatmap"), used))
     owners = accounts.assign(owner=accounts["owner"].fillna(_("(no owner)")))
@@ -138,14 +182,28 @@ def write_workbook(
                     end_color="C00000",
                 ),
             )
+    money = money_format(currency, lang)
+    for row_cells in heat.iter_rows(min_row=3, min_col=2, max_col=len(cols) + 1):
+        for cell in row_cells:
+            cell.number_format = money
     heat.column_dimensions["A"].width = 20
+    for j in range(2, 2 * len(cols) + 4):
+        heat.column_dimensions[get_column_letter(j)].width = 16
+    print_setup(heat, title, header_rows="1:2")
 
     deal_sheet = book.create_sheet(_sheet_name(_("Open deals"), used))
-    _write_frame(deal_sheet, deals, lang)
+    _write_frame(deal_sheet, deals, lang, currency=currency, title=title, ids=ids)
 
     rows = plan_rows(plan, lang)
     for (_rep_id, rep), actions in rows.groupby(["rep_id", "rep"], sort=True, dropna=False):
-        name = _sheet_name(f"{_('Plan')} {rep}", used)
-        _write_frame(book.create_sheet(name), actions.drop(columns=["rep_id", "rep"]), lang)
+        name = _sheet_name(_("Plan of %(rep)s") % {"rep": rep}, used)
+        _write_frame(
+            book.create_sheet(name),
+            actions.drop(columns=["rep"]),
+            lang,
+            currency=currency,
+            title=title,
+            ids=ids,
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tillage.i18n import gettext_for
 from tillage.models.forecast_text import choice_lines
+from tillage.services.account360 import account_overview
 from tillage.services.accounts import (
     SEARCH_MAX,
     Listing,
@@ -46,6 +47,7 @@ from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
 from tillage.web.render import page
+from tillage.web.vocabulary import vocabulary
 
 router = protected_router(include_in_schema=False)
 PAGE_SIZE = 50
@@ -246,6 +248,8 @@ def account_view(
         actions=actions or [],
         contacts=account_contacts(session, account_id, visible=visible),
         timeline=account_timeline(session, account_id, visible=visible),
+        overview=account_overview(session, detail),
+        **vocabulary(lang, currency),
         segment_label=lambda s: segment_label(s, lang),
         action_label=lambda a: action_label(a, lang),
         signal_text=lambda s: signal_text(s, lang),

@@ -7,6 +7,8 @@ language and the company currency, so the chart and the tables beside it agree t
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +20,57 @@ from tillage.store.snapshots import ScorePoint
 Figure = dict[str, Any]
 GREENS = [[0.0, "#f1f5ec"], [0.5, "#a9c89a"], [1.0, "#3d7a45"]]
 FONT = {"family": 'system-ui, "Noto Sans CJK JP", "Hiragino Sans", sans-serif', "size": 13}
+DATE_FORMATS = {
+    "ja": {"tickformat": "%Y年%-m月", "hoverformat": "%Y年%-m月%-d日"},
+    "en": {"tickformat": "%b %Y", "hoverformat": "%b %-d, %Y"},
+}
+"""Date axes: ticks by month (2026年10月 / Oct 2026), hover by day. Plotly writes the month
+names of the page's locale (static/plotly-locale-ja.js registers the Japanese one)."""
+_PERIOD = re.compile(r"^(\d{4})-(?:(\d{2})|[Qq]([1-4]))$")
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values covering ``[min(low, 0), high]``: a step of 1, 2, 2.5
+    or 5 × 10^k, so that every tick is a round amount (¥2,500万, ¥5,000万 …)."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    raw = (high - low) / max(1, count)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [k * step for k in range(first, last + 1)]
+
+
+def money_axis(values: Sequence[float | None], currency: str, lang: str) -> dict[str, Any]:
+    """A y axis of amounts whose ticks read as the one money format writes them, compact
+    (¥2,500万, ¥1.2億 in Japanese; ¥25M in English) instead of Plotly's SI prefixes (25M, 1.2G)."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return {}
+    ticks = nice_ticks(min(finite), max(finite))
+    return {
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": [format_money(t, currency, lang, compact=True) for t in ticks],
+    }
+
+
+def _month_step(points: Sequence[ScorePoint]) -> str:
+    """Ticks one month apart over a year or less, a quarter apart up to three years, else a
+    year (Plotly would otherwise tick twice a month and repeat the month's name)."""
+    days = (max(p.as_of for p in points) - min(p.as_of for p in points)).days if points else 0
+    return "M1" if days <= 370 else "M3" if days <= 3 * 370 else "M12"
+
+
+def period_label(label: str, lang: str) -> str:
+    """A KPI period's label for a chart: ``2026-10`` → 2026年10月, ``2026-Q3`` → 2026年第3四半期
+    in Japanese; unchanged in English."""
+    match = _PERIOD.match(label)
+    if lang != "ja" or not match:
+        return label
+    year, month, quarter = match.groups()
+    return f"{year}年{int(month)}月" if month else f"{year}年第{quarter}四半期"
 
 
 def segment_label(segment: str, lang: str) -> str:
@@ -172,8 +225,13 @@ def history_chart(points: Sequence[ScorePoint], lang: str, currency: str) -> Fig
         "font": FONT,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "legend": {"orientation": "h", "y": -0.2},
-        "yaxis": {"title": {"text": _("LTV (%(currency)s)") % {"currency": currency}}},
-        "xaxis": {"type": "date"},
+        "yaxis": {
+            "title": {"text": _("LTV (%(currency)s)") % {"currency": currency}},
+            **money_axis(
+                [v for p in points for v in (p.ltv, p.ltv_low, p.ltv_high)], currency, lang
+            ),
+        },
+        "xaxis": {"type": "date", "dtick": _month_step(points), **DATE_FORMATS[lang]},
     }
     alive = [p.p_alive for p in points]
     if any(a is not None for a in alive):
@@ -184,15 +242,19 @@ def history_chart(points: Sequence[ScorePoint], lang: str, currency: str) -> Fig
                 "x": dates,
                 "y": alive,
                 "yaxis": "y2",
+                "text": ["" if a is None else format_number(100 * a, lang) + "%" for a in alive],
+                "hovertemplate": "%{x}: %{text}<extra></extra>",
                 "line": {"color": "#c49a1a", "dash": "dot"},
-                "name": _("P(alive)"),
+                "name": _("Probability still a customer"),
             }
         )
         layout["yaxis2"] = {
             "overlaying": "y",
             "side": "right",
             "range": [0, 1],
-            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
+            "ticktext": [format_number(100 * t, lang) + "%" for t in (0, 0.25, 0.5, 0.75, 1)],
+            "showgrid": False,
         }
     return {"data": data, "layout": layout}
 
@@ -268,10 +330,26 @@ def kpi_trend_chart(
     *,
     percent: bool,
     lang: str,
+    unit: str | None = None,
+    currency: str = "JPY",
 ) -> Figure:
     """One KPI across ``periods``: a line per ``(label, values)`` (the first, the company,
-    drawn bold) and the company's target as a dashed horizontal line when there is one."""
+    drawn bold) and the company's target as a dashed horizontal line when there is one.
+    Periods read as 2026年10月 in Japanese; an amount (``unit="currency"``) has money ticks
+    (¥2,500万) and every point's hover label is the value as the tables write it."""
     _ = gettext_for(lang)
+    unit = unit or ("percent" if percent else "number")
+    periods = [period_label(p, lang) for p in periods]
+
+    def shown(value: float | None) -> str:
+        if value is None or not math.isfinite(value):
+            return "—"
+        if unit == "currency":
+            return format_money(value, currency, lang)
+        if unit == "percent":
+            return format_number(value, lang, digits=1) + "%"
+        return format_number(value, lang, digits=0 if unit == "count" else 1)
+
     data: list[dict[str, Any]] = []
     for i, (label, values) in enumerate(lines):
         data.append(
@@ -281,6 +359,8 @@ def kpi_trend_chart(
                 "x": list(periods),
                 "y": list(values),
                 "name": label,
+                "text": [shown(v) for v in values],
+                "hovertemplate": "%{x}<br>%{fullData.name}: %{text}<extra></extra>",
                 "line": {
                     "color": "#3d7a45" if i == 0 else LINE_COLOURS[(i - 1) % len(LINE_COLOURS)],
                     "width": 3 if i == 0 else 1.5,
@@ -297,7 +377,8 @@ def kpi_trend_chart(
                 "y": [target] * len(periods),
                 "name": _("Target"),
                 "line": {"color": "#b42318", "dash": "dash", "width": 2},
-                "hovertemplate": _("Target") + ": %{y}<extra></extra>",
+                "text": [shown(target)] * len(periods),
+                "hovertemplate": _("Target") + ": %{text}<extra></extra>",
             }
         )
     return {
@@ -308,6 +389,14 @@ def kpi_trend_chart(
             showlegend=len(data) > 1,
             legend={"orientation": "h", "y": -0.2},
             xaxis={"type": "category", "fixedrange": True},
-            yaxis={"fixedrange": True, "ticksuffix": "%" if percent else ""},
+            yaxis={
+                "fixedrange": True,
+                "ticksuffix": "%" if unit == "percent" else "",
+                **(
+                    money_axis([v for _label, vs in lines for v in vs] + [target], currency, lang)
+                    if unit == "currency"
+                    else {}
+                ),
+            },
         ),
     }

@@ -174,7 +174,15 @@ def kpis_page(
     trends = kpi_trends(frame, periods, targets, label, lang)
     labels = [p.label for p in periods]
     figures = {
-        t.kpi: kpi_trend_chart(labels, t.lines, t.target, percent=t.unit == "percent", lang=lang)
+        t.kpi: kpi_trend_chart(
+            labels,
+            t.lines,
+            t.target,
+            percent=t.unit == "percent",
+            lang=lang,
+            unit=t.unit,
+            currency=settings.currency,
+        )
         for t in trends
     }
     currency = settings.currency

@@ -10,12 +10,16 @@ stored by the scoring run.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tillage.errors import NotFoundError
+from tillage.services.plan_months import planned_months
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -99,6 +103,44 @@ def uplift_gain(plan: PlanOut) -> float | None:
     return (plan.uplift - plan.naive_uplift) / plan.naive_uplift
 
 
+REPS_PER_PAGE = 10
+"""Reps whose actions one page of the team view lists (the reps' table lists them all)."""
+
+
+@dataclass(frozen=True)
+class TeamGroup:
+    """The reps of one team on this page of the team view, in the plan's order."""
+
+    team: str | None
+    reps: list[RepRow]
+
+
+def team_groups(rows: list[RepRow], teams: dict[int, str | None]) -> list[TeamGroup]:
+    """``rows`` grouped by the team of each rep (``teams``: rep id → team name), teams in order
+    of their first rep, reps without a team last."""
+    groups: dict[str | None, list[RepRow]] = {}
+    for row in rows:
+        groups.setdefault(teams.get(row.rep_id) if row.rep_id is not None else None, []).append(row)
+    ordered = sorted(groups.items(), key=lambda item: item[0] is None)
+    return [TeamGroup(team, reps) for team, reps in ordered]
+
+
+def _no_plan(
+    request: Request, lang: str, principal: CurrentUser, months: list[dt.date], month: str
+) -> HTMLResponse:
+    """The plans page for a month without a plan: says so and offers the months with one."""
+    response = page(
+        request,
+        lang,
+        "plans_none.html",
+        principal,
+        month=month,
+        months=[m.strftime("%Y-%m") for m in months],
+    )
+    response.status_code = 404
+    return response
+
+
 @router.get("/plans", response_class=HTMLResponse)
 def plans_page(
     request: Request,
@@ -109,11 +151,19 @@ def plans_page(
     visible: VisibleAccounts,
     month: Annotated[str | None, MONTH] = None,
     rep: Annotated[str | None, KEY] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
     format: PageTable = "html",
 ) -> Response:
     """A rep's plan of a month, or the team's (twin of /api/v1/plans; ``?format=json`` its
-    answer, ``?format=csv`` its actions)."""
-    plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    answer, ``?format=csv`` its actions). The month picker offers the months with a plan; the
+    team view groups the actions by team and rep, ten reps a page."""
+    months = planned_months(session)
+    try:
+        plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    except NotFoundError:
+        if format != "html" or not month or rep:
+            raise
+        return _no_plan(request, lang, principal, months, month)
     if format == "json":
         return data_response(plan)
     if format == "csv":
@@ -128,6 +178,14 @@ def plans_page(
             [r.capacity_hours for r in rows],
             lang,
         )
+    reach = reach_reps(session, principal) if principal.role != "rep" else []
+    pages = max(1, -(-len(rows) // REPS_PER_PAGE))
+    shown = rows[(page_number - 1) * REPS_PER_PAGE : page_number * REPS_PER_PAGE]
+    chosen_month = plan.month.strftime("%Y-%m")
+
+    def page_url(number: int) -> str:
+        return "/plans?" + urlencode({"month": chosen_month, "rep": rep or "", "page": number})
+
     return page(
         request,
         lang,
@@ -136,9 +194,14 @@ def plans_page(
         plan=plan,
         rows=rows,
         team_view=team_view,
-        month=plan.month.strftime("%Y-%m"),
+        month=chosen_month,
+        months=sorted({chosen_month, *(m.strftime("%Y-%m") for m in months)}, reverse=True),
+        groups=team_groups(shown, {r.id: r.team for r in reach}),
+        page=min(page_number, pages),
+        pages=pages,
+        page_url=page_url,
         chosen_rep=rep or "",
-        reps=reach_reps(session, principal) if principal.role != "rep" else [],
+        reps=reach,
         gain=uplift_gain(plan),
         # the LP bound is never below the plan: a negative gap is rounding (-2e-16), shown as 0
         optimality_gap=None if plan.gap is None else max(plan.gap, 0.0),

@@ -36,3 +36,12 @@ document.querySelectorAll("a.line").forEach(function (link) {
 document.querySelectorAll(".meter > span[data-fill]").forEach(function (bar) {
   bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.fill))) + "%";
 });
+
+// The menu on a phone: folded behind its button, which opens and closes it.
+document.querySelectorAll("header.top .menu-toggle").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    button.closest("header").classList.toggle("open", open);
+  });
+});
