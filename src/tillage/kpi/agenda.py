@@ -342,10 +342,11 @@ def assemble_agenda(
         )
         for d in mine.head(limit).itertuples()
     ]
+    fiscal = strategy.fiscal_year_start_month
     if period is None:
-        chosen = period_containing(as_of, "quarter")
+        chosen = period_containing(as_of, "quarter", fiscal)
     else:
-        chosen = parse_period(period) if isinstance(period, str) else period
+        chosen = parse_period(period, fiscal) if isinstance(period, str) else period
     behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang)
     return OneOnOneAgenda(
         rep_id=inputs.rep_id,

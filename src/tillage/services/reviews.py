@@ -116,7 +116,9 @@ def build_review(
     through. The KPI rows are not filtered: the company row names no account, and a caller
     keeps the rep and team rows of their reach (as :func:`period_review` does).
     """
-    chosen = parse_period(period) if isinstance(period, str) else period
+    strategy = strategy or Strategy()
+    fiscal = strategy.fiscal_year_start_month
+    chosen = parse_period(period, fiscal) if isinstance(period, str) else period
     inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
     with kpi_backend(database_url, engine) as con:
         return assemble_review(
