@@ -113,7 +113,7 @@ def plans_page(
 ) -> Response:
     """A rep's plan of a month, or the team's (twin of /api/v1/plans; ``?format=json`` its
     answer, ``?format=csv`` its actions)."""
-    plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+    plan = month_plan(session, principal, visible, month=month or None, rep=rep or None, lang=lang)
     if format == "json":
         return data_response(plan)
     if format == "csv":
