@@ -49,6 +49,7 @@ FISCAL_DESCRIPTION = (
 
 CADENCE_DESCRIPTION = (
     'Contact cadence by portfolio cell, as [cadence.deepen] activity = "visit", every_days = '
-    "30; a file that gives any [cadence.*] table replaces the defaults, and a cell it leaves out has no cadence (default deepen: visit every 30 days, maintain: meeting "
+    "30; a file that gives any [cadence.*] table replaces the defaults, and a cell it leaves "
+    "out has no cadence (default deepen: visit every 30 days, maintain: meeting "
     "every 61, nurture: qbr every 91, reduce: any contact every 182)."
 )
