@@ -204,10 +204,17 @@ def _cadence_questions(
         if cadence is None:
             continue
         shown, names = _names(group, lang)
-        question = _(
-            "{n} of your {cell} accounts had no {kind} in {days} days (within cadence: you "
-            "{rep}, team {team}): {accounts} — what is blocking a visit?"
-        ).format(
+        if cadence.activity in ("meeting", "visit", "qbr"):
+            text = _(
+                "{n} of your {cell} accounts had no {kind} in {days} days (within cadence: you "
+                "{rep}, team {team}): {accounts} — what is blocking a visit?"
+            )
+        else:
+            text = _(
+                "{n} of your {cell} accounts had no {kind} in {days} days (within cadence: you "
+                "{rep}, team {team}): {accounts} — what is keeping you from contacting them?"
+            )
+        question = text.format(
             n=len(names),
             cell=cells.get(str(cell), str(cell)),
             kind=kinds.get(cadence.activity, cadence.activity),
