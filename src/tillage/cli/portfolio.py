@@ -151,7 +151,9 @@ def plan(
     _ = state.gettext()
     if format is Format.json:
         with _session() as session:
-            answer = month_plan(session, OPERATOR, everything(), month=month, rep=rep)
+            answer = month_plan(
+                session, OPERATOR, everything(), month=month, rep=rep, lang=settings.language
+            )
         typer.echo(answer.model_dump_json(indent=2))
         return
     first = plan_month(dt.date.today(), month)
