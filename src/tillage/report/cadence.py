@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from tillage.i18n import gettext_for
+from tillage.report.portfolio import segment_label
 from tillage.services.cadence import CadenceDue
 
 
@@ -19,7 +20,11 @@ def cadence_table(due: Sequence[CadenceDue], lang: str) -> Table:
         table.add_column(column)
     for item in due:
         table.add_row(
-            item.account, item.rep or "", item.cell, item.text, _("yes") if item.overdue else ""
+            item.account,
+            item.rep or "",
+            segment_label(item.cell, lang),
+            item.text,
+            _("yes") if item.overdue else "",
         )
     if not due:
         table.add_row(_("No account is due for a contact this month."), "", "", "", "")
