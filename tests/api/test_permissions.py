@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.server import create_app
+from tillage.services.overrides import set_override
 from tillage.serving.auth import SESSION_COOKIE, authorize, authorize_admin
+from tillage.store.access import OPERATOR
 from tillage.store.database import make_engine, session_scope
 from tillage.store.schema import Account, Rep, User
 from tillage.store.snapshots import latest_snapshot
@@ -32,6 +34,7 @@ from .conftest import login
 
 ROLES = ("admin", "manager", "rep", "rep2", "anon")
 NOW = dt.datetime(2026, 10, 1, 9, 0)
+UNTIL = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()  # an override's expiry
 
 PUBLIC = {
     ("GET", "/"),
@@ -191,6 +194,45 @@ MATRIX = [
     ),
     Case("GET", "/api/v1/renewals", (200, 200, 200, 200, A), path="/api/v1/renewals?days=365"),
     Case("GET", "/api/v1/audit", (200, 403, 403, 403, A)),
+    Case("GET", "/api/v1/overrides", (200, 200, 200, 200, A)),
+    Case(
+        "POST",
+        "/api/v1/overrides",
+        (201, 201, 403, 403, A),  # a manager within reach; reps never
+        body={
+            "account": "{rep_account}",
+            "field": "priority",
+            "value": "90",
+            "reason": "matrix {n}",
+            "expires_on": UNTIL,
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/overrides",
+        (201, 404, 403, 403, A),  # out of the manager's reach
+        body={
+            "account": "{rep2_account}",
+            "field": "cell",
+            "value": "nurture",
+            "reason": "matrix {n}",
+            "expires_on": UNTIL,
+        },
+    ),
+    Case(
+        "DELETE",
+        "/api/v1/overrides/{override_id}",
+        (200, 404, 403, 403, A),
+        path="/api/v1/overrides/{rep2_override}",
+    ),
+    Case(
+        "POST",
+        "/accounts/{account_id}/overrides",
+        (303, 303, 403, 403, P),
+        path="/accounts/{rep_account}/overrides",
+        body={"field": "cell", "value": "deepen", "reason": "page {n}", "expires_on": UNTIL},
+        form=True,
+    ),
     Case("GET", "/portfolio", (200, 200, 200, 200, P)),
     Case("GET", "/accounts", (200, 200, 200, 200, P)),
     Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
@@ -279,6 +321,16 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
             "snapshot": latest_snapshot(session).id,
             "strategy_version": save_strategy(session, "", now=NOW, comment="matrix").id,
         }
+        found["rep2_override"] = set_override(
+            session,
+            OPERATOR,
+            int(found["rep2_account"]),
+            "priority",
+            "50",
+            reason="matrix",
+            expires_on=dt.date.fromisoformat(UNTIL),
+            now=NOW,
+        ).id
     engine.dispose()
     _ids[url] = found
     return found
@@ -312,7 +364,8 @@ def test_permission_matrix(
     body = None
     if case.body is not None:
         body = {
-            k: v.format(n=next(_counter)) if isinstance(v, str) else v for k, v in case.body.items()
+            k: v.format(n=next(_counter), **values) if isinstance(v, str) else v
+            for k, v in case.body.items()
         }
     response = client.request(
         case.method,

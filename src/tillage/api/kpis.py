@@ -27,8 +27,9 @@ def get_kpis(
         str | None,
         Query(
             pattern=PERIOD_PATTERN,
-            description="Month (2026-09) or quarter (2026-Q3); default: the quarter of the "
-            "newest snapshot",
+            description="Month (2026-09), quarter (2026-Q3), year (2026), fiscal quarter "
+            "(FY2026-Q1) or fiscal year (FY2026); default: the fiscal quarter of the newest "
+            "snapshot",
         ),
     ] = None,
     by: Annotated[Cut | None, Query(description="Cut")] = None,

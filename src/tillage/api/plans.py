@@ -17,7 +17,7 @@ from fastapi import Query
 
 from tillage.services.plans import DealPage, PlanOut, deal_page, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
-from tillage.serving.deps import SessionDep
+from tillage.serving.deps import LanguageDep, SessionDep
 from tillage.serving.errors import ErrorResponse
 from tillage.serving.params import MONTH_PATTERN
 
@@ -44,6 +44,7 @@ def get_deals(
 @router.get("/plans", responses=NOT_FOUND)
 def get_plans(
     session: SessionDep,
+    lang: LanguageDep,
     principal: CurrentUser,
     visible: VisibleAccounts,
     month: Annotated[
@@ -60,4 +61,4 @@ def get_plans(
 ) -> PlanOut:
     """The account plans of a month for one rep or for every rep the caller reaches (a rep:
     only their own)."""
-    return month_plan(session, principal, visible, month=month, rep=rep)
+    return month_plan(session, principal, visible, month=month, rep=rep, lang=lang)

@@ -110,6 +110,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The strategy file: thresholds, weights, playbooks, capacity rules.",
     ),
     "simulate": ("simulate:app", "group", "What-if simulations: a rep's departure."),
+    "override": (
+        "override:app",
+        "group",
+        "Manual overrides: pin an account's cell or priority with a reason and an expiry.",
+    ),
 }
 """Each command: ``module:attribute`` under :mod:`tillage.cli`, whether it is one command or a
 group of them, and the help line ``tillage --help`` shows for it."""

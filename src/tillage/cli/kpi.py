@@ -41,8 +41,9 @@ def kpi_command(
     period: Annotated[
         str | None,
         typer.Option(
-            help="Month (2026-09) or quarter (2026-Q3); default: the quarter of the newest "
-            "snapshot's date."
+            help="Month (2026-09), quarter (2026-Q3), year (2026), fiscal quarter (FY2026-Q1) "
+            "or fiscal year (FY2026) in the strategy's fiscal calendar; default: the fiscal "
+            "quarter of the newest snapshot's date."
         ),
     ] = None,
     by: Annotated[
@@ -96,6 +97,7 @@ def kpi_command(
                 by=by,  # type: ignore[arg-type]
                 periods=trend,
                 backend=engine,
+                lang=lang,
             )
     finally:
         store.dispose()
@@ -104,6 +106,9 @@ def kpi_command(
         unit=frame.kpi.map(lambda k: REGISTRY[k].unit),
     )
     Console().print(_table(frame, settings.currency, lang))
+    blank = frame[frame.cut == "all"].drop_duplicates("kpi").dropna(subset=["blank_reason"])
+    for reason, names in blank.groupby("blank_reason", sort=False)["name"]:
+        Console().print(f"– {', '.join(names)}: {reason}", highlight=False)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":

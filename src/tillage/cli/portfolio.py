@@ -21,6 +21,7 @@ from tillage.cli.context import state
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
 from tillage.inert import csv_frame
+from tillage.report.cadence import cadence_table
 from tillage.report.groups import group_rows, groups_table
 from tillage.report.portfolio import (
     matrix_table,
@@ -35,8 +36,10 @@ from tillage.report.portfolio import (
 from tillage.report.workbook import write_workbook
 from tillage.services.accounts import portfolio as portfolio_answer
 from tillage.services.accounts import segment_cells
+from tillage.services.cadence import plan_cadence
 from tillage.services.plans import month_plan
 from tillage.services.reach import OPERATOR
+from tillage.services.strategy import strategy_in_force
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.diffs import NONE, migration_matrix, move_drivers, snapshot_pair
@@ -148,7 +151,9 @@ def plan(
     _ = state.gettext()
     if format is Format.json:
         with _session() as session:
-            answer = month_plan(session, OPERATOR, everything(), month=month, rep=rep)
+            answer = month_plan(
+                session, OPERATOR, everything(), month=month, rep=rep, lang=settings.language
+            )
         typer.echo(answer.model_dump_json(indent=2))
         return
     first = plan_month(dt.date.today(), month)
@@ -173,6 +178,17 @@ def plan(
     console = Console()
     for table in plan_tables(actions, record, currency, lang, rep_id=rep_id):
         console.print(table)
+    with _session() as session:  # the contact cadence due in the month (tillage.services.cadence)
+        due = plan_cadence(
+            session,
+            snap,
+            first,
+            strategy_in_force(session),
+            visible=everything(),
+            rep_ids=None if rep_id is None else {rep_id},
+            lang=lang,
+        )
+    console.print(cadence_table(due, lang))
     console.print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
 
 

@@ -15,10 +15,16 @@ reads them from the store, so a rep never sees another rep's accounts). Selectio
   or more, ordered by value at risk = churn risk × LTV;
 * **open deals**: the snapshot's scored deals of the rep's accounts still open, by expected
   value (amount × win probability).
+
+Coaching (:mod:`tillage.kpi.coaching`): each behaviour gap against the team (contact within
+cadence included) becomes a question naming the accounts behind it; the high-value accounts in
+trouble get the source material's question with the evidence; the rep's plan coverage of the
+period and next month's plan are shown.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +36,19 @@ from pydantic import BaseModel
 from tillage.errors import NotFoundError
 from tillage.i18n import format_money, gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
-from tillage.kpi.compute import REGISTRY, compute_kpis
+from tillage.kpi.cadence import CADENCE_KPIS, account_cadence
+from tillage.kpi.coaching import (
+    CoachingQuestion,
+    NextAction,
+    PlanCoverage,
+    gap_questions,
+    next_plan,
+    obstacle_questions,
+    plan_coverage,
+    proposal_question,
+)
+from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
+from tillage.kpi.execution import plan_execution
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import SnapshotRef
 from tillage.strategy.config import Strategy
@@ -83,15 +101,6 @@ class BehaviourComparison(BaseModel):
     company: float | None
 
 
-class CoachingQuestion(BaseModel):
-    """A question to discuss, about one account (or the rep's work when ``account_id`` is
-    ``None``)."""
-
-    account_id: int | None
-    account: str | None
-    question: str
-
-
 class OneOnOneAgenda(BaseModel):
     """The agenda of one rep's 1on1."""
 
@@ -108,6 +117,9 @@ class OneOnOneAgenda(BaseModel):
     deals: list[AgendaDeal]
     behaviour: list[BehaviourComparison]
     questions: list[CoachingQuestion]
+    plan_coverage: PlanCoverage | None = None
+    next_month: dt.date | None = None
+    next_plan: list[NextAction] = []
 
 
 def _opt(value: Any) -> Any:
@@ -171,34 +183,18 @@ def _account(row: Any, reasons: list[str]) -> AgendaAccount:
 
 
 def _questions(
-    top: list[AgendaAccount],
+    first: list[CoachingQuestion],
     risk: list[AgendaAccount],
     deals: list[AgendaDeal],
     lang: str,
     currency: str,
 ) -> list[CoachingQuestion]:
+    """``first`` (the gap and obstacle questions), then the at-risk accounts not asked about
+    yet, the largest open deals and the closing question."""
     _ = gettext_for(lang)
-    out = []
-    for a in top[:3]:
-        out.append(
-            CoachingQuestion(
-                account_id=a.account_id,
-                account=a.name,
-                question=_("What is the biggest obstacle to {account}'s success right now?").format(
-                    account=a.name
-                ),
-            )
-        )
-        out.append(
-            CoachingQuestion(
-                account_id=a.account_id,
-                account=a.name,
-                question=_("What new proposal could solve it for {account}?").format(
-                    account=a.name
-                ),
-            )
-        )
-    for a in risk[:3]:
+    out = list(first)
+    asked = {q.account_id for q in first if q.account_id is not None}
+    for a in [a for a in risk if a.account_id not in asked][:3]:
         out.append(
             CoachingQuestion(
                 account_id=a.account_id,
@@ -238,14 +234,16 @@ def _behaviour(
     team: str | None,
     strategy: Strategy,
     lang: str,
+    cadence: pd.DataFrame | None = None,
 ) -> list[BehaviourComparison]:
-    keys = [k.key for k in BEHAVIOUR_KPIS]
+    kpis = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
     frame = compute_kpis(
         con,
         period,
         by=("all", "rep", "team"),
-        keys=keys,
+        keys=[k.key for k in kpis],
         meeting_days=strategy.kpi.meeting_days,
+        cadence=cadence,
     )
     index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
 
@@ -265,7 +263,7 @@ def _behaviour(
             team=get("team", team, k.key),
             company=get("all", "all", k.key),
         )
-        for k in BEHAVIOUR_KPIS
+        for k in kpis
     ]
 
 
@@ -278,7 +276,12 @@ class AgendaInputs:
     cuts (:mod:`tillage.labels`); ``team``: the label of the rep's team (``None`` without one);
     ``snapshot``: the newest complete snapshot; ``scores``: its scores of the rep's accounts as
     the caller may see them; ``deals``: its scored deals as the caller may see them;
-    ``limited``: whether the caller sees only some accounts.
+    ``limited``: whether the caller sees only some accounts. Coaching inputs (optional):
+    ``period`` the agenda's period in the fiscal calendar; ``cells`` every scored account's
+    ``account_id``, ``segment``, ``ltv`` (the contact cadence of the team); ``planned`` the
+    actions planned for the period (:func:`~tillage.kpi.execution.plan_execution`'s columns) and
+    ``activities`` those logged in it, ``reps`` the reps with their teams; ``next_actions`` the
+    rep's actions of the newest plan, for ``next_month``.
     """
 
     rep_id: int
@@ -290,6 +293,13 @@ class AgendaInputs:
     scores: pd.DataFrame
     deals: pd.DataFrame
     limited: bool
+    period: Period | None = None
+    cells: pd.DataFrame | None = None
+    planned: pd.DataFrame | None = None
+    activities: pd.DataFrame | None = None
+    reps: pd.DataFrame | None = None
+    next_month: dt.date | None = None
+    next_actions: pd.DataFrame | None = None
 
 
 def assemble_agenda(
@@ -342,11 +352,14 @@ def assemble_agenda(
         )
         for d in mine.head(limit).itertuples()
     ]
+    fiscal = strategy.fiscal_year_start_month
     if period is None:
-        chosen = period_containing(as_of, "quarter")
+        chosen = inputs.period or period_containing(as_of, "quarter", fiscal)
     else:
-        chosen = parse_period(period) if isinstance(period, str) else period
-    behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang)
+        chosen = parse_period(period, fiscal) if isinstance(period, str) else period
+    cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
+    behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang, cadence)
+    first = _coaching(con, chosen, inputs, behaviour, strategy, lang, cadence)
     return OneOnOneAgenda(
         rep_id=inputs.rep_id,
         rep_key=inputs.rep_key,
@@ -360,8 +373,57 @@ def assemble_agenda(
         at_risk=at_risk,
         deals=open_deals,
         behaviour=behaviour,
-        questions=_questions(top, at_risk, open_deals, lang, strategy.currency),
+        questions=_questions(first, at_risk, open_deals, lang, strategy.currency),
+        plan_coverage=_coverage(inputs, chosen, names),
+        next_month=inputs.next_month,
+        next_plan=next_plan(
+            inputs.next_actions if inputs.next_actions is not None else pd.DataFrame(), names
+        ),
     )
 
 
-__all__ = ["AgendaInputs", "OneOnOneAgenda", "assemble_agenda"]
+def _coaching(
+    con: BaseBackend,
+    period: Period,
+    inputs: AgendaInputs,
+    behaviour: list[BehaviourComparison],
+    strategy: Strategy,
+    lang: str,
+    cadence: pd.DataFrame | None,
+) -> list[CoachingQuestion]:
+    """The gap questions (accounts behind each behaviour gap) and the obstacle questions."""
+    scores = inputs.scores
+    kpis = [REGISTRY[b.kpi] for b in behaviour]
+    rows = per_account(con, period, kpis, meeting_days=strategy.kpi.meeting_days, cadence=cadence)
+    rows = rows[rows["account_id"].isin(scores["account_id"])]
+    out = gap_questions(behaviour, rows, scores, strategy, lang)
+    proposals = next((b for b in behaviour if b.kpi == "expansion_proposals"), None)
+    if proposals is not None and inputs.reps is not None and inputs.cells is not None:
+        team_reps = inputs.reps.loc[inputs.reps["team"] == inputs.team, "rep_id"]
+        owners = inputs.cells.get("rep_id")
+        team_accounts = int(owners.isin(team_reps).sum()) if owners is not None else 0
+        out += proposal_question(
+            proposals.rep, len(scores), proposals.team, team_accounts, rows, scores, lang
+        )
+    return out + obstacle_questions(scores, strategy, lang)
+
+
+def _coverage(inputs: AgendaInputs, period: Period, names: dict[int, str]) -> PlanCoverage | None:
+    """The rep's plan coverage of ``period`` (None without a plan for it)."""
+    if inputs.planned is None or inputs.activities is None or inputs.reps is None:
+        return None
+    if inputs.planned.empty:
+        return None
+    executions = plan_execution(inputs.planned, inputs.activities, inputs.reps, total_label="")
+    return plan_coverage(
+        executions,
+        inputs.rep_id,
+        inputs.team,
+        inputs.planned,
+        inputs.activities,
+        names,
+        period.label,
+    )
+
+
+__all__ = ["AgendaInputs", "CoachingQuestion", "OneOnOneAgenda", "assemble_agenda"]

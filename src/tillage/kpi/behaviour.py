@@ -102,6 +102,7 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         f"{MEETING_DAYS} days up to the last day / priority accounts.",
         regular_meeting_rate,
         scale=100.0,
+        needs=("activities",),
     ),
     KPI(
         "expansion_proposals",
@@ -113,6 +114,7 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "Upsell and cross-sell opportunities created in the period.",
         proposals,
         kind="count",
+        needs=("opportunities",),
     ),
     KPI(
         "proposal_win_rate",
@@ -124,6 +126,7 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "Upsell and cross-sell opportunities won / closed, closed in the period.",
         proposal_win_rate,
         scale=100.0,
+        needs=("opportunities",),
     ),
     KPI(
         "nps",
@@ -135,6 +138,7 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "(Promoters (9–10) − detractors (0–6)) / answers × 100, answers given in the period.",
         nps,
         scale=100.0,
+        needs=("nps_responses",),
     ),
     KPI(
         "success_stories",
@@ -146,6 +150,7 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "Success stories published in the period.",
         success_stories,
         kind="count",
+        needs=("success_stories",),
     ),
     KPI(
         "contact_frequency",
@@ -156,5 +161,6 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "higher",
         "Activities with active accounts in the period / (active accounts × months in the period).",
         contact_frequency,
+        needs=("contracts", "activities"),
     ),
 )

@@ -18,14 +18,42 @@ from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
 from tillage.features.engine import execute_arrow
+from tillage.i18n import gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
+from tillage.kpi.cadence import CADENCE_COLUMNS, CADENCE_KPIS, cadence_window
+from tillage.kpi.orders import ORDER_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
 from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext
 from tillage.labels import label_column, unique_labels
 
-#: Every KPI by key, outcome KPIs first.
-REGISTRY: dict[str, KPI] = {k.key: k for k in (*OUTCOME_KPIS, *BEHAVIOUR_KPIS)}
+#: Every KPI by key: outcome KPIs (subscription, then orders) first, then behaviour KPIs.
+REGISTRY: dict[str, KPI] = {
+    k.key: k for k in (*OUTCOME_KPIS, *ORDER_KPIS, *BEHAVIOUR_KPIS, *CADENCE_KPIS)
+}
+
+
+def _why_blank(code: str, lang: str) -> str:
+    """The reason a KPI is blank, in ``lang``: ``code`` is the empty table it needs, or
+    ``cadence`` (no cells to take the contact cadence from)."""
+    _ = gettext_for(lang)
+    reasons = {
+        "contracts": _(
+            "the store has no contracts: a subscription KPI needs them (a company that sells "
+            "by order reads the order KPIs)"
+        ),
+        "orders": _(
+            "the store has no orders: an order KPI needs them (a subscription company reads "
+            "churn, GRR and NRR)"
+        ),
+        "activities": _("the store has no activities (meetings, calls, visits)"),
+        "opportunities": _("the store has no opportunities"),
+        "nps_responses": _("the store has no NPS answers"),
+        "success_stories": _("the store has no success stories"),
+        "cadence": _("no snapshot places the accounts in portfolio cells: run scoring first"),
+    }
+    return reasons.get(code, _("the store has no {table}").format(table=code))
+
 
 CUTS: tuple[str, ...] = ("all", "rep", "team", "segment")
 COLUMNS: tuple[str, ...] = (
@@ -73,6 +101,32 @@ def _double(value: ibis.Value) -> ibis.Value:
     return value.cast("decimal(38, 9)").cast("float64")
 
 
+def blank_reasons(
+    con: BaseBackend,
+    kpis: Iterable[KPI],
+    *,
+    cadence: pd.DataFrame | None = None,
+    lang: str = "en",
+) -> dict[str, str]:
+    """Why a KPI has no value on this store, by key, for each of ``kpis`` that cannot have one:
+    a table it ``needs`` is empty (e.g. no contracts: the subscription KPIs), or — for the
+    contact-within-cadence KPI — no cadence was given (no snapshot to place the accounts in
+    cells), in ``lang``. KPIs that can be computed are not listed."""
+    chosen = list(kpis)
+    empty: dict[str, bool] = {}
+    out: dict[str, str] = {}
+    for kpi in chosen:
+        for table in kpi.needs:
+            if table not in empty:
+                empty[table] = int(execute_arrow(con, con.table(table).limit(1).count())) == 0
+            if empty[table]:
+                out[kpi.key] = _why_blank(table, lang)
+                break
+        if kpi.key not in out and kpi.key == "contact_within_cadence" and cadence is None:
+            out[kpi.key] = _why_blank("cadence", lang)
+    return out
+
+
 def per_account(
     con: BaseBackend,
     period: Period,
@@ -81,9 +135,11 @@ def per_account(
     ltv: pd.DataFrame | None = None,
     priority_accounts: Iterable[int] | None = None,
     meeting_days: int = MEETING_DAYS,
+    cadence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each account's ``num`` and ``den`` of each KPI in ``period`` (columns ``account_id``,
-    ``kpi``, ``num``, ``den``)."""
+    ``kpi``, ``num``, ``den``); ``cadence`` (:data:`~tillage.kpi.cadence.CADENCE_COLUMNS`)
+    each account's contact cadence."""
     ltv_table = None
     if ltv is not None:
         frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))
@@ -93,8 +149,17 @@ def per_account(
     if priority_accounts is not None:
         ids = pd.DataFrame({"account_id": pd.Series(list(priority_accounts), dtype="int64")})
         priority_table = ibis.memtable(ids)
+    cadence_table = None
+    if cadence is not None:
+        frame = _check_frame(cadence, "cadence", CADENCE_COLUMNS)
+        cadence_table = ibis.memtable(cadence_window(frame, period))
     ctx = KpiContext(
-        con, period, ltv=ltv_table, priority_accounts=priority_table, meeting_days=meeting_days
+        con,
+        period,
+        ltv=ltv_table,
+        priority_accounts=priority_table,
+        meeting_days=meeting_days,
+        cadence=cadence_table,
     )
     parts = []
     for kpi in kpis:
@@ -106,6 +171,10 @@ def per_account(
                 num=_double(t.num),
                 den=_double(t.den),
             )
+        )
+    if not parts:
+        return pd.DataFrame({"account_id": [], "kpi": [], "num": [], "den": []}).astype(
+            {"account_id": "int64", "kpi": "object", "num": "float64", "den": "float64"}
         )
     expr = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
     return execute_arrow(con, expr).to_pandas()
@@ -121,12 +190,16 @@ def compute_kpis(
     ltv: pd.DataFrame | None = None,
     priority_accounts: Iterable[int] | None = None,
     meeting_days: int = MEETING_DAYS,
+    cadence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The KPIs (``keys``, default: all registered) for each period and cut, as a tidy frame.
 
     ``by``: any of ``all``, ``rep``, ``team``, ``segment`` (``segment`` needs ``segments``, a
     frame ``(account_id, segment)``). ``ltv``: a frame ``(account_id, ltv)`` for LTV/CAC.
-    ``priority_accounts``: the account ids the regular-meeting rate watches.
+    ``priority_accounts``: the account ids the regular-meeting rate watches. ``cadence``: each
+    account's contact cadence (:func:`tillage.kpi.cadence.account_cadence`). A KPI that cannot
+    have a value on this store (:func:`blank_reasons`) is not computed: its company row has no
+    value (NaN).
     """
     period_list = [periods] if isinstance(periods, Period) else list(periods)
     cuts = [by] if isinstance(by, str) else list(by)
@@ -142,6 +215,8 @@ def compute_kpis(
         )
     chosen = [REGISTRY[k] for k in keys] if keys else list(REGISTRY.values())
     priority = list(priority_accounts) if priority_accounts is not None else None
+    blank = blank_reasons(con, chosen, cadence=cadence)
+    computed = [k for k in chosen if k.key not in blank]
 
     dims = _account_dims(con)
     if segments is not None:
@@ -150,7 +225,13 @@ def compute_kpis(
     frames = []
     for period in period_list:
         rows = per_account(
-            con, period, chosen, ltv=ltv, priority_accounts=priority, meeting_days=meeting_days
+            con,
+            period,
+            computed,
+            ltv=ltv,
+            priority_accounts=priority,
+            meeting_days=meeting_days,
+            cadence=cadence,
         )
         rows = rows.merge(dims, on="account_id", how="left")
         for cut in cuts:
@@ -166,7 +247,9 @@ def compute_kpis(
             )
             sums.insert(0, "cut", cut)
             sums.insert(0, "period", period.label)
-            frames.append(_complete(sums, chosen, period.label, cut, cut_all=cut == "all"))
+            frames.append(
+                _complete(sums, chosen, period.label, cut, cut_all=cut == "all", blank=set(blank))
+            )
     if not frames:
         return pd.DataFrame(columns=list(COLUMNS))
     out = pd.concat(frames, ignore_index=True)
@@ -174,9 +257,16 @@ def compute_kpis(
 
 
 def _complete(
-    sums: pd.DataFrame, kpis: Sequence[KPI], label: str, cut: str, *, cut_all: bool
+    sums: pd.DataFrame,
+    kpis: Sequence[KPI],
+    label: str,
+    cut: str,
+    *,
+    cut_all: bool,
+    blank: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> pd.DataFrame:
-    """Values from the sums; every KPI present for the company cut even without data."""
+    """Values from the sums; every KPI present for the company cut even without data, the
+    ``blank`` ones (no data can give them a value) without a value."""
     if cut_all:
         present = set(sums["kpi"])
         missing = [
@@ -191,7 +281,10 @@ def _complete(
     values, dens = [], []
     for kpi_key, num, den in zip(sums["kpi"], sums["num"], sums["den"], strict=True):
         kpi = by_key[kpi_key]
-        if kpi.kind == "count":
+        if kpi_key in blank:
+            values.append(np.nan)
+            dens.append(np.nan)
+        elif kpi.kind == "count":
             values.append(num * kpi.scale)
             dens.append(np.nan)
         else:

@@ -37,6 +37,7 @@ KPI_COLUMNS: dict[str, tuple[str, ...]] = {
         "recurring_amount",
         "renewed_from_id",
     ),
+    "orders": ("account_id", "order_number", "order_date", "amount"),
     "opportunities": ("account_id", "type", "created_date", "close_date", "is_closed", "is_won"),
     "activities": ("account_id", "type", "occurred_at"),
     "nps_responses": ("account_id", "responded_on", "score"),

@@ -130,6 +130,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "lower",
         "Accounts of the start cohort with no MRR at the close / accounts of the start cohort.",
         logo_churn,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -141,6 +142,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "lower",
         "(Churned MRR + contraction MRR of the start cohort) / start MRR (= 100 % − GRR).",
         revenue_churn,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -152,6 +154,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "(Start MRR − contraction − churn) / start MRR, over the start cohort.",
         grr,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -163,6 +166,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "(Start MRR + expansion − contraction − churn) / start MRR, over the start cohort.",
         nrr,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -174,6 +178,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "MRR on the last day / accounts with an active contract on the last day.",
         arpu,
+        needs=("contracts",),
     ),
     KPI(
         "renewal_rate",
@@ -184,6 +189,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "Contracts due in the period that were renewed / contracts due in the period.",
         renewal_rate,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -195,6 +201,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "Upsell deals won in the period / accounts active on the last day.",
         upsell_rate,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -206,6 +213,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "Cross-sell deals won in the period / accounts active on the last day.",
         cross_sell_rate,
+        needs=("contracts",),
         scale=100.0,
     ),
     KPI(
@@ -217,6 +225,7 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "higher",
         "Σ LTV / Σ acquisition cost over active accounts with both known.",
         ltv_to_cac,
+        needs=("contracts",),
     ),
     KPI(
         "cac_payback_months",
@@ -227,5 +236,6 @@ OUTCOME_KPIS: tuple[KPI, ...] = (
         "lower",
         "Σ acquisition cost / Σ MRR on the last day over active accounts with a known cost.",
         cac_payback,
+        needs=("contracts",),
     ),
 )

@@ -36,7 +36,10 @@ class KPI:
     """A key performance indicator with its formula written out.
 
     ``implementation(ctx)`` returns one row per account: ``account_id``, ``num``, ``den``
-    (float64). ``scale`` multiplies the ratio (100 for percentages).
+    (float64). ``scale`` multiplies the ratio (100 for percentages). ``needs`` names the
+    canonical tables without whose rows the KPI means nothing (``contracts`` for the
+    subscription KPIs, ``orders`` for the order KPIs): on a store where one is empty the KPI is
+    blank, with the reason :func:`tillage.kpi.compute.blank_reasons` gives.
     """
 
     key: str
@@ -49,6 +52,7 @@ class KPI:
     implementation: Callable[[KpiContext], Table] = field(repr=False, compare=False)
     kind: Kind = "ratio"
     scale: float = 1.0
+    needs: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
         """The KPI's name in ``lang`` (``ja`` or ``en``)."""
@@ -61,7 +65,9 @@ class KpiContext:
 
     ``ltv`` is an ibis table ``(account_id, ltv)`` (e.g. a snapshot's scores) or ``None``;
     ``priority_accounts`` an ibis table ``(account_id)`` of the accounts the regular-meeting rate
-    watches (default: every active account); ``meeting_days`` that rate's look-back.
+    watches (default: every active account); ``meeting_days`` that rate's look-back;
+    ``cadence`` an ibis table ``(account_id, activity, every_days, since)`` of the accounts with
+    a contact cadence (:mod:`tillage.kpi.cadence`) or ``None``.
     """
 
     con: BaseBackend
@@ -69,6 +75,7 @@ class KpiContext:
     ltv: Table | None = None
     priority_accounts: Table | None = None
     meeting_days: int = MEETING_DAYS
+    cadence: Table | None = None
 
     def table(self, name: str) -> Table:
         """A canonical table of the store."""

@@ -23,7 +23,7 @@ from tillage.kpi.agenda import OneOnOneAgenda
 from tillage.kpi.migration import NONE, SegmentMigration
 from tillage.kpi.review import PeriodReview
 from tillage.report.formatting import format_change, format_fraction, format_value
-from tillage.report.portfolio import SEGMENTS, ZONES, segment_label
+from tillage.report.portfolio import SEGMENTS, ZONES, action_label, segment_label
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 FORMATS: tuple[str, ...] = ("md", "html", "json")
@@ -84,6 +84,7 @@ def _environment(lang: str) -> Environment:
     env.filters["pct"] = lambda v, digits=1: format_fraction(v, lang, digits)
     env.filters["kpi"] = lambda v, unit, currency: format_value(v, unit, currency, lang)
     env.filters["change"] = lambda v, unit, currency: format_change(v, unit, currency, lang)
+    env.filters["action"] = lambda code: action_label(code, lang)
     return env
 
 

@@ -8,6 +8,11 @@ Which rows a caller gets:
   accounts); a rep their own row;
 - ``by=team`` — an admin every team; others the teams of the reps in their reach;
 - ``by=segment`` — an admin over every account; others over the accounts they may see only.
+
+Periods are read in the fiscal calendar of the strategy in force (``fiscal_year_start_month``,
+:mod:`tillage.kpi.period`): the default is the fiscal quarter of the newest snapshot. A KPI the
+store cannot give (no contracts for the subscription KPIs, no orders for the order KPIs, …) is
+blank, its ``blank_reason`` saying why (:func:`tillage.kpi.compute.blank_reasons`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ from tillage.kpi import (
     period_containing,
     trailing,
 )
+from tillage.kpi.cadence import account_cadence
+from tillage.kpi.compute import blank_reasons
+from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.schema import Account, AccountScore
 from tillage.store.snapshots import latest_snapshot
@@ -55,6 +63,7 @@ class KpiRow(BaseModel):
     value: float | None
     numerator: float
     denominator: float | None
+    blank_reason: str | None = None
 
 
 class KpiTable(BaseModel):
@@ -96,19 +105,23 @@ def kpi_rows(
     by: Cut | None = None,
     periods: int = 1,
     backend: str = "duckdb",
+    lang: str = "en",
 ) -> tuple[list[Period], pd.DataFrame]:
     """The KPIs of ``period`` (default: the quarter of the newest snapshot) and of the
     ``periods - 1`` periods before it, for the company and, with ``by``, per rep, team or
     segment, restricted to what ``principal`` may see (see the module doc).
 
     Returns the periods (oldest first) and :func:`~tillage.kpi.compute_kpis`' frame, computed
-    on ``backend`` (duckdb, postgres or spark). The service behind ``/api/v1/kpis`` (one
-    period), the ``/kpis`` page (a trend) and ``tillage kpi``."""
+    on ``backend`` (duckdb, postgres or spark), with a column ``blank_reason`` (in ``lang``; null
+    where the KPI can have a value). The service behind ``/api/v1/kpis`` (one period), the
+    ``/kpis`` page (a trend) and ``tillage kpi``."""
     scores = snapshot_scores(session)
+    strategy = strategy_in_force(session)
+    fiscal = strategy.fiscal_year_start_month
     if period is not None:
-        chosen = parse_period(period)
+        chosen = parse_period(period, fiscal)
     elif scores is not None:
-        chosen = period_containing(scores[0], "quarter")
+        chosen = period_containing(scores[0], "quarter", fiscal)
     else:
         raise DataValidationError(
             "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
@@ -129,6 +142,7 @@ def kpi_rows(
             shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
             segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
     chosen_periods = trailing(chosen, periods)
+    cadence = account_cadence(scores[1], strategy) if scores is not None else None
     with kpi_backend(settings.resolved_database_url, backend) as con:
         frame = compute_kpis(
             con,
@@ -136,7 +150,11 @@ def kpi_rows(
             by=("all", by) if by else ("all",),
             ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
             segments=segments,
+            meeting_days=strategy.kpi.meeting_days,
+            cadence=cadence,
         )
+        blank = blank_reasons(con, REGISTRY.values(), cadence=cadence, lang=lang)
+    frame = frame.assign(blank_reason=frame.kpi.map(blank))
     return chosen_periods, _visible_rows(frame, reach)
 
 
@@ -164,7 +182,9 @@ def kpi_table(
     """The KPIs of one ``period`` (default: the quarter of the newest snapshot) as
     ``principal`` may see them (:func:`kpi_rows`), each named in ``lang``: the answer of
     ``/api/v1/kpis`` and ``tillage kpi --format json``."""
-    (chosen,), frame = kpi_rows(session, settings, principal, visible, period=period, by=by)
+    (chosen,), frame = kpi_rows(
+        session, settings, principal, visible, period=period, by=by, lang=lang
+    )
     return KpiTable(
         period=chosen.label,
         by=by,
@@ -179,6 +199,7 @@ def kpi_table(
                 value=_number(row.value),
                 numerator=float(row.numerator),
                 denominator=_number(row.denominator),
+                blank_reason=row.blank_reason if isinstance(row.blank_reason, str) else None,
             )
             for row in frame.itertuples(index=False)
         ],

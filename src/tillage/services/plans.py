@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
+from tillage.services.cadence import CadenceDue, plan_cadence
 from tillage.services.reach import rep_in_reach
 from tillage.services.snapshots import SnapshotOut, snapshot_out
+from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_ids
 from tillage.store.plans import (
     complete_snapshot,
@@ -81,6 +83,7 @@ class PlanOut(BaseModel):
     uplift: float
     naive_uplift: float
     gap: float | None
+    cadence: list[CadenceDue] = []
 
 
 def _month(text: str) -> dt.date:
@@ -110,6 +113,7 @@ def month_plan(
     *,
     month: str | None = None,
     rep: str | None = None,
+    lang: str = "en",
 ) -> PlanOut:
     """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
     for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
@@ -167,6 +171,16 @@ def month_plan(
         uplift=sum(r.uplift or 0.0 for r in reps),
         naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
         gap=None if principal.role == "rep" else _float(record.get("gap")),
+        # the contact cadence due in the month (tillage.services.cadence), beside the actions
+        cadence=plan_cadence(
+            session,
+            snap,
+            first,
+            strategy_in_force(session),
+            visible=visible,
+            rep_ids=shown,
+            lang=lang,
+        ),
     )
 
 

@@ -18,6 +18,7 @@ Both use the strategy in force (:func:`tillage.services.strategy.strategy_in_for
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -28,7 +29,7 @@ from tillage.config import Settings
 from tillage.errors import PermissionDenied
 from tillage.kpi.agenda import AgendaInputs, OneOnOneAgenda, assemble_agenda
 from tillage.kpi.data import kpi_backend
-from tillage.kpi.period import Period, parse_period
+from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
@@ -116,7 +117,9 @@ def build_review(
     through. The KPI rows are not filtered: the company row names no account, and a caller
     keeps the rep and team rows of their reach (as :func:`period_review` does).
     """
-    chosen = parse_period(period) if isinstance(period, str) else period
+    strategy = strategy or Strategy()
+    fiscal = strategy.fiscal_year_start_month
+    chosen = parse_period(period, fiscal) if isinstance(period, str) else period
     inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
     with kpi_backend(database_url, engine) as con:
         return assemble_review(
@@ -131,15 +134,43 @@ def build_review(
         )
 
 
-def agenda_inputs(session: Session, rep: str, visible: AccountFilter | None = None) -> AgendaInputs:
+def agenda_inputs(
+    session: Session,
+    rep: str,
+    visible: AccountFilter | None = None,
+    *,
+    period: Period | str | None = None,
+    fiscal_start: int = 1,
+) -> AgendaInputs:
     """Read from the store what the agenda of ``rep`` (a key or id) needs: the newest complete
     snapshot's scores of the accounts the rep owned when scored (``account_scores.rep_id``, else
-    today's owner) and its scored deals, both limited to ``visible`` (``None``: every account)."""
+    today's owner) and its scored deals, both limited to ``visible`` (``None``: every account);
+    for the coaching (:mod:`tillage.kpi.coaching`) the period (``period``, default the fiscal
+    quarter of the snapshot's date in the calendar starting in month ``fiscal_start``), every
+    scored account's cell, the actions planned for the period and the activities logged in it,
+    and the rep's actions of the newest plan."""
     found = find_rep(session, rep)
     snapshot = latest_snapshot(session)
-    teams = reviews.reps_with_teams(session).set_index("rep_id")
+    reps = reviews.reps_with_teams(session)
+    teams = reps.set_index("rep_id")
     team = teams.at[found.id, "team"] if found.id in teams.index else None
     label = str(teams.at[found.id, "rep"]) if found.id in teams.index else found.name
+    if period is None:
+        chosen = period_containing(snapshot.as_of, "quarter", fiscal_start)
+    else:
+        chosen = parse_period(period, fiscal_start) if isinstance(period, str) else period
+    cells = reviews.snapshot_scores(session, snapshot.id)
+    cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+    start = reviews.snapshot_on_or_before(session, chosen.first)
+    planned = pd.DataFrame()
+    if start is not None:
+        planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last)
+    month = ((snapshot.models or {}).get("plans") or {}).get("month")
+    next_month = dt.date.fromisoformat(str(month)) if month else None
+    upcoming = pd.DataFrame()
+    if next_month is not None:
+        upcoming = reviews.planned_actions(session, snapshot.id, next_month, next_month)
+        upcoming = upcoming[upcoming["rep_id"] == found.id] if not upcoming.empty else upcoming
     return AgendaInputs(
         rep_id=found.id,
         rep_key=found.key,
@@ -150,6 +181,13 @@ def agenda_inputs(session: Session, rep: str, visible: AccountFilter | None = No
         scores=reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id),
         deals=reviews.scored_deals(session, snapshot.id, visible=visible),
         limited=visible is not None,
+        period=chosen,
+        cells=cells[["account_id", "segment", "ltv", "rep_id"]],
+        planned=planned,
+        activities=reviews.activities_between(session, chosen.first, chosen.last),
+        reps=reps,
+        next_month=next_month,
+        next_actions=upcoming,
     )
 
 
@@ -168,9 +206,14 @@ def build_agenda(
     :func:`tillage.store.access.account_filter`, so a rep never sees another rep's accounts);
     behaviour KPIs of ``period`` (default: the quarter containing the snapshot's as-of date)
     computed on ``engine``."""
-    inputs = _read(database_url, lambda session: agenda_inputs(session, rep, visible))
+    strategy = strategy or Strategy()
+    fiscal = strategy.fiscal_year_start_month
+    inputs = _read(
+        database_url,
+        lambda session: agenda_inputs(session, rep, visible, period=period, fiscal_start=fiscal),
+    )
     with kpi_backend(database_url, engine) as con:
-        return assemble_agenda(con, inputs, strategy=strategy, lang=lang, period=period)
+        return assemble_agenda(con, inputs, strategy=strategy, lang=lang)
 
 
 def period_review(

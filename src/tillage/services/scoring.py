@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from tillage.features.engine import feature_backend
+from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
 from tillage.store.schema import (
     AccountScore,
@@ -87,7 +88,11 @@ def _previous_cells(engine: Engine, as_of: dt.date) -> pd.DataFrame | None:
             return None
         rows = connection.execute(
             select(
-                AccountScore.account_id, AccountScore.segment, AccountScore.ltv, AccountScore.growth
+                AccountScore.account_id,
+                # the computed cell, not an override's (the hysteresis follows the data)
+                func.coalesce(AccountScore.computed_segment, AccountScore.segment),
+                AccountScore.ltv,
+                AccountScore.growth,
             ).where(AccountScore.snapshot_id == found)
         ).all()
     frame = pd.DataFrame(rows, columns=["account_id", "cell", "ltv", "expected_expansion_value"])
@@ -151,6 +156,9 @@ def run_scoring(
         previous=_previous_cells(engine, as_of),
     )
     record.update(ranking)
+    # manual overrides in force (tillage.services.overrides): pinned cell / priority, the
+    # computed values kept beside them; applied before the plans, which follow the cell
+    scores = apply_overrides(engine, scores, as_of)
     step("plans")
     plan_inputs = scores.rename(columns={"revenue_12m": "revenue"})
     actions, record["plans"] = account_plans(

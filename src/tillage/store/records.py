@@ -104,6 +104,10 @@ class AccountScore(Base):
     single_threaded: Mapped[bool | None] = mapped_column(Boolean)
     silent_churn: Mapped[float | None] = mapped_column(Float)
     signals: Mapped[list | None] = mapped_column(JSON)
+    # a manual override in force pinned ``segment`` / ``priority``: the values computed beside
+    # them (null when not overridden; :mod:`tillage.store.overrides`)
+    computed_segment: Mapped[str | None] = mapped_column(String(20))
+    computed_priority: Mapped[float | None] = mapped_column(Float)
 
 
 class SnapshotAction(Base):
@@ -250,6 +254,32 @@ class AuditEntry(Base):
     object_type: Mapped[str | None] = mapped_column(String(50))
     object_id: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AccountOverride(Base):
+    """One manual override: ``field`` (``cell`` or ``priority``) of ``account_id`` pinned to
+    ``cell`` or ``priority`` until ``expires_on`` (included), for ``reason``; who set it and
+    when (UTC); ``cleared_at`` / ``cleared_by`` once cleared."""
+
+    __tablename__ = "account_overrides"
+    __table_args__ = (Index("ix_account_overrides_account_field", "account_id", "field"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_fk()
+    field: Mapped[str] = mapped_column(String(20))
+    cell: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    expires_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_login: Mapped[str] = mapped_column(String(320))
+    cleared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cleared_by_login: Mapped[str | None] = mapped_column(String(320))
+
+    @property
+    def value(self) -> str | float | None:
+        """The pinned value: the cell's name or the priority."""
+        return self.cell if self.field == "cell" else self.priority
 
 
 ROLES: tuple[str, ...] = ("admin", "manager", "rep")

@@ -25,6 +25,7 @@ from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
 from tillage.store.groups import AccountRef, parent_and_subsidiaries
+from tillage.store.records import AccountOverride
 from tillage.store.schema import Account, AccountScore, Rep, Snapshot, Team
 
 SCORE_COLUMNS = (
@@ -50,6 +51,8 @@ SCORE_COLUMNS = (
     "single_threaded",
     "silent_churn",
     "signals",
+    "computed_segment",
+    "computed_priority",
 )
 DEAL_COLUMNS = (
     "opportunity_id",
@@ -234,6 +237,20 @@ class ScorePoint:
 
 
 @dataclass(frozen=True)
+class OverrideRef:
+    """A manual override not cleared (:mod:`tillage.store.overrides`): ``field`` pinned to
+    ``value`` until ``expires_on`` for ``reason``, set by ``created_by``."""
+
+    id: int
+    field: str
+    value: str | float | None
+    reason: str
+    expires_on: dt.date
+    created_by: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class AccountDetail:
     """One account's basic fields and its scores in the latest snapshot (``None`` if unscored),
     with its history across snapshots.
@@ -248,6 +265,8 @@ class AccountDetail:
     (``contract_revenue``, ``order_revenue``, ``orders``, ``churn``) the candidate used
     (``forecast``), why (``code`` with its ``figures``; ``reason`` in English) and the fold
     scores, and the interval's record (``interval``); ``None`` for a snapshot without one.
+    ``computed_segment`` / ``computed_priority`` are the scoring run's own values where a manual
+    override pinned ``segment`` / ``priority``; ``overrides`` the overrides not cleared.
     """
 
     account_id: int
@@ -285,6 +304,9 @@ class AccountDetail:
     parent: AccountRef | None = None
     subsidiaries: list[AccountRef] = field(default_factory=list)
     forecast: dict[str, Any] | None = None
+    computed_segment: str | None = None
+    computed_priority: float | None = None
+    overrides: list[OverrideRef] = field(default_factory=list)
 
 
 _FLOATS = (
@@ -301,6 +323,7 @@ _FLOATS = (
     "p_cell",
     "key_person_risk",
     "silent_churn",
+    "computed_priority",
 )
 _AS_IS = (
     "zone",
@@ -310,6 +333,7 @@ _AS_IS = (
     "single_threaded",
     "reasons",
     "signals",
+    "computed_segment",
 )
 
 
@@ -399,5 +423,27 @@ def account_detail(
         history=account_history(session, account_id) if history else [],
         parent=parent,
         subsidiaries=subsidiaries,
+        overrides=_open_overrides(session, account_id),
         **scores,
     )
+
+
+def _open_overrides(session: Session, account_id: int) -> list[OverrideRef]:
+    """The account's overrides not cleared, newest first."""
+    query = (
+        select(AccountOverride)
+        .where(AccountOverride.account_id == account_id, AccountOverride.cleared_at.is_(None))
+        .order_by(AccountOverride.id.desc())
+    )
+    return [
+        OverrideRef(
+            id=o.id,
+            field=o.field,
+            value=o.value,
+            reason=o.reason,
+            expires_on=o.expires_on,
+            created_by=o.created_by_login,
+            created_at=o.created_at,
+        )
+        for o in session.scalars(query)
+    ]

@@ -33,10 +33,17 @@ from tillage.strategy.config_actions import (
     _default_playbooks,
 )
 from tillage.strategy.config_base import Basis, Cell, Currency, Situation, _Section
+from tillage.strategy.config_calendar import (
+    CADENCE_DESCRIPTION,
+    FISCAL_DESCRIPTION,
+    Cadence,
+    _default_cadence,
+)
 from tillage.strategy.config_scoring import PortfolioThresholds, PrioritySettings, PriorityWeights
 
 __all__ = [
     "Basis",
+    "Cadence",
     "CapacityRules",
     "Cell",
     "Currency",
@@ -113,6 +120,10 @@ class Strategy(_Section):
     playbooks: list[Playbook] = Field(
         default_factory=_default_playbooks,
         description="Situations → candidate actions with hours and assumed effect sizes.",
+    )
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12, description=FISCAL_DESCRIPTION)
+    cadence: dict[Cell, Cadence] = Field(
+        default_factory=_default_cadence, description=CADENCE_DESCRIPTION
     )
 
     @field_validator("margin_by_family")

@@ -57,6 +57,12 @@ def _write_section(model: BaseModel, prefix: str, out: list[str]) -> None:
             out.extend(_comment(desc))
             out.append(f"[{key}]")
             _write_section(value, f"{key}.", out)
+        elif isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
+            out.extend(_comment(desc))
+            for sub, item in value.items():
+                out.append(f"[{key}.{sub}]")
+                _write_section(item, f"{key}.{sub}.", out)
+                out.append("")
         elif isinstance(value, dict):
             out.extend(_comment(desc))
             out.append(f"[{key}]")

@@ -9,12 +9,19 @@ the caller's visibility filter: another rep's account is a 404, as in the API.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi import Form, Path, Query, Request
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +37,8 @@ from tillage.services.accounts import (
     history_by_date,
     search_text,
 )
-from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.services.overrides import set_override
+from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import AccountFilter
 from tillage.store.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
@@ -43,6 +51,7 @@ from tillage.store.pages import (
     filter_choices,
 )
 from tillage.store.snapshots import AccountDetail
+from tillage.store.users import utcnow
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
@@ -255,3 +264,30 @@ def account_view(
         signal_text=lambda s: signal_text(s, lang),
         currency=currency,
     )
+
+
+@router.post("/accounts/{account_id}/overrides", response_class=HTMLResponse)
+def account_override(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    field: Annotated[Literal["cell", "priority"], Form()],
+    value: Annotated[str, Form(min_length=1, max_length=40)],
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    expires_on: Annotated[dt.date, Form()],
+) -> Response:
+    """Pin the account's cell or priority (as ``POST /api/v1/overrides``), then back to the
+    account page."""
+    set_override(
+        session,
+        principal,
+        account_id,
+        field,
+        value,
+        reason=reason,
+        expires_on=expires_on,
+        now=utcnow(),
+        client=client_address(request),
+    )
+    return RedirectResponse(f"/accounts/{account_id}#overrides", status_code=303)

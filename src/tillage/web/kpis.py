@@ -27,14 +27,23 @@ from tillage.services.kpis import KpiRow, kpi_rows, kpi_table
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.params import PERIOD_PATTERN
 from tillage.web.charts import kpi_trend_chart, segment_label
 from tillage.web.render import PageTable, data_links, data_response, page, table_response
 
 router = protected_router(include_in_schema=False)
-TREND_PERIODS = {"quarter": 5, "month": 6}
+TREND_PERIODS = {"quarter": 5, "month": 6, "year": 3}
 """How many periods the trend shows, ending with the chosen one: five quarters compare a quarter
 with the same quarter a year before; six months are half a year (each period costs time)."""
 CUTS = ("rep", "team", "segment")
+EMPTY_OR_PERIOD = "^$|" + PERIOD_PATTERN
+
+
+def _unit(period: str | None) -> str:
+    """``quarter``, ``month`` or ``year``: the kind of ``period`` (default: a quarter)."""
+    if not period or "Q" in period.upper():
+        return "quarter"
+    return "month" if period[-3] == "-" else "year"
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,12 @@ def latest_changes(
     return sorted(changes, key=lambda c: (kpis[c.kpi], pairs[(c.cut, c.cut_value)]))
 
 
+def _blank(frame: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
+    """The KPIs the store cannot give, named in ``lang``, with the reason."""
+    rows = frame[frame.cut == "all"].drop_duplicates("kpi").dropna(subset=["blank_reason"])
+    return [(REGISTRY[r.kpi].name(lang), str(r.blank_reason)) for r in rows.itertuples()]
+
+
 def cut_label(cut: str, value: str, lang: str) -> str:
     """The name of a cut value in ``lang``: the company, a segment's name, or the rep's or
     team's own name (``-``: none)."""
@@ -135,7 +150,7 @@ def kpis_page(
     lang: LanguageDep,
     principal: CurrentUser,
     visible: VisibleAccounts,
-    period: Annotated[str | None, Query(pattern=r"^(\d{4}-([Qq][1-4]|0[1-9]|1[0-2]))?$")] = None,
+    period: Annotated[str | None, Query(pattern=EMPTY_OR_PERIOD)] = None,
     by: Annotated[str | None, Query(pattern="^(" + "|".join(CUTS) + ")?$")] = None,
     format: PageTable = "html",
 ) -> Response:
@@ -156,7 +171,7 @@ def kpis_page(
         if format == "json":
             return data_response(table)
         return table_response(table.rows, KpiRow, f"kpis-{table.period}.csv")
-    unit = "quarter" if not period or "Q" in period.upper() else "month"
+    unit = _unit(period)
     periods, frame = kpi_rows(
         session,
         settings,
@@ -165,13 +180,15 @@ def kpis_page(
         period=period or None,
         by=by or None,  # type: ignore[arg-type]
         periods=TREND_PERIODS[unit],
+        lang=lang,
     )
     targets = targets_from_settings(strategy_in_force(session).kpi)
 
     def label(cut: str, value: str) -> str:
         return cut_label(cut, value, lang)
 
-    trends = kpi_trends(frame, periods, targets, label, lang)
+    blank = set(frame.loc[frame.blank_reason.notna(), "kpi"])
+    trends = [t for t in kpi_trends(frame, periods, targets, label, lang) if t.kpi not in blank]
     labels = [p.label for p in periods]
     figures = {
         t.kpi: kpi_trend_chart(
@@ -198,6 +215,7 @@ def kpis_page(
         trends=trends,
         figures=figures,
         cells=latest_changes(frame, periods, targets, lang),
+        blank=_blank(frame, lang),
         label=label,
         has_targets=bool(targets.targets or targets.by_cut),
         value=lambda v, unit: format_value(v, unit, currency, lang),

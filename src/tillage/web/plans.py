@@ -159,7 +159,9 @@ def plans_page(
     team view groups the actions by team and rep, ten reps a page."""
     months = planned_months(session)
     try:
-        plan = month_plan(session, principal, visible, month=month or None, rep=rep or None)
+        plan = month_plan(
+            session, principal, visible, month=month or None, rep=rep or None, lang=lang
+        )
     except NotFoundError:
         if format != "html" or not month or rep:
             raise

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from tillage.kpi import period_containing
 from tillage.report.review import review_sections
 from tillage.services.reviews import REVIEWERS, period_review
+from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.params import PERIOD_PATTERN
@@ -44,7 +45,8 @@ def review_page(
     """The review of a month or quarter (default: the quarter of the newest snapshot), twin of
     /api/v1/reviews/{period} (``?format=json`` its answer)."""
     if not period:
-        period = period_containing(latest_snapshot(session).as_of, "quarter").label
+        fiscal = strategy_in_force(session).fiscal_year_start_month
+        period = period_containing(latest_snapshot(session).as_of, "quarter", fiscal).label
     review = period_review(session, settings, lang, principal, visible, period)
     if format == "json":
         return data_response(review)
