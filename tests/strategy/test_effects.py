@@ -68,7 +68,9 @@ def test_shrinkage_follows_the_formula(effects) -> None:  # type: ignore[no-unty
 
 def test_learned_effects_replace_assumed_ones_in_the_plans(effects) -> None:  # type: ignore[no-untyped-def]
     strategy = Strategy()
-    forced = {k: v.model_copy(update={"source": "learned", "effect": 0.05}) for k, v in effects.items()}
+    forced = {
+        k: v.model_copy(update={"source": "learned", "effect": 0.05}) for k, v in effects.items()
+    }
     used = effects_in_use(forced, strategy)
     assert used["renewal_preparation"] == 0.05
     off = Strategy.model_validate({"effects": {"learn": False}})

@@ -6,10 +6,10 @@ action ``k`` of :data:`PLAYBOOK_EFFECTS` with probability::
     P(T_k = 1) = expit(a_k + 0.5 * z(log amount) + 0.6 * (log1p(activities) - 1.5))
 
 where ``activities`` counts the account's ordinary activities in the 180 days before the day
-after ``d`` (the canonical end date; bigger and more engaged accounts get more attention: the action is confounded with
-what drives churn, through what the company can see). A taken action is one logged activity
-(a call by the owner with the first contact, subject the action's label) on a random weekday of
-``[max(d - 89, term start), d]``. Its true effect is multiplicative:
+after ``d`` (the canonical end date; bigger and more engaged accounts get more attention: the
+action is confounded with what drives churn, through what the company can see). A taken action
+is one logged activity (a call by the owner with the first contact, subject the action's label)
+on a random weekday of ``[max(d - 89, term start), d]``. Its true effect is multiplicative:
 
 * basis ``churn``: ``P(churn) = P₀(churn) × Π_k (1 − effect_k T_k)``, so the relative reduction
   of the churn probability is exactly ``effect_k``;
@@ -97,7 +97,9 @@ def upsell_factor(taken: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def action_activities(
-    decisions: list[dict[str, np.ndarray]], owner: np.ndarray, contact_start: np.ndarray,
+    decisions: list[dict[str, np.ndarray]],
+    owner: np.ndarray,
+    contact_start: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """One activity per taken action: account, day, sec, kind (call), rep, contact, minutes and
@@ -148,6 +150,8 @@ def params() -> dict:
         "model": "P(churn) x prod(1 - effect * taken) for churn actions; P(upsell) x "
         "prod(1 + effect * taken) for expansion actions; taken ~ Bernoulli(expit(a + 0.5 z(log "
         "amount) + 0.6 (log1p(activities in the 180 days before the end date) - 1.5)))",
-        "effects": {a: {"basis": b, "effect": e, "intercept": i} for a, (b, e, i) in
-                    PLAYBOOK_EFFECTS.items()},
+        "effects": {
+            a: {"basis": b, "effect": e, "intercept": i}
+            for a, (b, e, i) in PLAYBOOK_EFFECTS.items()
+        },
     }

@@ -184,6 +184,23 @@ def aipw(
 ) -> tuple[float, float, float]:
     """``(μ₁, μ₀, se of log(μ₁/μ₀))`` by AIPW with account-clustered influence functions (see
     the module docstring). ``y``, ``t`` 0/1; ``x`` covariates (rows); ``groups`` the account."""
+    phi1, phi0 = aipw_terms(y, t, x)
+    mu1, mu0 = float(phi1.mean()), float(phi0.mean())
+    if mu1 <= 0 or mu0 <= 0:
+        return mu1, mu0, math.nan
+    psi = (phi1 - mu1) / mu1 - (phi0 - mu0) / mu0
+    return mu1, mu0, clustered_se(psi, groups)
+
+
+def clustered_se(psi: np.ndarray, groups: np.ndarray) -> float:
+    """``√(Σ_g (Σ_{i∈g} ψᵢ)²) / n``: the standard error of a mean influence function with the
+    rows of one group (account) dependent."""
+    per_group = pd.Series(psi).groupby(groups).sum().to_numpy()
+    return float(np.sqrt(np.sum(per_group**2)) / len(psi))
+
+
+def aipw_terms(y: np.ndarray, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The AIPW terms ``(φ₁ᵢ, φ₀ᵢ)`` whose means are μ₁ and μ₀ (module docstring)."""
     n = len(y)
     e = np.clip(_logistic(x, t), CLIP, 1 - CLIP)
     m = {}
@@ -196,12 +213,7 @@ def aipw(
             m[arm] = model.predict_proba(x)[:, 1]
     phi1 = m[1] + t * (y - m[1]) / e
     phi0 = m[0] + (1 - t) * (y - m[0]) / (1 - e)
-    mu1, mu0 = float(phi1.mean()), float(phi0.mean())
-    if mu1 <= 0 or mu0 <= 0:
-        return mu1, mu0, math.nan
-    psi = (phi1 - mu1) / mu1 - (phi0 - mu0) / mu0
-    per_group = pd.Series(psi).groupby(groups).sum().to_numpy()
-    return mu1, mu0, float(np.sqrt(np.sum(per_group**2)) / n)
+    return phi1, phi0
 
 
 def estimate_effects(
@@ -328,6 +340,8 @@ def effects_in_use(effects: dict[str, ActionEffect] | None, strategy: Strategy) 
 __all__ = [
     "ActionEffect",
     "aipw",
+    "aipw_terms",
+    "clustered_se",
     "effects_in_use",
     "estimate_effects",
     "learnable",
