@@ -110,3 +110,34 @@ def test_a_decision_counts_only_actions_inside_its_window() -> None:
     row = rows.iloc[0]
     assert row["churned"] == 0 and row["expanded"] == 1.0  # 120k > 100k × 1.05
     assert row["renewal_preparation"] == 1 and row["health_check"] == 0  # June is > 90 days out
+
+
+def test_the_plan_uses_learned_effects_and_says_so(effects) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from tillage.strategy.plans import account_plans
+
+    accounts = pd.DataFrame(
+        {
+            "account_id": [1, 2],
+            "rep_id": [1, 1],
+            "ltv": [10_000_000.0, 8_000_000.0],
+            "churn_probability": [0.3, 0.3],
+            "days_to_undecided_renewal": [20, 60],
+            "segment": ["deepen", "maintain"],
+        }
+    )
+    reps = pd.DataFrame({"rep_id": [1], "capacity_hours": [100.0], "hourly_cost": [5000.0]})
+    learned = {
+        k: v.model_copy(update={"source": "learned", "effect": 0.1}) for k, v in effects.items()
+    }
+    _actions, assumed = account_plans(accounts, reps, Strategy(), month=dt.date(2026, 10, 1))
+    actions, record = account_plans(
+        accounts, reps, Strategy(), month=dt.date(2026, 10, 1), effects=learned
+    )
+    prep = actions[actions["action"] == "renewal_preparation"]
+    # uplift = effect × churn × LTV with the learned 0.1 instead of the assumed 0.3
+    assert prep["expected_uplift"].tolist() == pytest.approx([0.1 * 0.3 * 10e6, 0.1 * 0.3 * 8e6])
+    assert record["effects"]["renewal_preparation"]["source"] == "learned"
+    assert assumed["effects"]["renewal_preparation"]["source"] == "assumed"
+    assert assumed["effects"]["renewal_preparation"]["effect"] == 0.3
