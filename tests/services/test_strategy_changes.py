@@ -28,5 +28,5 @@ def test_an_accepted_change_moves_only_its_playbook() -> None:
 
 
 def test_a_change_to_an_unknown_field_is_refused() -> None:
-    with pytest.raises(DataValidationError, match="no field playbooks.nothing.effect"):
+    with pytest.raises(DataValidationError, match=r"no field playbooks\.nothing\.effect"):
         apply_recommendations(Strategy(), [_change("playbooks.nothing.effect", 0.1)])
