@@ -40,6 +40,8 @@ from tillage.strategy.config import Strategy
 from tillage.strategy.effects import ActionEffect
 
 MONTHS = 12
+#: Fewer due renewals than this in a coverage group make the realised effect an anecdote.
+THIN_RENEWALS = 30
 
 
 class CoverageOutcome(BaseModel):
@@ -322,6 +324,14 @@ def assemble_act(
     notes = []
     outcomes = account_outcomes(scores, contracts, as_of, period)
     coverage, effect, uplift, planned = _coverage(scores, actions, activities, outcomes)
+    thin = min(c.renewals_due for c in coverage)
+    if effect is not None and thin < THIN_RENEWALS:
+        notes.append(
+            _(
+                "Only {n} renewals were due in the smaller group: read the realised effect as "
+                "an anecdote, not a measurement."
+            ).format(n=thin)
+        )
     if effect is None:
         notes.append(
             _(
