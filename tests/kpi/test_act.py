@@ -152,3 +152,39 @@ def test_the_act_is_written_in_japanese() -> None:
     ja = recommendations({"renewal_preparation": _effect(0.08, 0.01, 0.15)}, Strategy(), "ja")
     assert "30%" in ja[0].evidence and "8%" in ja[0].evidence
     assert "lower" not in ja[0].evidence and "引き下げ" in ja[0].evidence
+
+
+def test_a_model_that_lost_to_its_baseline_is_said_plainly() -> None:
+    from tillage.kpi.accuracy import probability_check
+    from tillage.kpi.act import _verdicts
+    from tillage.kpi.forecast import DealCheck, ForecastAccuracy, RevenueCheck
+
+    # churn: forecasts 0.5 for two accounts of which one churned → Brier 0.25 = reference 0.25
+    # … plus a third that did not churn at 0.9: Brier (0.25+0.25+0.81)/3 > r(1−r) = 2/9
+    churn = probability_check([0.5, 0.5, 0.9], [1, 0, 0])
+    deals = probability_check([0.9, 0.1], [1, 0])  # Brier 0.01 against 0.25: beats it
+    forecast = ForecastAccuracy(
+        snapshot_id=1,
+        as_of=AS_OF,
+        retention=churn,
+        revenue=RevenueCheck(
+            n=0,
+            predicted=0,
+            actual=0,
+            error=0,
+            mae=None,
+            wape=None,
+            share=0,
+            n_all=0,
+            actual_all=0,
+        ),
+        deals=DealCheck(
+            **deals.model_dump(), still_open=0, closed_before=0, predicted_value=0, won_value=0
+        ),
+    )
+    churn_verdict, deal_verdict = _verdicts(forecast, "en")
+    assert churn_verdict.lost is True
+    assert "lost to its baseline" in churn_verdict.statement and "0.437" in churn_verdict.statement
+    assert deal_verdict.lost is False and "beat its baseline" in deal_verdict.statement
+    ja = _verdicts(forecast, "ja")[0].statement
+    assert "ベースラインに負けました" in ja

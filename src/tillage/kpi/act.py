@@ -218,11 +218,20 @@ def _verdicts(forecast: ForecastAccuracy | None, lang: str) -> list[ForecastVerd
                 baseline=check.brier_reference,
                 lost=lost,
                 statement=template.format(
-                    model=label, score=f"{check.brier:.3f}", base=f"{check.brier_reference:.3f}"
+                    model=label, **_scores(check.brier, check.brier_reference)
                 ),
             )
         )
     return out
+
+
+def _scores(score: float, base: float) -> dict[str, str]:
+    """Both Brier scores with as many decimals (3 to 6) as it takes to tell them apart."""
+    for digits in range(3, 7):
+        a, b = f"{score:.{digits}f}", f"{base:.{digits}f}"
+        if a != b:
+            break
+    return {"score": a, "base": b}
 
 
 def _cells(
