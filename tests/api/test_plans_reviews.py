@@ -183,3 +183,29 @@ def find_rep_key(settings: Settings, login: str) -> str:
     engine.dispose()
     assert key is not None
     return key
+
+
+def test_the_review_acts_and_only_an_admin_accepts_its_changes(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    admin = client_as("admin")
+    # October: planned by the demo's snapshot of 2026-09-30, the Act's start
+    review = admin.get("/api/v1/reviews/2026-10", params={"lang": "en"}).json()
+    act = review["act"]
+    assert [c["group"] for c in act["coverage"]] == ["covered", "uncovered"]
+    assert act["cells"] and all(c["logged_hours"] >= 0 for c in act["cells"])
+    assert {v["model"] for v in act["verdicts"]} == {"churn", "deals"}
+    manager = client_as("manager")
+    token = {"X-CSRF-Token": manager.get("/api/v1/me").json()["csrf_token"]}
+    assert manager.post("/api/v1/reviews/2026-10/accept", json={}, headers=token).status_code == 403
+    # an unknown recommendation is refused and nothing is saved
+    before = admin.get("/api/v1/strategy/versions").json()
+    token = {"X-CSRF-Token": admin.get("/api/v1/me").json()["csrf_token"]}
+    answer = admin.post(
+        "/api/v1/reviews/2026-10/accept", json={"keys": ["playbooks.nope.effect"]}, headers=token
+    )
+    assert answer.status_code == 422
+    assert admin.get("/api/v1/strategy/versions").json() == before
+    rep_key = find_rep_key(demo_settings, "rep")
+    departure = admin.get("/api/v1/simulate/departure", params={"rep": rep_key}).json()
+    assert departure["uplift_source"] == "assumed"  # no rep of the demo has left

@@ -60,7 +60,13 @@ def test_renewal_probability_is_the_recorded_design(big_company: DemoCompany) ->
     beta = big_company.params["contracts"]["beta"]
     theta = renewals["theta"].to_numpy()
     eta = np.log(theta / (1 - theta)) + sum(b * renewals[k].to_numpy() for k, b in beta.items())
-    np.testing.assert_allclose(1 / (1 + np.exp(-eta)), renewals["churn_probability"])
+    # the playbook actions taken before the decision scale it by Π (1 − effect)
+    factor = np.ones(len(renewals))
+    for action, spec in big_company.params["playbooks"]["effects"].items():
+        if spec["basis"] == "churn":
+            factor *= 1 - spec["effect"] * renewals["taken_" + action].to_numpy()
+    assert (factor < 1).any()
+    np.testing.assert_allclose(factor / (1 + np.exp(-eta)), renewals["churn_probability"])
 
 
 def test_covariates_match_the_observable_tables(company: DemoCompany) -> None:

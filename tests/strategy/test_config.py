@@ -32,6 +32,7 @@ def test_every_field_is_documented_with_default_and_unit() -> None:
         "capacity",
         "key_person",
         "kpi",
+        "effects",
         "playbooks",
     }
     no_default = [

@@ -134,7 +134,8 @@ def test_portfolio_drift_measures_the_change_near_the_split() -> None:
     change = [(-1) ** i * 8.0 for i in ids]  # every estimate near the split moves by 8
     current = previous.assign(ltv=previous["ltv"] + change)
     drift = portfolio_drift(previous, current, strategy)
-    assert drift["ltv"] == pytest.approx(1.4826 * 8)
+    # σ whose normal puts 90% of |change| below 8: 8 / Φ⁻¹(0.95)
+    assert drift["ltv"] == pytest.approx(8 / 1.6448536269514722)
     assert drift["expected_expansion_value"] == 0.0
 
 

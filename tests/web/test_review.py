@@ -14,7 +14,14 @@ def test_review_page_in_japanese_shows_japanese_headings(page_as) -> None:
     page.goto("/review?period=2026-Q3&lang=ja")
     expect(page.locator("h1")).to_contain_text("期間レビュー")
     headings = page.locator(".report h2").all_text_contents()
-    assert headings == ["KPI", "セグメント移動", "計画の実行状況", "予測精度", "定例訪問と顧客維持"]
+    assert headings == [
+        "KPI",
+        "セグメント移動",
+        "計画の実行状況",
+        "予測精度",
+        "定例訪問と顧客維持",
+        "改善（Act）",
+    ]
     expect(page.locator("header nav")).to_contain_text("期間レビュー")
     api = page.request.get("/api/v1/reviews/2026-Q3", params={"lang": "ja"}).json()
     rows = page.locator("#review-kpis tbody tr")

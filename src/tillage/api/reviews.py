@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Request
+from pydantic import BaseModel, Field
 
 from tillage.kpi.agenda import OneOnOneAgenda
 from tillage.kpi.review import PeriodReview
 from tillage.services.reviews import REVIEWERS, period_review, rep_agenda
-from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.services.strategy_changes import AcceptedChanges, accept_recommendations
+from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.errors import ErrorResponse
 from tillage.serving.params import PERIOD_PATTERN
@@ -51,6 +53,47 @@ def get_review(
     """The review of a month or quarter: KPIs against the previous period and targets,
     migration, plan execution, forecast accuracy, meetings to retention."""
     return period_review(session, settings, lang, principal, visible, period)
+
+
+class AcceptBody(BaseModel):
+    """The recommendations to accept by ``key`` (default: all of them)."""
+
+    keys: list[str] | None = Field(default=None, max_length=100)
+
+
+@router.post(
+    "/reviews/{period}/accept",
+    dependencies=[roles("admin")],
+    responses={
+        403: {"model": ErrorResponse, "description": "Only admins change the strategy"},
+        422: {"model": ErrorResponse, "description": "No such recommendation"},
+    },
+)
+def post_accept(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[
+        str,
+        Path(pattern=PERIOD_PATTERN, description="2026-Q3 or 2026-09"),
+    ],
+    body: AcceptBody | None = None,
+) -> AcceptedChanges:
+    """Accept the review's recommended changes to the strategy file as a new strategy version
+    (admins); the review is recomputed, so only what its evidence still says is saved."""
+    return accept_recommendations(
+        session,
+        settings,
+        lang,
+        principal,
+        visible,
+        period,
+        keys=None if body is None else body.keys,
+        client=client_address(request),
+    )
 
 
 @router.get("/one-on-one/{rep}", responses=NOT_FOUND)

@@ -97,8 +97,11 @@ def departure_table(result: DepartureResult, currency: str, lang: str) -> Table:
         title=_("If {rep} leaves on {date}").format(rep=result.rep_name, date=result.as_of),
         caption=_(
             "LTV at risk {amount} on {n} single-threaded accounts "
-            "(churn probability +{uplift} each)"
+            "(churn probability +{uplift} each, {source})"
         ).format(
+            source=_("learned from the company's leavers")
+            if getattr(result, "uplift_source", "assumed") == "learned"
+            else _("assumed: no calibration from reps who left"),
             amount=format_money(result.ltv_at_risk, currency, lang),
             n=format_number(result.single_threaded, lang),
             uplift=_percent(result.churn_uplift, lang),

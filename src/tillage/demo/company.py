@@ -30,6 +30,8 @@ from tillage.demo.frames import (
     usage_frame,
 )
 from tillage.demo.names import NamePools
+from tillage.demo.playbooks import params as playbook_params
+from tillage.demo.playbooks import with_actions
 from tillage.demo.signals import (
     HEALTH,
     simulate_health,
@@ -39,7 +41,17 @@ from tillage.demo.timeline import Timeline, to_dates
 from tillage.demo.truth import renewals_frame, truth_accounts
 from tillage.store.schema import CANONICAL_TABLES, Base
 
-_STREAMS = ("names", "cast", "health", "signals", "contracts", "orders", "deals", "stories")
+_STREAMS = (
+    "names",
+    "cast",
+    "health",
+    "signals",
+    "contracts",
+    "orders",
+    "deals",
+    "stories",
+    "playbooks",
+)
 
 
 @dataclass
@@ -93,12 +105,13 @@ def generate(config: DemoConfig | None = None) -> DemoCompany:
     health = simulate_health(cast, timeline.n_months, rng["health"])
     signals = simulate_signals(cast, timeline, health, rng["signals"])
     contracts = contract_process.simulate_contracts(
-        cast, timeline, signals, catalog, rng["contracts"]
+        cast, timeline, signals, catalog, rng["contracts"], rng["playbooks"]
     )
     orders = order_process.simulate_orders(
         cast, timeline, catalog, config.orders_per_account, rng["orders"]
     )
     deals = simulate_deals(cast, timeline, signals, contracts, catalog, rng["deals"])
+    signals.activities = with_actions(signals.activities, contracts.actions)
 
     frames = dict(cast.frames)
     frames["products"] = catalog.frame
@@ -236,6 +249,7 @@ def generate(config: DemoConfig | None = None) -> DemoCompany:
         },
         "health": dict(HEALTH),
         "contracts": contract_process.params(),
+        "playbooks": playbook_params(),
         "ordering": order_process.params(orders.alpha),
         "opportunities": deals.params,
         "catalog": catalog.params(),

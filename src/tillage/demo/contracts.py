@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tillage.demo import playbooks
 from tillage.demo.catalog import Catalog
 from tillage.demo.entities import Cast
 from tillage.demo.signals import Signals
@@ -61,6 +62,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 class ContractResult:
     rows: pd.DataFrame  # one row per contract term (history and future), internal indices
     renewals: pd.DataFrame  # one row per renewal decision with the design matrix
+    actions: dict[str, np.ndarray]  # the planted playbook activities (demo.playbooks)
     theta: np.ndarray  # per account, NaN for non-holders
     churn_day: np.ndarray  # per account day number of the churn (contract end), -1 if none
     base_amount: np.ndarray  # per account, the monthly amount of the first visible contract
@@ -72,7 +74,11 @@ def simulate_contracts(
     signals: Signals,
     catalog: Catalog,
     rng: np.random.Generator,
+    action_rng: np.random.Generator | None = None,
 ) -> ContractResult:
+    """The contract terms and renewal decisions; playbook actions before each decision are drawn
+    from ``action_rng`` (:mod:`tillage.demo.playbooks`; default a generator seeded from ``rng``)."""
+    action_rng = action_rng or np.random.default_rng(int(rng.integers(2**32)))
     n = cast.n
     holders = np.flatnonzero(cast.is_contractual)
     m = len(holders)
@@ -105,6 +111,7 @@ def simulate_contracts(
     churn_day = np.full(n, -1, np.int64)
     offset = 0
     panels = signals.panels
+    engagement = playbooks.ActivityIndex(signals.activities)
     while len(acc):
         k = len(acc)
         end = add_months(start, term) - 1
@@ -125,7 +132,9 @@ def simulate_contracts(
             "monthly_term": (term[d_idx] == 1).astype(float),
         }
         eta = _logit(theta[a]) + sum(BETA[c] * x[c] for c in BETA)
-        p_churn = 1.0 / (1.0 + np.exp(-eta))
+        seen = engagement.before(a, end[d_idx] + 1, playbooks.ENGAGEMENT_DAYS)
+        taken = playbooks.take_actions(amount[d_idx], seen, action_rng)
+        p_churn = playbooks.churn_factor(taken) / (1.0 + np.exp(-eta))
         churned = rng.random(len(d_idx)) < p_churn
         status[d_idx] = np.where(churned, "churned", "renewed")
         churn_day[a[churned]] = end[d_idx][churned]
@@ -158,6 +167,8 @@ def simulate_contracts(
                 "churn_probability": p_churn,
                 "churned": churned,
                 "health": signals.health[a, em],
+                "term_start": start[d_idx],
+                **{"taken_" + k: v for k, v in taken.items()},
             }
         )
         # the renewed terms continue the chain, with upsell or contraction by health
@@ -165,7 +176,7 @@ def simulate_contracts(
         h = signals.health[acc[go], timeline.month_of(end[go])]
         u = rng.random(len(go))
         scale = np.where(term[go] == 1, 1 / 12, 1.0)
-        p_up = scale / (1 + np.exp(1.5 - 0.8 * h))
+        p_up = scale / (1 + np.exp(1.5 - 0.8 * h)) * playbooks.upsell_factor(taken)[~churned]
         p_down = scale / (1 + np.exp(2.5 + 0.8 * h))
         factor = np.where(
             u < p_up,
@@ -186,7 +197,8 @@ def simulate_contracts(
     renewals = pd.DataFrame(
         {key: np.concatenate([d[key] for d in decisions]) for key in decisions[0]}
     )
-    return ContractResult(frame, renewals, theta, churn_day, base_amount)
+    actions = playbooks.action_activities(decisions, cast.owner, cast.contact_start, action_rng)
+    return ContractResult(frame, renewals, actions, theta, churn_day, base_amount)
 
 
 def params() -> dict:
@@ -201,4 +213,5 @@ def params() -> dict:
         "share_fixed_term": SHARE_FIXED_TERM,
         "upsell_probability": "expit(0.8 * health - 1.5) per renewal (1/12 of it for monthly)",
         "contraction_probability": "expit(-0.8 * health - 2.5) per renewal (1/12 for monthly)",
+        "playbooks": playbooks.params(),
     }

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from tillage.demo import contracts as contract_process
 from tillage.demo.deals import OPEN_STAGES, STAGE_PROBABILITY
 from tillage.demo.entities import Cast, _keys
+from tillage.demo.playbooks import subjects as playbook_subjects
 from tillage.demo.signals import ACTIVITY_TYPES, USAGE_METRICS, Signals
 from tillage.demo.timeline import Timeline, to_dates, to_datetimes
 
@@ -179,6 +180,10 @@ def activities_frame(signals: Signals, cast, lost, config):  # type: ignore[no-u
     acc, sec = a["account"][keep], a["sec"][keep]
     kind = a["kind"][keep]
     ids = _order_ids(sec, acc)
+    # planted playbook actions (demo.playbooks) carry their action's label as the subject
+    labels = (*_SUBJECTS[config.locale], *playbook_subjects(config.locale))
+    action = a["action"][keep] if "action" in a else np.full(len(kind), -1)
+    subject = np.where(action >= 0, len(ACTIVITY_TYPES) + action, kind)
     frame = pd.DataFrame(
         {
             "id": ids,
@@ -189,7 +194,7 @@ def activities_frame(signals: Signals, cast, lost, config):  # type: ignore[no-u
             "type": pd.Categorical.from_codes(kind, ACTIVITY_TYPES),
             "occurred_at": to_datetimes(sec // 86400, sec % 86400),
             "duration_minutes": a["minutes"][keep],
-            "subject": pd.Categorical.from_codes(kind, _SUBJECTS[config.locale]),
+            "subject": pd.Categorical.from_codes(subject, labels),
         }
     ).sort_values("id")
     return frame, None

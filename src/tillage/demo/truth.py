@@ -16,7 +16,9 @@ from tillage.demo.timeline import Timeline, to_dates
 def renewals_frame(
     contracts: ContractResult, contract_frame: pd.DataFrame, timeline: Timeline
 ) -> pd.DataFrame:
-    """One row per renewal decision: the covariates used, the probability drawn, the outcome."""
+    """One row per renewal decision: the covariates used, the actions taken before it
+    (``taken_<action>``), the probability drawn (the design's ``expit(linear_predictor)`` times
+    the actions' churn factor), the outcome."""
     r = contracts.renewals
     id_of_row = pd.Series(contract_frame["id"].to_numpy(), index=contract_frame["_row"].to_numpy())
     frame = pd.DataFrame(
@@ -37,6 +39,9 @@ def renewals_frame(
     for name in BETA:
         frame[name] = r[name].to_numpy()
     for name in ("theta", "linear_predictor", "churn_probability", "churned", "health"):
+        frame[name] = r[name].to_numpy()
+    # the planted playbook actions taken before the decision (tillage.demo.playbooks)
+    for name in [c for c in r.columns if c.startswith("taken_")]:
         frame[name] = r[name].to_numpy()
     return frame.sort_values(["decision_date", "account_id"]).reset_index(drop=True)
 

@@ -20,6 +20,7 @@ from ibis.backends import BaseBackend
 from pydantic import BaseModel
 
 from tillage.i18n import gettext_for
+from tillage.kpi.act import ActSection, assemble_act
 from tillage.kpi.association import MeetingRetention, meeting_retention, priority_accounts
 from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
 from tillage.kpi.execution import RepExecution, plan_execution
@@ -82,6 +83,7 @@ class PeriodReview(BaseModel):
     forecast: ForecastAccuracy | None
     meetings: MeetingRetention | None
     notes: list[str]
+    act: ActSection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -228,6 +230,12 @@ class ReviewInputs:
     contracts: pd.DataFrame
     orders: pd.DataFrame
     start_deals: pd.DataFrame
+    segment_scores: pd.DataFrame | None = None
+    """The start snapshot's scores of every account: the segment cut of the KPIs uses each
+    account's segment at the period's start (``None``: the end snapshot's)."""
+    effects: dict | None = None
+    """The playbooks' effects learned from the history up to the period's end
+    (:func:`tillage.strategy.effects.learned_effects`), for the Act's recommendations."""
 
 
 def assemble_review(
@@ -254,6 +262,7 @@ def assemble_review(
     start_scores, end_scores = inputs.start_scores, inputs.end_scores
     execution: list[RepExecution] = []
     forecast = None
+    act = None
     if start is None or start_scores is None:
         notes.append(
             _(
@@ -269,6 +278,18 @@ def assemble_review(
             acts = acts[acts["account_id"].isin(seen)]
         execution = plan_execution(actions, acts, inputs.reps, total_label=_("Total"))
         forecast = _forecast(inputs, period)
+        act = assemble_act(
+            period,
+            as_of=start.as_of,
+            scores=start_scores,
+            actions=actions,
+            activities=acts,
+            contracts=inputs.contracts,
+            forecast=forecast,
+            effects=inputs.effects or {},
+            strategy=strategy,
+            lang=lang,
+        )
     migration = None
     if start is not None and end is not None and start.id != end.id:
         assert start_scores is not None and end_scores is not None
@@ -281,6 +302,10 @@ def assemble_review(
     if inputs.kpi_scores is not None:
         ltv = inputs.kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
         segments = inputs.kpi_scores[["account_id", "segment"]]
+    if inputs.segment_scores is not None and len(inputs.segment_scores):
+        # segment cuts by the segment at the period's start: an account that churned and fell
+        # into "reduce" by the end still counts where it was
+        segments = inputs.segment_scores[["account_id", "segment"]]
     cuts = [c for c in by if c != "segment" or segments is not None]
     meetings = None
     kpis = kpi_changes(con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments)
@@ -301,6 +326,7 @@ def assemble_review(
         forecast=forecast,
         meetings=meetings,
         notes=notes,
+        act=act,
     )
 
 

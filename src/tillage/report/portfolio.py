@@ -181,9 +181,11 @@ def plan_tables(
         _("Hours"),
         _("Expected uplift"),
         _("Must do"),
+        _("Effect"),
         _("Products"),
     ):
         actions.add_column(header, justify="right" if header in (_("Hours"),) else "left")
+    effects = record.get("effects") or {}
     for row in plan_rows(plan, lang).itertuples(index=False):
         actions.add_row(
             str(row.rep or ""),
@@ -192,9 +194,61 @@ def plan_tables(
             format_number(row.hours, lang, digits=1),
             format_money(row.expected_uplift, currency, lang),
             "✓" if row.must_do else "",
+            _effect_label(effects.get(row.action), lang),
             row.products,
         )
-    return [summary, overall, actions] if rep_id is None else [summary, actions]
+    tables = [summary, overall, actions] if rep_id is None else [summary, actions]
+    return [*tables, effect_table(effects, lang)] if effects else tables
+
+
+def _effect_label(found: dict | None, lang: str) -> str:
+    """``learned 12%`` / ``assumed 30%`` (the effect the plan used and where it comes from)."""
+    _ = gettext_for(lang)
+    if not found:
+        return _("assumed")
+    word = _("learned") if found.get("source") == "learned" else _("assumed")
+    return f"{word} {_percent(found.get('effect', 0.0), lang)}"
+
+
+def effect_table(effects: dict, lang: str) -> Table:
+    """Per action: the effect the plan used, learned or assumed, the assumption, the estimate
+    from the history with its interval, and why."""
+    _ = gettext_for(lang)
+    table = Table(title=_("Action effects: learned from the history or assumed"))
+    for header in (_("Action"), _("Effect used"), _("Assumed"), _("Estimate"), _("Interval")):
+        table.add_column(header, justify="left" if header == _("Action") else "right")
+    table.add_column(_("Evidence"))
+    for action, found in effects.items():
+        estimate, low, high = found.get("estimate"), found.get("low"), found.get("high")
+        table.add_row(
+            action_label(action, lang),
+            _effect_label(found, lang),
+            _percent(found.get("assumed", 0.0), lang),
+            "—" if estimate is None else _percent(estimate, lang),
+            "—" if low is None else f"{_percent(low, lang)} … {_percent(high, lang)}",
+            _evidence(found, lang),
+        )
+    return table
+
+
+def _evidence(found: dict, lang: str) -> str:
+    """Why an effect is learned or assumed, in the reader's language."""
+    _ = gettext_for(lang)
+    treated, decisions = int(found.get("treated") or 0), int(found.get("decisions") or 0)
+    if found.get("estimate") is None:
+        if decisions == 0 and treated == 0:
+            return _("no renewal decision with this action on file")
+        return _("{treated} of {decisions} renewal decisions with the action: too few").format(
+            treated=treated, decisions=decisions
+        )
+    text = _("{treated} of {decisions} renewal decisions with the action").format(
+        treated=treated, decisions=decisions
+    )
+    if found.get("source") != "learned":
+        text += _("; too uncertain to replace the assumption (standard error {se})").format(
+            se=_percent(float(found.get("se") or 0.0), lang)
+        )
+    return text
 
 
 # --- diffs ----------------------------------------------------------------------------------

@@ -66,6 +66,10 @@ def migration_matrix(migration: SegmentMigration, lang: str) -> MigrationMatrix:
     return MigrationMatrix(codes, labels, accounts, ltv_from, ltv_to)
 
 
+def _no_cell(lang: str) -> str:
+    return gettext_for(lang)("(not scored)")
+
+
 @lru_cache(maxsize=4)
 def _environment(lang: str) -> Environment:
     env = Environment(
@@ -83,6 +87,9 @@ def _environment(lang: str) -> Environment:
     env.filters["money"] = lambda v, currency: "—" if v is None else format_money(v, currency, lang)
     env.filters["pct"] = lambda v, digits=1: format_fraction(v, lang, digits)
     env.filters["kpi"] = lambda v, unit, currency: format_value(v, unit, currency, lang)
+    env.filters["cell"] = lambda v: (
+        _no_cell(lang) if v in (None, "-", NONE) else segment_label(v, lang).capitalize()
+    )
     env.filters["change"] = lambda v, unit, currency: format_change(v, unit, currency, lang)
     env.filters["action"] = lambda code: action_label(code, lang)
     return env
@@ -113,11 +120,17 @@ def render_agenda(agenda: OneOnOneAgenda, fmt: str = "md") -> str:
     return _render(agenda, "one_on_one", fmt, agenda.lang)
 
 
-def review_sections(review: PeriodReview) -> str:
+def review_sections(
+    review: PeriodReview, *, accept_url: str | None = None, csrf_token: str | None = None
+) -> str:
     """The review's sections as an HTML fragment (escaped, headings from ``h2`` down), in the
-    review's language: KPIs, migration matrix, plan execution, forecast accuracy, meetings."""
+    review's language: KPIs, migration matrix, plan execution, forecast accuracy, meetings and
+    the Act; with ``accept_url`` the recommendations get a button that posts there (with
+    ``csrf_token``) to accept them as a new strategy version."""
     template = _environment(review.lang).get_template("_review_sections.html.j2")
-    return template.render(r=review, **_context(review, review.lang))
+    return template.render(
+        r=review, accept_url=accept_url, csrf_token=csrf_token, **_context(review, review.lang)
+    )
 
 
 def agenda_sections(

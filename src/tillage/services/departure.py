@@ -19,6 +19,7 @@ from tillage.errors import PermissionDenied
 from tillage.features.engine import feature_backend
 from tillage.features.risk_inputs import risk_inputs
 from tillage.kpi.period import check_year
+from tillage.services.effects import history
 from tillage.services.reach import find_rep, rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal
@@ -33,7 +34,14 @@ from tillage.store.schema import (
 )
 from tillage.store.snapshots import latest_snapshot
 from tillage.strategy.config import Strategy
-from tillage.strategy.departure import DepartureResult, handover_month, simulate_departure
+from tillage.strategy.departure import (
+    DepartureCalibration,
+    DepartureResult,
+    calibrate_departure,
+    handover_month,
+    simulate_departure,
+)
+from tillage.strategy.effects import renewal_decisions
 from tillage.strategy.risk import key_person_risk
 
 SIMULATORS = ("admin", "manager")
@@ -119,9 +127,24 @@ def departure_from_store(
         strategy,
         planned=planned,
         as_of=as_of,
+        calibration=departure_calibration(engine, as_of, strategy),
     )
     result.notes = notes + result.notes
     return result
+
+
+def departure_calibration(
+    engine: Engine, as_of: dt.date, strategy: Strategy
+) -> DepartureCalibration:
+    """The departure effect calibrated from the store's leavers up to ``as_of``
+    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any)."""
+    contracts, activities, reps = history(engine, as_of)
+    if contracts.empty or reps["left_on"].isna().all():
+        return calibrate_departure(pd.DataFrame(), activities, reps, strategy)
+    decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    return calibrate_departure(
+        decisions, activities, reps, strategy, level=strategy.kpi.confidence_level
+    )
 
 
 class HandoverAccount(BaseModel):
@@ -154,6 +177,7 @@ class DepartureOut(BaseModel):
     rep: str
     as_of: dt.date
     churn_uplift: float
+    uplift_source: str = "assumed"
     ltv_at_risk: float
     single_threaded: int
     accounts: list[HandoverAccount]
@@ -206,6 +230,7 @@ def departure_out(result: DepartureResult, frame: pd.DataFrame | None = None) ->
         rep=result.rep_name,
         as_of=result.as_of,
         churn_uplift=result.churn_uplift,
+        uplift_source=result.uplift_source,
         ltv_at_risk=float(frame["ltv_at_risk"].sum()),
         single_threaded=int(frame["single_threaded"].sum()),
         accounts=[

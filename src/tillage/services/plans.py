@@ -56,6 +56,9 @@ class PlannedAction(BaseModel):
     expected_uplift: float | None
     must_do: bool
     products: list | None
+    effect_source: str | None = None
+    """``learned`` (the effect estimated from the company's history) or ``assumed`` (the
+    strategy file's), ``None`` for a plan written before effects were learned."""
 
 
 class RepPlan(BaseModel):
@@ -141,6 +144,7 @@ def month_plan(
     if reach is not None:
         actions = actions[actions["rep_id"].isin(reach)]
     record = dict((snap.models or {}).get("plans") or {})
+    effects = record.get("effects") or {}
     shown = {chosen.id} if chosen is not None else reach
     rows = {
         int(key): row
@@ -164,7 +168,10 @@ def month_plan(
         month=first,
         rep=None if chosen is None else chosen.key,
         actions=[
-            PlannedAction(**{k: _value(v) for k, v in row.items()})
+            PlannedAction(
+                **{k: _value(v) for k, v in row.items()},
+                effect_source=(effects.get(row["action"]) or {}).get("source"),
+            )
             for row in actions.to_dict(orient="records")
         ],
         reps=reps,

@@ -18,6 +18,7 @@ Both use the strategy in force (:func:`tillage.services.strategy.strategy_in_for
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -31,6 +32,7 @@ from tillage.kpi.agenda import AgendaInputs, OneOnOneAgenda, assemble_agenda
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
+from tillage.services.effects import company_effects
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store import reviews
@@ -81,6 +83,7 @@ def review_inputs(
         contracts = reviews.contracts_running(session, start.as_of, period.close)
         orders = reviews.order_revenue(session, period.first, period.last)
         deals = reviews.scored_deals(session, start.id, visible=visible)
+    segment_scores = reviews.snapshot_scores(session, start.id) if start is not None else None
     return ReviewInputs(
         start=_ref(start),
         end=_ref(end),
@@ -93,6 +96,7 @@ def review_inputs(
         contracts=contracts,
         orders=orders,
         start_deals=deals,
+        segment_scores=segment_scores,
     )
 
 
@@ -121,12 +125,18 @@ def build_review(
     fiscal = strategy.fiscal_year_start_month
     chosen = parse_period(period, fiscal) if isinstance(period, str) else period
     inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
+    if inputs.start is not None:
+        effects = _read(
+            database_url,
+            lambda session: company_effects(session.get_bind(), chosen.last, strategy),  # type: ignore[arg-type]
+        )
+        inputs = dataclasses.replace(inputs, effects=effects)
     with kpi_backend(database_url, engine) as con:
         return assemble_review(
             con,
             chosen,
             inputs,
-            strategy=strategy or Strategy(),
+            strategy=strategy,
             by=by,
             lang=lang,
             currency=currency,

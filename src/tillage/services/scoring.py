@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from tillage.features.engine import feature_backend
+from tillage.services.effects import company_effects
 from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
 from tillage.store.schema import (
@@ -162,7 +163,12 @@ def run_scoring(
     step("plans")
     plan_inputs = scores.rename(columns={"revenue_12m": "revenue"})
     actions, record["plans"] = account_plans(
-        plan_inputs, _reps(engine), strategy, month=planned, products=products
+        plan_inputs,
+        _reps(engine),
+        strategy,
+        month=planned,
+        products=products,
+        effects=company_effects(engine, as_of, strategy) if strategy.effects.learn else None,
     )
     record["strategy"] = {"sha256": strategy_hash, "source": source}
     step("write")

@@ -41,8 +41,14 @@ def _col(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
     return np.full(len(frame), default)
 
 
-def candidate_actions(accounts: pd.DataFrame, strategy: Strategy | None = None) -> pd.DataFrame:
-    """Candidate actions per account from the strategy's playbooks.
+def candidate_actions(
+    accounts: pd.DataFrame,
+    strategy: Strategy | None = None,
+    *,
+    effects: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Candidate actions per account from the strategy's playbooks; ``effects`` (action → effect
+    size, :func:`tillage.strategy.effects.effects_in_use`) replaces the playbooks' assumed ones.
 
     ``accounts`` needs ``account_id`` and ``rep_id`` (the owner) and uses ``ltv``,
     ``churn_probability``, ``expected_expansion_value``, ``days_to_undecided_renewal`` (else
@@ -103,7 +109,8 @@ def candidate_actions(accounts: pd.DataFrame, strategy: Strategy | None = None) 
     basis = {"churn": churn * ltv, "expansion": growth, "pipeline": win * pipeline}
     parts = []
     for order, play in enumerate(strategy.playbooks):
-        uplift = play.effect * basis[play.basis]
+        effect = (effects or {}).get(play.action, play.effect)
+        uplift = effect * basis[play.basis]
         pays = uplift > play.hours * cost
         in_cell = np.array([c is None or pd.isna(c) or c in play.cells for c in segment], bool)
         forced = due.get(play.situation, np.zeros(len(accounts), dtype=bool))

@@ -26,6 +26,7 @@ from pydantic import (
 from tillage.errors import ConfigurationError
 from tillage.strategy.config_actions import (
     CapacityRules,
+    EffectSettings,
     ExchangeRate,
     KeyPersonRules,
     KpiSettings,
@@ -47,6 +48,7 @@ __all__ = [
     "CapacityRules",
     "Cell",
     "Currency",
+    "EffectSettings",
     "ExchangeRate",
     "KeyPersonRules",
     "KpiSettings",
@@ -116,6 +118,10 @@ class Strategy(_Section):
     kpi: KpiSettings = Field(
         default_factory=KpiSettings,
         description="KPI targets and the settings of the period review and the 1on1 agenda.",
+    )
+    effects: EffectSettings = Field(
+        default_factory=EffectSettings,
+        description="Learning the playbooks' effects from the company's history.",
     )
     playbooks: list[Playbook] = Field(
         default_factory=_default_playbooks,

@@ -48,6 +48,18 @@ class Playbook(_Section):
         description="Portfolio cells whose accounts the playbook serves (default all four: "
         "deepen, maintain, nurture, reduce).",
     )
+    subjects: list[str] = Field(
+        default_factory=list,
+        description="Words that mark a logged activity as this action: an activity whose "
+        "subject contains one of them (case-insensitive) counts as the action when its effect "
+        "is learned from the history (default none: the action name with spaces, e.g. "
+        "'renewal preparation').",
+    )
+
+    def markers(self) -> list[str]:
+        """The subject words of the action, lower-case (:attr:`subjects`, else the name)."""
+        words = self.subjects or [self.action.replace("_", " ")]
+        return [w.casefold() for w in words if w.strip()]
 
 
 ALL_CELLS: list[Cell] = ["deepen", "maintain", "nurture", "reduce"]
@@ -69,9 +81,63 @@ def _default_playbooks() -> list[Playbook]:
         ("maintain_minimum", "always", 0.25, "churn", 0.01, ["reduce"]),
     ]
     return [
-        Playbook(action=a, situation=s, hours=h, basis=b, effect=e, cells=c)  # type: ignore[arg-type]
+        Playbook(
+            action=a,
+            situation=s,  # type: ignore[arg-type]
+            hours=h,
+            basis=b,  # type: ignore[arg-type]
+            effect=e,
+            cells=c,
+            subjects=[a.replace("_", " "), *DEFAULT_SUBJECTS.get(a, ())],
+        )
         for a, s, h, b, e, c in rows
     ]
+
+
+#: Japanese subject words of the default playbooks (an activity titled 更新準備 … is renewal
+#: preparation).
+DEFAULT_SUBJECTS: dict[str, tuple[str, ...]] = {
+    "renewal_preparation": ("更新準備",),
+    "ticket_recovery": ("障害対応",),
+    "health_check": ("ヘルスチェック",),
+    "expansion_proposal": ("拡大提案", "アップセル提案"),
+    "multi_threading": ("関係者拡大",),
+    "competitive_defence": ("競合対策",),
+    "executive_sponsor_call": ("役員面談",),
+    "low_touch_nurture": ("ナーチャリング",),
+    "maintain_minimum": ("定期連絡",),
+}
+
+
+class EffectSettings(_Section):
+    """How the effects of the playbooks are learned from the company's history
+    (:mod:`tillage.strategy.effects`)."""
+
+    window_days: int = Field(
+        default=90,
+        gt=0,
+        le=366,
+        description="An action counts for a renewal decision when logged in this many days "
+        "before the contract's end, within the ending term (default 90; days).",
+    )
+    prior_sd: float = Field(
+        default=0.10,
+        gt=0,
+        le=1,
+        description="How far the true effect may lie from the assumed one: the standard "
+        "deviation of the prior the estimate is shrunk towards (default 0.10; a fraction).",
+    )
+    min_treated: int = Field(
+        default=30,
+        ge=1,
+        description="Renewal decisions with the action needed before its effect can be "
+        "learned (default 30; count).",
+    )
+    learn: bool = Field(
+        default=True,
+        description="Whether the plans use learned effects where the evidence suffices "
+        "(default true; false: always the assumed effect).",
+    )
 
 
 class CapacityRules(_Section):

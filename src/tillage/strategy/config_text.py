@@ -4,6 +4,8 @@ the field list of the reference (``docs/strategy.md``), both generated from the 
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -11,7 +13,14 @@ from pydantic import BaseModel
 from tillage.strategy.config import Strategy
 
 
+def _toml_key(key: str) -> str:
+    """A bare key when it can be one, else a quoted key."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
 def _toml_value(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -60,13 +69,18 @@ def _write_section(model: BaseModel, prefix: str, out: list[str]) -> None:
         elif isinstance(value, dict) and any(isinstance(v, BaseModel) for v in value.values()):
             out.extend(_comment(desc))
             for sub, item in value.items():
-                out.append(f"[{key}.{sub}]")
+                out.append(f"[{key}.{_toml_key(str(sub))}]")
                 _write_section(item, f"{key}.{sub}.", out)
                 out.append("")
+        elif isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            out.extend(_comment(desc))
+            for k, v in value.items():
+                out.append(f"[{key}.{_toml_key(str(k))}]")
+                out.extend(f"{_toml_key(str(kk))} = {_toml_value(vv)}" for kk, vv in v.items())
         elif isinstance(value, dict):
             out.extend(_comment(desc))
             out.append(f"[{key}]")
-            out.extend(f"{k} = {_toml_value(v)}" for k, v in value.items())
+            out.extend(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
         else:
             out.extend(_comment(desc))
             for item in value:
@@ -77,12 +91,21 @@ def _write_section(model: BaseModel, prefix: str, out: list[str]) -> None:
 
 def default_strategy_toml() -> str:
     """The default strategy as TOML, each field preceded by its description."""
+    return strategy_toml(
+        Strategy(),
+        "tillage strategy file. Every field is optional; the values below are the defaults.",
+    )
+
+
+def strategy_toml(strategy: Strategy, title: str = "tillage strategy file.") -> str:
+    """``strategy`` as TOML (every field written, each preceded by its description), headed by
+    the comment ``title``; :func:`~tillage.strategy.config.loads_strategy` reads it back."""
     out = [
-        "# tillage strategy file. Every field is optional; the values below are the defaults.",
+        f"# {title}",
         "# Reference: docs/strategy.md. Check a file with `tillage strategy validate PATH`.",
         "",
     ]
-    _write_section(Strategy(), "", out)
+    _write_section(strategy, "", out)
     return "\n".join(out).rstrip() + "\n"
 
 

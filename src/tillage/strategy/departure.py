@@ -35,14 +35,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
+from scipy.stats import norm
 
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.strategy.config import Strategy
+from tillage.strategy.effects import aipw_terms, clustered_se
 
-__all__ = ["DepartureResult", "handover_month", "ltv_at_risk", "simulate_departure"]
+__all__ = [
+    "DepartureCalibration",
+    "DepartureResult",
+    "calibrate_departure",
+    "handover_month",
+    "ltv_at_risk",
+    "simulate_departure",
+]
 
 #: Columns of :attr:`DepartureResult.accounts`.
 PLAN_COLUMNS = [
@@ -74,6 +85,9 @@ class DepartureResult:
     accounts: pd.DataFrame
     churn_uplift: float
     notes: list[str] = field(default_factory=list)
+    uplift_source: str = "assumed"
+    """``learned`` when ``churn_uplift`` was calibrated from the company's leavers
+    (:func:`calibrate_departure`), else ``assumed`` (the strategy file's)."""
 
     @property
     def ltv_at_risk(self) -> float:
@@ -130,6 +144,7 @@ def simulate_departure(
     *,
     planned: pd.DataFrame | None = None,
     as_of: dt.date | None = None,
+    calibration: DepartureCalibration | None = None,
 ) -> DepartureResult:
     """The LTV at risk and the handover plan if ``rep_id`` leaves (see the module docstring).
 
@@ -137,10 +152,13 @@ def simulate_departure(
     ``single_threaded``, ``top_rep_id`` and optionally ``name``; ``reps`` is indexed by rep id
     with ``name``, ``team_id``, ``capacity_hours`` and optionally ``team``, ``left_on``,
     ``role``; ``planned`` holds the month's planned actions (``account_id``, ``rep_id``,
-    ``hours``).
+    ``hours``); ``calibration`` (:func:`calibrate_departure`) replaces the strategy file's
+    churn uplift when it is learned.
     """
     strategy = strategy or Strategy()
     rules = strategy.key_person
+    if calibration is not None and calibration.source == "learned":
+        rules = rules.model_copy(update={"churn_uplift_if_owner_leaves": calibration.uplift})
     as_of = as_of or dt.date.today()
     needed = ["owner_id", "ltv", "churn_risk", "single_threaded", "top_rep_id"]
     missing = [c for c in needed if c not in accounts.columns]
@@ -207,7 +225,111 @@ def simulate_departure(
         accounts=affected[PLAN_COLUMNS],
         churn_uplift=rules.churn_uplift_if_owner_leaves,
         notes=notes,
+        uplift_source=calibration.source if calibration is not None else "assumed",
     )
 
 
 # --- reading the store -----------------------------------------------------------------------
+
+
+# --- calibrating the departure effect ---------------------------------------------------------
+
+#: A rep's departure counts for a renewal decision when it fell in this many days before it.
+DEPARTURE_DAYS = 180
+
+
+class DepartureCalibration(BaseModel):
+    """The added churn probability after a departure: ``uplift`` the one the simulation uses,
+    ``source`` ``learned`` (from reps with ``left_on``) or ``assumed`` (the strategy file's
+    ``key_person.churn_uplift_if_owner_leaves``), the estimate with its interval, and why."""
+
+    uplift: float
+    assumed: float
+    source: Literal["learned", "assumed"]
+    estimate: float | None = None
+    low: float | None = None
+    high: float | None = None
+    treated: int = 0
+    note: str
+
+
+def calibrate_departure(
+    decisions: pd.DataFrame,
+    activities: pd.DataFrame,
+    reps: pd.DataFrame,
+    strategy: Strategy,
+    *,
+    level: float = 0.95,
+) -> DepartureCalibration:
+    """Calibrate the churn uplift of a departure from the company's own leavers.
+
+    A renewal decision (:func:`tillage.strategy.effects.renewal_decisions`) is *exposed* when
+    the rep who logged most of the account's activities in the 365 days before it left
+    (``reps.left_on``) in the :data:`DEPARTURE_DAYS` days before it. The uplift is the AIPW
+    difference ``μ₁ − μ₀`` of churn probabilities (exposed against not, same covariates as the
+    action effects), its interval from the account-clustered influence function
+    ``(φ₁ᵢ − φ₀ᵢ) − (μ₁ − μ₀)``; shrunk toward the assumption as the action effects are
+    (``θ̃ = w·θ̂ + (1 − w)·θ₀``, ``w = τ²/(τ² + se²)``) and learned when at least
+    ``effects.min_treated`` decisions were exposed and ``w ≥ 0.5``. Without leavers it stays
+    assumed."""
+    assumed = strategy.key_person.churn_uplift_if_owner_leaves
+    left = pd.to_datetime(reps.set_index("rep_id")["left_on"]).dropna()
+    if left.empty or decisions.empty:
+        return DepartureCalibration(
+            uplift=assumed, assumed=assumed, source="assumed", note="no rep has left (left_on)"
+        )
+    acts = activities.dropna(subset=["rep_id"]).assign(at=pd.to_datetime(activities["occurred_at"]))
+    pairs = decisions[["contract_id", "account_id", "decided_on"]].merge(
+        acts[["account_id", "rep_id", "at"]], on="account_id"
+    )
+    pairs = pairs[
+        (pairs["at"] < pairs["decided_on"])
+        & (pairs["at"] >= pairs["decided_on"] - pd.Timedelta(days=365))
+    ]
+    top = (
+        pairs.groupby(["contract_id", "rep_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["contract_id", "n"], ascending=[True, False])
+        .drop_duplicates("contract_id")
+    )
+    top["left_on"] = top["rep_id"].astype("int64").map(left)
+    decided = top["contract_id"].map(decisions.set_index("contract_id")["decided_on"])
+    exposed_ids = top.loc[
+        (top["left_on"] < decided)
+        & (top["left_on"] >= decided - pd.Timedelta(days=DEPARTURE_DAYS)),
+        "contract_id",
+    ]
+    t = decisions["contract_id"].isin(set(exposed_ids)).to_numpy(dtype=int)
+    treated = int(t.sum())
+    if treated < strategy.effects.min_treated or treated == len(t):
+        return DepartureCalibration(
+            uplift=assumed,
+            assumed=assumed,
+            source="assumed",
+            treated=treated,
+            note=f"{treated} renewal decisions after a departure "
+            f"(at least {strategy.effects.min_treated} needed)",
+        )
+    cols = ["x_amount", "x_monthly", "x_engagement", "x_terms"]
+    x = decisions[cols].to_numpy(dtype=float)
+    x = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
+    phi1, phi0 = aipw_terms(decisions["churned"].to_numpy(dtype=float), t, x)
+    diff = float(phi1.mean() - phi0.mean())
+    se = clustered_se((phi1 - phi0) - diff, decisions["account_id"].to_numpy())
+    z = float(norm.ppf(0.5 + level / 2))
+    tau = strategy.effects.prior_sd
+    weight = tau**2 / (tau**2 + se**2)
+    learned = weight >= 0.5
+    shrunk = min(max(weight * diff + (1 - weight) * assumed, 0.0), 1.0)
+    return DepartureCalibration(
+        uplift=shrunk if learned else assumed,
+        assumed=assumed,
+        source="learned" if learned else "assumed",
+        estimate=diff,
+        low=diff - z * se,
+        high=diff + z * se,
+        treated=treated,
+        note=f"{treated} of {len(t)} renewal decisions after the account's rep left",
+    )

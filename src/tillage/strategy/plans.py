@@ -21,6 +21,7 @@ import pandas as pd
 from tillage.errors import ConfigurationError
 from tillage.strategy.allocation import allocate, available_hours, candidate_actions
 from tillage.strategy.config import Strategy
+from tillage.strategy.effects import ActionEffect, effects_in_use
 
 ACTION_COLUMNS = [
     "account_id",
@@ -52,22 +53,32 @@ def account_plans(
     *,
     month: dt.date,
     products: pd.Series | None = None,
+    effects: dict[str, ActionEffect] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """The planned actions (:data:`ACTION_COLUMNS`) and the allocation's record.
 
     ``accounts`` holds the inputs of :func:`~tillage.strategy.allocation.candidate_actions`
     (``rep_id`` the owner; accounts without one are not planned); ``reps`` has ``rep_id``,
     ``capacity_hours`` (hours per month) and ``hourly_cost`` (currency per hour); ``products``
-    maps account id → suggested products.
+    maps account id → suggested products; ``effects`` the learned effects
+    (:func:`tillage.strategy.effects.learned_effects`): an action whose effect is learned uses
+    it, the others the strategy file's, and the record's ``effects`` says which per action.
     """
     owned = accounts[accounts["rep_id"].notna()].copy()
     owned["rep_id"] = owned["rep_id"].astype("int64")
     costs = reps.set_index("rep_id")["hourly_cost"]
     owned["hourly_cost"] = owned["rep_id"].map(costs).astype(float)
-    candidates = candidate_actions(owned, strategy)
+    used = effects_in_use(effects, strategy)
+    candidates = candidate_actions(owned, strategy, effects=used)
     empty = pd.DataFrame(columns=ACTION_COLUMNS)
+    sources = effect_sources(effects, strategy)
     if candidates.empty:
-        return empty, {"month": month.isoformat(), "actions": 0, "uplift": 0.0}
+        return empty, {
+            "month": month.isoformat(),
+            "actions": 0,
+            "uplift": 0.0,
+            "effects": sources,
+        }
     capacity = available_hours(reps, strategy)
     result = allocate(candidates, capacity.loc[sorted(set(candidates["rep_id"]))], strategy)
     chosen = result.plan[result.plan["chosen"]]
@@ -104,6 +115,7 @@ def account_plans(
         "utilisation": strategy.capacity.utilisation,
         "notes": result.notes,
         "policy_exceptions": _policy_exceptions(actions, strategy),
+        "effects": sources,
         "reps": {
             str(int(rep)): {k: float(v) for k, v in row.items()} for rep, row in reps_out.iterrows()
         },
@@ -111,6 +123,29 @@ def account_plans(
     return actions.sort_values(["rep_id", "account_id"], kind="stable").reset_index(
         drop=True
     ), record
+
+
+def effect_sources(effects: dict[str, ActionEffect] | None, strategy: Strategy) -> dict:
+    """Per action the effect the plan uses and whether it is ``learned`` or ``assumed``, with
+    the estimate, its interval and the note (JSON for the snapshot's record)."""
+    used = effects_in_use(effects, strategy)
+    out = {}
+    for play in strategy.playbooks:
+        found = (effects or {}).get(play.action)
+        learned = found is not None and found.source == "learned" and strategy.effects.learn
+        out[play.action] = {
+            "effect": used[play.action],
+            "assumed": play.effect,
+            "source": "learned" if learned else "assumed",
+            "estimate": None if found is None else found.estimate,
+            "low": None if found is None else found.low,
+            "high": None if found is None else found.high,
+            "treated": 0 if found is None else found.treated,
+            "decisions": 0 if found is None else found.decisions,
+            "se": None if found is None else found.se,
+            "note": "no history read" if found is None else found.note,
+        }
+    return out
 
 
 def _policy_exceptions(actions: pd.DataFrame, strategy: Strategy) -> list[dict]:

@@ -71,6 +71,8 @@ def _threshold(values: pd.Series, absolute: float | None, quantile: float) -> fl
 
 #: The axes of the value × growth portfolio: the estimate's column, the cells on its high side.
 AXES = {"ltv": ("deepen", "maintain"), "expected_expansion_value": ("deepen", "nurture")}
+#: The quantile of |change| the drift's normal spread matches (see :func:`portfolio_drift`).
+TAIL = 0.9
 #: Accounts whose previous estimate lies within this factor of a split measure its drift.
 DRIFT_BAND = 2.0
 
@@ -80,11 +82,14 @@ def portfolio_drift(
 ) -> dict[str, float]:
     """σ of one period's change of each axis near its split (currency).
 
-    For ``ltv`` and ``expected_expansion_value``: the robust spread 1.4826 × median |c| of the
-    change c = (x₁ − t₁) − (x₀ − t₀) of each account's distance to the split (estimate x, split
-    t, previous ₀ and current ₁; a quantile split moves too) over the accounts in both frames
-    whose previous estimate lies between t₀ / 2 and 2 t₀ (those whose cell is at stake); 0 when
-    fewer than 10 accounts are there."""
+    For ``ltv`` and ``expected_expansion_value``: σ = q₉₀(|c|) / Φ⁻¹(0.95), the normal spread
+    whose 90th percentile of |c| matches the observed one, for the change
+    c = (x₁ − t₁) − (x₀ − t₀) of each account's distance to the split (estimate x, split t,
+    previous ₀ and current ₁; a quantile split moves too) over the accounts in both frames whose
+    previous estimate lies between t₀ / 2 and 2 t₀ (those whose cell is at stake); 0 when fewer
+    than 10 accounts are there. The changes are heavy-tailed, and the tail decides who is
+    stable: the median's spread (1.4826 × median |c|) understated it, so accounts flagged stable
+    moved more often than their probabilities said (5.4% against 3.4% on the 600-account demo)."""
     strategy = strategy or Strategy()
     cfg = strategy.portfolio
     both = previous.merge(current, on="account_id", suffixes=("_prev", ""))
@@ -103,7 +108,7 @@ def portfolio_drift(
         if len(change) < 10:
             out[axis] = 0.0
             continue
-        out[axis] = float(1.4826 * change.abs().median())
+        out[axis] = float(change.abs().quantile(TAIL) / norm.ppf(0.5 + TAIL / 2))
     return out
 
 

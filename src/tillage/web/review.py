@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from tillage.kpi import period_containing
 from tillage.report.review import review_sections
 from tillage.services.reviews import REVIEWERS, period_review
 from tillage.services.strategy import strategy_in_force
-from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
+from tillage.services.strategy_changes import accept_recommendations
+from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.params import PERIOD_PATTERN
 from tillage.serving.scope import roles
@@ -56,5 +57,31 @@ def review_page(
         "review.html",
         principal,
         review=review,
-        sections=Markup(review_sections(review)),  # escaped by the report templates
+        # escaped by the report templates; admins get the button that accepts the Act's
+        # recommendations as a new strategy version
+        sections=Markup(
+            review_sections(
+                review,
+                accept_url=f"/review/{review.period}/accept" if principal.is_admin else None,
+                csrf_token=principal.csrf_token,
+            )
+        ),
     )
+
+
+@router.post("/review/{period}/accept", response_class=HTMLResponse, dependencies=[roles("admin")])
+def accept_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    period: Annotated[str, Path(pattern=PERIOD_PATTERN)],
+) -> Response:
+    """Accept every recommendation of the review of ``period`` as a new strategy version (as
+    ``POST /api/v1/reviews/{period}/accept``), then show it in Settings."""
+    accepted = accept_recommendations(
+        session, settings, lang, principal, visible, period, client=client_address(request)
+    )
+    return RedirectResponse(f"/settings?saved={accepted.version_id}", status_code=303)
