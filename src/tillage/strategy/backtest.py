@@ -45,6 +45,7 @@ from tillage.features._common import (
     days_between,
     money,
 )
+from tillage.features.build import FeatureTables
 from tillage.features.engine import execute_arrow
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.evaluation import (
@@ -158,11 +159,15 @@ def first_record(con: BaseBackend) -> dt.date | None:
 
 
 def _fit_predict(
-    con: BaseBackend, origin: dt.date, horizon_months: int, model: AccountLTV
+    con: BaseBackend,
+    origin: dt.date,
+    horizon_months: int,
+    model: AccountLTV,
+    features: FeatureTables | None = None,
 ) -> tuple[ValueInputs, pd.DataFrame, pd.DataFrame]:
     """Fit ``model`` as of ``origin`` and predict ``horizon_months`` for the accounts that were
     customers then; with the last period's outcomes (the naive run rate)."""
-    inputs = value_inputs(con, origin)
+    inputs = value_inputs(con, origin, features=features)
     model.horizon_months = horizon_months  # the holdout is the model's horizon
     model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix, returns=inputs.returns)
     # only accounts that were customers by the origin can be predicted
@@ -212,6 +217,7 @@ def inner_folds(
     model: AccountLTV,
     *,
     max_folds: int = MAX_FOLDS,
+    features: FeatureTables | None = None,
 ) -> dict[str, list[Fold]]:
     """Rolling-origin folds inside the calibration data, per stream of :data:`STREAMS` and for
     the ``revenue`` as a whole (whose realised values fit the interval).
@@ -219,7 +225,7 @@ def inner_folds(
     The fold horizon ``h`` is :func:`fold_months`; the origins are ``calibration_end − j·h``
     (``j = 1 … max_folds``) whose run-rate window ``(o − h, o]`` lies after the first order or
     contract start (within :data:`FOLD_SLACK`). A fold whose model cannot be fitted is left
-    out."""
+    out. ``features``: the feature tables already computed, by date."""
     h = fold_months(con, calibration_end, horizon_months)
     out: dict[str, list[Fold]] = {name: [] for name in (*STREAMS, "revenue")}
     if h == 0:
@@ -230,7 +236,7 @@ def inner_folds(
         if first is None or first > _add_months(origin, -h) + FOLD_SLACK:
             break  # the run rate of this origin would cover days before the first record
         try:
-            inputs, pred, prior = _fit_predict(con, origin, h, copy.deepcopy(model))
+            inputs, pred, prior = _fit_predict(con, origin, h, copy.deepcopy(model), features)
         except (ConvergenceError, DataValidationError):
             continue
         if not len(pred):

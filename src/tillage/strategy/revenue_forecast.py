@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from tillage.features.build import FeatureTables
 from tillage.models.account_ltv import AccountLTV
 from tillage.strategy.backtest import (
     SCORING_FOLDS,
@@ -38,6 +39,7 @@ def forecast_revenue(
     *,
     horizon_months: int = 12,
     max_folds: int = SCORING_FOLDS,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The scoring run's revenue forecast, chosen by the company's own backtest.
 
@@ -51,9 +53,12 @@ def forecast_revenue(
     ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
     forecast is positive (the purchase and churn noise of one year carried to the LTV as a
     share of it; the bootstrap interval alone is the parameters' uncertainty). Returns the
-    frame and the record of the choice (candidate and reason per stream).
+    frame and the record of the choice (candidate and reason per stream). ``features``: the
+    feature tables already computed, by date (:func:`~tillage.features.build.features_expr`).
     """
-    folds = inner_folds(con, as_of, horizon_months, _fold_model(model), max_folds=max_folds)
+    folds = inner_folds(
+        con, as_of, horizon_months, _fold_model(model), max_folds=max_folds, features=features
+    )
     choices, interval = choose_streams(folds)
     near = copy.deepcopy(model)
     near.horizon_months, near.n_draws = horizon_months, 0
