@@ -19,6 +19,14 @@ from pydantic import TypeAdapter
 from sqlalchemy.orm import Session, sessionmaker
 
 from tillage.i18n import gettext_for
+from tillage.services.account_views import (
+    SEGMENTS,
+    account_actions,
+    account_contacts,
+    account_signals,
+    account_timeline,
+    filter_choices,
+)
 from tillage.services.accounts import (
     SEARCH_MAX,
     Listing,
@@ -28,18 +36,10 @@ from tillage.services.accounts import (
     history_by_date,
     search_text,
 )
+from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import AccountFilter
-from tillage.store.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
-from tillage.store.pages import (
-    SEGMENTS,
-    account_actions,
-    account_contacts,
-    account_signals,
-    account_timeline,
-    filter_choices,
-)
 from tillage.store.snapshots import AccountDetail
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
