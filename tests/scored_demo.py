@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import Engine
 
 from tillage.demo import DemoCompany, DemoConfig, generate
+from tillage.features import build
 from tillage.services.scoring import run_scoring
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
@@ -22,6 +25,8 @@ class ScoredDemo:
     engine: Engine
     url: str
     snapshot_id: int
+    #: how many times the scoring run built each as-of date's account feature table
+    feature_builds: Counter[dt.date] = field(default_factory=Counter)
 
 
 def load_demo(
@@ -40,5 +45,13 @@ def scored_demo_store(path: Path) -> ScoredDemo:
     """600 accounts and 12 reps (50 accounts a rep, as in the default demo), scored as of the
     demo's date with the built-in strategy."""
     company, engine, url = load_demo(path, 600, 5, 12)
-    snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
-    return ScoredDemo(company, engine, url, snapshot_id)
+    builds: Counter[dt.date] = Counter()
+    query = build._account_features
+
+    def counted(con, as_of, period, horizon_days):  # type: ignore[no-untyped-def]
+        builds[as_of] += 1
+        return query(con, as_of, period, horizon_days)
+
+    with mock.patch.object(build, "_account_features", counted):
+        snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
+    return ScoredDemo(company, engine, url, snapshot_id, builds)

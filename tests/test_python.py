@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 import tillage
 from tillage.services.accounts import Listing, account_page
+from tillage.services.listing import risk_bands
 from tillage.store.access import everything
-from tillage.store.listing import risk_bands
 
 CDNOW = Path(__file__).resolve().parent / "data" / "cdnow" / "cdnow_sample_transactions.csv"
 

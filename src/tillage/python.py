@@ -28,10 +28,10 @@ from sqlalchemy import Engine
 from tillage.config import get_settings
 from tillage.services.accounts import Listing, account_page
 from tillage.services.clv import ClvResult, clv_of_log
+from tillage.services.listing import ScoreFilter, SortKey
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import everything
 from tillage.store.database import ensure_current, make_engine, session_factory
-from tillage.store.listing import ScoreFilter, SortKey
 from tillage.store.snapshots import SCORE_COLUMNS, latest_snapshot, list_snapshots
 from tillage.strategy.config import Strategy
 
@@ -94,7 +94,7 @@ class Store:
         **filters: Any,
     ) -> pd.DataFrame:
         """The account listing of the dashboard and ``/api/v1/accounts``, as a DataFrame:
-        ``filters`` are those of :class:`~tillage.store.listing.ScoreFilter` (``zone``,
+        ``filters`` are those of :class:`~tillage.services.listing.ScoreFilter` (``zone``,
         ``segment``, ``rep``, ``team``, ``risk``, ``borderline``, ``search``, ``deal_zone``)."""
         listing = Listing(where=ScoreFilter(**filters), sort=sort, descending=descending)
         with session_factory(self.engine)() as session:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tillage.config import Settings
+from tillage.services.listing import risk_bands
 from tillage.store.database import make_engine, session_scope
-from tillage.store.listing import risk_bands
 from tillage.store.schema import Rep, Snapshot, Team
 from tillage.store.users import find_user
 

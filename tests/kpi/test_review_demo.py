@@ -20,9 +20,9 @@ import pytest
 from tillage.demo import DemoConfig, generate
 from tillage.kpi.forecast import retention_check
 from tillage.kpi.period import parse_period
+from tillage.services import review_frames as reviews
 from tillage.services.reviews import build_review
 from tillage.services.scoring import run_scoring
-from tillage.store import reviews
 from tillage.store.database import make_engine, migrate, session_scope
 from tillage.store.load import replace_all
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tillage.report.workbook import write_workbook
 from tillage.store.access import everything
-from tillage.store.plans import deals_frame, plan_frame, portfolio_frame
+from tillage.services.snapshot_frames import deals_frame, plan_frame, portfolio_frame
 
 from ..scored_demo import ScoredDemo
 

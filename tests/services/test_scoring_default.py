@@ -24,3 +24,15 @@ def test_an_empty_store_scores_as_of_today(tmp_path) -> None:  # type: ignore[no
     assert data_end(engine) is None
     assert default_as_of(engine, today) == (today, "empty")
     engine.dispose()
+
+
+def test_the_run_builds_each_feature_table_once(scored_demo) -> None:  # type: ignore[no-untyped-def]
+    """The scoring run computes the feature table of each date once and passes it to every
+    step that reads it (summary, values, signals, risk, expansion, open deals, the forecast's
+    folds), rather than each step building its own."""
+    builds = scored_demo.feature_builds
+    as_of = scored_demo.company.config.as_of
+    assert builds[as_of] == 1
+    assert builds[as_of - dt.timedelta(days=365)] == 1  # the prior year's summary and a fold
+    assert len(builds) > 2  # the deal history's and the folds' own dates
+    assert max(builds.values()) == 1, {d: n for d, n in builds.items() if n > 1}

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from tillage.features.engine import feature_backend
 from tillage.models.evaluation import top_decile_capture
 from tillage.services.scoring import INPUT_COLUMNS, run_scoring
+from tillage.services.snapshot_frames import plan_frame, portfolio_frame
 from tillage.services.strategy import resolve_strategy
 from tillage.store.access import everything
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
-from tillage.store.plans import count_rows, plan_frame, portfolio_frame
 from tillage.store.schema import AccountScore, Rep, Snapshot
+from tillage.store.snapshots import count_rows
 from tillage.store.strategies import save_strategy, text_hash
 from tillage.strategy.config_text import default_strategy_toml
 from tillage.strategy.risk import account_risk

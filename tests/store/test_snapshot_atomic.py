@@ -28,9 +28,8 @@ from sqlalchemy.orm import Session
 from tillage.demo import DemoConfig, generate
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
-from tillage.store.plans import count_rows
 from tillage.store.schema import AccountScore, Snapshot, SnapshotAction, SnapshotDeal
-from tillage.store.snapshots import latest_snapshot, write_snapshot
+from tillage.store.snapshots import count_rows, latest_snapshot, write_snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
+from tillage.services.listing import list_scores
 from tillage.store.access import everything
 from tillage.store.bulk import insert_frame
-from tillage.store.listing import list_scores
 from tillage.store.schema import AccountScore, Snapshot
 from tillage.store.snapshots import latest_snapshot, write_snapshot, zone_totals
 

@@ -198,7 +198,7 @@ def test_stable_cells_move_no_more_often_than_their_probability_says(scored_demo
     """The previous quarter end is scored on the same store (point in time); its cells and
     probabilities, with the hysteresis and the drift measured between the two snapshots,
     against the cells of the demo's snapshot."""
-    from tillage.features.build import pinned_features
+    from tillage.features.build import materialised_features
     from tillage.strategy.inputs import expansion_values
     from tillage.strategy.portfolio import portfolio_drift, value_growth_portfolio
     from tillage.strategy.scoring import INPUT_COLUMNS, score_values
@@ -207,10 +207,10 @@ def test_stable_cells_move_no_more_often_than_their_probability_says(scored_demo
     assert scored_demo.company.config.as_of == dt.date(2026, 9, 30)
     with (
         feature_backend(scored_demo.url, "duckdb", tables=INPUT_COLUMNS) as con,
-        pinned_features(con, earlier),
+        materialised_features(con, [earlier]) as features,
     ):
-        before, _ = score_values(con, earlier, strategy=STRATEGY)
-        expansion, _ = expansion_values(con, earlier)
+        before, _ = score_values(con, earlier, strategy=STRATEGY, features=features)
+        expansion, _ = expansion_values(con, earlier, features=features)
     before = before.merge(expansion, on="account_id", how="left")
     before["expected_expansion_value"] = before["expected_expansion_value"].fillna(0.0)
     scores, _, _, _ = _snapshot(scored_demo)

@@ -29,15 +29,15 @@ from tillage.services.accounts import (
     search_text,
     snapshot_of,
 )
-from tillage.serving.auth import VisibleAccounts, protected_router
-from tillage.serving.deps import SessionDep
-from tillage.serving.errors import ErrorResponse
-from tillage.store.access import AccountFilter
-from tillage.store.listing import (
+from tillage.services.listing import (
     Risk,
     ScoreFilter,
     SortKey,
 )
+from tillage.serving.auth import VisibleAccounts, protected_router
+from tillage.serving.deps import SessionDep
+from tillage.serving.errors import ErrorResponse
+from tillage.store.access import AccountFilter
 from tillage.store.snapshots import (
     AccountDetail,
 )

@@ -18,7 +18,7 @@ from tillage.serving.auth import VisibleAccounts, protected_router
 from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
-from tillage.store.plans import complete_snapshot
+from tillage.store.snapshots import complete_snapshot
 
 router = protected_router(prefix="/api/v1", tags=["snapshots"])
 SnapshotId = Annotated[int, Query(ge=1, le=2**31 - 1)]

@@ -50,9 +50,9 @@ def accounts(
 
     from tillage.report.summary import top_accounts_table
     from tillage.services.accounts import Listing, account_page, export_csv, search_text
+    from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
     from tillage.store.access import everything
     from tillage.store.database import engine_from_settings, ensure_current, session_factory
-    from tillage.store.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
 
     if format not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")

@@ -22,16 +22,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import exit_status, state
-from tillage.errors import DataValidationError, ParameterError, Problem, TillageError
-from tillage.features.rfm import PERIOD_DAYS
+from tillage.errors import DataValidationError, Problem, TillageError
 from tillage.models.clv import (
     MODEL_LABELS,
-    PURCHASE_MODELS,
     ClvForecast,
     ClvNote,
 )
 from tillage.services.clv import STEPS as CLV_STEPS
-from tillage.services.clv import clv_of_log
+from tillage.services.clv import check_clv_options, clv_of_log
 
 __all__ = ["clv", "read_transactions"]
 
@@ -226,12 +224,7 @@ def _run(
     out: Path | None,
     params_out: Path | None,
 ) -> None:
-    if period not in PERIOD_DAYS:
-        raise ParameterError(f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}")
-    if model not in (*PURCHASE_MODELS, "auto"):
-        raise ParameterError(
-            f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
-        )
+    check_clv_options(period, model)  # before the log is read
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

@@ -40,18 +40,13 @@ from tillage.services.cadence import plan_cadence
 from tillage.services.plans import month_plan
 from tillage.services.reach import OPERATOR
 from tillage.services.strategy import strategy_in_force
+from tillage.services.snapshot_frames import deals_frame, plan_frame, portfolio_frame
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.diffs import NONE, migration_matrix, move_drivers, snapshot_pair
 from tillage.store.groups import hierarchy_frame
-from tillage.store.plans import (
-    complete_snapshot,
-    deals_frame,
-    plan_frame,
-    portfolio_frame,
-    snapshot_with_plan,
-)
 from tillage.store.reps import find_rep
+from tillage.store.snapshots import complete_snapshot, snapshot_with_plan
 from tillage.strategy.groups import group_rollup
 from tillage.strategy.plans import plan_month
 

@@ -15,24 +15,27 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.features._common import DAYS_PER_MONTH
-from tillage.features.build import features_expr
+from tillage.features.build import FeatureTables, features_expr
 from tillage.features.engine import execute_arrow
 
 __all__ = ["DAYS_PER_MONTH", "account_summary"]
 
 
-def account_summary(con: BaseBackend, as_of: dt.date) -> pd.DataFrame:
+def account_summary(
+    con: BaseBackend, as_of: dt.date, *, features: FeatureTables | None = None
+) -> pd.DataFrame:
     """One row per account: account_id, revenue_12m, order_revenue_12m, contract_revenue_12m,
     mrr, orders_12m, tenure_months. ``con`` is a backend of
-    :func:`tillage.features.engine.feature_backend`."""
-    features = features_expr(con, as_of)
-    expr = features.select(
-        account_id=features.account_id,
-        order_revenue_12m=features.revenue_365d,
-        orders_12m=features.orders_365d.cast("float64"),
-        contract_revenue_12m=features.contract_revenue_365d,
-        mrr=features.mrr,
-        tenure_months=features.tenure_months,
+    :func:`tillage.features.engine.feature_backend`; ``features`` the feature tables already
+    computed (:func:`~tillage.features.build.features_expr`'s ``tables``)."""
+    table = features_expr(con, as_of, tables=features)
+    expr = table.select(
+        account_id=table.account_id,
+        order_revenue_12m=table.revenue_365d,
+        orders_12m=table.orders_365d.cast("float64"),
+        contract_revenue_12m=table.contract_revenue_365d,
+        mrr=table.mrr,
+        tenure_months=table.tenure_months,
     )
     frame = execute_arrow(con, expr).to_pandas()
     frame["revenue_12m"] = frame["order_revenue_12m"] + frame["contract_revenue_12m"]

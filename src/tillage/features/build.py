@@ -11,7 +11,7 @@ column is documented in ``docs/features.md``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 import pandas as pd
@@ -30,7 +30,7 @@ from tillage.features.rfm import PERIOD_DAYS, Period
 from tillage.features.support import support_features
 from tillage.features.usage import usage_features
 
-__all__ = ["build_features", "features_expr", "pinned_features"]
+__all__ = ["FeatureTables", "build_features", "features_expr", "materialised_features"]
 
 #: Columns left null when an account has no rows in their family (everything else becomes 0).
 NULLABLE_PREFIXES = (
@@ -55,24 +55,38 @@ def _nullable(column: str) -> bool:
     return column.startswith(NULLABLE_PREFIXES)
 
 
+#: Account × feature tables already computed on one backend, by as-of date (period ``week``,
+#: without labels): what a run computes once and passes to every step that reads the features
+#: of those dates (:func:`materialised_features`).
+FeatureTables = Mapping[dt.date, Table]
+
+
 def features_expr(
     con: BaseBackend,
     as_of: dt.date | str,
     *,
     period: Period = "week",
     horizon_days: int | None = None,
+    tables: FeatureTables | None = None,
 ) -> Table:
     """The account × feature table as an ibis expression on ``con``'s canonical tables.
 
     ``period`` is the time unit of the RFM columns (day, week, month); ``horizon_days`` adds the
-    backtest labels over ``(as_of, as_of + horizon_days]``.
+    backtest labels over ``(as_of, as_of + horizon_days]``. Where ``tables`` holds the table
+    of ``as_of`` (weekly, without labels) that table is read instead of the feature query.
     """
     as_of = as_date(as_of)
     if period not in PERIOD_DAYS:
         raise DataValidationError(f"period must be one of {', '.join(PERIOD_DAYS)}: {period!r}")
-    pinned = _PINNED.get(id(con), {}).get((as_of, period, horizon_days))
-    if pinned is not None:
-        return pinned.order_by("account_id")
+    if tables is not None and period == "week" and horizon_days is None and as_of in tables:
+        return tables[as_of].order_by("account_id")
+    return _account_features(con, as_of, period, horizon_days)
+
+
+def _account_features(
+    con: BaseBackend, as_of: dt.date, period: Period, horizon_days: int | None
+) -> Table:
+    """The feature query of :func:`features_expr` (every family joined to the accounts)."""
     accounts = con.table("accounts")
     base = accounts.select(
         account_id=accounts.id,
@@ -104,36 +118,29 @@ def features_expr(
     return out.mutate(**fills).order_by("account_id")
 
 
-#: Feature tables materialised by :func:`pinned_features`: backend id → key → cached table.
-_PINNED: dict[int, dict[tuple[dt.date, str, int | None], Table]] = {}
-
-
 @contextmanager
-def pinned_features(
-    con: BaseBackend, as_of: dt.date | str, *, period: Period = "week"
-) -> Iterator[None]:
-    """Inside the block, :func:`features_expr` of ``as_of`` and ``period`` (without labels) on
-    ``con`` reads the feature table materialised once (ibis's ``cache``: a temporary table of
-    the engine) instead of the whole feature query.
+def materialised_features(
+    con: BaseBackend, dates: Iterable[dt.date | str]
+) -> Iterator[dict[dt.date, Table]]:
+    """The weekly feature tables of ``dates`` on ``con``, each computed once (ibis's ``cache``:
+    a temporary table of the engine), valid inside the block: pass them as ``features=`` to
+    the steps of a run that read those dates.
 
-    The query is cheap to run but slow to compile (about 0.3 s of ibis's rewriting each time,
-    the same on 2,000 accounts as on 100,000), and a scoring run reads the features of its as-of
-    date six times (summary, values, signals, risk, expansion, open deals): pinning them saves
-    about 2 s of a 12 s run on the 2,000-account demo. It costs one feature table of memory in
-    the engine, released when the block ends.
+    The feature query is cheap to run but slow to compile (about 0.3 s of ibis's rewriting
+    each time, the same on 2,000 accounts as on 100,000), and a scoring run reads the features
+    of its as-of date six times (summary, values, signals, risk, expansion, open deals):
+    computing them once saves about 2 s of a 12 s run on the 2,000-account demo. Each table
+    costs one feature table of memory in the engine, released when the block ends.
     """
-    as_of = as_date(as_of)
-    key = (as_of, period, None)
-    table = features_expr(con, as_of, period=period).cache()
-    _PINNED.setdefault(id(con), {})[key] = table
+    tables = {
+        day_: _account_features(con, day_, "week", None).cache()
+        for day_ in dict.fromkeys(as_date(d) for d in dates)
+    }
     try:
-        yield
+        yield tables
     finally:
-        pins = _PINNED.get(id(con), {})
-        pins.pop(key, None)
-        if not pins:
-            _PINNED.pop(id(con), None)
-        table.release()
+        for table in tables.values():
+            table.release()
 
 
 def build_features(
@@ -142,11 +149,12 @@ def build_features(
     *,
     period: Period = "week",
     horizon_days: int | None = None,
+    tables: FeatureTables | None = None,
 ) -> pd.DataFrame:
     """:func:`features_expr` executed: a pandas frame, one row per account, sorted by id.
 
     Counts are int64, everything else float64 (nullable statistics hold NaN)."""
-    expr = features_expr(con, as_of, period=period, horizon_days=horizon_days)
+    expr = features_expr(con, as_of, period=period, horizon_days=horizon_days, tables=tables)
     frame = execute_arrow(con, expr).to_pandas()
     return normalise(frame)
 

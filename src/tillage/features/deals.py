@@ -33,7 +33,7 @@ from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
 from tillage.features._common import as_date, day, days_between, money
-from tillage.features.build import features_expr, normalise
+from tillage.features.build import FeatureTables, features_expr, normalise
 from tillage.features.engine import execute_arrow
 
 __all__ = [
@@ -114,8 +114,15 @@ def _mean_cycles(opps: Table, as_of: dt.date) -> tuple[Table, Table]:
     return by_type, overall
 
 
-def deal_features_expr(con: BaseBackend, as_of: dt.date | str, *, labels: bool = True) -> Table:
-    """The open deals on ``as_of`` with their features, as an ibis expression on ``con``.
+def deal_features_expr(
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    labels: bool = True,
+    features: FeatureTables | None = None,
+) -> Table:
+    """The open deals on ``as_of`` with their features, as an ibis expression on ``con``
+    (the account features from ``features`` where it holds the date).
 
     With ``labels`` the final outcome in the store is added: ``label_closed`` (1 when the deal is
     closed in the store), ``label_won`` (1 won, 0 lost, null while open) and ``close_date``.
@@ -174,7 +181,7 @@ def deal_features_expr(con: BaseBackend, as_of: dt.date | str, *, labels: bool =
     )
     deals = deals.left_join(accounts, deals.account_id == accounts.acc_id)
 
-    account = features_expr(con, as_of).select("account_id", *ACCOUNT_COLUMNS)
+    account = features_expr(con, as_of, tables=features).select("account_id", *ACCOUNT_COLUMNS)
     account = account.rename(acct_id="account_id")
     deals = deals.left_join(account, deals.account_id == account.acct_id)
     history = (account.mrr * 12.0).fill_null(0.0) + account.revenue_365d.fill_null(0.0)
@@ -212,9 +219,16 @@ def deal_features_expr(con: BaseBackend, as_of: dt.date | str, *, labels: bool =
     return deals.select(**columns).order_by("opportunity_id")
 
 
-def deal_features(con: BaseBackend, as_of: dt.date | str, *, labels: bool = True) -> pd.DataFrame:
+def deal_features(
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    labels: bool = True,
+    features: FeatureTables | None = None,
+) -> pd.DataFrame:
     """:func:`deal_features_expr` executed: one row per open deal, indexed by opportunity id."""
-    frame = execute_arrow(con, deal_features_expr(con, as_of, labels=labels)).to_pandas()
+    expr = deal_features_expr(con, as_of, labels=labels, features=features)
+    frame = execute_arrow(con, expr).to_pandas()
     return _tidy(frame)
 
 
@@ -236,11 +250,16 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def deal_history(
-    con: BaseBackend, dates: list[dt.date] | pd.DatetimeIndex, *, labels: bool = True
+    con: BaseBackend,
+    dates: list[dt.date] | pd.DatetimeIndex,
+    *,
+    labels: bool = True,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
     """:func:`deal_features` on each of ``dates``, stacked (a deal appears once per date it
-    was open on); indexed by position, with ``opportunity_id`` and ``as_of`` columns."""
-    frames = [deal_features(con, as_date(d), labels=labels) for d in dates]
+    was open on); indexed by position, with ``opportunity_id`` and ``as_of`` columns.
+    ``features``: the account feature tables already computed, by date."""
+    frames = [deal_features(con, as_date(d), labels=labels, features=features) for d in dates]
     frames = [f for f in frames if len(f)]
     if not frames:
         return _tidy(
@@ -282,12 +301,17 @@ def expansion_labels(con: BaseBackend, as_of: dt.date | str, horizon_days: int) 
 
 
 def expansion_frame(
-    con: BaseBackend, as_of: dt.date | str, *, horizon_days: int | None = None
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    horizon_days: int | None = None,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
-    """The account feature table as of ``as_of`` plus ``log_employees``; with ``horizon_days``
-    also the expansion labels of :func:`expansion_labels`. Indexed by account id."""
+    """The account feature table as of ``as_of`` (from ``features`` where it holds the date)
+    plus ``log_employees``; with ``horizon_days`` also the expansion labels of
+    :func:`expansion_labels`. Indexed by account id."""
     as_of = as_date(as_of)
-    expr = features_expr(con, as_of)
+    expr = features_expr(con, as_of, tables=features)
     accounts = con.table("accounts").select(acc_id="id", employees="employees")
     expr = expr.left_join(accounts, expr.account_id == accounts.acc_id)
     expr = expr.mutate(

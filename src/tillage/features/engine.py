@@ -52,102 +52,37 @@ from ibis.backends import BaseBackend
 from sqlalchemy import make_url
 
 from tillage.errors import ConfigurationError, StoreError
-from tillage.store.schema import Base
+from tillage.features.columns import (
+    DEAL_COLUMNS,
+    EVIDENCE_COLUMNS,
+    FEATURE_COLUMNS,
+    STORE_COLUMNS,
+    VALUE_COLUMNS,
+    canonical_schema,
+)
+
+__all__ = [
+    "DEAL_COLUMNS",
+    "ENGINES",
+    "EVIDENCE_COLUMNS",
+    "FEATURE_COLUMNS",
+    "STORE_COLUMNS",
+    "VALUE_COLUMNS",
+    "Engine",
+    "canonical_schema",
+    "connect",
+    "duckdb_backend",
+    "execute_arrow",
+    "feature_backend",
+    "postgres_doubles",
+    "spark_backend",
+    "spark_session",
+    "store_tables",
+    "typed_arrow",
+]
 
 Engine = Literal["duckdb", "postgres", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "postgres", "spark")
-
-#: The columns of each canonical table that the feature definitions read.
-FEATURE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ("id", "customer_since"),
-    "contacts": ("id", "account_id", "department"),
-    "contracts": (
-        "id",
-        "account_id",
-        "start_date",
-        "end_date",
-        "term_months",
-        "recurring_amount",
-        "renewed_from_id",
-        "status",
-    ),
-    "orders": ("account_id", "order_number", "order_date", "amount", "margin"),
-    "opportunities": (
-        "account_id",
-        "type",
-        "amount",
-        "created_date",
-        "close_date",
-        "is_closed",
-        "is_won",
-        "competitor",
-    ),
-    "activities": ("account_id", "rep_id", "contact_id", "type", "occurred_at"),
-    "tickets": ("account_id", "opened_at", "closed_at", "satisfaction"),
-    "nps_responses": ("account_id", "responded_on", "score"),
-    "usage": ("account_id", "date", "metric", "value"),
-}
-
-#: Further columns the deal models read (:mod:`tillage.features.deals`).
-DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": ("employees",),
-    "contracts": ("product_id",),
-    "orders": ("product_id",),
-    "opportunities": ("id", "product_id", "stage", "probability"),
-    "products": ("id", "name", "family", "successor_id"),
-}
-
-#: Further columns the urgency evidence reads (:mod:`tillage.features.evidence`).
-EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {"tickets": ("key", "severity")}
-
-#: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS`, :data:`DEAL_COLUMNS` and
-#: :data:`EVIDENCE_COLUMNS`.
-STORE_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(
-        dict.fromkeys(
-            [
-                *FEATURE_COLUMNS.get(name, ()),
-                *DEAL_COLUMNS.get(name, ()),
-                *EVIDENCE_COLUMNS.get(name, ()),
-            ]
-        )
-    )
-    for name in [*FEATURE_COLUMNS, *DEAL_COLUMNS, *EVIDENCE_COLUMNS]
-}
-
-#: The columns the account-value models read besides :data:`FEATURE_COLUMNS` (renewal covariates,
-#: margins by product family, cost to serve, acquisition cost).
-VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
-    **FEATURE_COLUMNS,
-    "accounts": (*FEATURE_COLUMNS["accounts"], "owner_id", "acquisition_cost"),
-    "contracts": (*FEATURE_COLUMNS["contracts"], "product_id"),
-    "orders": (*FEATURE_COLUMNS["orders"], "product_id"),
-    "activities": (*FEATURE_COLUMNS["activities"], "duration_minutes"),
-    "nps_responses": (*FEATURE_COLUMNS["nps_responses"], "contact_id"),
-    "products": ("id", "family"),
-    "reps": ("id", "hourly_cost"),
-}
-
-_ARROW_TYPES = {
-    "INTEGER": pa.int64(),
-    "FLOAT": pa.float64(),
-    "NUMERIC": pa.float64(),
-    "DATE": pa.date32(),
-    "DATETIME": pa.timestamp("us"),
-    "BOOLEAN": pa.bool_(),
-    "STRING": pa.string(),
-    "TEXT": pa.string(),
-}
-
-
-def canonical_schema(table: str, columns: Iterable[str]) -> pa.Schema:
-    """The Arrow schema of ``columns`` of a canonical table (amounts as float64)."""
-    sa_table = Base.metadata.tables[table]
-    fields = []
-    for name in columns:
-        kind = sa_table.columns[name].type.__class__.__name__.upper()
-        fields.append(pa.field(name, _ARROW_TYPES[kind]))
-    return pa.schema(fields)
 
 
 def connect(database_url: str) -> BaseBackend:

@@ -28,7 +28,7 @@ from ibis.expr.types import Table
 
 from tillage.errors import DataValidationError
 from tillage.features._common import as_date, day
-from tillage.features.build import features_expr
+from tillage.features.build import FeatureTables, features_expr
 from tillage.features.engagement import CONCENTRATION_DAYS, touch_breadth
 from tillage.features.engine import execute_arrow
 
@@ -77,18 +77,23 @@ def running_contracts(con: BaseBackend, as_of: dt.date) -> Table:
 
 
 def risk_inputs(
-    con: BaseBackend, as_of: dt.date | str, *, window_days: int = CONCENTRATION_DAYS
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    window_days: int = CONCENTRATION_DAYS,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
     """:data:`BREADTH_COLUMNS` over the last ``window_days`` days, :data:`SILENT_COLUMNS` and
     ``active`` (bool), indexed by ``account_id`` (every account of the store, sorted).
     ``top_rep_id`` is a nullable integer; the other columns are float64 (NaN where a statistic
-    needs data)."""
+    needs data). ``features``: the feature tables already computed, by date."""
     as_of = as_date(as_of)
     if window_days <= 0:
         raise DataValidationError(f"window_days must be positive, got {window_days}")
-    features = features_expr(con, as_of).select("account_id", "orders_365d", *SILENT_COLUMNS)
+    table = features_expr(con, as_of, tables=features)
+    table = table.select("account_id", "orders_365d", *SILENT_COLUMNS)
     breadth = touch_breadth(con, as_of, window_days)
-    expr = features.left_join(breadth, "account_id").drop("account_id_right")
+    expr = table.left_join(breadth, "account_id").drop("account_id_right")
     expr = expr.left_join(running_contracts(con, as_of), "account_id").drop("account_id_right")
     frame = execute_arrow(con, expr.order_by("account_id")).to_pandas()
     frame["active"] = (pd.to_numeric(frame["running_contracts"]).fillna(0) > 0) | (

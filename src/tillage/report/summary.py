@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from tillage.i18n import format_money, format_number, gettext_for
-from tillage.store.listing import ScoreRow
+from tillage.services.listing import ScoreRow
 
 
 def zone_table(zones: Sequence[tuple[str, int, float]], currency: str, lang: str) -> Table:

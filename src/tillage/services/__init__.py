@@ -13,5 +13,9 @@ answer the same question with the same figures.
   1on1 agendas;
 - :mod:`~tillage.services.plans` — the account plans of a month;
 - :mod:`~tillage.services.departure` — a rep's departure simulated on the latest snapshot;
-- :mod:`~tillage.services.imports` — validate and confirm an uploaded file.
+- :mod:`~tillage.services.imports` — validate and confirm an uploaded file;
+- :mod:`~tillage.services.listing` — the one account listing (filters, sorts, pages);
+- :mod:`~tillage.services.account_views`, :mod:`~tillage.services.snapshot_frames`,
+  :mod:`~tillage.services.review_frames` — the read models the pages, the CLI tables, the
+  workbook and the review are built from (the store itself is organised by entity).
 """

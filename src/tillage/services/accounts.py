@@ -3,7 +3,7 @@ top ten), one account's detail and history, and the portfolio's zone totals — 
 caller may see.
 
 A listing reads the newest snapshot (or ``snapshot``), keeps what the filters ask for
-(:class:`~tillage.store.listing.ScoreFilter`: ``risk`` is a churn band *or* a risk flag, the same
+(:class:`~tillage.services.listing.ScoreFilter`: ``risk`` is a churn band *or* a risk flag, the same
 everywhere), sorts by a whitelisted column (missing values last, ties by account id in the same
 direction) and pages either by ``offset`` or, fast however deep, by the ``cursor`` the previous
 page returned (keyset pagination). The CSV export takes the same query and streams every
@@ -25,10 +25,8 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import ParameterError
 from tillage.inert import csv_row
-from tillage.services.snapshots import SnapshotOut, snapshot_out
-from tillage.store.access import AccountFilter
-from tillage.store.groups import hierarchy_frame
-from tillage.store.listing import (
+from tillage.services.account_views import segment_cells as store_segment_cells
+from tillage.services.listing import (
     DESCENDING_BY_DEFAULT,
     NULLABLE_SORTS,
     Cursor,
@@ -38,8 +36,10 @@ from tillage.store.listing import (
     cursor_of,
     list_scores,
 )
-from tillage.store.pages import segment_cells as store_segment_cells
-from tillage.store.plans import deal_zone_totals
+from tillage.services.snapshot_frames import deal_zone_totals
+from tillage.services.snapshots import SnapshotOut, snapshot_out
+from tillage.store.access import AccountFilter
+from tillage.store.groups import hierarchy_frame
 from tillage.store.snapshots import (
     AccountDetail,
     ScorePoint,

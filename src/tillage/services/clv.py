@@ -41,6 +41,18 @@ class ClvResult:
     params: dict[str, Any]
 
 
+def check_clv_options(period: str, model: str) -> None:
+    """Refuse (:class:`ParameterError`) a ``period`` other than day, week or month and a
+    ``model`` other than a purchase model or ``auto``: a caller may check before it reads
+    the log."""
+    if period not in PERIOD_DAYS:
+        raise ParameterError(f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}")
+    if model not in (*PURCHASE_MODELS, "auto"):
+        raise ParameterError(
+            f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
+        )
+
+
 def clv_of_log(
     log: pd.DataFrame,
     *,
@@ -59,12 +71,7 @@ def clv_of_log(
     ``source`` names the log in messages; ``rows_without_customer`` (lines the reader left out)
     is carried into the parameters."""
     step = progress or (lambda _name: None)
-    if period not in PERIOD_DAYS:
-        raise ParameterError(f"--period must be one of {', '.join(PERIOD_DAYS)}, not {period!r}")
-    if model not in (*PURCHASE_MODELS, "auto"):
-        raise ParameterError(
-            f"--model must be one of {', '.join(PURCHASE_MODELS)}, auto; not {model!r}"
-        )
+    check_clv_options(period, model)
     if log.empty:
         raise DataValidationError(f"{source}: no transactions with a customer id")
     end = calibration_end or log["date"].max().date()

@@ -132,6 +132,29 @@ def choose_mapping(
     return _identity_mapping(path, str(table))
 
 
+def _audit_import(
+    session: Session,
+    action: str,
+    principal: Principal,
+    client: str | None,
+    detail: dict[str, object],
+    import_id: int | None = None,
+) -> None:
+    """Audit-log an import ``action`` by ``principal`` and commit it."""
+    audit(
+        session,
+        action,
+        now=utcnow(),
+        user_id=principal.user_id,
+        actor=principal.login,
+        client=client,
+        object_type="import",
+        object_id=import_id,
+        detail=detail,
+    )
+    session.commit()
+
+
 @contextmanager
 def refusals_audited(
     session: Session, principal: Principal, client: str | None, name: str
@@ -141,17 +164,8 @@ def refusals_audited(
     try:
         yield
     except DataValidationError as exc:
-        audit(
-            session,
-            "import.refused",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
-            client=client,
-            object_type="import",
-            detail={"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]},
-        )
-        session.commit()
+        detail = {"source": name, "problems": len(exc.problems), "reason": str(exc)[:500]}
+        _audit_import(session, "import.refused", principal, client, detail)
         raise
 
 
@@ -187,18 +201,8 @@ def import_upload(
         dry_run=dry_run,
     )
     if not dry_run:
-        audit(
-            session,
-            "import",
-            now=utcnow(),
-            user_id=principal.user_id,
-            actor=principal.login,
-            client=client,
-            object_type="import",
-            object_id=result.import_id,
-            detail={"source": result.source, "checksum": result.checksum},
-        )
-        session.commit()
+        detail = {"source": result.source, "checksum": result.checksum}
+        _audit_import(session, "import", principal, client, detail, result.import_id)
     return result
 
 

@@ -22,16 +22,12 @@ from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
 from tillage.services.cadence import CadenceDue, plan_cadence
 from tillage.services.reach import rep_in_reach
+from tillage.services.snapshot_frames import deals_frame, plan_frame
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_ids
-from tillage.store.plans import (
-    complete_snapshot,
-    deals_frame,
-    plan_frame,
-    snapshot_with_plan,
-)
 from tillage.store.reps import rep_names
+from tillage.store.snapshots import complete_snapshot, snapshot_with_plan
 
 
 def _value(value: object) -> object:

@@ -33,14 +33,14 @@ from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services.effects import company_effects
+from tillage.services import review_frames as reviews
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
-from tillage.store import reviews
 from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.database import make_engine
 from tillage.store.reps import find_rep
 from tillage.store.schema import Snapshot
-from tillage.store.snapshots import latest_snapshot
+from tillage.store.snapshots import latest_snapshot, snapshot_on_or_before
 from tillage.strategy.config import Strategy
 
 T = TypeVar("T")
@@ -68,8 +68,8 @@ def review_inputs(
 ) -> ReviewInputs:
     """Read from the store what the review of ``period`` needs (:class:`ReviewInputs`), the
     account-level frames limited to ``visible`` (``None``: every account)."""
-    start = reviews.snapshot_on_or_before(session, period.first)
-    end = reviews.snapshot_on_or_before(session, period.last)
+    start = snapshot_on_or_before(session, period.first)
+    end = snapshot_on_or_before(session, period.last)
     start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
     end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
     kpi_scores = end_scores

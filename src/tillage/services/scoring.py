@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from tillage.features.build import materialised_features
 from tillage.features.engine import feature_backend
+from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.effects import company_effects
 from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
@@ -45,12 +47,15 @@ from tillage.strategy.scoring import (
     INPUT_COLUMNS,
     RISK_COLUMNS,
     STEPS,
-    engine_kind,
-    pinned_revenue_features,
     score_values,
 )
 
-__all__ = ["INPUT_COLUMNS", "STEPS", "data_end", "default_as_of", "run_scoring"]
+__all__ = ["INPUT_COLUMNS", "STEPS", "data_end", "default_as_of", "engine_kind", "run_scoring"]
+
+
+def engine_kind(database_url: str) -> Literal["duckdb", "postgres"]:
+    """The embedded engine for a SQLite store; inside the database for PostgreSQL."""
+    return "postgres" if database_url.startswith("postgresql") else "duckdb"
 
 
 def _jsonable(value: object) -> object:
@@ -102,6 +107,13 @@ def _previous_cells(engine: Engine, as_of: dt.date) -> pd.DataFrame | None:
     return frame
 
 
+def shared_dates(as_of: dt.date) -> list[dt.date]:
+    """The dates whose feature tables more than one step of the scoring run reads: ``as_of``
+    (summary, values, signals, risk, expansion, open deals) and the year before it (the prior
+    year's summary and the first fold of the revenue forecast)."""
+    return [as_of, as_of - dt.timedelta(days=365)]
+
+
 def run_scoring(
     engine: Engine,
     as_of: dt.date,
@@ -128,24 +140,26 @@ def run_scoring(
     url = engine.url.render_as_string(hide_password=False)
     step("values")
     # one feature backend for the whole run (on a SQLite store each one copies the store's
-    # columns into DuckDB), with the as-of date's feature table computed once (from the won
-    # deals where they are the revenue: the strategy's revenue_from_won_deals)
-    with (
-        feature_backend(url, engine_kind(url), tables=INPUT_COLUMNS) as con,
-        pinned_revenue_features(con, as_of, strategy) as revenue,
-    ):
-        frame, record = score_values(con, as_of, strategy=strategy, revenue_source=revenue)
-        step("signals")
-        signals = account_signals(con, as_of, strategy).merge(
-            account_risk(con, as_of, strategy)[list(RISK_COLUMNS)],
-            left_on="account_id",
-            right_index=True,
-            how="left",
-        )
-        step("expansion")
-        expansion, record["expansion"] = expansion_values(con, as_of)
-        step("deals")
-        deals, record["win_probability"] = open_deals(con, as_of, strategy)
+    # columns into DuckDB); the won deals become the orders first where they are the revenue
+    # (the strategy's revenue_from_won_deals); then the feature tables of the dates that
+    # several steps read are computed once and passed to every step
+    with feature_backend(url, engine_kind(url), tables=INPUT_COLUMNS) as con:
+        revenue = won_deals_as_orders(con, strategy.revenue_from_won_deals)
+        with materialised_features(con, shared_dates(as_of)) as features:
+            frame, record = score_values(
+                con, as_of, strategy=strategy, revenue_source=revenue, features=features
+            )
+            step("signals")
+            signals = account_signals(con, as_of, strategy, features=features).merge(
+                account_risk(con, as_of, strategy, features=features)[list(RISK_COLUMNS)],
+                left_on="account_id",
+                right_index=True,
+                how="left",
+            )
+            step("expansion")
+            expansion, record["expansion"] = expansion_values(con, as_of, features=features)
+            step("deals")
+            deals, record["win_probability"] = open_deals(con, as_of, strategy, features=features)
         products = product_suggestions(con, as_of)
     step("ranking")
     scores, ranking = rank_accounts(

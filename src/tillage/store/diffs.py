@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.store.access import AccountFilter
-from tillage.store.plans import complete_snapshot
 from tillage.store.schema import Account, AccountScore
+from tillage.store.snapshots import complete_snapshot
 
 NONE = "-"
 """The segment or zone of an account a snapshot did not score: the one marker of every

@@ -1,4 +1,4 @@
-"""Score snapshots: written atomically, read back page by page.
+"""Score snapshots: written atomically, read back page by page; which snapshot holds what.
 
 A snapshot with all of its account scores, scored open deals and planned actions is inserted in
 one transaction, so readers see either the previous snapshot or the complete new one, never a
@@ -26,7 +26,15 @@ from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
 from tillage.store.groups import AccountRef, parent_and_subsidiaries
 from tillage.store.records import AccountOverride
-from tillage.store.schema import Account, AccountScore, Rep, Snapshot, Team
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Rep,
+    Snapshot,
+    SnapshotAction,
+    SnapshotDeal,
+    Team,
+)
 
 SCORE_COLUMNS = (
     "account_id",
@@ -447,3 +455,66 @@ def _open_overrides(session: Session, account_id: int) -> list[OverrideRef]:
         )
         for o in session.scalars(query)
     ]
+
+
+def complete_snapshot(session: Session, snapshot_id: int | None = None) -> Snapshot:
+    """The complete snapshot ``snapshot_id`` (the latest when ``None``); :class:`NotFoundError`
+    when it does not exist or is not complete (still being written, or abandoned)."""
+    if snapshot_id is None:
+        return latest_snapshot(session)
+    snapshot = session.get(Snapshot, snapshot_id)
+    if snapshot is None or snapshot.status != "complete":
+        raise NotFoundError(f"snapshot {snapshot_id} does not exist or is not complete")
+    return snapshot
+
+
+def plan_months(session: Session, snapshot_id: int) -> list[dt.date]:
+    """The months a snapshot holds plans for."""
+    return list(
+        session.scalars(
+            select(SnapshotAction.month)
+            .where(SnapshotAction.snapshot_id == snapshot_id)
+            .group_by(SnapshotAction.month)
+            .order_by(SnapshotAction.month)
+        )
+    )
+
+
+def snapshot_with_plan(session: Session, month: dt.date) -> Snapshot:
+    """The newest complete snapshot holding plans for ``month``."""
+    snapshot = session.scalars(
+        select(Snapshot)
+        .join(SnapshotAction, SnapshotAction.snapshot_id == Snapshot.id)
+        .where(Snapshot.status == "complete", SnapshotAction.month == month)
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(1)
+    ).first()
+    if snapshot is None:
+        raise NotFoundError(
+            f"no snapshot holds plans for {month:%Y-%m}: run `tillage score --month {month:%Y-%m}`"
+        )
+    return snapshot
+
+
+def count_rows(session: Session, snapshot_id: int) -> dict[str, int]:
+    """Rows a snapshot has in each of its tables (account_scores, snapshot_deals,
+    snapshot_actions)."""
+    return {
+        model.__tablename__: int(
+            session.scalar(
+                select(func.count()).select_from(model).where(model.snapshot_id == snapshot_id)
+            )
+            or 0
+        )
+        for model in (AccountScore, SnapshotDeal, SnapshotAction)
+    }
+
+
+def snapshot_on_or_before(session: Session, day: dt.date) -> Snapshot | None:
+    """The newest complete snapshot whose as-of date is ``day`` or earlier (newest id on a tie)."""
+    return session.scalars(
+        select(Snapshot)
+        .where(Snapshot.status == "complete", Snapshot.as_of <= day)
+        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
+        .limit(1)
+    ).first()

@@ -23,6 +23,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
+from tillage.features.build import FeatureTables
 from tillage.features.deals import (
     deal_history,
     expansion_frame,
@@ -133,11 +134,14 @@ def score_open_deals(
     model: WinProbabilityModel | None = None,
     history: pd.DataFrame | None = None,
     types: Sequence[str] | None = None,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, WinProbabilityModel]:
     """The deals open on ``as_of`` with ``win_probability`` and ``stage_rate``, from a model
-    trained on every deal closed by ``as_of`` (snapshots before it)."""
+    trained on every deal closed by ``as_of`` (snapshots before it). ``features``: the account
+    feature tables already computed, by date."""
     if history is None:
-        history = deal_history(con, [*_snapshots(con, as_of, months), as_of])
+        dates = [*_snapshots(con, as_of, months), as_of]
+        history = deal_history(con, dates, features=features)
     if types is not None:
         history = history[history["type"].isin(list(types))]
     history = history.drop_duplicates(["opportunity_id", "as_of"])
@@ -218,15 +222,18 @@ def score_expansion(
     horizon_days: int = 180,
     train_dates: int = 6,
     model: ExpansionModel | None = None,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, ExpansionModel]:
     """Every account's expansion propensity, expected amount and value over the horizon after
-    ``as_of``, from a model fitted on the quarterly dates whose horizon ended by ``as_of``."""
+    ``as_of``, from a model fitted on the quarterly dates whose horizon ended by ``as_of``.
+    ``features``: the account feature tables already computed, by date."""
     dates = _quarters(as_of - dt.timedelta(days=horizon_days), train_dates)
     train = pd.concat(
-        [expansion_frame(con, d, horizon_days=horizon_days) for d in dates], ignore_index=True
+        [expansion_frame(con, d, horizon_days=horizon_days, features=features) for d in dates],
+        ignore_index=True,
     )
     model = (model or ExpansionModel()).fit(train)
-    current = expansion_frame(con, as_of)
+    current = expansion_frame(con, as_of, features=features)
     out = pd.concat([current[["account_id"]], model.predict(current)], axis=1)
     return out, model
 

@@ -29,6 +29,7 @@ from tillage.features._common import (
     days_between,
     money,
 )
+from tillage.features.build import FeatureTables
 from tillage.features.engine import execute_arrow
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.forecast import (
@@ -128,11 +129,15 @@ def first_record(con: BaseBackend) -> dt.date | None:
 
 
 def fit_predict(
-    con: BaseBackend, origin: dt.date, horizon_months: int, model: AccountLTV
+    con: BaseBackend,
+    origin: dt.date,
+    horizon_months: int,
+    model: AccountLTV,
+    features: FeatureTables | None = None,
 ) -> tuple[ValueInputs, pd.DataFrame, pd.DataFrame]:
     """Fit ``model`` as of ``origin`` and predict ``horizon_months`` for the accounts that were
     customers then; with the last period's outcomes (the naive run rate)."""
-    inputs = value_inputs(con, origin)
+    inputs = value_inputs(con, origin, features=features)
     model.horizon_months = horizon_months  # the holdout is the model's horizon
     model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix, returns=inputs.returns)
     # only accounts that were customers by the origin can be predicted
@@ -207,6 +212,7 @@ def inner_folds(
     model: AccountLTV,
     *,
     max_folds: int = MAX_FOLDS,
+    features: FeatureTables | None = None,
 ) -> dict[str, list[Fold]]:
     """Rolling-origin folds inside the calibration data, per stream of :data:`STREAMS`, for
     the ``revenue`` as a whole (whose realised values fit the interval) and for ``churn`` (the
@@ -227,7 +233,7 @@ def inner_folds(
         if first is None or first > add_months(origin, -h) + FOLD_SLACK:
             break  # the run rate of this origin would cover days before the first record
         try:
-            inputs, pred, prior = fit_predict(con, origin, h, copy.deepcopy(model))
+            inputs, pred, prior = fit_predict(con, origin, h, copy.deepcopy(model), features)
         except (ConvergenceError, DataValidationError):
             continue
         if not len(pred):

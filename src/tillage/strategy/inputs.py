@@ -33,7 +33,7 @@ from ibis.backends import BaseBackend
 from scipy.stats import norm
 
 from tillage.errors import ConvergenceError, DataValidationError
-from tillage.features.build import features_expr
+from tillage.features.build import FeatureTables, features_expr
 from tillage.features.deals import deal_history
 from tillage.features.engine import execute_arrow
 from tillage.features.evidence import latest_nps, open_severe_tickets, renewal_status
@@ -64,11 +64,16 @@ DEAL_COLUMNS = [
 
 
 def account_signals(
-    con: BaseBackend, as_of: dt.date, strategy: Strategy | None = None
+    con: BaseBackend,
+    as_of: dt.date,
+    strategy: Strategy | None = None,
+    *,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
-    """One row per account: ``rep_id`` (the owner) and the signals of the module docstring."""
+    """One row per account: ``rep_id`` (the owner) and the signals of the module docstring.
+    ``features``: the feature tables already computed, by date (here and below)."""
     settings = (strategy or Strategy()).priority
-    features = features_expr(con, as_of)
+    features = features_expr(con, as_of, tables=features)
     accounts = con.table("accounts").select(acc="id", rep_id="owner_id")
     expr = features.left_join(accounts, features.account_id == accounts.acc).select(
         "account_id",
@@ -94,11 +99,17 @@ def account_signals(
     return frame
 
 
-def expansion_values(con: BaseBackend, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
+def expansion_values(
+    con: BaseBackend, as_of: dt.date, *, features: FeatureTables | None = None
+) -> tuple[pd.DataFrame, dict]:
     """Expected expansion value per account and the model's record (empty without data)."""
     try:
         scored, model = score_expansion(
-            con, as_of, horizon_days=EXPANSION_HORIZON_DAYS, train_dates=EXPANSION_DATES
+            con,
+            as_of,
+            horizon_days=EXPANSION_HORIZON_DAYS,
+            train_dates=EXPANSION_DATES,
+            features=features,
         )
     except (ConvergenceError, DataValidationError, ValueError) as exc:
         return pd.DataFrame(columns=["account_id", "expected_expansion_value"]), {
@@ -118,14 +129,20 @@ def expansion_values(con: BaseBackend, as_of: dt.date) -> tuple[pd.DataFrame, di
     return out.reset_index(drop=True), record
 
 
-def open_deals(con: BaseBackend, as_of: dt.date, strategy: Strategy) -> tuple[pd.DataFrame, dict]:
+def open_deals(
+    con: BaseBackend,
+    as_of: dt.date,
+    strategy: Strategy,
+    *,
+    features: FeatureTables | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """The open deals with win probability, interval, expected value and zone; the record.
 
     Returns :data:`DEAL_COLUMNS` plus ``competitor`` (1 when the deal names one).
     """
     empty = pd.DataFrame(columns=[*DEAL_COLUMNS, "competitor"])
     dates = sorted({*month_ends(as_of, DEAL_MONTHS), as_of})
-    history = deal_history(con, dates)
+    history = deal_history(con, dates, features=features)
     if history.empty:
         return empty, {"model": "WinProbabilityModel", "skipped": "no open deals"}
     try:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from tillage.features.build import FeatureTables
 from tillage.models.account_ltv import AccountLTV
 from tillage.strategy.folds import (
     SCORING_FOLDS,
@@ -40,6 +41,7 @@ def forecast_revenue(
     *,
     horizon_months: int = 12,
     max_folds: int = SCORING_FOLDS,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, dict[str, object]]:
     """The scoring run's revenue forecast, chosen by the company's own backtest.
 
@@ -58,7 +60,9 @@ def forecast_revenue(
     stays the model's. Returns the frame and the record of the choice (candidate and reason per
     stream, the churn probability's and the interval's).
     """
-    folds = inner_folds(con, as_of, horizon_months, fold_model(model), max_folds=max_folds)
+    folds = inner_folds(
+        con, as_of, horizon_months, fold_model(model), max_folds=max_folds, features=features
+    )
     choices, interval = choose_streams(folds)
     near = copy.deepcopy(model)
     near.horizon_months, near.n_draws = horizon_months, 0

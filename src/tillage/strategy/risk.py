@@ -49,6 +49,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
+from tillage.features.build import FeatureTables
 from tillage.features.risk_inputs import BREADTH_COLUMNS, SILENT_COLUMNS, risk_inputs
 from tillage.i18n import check_language, gettext_for
 from tillage.strategy.config import Strategy
@@ -234,14 +235,20 @@ def render_signals(signals: Sequence[dict[str, Any]], lang: str) -> str:
 
 
 def account_risk(
-    con: BaseBackend, as_of: dt.date | str, strategy: Strategy | None = None
+    con: BaseBackend,
+    as_of: dt.date | str,
+    strategy: Strategy | None = None,
+    *,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
     """Key-person risk and silent churn of every account as of ``as_of``, indexed by account_id.
 
     Reads the store through ``con`` (a :func:`tillage.features.engine.feature_backend`) with the
     touches of the strategy's ``key_person.window_days``; the columns of
-    :func:`key_person_risk` and :func:`silent_churn` side by side.
+    :func:`key_person_risk` and :func:`silent_churn` side by side. ``features``: the feature
+    tables already computed, by date.
     """
     strategy = strategy or Strategy()
-    inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
+    window = strategy.key_person.window_days
+    inputs = risk_inputs(con, as_of, window_days=window, features=features)
     return key_person_risk(inputs, strategy).join(silent_churn(inputs, strategy))

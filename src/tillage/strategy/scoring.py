@@ -2,8 +2,9 @@
 signals with the organisational risk (key-person dependency, silent churn), expansion, open
 deals → priority and portfolio → account plans → one snapshot.
 
-The shape stays: read the store as of a date, score every account, write one immutable snapshot
-(:func:`run_scoring`); the later stages live in :mod:`~tillage.strategy.inputs`,
+The run itself (read the store as of a date, score every account, write one immutable snapshot)
+is :func:`tillage.services.scoring.run_scoring`; the later stages live in
+:mod:`~tillage.strategy.inputs`,
 :mod:`~tillage.strategy.ranking` and :mod:`~tillage.strategy.plans`. :class:`NaiveLTV` (last
 year's revenue × margin × a population retention) is kept as the baseline the backtest compares
 against, and is the fallback when the history holds neither renewals nor repeat purchases.
@@ -12,9 +13,6 @@ against, and is the fallback when the history holds neither renewals nor repeat 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,8 +20,8 @@ from ibis.backends import BaseBackend
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.account_summary import account_summary
-from tillage.features.build import pinned_features
-from tillage.features.engine import STORE_COLUMNS, VALUE_COLUMNS, feature_backend
+from tillage.features.build import FeatureTables
+from tillage.features.columns import STORE_COLUMNS, VALUE_COLUMNS
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
@@ -36,25 +34,6 @@ from tillage.strategy.zones import assign_zones
 SCORING_DRAWS = 100
 
 
-def score_accounts(
-    database_url: str,
-    as_of: dt.date,
-    *,
-    model: AccountLTV | None = None,
-    strategy: Strategy | None = None,
-) -> tuple[pd.DataFrame, dict]:
-    """Per-account scores as of ``as_of``: revenue_12m, tenure_months, ltv, ltv_low, ltv_high,
-    churn_risk, p_alive, expected_revenue (next 12 months), zone; and the models' record for the
-    snapshot. The LTV uses the strategy's horizon, discount rate and margins by product family."""
-    with feature_backend(database_url, engine_kind(database_url), tables=VALUE_COLUMNS) as con:
-        return score_values(con, as_of, model=model, strategy=strategy)
-
-
-def engine_kind(database_url: str) -> Literal["duckdb", "postgres"]:
-    """The embedded engine for a SQLite store; inside the database for PostgreSQL."""
-    return "postgres" if database_url.startswith("postgresql") else "duckdb"
-
-
 def score_values(
     con: BaseBackend,
     as_of: dt.date,
@@ -62,8 +41,13 @@ def score_values(
     model: AccountLTV | None = None,
     strategy: Strategy | None = None,
     revenue_source: dict[str, object] | None = None,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """:func:`score_accounts` on an open feature backend (one with :data:`VALUE_COLUMNS`).
+    """Per-account scores as of ``as_of`` on an open feature backend (one with
+    :data:`VALUE_COLUMNS`): revenue_12m, tenure_months, ltv, ltv_low, ltv_high, churn_risk,
+    p_alive, expected_revenue (next 12 months), zone; and the models' record for the snapshot.
+    The LTV uses the strategy's horizon, discount rate and margins by product family;
+    ``features`` are the feature tables already computed, by date.
 
     Where the strategy's ``revenue_from_won_deals`` says so, the won deals are the revenue on
     this backend from here on (:func:`~tillage.features.won_deals.won_deals_as_orders`, unless
@@ -71,13 +55,16 @@ def score_values(
     ``revenue_source`` says which it was."""
     strategy = strategy or Strategy()
     source = revenue_source or won_deals_as_orders(con, strategy.revenue_from_won_deals)
-    current = account_summary(con, as_of)
-    prior = account_summary(con, as_of - dt.timedelta(days=365))
+    current = account_summary(con, as_of, features=features)
+    prior = account_summary(con, as_of - dt.timedelta(days=365), features=features)
     try:
         values, fitted, inputs = account_values(
-            con, as_of, model=model or ltv_model(strategy, n_draws=SCORING_DRAWS)
+            con,
+            as_of,
+            model=model or ltv_model(strategy, n_draws=SCORING_DRAWS),
+            features=features,
         )
-        values, chosen = forecast_revenue(con, as_of, fitted, values, inputs)
+        values, chosen = forecast_revenue(con, as_of, fitted, values, inputs, features=features)
         values = value_prospects(values, source)
         if source["source"] == "won_deals":  # how many accounts had not won a deal yet
             source = {**source, "prospects": int((values["ltv_source"] == "prospect").sum())}
@@ -112,18 +99,6 @@ def score_values(
         record["forecast"] = chosen
     frame["zone"] = assign_zones(frame["ltv"])
     return frame, record
-
-
-@contextmanager
-def pinned_revenue_features(
-    con: BaseBackend, as_of: dt.date, strategy: Strategy
-) -> Iterator[dict[str, object]]:
-    """The won deals made the orders where the strategy says so
-    (:func:`~tillage.features.won_deals.won_deals_as_orders`, whose record is yielded), then
-    the as-of date's features pinned for the block (:func:`pinned_features`)."""
-    source = won_deals_as_orders(con, strategy.revenue_from_won_deals)
-    with pinned_features(con, as_of):
-        yield source
 
 
 #: The organisational-risk columns the scoring run keeps (:func:`account_risk`): stored in the

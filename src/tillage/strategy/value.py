@@ -34,7 +34,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.features._common import DAYS_PER_MONTH, as_date, day, end_of, money
-from tillage.features.build import features_expr
+from tillage.features.build import FeatureTables, features_expr
 from tillage.features.engine import execute_arrow
 from tillage.features.renewals import (
     COVARIATES,
@@ -72,10 +72,13 @@ class ValueInputs:
     returns: tuple[int, int] = (0, 0)
 
 
-def value_inputs(con: BaseBackend, as_of: dt.date | str) -> ValueInputs:
-    """The LTV inputs as of ``as_of`` (see the module docstring)."""
+def value_inputs(
+    con: BaseBackend, as_of: dt.date | str, *, features: FeatureTables | None = None
+) -> ValueInputs:
+    """The LTV inputs as of ``as_of`` (see the module docstring); ``features``: the feature
+    tables already computed, by date."""
     as_of = as_date(as_of)
-    features = features_expr(con, as_of, period="week")
+    features = features_expr(con, as_of, period="week", tables=features)
     expr = features.select(
         "account_id",
         "tenure_months",
@@ -304,7 +307,11 @@ def ltv_model(strategy: Strategy | None = None, *, n_draws: int = 200) -> Accoun
 
 
 def account_values(
-    con: BaseBackend, as_of: dt.date | str, *, model: AccountLTV | None = None
+    con: BaseBackend,
+    as_of: dt.date | str,
+    *,
+    model: AccountLTV | None = None,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, AccountLTV, ValueInputs]:
     """Fit ``model`` (default :func:`ltv_model` of the default strategy) as of ``as_of`` and
     predict every account: ``(predictions indexed by account_id, fitted model, inputs)``.
@@ -313,7 +320,7 @@ def account_values(
     is the expected revenue of the **12 months** after ``as_of`` (the snapshot's forecast, in
     the store currency) and the horizon's total is ``expected_revenue_horizon``.
     """
-    inputs = value_inputs(con, as_of)
+    inputs = value_inputs(con, as_of, features=features)
     model = model if model is not None else ltv_model()
     model.fit(inputs.accounts, inputs.decisions, mix=inputs.mix, returns=inputs.returns)
     values = model.predict(inputs.accounts).rename(

@@ -28,6 +28,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tillage.i18n import gettext_for
 from tillage.models.forecast_text import choice_lines
 from tillage.services.account360 import account_overview
+from tillage.services.account_views import (
+    SEGMENTS,
+    account_actions,
+    account_contacts,
+    account_signals,
+    account_timeline,
+    filter_choices,
+)
 from tillage.services.accounts import (
     SEARCH_MAX,
     Listing,
@@ -37,19 +45,11 @@ from tillage.services.accounts import (
     history_by_date,
     search_text,
 )
+from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
 from tillage.services.overrides import set_override
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import AccountFilter
-from tillage.store.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
-from tillage.store.pages import (
-    SEGMENTS,
-    account_actions,
-    account_contacts,
-    account_signals,
-    account_timeline,
-    filter_choices,
-)
 from tillage.store.snapshots import AccountDetail
 from tillage.store.users import utcnow
 from tillage.strategy.priority import render_reasons

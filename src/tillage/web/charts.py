@@ -14,7 +14,7 @@ from typing import Any
 
 from tillage.i18n import format_money, format_number, gettext_for
 from tillage.services.accounts import CellOut
-from tillage.store.plans import DealCell
+from tillage.services.snapshot_frames import DealCell
 from tillage.store.snapshots import ScorePoint
 
 Figure = dict[str, Any]

@@ -4,8 +4,8 @@
 The page is rendered from :func:`tillage.services.accounts.portfolio`, the answer of
 ``/api/v1/portfolio`` (``?format=json`` gives it as is, ``?format=csv`` its value × growth
 cells), so the page and the API count the same accounts and deals; only the deal heatmap's
-cells come besides it, from :func:`tillage.store.plans.deal_cells`. All apply the caller's
-visibility filter. Clicking a cell opens the account list filtered to it.
+cells come besides it, from :func:`tillage.services.snapshot_frames.deal_cells`. All apply the
+caller's visibility filter. Clicking a cell opens the account list filtered to it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from tillage.services.account_views import SEGMENTS
 from tillage.services.accounts import CellOut, portfolio
+from tillage.services.snapshot_frames import deal_cells
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
-from tillage.store.pages import SEGMENTS
-from tillage.store.plans import deal_cells
 from tillage.store.snapshots import get_snapshot
 from tillage.web.charts import deal_heatmap, segment_heatmap, segment_label
 from tillage.web.render import PageTable, data_links, data_response, page, table_response

@@ -21,7 +21,7 @@ from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.scope import roles
 from tillage.store.access import reach_reps
-from tillage.store.pages import filter_choices
+from tillage.services.account_views import filter_choices
 from tillage.web.accounts import KEY
 from tillage.web.render import PageTable, data_links, data_response, page, table_response
 

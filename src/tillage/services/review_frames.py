@@ -1,5 +1,5 @@
-"""Reads of the period review and the 1on1 agenda: snapshots, their plans and deals, and what
-happened after them, as pandas frames.
+"""The frames of the period review and the 1on1 agenda (:mod:`tillage.services.reviews`):
+snapshot scores, plans and deals, and what happened after them, as pandas frames.
 
 Dates are business-local (see :mod:`tillage.store.schema`); a *period* is given by its first and
 last day, both included. Amounts are in company currency, ``recurring_amount`` per month. The
@@ -25,7 +25,6 @@ from tillage.store.schema import (
     Opportunity,
     Order,
     Rep,
-    Snapshot,
     SnapshotAction,
     SnapshotDeal,
     Team,
@@ -35,16 +34,6 @@ from tillage.store.schema import (
 def _frame(session: Session, query: Select) -> pd.DataFrame:
     result = session.execute(query)
     return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
-def snapshot_on_or_before(session: Session, day: dt.date) -> Snapshot | None:
-    """The newest complete snapshot whose as-of date is ``day`` or earlier (newest id on a tie)."""
-    return session.scalars(
-        select(Snapshot)
-        .where(Snapshot.status == "complete", Snapshot.as_of <= day)
-        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
-        .limit(1)
-    ).first()
 
 
 SCORE_FIELDS = (

@@ -1,6 +1,6 @@
-"""Entity queries the dashboard pages read besides the services' answers: portfolio cells, one
-account's signals, planned actions, contacts and activities (the account list is the one
-listing, :mod:`tillage.store.listing`; the account history :func:`tillage.store.snapshots.
+"""The account views the dashboard pages read besides the services' answers: portfolio cells,
+one account's signals, planned actions, contacts and activities (the account list is the one
+listing, :mod:`tillage.services.listing`; the account history :func:`tillage.store.snapshots.
 account_history`).
 
 Every function takes ``visible``, the caller's filter from

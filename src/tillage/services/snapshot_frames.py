@@ -1,9 +1,11 @@
-"""Reading a snapshot's portfolio, scored deals and account plans.
+"""A snapshot's portfolio, scored deals and account plans as the surfaces show them (frames
+for the CLI tables and the workbook, cells for the heatmaps).
 
 Every reader takes a snapshot id and only accepts a *complete* snapshot
-(:func:`complete_snapshot`), and every reader of accounts takes ``visible``, the caller's filter
-(:func:`tillage.store.access.account_filter`, or :func:`~tillage.store.access.everything` for
-the operator). Amounts are in company currency, hours in hours.
+(:func:`tillage.store.snapshots.complete_snapshot`), and every reader of accounts takes
+``visible``, the caller's filter (:func:`tillage.store.access.account_filter`, or
+:func:`~tillage.store.access.everything` for the operator). Amounts are in company
+currency, hours in hours.
 """
 
 from __future__ import annotations
@@ -15,29 +17,16 @@ import pandas as pd
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
-from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
 from tillage.store.schema import (
     Account,
     AccountScore,
     Opportunity,
     Rep,
-    Snapshot,
     SnapshotAction,
     SnapshotDeal,
 )
-from tillage.store.snapshots import latest_snapshot
-
-
-def complete_snapshot(session: Session, snapshot_id: int | None = None) -> Snapshot:
-    """The complete snapshot ``snapshot_id`` (the latest when ``None``); :class:`NotFoundError`
-    when it does not exist or is not complete (still being written, or abandoned)."""
-    if snapshot_id is None:
-        return latest_snapshot(session)
-    snapshot = session.get(Snapshot, snapshot_id)
-    if snapshot is None or snapshot.status != "complete":
-        raise NotFoundError(f"snapshot {snapshot_id} does not exist or is not complete")
-    return snapshot
+from tillage.store.snapshots import complete_snapshot
 
 
 def portfolio_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
@@ -274,45 +263,3 @@ def plan_frame(
         )
     ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-
-
-def plan_months(session: Session, snapshot_id: int) -> list[dt.date]:
-    """The months a snapshot holds plans for."""
-    return list(
-        session.scalars(
-            select(SnapshotAction.month)
-            .where(SnapshotAction.snapshot_id == snapshot_id)
-            .group_by(SnapshotAction.month)
-            .order_by(SnapshotAction.month)
-        )
-    )
-
-
-def snapshot_with_plan(session: Session, month: dt.date) -> Snapshot:
-    """The newest complete snapshot holding plans for ``month``."""
-    snapshot = session.scalars(
-        select(Snapshot)
-        .join(SnapshotAction, SnapshotAction.snapshot_id == Snapshot.id)
-        .where(Snapshot.status == "complete", SnapshotAction.month == month)
-        .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
-        .limit(1)
-    ).first()
-    if snapshot is None:
-        raise NotFoundError(
-            f"no snapshot holds plans for {month:%Y-%m}: run `tillage score --month {month:%Y-%m}`"
-        )
-    return snapshot
-
-
-def count_rows(session: Session, snapshot_id: int) -> dict[str, int]:
-    """Rows a snapshot has in each of its tables (account_scores, snapshot_deals,
-    snapshot_actions)."""
-    return {
-        model.__tablename__: int(
-            session.scalar(
-                select(func.count()).select_from(model).where(model.snapshot_id == snapshot_id)
-            )
-            or 0
-        )
-        for model in (AccountScore, SnapshotDeal, SnapshotAction)
-    }

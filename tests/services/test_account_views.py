@@ -11,18 +11,18 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
-from tillage.services.accounts import account, history_by_date
-from tillage.services.accounts import segment_cells as service_cells
-from tillage.store.access import Principal, account_filter, everything
-from tillage.store.bulk import insert_frame
-from tillage.store.diffs import NONE
-from tillage.store.listing import ScoreFilter, list_scores, risk_bands
-from tillage.store.pages import (
+from tillage.services.account_views import (
     account_contacts,
     account_timeline,
     filter_choices,
     segment_cells,
 )
+from tillage.services.accounts import account, history_by_date
+from tillage.services.accounts import segment_cells as service_cells
+from tillage.services.listing import ScoreFilter, list_scores, risk_bands
+from tillage.store.access import Principal, account_filter, everything
+from tillage.store.bulk import insert_frame
+from tillage.store.diffs import NONE
 from tillage.store.schema import AccountScore, Snapshot
 from tillage.store.snapshots import write_snapshot
 
