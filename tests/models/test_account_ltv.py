@@ -224,3 +224,22 @@ def test_spend_fit_falls_back_to_a_small_penalty_when_p_runs_off(cdnow_spend) ->
     repeat = cdnow_spend[cdnow_spend["frequency"] > 0][["frequency", "monetary_value"]]
     assert fit_spend(repeat).penalizer == 0.0
     assert fit_spend(repeat).params_ == pytest.approx(GammaGammaModel().fit(repeat).params_)
+
+
+def test_all_accounts_at_once_equal_each_account_alone(fitted) -> None:  # type: ignore[no-untyped-def]
+    """The draws are evaluated over all accounts at once, holders grouped by the number of
+    renewals they need: each account's figures must be those it gets when scored alone."""
+    model, accounts, _ = fitted
+    probe = accounts.iloc[:40].copy()
+    rng = np.random.default_rng(8)
+    probe["term_months"] = rng.choice([1.0, 3.0, 12.0, 24.0], len(probe))
+    probe["months_to_renewal"] = rng.uniform(0.0, 20.0, len(probe))
+    probe["p_fixed_term"] = rng.choice([0.0, 0.25], len(probe))
+    together = model.predict(probe)
+    alone = pd.concat([model.predict(probe.iloc[[i]]) for i in range(len(probe))])
+    numeric = together.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        together[numeric].to_numpy(float), alone[numeric].to_numpy(float), rtol=1e-9, atol=1e-9
+    )
+    assert (together["ltv_high"] > together["ltv_low"]).sum() > 30  # the draws did move
+    assert set(probe["term_months"]) == {1.0, 3.0, 12.0, 24.0}
