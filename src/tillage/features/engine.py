@@ -52,6 +52,7 @@ from ibis.backends import BaseBackend
 from sqlalchemy import make_url
 
 from tillage.errors import ConfigurationError, StoreError
+from tillage.features._postgres import refresh_statistics
 from tillage.store.schema import Base
 
 Engine = Literal["duckdb", "postgres", "spark"]
@@ -400,6 +401,7 @@ def feature_backend(
                 f"{make_url(database_url).get_backend_name()}: use --engine duckdb"
             )
         con = _postgres(database_url)
+        refresh_statistics(con, (tables or STORE_COLUMNS).keys())
     else:
         with store_tables(database_url, tables) as arrow:
             load = duckdb_backend if engine == "duckdb" else partial(spark_backend, session=spark)
