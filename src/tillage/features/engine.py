@@ -374,6 +374,7 @@ def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
     PostgreSQL every floating and decimal column is read as a double (:func:`postgres_doubles`).
     """
     if con.name == "pyspark":
+        con._run_pre_execute_hooks(expr)  # in-memory tables (ibis.memtable) become temp views
         return con._session.sql(con.compile(expr)).toArrow()
     if con.name == "postgres" and isinstance(expr, ir.Table):
         expr = postgres_doubles(expr)
