@@ -62,6 +62,8 @@ __all__ = [
 UPLIFT_PRIOR_RENEWALS = 30.0
 #: Tolerance of "on or before the horizon end", in months (1.5 days).
 END_TOLERANCE = 1.5 / DAYS_PER_MONTH
+#: Holders evaluated at once (bounds the memory of the node × decision arrays of a draw).
+CHUNK_ROWS = 4096
 
 
 def renewal_uplift(
@@ -179,9 +181,10 @@ class ContractInputs:
     growth: NDArray[np.float64]
     k_mid: NDArray[np.int64]  # (holders, months): decisions due by mid-month
     k_end: NDArray[np.int64]  # decisions due by the horizon end
-    x_hat: NDArray[np.float64]  # (holders, decisions, covariates)
     history: History | None
-    groups: list[tuple[NDArray[np.int64], int]]  # holders needing up to 1, 2, 4 … decisions
+    #: holders needing up to 1, 2, 4 … decisions: their rows among the holders and the
+    #: covariates expected at each of those decisions (rows, decisions, covariates)
+    groups: list[tuple[NDArray[np.int64], NDArray[np.float64]]]
 
 
 def contract_inputs(
@@ -221,18 +224,20 @@ def contract_inputs(
     # decisions each holder needs: S_k for k <= its own largest k (and k = 1 for churn_next)
     need = np.maximum(np.maximum(k_mid.max(axis=1, initial=0), k_end), 1)
     width = 2 ** np.ceil(np.log2(need)).astype(np.int64)
-    groups = [(np.flatnonzero(width == w), int(w)) for w in np.unique(width)]
-    kmax = int(width.max(initial=1))
     x = np.column_stack([column(sub, c, 0.0) for c in covariates] or [np.zeros((len(sub), 0))])
     if drift is not None:
         mean = drift["mean"].reindex(list(covariates)).fillna(0.0).to_numpy()
         rho = drift["rho"].reindex(list(covariates)).fillna(1.0).to_numpy()
     else:
         mean, rho = np.zeros(len(covariates)), np.ones(len(covariates))
-    # covariates expected at the j-th decision, u_j = tau + (j - 1) L months away
-    u = to_end[:, None] + term[:, None] * np.arange(kmax)[None, :]  # (holders, decisions)
-    shrink = rho[None, None, :] ** u[:, :, None]  # (holders, decisions, covariates)
-    x_hat = mean + shrink * (x[:, None, :] - mean)
+    groups = []
+    for w in np.unique(width):
+        same = np.flatnonzero(width == w)
+        for rows in np.split(same, range(CHUNK_ROWS, len(same), CHUNK_ROWS)):
+            # covariates expected at the j-th decision, u_j = tau + (j - 1) L months away
+            u = to_end[rows, None] + term[rows, None] * np.arange(w)[None, :]  # (rows, decisions)
+            shrink = rho[None, None, :] ** u[:, :, None]  # (rows, decisions, covariates)
+            groups.append((rows, mean + shrink * (x[rows, None, :] - mean)))
     growth = 1.0 + (_segment_uplift(sub, uplift, uplift_by) if uplift is not None else 0.0)
     growth = np.broadcast_to(np.asarray(growth, dtype=float), (len(holders),))
     past = None
@@ -247,7 +252,6 @@ def contract_inputs(
         growth=growth,
         k_mid=k_mid,
         k_end=k_end,
-        x_hat=x_hat,
         history=past,
         groups=groups,
     )
@@ -262,7 +266,8 @@ def _renewal_survival(
     ``w_n`` the posterior node weights and ``o_n = θ_n / (1 - θ_n)`` the node odds (the
     logistic model's ``1 - p`` written as a product of the node's odds and the covariates').
     Holders are evaluated in groups by the number of decisions they need (rounded up to a
-    power of two), so a monthly term's 60 decisions do not cost every annual one as much.
+    power of two), so a monthly term's 60 decisions do not cost every annual one as much, and
+    at most :data:`CHUNK_ROWS` at a time.
     """
     gamma, delta, beta = float(params[0]), float(params[1]), params[2:]
     assert inputs.history is not None
@@ -272,8 +277,9 @@ def _renewal_survival(
     odds = theta / (1.0 - theta)
     renewable = np.empty(inputs.k_mid.shape)
     first, at_end = np.empty(len(inputs.holders)), np.empty(len(inputs.holders))
-    for rows, width in inputs.groups:
-        xb = np.clip(inputs.x_hat[rows, :width] @ beta, -700.0, 700.0)  # (rows, decisions)
+    for rows, x_hat in inputs.groups:
+        width = x_hat.shape[1]
+        xb = np.clip(x_hat @ beta, -700.0, 700.0)  # (rows, decisions)
         stay = 1.0 / (1.0 + odds[None, :, None] * np.exp(xb)[:, None, :])
         s_k = np.empty((len(rows), width + 1))
         s_k[:, 0] = 1.0

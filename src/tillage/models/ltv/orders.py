@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 NODES = 16
+#: Accounts evaluated at once (bounds the memory of the node × month arrays of a draw).
+CHUNK_ROWS = 4096
 
 
 class BetaNodes:
@@ -137,12 +139,14 @@ def order_paths(inputs: OrderInputs, params: NDArray[np.float64] | None) -> Orde
     log_w = inputs.log_w + (a - nodes.a0) * np.log(p) + (b - nodes.b0) * np.log1p(-p)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     w = w / w.sum(axis=1, keepdims=True)
-    ratio = p[:, :, None] * s[None, None, :] / (alpha + big_t)[:, None, None]
-    log_stay = -(r + x)[:, None, None] * np.log1p(ratio)  # (accounts, nodes, months)
-    gone = -np.expm1(log_stay)  # 1 - stay, exact also where it is tiny
-    surv = np.einsum("ij,ijk->ik", w, 1.0 - gone)
-    # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
-    cum = np.einsum("ij,ijk->ik", w / p, gone)
+    surv, cum = np.empty((len(ok), len(s))), np.empty((len(ok), len(s)))
+    for rows in np.split(np.arange(len(ok)), range(CHUNK_ROWS, len(ok), CHUNK_ROWS)):
+        ratio = p[rows, :, None] * s[None, None, :] / (alpha + big_t[rows])[:, None, None]
+        log_stay = -(r + x[rows])[:, None, None] * np.log1p(ratio)  # (rows, nodes, months)
+        gone = -np.expm1(log_stay)  # 1 - stay, exact also where it is tiny
+        surv[rows] = np.einsum("ij,ijk->ik", w[rows], 1.0 - gone)
+        # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
+        cum[rows] = np.einsum("ij,ijk->ik", w[rows] / p[rows], gone)
     out.cumulative[ok] = cum * p_alive[:, None]
     out.alive[ok] = surv * p_alive[:, None]
     out.alive_now[ok] = p_alive
