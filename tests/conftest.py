@@ -82,3 +82,14 @@ def scored_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     from tests.scored_demo import scored_demo_store
 
     return scored_demo_store(tmp_path_factory.mktemp("demo") / "t.db")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local Spark session for the whole test run (two shuffle partitions)."""
+    pytest.importorskip("pyspark")
+    from tillage.features.engine import spark_session
+
+    session = spark_session({"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"})
+    yield session
+    session.stop()

@@ -1,4 +1,4 @@
-"""Fixtures of the feature tests: stores filled once per module, one Spark session per run."""
+"""Fixtures of the feature tests: stores filled once per module (Spark: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -67,14 +67,3 @@ def store_factory(
     directory = tmp_path_factory.mktemp("stores")
     with ExitStack() as stack:
         yield lambda kind, tables: stack.enter_context(filled_store(kind, directory, tables))
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[object]:
-    """One local Spark session for the whole test run (two shuffle partitions)."""
-    pytest.importorskip("pyspark")
-    from tillage.features.engine import spark_session
-
-    session = spark_session({"spark.sql.shuffle.partitions": "2", "spark.driver.memory": "1g"})
-    yield session
-    session.stop()

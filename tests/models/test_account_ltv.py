@@ -12,6 +12,7 @@ from scipy.special import expit, logit
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.gamma_gamma import GammaGammaModel
+from tillage.models.ltv import contracts, orders
 from tillage.models.ltv.orders import SPEND_PENALIZERS, fit_spend
 from tillage.models.simulate import simulate_beta_geo, simulate_gamma_gamma
 
@@ -224,3 +225,29 @@ def test_spend_fit_falls_back_to_a_small_penalty_when_p_runs_off(cdnow_spend) ->
     repeat = cdnow_spend[cdnow_spend["frequency"] > 0][["frequency", "monetary_value"]]
     assert fit_spend(repeat).penalizer == 0.0
     assert fit_spend(repeat).params_ == pytest.approx(GammaGammaModel().fit(repeat).params_)
+
+
+def test_all_accounts_at_once_equal_each_account_alone(fitted, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The draws are evaluated over all accounts at once, holders grouped by the number of
+    renewals they need and in chunks of rows: each account's figures must be those it gets
+    when scored alone."""
+    model, accounts, _ = fitted
+    probe = accounts.iloc[:40].copy()
+    rng = np.random.default_rng(8)
+    probe["term_months"] = rng.choice([1.0, 3.0, 12.0, 24.0], len(probe))
+    probe["months_to_renewal"] = rng.uniform(0.0, 20.0, len(probe))
+    probe["p_fixed_term"] = rng.choice([0.0, 0.25], len(probe))
+    together = model.predict(probe)
+    alone = pd.concat([model.predict(probe.iloc[[i]]) for i in range(len(probe))])
+    numeric = together.select_dtypes("number").columns
+    np.testing.assert_allclose(
+        together[numeric].to_numpy(float), alone[numeric].to_numpy(float), rtol=1e-9, atol=1e-9
+    )
+    assert (together["ltv_high"] > together["ltv_low"]).sum() > 30  # the draws did move
+    monkeypatch.setattr(contracts, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(orders, "CHUNK_ROWS", 7)
+    chunked = model.predict(probe)
+    np.testing.assert_allclose(
+        chunked[numeric].to_numpy(float), alone[numeric].to_numpy(float), rtol=1e-9, atol=1e-9
+    )
+    assert set(probe["term_months"]) == {1.0, 3.0, 12.0, 24.0}

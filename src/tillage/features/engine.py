@@ -52,6 +52,7 @@ from ibis.backends import BaseBackend
 from sqlalchemy import make_url
 
 from tillage.errors import ConfigurationError, StoreError
+from tillage.features._postgres import refresh_statistics
 from tillage.features.columns import (
     DEAL_COLUMNS,
     EVIDENCE_COLUMNS,
@@ -308,6 +309,7 @@ def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
     PostgreSQL every floating and decimal column is read as a double (:func:`postgres_doubles`).
     """
     if con.name == "pyspark":
+        con._run_pre_execute_hooks(expr)  # in-memory tables (ibis.memtable) become temp views
         return con._session.sql(con.compile(expr)).toArrow()
     if con.name == "postgres" and isinstance(expr, ir.Table):
         expr = postgres_doubles(expr)
@@ -335,6 +337,7 @@ def feature_backend(
                 f"{make_url(database_url).get_backend_name()}: use --engine duckdb"
             )
         con = _postgres(database_url)
+        refresh_statistics(con, (tables or STORE_COLUMNS).keys())
     else:
         with store_tables(database_url, tables) as arrow:
             load = duckdb_backend if engine == "duckdb" else partial(spark_backend, session=spark)

@@ -50,9 +50,9 @@ from tillage.models.ltv._columns import column
 from tillage.models.ltv.cohorts import CohortValues, cohort_values, lost_values, p_return
 from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
 from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
-from tillage.models.ltv.margins import margin_rates
 from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_orders, order_paths
 from tillage.models.ltv.pieces import not_fitted
+from tillage.models.ltv.prepared import Prepared, prepare
 from tillage.models.renewal_churn import RenewalChurnModel
 
 __all__ = ["DEFAULT_COVARIATES", "AccountLTV"]
@@ -229,7 +229,7 @@ class AccountLTV(EstimatorSettings):
         self.returns_ = (came_back, lost)
         models = (self.churn_model_, self.purchase_model_, self.spend_model_)
         self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS, failure)
-        point = self._evaluate(accounts, self._point(), self.history_, mix)
+        point = self._evaluate(self._prepare(accounts, self.history_, mix), self._point())
         self.cohort_ = self._cohorts(accounts, point["ltv"])
         self.cohort_ltv_ = self.cohort_.mean
         return self
@@ -267,56 +267,52 @@ class AccountLTV(EstimatorSettings):
     def _months(self) -> NDArray[np.float64]:
         return np.arange(1, int(self.horizon_months) + 1, dtype=float)
 
-    def _evaluate(
-        self,
-        frame: pd.DataFrame,
-        params: Params,
-        history: pd.DataFrame | None,
-        mix: pd.DataFrame | None,
-        *,
-        full: bool = True,
-    ) -> dict[str, NDArray[np.float64]]:
-        months = self._months()
-        discount = (1.0 + self.discount_rate) ** (-months / 12.0)
-        contracts = contract_paths(
+    def _prepare(
+        self, frame: pd.DataFrame, history: pd.DataFrame | None, mix: pd.DataFrame | None
+    ) -> Prepared:
+        """Everything of :meth:`_evaluate` that does not depend on the parameters."""
+        return prepare(
             frame,
-            self.churn_model_,
-            params["churn"],
             history,
+            mix,
+            churn_model=self.churn_model_,
+            nodes=self._nodes,
             covariates=self.covariates,
             horizon_months=int(self.horizon_months),
             uplift=self.uplift_,
             uplift_by=self.uplift_by,
             drift=self.drift_,
-        )
-        orders = order_paths(
-            frame,
-            params["bg"],
-            self._nodes,
-            horizon_months=int(self.horizon_months),
             period_days=self.period_days,
+            margin_by_family=self.margin_by_family,
+            margin_rate=self.margin_rate,
+            hourly_cost=self.hourly_cost,
         )
-        spend = expected_spend(frame, params["gg"])
-        rates = margin_rates(frame, mix, self.margin_by_family, self.margin_rate)
-        hours = np.clip(column(frame, "service_hours_per_month", 0.0), 0.0, None)
-        wage = column(frame, "hourly_cost", self.hourly_cost)
-        per_month_orders = np.diff(np.c_[np.zeros(len(frame)), orders.cumulative], axis=1)
+
+    def _evaluate(
+        self, prep: Prepared, params: Params, *, full: bool = True
+    ) -> dict[str, NDArray[np.float64]]:
+        months = self._months()
+        discount = (1.0 + self.discount_rate) ** (-months / 12.0)
+        contracts = contract_paths(prep.contracts, self.churn_model_, params["churn"])
+        orders = order_paths(prep.orders, params["bg"])
+        spend = expected_spend(prep.frame, params["gg"])
+        rates = prep.rates
+        per_month_orders = np.diff(orders.cumulative, axis=1, prepend=0.0)
         contract_rev = contracts.revenue
         order_rev = spend[:, None] * per_month_orders
         active = 1.0 - (1.0 - contracts.survival) * (1.0 - orders.alive)
         margin = rates["contract"][:, None] * contract_rev + rates["order"][:, None] * order_rev
-        cost = (hours * wage)[:, None] * active
+        cost = prep.cost[:, None] * active
         net_pv = (margin - cost) * discount[None, :]
         out = {"ltv": net_pv.sum(axis=1)}
         if not full:
             return out
-        holder = column(frame, "mrr", 0.0) > 0
         near = min(NEAR_MONTHS, len(months))
         out.update(
             churn_risk=contracts.churn_next,
             p_churn_horizon=contracts.churn_horizon,
             p_order_in_horizon=orders.p_buy,
-            p_active=np.where(holder, 1.0, orders.alive_now),
+            p_active=np.where(prep.holder, 1.0, orders.alive_now),
             expected_lifetime_months=active.sum(axis=1),
             expected_orders=orders.cumulative[:, -1],
             expected_contract_revenue=contract_rev.sum(axis=1),
@@ -391,10 +387,11 @@ class AccountLTV(EstimatorSettings):
         frame = self._frame(accounts)
         history = self.history_ if history is None else history
         mix = self.mix_ if mix is None else mix
-        point = self._evaluate(frame, self._point(), history, mix)
+        prep = self._prepare(frame, history, mix)
+        point = self._evaluate(prep, self._point())
         draws = np.array(
             [
-                self._evaluate(frame, p, history, mix, full=False)["ltv"]
+                self._evaluate(prep, p, full=False)["ltv"]
                 for p in parameter_draws(self._estimates(), self.n_draws, self.random_state)
             ]
         )
@@ -455,7 +452,7 @@ class AccountLTV(EstimatorSettings):
         frame = self._frame(accounts)
         history = self.history_ if history is None else history
         mix = self.mix_ if mix is None else mix
-        point = self._evaluate(frame, self._point(), history, mix)
+        point = self._evaluate(self._prepare(frame, history, mix), self._point())
         return pd.DataFrame(
             point["active"],
             index=pd.Index(frame["account_id"].to_numpy(), name="account_id"),

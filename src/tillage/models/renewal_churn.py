@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
@@ -46,7 +47,7 @@ from scipy.special import digamma, expit, logsumexp, roots_jacobi
 from tillage.errors import ConvergenceError, DataValidationError, NotFittedError, Problem
 from tillage.models._settings import EstimatorSettings
 
-__all__ = ["RenewalChurnModel"]
+__all__ = ["History", "RenewalChurnModel"]
 
 _LOG_BOUND = 12.0  # bounds on log(gamma), log(delta)
 
@@ -93,6 +94,15 @@ class _Decisions:
         counts = np.diff(np.r_[self.starts, len(self.churned)])
         self.never_churned = (churns == 0).astype(float)
         self.always_churned = (churns == counts).astype(float)
+
+
+@dataclass
+class History:
+    """Past renewal decisions prepared for the posterior: the sorted decisions (None without
+    any) and, per account among them, its row in the accounts the posterior is asked for."""
+
+    decisions: _Decisions | None
+    rows: NDArray[np.int64]
 
 
 class RenewalChurnModel(EstimatorSettings):
@@ -303,7 +313,7 @@ class RenewalChurnModel(EstimatorSettings):
     def posterior_log_weights(
         self,
         accounts: pd.Index,
-        history: pd.DataFrame | None,
+        history: pd.DataFrame | History | None,
         *,
         gamma: float | None = None,
         delta: float | None = None,
@@ -311,22 +321,36 @@ class RenewalChurnModel(EstimatorSettings):
     ) -> tuple[NDArray, NDArray]:
         """Quadrature nodes ``theta`` and, per account, the log posterior weight of each node
         given its past decisions (prior weights without history): ``(log_w[accounts, nodes],
-        theta[nodes])``. The parameters default to the fitted ones (others serve bootstraps)."""
+        theta[nodes])``. The parameters default to the fitted ones (others serve bootstraps).
+        ``history`` may be given as :meth:`history` of the same ``accounts``, which a bootstrap
+        evaluating many parameter draws prepares once."""
         self._check_fitted()
         gamma = self.params_["gamma"] if gamma is None else gamma
         delta = self.params_["delta"] if delta is None else delta
         beta = self.coef_.to_numpy() if beta is None else np.asarray(beta, dtype=float)
         theta, log_w = _beta_nodes(gamma, delta, self.nodes)
         out = np.tile(log_w, (len(accounts), 1))
+        prepared = history if isinstance(history, History) else self.history(accounts, history)
+        if prepared.decisions is not None:
+            d = prepared.decisions
+            eta = np.log(theta)[None, :] - np.log1p(-theta)[None, :] + (d.x @ beta)[:, None]
+            # log p if churned else log(1 - p), as in _log_terms with one logaddexp, not two
+            sign = 1.0 - 2.0 * d.churned[:, None]
+            per_decision = -np.logaddexp(0.0, sign * eta)
+            joint = np.add.reduceat(per_decision, d.starts, axis=0) + log_w[None, :]
+            out[prepared.rows] = joint - logsumexp(joint, axis=1, keepdims=True)
+        return out, theta
+
+    def history(self, accounts: pd.Index, history: pd.DataFrame | None) -> History:
+        """The past decisions of ``accounts`` (validated and sorted once) and the row of
+        ``accounts`` each of their accounts takes, for :meth:`posterior_log_weights`."""
         if history is not None and len(history):
             history = history[history[self.account].isin(accounts)]
-            if len(history):
-                history = self._validate(history, need_churned=True)
-                d = _Decisions(history, self.account, self.covariates)
-                _ll, joint, _lw, _p = self._log_terms(d, gamma, delta, beta)
-                joint = joint - logsumexp(joint, axis=1, keepdims=True)
-                out[accounts.get_indexer(d.accounts)] = joint
-        return out, theta
+        if history is None or not len(history):
+            return History(None, np.zeros(0, dtype=np.int64))
+        history = self._validate(history, need_churned=True)
+        d = _Decisions(history, self.account, self.covariates)
+        return History(d, accounts.get_indexer(d.accounts))
 
     def churn_probability(
         self, current: pd.DataFrame, history: pd.DataFrame | None = None

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.special import expit, logit
 
-from tillage.models.ltv.contracts import contract_paths, renewal_uplift
+from tillage.models.ltv.contracts import contract_inputs, contract_paths, renewal_uplift
 from tillage.models.renewal_churn import RenewalChurnModel
 
 
@@ -42,9 +42,10 @@ def _holders(p_fixed: float) -> pd.DataFrame:
 
 def _paths(model, decisions, frame, uplift=None, horizon=24):  # type: ignore[no-untyped-def]
     params = np.r_[model.params_["gamma"], model.params_["delta"], model.coef_.to_numpy()]
-    return contract_paths(
-        frame, model, params, decisions, covariates=["x"], horizon_months=horizon, uplift=uplift
+    inputs = contract_inputs(
+        frame, model, decisions, covariates=["x"], horizon_months=horizon, uplift=uplift
     )
+    return contract_paths(inputs, model, params)
 
 
 def test_renewable_contract_revenue_and_churn(churn) -> None:  # type: ignore[no-untyped-def]

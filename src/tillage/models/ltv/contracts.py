@@ -47,14 +47,23 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from tillage.models.ltv._columns import DAYS_PER_MONTH, column
-from tillage.models.renewal_churn import RenewalChurnModel
+from tillage.models.renewal_churn import History, RenewalChurnModel
 
-__all__ = ["ContractPaths", "contract_paths", "covariate_drift", "renewal_uplift"]
+__all__ = [
+    "ContractInputs",
+    "ContractPaths",
+    "contract_inputs",
+    "contract_paths",
+    "covariate_drift",
+    "renewal_uplift",
+]
 
 #: Renewals a segment needs before its own uplift outweighs the pooled one (credibility weight).
 UPLIFT_PRIOR_RENEWALS = 30.0
 #: Tolerance of "on or before the horizon end", in months (1.5 days).
 END_TOLERANCE = 1.5 / DAYS_PER_MONTH
+#: Holders evaluated at once (bounds the memory of the node × decision arrays of a draw).
+CHUNK_ROWS = 4096
 
 
 def renewal_uplift(
@@ -158,10 +167,29 @@ class ContractPaths:
     churn_horizon: NDArray[np.float64]
 
 
-def contract_paths(
+@dataclass
+class ContractInputs:
+    """What :func:`contract_paths` reads from the frame, prepared once for many parameter
+    draws: the contract holders (rows of the frame), their terms and decision counts, the
+    covariates expected at each decision and the past decisions of the churn model."""
+
+    n: int
+    months: int
+    holders: NDArray[np.int64]
+    mrr: NDArray[np.float64]
+    fixed: NDArray[np.float64]
+    growth: NDArray[np.float64]
+    k_mid: NDArray[np.int64]  # (holders, months): decisions due by mid-month
+    k_end: NDArray[np.int64]  # decisions due by the horizon end
+    history: History | None
+    #: holders needing up to 1, 2, 4 … decisions: their rows among the holders and the
+    #: covariates expected at each of those decisions (rows, decisions, covariates)
+    groups: list[tuple[NDArray[np.int64], NDArray[np.float64]]]
+
+
+def contract_inputs(
     frame: pd.DataFrame,
     model: RenewalChurnModel | None,
-    params: NDArray[np.float64] | None,
     history: pd.DataFrame | None,
     *,
     covariates: Sequence[str],
@@ -169,28 +197,21 @@ def contract_paths(
     uplift: pd.Series | None = None,
     uplift_by: str = "term_months",
     drift: pd.DataFrame | None = None,
-) -> ContractPaths:
-    """The contract piece (see the module docstring) for every row of ``frame``.
+) -> ContractInputs:
+    """What :func:`contract_paths` needs of every row of ``frame``, prepared once for the
+    point estimate and every bootstrap draw (see the module docstring).
 
-    ``params`` = ``(gamma, delta, beta…)`` of ``model`` (the fitted ones or a bootstrap draw);
     ``frame`` columns read: ``account_id``, ``mrr``, ``months_to_renewal``, ``term_months``
     (default 12), ``p_fixed_term`` (default 0) and the covariates (missing ones count as 0).
-    Without a churn model (no renewal history) only the current term's revenue counts and the
-    churn probabilities are NaN. ``drift`` (from :func:`covariate_drift`) moves the covariates
-    of later decisions towards their means.
+    ``history``: the past decisions ``model`` updates each account's churn propensity with.
+    ``drift`` (from :func:`covariate_drift`) moves the covariates of later decisions towards
+    their means; ``uplift`` (from :func:`renewal_uplift`, by ``uplift_by``) grows the amount.
     """
     n = len(frame)
     months = np.arange(1, int(horizon_months) + 1, dtype=float)
-    survival = np.zeros((n, len(months)))
-    revenue = np.zeros((n, len(months)))
-    churn_next = np.full(n, np.nan)
-    churn_horizon = np.full(n, np.nan)
     mrr = column(frame, "mrr", 0.0)
     holders = np.flatnonzero(mrr > 0)
-    if not len(holders):
-        return ContractPaths(survival, revenue, churn_next, churn_horizon)
     sub = frame.iloc[holders]
-    fixed = np.clip(column(sub, "p_fixed_term", 0.0), 0.0, 1.0)
     to_end = np.clip(column(sub, "months_to_renewal", 0.0), 0.0, None)
     term = np.clip(column(sub, "term_months", 12.0), 1.0, None)
 
@@ -200,42 +221,105 @@ def contract_paths(
 
     k_mid = due(months - 0.5)  # (holders, months)
     k_end = due(np.array([horizon_months + END_TOLERANCE]))[:, 0]
-    kmax = int(max(k_mid.max(), k_end.max(), 1))
-    counts = np.arange(kmax + 1, dtype=float)
-    known = model is not None and params is not None
-    if model is not None and params is not None:
-        gamma, delta, beta = float(params[0]), float(params[1]), params[2:]
-        x = np.column_stack([column(sub, c, 0.0) for c in covariates]).reshape(len(sub), -1)
-        log_post, theta = model.posterior_log_weights(
-            pd.Index(sub["account_id"].to_numpy()), history, gamma=gamma, delta=delta, beta=beta
-        )
-        # covariates expected at the j-th decision, u_j = tau + (j - 1) L months away
-        u = to_end[:, None] + term[:, None] * np.arange(kmax)[None, :]  # (holders, decisions)
-        if drift is not None:
-            mean = drift["mean"].reindex(list(covariates)).fillna(0.0).to_numpy()
-            rho = drift["rho"].reindex(list(covariates)).fillna(1.0).to_numpy()
-        else:
-            mean, rho = np.zeros(len(beta)), np.ones(len(beta))
-        shrink = rho[None, None, :] ** u[:, :, None]  # (holders, decisions, covariates)
-        x_hat = mean + shrink * (x[:, None, :] - mean)
-        logit_theta = np.log(theta) - np.log1p(-theta)
-        eta = logit_theta[None, :, None] + (x_hat @ beta)[:, None, :]  # (holders, nodes, decisions)
-        log_stay = np.cumsum(-np.logaddexp(0.0, eta), axis=2)
-        log_stay = np.concatenate([np.zeros((*log_stay.shape[:2], 1)), log_stay], axis=2)
-        s_k = np.einsum("ij,ijk->ik", np.exp(log_post), np.exp(log_stay))
-    else:  # no renewal history to fit on: only the contracted term counts
-        s_k = (counts[None, :] == 0).astype(float).repeat(len(holders), axis=0)
-    renewable = np.take_along_axis(s_k, k_mid, axis=1)
-    still_first = (k_mid == 0).astype(float)
+    # decisions each holder needs: S_k for k <= its own largest k (and k = 1 for churn_next)
+    need = np.maximum(np.maximum(k_mid.max(axis=1, initial=0), k_end), 1)
+    width = 2 ** np.ceil(np.log2(need)).astype(np.int64)
+    x = np.column_stack([column(sub, c, 0.0) for c in covariates] or [np.zeros((len(sub), 0))])
+    if drift is not None:
+        mean = drift["mean"].reindex(list(covariates)).fillna(0.0).to_numpy()
+        rho = drift["rho"].reindex(list(covariates)).fillna(1.0).to_numpy()
+    else:
+        mean, rho = np.zeros(len(covariates)), np.ones(len(covariates))
+    groups = []
+    for w in np.unique(width):
+        same = np.flatnonzero(width == w)
+        for rows in np.split(same, range(CHUNK_ROWS, len(same), CHUNK_ROWS)):
+            # covariates expected at the j-th decision, u_j = tau + (j - 1) L months away
+            u = to_end[rows, None] + term[rows, None] * np.arange(w)[None, :]  # (rows, decisions)
+            shrink = rho[None, None, :] ** u[:, :, None]  # (rows, decisions, covariates)
+            groups.append((rows, mean + shrink * (x[rows, None, :] - mean)))
     growth = 1.0 + (_segment_uplift(sub, uplift, uplift_by) if uplift is not None else 0.0)
     growth = np.broadcast_to(np.asarray(growth, dtype=float), (len(holders),))
+    past = None
+    if model is not None and len(holders):
+        past = model.history(pd.Index(sub["account_id"].to_numpy()), history)
+    return ContractInputs(
+        n=n,
+        months=len(months),
+        holders=holders,
+        mrr=mrr[holders],
+        fixed=np.clip(column(sub, "p_fixed_term", 0.0), 0.0, 1.0),
+        growth=growth,
+        k_mid=k_mid,
+        k_end=k_end,
+        history=past,
+        groups=groups,
+    )
+
+
+def _renewal_survival(
+    inputs: ContractInputs, model: RenewalChurnModel, params: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    r"""Per holder: :math:`S_{k_t}` by month, :math:`S_1` and :math:`S_{k_H}`.
+
+    :math:`S_k = \sum_n w_n \prod_{j \le k} 1 / (1 + o_n e^{\hat x_j^\top β})` with
+    ``w_n`` the posterior node weights and ``o_n = θ_n / (1 - θ_n)`` the node odds (the
+    logistic model's ``1 - p`` written as a product of the node's odds and the covariates').
+    Holders are evaluated in groups by the number of decisions they need (rounded up to a
+    power of two), so a monthly term's 60 decisions do not cost every annual one as much, and
+    at most :data:`CHUNK_ROWS` at a time.
+    """
+    gamma, delta, beta = float(params[0]), float(params[1]), params[2:]
+    assert inputs.history is not None
+    log_post, theta = model.posterior_log_weights(
+        pd.RangeIndex(len(inputs.holders)), inputs.history, gamma=gamma, delta=delta, beta=beta
+    )
+    odds = theta / (1.0 - theta)
+    renewable = np.empty(inputs.k_mid.shape)
+    first, at_end = np.empty(len(inputs.holders)), np.empty(len(inputs.holders))
+    for rows, x_hat in inputs.groups:
+        width = x_hat.shape[1]
+        xb = np.clip(x_hat @ beta, -700.0, 700.0)  # (rows, decisions)
+        stay = 1.0 / (1.0 + odds[None, :, None] * np.exp(xb)[:, None, :])
+        s_k = np.empty((len(rows), width + 1))
+        s_k[:, 0] = 1.0
+        s_k[:, 1:] = np.einsum("ij,ijk->ik", np.exp(log_post[rows]), np.cumprod(stay, axis=2))
+        renewable[rows] = np.take_along_axis(s_k, inputs.k_mid[rows], axis=1)
+        first[rows] = s_k[:, 1]
+        at_end[rows] = s_k[np.arange(len(rows)), inputs.k_end[rows]]
+    return renewable, first, at_end
+
+
+def contract_paths(
+    inputs: ContractInputs, model: RenewalChurnModel | None, params: NDArray[np.float64] | None
+) -> ContractPaths:
+    """The contract piece (see the module docstring) for every row of the frame of ``inputs``.
+
+    ``params`` = ``(gamma, delta, beta…)`` of ``model`` (the fitted ones or a bootstrap draw).
+    Without a churn model (no renewal history) only the current term's revenue counts and the
+    churn probabilities are NaN.
+    """
+    n, holders = inputs.n, inputs.holders
+    survival = np.zeros((n, inputs.months))
+    revenue = np.zeros((n, inputs.months))
+    churn_next = np.full(n, np.nan)
+    churn_horizon = np.full(n, np.nan)
+    if not len(holders):
+        return ContractPaths(survival, revenue, churn_next, churn_horizon)
+    known = model is not None and params is not None
+    k_mid, fixed = inputs.k_mid, inputs.fixed
+    if model is not None and params is not None:
+        renewable, s_1, at_end = _renewal_survival(inputs, model, params)
+    else:  # no renewal history to fit on: only the contracted term counts
+        renewable = (k_mid == 0).astype(float)
+    still_first = (k_mid == 0).astype(float)
     phi = fixed[:, None]
     survival[holders] = phi * still_first + (1.0 - phi) * renewable
-    revenue[holders] = mrr[holders, None] * (
-        phi * still_first + (1.0 - phi) * growth[:, None] ** k_mid * renewable
+    revenue[holders] = inputs.mrr[:, None] * (
+        phi * still_first + (1.0 - phi) * inputs.growth[:, None] ** k_mid * renewable
     )
     if known:
-        churn_next[holders] = fixed + (1.0 - fixed) * (1.0 - s_k[:, 1])
-        at_end = s_k[np.arange(len(holders)), k_end]
+        churn_next[holders] = fixed + (1.0 - fixed) * (1.0 - s_1)
+        k_end = inputs.k_end
         churn_horizon[holders] = fixed * (k_end >= 1) + (1.0 - fixed) * (1.0 - at_end)
     return ContractPaths(survival, revenue, churn_next, churn_horizon)

@@ -35,15 +35,19 @@ from tillage.models.ltv._columns import DAYS_PER_MONTH, column
 __all__ = [
     "SPEND_PENALIZERS",
     "BetaNodes",
+    "OrderInputs",
     "OrderPaths",
     "expected_spend",
     "fit_orders",
     "fit_purchases",
     "fit_spend",
+    "order_inputs",
     "order_paths",
 ]
 
 NODES = 16
+#: Accounts evaluated at once (bounds the memory of the node × month arrays of a draw).
+CHUNK_ROWS = 4096
 
 
 class BetaNodes:
@@ -78,50 +82,72 @@ class OrderPaths:
     p_buy: NDArray[np.float64]
 
 
-def order_paths(
-    frame: pd.DataFrame,
-    params: NDArray[np.float64] | None,
-    nodes: BetaNodes | None,
-    *,
-    horizon_months: int,
-    period_days: float,
-) -> OrderPaths:
-    """The order piece for every row of ``frame`` (columns ``frequency``, ``recency``, ``T`` in
-    periods of ``period_days`` days); ``params`` = ``(r, alpha, a, b)``. ``T = 0`` (the first
+@dataclass
+class OrderInputs:
+    """What :func:`order_paths` reads from the frame, prepared once for many parameter draws:
+    the buyers (rows ``ok``), their ``x``, ``t_x``, ``T`` and the quadrature nodes over ``p``
+    of the point estimate's ``Beta(a0, b0 + x)`` (``p``, ``log_w``)."""
+
+    n: int
+    s: NDArray[np.float64]  # the months in periods
+    ok: NDArray[np.int64]
+    x: NDArray[np.float64]
+    tx: NDArray[np.float64]
+    big_t: NDArray[np.float64]
+    p: NDArray[np.float64]
+    log_w: NDArray[np.float64]
+    nodes: BetaNodes | None
+
+
+def order_inputs(
+    frame: pd.DataFrame, nodes: BetaNodes | None, *, horizon_months: int, period_days: float
+) -> OrderInputs:
+    """What :func:`order_paths` needs of every row of ``frame`` (columns ``frequency``,
+    ``recency``, ``T`` in periods of ``period_days`` days), prepared once for the point
+    estimate and every bootstrap draw; ``nodes`` those of the fitted BG/NBD. ``T = 0`` (the first
     purchase on the as-of day) is a valid history: alive, with the new customer's forecast."""
-    n = len(frame)
     months = np.arange(1, int(horizon_months) + 1, dtype=float)
-    out = OrderPaths(
-        np.zeros((n, len(months))), np.zeros((n, len(months))), np.zeros(n), np.full(n, np.nan)
-    )
-    if params is None or nodes is None:
-        return out
-    r, alpha, a, b = map(float, params)
     x_all = column(frame, "frequency", np.nan)
     tx_all = column(frame, "recency", np.nan)
     t_all = column(frame, "T", np.nan)
     ok = np.flatnonzero(np.isfinite(x_all) & np.isfinite(tx_all) & (t_all >= 0))
-    if not len(ok):
+    if nodes is None:
+        ok = ok[:0]
+    x = x_all[ok]
+    values, inverse = np.unique(x, return_inverse=True)
+    cached = [nodes(float(v)) for v in values] if nodes is not None else []
+    empty = np.zeros((0, NODES))
+    p = np.stack([node[0] for node in cached])[inverse] if cached else empty
+    log_w = np.stack([node[1] for node in cached])[inverse] if cached else empty
+    s = months * DAYS_PER_MONTH / period_days  # periods
+    return OrderInputs(len(frame), s, ok, x, tx_all[ok], t_all[ok], p, log_w, nodes)
+
+
+def order_paths(inputs: OrderInputs, params: NDArray[np.float64] | None) -> OrderPaths:
+    """The order piece for every row of the frame of ``inputs``; ``params`` = ``(r, alpha, a,
+    b)`` of BG/NBD (the fitted ones or a bootstrap draw)."""
+    n, s, ok = inputs.n, inputs.s, inputs.ok
+    out = OrderPaths(np.zeros((n, len(s))), np.zeros((n, len(s))), np.zeros(n), np.full(n, np.nan))
+    if params is None or inputs.nodes is None or not len(ok):
         return out
-    x, tx, big_t = x_all[ok], tx_all[ok], t_all[ok]
+    r, alpha, a, b = map(float, params)
+    x, tx, big_t, p, nodes = inputs.x, inputs.tx, inputs.big_t, inputs.p, inputs.nodes
     pos = x > 0
     bx1 = np.where(pos, b + x - 1.0, 1.0)
     log_odds = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
     p_alive = np.where(pos, expit(-log_odds), 1.0)
-    s = months * DAYS_PER_MONTH / period_days  # periods
-    values, inverse = np.unique(x, return_inverse=True)
-    cached = [nodes(float(v)) for v in values]
-    p = np.stack([node[0] for node in cached])[inverse]  # (accounts, nodes)
-    log_w = np.stack([node[1] for node in cached])[inverse]
     # nodes of the point estimate's Beta(a0, b0 + x), reweighted to Beta(a, b + x)
-    log_w = log_w + (a - nodes.a0) * np.log(p) + (b - nodes.b0) * np.log1p(-p)
+    log_w = inputs.log_w + (a - nodes.a0) * np.log(p) + (b - nodes.b0) * np.log1p(-p)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     w = w / w.sum(axis=1, keepdims=True)
-    ratio = p[:, :, None] * s[None, None, :] / (alpha + big_t)[:, None, None]
-    log_stay = -(r + x)[:, None, None] * np.log1p(ratio)  # (accounts, nodes, months)
-    surv = np.einsum("ij,ijk->ik", w, np.exp(log_stay))
-    # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
-    cum = np.einsum("ij,ijk->ik", w / p, -np.expm1(log_stay))
+    surv, cum = np.empty((len(ok), len(s))), np.empty((len(ok), len(s)))
+    for rows in np.split(np.arange(len(ok)), range(CHUNK_ROWS, len(ok), CHUNK_ROWS)):
+        ratio = p[rows, :, None] * s[None, None, :] / (alpha + big_t[rows])[:, None, None]
+        log_stay = -(r + x[rows])[:, None, None] * np.log1p(ratio)  # (rows, nodes, months)
+        gone = -np.expm1(log_stay)  # 1 - stay, exact also where it is tiny
+        surv[rows] = np.einsum("ij,ijk->ik", w[rows], 1.0 - gone)
+        # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
+        cum[rows] = np.einsum("ij,ijk->ik", w[rows] / p[rows], gone)
     out.cumulative[ok] = cum * p_alive[:, None]
     out.alive[ok] = surv * p_alive[:, None]
     out.alive_now[ok] = p_alive
