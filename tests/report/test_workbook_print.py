@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from tillage.report.workbook import write_workbook
-from tillage.store.access import everything
 from tillage.services.snapshot_frames import deals_frame, plan_frame, portfolio_frame
+from tillage.store.access import everything
 
 from ..scored_demo import ScoredDemo
 

@@ -39,8 +39,8 @@ from tillage.services.accounts import segment_cells
 from tillage.services.cadence import plan_cadence
 from tillage.services.plans import month_plan
 from tillage.services.reach import OPERATOR
-from tillage.services.strategy import strategy_in_force
 from tillage.services.snapshot_frames import deals_frame, plan_frame, portfolio_frame
+from tillage.services.strategy import strategy_in_force
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.diffs import NONE, migration_matrix, move_drivers, snapshot_pair

@@ -32,8 +32,8 @@ from tillage.kpi.agenda import AgendaInputs, OneOnOneAgenda, assemble_agenda
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
-from tillage.services.effects import company_effects
 from tillage.services import review_frames as reviews
+from tillage.services.effects import company_effects
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
@@ -171,7 +171,7 @@ def agenda_inputs(
         chosen = parse_period(period, fiscal_start) if isinstance(period, str) else period
     cells = reviews.snapshot_scores(session, snapshot.id)
     cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
-    start = reviews.snapshot_on_or_before(session, chosen.first)
+    start = snapshot_on_or_before(session, chosen.first)
     planned = pd.DataFrame()
     if start is not None:
         planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last)

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from tillage.services.account_views import filter_choices
 from tillage.services.departure import SIMULATORS, HandoverAccount, rep_departure
 from tillage.services.plans import DealOut, deal_page
 from tillage.services.renewals import DEFAULT_DAYS, MAX_DAYS, RenewalOut, renewal_calendar
@@ -21,7 +22,6 @@ from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.scope import roles
 from tillage.store.access import reach_reps
-from tillage.services.account_views import filter_choices
 from tillage.web.accounts import KEY
 from tillage.web.render import PageTable, data_links, data_response, page, table_response
 
