@@ -157,6 +157,13 @@ MATRIX = [
         path="/api/v1/reviews/2026-Q3",
     ),
     Case(
+        "POST",
+        "/api/v1/reviews/{period}/accept",
+        (422, 403, 403, 403, A),
+        path="/api/v1/reviews/2026-Q3/accept",
+        body={"keys": ["no-such-change"]},
+    ),
+    Case(
         "GET",
         "/api/v1/one-on-one/{rep}",
         (200, 200, 200, 404, A),
@@ -242,6 +249,14 @@ MATRIX = [
     Case("GET", "/plans", (200, 200, 200, 404, P), path="/plans?rep={rep_key}"),
     Case("GET", "/kpis", (200, 200, 200, 200, P), path="/kpis?by=rep"),
     Case("GET", "/review", (200, 200, 403, 403, P), path="/review?period=2026-Q3"),
+    Case(
+        "POST",
+        "/review/{period}/accept",
+        (422, 403, 403, 403, P),
+        path="/review/2026-Q3/accept",
+        body={},
+        form=True,
+    ),
     Case("GET", "/one-on-one", (200, 200, 303, 303, P)),
     Case("GET", "/one-on-one/{rep}", (200, 200, 200, 404, P), path="/one-on-one/{rep_key}"),
     Case("GET", "/one-on-one/{rep}", (200, 404, 404, 200, P), path="/one-on-one/{rep2_key}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -18,7 +19,16 @@ from typer.testing import CliRunner
 
 from tillage.cli.main import app
 from tillage.store.database import make_engine
-from tillage.store.schema import Account, AccountScore, Snapshot, StrategyVersion
+from tillage.store.schema import (
+    Account,
+    AccountScore,
+    Activity,
+    Contract,
+    Opportunity,
+    Order,
+    Snapshot,
+    StrategyVersion,
+)
 
 
 def test_demo_no_serve_prints_summary_and_fills_the_store(
@@ -48,7 +58,33 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
         days = session.scalars(select(Snapshot.as_of).order_by(Snapshot.id)).all()
         assert [d.isoformat() for d in days] == ["2026-06-30", "2026-09-30"]
         latest = session.scalars(select(Snapshot.id).order_by(Snapshot.id.desc())).first()
-        assert session.scalar(select(func.count()).select_from(AccountScore)) == 600
+        # every account in the latest snapshot; in the first, those seen by then (an account
+        # first seen after an as-of date is not valued as of it)
+        first, last = session.scalars(select(Snapshot.id).order_by(Snapshot.as_of)).all()
+        per = dict(
+            session.execute(
+                select(AccountScore.snapshot_id, func.count()).group_by(AccountScore.snapshot_id)
+            ).all()
+        )
+        assert per[last] == 300
+        eve = dt.date(2026, 6, 30)
+        seen = {
+            a
+            for a, since in session.execute(select(Account.id, Account.customer_since))
+            if since is None or since <= eve
+        }
+        for column in (
+            Order.order_date,
+            Contract.start_date,
+            Opportunity.created_date,
+            Activity.occurred_at,
+        ):
+            seen |= set(
+                session.scalars(
+                    select(column.table.c.account_id).where(func.date(column) <= eve.isoformat())
+                )
+            )
+        assert per[first] == len(seen) > 0
         targets = session.scalars(select(StrategyVersion.text)).one()
         assert "nrr = 105" in targets
         positive = session.scalar(

@@ -189,8 +189,13 @@ def activities_frame(signals: Signals, cast, lost, config):  # type: ignore[no-u
             "id": ids,
             "key": _keys("ACT-", ids, 8),
             "account_id": acc + 1,
-            "rep_id": a["rep"][keep] + 1,
-            "contact_id": a["contact"][keep] + 1,
+            # a planted action names neither rep nor contact (demo.playbooks.with_actions)
+            "rep_id": pd.array(
+                np.where(a["rep"][keep] >= 0, a["rep"][keep] + 1, None), dtype="Int64"
+            ),
+            "contact_id": pd.array(
+                np.where(a["contact"][keep] >= 0, a["contact"][keep] + 1, None), dtype="Int64"
+            ),
             "type": pd.Categorical.from_codes(kind, ACTIVITY_TYPES),
             "occurred_at": to_datetimes(sec // 86400, sec % 86400),
             "duration_minutes": a["minutes"][keep],

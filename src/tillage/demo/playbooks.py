@@ -116,7 +116,7 @@ def action_activities(
             back = np.busday_offset(day.astype("datetime64[D]"), 0, roll="backward")
             ahead = np.busday_offset(day.astype("datetime64[D]"), 0, roll="forward")
             day = np.where(back.astype(np.int64) >= first, back, ahead).astype(np.int64)
-            parts.append((d["account"][hit], day, np.full(hit.sum(), j)))
+            parts.append((d["account"][hit], day, np.full(hit.sum(), j), d["decision_day"][hit]))
     account = np.concatenate([p[0] for p in parts]).astype(np.int64)
     day = np.concatenate([p[1] for p in parts]).astype(np.int64)
     k = len(account)
@@ -129,15 +129,25 @@ def action_activities(
         "contact": contact_start[account],
         "minutes": np.round(rng.uniform(30, 60, k)),
         "action": np.concatenate([p[2] for p in parts]).astype(np.int64),
+        "decision_day": np.concatenate([p[3] for p in parts]).astype(np.int64),
     }
 
 
 def with_actions(
     activities: dict[str, np.ndarray], actions: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """The ordinary activities (``action`` −1) followed by the planted ones."""
+    """The ordinary activities (``action`` −1) followed by the planted ones.
+
+    A planted action names neither rep nor contact (−1, stored empty, as activities logged by a
+    task or marketing tool often are), so that planting it leaves the single-threaded signal (at
+    most one distinct contact and rep in a renewal's window) as the generator drew it: any rep
+    or contact would change it in some window (the overlapping windows of monthly terms, the
+    colleagues of an account team)."""
     ordinary = {**activities, "action": np.full(len(activities["account"]), -1, np.int64)}
-    return {k: np.concatenate([ordinary[k], actions[k]]) for k in ordinary}
+    planted = dict(actions)
+    none = np.full(len(planted["account"]), -1, np.int64)
+    planted["rep"], planted["contact"] = none, none.copy()
+    return {k: np.concatenate([ordinary[k], planted[k]]) for k in ordinary}
 
 
 def subjects(locale: str) -> tuple[str, ...]:
