@@ -231,7 +231,10 @@ def typed_arrow(name: str, table: pa.Table) -> pa.Table:
     columns = []
     for field in schema:
         column = table.column(field.name)
-        if pa.types.is_boolean(field.type) and pa.types.is_integer(column.type):
+        if column.null_count == len(column):
+            # an empty or all-null column read back without a type of its own (e.g. SQLite)
+            column = pa.chunked_array([pa.nulls(len(column), field.type)])
+        elif pa.types.is_boolean(field.type) and pa.types.is_integer(column.type):
             import pyarrow.compute as pc
 
             column = pc.not_equal(column, 0)
@@ -302,7 +305,7 @@ def postgres_doubles(expr: ir.Table) -> ir.Table:
 
 
 def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
-    """Run ``expr`` on ``con`` and return an Arrow table.
+    """Run ``expr`` on ``con`` and return an Arrow table (an Arrow scalar for a scalar ``expr``).
 
     On Spark the expression is compiled by ibis and collected with ``DataFrame.toArrow()``:
     ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3. On
@@ -310,7 +313,9 @@ def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
     """
     if con.name == "pyspark":
         con._run_pre_execute_hooks(expr)  # in-memory tables (ibis.memtable) become temp views
-        return con._session.sql(con.compile(expr)).toArrow()
+        result = con._session.sql(con.compile(expr)).toArrow()
+        # a scalar expression answers a scalar, as ``to_pyarrow`` does on the other engines
+        return result.column(0)[0] if isinstance(expr, ir.Scalar) else result
     if con.name == "postgres" and isinstance(expr, ir.Table):
         expr = postgres_doubles(expr)
     return expr.to_pyarrow()
