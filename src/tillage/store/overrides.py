@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -78,3 +79,38 @@ def clear_previous(
     for old in session.scalars(query):
         old.cleared_at = now
         old.cleared_by_login = by
+
+
+@dataclass(frozen=True)
+class OverrideRef:
+    """A manual override not cleared (:mod:`tillage.store.overrides`): ``field`` pinned to
+    ``value`` until ``expires_on`` for ``reason``, set by ``created_by``."""
+
+    id: int
+    field: str
+    value: str | float | None
+    reason: str
+    expires_on: dt.date
+    created_by: str
+    created_at: dt.datetime
+
+
+def open_overrides(session: Session, account_id: int) -> list[OverrideRef]:
+    """The account's overrides not cleared, newest first."""
+    query = (
+        select(AccountOverride)
+        .where(AccountOverride.account_id == account_id, AccountOverride.cleared_at.is_(None))
+        .order_by(AccountOverride.id.desc())
+    )
+    return [
+        OverrideRef(
+            id=o.id,
+            field=o.field,
+            value=o.value,
+            reason=o.reason,
+            expires_on=o.expires_on,
+            created_by=o.created_by_login,
+            created_at=o.created_at,
+        )
+        for o in session.scalars(query)
+    ]

@@ -25,7 +25,7 @@ from tillage.errors import NotFoundError
 from tillage.store.access import AccountFilter
 from tillage.store.bulk import insert_frame
 from tillage.store.groups import AccountRef, parent_and_subsidiaries
-from tillage.store.records import AccountOverride
+from tillage.store.overrides import OverrideRef, open_overrides
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -245,20 +245,6 @@ class ScorePoint:
 
 
 @dataclass(frozen=True)
-class OverrideRef:
-    """A manual override not cleared (:mod:`tillage.store.overrides`): ``field`` pinned to
-    ``value`` until ``expires_on`` for ``reason``, set by ``created_by``."""
-
-    id: int
-    field: str
-    value: str | float | None
-    reason: str
-    expires_on: dt.date
-    created_by: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True)
 class AccountDetail:
     """One account's basic fields and its scores in the latest snapshot (``None`` if unscored),
     with its history across snapshots.
@@ -431,30 +417,9 @@ def account_detail(
         history=account_history(session, account_id) if history else [],
         parent=parent,
         subsidiaries=subsidiaries,
-        overrides=_open_overrides(session, account_id),
+        overrides=open_overrides(session, account_id),
         **scores,
     )
-
-
-def _open_overrides(session: Session, account_id: int) -> list[OverrideRef]:
-    """The account's overrides not cleared, newest first."""
-    query = (
-        select(AccountOverride)
-        .where(AccountOverride.account_id == account_id, AccountOverride.cleared_at.is_(None))
-        .order_by(AccountOverride.id.desc())
-    )
-    return [
-        OverrideRef(
-            id=o.id,
-            field=o.field,
-            value=o.value,
-            reason=o.reason,
-            expires_on=o.expires_on,
-            created_by=o.created_by_login,
-            created_at=o.created_at,
-        )
-        for o in session.scalars(query)
-    ]
 
 
 def complete_snapshot(session: Session, snapshot_id: int | None = None) -> Snapshot:

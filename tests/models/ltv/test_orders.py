@@ -10,6 +10,7 @@ from tillage.models.ltv.orders import (
     expected_spend,
     fit_orders,
     fit_purchases,
+    order_inputs,
     order_paths,
 )
 from tillage.models.simulate import simulate_beta_geo
@@ -52,9 +53,10 @@ def test_a_net_negative_repeat_history_is_worth_zero_a_future_order_not_less() -
 def test_a_first_purchase_on_the_as_of_day_is_a_live_customer() -> None:
     frame = pd.DataFrame({"frequency": [0.0, 0.0], "recency": [0.0, 0.0], "T": [0.0, 20.0]})
     params = np.array([0.243, 4.414, 0.793, 2.426])  # BG/NBD on CDNOW, weeks (Fader et al. 2005)
-    paths = order_paths(
-        frame, params, BetaNodes(params[2], params[3]), horizon_months=12, period_days=7.0
+    inputs = order_inputs(
+        frame, BetaNodes(params[2], params[3]), horizon_months=12, period_days=7.0
     )
+    paths = order_paths(inputs, params)
     assert paths.alive_now[0] == 1.0  # T = 0: no time to have dropped out
     # the newest customer is expected to buy more than one silent for 20 weeks
     assert paths.cumulative[0, -1] > paths.cumulative[1, -1] > 0
