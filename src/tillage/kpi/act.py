@@ -36,6 +36,7 @@ from pydantic import BaseModel
 from tillage.i18n import gettext_for
 from tillage.kpi.forecast import ForecastAccuracy, next_renewals
 from tillage.kpi.period import Period
+from tillage.strategy.action_labels import action_label
 from tillage.strategy.config import Strategy
 from tillage.strategy.effects import ActionEffect
 
@@ -205,11 +206,11 @@ def _verdicts(forecast: ForecastAccuracy | None, lang: str) -> list[ForecastVerd
         lost = check.brier > check.brier_reference
         template = (
             _(
-                "{model} lost to its baseline this period: Brier score {score} against {base} "
-                "for forecasting the observed rate for everyone."
+                "{model} lost to its baseline this period: Brier {score} (reference {base}), the "
+                "reference forecasting the observed rate for everyone."
             )
             if lost
-            else _("{model} beat its baseline this period: Brier score {score} against {base}.")
+            else _("{model} beat its baseline this period: Brier {score} (reference {base}).")
         )
         out.append(
             ForecastVerdict(
@@ -285,7 +286,7 @@ def recommendations(
             "on {basis} is estimated at {estimate} ({low} to {high}), outside the assumed "
             "{assumed}: {word} its assumed effect from {assumed} to {proposed}."
         ).format(
-            action=play.action,
+            action=action_label(play.action, lang),
             treated=found.treated,
             decisions=found.decisions,
             basis=basis,

@@ -59,10 +59,11 @@ def _known(value: Any) -> bool:
 
 
 def _number(value: Any) -> str:
-    """A backtest figure: thousands separated from 1,000 on, four significant digits below."""
+    """A backtest figure: thousands separated from 1,000 on, two decimals below (the pages'
+    format for a figure that is not money or a share)."""
     if not _known(value):
         return "–"
-    return f"{float(value):,.0f}" if abs(float(value)) >= 1000 else f"{float(value):.4g}"
+    return f"{float(value):,.0f}" if abs(float(value)) >= 1000 else f"{float(value):.2f}"
 
 
 def _percent(value: Any) -> str:

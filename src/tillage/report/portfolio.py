@@ -16,6 +16,7 @@ from rich.table import Table
 from tillage.i18n import format_money, format_number, gettext_for
 from tillage.services.accounts import CellOut
 from tillage.store.diffs import NONE
+from tillage.strategy.action_labels import action_label
 from tillage.strategy.priority import render_reasons
 
 SEGMENTS = ("deepen", "maintain", "nurture", "reduce")
@@ -31,22 +32,6 @@ def segment_label(code: str, lang: str) -> str:
         "nurture": _("nurture"),
         "reduce": _("reduce"),
         NONE: _("(not scored)"),
-    }
-    return labels.get(code, code)
-
-
-def action_label(code: str, lang: str) -> str:
-    """The name of a playbook action in ``lang`` (custom actions keep their identifier)."""
-    _ = gettext_for(lang)
-    labels = {
-        "renewal_preparation": _("renewal preparation"),
-        "health_check": _("health check"),
-        "expansion_proposal": _("upsell / cross-sell proposal"),
-        "multi_threading": _("multi-threading"),
-        "competitive_defence": _("competitive defence"),
-        "executive_sponsor_call": _("executive sponsor call"),
-        "low_touch_nurture": _("low-touch nurture"),
-        "reduce_coverage": _("reduce coverage"),
     }
     return labels.get(code, code)
 
