@@ -8,7 +8,7 @@ end with tillage's forecast chosen by the folds inside the calibration data, pre
 compare with what happened) on:
 
 * **Online Retail II** 2009-12 – 2010-12 (UCI, CC BY 4.0; the Parquet file of
-  ``/work/shared/data/online_retail`` or ``--online-retail``): calibration ends 2010-05-31,
+  ``../shared/data/online_retail`` beside the repository or ``--online-retail``): calibration ends 2010-05-31,
   06-30, 07-31 and 08-31, three-month holdouts (the file ends on 2010-12-09);
 * the **CDNOW** 1/10 sample (``tests/data/cdnow``): calibration ends 1997-09-30 and 1997-12-31,
   six-month holdouts;
@@ -58,7 +58,13 @@ from tillage.strategy.backtest import BacktestResult, backtest
 from tillage.strategy.value import value_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
-RETAIL = Path("/work/shared/data/online_retail/online_retail_II_2009-12_2010-12.parquet")
+RETAIL = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "online_retail"
+    / "online_retail_II_2009-12_2010-12.parquet"
+)
 DATA = ROOT / "tests" / "data"
 
 LIFETIMES = """
