@@ -8,8 +8,8 @@ end with tillage's forecast chosen by the folds inside the calibration data, pre
 compare with what happened) on:
 
 * **Online Retail II** 2009-12 – 2010-12 (UCI, CC BY 4.0; the Parquet file of
-  ``../shared/data/online_retail`` beside the repository or ``--online-retail``): calibration ends 2010-05-31,
-  06-30, 07-31 and 08-31, three-month holdouts (the file ends on 2010-12-09);
+  ``../shared/data/online_retail`` beside the repository or ``--online-retail``): calibration
+  ends 2010-05-31, 06-30, 07-31 and 08-31, three-month holdouts (the file ends on 2010-12-09);
 * the **CDNOW** 1/10 sample (``tests/data/cdnow``): calibration ends 1997-09-30 and 1997-12-31,
   six-month holdouts;
 * the **Fader–Hardie** regular and high-end cohorts (``tests/data/fader_hardie_sbg``) as yearly
