@@ -52,6 +52,7 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import AccountFilter
 from tillage.store.snapshots import AccountDetail
 from tillage.store.users import utcnow
+from tillage.strategy.action_labels import action_label
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
@@ -109,22 +110,6 @@ def signal_text(signal: object, lang: str) -> str:
     if isinstance(signal, dict) and signal.get("code") in SIGNALS:
         return render_signals([signal], lang)
     return ""
-
-
-def action_label(action: str, lang: str) -> str:
-    """The default playbooks' actions in ``lang``; a custom action keeps its own name."""
-    _ = gettext_for(lang)
-    return {
-        "renewal_preparation": _("Renewal preparation"),
-        "health_check": _("Health check"),
-        "expansion_proposal": _("Upsell / cross-sell proposal"),
-        "multi_threading": _("Multi-threading"),
-        "competitive_defence": _("Competitive defence"),
-        "executive_sponsor_call": _("Executive sponsor call"),
-        "low_touch_nurture": _("Low-touch nurture"),
-        "ticket_recovery": _("Critical ticket recovery"),
-        "maintain_minimum": _("Minimum maintenance"),
-    }.get(action, action)
 
 
 @router.get("/accounts", response_class=HTMLResponse)

@@ -24,7 +24,8 @@ from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import reach_reps
-from tillage.web.accounts import KEY, action_label
+from tillage.strategy.action_labels import action_label
+from tillage.web.accounts import KEY
 from tillage.web.charts import capacity_chart
 from tillage.web.render import PageTable, data_links, data_response, page, table_response
 
