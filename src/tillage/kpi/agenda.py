@@ -244,6 +244,7 @@ def _behaviour(
         keys=[k.key for k in kpis],
         meeting_days=strategy.kpi.meeting_days,
         cadence=cadence,
+        lapse_days=strategy.kpi.lapse_days,
     )
     index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
 
@@ -394,7 +395,14 @@ def _coaching(
     """The gap questions (accounts behind each behaviour gap) and the obstacle questions."""
     scores = inputs.scores
     kpis = [REGISTRY[b.kpi] for b in behaviour]
-    rows = per_account(con, period, kpis, meeting_days=strategy.kpi.meeting_days, cadence=cadence)
+    rows = per_account(
+        con,
+        period,
+        kpis,
+        meeting_days=strategy.kpi.meeting_days,
+        cadence=cadence,
+        lapse_days=strategy.kpi.lapse_days,
+    )
     rows = rows[rows["account_id"].isin(scores["account_id"])]
     out = gap_questions(behaviour, rows, scores, strategy, lang)
     proposals = next((b for b in behaviour if b.kpi == "expansion_proposals"), None)

@@ -3,8 +3,9 @@ stories, contact frequency.
 
 Activities count on the day they occurred (timestamps before the midnight that ends the day), as
 in :mod:`tillage.features.engagement`, whose meeting types (meeting, visit, QBR) are reused.
-"Active accounts" are those with an active contract on the period's last day. Formulas:
-``docs/kpi.md``.
+"Active accounts" are those with an active contract on the period's last day; on a store without
+contracts, the buyers with an order in the ``kpi.lapse_days`` days up to it
+(:func:`tillage.kpi.orders.watched_accounts`). Formulas: ``docs/kpi.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ibis.expr.types import Table
 from tillage.features._common import count_if, day, end_of, stamp_in_window
 from tillage.features.engagement import MEETING_TYPES
 from tillage.features.opportunities import EXPANSION_TYPES
+from tillage.kpi.orders import watched_accounts
 from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext, rows
 
 PROMOTER_MIN = 9
@@ -26,7 +28,7 @@ DETRACTOR_MAX = 6
 
 
 def regular_meeting_rate(ctx: KpiContext) -> Table:
-    watched = ctx.active.select("account_id")
+    watched = watched_accounts(ctx)
     if ctx.priority_accounts is not None:
         watched = ctx.priority_accounts.select("account_id").distinct()
     acts = ctx.table("activities")
@@ -85,7 +87,7 @@ def contact_frequency(ctx: KpiContext) -> Table:
         & (acts.occurred_at < end_of(ctx.period.last))
     )
     touches = inside.group_by("account_id").aggregate(n=inside.count())
-    a = ctx.active.select("account_id")
+    a = watched_accounts(ctx)
     joined = a.left_join(touches, "account_id").drop("account_id_right")
     return rows(joined, joined.n.fill_null(0), float(ctx.period.months))
 
@@ -98,11 +100,13 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "behaviour",
         "percent",
         "higher",
-        "Priority accounts (default: active accounts) with a meeting, visit or QBR in the "
-        f"{MEETING_DAYS} days up to the last day / priority accounts.",
+        "Priority accounts (default: active accounts; without contracts, recent buyers) with a "
+        f"meeting, visit or QBR in the {MEETING_DAYS} days up to the last day / priority "
+        "accounts.",
         regular_meeting_rate,
         scale=100.0,
         needs=("activities",),
+        needs_any=("contracts", "orders"),
     ),
     KPI(
         "expansion_proposals",
@@ -159,8 +163,10 @@ BEHAVIOUR_KPIS: tuple[KPI, ...] = (
         "behaviour",
         "per_account_month",
         "higher",
-        "Activities with active accounts in the period / (active accounts × months in the period).",
+        "Activities with active accounts (without contracts, recent buyers) in the period / "
+        "(those accounts × months in the period).",
         contact_frequency,
-        needs=("contracts", "activities"),
+        needs=("activities",),
+        needs_any=("contracts", "orders"),
     ),
 )

@@ -24,7 +24,7 @@ from tillage.kpi.cadence import CADENCE_COLUMNS, CADENCE_KPIS, cadence_window
 from tillage.kpi.orders import ORDER_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
-from tillage.kpi.registry import KPI, MEETING_DAYS, KpiContext
+from tillage.kpi.registry import KPI, LAPSE_DAYS, MEETING_DAYS, KpiContext
 from tillage.labels import label_column, unique_labels
 
 #: Every KPI by key: outcome KPIs (subscription, then orders) first, then behaviour KPIs.
@@ -51,6 +51,9 @@ def _why_blank(code: str, lang: str) -> str:
         "nps_responses": _("the store has no NPS answers"),
         "success_stories": _("the store has no success stories"),
         "cadence": _("no snapshot places the accounts in portfolio cells: run scoring first"),
+        "customers": _(
+            "the store has neither contracts nor orders: no account counts as a customer"
+        ),
     }
     return reasons.get(code, _("the store has no {table}").format(table=code))
 
@@ -109,19 +112,24 @@ def blank_reasons(
     lang: str = "en",
 ) -> dict[str, str]:
     """Why a KPI has no value on this store, by key, for each of ``kpis`` that cannot have one:
-    a table it ``needs`` is empty (e.g. no contracts: the subscription KPIs), or — for the
+    a table it ``needs`` is empty (e.g. no contracts: the subscription KPIs), every table of its
+    ``needs_any`` is (no contracts and no orders: no customers to contact), or — for the
     contact-within-cadence KPI — no cadence was given (no snapshot to place the accounts in
     cells), in ``lang``. KPIs that can be computed are not listed."""
-    chosen = list(kpis)
     empty: dict[str, bool] = {}
+
+    def is_empty(table: str) -> bool:
+        if table not in empty:
+            empty[table] = int(execute_arrow(con, con.table(table).limit(1).count())) == 0
+        return empty[table]
+
     out: dict[str, str] = {}
-    for kpi in chosen:
-        for table in kpi.needs:
-            if table not in empty:
-                empty[table] = int(execute_arrow(con, con.table(table).limit(1).count())) == 0
-            if empty[table]:
-                out[kpi.key] = _why_blank(table, lang)
-                break
+    for kpi in kpis:
+        lacking = next((t for t in kpi.needs if is_empty(t)), None)
+        if lacking is not None:
+            out[kpi.key] = _why_blank(lacking, lang)
+        elif kpi.needs_any and all(is_empty(t) for t in kpi.needs_any):
+            out[kpi.key] = _why_blank("customers", lang)
         if kpi.key not in out and kpi.key == "contact_within_cadence" and cadence is None:
             out[kpi.key] = _why_blank("cadence", lang)
     return out
@@ -136,10 +144,11 @@ def per_account(
     priority_accounts: Iterable[int] | None = None,
     meeting_days: int = MEETING_DAYS,
     cadence: pd.DataFrame | None = None,
+    lapse_days: int = LAPSE_DAYS,
 ) -> pd.DataFrame:
     """Each account's ``num`` and ``den`` of each KPI in ``period`` (columns ``account_id``,
     ``kpi``, ``num``, ``den``); ``cadence`` (:data:`~tillage.kpi.cadence.CADENCE_COLUMNS`)
-    each account's contact cadence."""
+    each account's contact cadence; ``lapse_days`` the order KPIs' lapse window (days)."""
     ltv_table = None
     if ltv is not None:
         frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))
@@ -160,6 +169,7 @@ def per_account(
         priority_accounts=priority_table,
         meeting_days=meeting_days,
         cadence=cadence_table,
+        lapse_days=lapse_days,
     )
     parts = []
     for kpi in kpis:
@@ -191,13 +201,15 @@ def compute_kpis(
     priority_accounts: Iterable[int] | None = None,
     meeting_days: int = MEETING_DAYS,
     cadence: pd.DataFrame | None = None,
+    lapse_days: int = LAPSE_DAYS,
 ) -> pd.DataFrame:
     """The KPIs (``keys``, default: all registered) for each period and cut, as a tidy frame.
 
     ``by``: any of ``all``, ``rep``, ``team``, ``segment`` (``segment`` needs ``segments``, a
     frame ``(account_id, segment)``). ``ltv``: a frame ``(account_id, ltv)`` for LTV/CAC.
     ``priority_accounts``: the account ids the regular-meeting rate watches. ``cadence``: each
-    account's contact cadence (:func:`tillage.kpi.cadence.account_cadence`). A KPI that cannot
+    account's contact cadence (:func:`tillage.kpi.cadence.account_cadence`). ``lapse_days``:
+    the order KPIs' lapse window (the strategy file's ``kpi.lapse_days``). A KPI that cannot
     have a value on this store (:func:`blank_reasons`) is not computed: its company row has no
     value (NaN).
     """
@@ -232,6 +244,7 @@ def compute_kpis(
             priority_accounts=priority,
             meeting_days=meeting_days,
             cadence=cadence,
+            lapse_days=lapse_days,
         )
         rows = rows.merge(dims, on="account_id", how="left")
         for cut in cuts:

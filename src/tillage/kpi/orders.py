@@ -5,7 +5,12 @@ order frequency.
 An **order** is an order number of one account (``orders.order_number``; its lines are summed)
 whose net amount is positive, dated by its first line: a cancellation invoice (negative lines)
 is not an order, and lines cancelled in full leave none. A **buyer** of a period is an account
-with at least one order in it. Formulas: ``docs/kpi.md``.
+with at least one order in it. An account is **lapsed** at a period's start when its last
+order is more than ``kpi.lapse_days`` (the strategy file's, default 180) days before the first
+day. Formulas: ``docs/kpi.md``.
+
+On such a store the contact KPIs watch the **recent buyers** (:func:`watched_accounts`): the
+accounts with an order in the ``lapse_days`` days up to the period's last day.
 """
 
 from __future__ import annotations
@@ -17,11 +22,7 @@ from ibis.expr.types import Table
 
 from tillage.features._common import day
 from tillage.kpi.period import Period
-from tillage.kpi.registry import KPI, KpiContext, rows
-
-LAPSE_DAYS = 180
-"""An account whose last order is more than this many days before a period's first day is
-*lapsed* at its start; its next order reactivates it (days)."""
+from tillage.kpi.registry import KPI, LAPSE_DAYS, KpiContext, rows
 
 
 def _orders(ctx: KpiContext) -> Table:
@@ -61,10 +62,21 @@ def reactivation_rate(ctx: KpiContext) -> Table:
     start = ctx.period.first
     earlier = orders.filter(orders.ordered_on < day(start))
     last = earlier.group_by("account_id").aggregate(last=earlier.ordered_on.max())
-    lapsed = last.filter(last["last"] < day(start - dt.timedelta(days=LAPSE_DAYS)))
+    lapsed = last.filter(last["last"] < day(start - dt.timedelta(days=ctx.lapse_days)))
     now = _buyers(orders, ctx.period).select(back="account_id")
     joined = lapsed.left_join(now, lapsed.account_id == now.back)
     return rows(joined, ibis.ifelse(joined.back.notnull(), 1.0, 0.0), 1.0)
+
+
+def watched_accounts(ctx: KpiContext) -> Table:
+    """``(account_id)``: the accounts the contact KPIs watch — those with an active contract on
+    the period's last day; on a store without contracts, the buyers with an order on one of the
+    ``ctx.lapse_days`` days up to and including the last day (not lapsed)."""
+    if ctx.has_rows("contracts"):
+        return ctx.active.select("account_id")
+    last = ctx.period.last
+    recent = _between(_orders(ctx), last - dt.timedelta(days=ctx.lapse_days - 1), last)
+    return recent.select("account_id").distinct()
 
 
 def order_frequency(ctx: KpiContext) -> Table:
@@ -105,8 +117,9 @@ ORDER_KPIS: tuple[KPI, ...] = (
         "outcome",
         "percent",
         "higher",
-        f"Accounts lapsed at the period's start (an earlier order, none in the {LAPSE_DAYS} "
-        "days before the first day) that ordered in the period / those lapsed accounts.",
+        "Accounts lapsed at the period's start (an earlier order, none in the kpi.lapse_days "
+        f"days before the first day, default {LAPSE_DAYS}) that ordered in the period / those "
+        "lapsed accounts.",
         reactivation_rate,
         scale=100.0,
         needs=("orders",),

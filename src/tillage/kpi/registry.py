@@ -21,6 +21,7 @@ from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
 from tillage.features.contracts import contract_features
+from tillage.features.engine import execute_arrow
 from tillage.kpi.period import Period
 
 Unit = Literal["percent", "ratio", "currency", "months", "count", "score", "per_account_month"]
@@ -29,6 +30,8 @@ Kind = Literal["ratio", "count"]
 
 #: Default look-back of the regular-meeting rate, in days before the period's last day.
 MEETING_DAYS = 90
+#: Default lapse window of the order KPIs (``kpi.lapse_days`` of the strategy file), in days.
+LAPSE_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class KPI:
     (float64). ``scale`` multiplies the ratio (100 for percentages). ``needs`` names the
     canonical tables without whose rows the KPI means nothing (``contracts`` for the
     subscription KPIs, ``orders`` for the order KPIs): on a store where one is empty the KPI is
-    blank, with the reason :func:`tillage.kpi.compute.blank_reasons` gives.
+    blank, with the reason :func:`tillage.kpi.compute.blank_reasons` gives. ``needs_any``: tables
+    of which at least one must have rows (the contact KPIs watch contract holders or, without
+    contracts, buyers).
     """
 
     key: str
@@ -53,6 +58,7 @@ class KPI:
     kind: Kind = "ratio"
     scale: float = 1.0
     needs: tuple[str, ...] = ()
+    needs_any: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
         """The KPI's name in ``lang`` (``ja`` or ``en``)."""
@@ -67,7 +73,8 @@ class KpiContext:
     ``priority_accounts`` an ibis table ``(account_id)`` of the accounts the regular-meeting rate
     watches (default: every active account); ``meeting_days`` that rate's look-back;
     ``cadence`` an ibis table ``(account_id, activity, every_days, since)`` of the accounts with
-    a contact cadence (:mod:`tillage.kpi.cadence`) or ``None``.
+    a contact cadence (:mod:`tillage.kpi.cadence`) or ``None``; ``lapse_days`` the order KPIs'
+    lapse window (:mod:`tillage.kpi.orders`).
     """
 
     con: BaseBackend
@@ -76,10 +83,18 @@ class KpiContext:
     priority_accounts: Table | None = None
     meeting_days: int = MEETING_DAYS
     cadence: Table | None = None
+    lapse_days: int = LAPSE_DAYS
+    _filled: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def table(self, name: str) -> Table:
         """A canonical table of the store."""
         return self.con.table(name)
+
+    def has_rows(self, name: str) -> bool:
+        """Whether the canonical table ``name`` has at least one row (asked once per context)."""
+        if name not in self._filled:
+            self._filled[name] = int(execute_arrow(self.con, self.table(name).limit(1).count())) > 0
+        return self._filled[name]
 
     def _mrr_on(self, day: dt.date, name: str) -> Table:
         feats = contract_features(self.con, day)

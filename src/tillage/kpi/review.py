@@ -110,6 +110,7 @@ def kpi_changes(
         ltv=ltv,
         segments=segments,
         meeting_days=strategy.kpi.meeting_days,
+        lapse_days=strategy.kpi.lapse_days,
     )
     return changes_between(
         frame, period.label, previous.label, targets_from_settings(strategy.kpi), lang=lang

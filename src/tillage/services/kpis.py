@@ -152,6 +152,7 @@ def kpi_rows(
             segments=segments,
             meeting_days=strategy.kpi.meeting_days,
             cadence=cadence,
+            lapse_days=strategy.kpi.lapse_days,
         )
         blank = blank_reasons(con, REGISTRY.values(), cadence=cadence, lang=lang)
     frame = frame.assign(blank_reason=frame.kpi.map(blank))

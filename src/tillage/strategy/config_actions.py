@@ -291,6 +291,15 @@ class KpiSettings(_Section):
         lt=1,
         description="Coverage of the review's confidence intervals (default 0.95; a probability).",
     )
+    lapse_days: int = Field(
+        default=180,
+        ge=7,
+        le=1096,
+        description="Order KPIs (stores without contracts): an account whose last order is more "
+        "than this many days before a period's first day is lapsed, and its next order "
+        "reactivates it; the contact KPIs of such a store watch the buyers with an order in this "
+        "many days up to the period's last day (default 180; days, 7 to 1096).",
+    )
     agenda_accounts: int = Field(
         default=5,
         ge=1,
