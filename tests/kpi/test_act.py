@@ -27,6 +27,7 @@ import pytest
 from tillage.kpi.act import assemble_act, recommendations
 from tillage.kpi.period import parse_period
 from tillage.strategy.config import Strategy
+from tillage.strategy.departure import DepartureCalibration
 from tillage.strategy.effects import ActionEffect
 
 PERIOD = parse_period("2026-Q3")
@@ -148,10 +149,59 @@ def test_a_recommendation_needs_the_interval_to_exclude_the_assumption() -> None
     assert recommendations({"renewal_preparation": thin}, strategy, "en") == []
 
 
+def _departure(estimate: float, low: float, high: float, source: str = "learned"):  # type: ignore[no-untyped-def]
+    return DepartureCalibration(
+        uplift=estimate,
+        assumed=0.25,
+        source=source,  # type: ignore[arg-type]
+        estimate=estimate,
+        low=low,
+        high=high,
+        treated=80,
+        note="",
+    )
+
+
+def test_a_learned_departure_effect_is_recommended() -> None:
+    strategy = Strategy()
+    found = recommendations({}, strategy, "en", _departure(0.08, 0.02, 0.14))
+    assert [c.field for c in found] == ["key_person.churn_uplift_if_owner_leaves"]
+    change = found[0]
+    assert (change.current, change.proposed) == (0.25, 0.08)
+    assert "80 renewal decisions after the rep left" in change.evidence
+    assert "lower the added churn risk from 25% to 8%" in change.evidence
+    assert change.label == "Added churn risk when the account's rep leaves"
+    # inside the interval, or not learned: no change
+    assert recommendations({}, strategy, "en", _departure(0.2, 0.1, 0.3)) == []
+    assert recommendations({}, strategy, "en", _departure(0.08, 0.02, 0.14, "assumed")) == []
+
+
+def test_an_assumed_departure_effect_is_labelled_in_the_notes() -> None:
+    none = DepartureCalibration(uplift=0.25, assumed=0.25, source="assumed", note="")
+    act = assemble_act(
+        PERIOD,
+        as_of=AS_OF,
+        scores=SCORES,
+        actions=ACTIONS,
+        activities=ACTIVITIES,
+        contracts=CONTRACTS,
+        forecast=None,
+        effects={},
+        strategy=Strategy(),
+        lang="en",
+        departure=none,
+    )
+    assert any("(25%) is assumed: no rep has left" in n for n in act.notes)
+    assert not any("is assumed" in n for n in _act().notes)  # nothing said without a calibration
+
+
 def test_the_act_is_written_in_japanese() -> None:
     ja = recommendations({"renewal_preparation": _effect(0.08, 0.01, 0.15)}, Strategy(), "ja")
     assert "30%" in ja[0].evidence and "8%" in ja[0].evidence
     assert "lower" not in ja[0].evidence and "引き下げ" in ja[0].evidence
+    assert ja[0].label == "更新準備の想定効果"
+    leave = recommendations({}, Strategy(), "ja", _departure(0.08, 0.02, 0.14))[0]
+    assert "25%" in leave.evidence and "rep" not in leave.evidence
 
 
 def test_a_model_that_lost_to_its_baseline_is_said_plainly() -> None:

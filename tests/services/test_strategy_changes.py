@@ -30,3 +30,12 @@ def test_an_accepted_change_moves_only_its_playbook() -> None:
 def test_a_change_to_an_unknown_field_is_refused() -> None:
     with pytest.raises(DataValidationError, match=r"no field playbooks\.nothing\.effect"):
         apply_recommendations(Strategy(), [_change("playbooks.nothing.effect", 0.1)])
+
+
+def test_an_accepted_departure_change_moves_the_key_person_uplift() -> None:
+    field = "key_person.churn_uplift_if_owner_leaves"
+    after = apply_recommendations(Strategy(), [_change(field, 0.12)])
+    assert after.key_person.churn_uplift_if_owner_leaves == 0.12
+    assert [p.effect for p in after.playbooks] == [p.effect for p in Strategy().playbooks]
+    with pytest.raises(DataValidationError, match=r"no field key_person\.nothing"):
+        apply_recommendations(Strategy(), [_change("key_person.nothing", 0.1)])

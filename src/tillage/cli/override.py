@@ -48,8 +48,14 @@ def _show(rows: list, title: str) -> None:  # type: ignore[type-arg]
         _("In force"),
     ):
         table.add_column(column)
+    from tillage.report.portfolio import segment_label  # the cell's name in the language
+
+    lang = state.settings().language
     for o in rows:
-        value = f"{o.value:g}" if isinstance(o.value, float) else str(o.value)
+        if o.field == "cell":
+            value = segment_label(str(o.value), lang)
+        else:
+            value = f"{o.value:g}" if isinstance(o.value, float) else str(o.value)
         table.add_row(
             str(o.id),
             f"{o.account} ({o.account_key})",

@@ -22,7 +22,9 @@ All per account, the cell being the account's segment in the snapshot at the per
   lost and expanded value, and ``(retained + expanded) / logged hours``.
 * **Recommendations**: a playbook whose learned effect's interval excludes the assumed effect
   (with at least ``effects.min_treated`` decisions) should move to the estimate; the departure
-  effect likewise.
+  effect (``key_person.churn_uplift_if_owner_leaves``, calibrated from reps with ``left_on``)
+  likewise when it is learned; when it is assumed (no leaver, or too few decisions after one)
+  a note says so.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from tillage.kpi.forecast import ForecastAccuracy, next_renewals
 from tillage.kpi.period import Period
 from tillage.strategy.action_labels import action_label
 from tillage.strategy.config import Strategy
+from tillage.strategy.departure import DepartureCalibration
 from tillage.strategy.effects import ActionEffect
 
 MONTHS = 12
@@ -84,10 +87,12 @@ class ForecastVerdict(BaseModel):
 
 class Recommendation(BaseModel):
     """A change to the strategy file: ``field`` (dotted, e.g. ``playbooks.renewal_preparation.
-    effect``) from ``current`` to ``proposed``, with its evidence."""
+    effect`` or ``key_person.churn_uplift_if_owner_leaves``) from ``current`` to ``proposed``,
+    with its evidence; ``label`` names the setting in the review's language."""
 
     key: str
     field: str
+    label: str = ""
     current: float
     proposed: float
     evidence: str
@@ -267,9 +272,13 @@ def _cells(
 
 
 def recommendations(
-    effects: dict[str, ActionEffect], strategy: Strategy, lang: str
+    effects: dict[str, ActionEffect],
+    strategy: Strategy,
+    lang: str,
+    departure: DepartureCalibration | None = None,
 ) -> list[Recommendation]:
-    """A change per playbook whose learned effect's interval excludes the assumed effect."""
+    """A change per playbook whose learned effect's interval excludes the assumed effect, and
+    one for the departure effect when it is learned and its interval excludes the assumed one."""
     _ = gettext_for(lang)
     out = []
     for play in strategy.playbooks:
@@ -301,12 +310,76 @@ def recommendations(
             Recommendation(
                 key=f"playbooks.{play.action}.effect",
                 field=f"playbooks.{play.action}.effect",
+                label=_("{action}: assumed effect").format(action=action_label(play.action, lang)),
                 current=play.effect,
                 proposed=proposed,
                 evidence=evidence,
             )
         )
-    return out
+    change = _departure_change(departure, strategy, lang)
+    return out if change is None else [*out, change]
+
+
+DEPARTURE_FIELD = "key_person.churn_uplift_if_owner_leaves"
+
+
+def _departure_change(
+    found: DepartureCalibration | None, strategy: Strategy, lang: str
+) -> Recommendation | None:
+    """The departure effect's change when it is learned and its interval excludes the
+    assumed uplift (probability points added to the churn risk after the rep leaves)."""
+    if found is None or found.source != "learned":
+        return None
+    if found.estimate is None or found.low is None or found.high is None:
+        return None
+    assumed = strategy.key_person.churn_uplift_if_owner_leaves
+    if found.low <= assumed <= found.high:
+        return None
+    _ = gettext_for(lang)
+    proposed = round(min(max(found.estimate, 0.0), 1.0), 2)
+    evidence = _(
+        "Departure of the account's rep: in {treated} renewal decisions after the rep left, "
+        "churn rose by {estimate} points ({low} to {high}), outside the assumed {assumed}: "
+        "{word} the added churn risk from {assumed} to {proposed}."
+    ).format(
+        treated=found.treated,
+        estimate=_pct(found.estimate),
+        low=_pct(found.low),
+        high=_pct(found.high),
+        assumed=_pct(assumed),
+        word=_("lower") if proposed < assumed else _("raise"),
+        proposed=_pct(proposed),
+    )
+    return Recommendation(
+        key=DEPARTURE_FIELD,
+        field=DEPARTURE_FIELD,
+        label=_("Added churn risk when the account's rep leaves"),
+        current=assumed,
+        proposed=proposed,
+        evidence=evidence,
+    )
+
+
+def departure_note(found: DepartureCalibration | None, strategy: Strategy, lang: str) -> str:
+    """A plain sentence when the departure effect is assumed (nothing calibrates it)."""
+    _ = gettext_for(lang)
+    assumed = strategy.key_person.churn_uplift_if_owner_leaves
+    if found is None or found.source == "learned":
+        return ""
+    if found.treated == 0:
+        return _(
+            "The added churn risk after a rep leaves ({assumed}) is assumed: no rep has left "
+            "(left_on) before a renewal decision, so nothing calibrates it."
+        ).format(assumed=_pct(assumed))
+    if found.treated < strategy.effects.min_treated:
+        return _(
+            "The added churn risk after a rep leaves ({assumed}) is assumed: only {n} renewal "
+            "decisions followed a departure, too few to calibrate it."
+        ).format(assumed=_pct(assumed), n=found.treated)
+    return _(
+        "The added churn risk after a rep leaves ({assumed}) is assumed: {n} renewal decisions "
+        "followed a departure, but the estimate is too uncertain to replace it."
+    ).format(assumed=_pct(assumed), n=found.treated)
 
 
 def _pct(value: float) -> str:
@@ -325,11 +398,12 @@ def assemble_act(
     effects: dict[str, ActionEffect],
     strategy: Strategy,
     lang: str,
+    departure: DepartureCalibration | None = None,
 ) -> ActSection:
     """The Act of ``period`` from the start snapshot's ``scores`` (``account_id``, ``segment``,
     ``churn_risk``, ``ltv``) and planned ``actions``, the period's ``activities``, the
-    ``contracts`` running from ``as_of`` to the period's close, the forecast check and the
-    effects learned from the history up to the period's end."""
+    ``contracts`` running from ``as_of`` to the period's close, the forecast check, the
+    effects learned from the history up to the period's end and the departure calibration."""
     _ = gettext_for(lang)
     notes = []
     outcomes = account_outcomes(scores, contracts, as_of, period)
@@ -356,6 +430,6 @@ def assemble_act(
         planned_uplift=planned,
         verdicts=_verdicts(forecast, lang),
         cells=_cells(scores, actions, activities, outcomes),
-        recommendations=recommendations(effects, strategy, lang),
-        notes=notes,
+        recommendations=recommendations(effects, strategy, lang, departure),
+        notes=[*notes, *filter(None, [departure_note(departure, strategy, lang)])],
     )

@@ -35,6 +35,7 @@ from tillage.kpi.migration import SegmentMigration, segment_migration
 from tillage.kpi.period import Period
 from tillage.kpi.targets import KpiTargets, gap_to_target, targets_from_settings
 from tillage.strategy.config import Strategy
+from tillage.strategy.departure import DepartureCalibration
 
 
 class SnapshotRef(BaseModel):
@@ -237,6 +238,9 @@ class ReviewInputs:
     effects: dict | None = None
     """The playbooks' effects learned from the history up to the period's end
     (:func:`tillage.strategy.effects.learned_effects`), for the Act's recommendations."""
+    departure: DepartureCalibration | None = None
+    """The departure effect calibrated from the leavers up to the period's end
+    (:func:`tillage.strategy.departure.calibrate_departure`), for the Act's recommendations."""
 
 
 def assemble_review(
@@ -288,6 +292,7 @@ def assemble_review(
             contracts=inputs.contracts,
             forecast=forecast,
             effects=inputs.effects or {},
+            departure=inputs.departure,
             strategy=strategy,
             lang=lang,
         )

@@ -19,7 +19,7 @@ from tillage.errors import PermissionDenied
 from tillage.features.engine import feature_backend
 from tillage.features.risk_inputs import risk_inputs
 from tillage.kpi.period import check_year
-from tillage.services.effects import history
+from tillage.services.effects import departure_from_history, history
 from tillage.services.reach import find_rep, rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal
@@ -37,11 +37,9 @@ from tillage.strategy.config import Strategy
 from tillage.strategy.departure import (
     DepartureCalibration,
     DepartureResult,
-    calibrate_departure,
     handover_month,
     simulate_departure,
 )
-from tillage.strategy.effects import renewal_decisions
 from tillage.strategy.risk import key_person_risk
 
 SIMULATORS = ("admin", "manager")
@@ -138,13 +136,7 @@ def departure_calibration(
 ) -> DepartureCalibration:
     """The departure effect calibrated from the store's leavers up to ``as_of``
     (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any)."""
-    contracts, activities, reps = history(engine, as_of)
-    if contracts.empty or reps["left_on"].isna().all():
-        return calibrate_departure(pd.DataFrame(), activities, reps, strategy)
-    decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
-    return calibrate_departure(
-        decisions, activities, reps, strategy, level=strategy.kpi.confidence_level
-    )
+    return departure_from_history(*history(engine, as_of), as_of, strategy)
 
 
 class HandoverAccount(BaseModel):

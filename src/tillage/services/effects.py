@@ -12,7 +12,13 @@ from sqlalchemy import Engine, select
 
 from tillage.store.schema import Activity, Contract, Rep
 from tillage.strategy.config import Strategy
-from tillage.strategy.effects import ActionEffect, learned_effects
+from tillage.strategy.departure import DepartureCalibration, calibrate_departure
+from tillage.strategy.effects import (
+    ActionEffect,
+    estimate_effects,
+    learned_effects,
+    renewal_decisions,
+)
 
 CONTRACT_COLUMNS = [
     "id",
@@ -66,3 +72,39 @@ def company_effects(
         strategy,
         level=level or strategy.kpi.confidence_level,
     )
+
+
+def departure_from_history(
+    contracts: pd.DataFrame,
+    activities: pd.DataFrame,
+    reps: pd.DataFrame,
+    as_of: dt.date,
+    strategy: Strategy,
+    decisions: pd.DataFrame | None = None,
+) -> DepartureCalibration:
+    """The departure effect calibrated from the leavers in :func:`history`'s frames
+    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any leaver or
+    renewal decision). ``decisions``: the renewal decisions when already built."""
+    if contracts.empty or reps["left_on"].isna().all():
+        return calibrate_departure(pd.DataFrame(), activities, reps, strategy)
+    if decisions is None:
+        decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    return calibrate_departure(
+        decisions, activities, reps, strategy, level=strategy.kpi.confidence_level
+    )
+
+
+def review_evidence(
+    engine: Engine, as_of: dt.date, strategy: Strategy
+) -> tuple[dict[str, ActionEffect], DepartureCalibration]:
+    """What the review's recommendations rest on, from one read of the history up to
+    ``as_of``: each playbook's learned (or assumed) effect and the departure effect."""
+    contracts, activities, reps = history(engine, as_of)
+    level = strategy.kpi.confidence_level
+    if contracts.empty:
+        effects = learned_effects(contracts, activities, pd.Timestamp(as_of), strategy)
+        return effects, departure_from_history(contracts, activities, reps, as_of, strategy)
+    decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    effects = estimate_effects(decisions, strategy, level=level)
+    departure = departure_from_history(contracts, activities, reps, as_of, strategy, decisions)
+    return effects, departure

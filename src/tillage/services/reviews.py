@@ -33,7 +33,7 @@ from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services import review_frames as reviews
-from tillage.services.effects import company_effects
+from tillage.services.effects import review_evidence
 from tillage.services.reach import rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
@@ -126,11 +126,11 @@ def build_review(
     chosen = parse_period(period, fiscal) if isinstance(period, str) else period
     inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
     if inputs.start is not None:
-        effects = _read(
+        effects, departure = _read(
             database_url,
-            lambda session: company_effects(session.get_bind(), chosen.last, strategy),  # type: ignore[arg-type]
+            lambda session: review_evidence(session.get_bind(), chosen.last, strategy),  # type: ignore[arg-type]
         )
-        inputs = dataclasses.replace(inputs, effects=effects)
+        inputs = dataclasses.replace(inputs, effects=effects, departure=departure)
     with kpi_backend(database_url, engine) as con:
         return assemble_review(
             con,

@@ -33,15 +33,24 @@ class AcceptedChanges(BaseModel):
 
 
 def apply_recommendations(strategy: Strategy, changes: Sequence[Recommendation]) -> Strategy:
-    """``strategy`` with each change's ``field`` (``playbooks.<action>.effect``) set to its
-    ``proposed`` value; a field that names no playbook is refused."""
+    """``strategy`` with each change's ``field`` set to its ``proposed`` value: a playbook's
+    effect (``playbooks.<action>.effect``) or a numeric setting of a section
+    (``key_person.churn_uplift_if_owner_leaves``); a field that names neither is refused, and
+    the result is validated as a strategy file is."""
     data = strategy.model_dump()
     plays = {p["action"]: p for p in data["playbooks"]}
     for change in changes:
         parts = change.field.split(".")
-        if len(parts) != 3 or parts[0] != "playbooks" or parts[1] not in plays:
+        if len(parts) == 3 and parts[0] == "playbooks" and parts[1] in plays:
+            plays[parts[1]][parts[2]] = change.proposed
+        elif (
+            len(parts) == 2
+            and isinstance(data.get(parts[0]), dict)
+            and isinstance(data[parts[0]].get(parts[1]), float)
+        ):
+            data[parts[0]][parts[1]] = change.proposed
+        else:
             raise DataValidationError(f"recommendation {change.key}: no field {change.field}")
-        plays[parts[1]][parts[2]] = change.proposed
     return Strategy.model_validate(data)
 
 
@@ -60,6 +69,8 @@ def accept_recommendations(
     version (admins only; an unknown key or a review without recommendations is refused)."""
     if not principal.is_admin:
         raise PermissionDenied("only admins may change the strategy")
+    if keys is not None and not keys:
+        raise DataValidationError("no recommendation chosen: tick at least one to accept")
     review = period_review(session, settings, lang, principal, visible, period, by=("all",))
     offered = review.act.recommendations if review.act is not None else []
     chosen = offered if keys is None else [r for r in offered if r.key in set(keys)]

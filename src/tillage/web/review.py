@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -78,10 +78,19 @@ def accept_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     period: Annotated[str, Path(pattern=PERIOD_PATTERN)],
+    keys: Annotated[list[str] | None, Form(max_length=100)] = None,
 ) -> Response:
-    """Accept every recommendation of the review of ``period`` as a new strategy version (as
-    ``POST /api/v1/reviews/{period}/accept``), then show it in Settings."""
+    """Accept the ticked recommendations (``keys``) of the review of ``period`` as a new
+    strategy version (as ``POST /api/v1/reviews/{period}/accept``), then show it in Settings;
+    none ticked is refused."""
     accepted = accept_recommendations(
-        session, settings, lang, principal, visible, period, client=client_address(request)
+        session,
+        settings,
+        lang,
+        principal,
+        visible,
+        period,
+        keys=keys or [],
+        client=client_address(request),
     )
     return RedirectResponse(f"/settings?saved={accepted.version_id}", status_code=303)
