@@ -29,12 +29,12 @@ from tillage.strategy.effects import learned_effects
 
 
 def seeds(text: str) -> list[int]:
-    """``"1-6,42"`` → ``[1, 2, 3, 4, 5, 6, 42]``."""
+    """``"1-6,42"`` → ``[1, 2, 3, 4, 5, 6, 42]`` (each seed once)."""
     out: list[int] = []
     for part in text.split(","):
         low, _, high = part.partition("-")
         out.extend(range(int(low), int(high or low) + 1))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def main() -> None:

@@ -29,6 +29,28 @@ def effects(company):  # type: ignore[no-untyped-def]
     return learned_effects(tables["contracts"], tables["activities"], AS_OF, Strategy())
 
 
+def test_the_decisions_see_what_the_generator_planted(company) -> None:  # type: ignore[no-untyped-def]
+    """No confounding leaks through measurement: every decision read from the tables has the
+    generator's outcome and actions, and the actions' assignment, fitted on the covariates the
+    estimator adjusts for, has the generator's slopes (0.5 per sd of log amount, 0.6 per unit
+    of log(1 + activities in the 180 days before)): what drives the choice is observed."""
+    from sklearn.linear_model import LogisticRegression
+
+    tables = company.tables
+    rows = renewal_decisions(tables["contracts"], tables["activities"], AS_OF, Strategy())
+    truth = company.truth["renewals"]
+    both = rows.merge(truth, on="contract_id", suffixes=("", "_truth"))
+    assert len(both) == len(rows) > 1000
+    assert (both["churned"] == both["churned_truth"].astype(int)).all()
+    for action in PLAYBOOK_EFFECTS:
+        assert (both[action] == both["taken_" + action]).all(), action
+    z = (both["x_amount"] - 12.0) / 0.9
+    x = pd.concat([z, both["x_engagement"]], axis=1).to_numpy()
+    for action in PLAYBOOK_EFFECTS:
+        fit = LogisticRegression(C=1e6, max_iter=1000).fit(x, both[action])
+        assert fit.coef_[0] == pytest.approx([0.5, 0.6], abs=0.2), action
+
+
 @pytest.mark.parametrize("action", sorted(PLAYBOOK_EFFECTS))
 def test_planted_effect_lies_in_the_interval(effects, action: str) -> None:
     _basis, planted, _a = PLAYBOOK_EFFECTS[action]

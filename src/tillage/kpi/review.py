@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from tillage.i18n import gettext_for
 from tillage.kpi.act import ActSection, assemble_act
 from tillage.kpi.association import MeetingRetention, meeting_retention, priority_accounts
+from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
 from tillage.kpi.execution import RepExecution, plan_execution
 from tillage.kpi.forecast import (
@@ -100,9 +101,11 @@ def kpi_changes(
     lang: str,
     ltv: pd.DataFrame | None,
     segments: pd.DataFrame | None,
+    cadence: pd.DataFrame | None = None,
 ) -> list[KpiChange]:
     """Every KPI for each cut value of ``by`` in ``period`` and the previous period, with the
-    target of the strategy file's ``[kpi]`` section."""
+    target of the strategy file's ``[kpi]`` section; ``cadence`` each account's contact cadence
+    (:func:`tillage.kpi.cadence.account_cadence`; ``None``: that KPI is blank)."""
     previous = period.previous()
     frame = compute_kpis(
         con,
@@ -112,6 +115,7 @@ def kpi_changes(
         segments=segments,
         meeting_days=strategy.kpi.meeting_days,
         lapse_days=strategy.kpi.lapse_days,
+        cadence=cadence,
     )
     return changes_between(
         frame, period.label, previous.label, targets_from_settings(strategy.kpi), lang=lang
@@ -304,17 +308,21 @@ def assemble_review(
         notes.append(
             _("Only one snapshot bounds the period: score again at its end to see migration.")
         )
-    ltv = segments = None
+    ltv = segments = cadence = None
     if inputs.kpi_scores is not None:
         ltv = inputs.kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
         segments = inputs.kpi_scores[["account_id", "segment"]]
+        # the contact cadence of each account's cell at the end, as on the KPI page
+        cadence = account_cadence(inputs.kpi_scores, strategy)
     if inputs.segment_scores is not None and len(inputs.segment_scores):
         # segment cuts by the segment at the period's start: an account that churned and fell
         # into "reduce" by the end still counts where it was
         segments = inputs.segment_scores[["account_id", "segment"]]
     cuts = [c for c in by if c != "segment" or segments is not None]
     meetings = None
-    kpis = kpi_changes(con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments)
+    kpis = kpi_changes(
+        con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments, cadence=cadence
+    )
     if start_scores is not None and len(start_scores):
         meetings = _meetings(con, start_scores, period, strategy, lang)
     return PeriodReview(
