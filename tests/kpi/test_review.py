@@ -152,3 +152,29 @@ def test_renders_markdown_html_and_json(review, lang) -> None:  # type: ignore[n
     assert md.startswith(f"# {heading} 2026-Q3")
     assert f"<h1>{heading} 2026-Q3</h1>" in html
     assert review.meetings.warning in md
+
+
+def test_a_change_too_small_to_show_is_neither_better_nor_worse() -> None:
+    """CAC payback (months, shown to 0.1) from 1.60 to 1.62 prints ±0.0: no verdict; to 1.70
+    it is worse (lower is better)."""
+    import pandas as pd
+
+    from tillage.kpi.review import changes_between
+    from tillage.kpi.targets import targets_from_settings
+
+    def change(now: float) -> bool | None:
+        frame = pd.DataFrame(
+            {
+                "period": ["2026-Q3", "2026-Q2"],
+                "cut": ["all", "all"],
+                "cut_value": ["all", "all"],
+                "kpi": ["cac_payback_months"] * 2,
+                "value": [now, 1.60],
+            }
+        )
+        targets = targets_from_settings(KpiSettings())
+        return changes_between(frame, "2026-Q3", "2026-Q2", targets, lang="en")[0].improved
+
+    assert change(1.62) is None
+    assert change(1.70) is False
+    assert change(1.50) is True

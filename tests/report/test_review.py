@@ -139,6 +139,13 @@ def test_review_sections_are_the_html_reports_body(lang: str) -> None:
     assert "40.0%" in sections and "5.0%" in sections and "70.0%" in sections
 
 
+def test_the_markdown_review_names_cells_and_signs_changes_in_words() -> None:
+    text = render_review(_review("ja"), "md")
+    assert "| 深耕 | 深耕 | 5 |" in text and "| 深耕 | 縮小 | 1 |" in text
+    assert "deepen" not in text and "reduce" not in text
+    assert "| -2.5 |" in text  # the change in points, signed as the HTML shows it
+
+
 def test_agenda_sections_link_accounts_only_when_asked() -> None:
     agenda = OneOnOneAgenda(
         rep_id=3,

@@ -34,6 +34,7 @@ from tillage.kpi.forecast import (
 )
 from tillage.kpi.migration import SegmentMigration, segment_migration
 from tillage.kpi.period import Period
+from tillage.kpi.registry import change_digits
 from tillage.kpi.targets import KpiTargets, gap_to_target, targets_from_settings
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration
@@ -139,7 +140,8 @@ def changes_between(
         value, prev = _num(r.value), _num(r.previous)
         change = value - prev if value is not None and prev is not None else None
         improved = None
-        if change is not None and change != 0:
+        # a change too small to show (±0.0) is neither better nor worse
+        if change is not None and round(abs(change), change_digits(kpi.unit)) != 0:
             improved = (change > 0) == (kpi.direction == "higher")
         out.append(
             KpiChange(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from tillage.i18n import format_money, format_number
+from tillage.kpi.registry import change_digits
 
 
 def format_value(value: float | None, unit: str, currency: str, lang: str) -> str:
@@ -35,7 +36,7 @@ def format_change(value: float | None, unit: str, currency: str, lang: str) -> s
     for an amount, ``±0.0`` for none at the digits shown); ``—`` when there is none."""
     if value is None or math.isnan(value):
         return "—"
-    digits = {"currency": 0, "count": 0, "ratio": 2, "per_account_month": 2}.get(unit, 1)
+    digits = change_digits(unit)
     shown = round(abs(value), digits)
     sign = "±" if shown == 0 else ("+" if value > 0 else "-")
     if unit == "currency":
