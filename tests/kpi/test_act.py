@@ -75,7 +75,7 @@ ACTIVITIES = pd.DataFrame(
 )
 
 
-def _act(effects: dict | None = None):  # type: ignore[no-untyped-def]
+def _act(effects: dict | None = None, departure: DepartureCalibration | None = None):  # type: ignore[no-untyped-def]
     return assemble_act(
         PERIOD,
         as_of=AS_OF,
@@ -87,6 +87,7 @@ def _act(effects: dict | None = None):  # type: ignore[no-untyped-def]
         effects=effects or {},
         strategy=Strategy(),
         lang="en",
+        departure=departure,
     )
 
 
@@ -178,19 +179,7 @@ def test_a_learned_departure_effect_is_recommended() -> None:
 
 def test_an_assumed_departure_effect_is_labelled_in_the_notes() -> None:
     none = DepartureCalibration(uplift=0.25, assumed=0.25, source="assumed", note="")
-    act = assemble_act(
-        PERIOD,
-        as_of=AS_OF,
-        scores=SCORES,
-        actions=ACTIONS,
-        activities=ACTIVITIES,
-        contracts=CONTRACTS,
-        forecast=None,
-        effects={},
-        strategy=Strategy(),
-        lang="en",
-        departure=none,
-    )
+    act = _act(departure=none)
     assert any("(25%) is assumed: no rep has left" in n for n in act.notes)
     assert not any("is assumed" in n for n in _act().notes)  # nothing said without a calibration
 
