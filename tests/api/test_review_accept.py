@@ -109,9 +109,13 @@ def test_the_page_ticks_each_change_and_saves_only_the_ticked(admin: TestClient)
 def test_the_api_accepts_the_chosen_keys(admin: TestClient) -> None:
     token = {"X-CSRF-Token": admin.get("/api/v1/me").json()["csrf_token"]}
     before = _in_force(admin)
-    answer = admin.post(f"/api/v1/reviews/{PERIOD}/accept", json={"keys": [PREP]}, headers=token)
+    answer = admin.post(
+        f"/api/v1/reviews/{PERIOD}/accept?lang=en", json={"keys": [PREP]}, headers=token
+    )
     assert answer.status_code == 200, answer.text
     assert [c["key"] for c in answer.json()["changes"]] == [PREP]
     after = _in_force(admin)
     assert {p["action"]: p["effect"] for p in after["playbooks"]}["renewal_preparation"] == 0.48
     assert after["key_person"] == before["key_person"]
+    comment = admin.get("/api/v1/strategy/versions").json()[0]["comment"]
+    assert comment.startswith(f"Review of {PERIOD}: Renewal preparation: assumed effect")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.errors import DataValidationError, PermissionDenied
+from tillage.i18n import gettext_for
 from tillage.kpi.act import Recommendation
 from tillage.services.reviews import period_review
 from tillage.services.strategy import save_strategy_text, strategy_in_force
@@ -83,8 +84,12 @@ def accept_recommendations(
         raise DataValidationError(f"the review of {review.period} recommends no change")
     current = strategy_in_force(session)
     changed = apply_recommendations(current, chosen)
-    comment = f"review {review.period}: " + "; ".join(
-        f"{c.field} {c.current:g} -> {c.proposed:g}" for c in chosen
+    _ = gettext_for(lang)
+    comment = _("Review of {period}: {changes}").format(
+        period=review.period,
+        changes="; ".join(
+            f"{c.label or c.field} {100 * c.current:.0f}% → {100 * c.proposed:.0f}%" for c in chosen
+        ),
     )
     info = save_strategy_text(
         session,
