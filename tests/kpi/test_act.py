@@ -144,7 +144,7 @@ def test_a_recommendation_needs_the_interval_to_exclude_the_assumption() -> None
     assert change.field == "playbooks.renewal_preparation.effect"
     assert (change.current, change.proposed) == (0.30, 0.08)
     assert "lower its assumed effect from 30% to 8%" in change.evidence
-    assert "200 of 1000" in change.evidence
+    assert "200 of 1,000" in change.evidence  # counts grouped as everywhere else
     assert recommendations({"renewal_preparation": _effect(0.25, 0.1, 0.4)}, strategy, "en") == []
     thin = _effect(0.08, 0.01, 0.15, treated=5)
     assert recommendations({"renewal_preparation": thin}, strategy, "en") == []

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from tillage.i18n import gettext_for
+from tillage.i18n import format_number, gettext_for
 from tillage.kpi.forecast import ForecastAccuracy, next_renewals
 from tillage.kpi.period import Period
 from tillage.strategy.action_labels import action_label
@@ -296,8 +296,8 @@ def recommendations(
             "{assumed}: {word} its assumed effect from {assumed} to {proposed}."
         ).format(
             action=action_label(play.action, lang),
-            treated=found.treated,
-            decisions=found.decisions,
+            treated=format_number(found.treated, lang),
+            decisions=format_number(found.decisions, lang),
             basis=basis,
             estimate=_pct(found.estimate),
             low=_pct(found.low),
@@ -342,7 +342,7 @@ def _departure_change(
         "churn rose by {estimate} points ({low} to {high}), outside the assumed {assumed}: "
         "{word} the added churn risk from {assumed} to {proposed}."
     ).format(
-        treated=found.treated,
+        treated=format_number(found.treated, lang),
         estimate=_pct(found.estimate),
         low=_pct(found.low),
         high=_pct(found.high),
@@ -375,11 +375,11 @@ def departure_note(found: DepartureCalibration | None, strategy: Strategy, lang:
         return _(
             "The added churn risk after a rep leaves ({assumed}) is assumed: only {n} renewal "
             "decisions followed a departure, too few to calibrate it."
-        ).format(assumed=_pct(assumed), n=found.treated)
+        ).format(assumed=_pct(assumed), n=format_number(found.treated, lang))
     return _(
         "The added churn risk after a rep leaves ({assumed}) is assumed: {n} renewal decisions "
         "followed a departure, but the estimate is too uncertain to replace it."
-    ).format(assumed=_pct(assumed), n=found.treated)
+    ).format(assumed=_pct(assumed), n=format_number(found.treated, lang))
 
 
 def _pct(value: float) -> str:
