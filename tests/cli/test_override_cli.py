@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tillage.cli.main import app
+from tillage.config import get_settings
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 
@@ -16,14 +18,16 @@ from ..kpi import handmade
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     engine = make_engine(url)
     migrate(engine)
     replace_all(engine, handmade.tables())
     engine.dispose()
     monkeypatch.setenv("TILLAGE_DATABASE_URL", url)
-    return url
+    get_settings.cache_clear()  # the settings are read once per process
+    yield url
+    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(("lang", "word"), [("ja", "育成"), ("en", "nurture")])
