@@ -13,7 +13,7 @@ from tillage.kpi.agenda import AgendaAccount, BehaviourComparison, OneOnOneAgend
 from tillage.kpi.association import MeetingRetention
 from tillage.kpi.migration import MigrationCell, SegmentMigration
 from tillage.kpi.review import KpiChange, PeriodReview, SnapshotRef
-from tillage.report.formatting import format_change
+from tillage.report.formatting import format_change, format_value
 from tillage.report.review import (
     agenda_sections,
     migration_matrix,
@@ -137,6 +137,16 @@ def test_review_sections_are_the_html_reports_body(lang: str) -> None:
     # change and gap to target in points, the difference with its interval
     assert '<td class="num">-2.5</td>' in sections and '<td class="num">-5.0</td>' in sections
     assert "40.0%" in sections and "5.0%" in sections and "70.0%" in sections
+
+
+def test_a_value_read_against_its_target_never_prints_alike_when_they_differ() -> None:
+    # churn 3.54% against a 3.5% target is off target: it must not read "3.5% … 3.5%"
+    assert format_value(3.54, "percent", "JPY", "en", against=3.5) == "3.54%"
+    assert format_value(3.5, "percent", "JPY", "en", against=3.54) == "3.50%"
+    assert format_value(3.5, "percent", "JPY", "en", against=3.5) == "3.5%"
+    assert format_value(3.5, "percent", "JPY", "en") == "3.5%"
+    assert format_value(1.6, "months", "JPY", "en", against=2.0) == "1.6"
+    assert format_value(1200.4, "currency", "JPY", "en", against=1200.0) == "¥1,200"
 
 
 def test_the_markdown_review_names_cells_and_signs_changes_in_words() -> None:

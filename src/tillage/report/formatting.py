@@ -8,20 +8,32 @@ from tillage.i18n import format_money, format_number
 from tillage.kpi.registry import change_digits
 
 
-def format_value(value: float | None, unit: str, currency: str, lang: str) -> str:
+def format_value(
+    value: float | None,
+    unit: str,
+    currency: str,
+    lang: str,
+    *,
+    against: float | None = None,
+) -> str:
     """A KPI value in its unit (``percent``, ``currency``, ``count`` …), for display; ``—``
-    when there is none."""
+    when there is none. ``against``: the figure it is read next to (a target): when the two
+    differ but would print alike (3.54% against 3.5%, shown 3.5% and 3.5% and called off
+    target), up to two more decimals tell them apart."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if unit == "percent":
-        return format_number(value, lang, digits=1) + "%"
     if unit == "currency":
         return format_money(value, currency, lang)
     if unit == "count":
         return format_number(value, lang)
-    if unit in {"months", "score"}:
-        return format_number(value, lang, digits=1)
-    return format_number(value, lang, digits=2)
+    digits = 1 if unit in {"percent", "months", "score"} else 2
+    suffix = "%" if unit == "percent" else ""
+    apart = against is not None and not math.isnan(against) and against != value
+    for extra in (0, 1, 2):
+        text = format_number(value, lang, digits=digits + extra)
+        if not apart or text != format_number(against, lang, digits=digits + extra):  # type: ignore[arg-type]
+            break
+    return text + suffix
 
 
 def format_fraction(value: float | None, lang: str, digits: int = 1) -> str:

@@ -86,7 +86,9 @@ def _environment(lang: str) -> Environment:
     )
     env.filters["money"] = lambda v, currency: "—" if v is None else format_money(v, currency, lang)
     env.filters["pct"] = lambda v, digits=1: format_fraction(v, lang, digits)
-    env.filters["kpi"] = lambda v, unit, currency: format_value(v, unit, currency, lang)
+    env.filters["kpi"] = lambda v, unit, currency, against=None: format_value(
+        v, unit, currency, lang, against=against
+    )
     env.filters["cell"] = lambda v: (
         _no_cell(lang) if v in (None, "-", NONE) else segment_label(v, lang).capitalize()
     )
