@@ -15,6 +15,7 @@ from ibis.backends import BaseBackend
 
 from tillage.features.build import FeatureTables
 from tillage.models.account_ltv import AccountLTV
+from tillage.models.forecast import interval_groups
 from tillage.strategy.folds import (
     SCORING_FOLDS,
     STREAMS,
@@ -72,10 +73,11 @@ def forecast_revenue(
     last = window_outcomes(con, add_months(as_of, -horizon_months), as_of)
     last = last.reindex(known).fillna(0.0)
     depth = history_depth(inputs, known).to_numpy()
-    point = sum(
-        choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
+    part = {
+        name: choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
         for name in ("contract_revenue", "order_revenue")
-    )
+    }
+    point = part["contract_revenue"] + part["order_revenue"]
     out = values.copy()
     out["fitted_revenue"] = out["expected_revenue"]
     out["expected_revenue"] = point
@@ -94,7 +96,8 @@ def forecast_revenue(
     if interval is None:
         out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
     else:
-        low, high = interval.apply(point)
+        group = interval_groups(depth)
+        low, high = interval.apply(point, group)
         out["expected_revenue_low"], out["expected_revenue_high"] = low, high
         positive = point > 0
         scale_low = np.where(positive, low / np.where(positive, point, 1.0), 1.0)
