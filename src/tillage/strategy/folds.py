@@ -232,16 +232,18 @@ def inner_folds(
     The fold horizon ``h`` is :func:`fold_months`; the origins are ``calibration_end − j·h``
     (``j = 1 … max_folds``) whose run-rate window ``(o − h, o]`` lies after the first order or
     contract start (within :data:`FOLD_SLACK`). A fold whose model cannot be fitted is left
-    out, and so is one whose model lacks a piece (:func:`fitted_pieces`) that ``model``, when
-    fitted, has: it backtests another forecast than the one in use (early in a history, before
-    any renewal decision, the contract piece forecasts no renewal and its folds' levels say so,
-    not how the fitted model errs)."""
+    out. Where some folds' models have every piece (:func:`fitted_pieces`) that ``model``, when
+    fitted, has, the folds whose models lack one are left out: they backtest another forecast
+    than the one in use (early in a history, before any renewal decision, the contract piece
+    forecasts no renewal and its folds' levels say so, not how the fitted model errs). Where no
+    fold is like it (a young history) the others are kept, the nearest to a check there is."""
     h = fold_months(con, calibration_end, horizon_months)
     out: dict[str, list[Fold]] = {name: [] for name in (*STREAMS, "revenue", "churn")}
     if h == 0:
         return out
     first = first_record(con)
     in_use = fitted_pieces(model)
+    like: list[bool] = []  # per fold kept: has every piece the model in use has
     for j in range(1, max_folds + 1):
         origin = add_months(calibration_end, -j * h)
         if first is None or first > add_months(origin, -h) + FOLD_SLACK:
@@ -251,8 +253,9 @@ def inner_folds(
             inputs, pred, prior = fit_predict(con, origin, h, fold, features)
         except (ConvergenceError, DataValidationError):
             continue
-        if not len(pred) or not in_use <= fitted_pieces(fold):
+        if not len(pred):
             continue
+        like.append(in_use <= fitted_pieces(fold))
         actual = window_outcomes(con, origin, add_months(origin, h))
         actual = actual.reindex(pred.index).fillna(0.0)
         depth = history_depth(inputs, pred.index).to_numpy()
@@ -278,6 +281,11 @@ def inner_folds(
                 origin.isoformat(),
             )
         )
+    if any(like) and not all(like):  # the folds like the forecast in use, where there are any
+        out = {
+            name: [f for f, ok in zip(folds, like, strict=True) if ok]
+            for name, folds in out.items()
+        }
     return out
 
 
