@@ -29,9 +29,10 @@ fewer than :data:`MIN_INTERVAL_ACCOUNTS` accounts uses the pooled table). The sp
 light buyer's is mostly 0 or one order, a heavy buyer's is a sum of many — and so does the
 level: the run rate's total error is the order stream's, not the contracts'. Pooled, one
 table's bins by forecast size mix them, and the interval is too wide for one kind and too
-narrow for the other (on the demo company, 91 % of the contract-only accounts inside and 45 %
-of the one-order accounts, in the folds themselves); per group, the nominal coverage holds in
-each (Mondrian conformal prediction, Vovk et al. 2005, ch. 4.5).
+narrow for the other (on the demo company, 91–94 % of the accounts without an order in the
+year inside and 45–61 % of the one-order buyers, in the folds themselves); per group, the
+nominal coverage holds in each (Mondrian conformal prediction, Vovk, Gammerman & Shafer 2005,
+*Algorithmic Learning in a Random World*, ch. 4).
 
 **Randomised at the atom 0.** A realised revenue of exactly 0 (no order, a churned contract) is
 an atom of every bin's distribution: with a share :math:`p_0` of zeros lying between the
