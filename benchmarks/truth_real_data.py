@@ -219,6 +219,8 @@ def run(name: str, con, cal: str, horizon: int, args, actuals=None) -> list[dict
     levels = ", ".join(f"{v:.3f}" for v in interval.get("fold_levels", []))
     band = interval.get("level_band", 1.0)
     used += f"; interval: folds' levels Σy/Σf {levels or '–'}, level band {band:.3f}"
+    for group, table in (interval.get("groups") or {}).items():
+        used += f"; {group} ({table['accounts']:,} fold rows) band {table['level_band']:.3f}"
     load = " ".join(f"{v:.1f}" for v in os.getloadavg())
     print(
         f"{name} {cal} +{horizon} months: {len(result.accounts):,} accounts, {seconds:.0f} s, "

@@ -84,7 +84,7 @@ def test_ltv_values_every_edge_case_and_never_a_negative_revenue(
         assert (values[column] >= 0).all(), column
     assert "repeat orders are net negative" in text and str(RETURNS) in text
     # the pieces it could not fit are warnings, the exit code stays 0 (no contracts here)
-    assert "warning: renewal_churn not fitted: no renewal decision yet" in text
+    assert "warning: renewal churn model not fitted: no renewal decision yet" in text
     # the heavy buyer is worth more than the one-off buyer of today, who is worth more than $0
     assert values.loc[HEAVY, "ltv"] > values.loc[T_ZERO, "ltv"] > values.loc[FREE, "ltv"]
 

@@ -8,10 +8,12 @@ import pytest
 from tillage.models.evaluation import interval_coverage
 from tillage.models.forecast import (
     Fold,
+    IntervalTable,
     candidate_forecasts,
     choose_churn,
     choose_forecast,
     fit_interval,
+    interval_groups,
     level_to_run_rate,
 )
 from tillage.models.forecast_text import reason_text
@@ -140,6 +142,56 @@ def test_the_level_of_each_fold_is_taken_out_and_its_spread_widens_the_interval(
         low, high = table.apply(fresh.model)
         y = fresh.actual * shift
         assert interval_coverage(low, high, y, table.zero_inclusion(fresh.model)) >= 0.75
+
+
+def _mixed(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Half contract-only accounts (no order in the year: revenue scheduled, within 2 % of the
+    forecast), half buyers (Poisson orders of 100): forecast, outcome and history depth."""
+    contract = rng.uniform(20.0, 600.0, n // 2)
+    fold = _fold(rng, n - n // 2, 0.1, 0.5)
+    forecast = np.concatenate([contract, fold.model])
+    actual = np.concatenate([contract * rng.normal(1.0, 0.02, n // 2), fold.actual])
+    depth = np.concatenate([np.zeros(n // 2), np.maximum(fold.orders, 1.0)])
+    return forecast, actual, depth
+
+
+def test_mondrian_groups_by_history_depth_each_cover_the_nominal_share() -> None:
+    rng = np.random.default_rng(8)
+    forecast, actual, depth = _mixed(rng, 6000)
+    pooled = fit_interval(forecast, actual, 0.8)
+    grouped = fit_interval(forecast, actual, 0.8, group=interval_groups(depth))
+    assert pooled is not None and grouped is not None
+    assert set(grouped.groups) == {"none", "light", "heavy"}
+    fresh_f, fresh_y, fresh_d = _mixed(rng, 6000)
+    group = interval_groups(fresh_d)
+    scheduled = group == "none"
+
+    def cover(table: IntervalTable, by: np.ndarray | None, pick: np.ndarray) -> float:
+        low, high = table.apply(fresh_f, by)
+        inclusion = table.zero_inclusion(fresh_f, by)
+        return interval_coverage(low[pick], high[pick], fresh_y[pick], inclusion[pick])
+
+    # pooled, one table's bins by size mix the kinds: the scheduled revenue is nearly always
+    # inside, the buyers' much less often than nominal
+    assert cover(pooled, None, scheduled) > 0.95
+    assert cover(pooled, None, ~scheduled) < 0.7
+    # per group, each kind is covered about as often as nominal
+    assert 0.75 <= cover(grouped, group, scheduled) <= 0.85
+    assert 0.75 <= cover(grouped, group, ~scheduled) <= 0.85
+
+
+def test_a_zero_forecast_without_enough_zeros_in_the_folds_reads_the_smallest_forecasts() -> None:
+    rng = np.random.default_rng(9)
+    fold = _fold(rng, 3000, 0.1, 0.5)
+    fold.model[:10] = 0.0  # ten zero forecasts in the folds, all realised 0
+    fold.actual[:10] = 0.0
+    table = fit_interval(fold.model, fold.actual, 0.8)
+    assert table is not None
+    # a zero forecast's interval is that of the smallest forecasts' amounts, not [0, 0]
+    assert table.zero_high > 0.0
+    smallest = np.sort(fold.model[fold.model > 0])[: len(fold.model) // 10].max()
+    near = (fold.model > 0) & (fold.model <= smallest)
+    assert table.zero_high == pytest.approx(np.quantile(fold.actual[near], 0.9), rel=0.5)
 
 
 def _churn_fold(rng: np.random.Generator, n: int, model_skill: bool) -> Fold:

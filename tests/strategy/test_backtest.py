@@ -53,14 +53,13 @@ def test_store_holdout_metrics_side_by_side_with_baselines() -> None:
         result.metrics.loc["revenue_mae", "model"]
         < result.metrics.loc["revenue_mae", "last_period"]
     )
-    # tillage's forecast carries an interval over outcomes that covers about 80 %; on the demo
-    # it over-covers (0.93 on this company since the demo plants action effects, 0.87 in
-    # benchmarks/truth_real_data.py) — issue 16 keeps that open, the test guards the band
+    # tillage's forecast carries an interval over outcomes that covers 75-85 % (issue 16's
+    # band; Mondrian by history depth, tillage.models.forecast_interval)
     frame = result.accounts
     assert {"model_revenue_low", "model_revenue_high", "fitted_revenue"} <= set(frame.columns)
     assert (frame["model_revenue_low"] <= frame["model_revenue"] + 1e-9).all()
     assert (frame["model_revenue"] <= frame["model_revenue_high"] + 1e-9).all()
-    assert 0.7 <= result.metrics.loc["revenue_interval_coverage", "model"] <= 0.95
+    assert 0.75 <= result.metrics.loc["revenue_interval_coverage", "model"] <= 0.85
     # chosen by the folds inside the calibration data: never worse than the run rate there
     forecast = result.settings["forecast"]
     for stream in ("contract_revenue", "order_revenue"):

@@ -18,19 +18,44 @@ from rich.console import Console
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.models.forecast_text import choice_lines
+from tillage.models.ltv.pieces import not_fitted_line
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import make_engine
 from tillage.strategy.backtest import backtest
-from tillage.strategy.revenue_forecast import forecast_revenue
+from tillage.strategy.revenue_forecast import RUN_RATE_MONTHS, forecast_revenue
 from tillage.strategy.value import account_values, ltv_model, value_prospects
 
 __all__ = ["backtest_command", "ltv_command"]
 
 SHOWN = ("ltv", "ltv_low", "ltv_high", "churn_risk", "p_alive", "expected_lifetime_months")
+
+
+def _headers() -> dict[str, str]:
+    """The printed table's column names in the user's language."""
+    _ = state.gettext()
+    return {
+        "account_id": _("Account"),
+        "ltv": _("LTV"),
+        "ltv_low": _("LTV, low"),
+        "ltv_high": _("LTV, high"),
+        "churn_risk": _("Churn risk"),
+        "p_alive": _("P(alive)"),
+        "expected_lifetime_months": _("Expected lifetime (months)"),
+    }
+
+
+def _cell(column: str, value: object) -> str:
+    """One printed cell: money without decimals, probabilities and months with two; a missing
+    value blank (the legend under the table says why)."""
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return "—"
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.0f}" if column.startswith("ltv") else f"{number:.2f}"
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -83,20 +108,26 @@ def _warn_net_negative(accounts: pd.DataFrame) -> None:
 def _warn_not_fitted(params: dict[str, object]) -> None:
     """One warning line on stderr per piece of the account value that could not be fitted
     (``not_fitted`` of :meth:`AccountLTV.params`, e.g. too few repeat buyers: no future orders
-    are forecast); the exit code stays 0."""
+    are forecast), in the user's language; the exit code stays 0."""
     not_fitted = params.get("not_fitted") or {}
     if not isinstance(not_fitted, dict) or not not_fitted:
         return
     _ = state.gettext()
     err = Console(stderr=True)
+    lang = state.settings().language
     for piece, why in not_fitted.items():
-        line = _("{piece} not fitted: {why}").format(piece=piece, why=why)
+        line = not_fitted_line(str(piece), str(why), lang)
         err.print(f"[yellow]{_('warning')}:[/] {line}", highlight=False, soft_wrap=True)
 
 
 def ltv_command(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Business date (YYYY-MM-DD); default: today.")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Business date (YYYY-MM-DD); default: the store's last day of data, or today "
+            "if that is later.",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write every account to this .csv or .parquet.")
@@ -121,10 +152,13 @@ def ltv_command(
 ) -> None:
     """Per-account LTV with its interval, churn risk and lifetime; print the top accounts."""
     settings = state.settings()
-    date = _date(as_of, "--as-of") if as_of else dt.datetime.now(settings.zone).date()
+    _ = state.gettext()
+    date = _date(as_of, "--as-of") if as_of else None
     url = database_url or settings.resolved_database_url
     engine = make_engine(url)
     try:
+        if date is None:  # as `tillage score`: the store's last day of data
+            date = announced_as_of(engine, dt.datetime.now(settings.zone).date(), Console())
         in_force = strategy_in_force(engine, strategy, currency=settings.currency)
     finally:
         engine.dispose()
@@ -140,18 +174,38 @@ def ltv_command(
         values = value_prospects(values, source)
     values = values.sort_values("ltv", ascending=False)
     table = Table(
-        title=f"LTV as of {date} ({model.horizon_months} months, {model.discount_rate:.0%} a year)"
+        title=_("LTV as of {date} ({months} months, {rate:.0%} a year)").format(
+            date=date, months=model.horizon_months, rate=model.discount_rate
+        )
     )
-    table.add_column("account_id", justify="right")
+    headers = _headers()
+    table.add_column(headers["account_id"], justify="right")
     for column in SHOWN:
-        table.add_column(column, justify="right")
-    for account_id, row in values.head(top).iterrows():
-        cells = [f"{row[c]:,.0f}" if c.startswith("ltv") else f"{row[c]:.2f}" for c in SHOWN]
-        table.add_row(str(account_id), *cells)
+        table.add_column(headers[column], justify="right")
+    shown = values.head(top)
+    for account_id, row in shown.iterrows():
+        table.add_row(str(account_id), *(_cell(c, row[c]) for c in SHOWN))
     Console().print(table)
+    if shown["churn_risk"].isna().any():
+        Console().print(
+            _("—: {column} is blank for an account without a running contract").format(
+                column=headers["churn_risk"]
+            ),
+            highlight=False,
+        )
     if source["source"] == "won_deals":
         Console().print(f"revenue: {source['reason']}")
     _print_choice(chosen)
+    if chosen.get("ltv_basis"):
+        Console().print(
+            _(
+                "LTV: the purchase model is not fitted; the orders' part of the LTV is the "
+                "chosen forecast of the next {months} months × margin, discounted, and nothing "
+                "beyond them"
+            ).format(months=RUN_RATE_MONTHS),
+            highlight=False,
+            soft_wrap=True,
+        )
     _warn_not_fitted(fitted.params())
     _warn_net_negative(inputs.accounts)
     if out is not None:

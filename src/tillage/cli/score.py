@@ -9,15 +9,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from tillage.cli.context import state
 from tillage.cli.imports import print_quality
 from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
-from tillage.services.scoring import STEPS, default_as_of, run_scoring
+from tillage.services.scoring import STEPS, default_as_of, has_accounts, run_scoring
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
-from tillage.store.snapshots import zone_totals
+from tillage.store.snapshots import get_snapshot, zone_totals
 
 
 def step_labels() -> dict[str, str]:
@@ -65,6 +66,22 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
+def announced_as_of(engine: Engine, today: dt.date, console: Console) -> dt.date:
+    """The as-of date of a command given no ``--as-of`` (:func:`default_as_of`: the store's last
+    day of data, else today), announced on ``console`` with why."""
+    _ = state.gettext()
+    date, reason = default_as_of(engine, today)
+    why = {
+        "data_end": _("No --as-of given: scoring as of {date}, the last day of the store's data."),
+        "today": _("No --as-of given: scoring as of {date}, today."),
+        "empty": _(
+            "No --as-of given: scoring as of {date}, today (the store holds no dated records)."
+        ),
+    }[reason]
+    console.print(why.format(date=date), highlight=False)
+    return date
+
+
 def score(
     as_of: Annotated[
         str | None,
@@ -97,18 +114,17 @@ def score(
     engine = engine_from_settings(settings)
     ensure_current(engine)
     console = Console()
+    if not has_accounts(engine):
+        Console(stderr=True).print(
+            _(
+                "The store holds no accounts: there is nothing to score and no snapshot was "
+                "written. Import the accounts first (tillage import)."
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if date is None:
-        date, reason = default_as_of(engine, now.date())
-        why = {
-            "data_end": _(
-                "No --as-of given: scoring as of {date}, the last day of the store's data."
-            ),
-            "today": _("No --as-of given: scoring as of {date}, today."),
-            "empty": _(
-                "No --as-of given: scoring as of {date}, today (the store holds no dated records)."
-            ),
-        }[reason]
-        console.print(why.format(date=date), highlight=False)
+        date = announced_as_of(engine, now.date(), console)
     with progress_bar(console) as progress:
         on_step, done = scoring_progress(progress, _("Scoring accounts"))
         snapshot_id = run_scoring(
@@ -122,13 +138,20 @@ def score(
         )
         done()
     with session_factory(engine)() as session:
-        console.print(
-            zone_table(
-                zone_totals(session, snapshot_id, visible=everything()),
-                settings.currency,
-                settings.language,
+        snapshot = get_snapshot(session, snapshot_id)
+        if (snapshot.models or {}).get("zones"):  # no positive LTV: no zones drawn
+            console.print(
+                _("No account has a positive LTV, so zones A/B/C are not drawn."),
+                highlight=False,
             )
-        )
+        else:
+            console.print(
+                zone_table(
+                    zone_totals(session, snapshot_id, visible=everything()),
+                    settings.currency,
+                    settings.language,
+                )
+            )
     console.print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))
     with engine.connect() as connection:  # what the scores could not use, so left blank
         print_quality(console, data_quality(connection, _), _)

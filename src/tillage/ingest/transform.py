@@ -349,10 +349,17 @@ class TableBuilder:
                 shown + (" …" if len(counts) > MAX_VALUES_NAMED else ""),
                 self._(
                     "{count} rows have values the mapping does not list; they are read as {default}"
-                ).format(count=int(unmapped.sum()), default=spec.default),
+                ).format(count=int(unmapped.sum()), default=self._value_word(spec.default)),
                 "warning",
             )
         return value.where(known, None)
+
+    def _value_word(self, value: object) -> str:
+        """A mapped value as the reader reads it: true / false as yes / no in the report's
+        language (not Python's ``True`` / ``False``), anything else as written."""
+        if isinstance(value, bool | np.bool_):
+            return self._("yes") if value else self._("no")
+        return str(value)
 
     def _where(self, source: pd.DataFrame, spec: ColumnSpec) -> pd.Series | None:
         """Rows ``only_where`` holds for (all rows when it is not given)."""

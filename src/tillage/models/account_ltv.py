@@ -489,6 +489,8 @@ class AccountLTV(EstimatorSettings):
             }
         if self.purchase_model_ is not None:
             out["bg_nbd"] = dict(self.purchase_model_.params_)
+            if getattr(self.purchase_model_, "boundary_", None):  # the no-drop-out edge
+                out["bg_nbd_boundary"] = list(self.purchase_model_.boundary_)
         if self.spend_model_ is not None:
             out["gamma_gamma"] = dict(self.spend_model_.params_)
             if self.spend_model_.penalizer:

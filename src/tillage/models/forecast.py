@@ -34,38 +34,8 @@ the lowest MAE is chosen. So on the company's own history the chosen forecast is
 the naive run rate on per-account MAE nor on total error. Without a fold (history shorter than
 two horizons) the run rate is kept and the reason says that nothing could be checked.
 
-**Interval (conformal, by forecast size).** The realised value of account *i* in fold *k* is
-read as :math:`y_i = f_i\,L_k\,r_i`: the fold's level :math:`L_k = \sum y / \sum f` (a
-common shock: the forecast's total is the run rate's, and a fold's level error belongs to its
-season — a quarter of attrition before the autumn peak is not the peak) times the account's
-spread around it, :math:`r_i = y_i / (f_i L_k)`. The predictive distribution keeps the spread
-and replaces the fold's own level by the level's uncertainty: :math:`s` is the root mean
-square of :math:`\ln L_k` over the folds, and every fold value enters twice, as
-:math:`f_i\,r_i\,e^{+s}` and :math:`f_i\,r_i\,e^{-s}` (a two-point level, symmetric in
-logarithm around the forecast's own). On these values, the accounts are grouped into
-:data:`INTERVAL_BINS` bins of equal count by the forecast (accounts forecast at 0 form their
-own bin); in a bin the ratios to the forecast (the amounts where ``f = 0``) have empirical
-quantiles :math:`q_{a}, q_{1-a}`, and an account's interval is :math:`[f\,q_a, f\,q_{1-a}]`.
-The interval carries the noise of purchasing and churn (what happened to similar accounts),
-the error of the fitted parameters (refitted at every origin) and the level's — not just the
-parameters' uncertainty.
-
-**Randomised at the atom 0.** A realised revenue of exactly 0 (no order, a churned contract) is
-an atom of every bin's distribution: with a share :math:`p_0` of zeros lying between the
-cumulative shares :math:`F(0^-)` and :math:`F(0) = F(0^-) + p_0`, a closed interval whose end is
-0 would hold all of them (a certain 0 — a churned customer forecast at 0 — would be "covered"
-with probability 1, and equal tails would cover far more than nominal). The interval holds the
-central :math:`1 - 2a` of the distribution instead, so it includes a realised 0 with the
-probability
-
-.. math:: c = \frac{\max\{0,\ \min(F(0), 1 - a) - \max(F(0^-), a)\}}{p_0}
-
-(1 where 0 lies strictly inside, 0 where it lies outside): the randomised PIT convention for
-discrete outcomes. :meth:`IntervalTable.zero_inclusion` gives ``c`` per account and coverage
-counts a realised 0 as ``c`` covered (:func:`~tillage.models.evaluation.interval_coverage`).
-The tail level ``a`` is set by bisection so that this coverage of the values above is the
-nominal one (``a = (1 - nominal) / 2`` but for atoms other than 0, e.g. contract amounts);
-nothing of the holdout enters.
+**Interval.** The conformal interval over outcomes fitted on the same folds is
+:mod:`tillage.models.forecast_interval` (re-exported here).
 """
 
 from __future__ import annotations
@@ -75,11 +45,22 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from tillage.models.forecast_interval import (
+    INTERVAL_BINS,
+    LIGHT_ORDERS,
+    MIN_INTERVAL_ACCOUNTS,
+    IntervalTable,
+    fit_interval,
+    interval_groups,
+    randomised_coverage,
+)
 from tillage.models.forecast_text import reason_text
 
 __all__ = [
     "BLEND_WEIGHTS",
     "INTERVAL_BINS",
+    "LIGHT_ORDERS",
+    "MIN_INTERVAL_ACCOUNTS",
     "SHRINK_ORDERS",
     "ChosenForecast",
     "Fold",
@@ -88,18 +69,16 @@ __all__ = [
     "choose_churn",
     "choose_forecast",
     "fit_interval",
+    "interval_groups",
     "level_to_run_rate",
     "randomised_coverage",
 ]
 
 BLEND_WEIGHTS: tuple[float, ...] = (0.25, 0.5, 0.75)
 SHRINK_ORDERS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
-INTERVAL_BINS = 10
 #: One-sided 95 % normal quantile: a candidate replaces the run rate only where its per-account
 #: absolute error is lower than the run rate's by more than the folds' noise.
 SIGNIFICANCE_Z = 1.645
-#: Fewest fold accounts that make an interval table (fewer: no interval from the folds).
-MIN_INTERVAL_ACCOUNTS = 30
 
 
 @dataclass
@@ -157,139 +136,6 @@ def _score(forecast: NDArray[np.float64], actual: NDArray[np.float64]) -> tuple[
     total = float(actual.sum())
     error = float((forecast.sum() - total) / total) if total else np.nan
     return mae, error
-
-
-@dataclass
-class IntervalTable:
-    """The conformal interval: bin edges of the forecast, per bin the lower and upper ratio
-    (``y / f``; amounts in the zero bin) and the probability ``zero`` that a realised 0 counts
-    as inside (randomised at the atom, see the module docstring), the fold coverage reached,
-    the nominal one, the level band :math:`e^{s}` and the folds' levels :math:`L_k`."""
-
-    edges: NDArray[np.float64]
-    low: NDArray[np.float64]
-    high: NDArray[np.float64]
-    zero_low: float
-    zero_high: float
-    coverage: float
-    nominal: float
-    zero: NDArray[np.float64] = field(default_factory=lambda: np.ones(1))
-    zero_bin: float = 1.0
-    band: float = 1.0
-    levels: list[float] = field(default_factory=list)
-
-    def _bin(self, f: NDArray[np.float64]) -> NDArray[np.intp]:
-        return np.clip(np.searchsorted(self.edges, f, side="right") - 1, 0, len(self.low) - 1)
-
-    def apply(self, forecast: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(low, high)`` for each forecast (currency)."""
-        point = np.nan_to_num(np.asarray(forecast, dtype=float))
-        f = np.clip(point, 0.0, None)
-        b = self._bin(f)
-        low = np.where(f > 0, f * self.low[b], self.zero_low)
-        high = np.where(f > 0, f * self.high[b], self.zero_high)
-        return np.minimum(low, point), np.maximum(high, point)
-
-    def zero_inclusion(self, forecast: ArrayLike) -> NDArray[np.float64]:
-        """Per account, the probability that a realised 0 counts as inside its interval."""
-        f = np.clip(np.nan_to_num(np.asarray(forecast, dtype=float)), 0.0, None)
-        return np.where(f > 0, self.zero[self._bin(f)], self.zero_bin)
-
-
-def _zero_share(values: NDArray[np.float64], a: float) -> float:
-    """The inclusion probability ``c`` of the atom 0 in the central ``1 - 2a`` of ``values``."""
-    p0 = float(np.mean(values == 0.0))
-    if p0 == 0.0:
-        return 1.0
-    below = float(np.mean(values < 0.0))
-    return max(0.0, min(below + p0, 1.0 - a) - max(below, a)) / p0
-
-
-def _bin_edges(f: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
-    positive = f[f > 0]
-    if not len(positive):
-        return np.array([0.0])
-    edges = np.unique(np.quantile(positive, np.linspace(0.0, 1.0, bins + 1)[:-1]))
-    edges[0] = 0.0
-    return edges
-
-
-def randomised_coverage(
-    low: NDArray[np.float64],
-    high: NDArray[np.float64],
-    actual: NDArray[np.float64],
-    zero: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """Per account 1 / 0 whether ``actual`` lies in ``[low, high]``; a realised 0 inside counts
-    as ``zero`` (its inclusion probability)."""
-    inside = ((actual >= low - 1e-9) & (actual <= high + 1e-9)).astype(float)
-    return np.where(actual == 0.0, inside * zero, inside)
-
-
-def fit_interval(
-    forecast: ArrayLike,
-    actual: ArrayLike,
-    nominal: float = 0.8,
-    *,
-    bins: int = INTERVAL_BINS,
-    fold: ArrayLike | None = None,
-) -> IntervalTable | None:
-    """The conformal interval table of ``forecast`` against ``actual`` (pooled folds, ``fold``
-    naming each account's fold; one fold when None): the central ``nominal`` share of the
-    level-free values at the two levels :math:`e^{\\pm s}` (see the module docstring), in
-    randomised coverage; None with fewer than :data:`MIN_INTERVAL_ACCOUNTS` accounts."""
-    f = np.clip(np.nan_to_num(np.asarray(forecast, dtype=float)), 0.0, None)
-    y = np.nan_to_num(np.asarray(actual, dtype=float))
-    if len(f) < MIN_INTERVAL_ACCOUNTS:
-        return None
-    labels = np.zeros(len(f), dtype=int) if fold is None else np.asarray(fold)
-    level = np.ones(len(f))
-    logs = []
-    for k in np.unique(labels):
-        pick = labels == k
-        total, realised = float(f[pick].sum()), float(y[pick].sum())
-        if total > 0 and realised > 0:
-            level[pick] = realised / total
-            logs.append(np.log(realised / total))
-    band = float(np.exp(np.sqrt(np.mean(np.square(logs))))) if logs else 1.0
-    # level-free values, each at the two levels e^{+s} and e^{-s} (the level's uncertainty)
-    f = np.concatenate([f, f])
-    y = np.concatenate([y / level * band, y / level / band])
-    edges = _bin_edges(f, bins)
-    b = np.clip(np.searchsorted(edges, f, side="right") - 1, 0, len(edges) - 1)
-    ratio = np.where(f > 0, y / np.where(f > 0, f, 1.0), 0.0)
-    zero = f <= 0
-
-    def table(a: float) -> IntervalTable:
-        low = np.ones(len(edges))
-        high = np.ones(len(edges))
-        share = np.ones(len(edges))
-        for k in range(len(edges)):
-            pick = (b == k) & ~zero
-            if pick.any():
-                low[k], high[k] = np.quantile(ratio[pick], [a, 1.0 - a])
-                share[k] = _zero_share(ratio[pick], a)
-        zl, zh = np.quantile(y[zero], [a, 1.0 - a]) if zero.any() else (0.0, 0.0)
-        zc = _zero_share(y[zero], a) if zero.any() else 1.0
-        t = IntervalTable(edges, low, high, float(zl), float(zh), 0.0, nominal, share, zc, band)
-        t.levels = [float(np.exp(v)) for v in logs]
-        lo, hi = t.apply(f)
-        t.coverage = float(np.mean(randomised_coverage(lo, hi, y, t.zero_inclusion(f))))
-        return t
-
-    # coverage falls as the tail level a rises: bisect a in [0, 0.5] for the nominal coverage
-    lo_a, hi_a = 0.0, 0.5
-    best = table((1.0 - nominal) / 2.0)
-    for _ in range(30):
-        mid = (lo_a + hi_a) / 2.0
-        t = table(mid)
-        if abs(t.coverage - nominal) < abs(best.coverage - nominal):
-            best = t
-        if t.coverage > nominal:
-            lo_a = mid
-        else:
-            hi_a = mid
-    return best
 
 
 @dataclass

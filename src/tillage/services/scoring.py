@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from tillage.errors import DataValidationError
 from tillage.features.build import materialised_features
 from tillage.features.engine import feature_backend
 from tillage.features.won_deals import won_deals_as_orders
@@ -22,6 +23,7 @@ from tillage.services.effects import company_effects
 from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
 from tillage.store.schema import (
+    Account,
     AccountScore,
     Activity,
     NPSResponse,
@@ -50,7 +52,15 @@ from tillage.strategy.scoring import (
     score_values,
 )
 
-__all__ = ["INPUT_COLUMNS", "STEPS", "data_end", "default_as_of", "engine_kind", "run_scoring"]
+__all__ = [
+    "INPUT_COLUMNS",
+    "STEPS",
+    "data_end",
+    "default_as_of",
+    "engine_kind",
+    "has_accounts",
+    "run_scoring",
+]
 
 
 def engine_kind(database_url: str) -> Literal["duckdb", "postgres"]:
@@ -107,6 +117,12 @@ def _previous_cells(engine: Engine, as_of: dt.date) -> pd.DataFrame | None:
     return frame
 
 
+def has_accounts(engine: Engine) -> bool:
+    """Whether the store holds at least one account (a scoring run needs one)."""
+    with engine.connect() as connection:
+        return connection.execute(select(Account.id).limit(1)).first() is not None
+
+
 def shared_dates(as_of: dt.date) -> list[dt.date]:
     """The dates whose feature tables more than one step of the scoring run reads: ``as_of``
     (summary, values, signals, risk, expansion, open deals) and the year before it (the prior
@@ -131,9 +147,15 @@ def run_scoring(
     silent churn for active accounts only), priority with reasons and portfolio cell, the open
     deals' win probabilities and zones, and the account
     plans of ``month`` (YYYY-MM; default the month after a month-end ``as_of``), all written in
-    one transaction. ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
+    one transaction. A store without accounts is refused (:class:`DataValidationError`, nothing
+    written). ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
     ``progress`` is called with each of :data:`STEPS` as it starts.
     """
+    if not has_accounts(engine):
+        raise DataValidationError(
+            "the store holds no accounts: there is nothing to score and no snapshot was written; "
+            "import the accounts first (tillage import)"
+        )
     step = progress or (lambda _name: None)
     strategy, strategy_hash, source = resolve_strategy(engine, strategy_path)
     planned = plan_month(as_of, month)

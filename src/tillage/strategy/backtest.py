@@ -51,6 +51,7 @@ from tillage.models.evaluation import (
     spearman,
     top_decile_capture,
 )
+from tillage.models.forecast import interval_groups
 from tillage.strategy.folds import (
     MAX_FOLDS,
     STREAMS,
@@ -105,9 +106,10 @@ def predict_holdout(
     """
     cal = as_date(calibration_end, "calibration_end")
     model = model or AccountLTV(n_draws=0, discount_rate=0.0)
+    inputs, pred, last = fit_predict(con, cal, horizon_months, model)
+    # the folds backtest the fitted model: one lacking a piece it has is left out
     folds = inner_folds(con, cal, horizon_months, model, max_folds=max_folds)
     choices, interval = choose_streams(folds)
-    inputs, pred, last = fit_predict(con, cal, horizon_months, model)
     acc = inputs.accounts.set_index("account_id")
     depth = history_depth(inputs, pred.index).to_numpy()
     point = {
@@ -118,8 +120,9 @@ def predict_holdout(
     out["fitted_revenue"] = pred["expected_revenue"]
     out["fitted_orders"] = pred["expected_orders"]
     out["model_revenue"] = point["contract_revenue"] + point["order_revenue"]
+    group = interval_groups(depth)
     low, high = (
-        interval.apply(out["model_revenue"])
+        interval.apply(out["model_revenue"], group)
         if interval is not None
         else (np.full(len(out), np.nan), np.full(len(out), np.nan))
     )
@@ -127,7 +130,7 @@ def predict_holdout(
     out["model_revenue_high"] = high
     # the probability that a realised 0 counts as inside (the interval randomised at the atom 0)
     out["model_revenue_zero_inclusion"] = (
-        interval.zero_inclusion(out["model_revenue"]) if interval is not None else np.nan
+        interval.zero_inclusion(out["model_revenue"], group) if interval is not None else np.nan
     )
     out["model_orders"] = point["orders"]
     record = choice_record(choices, interval)

@@ -39,6 +39,7 @@ from tillage.models.forecast import (
     choose_churn,
     choose_forecast,
     fit_interval,
+    interval_groups,
 )
 from tillage.strategy.value import ValueInputs, value_inputs
 
@@ -52,6 +53,7 @@ __all__ = [
     "choose_streams",
     "first_record",
     "fit_predict",
+    "fitted_pieces",
     "fold_model",
     "fold_months",
     "history_depth",
@@ -205,6 +207,14 @@ def fold_months(con: BaseBackend, calibration_end: dt.date, horizon_months: int)
     return 0
 
 
+def fitted_pieces(model: AccountLTV) -> set[str]:
+    """The pieces of a fitted ``model`` (``renewal_churn``, ``bg_nbd``, ``gamma_gamma``) that
+    were fitted; the empty set before :meth:`~AccountLTV.fit`."""
+    if not hasattr(model, "not_fitted_"):
+        return set()
+    return {"renewal_churn", "bg_nbd", "gamma_gamma"} - set(model.not_fitted_)
+
+
 def inner_folds(
     con: BaseBackend,
     calibration_end: dt.date,
@@ -222,22 +232,30 @@ def inner_folds(
     The fold horizon ``h`` is :func:`fold_months`; the origins are ``calibration_end − j·h``
     (``j = 1 … max_folds``) whose run-rate window ``(o − h, o]`` lies after the first order or
     contract start (within :data:`FOLD_SLACK`). A fold whose model cannot be fitted is left
-    out."""
+    out. Where some folds' models have every piece (:func:`fitted_pieces`) that ``model``, when
+    fitted, has, the folds whose models lack one are left out: they backtest another forecast
+    than the one in use (early in a history, before any renewal decision, the contract piece
+    forecasts no renewal and its folds' levels say so, not how the fitted model errs). Where no
+    fold is like it (a young history) the others are kept, the nearest to a check there is."""
     h = fold_months(con, calibration_end, horizon_months)
     out: dict[str, list[Fold]] = {name: [] for name in (*STREAMS, "revenue", "churn")}
     if h == 0:
         return out
     first = first_record(con)
+    in_use = fitted_pieces(model)
+    like: list[bool] = []  # per fold kept: has every piece the model in use has
     for j in range(1, max_folds + 1):
         origin = add_months(calibration_end, -j * h)
         if first is None or first > add_months(origin, -h) + FOLD_SLACK:
             break  # the run rate of this origin would cover days before the first record
+        fold = copy.deepcopy(model)
         try:
-            inputs, pred, prior = fit_predict(con, origin, h, copy.deepcopy(model), features)
+            inputs, pred, prior = fit_predict(con, origin, h, fold, features)
         except (ConvergenceError, DataValidationError):
             continue
         if not len(pred):
             continue
+        like.append(in_use <= fitted_pieces(fold))
         actual = window_outcomes(con, origin, add_months(origin, h))
         actual = actual.reindex(pred.index).fillna(0.0)
         depth = history_depth(inputs, pred.index).to_numpy()
@@ -263,6 +281,11 @@ def inner_folds(
                 origin.isoformat(),
             )
         )
+    if any(like) and not all(like):  # the folds like the forecast in use, where there are any
+        out = {
+            name: [f for f, ok in zip(folds, like, strict=True) if ok]
+            for name, folds in out.items()
+        }
     return out
 
 
@@ -293,14 +316,17 @@ def choose_streams(
     )
     actual = np.concatenate([fold.actual for fold in realised])
     labels = np.concatenate([np.full(len(fold.actual), k) for k, fold in enumerate(realised)])
-    return choices, fit_interval(forecast, actual, fold=labels)
+    group = interval_groups(np.concatenate([fold.orders for fold in realised]))
+    interval = fit_interval(forecast, actual, fold=labels, group=group)
+    return choices, interval
 
 
 def choice_record(
     choices: dict[str, ChosenForecast], interval: IntervalTable | None
 ) -> dict[str, object]:
     """The record of the choice per stream and of the interval (nominal level, the randomised
-    coverage reached in the folds, the level band :math:`e^{s}`), JSON-able."""
+    coverage reached in the folds, the level band :math:`e^{s}`, and the same per Mondrian
+    group), JSON-able."""
     record: dict[str, object] = {name: c.record() for name, c in choices.items()}
     if interval is not None:
         record["interval"] = {
@@ -309,6 +335,16 @@ def choice_record(
             "level_band": interval.band,
             "fold_levels": interval.levels,
             "coverage": "randomised at the atom 0",
+            # Mondrian by history depth: each group's own table (tillage.models.forecast)
+            "groups": {
+                name: {
+                    "accounts": table.positives + table.zeros,
+                    "coverage_in_folds": table.coverage,
+                    "level_band": table.band,
+                    "fold_levels": table.levels,
+                }
+                for name, table in interval.groups.items()
+            },
         }
     return record
 

@@ -12,9 +12,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
+from numpy.typing import NDArray
 
 from tillage.features.build import FeatureTables
 from tillage.models.account_ltv import AccountLTV
+from tillage.models.forecast import interval_groups
+from tillage.models.ltv.margins import margin_rates
 from tillage.strategy.folds import (
     SCORING_FOLDS,
     STREAMS,
@@ -29,7 +32,7 @@ from tillage.strategy.folds import (
 )
 from tillage.strategy.value import ValueInputs
 
-__all__ = ["forecast_revenue"]
+__all__ = ["RUN_RATE_MONTHS", "forecast_revenue", "run_rate_ltv"]
 
 
 def forecast_revenue(
@@ -57,8 +60,12 @@ def forecast_revenue(
     share of it; the bootstrap interval alone is the parameters' uncertainty). Where the churn
     model lost to the renewal rate in the folds (:func:`~tillage.models.forecast.choose_churn`),
     ``p_churn_horizon`` is the renewal rate's (:func:`renewal_rate_churn`); ``churn_risk``
-    stays the model's. Returns the frame and the record of the choice (candidate and reason per
-    stream, the churn probability's and the interval's).
+    stays the model's. Where the purchase model is not fitted (BG/NBD in ``not_fitted_``) the
+    orders' part of an account's LTV is the chosen order forecast's (:func:`run_rate_ltv`),
+    added to ``ltv``, ``ltv_low`` and ``ltv_high`` of the accounts valued from their own history
+    (``ltv_source == "account"``), and the record's ``ltv_basis`` says so. Returns the frame and
+    the record of the choice (candidate and reason per stream, the churn probability's and the
+    interval's).
     """
     folds = inner_folds(
         con, as_of, horizon_months, fold_model(model), max_folds=max_folds, features=features
@@ -72,10 +79,11 @@ def forecast_revenue(
     last = window_outcomes(con, add_months(as_of, -horizon_months), as_of)
     last = last.reindex(known).fillna(0.0)
     depth = history_depth(inputs, known).to_numpy()
-    point = sum(
-        choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
+    part = {
+        name: choices[name].apply(pred[STREAMS[name][0]].fillna(0.0), last[name], depth)
         for name in ("contract_revenue", "order_revenue")
-    )
+    }
+    point = part["contract_revenue"] + part["order_revenue"]
     out = values.copy()
     out["fitted_revenue"] = out["expected_revenue"]
     out["expected_revenue"] = point
@@ -87,6 +95,16 @@ def forecast_revenue(
         chosen = np.asarray(point, dtype=float)
         ratio = np.divide(chosen, fitted, out=np.ones_like(fitted), where=fitted > 0)
         out["expected_revenue_horizon"] = np.maximum(horizon * ratio, chosen)
+    basis = _order_ltv_basis(model, choices["order_revenue"].name)
+    if basis is not None and "ltv" in out:
+        # no purchase model: the orders' part of the LTV is the chosen forecast's (run rate)
+        frame = accounts.set_index("account_id").reindex(known).reset_index()
+        rates = margin_rates(frame, inputs.mix, model.margin_by_family, model.margin_rate)
+        extra = run_rate_ltv(part["order_revenue"], rates["order"], model.discount_rate)
+        mine = (out["ltv_source"] == "account").to_numpy() if "ltv_source" in out else True
+        extra = np.where(mine, extra, 0.0)
+        for column in ("ltv", "ltv_low", "ltv_high"):
+            out[column] = out[column].to_numpy(dtype=float) + extra
     if choices["churn"].name == "renewal rate" and "p_churn_horizon" in out:
         # the model lost to the renewal rate out of time: P(churn within the horizon) is the
         # baseline's (churn_risk, P(churn at the next renewal), stays the model's: priority's)
@@ -94,7 +112,8 @@ def forecast_revenue(
     if interval is None:
         out["expected_revenue_low"] = out["expected_revenue_high"] = np.nan
     else:
-        low, high = interval.apply(point)
+        group = interval_groups(depth)
+        low, high = interval.apply(point, group)
         out["expected_revenue_low"], out["expected_revenue_high"] = low, high
         positive = point > 0
         scale_low = np.where(positive, low / np.where(positive, point, 1.0), 1.0)
@@ -103,4 +122,46 @@ def forecast_revenue(
         spread = np.sort(np.stack([ltv * scale_low, ltv * scale_high]), axis=0)
         out["ltv_low"] = np.minimum(out["ltv_low"].to_numpy(), spread[0])
         out["ltv_high"] = np.maximum(out["ltv_high"].to_numpy(), spread[1])
-    return out, choice_record(choices, interval)
+    record = choice_record(choices, interval)
+    if basis is not None:
+        record["ltv_basis"] = basis
+    return out, record
+
+
+#: Months of the run rate an LTV counts where no purchase model is fitted (the forecast's own
+#: horizon: no retention beyond it could be estimated).
+RUN_RATE_MONTHS = 12
+
+
+def _order_ltv_basis(model: AccountLTV, chosen: str) -> dict[str, str] | None:
+    """Why the orders' part of the LTV is the run rate's (:func:`run_rate_ltv`), or None when
+    the purchase model is fitted and values the orders itself."""
+    why = getattr(model, "not_fitted_", {}).get("bg_nbd")
+    if why is None:
+        return None
+    return {
+        "code": "run_rate_ltv",
+        "forecast": chosen,
+        "months": str(RUN_RATE_MONTHS),
+        "reason": f"the purchase model is not fitted ({why}); the orders' part of the LTV is "
+        f"the chosen forecast ({chosen}) of the next {RUN_RATE_MONTHS} months × margin, "
+        "discounted, and nothing beyond them",
+    }
+
+
+def run_rate_ltv(
+    forecast: NDArray[np.float64] | pd.Series,
+    margin: NDArray[np.float64],
+    discount_rate: float,
+    months: int = RUN_RATE_MONTHS,
+) -> NDArray[np.float64]:
+    r"""The orders' part of the LTV from a forecast of the next 12 months' order revenue
+    :math:`C_i` (currency) where no purchase model is fitted: the forecast spread evenly over
+    its months and discounted, :math:`m_i \, (C_i / 12) \sum_{t=1}^{M} (1 + d)^{-t/12}` with
+    ``M = months`` (the forecast's own 12 by default: with no drop-out model, no retention
+    beyond the backtested horizon is claimed), ``m_i`` the order margin rate and ``d`` the
+    annual discount rate. Never negative."""
+    t = np.arange(1, int(months) + 1, dtype=float)
+    annuity = float(np.sum((1.0 + discount_rate) ** (-t / 12.0)))
+    c = np.clip(np.nan_to_num(np.asarray(forecast, dtype=float)), 0.0, None)
+    return np.asarray(margin, dtype=float) * c / 12.0 * annuity

@@ -45,7 +45,9 @@ def score_values(
 ) -> tuple[pd.DataFrame, dict]:
     """Per-account scores as of ``as_of`` on an open feature backend (one with
     :data:`VALUE_COLUMNS`): revenue_12m, tenure_months, ltv, ltv_low, ltv_high, churn_risk,
-    p_alive, expected_revenue (next 12 months), zone; and the models' record for the snapshot.
+    p_alive, expected_revenue (next 12 months), zone (None for every account, and the record's
+    ``zones`` saying why, where no account has a positive LTV); and the models' record for the
+    snapshot.
     The LTV uses the strategy's horizon, discount rate and margins by product family;
     ``features`` are the feature tables already computed, by date.
 
@@ -97,7 +99,14 @@ def score_values(
         frame["ltv"] = frame["ltv"].fillna(0.0)
         record["ltv"] = {"model": "AccountLTV", "params": fitted.params()}
         record["forecast"] = chosen
-    frame["zone"] = assign_zones(frame["ltv"])
+    if (frame["ltv"].fillna(0.0) > 0).any():
+        frame["zone"] = assign_zones(frame["ltv"])
+    else:  # zones by rank on values that are all zero or blank would be noise
+        frame["zone"] = None
+        record["zones"] = {
+            "code": "no_positive_ltv",
+            "reason": "no account has a positive LTV: zones A/B/C are not drawn",
+        }
     return frame, record
 
 

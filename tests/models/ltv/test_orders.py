@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tillage.models.ltv.orders import (
+    NO_DROPOUT_MEAN,
     BetaNodes,
     expected_spend,
     fit_orders,
@@ -16,18 +17,35 @@ from tillage.models.ltv.orders import (
 from tillage.models.simulate import simulate_beta_geo
 
 
-def test_a_history_without_drop_outs_leaves_the_purchase_model_out_with_its_reason() -> None:
+def test_a_history_without_drop_outs_keeps_bg_nbd_at_its_no_drop_out_edge() -> None:
     rng = np.random.default_rng(0)
     n = 60
     t = rng.uniform(4, 12, n)
     x = rng.poisson(3, n).astype(float)
-    # everyone bought last on the last day: nobody was seen to drop out yet
+    # everyone bought last on the last day: nobody was seen to drop out yet; the likelihood
+    # is highest where the drop-out probability runs to 0 (the NBD limit), a forecast
     rfm = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, t, 0.0), "T": t})
+    model, reason = fit_purchases(rfm)
+    assert reason is None and model is not None
+    a, b, r, alpha = (model.params_[k] for k in ("a", "b", "r", "alpha"))
+    assert a / (a + b) < NO_DROPOUT_MEAN
+    assert set(model.boundary_) >= {"a"}  # no standard error at the edge
+    # every buyer alive, buying at the NBD rate (r + x) / (alpha + T) per period
+    assert model.conditional_probability_alive(rfm).min() > 0.9999
+    expected = model.conditional_expected_purchases(4.0, rfm).to_numpy()
+    np.testing.assert_allclose(expected, (r + x) / (alpha + t) * 4.0, rtol=1e-4)
+    buyers = rfm.assign(monetary_value=50.0)
+    purchase, _spend, nodes, failure = fit_orders(buyers, 0.0, 20)
+    assert failure is None and purchase is not None and nodes is not None
+
+
+def test_a_history_without_repeat_purchases_leaves_the_purchase_model_out_with_its_reason() -> None:
+    t = np.random.default_rng(0).uniform(4, 12, 60)
+    # nobody bought twice: the maximum is not the no-drop-out edge (r -> 0), nothing to forecast
+    rfm = pd.DataFrame({"frequency": 0.0, "recency": 0.0, "T": t})
     model, reason = fit_purchases(rfm)
     assert model is None
     assert reason is not None and "no proper maximum" in reason
-    buyers = rfm.assign(monetary_value=50.0)
-    assert fit_orders(buyers, 0.0, 20) == (None, None, None, reason)
 
 
 def test_fit_orders_fits_bg_nbd_and_gamma_gamma_on_enough_buyers() -> None:

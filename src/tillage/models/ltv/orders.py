@@ -20,6 +20,7 @@ bound that is tight for short windows). Spend per order: the Gamma-Gamma conditi
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import expit, roots_genlaguerre, roots_jacobi
 
-from tillage.errors import ConvergenceError
+from tillage.errors import BoundaryWarning, ConvergenceError
 from tillage.models.beta_geo import BetaGeoModel
 from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import DAYS_PER_MONTH, column
@@ -41,6 +42,7 @@ __all__ = [
     "fit_orders",
     "fit_purchases",
     "fit_spend",
+    "no_dropout_edge",
     "order_inputs",
     "order_paths",
 ]
@@ -209,7 +211,8 @@ def fit_purchases(
     """The BG/NBD purchase model of the buyers (``frequency``, ``recency``, ``T``) and, when it
     could not be fitted, why. Young data (a few months) often has no proper likelihood maximum
     (nobody has been seen to drop out yet): the fit is tried again with the penalty
-    :data:`PURCHASE_FALLBACK_PENALIZER`; if that fails too, no orders are forecast and the
+    :data:`PURCHASE_FALLBACK_PENALIZER`; if that fails too, the no-drop-out edge is kept where
+    the maximum lies there (:func:`no_dropout_edge`), else no orders are forecast and the
     reason is returned instead of stopping the run."""
     try:
         return BetaGeoModel(penalizer=penalizer).fit(rfm), None
@@ -218,7 +221,40 @@ def fit_purchases(
             fallback = max(penalizer, PURCHASE_FALLBACK_PENALIZER)
             return BetaGeoModel(penalizer=fallback).fit(rfm), None
         except ConvergenceError:
+            edge = no_dropout_edge(rfm, penalizer)
+            if edge is not None:
+                return edge, None
             return None, f"BG/NBD has no proper maximum on this history: {exc}"
+
+
+#: The largest prior mean drop-out probability per purchase, ``a / (a + b)``, at which a
+#: boundary maximum counts as the no-drop-out edge (the NBD limit) of :func:`no_dropout_edge`.
+NO_DROPOUT_MEAN = 1e-4
+
+
+def no_dropout_edge(rfm: pd.DataFrame, penalizer: float = 0.0) -> BetaGeoModel | None:
+    r"""BG/NBD at its no-drop-out edge, or None when the likelihood's maximum lies elsewhere.
+
+    Where no buyer has been seen to drop out (a young history, or accounts that all keep
+    buying, as won deals of a CRM often do) the likelihood keeps rising as the drop-out
+    probability's Beta(a, b) runs to 0 (``a → 0`` or ``b → ∞``): the maximum is the boundary,
+    where BG/NBD becomes the NBD (Ehrenberg) model — every buyer alive, purchases at the rate
+    :math:`(r + x) / (α + T)` per period. That boundary solution is a forecast (lifetimes
+    reports it too), not a failure: it is kept when :math:`a / (a + b) <`
+    :data:`NO_DROPOUT_MEAN` with ``r`` and ``α`` inside :math:`(10^{-6}, 10^{6})`. The
+    information matrix is singular there: the parameters without a standard error are in the
+    model's ``boundary_``, and the bootstrap keeps them at the estimate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        try:
+            model = BetaGeoModel(penalizer=penalizer, boundary="accept").fit(rfm)
+        except ConvergenceError:
+            return None
+    r, alpha, a, b = (float(model.params_[k]) for k in ("r", "alpha", "a", "b"))
+    rate = 1e-6 < r < 1e6 and 1e-6 < alpha < 1e6  # the NBD part inside its range
+    if not rate or a / (a + b) >= NO_DROPOUT_MEAN:
+        return None
+    return model
 
 
 def fit_orders(
