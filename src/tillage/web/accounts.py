@@ -46,6 +46,8 @@ from tillage.services.accounts import (
     search_text,
 )
 from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
+from tillage.services.notes import MAX_LENGTH as MAX_NOTE
+from tillage.services.notes import add_note
 from tillage.services.overrides import set_override
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -276,3 +278,17 @@ def account_override(
         client=client_address(request),
     )
     return RedirectResponse(f"/accounts/{account_id}#overrides", status_code=303)
+
+
+@router.post("/accounts/{account_id}/notes", response_class=HTMLResponse)
+def account_note(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    text: Annotated[str, Form(min_length=1, max_length=MAX_NOTE)],
+) -> Response:
+    """Add a note to the account (as ``POST /api/v1/accounts/{id}/notes``), then back to the
+    account page's notes."""
+    add_note(session, principal, account_id, text, now=utcnow(), client=client_address(request))
+    return RedirectResponse(f"/accounts/{account_id}#notes", status_code=303)

@@ -23,6 +23,7 @@ from tillage.services.plan_months import planned_months
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.scope import page_roles
 from tillage.store.access import reach_reps
 from tillage.strategy.action_labels import action_label
 from tillage.web.accounts import KEY
@@ -142,7 +143,7 @@ def _no_plan(
     return response
 
 
-@router.get("/plans", response_class=HTMLResponse)
+@router.get("/plans", response_class=HTMLResponse, dependencies=[page_roles("/plans")])
 def plans_page(
     request: Request,
     session: SessionDep,

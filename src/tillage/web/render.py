@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
 from tillage.inert import csv_row
+from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -77,6 +78,7 @@ def page(
         lang,
         template,
         user=principal,
+        menu=menu_for(principal.role) if principal else [],
         lang_links=language_links(request),
         path=request.url.path,
         **context,
