@@ -373,6 +373,18 @@ MATRIX = [
     Case("GET", "/kpis", (200, 200, 200, 200, 403, 403, 200, P), path="/kpis?by=team"),
     Case(
         "GET",
+        "/plans/tasks.csv",
+        (200, 200, 200, 200, 403, 403, 403, P),
+        path="/plans/tasks.csv?layout=hubspot-tasks",
+    ),
+    Case(
+        "GET",
+        "/plans/tasks.csv",
+        (200, 404, 404, 200, 403, 403, 403, P),
+        path="/plans/tasks.csv?layout=salesforce-tasks&rep={rep2_key}",
+    ),
+    Case(
+        "GET",
         "/api/v1/accounts/{account_id}",
         (200, 404, 404, 404, 200, 200, 200, A),
         path="/api/v1/accounts/{success_account}",
