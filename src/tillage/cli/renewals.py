@@ -46,7 +46,7 @@ def renewals(
         typer.Option("--out", "-o", help="File for the CSV (default: standard output)."),
     ] = None,
 ) -> None:
-    """The undecided renewals of the next days, soonest first, by rep or team."""
+    """The renewals calendar: undecided renewals of the next days, by rep or team."""
     settings = state.settings()
     _ = state.gettext()
     engine = engine_from_settings(settings)

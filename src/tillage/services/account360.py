@@ -32,9 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from tillage.services.accounts import account
-from tillage.services.notes import NoteOut, note_out
+from tillage.services.notes import NoteOut, notes_list
 from tillage.store.access import AccountFilter
-from tillage.store.notes import notes_of
 from tillage.store.records import AccountScore, Snapshot, SnapshotDeal
 from tillage.store.schema import Contract, Opportunity, Product
 from tillage.store.snapshots import AccountDetail
@@ -252,7 +251,7 @@ def account_overview(session: Session, detail: AccountDetail) -> Account360:
         priority_other_share=other,
         silent_churn=score.silent_churn if score else None,
         churn_parts=churn,
-        notes=[note_out(n) for n in notes_of(session, detail.account_id)],
+        notes=notes_list(session, detail.account_id),
     )
 
 

@@ -18,13 +18,16 @@ text before and after), in the same transaction as the note.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.notes import AccountNote, latest_notes, notes_of, visible_account
+from tillage.store.schema import User
 from tillage.store.users import audit
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "add_note",
     "edit_note",
     "handover_notes",
+    "notes_list",
 ]
 
 MAX_LENGTH = 4000
@@ -47,18 +51,31 @@ class NoteOut(BaseModel):
     id: int
     account_id: int
     author: str
+    """The author's login as it was when they wrote the note."""
+    author_name: str
+    """The author's display name now (their login when the user is gone)."""
     text: str
     created_at: dt.datetime
     updated_at: dt.datetime
     edited: bool
 
 
-def note_out(note: AccountNote) -> NoteOut:
-    """``note`` as the API shows it."""
+def author_names(session: Session, notes: Iterable[AccountNote]) -> dict[int, str]:
+    """The display names of the authors of ``notes`` still in the store, by user id."""
+    ids = {n.author_id for n in notes if n.author_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()
+    return {int(i): str(name) for i, name in rows if name}
+
+
+def note_out(note: AccountNote, names: dict[int, str] | None = None) -> NoteOut:
+    """``note`` as the API shows it; ``names``: authors' display names by user id."""
     return NoteOut(
         id=note.id,
         account_id=note.account_id,
         author=note.author_login,
+        author_name=(names or {}).get(note.author_id or -1, note.author_login),
         text=note.text,
         created_at=note.created_at,
         updated_at=note.updated_at,
@@ -90,7 +107,15 @@ def _seen(session: Session, visible: AccountFilter, account_id: int) -> None:
 def account_notes(session: Session, visible: AccountFilter, account_id: int) -> list[NoteOut]:
     """The notes of ``account_id``, newest first (NotFoundError outside the caller's reach)."""
     _seen(session, visible, account_id)
-    return [note_out(n) for n in notes_of(session, account_id)]
+    return notes_list(session, account_id)
+
+
+def notes_list(session: Session, account_id: int) -> list[NoteOut]:
+    """Every note of ``account_id``, newest first, with their authors' names (no reach check:
+    the caller has checked the account is visible)."""
+    notes = notes_of(session, account_id)
+    names = author_names(session, notes)
+    return [note_out(n, names) for n in notes]
 
 
 def add_note(
@@ -130,7 +155,7 @@ def add_note(
         detail={"note_id": note.id, "text": clean},
     )
     session.commit()
-    return note_out(note)
+    return note_out(note, author_names(session, [note]))
 
 
 def edit_note(
@@ -169,7 +194,7 @@ def edit_note(
         detail={"note_id": note.id, "before": before, "text": clean},
     )
     session.commit()
-    return note_out(note)
+    return note_out(note, author_names(session, [note]))
 
 
 def handover_notes(
@@ -179,4 +204,5 @@ def handover_notes(
     account's number of notes; the caller has already limited ``account_ids`` to what it may
     see."""
     newest, counts = latest_notes(session, account_ids, per_account=per_account)
-    return {a: [note_out(n) for n in ns] for a, ns in newest.items()}, counts
+    names = author_names(session, [n for ns in newest.values() for n in ns])
+    return {a: [note_out(n, names) for n in ns] for a, ns in newest.items()}, counts

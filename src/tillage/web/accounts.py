@@ -58,7 +58,7 @@ from tillage.strategy.action_labels import action_label
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
-from tillage.web.render import page
+from tillage.web.render import local_clock, page
 from tillage.web.vocabulary import vocabulary
 
 router = protected_router(include_in_schema=False)
@@ -245,6 +245,7 @@ def account_view(
         contacts=account_contacts(session, account_id, visible=visible),
         timeline=account_timeline(session, account_id, visible=visible),
         overview=account_overview(session, detail),
+        local_time=local_clock(settings.zone),
         **vocabulary(lang, currency),
         segment_label=lambda s: segment_label(s, lang),
         action_label=lambda a: action_label(a, lang),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -54,6 +56,16 @@ def environment(lang: str) -> Environment:
     env.filters["percent"] = lambda v, digits=0: format_number(100 * v, lang, digits=digits) + "%"
     env.filters["json_script"] = _json_script
     return env
+
+
+def local_clock(zone: tzinfo) -> Callable[[dt.datetime], str]:
+    """A template helper: a stored UTC time (naive, as the store keeps them) as
+    ``YYYY-MM-DD HH:MM`` in the business time zone ``zone``."""
+
+    def show(moment: dt.datetime) -> str:
+        return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    return show
 
 
 def render(lang: str, template: str, **context: object) -> str:
