@@ -178,3 +178,29 @@ def test_the_plans_page_downloads_the_reps_tasks_for_salesforce(client_as: Clien
     # the demo's keys are not Salesforce ids: no id is made up, and each row says so
     assert all(r[4] == "" and r[5] == "" and "Salesforce" in r[7] for r in rows[1:])
     assert response.headers["x-tillage-rows-without-ids"] == str(len(plan["actions"]))
+
+
+def test_success_logs_an_activity_from_the_account_page(
+    client_as: Client, demo_settings: Settings
+) -> None:
+    account_id = max(_team_accounts(demo_settings, "success"))
+    success = client_as("success")
+    page = success.get(f"/accounts/{account_id}").text
+    assert f'action="/accounts/{account_id}/activities"' in page
+    done = success.post(
+        f"/accounts/{account_id}/activities",
+        data={
+            "type": "qbr",
+            "day": "2026-09-28",
+            "minutes": "60",
+            "subject": "QBR 2026年度上期",
+            "csrf_token": _csrf(success),
+        },
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"].endswith("#timeline")
+    timeline = success.get(f"/accounts/{account_id}").text
+    assert "QBR 2026年度上期" in timeline
+    marketing_page = client_as("marketing").get(f"/accounts/{account_id}").text
+    assert f'action="/accounts/{account_id}/activities"' not in marketing_page
+    assert f'action="/accounts/{account_id}/notes"' in marketing_page  # marketing writes notes

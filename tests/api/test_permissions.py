@@ -436,6 +436,28 @@ MATRIX = [
     ),
     Case(
         "POST",
+        "/api/v1/accounts/{account_id}/activities",
+        (201, 201, 201, 404, 404, 403, 403, A),
+        path="/api/v1/accounts/{rep_account}/activities",
+        body={"type": "call", "occurred_at": "2026-09-29T10:00:00", "subject": "matrix {n}"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/activities",
+        (201, 404, 404, 404, 201, 403, 403, A),
+        path="/api/v1/accounts/{success_account}/activities",
+        body={"type": "qbr", "occurred_at": "2026-09-29T10:00:00", "duration_minutes": 60},
+    ),
+    Case(
+        "POST",
+        "/accounts/{account_id}/activities",
+        (303, 303, 303, 404, 404, 403, 403, P),
+        path="/accounts/{rep_account}/activities",
+        body={"type": "visit", "day": "2026-09-28", "subject": "page {n}"},
+        form=True,
+    ),
+    Case(
+        "POST",
         "/accounts/{account_id}/notes",
         (303, 303, 303, 404, 404, 303, 403, P),
         path="/accounts/{rep_account}/notes",

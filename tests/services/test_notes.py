@@ -10,10 +10,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
+from tillage.services.activities import log_activity
 from tillage.services.notes import account_notes, add_note, edit_note, handover_notes
 from tillage.store.access import ROLE_SCOPES, Principal, account_filter
 from tillage.store.records import AuditEntry
-from tillage.store.schema import Account, AccountTeamMember, Rep
+from tillage.store.schema import Account, AccountTeamMember, Activity, Rep
 from tillage.store.users import create_user, principal_for
 
 from ..scored_demo import load_demo
@@ -166,3 +167,82 @@ def test_handover_carries_the_newest_notes_of_each_account(engine: Engine) -> No
     assert counts[first] == before.get(first, 0) + 5
     assert counts.get(second, 0) == before.get(second, 0)
     assert len(newest.get(second, [])) == min(3, counts.get(second, 0))
+
+
+def test_success_logs_an_activity_the_engagement_features_will_count(engine: Engine) -> None:
+    with Session(engine) as session:
+        rep, teams = _csm(session)
+        account_id = max(teams)
+        success = _who("success", rep.key)
+        when = dt.datetime(2026, 9, 29, 15, 0)
+        logged = log_activity(
+            session,
+            success,
+            account_id,
+            type="qbr",
+            occurred_at=when,
+            subject="四半期レビュー",
+            duration_minutes=60,
+            now=NOW,
+        )
+        row = session.get(Activity, logged.id)
+        assert row is not None
+        assert (row.account_id, row.rep_id, row.type, row.occurred_at) == (
+            account_id,
+            rep.id,
+            "qbr",
+            when,
+        )
+        assert row.key.startswith("tillage-activity-")
+        entry = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "activity.log")
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry is not None and entry.detail["activity_id"] == logged.id  # type: ignore[index]
+        outside = session.scalars(select(Account.id).where(Account.id.not_in(teams))).first()
+        with pytest.raises(NotFoundError):
+            log_activity(
+                session,
+                success,
+                outside,
+                type="call",
+                occurred_at=when,
+                subject=None,
+                duration_minutes=None,
+                now=NOW,
+            )  # type: ignore[arg-type]
+        for role in ("marketing", "finance"):
+            with pytest.raises(PermissionDenied):
+                log_activity(
+                    session,
+                    _who(role),
+                    account_id,
+                    type="call",
+                    occurred_at=when,
+                    subject=None,
+                    duration_minutes=None,
+                    now=NOW,
+                )
+        with pytest.raises(ParameterError):
+            log_activity(
+                session,
+                success,
+                account_id,
+                type="call",
+                occurred_at=NOW + dt.timedelta(days=3),
+                subject=None,
+                duration_minutes=None,
+                now=NOW,
+            )
+        with pytest.raises(ParameterError):
+            log_activity(
+                session,
+                success,
+                account_id,
+                type="lunch",
+                occurred_at=when,
+                subject=None,
+                duration_minutes=None,
+                now=NOW,
+            )

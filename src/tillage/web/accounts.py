@@ -45,6 +45,7 @@ from tillage.services.accounts import (
     history_by_date,
     search_text,
 )
+from tillage.services.activities import log_activity
 from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
 from tillage.services.notes import MAX_LENGTH as MAX_NOTE
 from tillage.services.notes import add_note
@@ -293,3 +294,30 @@ def account_note(
     account page's notes."""
     add_note(session, principal, account_id, text, now=utcnow(), client=client_address(request))
     return RedirectResponse(f"/accounts/{account_id}#notes", status_code=303)
+
+
+@router.post("/accounts/{account_id}/activities", response_class=HTMLResponse)
+def account_activity(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    type: Annotated[Literal["meeting", "call", "email", "visit", "qbr"], Form()],
+    day: Annotated[dt.date, Form()],
+    minutes: Annotated[float | None, Form(ge=0, le=1440)] = None,
+    subject: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Log an activity on the account (as ``POST /api/v1/accounts/{id}/activities``, at noon of
+    ``day``), then back to the account page's timeline."""
+    log_activity(
+        session,
+        principal,
+        account_id,
+        type=type,
+        occurred_at=dt.datetime.combine(day, dt.time(12, 0)),
+        subject=subject,
+        duration_minutes=minutes,
+        now=utcnow(),
+        client=client_address(request),
+    )
+    return RedirectResponse(f"/accounts/{account_id}#timeline", status_code=303)
