@@ -117,12 +117,21 @@ def _subject(action: PlannedAction, lang: str) -> str:
     return f"{action_label(action.action, lang)}: {action.account}"
 
 
+def _keys(action: PlannedAction, ids: CrmIds) -> tuple[str | None, str | None, str | None]:
+    """The store's key of the action's account, and its rep's key and e-mail address."""
+    rep = action.rep_id
+    return (
+        ids.account_keys.get(action.account_id),
+        ids.rep_keys.get(rep) if rep is not None else None,
+        ids.rep_emails.get(rep) if rep is not None else None,
+    )
+
+
 def _salesforce(
     action: PlannedAction, ids: CrmIds, lang: str, currency: str
 ) -> tuple[list[object], list[str]]:
     _ = gettext_for(lang)
-    account_key = ids.account_keys.get(action.account_id)
-    rep_key = ids.rep_keys.get(action.rep_id) if action.rep_id is not None else None
+    account_key, rep_key, _email = _keys(action, ids)
     what = salesforce_id(account_key, "001")
     owner = salesforce_id(rep_key, "005")
     missing = []
@@ -146,9 +155,7 @@ def _hubspot(
     action: PlannedAction, ids: CrmIds, lang: str, currency: str
 ) -> tuple[list[object], list[str]]:
     _ = gettext_for(lang)
-    account_key = ids.account_keys.get(action.account_id)
-    rep_key = ids.rep_keys.get(action.rep_id) if action.rep_id is not None else None
-    email = ids.rep_emails.get(action.rep_id) if action.rep_id is not None else None
+    account_key, rep_key, email = _keys(action, ids)
     company = hubspot_record_id(account_key)
     owner = hubspot_owner(rep_key, email)
     missing = []

@@ -25,7 +25,7 @@ from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import Principal, account_filter
 from tillage.store.notes import visible_account
 from tillage.store.schema import Activity, Rep
-from tillage.store.users import audit
+from tillage.store.users import audit_by
 
 __all__ = ["LOGGERS", "TYPES", "ActivityOut", "log_activity"]
 
@@ -91,12 +91,11 @@ def log_activity(
     )
     session.add(row)
     session.flush()
-    audit(
+    audit_by(
         session,
+        principal,
         "activity.log",
         now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
         client=client,
         object_type="account",
         object_id=account_id,

@@ -28,7 +28,7 @@ from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.notes import AccountNote, latest_notes, notes_of, visible_account
 from tillage.store.schema import User
-from tillage.store.users import audit
+from tillage.store.users import audit_by
 
 __all__ = [
     "MAX_LENGTH",
@@ -143,12 +143,11 @@ def add_note(
     )
     session.add(note)
     session.flush()
-    audit(
+    audit_by(
         session,
+        principal,
         "note.add",
         now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
         client=client,
         object_type="account",
         object_id=account_id,
@@ -182,12 +181,11 @@ def edit_note(
     clean = _text(text)
     before = note.text
     note.text, note.updated_at = clean, now
-    audit(
+    audit_by(
         session,
+        principal,
         "note.edit",
         now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
         client=client,
         object_type="account",
         object_id=account_id,
