@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import Principal, account_filter
+from tillage.store.audit import audit_by
 from tillage.store.notes import visible_account
 from tillage.store.schema import Activity, Rep
-from tillage.store.users import audit_by
 
 __all__ = ["LOGGERS", "TYPES", "ActivityOut", "log_activity"]
 

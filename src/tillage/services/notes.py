@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
+from tillage.store.audit import audit_by
 from tillage.store.notes import AccountNote, latest_notes, notes_of, visible_account
 from tillage.store.schema import User
-from tillage.store.users import audit_by
 
 __all__ = [
     "MAX_LENGTH",

@@ -107,31 +107,6 @@ def audit(
     )
 
 
-def audit_by(
-    session: Session,
-    principal: Principal,
-    action: str,
-    *,
-    now: dt.datetime,
-    client: str | None,
-    object_type: str,
-    object_id: object,
-    detail: dict | None = None,
-) -> None:
-    """:func:`audit` of a change ``principal`` made to ``object_type`` ``object_id``."""
-    audit(
-        session,
-        action,
-        now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
-        client=client,
-        object_type=object_type,
-        object_id=object_id,
-        detail=detail,
-    )
-
-
 def _check_role(role: str, rep_key: str | None) -> None:
     if role not in ROLES:
         raise DataValidationError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
