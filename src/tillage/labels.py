@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from tillage.i18n import gettext_for
+
 
 def unique_labels(rows: Iterable[tuple[int, str, str | None]]) -> dict[int, str]:
     """``{id: label}`` for rows ``(id, key, name)``: the name, or ``"name (key)"`` when another
@@ -31,3 +33,17 @@ def label_column(frame: pd.DataFrame, id_col: str, key_col: str, name_col: str) 
     present = present.drop_duplicates(subset=[id_col])
     labels = unique_labels(present.itertuples(index=False, name=None))
     return frame[id_col].map(lambda i: labels.get(int(i)) if pd.notna(i) else pd.NA)
+
+
+def role_label(role: str, lang: str) -> str:
+    """A user role's name in ``lang`` (``success`` → カスタマーサクセス); an unknown role as is."""
+    _ = gettext_for(lang)
+    names = {
+        "admin": _("Administrator"),
+        "manager": _("Manager"),
+        "rep": _("Sales rep"),
+        "success": _("Customer success"),
+        "marketing": _("Marketing"),
+        "finance": _("Finance / executive"),
+    }
+    return names.get(role, role)

@@ -19,6 +19,7 @@ from tillage.api import (
     diffs,
     imports,
     kpis,
+    notes,
     overrides,
     plans,
     reviews,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(simulate.router)
     app.include_router(views.router)
     app.include_router(overrides.router)
+    app.include_router(notes.router)
     app.include_router(pages.public)
     app.include_router(pages.router)
     app.include_router(portfolio.router)

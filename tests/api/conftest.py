@@ -1,7 +1,8 @@
 """A small demo company, loaded and scored once per test session, for the surface tests.
 
 The store holds the demo users (``tillage.demo.users``): ``admin``, ``manager`` (team 1),
-``rep`` (team 1) and ``rep2`` (another team). Logging in costs an argon2 hash, so each user logs
+``rep`` (team 1), ``rep2`` (another team), ``success`` (a CSM on account teams outside team 1),
+``marketing`` and ``finance``. Logging in costs an argon2 hash, so each user logs
 in once per session (:func:`session_cookies`); ``client_as(role)`` gives a client already logged in.
 """
 
@@ -30,7 +31,7 @@ from tillage.store.snapshots import latest_snapshot, write_snapshot
 
 N_ACCOUNTS = 300  # tests/api/test_accounts.py relies on this size
 TEST_SECRET = "test-only-7Qx2Vb9Lm4Kp1Zs8Wd3Rf6Tg0Hy5Nj"
-LOGINS = tuple(DEMO_PASSWORDS)  # admin, manager, rep, rep2
+LOGINS = tuple(DEMO_PASSWORDS)  # admin, manager, rep, rep2, success, marketing, finance
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

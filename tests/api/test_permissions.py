@@ -1,7 +1,10 @@
 """Who may call what: one table, one case per route × role, so a failure names both.
 
 Roles are the demo users: ``admin``; ``manager`` of team 1; ``rep`` in team 1; ``rep2`` in another
-team; and ``anon`` (no credentials). Pages send anonymous visitors to /login (303) instead of 401.
+team; ``success`` (customer success: a CSM on account teams in a third team, who sees those
+accounts only); ``marketing`` and ``finance`` (every account; no per-rep coaching data; finance
+read-only); and ``anon`` (no credentials). Pages send anonymous visitors to /login (303) instead
+of 401.
 Every route of the app must appear here or in ``PUBLIC``, and every route outside ``PUBLIC``
 must carry the authorization dependency, so a new route cannot ship without access control.
 """
@@ -21,18 +24,24 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.server import create_app
+from tillage.services.notes import add_note
 from tillage.services.overrides import set_override
-from tillage.serving.auth import SESSION_COOKIE, authorize, authorize_admin
+from tillage.serving.auth import (
+    SESSION_COOKIE,
+    authorize,
+    authorize_admin,
+    authorize_own_session,
+)
 from tillage.store.access import OPERATOR
 from tillage.store.database import make_engine, session_scope
-from tillage.store.schema import Account, Rep, User
+from tillage.store.schema import Account, AccountTeamMember, Rep, User
 from tillage.store.snapshots import latest_snapshot
 from tillage.store.strategies import save_strategy
-from tillage.store.users import create_token, find_user
+from tillage.store.users import create_token, find_user, principal_for
 
 from .conftest import login
 
-ROLES = ("admin", "manager", "rep", "rep2", "anon")
+ROLES = ("admin", "manager", "rep", "rep2", "success", "marketing", "finance", "anon")
 NOW = dt.datetime(2026, 10, 1, 9, 0)
 UNTIL = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()  # an override's expiry
 
@@ -51,11 +60,12 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Case:
-    """A request and the status each role gets: admin, manager, rep, rep2, anon."""
+    """A request and the status each role gets: admin, manager, rep, rep2, success,
+    marketing, finance, anon."""
 
     method: str
     route: str
-    expect: tuple[int, int, int, int, int]
+    expect: tuple[int, int, int, int, int, int, int, int]
     path: str = ""
     body: dict | None = None
     files: dict[str, tuple[str, bytes]] | None = None
@@ -67,145 +77,160 @@ class Case:
 
 A, P = 401, 303  # anonymous: the API answers 401, pages redirect to /login
 MATRIX = [
-    Case("GET", "/api/v1/me", (200, 200, 200, 200, A)),
-    Case("GET", "/api/v1/auth/tokens", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/me", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/auth/tokens", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "DELETE",
         "/api/v1/auth/tokens/{token_id}",
-        (200, 404, 200, 404, A),
+        (200, 404, 200, 404, 404, 404, 403, A),
         path="/api/v1/auth/tokens/{rep_token}",
     ),
-    Case("GET", "/api/v1/accounts", (200, 200, 200, 200, A)),
-    Case("GET", "/api/v1/portfolio", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/accounts", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/portfolio", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "GET",
         "/api/v1/accounts/{account_id}",
-        (200, 200, 200, 404, A),
+        (200, 200, 200, 404, 404, 200, 200, A),
         path="/api/v1/accounts/{rep_account}",
     ),
     Case(
         "GET",
         "/api/v1/accounts/{account_id}",
-        (200, 404, 404, 200, A),
+        (200, 404, 404, 200, 404, 200, 200, A),
         path="/api/v1/accounts/{rep2_account}",
     ),
-    Case("GET", "/api/v1/accounts.csv", (200, 200, 200, 200, A)),
-    Case("GET", "/api/v1/snapshots", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/accounts.csv", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/snapshots", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "GET",
         "/api/v1/snapshots/{snapshot_id}",
-        (200, 200, 200, 200, A),
+        (200, 200, 200, 200, 200, 200, 200, A),
         path="/api/v1/snapshots/{snapshot}",
     ),
-    Case("GET", "/api/v1/kpis", (200, 200, 200, 200, A), path="/api/v1/kpis?by=rep"),
-    Case("GET", "/api/v1/strategy", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/kpis", (200, 200, 200, 200, 403, 403, 403, A), path="/api/v1/kpis?by=rep"),
+    Case("GET", "/api/v1/strategy", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "POST",
         "/api/v1/strategy/validate",
-        (200, 200, 200, 200, A),
+        (200, 200, 200, 200, 200, 200, 403, A),
         body={"text": "discount_rate = 0.2"},
     ),
     Case(
         "PUT",
         "/api/v1/strategy",
-        (200, 403, 403, 403, A),
+        (200, 403, 403, 403, 403, 403, 403, A),
         body={"text": "discount_rate = 0.1", "comment": "matrix {n}"},
     ),
-    Case("GET", "/api/v1/strategy/versions", (200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/strategy/versions", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "GET",
         "/api/v1/strategy/versions/{version_id}",
-        (200, 200, 200, 200, A),
+        (200, 200, 200, 200, 200, 200, 200, A),
         path="/api/v1/strategy/versions/{strategy_version}",
     ),
-    Case("GET", "/api/v1/imports", (200, 403, 403, 403, A)),
+    Case("GET", "/api/v1/imports", (200, 403, 403, 403, 403, 403, 403, A)),
     Case(
         "POST",
         "/api/v1/imports",
-        (201, 403, 403, 403, A),
+        (201, 403, 403, 403, 403, 403, 403, A),
         body={"table": "teams", "dry_run": "true"},
         files={"file": ("teams.csv", b"key,name\nTEAM-MATRIX,Matrix\n")},
     ),
-    Case("GET", "/api/v1/users", (200, 403, 403, 403, A)),
+    Case("GET", "/api/v1/users", (200, 403, 403, 403, 403, 403, 403, A)),
     Case(
         "POST",
         "/api/v1/users",
-        (201, 403, 403, 403, A),
+        (201, 403, 403, 403, 403, 403, 403, A),
         body={"login": "new-{n}", "role": "rep", "rep_key": "REP-0010", "password": "pw-12345678"},
     ),
     Case(
         "PATCH",
         "/api/v1/users/{user_id}",
-        (200, 403, 403, 403, A),
+        (200, 403, 403, 403, 403, 403, 403, A),
         path="/api/v1/users/{rep2_user}",
         body={"display_name": "Rep Two"},
     ),
-    Case("GET", "/api/v1/deals", (200, 200, 200, 200, A)),
-    Case("GET", "/api/v1/plans", (200, 200, 200, 200, A)),
-    Case("GET", "/api/v1/plans", (200, 404, 404, 200, A), path="/api/v1/plans?rep={rep2_key}"),
-    Case("GET", "/api/v1/plans", (200, 200, 200, 404, A), path="/api/v1/plans?rep={rep_key}"),
+    Case("GET", "/api/v1/deals", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case("GET", "/api/v1/plans", (200, 200, 200, 200, 403, 403, 403, A)),
+    Case(
+        "GET",
+        "/api/v1/plans",
+        (200, 404, 404, 200, 403, 403, 403, A),
+        path="/api/v1/plans?rep={rep2_key}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/plans",
+        (200, 200, 200, 404, 403, 403, 403, A),
+        path="/api/v1/plans?rep={rep_key}",
+    ),
     Case(
         "GET",
         "/api/v1/diffs",
-        (200, 200, 200, 200, A),
+        (200, 200, 200, 200, 200, 200, 200, A),
         path="/api/v1/diffs?from={snapshot}&to={snapshot}",
     ),
     Case(
         "GET",
         "/api/v1/reviews/{period}",
-        (200, 200, 403, 403, A),
+        (200, 200, 403, 403, 403, 403, 403, A),
         path="/api/v1/reviews/2026-Q3",
     ),
     Case(
         "POST",
         "/api/v1/reviews/{period}/accept",
-        (422, 403, 403, 403, A),
+        (422, 403, 403, 403, 403, 403, 403, A),
         path="/api/v1/reviews/2026-Q3/accept",
         body={"keys": ["no-such-change"]},
     ),
     Case(
         "GET",
         "/api/v1/one-on-one/{rep}",
-        (200, 200, 200, 404, A),
+        (200, 200, 200, 404, 403, 403, 403, A),
         path="/api/v1/one-on-one/{rep_key}",
     ),
     Case(
         "GET",
         "/api/v1/one-on-one/{rep}",
-        (200, 404, 404, 200, A),
+        (200, 404, 404, 200, 403, 403, 403, A),
         path="/api/v1/one-on-one/{rep2_key}?lang=en",
     ),
     Case(
         "GET",
         "/api/v1/simulate/departure",
-        (200, 200, 403, 403, A),
+        (200, 200, 403, 403, 403, 403, 403, A),
         path="/api/v1/simulate/departure?rep={rep_key}",
     ),
     Case(
         "GET",
         "/api/v1/simulate/departure",
-        (200, 404, 403, 403, A),
+        (200, 404, 403, 403, 403, 403, 403, A),
         path="/api/v1/simulate/departure?rep={rep2_key}",
     ),
     Case(
         "GET",
         "/api/v1/accounts/{account_id}/overview",
-        (200, 200, 200, 404, A),
+        (200, 200, 200, 404, 404, 200, 200, A),
         path="/api/v1/accounts/{rep_account}/overview",
     ),
     Case(
         "GET",
         "/api/v1/accounts/{account_id}/overview",
-        (200, 404, 404, 200, A),
+        (200, 404, 404, 200, 404, 200, 200, A),
         path="/api/v1/accounts/{rep2_account}/overview",
     ),
-    Case("GET", "/api/v1/renewals", (200, 200, 200, 200, A), path="/api/v1/renewals?days=365"),
-    Case("GET", "/api/v1/audit", (200, 403, 403, 403, A)),
-    Case("GET", "/api/v1/overrides", (200, 200, 200, 200, A)),
+    Case(
+        "GET",
+        "/api/v1/renewals",
+        (200, 200, 200, 200, 200, 200, 200, A),
+        path="/api/v1/renewals?days=365",
+    ),
+    Case("GET", "/api/v1/audit", (200, 403, 403, 403, 403, 403, 403, A)),
+    Case("GET", "/api/v1/overrides", (200, 200, 200, 200, 200, 200, 200, A)),
     Case(
         "POST",
         "/api/v1/overrides",
-        (201, 201, 403, 403, A),  # a manager within reach; reps never
+        (201, 201, 403, 403, 403, 403, 403, A),  # a manager within reach; reps never
         body={
             "account": "{rep_account}",
             "field": "priority",
@@ -217,7 +242,7 @@ MATRIX = [
     Case(
         "POST",
         "/api/v1/overrides",
-        (201, 404, 403, 403, A),  # out of the manager's reach
+        (201, 404, 403, 403, 403, 403, 403, A),  # out of the manager's reach
         body={
             "account": "{rep2_account}",
             "field": "cell",
@@ -229,80 +254,214 @@ MATRIX = [
     Case(
         "DELETE",
         "/api/v1/overrides/{override_id}",
-        (200, 404, 403, 403, A),
+        (200, 404, 403, 403, 403, 403, 403, A),
         path="/api/v1/overrides/{rep2_override}",
     ),
     Case(
         "POST",
         "/accounts/{account_id}/overrides",
-        (303, 303, 403, 403, P),
+        (303, 303, 403, 403, 403, 403, 403, P),
         path="/accounts/{rep_account}/overrides",
         body={"field": "cell", "value": "deepen", "reason": "page {n}", "expires_on": UNTIL},
         form=True,
     ),
-    Case("GET", "/portfolio", (200, 200, 200, 200, P)),
-    Case("GET", "/accounts", (200, 200, 200, 200, P)),
-    Case("GET", "/accounts/{account_id}", (200, 200, 200, 404, P), path="/accounts/{rep_account}"),
-    Case("GET", "/accounts/{account_id}", (200, 404, 404, 200, P), path="/accounts/{rep2_account}"),
-    Case("GET", "/plans", (200, 200, 200, 200, P)),
-    Case("GET", "/plans", (200, 404, 404, 200, P), path="/plans?rep={rep2_key}"),
-    Case("GET", "/plans", (200, 200, 200, 404, P), path="/plans?rep={rep_key}"),
-    Case("GET", "/kpis", (200, 200, 200, 200, P), path="/kpis?by=rep"),
-    Case("GET", "/review", (200, 200, 403, 403, P), path="/review?period=2026-Q3"),
+    Case("GET", "/portfolio", (200, 200, 200, 200, 200, 200, 200, P)),
+    Case("GET", "/accounts", (200, 200, 200, 200, 200, 200, 200, P)),
+    Case(
+        "GET",
+        "/accounts/{account_id}",
+        (200, 200, 200, 404, 404, 200, 200, P),
+        path="/accounts/{rep_account}",
+    ),
+    Case(
+        "GET",
+        "/accounts/{account_id}",
+        (200, 404, 404, 200, 404, 200, 200, P),
+        path="/accounts/{rep2_account}",
+    ),
+    Case("GET", "/plans", (200, 200, 200, 200, 403, 403, 403, P)),
+    Case("GET", "/plans", (200, 404, 404, 200, 403, 403, 403, P), path="/plans?rep={rep2_key}"),
+    Case("GET", "/plans", (200, 200, 200, 404, 403, 403, 403, P), path="/plans?rep={rep_key}"),
+    Case("GET", "/kpis", (200, 200, 200, 200, 403, 403, 403, P), path="/kpis?by=rep"),
+    Case("GET", "/review", (200, 200, 403, 403, 403, 403, 403, P), path="/review?period=2026-Q3"),
     Case(
         "POST",
         "/review/{period}/accept",
-        (422, 403, 403, 403, P),
+        (422, 403, 403, 403, 403, 403, 403, P),
         path="/review/2026-Q3/accept",
         body={},
         form=True,
     ),
-    Case("GET", "/one-on-one", (200, 200, 303, 303, P)),
-    Case("GET", "/one-on-one/{rep}", (200, 200, 200, 404, P), path="/one-on-one/{rep_key}"),
-    Case("GET", "/one-on-one/{rep}", (200, 404, 404, 200, P), path="/one-on-one/{rep2_key}"),
-    Case("GET", "/renewals", (200, 200, 200, 200, P)),
-    Case("GET", "/deals", (200, 200, 200, 200, P), path="/deals?zone=A"),
-    Case("GET", "/departure", (200, 200, 403, 403, P)),
-    Case("GET", "/departure", (200, 200, 403, 403, P), path="/departure?rep={rep_key}"),
-    Case("GET", "/departure", (200, 404, 403, 403, P), path="/departure?rep={rep2_key}"),
-    Case("POST", "/logout", (303, 303, 303, 303, P)),
-    Case("GET", "/data", (200, 403, 403, 403, P)),
+    Case("GET", "/one-on-one", (200, 200, 303, 303, 403, 403, 403, P)),
+    Case(
+        "GET",
+        "/one-on-one/{rep}",
+        (200, 200, 200, 404, 403, 403, 403, P),
+        path="/one-on-one/{rep_key}",
+    ),
+    Case(
+        "GET",
+        "/one-on-one/{rep}",
+        (200, 404, 404, 200, 403, 403, 403, P),
+        path="/one-on-one/{rep2_key}",
+    ),
+    Case("GET", "/renewals", (200, 200, 200, 200, 200, 200, 200, P)),
+    Case("GET", "/deals", (200, 200, 200, 200, 200, 200, 200, P), path="/deals?zone=A"),
+    Case("GET", "/departure", (200, 200, 403, 403, 403, 403, 403, P)),
+    Case(
+        "GET", "/departure", (200, 200, 403, 403, 403, 403, 403, P), path="/departure?rep={rep_key}"
+    ),
+    Case(
+        "GET",
+        "/departure",
+        (200, 404, 403, 403, 403, 403, 403, P),
+        path="/departure?rep={rep2_key}",
+    ),
+    Case("POST", "/logout", (303, 303, 303, 303, 303, 303, 303, P)),
+    Case("GET", "/data", (200, 403, 403, 403, 403, 403, 403, P)),
     Case(
         "POST",
         "/data/validate",
-        (200, 403, 403, 403, P),
+        (200, 403, 403, 403, 403, 403, 403, P),
         body={"table": "teams"},
         files={"file": ("teams.csv", b"key,name\nTEAM-MATRIX,Matrix\n")},
     ),
     Case(
         "POST",
         "/data/confirm",
-        (404, 403, 403, 403, P),  # an admin's unknown upload is not found
+        (404, 403, 403, 403, 403, 403, 403, P),  # an admin's unknown upload is not found
         body={"token": "A" * 22},
         form=True,
     ),
-    Case("GET", "/settings", (200, 403, 403, 403, P)),
+    Case("GET", "/settings", (200, 403, 403, 403, 403, 403, 403, P)),
     Case(
         "POST",
         "/settings/strategy",
-        (200, 403, 403, 403, P),
+        (200, 403, 403, 403, 403, 403, 403, P),
         body={"text": "discount_rate = 0.2", "action": "validate"},
         form=True,
     ),
-    Case("GET", "/settings/users", (200, 403, 403, 403, P)),
+    Case("GET", "/settings/users", (200, 403, 403, 403, 403, 403, 403, P)),
     Case(
         "POST",
         "/settings/users",
-        (303, 403, 403, 403, P),
+        (303, 403, 403, 403, 403, 403, 403, P),
         body={"login": "web-{n}", "role": "rep", "rep_key": "REP-0010", "password": "pw-12345678"},
         form=True,
     ),
     Case(
         "POST",
         "/settings/users/{user_id}",
-        (303, 403, 403, 403, P),
+        (303, 403, 403, 403, 403, 403, 403, P),
         path="/settings/users/{rep2_user}",
         body={"disabled": "false"},
+        form=True,
+    ),
+    Case("GET", "/api/v1/kpis", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case(
+        "GET",
+        "/api/v1/kpis",
+        (200, 200, 200, 200, 403, 403, 200, A),
+        path="/api/v1/kpis?by=team",
+    ),
+    Case(
+        "GET",
+        "/api/v1/kpis",
+        (200, 200, 200, 200, 200, 200, 200, A),
+        path="/api/v1/kpis?by=segment",
+    ),
+    Case("GET", "/kpis", (200, 200, 200, 200, 403, 403, 200, P), path="/kpis?by=team"),
+    Case(
+        "GET",
+        "/plans/tasks.csv",
+        (200, 200, 200, 200, 403, 403, 403, P),
+        path="/plans/tasks.csv?layout=hubspot-tasks",
+    ),
+    Case(
+        "GET",
+        "/plans/tasks.csv",
+        (200, 404, 404, 200, 403, 403, 403, P),
+        path="/plans/tasks.csv?layout=salesforce-tasks&rep={rep2_key}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}",
+        (200, 404, 404, 404, 200, 200, 200, A),
+        path="/api/v1/accounts/{success_account}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}/overview",
+        (200, 404, 404, 404, 200, 200, 200, A),
+        path="/api/v1/accounts/{success_account}/overview",
+    ),
+    Case(
+        "GET",
+        "/accounts/{account_id}",
+        (200, 404, 404, 404, 200, 200, 200, P),
+        path="/accounts/{success_account}",
+    ),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}/notes",
+        (200, 200, 200, 404, 404, 200, 200, A),
+        path="/api/v1/accounts/{rep_account}/notes",
+    ),
+    Case(
+        "GET",
+        "/api/v1/accounts/{account_id}/notes",
+        (200, 404, 404, 404, 200, 200, 200, A),
+        path="/api/v1/accounts/{success_account}/notes",
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/notes",
+        (201, 201, 201, 404, 404, 201, 403, A),
+        path="/api/v1/accounts/{rep_account}/notes",
+        body={"text": "matrix {n}"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/notes",
+        (201, 404, 404, 404, 201, 201, 403, A),
+        path="/api/v1/accounts/{success_account}/notes",
+        body={"text": "matrix {n}"},
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/accounts/{account_id}/notes/{note_id}",
+        (200, 403, 200, 404, 404, 403, 403, A),  # the author (rep) or an admin
+        path="/api/v1/accounts/{rep_account}/notes/{rep_note}",
+        body={"text": "matrix {n}"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/activities",
+        (201, 201, 201, 404, 404, 403, 403, A),
+        path="/api/v1/accounts/{rep_account}/activities",
+        body={"type": "call", "occurred_at": "2026-09-29T10:00:00", "subject": "matrix {n}"},
+    ),
+    Case(
+        "POST",
+        "/api/v1/accounts/{account_id}/activities",
+        (201, 404, 404, 404, 201, 403, 403, A),
+        path="/api/v1/accounts/{success_account}/activities",
+        body={"type": "qbr", "occurred_at": "2026-09-29T10:00:00", "duration_minutes": 60},
+    ),
+    Case(
+        "POST",
+        "/accounts/{account_id}/activities",
+        (303, 303, 303, 404, 404, 403, 403, P),
+        path="/accounts/{rep_account}/activities",
+        body={"type": "visit", "day": "2026-09-28", "subject": "page {n}"},
+        form=True,
+    ),
+    Case(
+        "POST",
+        "/accounts/{account_id}/notes",
+        (303, 303, 303, 404, 404, 303, 403, P),
+        path="/accounts/{rep_account}/notes",
+        body={"text": "page {n}"},
         form=True,
     ),
 ]
@@ -313,6 +472,16 @@ def _owned_account(session: Session, login: str) -> int:
     rep_key = find_user(session, login).rep_key
     return session.scalars(
         select(Account.id).join(Rep, Rep.id == Account.owner_id).where(Rep.key == rep_key)
+    ).first()
+
+
+def _team_account(session: Session, login: str) -> int:
+    rep_key = find_user(session, login).rep_key
+    return session.scalars(
+        select(AccountTeamMember.account_id)
+        .join(Rep, Rep.id == AccountTeamMember.rep_id)
+        .where(Rep.key == rep_key)
+        .order_by(AccountTeamMember.account_id)
     ).first()
 
 
@@ -330,6 +499,7 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
         found = {
             "rep_account": _owned_account(session, "rep"),
             "rep2_account": _owned_account(session, "rep2"),
+            "success_account": _team_account(session, "success"),
             "rep2_user": find_user(session, "rep2").id,
             "rep_key": find_user(session, "rep").rep_key,
             "rep2_key": find_user(session, "rep2").rep_key,
@@ -344,6 +514,15 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
             "50",
             reason="matrix",
             expires_on=dt.date.fromisoformat(UNTIL),
+            now=NOW,
+        ).id
+    with Session(engine) as session:  # add_note commits, as set_override does
+        rep_user = find_user(session, "rep")
+        found["rep_note"] = add_note(
+            session,
+            principal_for(rep_user, via="session"),
+            int(found["rep_account"]),
+            "matrix",
             now=NOW,
         ).id
     engine.dispose()
@@ -440,7 +619,9 @@ def test_every_non_public_route_requires_authorization(demo_settings: Settings) 
         if {(m, ctx.path) for m in methods} <= PUBLIC:
             continue
         deps = {d.dependency for d in ctx.route.dependencies}
-        assert deps & {authorize, authorize_admin}, f"{methods} {ctx.path} lacks authorization"
+        assert deps & {authorize, authorize_admin, authorize_own_session}, (
+            f"{methods} {ctx.path} lacks authorization"
+        )
 
 
 def test_lists_and_totals_only_count_what_the_role_sees(

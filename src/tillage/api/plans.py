@@ -20,6 +20,7 @@ from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep
 from tillage.serving.errors import ErrorResponse
 from tillage.serving.params import MONTH_PATTERN
+from tillage.serving.scope import page_roles
 
 router = protected_router(prefix="/api/v1", tags=["plans"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No such snapshot, plan or rep"}}
@@ -41,7 +42,7 @@ def get_deals(
     return deal_page(session, visible, snapshot=snapshot, zone=zone, limit=limit, offset=offset)
 
 
-@router.get("/plans", responses=NOT_FOUND)
+@router.get("/plans", responses=NOT_FOUND, dependencies=[page_roles("/plans")])
 def get_plans(
     session: SessionDep,
     lang: LanguageDep,

@@ -28,7 +28,7 @@ from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, p
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.errors import ErrorResponse
 from tillage.serving.params import PERIOD_PATTERN
-from tillage.serving.scope import roles
+from tillage.serving.scope import page_roles, roles
 
 router = protected_router(prefix="/api/v1", tags=["reviews"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or no such rep"}}
@@ -96,7 +96,7 @@ def post_accept(
     )
 
 
-@router.get("/one-on-one/{rep}", responses=NOT_FOUND)
+@router.get("/one-on-one/{rep}", responses=NOT_FOUND, dependencies=[page_roles("/one-on-one")])
 def get_one_on_one(
     session: SessionDep,
     settings: SettingsDep,

@@ -13,7 +13,7 @@ from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
 from tillage.store.users import create_user, get_user, list_users, update_user, utcnow
 
-Role = Literal["admin", "manager", "rep"]
+Role = Literal["admin", "manager", "rep", "success", "marketing", "finance"]
 router = protected_router(
     admin=True,
     prefix="/api/v1/users",

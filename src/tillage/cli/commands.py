@@ -91,6 +91,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "command",
         "The account plans of a month: actions, hours and uplift against the naive allocation.",
     ),
+    "renewals": (
+        "renewals:renewals",
+        "command",
+        "The renewals calendar: undecided renewals of the next days, by rep or team.",
+    ),
     "diff": (
         "portfolio:diff",
         "command",

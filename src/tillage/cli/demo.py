@@ -26,6 +26,7 @@ from tillage.demo import DemoConfig, generate
 from tillage.demo.exports import write_hubspot, write_salesforce
 from tillage.demo.users import create_demo_users
 from tillage.kpi import period_containing
+from tillage.labels import role_label
 from tillage.report.summary import top_accounts_table, zone_table
 from tillage.services.accounts import Listing, account_page
 from tillage.services.scoring import run_scoring
@@ -170,7 +171,8 @@ def demo(
     )
     console.print(_("Demo logins (public passwords, for this demo store only):"))
     for user in users:
-        console.print(f"  {user.login:<8} {user.password:<13} {user.role:<8} {user.display_name}")
+        role = role_label(user.role, lang)
+        console.print(f"  {user.login:<10} {user.password:<15} {role}  {user.display_name}")
     if serve:
         console.print(
             _("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port)

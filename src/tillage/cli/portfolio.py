@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.cli.crm_export import TaskLayout, export_tasks
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
 from tillage.inert import csv_frame
@@ -67,7 +68,7 @@ FormatOption = Annotated[
     ),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", help="File for the CSV (default: standard output).")
+    Path | None, typer.Option("--out", "-o", help="File for the CSV (default: standard output).")
 ]
 
 
@@ -137,11 +138,22 @@ def plan(
     snapshot: SnapshotOption = None,
     format: FormatOption = Format.table,
     out: OutOption = None,
+    export: Annotated[
+        TaskLayout | None,
+        typer.Option(
+            "--export",
+            help="The plan as a task import file of the rep's CRM: salesforce-tasks (Data "
+            "Loader, Task) or hubspot-tasks (HubSpot import); see docs/crm-tasks.md.",
+        ),
+    ] = None,
 ) -> None:
     """The account plans of a month: actions, hours and uplift against the naive allocation.
 
     Actions, hours against capacity, uplift against the naive allocation and the optimality
-    gap."""
+    gap; ``--export`` writes them as tasks for Salesforce or HubSpot instead."""
+    if export is not None:
+        export_tasks(month, rep, export, out)
+        return
     settings = state.settings()
     _ = state.gettext()
     if format is Format.json:

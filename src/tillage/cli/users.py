@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tillage.cli.context import state
 from tillage.errors import DataValidationError
+from tillage.labels import role_label
 from tillage.store.access import OPERATOR
 from tillage.store.database import engine_from_settings, ensure_current, session_scope
 from tillage.store.users import (
@@ -47,9 +48,16 @@ def _password(given: str | None) -> str:
 @app.command("add")
 def add(
     login: Annotated[str, typer.Argument(help="Login name, usually the e-mail address.")],
-    role: Annotated[str, typer.Option(help="admin, manager or rep.")] = "rep",
+    role: Annotated[
+        str,
+        typer.Option(
+            help="admin, manager, rep, success (customer success: the accounts on whose account "
+            "team they sit), marketing, or finance (finance / executive, read-only)."
+        ),
+    ] = "rep",
     rep: Annotated[
-        str | None, typer.Option(help="Key of the user's row in reps (managers and reps).")
+        str | None,
+        typer.Option(help="Key of the user's row in reps (managers, reps and customer success)."),
     ] = None,
     name: Annotated[str, typer.Option(help="Display name (default: the login).")] = "",
     password: Annotated[
@@ -88,7 +96,7 @@ def list_() -> None:
             table.add_row(
                 user.login,
                 user.display_name,
-                user.role,
+                role_label(user.role, state.settings().language),
                 user.rep_key or "",
                 _("yes") if user.disabled else "",
                 last,

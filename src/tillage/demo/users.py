@@ -1,5 +1,7 @@
 """The demo's users: an admin, the manager of the first team, a rep of that team and a rep of
-another team, with known passwords (printed by ``tillage demo``, listed in docs/demo.md).
+another team; a customer-success user (the person who sits on the most account teams as CSM
+outside the first team), a marketing user and a finance / executive user; with known passwords
+(printed by ``tillage demo``, listed in docs/demo.md).
 
 These passwords are public: never use them outside the demo store.
 """
@@ -9,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, exists, select
+from sqlalchemy import Engine, delete, exists, func, select
 
 from tillage.store.database import session_scope
-from tillage.store.schema import Account, Rep, User
+from tillage.store.schema import Account, AccountTeamMember, Rep, User
 from tillage.store.users import create_user
 
 
@@ -32,6 +34,9 @@ DEMO_PASSWORDS = {
     "manager": "demo-manager",
     "rep": "demo-rep",
     "rep2": "demo-rep2",
+    "success": "demo-success",
+    "marketing": "demo-marketing",
+    "finance": "demo-finance",
 }
 
 
@@ -46,8 +51,27 @@ def _owner_in_team(session, team_id: int | None, other: bool) -> Rep:  # type: i
     return rep
 
 
+def _csm_outside(session, teams: set[int | None]) -> Rep:  # type: ignore[no-untyped-def]
+    """The person outside ``teams`` on the most account teams as CSM (anyone's team when the
+    demo has no CSM outside them)."""
+    seats = func.count(AccountTeamMember.id)
+    query = (
+        select(Rep)
+        .join(AccountTeamMember, AccountTeamMember.rep_id == Rep.id)
+        .where(AccountTeamMember.role == "csm")
+        .group_by(Rep.id)
+        .order_by(seats.desc(), Rep.id)
+        .limit(1)
+    )
+    rep = session.scalars(query.where(Rep.team_id.not_in(teams))).first()
+    rep = rep or session.scalars(query).first()
+    if rep is None:  # pragma: no cover - the demo always has account teams with CSMs
+        raise LookupError("the demo store has no CSM on an account team")
+    return rep
+
+
 def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
-    """Replace every user of the demo store with the four demo users; return them."""
+    """Replace every user of the demo store with the seven demo users; return them."""
     with session_scope(engine) as session:
         manager = session.scalars(
             select(Rep).where(Rep.role == "manager").order_by(Rep.id).limit(1)
@@ -59,6 +83,12 @@ def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
             DemoUser("manager", DEMO_PASSWORDS["manager"], "manager", manager.key, manager.name),
             DemoUser("rep", DEMO_PASSWORDS["rep"], "rep", rep.key, rep.name),
             DemoUser("rep2", DEMO_PASSWORDS["rep2"], "rep", rep2.key, rep2.name),
+        ]
+        csm = _csm_outside(session, {manager.team_id, rep2.team_id})
+        users += [
+            DemoUser("success", DEMO_PASSWORDS["success"], "success", csm.key, csm.name),
+            DemoUser("marketing", DEMO_PASSWORDS["marketing"], "marketing", None, "Marketing"),
+            DemoUser("finance", DEMO_PASSWORDS["finance"], "finance", None, "Finance"),
         ]
         session.execute(delete(User))
         for user in users:

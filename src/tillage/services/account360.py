@@ -1,6 +1,7 @@
 """The account 360: what a rep or a manager needs about one account on one screen, beyond its
 scores — the contracts with their renewal dates and annual recurring revenue, the open and past
-deals with their win probability, and the priority and churn broken into their parts.
+deals with their win probability, the priority and churn broken into their parts, and the notes
+the account's people left (:mod:`tillage.services.notes`).
 
 The service behind ``/api/v1/accounts/{account_id}/overview`` and the account page. Amounts in
 company currency. The parts are read from the snapshot the scoring run wrote; nothing is
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from tillage.services.accounts import account
+from tillage.services.notes import NoteOut, notes_list
 from tillage.store.access import AccountFilter
 from tillage.store.records import AccountScore, Snapshot, SnapshotDeal
 from tillage.store.schema import Contract, Opportunity, Product
@@ -103,6 +105,8 @@ class Account360(BaseModel):
     priority_other_share: float | None
     silent_churn: float | None
     churn_parts: list[PartOut]
+    notes: list[NoteOut]
+    """The account's notes, newest first (shared by every role that may see the account)."""
 
 
 def _contracts(session: Session, account_id: int, as_of: dt.date | None) -> list[ContractOut]:
@@ -247,6 +251,7 @@ def account_overview(session: Session, detail: AccountDetail) -> Account360:
         priority_other_share=other,
         silent_churn=score.silent_churn if score else None,
         churn_parts=churn,
+        notes=notes_list(session, detail.account_id),
     )
 
 

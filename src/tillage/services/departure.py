@@ -3,7 +3,8 @@
 answer as a caller may see it (``tillage simulate departure``, ``/api/v1/simulate/departure``).
 
 Managers (for the reps of their reach) and admins (anyone) may ask; a manager sees only the
-affected accounts they may see, and the totals over those.
+affected accounts they may see, and the totals over those. Each affected account carries its
+newest notes (:mod:`tillage.services.notes`), so the handover passes on what the team knows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tillage.features.engine import feature_backend
 from tillage.features.risk_inputs import risk_inputs
 from tillage.kpi.period import check_year
 from tillage.services.effects import departure_from_history, history
+from tillage.services.notes import NoteOut, handover_notes
 from tillage.services.reach import find_rep, rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal
@@ -44,6 +46,8 @@ from tillage.strategy.risk import key_person_risk
 
 SIMULATORS = ("admin", "manager")
 """The roles that may simulate a departure (a rep gets 403)."""
+HANDOVER_NOTES = 3
+"""How many of each account's newest notes the handover carries."""
 
 
 def _frame(session: Session, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -158,6 +162,10 @@ class HandoverAccount(BaseModel):
     same_team: bool | None
     spare_hours_after: float | None
     over_capacity: bool
+    notes: list[NoteOut] = []
+    """The account's newest notes (up to :data:`HANDOVER_NOTES`): what the successor reads
+    first."""
+    notes_total: int = 0
 
 
 class DepartureOut(BaseModel):
@@ -211,7 +219,14 @@ def rep_departure(
     if not principal.is_admin:
         seen = set(session.scalars(select(Account.id).where(visible)))
         frame = frame[frame["account_id"].isin(seen)]
-    return departure_out(result, frame)
+    out = departure_out(result, frame)
+    newest, counts = handover_notes(
+        session, [a.account_id for a in out.accounts], per_account=HANDOVER_NOTES
+    )
+    for handed in out.accounts:
+        handed.notes = newest.get(handed.account_id, [])
+        handed.notes_total = counts.get(handed.account_id, 0)
+    return out
 
 
 def departure_out(result: DepartureResult, frame: pd.DataFrame | None = None) -> DepartureOut:

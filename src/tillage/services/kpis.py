@@ -9,6 +9,10 @@ Which rows a caller gets:
 - ``by=team`` — an admin every team; others the teams of the reps in their reach;
 - ``by=segment`` — an admin over every account; others over the accounts they may see only.
 
+KPIs by rep are coaching data: customer success, marketing and finance may not cut by rep
+(:class:`~tillage.errors.PermissionDenied`); finance / executive may cut by team and segment,
+customer success and marketing by segment only (:data:`ROLE_CUTS`, :func:`allowed_cuts`).
+
 Periods are read in the fiscal calendar of the strategy in force (``fiscal_year_start_month``,
 :mod:`tillage.kpi.period`): the default is the fiscal quarter of the newest snapshot. A KPI the
 store cannot give (no contracts for the subscription KPIs, no orders for the order KPIs, …) is
@@ -27,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.errors import DataValidationError, NotFoundError
+from tillage.errors import DataValidationError, NotFoundError, PermissionDenied
 from tillage.kpi import (
     REGISTRY,
     Period,
@@ -45,6 +49,17 @@ from tillage.store.schema import Account, AccountScore
 from tillage.store.snapshots import latest_snapshot
 
 Cut = Literal["rep", "team", "segment"]
+ROLE_CUTS: dict[str, tuple[str, ...]] = {
+    "success": ("segment",),
+    "marketing": ("segment",),
+    "finance": ("team", "segment"),
+}
+"""The cuts a role outside sales may ask for; the sales roles may ask for every cut."""
+
+
+def allowed_cuts(role: str) -> tuple[str, ...]:
+    """The cuts (``rep``, ``team``, ``segment``) ``role`` may ask for."""
+    return ROLE_CUTS.get(role, ("rep", "team", "segment"))
 
 
 HIDDEN = "\x00hidden"  # segment label of accounts the caller may not see (rows dropped)
@@ -115,6 +130,11 @@ def kpi_rows(
     on ``backend`` (duckdb, postgres or spark), with a column ``blank_reason`` (in ``lang``; null
     where the KPI can have a value). The service behind ``/api/v1/kpis`` (one period), the
     ``/kpis`` page (a trend) and ``tillage kpi``."""
+    if by is not None and by not in allowed_cuts(principal.role):
+        raise PermissionDenied(
+            f"a {principal.role} user may see KPIs by {' or '.join(allowed_cuts(principal.role))}"
+            f" only, not by {by}"
+        )
     scores = snapshot_scores(session)
     strategy = strategy_in_force(session)
     fiscal = strategy.fiscal_year_start_month

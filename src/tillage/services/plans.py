@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
 from tillage.services.cadence import CadenceDue, plan_cadence
-from tillage.services.reach import rep_in_reach
+from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.snapshot_frames import deals_frame, plan_frame
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.services.strategy import strategy_in_force
@@ -116,7 +116,9 @@ def month_plan(
 ) -> PlanOut:
     """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
     for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
-    only their own plan. The service behind ``/api/v1/plans`` and the ``/plans`` page."""
+    only their own plan; other than sales roles none (PermissionDenied). The service behind
+    ``/api/v1/plans`` and the ``/plans`` page."""
+    require_sales(principal, "plans")
     if month is None:
         snap = complete_snapshot(session)
         planned = ((snap.models or {}).get("plans") or {}).get("month")

@@ -4,19 +4,21 @@ A rep-scoped question (a plan, a 1on1 agenda, a departure) names a rep by key or
 (:func:`~tillage.store.reps.find_rep`, the one lookup). An admin may name any rep, a manager the
 reps in their reach (:func:`tillage.store.access.reach_ids`), a rep only themselves; naming anyone
 else answers :class:`~tillage.errors.NotFoundError`, exactly like a rep that does not exist, so the
-answer never tells who exists outside the caller's reach.
+answer never tells who exists outside the caller's reach. Per-rep work and coaching data (plans,
+1on1 agendas) are for the sales roles only (:func:`require_sales`): customer success, marketing
+and finance users get :class:`~tillage.errors.PermissionDenied`.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tillage.errors import NotFoundError
-from tillage.store.access import Principal, reach_ids
+from tillage.errors import NotFoundError, PermissionDenied
+from tillage.store.access import SALES, Principal, reach_ids
 from tillage.store.reps import find_rep
 from tillage.store.schema import Rep
 
-__all__ = ["OPERATOR", "find_rep", "rep_in_reach"]
+__all__ = ["OPERATOR", "find_rep", "rep_in_reach", "require_sales"]
 
 OPERATOR = Principal(
     user_id=None,
@@ -41,3 +43,10 @@ def rep_in_reach(session: Session, principal: Principal, rep: str) -> Rep:
     if found is None or (reach is not None and found.id not in reach):
         raise NotFoundError(f"no rep with key or id {rep!r} that you may see")
     return found
+
+
+def require_sales(principal: Principal, what: str) -> None:
+    """PermissionDenied unless ``principal`` has a sales role (:data:`SALES`): ``what`` (e.g.
+    "plans") is per-rep work or coaching data."""
+    if principal.role not in SALES:
+        raise PermissionDenied(f"{what} are for the roles {', '.join(SALES)} only")

@@ -34,7 +34,7 @@ from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services import review_frames as reviews
 from tillage.services.effects import review_evidence
-from tillage.services.reach import rep_in_reach
+from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.database import make_engine
@@ -283,7 +283,8 @@ def rep_agenda(
     :class:`~tillage.errors.NotFoundError`; behaviour KPIs of ``period`` (default: the
     snapshot's quarter) on ``engine``, with ``strategy`` (default: the one in force): the
     service behind ``/api/v1/one-on-one/{rep}``, the ``/one-on-one/{rep}`` page and
-    ``tillage one-on-one``."""
+    ``tillage one-on-one``. Only the sales roles may ask (else PermissionDenied)."""
+    require_sales(principal, "1on1 agendas")
     found = rep_in_reach(session, principal, rep)
     return build_agenda(
         settings.resolved_database_url,

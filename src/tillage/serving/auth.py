@@ -14,7 +14,8 @@ the session's CSRF token in the ``X-CSRF-Token`` header or a ``csrf_token`` form
 
 Routers are made with :func:`protected_router`, which puts :func:`authorize` on every route: a
 caller must be logged in, hold the ``read`` scope for reads and ``write`` for changes, and, on an
-admin router, be an admin holding the ``admin`` scope. A route therefore gets access control by
+admin router, be an admin holding the ``admin`` scope (logging out needs only ``read``: see
+:func:`authorize_own_session`). A route therefore gets access control by
 being added to such a router; ``tests/api/test_permissions.py`` fails for any route outside the
 public list that lacks it. What a caller *sees* is decided by
 :func:`tillage.store.access.account_filter`, handed to routes as :data:`VisibleAccounts`.
@@ -129,6 +130,16 @@ async def authorize(request: Request, principal: CurrentUser) -> Principal:
     return principal
 
 
+async def authorize_own_session(request: Request, principal: CurrentUser) -> Principal:
+    """For a change to the caller's own browser session only (logging out): a session needs
+    the ``read`` scope, so a read-only user (finance) can still log out; a token, which has no
+    session to end, needs ``write`` as for any change."""
+    if principal.via == "session":
+        _require_scope(request, principal, "read")
+        return principal
+    return await authorize(request, principal)
+
+
 async def authorize_admin(request: Request, principal: CurrentUser) -> Principal:
     """As :func:`authorize`, and an admin holding the ``admin`` scope."""
     await authorize(request, principal)
@@ -138,15 +149,16 @@ async def authorize_admin(request: Request, principal: CurrentUser) -> Principal
     return principal
 
 
-def protected_router(*, admin: bool = False, **kwargs: Any) -> APIRouter:
-    """An ``APIRouter`` whose every route requires :func:`authorize` (or the admin variant)."""
+def protected_router(*, admin: bool = False, own_session: bool = False, **kwargs: Any) -> APIRouter:
+    """An ``APIRouter`` whose every route requires :func:`authorize` (or the admin variant, or
+    with ``own_session`` :func:`authorize_own_session`)."""
     responses = {
         401: {"model": ErrorResponse, "description": "Not logged in"},
         403: {"model": ErrorResponse, "description": "Scope, role or CSRF token missing"},
         **VALIDATION_RESPONSE,
         **kwargs.pop("responses", {}),
     }
-    dependency = authorize_admin if admin else authorize
+    dependency = authorize_admin if admin else authorize_own_session if own_session else authorize
     return APIRouter(
         dependencies=[Depends(dependency), *kwargs.pop("dependencies", [])],
         responses=responses,

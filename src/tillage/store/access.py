@@ -10,6 +10,12 @@ id all apply the same rule. The rule, by role:
   (``team_id``) — meaning accounts owned by someone in the reach, or on whose account team
   (``account_team_members``) someone in the reach sits.
 - **rep** sees the accounts they own and those on whose account team they sit.
+- **success** (customer success) sees the accounts on whose account team they sit
+  (``account_team_members``), and nothing else; they may write notes on them.
+- **marketing** and **finance** (finance / executive) see every account: marketing works on
+  segments and nurture lists, finance on company KPIs. Neither gets per-rep coaching data (plans,
+  1on1 agendas, KPIs by rep; :data:`SALES`), which the routes refuse by role. Finance is
+  read-only: its users and tokens hold the ``read`` scope alone.
 
 A manager or rep whose user has no rep link (or a link to a rep that is not in the store) sees
 nothing. Surfaces turn the current user into a :class:`Principal` and ask :func:`account_filter`.
@@ -32,8 +38,17 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
     "manager": frozenset({"read", "write"}),
     "rep": frozenset({"read", "write"}),
+    "success": frozenset({"read", "write"}),
+    "marketing": frozenset({"read", "write"}),
+    "finance": frozenset({"read"}),
 }
 """The scopes each role may hold; a browser session holds all of them, a token a subset."""
+
+SALES: tuple[str, ...] = ("admin", "manager", "rep")
+"""The sales roles: the only ones that see per-rep work and coaching data (plans, 1on1
+agendas, KPIs by rep)."""
+SEES_ALL: tuple[str, ...] = ("admin", "marketing", "finance")
+"""The roles that see every account (and every rep's name beside it)."""
 
 AccountFilter = ColumnElement[bool]
 """A boolean SQL expression over :class:`~tillage.store.schema.Account` rows."""
@@ -84,7 +99,7 @@ def rep_reach(principal: Principal) -> Select[tuple[int]] | None:
     """The ids of the reps whose accounts a manager or rep sees (their *reach*, see the module
     doc); ``None`` for a user who sees through no rep (an admin sees everything, any other
     user without a rep link nothing)."""
-    if principal.role not in ROLE_SCOPES or principal.role == "admin" or not principal.rep_key:
+    if principal.role not in ROLE_SCOPES or principal.role in SEES_ALL or not principal.rep_key:
         return None
     me = select(Rep.id).where(Rep.key == principal.rep_key).scalar_subquery()
     if principal.role == "manager":
@@ -95,11 +110,15 @@ def rep_reach(principal: Principal) -> Select[tuple[int]] | None:
 
 def account_filter(principal: Principal) -> AccountFilter:
     """The accounts ``principal`` may see, as a filter on ``accounts`` (see the module doc)."""
-    if principal.role == "admin":
+    if principal.role in SEES_ALL:
         return everything()
     reach = rep_reach(principal)
     if reach is None:
         return false()
+    if principal.role == "success":  # the account teams they sit on, not accounts they own
+        return Account.id.in_(
+            select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach))
+        )
     # one set of ids, each half read through its index (owner_id, rep_id), rather than an OR
     # that makes the database test every account: a rep's listing costs a third less
     owned = aliased(Account)
@@ -111,9 +130,10 @@ def account_filter(principal: Principal) -> AccountFilter:
 
 
 def reach_ids(session: Session, principal: Principal) -> set[int] | None:
-    """The ids of the reps in ``principal``'s reach (see the module doc); ``None`` for an admin,
-    who reaches every rep, and an empty set for a user who sees through no rep."""
-    if principal.role == "admin":
+    """The ids of the reps in ``principal``'s reach (see the module doc); ``None`` for a role
+    that sees every account (:data:`SEES_ALL`), who reaches every rep, and an empty set for a
+    user who sees through no rep."""
+    if principal.role in SEES_ALL:
         return None
     reach = rep_reach(principal)
     return set() if reach is None else set(session.scalars(reach))
@@ -122,8 +142,8 @@ def reach_ids(session: Session, principal: Principal) -> set[int] | None:
 def reach_names(session: Session, principal: Principal) -> tuple[set[str], set[str]] | None:
     """The labels of the reps in ``principal``'s reach and of their teams (how KPI rows by rep
     and by team are labelled, :mod:`tillage.labels`); ``None`` for an admin, who sees
-    every row."""
-    if principal.role == "admin":
+    every row (as every role of :data:`SEES_ALL`)."""
+    if principal.role in SEES_ALL:
         return None
     reach = rep_reach(principal)
     if reach is None:
@@ -155,7 +175,7 @@ def reach_reps(session: Session, principal: Principal) -> list[RepRef]:
     query = select(Rep.id, Rep.key, Rep.name, Team.name, Rep.role).outerjoin(
         Team, Team.id == Rep.team_id
     )
-    if principal.role != "admin":
+    if principal.role not in SEES_ALL:
         reach = rep_reach(principal)
         if reach is None:
             return []

@@ -282,5 +282,21 @@ class AccountOverride(Base):
         return self.cell if self.field == "cell" else self.priority
 
 
-ROLES: tuple[str, ...] = ("admin", "manager", "rep")
-"""User roles, most powerful first."""
+class AccountNote(Base):
+    """A note on an account, shared by every user who may see the account: its text, who wrote
+    it (user id, and the login as it was) and when it was written and last changed (UTC)."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (Index("ix_account_notes_account_created", "account_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = account_fk()
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    author_login: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+ROLES: tuple[str, ...] = ("admin", "manager", "rep", "success", "marketing", "finance")
+"""User roles: the sales roles, most powerful first, then customer success, marketing and
+finance / executive (what each may see and do: :mod:`tillage.store.access`)."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
-from tillage.store.schema import Rep
+from tillage.store.schema import Rep, Team
 
 
 def find_rep(session: Session, rep: str) -> Rep:
@@ -28,3 +28,11 @@ def rep_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Rep.id, Rep.name).where(Rep.id.in_(wanted)))
     return {int(rep_id): name for rep_id, name in rows}
+
+
+def find_team(session: Session, team: str) -> Team:
+    """A team by key; :class:`NotFoundError` otherwise."""
+    found = session.scalars(select(Team).where(Team.key == team)).first()
+    if found is None:
+        raise NotFoundError(f"no team with key {team!r}")
+    return found

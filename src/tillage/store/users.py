@@ -45,7 +45,7 @@ from tillage.errors import (
     PermissionDenied,
     TooManyAttempts,
 )
-from tillage.store.access import ROLE_SCOPES, SCOPES, Principal
+from tillage.store.access import ROLE_SCOPES, SCOPES, SEES_ALL, Principal
 from tillage.store.schema import ROLES, ApiToken, AuditEntry, Rep, Team, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -110,7 +110,7 @@ def audit(
 def _check_role(role: str, rep_key: str | None) -> None:
     if role not in ROLES:
         raise DataValidationError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
-    if role != "admin" and not rep_key:
+    if role not in SEES_ALL and not rep_key:
         raise DataValidationError(
             f"a {role} needs the key of their row in reps (--rep), which decides what they see"
         )

@@ -45,7 +45,10 @@ from tillage.services.accounts import (
     history_by_date,
     search_text,
 )
+from tillage.services.activities import log_activity
 from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
+from tillage.services.notes import MAX_LENGTH as MAX_NOTE
+from tillage.services.notes import add_note
 from tillage.services.overrides import set_override
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -56,7 +59,7 @@ from tillage.strategy.action_labels import action_label
 from tillage.strategy.priority import render_reasons
 from tillage.strategy.risk import SIGNALS, render_signals
 from tillage.web.charts import history_chart, segment_label
-from tillage.web.render import page
+from tillage.web.render import local_clock, page
 from tillage.web.vocabulary import vocabulary
 
 router = protected_router(include_in_schema=False)
@@ -243,6 +246,7 @@ def account_view(
         contacts=account_contacts(session, account_id, visible=visible),
         timeline=account_timeline(session, account_id, visible=visible),
         overview=account_overview(session, detail),
+        local_time=local_clock(settings.zone),
         **vocabulary(lang, currency),
         segment_label=lambda s: segment_label(s, lang),
         action_label=lambda a: action_label(a, lang),
@@ -276,3 +280,44 @@ def account_override(
         client=client_address(request),
     )
     return RedirectResponse(f"/accounts/{account_id}#overrides", status_code=303)
+
+
+@router.post("/accounts/{account_id}/notes", response_class=HTMLResponse)
+def account_note(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    text: Annotated[str, Form(min_length=1, max_length=MAX_NOTE)],
+) -> Response:
+    """Add a note to the account (as ``POST /api/v1/accounts/{id}/notes``), then back to the
+    account page's notes."""
+    add_note(session, principal, account_id, text, now=utcnow(), client=client_address(request))
+    return RedirectResponse(f"/accounts/{account_id}#notes", status_code=303)
+
+
+@router.post("/accounts/{account_id}/activities", response_class=HTMLResponse)
+def account_activity(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentUser,
+    account_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    type: Annotated[Literal["meeting", "call", "email", "visit", "qbr"], Form()],
+    day: Annotated[dt.date, Form()],
+    minutes: Annotated[float | None, Form(ge=0, le=1440)] = None,
+    subject: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Log an activity on the account (as ``POST /api/v1/accounts/{id}/activities``, at noon of
+    ``day``), then back to the account page's timeline."""
+    log_activity(
+        session,
+        principal,
+        account_id,
+        type=type,
+        occurred_at=dt.datetime.combine(day, dt.time(12, 0)),
+        subject=subject,
+        duration_minutes=minutes,
+        now=utcnow(),
+        client=client_address(request),
+    )
+    return RedirectResponse(f"/accounts/{account_id}#timeline", status_code=303)

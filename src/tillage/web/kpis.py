@@ -23,7 +23,7 @@ from tillage.kpi.review import KpiChange, changes_between
 from tillage.kpi.targets import KpiTargets, targets_from_settings
 from tillage.report.formatting import format_change, format_value
 from tillage.report.portfolio import SEGMENTS
-from tillage.services.kpis import KpiRow, kpi_rows, kpi_table
+from tillage.services.kpis import KpiRow, allowed_cuts, kpi_rows, kpi_table
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -211,7 +211,7 @@ def kpis_page(
         period=periods[-1].label,
         periods=labels,
         by=by or "",
-        cuts=CUTS,
+        cuts=[c for c in CUTS if c in allowed_cuts(principal.role)],
         trends=trends,
         figures=figures,
         cells=latest_changes(frame, periods, targets, lang),

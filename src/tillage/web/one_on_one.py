@@ -20,6 +20,7 @@ from tillage.report.review import agenda_sections
 from tillage.services.reviews import rep_agenda
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.scope import page_roles
 from tillage.store.access import RepRef, reach_reps
 from tillage.web.render import PageData, data_response, page
 
@@ -31,7 +32,7 @@ def agenda_link(rep_key: str) -> str:
     return "/one-on-one/" + quote(rep_key, safe="")
 
 
-@router.get("/one-on-one", response_class=HTMLResponse)
+@router.get("/one-on-one", response_class=HTMLResponse, dependencies=[page_roles("/one-on-one")])
 def one_on_one_picker(
     request: Request, session: SessionDep, lang: LanguageDep, principal: CurrentUser
 ) -> HTMLResponse:
@@ -48,7 +49,9 @@ def one_on_one_picker(
     )
 
 
-@router.get("/one-on-one/{rep}", response_class=HTMLResponse)
+@router.get(
+    "/one-on-one/{rep}", response_class=HTMLResponse, dependencies=[page_roles("/one-on-one")]
+)
 def one_on_one_page(
     request: Request,
     session: SessionDep,

@@ -30,11 +30,12 @@ from tillage.serving.auth import (
     start_session,
 )
 from tillage.serving.deps import LanguageDep, SessionDep, get_language
+from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 from tillage.store.users import audit, authenticate, get_user, utcnow
 from tillage.web.render import LANG_COOKIE_AGE, language_links, render
 
-router = protected_router(include_in_schema=False)
+router = protected_router(include_in_schema=False, own_session=True)  # logout only
 public = APIRouter(include_in_schema=False)
 
 
@@ -51,10 +52,12 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The HTML twin of the JSON error shape, for dashboard paths: what happened in the user's
     language, where to go next (the menu when logged in), and ``message`` as the detail."""
     lang = get_language(request, request.query_params.get("lang"))
+    visitor = _visitor(request)
     html = render(
         lang,
         "error.html",
-        user=_visitor(request),
+        user=visitor,
+        menu=menu_for(visitor.role) if visitor else [],
         status=status,
         message=message,
         lang_links=language_links(request),

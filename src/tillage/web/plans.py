@@ -19,10 +19,13 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tillage.errors import NotFoundError
+from tillage.report.crm_tasks import Layout, task_file
+from tillage.services.crm_tasks import plan_for_crm
 from tillage.services.plan_months import planned_months
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.scope import page_roles
 from tillage.store.access import reach_reps
 from tillage.strategy.action_labels import action_label
 from tillage.web.accounts import KEY
@@ -142,7 +145,7 @@ def _no_plan(
     return response
 
 
-@router.get("/plans", response_class=HTMLResponse)
+@router.get("/plans", response_class=HTMLResponse, dependencies=[page_roles("/plans")])
 def plans_page(
     request: Request,
     session: SessionDep,
@@ -214,4 +217,34 @@ def plans_page(
         action_label=lambda a: action_label(a, lang),
         currency=settings.currency,
         data=data_links(request, table=True),
+        tasks_query=urlencode({"month": chosen_month, "rep": plan.rep or ""}),
+    )
+
+
+@router.get("/plans/tasks.csv", response_class=Response, dependencies=[page_roles("/plans")])
+def plan_tasks(
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: LanguageDep,
+    principal: CurrentUser,
+    visible: VisibleAccounts,
+    layout: Annotated[Layout, Query()],
+    month: Annotated[str | None, MONTH] = None,
+    rep: Annotated[str | None, KEY] = None,
+) -> Response:
+    """The plan shown on the page (same month, rep and reach) as a task import file for
+    Salesforce (Data Loader, Task) or HubSpot (:mod:`tillage.report.crm_tasks`); rows without
+    the CRM's ids say so in their last column."""
+    plan, ids = plan_for_crm(
+        session, principal, visible, month=month or None, rep=rep or None, lang=lang
+    )
+    made = task_file(plan, ids, layout, lang, settings.currency)
+    name = f"{layout}-{plan.month:%Y-%m}{'-' + plan.rep if plan.rep else ''}.csv"
+    return Response(
+        made.text,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Tillage-Rows-Without-Ids": str(len(made.warnings)),
+        },
     )

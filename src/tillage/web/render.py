@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
 from tillage.inert import csv_row
+from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -55,6 +58,16 @@ def environment(lang: str) -> Environment:
     return env
 
 
+def local_clock(zone: tzinfo) -> Callable[[dt.datetime], str]:
+    """A template helper: a stored UTC time (naive, as the store keeps them) as
+    ``YYYY-MM-DD HH:MM`` in the business time zone ``zone``."""
+
+    def show(moment: dt.datetime) -> str:
+        return moment.replace(tzinfo=dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    return show
+
+
 def render(lang: str, template: str, **context: object) -> str:
     """Render ``template`` in ``lang`` with ``context``."""
     return environment(lang).get_template(template).render(**context)
@@ -77,6 +90,7 @@ def page(
         lang,
         template,
         user=principal,
+        menu=menu_for(principal.role) if principal else [],
         lang_links=language_links(request),
         path=request.url.path,
         **context,

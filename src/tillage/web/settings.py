@@ -217,7 +217,7 @@ def add_user(
     lang: LanguageDep,
     principal: CurrentUser,
     login: Annotated[str, Form(min_length=1, max_length=320)],
-    role: Annotated[Literal["admin", "manager", "rep"], Form()],
+    role: Annotated[Literal["admin", "manager", "rep", "success", "marketing", "finance"], Form()],
     password: Annotated[str, Form(max_length=1024)],
     display_name: Annotated[str, Form(max_length=200)] = "",
     rep_key: Annotated[str, Form(max_length=128)] = "",

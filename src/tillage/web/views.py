@@ -23,7 +23,14 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.scope import roles
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY
-from tillage.web.render import PageTable, data_links, data_response, page, table_response
+from tillage.web.render import (
+    PageTable,
+    data_links,
+    data_response,
+    local_clock,
+    page,
+    table_response,
+)
 
 router = protected_router(include_in_schema=False)
 DEALS_PER_PAGE = 50
@@ -138,6 +145,7 @@ def departure_page(
         "departure.html",
         principal,
         result=result,
+        local_time=local_clock(settings.zone),
         reps=[r for r in reach_reps(session, principal) if r.role == "rep"],
         chosen_rep=rep or "",
         currency=settings.currency,
