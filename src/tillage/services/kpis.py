@@ -39,10 +39,13 @@ from tillage.kpi import (
 )
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import blank_reasons
+from tillage.services.page_cache import cached_frame, reach_key
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
+from tillage.store.page_cache import store_version
 from tillage.store.schema import Account, AccountScore
 from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
 
 Cut = Literal["rep", "team", "segment"]
 
@@ -115,22 +118,56 @@ def kpi_rows(
     on ``backend`` (duckdb, postgres or spark), with a column ``blank_reason`` (in ``lang``; null
     where the KPI can have a value). The service behind ``/api/v1/kpis`` (one period), the
     ``/kpis`` page (a trend) and ``tillage kpi``."""
-    scores = snapshot_scores(session)
     strategy = strategy_in_force(session)
     fiscal = strategy.fiscal_year_start_month
+    version = store_version(session)
     if period is not None:
         chosen = parse_period(period, fiscal)
-    elif scores is not None:
-        chosen = period_containing(scores[0], "quarter", fiscal)
+    elif version is not None:
+        chosen = period_containing(version.as_of, "quarter", fiscal)
     else:
         raise DataValidationError(
             "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
         )
-    if by == "segment" and scores is None:
+    if by == "segment" and version is None:
         raise DataValidationError(
             "by segment (--by or ?by=) needs a snapshot: run `tillage score` first"
         )
     reach = reach_names(session, principal)
+    chosen_periods = trailing(chosen, periods)
+
+    def compute() -> pd.DataFrame:
+        return _computed_rows(
+            session, settings, strategy, visible, chosen_periods, by, backend, lang, reach
+        )
+
+    params: dict[str, object] = {
+        "periods": [p.label for p in chosen_periods],
+        "by": by,
+        "backend": backend,
+        "lang": lang,
+        # only the segment cut depends on who asks (their accounts by segment, others hidden)
+        "reach": reach_key(session, principal) if by == "segment" and reach else "all",
+    }
+    frame = cached_frame(session, "kpis", params, compute)
+    return chosen_periods, _visible_rows(frame, reach)
+
+
+def _computed_rows(
+    session: Session,
+    settings: Settings,
+    strategy: Strategy,
+    visible: AccountFilter,
+    chosen_periods: list[Period],
+    by: Cut | None,
+    backend: str,
+    lang: str,
+    reach: tuple[set[str], set[str]] | None,
+) -> pd.DataFrame:
+    """:func:`~tillage.kpi.compute_kpis`' frame of ``chosen_periods`` with ``blank_reason``,
+    every rep and team row kept (:func:`_visible_rows` drops the others); the segment cut over
+    the accounts ``visible`` lets through, the others' segment hidden."""
+    scores = snapshot_scores(session)
     segments = None
     if scores is not None:
         segments = scores[1][["account_id", "segment"]]
@@ -141,7 +178,6 @@ def kpi_rows(
             segments = accounts.merge(segments, on="account_id", how="left")
             shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
             segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
-    chosen_periods = trailing(chosen, periods)
     cadence = account_cadence(scores[1], strategy) if scores is not None else None
     with kpi_backend(settings.resolved_database_url, backend) as con:
         frame = compute_kpis(
@@ -154,8 +190,7 @@ def kpi_rows(
             cadence=cadence,
         )
         blank = blank_reasons(con, REGISTRY.values(), cadence=cadence, lang=lang)
-    frame = frame.assign(blank_reason=frame.kpi.map(blank))
-    return chosen_periods, _visible_rows(frame, reach)
+    return frame.assign(blank_reason=frame.kpi.map(blank))
 
 
 def _visible_rows(frame: pd.DataFrame, reach: tuple[set[str], set[str]] | None) -> pd.DataFrame:

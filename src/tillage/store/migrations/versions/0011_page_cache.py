@@ -1,0 +1,45 @@
+"""page cache: ``page_cache`` (a page's computed content per snapshot, keyed by what it depends
+on); on PostgreSQL, trigram indexes for the account search (``pg_trgm``)
+
+Revision ID: 0011
+Revises: 0008
+Create Date: 2026-12-06 16:30:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "page_cache",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["snapshot_id"],
+            ["snapshots.id"],
+            name=op.f("fk_page_cache_snapshot_id_snapshots"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_page_cache")),
+        sa.UniqueConstraint("key", name=op.f("uq_page_cache_key")),
+    )
+    with op.batch_alter_table("page_cache", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_page_cache_snapshot_id"), ["snapshot_id"])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("page_cache", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_page_cache_snapshot_id"))
+    op.drop_table("page_cache")
