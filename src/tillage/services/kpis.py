@@ -39,7 +39,7 @@ from tillage.kpi import (
 )
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import blank_reasons
-from tillage.services.page_cache import cached_frame, reach_key
+from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes, reach_key
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.page_cache import store_version
@@ -136,20 +136,31 @@ def kpi_rows(
     reach = reach_names(session, principal)
     chosen_periods = trailing(chosen, periods)
 
-    def compute() -> pd.DataFrame:
-        return _computed_rows(
-            session, settings, strategy, visible, chosen_periods, by, backend, lang, reach
-        )
-
     params: dict[str, object] = {
-        "periods": [p.label for p in chosen_periods],
         "by": by,
         "backend": backend,
         "lang": lang,
         # only the segment cut depends on who asks (their accounts by segment, others hidden)
         "reach": reach_key(session, principal) if by == "segment" and reach else "all",
     }
-    frame = cached_frame(session, "kpis", params, compute)
+    # each period is cached on its own (a period's rows do not depend on the others): the
+    # page's trend and the API's one period share them
+    cache = PageCache(session)
+    found = {}
+    for each in chosen_periods:
+        payload = cache.get("kpis", {**params, "period": each.label})
+        if payload is not None:
+            found[each.label] = bytes_frame(payload)
+    missing = [each for each in chosen_periods if each.label not in found]
+    if missing:
+        computed = _computed_rows(
+            session, settings, strategy, visible, missing, by, backend, lang, reach
+        )
+        for each in missing:
+            payload = frame_bytes(computed[computed.period == each.label].reset_index(drop=True))
+            cache.put("kpis", {**params, "period": each.label}, payload)
+            found[each.label] = bytes_frame(payload)
+    frame = pd.concat([found[each.label] for each in chosen_periods], ignore_index=True)
     return chosen_periods, _visible_rows(frame, reach)
 
 

@@ -90,20 +90,38 @@ def _write(session: Session, version: StoreVersion, kind: str, key: str, payload
         log.debug("page cache not written: %s", exc)
 
 
+class PageCache:
+    """The cache as of the store's current version (read once, at creation): :meth:`get` and
+    :meth:`put` payloads by kind and parameters. Without a complete snapshot it holds nothing."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.version = store_version(session)
+
+    def get(self, kind: str, params: dict[str, object]) -> bytes | None:
+        """The payload of ``kind`` with ``params``, or ``None``."""
+        if self.version is None:
+            return None
+        return _read(self.session, cache_key(kind, self.version, params))
+
+    def put(self, kind: str, params: dict[str, object], payload: bytes) -> None:
+        """Keep ``payload`` for ``kind`` with ``params`` (nothing without a snapshot)."""
+        if self.version is not None:
+            key = cache_key(kind, self.version, params)
+            _write(self.session, self.version, kind, key, payload)
+
+
 def cached_bytes(
     session: Session, kind: str, params: dict[str, object], compute: Callable[[], bytes]
 ) -> bytes:
     """The payload of ``kind`` with ``params`` for the store's current version: read from the
     cache, else ``compute()``-d and stored. Without a complete snapshot nothing is cached."""
-    version = store_version(session)
-    if version is None:
-        return compute()
-    key = cache_key(kind, version, params)
-    found = _read(session, key)
+    cache = PageCache(session)
+    found = cache.get(kind, params)
     if found is not None:
         return found
     payload = compute()
-    _write(session, version, kind, key, payload)
+    cache.put(kind, params, payload)
     return payload
 
 
@@ -135,14 +153,6 @@ def frame_bytes(frame: pd.DataFrame) -> bytes:
 def bytes_frame(payload: bytes) -> pd.DataFrame:
     """The frame :func:`frame_bytes` wrote."""
     return pd.read_parquet(io.BytesIO(payload))
-
-
-def cached_frame(
-    session: Session, kind: str, params: dict[str, object], compute: Callable[[], pd.DataFrame]
-) -> pd.DataFrame:
-    """:func:`cached_bytes` for a frame (Parquet). The frame computed on a miss is returned as
-    read back, so that a miss and a hit give the same dtypes."""
-    return bytes_frame(cached_bytes(session, kind, params, lambda: frame_bytes(compute())))
 
 
 def strategy_digest(strategy: BaseModel) -> str:
