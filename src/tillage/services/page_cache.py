@@ -37,6 +37,7 @@ from typing import TypeVar
 
 import pandas as pd
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -65,6 +66,13 @@ def reach_key(session: Session, principal: Principal) -> str:
         return "all"
     ids = sorted(reach_ids(session, principal) or ())
     return f"{principal.role}:{principal.rep_key}:{','.join(map(str, ids))}"
+
+
+def filter_key(visible: ColumnElement[bool]) -> str:
+    """The SHA-256 of the caller's account filter as SQL with its values written in (the same
+    for every caller who sees the same accounts by the same rule)."""
+    text = str(visible.compile(compile_kwargs={"literal_binds": True}))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _separate(session: Session) -> Session:
