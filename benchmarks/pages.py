@@ -61,8 +61,9 @@ def _tokens(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def _targets(engine) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
-    """The demo rep's key (1on1, departure), the top account's id and a search word."""
+def _targets(engine) -> tuple[str, int, str, str]:  # type: ignore[no-untyped-def]
+    """The demo rep's key (1on1, departure), the top account's id, a search word and the
+    quarter of the newest snapshot (the review's default, calendar quarters)."""
     with session_scope(engine) as session:
         rep_key = find_user(session, "rep").rep_key
         snapshot = session.scalar(select(func.max(Snapshot.id)))
@@ -73,10 +74,12 @@ def _targets(engine) -> tuple[str, int, str]:  # type: ignore[no-untyped-def]
             .limit(1)
         )
         name = session.scalar(select(Account.name).where(Account.id == top)) or "ab"
-    return str(rep_key), int(top), name[1:3]
+        as_of = session.scalar(select(Snapshot.as_of).where(Snapshot.id == snapshot))
+    period = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    return str(rep_key), int(top), name[1:3], period
 
 
-def routes(rep: str, account: int, word: str) -> list[tuple[str, str]]:
+def routes(rep: str, account: int, word: str, period: str) -> list[tuple[str, str]]:
     """(login, path) of every page and API route measured."""
     pages = [
         "/portfolio",
@@ -104,6 +107,7 @@ def routes(rep: str, account: int, word: str) -> list[tuple[str, str]]:
         "/api/v1/plans",
         "/api/v1/kpis",
         "/api/v1/kpis?by=rep",
+        f"/api/v1/reviews/{period}",
         f"/api/v1/one-on-one/{rep}",
         f"/api/v1/simulate/departure?rep={rep}",
         "/api/v1/renewals",
@@ -138,11 +142,13 @@ def _timed(client: TestClient, path: str, headers: dict[str, str]) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--review-period", help="the review's period (default: the page's)")
+    parser.add_argument(
+        "--only", help="measure only the routes containing this text (e.g. accounts)"
+    )
     args = parser.parse_args()
     engine = make_engine(args.database_url)
     tokens = _tokens(engine)
-    rep, account, word = _targets(engine)
+    rep, account, word, period = _targets(engine)
     _clear_cache(engine)
     engine.dispose()
     settings = Settings(
@@ -156,9 +162,12 @@ def main() -> None:
             "/api/v1/accounts?limit=50", headers={"Authorization": f"Bearer {tokens['admin']}"}
         ).json()
         cursor = accounts.get("next_cursor")
-        measured = routes(rep, account, word)
+        measured = routes(rep, account, word, period)
         if cursor:
             measured.insert(1, ("admin", f"/api/v1/accounts?limit=50&cursor={cursor}"))
+            measured.insert(2, ("manager", "/api/v1/accounts?limit=50"))
+        if args.only:
+            measured = [(login, path) for login, path in measured if args.only in path]
         print(f"store: {args.database_url.split('@')[-1]}  load before: {_load()}")
         head = f"{'first ms':>9} {'again ms':>9} {'304 ms':>7}"
         print(f"{'login':8} {'route':58} {'status':>6} {head}")

@@ -21,6 +21,7 @@ from tillage.server import create_app
 from tillage.services.effects import company_effects, review_effects, stored_effects
 from tillage.services.page_cache import PageCache
 from tillage.services.strategy import strategy_in_force
+from tillage.services.warm import warm_pages
 from tillage.store.database import make_engine
 from tillage.store.page_cache import clear_entries, store_version
 from tillage.store.schema import Import, PageCacheEntry, Snapshot
@@ -264,4 +265,27 @@ def test_the_review_reads_the_effects_the_scoring_run_recorded(
         )
         session.commit()
         assert stored_effects(session, as_of, strategy) is None
+    engine.dispose()
+
+
+def test_warming_computes_the_views_opened_first(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    settings, admin_client = own_store
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+        done = warm_pages(session, settings)
+        kinds = dict(
+            session.execute(
+                select(PageCacheEntry.kind, func.count()).group_by(PageCacheEntry.kind)
+            ).all()
+        )
+    assert done == ["kpis:all", "kpis:rep", "kpis:team", f"review:{PERIOD}"]
+    assert kinds == {"kpis": 15, "review": 1}  # five quarters × three cuts, one review
+    admin = admin_client()
+    for path in ("/kpis", "/kpis?by=rep", "/review", "/api/v1/kpis?by=team"):
+        assert admin.get(path).status_code == 200
+    with Session(engine) as session:  # every one of them was read, none computed again
+        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 16
     engine.dispose()

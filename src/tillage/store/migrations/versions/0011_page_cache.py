@@ -16,6 +16,9 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+TRIGRAM_COLUMNS = ("name", "key")
+"""The account columns the search reads (``lower(column) LIKE '%…%'``)."""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -37,9 +40,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("page_cache", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_page_cache_snapshot_id"), ["snapshot_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # pg_trgm is a trusted extension (PostgreSQL 13+): the database's owner may create it
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for column in TRIGRAM_COLUMNS:
+            op.create_index(
+                f"ix_accounts_{column}_trgm",
+                "accounts",
+                [sa.text(f"lower({column}) gin_trgm_ops")],
+                postgresql_using="gin",
+            )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for column in TRIGRAM_COLUMNS:
+            op.drop_index(f"ix_accounts_{column}_trgm", table_name="accounts")
     with op.batch_alter_table("page_cache", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_page_cache_snapshot_id"))
     op.drop_table("page_cache")
