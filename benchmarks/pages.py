@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("TILLAGE_SRC", str(ROOT / "src")))  # TILLAGE_SRC: another tree
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import delete, func, inspect, select  # noqa: E402
