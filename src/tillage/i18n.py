@@ -65,6 +65,7 @@ _COMPACT_UNITS: dict[str, tuple[tuple[int, str], ...]] = {
 }
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a page's charts and tables format the same values again
 def format_money(amount: float, currency: str, lang: str, *, compact: bool = False) -> str:
     """An amount of ``currency`` for people reading ``lang``: the one money format of tillage
     (pages, reasons, workbook, CLI).
@@ -103,6 +104,7 @@ def format_money(amount: float, currency: str, lang: str, *, compact: bool = Fal
     return f"{sign}{get_currency_symbol(currency, locale=locale)}{number}{units[index][1]}"
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a page's charts and tables format the same values again
 def format_number(value: float, lang: str, *, digits: int = 0) -> str:
     """Format a plain number with the language's grouping and ``digits`` decimals."""
     locale = _CLDR_LOCALE[check_language(lang)]

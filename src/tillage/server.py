@@ -30,6 +30,7 @@ from tillage.api import (
     views,
 )
 from tillage.config import Settings
+from tillage.serving import etag
 from tillage.serving.errors import install_error_handlers
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app, page=pages.error_page)
+    etag.install(app)  # 304 Not Modified for If-None-Match on snapshot answers
     app.add_middleware(
         imports.UploadLimit,
         limit=settings.upload_limit_bytes,

@@ -57,6 +57,7 @@ BOTH_DATABASES = {
     "test_imports",
     "test_listing",
     "test_plans_reviews",
+    "test_page_cache",
 }
 """Modules whose tests run on SQLite and on PostgreSQL (the rest on SQLite only)."""
 

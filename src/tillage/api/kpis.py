@@ -11,12 +11,13 @@ from tillage.services.kpis import Cut, KpiTable, kpi_table
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.errors import ErrorResponse
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.params import PERIOD_PATTERN
 
 router = protected_router(prefix="/api/v1", tags=["kpis"])
 
 
-@router.get("/kpis", responses={404: {"model": ErrorResponse}})
+@router.get("/kpis", responses={404: {"model": ErrorResponse}}, dependencies=[SnapshotETag])
 def get_kpis(
     session: SessionDep,
     settings: SettingsDep,

@@ -27,6 +27,7 @@ from tillage.services.strategy_changes import AcceptedChanges, accept_recommenda
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.errors import ErrorResponse
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.params import PERIOD_PATTERN
 from tillage.serving.scope import page_roles, roles
 
@@ -36,7 +37,7 @@ NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or no su
 
 @router.get(
     "/reviews/{period}",
-    dependencies=[roles(*REVIEWERS)],
+    dependencies=[roles(*REVIEWERS), SnapshotETag],
     responses={403: {"model": ErrorResponse, "description": "Reps may not read reviews"}},
 )
 def get_review(
@@ -96,7 +97,11 @@ def post_accept(
     )
 
 
-@router.get("/one-on-one/{rep}", responses=NOT_FOUND, dependencies=[page_roles("/one-on-one")])
+@router.get(
+    "/one-on-one/{rep}",
+    responses=NOT_FOUND,
+    dependencies=[page_roles("/one-on-one"), SnapshotETag],
+)
 def get_one_on_one(
     session: SessionDep,
     settings: SettingsDep,

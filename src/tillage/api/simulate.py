@@ -17,6 +17,7 @@ from tillage.services.departure import SIMULATORS, DepartureOut, rep_departure
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.scope import roles
 
 router = protected_router(prefix="/api/v1/simulate", tags=["simulate"])
@@ -24,7 +25,7 @@ router = protected_router(prefix="/api/v1/simulate", tags=["simulate"])
 
 @router.get(
     "/departure",
-    dependencies=[roles(*SIMULATORS)],
+    dependencies=[roles(*SIMULATORS), SnapshotETag],
     responses={
         403: {"model": ErrorResponse, "description": "Reps may not simulate departures"},
         404: {"model": ErrorResponse, "description": "No snapshot, or no such rep"},

@@ -30,6 +30,7 @@ from tillage.labels import role_label
 from tillage.report.summary import top_accounts_table, zone_table
 from tillage.services.accounts import Listing, account_page
 from tillage.services.scoring import run_scoring
+from tillage.services.warm import warm_pages
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, migrate, session_factory
 from tillage.store.load import replace_all
@@ -138,6 +139,8 @@ def demo(
             )
             done()
         users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        with session_factory(engine)() as session:  # the pages opened first, computed now
+            warm_pages(session, settings)
 
     if record:  # the README's other commands find the demo store without a setting
         (data_dir / DEFAULT_STORE_FILE).write_text(url + "\n", encoding="utf-8")

@@ -102,6 +102,14 @@ def score(
         typer.Option(help="Month to plan (YYYY-MM); default: the month after the as-of date."),
     ] = None,
     label: Annotated[str, typer.Option(help="A label stored with the snapshot.")] = "",
+    warm_pages: Annotated[
+        bool,
+        typer.Option(
+            "--warm-pages",
+            help="After scoring, compute the default KPI trends and review into the page cache "
+            "(the first user of the dashboard then waits for neither).",
+        ),
+    ] = False,
 ) -> None:
     """Score every account in the store and write an immutable snapshot."""
     settings = state.settings()
@@ -153,5 +161,10 @@ def score(
                 )
             )
     console.print(_("Snapshot {id} written as of {date}.").format(id=snapshot_id, date=date))
+    if warm_pages:
+        from tillage.services.warm import warm_pages as warm
+
+        with session_factory(engine)() as session:
+            warm(session, settings)
     with engine.connect() as connection:  # what the scores could not use, so left blank
         print_quality(console, data_quality(connection, _), _)

@@ -36,6 +36,7 @@ from tillage.services.listing import (
     cursor_of,
     list_scores,
 )
+from tillage.services.page_cache import PageCache, filter_key
 from tillage.services.snapshot_frames import deal_zone_totals
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
@@ -213,6 +214,15 @@ def account_page(
     listing = listing or Listing()
     snapshot = snapshot_of(session, listing.snapshot)
     desc = listing.desc
+    # the number and LTV of the matching accounts are counted once per snapshot, filter and
+    # reach (the caller's filter, compiled), not again on every page
+    cache = PageCache(session)
+    params = {
+        "snapshot": snapshot.id,
+        "where": (listing.where or ScoreFilter()).active(),
+        "visible": filter_key(visible),
+    }
+    known = cache.get("list-total", params)
     page = list_scores(
         session,
         snapshot.id,
@@ -223,13 +233,19 @@ def account_page(
         descending=desc,
         where=listing.where,
         after=None if cursor is None else decode_cursor(cursor, listing.sort, desc),
+        count=known is None,
     )
+    if known is None:
+        total, total_ltv = page.total, page.total_ltv
+        cache.put("list-total", params, json.dumps([total, total_ltv]).encode())
+    else:
+        total, total_ltv = json.loads(known)
     rows = page.rows
-    more = len(rows) == limit and (cursor is not None or offset + limit < page.total)
+    more = len(rows) == limit and (cursor is not None or offset + limit < total)
     return AccountPage(
         snapshot=snapshot,
-        total=page.total,
-        total_ltv=page.total_ltv,
+        total=total,
+        total_ltv=total_ltv,
         limit=limit,
         offset=offset,
         next_cursor=(

@@ -22,6 +22,7 @@ from tillage.features.risk_inputs import risk_inputs
 from tillage.kpi.period import check_year
 from tillage.services.effects import departure_from_history, history
 from tillage.services.notes import NoteOut, handover_notes
+from tillage.services.page_cache import cached_model, reach_key, strategy_digest
 from tillage.services.reach import find_rep, rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal
@@ -208,18 +209,29 @@ def rep_departure(
     if as_of is not None:
         check_year(as_of.year, f"as_of {as_of.isoformat()}")
     found = rep_in_reach(session, principal, rep)
-    engine = session.get_bind()
-    result = departure_from_store(
-        engine,  # type: ignore[arg-type]
-        found.key,
-        as_of=as_of,
-        strategy=strategy or strategy_in_force(session),
-    )
-    frame = result.accounts
-    if not principal.is_admin:
-        seen = set(session.scalars(select(Account.id).where(visible)))
-        frame = frame[frame["account_id"].isin(seen)]
-    out = departure_out(result, frame)
+    strategy = strategy or strategy_in_force(session)
+
+    def compute() -> DepartureOut:
+        result = departure_from_store(
+            session.get_bind(),  # type: ignore[arg-type]
+            found.key,
+            as_of=as_of,
+            strategy=strategy,
+        )
+        frame = result.accounts
+        if not principal.is_admin:
+            seen = set(session.scalars(select(Account.id).where(visible)))
+            frame = frame[frame["account_id"].isin(seen)]
+        return departure_out(result, frame)
+
+    params = {
+        "rep": found.key,
+        "as_of": as_of,
+        "strategy": strategy_digest(strategy),
+        "reach": reach_key(session, principal),
+    }
+    out = cached_model(session, "departure", params, DepartureOut, compute)
+    # Notes are live (written at any time), so they join the cached answer after reading it.
     newest, counts = handover_notes(
         session, [a.account_id for a in out.accounts], per_account=HANDOVER_NOTES
     )

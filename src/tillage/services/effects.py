@@ -6,16 +6,20 @@ days, read from the store with SQLAlchemy and handed to the strategy stage as fr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pandas as pd
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from tillage.store.schema import Activity, Contract, Rep
+from tillage.services.page_cache import cached_bytes
+from tillage.store.page_cache import data_marker
+from tillage.store.schema import Activity, Contract, Rep, Snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration, calibrate_departure
 from tillage.strategy.effects import (
     ActionEffect,
-    estimate_effects,
     learned_effects,
     renewal_decisions,
 )
@@ -95,16 +99,86 @@ def departure_from_history(
 
 
 def review_evidence(
-    engine: Engine, as_of: dt.date, strategy: Strategy
+    session: Session, as_of: dt.date, strategy: Strategy
 ) -> tuple[dict[str, ActionEffect], DepartureCalibration]:
-    """What the review's recommendations rest on, from one read of the history up to
-    ``as_of``: each playbook's learned (or assumed) effect and the departure effect."""
-    contracts, activities, reps = history(engine, as_of)
-    level = strategy.kpi.confidence_level
-    if contracts.empty:
-        effects = learned_effects(contracts, activities, pd.Timestamp(as_of), strategy)
-        return effects, departure_from_history(contracts, activities, reps, as_of, strategy)
-    decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
-    effects = estimate_effects(decisions, strategy, level=level)
-    departure = departure_from_history(contracts, activities, reps, as_of, strategy, decisions)
-    return effects, departure
+    """What the review's recommendations rest on as of ``as_of``: each playbook's learned (or
+    assumed) effect (:func:`review_effects`: the scoring run's record or the page cache where they
+    still hold) and the departure effect calibrated from the leavers."""
+    effects = review_effects(session, as_of, strategy)
+    contracts, activities, reps = history(session.get_bind(), as_of)  # type: ignore[arg-type]
+    return effects, departure_from_history(contracts, activities, reps, as_of, strategy)
+
+
+def effects_digest(strategy: Strategy) -> str:
+    """The SHA-256 of what the learned effects depend on in ``strategy``: the playbooks, the
+    ``[effects]`` settings and the confidence level."""
+    text = json.dumps(
+        [
+            [play.model_dump(mode="json") for play in strategy.playbooks],
+            strategy.effects.model_dump(mode="json"),
+            strategy.kpi.confidence_level,
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def effects_record(
+    effects: dict[str, ActionEffect], as_of: dt.date, strategy: Strategy, data: tuple[int, int]
+) -> dict[str, object]:
+    """The learned effects as the scoring run records them in its snapshot (``models.
+    learned_effects``): the date, the strategy's :func:`effects_digest`, the store's data marker
+    (newest import and activity ids, :func:`tillage.store.page_cache.store_version`) and each
+    effect."""
+    return {
+        "as_of": as_of.isoformat(),
+        "digest": effects_digest(strategy),
+        "data": list(data),
+        "effects": {action: effect.model_dump(mode="json") for action, effect in effects.items()},
+    }
+
+
+def stored_effects(
+    session: Session, as_of: dt.date, strategy: Strategy
+) -> dict[str, ActionEffect] | None:
+    """The effects a scoring run as of ``as_of`` recorded, if they are what
+    :func:`company_effects` would compute now: same date, same :func:`effects_digest`, and no
+    import or activity since (:func:`data_marker`); else ``None``."""
+    records = session.scalars(
+        select(Snapshot.models)
+        .where(Snapshot.status == "complete", Snapshot.as_of == as_of)
+        .order_by(Snapshot.id.desc())
+    ).all()
+    marker = list(data_marker(session))
+    digest = effects_digest(strategy)
+    for models in records:
+        found = (models or {}).get("learned_effects")
+        if (
+            isinstance(found, dict)
+            and found.get("as_of") == as_of.isoformat()
+            and found.get("digest") == digest
+            and found.get("data") == marker
+        ):
+            return {k: ActionEffect.model_validate(v) for k, v in found["effects"].items()}
+    return None
+
+
+def review_effects(session: Session, as_of: dt.date, strategy: Strategy) -> dict[str, ActionEffect]:
+    """The learned effects as of ``as_of`` for the period review: those a scoring run as of that
+    day recorded when they still hold (:func:`stored_effects`), else computed
+    (:func:`company_effects`) and kept in the page cache for the store's current state."""
+    stored = stored_effects(session, as_of, strategy)
+    if stored is not None:
+        return stored
+    payload = cached_bytes(
+        session,
+        "effects",
+        {"as_of": as_of.isoformat(), "digest": effects_digest(strategy)},
+        lambda: json.dumps(
+            {
+                k: v.model_dump(mode="json")
+                for k, v in company_effects(session.get_bind(), as_of, strategy).items()  # type: ignore[arg-type]
+            }
+        ).encode(),
+    )
+    return {k: ActionEffect.model_validate(v) for k, v in json.loads(payload).items()}

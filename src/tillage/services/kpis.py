@@ -43,10 +43,13 @@ from tillage.kpi import (
 )
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import blank_reasons
+from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes, reach_key
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
+from tillage.store.page_cache import store_version
 from tillage.store.schema import Account, AccountScore
 from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
 
 Cut = Literal["rep", "team", "segment"]
 ROLE_CUTS: dict[str, tuple[str, ...]] = {
@@ -135,22 +138,67 @@ def kpi_rows(
             f"a {principal.role} user may see KPIs by {' or '.join(allowed_cuts(principal.role))}"
             f" only, not by {by}"
         )
-    scores = snapshot_scores(session)
     strategy = strategy_in_force(session)
     fiscal = strategy.fiscal_year_start_month
+    version = store_version(session)
     if period is not None:
         chosen = parse_period(period, fiscal)
-    elif scores is not None:
-        chosen = period_containing(scores[0], "quarter", fiscal)
+    elif version is not None:
+        chosen = period_containing(version.as_of, "quarter", fiscal)
     else:
         raise DataValidationError(
             "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
         )
-    if by == "segment" and scores is None:
+    if by == "segment" and version is None:
         raise DataValidationError(
             "by segment (--by or ?by=) needs a snapshot: run `tillage score` first"
         )
     reach = reach_names(session, principal)
+    chosen_periods = trailing(chosen, periods)
+
+    params: dict[str, object] = {
+        "by": by,
+        "backend": backend,
+        "lang": lang,
+        # only the segment cut depends on who asks (their accounts by segment, others hidden)
+        "reach": reach_key(session, principal) if by == "segment" and reach else "all",
+    }
+    # each period is cached on its own (a period's rows do not depend on the others): the
+    # page's trend and the API's one period share them
+    cache = PageCache(session)
+    found = {}
+    for each in chosen_periods:
+        payload = cache.get("kpis", {**params, "period": each.label})
+        if payload is not None:
+            found[each.label] = bytes_frame(payload)
+    missing = [each for each in chosen_periods if each.label not in found]
+    if missing:
+        computed = _computed_rows(
+            session, settings, strategy, visible, missing, by, backend, lang, reach
+        )
+        for each in missing:
+            payload = frame_bytes(computed[computed.period == each.label].reset_index(drop=True))
+            cache.put("kpis", {**params, "period": each.label}, payload)
+            found[each.label] = bytes_frame(payload)
+    frame = pd.concat([found[each.label] for each in chosen_periods], ignore_index=True)
+    return chosen_periods, _visible_rows(frame, reach)
+
+
+def _computed_rows(
+    session: Session,
+    settings: Settings,
+    strategy: Strategy,
+    visible: AccountFilter,
+    chosen_periods: list[Period],
+    by: Cut | None,
+    backend: str,
+    lang: str,
+    reach: tuple[set[str], set[str]] | None,
+) -> pd.DataFrame:
+    """:func:`~tillage.kpi.compute_kpis`' frame of ``chosen_periods`` with ``blank_reason``,
+    every rep and team row kept (:func:`_visible_rows` drops the others); the segment cut over
+    the accounts ``visible`` lets through, the others' segment hidden."""
+    scores = snapshot_scores(session)
     segments = None
     if scores is not None:
         segments = scores[1][["account_id", "segment"]]
@@ -161,7 +209,6 @@ def kpi_rows(
             segments = accounts.merge(segments, on="account_id", how="left")
             shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
             segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
-    chosen_periods = trailing(chosen, periods)
     cadence = account_cadence(scores[1], strategy) if scores is not None else None
     with kpi_backend(settings.resolved_database_url, backend) as con:
         frame = compute_kpis(
@@ -175,8 +222,7 @@ def kpi_rows(
             lapse_days=strategy.kpi.lapse_days,
         )
         blank = blank_reasons(con, REGISTRY.values(), cadence=cadence, lang=lang)
-    frame = frame.assign(blank_reason=frame.kpi.map(blank))
-    return chosen_periods, _visible_rows(frame, reach)
+    return frame.assign(blank_reason=frame.kpi.map(blank))
 
 
 def _visible_rows(frame: pd.DataFrame, reach: tuple[set[str], set[str]] | None) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services import review_frames as reviews
 from tillage.services.effects import review_evidence
+from tillage.services.page_cache import cached_model, reach_key, strategy_digest
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
@@ -127,8 +128,7 @@ def build_review(
     inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
     if inputs.start is not None:
         effects, departure = _read(
-            database_url,
-            lambda session: review_evidence(session.get_bind(), chosen.last, strategy),  # type: ignore[arg-type]
+            database_url, lambda session: review_evidence(session, chosen.last, strategy)
         )
         inputs = dataclasses.replace(inputs, effects=effects, departure=departure)
     with kpi_backend(database_url, engine) as con:
@@ -244,15 +244,31 @@ def period_review(
     ``/review`` page and ``tillage review``."""
     if principal.role not in REVIEWERS:
         raise PermissionDenied(f"only the roles {', '.join(REVIEWERS)} may read reviews")
-    review = build_review(
-        settings.resolved_database_url,
-        period.upper(),
-        strategy=strategy or strategy_in_force(session, currency=settings.currency),
-        by=by,
-        lang=lang,
-        currency=settings.currency,
-        engine=engine,
-        visible=None if principal.is_admin else visible,
+    strategy = strategy or strategy_in_force(session, currency=settings.currency)
+    params = {
+        "period": period.upper(),
+        "by": list(by),
+        "lang": lang,
+        "currency": settings.currency,
+        "engine": engine,
+        "strategy": strategy_digest(strategy),
+        "reach": reach_key(session, principal),
+    }
+    review = cached_model(
+        session,
+        "review",
+        params,
+        PeriodReview,
+        lambda: build_review(
+            settings.resolved_database_url,
+            period.upper(),
+            strategy=strategy,
+            by=by,
+            lang=lang,
+            currency=settings.currency,
+            engine=engine,
+            visible=None if principal.is_admin else visible,
+        ),
     )
     reach = reach_names(session, principal)
     if reach is not None:
@@ -286,12 +302,27 @@ def rep_agenda(
     ``tillage one-on-one``. Only the sales roles may ask (else PermissionDenied)."""
     require_sales(principal, "1on1 agendas")
     found = rep_in_reach(session, principal, rep)
-    return build_agenda(
-        settings.resolved_database_url,
-        found.key,
-        visible=None if principal.is_admin else visible,
-        strategy=strategy or strategy_in_force(session, currency=settings.currency),
-        lang=lang,
-        period=period,
-        engine=engine,
+    strategy = strategy or strategy_in_force(session, currency=settings.currency)
+    params = {
+        "rep": found.key,
+        "lang": lang,
+        "period": period,
+        "engine": engine,
+        "strategy": strategy_digest(strategy),
+        "reach": reach_key(session, principal),
+    }
+    return cached_model(
+        session,
+        "agenda",
+        params,
+        OneOnOneAgenda,
+        lambda: build_agenda(
+            settings.resolved_database_url,
+            found.key,
+            visible=None if principal.is_admin else visible,
+            strategy=strategy,
+            lang=lang,
+            period=period,
+            engine=engine,
+        ),
     )

@@ -19,9 +19,11 @@ from tillage.errors import DataValidationError
 from tillage.features.build import materialised_features
 from tillage.features.engine import feature_backend
 from tillage.features.won_deals import won_deals_as_orders
-from tillage.services.effects import company_effects
+from tillage.services.effects import company_effects, effects_record
 from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
+from tillage.store.database import session_factory
+from tillage.store.page_cache import data_marker
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -198,13 +200,13 @@ def run_scoring(
     scores = apply_overrides(engine, scores, as_of)
     step("plans")
     plan_inputs = scores.rename(columns={"revenue_12m": "revenue"})
+    effects = company_effects(engine, as_of, strategy) if strategy.effects.learn else None
+    if effects is not None:  # the period review ending on as_of reads them back
+        with session_factory(engine)() as session:
+            marker = data_marker(session)
+        record["learned_effects"] = effects_record(effects, as_of, strategy, marker)
     actions, record["plans"] = account_plans(
-        plan_inputs,
-        _reps(engine),
-        strategy,
-        month=planned,
-        products=products,
-        effects=company_effects(engine, as_of, strategy) if strategy.effects.learn else None,
+        plan_inputs, _reps(engine), strategy, month=planned, products=products, effects=effects
     )
     record["strategy"] = {"sha256": strategy_hash, "source": source}
     step("write")

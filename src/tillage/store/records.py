@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -280,6 +281,23 @@ class AccountOverride(Base):
     def value(self) -> str | float | None:
         """The pinned value: the cell's name or the priority."""
         return self.cell if self.field == "cell" else self.priority
+
+
+class PageCacheEntry(Base):
+    """A page's computed content for one snapshot (:mod:`tillage.store.page_cache`): ``key`` the
+    SHA-256 of what the content depends on (the snapshot, the strategy version, the data marker,
+    the page's parameters and the caller's reach), ``payload`` the content (JSON or Parquet
+    bytes by ``kind``). Deleted with its snapshot; never a source of truth."""
+
+    __tablename__ = "page_cache"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AccountNote(Base):

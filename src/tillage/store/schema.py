@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +43,7 @@ from tillage.store.records import (
     ApiToken,
     AuditEntry,
     Import,
+    PageCacheEntry,
     Snapshot,
     SnapshotAction,
     SnapshotDeal,
@@ -67,6 +69,7 @@ __all__ = [
     "NPSResponse",
     "Opportunity",
     "Order",
+    "PageCacheEntry",
     "Product",
     "Rep",
     "Snapshot",
@@ -133,6 +136,17 @@ class Account(Base):
     source_currency: Mapped[str | None] = mapped_column(String(3))
     fx_rate: Mapped[float | None] = mapped_column(Float)
     parent_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+
+
+# the account search (a substring of the name or key in any case, services/listing) through
+# trigram indexes on PostgreSQL (pg_trgm, migration 0011); SQLite scans
+for _column in ("name", "key"):
+    Index(
+        f"ix_accounts_{_column}_trgm",
+        func.lower(getattr(Account, _column)).label(f"{_column}_lower"),
+        postgresql_using="gin",
+        postgresql_ops={f"{_column}_lower": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
 
 
 class AccountTeamMember(Base):

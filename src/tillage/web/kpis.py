@@ -27,6 +27,7 @@ from tillage.services.kpis import KpiRow, allowed_cuts, kpi_rows, kpi_table
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.params import PERIOD_PATTERN
 from tillage.web.charts import kpi_trend_chart, segment_label
 from tillage.web.render import PageTable, data_links, data_response, page, table_response
@@ -142,7 +143,7 @@ def cut_label(cut: str, value: str, lang: str) -> str:
     return segment_label(value, lang) if cut == "segment" else value
 
 
-@router.get("/kpis", response_class=Response)
+@router.get("/kpis", response_class=Response, dependencies=[SnapshotETag])
 def kpis_page(
     request: Request,
     session: SessionDep,

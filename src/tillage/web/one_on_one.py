@@ -20,6 +20,7 @@ from tillage.report.review import agenda_sections
 from tillage.services.reviews import rep_agenda
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.scope import page_roles
 from tillage.store.access import RepRef, reach_reps
 from tillage.web.render import PageData, data_response, page
@@ -50,7 +51,9 @@ def one_on_one_picker(
 
 
 @router.get(
-    "/one-on-one/{rep}", response_class=HTMLResponse, dependencies=[page_roles("/one-on-one")]
+    "/one-on-one/{rep}",
+    response_class=HTMLResponse,
+    dependencies=[page_roles("/one-on-one"), SnapshotETag],
 )
 def one_on_one_page(
     request: Request,

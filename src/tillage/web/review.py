@@ -23,6 +23,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.services.strategy_changes import accept_recommendations
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.params import PERIOD_PATTERN
 from tillage.serving.scope import roles
 from tillage.store.snapshots import latest_snapshot
@@ -32,7 +33,7 @@ router = protected_router(include_in_schema=False)
 EMPTY_OR_PERIOD = "^$|" + PERIOD_PATTERN
 
 
-@router.get("/review", response_class=HTMLResponse, dependencies=[roles(*REVIEWERS)])
+@router.get("/review", response_class=HTMLResponse, dependencies=[roles(*REVIEWERS), SnapshotETag])
 def review_page(
     request: Request,
     session: SessionDep,

@@ -2,6 +2,7 @@
 
 Every response gets:
 
+* its ETag when the route computed one (:mod:`tillage.serving.etag`: answers of one snapshot);
 * ``Cache-Control: no-store`` unless the route set its own (only the public static files do):
   neither the browser's cache nor its back/forward cache keeps a page or an API answer, so Back
   after logging out shows the login page, not the accounts of the user who left;
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tillage import __version__
 from tillage.errors import ConfigurationError, NotFoundError
+from tillage.serving.etag import STATE_KEY as ETAG_STATE
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -80,7 +82,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = secured(list(message.get("headers", [])))
+                headers = secured(list(message.get("headers", [])))
+                etag = scope.get("state", {}).get(ETAG_STATE)
+                if etag and message.get("status") == 200:  # an answer of a SnapshotETag route
+                    headers.append((b"etag", etag.encode()))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

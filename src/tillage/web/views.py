@@ -20,6 +20,7 @@ from tillage.services.plans import DealOut, deal_page
 from tillage.services.renewals import DEFAULT_DAYS, MAX_DAYS, RenewalOut, renewal_calendar
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
+from tillage.serving.etag import SnapshotETag
 from tillage.serving.scope import roles
 from tillage.store.access import reach_reps
 from tillage.web.accounts import KEY
@@ -121,7 +122,9 @@ def deals_page(
     )
 
 
-@router.get("/departure", response_class=HTMLResponse, dependencies=[roles(*SIMULATORS)])
+@router.get(
+    "/departure", response_class=HTMLResponse, dependencies=[roles(*SIMULATORS), SnapshotETag]
+)
 def departure_page(
     request: Request,
     session: SessionDep,

@@ -1,0 +1,291 @@
+"""The per-snapshot page cache and the ETags of snapshot answers, on the scored 300-account demo
+(tillage.services.page_cache, tillage.serving.etag): a cached answer equals the computed one,
+the page's KPI trend and the API's period share their rows, any change of the store (import,
+activity, strategy, snapshot) computes anew, and a current copy is answered 304."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tests.api.conftest import login
+
+from tillage.config import Settings
+from tillage.server import create_app
+from tillage.services.effects import company_effects, review_effects, stored_effects
+from tillage.services.page_cache import PageCache
+from tillage.services.strategy import strategy_in_force
+from tillage.services.warm import warm_pages
+from tillage.store.database import make_engine
+from tillage.store.page_cache import clear_entries, store_version
+from tillage.store.schema import Import, PageCacheEntry, Snapshot
+from tillage.store.users import find_user
+
+PERIOD = "2026-Q3"
+
+
+def _rep(settings: Settings) -> str:
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        key = find_user(session, "rep").rep_key
+    engine.dispose()
+    assert key
+    return key
+
+
+def _clear(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+    engine.dispose()
+
+
+def _entries(settings: Settings, kind: str) -> int:
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        found = session.scalar(
+            select(func.count()).select_from(PageCacheEntry).where(PageCacheEntry.kind == kind)
+        )
+    engine.dispose()
+    return int(found or 0)
+
+
+def _routes(rep: str) -> list[tuple[str, str]]:
+    return [
+        ("kpis", "/api/v1/kpis?by=rep"),
+        ("kpis", "/api/v1/kpis?by=segment"),
+        ("review", f"/api/v1/reviews/{PERIOD}"),
+        ("agenda", f"/api/v1/one-on-one/{rep}"),
+        ("departure", f"/api/v1/simulate/departure?rep={rep}"),
+    ]
+
+
+@pytest.mark.parametrize("login", ["admin", "manager"])
+def test_a_cached_answer_equals_the_computed_one(
+    demo_settings: Settings, client_as: Callable[[str | None], TestClient], login: str
+) -> None:
+    client = client_as(login)
+    for kind, path in _routes(_rep(demo_settings)):
+        _clear(demo_settings)
+        computed = client.get(path)
+        assert computed.status_code == 200, path
+        assert _entries(demo_settings, kind) >= 1, path  # the answer was kept
+        cached = client.get(path)
+        assert cached.json() == computed.json(), path
+
+
+def test_the_pages_trend_and_the_apis_period_share_their_rows(
+    demo_settings: Settings, client_as: Callable[[str | None], TestClient]
+) -> None:
+    admin = client_as("admin")
+    _clear(demo_settings)
+    alone = admin.get("/api/v1/kpis?by=team").json()  # one period, computed alone
+    assert _entries(demo_settings, "kpis") == 1
+    _clear(demo_settings)
+    assert admin.get("/kpis?by=team").status_code == 200  # five quarters in one computation
+    assert _entries(demo_settings, "kpis") == 5
+    assert admin.get("/api/v1/kpis?by=team").json() == alone  # read from the page's rows
+    assert _entries(demo_settings, "kpis") == 5
+
+
+def test_list_totals_are_counted_once_per_filter_and_reach(
+    demo_settings: Settings, client_as: Callable[[str | None], TestClient]
+) -> None:
+    _clear(demo_settings)
+    totals = {}
+    for who in ("admin", "manager"):
+        client = client_as(who)
+        first = client.get("/api/v1/accounts", params={"limit": 5, "zone": "B"}).json()
+        second = client.get(
+            "/api/v1/accounts", params={"limit": 5, "zone": "B", "cursor": first["next_cursor"]}
+        ).json()
+        assert "total" in second, second
+        assert second["total"] == first["total"] and second["total_ltv"] == first["total_ltv"]
+        everything = client.get("/api/v1/accounts", params={"limit": 500, "zone": "B"}).json()
+        assert first["total"] == len(everything["items"])
+        assert first["total_ltv"] == pytest.approx(sum(i["ltv"] for i in everything["items"]))
+        totals[who] = first["total"]
+    assert totals["manager"] < totals["admin"]  # one entry per reach, not shared
+    assert _entries(demo_settings, "list-total") == 2
+
+
+def test_an_etag_answers_304_to_the_same_caller_only(
+    demo_settings: Settings, client_as: Callable[[str | None], TestClient]
+) -> None:
+    admin, manager = client_as("admin"), client_as("manager")
+    for path in ("/api/v1/kpis", f"/api/v1/reviews/{PERIOD}", "/kpis", "/review"):
+        first = admin.get(path)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and etag.startswith('W/"')
+        assert first.headers["cache-control"] == "no-store"  # never kept by the browser
+        again = admin.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag and again.headers["cache-control"] == "no-store"
+        assert admin.get(path, headers={"If-None-Match": 'W/"other"'}).status_code == 200
+        other = manager.get(path, headers={"If-None-Match": etag})
+        assert other.status_code == 200 and other.headers["etag"] != etag
+        english = admin.get(path, params={"lang": "en"}, headers={"If-None-Match": etag})
+        assert english.status_code == 200 and english.headers["etag"] != etag
+    # the role check comes first: a rep gets 403, not 304, whatever the header says
+    rep = client_as("rep")
+    assert rep.get(f"/api/v1/reviews/{PERIOD}", headers={"If-None-Match": "*"}).status_code == 403
+    assert client_as(None).get("/api/v1/kpis", headers={"If-None-Match": "*"}).status_code == 401
+    # routes without an ETag keep answering in full
+    assert "etag" not in admin.get("/api/v1/accounts").headers
+
+
+@pytest.fixture
+def own_store(
+    demo_stores: dict[str, Settings], tmp_path: Path
+) -> Iterator[tuple[Settings, Callable[[], TestClient]]]:
+    """A copy of the SQLite demo store that a test may change, and a client on it (admin)."""
+    source = demo_stores.get("sqlite")
+    path = tmp_path / "own.db"
+    engine = make_engine(source.resolved_database_url)
+    engine.dispose()
+    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
+    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
+    opened: list[TestClient] = []
+
+    def admin() -> TestClient:
+        client = TestClient(create_app(settings))
+        client.__enter__()
+        opened.append(client)
+        return login(client, "admin")
+
+    yield settings, admin
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def test_an_import_a_strategy_or_a_snapshot_computes_anew(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    settings, admin_client = own_store
+    admin = admin_client()
+    engine = make_engine(settings.resolved_database_url)
+    first = admin.get("/api/v1/kpis")
+    etag = first.headers["etag"]
+    with Session(engine) as session:
+        before = store_version(session)
+        session.add(
+            Import(
+                imported_at=dt.datetime(2026, 10, 2),
+                source="test.csv",
+                format="csv",
+                checksum="0" * 64,
+                rows_read=0,
+                rows_inserted=0,
+                rows_updated=0,
+                rows_unchanged=0,
+                rows_rejected=0,
+            )
+        )
+        session.commit()
+        after_import = store_version(session)
+    assert after_import is not None and before is not None
+    assert after_import.data != before.data and after_import.snapshot_id == before.snapshot_id
+    changed = admin.get("/api/v1/kpis", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json() == first.json()  # the same figures, computed again
+    # a saved strategy version changes the key too
+    text = admin.get("/api/v1/strategy").json()["text"]
+    csrf = admin.get("/api/v1/me").json()["csrf_token"]
+    saved = admin.put(
+        "/api/v1/strategy",
+        json={"text": text + "\n# saved again\n", "comment": "test"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert saved.status_code in (200, 201), saved.text
+    with Session(engine) as session:
+        assert store_version(session).strategy > after_import.strategy  # type: ignore[union-attr]
+        kept = session.scalar(select(func.count()).select_from(PageCacheEntry))
+    assert admin.get("/api/v1/kpis", headers={"If-None-Match": etag}).status_code == 200
+    # a new snapshot: the rows of the older one are dropped on the next write
+    with Session(engine) as session:
+        old = session.get(Snapshot, before.snapshot_id)
+        assert old is not None and kept
+        session.add(
+            Snapshot(as_of=old.as_of, created_at=dt.datetime(2026, 10, 3), models=old.models)
+        )
+        session.commit()
+        cache = PageCache(session)
+        assert cache.version is not None and cache.version.snapshot_id != before.snapshot_id
+        assert cache.get("test", {}) is None
+        cache.put("test", {}, b"payload")
+        assert cache.get("test", {}) == b"payload"
+        snapshots = set(session.scalars(select(PageCacheEntry.snapshot_id)))
+    assert snapshots == {cache.version.snapshot_id}
+    engine.dispose()
+
+
+def test_the_review_reads_the_effects_the_scoring_run_recorded(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    settings, _admin = own_store
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        snapshot = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
+        assert snapshot is not None
+        as_of = snapshot.as_of
+        strategy = strategy_in_force(session, currency=settings.currency)
+        stored = stored_effects(session, as_of, strategy)
+        assert stored is not None  # recorded by the scoring run, and still valid
+        computed = company_effects(engine, as_of, strategy)
+        assert {k: v.model_dump() for k, v in stored.items()} == {
+            k: v.model_dump() for k, v in computed.items()
+        }
+        # another date has none recorded: computed, then kept in the page cache
+        other = as_of - dt.timedelta(days=30)
+        assert stored_effects(session, other, strategy) is None
+        first = review_effects(session, other, strategy)
+        assert session.scalar(
+            select(func.count()).select_from(PageCacheEntry).where(PageCacheEntry.kind == "effects")
+        )
+        assert review_effects(session, other, strategy) == first
+        # an import after the run: the recorded effects may be stale, so they are not used
+        session.add(
+            Import(
+                imported_at=dt.datetime(2026, 10, 2),
+                source="test.csv",
+                format="csv",
+                checksum="0" * 64,
+                rows_read=0,
+                rows_inserted=0,
+                rows_updated=0,
+                rows_unchanged=0,
+                rows_rejected=0,
+            )
+        )
+        session.commit()
+        assert stored_effects(session, as_of, strategy) is None
+    engine.dispose()
+
+
+def test_warming_computes_the_views_opened_first(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    settings, admin_client = own_store
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+        done = warm_pages(session, settings)
+        kinds = dict(
+            session.execute(
+                select(PageCacheEntry.kind, func.count()).group_by(PageCacheEntry.kind)
+            ).all()
+        )
+    assert done == ["kpis:all", "kpis:rep", "kpis:team", f"review:{PERIOD}"]
+    assert kinds == {"kpis": 15, "review": 1}  # five quarters × three cuts, one review
+    admin = admin_client()
+    for path in ("/kpis", "/kpis?by=rep", "/review", "/api/v1/kpis?by=team"):
+        assert admin.get(path).status_code == 200
+    with Session(engine) as session:  # every one of them was read, none computed again
+        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 16
+    engine.dispose()
