@@ -18,6 +18,7 @@ from tillage.api import (
     auth_routes,
     diffs,
     imports,
+    jobs,
     kpis,
     overrides,
     plans,
@@ -34,6 +35,7 @@ from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
+from tillage.web import jobs as job_pages
 from tillage.web import kpis as kpi_pages
 from tillage.web import plans as plan_pages
 from tillage.web import review as review_pages
@@ -74,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(kpis.router)
     app.include_router(strategy.router)
     app.include_router(imports.router)
+    app.include_router(jobs.router)
     app.include_router(users.router)
     app.include_router(audit.router)
     app.include_router(plans.router)
@@ -87,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portfolio.router)
     app.include_router(account_pages.router)
     app.include_router(data_pages.router)
+    app.include_router(job_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(plan_pages.router)
     app.include_router(kpi_pages.router)

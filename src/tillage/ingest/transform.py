@@ -107,8 +107,9 @@ class TableBuilder:
         value: object,
         reason: str,
         severity: str = "error",
+        rows: int = 1,
     ) -> None:
-        self.problems.append(Problem(file, row, column, value, reason, severity))
+        self.problems.append(Problem(file, row, column, value, reason, severity, rows))
 
     def _report_bad(
         self,
@@ -132,6 +133,7 @@ class TableBuilder:
                 column,
                 None,
                 self._("{count} more rows: {reason}").format(count=more, reason=reason),
+                rows=more,
             )
 
     def build(self, file: str, source: pd.DataFrame) -> TableFrame:

@@ -286,6 +286,7 @@ def _to_problems(
                     None,
                     _("{count} more rows: {reason}").format(count=more, reason=reason),
                     severity,
+                    more,
                 )
             )
     return problems

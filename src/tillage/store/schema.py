@@ -48,6 +48,7 @@ from tillage.store.records import (
     StrategyVersion,
     User,
 )
+from tillage.store.work import ActionMark, Job
 
 __all__ = [
     "CANONICAL_TABLES",
@@ -56,6 +57,7 @@ __all__ = [
     "Account",
     "AccountScore",
     "AccountTeamMember",
+    "ActionMark",
     "Activity",
     "ApiToken",
     "AuditEntry",
@@ -63,6 +65,7 @@ __all__ = [
     "Contact",
     "Contract",
     "Import",
+    "Job",
     "Money",
     "NPSResponse",
     "Opportunity",
