@@ -20,6 +20,7 @@ from tillage.api import (
     imports,
     jobs,
     kpis,
+    marks,
     overrides,
     plans,
     reviews,
@@ -36,6 +37,7 @@ from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
 from tillage.web import jobs as job_pages
+from tillage.web import marks as mark_pages
 from tillage.web import kpis as kpi_pages
 from tillage.web import plans as plan_pages
 from tillage.web import review as review_pages
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(users.router)
     app.include_router(audit.router)
+    app.include_router(marks.router)
     app.include_router(plans.router)
     app.include_router(diffs.router)
     app.include_router(reviews.router)
@@ -93,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(job_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(plan_pages.router)
+    app.include_router(mark_pages.router)
     app.include_router(kpi_pages.router)
     app.include_router(review_pages.router)
     app.include_router(one_on_one.router)

@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tillage.store.base import Base, account_fk
+from tillage.store.records import SnapshotAction
 
 JOB_KINDS: tuple[str, ...] = ("rescore", "scheduled")
 """``rescore``: a scoring run started by a user; ``scheduled``: the worker's import and re-score."""
@@ -76,6 +78,15 @@ class ActionMark(Base):
     marked_by_login: Mapped[str] = mapped_column(String(320))
 
 
+def mark_of_action() -> ColumnElement[bool]:
+    """The join condition of a planned action (``snapshot_actions``) and its mark."""
+    return (
+        (ActionMark.account_id == SnapshotAction.account_id)
+        & (ActionMark.month == SnapshotAction.month)
+        & (ActionMark.action == SnapshotAction.action)
+    )
+
+
 def active_job(session: Session) -> Job | None:
     """The job queued or running now, if any."""
     query = select(Job).where(Job.state.in_(ACTIVE_STATES)).order_by(Job.id).limit(1)
@@ -106,6 +117,7 @@ __all__ = [
     "ActionMark",
     "Job",
     "active_job",
+    "mark_of_action",
     "marks_between",
     "recent_jobs",
 ]

@@ -46,6 +46,7 @@ from tillage.services.accounts import (
     search_text,
 )
 from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
+from tillage.services.marks import MARKERS
 from tillage.services.overrides import set_override
 from tillage.serving.auth import CurrentUser, VisibleAccounts, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -248,6 +249,7 @@ def account_view(
         action_label=lambda a: action_label(a, lang),
         signal_text=lambda s: signal_text(s, lang),
         currency=currency,
+        can_mark=principal.role in MARKERS,
     )
 
 

@@ -19,6 +19,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tillage.errors import NotFoundError
+from tillage.services.marks import MARKERS
 from tillage.services.plan_months import planned_months
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
@@ -214,4 +215,6 @@ def plans_page(
         action_label=lambda a: action_label(a, lang),
         currency=settings.currency,
         data=data_links(request, table=True),
+        can_mark=principal.role in MARKERS,
+        back_url=page_url(min(page_number, pages)) + "#planned-actions",
     )
