@@ -37,8 +37,8 @@ from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
 from tillage.web import jobs as job_pages
-from tillage.web import marks as mark_pages
 from tillage.web import kpis as kpi_pages
+from tillage.web import marks as mark_pages
 from tillage.web import plans as plan_pages
 from tillage.web import review as review_pages
 from tillage.web import settings as settings_pages
@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(strategy.router)
     app.include_router(imports.router)
     app.include_router(jobs.router)
+    app.include_router(jobs.freshness_router)
     app.include_router(users.router)
     app.include_router(audit.router)
     app.include_router(marks.router)

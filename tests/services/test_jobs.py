@@ -85,6 +85,7 @@ def test_the_button_starts_a_rescore_whose_progress_the_page_polls(
     before = _snapshots(store)
     page = admin.get("/data")
     assert 'id="rescore"' in page.text and 'id="job-progress"' not in page.text
+    assert 'id="stale" role="status" data-reason="none"' in page.text  # never scored
     csrf = admin.get("/api/v1/me").json()["csrf_token"]
     started = admin.post("/data/rescore", data={"csrf_token": csrf}, follow_redirects=False)
     assert started.status_code == 303
@@ -105,6 +106,8 @@ def test_the_button_starts_a_rescore_whose_progress_the_page_polls(
     progress = [s["progress"] for s in seen]
     assert progress == sorted(progress) and 0 < max(p for p in progress if p < 1) < 1
     assert _snapshots(store) == before + 1
+    assert 'id="stale"' not in admin.get("/data").text  # just scored
+    assert admin.get("/api/v1/freshness").json()["stale"] is False
     snapshot = admin.get("/api/v1/snapshots").json()
     assert final["snapshot_id"] in {s["id"] for s in snapshot}
     listed = admin.get("/api/v1/jobs").json()

@@ -1,8 +1,8 @@
 """Marking planned actions done or skipped from the pages and the API: who may, what is kept and
 audited, and how the marks count in the review's plan execution.
 
-An 80-account demo company of six reps scored once (its plan is for 2026-10, a month with no activity in the
-store), in its own SQLite store so the marks touch no other test's figures.
+An 80-account demo company of six reps scored once (its plan is for 2026-10, a month with no
+activity in the store), in its own SQLite store so the marks touch no other test's figures.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
 from tests.api.conftest import TEST_SECRET, login
+
 from tillage.config import Settings
 from tillage.demo import DemoConfig, generate
 from tillage.demo.users import create_demo_users
@@ -131,6 +131,10 @@ def test_a_rep_marks_their_own_actions_and_the_review_counts_them(
     assert page.status_code == 303 and page.headers["location"] == f"/plans?month={MONTH}"
     shown = rep.get(f"/plans?month={MONTH}").text
     assert 'data-mark="done"' in shown and "visited" in shown
+    # scored on 2026-10-01, more than the default 7 days ago: the banner, without the Data
+    # page's link for a rep
+    assert 'id="stale" role="status" data-reason="age"' in shown
+    assert 'href="/data#jobs"' not in shown
     # the API twin: skipped needs a note
     body = {"account": skip_account, "month": "2026-10-15", "action": skip_action}
     headers = {"X-CSRF-Token": _csrf(rep)}

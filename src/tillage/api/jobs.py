@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel
 
+from tillage.services.freshness import Freshness, freshness
 from tillage.services.jobs import JobOut, job_list, job_status, start_rescore
 from tillage.serving.auth import AdminRole, CurrentUser, protected_router
 from tillage.serving.deps import SessionDep, SettingsDep
@@ -62,3 +63,13 @@ def get_job(
 ) -> JobOut:
     """One job: its state, ``progress`` (0–1) and the step running."""
     return job_status(session, job_id, now=_clock(settings))
+
+
+freshness_router = protected_router(prefix="/api/v1/freshness", tags=["snapshots"])
+
+
+@freshness_router.get("")
+def get_freshness(session: SessionDep, settings: SettingsDep) -> Freshness:
+    """Whether the scores are stale (every page's banner): the newest snapshot older than the
+    strategy's ``schedule.rescore_every_days``, written before the latest import, or missing."""
+    return freshness(session, _clock(settings))

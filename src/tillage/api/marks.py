@@ -34,7 +34,11 @@ class MarkIn(BaseModel):
     responses={404: {"model": ErrorResponse, "description": "No such account or planned action"}},
 )
 def post_mark(
-    request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentUser, body: MarkIn
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentUser,
+    body: MarkIn,
 ) -> MarkOut:
     """Mark a planned action done or skipped (with a note), or ``open`` to take the mark back."""
     return mark_action(

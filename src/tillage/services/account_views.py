@@ -24,9 +24,9 @@ from tillage.store.diffs import NONE
 from tillage.store.schema import (
     Account,
     AccountScore,
+    ActionMark,
     Activity,
     Contact,
-    ActionMark,
     Rep,
     SnapshotAction,
     Team,

@@ -112,7 +112,9 @@ def _float(value: object) -> float | None:
 
 
 def _mark(mark: ActionMark | None) -> dict[str, str | None]:
-    return {"mark": None, "note": None} if mark is None else {"mark": mark.status, "note": mark.note}
+    return (
+        {"mark": None, "note": None} if mark is None else {"mark": mark.status, "note": mark.note}
+    )
 
 
 def month_plan(

@@ -19,8 +19,8 @@ from tillage.labels import label_column, unique_labels
 from tillage.store.access import AccountFilter, everything
 from tillage.store.schema import (
     Account,
-    ActionMark,
     AccountScore,
+    ActionMark,
     Activity,
     Contract,
     Opportunity,

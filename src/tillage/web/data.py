@@ -81,6 +81,7 @@ def _page(
     **context: object,
 ) -> HTMLResponse:
     """The Data page: the upload form, the report in ``context`` if any, and the history."""
+    request.app.state.freshness = None  # where imports and re-scores end: the banner asks anew
     response = page(
         request,
         lang,

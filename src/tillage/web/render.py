@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import time
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
 from tillage.inert import csv_row
+from tillage.services.freshness import Freshness, freshness
 from tillage.store.access import Principal
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
@@ -69,16 +72,35 @@ def language_links(request: Request) -> dict[str, str]:
     return links
 
 
+FRESHNESS_SECONDS = 5.0
+"""How long a server process reuses its answer to "are the scores stale?" between pages."""
+
+
+def stale_scores(request: Request) -> Freshness:
+    """The freshness of the scores for the banner of every page (:mod:`tillage.services.freshness`),
+    asked of the store at most every :data:`FRESHNESS_SECONDS` seconds per app."""
+    state = request.app.state
+    cached = getattr(state, "freshness", None)
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]
+    now = dt.datetime.now(state.settings.zone).replace(tzinfo=None)
+    found = freshness(state.engine, now)
+    state.freshness = (time.monotonic() + FRESHNESS_SECONDS, found)
+    return found
+
+
 def page(
     request: Request, lang: str, template: str, principal: Principal | None, **context: object
 ) -> HTMLResponse:
-    """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie."""
+    """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie.
+    A logged-in user's page says when the scores are stale (:func:`stale_scores`)."""
     html = render(
         lang,
         template,
         user=principal,
         lang_links=language_links(request),
         path=request.url.path,
+        stale=stale_scores(request) if principal is not None else None,
         **context,
     )
     response = HTMLResponse(html)
