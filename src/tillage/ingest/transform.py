@@ -132,7 +132,7 @@ class TableBuilder:
                 None,
                 column,
                 None,
-                self._("{count} more rows: {reason}").format(count=more, reason=reason),
+                self._("{count} more rows: {reason}").format(count=f"{more:,}", reason=reason),
                 rows=more,
             )
 

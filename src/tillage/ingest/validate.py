@@ -284,7 +284,7 @@ def _to_problems(
                     None,
                     column_name,
                     None,
-                    _("{count} more rows: {reason}").format(count=more, reason=reason),
+                    _("{count} more rows: {reason}").format(count=f"{more:,}", reason=reason),
                     severity,
                     more,
                 )
