@@ -179,3 +179,21 @@ def test_a_failed_job_is_recorded_with_its_reason(tmp_path: Path) -> None:
     assert "accounts.csv: no such file" in (failed.message or "")
     assert failed.user is None  # the scheduler's
     engine.dispose()
+
+
+def test_after_an_import_the_page_offers_to_rescore(admin: TestClient) -> None:
+    csrf = admin.get("/api/v1/me").json()["csrf_token"]
+    checked = admin.post(
+        "/data/validate",
+        files={"file": ("teams.csv", b"key,name\nTEAM-JOBS-1,Jobs team\n")},
+        data={"table": "teams", "csrf_token": csrf},
+    )
+    assert checked.status_code == 200
+    token = checked.text.split('name="token" value="')[1].split('"')[0]
+    done = admin.post(
+        "/data/confirm", data={"token": token, "csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    page = admin.get(done.headers["location"]).text
+    assert 'id="rescore-after-import"' in page and 'action="/data/rescore"' in page
+    assert 'id="stale"' in page  # the import is newer than any scores
