@@ -14,7 +14,6 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-
 Clients = Callable[[str | None], TestClient]
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 
