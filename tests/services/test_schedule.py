@@ -16,11 +16,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from tests.services.test_freshness import _import
 
 import tillage
 from tillage.services.schedule import next_run
 from tillage.store.database import make_engine, migrate
-from tillage.store.schema import Import, Snapshot
+from tillage.store.schema import Snapshot
 from tillage.store.strategies import save_strategy
 from tillage.store.work import Job
 
@@ -41,19 +42,7 @@ def test_the_next_run_follows_the_schedule(engine: Engine) -> None:
         session.commit()
     assert next_run(engine, SCORED) == dt.datetime(2026, 10, 2, 23, 0)
     with Session(engine) as session:  # an import after the scores: stale from then
-        session.add(
-            Import(
-                imported_at=dt.datetime(2026, 10, 1, 12, 0),
-                source="accounts.csv",
-                format="csv",
-                checksum="0" * 64,
-                rows_read=1,
-                rows_inserted=1,
-                rows_updated=0,
-                rows_unchanged=0,
-                rows_rejected=0,
-            )
-        )
+        _import(session, dt.datetime(2026, 10, 1, 12, 0))
         finished = dt.datetime(2026, 10, 1, 23, 30)
         session.add(
             Job(kind="scheduled", state="failed", created_at=finished, finished_at=finished)
