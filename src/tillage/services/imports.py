@@ -65,12 +65,13 @@ def safe_name(name: str | None) -> str:
 
 def save_upload(upload: Upload, folder: Path, limit: int, *, export: bool = False) -> Path:
     """Write ``upload`` into ``folder`` under a safe name; refuse other types than CSV, TSV and
-    XLSX (and ZIP for a CRM ``export``), empty files, and files over ``limit`` bytes."""
+    XLSX (and ZIP for an ``export``: a CRM's, or files a mapping names), empty files, and files
+    over ``limit`` bytes."""
     name = safe_name(upload.filename)
     if Path(name).suffix.lower() not in (EXPORT_SUFFIXES if export else SUFFIXES):
         raise DataValidationError(
             f"{name}: upload a .csv, .tsv or .xlsx file"
-            + (", or the .zip the CRM delivered" if export else ""),
+            + (", or a .zip of such files" if export else ""),
             [Problem(name, None, None, Path(name).suffix, "unsupported file type")],
         )
     path = folder / name
@@ -245,7 +246,9 @@ def import_uploaded_file(
     (not both), the file saved in ``folder`` within the upload limit, the mapping read and
     chosen, then :func:`import_upload`. Wrap in :func:`refusals_audited` to log refusals."""
     upload_choice(mapping, table)
-    path = save_upload(file, folder, settings.upload_limit_bytes, export=table in EXPORTS)
+    # a .zip holds several files: a CRM export's, or those a mapping file names
+    zipped = table in EXPORTS or mapping is not None
+    path = save_upload(file, folder, settings.upload_limit_bytes, export=zipped)
     text = None if mapping is None else read_mapping_text(mapping)
     mapping_name = safe_name(mapping.filename) if mapping is not None else ""
     result = import_upload(
