@@ -20,6 +20,8 @@ from tillage.config import Settings
 from tillage.errors import Busy
 from tillage.i18n import gettext_for
 from tillage.services.jobs import JobOut, job_list, start_rescore
+from tillage.services.schedule import next_run
+from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import AdminRole, CurrentUser, protected_router
 from tillage.serving.deps import SessionDep, SettingsDep
 
@@ -52,9 +54,17 @@ def step_labels(lang: str) -> dict[str, str]:
 def jobs_context(session: Session, settings: Settings, lang: str) -> dict[str, object]:
     """What the Data page shows of the jobs: the latest ones, the one running (if any) and the
     labels of the steps."""
-    jobs: list[JobOut] = job_list(session, now=clock(settings)(), limit=SHOWN_JOBS)
+    now = clock(settings)()
+    jobs: list[JobOut] = job_list(session, now=now, limit=SHOWN_JOBS)
     running = next((j for j in jobs if j.state in ("queued", "running")), None)
-    return {"jobs": jobs, "running_job": running, "step_labels": step_labels(lang)}
+    engine = session.get_bind()
+    return {
+        "jobs": jobs,
+        "running_job": running,
+        "step_labels": step_labels(lang),
+        "schedule": strategy_in_force(session).schedule,
+        "next_run": max(next_run(engine, now), now),  # type: ignore[arg-type]
+    }
 
 
 @router.post("/data/rescore")
