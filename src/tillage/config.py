@@ -8,6 +8,7 @@ file. Use :func:`get_settings` to obtain the cached instance; tests build their 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -202,6 +203,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The business time zone as a ``ZoneInfo``."""
         return ZoneInfo(self.timezone)
+
+    def now(self) -> dt.datetime:
+        """The business time zone's wall clock to the second, without a zone: how the import
+        log, the snapshots and the jobs keep their times."""
+        return dt.datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
 
 
 @lru_cache(maxsize=1)

@@ -27,7 +27,7 @@ class JobIn(BaseModel):
 
 
 def _clock(settings) -> dt.datetime:  # type: ignore[no-untyped-def]
-    return dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    return settings.now()
 
 
 @router.post(

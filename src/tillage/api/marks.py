@@ -49,6 +49,6 @@ def post_mark(
         action=body.action,
         status=body.status,
         note=body.note,
-        now=dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0),
+        now=settings.now(),
         client=client_address(request),
     )

@@ -31,7 +31,7 @@ def worker(
     ensure_current(engine)
 
     def clock() -> dt.datetime:
-        return dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+        return settings.now()
 
     with session_factory(engine)() as session:
         reap(session, clock())  # a job of a worker or server that was killed: failed

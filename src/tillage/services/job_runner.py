@@ -32,7 +32,7 @@ IMPORT_SHARE = 0.3
 
 
 def _now(settings: Settings) -> dt.datetime:
-    return dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    return settings.now()
 
 
 def scheduled_import(engine: Engine, settings: Settings, now: dt.datetime) -> None:

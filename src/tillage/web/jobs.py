@@ -31,7 +31,7 @@ SHOWN_JOBS = 5
 
 def clock(settings: Settings) -> Callable[[], dt.datetime]:
     """The business time zone's wall clock, as the jobs' times are kept."""
-    return lambda: dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0)
+    return settings.now
 
 
 def step_labels(lang: str) -> dict[str, str]:

@@ -44,7 +44,7 @@ def mark_from_page(
         action=action,
         status=status,
         note=note,
-        now=dt.datetime.now(settings.zone).replace(tzinfo=None, microsecond=0),
+        now=settings.now(),
         client=client_address(request),
     )
     return RedirectResponse(back_to(back), status_code=303)
