@@ -8,6 +8,7 @@ file. Use :func:`get_settings` to obtain the cached instance; tests build their 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -74,6 +75,42 @@ class Settings(BaseSettings):
             "e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`. Required "
             "by `tillage serve`; `tillage demo` generates one per demo store."
         ),
+    )
+
+    schedule_import: Path | None = Field(
+        default=None,
+        description="A file, export folder or .zip that `tillage worker` imports before each "
+        "scheduled re-score (e.g. where the nightly CRM export lands); empty: re-score only.",
+    )
+    schedule_import_mapping: Path | None = Field(
+        default=None,
+        description="Mapping file (TOML) for schedule_import; empty for a Salesforce or HubSpot "
+        "export, which is recognised.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that mails the failures of scheduled jobs (`tillage worker`); "
+        "empty: no mail, the failure shows on the Data page only.",
+    )
+    smtp_port: int = Field(default=25, gt=0, lt=65536, description="Port of smtp_host.")
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade the SMTP connection with STARTTLS before logging in."
+    )
+    smtp_user: str | None = Field(
+        default=None, description="Login on the SMTP server (empty: send without logging in)."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        description="Password of smtp_user: from the environment (TILLAGE_SMTP_PASSWORD) or a "
+        ".env file kept out of version control, never the repository.",
+    )
+    mail_from: str | None = Field(
+        default=None, description="Sender address of the failure mails (default tillage@<host>)."
+    )
+    notify_to: str | None = Field(
+        default=None,
+        description="Addresses, separated by commas, that receive a mail when a scheduled job "
+        "fails.",
     )
 
     @field_validator("secret_key")
@@ -167,8 +204,27 @@ class Settings(BaseSettings):
         """The business time zone as a ``ZoneInfo``."""
         return ZoneInfo(self.timezone)
 
+    def now(self) -> dt.datetime:
+        """The business time zone's wall clock to the second, without a zone: how the import
+        log, the snapshots and the jobs keep their times."""
+        return dt.datetime.now(self.zone).replace(tzinfo=None, microsecond=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Return the process-wide settings, read once from the environment."""
     return Settings()
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as the ``TILLAGE_*`` environment variables that make them again (unset
+    fields are left out): what a worker or job process started by this one reads."""
+    env = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"TILLAGE_{name.upper()}"] = str(value)
+    return env

@@ -15,6 +15,7 @@ do about it. Surfaces map them to exit codes (CLI) and HTTP statuses (API) in on
     ├── NotFoundError           an account, rep, snapshot … does not exist (or is not visible)
     ├── AuthenticationError     no valid credentials (login, session cookie or token)
     ├── TooManyAttempts         login refused for a while after repeated failures
+    ├── Busy                    a background job runs already (one at a time)
     └── PermissionDenied        the user's role does not allow the action
 
     DataWarning (a UserWarning)  rows a model could not use were left out of it; the run goes on
@@ -48,7 +49,8 @@ class Problem:
     """One problem found in input data, located as the user sees the file.
 
     ``row`` is the row number as a spreadsheet shows it (header = row 1), or ``None`` when the
-    problem concerns the whole file or column.
+    problem concerns the whole file or column. ``rows`` is how many rows the line stands for:
+    1, or N for a summary line ("N more rows: …") after the rows listed one by one.
     """
 
     file: str
@@ -57,6 +59,7 @@ class Problem:
     value: object
     reason: str
     severity: str = "error"
+    rows: int = 1
 
     def __str__(self) -> str:
         where = self.file
@@ -66,6 +69,13 @@ class Problem:
             where += f", column {self.column!r}"
         value = "" if self.value is None else f" (value {self.value!r})"
         return f"{where}: {self.reason}{value}"
+
+
+def rows_affected(problems: Sequence[Problem], severity: str = "error") -> int:
+    """How many problem rows of ``severity`` the report holds: each line counts the rows it
+    stands for (:attr:`Problem.rows`), so a report listing 1,000 errors and "4,902 more rows"
+    counts 5,902."""
+    return sum(p.rows for p in problems if (p.severity == "error") == (severity == "error"))
 
 
 class DataValidationError(TillageError):
@@ -107,6 +117,10 @@ class NotFoundError(TillageError):
 
 class PermissionDenied(TillageError):
     """The current user's role does not allow the action."""
+
+
+class Busy(TillageError):
+    """The work asked for cannot start while other work runs (one background job at a time)."""
 
 
 class AuthenticationError(TillageError):

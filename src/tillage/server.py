@@ -18,7 +18,9 @@ from tillage.api import (
     auth_routes,
     diffs,
     imports,
+    jobs,
     kpis,
+    marks,
     notes,
     overrides,
     plans,
@@ -36,7 +38,9 @@ from tillage.store.database import engine_from_settings, session_factory
 from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
+from tillage.web import jobs as job_pages
 from tillage.web import kpis as kpi_pages
+from tillage.web import marks as mark_pages
 from tillage.web import plans as plan_pages
 from tillage.web import review as review_pages
 from tillage.web import settings as settings_pages
@@ -77,8 +81,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(kpis.router)
     app.include_router(strategy.router)
     app.include_router(imports.router)
+    app.include_router(jobs.router)
+    app.include_router(jobs.freshness_router)
     app.include_router(users.router)
     app.include_router(audit.router)
+    app.include_router(marks.router)
     app.include_router(plans.router)
     app.include_router(diffs.router)
     app.include_router(reviews.router)
@@ -91,8 +98,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portfolio.router)
     app.include_router(account_pages.router)
     app.include_router(data_pages.router)
+    app.include_router(job_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(plan_pages.router)
+    app.include_router(mark_pages.router)
     app.include_router(kpi_pages.router)
     app.include_router(review_pages.router)
     app.include_router(one_on_one.router)

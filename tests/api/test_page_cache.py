@@ -24,7 +24,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.services.warm import warm_pages
 from tillage.store.database import make_engine
 from tillage.store.page_cache import clear_entries, store_version
-from tillage.store.schema import Import, PageCacheEntry, Snapshot
+from tillage.store.schema import Import, PageCacheEntry, Snapshot, SnapshotAction
 from tillage.store.users import find_user
 
 PERIOD = "2026-Q3"
@@ -289,3 +289,35 @@ def test_warming_computes_the_views_opened_first(
     with Session(engine) as session:  # every one of them was read, none computed again
         assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 16
     engine.dispose()
+
+
+def test_a_marked_action_computes_the_review_anew(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    """A plan mark changes the review's plan execution, so the cached review is not served."""
+    settings, admin_client = own_store
+    admin = admin_client()
+    engine = make_engine(settings.resolved_database_url)
+    first = admin.get(f"/api/v1/reviews/{PERIOD}")
+    assert first.status_code == 200
+    with Session(engine) as session:
+        before = store_version(session)
+        account, action, month = session.execute(
+            select(SnapshotAction.account_id, SnapshotAction.action, SnapshotAction.month)
+            .order_by(SnapshotAction.id.desc())
+            .limit(1)
+        ).one()
+    csrf = admin.get("/api/v1/me").json()["csrf_token"]
+    marked = admin.post(
+        "/api/v1/plans/marks",
+        json={"account": account, "month": month.isoformat(), "action": action, "status": "done"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert marked.status_code == 200, marked.text
+    with Session(engine) as session:
+        after = store_version(session)
+    engine.dispose()
+    assert before is not None and after is not None
+    assert after.marks[0] == before.marks[0] + 1 and after.data == before.data
+    again = admin.get(f"/api/v1/reviews/{PERIOD}", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200 and again.headers["etag"] != first.headers["etag"]

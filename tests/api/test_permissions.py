@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.server import create_app
+from tillage.services.jobs import queue_job
 from tillage.services.notes import add_note
 from tillage.services.overrides import set_override
 from tillage.serving.auth import (
@@ -34,7 +35,7 @@ from tillage.serving.auth import (
 )
 from tillage.store.access import OPERATOR
 from tillage.store.database import make_engine, session_scope
-from tillage.store.schema import Account, AccountTeamMember, Rep, User
+from tillage.store.schema import Account, AccountTeamMember, Rep, SnapshotAction, User
 from tillage.store.snapshots import latest_snapshot
 from tillage.store.strategies import save_strategy
 from tillage.store.users import create_token, find_user, principal_for
@@ -135,6 +136,39 @@ MATRIX = [
         (201, 403, 403, 403, 403, 403, 403, A),
         body={"table": "teams", "dry_run": "true"},
         files={"file": ("teams.csv", b"key,name\nTEAM-MATRIX,Matrix\n")},
+    ),
+    Case("GET", "/api/v1/jobs", (200, 403, 403, 403, 403, 403, 403, A)),
+    Case(
+        "GET",
+        "/api/v1/jobs/{job_id}",
+        (200, 403, 403, 403, 403, 403, 403, A),
+        path="/api/v1/jobs/{job}",
+    ),
+    # a job is queued (the ids fixture): an admin's second one is refused as busy
+    Case("POST", "/api/v1/jobs", (409, 403, 403, 403, 403, 403, 403, A), body={"kind": "rescore"}),
+    Case("GET", "/api/v1/freshness", (200, 200, 200, 200, 200, 200, 200, A)),
+    Case(
+        "POST",
+        "/api/v1/plans/marks",
+        (200, 200, 200, 404, 403, 403, 403, A),  # a rep marks their own accounts' actions only
+        body={
+            "account": "{rep_planned}",
+            "month": "{plan_month}",
+            "action": "{rep_planned_action}",
+            "status": "done",
+        },
+    ),
+    Case(
+        "POST",
+        "/api/v1/plans/marks",
+        (200, 404, 404, 200, 403, 403, 403, A),
+        body={
+            "account": "{rep2_planned}",
+            "month": "{plan_month}",
+            "action": "{rep2_planned_action}",
+            "status": "skipped",
+            "note": "matrix {n}",
+        },
     ),
     Case("GET", "/api/v1/users", (200, 403, 403, 403, 403, 403, 403, A)),
     Case(
@@ -333,6 +367,19 @@ MATRIX = [
         body={"token": "A" * 22},
         form=True,
     ),
+    Case("POST", "/data/rescore", (303, 403, 403, 403, 403, 403, 403, P), body={}, form=True),
+    Case(
+        "POST",
+        "/plans/mark",
+        (303, 303, 303, 404, 403, 403, 403, P),
+        body={
+            "account": "{rep_planned}",
+            "month": "{plan_month}",
+            "action": "{rep_planned_action}",
+            "status": "done",
+        },
+        form=True,
+    ),
     Case("GET", "/settings", (200, 403, 403, 403, 403, 403, 403, P)),
     Case(
         "POST",
@@ -485,6 +532,20 @@ def _team_account(session: Session, login: str) -> int:
     ).first()
 
 
+def _planned_action(session: Session, login: str) -> tuple[int, str, str]:
+    """An action of the newest plan on an account the user's rep owns: account, action, month."""
+    rep_key = find_user(session, login).rep_key
+    account, action, month = session.execute(
+        select(SnapshotAction.account_id, SnapshotAction.action, SnapshotAction.month)
+        .join(Account, Account.id == SnapshotAction.account_id)
+        .join(Rep, Rep.id == Account.owner_id)
+        .where(Rep.key == rep_key)
+        .order_by(SnapshotAction.id.desc())
+        .limit(1)
+    ).one()
+    return int(account), str(action), month.isoformat()
+
+
 _ids: dict[str, dict[str, int | str]] = {}
 _csrf: dict[str, dict[str, str]] = {}
 
@@ -506,6 +567,10 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
             "snapshot": latest_snapshot(session).id,
             "strategy_version": save_strategy(session, "", now=NOW, comment="matrix").id,
         }
+        for who in ("rep", "rep2"):
+            account, action, month = _planned_action(session, who)
+            found[f"{who}_planned"], found[f"{who}_planned_action"] = account, action
+            found["plan_month"] = month
         found["rep2_override"] = set_override(
             session,
             OPERATOR,
@@ -525,6 +590,8 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
             "matrix",
             now=NOW,
         ).id
+    with Session(engine) as session:  # a job queued: see POST /api/v1/jobs
+        found["job"] = queue_job(session, OPERATOR, kind="rescore", now=NOW).id
     engine.dispose()
     _ids[url] = found
     return found

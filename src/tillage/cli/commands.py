@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "command",
         "Serve the REST API (/api/v1, docs at /api/docs) and the dashboard.",
     ),
+    "worker": (
+        "worker:worker",
+        "command",
+        "Import and re-score on the strategy file's schedule until stopped (Ctrl+C).",
+    ),
     "import": (
         "imports:import_command",
         "command",

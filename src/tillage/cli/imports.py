@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.errors import rows_affected
 from tillage.i18n import table_labels
 from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
 from tillage.ingest.currency import Rate, load_rates, parse_rates
@@ -199,7 +200,8 @@ def _import(
                 console.print(_("Report saved to {path}.").format(path=report))
             console.print(
                 _("{errors} errors, {warnings} warnings: nothing was imported.").format(
-                    errors=len(result.errors), warnings=len(result.warnings)
+                    errors=f"{rows_affected(result.problems):,}",
+                    warnings=f"{rows_affected(result.problems, 'warning'):,}",
                 ),
                 style="bold red",
             )

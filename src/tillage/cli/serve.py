@@ -14,29 +14,23 @@ import time
 from typing import Annotated, Any
 
 import typer
-from pydantic import SecretStr
 
 from tillage.cli.context import state
-from tillage.config import Settings
+from tillage.config import Settings, settings_environment
 from tillage.ingest.sources import remove_leftovers
 from tillage.web import staging
 
+__all__ = [
+    "FACTORY",
+    "clean_start",
+    "run_server",
+    "serve",
+    "settings_environment",
+    "uvicorn_arguments",
+]
+
 FACTORY = "tillage.server:app_from_env"
 """The app factory uvicorn's worker processes call (``factory=True``)."""
-
-
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """``settings`` as the ``TILLAGE_*`` environment variables that make them again (unset
-    fields are left out)."""
-    env = {}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        env[f"TILLAGE_{name.upper()}"] = str(value)
-    return env
 
 
 def uvicorn_arguments(

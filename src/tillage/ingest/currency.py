@@ -203,7 +203,8 @@ def convert_tables(
 
             def located(rows: pd.Series, value: str, reason: str) -> Problem:
                 row = int(rows.iloc[0]) if len(rows) == 1 else None
-                return Problem(part.file, row, column, value, reason)  # noqa: B023 (used now)
+                # one line for these rows: it counts them (Problem.rows)
+                return Problem(part.file, row, column, value, reason, "error", len(rows))  # noqa: B023
 
             for value in sorted(set(code[given]) - known):
                 rows = part.rows[given & (code == value)]
@@ -229,7 +230,7 @@ def convert_tables(
                         rows,
                         value,
                         reason.format(
-                            count=len(rows),
+                            count=f"{len(rows):,}",
                             currency=value,
                             reporting=rates.reporting,
                             rows=_rows_named(rows),
@@ -261,6 +262,7 @@ def convert_tables(
                     "amounts in {currencies} cannot be converted into {reporting}: "
                     "nothing is summed across currencies unconverted"
                 ).format(currencies=", ".join(currencies), reporting=rates.reporting),
+                rows=0,  # a headline over the lines below, which count the rows
             ),
         )
     return problems

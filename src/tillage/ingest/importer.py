@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from tillage.errors import ConfigurationError, DataValidationError, Problem
+from tillage.errors import ConfigurationError, DataValidationError, Problem, rows_affected
 from tillage.i18n import gettext_for
 from tillage.ingest.currency import Rate, Rates, convert_tables
 from tillage.ingest.formats import detect_format
@@ -439,7 +439,7 @@ class ImportRefused(DataValidationError):
         _ = translate
         super().__init__(
             _("{source}: {errors} errors, nothing imported").format(
-                source=result.source, errors=len(result.errors)
+                source=result.source, errors=f"{rows_affected(result.problems):,}"
             ),
             result.problems,
         )

@@ -107,8 +107,9 @@ class TableBuilder:
         value: object,
         reason: str,
         severity: str = "error",
+        rows: int = 1,
     ) -> None:
-        self.problems.append(Problem(file, row, column, value, reason, severity))
+        self.problems.append(Problem(file, row, column, value, reason, severity, rows))
 
     def _report_bad(
         self,
@@ -131,7 +132,8 @@ class TableBuilder:
                 None,
                 column,
                 None,
-                self._("{count} more rows: {reason}").format(count=more, reason=reason),
+                self._("{count} more rows: {reason}").format(count=f"{more:,}", reason=reason),
+                rows=more,
             )
 
     def build(self, file: str, source: pd.DataFrame) -> TableFrame:
@@ -166,9 +168,10 @@ class TableBuilder:
                     ", ".join(tm.skip_if_empty),
                     None,
                     _("{count} rows skipped because this is empty (rows {rows})").format(
-                        count=empty_count, rows=_rows_named(rows[empty_mask])
+                        count=f"{empty_count:,}", rows=_rows_named(rows[empty_mask])
                     ),
                     "warning",
+                    rows=empty_count,
                 )
                 source = source[~empty_mask]
                 rows = rows[~empty_mask]
@@ -253,8 +256,9 @@ class TableBuilder:
                     None,
                     condition.column,
                     ", ".join(v or "(empty)" for v in values[:MAX_VALUES_NAMED]),
-                    reason.format(count=int(hit.sum()), rows=_rows_named(rows[hit])),
+                    reason.format(count=f"{int(hit.sum()):,}", rows=_rows_named(rows[hit])),
                     "warning",
+                    rows=int(hit.sum()),
                 )
             drop |= hit
         return source[~drop], rows[~drop], int(drop.sum())
@@ -349,8 +353,9 @@ class TableBuilder:
                 shown + (" …" if len(counts) > MAX_VALUES_NAMED else ""),
                 self._(
                     "{count} rows have values the mapping does not list; they are read as {default}"
-                ).format(count=int(unmapped.sum()), default=self._value_word(spec.default)),
+                ).format(count=f"{int(unmapped.sum()):,}", default=self._value_word(spec.default)),
                 "warning",
+                rows=int(unmapped.sum()),
             )
         return value.where(known, None)
 
@@ -420,8 +425,11 @@ class TableBuilder:
                         default,
                         _(
                             "{count} rows have no {column}; the export date is used (rows {rows})"
-                        ).format(count=int(used.sum()), column=label, rows=_rows_named(rows[used])),
+                        ).format(
+                            count=f"{int(used.sum()):,}", column=label, rows=_rows_named(rows[used])
+                        ),
                         "warning",
+                        rows=int(used.sum()),
                     )
             series = series.astype(object).where(~empty, default)
         if kind in ("ref", "text"):

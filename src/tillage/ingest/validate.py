@@ -284,8 +284,9 @@ def _to_problems(
                     None,
                     column_name,
                     None,
-                    _("{count} more rows: {reason}").format(count=more, reason=reason),
+                    _("{count} more rows: {reason}").format(count=f"{more:,}", reason=reason),
                     severity,
+                    more,
                 )
             )
     return problems

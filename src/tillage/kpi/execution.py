@@ -2,10 +2,12 @@
 activities logged, by rep.
 
 A planned action (account, rep, month) is **covered** when that rep logged at least one activity
-(any type) with that account in that month (any rep when the action names none). Per rep:
-planned actions and hours, covered actions and ``coverage = covered / planned`` (%), the same
-for must-do actions, and the activities and hours (``duration_minutes / 60``) the rep logged in
-the period on any account.
+(any type) with that account in that month (any rep when the action names none), or when it was
+marked ``done`` from the plans or the account page; an action marked ``skipped`` (with a note
+saying why) is not covered, whatever was logged. Per rep: planned actions and hours, covered
+actions and ``coverage = covered / planned`` (%), the same for must-do actions, the actions
+marked done and skipped, and the activities and hours (``duration_minutes / 60``) the rep logged
+in the period on any account.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class RepExecution(BaseModel):
     must_do_covered: int
     activities: int
     activity_hours: float
+    marked_done: int = 0
+    skipped: int = 0
 
 
 def _month(values: pd.Series) -> pd.Series:
@@ -39,7 +43,8 @@ def plan_execution(
     actions: pd.DataFrame, activities: pd.DataFrame, reps: pd.DataFrame, *, total_label: str
 ) -> list[RepExecution]:
     """Per rep (``reps``: ``rep_id``, ``rep``, ``team``) with a plan or an activity, then the
-    company total labelled ``total_label``."""
+    company total labelled ``total_label``. ``actions`` may carry ``mark`` (``done``,
+    ``skipped`` or empty: :func:`tillage.services.review_frames.planned_actions`)."""
     acts = activities.assign(
         month=_month(activities["occurred_at"]),
         hours=pd.to_numeric(activities["duration_minutes"], errors="coerce").fillna(0.0) / 60.0,
@@ -51,7 +56,10 @@ def plan_execution(
     plan = plan.merge(by_any, on=["account_id", "month"], how="left")
     named = plan["rep_id"].notna()
     plan["covered"] = np.where(named, plan["hit"].fillna(False), plan["hit_any"].fillna(False))
-    plan["covered"] = plan["covered"].astype(bool)
+    mark = plan["mark"] if "mark" in plan.columns else pd.Series(None, index=plan.index)
+    plan["done"] = (mark == "done").to_numpy()
+    plan["skipped"] = (mark == "skipped").to_numpy()
+    plan["covered"] = (plan["covered"].astype(bool) | plan["done"]) & ~plan["skipped"]
     plan["must_do"] = plan["must_do"].fillna(False).astype(bool)
 
     def row(rep_id: int | None, name: str, team: str | None, p: pd.DataFrame, a: pd.DataFrame):  # type: ignore[no-untyped-def]
@@ -69,6 +77,8 @@ def plan_execution(
             must_do_covered=int((p["must_do"] & p["covered"]).sum()),
             activities=len(a),
             activity_hours=float(a["hours"].sum()),
+            marked_done=int(p["done"].sum()),
+            skipped=int(p["skipped"].sum()),
         )
 
     out = []

@@ -24,12 +24,14 @@ from tillage.store.diffs import NONE
 from tillage.store.schema import (
     Account,
     AccountScore,
+    ActionMark,
     Activity,
     Contact,
     Rep,
     SnapshotAction,
     Team,
 )
+from tillage.store.work import mark_of_action
 
 SEGMENTS: tuple[str, ...] = ("deepen", "maintain", "nurture", "reduce")
 """The value × growth cells: value high/growth high, high/low, low/high, low/low."""
@@ -140,7 +142,8 @@ def account_signals(
 
 @dataclass(frozen=True)
 class PlannedAction:
-    """A planned action: ``hours`` of a rep's ``month``, expected LTV uplift in company currency."""
+    """A planned action: ``hours`` of a rep's ``month``, expected LTV uplift in company currency;
+    ``mark`` (``done`` / ``skipped``) and its ``note`` as marked (:mod:`tillage.services.marks`)."""
 
     month: dt.date
     action: str
@@ -149,6 +152,8 @@ class PlannedAction:
     expected_uplift: float
     must_do: bool
     products: list[Any]
+    mark: str | None = None
+    note: str | None = None
 
 
 def account_actions(
@@ -157,8 +162,9 @@ def account_actions(
     """The account's planned actions in the snapshot, by month then expected uplift."""
     _require_visible(session, account_id, visible)
     rows = session.execute(
-        select(SnapshotAction, Rep.name)
+        select(SnapshotAction, Rep.name, ActionMark.status, ActionMark.note)
         .outerjoin(Rep, Rep.id == SnapshotAction.rep_id)
+        .outerjoin(ActionMark, mark_of_action())
         .where(SnapshotAction.snapshot_id == snapshot_id, SnapshotAction.account_id == account_id)
         .order_by(SnapshotAction.month, SnapshotAction.expected_uplift.desc())
     ).all()
@@ -171,8 +177,10 @@ def account_actions(
             expected_uplift=float(a.expected_uplift),
             must_do=bool(a.must_do),
             products=list(a.products or []),
+            mark=mark,
+            note=note,
         )
-        for a, rep in rows
+        for a, rep, mark, note in rows
     ]
 
 

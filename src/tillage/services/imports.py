@@ -25,7 +25,7 @@ from tillage.config import Settings
 from tillage.errors import DataValidationError, Problem, TooLarge
 from tillage.ingest import ImportResult, import_path
 from tillage.ingest.currency import parse_rates
-from tillage.ingest.mapping import KEYED_TABLES, Mapping, parse_mapping
+from tillage.ingest.mapping import KEYED_TABLES, Mapping, builtin_mapping, parse_mapping
 from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
 from tillage.services.strategy import resolve_strategy
 from tillage.store.access import Principal
@@ -33,6 +33,10 @@ from tillage.store.schema import Base
 from tillage.store.users import audit, utcnow
 
 SUFFIXES = TEXT_SUFFIXES | EXCEL_SUFFIXES
+EXPORTS = ("salesforce", "hubspot")
+"""CRM exports an upload may be named as (``table``): read with the shipped mapping, as
+``tillage import`` reads them; such an upload may also be the ``.zip`` the CRM delivers."""
+EXPORT_SUFFIXES = SUFFIXES | {".zip"}
 CHUNK = 1 << 20
 MAX_MAPPING = 200_000  # bytes
 
@@ -59,13 +63,15 @@ def safe_name(name: str | None) -> str:
     return base or "upload.csv"
 
 
-def save_upload(upload: Upload, folder: Path, limit: int) -> Path:
+def save_upload(upload: Upload, folder: Path, limit: int, *, export: bool = False) -> Path:
     """Write ``upload`` into ``folder`` under a safe name; refuse other types than CSV, TSV and
-    XLSX, empty files, and files over ``limit`` bytes."""
+    XLSX (and ZIP for an ``export``: a CRM's, or files a mapping names), empty files, and files
+    over ``limit`` bytes."""
     name = safe_name(upload.filename)
-    if Path(name).suffix.lower() not in SUFFIXES:
+    if Path(name).suffix.lower() not in (EXPORT_SUFFIXES if export else SUFFIXES):
         raise DataValidationError(
-            f"{name}: upload a .csv, .tsv or .xlsx file",
+            f"{name}: upload a .csv, .tsv or .xlsx file"
+            + (", or a .zip of such files" if export else ""),
             [Problem(name, None, None, Path(name).suffix, "unsupported file type")],
         )
     path = folder / name
@@ -106,9 +112,12 @@ def _identity_mapping(path: Path, table: str) -> Mapping:
 
 
 def upload_choice(mapping: object | None, table: str | None) -> None:
-    """An upload names what it holds by a mapping file or a table, exactly one of the two."""
+    """An upload names what it holds by a mapping file, or by a table or a CRM export
+    (:data:`EXPORTS`) as ``table``: exactly one of the two."""
     if (mapping is None) == (table is None):
-        raise DataValidationError("give either a mapping file or a table, not both or neither")
+        raise DataValidationError(
+            "give either a mapping file or a table (or a CRM export), not both or neither"
+        )
 
 
 def read_mapping_text(upload: Upload) -> str:
@@ -125,10 +134,13 @@ def read_mapping_text(upload: Upload) -> str:
 def choose_mapping(
     path: Path, mapping_text: str | None, mapping_name: str, table: str | None
 ) -> Mapping:
-    """The mapping an upload is read with: the uploaded mapping's text, else the identity
-    mapping of ``table``."""
+    """The mapping an upload is read with: the uploaded mapping's text, else the shipped
+    mapping of a CRM export (``table`` in :data:`EXPORTS`), else the identity mapping of
+    ``table``."""
     if mapping_text is not None:
         return parse_mapping(mapping_text, source=mapping_name)
+    if table in EXPORTS:
+        return builtin_mapping(str(table))
     return _identity_mapping(path, str(table))
 
 
@@ -234,7 +246,9 @@ def import_uploaded_file(
     (not both), the file saved in ``folder`` within the upload limit, the mapping read and
     chosen, then :func:`import_upload`. Wrap in :func:`refusals_audited` to log refusals."""
     upload_choice(mapping, table)
-    path = save_upload(file, folder, settings.upload_limit_bytes)
+    # a .zip holds several files: a CRM export's, or those a mapping file names
+    zipped = table in EXPORTS or mapping is not None
+    path = save_upload(file, folder, settings.upload_limit_bytes, export=zipped)
     text = None if mapping is None else read_mapping_text(mapping)
     mapping_name = safe_name(mapping.filename) if mapping is not None else ""
     result = import_upload(

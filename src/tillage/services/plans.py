@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
 from tillage.services.cadence import CadenceDue, plan_cadence
+from tillage.services.marks import marks_of
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.snapshot_frames import deals_frame, plan_frame
 from tillage.services.snapshots import SnapshotOut, snapshot_out
@@ -28,6 +29,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_ids
 from tillage.store.reps import rep_names
 from tillage.store.snapshots import complete_snapshot, snapshot_with_plan
+from tillage.store.work import ActionMark
 
 
 def _value(value: object) -> object:
@@ -55,6 +57,10 @@ class PlannedAction(BaseModel):
     effect_source: str | None = None
     """``learned`` (the effect estimated from the company's history) or ``assumed`` (the
     strategy file's), ``None`` for a plan written before effects were learned."""
+    mark: str | None = None
+    """``done`` or ``skipped`` as marked from the pages (:mod:`tillage.services.marks`)."""
+    note: str | None = None
+    """The note of the mark (why an action was skipped)."""
 
 
 class RepPlan(BaseModel):
@@ -105,6 +111,12 @@ def _float(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _mark(mark: ActionMark | None) -> dict[str, str | None]:
+    return (
+        {"mark": None, "note": None} if mark is None else {"mark": mark.status, "note": mark.note}
+    )
+
+
 def month_plan(
     session: Session,
     principal: Principal,
@@ -143,6 +155,7 @@ def month_plan(
         actions = actions[actions["rep_id"].isin(reach)]
     record = dict((snap.models or {}).get("plans") or {})
     effects = record.get("effects") or {}
+    marks = marks_of(session, first, first)  # the month's marks: a few per rep
     shown = {chosen.id} if chosen is not None else reach
     rows = {
         int(key): row
@@ -169,6 +182,7 @@ def month_plan(
             PlannedAction(
                 **{k: _value(v) for k, v in row.items()},
                 effect_source=(effects.get(row["action"]) or {}).get("source"),
+                **_mark(marks.get((row["account_id"], first, row["action"]))),
             )
             for row in actions.to_dict(orient="records")
         ],

@@ -20,6 +20,7 @@ from tillage.store.access import AccountFilter, everything
 from tillage.store.schema import (
     Account,
     AccountScore,
+    ActionMark,
     Activity,
     Contract,
     Opportunity,
@@ -29,6 +30,7 @@ from tillage.store.schema import (
     SnapshotDeal,
     Team,
 )
+from tillage.store.work import mark_of_action
 
 
 def _frame(session: Session, query: Select) -> pd.DataFrame:
@@ -87,7 +89,9 @@ def planned_actions(
     session: Session, snapshot_id: int, first: dt.date, last: dt.date
 ) -> pd.DataFrame:
     """A snapshot's planned actions for the months from ``first`` to ``last``: ``account_id``,
-    ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``."""
+    ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``, and ``mark``
+    (``done`` / ``skipped`` as marked from the pages, :mod:`tillage.services.marks`; else
+    empty)."""
     return _frame(
         session,
         select(
@@ -98,7 +102,9 @@ def planned_actions(
             SnapshotAction.hours,
             SnapshotAction.expected_uplift,
             SnapshotAction.must_do,
+            ActionMark.status.label("mark"),
         )
+        .outerjoin(ActionMark, mark_of_action())
         .where(
             SnapshotAction.snapshot_id == snapshot_id,
             SnapshotAction.month >= first,

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from tillage.errors import (
     AuthenticationError,
+    Busy,
     ConfigurationError,
     DataValidationError,
     NotFoundError,
@@ -35,6 +36,7 @@ from tillage.errors import (
 
 STATUS = {
     AuthenticationError: 401,
+    Busy: 409,
     TooLarge: 413,
     TooManyAttempts: 429,
     NotFoundError: 404,
@@ -55,6 +57,8 @@ class ProblemOut(BaseModel):
     column: str | None
     value: str | None
     reason: str
+    rows: int = 1
+    """How many rows this line stands for: 1, or N for "N more rows: …"."""
 
 
 class ErrorBody(BaseModel):
@@ -77,6 +81,7 @@ class ErrorBody(BaseModel):
                     column=p.column,
                     value=None if p.value is None else str(p.value),
                     reason=p.reason,
+                    rows=p.rows,
                 )
                 for p in exc.problems
             ]

@@ -3,8 +3,9 @@
 The services decide what a key covers (:mod:`tillage.services.page_cache`); this module only
 reads, writes and prunes rows, and says which state of the store a key must name
 (:func:`store_version`): the newest complete snapshot (id and when it was written), the newest
-strategy version, the newest import and the newest activity. A new snapshot, a saved strategy,
-an import or a logged activity therefore changes every key, and the rows of older snapshots are
+strategy version, the newest import, the newest activity and the newest plan mark. A new
+snapshot, a saved strategy, an import, a logged activity or a marked action therefore changes
+every key, and the rows of older snapshots are
 deleted on the next write (:func:`put_entry`) or with their snapshot.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tillage.store.records import Import, PageCacheEntry, Snapshot, StrategyVersion
 from tillage.store.schema import Activity
+from tillage.store.work import ActionMark
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class StoreVersion:
     written: dt.datetime
     strategy: int
     data: tuple[int, int]
+    marks: tuple[int, str] = (0, "")
 
     def parts(self) -> list[object]:
         """The fields as JSON-ready values (for hashing into a key)."""
@@ -41,6 +44,7 @@ class StoreVersion:
             self.written.isoformat(),
             self.strategy,
             list(self.data),
+            list(self.marks),
         ]
 
 
@@ -62,7 +66,17 @@ def store_version(session: Session) -> StoreVersion | None:
         written=snapshot.created_at,
         strategy=int(strategy),
         data=data_marker(session),
+        marks=marks_marker(session),
     )
+
+
+def marks_marker(session: Session) -> tuple[int, str]:
+    """How many planned actions are marked done or skipped, and the newest mark's time: a mark
+    changes the review's plan execution, so it changes every key."""
+    count, newest = session.execute(
+        select(func.count(ActionMark.id), func.max(ActionMark.marked_at))
+    ).one()
+    return int(count or 0), "" if newest is None else str(newest)
 
 
 def data_marker(session: Session) -> tuple[int, int]:

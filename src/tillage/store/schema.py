@@ -50,6 +50,7 @@ from tillage.store.records import (
     StrategyVersion,
     User,
 )
+from tillage.store.work import ActionMark, Job
 
 __all__ = [
     "CANONICAL_TABLES",
@@ -58,6 +59,7 @@ __all__ = [
     "Account",
     "AccountScore",
     "AccountTeamMember",
+    "ActionMark",
     "Activity",
     "ApiToken",
     "AuditEntry",
@@ -65,6 +67,7 @@ __all__ = [
     "Contact",
     "Contract",
     "Import",
+    "Job",
     "Money",
     "NPSResponse",
     "Opportunity",

@@ -38,6 +38,7 @@ from tillage.strategy.config_calendar import (
     CADENCE_DESCRIPTION,
     FISCAL_DESCRIPTION,
     Cadence,
+    Schedule,
     _default_cadence,
 )
 from tillage.strategy.config_scoring import PortfolioThresholds, PrioritySettings, PriorityWeights
@@ -56,6 +57,7 @@ __all__ = [
     "PortfolioThresholds",
     "PrioritySettings",
     "PriorityWeights",
+    "Schedule",
     "Situation",
     "Strategy",
     "load_strategy",
@@ -130,6 +132,11 @@ class Strategy(_Section):
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12, description=FISCAL_DESCRIPTION)
     cadence: dict[Cell, Cadence] = Field(
         default_factory=_default_cadence, description=CADENCE_DESCRIPTION
+    )
+    schedule: Schedule = Field(
+        default_factory=Schedule,
+        description="Re-scoring rhythm: the stale-data banner and `tillage worker` (default every "
+        "7 days, from 2 o'clock).",
     )
 
     @field_validator("margin_by_family")

@@ -53,3 +53,23 @@ CADENCE_DESCRIPTION = (
     "out has no cadence (default deepen: visit every 30 days, maintain: meeting "
     "every 61, nurture: qbr every 91, reduce: any contact every 182)."
 )
+
+
+class Schedule(_Section):
+    """How fresh the scores must be: the pages warn when the newest snapshot is older, and
+    ``tillage worker`` imports (the ``schedule_import`` setting) and re-scores on this rhythm."""
+
+    rescore_every_days: int = Field(
+        default=7,
+        ge=1,
+        le=366,
+        description="Re-score at least this often: the pages show a banner when the newest "
+        "snapshot is older, and `tillage worker` re-scores when it is (default 7; days).",
+    )
+    at_hour: int = Field(
+        default=2,
+        ge=0,
+        le=23,
+        description="Hour of the day (business time zone) from which `tillage worker` starts a "
+        "due re-score, e.g. 2 for a night run (default 2; 0–23).",
+    )

@@ -47,6 +47,7 @@ from tillage.services.accounts import (
 )
 from tillage.services.activities import log_activity
 from tillage.services.listing import RISK_BANDS, RISK_FLAGS, ScoreFilter
+from tillage.services.marks import MARKERS
 from tillage.services.notes import MAX_LENGTH as MAX_NOTE
 from tillage.services.notes import add_note
 from tillage.services.overrides import set_override
@@ -252,6 +253,7 @@ def account_view(
         action_label=lambda a: action_label(a, lang),
         signal_text=lambda s: signal_text(s, lang),
         currency=currency,
+        can_mark=principal.role in MARKERS,
     )
 
 

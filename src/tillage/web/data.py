@@ -25,13 +25,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.errors import ConfigurationError, DataValidationError, NotFoundError, TooLarge
+from tillage.errors import (
+    ConfigurationError,
+    DataValidationError,
+    NotFoundError,
+    TooLarge,
+    rows_affected,
+)
 from tillage.i18n import gettext_for, table_labels
 from tillage.ingest import ImportResult
 from tillage.ingest.mapping import KEYED_TABLES
 from tillage.ingest.quality import data_quality
 from tillage.services.imports import (
-    SUFFIXES,
+    EXPORT_SUFFIXES,
+    EXPORTS,
     choose_mapping,
     import_upload,
     import_uploaded_file,
@@ -43,6 +50,7 @@ from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.store.access import Principal
 from tillage.store.imports_log import list_imports
 from tillage.web import staging
+from tillage.web.jobs import jobs_context
 from tillage.web.render import page
 
 UPLOAD_PATH = "/data/validate"
@@ -73,20 +81,23 @@ def _page(
     **context: object,
 ) -> HTMLResponse:
     """The Data page: the upload form, the report in ``context`` if any, and the history."""
+    request.app.state.freshness = None  # where imports and re-scores end: the banner asks anew
     response = page(
         request,
         lang,
         "data.html",
         principal,
         tables=KEYED_TABLES,
+        exports=EXPORTS,
         table_label=table_labels(lang),
-        accept=",".join(sorted(SUFFIXES)),
+        accept=",".join(sorted(EXPORT_SUFFIXES)),
         limit_bytes=settings.upload_limit_bytes,
         limit_mb=f"{settings.upload_limit_mb:g}",
         history=list_imports(session, limit=HISTORY_ROWS),
         quality=data_quality(session.connection(), gettext_for(lang)),
         shown_problems=SHOWN_PROBLEMS,
         shown_value=shown_value,
+        **jobs_context(session, settings, lang),
         **{"refused": None, "checked": None, "token": None, "notice": None, "table": "", **context},
     )
     response.status_code = status_code
@@ -100,7 +111,7 @@ def _refusal(exc: TillageFileError) -> dict[str, object]:
     return {
         "message": str(exc).split("\n", 1)[0] if problems else str(exc),
         "problems": problems,
-        "errors": sum(p.severity == "error" for p in problems),
+        "errors": rows_affected(problems),
         "too_large": isinstance(exc, TooLarge),
         "choice": False,
     }
@@ -115,9 +126,10 @@ def data_page(
     principal: CurrentUser,
     refused: Annotated[str | None, Query(pattern="^too-large$")] = None,
     imported: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    notice: Annotated[str | None, Query(pattern="^busy$")] = None,
 ) -> HTMLResponse:
-    """The upload form and the imports log (twin of ``GET /api/v1/imports``)."""
-    notice = None
+    """The upload form, the re-score button with the jobs, and the imports log (twin of
+    ``GET /api/v1/imports``; the jobs: ``GET /api/v1/jobs``)."""
     if refused:
         notice = "too-large"
     elif imported:

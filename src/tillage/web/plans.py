@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from tillage.errors import NotFoundError
 from tillage.report.crm_tasks import Layout, task_file
 from tillage.services.crm_tasks import plan_for_crm
+from tillage.services.marks import MARKERS
 from tillage.services.plan_months import planned_months
 from tillage.services.plans import PlannedAction, PlanOut, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
@@ -218,6 +219,8 @@ def plans_page(
         currency=settings.currency,
         data=data_links(request, table=True),
         tasks_query=urlencode({"month": chosen_month, "rep": plan.rep or ""}),
+        can_mark=principal.role in MARKERS,
+        back_url=page_url(min(page_number, pages)) + "#planned-actions",
     )
 
 

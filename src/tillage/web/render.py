@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from functools import lru_cache
@@ -22,6 +23,7 @@ from pydantic import BaseModel
 from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
 from tillage.inert import csv_row
+from tillage.services.freshness import Freshness, freshness
 from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 
@@ -82,10 +84,28 @@ def language_links(request: Request) -> dict[str, str]:
     return links
 
 
+FRESHNESS_SECONDS = 5.0
+"""How long a server process reuses its answer to "are the scores stale?" between pages."""
+
+
+def stale_scores(request: Request) -> Freshness:
+    """The freshness of the scores for the banner of every page (:mod:`tillage.services.freshness`),
+    asked of the store at most every :data:`FRESHNESS_SECONDS` seconds per app."""
+    state = request.app.state
+    cached = getattr(state, "freshness", None)
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]
+    now = dt.datetime.now(state.settings.zone).replace(tzinfo=None)
+    found = freshness(state.engine, now)
+    state.freshness = (time.monotonic() + FRESHNESS_SECONDS, found)
+    return found
+
+
 def page(
     request: Request, lang: str, template: str, principal: Principal | None, **context: object
 ) -> HTMLResponse:
-    """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie."""
+    """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie.
+    A logged-in user's page says when the scores are stale (:func:`stale_scores`)."""
     html = render(
         lang,
         template,
@@ -93,6 +113,7 @@ def page(
         menu=menu_for(principal.role) if principal else [],
         lang_links=language_links(request),
         path=request.url.path,
+        stale=stale_scores(request) if principal is not None else None,
         **context,
     )
     response = HTMLResponse(html)
