@@ -157,9 +157,9 @@ def run_scoring(
                 how="left",
             )
             step("expansion")
-            expansion, record["expansion"] = expansion_values(con, as_of, features=features)
+            expansion, record["expansion"] = expansion_values(con, as_of)
             step("deals")
-            deals, record["win_probability"] = open_deals(con, as_of, strategy, features=features)
+            deals, record["win_probability"] = open_deals(con, as_of, strategy)
         products = product_suggestions(con, as_of)
     step("ranking")
     scores, ranking = rank_accounts(
