@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from tillage.cli.context import state
 from tillage.cli.imports import print_quality
+from tillage.features.engine import ENGINES
 from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
 from tillage.services.scoring import STEPS, default_as_of, run_scoring
@@ -85,10 +86,21 @@ def score(
         typer.Option(help="Month to plan (YYYY-MM); default: the month after the as-of date."),
     ] = None,
     label: Annotated[str, typer.Option(help="A label stored with the snapshot.")] = "",
+    engine_name: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Where the feature queries run: duckdb (embedded), postgres (inside a "
+            "PostgreSQL store) or spark (local, or the Spark Connect server of $SPARK_REMOTE); "
+            "default: duckdb for a SQLite store, postgres for PostgreSQL.",
+        ),
+    ] = None,
 ) -> None:
     """Score every account in the store and write an immutable snapshot."""
     settings = state.settings()
     _ = state.gettext()
+    if engine_name is not None and engine_name not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     now = dt.datetime.now(settings.zone).replace(tzinfo=None)
     try:
         date = dt.date.fromisoformat(as_of) if as_of else None
@@ -119,6 +131,7 @@ def score(
             strategy_path=strategy,
             month=month,
             progress=on_step,
+            feature_engine=engine_name,  # type: ignore[arg-type]
         )
         done()
     with session_factory(engine)() as session:

@@ -371,9 +371,13 @@ class BaseModel(FittedRecord, EstimatorSettings):
         theta = np.exp(u)
         info = -h_ll
         se = np.full(k, np.nan)
+        cov = np.full((k, k), np.nan)
         low = _cholesky(info) if np.all(np.isfinite(info)) else None
         if low is not None:
-            se = np.sqrt(np.diag(_inverse_from_cholesky(low)))
+            cov = _inverse_from_cholesky(low)
+            se = np.sqrt(np.diag(cov))
+        names = list(self._param_names)
+        self.covariance_ = pd.DataFrame((cov + cov.T) / 2.0, index=names, columns=names)
         standard_errors = dict(zip(self._param_names, map(float, se), strict=True))
         self._check_identified(theta, standard_errors)
         if not result.converged:

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from tillage.features.build import materialised_features
+from tillage.features.engine import Engine as FeatureEngine
 from tillage.features.engine import feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.effects import company_effects
@@ -123,6 +124,7 @@ def run_scoring(
     strategy_path: str | Path | None = None,
     month: str | None = None,
     progress: Callable[[str], None] | None = None,
+    feature_engine: FeatureEngine | None = None,
 ) -> int:
     """Score every account as of ``as_of`` and store the result as one snapshot; return its id.
 
@@ -132,7 +134,10 @@ def run_scoring(
     deals' win probabilities and zones, and the account
     plans of ``month`` (YYYY-MM; default the month after a month-end ``as_of``), all written in
     one transaction. ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
-    ``progress`` is called with each of :data:`STEPS` as it starts.
+    ``progress`` is called with each of :data:`STEPS` as it starts. ``feature_engine`` chooses
+    where the feature queries run (:data:`~tillage.features.engine.ENGINES`; default
+    :func:`engine_kind`): ``spark`` runs them on the Spark session of
+    :func:`~tillage.features.engine.spark_session` (local, or a cluster through Spark Connect).
     """
     step = progress or (lambda _name: None)
     strategy, strategy_hash, source = resolve_strategy(engine, strategy_path)
@@ -143,7 +148,7 @@ def run_scoring(
     # columns into DuckDB); the won deals become the orders first where they are the revenue
     # (the strategy's revenue_from_won_deals); then the feature tables of the dates that
     # several steps read are computed once and passed to every step
-    with feature_backend(url, engine_kind(url), tables=INPUT_COLUMNS) as con:
+    with feature_backend(url, feature_engine or engine_kind(url), tables=INPUT_COLUMNS) as con:
         revenue = won_deals_as_orders(con, strategy.revenue_from_won_deals)
         with materialised_features(con, shared_dates(as_of)) as features:
             frame, record = score_values(
