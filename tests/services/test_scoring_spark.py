@@ -44,6 +44,7 @@ def _same(left: object, right: object) -> bool:
 
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # about 40 Spark queries, each a few seconds of planning on 2 cores
 def test_spark_scores_the_demo_as_duckdb_does(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
     company, engine, _ = load_demo(tmp_path / "duckdb.db", 100, 7, 5)
     engine.dispose()

@@ -89,6 +89,7 @@ class BetaGeoModel(BaseModel):
     _nonnegative_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
 
     _newton: ClassVar[bool] = True
+    _continuous_column: ClassVar[str | None] = "T"
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         """``r = a = b = 1`` and ``alpha`` the mean ``T`` (alpha scales with the time unit);
@@ -107,20 +108,6 @@ class BetaGeoModel(BaseModel):
         except ConvergenceError:
             return guess
         return np.array([warm.params_[name] for name in self._param_names])
-
-    def _collapse(self, frame: pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
-        """As the base class, except for continuous times (more than half the ``T`` values
-        distinct, in a base of over 10,000 rows): those rows are used as they are, as
-        contiguous float64 arrays, since collapsing would cost more than it saves."""
-        T = np.ascontiguousarray(frame["T"], dtype=float)
-        if T.size <= 10_000 or pd.unique(T).size <= T.size // 2:
-            return super()._collapse(frame)
-        weights = np.ones(T.size)
-        if "weight" in frame.columns:
-            weights = np.ascontiguousarray(frame["weight"], dtype=float)
-        keep = weights > 0
-        data = {c: np.ascontiguousarray(frame[c], dtype=float)[keep] for c in self._columns}
-        return data, weights[keep]
 
     def _prepare(self, data: Data) -> Data:
         x = data["frequency"]
