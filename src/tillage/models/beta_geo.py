@@ -41,7 +41,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
 
-from tillage.errors import ConvergenceError
+from tillage.models._optimise import warm_start
 from tillage.models.base import BaseModel, Data, _weighted_sum
 
 __all__ = ["BetaGeoModel"]
@@ -97,17 +97,7 @@ class BetaGeoModel(BaseModel):
         that only the last few Newton iterations run on all of them."""
         mean_t = _weighted_sum(data["T"], weights) / float(weights.sum())
         guess = np.array([1.0, max(mean_t, 1e-3), 1.0, 1.0])
-        if weights.size <= 4 * _WARM_ROWS or self.initial_params:
-            return guess
-        rows = np.arange(0, weights.size, weights.size // _WARM_ROWS)
-        sample = pd.DataFrame({c: data[c][rows] for c in self._columns}).assign(
-            weight=weights[rows]
-        )
-        try:
-            warm = type(self)(**self.get_params(deep=False)).fit(sample)
-        except ConvergenceError:
-            return guess
-        return np.array([warm.params_[name] for name in self._param_names])
+        return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
     def _prepare(self, data: Data) -> Data:
         x = data["frequency"]
