@@ -25,6 +25,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot as sg
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
@@ -79,6 +80,19 @@ class DatedQuery:
         texts = {text: self._literal(values[p]) for text, p in self._stand_ins.items()}
         return self._pattern.sub(lambda m: texts[m.group(0)], self._sql)
 
+    def _typed(self, sql: str) -> str:
+        """``sql`` with every column cast to the type of the expression's schema: a table
+        created from it reads back as the expression would (DuckDB sums integers to HUGEINT,
+        which ibis casts back to int64 only when it runs the expression itself)."""
+        con = self._con
+        mapper = con.compiler.type_mapper
+        columns = ", ".join(
+            f"CAST({_quoted(con, name)} AS {mapper.from_ibis(dtype).sql(con.dialect)}) "
+            f"AS {_quoted(con, name)}"
+            for name, dtype in self.expr.schema().items()
+        )
+        return f"SELECT {columns} FROM ({sql}) AS {_quoted(con, 'dated')}"
+
     def _literal(self, value: dt.date | dt.datetime) -> str:
         if value not in self._literals:
             self._literals[value] = _literal_sql(self._con, value)
@@ -96,11 +110,18 @@ class DatedQuery:
         try:
             for day_ in dates:
                 names[day_] = f"tillage_features_{day_:%Y%m%d}_{id(self):x}"
-                _create_temporary(self._con, names[day_], self.sql(day_))
+                sql = self.sql(day_)
+                if self._con.name != "pyspark":  # Spark's sums of integers stay BIGINT
+                    sql = self._typed(sql)
+                _create_temporary(self._con, names[day_], sql)
             yield {day_: self._con.table(name) for day_, name in names.items()}
         finally:
             for name in names.values():
                 _drop_temporary(self._con, name)
+
+
+def _quoted(con: BaseBackend, name: str) -> str:
+    return sg.to_identifier(name, quoted=True).sql(con.dialect)
 
 
 def _run(con: BaseBackend, expr: ir.Table, sql: str) -> pa.Table:
