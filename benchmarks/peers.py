@@ -29,9 +29,10 @@ prints for every model and data set:
 Data: the CDNOW calibration summary (2,357 customers; 946 repeat buyers for Gamma-Gamma), the
 Fader-Hardie "regular" cohort for the sBG, and bases simulated from the published estimates
 (acquired over 12 weeks, observed to week 39, times recorded to the day; ``--continuous-sizes``
-adds bases whose times are not rounded, so that no two histories are equal). The peers are given one
-row per customer, as their users do (``--peer-weights`` gives them the collapsed rows with
-weights instead, where they accept weights); tillage collapses identical rows itself.
+adds bases whose times and spends are not rounded, so that no two histories are equal). The
+peers are given one row per customer, as their users do (``--peer-weights`` gives them the
+collapsed rows with weights instead, where they accept weights); tillage collapses identical rows
+itself.
 """
 
 from __future__ import annotations
@@ -179,7 +180,11 @@ def _datasets(sizes: list[int], continuous: list[int]) -> list[tuple[str, str, p
         label = f"sim {n:,} cont."
         bg = simulate_beta_geo(n, **PUBLISHED["bgnbd"], T=T, seed=2)
         pn = simulate_pareto_nbd(n, **PUBLISHED["pareto"], T=T, seed=3)
-        out += [("bgnbd", label, bg), ("pareto", label, pn)]
+        # spend not rounded to the cent either: no two repeat buyers' mean spends are equal
+        pn["monetary_value"] = simulate_gamma_gamma(
+            pn["frequency"], **PUBLISHED["gammagamma"], seed=4
+        ).clip(1e-6)
+        out += [("bgnbd", label, bg), ("pareto", label, pn), ("gammagamma", label, pn)]
     return out
 
 
@@ -194,7 +199,7 @@ def main() -> None:
         type=int,
         nargs="*",
         default=[],
-        help="also bases with continuous times (no two histories equal; BG/NBD, Pareto/NBD)",
+        help="also bases with continuous times and spend (no two histories equal)",
     )
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--repeat", type=int, default=3, help="runs per fit (best is kept)")

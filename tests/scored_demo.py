@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from tillage.demo import DemoCompany, DemoConfig, generate
 from tillage.features import build
+from tillage.features._common import AsOfParameter
 from tillage.services.scoring import run_scoring
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
@@ -25,8 +26,9 @@ class ScoredDemo:
     engine: Engine
     url: str
     snapshot_id: int
-    #: how many times the scoring run built each as-of date's account feature table
-    feature_builds: Counter[dt.date] = field(default_factory=Counter)
+    #: how many times the scoring run built each as-of date's account feature query
+    #: ("parameter": a query of any date, compiled once, :class:`DatedQuery`)
+    feature_builds: Counter[dt.date | str] = field(default_factory=Counter)
 
 
 def load_demo(
@@ -45,11 +47,11 @@ def scored_demo_store(path: Path) -> ScoredDemo:
     """600 accounts and 12 reps (50 accounts a rep, as in the default demo), scored as of the
     demo's date with the built-in strategy."""
     company, engine, url = load_demo(path, 600, 5, 12)
-    builds: Counter[dt.date] = Counter()
+    builds: Counter[dt.date | str] = Counter()
     query = build._account_features
 
     def counted(con, as_of, period, horizon_days):  # type: ignore[no-untyped-def]
-        builds[as_of] += 1
+        builds["parameter" if isinstance(as_of, AsOfParameter) else as_of] += 1
         return query(con, as_of, period, horizon_days)
 
     with mock.patch.object(build, "_account_features", counted):

@@ -29,10 +29,14 @@ def test_an_empty_store_scores_as_of_today(tmp_path) -> None:  # type: ignore[no
 def test_the_run_builds_each_feature_table_once(scored_demo) -> None:  # type: ignore[no-untyped-def]
     """The scoring run computes the feature table of each date once and passes it to every
     step that reads it (summary, values, signals, risk, expansion, open deals, the forecast's
-    folds), rather than each step building its own."""
+    folds), rather than each step building its own; the queries it runs on several dates are
+    built and compiled once (DatedQuery): the run's two tables, the deal history of six month
+    ends and the expansion frames of four dates."""
     builds = scored_demo.feature_builds
     as_of = scored_demo.company.config.as_of
-    assert builds[as_of] == 1
-    assert builds[as_of - dt.timedelta(days=365)] == 1  # the prior year's summary and a fold
-    assert len(builds) > 2  # the deal history's and the folds' own dates
-    assert max(builds.values()) == 1, {d: n for d, n in builds.items() if n > 1}
+    assert builds["parameter"] == 3
+    assert as_of not in builds  # read from the table computed once
+    assert as_of - dt.timedelta(days=365) not in builds  # the prior year's summary and a fold
+    # no step builds the feature query of one literal date any more (the deal history's month
+    # ends did, one query each, before they shared one compiled query)
+    assert {d: n for d, n in builds.items() if d != "parameter"} == {}

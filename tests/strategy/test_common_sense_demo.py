@@ -210,7 +210,7 @@ def test_stable_cells_move_no_more_often_than_their_probability_says(scored_demo
         materialised_features(con, [earlier]) as features,
     ):
         before, _ = score_values(con, earlier, strategy=STRATEGY, features=features)
-        expansion, _ = expansion_values(con, earlier, features=features)
+        expansion, _ = expansion_values(con, earlier)
     before = before.merge(expansion, on="account_id", how="left")
     before["expected_expansion_value"] = before["expected_expansion_value"].fillna(0.0)
     scores, _, _, _ = _snapshot(scored_demo)

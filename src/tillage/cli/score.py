@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from tillage.cli.context import state
 from tillage.cli.imports import print_quality
+from tillage.features.engine import ENGINES
 from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
 from tillage.services.scoring import STEPS, default_as_of, has_accounts, run_scoring
@@ -110,10 +111,21 @@ def score(
             "(the first user of the dashboard then waits for neither).",
         ),
     ] = False,
+    engine_name: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Where the feature queries run: duckdb (embedded), postgres (inside a "
+            "PostgreSQL store) or spark (local, or the Spark Connect server of $SPARK_REMOTE); "
+            "default: duckdb for a SQLite store, postgres for PostgreSQL.",
+        ),
+    ] = None,
 ) -> None:
     """Score every account in the store and write an immutable snapshot."""
     settings = state.settings()
     _ = state.gettext()
+    if engine_name is not None and engine_name not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     now = dt.datetime.now(settings.zone).replace(tzinfo=None)
     try:
         date = dt.date.fromisoformat(as_of) if as_of else None
@@ -143,6 +155,7 @@ def score(
             strategy_path=strategy,
             month=month,
             progress=on_step,
+            feature_engine=engine_name,  # type: ignore[arg-type]
         )
         done()
     with session_factory(engine)() as session:

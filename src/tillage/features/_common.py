@@ -8,6 +8,10 @@ the SQL is the same on every engine and nothing reads the clock.
 Conventions: a window of ``N`` days is the days ``(as_of − N, as_of]``, both as dates; a dated row
 is known on ``as_of`` when its date is on or before ``as_of``; a timestamp when it is before the
 midnight that ends ``as_of``.
+
+A family may also be given an :class:`AsOfParameter` instead of a date: the same expression is
+then built once with ibis scalar parameters in place of the date literals, and
+:class:`tillage.features.dated.DatedQuery` compiles it once and runs it for any date.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ import pandas as pd
 from ibis.expr.types import Column, Scalar
 
 from tillage.errors import DataValidationError
+
+#: First sentinel value of the date parameters (:meth:`AsOfParameter.sentinels`); the k-th
+#: parameter of a query takes the k-th day after it. No store holds dates of that year.
+SENTINEL_DAY = dt.date(1111, 1, 1)
 
 DAYS_PER_MONTH = 30.4375
 """Days in an average month (365.25 / 12): months of tenure and terms are this long."""
@@ -35,13 +43,75 @@ def as_date(value: dt.date | dt.datetime | pd.Timestamp | str, name: str = "as_o
     return stamp.date()
 
 
-def day(value: dt.date) -> Scalar:
-    """A date literal."""
+class AsOfParameter:
+    """The as-of date of a feature query as ibis scalar parameters (``ibis.param``).
+
+    ``as_of ± timedelta`` shifts it by whole days, as it shifts a date; :func:`day` and
+    :func:`end_of` turn it into one parameter per derived date (``as_of − 365 days`` as a date,
+    the midnight that ends ``as_of`` as a timestamp …), shared by every shifted copy. Each
+    parameter stands for the literal the same call on a date would give, so an expression
+    built on the parameter and bound to a date (:meth:`bind`) compiles to the SQL the
+    expression built on that date compiles to: nothing is computed differently in SQL.
+    """
+
+    def __init__(self, offset_days: int = 0, _params: dict | None = None) -> None:
+        self.offset_days = offset_days
+        self._params: dict[tuple[str, int], Scalar] = {} if _params is None else _params
+
+    def __add__(self, delta: dt.timedelta) -> AsOfParameter:
+        return AsOfParameter(self.offset_days + delta.days, self._params)
+
+    def __sub__(self, delta: dt.timedelta) -> AsOfParameter:
+        return AsOfParameter(self.offset_days - delta.days, self._params)
+
+    def param(self, kind: str) -> Scalar:
+        """The parameter of this offset: ``"date"`` (the day) or ``"end"`` (its end)."""
+        key = (kind, self.offset_days)
+        if key not in self._params:
+            self._params[key] = ibis.param("date" if kind == "date" else "timestamp")
+        return self._params[key]
+
+    def bind(self, as_of: dt.date) -> dict[Scalar, dt.date | dt.datetime]:
+        """The value of every parameter used so far when the as-of date is ``as_of``."""
+        return {
+            param: _value(kind, as_of + dt.timedelta(days=offset))
+            for (kind, offset), param in self._params.items()
+        }
+
+    def sentinels(self) -> dict[Scalar, dt.date | dt.datetime]:
+        """A distinct stand-in value per parameter (days from :data:`SENTINEL_DAY` on)."""
+        return {
+            param: _value(kind, SENTINEL_DAY + dt.timedelta(days=2 * k))
+            for k, ((kind, _), param) in enumerate(self._params.items())
+        }
+
+
+def _value(kind: str, value: dt.date) -> dt.date | dt.datetime:
+    if kind == "date":
+        return value
+    return dt.datetime.combine(value + dt.timedelta(days=1), dt.time())
+
+
+AsOf = dt.date | AsOfParameter
+"""An as-of date, or the parameter that stands for it in a query compiled once."""
+
+
+def as_of_date(value: AsOf | dt.datetime | pd.Timestamp | str) -> AsOf:
+    """:func:`as_date` of ``value``; an :class:`AsOfParameter` is kept as it is."""
+    return value if isinstance(value, AsOfParameter) else as_date(value)
+
+
+def day(value: AsOf) -> Scalar:
+    """A date literal (the parameter of that day for an :class:`AsOfParameter`)."""
+    if isinstance(value, AsOfParameter):
+        return value.param("date")
     return ibis.literal(value, type="date")
 
 
-def end_of(value: dt.date) -> Scalar:
-    """The midnight that ends ``value``, as a timestamp literal."""
+def end_of(value: AsOf) -> Scalar:
+    """The midnight that ends ``value``, as a timestamp literal (or parameter)."""
+    if isinstance(value, AsOfParameter):
+        return value.param("end")
     stamp = dt.datetime.combine(value + dt.timedelta(days=1), dt.time())
     return ibis.literal(stamp, type="timestamp")
 
@@ -51,12 +121,12 @@ def days_between(later: Column | Scalar, earlier: Column | Scalar) -> Column:
     return later.delta(earlier, unit="day").cast("float64")
 
 
-def in_window(column: Column, as_of: dt.date, days: int) -> Column:
+def in_window(column: Column, as_of: AsOf, days: int) -> Column:
     """``column`` (a date) lies in ``(as_of − days, as_of]``."""
     return (column > day(as_of - dt.timedelta(days=days))) & (column <= day(as_of))
 
 
-def stamp_in_window(column: Column, as_of: dt.date, days: int) -> Column:
+def stamp_in_window(column: Column, as_of: AsOf, days: int) -> Column:
     """``column`` (a timestamp) lies on one of the days ``(as_of − days, as_of]``."""
     return (column >= end_of(as_of - dt.timedelta(days=days))) & (column < end_of(as_of))
 

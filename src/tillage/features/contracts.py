@@ -24,6 +24,7 @@ from ibis.expr.types import Table
 
 from tillage.features._common import (
     DAYS_PER_MONTH,
+    AsOf,
     count_if,
     day,
     days_between,
@@ -32,7 +33,7 @@ from tillage.features._common import (
 )
 
 
-def contract_features(con: BaseBackend, as_of: dt.date) -> Table:
+def contract_features(con: BaseBackend, as_of: AsOf) -> Table:
     """One row per account with a contract started on or before ``as_of``."""
     contracts = con.table("contracts")
     started = contracts.filter(contracts.start_date <= day(as_of))

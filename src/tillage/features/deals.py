@@ -29,11 +29,13 @@ import datetime as dt
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import as_date, day, days_between, money
+from tillage.features._common import AsOf, as_date, as_of_date, day, days_between, money
 from tillage.features.build import FeatureTables, features_expr, normalise
+from tillage.features.dated import DatedQuery
 from tillage.features.engine import execute_arrow
 
 __all__ = [
@@ -44,6 +46,7 @@ __all__ = [
     "deal_features_expr",
     "deal_history",
     "expansion_frame",
+    "expansion_frames",
     "expansion_labels",
     "last_sold",
     "products_frame",
@@ -102,7 +105,7 @@ DEAL_COLUMNS = (
 LABEL_COLUMNS = ("label_closed", "label_won", "close_date")
 
 
-def _mean_cycles(opps: Table, as_of: dt.date) -> tuple[Table, Table]:
+def _mean_cycles(opps: Table, as_of: AsOf) -> tuple[Table, Table]:
     closed = opps.filter(
         opps.is_closed & opps.close_date.notnull() & (opps.close_date <= day(as_of))
     )
@@ -116,18 +119,19 @@ def _mean_cycles(opps: Table, as_of: dt.date) -> tuple[Table, Table]:
 
 def deal_features_expr(
     con: BaseBackend,
-    as_of: dt.date | str,
+    as_of: AsOf | str,
     *,
     labels: bool = True,
     features: FeatureTables | None = None,
 ) -> Table:
     """The open deals on ``as_of`` with their features, as an ibis expression on ``con``
-    (the account features from ``features`` where it holds the date).
+    (the account features from ``features`` where it holds the date). ``as_of`` may be the
+    parameter of a query compiled once (:class:`~tillage.features.dated.DatedQuery`).
 
     With ``labels`` the final outcome in the store is added: ``label_closed`` (1 when the deal is
     closed in the store), ``label_won`` (1 won, 0 lost, null while open) and ``close_date``.
     """
-    as_of = as_date(as_of)
+    as_of = as_of_date(as_of)
     opps = con.table("opportunities")
     known = opps.filter(opps.created_date <= day(as_of))
     closed_then = known.is_closed & known.close_date.notnull() & (known.close_date <= day(as_of))
@@ -154,7 +158,7 @@ def deal_features_expr(
 
     # activities of the account in the days before the deal was created
     acts = con.table("activities")
-    acts = acts.filter(acts.occurred_at < ibis.literal(as_of + dt.timedelta(days=1)))
+    acts = acts.filter(acts.occurred_at < day(as_of + dt.timedelta(days=1)))
     acts = acts.select(act_account="account_id", act_day=acts.occurred_at.date())
     ids = deals.select(deal_id="id", deal_account="account_id", deal_created="created_date")
     window = ids.inner_join(
@@ -250,33 +254,26 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def deal_history(
-    con: BaseBackend,
-    dates: list[dt.date] | pd.DatetimeIndex,
-    *,
-    labels: bool = True,
-    features: FeatureTables | None = None,
+    con: BaseBackend, dates: list[dt.date] | pd.DatetimeIndex, *, labels: bool = True
 ) -> pd.DataFrame:
     """:func:`deal_features` on each of ``dates``, stacked (a deal appears once per date it
-    was open on); indexed by position, with ``opportunity_id`` and ``as_of`` columns.
-    ``features``: the account feature tables already computed, by date."""
-    frames = [deal_features(con, as_date(d), labels=labels, features=features) for d in dates]
-    frames = [f for f in frames if len(f)]
+    was open on); indexed by position, with ``opportunity_id`` and ``as_of`` columns. The
+    query is built and compiled once and run per date (:class:`DatedQuery`)."""
+    query = DatedQuery(con, lambda as_of: deal_features_expr(con, as_of, labels=labels))
+    tables = [query.to_arrow(as_date(d)) for d in dates]
+    frames = [_tidy(t.to_pandas()) for t in tables if t.num_rows]
     if not frames:
-        return _tidy(
-            execute_arrow(con, deal_features_expr(con, as_date(dates[0]), labels=labels))
-            .to_pandas()
-            .iloc[:0]
-        ).reset_index(drop=True)
+        return _tidy(tables[0].to_pandas()).reset_index(drop=True)
     return pd.concat(frames, ignore_index=True)
 
 
-def expansion_labels(con: BaseBackend, as_of: dt.date | str, horizon_days: int) -> Table:
+def expansion_labels(con: BaseBackend, as_of: AsOf | str, horizon_days: int) -> Table:
     """Per account: upsell/cross-sell deals won with a close date in ``(as_of, as_of + horizon]``.
 
     ``label_expansion`` is 1 when there was at least one, ``label_expansion_amount`` their summed
     amount and ``label_expansion_deals`` their number.
     """
-    as_of = as_date(as_of)
+    as_of = as_of_date(as_of)
     end = as_of + dt.timedelta(days=horizon_days)
     opps = con.table("opportunities")
     won = opps.filter(
@@ -311,6 +308,22 @@ def expansion_frame(
     plus ``log_employees``; with ``horizon_days`` also the expansion labels of
     :func:`expansion_labels`. Indexed by account id."""
     as_of = as_date(as_of)
+    expr = _expansion_expr(con, as_of, horizon_days, features)
+    return _expansion_tidy(execute_arrow(con, expr), as_of)
+
+
+def expansion_frames(
+    con: BaseBackend, dates: list[dt.date], *, horizon_days: int
+) -> list[pd.DataFrame]:
+    """:func:`expansion_frame` with the labels of ``horizon_days`` on each of ``dates``, from
+    one query built and compiled once (:class:`DatedQuery`)."""
+    query = DatedQuery(con, lambda as_of: _expansion_expr(con, as_of, horizon_days, None))
+    return [_expansion_tidy(query.to_arrow(d), as_date(d)) for d in dates]
+
+
+def _expansion_expr(
+    con: BaseBackend, as_of: AsOf, horizon_days: int | None, features: FeatureTables | None
+) -> Table:
     expr = features_expr(con, as_of, tables=features)
     accounts = con.table("accounts").select(acc_id="id", employees="employees")
     expr = expr.left_join(accounts, expr.account_id == accounts.acc_id)
@@ -320,7 +333,11 @@ def expansion_frame(
     if horizon_days is not None:
         labels = expansion_labels(con, as_of, horizon_days)
         expr = expr.left_join(labels, "account_id").drop("account_id_right")
-    frame = normalise(execute_arrow(con, expr.order_by("account_id")).to_pandas())
+    return expr.order_by("account_id")
+
+
+def _expansion_tidy(table: pa.Table, as_of: dt.date) -> pd.DataFrame:
+    frame = normalise(table.to_pandas())
     frame.insert(1, "as_of", pd.Timestamp(as_of))
     return frame.set_index("account_id", drop=False).rename_axis("id")
 

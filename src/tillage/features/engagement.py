@@ -16,13 +16,11 @@ any window, with the top rep's id, come from :func:`touch_breadth` (the key-pers
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import count_if, day, days_between, end_of, stamp_in_window
+from tillage.features._common import AsOf, count_if, day, days_between, end_of, stamp_in_window
 
 WINDOWS = (30, 90, 180)
 TYPES = ("meeting", "call", "email", "visit", "qbr")
@@ -30,7 +28,7 @@ MEETING_TYPES = ("meeting", "visit", "qbr")
 CONCENTRATION_DAYS = 180
 
 
-def engagement_features(con: BaseBackend, as_of: dt.date) -> Table:
+def engagement_features(con: BaseBackend, as_of: AsOf) -> Table:
     """One row per account with an activity on or before ``as_of``."""
     acts = con.table("activities")
     known = acts.filter(acts.occurred_at < end_of(as_of))
@@ -63,7 +61,7 @@ def engagement_features(con: BaseBackend, as_of: dt.date) -> Table:
     return out
 
 
-def touch_breadth(con: BaseBackend, as_of: dt.date, days: int) -> Table:
+def touch_breadth(con: BaseBackend, as_of: AsOf, days: int) -> Table:
     """Who touches each account, over the activities on the days ``(as_of − days, as_of]``.
 
     One row per account with such an activity: ``touches`` (activities), ``reps_touching``

@@ -77,6 +77,8 @@ __all__ = [
     "feature_backend",
     "postgres_doubles",
     "spark_backend",
+    "spark_builder",
+    "spark_remote",
     "spark_session",
     "store_tables",
     "typed_arrow",
@@ -258,8 +260,19 @@ SPARK_CONF: dict[str, str] = {
 }
 
 
-def spark_session(conf: Mapping[str, str] | None = None) -> Any:
-    """A local-mode SparkSession (created once per process, then reused)."""
+#: The environment variable naming a Spark Connect server (PySpark's own): ``sc://host:15002``.
+SPARK_REMOTE_ENV = "SPARK_REMOTE"
+
+
+def spark_session(conf: Mapping[str, str] | None = None, *, remote: str | None = None) -> Any:
+    """A SparkSession, created once per process and then reused: on a cluster through Spark
+    Connect when ``remote`` (or the ``SPARK_REMOTE`` environment variable) names a server such
+    as ``sc://spark.example.com:15002``, else in local mode on this machine.
+
+    Over Spark Connect only the ``spark.sql.*`` settings of :data:`SPARK_CONF` and ``conf`` are
+    sent (the others are the driver's own, set on the server); the client needs PySpark's
+    Connect dependencies (``pip install 'pyspark[connect]'``).
+    """
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         from pyspark.sql import SparkSession
@@ -267,12 +280,33 @@ def spark_session(conf: Mapping[str, str] | None = None) -> Any:
         raise ConfigurationError(
             "the spark engine needs PySpark: pip install 'tillage[spark]' (and a Java runtime)"
         ) from exc
-    builder = SparkSession.builder.master("local[2]").appName("tillage-features")
-    for key, value in {**SPARK_CONF, **(conf or {})}.items():
-        builder = builder.config(key, value)
+    builder = spark_builder(SparkSession.builder, conf, remote=remote)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    if not spark_remote(remote):
+        session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def spark_remote(remote: str | None = None) -> str | None:
+    """The Spark Connect URL in force: ``remote``, else ``$SPARK_REMOTE``, else None (local)."""
+    return remote or os.environ.get(SPARK_REMOTE_ENV) or None
+
+
+def spark_builder(
+    builder: Any, conf: Mapping[str, str] | None = None, *, remote: str | None = None
+) -> Any:
+    """``builder`` (``SparkSession.builder``) set up for tillage: :data:`SPARK_CONF` and
+    ``conf``, in local mode (``local[2]``) or against the Spark Connect server ``remote``."""
+    settings = {**SPARK_CONF, **(conf or {})}
+    url = spark_remote(remote)
+    if url is not None:
+        builder = builder.remote(url).appName("tillage-features")
+        settings = {k: v for k, v in settings.items() if k.startswith("spark.sql.")}
+    else:
+        builder = builder.master("local[2]").appName("tillage-features")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder
 
 
 def spark_backend(tables: Mapping[str, pa.Table], session: Any | None = None) -> BaseBackend:

@@ -16,10 +16,10 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import count_if, day, money
+from tillage.features._common import AsOf, count_if, day, money
 
 
-def label_features(con: BaseBackend, as_of: dt.date, horizon_days: int) -> Table:
+def label_features(con: BaseBackend, as_of: AsOf, horizon_days: int) -> Table:
     """One row per account (all accounts), labels over the ``horizon_days`` after ``as_of``."""
     end = as_of + dt.timedelta(days=horizon_days)
     accounts = con.table("accounts").select(account_id="id")

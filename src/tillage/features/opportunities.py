@@ -13,18 +13,16 @@ upsell, cross_sell, renewal; ``won_<type>_count`` / ``won_<type>_amount`` and ``
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import count_if, day, money, sum_if
+from tillage.features._common import AsOf, count_if, day, money, sum_if
 
 OPEN_TYPES = ("new", "upsell", "cross_sell", "renewal")
 EXPANSION_TYPES = ("upsell", "cross_sell")
 
 
-def opportunity_features(con: BaseBackend, as_of: dt.date) -> Table:
+def opportunity_features(con: BaseBackend, as_of: AsOf) -> Table:
     """One row per account with an opportunity created on or before ``as_of``."""
     opps = con.table("opportunities")
     known = opps.filter(opps.created_date <= day(as_of))

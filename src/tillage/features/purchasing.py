@@ -22,14 +22,14 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import day, days_between, in_window, money, sum_if
+from tillage.features._common import AsOf, day, days_between, in_window, money, sum_if
 from tillage.features.rfm import Period, rfm_summary_expr
 
 WINDOWS = (90, 365)
 PREVIOUS_DAYS = 365
 
 
-def purchasing_features(con: BaseBackend, as_of: dt.date, *, period: Period = "week") -> Table:
+def purchasing_features(con: BaseBackend, as_of: AsOf, *, period: Period = "week") -> Table:
     """One row per account with an order on or before ``as_of``."""
     orders = con.table("orders")
     known = orders.filter(orders.order_date <= day(as_of))

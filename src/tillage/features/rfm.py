@@ -37,6 +37,8 @@ import pyarrow as pa
 from ibis.expr.types import Table
 
 from tillage.errors import DataValidationError, Problem
+from tillage.features._common import AsOfParameter
+from tillage.features._common import day as date_scalar
 
 __all__ = ["PERIOD_DAYS", "rfm_summary", "rfm_summary_expr"]
 
@@ -84,13 +86,15 @@ def rfm_summary_expr(
     date: str,
     amount: str | None = None,
     period: Period = "week",
-    calibration_end: DateLike,
+    calibration_end: DateLike | AsOfParameter,
     observation_end: DateLike | None = None,
     date_format: str | None = None,
 ) -> Table:
     """The RFM summary as an unexecuted ibis expression (columns as in :func:`rfm_summary`, plus
     the customer column). ``date_format`` (strptime, e.g. ``"%Y%m%d"``) parses a text or integer
-    date column; otherwise the column is cast to a date."""
+    date column; otherwise the column is cast to a date. ``calibration_end`` may be the
+    parameter of a query compiled once (:class:`~tillage.features._common.AsOfParameter`),
+    without ``observation_end``."""
     if period not in PERIOD_DAYS:
         raise DataValidationError(
             f"period must be one of {', '.join(PERIOD_DAYS)}, got {period!r}",
@@ -104,9 +108,14 @@ def rfm_summary_expr(
             f"available: {', '.join(map(repr, transactions.columns))}",
             [Problem("transactions", None, c, None, "column is missing") for c in missing],
         )
-    cal_end = _as_date(calibration_end, "calibration_end")
+    if isinstance(calibration_end, AsOfParameter):
+        if observation_end is not None:
+            raise DataValidationError("a parametrised calibration_end takes no observation_end")
+        cal_end: dt.date | AsOfParameter = calibration_end
+    else:
+        cal_end = _as_date(calibration_end, "calibration_end")
     obs_end = None if observation_end is None else _as_date(observation_end, "observation_end")
-    if obs_end is not None and obs_end < cal_end:
+    if obs_end is not None and isinstance(cal_end, dt.date) and obs_end < cal_end:
         raise DataValidationError(
             f"observation_end {obs_end} is before calibration_end {cal_end}",
             [Problem("arguments", None, "observation_end", str(obs_end), "before calibration")],
@@ -124,7 +133,7 @@ def rfm_summary_expr(
         .group_by(["customer", "day"])
         .aggregate(value=lambda d: d.value.sum())
     )
-    cal_end_lit = ibis.literal(cal_end)
+    cal_end_lit = date_scalar(cal_end)
 
     cal = _net_returns(daily.filter(daily.day <= cal_end_lit))
     cal = cal.mutate(first_day=cal.day.min().over(group_by=cal.customer))
@@ -146,7 +155,7 @@ def rfm_summary_expr(
         columns.append("monetary_value")
     summary = summary.select(*columns)
 
-    if obs_end is not None:
+    if obs_end is not None and isinstance(cal_end, dt.date):
         hold = _net_returns(
             daily.filter((daily.day > cal_end_lit) & (daily.day <= ibis.literal(obs_end)))
         )

@@ -19,12 +19,12 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import count_if, day, end_of, in_window, stamp_in_window
+from tillage.features._common import AsOf, count_if, day, end_of, in_window, stamp_in_window
 
 UNRESOLVED_DAYS = 30
 
 
-def support_features(con: BaseBackend, as_of: dt.date) -> Table:
+def support_features(con: BaseBackend, as_of: AsOf) -> Table:
     """One row per account with a ticket or an NPS answer on or before ``as_of``."""
     tickets = con.table("tickets")
     known = tickets.filter(tickets.opened_at < end_of(as_of))

@@ -15,13 +15,13 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import day, in_window
+from tillage.features._common import AsOf, day, in_window
 
 METRICS: tuple[str, ...] = ("active_users", "logins")
 WINDOW_DAYS = 90
 
 
-def usage_features(con: BaseBackend, as_of: dt.date, *, metrics: Sequence[str] = METRICS) -> Table:
+def usage_features(con: BaseBackend, as_of: AsOf, *, metrics: Sequence[str] = METRICS) -> Table:
     """One row per account with a usage measurement in the last 180 days."""
     usage = con.table("usage")
     previous_end = as_of - dt.timedelta(days=WINDOW_DAYS)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, minimize
 
@@ -175,3 +176,20 @@ def newton_minimize(
             converged = True
             break
     return NewtonResult(u=u, value=final_value, carried=h_ll, n_iter=n_iter, converged=converged)
+
+
+def warm_start(model: Any, data: dict, weights: Vector, guess: Vector, *, rows: int) -> Vector:
+    """``guess``, or with more than ``4 * rows`` distinct rows (and no ``initial_params``) the
+    estimate of a copy of ``model`` fitted on every k-th of them (a systematic sample, weights
+    kept), so that only the last few iterations run on all of them."""
+    if weights.size <= 4 * rows or model.initial_params:
+        return guess
+    picked = np.arange(0, weights.size, weights.size // rows)
+    sample = pd.DataFrame({c: data[c][picked] for c in model._columns}).assign(
+        weight=weights[picked]
+    )
+    try:
+        warm = type(model)(**model.get_params(deep=False)).fit(sample)
+    except ConvergenceError:
+        return guess
+    return np.array([warm.params_[name] for name in model._param_names])

@@ -52,7 +52,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.special import digamma, expit, gammaln, polygamma
 
-from tillage.errors import ConvergenceError
+from tillage.models._optimise import warm_start
 from tillage.models._pareto_series import _log_f, _Pairs
 from tillage.models.base import BaseModel, Data, _weighted_rows, _weighted_sum
 from tillage.models.special import log1mexp
@@ -101,17 +101,7 @@ class ParetoNBDModel(BaseModel):
         that only the last two or three of Newton's iterations run on all the histories."""
         mean_t = _weighted_sum(data["T"], weights) / float(weights.sum())
         guess = np.array([1.0, max(mean_t, 1e-3), 1.0, max(mean_t, 1e-3)])
-        if weights.size <= 4 * _WARM_ROWS or self.initial_params:
-            return guess
-        rows = np.arange(0, weights.size, weights.size // _WARM_ROWS)
-        sample = pd.DataFrame({c: data[c][rows] for c in self._columns}).assign(
-            weight=weights[rows]
-        )
-        try:
-            warm = type(self)(**self.get_params(deep=False)).fit(sample)
-        except ConvergenceError:
-            return guess
-        return np.array([warm.params_[name] for name in self._param_names])
+        return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
     def _collapse(self, frame: pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
         """Distinct rows with summed weights, and their ``(x, t)`` pairs (NumPy sorts: faster

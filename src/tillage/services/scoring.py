@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from tillage.errors import DataValidationError
 from tillage.features.build import materialised_features
+from tillage.features.engine import Engine as FeatureEngine
 from tillage.features.engine import feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.effects import company_effects, effects_record
@@ -141,6 +142,7 @@ def run_scoring(
     strategy_path: str | Path | None = None,
     month: str | None = None,
     progress: Callable[[str], None] | None = None,
+    feature_engine: FeatureEngine | None = None,
 ) -> int:
     """Score every account as of ``as_of`` and store the result as one snapshot; return its id.
 
@@ -151,7 +153,10 @@ def run_scoring(
     plans of ``month`` (YYYY-MM; default the month after a month-end ``as_of``), all written in
     one transaction. A store without accounts is refused (:class:`DataValidationError`, nothing
     written). ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
-    ``progress`` is called with each of :data:`STEPS` as it starts.
+    ``progress`` is called with each of :data:`STEPS` as it starts. ``feature_engine`` chooses
+    where the feature queries run (:data:`~tillage.features.engine.ENGINES`; default
+    :func:`engine_kind`): ``spark`` runs them on the Spark session of
+    :func:`~tillage.features.engine.spark_session` (local, or a cluster through Spark Connect).
     """
     if not has_accounts(engine):
         raise DataValidationError(
@@ -167,7 +172,7 @@ def run_scoring(
     # columns into DuckDB); the won deals become the orders first where they are the revenue
     # (the strategy's revenue_from_won_deals); then the feature tables of the dates that
     # several steps read are computed once and passed to every step
-    with feature_backend(url, engine_kind(url), tables=INPUT_COLUMNS) as con:
+    with feature_backend(url, feature_engine or engine_kind(url), tables=INPUT_COLUMNS) as con:
         revenue = won_deals_as_orders(con, strategy.revenue_from_won_deals)
         with materialised_features(con, shared_dates(as_of)) as features:
             frame, record = score_values(
@@ -181,9 +186,9 @@ def run_scoring(
                 how="left",
             )
             step("expansion")
-            expansion, record["expansion"] = expansion_values(con, as_of, features=features)
+            expansion, record["expansion"] = expansion_values(con, as_of)
             step("deals")
-            deals, record["win_probability"] = open_deals(con, as_of, strategy, features=features)
+            deals, record["win_probability"] = open_deals(con, as_of, strategy)
         products = product_suggestions(con, as_of)
     step("ranking")
     scores, ranking = rank_accounts(

@@ -23,10 +23,9 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
-from tillage.features.build import FeatureTables
 from tillage.features.deals import (
     deal_history,
-    expansion_frame,
+    expansion_frames,
     last_sold,
     products_frame,
     purchases,
@@ -134,14 +133,12 @@ def score_open_deals(
     model: WinProbabilityModel | None = None,
     history: pd.DataFrame | None = None,
     types: Sequence[str] | None = None,
-    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, WinProbabilityModel]:
     """The deals open on ``as_of`` with ``win_probability`` and ``stage_rate``, from a model
-    trained on every deal closed by ``as_of`` (snapshots before it). ``features``: the account
-    feature tables already computed, by date."""
+    trained on every deal closed by ``as_of`` (snapshots before it)."""
     if history is None:
         dates = [*_snapshots(con, as_of, months), as_of]
-        history = deal_history(con, dates, features=features)
+        history = deal_history(con, dates)
     if types is not None:
         history = history[history["type"].isin(list(types))]
     history = history.drop_duplicates(["opportunity_id", "as_of"])
@@ -179,10 +176,8 @@ def expansion_backtest(
         for d in _quarters(test_date - dt.timedelta(days=horizon_days), train_dates)
         if d + dt.timedelta(days=horizon_days) <= test_date
     ]
-    train = pd.concat(
-        [expansion_frame(con, d, horizon_days=horizon_days) for d in dates], ignore_index=True
-    )
-    test = expansion_frame(con, test_date, horizon_days=horizon_days)
+    *frames, test = expansion_frames(con, [*dates, test_date], horizon_days=horizon_days)
+    train = pd.concat(frames, ignore_index=True)
     model = (model or ExpansionModel()).fit(train)
     pred = model.predict(test)
     y = test["label_expansion"].to_numpy(float)
@@ -222,18 +217,16 @@ def score_expansion(
     horizon_days: int = 180,
     train_dates: int = 6,
     model: ExpansionModel | None = None,
-    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, ExpansionModel]:
     """Every account's expansion propensity, expected amount and value over the horizon after
     ``as_of``, from a model fitted on the quarterly dates whose horizon ended by ``as_of``.
-    ``features``: the account feature tables already computed, by date."""
+    One query, compiled once, gives the frames of every date (:func:`expansion_frames`); the
+    current frame's labels (what is won after ``as_of``) are dropped unread."""
     dates = _quarters(as_of - dt.timedelta(days=horizon_days), train_dates)
-    train = pd.concat(
-        [expansion_frame(con, d, horizon_days=horizon_days, features=features) for d in dates],
-        ignore_index=True,
-    )
+    *frames, current = expansion_frames(con, [*dates, as_of], horizon_days=horizon_days)
+    train = pd.concat(frames, ignore_index=True)
     model = (model or ExpansionModel()).fit(train)
-    current = expansion_frame(con, as_of, features=features)
+    current = current.drop(columns=[c for c in current.columns if c.startswith("label_")])
     out = pd.concat([current[["account_id"]], model.predict(current)], axis=1)
     return out, model
 
