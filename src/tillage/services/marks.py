@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import Principal, account_filter
+from tillage.store.audit import audit_by
 from tillage.store.schema import Account, Snapshot, SnapshotAction
-from tillage.store.users import audit
 from tillage.store.work import ActionMark, marks_between
 
 __all__ = ["MARKERS", "MarkOut", "MarkStatus", "mark_action", "marks_of"]
@@ -115,12 +115,11 @@ def mark_action(
             session.add(row)
         row.status, row.note, row.marked_at = status, text, now
         row.marked_by, row.marked_by_login = principal.user_id, principal.login
-    audit(
+    audit_by(
         session,
+        principal,
         "plan.mark",
         now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
         client=client,
         object_type="account",
         object_id=found.id,

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError, ParameterError, PermissionDenied
 from tillage.store.access import AccountFilter, Principal, account_filter
+from tillage.store.audit import audit_by
 from tillage.store.overrides import (
     FIELDS,
     AccountOverride,
@@ -37,7 +38,6 @@ from tillage.store.overrides import (
     overrides_in_force,
 )
 from tillage.store.schema import Account
-from tillage.store.users import audit
 from tillage.strategy.config_base import Cell
 
 __all__ = [
@@ -173,12 +173,11 @@ def set_override(
     )
     session.add(row)
     session.flush()
-    audit(
+    audit_by(
         session,
+        principal,
         "override.set",
         now=now,
-        user_id=principal.user_id,
-        actor=principal.login,
         client=client,
         object_type="account",
         object_id=found.id,
@@ -213,12 +212,11 @@ def clear_override(
     if row.cleared_at is None:
         row.cleared_at = now
         row.cleared_by_login = principal.login
-        audit(
+        audit_by(
             session,
+            principal,
             "override.clear",
             now=now,
-            user_id=principal.user_id,
-            actor=principal.login,
             client=client,
             object_type="account",
             object_id=row.account_id,
