@@ -81,7 +81,8 @@ def _crawl(client: httpx.Client) -> Iterator[tuple[str, str]]:
             continue
         seen.add(key)
         shapes[_shape(parts.path)] += 1
-        response = client.get(url, params={"lang": "ja"})
+        # the language joins the link's own query (``params=`` would replace it)
+        response = client.get(url + ("&" if "?" in url else "?") + "lang=ja")
         assert response.status_code == 200, url
         page = _Page()
         page.feed(response.text)
@@ -92,6 +93,8 @@ def _crawl(client: httpx.Client) -> Iterator[tuple[str, str]]:
                 continue
             if target.path.startswith(("/static", "/api", "/login", "/logout")):
                 continue
+            if target.path.endswith((".csv", ".xlsx")) or "format=" in target.query:
+                continue  # downloads (their vendor headers are the CRM's), not pages
             queue.append(target.path + ("?" + target.query if target.query else ""))
 
 
