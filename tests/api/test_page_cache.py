@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from tests.api.conftest import login
 
@@ -24,7 +24,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.services.warm import warm_pages
 from tillage.store.database import make_engine
 from tillage.store.page_cache import clear_entries, store_version
-from tillage.store.schema import Import, PageCacheEntry, Snapshot, SnapshotAction
+from tillage.store.schema import Activity, Import, PageCacheEntry, Snapshot, SnapshotAction
 from tillage.store.users import find_user
 
 PERIOD = "2026-Q3"
@@ -234,6 +234,12 @@ def test_the_review_reads_the_effects_the_scoring_run_recorded(
         snapshot = session.scalars(select(Snapshot).order_by(Snapshot.id.desc())).first()
         assert snapshot is not None
         as_of = snapshot.as_of
+        # other tests of the session may have imported or logged activities on the shared
+        # store since it was scored: this copy is put back to the state the run recorded
+        imported, logged = snapshot.models["learned_effects"]["data"]
+        session.execute(delete(Activity).where(Activity.id > logged))
+        session.execute(delete(Import).where(Import.id > imported))
+        session.commit()
         strategy = strategy_in_force(session, currency=settings.currency)
         stored = stored_effects(session, as_of, strategy)
         assert stored is not None  # recorded by the scoring run, and still valid

@@ -11,8 +11,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from tillage.config import Settings
 from tillage.services import reviews
+from tillage.store.database import make_engine
+from tillage.store.page_cache import clear_entries
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration
 from tillage.strategy.effects import ActionEffect
@@ -60,17 +64,29 @@ def _evidence(_engine, _as_of, _strategy):  # type: ignore[no-untyped-def]
     return effects, departure
 
 
+def _clear_page_cache(settings: Settings) -> None:
+    """Reviews cached by other tests hold the store's own evidence, not the planted one."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+    engine.dispose()
+
+
 @pytest.fixture
 def admin(
-    client_as: Callable[[str | None], TestClient], monkeypatch: pytest.MonkeyPatch
+    client_as: Callable[[str | None], TestClient],
+    demo_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[TestClient]:
     monkeypatch.setattr(reviews, "review_evidence", _evidence)
+    _clear_page_cache(demo_settings)
     client = client_as("admin")
     before = client.get("/api/v1/strategy").json()["text"]
     yield client
     token = {"X-CSRF-Token": client.get("/api/v1/me").json()["csrf_token"]}
     body = {"text": before, "comment": "test: put back"}
     assert client.put("/api/v1/strategy", json=body, headers=token).status_code == 200
+    _clear_page_cache(demo_settings)  # the planted reviews must not outlive the test
 
 
 def _in_force(client: TestClient) -> dict:

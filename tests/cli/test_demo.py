@@ -113,7 +113,7 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "24 months" in result.output
+    assert "24 か月" in result.output  # the title in the default language
     values = pd.read_csv(out, index_col="account_id")
     assert len(values) == 300
     assert {"expected_revenue", "expected_revenue_horizon", "p_alive"} <= set(values.columns)

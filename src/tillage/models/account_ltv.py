@@ -258,7 +258,9 @@ class AccountLTV(EstimatorSettings):
         ):
             if model is not None:
                 value = np.array([model.params_[k] for k in names], dtype=float)
-                cov = np.asarray(model.covariance_, dtype=float)
+                cov = np.array(model.covariance_, dtype=float)
+                edge = [names.index(k) for k in getattr(model, "boundary_", []) if k in names]
+                cov[edge, :] = cov[:, edge] = 0.0  # at the edge: kept at the estimate
                 out[key] = Estimate(value, cov, np.ones(len(value), dtype=bool))
         return out
 

@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 __all__ = ["Estimate", "central_interval", "parameter_draws"]
 
 Params = dict[str, NDArray[np.float64] | None]
+#: The largest standard deviation of a positive parameter's log that is drawn (e^5 ≈ 150×).
+MAX_LOG_SD = 5.0
 
 
 @dataclass
@@ -45,6 +47,11 @@ def _draw(estimate: Estimate, n: int, rng: np.random.Generator) -> NDArray[np.fl
     cov = np.asarray(estimate.covariance, dtype=float) / np.outer(scale, scale)
     if not np.all(np.isfinite(cov)):
         return np.tile(value, (n, 1))
+    # A positive parameter whose log has a standard deviation above MAX_LOG_SD is not
+    # identified (a limit of the model, e.g. BG/NBD's r, α → ∞ Poisson edge): it is kept at its
+    # estimate, as the edge's parameters are, instead of drawn across e^±hundreds.
+    loose = positive & (np.diag(cov) > MAX_LOG_SD**2)
+    cov[loose, :] = cov[:, loose] = 0.0
     # symmetric square root, negative eigenvalues (numerical noise) set to zero
     eigen, vectors = np.linalg.eigh((cov + cov.T) / 2.0)
     root = vectors * np.sqrt(np.clip(eigen, 0.0, None))

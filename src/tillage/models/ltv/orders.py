@@ -68,7 +68,15 @@ class BetaNodes:
                 y, w = roots_genlaguerre(self.nodes, self.a0 - 1.0)
                 p = y / (self.b0 + x)
             p = np.clip(p, 1e-300, 1.0 - 1e-16)
-            self._cache[x] = (p, np.log(np.clip(w, 1e-300, None)) - np.log(w.sum()))
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                log_w = np.log(np.clip(w, 1e-300, None)) - np.log(w.sum())
+            if not (np.all(np.isfinite(log_w)) and np.all(np.isfinite(p))):
+                # a0 at the no-drop-out edge (a → 0, :func:`no_dropout_edge`): the quadrature's
+                # weights overflow, and Beta(a0, b0 + x) is a point mass at its mean a0/(a0+b0+x)
+                # to O(a0); every node sits there with an equal weight.
+                p = np.full(self.nodes, self.a0 / (self.a0 + self.b0 + x))
+                log_w = np.full(self.nodes, -np.log(self.nodes))
+            self._cache[x] = (p, log_w)
         return self._cache[x]
 
 
@@ -254,6 +262,8 @@ def no_dropout_edge(rfm: pd.DataFrame, penalizer: float = 0.0) -> BetaGeoModel |
     rate = 1e-6 < r < 1e6 and 1e-6 < alpha < 1e6  # the NBD part inside its range
     if not rate or a / (a + b) >= NO_DROPOUT_MEAN:
         return None
+    # a and b have no usable standard error at the edge even where the Hessian inverts
+    model.boundary_ = sorted({*model.boundary_, "a", "b"})
     return model
 
 
