@@ -138,7 +138,9 @@ def demo(
                 engine, day, created_at=dt.datetime.now(), label=label, progress=on_step
             )
             done()
-        users = create_demo_users(engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        users = create_demo_users(
+            engine, now=dt.datetime.now(dt.UTC).replace(tzinfo=None), locale=config.locale
+        )
         with session_factory(engine)() as session:  # the pages opened first, computed now
             warm_pages(session, settings)
 

@@ -70,8 +70,21 @@ def _csm_outside(session, teams: set[int | None]) -> Rep:  # type: ignore[no-unt
     return rep
 
 
-def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
-    """Replace every user of the demo store with the seven demo users; return them."""
+#: Display names of the demo users without a rep, in the demo company's locale.
+STAFF_NAMES: dict[str, dict[str, str]] = {
+    "ja": {
+        "admin": "システム管理者",
+        "marketing": "マーケティング部",
+        "finance": "経営企画・財務部",
+    },
+    "en": {"admin": "Admin", "marketing": "Marketing", "finance": "Finance"},
+}
+
+
+def create_demo_users(engine: Engine, *, now: dt.datetime, locale: str = "ja") -> list[DemoUser]:
+    """Replace every user of the demo store with the seven demo users; return them. Users
+    without a rep are named in the demo company's ``locale`` (:data:`STAFF_NAMES`)."""
+    staff = STAFF_NAMES.get(locale, STAFF_NAMES["en"])
     with session_scope(engine) as session:
         manager = session.scalars(
             select(Rep).where(Rep.role == "manager").order_by(Rep.id).limit(1)
@@ -79,7 +92,7 @@ def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
         rep = _owner_in_team(session, manager.team_id, other=False)
         rep2 = _owner_in_team(session, manager.team_id, other=True)
         users = [
-            DemoUser("admin", DEMO_PASSWORDS["admin"], "admin", None, "Admin"),
+            DemoUser("admin", DEMO_PASSWORDS["admin"], "admin", None, staff["admin"]),
             DemoUser("manager", DEMO_PASSWORDS["manager"], "manager", manager.key, manager.name),
             DemoUser("rep", DEMO_PASSWORDS["rep"], "rep", rep.key, rep.name),
             DemoUser("rep2", DEMO_PASSWORDS["rep2"], "rep", rep2.key, rep2.name),
@@ -87,8 +100,10 @@ def create_demo_users(engine: Engine, *, now: dt.datetime) -> list[DemoUser]:
         csm = _csm_outside(session, {manager.team_id, rep2.team_id})
         users += [
             DemoUser("success", DEMO_PASSWORDS["success"], "success", csm.key, csm.name),
-            DemoUser("marketing", DEMO_PASSWORDS["marketing"], "marketing", None, "Marketing"),
-            DemoUser("finance", DEMO_PASSWORDS["finance"], "finance", None, "Finance"),
+            DemoUser(
+                "marketing", DEMO_PASSWORDS["marketing"], "marketing", None, staff["marketing"]
+            ),
+            DemoUser("finance", DEMO_PASSWORDS["finance"], "finance", None, staff["finance"]),
         ]
         session.execute(delete(User))
         for user in users:
