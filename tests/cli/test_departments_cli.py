@@ -43,14 +43,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     return url, folder
 
 
-def _run(store: tuple[str, Path], *args: str, lang: str = "ja") -> subprocess.CompletedProcess:
+def _run(
+    store: tuple[str, Path], *args: str, lang: str = "ja", columns: int = 250
+) -> subprocess.CompletedProcess:
     url, folder = store
     env = {
         **os.environ,
         "TILLAGE_DATA_DIR": str(folder),
         "TILLAGE_DATABASE_URL": url,
         "TILLAGE_LANGUAGE": lang,
-        "COLUMNS": "250",
+        "COLUMNS": str(columns),
     }
     return subprocess.run([_tillage(), *args], env=env, capture_output=True, text=True, timeout=300)
 
@@ -75,6 +77,25 @@ def test_renewals_table_in_japanese(store: tuple[str, Path]) -> None:
     assert first.account[:8] in done.stdout
     assert f"￥{round(first.arr):,}" in done.stdout  # full yen with separators in the table
     assert "Days to go" not in done.stdout and "renewal_" not in done.stdout
+
+
+def test_renewals_table_in_a_narrow_terminal_cuts_no_figure(store: tuple[str, Path]) -> None:
+    """At 80 columns (a pipe's width) the table drops days, product and team and writes the
+    amounts compactly: every date and amount is whole, only long names are shortened."""
+    done = _run(store, "renewals", "--days", "180", columns=80)
+    assert done.returncode == 0, done.stderr
+    answer, _ = _calendar(store, 180)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("│ 20")]
+    assert len(rows) == answer.total  # one line per renewal: nothing wrapped
+    for line, item in zip(rows, answer.items, strict=True):
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        assert cells[0] == item.renewal_date.isoformat()
+        assert cells[2].startswith("￥") and "…" not in cells[2]
+        if 10_000 <= item.arr < 100_000_000:
+            assert cells[2].endswith("万")  # compact, as a Japanese reader writes it
+        assert "…" not in cells[4] and "…" not in cells[5]
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "製品" not in done.stdout and "チーム" not in done.stdout
 
 
 def test_renewals_by_rep_and_csv(store: tuple[str, Path]) -> None:

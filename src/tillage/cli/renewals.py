@@ -72,5 +72,5 @@ def renewals(
         return
     console = Console()
     if calendar.items:
-        console.print(renewals_table(calendar, currency, lang))
+        console.print(renewals_table(calendar, currency, lang, width=console.width))
     console.print(renewals_summary(calendar, currency, lang))

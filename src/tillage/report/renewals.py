@@ -20,39 +20,57 @@ def _days(days: int, lang: str) -> str:
     return _("in %(days)s days") % {"days": format_number(days, lang)}
 
 
-def renewals_table(calendar: RenewalCalendar, currency: str, lang: str) -> Table:
+#: Below this many terminal columns the table leaves out days to go, product and team and writes
+#: amounts compactly (￥1,142万), so that no figure is cut.
+NARROW = 120
+
+
+def renewals_table(
+    calendar: RenewalCalendar, currency: str, lang: str, width: int | None = None
+) -> Table:
     """The calendar as a table: date, days to go, account, product, ARR, owner, team, LTV and
-    churn risk; a dash where the snapshot has no score."""
+    churn risk; a dash where the snapshot has no score. In a terminal narrower than
+    :data:`NARROW` columns (``width``) days to go, product and team are left out and amounts
+    are compact."""
     _ = gettext_for(lang)
+    narrow = width is not None and width < NARROW
     table = Table(
         title=_("Undecided renewals {start} – {end}").format(
             start=calendar.start.isoformat(), end=calendar.end.isoformat()
         )
     )
-    for header, justify in (
-        (_("Renewal date"), "left"),
-        (_("Days to go"), "right"),
-        (_("Account"), "left"),
-        (_("Product"), "left"),
-        (_("ARR"), "right"),
-        (_("Owner"), "left"),
-        (_("Team"), "left"),
-        (_("LTV"), "right"),
-        (_("Churn risk"), "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    columns = (
+        (_("Renewal date"), "left", "date"),
+        (_("Days to go"), "right", "days"),
+        (_("Account"), "left", "account"),
+        (_("Product"), "left", "product"),
+        (_("ARR"), "right", "arr"),
+        (_("Owner"), "left", "rep"),
+        (_("Team"), "left", "team"),
+        (_("LTV"), "right", "ltv"),
+        (_("Churn risk"), "right", "churn"),
+    )
+    shown = [c for c in columns if not (narrow and c[2] in ("days", "product", "team"))]
+    for header, justify, key in shown:
+        # narrow: the figures and dates keep their width, the names give way
+        fixed = narrow and key != "account"
+        title = "ARR" if narrow and key == "arr" else header
+        table.add_column(title, justify=justify, no_wrap=fixed)  # type: ignore[arg-type]
     for item in calendar.items:
-        table.add_row(
-            item.renewal_date.isoformat(),
-            _days(item.days_to_renewal, lang),
-            item.account,
-            item.product or "—",
-            format_money(item.arr, currency, lang),
-            item.rep or "—",
-            item.team or "—",
-            format_money(item.ltv, currency, lang) if item.ltv is not None else "—",
-            format_fraction(item.churn_risk, lang) if item.churn_risk is not None else "—",
-        )
+        cells = {
+            "date": item.renewal_date.isoformat(),
+            "days": _days(item.days_to_renewal, lang),
+            "account": item.account,
+            "product": item.product or "—",
+            "arr": format_money(item.arr, currency, lang, compact=narrow),
+            "rep": item.rep or "—",
+            "team": item.team or "—",
+            "ltv": "—"
+            if item.ltv is None
+            else format_money(item.ltv, currency, lang, compact=narrow),
+            "churn": "—" if item.churn_risk is None else format_fraction(item.churn_risk, lang),
+        }
+        table.add_row(*(cells[key] for _header, _justify, key in shown))
     return table
 
 
