@@ -56,6 +56,24 @@ def _entries(settings: Settings, kind: str) -> int:
     return int(found or 0)
 
 
+def _record_import(session: Session) -> None:
+    """An empty import recorded after the run (committed): the store's data marker moves."""
+    session.add(
+        Import(
+            imported_at=dt.datetime(2026, 10, 2),
+            source="test.csv",
+            format="csv",
+            checksum="0" * 64,
+            rows_read=0,
+            rows_inserted=0,
+            rows_updated=0,
+            rows_unchanged=0,
+            rows_rejected=0,
+        )
+    )
+    session.commit()
+
+
 def _routes(rep: str) -> list[tuple[str, str]]:
     return [
         ("kpis", "/api/v1/kpis?by=rep"),
@@ -174,20 +192,7 @@ def test_an_import_a_strategy_or_a_snapshot_computes_anew(
     etag = first.headers["etag"]
     with Session(engine) as session:
         before = store_version(session)
-        session.add(
-            Import(
-                imported_at=dt.datetime(2026, 10, 2),
-                source="test.csv",
-                format="csv",
-                checksum="0" * 64,
-                rows_read=0,
-                rows_inserted=0,
-                rows_updated=0,
-                rows_unchanged=0,
-                rows_rejected=0,
-            )
-        )
-        session.commit()
+        _record_import(session)
         after_import = store_version(session)
     assert after_import is not None and before is not None
     assert after_import.data != before.data and after_import.snapshot_id == before.snapshot_id
@@ -256,20 +261,7 @@ def test_the_review_reads_the_effects_the_scoring_run_recorded(
         )
         assert review_effects(session, other, strategy) == first
         # an import after the run: the recorded effects may be stale, so they are not used
-        session.add(
-            Import(
-                imported_at=dt.datetime(2026, 10, 2),
-                source="test.csv",
-                format="csv",
-                checksum="0" * 64,
-                rows_read=0,
-                rows_inserted=0,
-                rows_updated=0,
-                rows_unchanged=0,
-                rows_rejected=0,
-            )
-        )
-        session.commit()
+        _record_import(session)
         assert stored_effects(session, as_of, strategy) is None
     engine.dispose()
 
