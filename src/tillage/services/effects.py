@@ -6,8 +6,10 @@ days, read from the store with SQLAlchemy and handed to the strategy stage as fr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -84,17 +86,21 @@ def departure_from_history(
     reps: pd.DataFrame,
     as_of: dt.date,
     strategy: Strategy,
-    decisions: pd.DataFrame | None = None,
+    decisions: Callable[[], pd.DataFrame] | None = None,
 ) -> DepartureCalibration:
     """The departure effect calibrated from the leavers in :func:`history`'s frames
     (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any leaver or
-    renewal decision). ``decisions``: the renewal decisions when already built."""
+    renewal decision). ``decisions``: builds (or returns) the renewal decisions of the frames,
+    when the caller shares them with the learned effects; called only when there are leavers."""
     if contracts.empty or reps["left_on"].isna().all():
         return calibrate_departure(pd.DataFrame(), activities, reps, strategy)
-    if decisions is None:
-        decisions = renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    built = (
+        decisions()
+        if decisions is not None
+        else renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    )
     return calibrate_departure(
-        decisions, activities, reps, strategy, level=strategy.kpi.confidence_level
+        built, activities, reps, strategy, level=strategy.kpi.confidence_level
     )
 
 
@@ -103,10 +109,29 @@ def review_evidence(
 ) -> tuple[dict[str, ActionEffect], DepartureCalibration]:
     """What the review's recommendations rest on as of ``as_of``: each playbook's learned (or
     assumed) effect (:func:`review_effects`: the scoring run's record or the page cache where they
-    still hold) and the departure effect calibrated from the leavers."""
-    effects = review_effects(session, as_of, strategy)
+    still hold) and the departure effect calibrated from the leavers. The history is read once
+    and its renewal decisions built at most once, shared by both."""
     contracts, activities, reps = history(session.get_bind(), as_of)  # type: ignore[arg-type]
-    return effects, departure_from_history(contracts, activities, reps, as_of, strategy)
+    decisions = functools.cache(
+        lambda: renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+    )
+    effects = review_effects(
+        session,
+        as_of,
+        strategy,
+        compute=lambda: learned_effects(
+            contracts,
+            activities,
+            pd.Timestamp(as_of),
+            strategy,
+            level=strategy.kpi.confidence_level,
+            decisions=None if contracts.empty else decisions(),
+        ),
+    )
+    departure = departure_from_history(
+        contracts, activities, reps, as_of, strategy, decisions=decisions
+    )
+    return effects, departure
 
 
 def effects_digest(strategy: Strategy) -> str:
@@ -163,22 +188,30 @@ def stored_effects(
     return None
 
 
-def review_effects(session: Session, as_of: dt.date, strategy: Strategy) -> dict[str, ActionEffect]:
+def review_effects(
+    session: Session,
+    as_of: dt.date,
+    strategy: Strategy,
+    *,
+    compute: Callable[[], dict[str, ActionEffect]] | None = None,
+) -> dict[str, ActionEffect]:
     """The learned effects as of ``as_of`` for the period review: those a scoring run as of that
-    day recorded when they still hold (:func:`stored_effects`), else computed
-    (:func:`company_effects`) and kept in the page cache for the store's current state."""
+    day recorded when they still hold (:func:`stored_effects`), else computed (``compute``, by
+    default :func:`company_effects` on the store) and kept in the page cache for the store's
+    current state."""
     stored = stored_effects(session, as_of, strategy)
     if stored is not None:
         return stored
+
+    def body() -> bytes:
+        found = (
+            compute()
+            if compute is not None
+            else company_effects(session.get_bind(), as_of, strategy)  # type: ignore[arg-type]
+        )
+        return json.dumps({k: v.model_dump(mode="json") for k, v in found.items()}).encode()
+
     payload = cached_bytes(
-        session,
-        "effects",
-        {"as_of": as_of.isoformat(), "digest": effects_digest(strategy)},
-        lambda: json.dumps(
-            {
-                k: v.model_dump(mode="json")
-                for k, v in company_effects(session.get_bind(), as_of, strategy).items()  # type: ignore[arg-type]
-            }
-        ).encode(),
+        session, "effects", {"as_of": as_of.isoformat(), "digest": effects_digest(strategy)}, body
     )
     return {k: ActionEffect.model_validate(v) for k, v in json.loads(payload).items()}

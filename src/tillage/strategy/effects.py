@@ -316,13 +316,16 @@ def learned_effects(
     strategy: Strategy,
     *,
     level: float = 0.95,
+    decisions: pd.DataFrame | None = None,
 ) -> dict[str, ActionEffect]:
     """:func:`estimate_effects` on the decisions of ``contracts`` and ``activities`` up to
-    ``as_of``; every effect assumed when the company has no renewal decision."""
+    ``as_of`` (``decisions``: :func:`renewal_decisions` of them, when the caller built them
+    already); every effect assumed when the company has no renewal decision."""
     if contracts.empty:
         note = "no renewal decisions on file"
         return {p.action: _assumed(p, 0, 0, note) for p in strategy.playbooks}
-    decisions = renewal_decisions(contracts, activities, as_of, strategy)
+    if decisions is None:
+        decisions = renewal_decisions(contracts, activities, as_of, strategy)
     return estimate_effects(decisions, strategy, level=level)
 
 
