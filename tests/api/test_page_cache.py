@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from tests.api.conftest import login
+from tests.store_rows import record_import
 
 from tillage.config import Settings
 from tillage.server import create_app
@@ -54,24 +55,6 @@ def _entries(settings: Settings, kind: str) -> int:
         )
     engine.dispose()
     return int(found or 0)
-
-
-def _record_import(session: Session) -> None:
-    """An empty import recorded after the run (committed): the store's data marker moves."""
-    session.add(
-        Import(
-            imported_at=dt.datetime(2026, 10, 2),
-            source="test.csv",
-            format="csv",
-            checksum="0" * 64,
-            rows_read=0,
-            rows_inserted=0,
-            rows_updated=0,
-            rows_unchanged=0,
-            rows_rejected=0,
-        )
-    )
-    session.commit()
 
 
 def _routes(rep: str) -> list[tuple[str, str]]:
@@ -192,7 +175,7 @@ def test_an_import_a_strategy_or_a_snapshot_computes_anew(
     etag = first.headers["etag"]
     with Session(engine) as session:
         before = store_version(session)
-        _record_import(session)
+        record_import(session, dt.datetime(2026, 10, 2))
         after_import = store_version(session)
     assert after_import is not None and before is not None
     assert after_import.data != before.data and after_import.snapshot_id == before.snapshot_id
@@ -261,7 +244,7 @@ def test_the_review_reads_the_effects_the_scoring_run_recorded(
         )
         assert review_effects(session, other, strategy) == first
         # an import after the run: the recorded effects may be stale, so they are not used
-        _record_import(session)
+        record_import(session, dt.datetime(2026, 10, 2))
         assert stored_effects(session, as_of, strategy) is None
     engine.dispose()
 

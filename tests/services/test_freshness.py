@@ -7,29 +7,13 @@ import datetime as dt
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.store_rows import record_import
 
 from tillage.services.freshness import freshness
-from tillage.store.schema import Import, Snapshot
+from tillage.store.schema import Snapshot
 from tillage.store.strategies import save_strategy
 
 SCORED = dt.datetime(2026, 10, 1, 9, 0)
-
-
-def _import(session: Session, at: dt.datetime) -> None:
-    session.add(
-        Import(
-            imported_at=at,
-            source="accounts.csv",
-            format="csv",
-            checksum="0" * 64,
-            rows_read=1,
-            rows_inserted=1,
-            rows_updated=0,
-            rows_unchanged=0,
-            rows_rejected=0,
-        )
-    )
-    session.commit()
 
 
 def test_no_snapshot_then_age_then_a_later_import(engine: Engine) -> None:
@@ -45,10 +29,10 @@ def test_no_snapshot_then_age_then_a_later_import(engine: Engine) -> None:
     old = freshness(engine, SCORED + dt.timedelta(days=7, minutes=1))
     assert old.stale and old.reason == "age" and old.scored_at == SCORED
     with Session(engine) as session:
-        _import(session, SCORED - dt.timedelta(hours=1))
+        record_import(session, SCORED - dt.timedelta(hours=1), rows=1)
     assert not freshness(engine, SCORED + dt.timedelta(days=1)).stale
     with Session(engine) as session:
-        _import(session, SCORED + dt.timedelta(hours=1))
+        record_import(session, SCORED + dt.timedelta(hours=1), rows=1)
     after = freshness(engine, SCORED + dt.timedelta(days=1))
     assert after.reason == "import" and after.imported_at == SCORED + dt.timedelta(hours=1)
 

@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from tests.services.test_freshness import _import
+from tests.store_rows import record_import
 
 import tillage
 from tillage.services.schedule import next_run
@@ -42,7 +42,7 @@ def test_the_next_run_follows_the_schedule(engine: Engine) -> None:
         session.commit()
     assert next_run(engine, SCORED) == dt.datetime(2026, 10, 2, 23, 0)
     with Session(engine) as session:  # an import after the scores: stale from then
-        _import(session, dt.datetime(2026, 10, 1, 12, 0))
+        record_import(session, dt.datetime(2026, 10, 1, 12, 0))
         finished = dt.datetime(2026, 10, 1, 23, 30)
         session.add(
             Job(kind="scheduled", state="failed", created_at=finished, finished_at=finished)
