@@ -88,6 +88,24 @@ def _print_choice(chosen: dict[str, object]) -> None:
         Console().print(f"{label}: {why}", highlight=False, soft_wrap=True)
 
 
+def _won_deals_line(source: dict[str, object]) -> str:
+    """The line saying that the won deals are the revenue (the record of
+    :func:`~tillage.features.won_deals.won_deals_as_orders`), in the user's language."""
+    _ = state.gettext()
+    why = (
+        _("no orders and no contracts")
+        if source.get("mode") == "auto"
+        else _("revenue_from_won_deals = always")
+    )
+    line = _("revenue: won deals are the revenue ({why}): {n} deals on their close dates").format(
+        why=why, n=f"{int(source.get('deals') or 0):,}"
+    )
+    left_out = int(source.get("left_out") or 0)  # type: ignore[call-overload]
+    if left_out:
+        line += _("; {n} won deals without close date or amount left out").format(n=f"{left_out:,}")
+    return line
+
+
 def _warn_net_negative(accounts: pd.DataFrame) -> None:
     """A warning on stderr naming the accounts whose repeat orders are net negative (returns
     exceeding them): their future orders are valued at 0, not below."""
@@ -158,7 +176,9 @@ def ltv_command(
     engine = make_engine(url)
     try:
         if date is None:  # as `tillage score`: the store's last day of data
-            date = announced_as_of(engine, dt.datetime.now(settings.zone).date(), Console())
+            date = announced_as_of(
+                engine, dt.datetime.now(settings.zone).date(), Console(), valuing=True
+            )
         in_force = strategy_in_force(engine, strategy, currency=settings.currency)
     finally:
         engine.dispose()
@@ -194,7 +214,7 @@ def ltv_command(
             highlight=False,
         )
     if source["source"] == "won_deals":
-        Console().print(f"revenue: {source['reason']}")
+        Console().print(_won_deals_line(source), highlight=False, soft_wrap=True)
     _print_choice(chosen)
     if chosen.get("ltv_basis"):
         Console().print(
