@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tillage.cli.backtest_table import backtest_table
 from tillage.cli.context import state
 from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
@@ -230,7 +231,9 @@ def ltv_command(
     _warn_net_negative(inputs.accounts)
     if out is not None:
         _write(values, out)
-        Console().print(f"{len(values):,} accounts → {out}")
+        Console().print(
+            _("{n} accounts → {path}").format(n=f"{len(values):,}", path=out), highlight=False
+        )
 
 
 def backtest_command(
@@ -254,16 +257,7 @@ def backtest_command(
     url = database_url or state.settings().resolved_database_url
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         result = backtest(con, date, horizon)
-    metrics = Table(
-        title=f"Backtest {result.settings['calibration_end']} → "
-        f"{result.settings['holdout_end']}, {len(result.accounts):,} accounts"
-    )
-    metrics.add_column("metric")
-    for name in result.metrics.columns:
-        metrics.add_column(name, justify="right")
-    for name, row in result.metrics.iterrows():
-        metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
-    Console().print(metrics)
+    Console().print(backtest_table(result.metrics, result.settings, state.gettext()))
     _print_choice(result.settings["forecast"])  # type: ignore[arg-type]
     _warn_not_fitted(result.settings["model"])  # type: ignore[arg-type]
     if out is not None:
