@@ -21,7 +21,9 @@ def test_ltv_values_a_crm_only_company_from_its_won_deals(
     monkeypatch.setenv("TILLAGE_DATABASE_URL", url)
     get_settings.cache_clear()
     out = tmp_path / "ltv.csv"
-    result = CliRunner().invoke(app, ["ltv", "--as-of", as_of.isoformat(), "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["--lang", "en", "ltv", "--as-of", as_of.isoformat(), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     used = won[won["close_date"].notna() & won["amount"].notna()]
     assert (

@@ -51,7 +51,8 @@ def test_ltv_and_backtest_run_on_three_months(
     assert (values["ltv_low"] <= values["ltv_high"]).all()
     cal = (as_of - dt.timedelta(days=30)).isoformat()
     text = _run(url, monkeypatch, "backtest", "--calibration-end", cal, "--horizon", "1")
-    assert "revenue_mae" in text and "契約売上: " in text
+    assert "売上 MAE（取引先別）" in text and "契約売上: " in text
+    assert "revenue_mae" not in text and "nan" not in text  # no codes or raw floats
 
 
 def test_score_runs_on_three_months_and_says_what_it_could_not_fit(

@@ -139,3 +139,11 @@ def test_done_when_on_the_demo_company_against_the_truth() -> None:
     assert abs(frame["model_p_churn"].mean() - frame["actual_churned"].mean()) < 0.03
     orders = result.reliability["p_order/model"]
     assert orders["gap"].abs().max() < 0.08
+    # issue 16's rule against the truth: no worse than the run rate on per-account MAE and on
+    # total error (the revenue's sum, not only each stream), the 80 % interval covering 75-85 %
+    m = result.metrics
+    assert abs(m.loc["revenue_total_error", "model"]) <= abs(
+        m.loc["revenue_total_error", "last_period"]
+    )
+    assert m.loc["revenue_mae", "model"] <= m.loc["revenue_mae", "last_period"]
+    assert 0.75 <= m.loc["revenue_interval_coverage", "model"] <= 0.85

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tillage.cli.backtest_table import backtest_table
 from tillage.cli.context import state
 from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
@@ -86,6 +87,24 @@ def _print_choice(chosen: dict[str, object]) -> None:
     configured language."""
     for label, why in choice_lines(chosen, state.settings().language):
         Console().print(f"{label}: {why}", highlight=False, soft_wrap=True)
+
+
+def _won_deals_line(source: dict[str, object]) -> str:
+    """The line saying that the won deals are the revenue (the record of
+    :func:`~tillage.features.won_deals.won_deals_as_orders`), in the user's language."""
+    _ = state.gettext()
+    why = (
+        _("no orders and no contracts")
+        if source.get("mode") == "auto"
+        else _("revenue_from_won_deals = always")
+    )
+    line = _("revenue: won deals are the revenue ({why}): {n} deals on their close dates").format(
+        why=why, n=f"{int(source.get('deals') or 0):,}"
+    )
+    left_out = int(source.get("left_out") or 0)  # type: ignore[call-overload]
+    if left_out:
+        line += _("; {n} won deals without close date or amount left out").format(n=f"{left_out:,}")
+    return line
 
 
 def _warn_net_negative(accounts: pd.DataFrame) -> None:
@@ -158,7 +177,9 @@ def ltv_command(
     engine = make_engine(url)
     try:
         if date is None:  # as `tillage score`: the store's last day of data
-            date = announced_as_of(engine, dt.datetime.now(settings.zone).date(), Console())
+            date = announced_as_of(
+                engine, dt.datetime.now(settings.zone).date(), Console(), valuing=True
+            )
         in_force = strategy_in_force(engine, strategy, currency=settings.currency)
     finally:
         engine.dispose()
@@ -194,7 +215,7 @@ def ltv_command(
             highlight=False,
         )
     if source["source"] == "won_deals":
-        Console().print(f"revenue: {source['reason']}")
+        Console().print(_won_deals_line(source), highlight=False, soft_wrap=True)
     _print_choice(chosen)
     if chosen.get("ltv_basis"):
         Console().print(
@@ -210,7 +231,9 @@ def ltv_command(
     _warn_net_negative(inputs.accounts)
     if out is not None:
         _write(values, out)
-        Console().print(f"{len(values):,} accounts → {out}")
+        Console().print(
+            _("{n} accounts → {path}").format(n=f"{len(values):,}", path=out), highlight=False
+        )
 
 
 def backtest_command(
@@ -234,16 +257,7 @@ def backtest_command(
     url = database_url or state.settings().resolved_database_url
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         result = backtest(con, date, horizon)
-    metrics = Table(
-        title=f"Backtest {result.settings['calibration_end']} → "
-        f"{result.settings['holdout_end']}, {len(result.accounts):,} accounts"
-    )
-    metrics.add_column("metric")
-    for name in result.metrics.columns:
-        metrics.add_column(name, justify="right")
-    for name, row in result.metrics.iterrows():
-        metrics.add_row(str(name), *(f"{v:,.4g}" for v in row))
-    Console().print(metrics)
+    Console().print(backtest_table(result.metrics, result.settings, state.gettext()))
     _print_choice(result.settings["forecast"])  # type: ignore[arg-type]
     _warn_not_fitted(result.settings["model"])  # type: ignore[arg-type]
     if out is not None:

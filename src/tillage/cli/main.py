@@ -47,6 +47,15 @@ def _store_error() -> type[Exception]:
     return SQLAlchemyError
 
 
+def _gettext():  # type: ignore[no-untyped-def]
+    """The ``_`` of the configured language for a message on the way out; English where the
+    settings themselves cannot be read (the error being reported may be theirs)."""
+    try:
+        return state.gettext()
+    except Exception:  # any unreadable setting: the message still goes out in English
+        return lambda message: message
+
+
 def main() -> None:
     """Entry point: run the app and exit with its status.
 
@@ -59,10 +68,12 @@ def main() -> None:
     try:
         status = app(standalone_mode=False)
     except TillageError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        _ = _gettext()
+        Console(stderr=True).print(f"[bold red]{_('error')}:[/] {exc}", highlight=False)
         sys.exit(exit_status(exc))
     except (typer.Abort, KeyboardInterrupt):
-        Console(stderr=True).print("aborted")
+        _ = _gettext()
+        Console(stderr=True).print(_("aborted"))
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -75,10 +86,11 @@ def main() -> None:
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except _store_error() as exc:  # a store a command reads without checking it first
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        Console(stderr=True).print(
-            f"[bold red]error:[/] the store cannot be read ({reason}); "
-            "run `tillage db upgrade` or check --database-url / TILLAGE_DATABASE_URL",
-            highlight=False,
-        )
+        _ = _gettext()
+        line = _(
+            "the store cannot be read ({reason}); run `tillage db upgrade` or check "
+            "--database-url / TILLAGE_DATABASE_URL"
+        ).format(reason=reason)
+        Console(stderr=True).print(f"[bold red]{_('error')}:[/] {line}", highlight=False)
         sys.exit(EXIT_USAGE)
     sys.exit(status if isinstance(status, int) else 0)

@@ -67,18 +67,36 @@ def progress_bar(console: Console) -> Progress:
     )
 
 
-def announced_as_of(engine: Engine, today: dt.date, console: Console) -> dt.date:
+def announced_as_of(
+    engine: Engine, today: dt.date, console: Console, *, valuing: bool = False
+) -> dt.date:
     """The as-of date of a command given no ``--as-of`` (:func:`default_as_of`: the store's last
-    day of data, else today), announced on ``console`` with why."""
+    day of data, else today), announced on ``console`` with why: as scoring, or with
+    ``valuing`` (``tillage ltv``) as valuing the accounts."""
     _ = state.gettext()
     date, reason = default_as_of(engine, today)
-    why = {
-        "data_end": _("No --as-of given: scoring as of {date}, the last day of the store's data."),
-        "today": _("No --as-of given: scoring as of {date}, today."),
-        "empty": _(
-            "No --as-of given: scoring as of {date}, today (the store holds no dated records)."
-        ),
-    }[reason]
+    if valuing:
+        why = {
+            "data_end": _(
+                "No --as-of given: valuing the accounts as of {date}, the last day of the "
+                "store's data."
+            ),
+            "today": _("No --as-of given: valuing the accounts as of {date}, today."),
+            "empty": _(
+                "No --as-of given: valuing the accounts as of {date}, today (the store holds no "
+                "dated records)."
+            ),
+        }[reason]
+    else:
+        why = {
+            "data_end": _(
+                "No --as-of given: scoring as of {date}, the last day of the store's data."
+            ),
+            "today": _("No --as-of given: scoring as of {date}, today."),
+            "empty": _(
+                "No --as-of given: scoring as of {date}, today (the store holds no dated records)."
+            ),
+        }[reason]
     console.print(why.format(date=date), highlight=False)
     return date
 

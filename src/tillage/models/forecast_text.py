@@ -102,6 +102,16 @@ def reason_text(record: Mapping[str, Any], lang: str = "en") -> str:
             error=_percent(f["total_error"]),
             naive_error=_percent(f["naive_total_error"]),
         )
+    elif code == "run_rate_total":
+        text = _(
+            "the streams' chosen forecasts summed had a larger total error than the run rate "
+            "over {folds} backtest(s) inside the history ({error} against {naive_error}) at "
+            "every level, so the run rate is kept"
+        ).format(
+            folds=folds,
+            error=_percent(f["revenue_total_error"]),
+            naive_error=_percent(f["revenue_naive_total_error"]),
+        )
     elif code == "churn_unchecked":
         text = _("no backtest with contract holders fits inside the history; not checked")
     elif code in ("churn_model", "churn_base"):
@@ -135,7 +145,24 @@ def reason_text(record: Mapping[str, Any], lang: str = "en") -> str:
         )
     else:
         return str(record.get("reason", code))
+    if _known(f.get("level_weight")) and float(f["level_weight"]) > 0:
+        text += _level_clause(f, _)
     return _("{name}: {why}").format(name=name, why=text)
+
+
+def _level_clause(f: Mapping[str, Any], _: Callable[[str], str]) -> str:
+    """Why the revenue streams' level moved from the run rate's total toward the candidates'
+    own (:func:`tillage.models.forecast.honour_total`)."""
+    return _(
+        "; the revenue's total error over the backtests at the run rate's level was "
+        "{at_run_rate} against the run rate's {naive_error}, so the level moved {w:.0%} of the "
+        "way toward the forecasts' own: {error}"
+    ).format(
+        at_run_rate=_percent(f.get("revenue_run_rate_level_error")),
+        naive_error=_percent(f.get("revenue_naive_total_error")),
+        w=float(f["level_weight"]),
+        error=_percent(f.get("revenue_total_error")),
+    )
 
 
 def choice_lines(record: Mapping[str, Any] | None, lang: str = "en") -> list[tuple[str, str]]:

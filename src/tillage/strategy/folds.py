@@ -39,6 +39,7 @@ from tillage.models.forecast import (
     choose_churn,
     choose_forecast,
     fit_interval,
+    honour_total,
     interval_groups,
 )
 from tillage.strategy.value import ValueInputs, value_inputs
@@ -46,6 +47,7 @@ from tillage.strategy.value import ValueInputs, value_inputs
 __all__ = [
     "FOLD_SLACK",
     "MAX_FOLDS",
+    "REVENUE_STREAMS",
     "SCORING_FOLDS",
     "STREAMS",
     "add_months",
@@ -193,6 +195,9 @@ STREAMS: dict[str, tuple[str, bool]] = {
     "orders": ("expected_orders", True),
 }
 
+#: The streams whose sum is the revenue forecast (:func:`~tillage.models.forecast.honour_total`).
+REVENUE_STREAMS: tuple[str, ...] = ("contract_revenue", "order_revenue")
+
 
 def fold_months(con: BaseBackend, calibration_end: dt.date, horizon_months: int) -> int:
     """The folds' horizon: ``H``, or where the history is shorter than two horizons the
@@ -292,12 +297,17 @@ def inner_folds(
 def choose_streams(
     folds: dict[str, list[Fold]],
 ) -> tuple[dict[str, ChosenForecast], IntervalTable | None]:
-    """The forecast chosen per stream (:func:`~tillage.models.forecast.choose_forecast`), the
-    churn probability's (``"churn"``, :func:`~tillage.models.forecast.choose_churn`) and the
-    conformal interval of the revenue (contract + order) fitted on the same folds."""
+    """The forecast chosen per stream (:func:`~tillage.models.forecast.choose_forecast`; the
+    revenue streams' level such that their sum keeps the rule,
+    :func:`~tillage.models.forecast.honour_total`), the churn probability's (``"churn"``,
+    :func:`~tillage.models.forecast.choose_churn`) and the conformal interval of the revenue
+    (contract + order) fitted on the same folds."""
     choices = {
         name: choose_forecast(folds[name], level=level) for name, (_c, level) in STREAMS.items()
     }
+    # the revenue is the streams' sum: the rule on total error and MAE is checked on it too
+    revenue = {name: folds[name] for name in REVENUE_STREAMS}
+    choices.update(honour_total(choices, revenue, folds["revenue"]))
     choices["churn"] = choose_churn(folds.get("churn", []))
     realised = folds["revenue"]
     if not realised:

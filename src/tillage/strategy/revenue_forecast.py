@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from tillage.features.build import FeatureTables
 from tillage.models.account_ltv import AccountLTV
@@ -32,7 +32,7 @@ from tillage.strategy.folds import (
 )
 from tillage.strategy.value import ValueInputs
 
-__all__ = ["RUN_RATE_MONTHS", "forecast_revenue", "run_rate_ltv"]
+__all__ = ["RUN_RATE_MONTHS", "forecast_revenue", "ltv_band", "run_rate_ltv"]
 
 
 def forecast_revenue(
@@ -57,7 +57,8 @@ def forecast_revenue(
     folds). The LTV interval is widened to at least the same relative band over outcomes:
     ``ltv_low ≤ ltv · low / forecast`` and ``ltv_high ≥ ltv · high / forecast`` where the
     forecast is positive (the purchase and churn noise of one year carried to the LTV as a
-    share of it; the bootstrap interval alone is the parameters' uncertainty). Where the churn
+    share of it; the bootstrap interval alone is the parameters' uncertainty; where the chosen
+    forecast is 0 the share is of the model's own, :func:`ltv_band`). Where the churn
     model lost to the renewal rate in the folds (:func:`~tillage.models.forecast.choose_churn`),
     ``p_churn_horizon`` is the renewal rate's (:func:`renewal_rate_churn`); ``churn_risk``
     stays the model's. Where the purchase model is not fitted (BG/NBD in ``not_fitted_``) the
@@ -115,17 +116,44 @@ def forecast_revenue(
         group = interval_groups(depth)
         low, high = interval.apply(point, group)
         out["expected_revenue_low"], out["expected_revenue_high"] = low, high
-        positive = point > 0
-        scale_low = np.where(positive, low / np.where(positive, point, 1.0), 1.0)
-        scale_high = np.where(positive, high / np.where(positive, point, 1.0), 1.0)
-        ltv = out["ltv"].to_numpy()
-        spread = np.sort(np.stack([ltv * scale_low, ltv * scale_high]), axis=0)
-        out["ltv_low"] = np.minimum(out["ltv_low"].to_numpy(), spread[0])
-        out["ltv_high"] = np.maximum(out["ltv_high"].to_numpy(), spread[1])
+        out["ltv_low"], out["ltv_high"] = ltv_band(
+            out["ltv"], out["ltv_low"], out["ltv_high"], point, out["fitted_revenue"], low, high
+        )
     record = choice_record(choices, interval)
     if basis is not None:
         record["ltv_basis"] = basis
     return out, record
+
+
+def ltv_band(
+    ltv: ArrayLike,
+    ltv_low: ArrayLike,
+    ltv_high: ArrayLike,
+    forecast: ArrayLike,
+    fitted: ArrayLike,
+    low: ArrayLike,
+    high: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""The LTV interval widened to at least the next year's band over outcomes, as a share:
+    :math:`[\min(\ell_i, v_i\,a_i / b_i),\ \max(h_i, v_i\,c_i / b_i)]` with ``v`` the LTV,
+    ``[ℓ, h]`` its bootstrap interval, ``[a, c]`` the conformal interval of the next year's
+    revenue (currency) and ``b`` the chosen forecast of it — or, where that is 0 (no revenue in
+    the run rate's window), the model's own forecast ``fitted``, which the LTV is built on: a
+    zero forecast's interval is in amounts, and without it such an account kept the
+    parameters' few per cent. Unchanged where both forecasts are 0."""
+    v = np.asarray(ltv, dtype=float)
+    f = np.nan_to_num(np.asarray(forecast, dtype=float))
+    base = np.where(f > 0, f, np.nan_to_num(np.asarray(fitted, dtype=float)))
+    ok = base > 0
+    share_low = np.where(ok, np.asarray(low, dtype=float) / np.where(ok, base, 1.0), 1.0)
+    share_high = np.where(ok, np.asarray(high, dtype=float) / np.where(ok, base, 1.0), 1.0)
+    # + 0.0: a negative LTV (cost to serve above the margin) times a share of 0 is -0.0,
+    # printed "-0"
+    spread = np.sort(np.stack([v * share_low, v * share_high]), axis=0) + 0.0
+    return (
+        np.minimum(np.asarray(ltv_low, dtype=float), spread[0]) + 0.0,
+        np.maximum(np.asarray(ltv_high, dtype=float), spread[1]) + 0.0,
+    )
 
 
 #: Months of the run rate an LTV counts where no purchase model is fitted (the forecast's own

@@ -1,0 +1,60 @@
+"""The CLI in Japanese (the default language) from ``python -m tillage``: refusals, the won
+deals' revenue line and ``tillage ltv``'s own notice of its date carry no English words."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..crm_store import crm_only_store
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **os.environ,
+        "TILLAGE_DATA_DIR": str(data_dir),
+        "TILLAGE_LANGUAGE": "ja",
+        "COLUMNS": "200",
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+        **env,
+    }
+    if "TILLAGE_DATABASE_URL" not in env:
+        environ.pop("TILLAGE_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "tillage", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_a_refusal_says_error_in_japanese(tmp_path: Path) -> None:
+    done = _run(["kpi", "--period", "2026-Q3"], tmp_path)  # a store never created
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("エラー: ストアを読み込めません"), done.stderr
+    assert "error:" not in done.stderr and "cannot be read" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_refusal_in_english_with_lang_en(tmp_path: Path) -> None:
+    done = _run(["--lang", "en", "kpi", "--period", "2026-Q3"], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: the store cannot be read"), done.stderr
+
+
+def test_ltv_of_a_crm_only_company_speaks_japanese(tmp_path: Path) -> None:
+    url, _as_of, won = crm_only_store(f"sqlite:///{tmp_path / 't.db'}")
+    done = _run(["ltv", "--top", "3"], tmp_path, TILLAGE_DATABASE_URL=url)
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    used = won[won["close_date"].notna() & won["amount"].notna()]
+    assert "時点で顧客を評価します" in out, out
+    assert "スコアリング" not in out  # ltv values the accounts, it does not score them
+    line = f"売上：成約した商談を売上とします（受注も契約もないため）：{len(used)} 件の商談を"
+    assert f"{line}成約日に計上" in out, out
+    assert "won deals" not in out and "revenue:" not in out
