@@ -179,8 +179,40 @@ def test_cancellations_are_netted_not_counted_as_purchases() -> None:
     assert a["monetary_value"] == pytest.approx(((20 - 8) + 35) / 2)
     # B: the return of an order placed before the window is not a purchase (T from 01-20)
     assert b["frequency"] == 0 and b["T"] == (dt.date(2010, 2, 28) - dt.date(2010, 1, 20)).days
-    # C: the repeat order was cancelled in full: one repeat occasion worth 0, never negative
-    assert c["frequency"] == 1 and c["monetary_value"] == 0
+    # C: the repeat order was cancelled in full: no repeat occasion, never a negative one
+    assert c["frequency"] == 0 and c["monetary_value"] == 0
+
+
+def test_a_late_return_spills_back_to_the_order_it_reverses() -> None:
+    """A big first order, a small repeat order, then the first order returned: the return is
+    larger than the repeat order it lands on, so the rest spills back to the first order. One
+    occasion is left, worth what was kept — never a negative repeat order."""
+    rows = [
+        ("D", "1", "2010-01-04", 100, 10.0),  # first order, 1,000
+        ("D", "2", "2010-01-10", 5, 10.0),  # repeat order, 50
+        ("D", "C3", "2010-01-20", -90, 10.0),  # returns 900 of the first order
+        ("D", "4", "2010-02-01", 2, 10.0),  # repeat order, 20
+        ("E", "1", "2010-01-04", 0, 1.0),  # a free sample: an occasion worth 0
+        ("E", "2", "2010-01-10", 3, 10.0),  # repeat order, 30
+    ]
+    frame = pd.DataFrame(rows, columns=["customer", "invoice", "day", "quantity", "price"])
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["amount"] = frame["quantity"] * frame["price"]
+    summary = rfm_summary(
+        frame,
+        customer="customer",
+        date="day",
+        amount="amount",
+        period="day",
+        calibration_end="2010-02-28",
+    )
+    d, e = summary.loc["D"], summary.loc["E"]
+    # D: 1,000 + 50 − 900 leaves 150 on the first occasion; the 01-10 order is consumed;
+    # the 02-01 order is the one repeat occasion, worth 20
+    assert d["frequency"] == 1 and d["monetary_value"] == 20
+    assert d["recency"] == 28
+    # E: the zero-value first order is kept (nothing reversed it); one repeat worth 30
+    assert e["frequency"] == 1 and e["monetary_value"] == 30
 
 
 def test_returns_after_calibration_end_do_not_leak_into_calibration() -> None:

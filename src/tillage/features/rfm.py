@@ -60,11 +60,20 @@ def _as_date(value: DateLike, name: str) -> dt.date:
 
 
 def _net_returns(daily: Table) -> Table:
-    """Purchase days with the returns netted in: a day whose net value is negative (returns or
+    """Purchase days with the returns netted in. A day whose net value is negative (returns or
     cancellations only, e.g. Online Retail's ``C`` invoices) is not a purchase occasion; its value
     is added to the customer's latest purchase day on or before it (the order it most plausibly
     reverses). Returns before a customer's first purchase day in ``daily`` reverse purchases
-    outside the window and are dropped. A day netting to exactly zero remains a purchase day."""
+    outside the window and are dropped.
+
+    A return larger than the order it lands on spills back to the orders before it, latest first:
+    with ``v_k`` the k-th occasion's netted value and ``P_k = v_1 + … + v_k``, what is left of
+    occasion k is ``R_k = v_k + min(0, min_{m>k} P_m − P_k)`` (the deficit arriving from later
+    occasions), never below zero for an occasion that passes a deficit on. An occasion is kept
+    while something of it is left (``R_k > 0``); one reversed in full — by its own returns or by
+    a later return spilling back — is no purchase occasion. An order worth exactly zero that
+    nothing reversed (a free sample, CDNOW's $0 lines) remains a purchase occasion. A deficit
+    beyond the first occasion reverses purchases before the window and is dropped."""
     purchase = daily.value >= 0
     ordered = ibis.cumulative_window(group_by=daily.customer, order_by=daily.day)
     marked = daily.mutate(
@@ -72,11 +81,21 @@ def _net_returns(daily: Table) -> Table:
         purchase_day=ibis.ifelse(purchase, daily.day, ibis.null("date")),
     )
     marked = marked.filter(marked.occasion > 0)
-    return (
-        marked.group_by(["customer", "occasion"])
-        .aggregate(day=marked.purchase_day.max(), value=marked.value.sum())
-        .select("customer", "day", "value")
+    occasions = marked.group_by(["customer", "occasion"]).aggregate(
+        day=marked.purchase_day.max(),
+        value=marked.value.sum(),
+        returned=(marked.value < 0).any(),
     )
+    prefix = ibis.cumulative_window(group_by=occasions.customer, order_by=occasions.occasion)
+    occasions = occasions.mutate(total=occasions.value.sum().over(prefix))
+    later = ibis.window(group_by=occasions.customer, order_by=occasions.occasion, rows=(1, None))
+    arriving = ibis.least(occasions.total.min().over(later) - occasions.total, 0.0).fill_null(0.0)
+    occasions = occasions.mutate(left=occasions.value + arriving, arriving=arriving)
+    # 1e-6: what a sum of cents leaves behind in float64 when an order is returned in full
+    kept = occasions.filter(
+        (occasions.left > 1e-6) | ((occasions.arriving == 0) & ~occasions.returned)
+    )
+    return kept.select("customer", "day", value=ibis.greatest(kept.left, 0.0))
 
 
 def rfm_summary_expr(
