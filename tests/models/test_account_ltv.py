@@ -155,6 +155,15 @@ def test_pieces_that_could_not_be_fitted_are_named() -> None:
     assert "10 buyers" in model.params()["not_fitted"]["bg_nbd"]
 
 
+def test_a_company_without_contracts_is_not_told_of_its_renewal_churn_model() -> None:
+    """No running contract and no renewal decision: the churn model has nothing to value, so
+    it is no missing piece (a retailer would read it as a fault); with one holder it is."""
+    few = _accounts(10, 5).assign(mrr=0.0)
+    assert "renewal_churn" not in AccountLTV(horizon_months=12, n_draws=0).fit(few).not_fitted_
+    one = few.assign(mrr=[100.0] + [0.0] * (len(few) - 1))
+    assert "renewal_churn" in AccountLTV(horizon_months=12, n_draws=0).fit(one).not_fitted_
+
+
 def test_acquisition_cost_is_reported_not_subtracted(fitted) -> None:  # type: ignore[no-untyped-def]
     model, accounts, _ = fitted
     with_cac = accounts.assign(acquisition_cost=500.0)

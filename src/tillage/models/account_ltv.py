@@ -228,7 +228,7 @@ class AccountLTV(EstimatorSettings):
         came_back, lost = (int(v) for v in returns)
         self.returns_ = (came_back, lost)
         models = (self.churn_model_, self.purchase_model_, self.spend_model_)
-        self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS, failure)
+        self.not_fitted_ = not_fitted(*models, buyers, _MIN_BUYERS, failure, accounts)
         point = self._evaluate(self._prepare(accounts, self.history_, mix), self._point())
         self.cohort_ = self._cohorts(accounts, point["ltv"])
         self.cohort_ltv_ = self.cohort_.mean

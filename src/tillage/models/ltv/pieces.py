@@ -9,6 +9,7 @@ import re
 import pandas as pd
 
 from tillage.i18n import check_language, gettext_for
+from tillage.models.ltv._columns import column
 
 __all__ = ["not_fitted", "not_fitted_line"]
 
@@ -23,12 +24,16 @@ def not_fitted(
     buyers: pd.DataFrame,
     min_buyers: int,
     purchase_failure: str | None = None,
+    accounts: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """Piece name → reason, for each of the renewal churn, BG/NBD and Gamma-Gamma models that
     is None (``buyers``: the RFM rows the purchase model would be fitted on;
-    ``purchase_failure``: why its fit failed, when it was tried)."""
+    ``purchase_failure``: why its fit failed, when it was tried). The renewal churn model is
+    not named where it has nothing to value: no account in ``accounts`` holds a running
+    contract (``mrr`` > 0) and none was ever decided — a company that sells by order alone."""
     out = {}
-    if churn is None:
+    holders = accounts is None or bool((column(accounts, "mrr", 0.0) > 0).any())
+    if churn is None and holders:
         out["renewal_churn"] = "no renewal decision yet: only the running terms count"
     repeat = int((buyers["frequency"] > 0).sum()) if len(buyers) else 0
     if purchase is None and purchase_failure:
