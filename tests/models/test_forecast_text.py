@@ -46,9 +46,11 @@ def test_choice_lines_list_each_stream_then_the_interval() -> None:
     record = {
         "order_revenue": _lowest_mae().record(),
         "churn": ChosenForecast("model", "churn_unchecked", level=False).record(),
+        "contract_revenue": ChosenForecast("naive", "nothing_realised").record(),
         "interval": {"nominal": 0.8, "coverage_in_folds": 0.8},
     }
     lines = choice_lines(record, "ja")
+    # no contract revenue was realised in the backtests: no line for it
     assert [label for label, _why in lines] == ["受注売上", "期間内の解約確率", "80%区間"]
     assert "80%" in lines[-1][1]
     assert choice_lines(None, "en") == []

@@ -167,13 +167,16 @@ def _level_clause(f: Mapping[str, Any], _: Callable[[str], str]) -> str:
 
 def choice_lines(record: Mapping[str, Any] | None, lang: str = "en") -> list[tuple[str, str]]:
     """The forecast choice of a scoring run or backtest (its ``forecast`` record) as
-    ``(stream, why)`` lines in ``lang``, the interval's last; empty without a record."""
+    ``(stream, why)`` lines in ``lang``, the interval's last; empty without a record. A stream
+    of which the backtests realised nothing (contract revenue at a company that sells by order
+    alone) has no line: there was nothing to choose."""
     if not record:
         return []
     out = [
         (stream_label(stream, lang), reason_text(record[stream], lang))
         for stream in STREAM_LABELS
         if isinstance(record.get(stream), Mapping)
+        and record[stream].get("code") != "nothing_realised"
     ]
     interval = record.get("interval")
     if isinstance(interval, Mapping) and _known(interval.get("coverage_in_folds")):
