@@ -200,3 +200,13 @@ def test_agenda_sections_link_accounts_only_when_asked() -> None:
     assert "¥1,500,000" in linked and "No account at risk." in linked
     plain = agenda_sections(agenda)
     assert "<a href" not in plain and plain in render_agenda(agenda, "html")
+
+
+def test_a_gap_called_off_target_never_prints_as_none() -> None:
+    """3.54% against a target of 3.5%: off target, so its gap shows (+0.04), not ±0.0; a mere
+    change keeps the digits of its unit."""
+    assert format_change(0.04, "percent", "JPY", "ja") == "±0.0"
+    assert format_change(0.04, "percent", "JPY", "ja", apart=True) == "+0.04"
+    assert format_change(-0.004, "percent", "JPY", "en", apart=True) == "-0.004"
+    assert format_change(0.0, "percent", "JPY", "en", apart=True) == "±0.0"
+    assert format_change(-0.4, "currency", "JPY", "en", apart=True) == "±¥0"

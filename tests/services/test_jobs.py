@@ -133,7 +133,8 @@ def test_a_killed_job_leaves_the_store_as_it_was_and_is_reported(
     os.kill(int(runner.rsplit(":", 1)[1]), signal.SIGKILL)
     final = _follow(admin, job["id"], timeout=30)[-1]
     assert final["state"] == "failed"
-    assert "stopped" in final["message"]
+    assert final["failure"] in ("stopped", "interrupted")  # whichever noticed first
+    assert "scores are as they were" in final["message"]
     assert _snapshots(store) == before  # nothing half-written
     page = admin.get("/data")
     assert f'data-job="{job["id"]}" data-state="failed"' in page.text
@@ -155,7 +156,8 @@ def test_a_job_whose_process_is_gone_is_failed_and_a_running_one_blocks(engine: 
         session.commit()
         reap(session, NOW)
         gone = job_status(session, job.id, now=NOW)
-        assert gone.state == "failed" and "interrupted" in (gone.message or "")
+        assert gone.state == "failed" and gone.failure == "interrupted"
+        assert "interrupted" in (gone.message or "") and "stopped" in (gone.detail or "")
         # and the next job may start
         assert queue_job(session, OPERATOR, kind="rescore", now=NOW).state == "queued"
 
@@ -172,7 +174,8 @@ def test_a_failed_job_is_recorded_with_its_reason(engine: Engine, tmp_path: Path
         failed = job_status(session, job_id, now=NOW)
         assert session.scalar(select(func.count()).select_from(Snapshot)) == 0
     assert failed.state == "failed" and failed.finished_at == NOW
-    assert "accounts.csv: no such file" in (failed.message or "")
+    assert "accounts.csv: no such file" in (failed.detail or "")
+    assert failed.failure == "import" and "scheduled import failed" in (failed.message or "")
     assert failed.user is None  # the scheduler's
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from tillage.services.freshness import Freshness, freshness
 from tillage.services.jobs import JobOut, job_list, job_status, start_rescore
 from tillage.serving.auth import AdminRole, CurrentUser, protected_router
-from tillage.serving.deps import SessionDep, SettingsDep
+from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.errors import ErrorResponse
 
 router = protected_router(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[AdminRole])
@@ -36,12 +36,21 @@ def _clock(settings) -> dt.datetime:  # type: ignore[no-untyped-def]
     responses={409: {"model": ErrorResponse, "description": "A job is queued or running"}},
 )
 def post_job(
-    session: SessionDep, settings: SettingsDep, principal: CurrentUser, body: JobIn
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: CurrentUser,
+    lang: LanguageDep,
+    body: JobIn,
 ) -> JobOut:
     """Start a re-score in the background (admins); poll ``GET /api/v1/jobs/{id}``. Answers 409
     while another job is queued or running."""
     return start_rescore(
-        session, settings, principal, now=_clock(settings), clock=lambda: _clock(settings)
+        session,
+        settings,
+        principal,
+        now=_clock(settings),
+        clock=lambda: _clock(settings),
+        lang=lang,
     )
 
 
@@ -49,20 +58,24 @@ def post_job(
 def get_jobs(
     session: SessionDep,
     settings: SettingsDep,
+    lang: LanguageDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[JobOut]:
-    """The latest jobs, newest first; a failed one says why in ``message``."""
-    return job_list(session, now=_clock(settings), limit=limit)
+    """The latest jobs, newest first; a failed one says why in ``message`` (in the user's
+    language; ``detail`` the technical message)."""
+    return job_list(session, now=_clock(settings), limit=limit, lang=lang)
 
 
 @router.get("/{job_id}", responses={404: {"model": ErrorResponse}})
 def get_job(
     session: SessionDep,
     settings: SettingsDep,
+    lang: LanguageDep,
     job_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> JobOut:
-    """One job: its state, ``progress`` (0–1) and the step running."""
-    return job_status(session, job_id, now=_clock(settings))
+    """One job: its state, ``progress`` (0–1) and the step running; a failed one says what
+    failed in ``message`` (in the user's language) with the technical ``detail``."""
+    return job_status(session, job_id, now=_clock(settings), lang=lang)
 
 
 freshness_router = protected_router(prefix="/api/v1/freshness", tags=["snapshots"])

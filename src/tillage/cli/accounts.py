@@ -91,6 +91,12 @@ def accounts(
     _ = state.gettext()
     console = Console()
     console.print(
-        top_accounts_table(page.items, settings.currency, settings.language, title=_("Accounts"))
+        top_accounts_table(
+            page.items,
+            settings.currency,
+            settings.language,
+            title=_("Accounts"),
+            width=console.width,
+        )
     )
     console.print(f"{page.offset + len(page.items):,} / {page.total:,}", highlight=False)

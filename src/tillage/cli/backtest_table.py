@@ -51,7 +51,7 @@ def _labels(_: Callable[[str], str]) -> dict[str, str]:
         "p_churn_max_decile_gap": _("P(churn) worst decile gap"),
         "p_order_brier": _("P(order) Brier score"),
         "p_order_max_decile_gap": _("P(order) worst decile gap"),
-        "revenue_interval_coverage": _("80% interval coverage"),
+        "revenue_interval_coverage": _("Interval coverage (80%)"),
         "spearman_revenue": _("Revenue rank correlation"),
         "top_decile_capture": _("Top-decile revenue share"),
         "top_decile_capture_oracle": _("… best possible"),

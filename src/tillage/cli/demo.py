@@ -163,7 +163,7 @@ def demo(
             )
         )
         top = account_page(session, everything(), Listing(snapshot=snapshot_id), limit=10).items
-        console.print(top_accounts_table(top, settings.currency, lang))
+        console.print(top_accounts_table(top, settings.currency, lang, width=console.width))
     console.print(
         _(
             "Demo company: {n} accounts as of {date}, scored in {seconds:.1f} s. Store: {url}"

@@ -24,6 +24,7 @@ from tillage.kpi import (
     REGISTRY,
 )
 from tillage.report.formatting import format_value
+from tillage.report.terminal import Col, column_pages
 from tillage.services.kpis import kpi_rows, kpi_table
 from tillage.services.reach import OPERATOR
 from tillage.store.access import everything
@@ -105,7 +106,9 @@ def kpi_command(
         name=frame.kpi.map(lambda k: REGISTRY[k].name(lang)),
         unit=frame.kpi.map(lambda k: REGISTRY[k].unit),
     )
-    Console().print(_table(frame, settings.currency, lang))
+    console = Console()
+    for table in _tables(frame, settings.currency, lang, console.width):
+        console.print(table)
     blank = frame[frame.cut == "all"].drop_duplicates("kpi").dropna(subset=["blank_reason"])
     for reason, names in blank.groupby("blank_reason", sort=False)["name"]:
         Console().print(f"– {', '.join(names)}: {reason}", highlight=False)
@@ -118,25 +121,32 @@ def kpi_command(
         Console(stderr=True).print(f"wrote {out.name} ({len(frame)} rows)")
 
 
-def _table(frame: pd.DataFrame, currency: str, lang: str) -> Table:
+def _tables(frame: pd.DataFrame, currency: str, lang: str, width: int | None) -> list[Table]:
+    """The KPIs (rows) by cut and period (columns); cut into several tables of the KPI names
+    and as many cuts as a terminal ``width`` columns wide holds
+    (:func:`~tillage.report.terminal.column_pages`)."""
     text = _HEADERS.get(lang, _HEADERS["en"])
     labels = list(dict.fromkeys(frame.period))
-    table = Table(caption=text["note"].format(periods=", ".join(labels)))
-    table.add_column(text["kpi"])
     columns = list(dict.fromkeys(zip(frame.cut, frame.cut_value, frame.period, strict=True)))
     columns.sort(key=lambda c: (c[0] != "all", c[1], labels.index(c[2])))
     single = len(labels) == 1
+    heads = [Col(text["kpi"], name=True)]
     for _cut, value, label in columns:
         head = text["all"] if value == "all" else value
-        table.add_column(head if single else f"{head}\n{label}", justify="right")
+        heads.append(Col(head if single else f"{head}\n{label}", "right"))
     index = {
         (row.kpi, row.cut, row.cut_value, row.period): row.value
         for row in frame.itertuples(index=False)
     }
-    for key, kpi in REGISTRY.items():
-        cells = [
-            format_value(index.get((key, c, v, p), math.nan), kpi.unit, currency, lang)
-            for c, v, p in columns
-        ]
-        table.add_row(kpi.name(lang), *cells)
-    return table
+    rows = [
+        (
+            kpi.name(lang),
+            *(
+                format_value(index.get((key, c, v, p), math.nan), kpi.unit, currency, lang)
+                for c, v, p in columns
+            ),
+        )
+        for key, kpi in REGISTRY.items()
+    ]
+    caption = text["note"].format(periods=", ".join(labels))
+    return column_pages(heads, rows, width, caption=caption)

@@ -183,7 +183,7 @@ def plan(
         _csv(plan_rows(actions, lang), out)
         return
     console = Console()
-    for table in plan_tables(actions, record, currency, lang, rep_id=rep_id):
+    for table in plan_tables(actions, record, currency, lang, rep_id=rep_id, width=console.width):
         console.print(table)
     with _session() as session:  # the contact cadence due in the month (tillage.services.cadence)
         due = plan_cadence(
@@ -195,7 +195,7 @@ def plan(
             rep_ids=None if rep_id is None else {rep_id},
             lang=lang,
         )
-    console.print(cadence_table(due, lang))
+    console.print(cadence_table(due, lang, width=console.width))
     console.print(_("Snapshot {id} as of {date}.").format(id=snap.id, date=snap.as_of))
 
 
@@ -238,6 +238,7 @@ def diff(
             lambda code: segment_label(code, lang),
             currency,
             lang,
+            width=console.width,
         )
     )
     console.print(
@@ -247,9 +248,10 @@ def diff(
             lambda code: segment_label(code, lang) if code == NONE else code,
             currency,
             lang,
+            width=console.width,
         )
     )
-    console.print(moved_table(moved, currency, lang))
+    console.print(moved_table(moved, currency, lang, width=console.width))
     console.print(
         _("{moved} of {total} accounts changed cell.").format(moved=len(moved), total=len(pair))
     )

@@ -45,7 +45,8 @@ def worker(
             )
         else:
             typer.echo(
-                _("Scheduled job {id} failed: {message}").format(id=job.id, message=job.message),
+                _("Scheduled job {id} failed: {message}").format(id=job.id, message=job.message)
+                + (f"\n{job.detail}" if job.detail else ""),
                 err=True,
             )
 

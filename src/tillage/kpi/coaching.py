@@ -132,6 +132,7 @@ def gap_questions(
         if not is_gap(c.unit, c.direction, rep, team):  # type: ignore[attr-defined]
             continue
         mine = rows[rows["kpi"] == key].merge(info, left_on="account_id", right_index=True)
+        mine = mine.reset_index(drop=True)  # the merge may name the index account_id too
         short = mine[(mine["den"] > 0) & (mine["num"] < mine["den"])]
         if key == "nps":
             short = mine[(mine["den"] > 0) & (mine["num"] < 0)]

@@ -43,12 +43,19 @@ def format_fraction(value: float | None, lang: str, digits: int = 1) -> str:
     return format_number(100.0 * value, lang, digits=digits) + "%"
 
 
-def format_change(value: float | None, unit: str, currency: str, lang: str) -> str:
+def format_change(
+    value: float | None, unit: str, currency: str, lang: str, *, apart: bool = False
+) -> str:
     """A signed difference of a KPI in its unit (``+2.5`` points for a percentage, ``-¥8,480``
-    for an amount, ``±0.0`` for none at the digits shown); ``—`` when there is none."""
+    for an amount, ``±0.0`` for none at the digits shown); ``—`` when there is none.
+    ``apart``: the difference decides something (a gap to a target called off target), so a
+    small one that would print ±0.0 gets up to two more decimals (+0.04)."""
     if value is None or math.isnan(value):
         return "—"
     digits = change_digits(unit)
+    if apart and unit != "currency" and value != 0:
+        while round(abs(value), digits) == 0 and digits < change_digits(unit) + 2:
+            digits += 1
     shown = round(abs(value), digits)
     sign = "±" if shown == 0 else ("+" if value > 0 else "-")
     if unit == "currency":

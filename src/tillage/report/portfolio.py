@@ -14,6 +14,7 @@ import pandas as pd
 from rich.table import Table
 
 from tillage.i18n import format_money, format_number, gettext_for
+from tillage.report.terminal import Col, fitted_table, is_narrow, money
 from tillage.services.accounts import CellOut
 from tillage.store.diffs import NONE
 from tillage.strategy.action_labels import action_label
@@ -121,34 +122,43 @@ def plan_rows(plan: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def plan_tables(
-    plan: pd.DataFrame, record: dict, currency: str, lang: str, *, rep_id: int | None = None
+    plan: pd.DataFrame,
+    record: dict,
+    currency: str,
+    lang: str,
+    *,
+    rep_id: int | None = None,
+    width: int | None = None,
 ) -> list[Table]:
     """Hours used against capacity and uplift per rep, the plan against the naive one, and the
-    actions."""
+    actions; fitted to a terminal ``width`` columns wide
+    (:func:`~tillage.report.terminal.fitted_table`)."""
     _ = gettext_for(lang)
     reps = record.get("reps", {})
     names = plan.drop_duplicates("rep_id").set_index("rep_id")["rep"].to_dict()
-    summary = Table(title=_("Hours and expected uplift per rep"))
-    for header in (
-        _("Rep"),
-        _("Hours planned"),
-        _("Hours available"),
-        _("Expected uplift"),
-        _("Naive allocation"),
-    ):
-        summary.add_column(header, justify="left" if header == _("Rep") else "right")
-    for key, row in reps.items():
-        if rep_id is not None and int(key) != rep_id:
-            continue
-        if int(key) not in names:
-            continue
-        summary.add_row(
+    per_rep = [
+        (
             str(names.get(int(key), key)),
             format_number(row["planned_hours"], lang, digits=1),
             format_number(row["capacity_hours"], lang, digits=1),
-            format_money(row["uplift"], currency, lang),
-            format_money(row["naive_uplift"], currency, lang),
+            money(row["uplift"], currency, lang, width),
+            money(row["naive_uplift"], currency, lang, width),
         )
+        for key, row in reps.items()
+        if (rep_id is None or int(key) == rep_id) and int(key) in names
+    ]
+    summary = fitted_table(
+        (
+            Col(_("Rep"), name=True),
+            Col(_("Hours planned"), "right"),
+            Col(_("Hours available"), "right"),
+            Col(_("Expected uplift"), "right"),
+            Col(_("Naive allocation"), "right"),
+        ),
+        per_rep,
+        width,
+        title=_("Hours and expected uplift per rep"),
+    )
     overall = Table(title=_("The plan against the naive allocation"), show_header=False)
     overall.add_column()
     overall.add_column(justify="right")
@@ -158,32 +168,37 @@ def plan_tables(
         format_money(record.get("naive_uplift", 0.0), currency, lang),
     )
     overall.add_row(_("Optimality gap (LP bound)"), _percent(record.get("gap", 0.0), lang))
-    actions = Table(title=_("Planned actions"))
-    for header in (
-        _("Rep"),
-        _("Account"),
-        _("Action"),
-        _("Hours"),
-        _("Expected uplift"),
-        _("Must do"),
-        _("Effect"),
-        _("Products"),
-    ):
-        actions.add_column(header, justify="right" if header in (_("Hours"),) else "left")
     effects = record.get("effects") or {}
-    for row in plan_rows(plan, lang).itertuples(index=False):
-        actions.add_row(
+    rows = [
+        (
             str(row.rep or ""),
             str(row.account),
             row.action_label,
             format_number(row.hours, lang, digits=1),
-            format_money(row.expected_uplift, currency, lang),
+            money(row.expected_uplift, currency, lang, width),
             "✓" if row.must_do else "",
             _effect_label(effects.get(row.action), lang),
             row.products,
         )
+        for row in plan_rows(plan, lang).itertuples(index=False)
+    ]
+    actions = fitted_table(
+        (
+            Col(_("Rep"), name=True, drop=rep_id is not None),
+            Col(_("Account"), name=True),
+            Col(_("Action"), name=True),
+            Col(_("Hours"), "right"),
+            Col(_("Expected uplift"), "right"),
+            Col(_("Must do"), drop=True),
+            Col(_("Effect"), drop=True),
+            Col(_("Products"), drop=True),
+        ),
+        rows,
+        width,
+        title=_("Planned actions"),
+    )
     tables = [summary, overall, actions] if rep_id is None else [summary, actions]
-    return [*tables, effect_table(effects, lang)] if effects else tables
+    return [*tables, effect_table(effects, lang, width)] if effects else tables
 
 
 def _effect_label(found: dict | None, lang: str) -> str:
@@ -195,25 +210,36 @@ def _effect_label(found: dict | None, lang: str) -> str:
     return f"{word} {_percent(found.get('effect', 0.0), lang)}"
 
 
-def effect_table(effects: dict, lang: str) -> Table:
+def effect_table(effects: dict, lang: str, width: int | None = None) -> Table:
     """Per action: the effect the plan used, learned or assumed, the assumption, the estimate
-    from the history with its interval, and why."""
+    from the history with its interval, and why (cut on one line in a narrow terminal)."""
     _ = gettext_for(lang)
-    table = Table(title=_("Action effects: learned from the history or assumed"))
-    for header in (_("Action"), _("Effect used"), _("Assumed"), _("Estimate"), _("Interval")):
-        table.add_column(header, justify="left" if header == _("Action") else "right")
-    table.add_column(_("Evidence"))
+    rows = []
     for action, found in effects.items():
         estimate, low, high = found.get("estimate"), found.get("low"), found.get("high")
-        table.add_row(
-            action_label(action, lang),
-            _effect_label(found, lang),
-            _percent(found.get("assumed", 0.0), lang),
-            "—" if estimate is None else _percent(estimate, lang),
-            "—" if low is None else f"{_percent(low, lang)} … {_percent(high, lang)}",
-            _evidence(found, lang),
+        rows.append(
+            (
+                action_label(action, lang),
+                _effect_label(found, lang),
+                _percent(found.get("assumed", 0.0), lang),
+                "—" if estimate is None else _percent(estimate, lang),
+                "—" if low is None else f"{_percent(low, lang)} … {_percent(high, lang)}",
+                _evidence(found, lang),
+            )
         )
-    return table
+    return fitted_table(
+        (
+            Col(_("Action"), name=True),
+            Col(_("Effect used"), "right"),
+            Col(_("Assumed"), "right", drop=True),
+            Col(_("Estimate"), "right"),
+            Col(_("Interval"), "right", drop=True),
+            Col(_("Evidence"), name=True),
+        ),
+        rows,
+        width,
+        title=_("Action effects: learned from the history or assumed"),
+    )
 
 
 def _evidence(found: dict, lang: str) -> str:
@@ -245,31 +271,37 @@ def matrix_table(
     label: Callable[[str], str],
     currency: str,
     lang: str,
+    width: int | None = None,
 ) -> Table:
-    """A migration matrix: rows = cell in A, columns = cell in B; ``accounts (LTV)`` per cell."""
+    """A migration matrix: rows = cell in A, columns = cell in B; ``accounts (LTV)`` per cell
+    (accounts only in a narrow terminal, ``width`` columns: the CSV keeps the LTV)."""
     _ = gettext_for(lang)
-    table = Table(title=title)
+    narrow = is_narrow(width)
     rows = sorted(set(matrix["from"]), key=_order)
     cols = sorted(set(matrix["to"]), key=_order)
-    table.add_column(_("from \\ to"))
-    for col in cols:
-        table.add_column(label(col), justify="right")
-    table.add_column(_("Total"), justify="right")
     cells = matrix.set_index(["from", "to"])
+    body = []
     for row in rows:
         values = []
         for col in cols:
             if (row, col) in cells.index:
                 n, ltv = cells.loc[(row, col), ["accounts", "ltv"]]
+                amount = format_money(ltv, currency, lang, compact=True)
                 values.append(
-                    f"{format_number(n, lang)} ({format_money(ltv, currency, lang, compact=True)})"
+                    format_number(n, lang) if narrow else f"{format_number(n, lang)} ({amount})"
                 )
             else:
                 values.append("")
         total = matrix.loc[matrix["from"] == row, "accounts"].sum()
-        table.add_row(label(row), *values, format_number(total, lang))
-    table.add_section()
+        body.append((label(row), *values, format_number(total, lang)))
     sums = [format_number(matrix.loc[matrix["to"] == c, "accounts"].sum(), lang) for c in cols]
+    columns = (
+        Col(_("from \\ to"), name=True),
+        *(Col(label(c), "right") for c in cols),
+        Col(_("Total"), "right"),
+    )
+    table = fitted_table(columns, body, width, title=title)
+    table.add_section()
     table.add_row(_("Total"), *sums, format_number(matrix["accounts"].sum(), lang))
     return table
 
@@ -331,17 +363,33 @@ def moved_rows(moved: pd.DataFrame, currency: str, lang: str, by: str = "segment
     )
 
 
-def moved_table(moved: pd.DataFrame, currency: str, lang: str, *, limit: int = 20) -> Table:
-    """The accounts that moved, largest LTV first, with why."""
+def moved_table(
+    moved: pd.DataFrame, currency: str, lang: str, *, limit: int = 20, width: int | None = None
+) -> Table:
+    """The accounts that moved, largest LTV first, with why (cut on one line in a narrow
+    terminal: the CSV of ``tillage diff`` keeps it whole)."""
     _ = gettext_for(lang)
     rows = moved_rows(moved, currency, lang)
     rows = rows.sort_values("ltv_b", ascending=False, na_position="last").head(limit)
-    table = Table(title=_("Accounts that moved (largest LTV first)"))
-    for header in (_("Account"), _("From"), _("To"), _("LTV"), _("Why")):
-        table.add_column(header, justify="right" if header == _("LTV") else "left")
-    for row in rows.itertuples(index=False):
-        ltv = row.ltv_b if pd.notna(row.ltv_b) else row.ltv_a
-        table.add_row(
-            str(row.name), row[3], row[4], format_money(ltv or 0.0, currency, lang), row.why
+    cells = [
+        (
+            str(row.name),
+            row[3],
+            row[4],
+            money(row.ltv_b if pd.notna(row.ltv_b) else row.ltv_a, currency, lang, width),
+            row.why,
         )
-    return table
+        for row in rows.itertuples(index=False)
+    ]
+    return fitted_table(
+        (
+            Col(_("Account"), name=True),
+            Col(_("From")),
+            Col(_("To")),
+            Col(_("LTV"), "right"),
+            Col(_("Why"), name=True),
+        ),
+        cells,
+        width,
+        title=_("Accounts that moved (largest LTV first)"),
+    )

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tillage.i18n import format_money, format_number, gettext_for
 from tillage.report.formatting import format_fraction
+from tillage.report.terminal import Col, fitted_table, money
 from tillage.services.renewals import RenewalCalendar
 
 
@@ -20,58 +21,43 @@ def _days(days: int, lang: str) -> str:
     return _("in %(days)s days") % {"days": format_number(days, lang)}
 
 
-#: Below this many terminal columns the table leaves out days to go, product and team and writes
-#: amounts compactly (￥1,142万), so that no figure is cut.
-NARROW = 120
-
-
 def renewals_table(
     calendar: RenewalCalendar, currency: str, lang: str, width: int | None = None
 ) -> Table:
     """The calendar as a table: date, days to go, account, product, ARR, owner, team, LTV and
-    churn risk; a dash where the snapshot has no score. In a terminal narrower than
-    :data:`NARROW` columns (``width``) days to go, product and team are left out and amounts
-    are compact."""
+    churn risk; a dash where the snapshot has no score. In a narrow terminal (``width``,
+    :func:`~tillage.report.terminal.fitted_table`) days to go, product and team are left out
+    and amounts are compact."""
     _ = gettext_for(lang)
-    narrow = width is not None and width < NARROW
-    table = Table(
-        title=_("Undecided renewals {start} – {end}").format(
-            start=calendar.start.isoformat(), end=calendar.end.isoformat()
-        )
-    )
     columns = (
-        (_("Renewal date"), "left", "date"),
-        (_("Days to go"), "right", "days"),
-        (_("Account"), "left", "account"),
-        (_("Product"), "left", "product"),
-        (_("ARR"), "right", "arr"),
-        (_("Owner"), "left", "rep"),
-        (_("Team"), "left", "team"),
-        (_("LTV"), "right", "ltv"),
-        (_("Churn risk"), "right", "churn"),
+        Col(_("Renewal date")),
+        Col(_("Days to go"), "right", drop=True),
+        Col(_("Account"), name=True),
+        Col(_("Product"), drop=True),
+        Col(_("ARR"), "right", short="ARR"),
+        Col(_("Owner"), name=True),
+        Col(_("Team"), drop=True),
+        Col(_("LTV"), "right"),
+        Col(_("Churn risk"), "right"),
     )
-    shown = [c for c in columns if not (narrow and c[2] in ("days", "product", "team"))]
-    for header, justify, key in shown:
-        # narrow: the figures and dates keep their width, the names give way
-        fixed = narrow and key != "account"
-        title = "ARR" if narrow and key == "arr" else header
-        table.add_column(title, justify=justify, no_wrap=fixed)  # type: ignore[arg-type]
-    for item in calendar.items:
-        cells = {
-            "date": item.renewal_date.isoformat(),
-            "days": _days(item.days_to_renewal, lang),
-            "account": item.account,
-            "product": item.product or "—",
-            "arr": format_money(item.arr, currency, lang, compact=narrow),
-            "rep": item.rep or "—",
-            "team": item.team or "—",
-            "ltv": "—"
-            if item.ltv is None
-            else format_money(item.ltv, currency, lang, compact=narrow),
-            "churn": "—" if item.churn_risk is None else format_fraction(item.churn_risk, lang),
-        }
-        table.add_row(*(cells[key] for _header, _justify, key in shown))
-    return table
+    rows = [
+        (
+            item.renewal_date.isoformat(),
+            _days(item.days_to_renewal, lang),
+            item.account,
+            item.product or "—",
+            money(item.arr, currency, lang, width),
+            item.rep or "—",
+            item.team or "—",
+            money(item.ltv, currency, lang, width),
+            "—" if item.churn_risk is None else format_fraction(item.churn_risk, lang),
+        )
+        for item in calendar.items
+    ]
+    title = _("Undecided renewals {start} – {end}").format(
+        start=calendar.start.isoformat(), end=calendar.end.isoformat()
+    )
+    return fitted_table(columns, rows, width, title=title)
 
 
 def renewals_summary(calendar: RenewalCalendar, currency: str, lang: str) -> str:

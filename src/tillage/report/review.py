@@ -92,7 +92,9 @@ def _environment(lang: str) -> Environment:
     env.filters["cell"] = lambda v: (
         _no_cell(lang) if v in (None, "-", NONE) else segment_label(v, lang).capitalize()
     )
-    env.filters["change"] = lambda v, unit, currency: format_change(v, unit, currency, lang)
+    env.filters["change"] = lambda v, unit, currency, apart=False: format_change(
+        v, unit, currency, lang, apart=apart
+    )
     env.filters["action"] = lambda code: action_label(code, lang)
     return env
 

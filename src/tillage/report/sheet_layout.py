@@ -59,6 +59,27 @@ def text_width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in longest)
 
 
+LINE_HEIGHT = 15.0
+"""Points per line of a wrapped cell (the default row height of an 11-point font)."""
+
+
+def _fit_height(sheet: Worksheet, row: int, value: object, width: int) -> None:
+    """Give ``row`` the height of ``value`` wrapped in a column ``width`` characters wide: the
+    spreadsheet does not grow a row for wrapped text on opening, so the text would print cut to
+    its first line."""
+    lines = sum(max(1, -(-text_width(part) // width)) for part in str(value).split("\n"))
+    if lines > 1:
+        current = sheet.row_dimensions[row].height or LINE_HEIGHT
+        sheet.row_dimensions[row].height = max(current, LINE_HEIGHT * lines)
+        for cell in sheet[row]:  # the row's figures beside the wrapped text's first line
+            if cell.value is not None:
+                cell.alignment = Alignment(
+                    horizontal=cell.alignment.horizontal,
+                    wrap_text=cell.alignment.wrap_text,
+                    vertical="top",
+                )
+
+
 def format_columns(
     sheet: Worksheet, columns: Iterable[str], *, currency: str, lang: str, header_row: int = 1
 ) -> None:
@@ -82,6 +103,7 @@ def format_columns(
                 cell.number_format = fmt
             if name in WRAPPED and cell.row > header_row:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+                _fit_height(sheet, cell.row, cell.value, WRAPPED[name])
             shown = cell.value
             if name in MONEY and isinstance(shown, int | float):
                 shown = f"￥{shown:,.0f}"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from tillage.i18n import format_money, format_number, gettext_for
+from tillage.report.terminal import Col, fitted_table, money
 from tillage.services.listing import ScoreRow
 
 
@@ -27,26 +28,33 @@ def zone_table(zones: Sequence[tuple[str, int, float]], currency: str, lang: str
 
 
 def top_accounts_table(
-    rows: Sequence[ScoreRow], currency: str, lang: str, *, title: str | None = None
+    rows: Sequence[ScoreRow],
+    currency: str,
+    lang: str,
+    *,
+    title: str | None = None,
+    width: int | None = None,
 ) -> Table:
     """Accounts (by default the highest-value ones: ``title``) with owner, zone, LTV and
-    last-12-month revenue."""
+    last-12-month revenue; fitted to a terminal ``width`` columns wide
+    (:func:`~tillage.report.terminal.fitted_table`: compact amounts when narrow, names cut on
+    one line)."""
     _ = gettext_for(lang)
-    table = Table(title=title or _("Top accounts by LTV"))
-    for header, justify in (
-        (_("Account"), "left"),
-        (_("Owner"), "left"),
-        (_("Zone"), "center"),
-        (_("LTV"), "right"),
-        (_("Revenue, last 12 months"), "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(
+    columns = (
+        Col(_("Account"), name=True),
+        Col(_("Owner"), name=True),
+        Col(_("Zone"), "center"),
+        Col(_("LTV"), "right"),
+        Col(_("Revenue, last 12 months"), "right", short=_("Revenue (12 months)")),
+    )
+    cells = [
+        (
             row.name,
             row.owner or "",
             row.zone or "",
-            format_money(row.ltv, currency, lang),
-            format_money(row.revenue_12m, currency, lang),
+            money(row.ltv, currency, lang, width),
+            money(row.revenue_12m, currency, lang, width),
         )
-    return table
+        for row in rows
+    ]
+    return fitted_table(columns, cells, width, title=title or _("Top accounts by LTV"))

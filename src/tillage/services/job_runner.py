@@ -21,6 +21,7 @@ from tillage.config import Settings
 from tillage.errors import TillageError
 from tillage.ingest import import_path
 from tillage.ingest.currency import parse_rates
+from tillage.services.job_text import failure_text
 from tillage.services.jobs import finish_job, set_progress
 from tillage.services.scoring import STEPS, default_as_of, run_scoring
 from tillage.services.strategy import resolve_strategy
@@ -61,36 +62,42 @@ def run_job(
     clock: Callable[[], dt.datetime] | None = None,
 ) -> bool:
     """Run the job ``job_id`` and record its end; ``True`` when it is done. Any error is caught
-    and recorded as the job's failure (its message, the exception's class for an unexpected
-    one), so the caller's process keeps running."""
+    and recorded as the job's failure: the step that was running and the error's message (with
+    the exception's class for an unexpected one), so the caller's process keeps running."""
     now = clock or (lambda: _now(settings))
     with engine.connect() as connection:
         kind = connection.execute(Job.__table__.select().where(Job.id == job_id)).one().kind
     with_import = kind == "scheduled" and settings.schedule_import is not None
     start = IMPORT_SHARE if with_import else 0.0
     steps = {name: start + (1 - start) * i / len(STEPS) for i, name in enumerate(STEPS)}
+    running = ["start"]  # the step under way, named in a failure
+
+    def step(name: str, progress: float, started_at: dt.datetime | None = None) -> None:
+        running[0] = name
+        set_progress(engine, job_id, progress=progress, step=name, started_at=started_at)
+
     try:
         ensure_current(engine)
-        set_progress(engine, job_id, progress=0.0, step="start", started_at=now())
+        step("start", 0.0, started_at=now())
         if with_import:
-            set_progress(engine, job_id, progress=0.0, step="import")
+            step("import", 0.0)
             scheduled_import(engine, settings, now())
-        set_progress(engine, job_id, progress=start, step=STEPS[0])
+            running[0] = "start"
         as_of, _reason = default_as_of(engine, now().date())
+        step(STEPS[0], start)
         snapshot_id = run_scoring(
             engine,
             as_of,
             created_at=now(),
             label="scheduled" if kind == "scheduled" else "rescore",
-            progress=lambda name: set_progress(
-                engine, job_id, progress=steps.get(name, start), step=name
-            ),
+            progress=lambda name: step(name, steps.get(name, start)),
         )
     except TillageError as exc:
-        finish_job(engine, job_id, now=now(), error=str(exc))
+        finish_job(engine, job_id, now=now(), error=failure_text(running[0], str(exc)))
         return False
     except Exception as exc:
-        finish_job(engine, job_id, now=now(), error=f"{type(exc).__name__}: {exc}")
+        detail = f"{type(exc).__name__}: {exc}"
+        finish_job(engine, job_id, now=now(), error=failure_text(running[0], detail))
         return False
     finish_job(engine, job_id, now=now(), snapshot_id=snapshot_id)
     return True

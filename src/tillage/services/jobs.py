@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings, settings_environment
 from tillage.errors import Busy, NotFoundError
+from tillage.services.job_text import failure_parts, failure_sentence, failure_text
 from tillage.store.access import Principal
 from tillage.store.users import audit
 from tillage.store.work import ACTIVE_STATES, Job, active_job, recent_jobs
@@ -43,6 +44,7 @@ __all__ = [
     "queue_job",
     "reap",
     "runner_id",
+    "running_job",
     "set_progress",
     "start_rescore",
 ]
@@ -53,8 +55,12 @@ STDERR_KEPT = 2000  # characters of a crashed runner's error output kept as the 
 class JobOut(BaseModel):
     """A job as the API and the Data page show it: ``state`` queued, running, done or failed;
     ``progress`` the fraction done (0–1); ``step`` the step running (a scoring step of
-    :data:`tillage.services.scoring.STEPS`, or ``import``) or, for a failed job, ``None`` with
-    the reason in ``message``; ``snapshot_id`` the snapshot a finished re-score wrote."""
+    :data:`tillage.services.scoring.STEPS`, or ``import``) or, for a failed job, ``None``;
+    ``snapshot_id`` the snapshot a finished re-score wrote. A failed job says why in
+    ``message``, a sentence in the user's language naming what failed, with ``failure`` the
+    step that failed (``import``, ``start``, a scoring step, or ``interrupted`` / ``stopped``
+    when its process ended under it) and ``detail`` the error's technical message
+    (:mod:`tillage.services.job_text`)."""
 
     id: int
     kind: str
@@ -62,6 +68,8 @@ class JobOut(BaseModel):
     progress: float
     step: str | None
     message: str | None
+    failure: str | None = None
+    detail: str | None = None
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
@@ -69,15 +77,18 @@ class JobOut(BaseModel):
     snapshot_id: int | None
 
 
-def _out(job: Job) -> JobOut:
+def _out(job: Job, lang: str) -> JobOut:
     failed = job.state == "failed"
+    what, detail = failure_parts(job.message) if failed else (None, None)
     return JobOut(
         id=job.id,
         kind=job.kind,
         state=job.state,
         progress=float(job.progress or 0.0),
         step=None if failed or job.state == "done" else job.message,
-        message=job.message if failed else None,
+        message=failure_sentence(what, lang) if failed else None,
+        failure=what,
+        detail=detail,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
@@ -116,7 +127,9 @@ def reap(session: Session, now: dt.datetime) -> None:
         if not _alive(job.runner):
             job.state = "failed"
             job.finished_at = now
-            job.message = "interrupted: the process running the job stopped before it finished"
+            job.message = failure_text(
+                "interrupted", "the process running the job stopped before it finished"
+            )
     if stale:
         session.commit()
 
@@ -162,7 +175,8 @@ def _wait(
         return
     tail = err.decode("utf-8", "replace")[-STDERR_KEPT:].strip()
     reason = f"the job process stopped (exit code {process.returncode})"
-    finish_job(engine, job_id, now=clock(), error=f"{reason}: {tail}" if tail else reason)
+    detail = f"{reason}: {tail}" if tail else reason
+    finish_job(engine, job_id, now=clock(), error=failure_text("stopped", detail))
 
 
 def launch(
@@ -197,12 +211,13 @@ def start_rescore(
     *,
     now: dt.datetime,
     clock: Callable[[], dt.datetime],
+    lang: str = "en",
 ) -> JobOut:
     """Queue a re-score (admins: the Data page and ``POST /api/v1/jobs``) and start its
     process; :class:`Busy` when a job is queued or running."""
     job = queue_job(session, principal, kind="rescore", now=now)
     launch(session.get_bind(), settings, job, clock)  # type: ignore[arg-type]
-    return _out(job)
+    return _out(job, lang)
 
 
 def set_progress(
@@ -233,7 +248,8 @@ def finish_job(
     error: str | None = None,
 ) -> None:
     """Record the end of ``job_id``: ``done`` (with the ``snapshot_id`` written) or ``failed``
-    with ``error``. A job already ended keeps its first end."""
+    with ``error`` (:func:`~tillage.services.job_text.failure_text`: what failed and why). A job
+    already ended keeps its first end."""
     values: dict[str, object] = {"finished_at": now}
     if error is None:
         values.update(state="done", progress=1.0, message=None, snapshot_id=snapshot_id)
@@ -245,17 +261,28 @@ def finish_job(
         )
 
 
-def job_status(session: Session, job_id: int, *, now: dt.datetime) -> JobOut:
-    """The job ``job_id`` (:class:`NotFoundError` when there is none)."""
+def job_status(session: Session, job_id: int, *, now: dt.datetime, lang: str = "en") -> JobOut:
+    """The job ``job_id`` (:class:`NotFoundError` when there is none), a failure's sentence in
+    ``lang``."""
     reap(session, now)
     job = session.get(Job, job_id)
     if job is None:
         raise NotFoundError(f"no job {job_id}")
     session.refresh(job)
-    return _out(job)
+    return _out(job, lang)
 
 
-def job_list(session: Session, *, now: dt.datetime, limit: int = 10) -> list[JobOut]:
-    """The newest ``limit`` jobs, newest first (a job whose process is gone: failed)."""
+def running_job(engine: Engine, lang: str = "en") -> JobOut | None:
+    """The job queued or running now, if any (every page's stale banner shows its progress)."""
+    with Session(engine) as session:
+        job = active_job(session)
+        return None if job is None else _out(job, lang)
+
+
+def job_list(
+    session: Session, *, now: dt.datetime, limit: int = 10, lang: str = "en"
+) -> list[JobOut]:
+    """The newest ``limit`` jobs, newest first (a job whose process is gone: failed), failures'
+    sentences in ``lang``."""
     reap(session, now)
-    return [_out(job) for job in recent_jobs(session, limit)]
+    return [_out(job, lang) for job in recent_jobs(session, limit)]

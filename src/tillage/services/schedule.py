@@ -31,6 +31,7 @@ from tillage.config import Settings
 from tillage.errors import Busy
 from tillage.services.freshness import freshness
 from tillage.services.job_runner import run_job
+from tillage.services.job_text import failure_text
 from tillage.services.jobs import JobOut, job_status, queue_job
 from tillage.services.strategy import strategy_in_force
 from tillage.store.work import Job
@@ -84,7 +85,7 @@ def mail_failure(settings: Settings, job: JobOut) -> bool:
     message["To"] = ", ".join(recipients)
     message.set_content(
         f"The scheduled import and re-score (job {job.id}) failed at {job.finished_at}.\n\n"
-        f"{job.message}\n\n"
+        f"{job.message}\n{job.detail or ''}\n\n"
         "The pages keep showing the last scores. The Data page lists the job; fix the cause and "
         "re-score there, or wait for the next scheduled run.\n"
     )
@@ -111,15 +112,16 @@ def run_due(engine: Engine, settings: Settings, clock: Callable[[], dt.datetime]
             return None
     run_job(engine, settings, job_id, clock=clock)
     with Session(engine) as session:
-        job = job_status(session, job_id, now=clock())
+        job = job_status(session, job_id, now=clock(), lang=settings.language)
     if job.state == "failed":
         try:
             mail_failure(settings, job)
         except (OSError, smtplib.SMTPException) as exc:  # the failure stays on the Data page
-            note = f"{job.message}\n(the failure mail could not be sent: {exc})"
+            detail = f"{job.detail}\n(the failure mail could not be sent: {exc})"
+            note = failure_text(job.failure, detail) if job.failure else detail
             with engine.begin() as connection:
                 connection.execute(update(Job).where(Job.id == job_id).values(message=note))
-            job = job.model_copy(update={"message": note})
+            job = job.model_copy(update={"detail": detail})
     return job
 
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from babel.numbers import get_currency_name
+
 from tillage.i18n import format_money, format_number, gettext_for
 from tillage.services.accounts import CellOut
 from tillage.services.snapshot_frames import DealCell
@@ -188,6 +190,11 @@ def deal_heatmap(
     )
 
 
+def _currency_name(currency: str, lang: str) -> str:
+    """The currency as a Japanese axis names it (日本円); its code in English (JPY)."""
+    return get_currency_name(currency, locale="ja_JP") if lang == "ja" else currency
+
+
 def history_chart(points: Sequence[ScorePoint], lang: str, currency: str) -> Figure:
     """LTV across snapshots with its interval as a band, and P(alive) on a second axis when the
     snapshots carry it."""
@@ -226,7 +233,11 @@ def history_chart(points: Sequence[ScorePoint], lang: str, currency: str) -> Fig
         "paper_bgcolor": "rgba(0,0,0,0)",
         "legend": {"orientation": "h", "y": -0.2},
         "yaxis": {
-            "title": {"text": _("LTV (%(currency)s)") % {"currency": currency}},
+            "title": {
+                "text": _("LTV (%(currency)s)") % {"currency": _currency_name(currency, lang)},
+                "standoff": 8,
+            },
+            "automargin": True,
             **money_axis(
                 [v for p in points for v in (p.ltv, p.ltv_low, p.ltv_high)], currency, lang
             ),

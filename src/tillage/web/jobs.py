@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.errors import Busy
-from tillage.i18n import gettext_for
+from tillage.services.job_text import step_labels
 from tillage.services.jobs import JobOut, job_list, start_rescore
 from tillage.services.schedule import next_run
 from tillage.services.strategy import strategy_in_force
 from tillage.serving.auth import AdminRole, CurrentUser, protected_router
 from tillage.serving.deps import SessionDep, SettingsDep
+from tillage.web.render import forget_freshness
 
 router = protected_router(include_in_schema=False, dependencies=[AdminRole])
 SHOWN_JOBS = 5
@@ -34,28 +35,11 @@ def clock(settings: Settings) -> Callable[[], dt.datetime]:
     return settings.now
 
 
-def step_labels(lang: str) -> dict[str, str]:
-    """Each step a job reports (:data:`tillage.services.scoring.STEPS`, ``start``, ``import``)
-    in ``lang``, for the progress bar."""
-    _ = gettext_for(lang)
-    return {
-        "start": _("Starting"),
-        "import": _("Importing the scheduled file"),
-        "values": _("Valuing accounts"),
-        "signals": _("Reading risk signals"),
-        "expansion": _("Estimating expansion"),
-        "deals": _("Scoring open deals"),
-        "ranking": _("Ranking and portfolio"),
-        "plans": _("Planning actions"),
-        "write": _("Writing the snapshot"),
-    }
-
-
 def jobs_context(session: Session, settings: Settings, lang: str) -> dict[str, object]:
     """What the Data page shows of the jobs: the latest ones, the one running (if any) and the
     labels of the steps."""
     now = clock(settings)()
-    jobs: list[JobOut] = job_list(session, now=now, limit=SHOWN_JOBS)
+    jobs: list[JobOut] = job_list(session, now=now, limit=SHOWN_JOBS, lang=lang)
     running = next((j for j in jobs if j.state in ("queued", "running")), None)
     engine = session.get_bind()
     return {
@@ -78,4 +62,5 @@ def rescore_now(
         job = start_rescore(session, settings, principal, now=now(), clock=now)
     except Busy:
         return RedirectResponse("/data?notice=busy#jobs", status_code=303)
+    forget_freshness(request)  # every page's banner shows the job's progress at once
     return RedirectResponse(f"/data?job={job.id}#jobs", status_code=303)

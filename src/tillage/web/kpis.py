@@ -220,7 +220,7 @@ def kpis_page(
         label=label,
         has_targets=bool(targets.targets or targets.by_cut),
         value=lambda v, unit: format_value(v, unit, currency, lang),
-        change=lambda v, unit: format_change(v, unit, currency, lang),
+        change=lambda v, unit, apart=False: format_change(v, unit, currency, lang, apart=apart),
         currency=currency,
         data=data_links(request, table=True),
     )

@@ -24,6 +24,7 @@ from tillage import __version__
 from tillage.i18n import LANGUAGES, format_money, format_number, translations
 from tillage.inert import csv_row
 from tillage.services.freshness import Freshness, freshness
+from tillage.services.jobs import JobOut, running_job
 from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 
@@ -88,17 +89,25 @@ FRESHNESS_SECONDS = 5.0
 """How long a server process reuses its answer to "are the scores stale?" between pages."""
 
 
-def stale_scores(request: Request) -> Freshness:
-    """The freshness of the scores for the banner of every page (:mod:`tillage.services.freshness`),
-    asked of the store at most every :data:`FRESHNESS_SECONDS` seconds per app."""
+def stale_scores(request: Request) -> tuple[Freshness, JobOut | None]:
+    """The freshness of the scores for the banner of every page (:mod:`tillage.services.freshness`)
+    and, when they are stale, the re-score under way (its progress replaces the banner's offer
+    to re-score); asked of the store at most every :data:`FRESHNESS_SECONDS` seconds per app
+    (:func:`forget_freshness` clears it)."""
     state = request.app.state
     cached = getattr(state, "freshness", None)
     if cached is not None and time.monotonic() < cached[0]:
-        return cached[1]
+        return cached[1], cached[2]
     now = dt.datetime.now(state.settings.zone).replace(tzinfo=None)
     found = freshness(state.engine, now)
-    state.freshness = (time.monotonic() + FRESHNESS_SECONDS, found)
-    return found
+    job = running_job(state.engine) if found.stale else None
+    state.freshness = (time.monotonic() + FRESHNESS_SECONDS, found, job)
+    return found, job
+
+
+def forget_freshness(request: Request) -> None:
+    """Make the next page ask the store again whether the scores are stale (a job started)."""
+    request.app.state.freshness = None
 
 
 def page(
@@ -106,6 +115,7 @@ def page(
 ) -> HTMLResponse:
     """A dashboard page in ``lang`` for ``principal``; remembers the language in a cookie.
     A logged-in user's page says when the scores are stale (:func:`stale_scores`)."""
+    stale, job = stale_scores(request) if principal is not None else (None, None)
     html = render(
         lang,
         template,
@@ -113,7 +123,8 @@ def page(
         menu=menu_for(principal.role) if principal else [],
         lang_links=language_links(request),
         path=request.url.path,
-        stale=stale_scores(request) if principal is not None else None,
+        stale=stale,
+        stale_job=job,
         **context,
     )
     response = HTMLResponse(html)
