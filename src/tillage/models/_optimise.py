@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, minimize
 
 from tillage.errors import ConvergenceError
-from tillage.models._linalg import _cholesky, _inverse_from_cholesky, _inverse_lower
+from tillage.models._linalg import _cholesky, _cholesky_rows, _cholesky_solve, _inverse_lower
 
 Vector = NDArray[np.float64]
 #: ``objective(u) -> (value, gradient)``; ``1e300`` marks a point to refuse.
@@ -133,13 +133,14 @@ def newton_minimize(
     final_value = value
     while n_iter < max_iter:
         n_iter += 1
-        low = _cholesky(h_u)
+        low = _cholesky_rows(h_u)
         damped = low is None
-        shift = 1e-3 * max(float(np.max(np.abs(np.diag(h_u)))), 1e-12)
-        while low is None:
-            low = _cholesky(h_u + shift * np.eye(k))
-            shift *= 10.0
-        step = -(_inverse_from_cholesky(low) @ g_u)
+        if low is None:
+            shift = 1e-3 * max(float(np.max(np.abs(np.diag(h_u)))), 1e-12)
+            while low is None:
+                low = _cholesky_rows(h_u + shift * np.eye(k))
+                shift *= 10.0
+        step = -_cholesky_solve(low, g_u)
         size = float(np.max(np.abs(step)))
         flat = float(np.max(np.abs(g_u))) < tol
         if not damped and (size < 1e-5 or (flat and size < 1e-2)):

@@ -39,7 +39,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, zeta
 
 from tillage.models._optimise import warm_start
 from tillage.models.base import BaseModel, Data, _weighted_sum
@@ -48,6 +48,8 @@ __all__ = ["BetaGeoModel"]
 
 #: Rows of the sample that gives large fits their starting point.
 _WARM_ROWS = 50_000
+#: Below the diagonal of the 4 x 4 Hessian.
+_LOWER = np.tril_indices(4, -1)
 
 
 def _unique_x(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -128,6 +130,7 @@ class BetaGeoModel(BaseModel):
                 W=float(weights.sum()),
                 Wu=np.bincount(data["_xi"], weights, minlength=data["_xu"].size),
                 wx=wx,
+                both=np.stack([weights, wx]),
                 wp=weights[data["_pos"]],
             )
         return cache
@@ -141,71 +144,72 @@ class BetaGeoModel(BaseModel):
         :math:`\mathrm{softplus}'' = \sigma(1 - \sigma)`."""
         r, alpha, a, b = (float(p) for p in params)
         cw = self._weights(data, weights)
-        xu, Wu, W, wx, wp = data["_xu"], cw["Wu"], cw["W"], cw["wx"], cw["wp"]
+        xu, Wu, W, wp = data["_xu"], cw["Wu"], cw["W"], cw["wp"]
         T, xp, Tp, txp = data["T"], data["_xp"], data["_Tp"], data["_txp"]
         log_at = np.log(alpha + T)
-        s_l, s_lx = _weighted_sum(log_at, weights), _weighted_sum(log_at, wx)
-        a_u = gammaln(r + xu) - gammaln(r) + betaln(a, b + xu) - betaln(a, b)
-        total = _weighted_sum(a_u, Wu) + r * math.log(alpha) * W - r * s_l - s_lx
         sx = r + xp
         cx = b + xp - 1.0
         diff = np.log(alpha + Tp) - np.log(alpha + txp)  # ln(α+T) − ln(α+t_x) ≥ 0
         d = math.log(a) - np.log(cx) + sx * diff
-        total += _weighted_sum(np.logaddexp(0.0, d), wp)
+        softplus = np.logaddexp(0.0, d)
+        per_x = [gammaln(r + xu) + betaln(a, b + xu)]  # sums per distinct x, weights Wu
+        if order == 0:
+            ((s_l, s_lx),) = np.einsum("kn,jn->jk", cw["both"], log_at[None, :])
+        else:
+            inv_t = 1.0 / (alpha + T)
+            per_row = [log_at, inv_t, inv_t * inv_t] if order == 2 else [log_at, inv_t]
+            sums = np.einsum("kn,jn->jk", cw["both"], np.stack(per_row))
+            (s_l, s_lx), (s_i, s_ix) = sums[0], sums[1]
+            psi_abx = digamma(a + b + xu)
+            per_x += [digamma(r + xu), psi_abx, digamma(b + xu)]
+            if order == 2:  # trigamma, in one call: scipy's zeta costs more than its work
+                nu = xu.size
+                tri = zeta(2.0, np.concatenate([a + b + xu, r + xu, b + xu, [a + b, r, b]]))
+                per_x += [tri[:nu], tri[nu : 2 * nu], tri[2 * nu : 3 * nu]]
+        u = np.einsum("kn,n->k", np.stack(per_x), Wu)
+        total = u[0] + (r * math.log(alpha) - math.lgamma(r) - betaln(a, b)) * W - r * s_l - s_lx
+        total += _weighted_sum(softplus, wp)
         if order == 0:
             return total, None, None
         sig = expit(d)
-        q = wp * sig
-        inv_t = 1.0 / (alpha + T)
-        s_i, s_ix = _weighted_sum(inv_t, weights), _weighted_sum(inv_t, wx)
+        q = wp * sig  # posterior weight of "dropped out at t_x", times the row's weight
         inv_tp, inv_x = 1.0 / (alpha + Tp), 1.0 / (alpha + txp)
         e_sx = sx * (inv_tp - inv_x)  # ∂d/∂α
         icx = 1.0 / cx
+        q_rows = [diff, e_sx, icx]
+        if order == 2:
+            q_rows += [inv_tp - inv_x, sx * (inv_x * inv_x - inv_tp * inv_tp), sig, icx * icx]
+        qs = np.einsum("kn,n->k", np.stack(q_rows), q)
         q_sum = float(q.sum())
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xu)
+        psi_ab, psi_b = digamma(a + b), digamma(b)
         grad = np.array(
             [
-                _weighted_sum(digamma(r + xu) - digamma(r), Wu)
-                + math.log(alpha) * W
-                - s_l
-                + _weighted_sum(diff, q),
-                r * W / alpha - (r * s_i + s_ix) + _weighted_sum(e_sx, q),
-                _weighted_sum(psi_ab - psi_abx, Wu) + q_sum / a,
-                _weighted_sum(digamma(b + xu) - psi_abx - digamma(b) + psi_ab, Wu)
-                - _weighted_sum(icx, q),
+                u[1] - (digamma(r) - math.log(alpha)) * W - s_l + qs[0],
+                r * W / alpha - (r * s_i + s_ix) + qs[1],
+                psi_ab * W - u[2] + q_sum / a,
+                u[3] - u[2] + (psi_ab - psi_b) * W - qs[2],
             ]
         )
         if order == 1:
             return total, grad, None
         h = q * (1.0 - sig)
-        inv_t2 = inv_t * inv_t
-        tri_ab, tri_abx = polygamma(1, a + b), polygamma(1, a + b + xu)
-        ab_u = _weighted_sum(tri_ab - tri_abx, Wu)
-        h_e = h * e_sx
-        h_d = h * diff
+        h_rows = [diff * diff, diff * e_sx, e_sx * e_sx, diff, diff * icx, e_sx, e_sx * icx, icx]
+        h_rows.append(icx * icx)
+        hs = np.einsum("kn,n->k", np.stack(h_rows), h)
+        tri_ab, tri_r, tri_b = tri[-3:].tolist()
+        ab_u = tri_ab * W - u[4]
         hess = np.empty((4, 4))
-        hess[0, 0] = _weighted_sum(polygamma(1, r + xu) - polygamma(1, r), Wu) + _weighted_sum(
-            diff, h_d
-        )
-        hess[0, 1] = W / alpha - s_i + _weighted_sum(diff, h_e) + _weighted_sum(inv_tp - inv_x, q)
-        hess[1, 1] = (
-            -r * W / alpha**2
-            + r * _weighted_sum(inv_t2, weights)
-            + _weighted_sum(inv_t2, wx)
-            + _weighted_sum(e_sx, h_e)
-            + _weighted_sum(sx * (inv_x * inv_x - inv_tp * inv_tp), q)
-        )
-        hess[0, 2] = float(h_d.sum()) / a
-        hess[0, 3] = -_weighted_sum(icx, h_d)
-        hess[1, 2] = float(h_e.sum()) / a
-        hess[1, 3] = -_weighted_sum(icx, h_e)
-        hess[2, 2] = ab_u - _weighted_sum(sig, q) / a**2
-        hess[2, 3] = ab_u - _weighted_sum(icx, h) / a
-        hess[3, 3] = _weighted_sum(
-            polygamma(1, b + xu) - tri_abx - polygamma(1, b) + tri_ab, Wu
-        ) + _weighted_sum(icx * icx, h + q)
-        low = np.tril_indices(4, -1)
-        hess[low] = hess.T[low]
+        hess[0, 0] = u[5] - tri_r * W + hs[0]
+        hess[0, 1] = W / alpha - s_i + hs[1] + qs[3]
+        hess[1, 1] = -r * W / alpha**2 + r * sums[2][0] + sums[2][1] + hs[2] + qs[4]
+        hess[0, 2] = hs[3] / a
+        hess[0, 3] = -hs[4]
+        hess[1, 2] = hs[5] / a
+        hess[1, 3] = -hs[6]
+        hess[2, 2] = ab_u - qs[5] / a**2
+        hess[2, 3] = ab_u - hs[7] / a
+        hess[3, 3] = u[6] - u[4] - (tri_b - tri_ab) * W + hs[8] + qs[6]
+        hess[_LOWER] = hess.T[_LOWER]
         return total, grad, hess
 
     def _loglik(self, params, data, *, grad):

@@ -103,13 +103,13 @@ class ParetoNBDModel(BaseModel):
         guess = np.array([1.0, max(mean_t, 1e-3), 1.0, max(mean_t, 1e-3)])
         return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
-    def _collapse(self, frame: pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
+    def _collapse(self, columns: Data | pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
         """Distinct rows with summed weights, and their ``(x, t)`` pairs (NumPy sorts: faster
         than a pandas group-by, and the pairs come with them)."""
-        x, tx, T = (np.asarray(frame[c], dtype=float) for c in self._columns)
+        x, tx, T = (np.asarray(columns[c], dtype=float) for c in self._columns)
         weights = np.ones(x.size)
-        if "weight" in frame.columns:
-            weights = np.asarray(frame["weight"], dtype=float)
+        if "weight" in columns:
+            weights = np.asarray(columns["weight"], dtype=float)
         pairs, summed = _Pairs.collapse(x, tx, T, weights)
         data = {
             "frequency": pairs.x,
