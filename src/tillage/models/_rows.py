@@ -40,11 +40,9 @@ def distinct_rows(
     (continuous times or amounts: grouping would cost more than it saves)."""
     n = weights.size
     names = list(columns)
+    if continuous is not None and n > _SMALL and _mostly_distinct(columns[continuous]):
+        return {c: np.ascontiguousarray(columns[c]) for c in names}, weights
     codes: dict[str, NDArray[np.intp]] = {}
-    if continuous is not None and n > _SMALL:
-        codes[continuous], uniques = pd.factorize(columns[continuous], sort=False)
-        if uniques.size > n // 2:
-            return {c: np.ascontiguousarray(columns[c]) for c in names}, weights
     key = _hashed_codes(columns, names) if n else np.zeros(0, dtype=np.intp)
     if key is None:  # two distinct rows share a hash: number the rows column by column
         for name in names:
@@ -60,6 +58,18 @@ def distinct_rows(
     opens = _opening(key)
     data = {c: columns[c][opens] for c in names}
     return data, np.bincount(key, weights, minlength=groups)
+
+
+def _mostly_distinct(values: NDArray[np.float64], size: int = 20_000) -> bool:
+    """Whether over half the values are distinct, judged from ``size`` of them drawn at
+    random (seeded): among ``s`` values drawn from ``n`` that each repeat ``k`` times, about
+    ``s**2 (k - 1) / (2 n)`` pairs are equal, so fewer than ``s**2 / (2 n)`` equal ones means
+    ``k < 2``. Counting them all would cost a hash table of every value; a wrong call only
+    costs time (the likelihood is the same collapsed or not)."""
+    n = values.size
+    picked = values[np.random.default_rng(0).choice(n, size=min(size, n), replace=False)]
+    equal = picked.size - pd.unique(picked).size
+    return equal < picked.size**2 / (2.0 * n)
 
 
 def _opening(key: NDArray[np.intp]) -> NDArray[np.bool_]:
@@ -184,11 +194,11 @@ class FitRows:
             keep &= mask
         if weights is not None:
             keep &= weights > 0
-        else:
-            weights = np.ones(len(frame))
         if not keep.all():
             columns = {c: v[keep] for c, v in columns.items()}
-            weights = weights[keep]
+            weights = None if weights is None else weights[keep]
+        if weights is None:
+            weights = np.ones(next(iter(columns.values())).size)
         return self._collapse({**columns, "weight": weights})
 
     def _collapse(self, columns: Data) -> tuple[Data, NDArray[np.float64]]:

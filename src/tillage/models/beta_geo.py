@@ -115,7 +115,6 @@ class BetaGeoModel(BaseModel):
             "_xi": inverse,
             "_pos": pos,
             "_xp": x[pos],
-            "_xip": inverse[pos],
             "_txp": data["recency"][pos],
             "_Tp": data["T"][pos],
         }
@@ -146,19 +145,34 @@ class BetaGeoModel(BaseModel):
         cw = self._weights(data, weights)
         xu, Wu, W, wp = data["_xu"], cw["Wu"], cw["W"], cw["wp"]
         T, xp, Tp, txp = data["T"], data["_xp"], data["_Tp"], data["_txp"]
-        log_at = np.log(alpha + T)
-        sx = r + xp
-        cx = b + xp - 1.0
-        diff = np.log(alpha + Tp) - np.log(alpha + txp)  # ln(α+T) − ln(α+t_x) ≥ 0
-        d = math.log(a) - np.log(cx) + sx * diff
-        softplus = np.logaddexp(0.0, d)
+        # Every per-history array is written into buffers kept for the fit (``out=``): fresh
+        # arrays of a million rows cost more in page faults than in arithmetic.
+        big, Q, H, qh, tmp = self._buffers(cw, T.size, xp.size)
+        np.add(T, alpha, out=big[1])
+        np.log(big[1], out=big[0])  # ln(α + T)
+        diff, icx, sig = Q[0], Q[2], Q[5]
+        np.add(Tp, alpha, out=tmp[0])
+        np.add(txp, alpha, out=tmp[1])
+        np.log(tmp[0], out=diff)
+        np.log(tmp[1], out=tmp[3])
+        diff -= tmp[3]  # ln(α+T) − ln(α+t_x) ≥ 0
+        np.add(xp, b - 1.0, out=icx)  # b + x − 1
+        d = tmp[3]
+        np.log(icx, out=d)
+        np.reciprocal(icx, out=icx)
+        sx = np.add(xp, r, out=tmp[2])
+        np.multiply(sx, diff, out=tmp[4])
+        np.subtract(tmp[4], d, out=d)
+        d += math.log(a)  # ln a − ln(b + x − 1) + (r + x)(ln(α+T) − ln(α+t_x))
+        np.logaddexp(0.0, d, out=tmp[4])
         per_x = [gammaln(r + xu) + betaln(a, b + xu)]  # sums per distinct x, weights Wu
         if order == 0:
-            ((s_l, s_lx),) = np.einsum("kn,jn->jk", cw["both"], log_at[None, :])
+            s_l, s_lx = np.einsum("kn,n->k", cw["both"], big[0])
         else:
-            inv_t = 1.0 / (alpha + T)
-            per_row = [log_at, inv_t, inv_t * inv_t] if order == 2 else [log_at, inv_t]
-            sums = np.einsum("kn,jn->jk", cw["both"], np.stack(per_row))
+            np.reciprocal(big[1], out=big[1])  # 1 / (α + T)
+            if order == 2:
+                np.multiply(big[1], big[1], out=big[2])
+            sums = np.einsum("kn,jn->jk", cw["both"], big[: order + 1])
             (s_l, s_lx), (s_i, s_ix) = sums[0], sums[1]
             psi_abx = digamma(a + b + xu)
             per_x += [digamma(r + xu), psi_abx, digamma(b + xu)]
@@ -168,20 +182,35 @@ class BetaGeoModel(BaseModel):
                 per_x += [tri[:nu], tri[nu : 2 * nu], tri[2 * nu : 3 * nu]]
         u = np.einsum("kn,n->k", np.stack(per_x), Wu)
         total = u[0] + (r * math.log(alpha) - math.lgamma(r) - betaln(a, b)) * W - r * s_l - s_lx
-        total += _weighted_sum(softplus, wp)
+        total += _weighted_sum(tmp[4], wp)  # softplus(d)
         if order == 0:
             return total, None, None
-        sig = expit(d)
-        q = wp * sig  # posterior weight of "dropped out at t_x", times the row's weight
-        inv_tp, inv_x = 1.0 / (alpha + Tp), 1.0 / (alpha + txp)
-        e_sx = sx * (inv_tp - inv_x)  # ∂d/∂α
-        icx = 1.0 / cx
-        q_rows = [diff, e_sx, icx]
+        expit(d, out=sig)
+        q = np.multiply(wp, sig, out=qh[0])  # P(dropped out at t_x), times the weight
+        inv_tp, inv_x = np.reciprocal(tmp[0], out=tmp[0]), np.reciprocal(tmp[1], out=tmp[1])
+        e_sx = np.subtract(inv_tp, inv_x, out=Q[1])
         if order == 2:
-            q_rows += [inv_tp - inv_x, sx * (inv_x * inv_x - inv_tp * inv_tp), sig, icx * icx]
-        qs = np.einsum("kn,n->k", np.stack(q_rows), q)
-        q_sum = float(q.sum())
+            Q[3] = e_sx
+        e_sx *= sx  # ∂d/∂α
         psi_ab, psi_b = digamma(a + b), digamma(b)
+        if order == 1:
+            qs = np.einsum("kn,n->k", Q[:3], q)
+        else:
+            np.add(inv_x, inv_tp, out=Q[4])
+            Q[4] *= e_sx
+            np.negative(Q[4], out=Q[4])  # (r + x)(1/(α+t_x)² − 1/(α+T)²)
+            np.multiply(icx, icx, out=Q[6])
+            h = np.subtract(1.0, sig, out=qh[1])
+            h *= q  # σ(1 − σ) times the weight: softplus''
+            np.multiply(diff, diff, out=H[0])
+            np.multiply(diff, e_sx, out=H[1])
+            np.multiply(e_sx, e_sx, out=H[2])
+            np.multiply(diff, icx, out=H[3])
+            np.multiply(e_sx, icx, out=H[4])
+            both_qh = np.einsum("kn,jn->kj", Q, qh)  # rows of Q against q and h
+            qs, hq = both_qh[:, 0], both_qh[:, 1]
+            hs = np.einsum("kn,n->k", H, h)
+        q_sum = float(q.sum())
         grad = np.array(
             [
                 u[1] - (digamma(r) - math.log(alpha)) * W - s_l + qs[0],
@@ -192,25 +221,36 @@ class BetaGeoModel(BaseModel):
         )
         if order == 1:
             return total, grad, None
-        h = q * (1.0 - sig)
-        h_rows = [diff * diff, diff * e_sx, e_sx * e_sx, diff, diff * icx, e_sx, e_sx * icx, icx]
-        h_rows.append(icx * icx)
-        hs = np.einsum("kn,n->k", np.stack(h_rows), h)
         tri_ab, tri_r, tri_b = tri[-3:].tolist()
         ab_u = tri_ab * W - u[4]
         hess = np.empty((4, 4))
         hess[0, 0] = u[5] - tri_r * W + hs[0]
         hess[0, 1] = W / alpha - s_i + hs[1] + qs[3]
         hess[1, 1] = -r * W / alpha**2 + r * sums[2][0] + sums[2][1] + hs[2] + qs[4]
-        hess[0, 2] = hs[3] / a
-        hess[0, 3] = -hs[4]
-        hess[1, 2] = hs[5] / a
-        hess[1, 3] = -hs[6]
+        hess[0, 2] = hq[0] / a
+        hess[0, 3] = -hs[3]
+        hess[1, 2] = hq[1] / a
+        hess[1, 3] = -hs[4]
         hess[2, 2] = ab_u - qs[5] / a**2
-        hess[2, 3] = ab_u - hs[7] / a
-        hess[3, 3] = u[6] - u[4] - (tri_b - tri_ab) * W + hs[8] + qs[6]
+        hess[2, 3] = ab_u - hq[2] / a
+        hess[3, 3] = u[6] - u[4] - (tri_b - tri_ab) * W + hq[6] + qs[6]
         hess[_LOWER] = hess.T[_LOWER]
         return total, grad, hess
+
+    @staticmethod
+    def _buffers(cache: dict, n: int, m: int) -> tuple[NDArray[np.float64], ...]:
+        """Work arrays of :meth:`_loglik_totals`, made once per fit: 3 rows over all
+        histories, and over the repeat buyers' 7 rows summed against q (and h), 5 against h,
+        q and h, and 5 of scratch."""
+        if "buffers" not in cache:
+            cache["buffers"] = (
+                np.empty((3, n)),
+                np.empty((7, m)),
+                np.empty((5, m)),
+                np.empty((2, m)),
+                np.empty((5, m)),
+            )
+        return cache["buffers"]
 
     def _loglik(self, params, data, *, grad):
         r, alpha, a, b = params

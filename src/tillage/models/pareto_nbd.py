@@ -50,7 +50,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import digamma, expit, gammaln, polygamma
+from scipy.special import digamma, expit, gammaln, zeta
 
 from tillage.models._optimise import warm_start
 from tillage.models._pareto_series import _log_f, _Pairs
@@ -221,9 +221,8 @@ class ParetoNBDModel(BaseModel):
         hess[2, 3] += s_b + total / beta
         hess[3, 2] += s_b + total / beta
         hess[3, 3] += s * _weighted_sum(inv_bt * inv_bt, on_first) - total * s / beta**2
-        hess[0, 0] += _weighted_sum(polygamma(1, r + pairs.xu), w_x) - total * float(
-            polygamma(1, r)
-        )
+        tri = zeta(2.0, np.append(r + pairs.xu, r))  # trigamma, in one call
+        hess[0, 0] += _weighted_sum(tri[:-1], w_x) - total * float(tri[-1])
         hess[2, 2] -= sum_w2 / s**2
         # the two outer products, history by history (rows with t_x = T have ww2 = 0)
         d_log = dlf[:, itx]
