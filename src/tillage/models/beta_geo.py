@@ -43,6 +43,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, zeta
 
 from tillage.models._optimise import warm_start
 from tillage.models.base import BaseModel, Data, _weighted_sum
+from tillage.models.special import trigamma_steps
 
 __all__ = ["BetaGeoModel"]
 
@@ -176,10 +177,8 @@ class BetaGeoModel(BaseModel):
             (s_l, s_lx), (s_i, s_ix) = sums[0], sums[1]
             psi_abx = digamma(a + b + xu)
             per_x += [digamma(r + xu), psi_abx, digamma(b + xu)]
-            if order == 2:  # trigamma, in one call: scipy's zeta costs more than its work
-                nu = xu.size
-                tri = zeta(2.0, np.concatenate([a + b + xu, r + xu, b + xu, [a + b, r, b]]))
-                per_x += [tri[:nu], tri[nu : 2 * nu], tri[2 * nu : 3 * nu]]
+            if order == 2:
+                per_x += list(self._trigamma(xu, (a + b, r, b)))
         u = np.einsum("kn,n->k", np.stack(per_x), Wu)
         total = u[0] + (r * math.log(alpha) - math.lgamma(r) - betaln(a, b)) * W - r * s_l - s_lx
         total += _weighted_sum(tmp[4], wp)  # softplus(d)
@@ -221,7 +220,7 @@ class BetaGeoModel(BaseModel):
         )
         if order == 1:
             return total, grad, None
-        tri_ab, tri_r, tri_b = tri[-3:].tolist()
+        tri_ab, tri_r, tri_b = (float(t) for t in zeta(2.0, np.array([a + b, r, b])))
         ab_u = tri_ab * W - u[4]
         hess = np.empty((4, 4))
         hess[0, 0] = u[5] - tri_r * W + hs[0]
@@ -236,6 +235,14 @@ class BetaGeoModel(BaseModel):
         hess[3, 3] = u[6] - u[4] - (tri_b - tri_ab) * W + hq[6] + qs[6]
         hess[_LOWER] = hess.T[_LOWER]
         return total, grad, hess
+
+    @staticmethod
+    def _trigamma(xu: NDArray[np.float64], starts: tuple[float, ...]) -> NDArray[np.float64]:
+        """Trigamma at ``c + xu`` for each start ``c``: by the recurrence where ``xu`` is
+        0, 1, 2, ... (counts), else by scipy's zeta at every point."""
+        if xu.size and xu[0] == 0.0 and xu[-1] == xu.size - 1:
+            return trigamma_steps(starts, xu.size)
+        return zeta(2.0, np.add.outer(np.array(starts), xu))
 
     @staticmethod
     def _buffers(cache: dict, n: int, m: int) -> tuple[NDArray[np.float64], ...]:
