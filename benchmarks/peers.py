@@ -12,24 +12,28 @@
         --pymc-marketing .venv-peers-pymc/bin/python
 
 The peers pin incompatible NumPy/SciPy/Python versions, so each runs in its own virtual
-environment (leave out a ``--LIB`` option to skip that peer): this script writes each data set
-to a temporary ``.npz`` file, fits it with ``benchmarks/peer_fit.py`` in a subprocess of the
-peer's interpreter (which reports its own fit time, imports excluded), fits tillage here, and
-prints for every model and data set:
+environment (leave out a ``--LIB`` option to skip that peer): each is started once as a worker
+(``benchmarks/peer_fit.py serve LIB``, imports paid once), this script writes each data set to
+a temporary ``.npz`` file and, round after round, fits it with tillage here and then with each
+worker (which reports its own fit time, imports excluded), so that every library sees the same
+load: the machine is shared, and absolute times drift with it, but ratios taken side by side
+hold. For every model and data set it prints:
 
-* the fit time of each library: the best of ``--repeat`` fits in one process (fewer once the
-  fits have taken 20 s in all; fits that take under 2 s in all are repeated for up to 2 s, at
-  most 30 times), for tillage and for each peer alike, since timings on a shared machine are
-  noisy;
+* the fit time of each library: the median of its rounds (``--repeat`` rounds, after one
+  untimed round; rounds that take under 2 s in all go on for up to 2 s, at most 30);
 * the log-likelihood of each estimate, always computed by tillage's likelihood so that they are
   comparable, and its difference from the best one any library found;
 * the largest relative difference of its parameters from the best estimate;
-* for tillage, the speed ratio against the fastest peer.
+* for tillage, the speed ratio against the fastest peer;
+
+and at the end a table of model × data set: tillage's time, each peer's, the ratio to the
+fastest peer and the median 1-minute load average of the rounds.
 
 Data: the CDNOW calibration summary (2,357 customers; 946 repeat buyers for Gamma-Gamma), the
 Fader-Hardie "regular" cohort for the sBG, and bases simulated from the published estimates
-(acquired over 12 weeks, observed to week 39, times recorded to the day; ``--continuous-sizes``
-adds bases whose times and spends are not rounded, so that no two histories are equal). The
+(acquired over 12 weeks, observed to week 39, times recorded to the day) and, by default, a
+base of 1,000,000 customers whose times and spends are not rounded, so that no two histories
+are equal (``--continuous-sizes``; none with ``--continuous-sizes`` alone). The
 peers are given one row per customer, as their users do (``--peer-weights`` gives them the
 collapsed rows with weights instead, where they accept weights); tillage collapses identical rows
 itself.
@@ -255,8 +259,8 @@ def main() -> None:
         "--continuous-sizes",
         type=int,
         nargs="*",
-        default=[],
-        help="also bases with continuous times and spend (no two histories equal)",
+        default=[1_000_000],
+        help="bases with continuous times and spend (no two histories equal)",
     )
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--repeat", type=int, default=5, help="alternating rounds per data set")

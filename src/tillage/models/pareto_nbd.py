@@ -93,6 +93,9 @@ class ParetoNBDModel(BaseModel):
     # T = 0: a first purchase on the calibration-end day, a valid (if uninformative) history
     _nonnegative_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
     _newton: ClassVar[bool] = True
+    # a large fit's first steps use the warm-start sample's Hessian (gradients only): here the
+    # Hessian costs several times the gradient
+    _chord_start: ClassVar[bool] = True
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         """``r = s = 1``, ``alpha = beta =`` the mean ``T``; with more than
