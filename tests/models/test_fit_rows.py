@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.special import polygamma
 
-from tillage.models import BetaGeoModel, GammaGammaModel, gamma_gamma
+from tillage.models import BetaGeoModel, GammaGammaModel, beta_geo, gamma_gamma
 from tillage.models import _rows as rows
 from tillage.models.simulate import simulate_gamma_gamma, simulate_pareto_nbd
 from tillage.models.special import trigamma_steps
@@ -104,3 +104,17 @@ def test_gamma_gamma_warm_start_reaches_the_same_estimate(monkeypatch) -> None:
         assert warm.params_[name] == pytest.approx(cold.params_[name], rel=1e-8)
     assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-12)
     assert warm.params_["p"] == pytest.approx(6.25, rel=0.05)
+
+
+def test_bg_nbd_totals_in_blocks_equal_one_pass(
+    monkeypatch: pytest.MonkeyPatch, cdnow_summary: pd.DataFrame
+) -> None:
+    theta = np.array([0.3, 5.0, 0.7, 2.0])
+    data, weights = _prepared(BetaGeoModel(), cdnow_summary)
+    whole = BetaGeoModel()._loglik_totals(theta, data, weights, order=2)
+    monkeypatch.setattr(beta_geo, "_BLOCK", 100)  # 1,016 histories in 11 blocks
+    data, weights = _prepared(BetaGeoModel(), cdnow_summary)
+    blocks = BetaGeoModel()._loglik_totals(theta, data, weights, order=2)
+    assert blocks[0] == pytest.approx(whole[0], rel=1e-13)
+    np.testing.assert_allclose(blocks[1], whole[1], rtol=1e-11)
+    np.testing.assert_allclose(blocks[2], whole[2], rtol=1e-11)

@@ -51,6 +51,8 @@ __all__ = ["BetaGeoModel"]
 _WARM_ROWS = 50_000
 #: Below the diagonal of the 4 x 4 Hessian.
 _LOWER = np.tril_indices(4, -1)
+#: Histories per block of the likelihood's terms (its work arrays stay in the CPU's cache).
+_BLOCK = 65_536
 
 
 def _unique_x(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -144,72 +146,42 @@ class BetaGeoModel(BaseModel):
         :math:`\mathrm{softplus}'' = \sigma(1 - \sigma)`."""
         r, alpha, a, b = (float(p) for p in params)
         cw = self._weights(data, weights)
-        xu, Wu, W, wp = data["_xu"], cw["Wu"], cw["W"], cw["wp"]
-        T, xp, Tp, txp = data["T"], data["_xp"], data["_Tp"], data["_txp"]
-        # Every per-history array is written into buffers kept for the fit (``out=``): fresh
-        # arrays of a million rows cost more in page faults than in arithmetic.
-        big, Q, H, qh, tmp = self._buffers(cw, T.size, xp.size)
-        np.add(T, alpha, out=big[1])
-        np.log(big[1], out=big[0])  # ln(α + T)
-        diff, icx, sig = Q[0], Q[2], Q[5]
-        np.add(Tp, alpha, out=tmp[0])
-        np.add(txp, alpha, out=tmp[1])
-        np.log(tmp[0], out=diff)
-        np.log(tmp[1], out=tmp[3])
-        diff -= tmp[3]  # ln(α+T) − ln(α+t_x) ≥ 0
-        np.add(xp, b - 1.0, out=icx)  # b + x − 1
-        d = tmp[3]
-        np.log(icx, out=d)
-        np.reciprocal(icx, out=icx)
-        sx = np.add(xp, r, out=tmp[2])
-        np.multiply(sx, diff, out=tmp[4])
-        np.subtract(tmp[4], d, out=d)
-        d += math.log(a)  # ln a − ln(b + x − 1) + (r + x)(ln(α+T) − ln(α+t_x))
-        np.logaddexp(0.0, d, out=tmp[4])
+        xu, Wu, W = data["_xu"], cw["Wu"], cw["W"]
+        T = data["T"]
+        # Per-history terms in blocks of rows, written into work arrays kept for the fit
+        # (``out=``): fresh arrays of a million rows cost more in page faults than arithmetic.
+        bufs = self._buffers(cw)
+        sums = np.zeros((order + 1, 2))  # Σ w and Σ w x of ln(α+T), 1/(α+T), 1/(α+T)²
+        for lo in range(0, T.size, _BLOCK):
+            hi = min(lo + _BLOCK, T.size)
+            big = bufs[0][: order + 1, : hi - lo]
+            np.add(T[lo:hi], alpha, out=big[0])
+            if order:
+                np.reciprocal(big[0], out=big[1])
+                if order == 2:
+                    np.multiply(big[1], big[1], out=big[2])
+            np.log(big[0], out=big[0])
+            sums += np.einsum("kn,jn->jk", cw["both"][:, lo:hi], big)
+        rep = np.zeros(21)  # the repeat buyers' sums (see _repeat_sums)
+        xp, Tp, txp, wp = data["_xp"], data["_Tp"], data["_txp"], cw["wp"]
+        for lo in range(0, xp.size, _BLOCK):
+            cut = slice(lo, min(lo + _BLOCK, xp.size))
+            rows = (xp[cut], Tp[cut], txp[cut])
+            rep += self._repeat_sums((r, alpha, a, b), rows, wp[cut], order, bufs)
         per_x = [gammaln(r + xu) + betaln(a, b + xu)]  # sums per distinct x, weights Wu
-        if order == 0:
-            s_l, s_lx = np.einsum("kn,n->k", cw["both"], big[0])
-        else:
-            np.reciprocal(big[1], out=big[1])  # 1 / (α + T)
-            if order == 2:
-                np.multiply(big[1], big[1], out=big[2])
-            sums = np.einsum("kn,jn->jk", cw["both"], big[: order + 1])
-            (s_l, s_lx), (s_i, s_ix) = sums[0], sums[1]
+        if order:
             psi_abx = digamma(a + b + xu)
             per_x += [digamma(r + xu), psi_abx, digamma(b + xu)]
             if order == 2:
                 per_x += list(self._trigamma(xu, (a + b, r, b)))
         u = np.einsum("kn,n->k", np.stack(per_x), Wu)
+        s_l, s_lx = sums[0]
         total = u[0] + (r * math.log(alpha) - math.lgamma(r) - betaln(a, b)) * W - r * s_l - s_lx
-        total += _weighted_sum(tmp[4], wp)  # softplus(d)
+        total += rep[0]  # Σ w softplus(d)
         if order == 0:
             return total, None, None
-        expit(d, out=sig)
-        q = np.multiply(wp, sig, out=qh[0])  # P(dropped out at t_x), times the weight
-        inv_tp, inv_x = np.reciprocal(tmp[0], out=tmp[0]), np.reciprocal(tmp[1], out=tmp[1])
-        e_sx = np.subtract(inv_tp, inv_x, out=Q[1])
-        if order == 2:
-            Q[3] = e_sx
-        e_sx *= sx  # ∂d/∂α
+        (s_i, s_ix), q_sum, qs, hq, hs = sums[1], rep[1], rep[2:9], rep[9:16], rep[16:21]
         psi_ab, psi_b = digamma(a + b), digamma(b)
-        if order == 1:
-            qs = np.einsum("kn,n->k", Q[:3], q)
-        else:
-            np.add(inv_x, inv_tp, out=Q[4])
-            Q[4] *= e_sx
-            np.negative(Q[4], out=Q[4])  # (r + x)(1/(α+t_x)² − 1/(α+T)²)
-            np.multiply(icx, icx, out=Q[6])
-            h = np.subtract(1.0, sig, out=qh[1])
-            h *= q  # σ(1 − σ) times the weight: softplus''
-            np.multiply(diff, diff, out=H[0])
-            np.multiply(diff, e_sx, out=H[1])
-            np.multiply(e_sx, e_sx, out=H[2])
-            np.multiply(diff, icx, out=H[3])
-            np.multiply(e_sx, icx, out=H[4])
-            both_qh = np.einsum("kn,jn->kj", Q, qh)  # rows of Q against q and h
-            qs, hq = both_qh[:, 0], both_qh[:, 1]
-            hs = np.einsum("kn,n->k", H, h)
-        q_sum = float(q.sum())
         grad = np.array(
             [
                 u[1] - (digamma(r) - math.log(alpha)) * W - s_l + qs[0],
@@ -237,6 +209,63 @@ class BetaGeoModel(BaseModel):
         return total, grad, hess
 
     @staticmethod
+    def _repeat_sums(params, rows, wp, order: int, bufs) -> NDArray[np.float64]:
+        r"""One block of repeat buyers: ``[Σ w softplus(d), Σ q, Σ q Q (7), Σ h Q (7),
+        Σ h H (5)]``, as far as ``order`` needs, with :math:`q = w\sigma(d)`,
+        :math:`h = q(1 - \sigma(d))` (softplus'' times the weight), the rows Q = (diff =
+        ln(α+T) − ln(α+t_x), ∂d/∂α, 1/(b+x−1), 1/(α+T) − 1/(α+t_x), (r+x)(1/(α+t_x)² −
+        1/(α+T)²), σ, 1/(b+x−1)²) and H = (diff², diff ∂d/∂α, (∂d/∂α)², diff/(b+x−1),
+        (∂d/∂α)/(b+x−1))."""
+        r, alpha, a, b = params
+        xp, Tp, txp = rows
+        Q, H, qh, tmp = (buf[:, : xp.size] for buf in bufs[1:])
+        out = np.zeros(21)
+        diff, icx, sig = Q[0], Q[2], Q[5]
+        np.add(Tp, alpha, out=tmp[0])
+        np.add(txp, alpha, out=tmp[1])
+        np.log(tmp[0], out=diff)
+        np.log(tmp[1], out=tmp[3])
+        diff -= tmp[3]  # ln(α+T) − ln(α+t_x) ≥ 0
+        np.add(xp, b - 1.0, out=icx)  # b + x − 1
+        d = tmp[3]
+        np.log(icx, out=d)
+        np.reciprocal(icx, out=icx)
+        sx = np.add(xp, r, out=tmp[2])
+        np.multiply(sx, diff, out=tmp[4])
+        np.subtract(tmp[4], d, out=d)
+        d += math.log(a)  # ln a − ln(b + x − 1) + (r + x)(ln(α+T) − ln(α+t_x))
+        np.logaddexp(0.0, d, out=tmp[4])
+        out[0] = _weighted_sum(tmp[4], wp)
+        if order == 0:
+            return out
+        expit(d, out=sig)
+        q = np.multiply(wp, sig, out=qh[0])  # P(dropped out at t_x), times the weight
+        out[1] = float(q.sum())
+        inv_tp, inv_x = np.reciprocal(tmp[0], out=tmp[0]), np.reciprocal(tmp[1], out=tmp[1])
+        e_sx = np.subtract(inv_tp, inv_x, out=Q[1])
+        if order == 2:
+            Q[3] = e_sx
+        e_sx *= sx  # ∂d/∂α
+        if order == 1:
+            out[2:5] = np.einsum("kn,n->k", Q[:3], q)
+            return out
+        np.add(inv_x, inv_tp, out=Q[4])
+        Q[4] *= e_sx
+        np.negative(Q[4], out=Q[4])  # (r + x)(1/(α+t_x)² − 1/(α+T)²)
+        np.multiply(icx, icx, out=Q[6])
+        h = np.subtract(1.0, sig, out=qh[1])
+        h *= q
+        np.multiply(diff, diff, out=H[0])
+        np.multiply(diff, e_sx, out=H[1])
+        np.multiply(e_sx, e_sx, out=H[2])
+        np.multiply(diff, icx, out=H[3])
+        np.multiply(e_sx, icx, out=H[4])
+        both_qh = np.einsum("kn,jn->jk", Q, qh)  # rows of Q against q and h
+        out[2:9], out[9:16] = both_qh[0], both_qh[1]
+        out[16:21] = np.einsum("kn,n->k", H, h)
+        return out
+
+    @staticmethod
     def _trigamma(xu: NDArray[np.float64], starts: tuple[float, ...]) -> NDArray[np.float64]:
         """Trigamma at ``c + xu`` for each start ``c``: by the recurrence where ``xu`` is
         0, 1, 2, ... (counts), else by scipy's zeta at every point."""
@@ -245,18 +274,13 @@ class BetaGeoModel(BaseModel):
         return zeta(2.0, np.add.outer(np.array(starts), xu))
 
     @staticmethod
-    def _buffers(cache: dict, n: int, m: int) -> tuple[NDArray[np.float64], ...]:
-        """Work arrays of :meth:`_loglik_totals`, made once per fit: 3 rows over all
-        histories, and over the repeat buyers' 7 rows summed against q (and h), 5 against h,
-        q and h, and 5 of scratch."""
+    def _buffers(cache: dict) -> tuple[NDArray[np.float64], ...]:
+        """Work arrays of :meth:`_loglik_totals`, one block of rows wide, made once per fit:
+        3 rows over all histories, and over the repeat buyers 7 rows summed against q and h,
+        5 against h, q and h, and 5 of scratch."""
         if "buffers" not in cache:
-            cache["buffers"] = (
-                np.empty((3, n)),
-                np.empty((7, m)),
-                np.empty((5, m)),
-                np.empty((2, m)),
-                np.empty((5, m)),
-            )
+            width = max(1, min(_BLOCK, cache["wx"].size))
+            cache["buffers"] = tuple(np.empty((rows, width)) for rows in (3, 7, 5, 2, 5))
         return cache["buffers"]
 
     def _loglik(self, params, data, *, grad):
