@@ -43,9 +43,11 @@ def test_continuous_rows_are_not_collapsed() -> None:
     T = rng.uniform(27.0, 39.0, 50_000)
     data, weights = rows.distinct_rows({"T": T}, np.ones(T.size), continuous="T")
     assert weights.size == T.size
+    np.testing.assert_array_equal(data["T"], T)
     repeated = np.repeat(T[:20_000], 2)  # every value twice: collapsed
     data, weights = rows.distinct_rows({"T": repeated}, np.ones(repeated.size), continuous="T")
     assert weights.size == 20_000 and (weights == 2.0).all()
+    np.testing.assert_array_equal(data["T"], T[:20_000])
 
 
 def _prepared(model, frame: pd.DataFrame):
