@@ -1,6 +1,7 @@
 """Fit one model with one peer library and print the time and estimates as JSON.
 
     PEER_PYTHON benchmarks/peer_fit.py LIB MODEL DATA.npz [REPEAT]
+    PEER_PYTHON benchmarks/peer_fit.py serve LIB    (then "MODEL DATA.npz" lines on stdin)
 
 Run by ``benchmarks/peers.py`` in each peer's own virtual environment (the peers pin
 incompatible NumPy/SciPy/Python versions), so this file imports nothing from tillage and keeps to
@@ -112,10 +113,7 @@ def _pymc_marketing(model, data):
     return {ours: float(np.asarray(posterior[theirs]).ravel()[0]) for ours, theirs in names.items()}
 
 
-def main():
-    lib, model, path = sys.argv[1:4]
-    repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    data = dict(np.load(path))
+def _import(lib):
     # imports before the clock starts: a user pays them once per session, not per fit
     if lib == "lifetimes":
         import lifetimes as module
@@ -127,15 +125,43 @@ def main():
         from pymc_marketing import clv  # noqa: F401
     else:
         raise SystemExit("unknown library " + lib)
+    return module
+
+
+def _fit_once(lib, module, model, data):
+    start = time.perf_counter()
+    if lib == "pymc-marketing":
+        params = _pymc_marketing(model, data)
+    else:
+        params = _lifetimes_like(module, model, data)
+    return time.perf_counter() - start, params
+
+
+def serve(lib):
+    """One fit per request line ``MODEL PATH`` on standard input, one JSON line per fit on
+    standard output: ``benchmarks/peers.py`` alternates these with tillage's own fits."""
+    module = _import(lib)
+    version = getattr(module, "__version__", "?")
+    print(json.dumps({"ready": True, "version": version}), flush=True)
+    for line in sys.stdin:
+        model, path = line.split(maxsplit=1)
+        data = dict(np.load(path.strip()))
+        seconds, params = _fit_once(lib, module, model, data)
+        print(json.dumps({"seconds": seconds, "params": params, "version": version}), flush=True)
+
+
+def main():
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2])
+        return
+    lib, model, path = sys.argv[1:4]
+    repeat = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    data = dict(np.load(path))
+    module = _import(lib)
     seconds, spent, count = float("inf"), 0.0, 0
     # at least REPEAT fits; fast ones are repeated for up to 2 s (at most 30 fits)
     while count < repeat or (spent < 2.0 and count < 30):
-        start = time.perf_counter()
-        if lib == "pymc-marketing":
-            params = _pymc_marketing(model, data)
-        else:
-            params = _lifetimes_like(module, model, data)
-        elapsed = time.perf_counter() - start
+        elapsed, params = _fit_once(lib, module, model, data)
         seconds, spent, count = min(seconds, elapsed), spent + elapsed, count + 1
         if spent > 20.0:
             break

@@ -12,24 +12,28 @@
         --pymc-marketing .venv-peers-pymc/bin/python
 
 The peers pin incompatible NumPy/SciPy/Python versions, so each runs in its own virtual
-environment (leave out a ``--LIB`` option to skip that peer): this script writes each data set
-to a temporary ``.npz`` file, fits it with ``benchmarks/peer_fit.py`` in a subprocess of the
-peer's interpreter (which reports its own fit time, imports excluded), fits tillage here, and
-prints for every model and data set:
+environment (leave out a ``--LIB`` option to skip that peer): each is started once as a worker
+(``benchmarks/peer_fit.py serve LIB``, imports paid once), this script writes each data set to
+a temporary ``.npz`` file and, round after round, fits it with tillage here and then with each
+worker (which reports its own fit time, imports excluded), so that every library sees the same
+load: the machine is shared, and absolute times drift with it, but ratios taken side by side
+hold. For every model and data set it prints:
 
-* the fit time of each library: the best of ``--repeat`` fits in one process (fewer once the
-  fits have taken 20 s in all; fits that take under 2 s in all are repeated for up to 2 s, at
-  most 30 times), for tillage and for each peer alike, since timings on a shared machine are
-  noisy;
+* the fit time of each library: the median of its rounds (``--repeat`` rounds, after one
+  untimed round; rounds that take under 2 s in all go on for up to 2 s, at most 30);
 * the log-likelihood of each estimate, always computed by tillage's likelihood so that they are
   comparable, and its difference from the best one any library found;
 * the largest relative difference of its parameters from the best estimate;
-* for tillage, the speed ratio against the fastest peer.
+* for tillage, the speed ratio against the fastest peer;
+
+and at the end a table of model × data set: tillage's time, each peer's, the ratio to the
+fastest peer and the median 1-minute load average of the rounds.
 
 Data: the CDNOW calibration summary (2,357 customers; 946 repeat buyers for Gamma-Gamma), the
 Fader-Hardie "regular" cohort for the sBG, and bases simulated from the published estimates
-(acquired over 12 weeks, observed to week 39, times recorded to the day; ``--continuous-sizes``
-adds bases whose times and spends are not rounded, so that no two histories are equal). The
+(acquired over 12 weeks, observed to week 39, times recorded to the day) and, by default, a
+base of 1,000,000 customers whose times and spends are not rounded, so that no two histories
+are equal (``--continuous-sizes``; none with ``--continuous-sizes`` alone). The
 peers are given one row per customer, as their users do (``--peer-weights`` gives them the
 collapsed rows with weights instead, where they accept weights); tillage collapses identical rows
 itself.
@@ -39,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import select
 import subprocess
 import tempfile
 import time
@@ -77,59 +83,114 @@ PUBLISHED = {
     "gammagamma": {"p": 6.25, "q": 3.74, "v": 15.44},
     "sbg": {"gamma": 0.704, "delta": 1.182},
 }
-BUDGET = 20.0  # seconds of repeated runs per fit
 
 
-def _best_time(fit, repeat: int) -> tuple[float, object]:
-    best, result, spent, count = float("inf"), None, 0.0, 0
-    # as benchmarks/peer_fit.py: at least `repeat` fits, fast ones repeated for up to 2 s
-    while count < repeat or (spent < 2.0 and count < 30):
+class _Worker:
+    """A peer library in its own interpreter (``peer_fit.py serve``), imported once, fitting
+    one data set per request: its fits alternate with tillage's."""
+
+    def __init__(self, lib: str, python: str, timeout: float) -> None:
+        self.lib, self.python, self.timeout = lib, python, timeout
+        self.proc: subprocess.Popen | None = None
+        self.version = "?"
+
+    def _start(self) -> None:
+        self.proc = subprocess.Popen(
+            [self.python, str(PEER_FIT), "serve", self.lib],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.version = self._reply(600.0)["version"]
+
+    def _reply(self, timeout: float) -> dict:
+        assert self.proc is not None and self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line:
+            self.close()
+            raise RuntimeError(f"timeout after {timeout:.0f} s" if not ready else "failed")
+        return json.loads(line)
+
+    def fit(self, model: str, path: Path) -> dict:
+        if self.proc is None:
+            self._start()
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(f"{model} {path}\n")
+        self.proc.stdin.flush()
+        return self._reply(self.timeout)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def _side_by_side(
+    model: str, label: str, frame: pd.DataFrame, workers: dict[str, _Worker], args, tmp: Path
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Fit with tillage and each peer in turn, round after round (``--repeat`` rounds; fast
+    ones go on until the rounds have taken 2 s, at most 30), after one untimed round, so that
+    all see the same load; each library's time is the median of its rounds. A peer that fails
+    or times out is dropped from the later rounds."""
+    paths = {}
+    for lib in workers:
+        peer_frame = frame
+        if args.peer_weights and lib != "pymc-marketing":
+            peer_frame = _collapsed(model, frame)
+        paths[lib] = tmp / f"{lib}.npz"
+        np.savez(paths[lib], **{c: peer_frame[c].to_numpy(float) for c in peer_frame.columns})
+    times: dict[str, list[float]] = {"tillage": [], **{lib: [] for lib in workers}}
+    params: dict[str, dict] = {}
+    errors: list[tuple[str, str]] = []
+    active = dict(workers)
+    MODELS[model]().fit(frame)  # a first round untimed: lazy imports and first-call caches
+    for lib, worker in list(active.items()):
+        try:
+            worker.fit(model, paths[lib])
+        except RuntimeError as exc:
+            errors.append((lib, str(exc)))
+            del active[lib]
+    spent, rounds, loads = 0.0, 0, []
+    while rounds < args.repeat or (spent < 2.0 and rounds < 30):
+        loads.append(os.getloadavg()[0])
         start = time.perf_counter()
-        result = fit()
-        seconds = time.perf_counter() - start
-        best, spent, count = min(best, seconds), spent + seconds, count + 1
-        if spent > BUDGET:
-            break
-    return best, result
+        ours = MODELS[model]().fit(frame)
+        times["tillage"].append(time.perf_counter() - start)
+        params["tillage"] = dict(ours.params_)
+        for lib, worker in list(active.items()):
+            try:
+                reply = worker.fit(model, paths[lib])
+            except RuntimeError as exc:
+                errors.append((lib, str(exc)))
+                del active[lib]
+                continue
+            times[lib].append(reply["seconds"])
+            params[lib] = reply["params"]
+        spent += time.perf_counter() - start
+        rounds += 1
+    rows = []
+    for lib, seconds in times.items():
+        if lib not in params or not seconds:
+            continue
+        name = "tillage" if lib == "tillage" else f"{lib} {workers[lib].version}"
+        rows.append(
+            {
+                "library": name,
+                "seconds": float(np.median(seconds)),
+                "rounds": len(seconds),
+                "load": float(np.median(loads)),
+                "params": params[lib],
+            }
+        )
+    return rows, errors
 
 
 def _collapsed(model: str, frame: pd.DataFrame) -> pd.DataFrame:
     cols = list(MODELS[model]._columns)
     return frame.groupby(cols, as_index=False).size().rename(columns={"size": "weight"})
-
-
-def _peer(
-    lib: str, python: str, model: str, label: str, frame: pd.DataFrame, args: argparse.Namespace
-) -> dict:
-    cached = None
-    if args.cache is not None:
-        key = f"{lib}-{model}-{label}-{'w' if args.peer_weights else 'rows'}".replace(" ", "_")
-        cached = args.cache / f"{key.replace(',', '')}.json"
-        if cached.exists():
-            return json.loads(cached.read_text())
-    if args.peer_weights and lib != "pymc-marketing":
-        frame = _collapsed(model, frame)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "data.npz"
-        np.savez(path, **{c: frame[c].to_numpy(float) for c in frame.columns})
-        try:
-            out = subprocess.run(
-                [python, str(PEER_FIT), lib, model, str(path), str(args.repeat)],
-                capture_output=True,
-                text=True,
-                timeout=args.timeout,
-                check=True,
-            )
-        except subprocess.TimeoutExpired:
-            return {"error": f"timeout after {args.timeout:.0f} s"}
-        except subprocess.CalledProcessError as exc:
-            lines = exc.stderr.strip().splitlines() or ["failed"]
-            return {"error": lines[-1][:100]}
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    if cached is not None:
-        args.cache.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(result))
-    return result
 
 
 def _loglik(model: str, params: dict, frame: pd.DataFrame) -> float:
@@ -198,74 +259,100 @@ def main() -> None:
         "--continuous-sizes",
         type=int,
         nargs="*",
-        default=[],
-        help="also bases with continuous times and spend (no two histories equal)",
+        default=[1_000_000],
+        help="bases with continuous times and spend (no two histories equal)",
     )
     parser.add_argument("--models", nargs="*", default=list(MODELS))
-    parser.add_argument("--repeat", type=int, default=3, help="runs per fit (best is kept)")
+    parser.add_argument("--repeat", type=int, default=5, help="alternating rounds per data set")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per peer fit, s")
     parser.add_argument("--skip", nargs="*", default=[], help='e.g. "btyd:pareto:sim 1,000,000"')
     parser.add_argument("--peer-weights", action="store_true", help="give peers collapsed rows")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--markdown", type=Path, help="also write a Markdown table here")
-    parser.add_argument(
-        "--cache", type=Path, help="reuse peer results stored in this folder (and store new ones)"
-    )
     args = parser.parse_args()
     pythons = {"lifetimes": args.lifetimes, "btyd": args.btyd, "pymc-marketing": args.pymc}
+    workers = {lib: _Worker(lib, py, args.timeout) for lib, py in pythons.items() if py}
     header = (
-        f"{'model':<11}{'data':<15}{'library':<16}{'fit s':>9}{'speedup':>9}"
+        f"{'model':<11}{'data':<20}{'library':<22}{'fit ms':>10}{'rounds':>7}{'speedup':>9}"
         f"{'loglik':>16}{'Δll':>10}{'max|rel|':>10}  parameters"
     )
     print(header)
     results = []
-    for model, label, frame in _datasets(args.sizes, args.continuous_sizes):
-        if model not in args.models:
-            continue
-        model_cls = MODELS[model]
-        seconds, ours = _best_time(lambda c=model_cls, f=frame: c().fit(f), args.repeat)
-        rows = [{"library": "tillage", "seconds": seconds, "params": dict(ours.params_)}]
-        errors = []
-        for lib in PEERS_OF[model]:
-            if pythons[lib] is None:
-                continue
-            if f"{lib}:{model}:{label}" in args.skip:
-                errors.append((lib, "skipped"))
-                continue
-            peer = _peer(lib, pythons[lib], model, label, frame, args)
-            if "error" in peer:
-                errors.append((lib, peer["error"]))
-            else:
-                rows.append({"library": f"{lib} {peer['version']}", **peer})
-        for row in rows:
-            row["loglik"] = _loglik(model, row["params"], frame)
-        best = max(rows, key=lambda r: r["loglik"] if np.isfinite(r["loglik"]) else -np.inf)
-        peer_times = [r["seconds"] for r in rows[1:]]
-        fastest = min(peer_times) if peer_times else float("nan")
-        for row in rows:
-            row["delta_ll"] = row["loglik"] - best["loglik"]
-            row["max_rel"] = max(
-                abs(row["params"][k] - best["params"][k]) / abs(best["params"][k])
-                for k in model_cls._param_names
-            )
-            ratio = fastest / row["seconds"] if row["library"] == "tillage" else float("nan")
-            row["speedup"] = ratio
-            text = ", ".join(f"{k}={row['params'][k]:.6g}" for k in model_cls._param_names)
-            speed = f"{ratio:>8.1f}x" if np.isfinite(ratio) else f"{'':>9}"
-            print(
-                f"{model:<11}{label:<15}{row['library']:<16}{row['seconds']:>9.3f}{speed}"
-                f"{row['loglik']:>16.3f}{row['delta_ll']:>10.2g}{row['max_rel']:>10.1e}  {text}"
-            )
-        for lib, error in errors:
-            print(f"{model:<11}{label:<15}{lib:<16}  {error}")
-        if label in ("CDNOW", "FH regular"):
-            text = ", ".join(f"{k}={v}" for k, v in PUBLISHED[model].items())
-            print(f"{'':<11}{'':<15}{'published':<16}{'':>64}  {text}")
-        results.append({"model": model, "data": label, "rows": rows, "errors": errors})
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for model, label, frame in _datasets(args.sizes, args.continuous_sizes):
+                if model not in args.models:
+                    continue
+                peers = {
+                    lib: workers[lib]
+                    for lib in PEERS_OF[model]
+                    if lib in workers and f"{lib}:{model}:{label}" not in args.skip
+                }
+                rows, errors = _side_by_side(model, label, frame, peers, args, Path(tmp))
+                results.append(_report(model, label, frame, rows, errors))
+    finally:
+        for worker in workers.values():
+            worker.close()
+    print()
+    print(_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if args.markdown:
         args.markdown.write_text(_markdown(results))
+
+
+def _report(model: str, label: str, frame: pd.DataFrame, rows: list[dict], errors) -> dict:
+    """Print one data set's rows: time, likelihood and distance from the best estimate."""
+    model_cls = MODELS[model]
+    for row in rows:
+        row["loglik"] = _loglik(model, row["params"], frame)
+    best = max(rows, key=lambda r: r["loglik"] if np.isfinite(r["loglik"]) else -np.inf)
+    peer_times = [r["seconds"] for r in rows if r["library"] != "tillage"]
+    fastest = min(peer_times) if peer_times else float("nan")
+    for row in rows:
+        row["delta_ll"] = row["loglik"] - best["loglik"]
+        row["max_rel"] = max(
+            abs(row["params"][k] - best["params"][k]) / abs(best["params"][k])
+            for k in model_cls._param_names
+        )
+        ratio = fastest / row["seconds"] if row["library"] == "tillage" else float("nan")
+        row["speedup"] = ratio
+        text = ", ".join(f"{k}={row['params'][k]:.6g}" for k in model_cls._param_names)
+        speed = f"{ratio:>8.1f}x" if np.isfinite(ratio) else f"{'':>9}"
+        print(
+            f"{model:<11}{label:<20}{row['library']:<22}{row['seconds'] * 1e3:>10.2f}"
+            f"{row['rounds']:>7}{speed}"
+            f"{row['loglik']:>16.3f}{row['delta_ll']:>10.2g}{row['max_rel']:>10.1e}  {text}",
+            flush=True,
+        )
+    for lib, error in errors:
+        print(f"{model:<11}{label:<20}{lib:<22}  {error}")
+    if label in ("CDNOW", "FH regular"):
+        text = ", ".join(f"{k}={v}" for k, v in PUBLISHED[model].items())
+        print(f"{'':<11}{'':<20}{'published':<22}{'':>68}  {text}")
+    return {"model": model, "data": label, "rows": rows, "errors": errors}
+
+
+def _table(results: list[dict]) -> str:
+    """Model × data set: tillage's median fit time, each peer's, and the ratio to the fastest
+    peer, with the median 1-minute load average of the rounds."""
+    libs = ["lifetimes", "btyd", "pymc-marketing"]
+    head = f"{'model':<11}{'data':<20}{'tillage ms':>11}" + "".join(f"{lib:>16}" for lib in libs)
+    lines = [head + f"{'× fastest':>11}{'load':>7}"]
+    for result in results:
+        by_lib = {row["library"].split()[0]: row for row in result["rows"]}
+        ours = by_lib["tillage"]
+        cells = [
+            f"{by_lib[lib]['seconds'] * 1e3:>16.1f}" if lib in by_lib else f"{'—':>16}"
+            for lib in libs
+        ]
+        ratio = f"{ours['speedup']:.1f}×" if np.isfinite(ours["speedup"]) else "—"
+        lines.append(
+            f"{result['model']:<11}{result['data']:<20}{ours['seconds'] * 1e3:>11.2f}"
+            + "".join(cells)
+            + f"{ratio:>11}{ours['load']:>7.1f}"
+        )
+    return "\n".join(lines)
 
 
 def _markdown(results: list[dict]) -> str:

@@ -37,11 +37,13 @@ def check_frame(
     count_columns: Sequence[str] = (),
     nonnegative_columns: Sequence[str] = (),
     positive_columns: Sequence[str] = (),
+    arrays: dict[str, NDArray[np.float64]] | None = None,
 ) -> pd.DataFrame:
     """Check a summary frame and return it; raise DataValidationError listing every problem.
 
     Columns must exist, be numeric and finite; counts whole and >= 0; ``weight`` (if present)
-    >= 0; and ``recency <= T`` when both are read.
+    >= 0; and ``recency <= T`` when both are read. With ``arrays``, the columns checked
+    (``weight`` too, if present) are put there as float arrays, read once.
     """
     name = owner
     if not isinstance(frame, pd.DataFrame):
@@ -91,4 +93,6 @@ def check_frame(
             f"{name}: the input frame has invalid values in column(s) {', '.join(map(repr, cols))}",
             problems,
         )
+    if arrays is not None:
+        arrays.update(numeric)
     return frame

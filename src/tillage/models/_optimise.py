@@ -11,6 +11,7 @@ Both minimise; the estimators hand them the mean negative log-likelihood (plus p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, minimize
 
 from tillage.errors import ConvergenceError
-from tillage.models._linalg import _cholesky, _inverse_from_cholesky, _inverse_lower
+from tillage.models._linalg import _cholesky, _cholesky_rows, _cholesky_solve, _inverse_lower
 
 Vector = NDArray[np.float64]
 #: ``objective(u) -> (value, gradient)``; ``1e300`` marks a point to refuse.
@@ -100,8 +101,42 @@ class NewtonResult:
     converged: bool
 
 
+def _chord(evaluate: Evaluate, u: Vector, hessian: Vector, max_steps: int = 12) -> Vector:
+    """Newton-like steps with a fixed Hessian (a sample's, from :func:`warm_start`), each
+    costing a likelihood with its gradient only: on large bases the Hessian costs several
+    times the gradient (Pareto/NBD: 1.5 s against 0.27 s at a million customers), and a
+    sample's Hessian, rescaled to the mean, is within a few percent of the full one, so the
+    steps shrink by about that factor each (linear convergence). Stops where a step is tiny,
+    does not shrink to half the last one, or does not lower the objective; returns the last
+    point reached."""
+    low = _cholesky_rows(hessian)
+    if low is None:
+        return u
+    value, g_u, _, _ = evaluate(u, 1)
+    if not math.isfinite(value):
+        return u
+    previous = 1.0
+    for _ in range(max_steps):
+        step = -_cholesky_solve(low, g_u)
+        size = float(np.max(np.abs(step)))
+        if size < 1e-8 or size > 0.5 * previous:
+            break
+        trial = u + step
+        t_value, t_g, _, _ = evaluate(trial, 1)
+        if not t_value <= value + 1e-4 * float(g_u @ step):
+            break
+        u, value, g_u, previous = trial, t_value, t_g, size
+    return u
+
+
 def newton_minimize(
-    evaluate: Evaluate, u0: Vector, *, max_iter: int, tol: float, owner: str
+    evaluate: Evaluate,
+    u0: Vector,
+    *,
+    max_iter: int,
+    tol: float,
+    owner: str,
+    hessian0: Vector | None = None,
 ) -> NewtonResult:
     """Minimise ``evaluate`` from ``u0`` by Newton's method; ``evaluate(u, order)`` returns the
     objective at ``u``, its gradient and Hessian in ``u`` (``None`` with ``order == 0``) and a
@@ -119,10 +154,11 @@ def newton_minimize(
     iteration (relative change of order 1e-5). It also stops, as BFGS does,
     where the gradient falls below ``tol``, or after three shifted steps in a row that gain
     less than 1e-7 of the objective (a plateau, or a ridge running off to infinity: the
-    data do not identify the parameters, which the caller reports).
+    data do not identify the parameters, which the caller reports). With ``hessian0`` (a
+    sample's Hessian, see :func:`warm_start`), :func:`_chord` steps come first.
     """
     k = u0.size
-    u = u0
+    u = u0 if hessian0 is None else _chord(evaluate, u0, hessian0)
     value, g_u, h_u, h_ll = evaluate(u, 2)
     if not np.isfinite(value):
         raise ConvergenceError(
@@ -133,13 +169,14 @@ def newton_minimize(
     final_value = value
     while n_iter < max_iter:
         n_iter += 1
-        low = _cholesky(h_u)
+        low = _cholesky_rows(h_u)
         damped = low is None
-        shift = 1e-3 * max(float(np.max(np.abs(np.diag(h_u)))), 1e-12)
-        while low is None:
-            low = _cholesky(h_u + shift * np.eye(k))
-            shift *= 10.0
-        step = -(_inverse_from_cholesky(low) @ g_u)
+        if low is None:
+            shift = 1e-3 * max(float(np.max(np.abs(np.diag(h_u)))), 1e-12)
+            while low is None:
+                low = _cholesky_rows(h_u + shift * np.eye(k))
+                shift *= 10.0
+        step = -_cholesky_solve(low, g_u)
         size = float(np.max(np.abs(step)))
         flat = float(np.max(np.abs(g_u))) < tol
         if not damped and (size < 1e-5 or (flat and size < 1e-2)):
@@ -192,4 +229,8 @@ def warm_start(model: Any, data: dict, weights: Vector, guess: Vector, *, rows: 
         warm = type(model)(**model.get_params(deep=False)).fit(sample)
     except ConvergenceError:
         return guess
+    if model._chord_start:
+        # its Hessian of the mean objective in the log-parameters (free of the units of the
+        # parameters) starts the fit on all the rows (newton_minimize's hessian0)
+        model._start_hessian = getattr(warm, "_hessian_u", None)
     return np.array([warm.params_[name] for name in model._param_names])

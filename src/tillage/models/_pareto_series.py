@@ -51,6 +51,11 @@ _EPS = 1e-17
 _BIG_GROUP = 4096
 #: Pairs per block of a Horner pass over a large group.
 _BLOCK = 8192
+#: Pairs times terms up to which the series are summed as matrix products (no Horner loop).
+_SMALL_TABLE = 100_000
+#: Pairs per product there (10 x 80 x 256 multiplications at most: OpenBLAS's single-thread
+#: range, since waking its threads costs more than the work on a busy machine).
+_RUN = 256
 
 
 def _sorted_codes(values: NDArray) -> tuple[NDArray, NDArray[np.intp]]:
@@ -158,7 +163,9 @@ def _n_terms(zmax: float) -> int:
     return 2 if zmax <= 0.0 else min(math.ceil(math.log(_EPS) / math.log(zmax)) + 2, 4000)
 
 
-def _coefficients(B, C, p, k: int, *, hess: bool = False) -> NDArray[np.float64]:
+def _coefficients(
+    B, C, p, k: int, *, hess: bool = False, value_only: bool = False
+) -> NDArray[np.float64]:
     """Coefficients of the power series of :func:`_series`, shape ``(4, len(B), k)``, or
     ``(10, len(B), k)`` with ``hess``.
 
@@ -179,6 +186,8 @@ def _coefficients(B, C, p, k: int, *, hess: bool = False) -> NDArray[np.float64]
     cj = C + j
     rho = np.ones((B.shape[0], k + extra))
     np.cumprod(bj / cj, axis=1, out=rho[:, 1:])
+    if value_only:  # S alone (a likelihood without derivatives): shape (1, len(B), k)
+        return rho[None, :, :k]
     h_c = np.zeros_like(rho)
     np.cumsum(1.0 / cj, axis=1, out=h_c[:, 1:])
     h_bc = np.zeros_like(rho)
@@ -206,18 +215,25 @@ def _coefficients(B, C, p, k: int, *, hess: bool = False) -> NDArray[np.float64]
 
 
 def _series(
-    B, C, p, z: NDArray[np.float64], group: NDArray[np.intp] | None = None, *, hess: bool = False
+    B,
+    C,
+    p,
+    z: NDArray[np.float64],
+    group: NDArray[np.intp] | None = None,
+    *,
+    hess: bool = False,
+    value_only: bool = False,
 ):
     """``S, dS/dC, dS/dBC, dS/dz`` of ``S = 2F1(1, B; C; z)`` for ``0 <= z <= 0.6``, shape
     ``(4, len(z))``; with ``hess``, also the six second derivatives (``(10, len(z))``, in the
-    order of :func:`_coefficients`).
+    order of :func:`_coefficients`); with ``value_only``, ``S`` alone (``(1, len(z))``).
 
     ``p = C - B``. ``B``, ``C``, ``p`` are scalars, or arrays over groups with ``group`` giving
     each ``z`` its group. The series are summed by Horner's rule with as many terms as the
     largest ``z`` needs.
     """
     k = _n_terms(float(z.max()))
-    coef = _coefficients(B, C, p, k, hess=hess)
+    coef = _coefficients(B, C, p, k, hess=hess, value_only=value_only)
     if group is None:  # in blocks that stay in the CPU's cache through the k Horner steps
         out = np.empty((coef.shape[0], z.size))
         for lo in range(0, z.size, _BLOCK):
@@ -227,6 +243,19 @@ def _series(
                 acc *= zb
                 acc += coef[:, 0, i : i + 1]
             out[:, lo : lo + _BLOCK] = acc
+        return out
+    if z.size * k <= _SMALL_TABLE:  # few pairs: one product of each group's coefficients
+        # with the powers of its z (groups are runs of pairs), instead of k gathers
+        powers = np.empty((k, z.size))
+        powers[0] = 1.0
+        for i in range(1, k):
+            np.multiply(powers[i - 1], z, out=powers[i])
+        out = np.empty((coef.shape[0], z.size))
+        runs = np.flatnonzero(np.diff(group)) + 1
+        for lo, hi in zip([0, *runs.tolist()], [*runs.tolist(), z.size], strict=True):
+            for a in range(lo, hi, _RUN):  # products small enough for one BLAS thread
+                b = min(a + _RUN, hi)
+                out[:, a:b] = coef[:, group[lo], :] @ powers[:, a:b]
         return out
     # term-major table; each Horner step gathers its coefficients from the (small) table, in
     # blocks of pairs that keep the accumulators in the CPU's cache
@@ -279,6 +308,7 @@ def _series_terms(r: float, s: float, above: bool, pairs: _Pairs, z, n_series: i
     """The series of :func:`_series` (first ``n_series`` rows) at every pair."""
     x = pairs.px
     hess = n_series == 10
+    one = n_series == 1  # the value alone
     terms = np.empty((n_series, x.size))
     slow = np.flatnonzero(z > _Z_SERIES)
     zs = np.minimum(z, _Z_SERIES)
@@ -288,7 +318,7 @@ def _series_terms(r: float, s: float, above: bool, pairs: _Pairs, z, n_series: i
         lo, hi = pairs.starts[g], pairs.starts[g + 1]
         C = r + s + pairs.xu[g] + 1.0
         p = s + 1.0 if above else r + pairs.xu[g]
-        terms[:, lo:hi] = _series(C - p, C, p, zs[lo:hi], hess=hess)
+        terms[:, lo:hi] = _series(C - p, C, p, zs[lo:hi], hess=hess, value_only=one)
     small = np.flatnonzero((sizes > 0) & (sizes < _BIG_GROUP))
     if small.size:  # the other groups together, with coefficients looked up per pair
         if big.size:
@@ -301,11 +331,11 @@ def _series_terms(r: float, s: float, above: bool, pairs: _Pairs, z, n_series: i
             lookup = pairs.group
         Cg = r + s + pairs.xu[small] + 1.0
         pg = np.full(small.size, s + 1.0) if above else r + pairs.xu[small]
-        terms[:, rows] = _series(Cg - pg, Cg, pg, zs[rows], lookup, hess=hess)
+        terms[:, rows] = _series(Cg - pg, Cg, pg, zs[rows], lookup, hess=hess, value_only=one)
     if slow.size:
         C = r + s + x[slow] + 1.0
         p = s + 1.0 if above else r + x[slow]
-        terms[:, slow] = _scipy_terms(C - p, C, z[slow], hess=hess)
+        terms[:, slow] = _scipy_terms(C - p, C, z[slow], hess=hess)[:n_series]
         bad = ~np.isfinite(terms[:, slow]).all(axis=0)
         if bad.any():  # scipy gives NaN for very large C (thousands of purchases) and z near 1,
             # where the coefficients fall fast: sum the series itself, with up to 4000 terms.
@@ -323,6 +353,7 @@ def _series_terms(r: float, s: float, above: bool, pairs: _Pairs, z, n_series: i
                     z[part],
                     np.arange(part.size),
                     hess=hess,
+                    value_only=one,
                 )
     return terms
 
@@ -338,7 +369,7 @@ def _log_f(r: float, alpha: float, s: float, beta: float, pairs: _Pairs, *, orde
     above = alpha >= beta
     m = alpha if above else beta
     z = abs(alpha - beta) / (m + t)
-    terms = _series_terms(r, s, above, pairs, z, 10 if order == 2 else 4)
+    terms = _series_terms(r, s, above, pairs, z, (1, 4, 10)[order])
     S = terms[0]
     # F = (alpha + t)^-P (beta + t)^-Q S / c: P = r + x, Q = s if alpha >= beta, else
     # P = r + x - 1, Q = s + 1

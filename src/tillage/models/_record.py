@@ -30,6 +30,23 @@ class FittedRecord:
     log_likelihood_: float
     n_customers_: float
 
+    @property
+    def covariance_(self) -> pd.DataFrame:
+        """Inverse observed information: the estimates' asymptotic covariance (natural scale),
+        indexed by parameter name."""
+        found = self.__dict__.get("_covariance")
+        if found is None:
+            raise AttributeError(f"{type(self).__name__} has no covariance_ before fit")
+        if not isinstance(found, pd.DataFrame):  # built when first read, not at every fit
+            names = list(self._param_names)
+            found = pd.DataFrame(found, index=names, columns=names)
+            self._covariance = found
+        return found
+
+    @covariance_.setter
+    def covariance_(self, value: pd.DataFrame | np.ndarray) -> None:
+        self._covariance = value
+
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% intervals (computed on the log scale)."""
         self._check_fitted()

@@ -39,15 +39,20 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, zeta
 
 from tillage.models._optimise import warm_start
 from tillage.models.base import BaseModel, Data, _weighted_sum
+from tillage.models.special import trigamma_steps
 
 __all__ = ["BetaGeoModel"]
 
 #: Rows of the sample that gives large fits their starting point.
 _WARM_ROWS = 50_000
+#: Below the diagonal of the 4 x 4 Hessian.
+_LOWER = np.tril_indices(4, -1)
+#: Histories per block of the likelihood's terms (its work arrays stay in the CPU's cache).
+_BLOCK = 65_536
 
 
 def _unique_x(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
@@ -113,7 +118,6 @@ class BetaGeoModel(BaseModel):
             "_xi": inverse,
             "_pos": pos,
             "_xp": x[pos],
-            "_xip": inverse[pos],
             "_txp": data["recency"][pos],
             "_Tp": data["T"][pos],
         }
@@ -128,6 +132,7 @@ class BetaGeoModel(BaseModel):
                 W=float(weights.sum()),
                 Wu=np.bincount(data["_xi"], weights, minlength=data["_xu"].size),
                 wx=wx,
+                both=np.stack([weights, wx]),
                 wp=weights[data["_pos"]],
             )
         return cache
@@ -141,72 +146,142 @@ class BetaGeoModel(BaseModel):
         :math:`\mathrm{softplus}'' = \sigma(1 - \sigma)`."""
         r, alpha, a, b = (float(p) for p in params)
         cw = self._weights(data, weights)
-        xu, Wu, W, wx, wp = data["_xu"], cw["Wu"], cw["W"], cw["wx"], cw["wp"]
-        T, xp, Tp, txp = data["T"], data["_xp"], data["_Tp"], data["_txp"]
-        log_at = np.log(alpha + T)
-        s_l, s_lx = _weighted_sum(log_at, weights), _weighted_sum(log_at, wx)
-        a_u = gammaln(r + xu) - gammaln(r) + betaln(a, b + xu) - betaln(a, b)
-        total = _weighted_sum(a_u, Wu) + r * math.log(alpha) * W - r * s_l - s_lx
-        sx = r + xp
-        cx = b + xp - 1.0
-        diff = np.log(alpha + Tp) - np.log(alpha + txp)  # ln(α+T) − ln(α+t_x) ≥ 0
-        d = math.log(a) - np.log(cx) + sx * diff
-        total += _weighted_sum(np.logaddexp(0.0, d), wp)
+        xu, Wu, W = data["_xu"], cw["Wu"], cw["W"]
+        T = data["T"]
+        # Per-history terms in blocks of rows, written into work arrays kept for the fit
+        # (``out=``): fresh arrays of a million rows cost more in page faults than arithmetic.
+        bufs = self._buffers(cw)
+        sums = np.zeros((order + 1, 2))  # Σ w and Σ w x of ln(α+T), 1/(α+T), 1/(α+T)²
+        for lo in range(0, T.size, _BLOCK):
+            hi = min(lo + _BLOCK, T.size)
+            big = bufs[0][: order + 1, : hi - lo]
+            np.add(T[lo:hi], alpha, out=big[0])
+            if order:
+                np.reciprocal(big[0], out=big[1])
+                if order == 2:
+                    np.multiply(big[1], big[1], out=big[2])
+            np.log(big[0], out=big[0])
+            sums += np.einsum("kn,jn->jk", cw["both"][:, lo:hi], big)
+        rep = np.zeros(21)  # the repeat buyers' sums (see _repeat_sums)
+        xp, Tp, txp, wp = data["_xp"], data["_Tp"], data["_txp"], cw["wp"]
+        for lo in range(0, xp.size, _BLOCK):
+            cut = slice(lo, min(lo + _BLOCK, xp.size))
+            rows = (xp[cut], Tp[cut], txp[cut])
+            rep += self._repeat_sums((r, alpha, a, b), rows, wp[cut], order, bufs)
+        per_x = [gammaln(r + xu) + betaln(a, b + xu)]  # sums per distinct x, weights Wu
+        if order:
+            psi_abx = digamma(a + b + xu)
+            per_x += [digamma(r + xu), psi_abx, digamma(b + xu)]
+            if order == 2:
+                per_x += list(self._trigamma(xu, (a + b, r, b)))
+        u = np.einsum("kn,n->k", np.stack(per_x), Wu)
+        s_l, s_lx = sums[0]
+        total = u[0] + (r * math.log(alpha) - math.lgamma(r) - betaln(a, b)) * W - r * s_l - s_lx
+        total += rep[0]  # Σ w softplus(d)
         if order == 0:
             return total, None, None
-        sig = expit(d)
-        q = wp * sig
-        inv_t = 1.0 / (alpha + T)
-        s_i, s_ix = _weighted_sum(inv_t, weights), _weighted_sum(inv_t, wx)
-        inv_tp, inv_x = 1.0 / (alpha + Tp), 1.0 / (alpha + txp)
-        e_sx = sx * (inv_tp - inv_x)  # ∂d/∂α
-        icx = 1.0 / cx
-        q_sum = float(q.sum())
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + xu)
+        (s_i, s_ix), q_sum, qs, hq, hs = sums[1], rep[1], rep[2:9], rep[9:16], rep[16:21]
+        psi_ab, psi_b = digamma(a + b), digamma(b)
         grad = np.array(
             [
-                _weighted_sum(digamma(r + xu) - digamma(r), Wu)
-                + math.log(alpha) * W
-                - s_l
-                + _weighted_sum(diff, q),
-                r * W / alpha - (r * s_i + s_ix) + _weighted_sum(e_sx, q),
-                _weighted_sum(psi_ab - psi_abx, Wu) + q_sum / a,
-                _weighted_sum(digamma(b + xu) - psi_abx - digamma(b) + psi_ab, Wu)
-                - _weighted_sum(icx, q),
+                u[1] - (digamma(r) - math.log(alpha)) * W - s_l + qs[0],
+                r * W / alpha - (r * s_i + s_ix) + qs[1],
+                psi_ab * W - u[2] + q_sum / a,
+                u[3] - u[2] + (psi_ab - psi_b) * W - qs[2],
             ]
         )
         if order == 1:
             return total, grad, None
-        h = q * (1.0 - sig)
-        inv_t2 = inv_t * inv_t
-        tri_ab, tri_abx = polygamma(1, a + b), polygamma(1, a + b + xu)
-        ab_u = _weighted_sum(tri_ab - tri_abx, Wu)
-        h_e = h * e_sx
-        h_d = h * diff
+        tri_ab, tri_r, tri_b = (float(t) for t in zeta(2.0, np.array([a + b, r, b])))
+        ab_u = tri_ab * W - u[4]
         hess = np.empty((4, 4))
-        hess[0, 0] = _weighted_sum(polygamma(1, r + xu) - polygamma(1, r), Wu) + _weighted_sum(
-            diff, h_d
-        )
-        hess[0, 1] = W / alpha - s_i + _weighted_sum(diff, h_e) + _weighted_sum(inv_tp - inv_x, q)
-        hess[1, 1] = (
-            -r * W / alpha**2
-            + r * _weighted_sum(inv_t2, weights)
-            + _weighted_sum(inv_t2, wx)
-            + _weighted_sum(e_sx, h_e)
-            + _weighted_sum(sx * (inv_x * inv_x - inv_tp * inv_tp), q)
-        )
-        hess[0, 2] = float(h_d.sum()) / a
-        hess[0, 3] = -_weighted_sum(icx, h_d)
-        hess[1, 2] = float(h_e.sum()) / a
-        hess[1, 3] = -_weighted_sum(icx, h_e)
-        hess[2, 2] = ab_u - _weighted_sum(sig, q) / a**2
-        hess[2, 3] = ab_u - _weighted_sum(icx, h) / a
-        hess[3, 3] = _weighted_sum(
-            polygamma(1, b + xu) - tri_abx - polygamma(1, b) + tri_ab, Wu
-        ) + _weighted_sum(icx * icx, h + q)
-        low = np.tril_indices(4, -1)
-        hess[low] = hess.T[low]
+        hess[0, 0] = u[5] - tri_r * W + hs[0]
+        hess[0, 1] = W / alpha - s_i + hs[1] + qs[3]
+        hess[1, 1] = -r * W / alpha**2 + r * sums[2][0] + sums[2][1] + hs[2] + qs[4]
+        hess[0, 2] = hq[0] / a
+        hess[0, 3] = -hs[3]
+        hess[1, 2] = hq[1] / a
+        hess[1, 3] = -hs[4]
+        hess[2, 2] = ab_u - qs[5] / a**2
+        hess[2, 3] = ab_u - hq[2] / a
+        hess[3, 3] = u[6] - u[4] - (tri_b - tri_ab) * W + hq[6] + qs[6]
+        hess[_LOWER] = hess.T[_LOWER]
         return total, grad, hess
+
+    @staticmethod
+    def _repeat_sums(params, rows, wp, order: int, bufs) -> NDArray[np.float64]:
+        r"""One block of repeat buyers: ``[Σ w softplus(d), Σ q, Σ q Q (7), Σ h Q (7),
+        Σ h H (5)]``, as far as ``order`` needs, with :math:`q = w\sigma(d)`,
+        :math:`h = q(1 - \sigma(d))` (softplus'' times the weight), the rows Q = (diff =
+        ln(α+T) − ln(α+t_x), ∂d/∂α, 1/(b+x−1), 1/(α+T) − 1/(α+t_x), (r+x)(1/(α+t_x)² −
+        1/(α+T)²), σ, 1/(b+x−1)²) and H = (diff², diff ∂d/∂α, (∂d/∂α)², diff/(b+x−1),
+        (∂d/∂α)/(b+x−1))."""
+        r, alpha, a, b = params
+        xp, Tp, txp = rows
+        Q, H, qh, tmp = (buf[:, : xp.size] for buf in bufs[1:])
+        out = np.zeros(21)
+        diff, icx, sig = Q[0], Q[2], Q[5]
+        np.add(Tp, alpha, out=tmp[0])
+        np.add(txp, alpha, out=tmp[1])
+        np.log(tmp[0], out=diff)
+        np.log(tmp[1], out=tmp[3])
+        diff -= tmp[3]  # ln(α+T) − ln(α+t_x) ≥ 0
+        np.add(xp, b - 1.0, out=icx)  # b + x − 1
+        d = tmp[3]
+        np.log(icx, out=d)
+        np.reciprocal(icx, out=icx)
+        sx = np.add(xp, r, out=tmp[2])
+        np.multiply(sx, diff, out=tmp[4])
+        np.subtract(tmp[4], d, out=d)
+        d += math.log(a)  # ln a − ln(b + x − 1) + (r + x)(ln(α+T) − ln(α+t_x))
+        np.logaddexp(0.0, d, out=tmp[4])
+        out[0] = _weighted_sum(tmp[4], wp)
+        if order == 0:
+            return out
+        expit(d, out=sig)
+        q = np.multiply(wp, sig, out=qh[0])  # P(dropped out at t_x), times the weight
+        out[1] = float(q.sum())
+        inv_tp, inv_x = np.reciprocal(tmp[0], out=tmp[0]), np.reciprocal(tmp[1], out=tmp[1])
+        e_sx = np.subtract(inv_tp, inv_x, out=Q[1])
+        if order == 2:
+            Q[3] = e_sx
+        e_sx *= sx  # ∂d/∂α
+        if order == 1:
+            out[2:5] = np.einsum("kn,n->k", Q[:3], q)
+            return out
+        np.add(inv_x, inv_tp, out=Q[4])
+        Q[4] *= e_sx
+        np.negative(Q[4], out=Q[4])  # (r + x)(1/(α+t_x)² − 1/(α+T)²)
+        np.multiply(icx, icx, out=Q[6])
+        h = np.subtract(1.0, sig, out=qh[1])
+        h *= q
+        np.multiply(diff, diff, out=H[0])
+        np.multiply(diff, e_sx, out=H[1])
+        np.multiply(e_sx, e_sx, out=H[2])
+        np.multiply(diff, icx, out=H[3])
+        np.multiply(e_sx, icx, out=H[4])
+        both_qh = np.einsum("kn,jn->jk", Q, qh)  # rows of Q against q and h
+        out[2:9], out[9:16] = both_qh[0], both_qh[1]
+        out[16:21] = np.einsum("kn,n->k", H, h)
+        return out
+
+    @staticmethod
+    def _trigamma(xu: NDArray[np.float64], starts: tuple[float, ...]) -> NDArray[np.float64]:
+        """Trigamma at ``c + xu`` for each start ``c``: by the recurrence where ``xu`` is
+        0, 1, 2, ... (counts), else by scipy's zeta at every point."""
+        if xu.size and xu[0] == 0.0 and xu[-1] == xu.size - 1:
+            return trigamma_steps(starts, xu.size)
+        return zeta(2.0, np.add.outer(np.array(starts), xu))
+
+    @staticmethod
+    def _buffers(cache: dict) -> tuple[NDArray[np.float64], ...]:
+        """Work arrays of :meth:`_loglik_totals`, one block of rows wide, made once per fit:
+        3 rows over all histories, and over the repeat buyers 7 rows summed against q and h,
+        5 against h, q and h, and 5 of scratch."""
+        if "buffers" not in cache:
+            width = max(1, min(_BLOCK, cache["wx"].size))
+            cache["buffers"] = tuple(np.empty((rows, width)) for rows in (3, 7, 5, 2, 5))
+        return cache["buffers"]
 
     def _loglik(self, params, data, *, grad):
         r, alpha, a, b = params

@@ -50,7 +50,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import digamma, expit, gammaln, polygamma
+from scipy.special import digamma, expit, gammaln, zeta
 
 from tillage.models._optimise import warm_start
 from tillage.models._pareto_series import _log_f, _Pairs
@@ -93,6 +93,9 @@ class ParetoNBDModel(BaseModel):
     # T = 0: a first purchase on the calibration-end day, a valid (if uninformative) history
     _nonnegative_columns: ClassVar[tuple[str, ...]] = ("recency", "T")
     _newton: ClassVar[bool] = True
+    # a large fit's first steps use the warm-start sample's Hessian (gradients only): here the
+    # Hessian costs several times the gradient
+    _chord_start: ClassVar[bool] = True
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         """``r = s = 1``, ``alpha = beta =`` the mean ``T``; with more than
@@ -103,13 +106,13 @@ class ParetoNBDModel(BaseModel):
         guess = np.array([1.0, max(mean_t, 1e-3), 1.0, max(mean_t, 1e-3)])
         return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
-    def _collapse(self, frame: pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
+    def _collapse(self, columns: Data | pd.DataFrame) -> tuple[Data, NDArray[np.float64]]:
         """Distinct rows with summed weights, and their ``(x, t)`` pairs (NumPy sorts: faster
         than a pandas group-by, and the pairs come with them)."""
-        x, tx, T = (np.asarray(frame[c], dtype=float) for c in self._columns)
+        x, tx, T = (np.asarray(columns[c], dtype=float) for c in self._columns)
         weights = np.ones(x.size)
-        if "weight" in frame.columns:
-            weights = np.asarray(frame["weight"], dtype=float)
+        if "weight" in columns:
+            weights = np.asarray(columns["weight"], dtype=float)
         pairs, summed = _Pairs.collapse(x, tx, T, weights)
         data = {
             "frequency": pairs.x,
@@ -221,9 +224,8 @@ class ParetoNBDModel(BaseModel):
         hess[2, 3] += s_b + total / beta
         hess[3, 2] += s_b + total / beta
         hess[3, 3] += s * _weighted_sum(inv_bt * inv_bt, on_first) - total * s / beta**2
-        hess[0, 0] += _weighted_sum(polygamma(1, r + pairs.xu), w_x) - total * float(
-            polygamma(1, r)
-        )
+        tri = zeta(2.0, np.append(r + pairs.xu, r))  # trigamma, in one call
+        hess[0, 0] += _weighted_sum(tri[:-1], w_x) - total * float(tri[-1])
         hess[2, 2] -= sum_w2 / s**2
         # the two outer products, history by history (rows with t_x = T have ww2 = 0)
         d_log = dlf[:, itx]

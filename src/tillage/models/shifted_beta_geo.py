@@ -91,8 +91,8 @@ class ShiftedBetaGeoModel(BaseModel):
     _count_columns: ClassVar[tuple[str, ...]] = ("recency", "T", "alive")
     _positive_columns: ClassVar[tuple[str, ...]] = ("T",)
 
-    def _validate(self, frame, columns=None):
-        frame = super()._validate(frame, columns)
+    def _validate(self, frame, columns=None, arrays=None):
+        frame = super()._validate(frame, columns, arrays)
         cols = self._columns if columns is None else columns
         if "alive" in cols:
             alive = np.asarray(frame["alive"], dtype=float)

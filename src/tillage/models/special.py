@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import hyp2f1
+from scipy.special import hyp2f1, zeta
 
-__all__ = ["log1mexp", "log_hyp2f1_a_plus_one", "logdiffexp"]
+__all__ = ["log1mexp", "log_hyp2f1_a_plus_one", "logdiffexp", "trigamma_steps"]
+
+#: Longest ladder :func:`trigamma_steps` climbs by the recurrence (its rounding error grows
+#: with the number of steps).
+_LADDER = 10_000
 
 
 def log1mexp(x: ArrayLike) -> NDArray[np.float64]:
@@ -37,6 +41,25 @@ def log1mexp(x: ArrayLike) -> NDArray[np.float64]:
     far = x <= -np.log(2.0)
     out[near] = np.log(-np.expm1(x[near]))
     out[far] = np.log1p(-np.exp(x[far]))
+    return out
+
+
+def trigamma_steps(starts: ArrayLike, count: int) -> NDArray[np.float64]:
+    r"""Trigamma :math:`\psi_1(c + k)` for each start ``c`` (> 0) and ``k = 0 .. count - 1``,
+    shape ``(len(starts), count)``: one Hurwitz zeta per start, at the top, and the recurrence
+    :math:`\psi_1(c + k) = \psi_1(c + k + 1) + (c + k)^{-2}` downwards, a sum of positive
+    terms, so that each value keeps about ``count`` roundings of its own size (SciPy's zeta
+    costs about 0.2 µs a value, the recurrence a few nanoseconds). Beyond 10,000 steps, zeta
+    at every point."""
+    c = np.asarray(starts, dtype=float).reshape(-1, 1)
+    if count > _LADDER:
+        return zeta(2.0, c + np.arange(count))
+    out = np.empty((c.shape[0], count))
+    out[:, -1:] = zeta(2.0, c + (count - 1))
+    if count > 1:
+        steps = (c + np.arange(count - 1)) ** -2.0
+        tails = np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]
+        np.add(out[:, -1:], tails, out=out[:, :-1])
     return out
 
 
