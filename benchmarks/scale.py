@@ -73,10 +73,17 @@ def score(url: str, as_of: str) -> dict[str, object]:
 
     engine = make_engine(url)
     start, cpu = time.perf_counter(), time.process_time()
-    snapshot = run_scoring(engine, dt.date.fromisoformat(as_of), created_at=dt.datetime.now())
+
+    def step(name: str) -> None:  # on stderr, so that a long run shows where it is
+        print(f"{time.perf_counter() - start:8.1f} s  {name}  load {_load()}", file=sys.stderr)
+
+    snapshot = run_scoring(
+        engine, dt.date.fromisoformat(as_of), created_at=dt.datetime.now(), progress=step
+    )
     scored = time.perf_counter() - start
+    step("pages")
     with session_factory(engine)() as session:
-        warm_pages(session, Settings())
+        warm_pages(session, Settings(database_url=url))
     out = {
         "seconds": scored,
         "pages_seconds": time.perf_counter() - start - scored,
@@ -95,6 +102,7 @@ def _child(step: str, url: str, arg: str) -> dict[str, object]:
         text=True,
         check=False,
     )
+    sys.stderr.write(done.stderr if done.returncode == 0 else "")
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
