@@ -5,13 +5,17 @@ Run from the repository root::
     python benchmarks/scale.py                 # 2,000 and 20,000 accounts, SQLite
     python benchmarks/scale.py --large         # and 100,000 (about 10 million order lines)
     python benchmarks/scale.py --sizes 2000 --postgres postgresql+psycopg://postgres@host/postgres
+    python benchmarks/scale.py --large --keep /tmp/stores   # keep (and reuse) the SQLite stores
 
 For each size a demo company (seed 42) is generated and loaded into a fresh store (a SQLite file
 in a temporary folder, or a new database on the PostgreSQL server of ``--postgres``, dropped
 after), then scored once as of the demo's date with the built-in strategy — features, models,
-strategy, plans and the snapshot, as ``tillage score`` does. Each step runs in its own process,
-so its peak memory (``ru_maxrss`` of that process) is its own. The load average is printed beside
-every figure: other work on the machine slows each of them.
+strategy, plans and the snapshot, as ``tillage score`` does — and then the pages that
+``tillage score --warm-pages`` precomputes (KPI trends and the review). Each step runs in its own
+process, so its peak memory (``ru_maxrss`` of that process) is its own. The last column is the
+scoring run's seconds per 1,000 accounts: flat (or falling) from one size to the next is linear
+growth. The load average is printed beside every figure: other work on the machine slows each of
+them.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,15 +65,28 @@ def build(url: str, n_accounts: int) -> dict[str, object]:
 
 
 def score(url: str, as_of: str) -> dict[str, object]:
-    """One scoring run of the store at ``url`` as of ``as_of``."""
+    """One scoring run of the store at ``url`` as of ``as_of``, then the precomputed pages."""
+    from tillage.config import Settings
     from tillage.services.scoring import run_scoring
-    from tillage.store.database import make_engine
+    from tillage.services.warm import warm_pages
+    from tillage.store.database import make_engine, session_factory
 
     engine = make_engine(url)
     start, cpu = time.perf_counter(), time.process_time()
-    snapshot = run_scoring(engine, dt.date.fromisoformat(as_of), created_at=dt.datetime.now())
+
+    def step(name: str) -> None:  # on stderr, so that a long run shows where it is
+        print(f"{time.perf_counter() - start:8.1f} s  {name}  load {_load()}", file=sys.stderr)
+
+    snapshot = run_scoring(
+        engine, dt.date.fromisoformat(as_of), created_at=dt.datetime.now(), progress=step
+    )
+    scored = time.perf_counter() - start
+    step("pages")
+    with session_factory(engine)() as session:
+        warm_pages(session, Settings(database_url=url))
     out = {
-        "seconds": time.perf_counter() - start,
+        "seconds": scored,
+        "pages_seconds": time.perf_counter() - start - scored,
         "cpu_seconds": time.process_time() - cpu,
         "peak_mib": _peak_mib(),
         "snapshot": snapshot,
@@ -84,6 +102,7 @@ def _child(step: str, url: str, arg: str) -> dict[str, object]:
         text=True,
         check=False,
     )
+    sys.stderr.write(done.stderr if done.returncode == 0 else "")
     if done.returncode != 0:
         raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -111,6 +130,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[2_000, 20_000])
     parser.add_argument("--large", action="store_true", help="add 100,000 accounts")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to score on")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="folder for the SQLite stores, kept after the run; a store already there is scored "
+        "as it is (a copy of it: the kept store gets no snapshot)",
+    )
     parser.add_argument("--step", choices=["build", "score"], help=argparse.SUPPRESS)
     parser.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -123,8 +148,8 @@ def main() -> None:
     sizes = [*options.sizes, *([100_000] if options.large else [])]
     print(f"store: {'PostgreSQL' if options.postgres else 'SQLite'}; cores: {os.cpu_count()}")
     print(
-        f"{'accounts':>9} {'order lines':>12} {'build s':>8} {'score s':>8} {'cpu s':>7} "
-        f"{'peak MiB':>9}  load (1, 5, 15 min) before → after scoring"
+        f"{'accounts':>9} {'order lines':>12} {'build s':>8} {'score s':>8} {'pages s':>8} "
+        f"{'cpu s':>7} {'peak MiB':>9} {'s/1k acc':>9}  load (1, 5, 15 min) before → after"
     )
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="tillage-scale-") as folder:
@@ -134,7 +159,10 @@ def main() -> None:
             else:
                 url = f"sqlite:///{Path(folder) / 'store.db'}"
             try:
-                built = _child("build", url, str(n))
+                if options.keep and not options.postgres:
+                    built = _built(options.keep, n, folder)
+                else:
+                    built = _child("build", url, str(n))
                 before = _load()
                 scored = _child("score", url, str(built["as_of"]))
             finally:
@@ -142,10 +170,23 @@ def main() -> None:
                     drop()  # type: ignore[operator]
         print(
             f"{n:>9,} {built['order_lines']:>12,} {built['seconds']:>8.1f} "
-            f"{scored['seconds']:>8.1f} {scored['cpu_seconds']:>7.1f} "
-            f"{scored['peak_mib']:>9.0f}  {before} → {_load()}",
+            f"{scored['seconds']:>8.1f} {scored['pages_seconds']:>8.1f} "
+            f"{scored['cpu_seconds']:>7.1f} {scored['peak_mib']:>9.0f} "
+            f"{1000 * scored['seconds'] / n:>9.2f}  {before} → {_load()}",
             flush=True,
         )
+
+
+def _built(keep: Path, n: int, folder: str) -> dict[str, object]:
+    """The kept SQLite store of ``n`` accounts (built and kept first when missing), copied into
+    ``folder`` as ``store.db``; its build record."""
+    keep.mkdir(parents=True, exist_ok=True)
+    store, record = keep / f"store-{n}.db", keep / f"store-{n}.json"
+    if not record.exists():
+        built = _child("build", f"sqlite:///{store}", str(n))
+        record.write_text(json.dumps(built))
+    shutil.copyfile(store, Path(folder) / "store.db")
+    return json.loads(record.read_text())
 
 
 if __name__ == "__main__":

@@ -97,11 +97,16 @@ def format_money(amount: float, currency: str, lang: str, *, compact: bool = Fal
         index -= 1
         value = size / units[index][0]
         digits = 1 if value < 100 else 0
-    number = format_decimal(
-        round(value, digits), format="#,##0.#" if digits else "#,##0", locale=locale
-    )
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{get_currency_symbol(currency, locale=locale)}{number}{units[index][1]}"
+    return _compact(amount < 0, round(value, digits), digits, units[index][1], currency, locale)
+
+
+@lru_cache(maxsize=1 << 14)  # amounts that round alike are written alike: one CLDR call each
+def _compact(
+    negative: bool, value: float, digits: int, unit: str, currency: str, locale: str
+) -> str:
+    number = format_decimal(value, format="#,##0.#" if digits else "#,##0", locale=locale)
+    sign = "-" if negative else ""
+    return f"{sign}{get_currency_symbol(currency, locale=locale)}{number}{unit}"
 
 
 @lru_cache(maxsize=1 << 16)  # pure; a page's charts and tables format the same values again

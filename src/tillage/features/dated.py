@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import ibis
@@ -29,10 +30,10 @@ import sqlglot as sg
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
-from tillage.features._common import AsOfParameter, as_date
+from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles
 
-__all__ = ["DatedQuery"]
+__all__ = ["DatedQuery", "compiled_once"]
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
 
@@ -118,6 +119,21 @@ class DatedQuery:
         finally:
             for name in names.values():
                 _drop_temporary(self._con, name)
+
+
+_COMPILED = "_tillage_compiled_queries"
+"""The attribute of a backend that holds its :func:`compiled_once` queries (backends compare
+equal by their database, so a table keyed by backend would mix two in-memory engines)."""
+
+
+def compiled_once(con: BaseBackend, build: Callable[[BaseBackend, AsOf], ir.Table]) -> DatedQuery:
+    """The :class:`DatedQuery` of ``build(con, as_of)``, compiled the first time it is asked for
+    on ``con`` and kept as long as ``con`` lives: a scoring run holds one backend, so a query
+    that several steps (or several dates) read compiles once per run."""
+    queries: dict[Callable, DatedQuery] = con.__dict__.setdefault(_COMPILED, {})
+    if build not in queries:
+        queries[build] = DatedQuery(con, partial(build, con))
+    return queries[build]
 
 
 def _quoted(con: BaseBackend, name: str) -> str:

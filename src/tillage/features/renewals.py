@@ -31,13 +31,23 @@ what the churn model needs to predict the next renewal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import ibis
 import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from tillage.features._common import DAYS_PER_MONTH, as_date, count_if, day, days_between
+from tillage.features._common import (
+    DAYS_PER_MONTH,
+    AsOf,
+    as_date,
+    as_of_date,
+    count_if,
+    day,
+    days_between,
+)
+from tillage.features.dated import compiled_once
 from tillage.features.engine import execute_arrow
 
 __all__ = [
@@ -168,12 +178,12 @@ def _with_tenure(con: BaseBackend, frame: Table) -> Table:
     ).drop("first_account", "first_start")
 
 
-def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
+def renewal_decisions_expr(con: BaseBackend, as_of: AsOf | str) -> Table:
     """One row per renewal decision dated on or before ``as_of`` (see the module docstring):
     ``account_id``, ``contract_id``, ``decision_date``, ``term_months``, ``recurring_amount``,
     ``renewed_amount`` (the successor terms' recurring amount when they started by ``as_of``,
     else null), ``churned`` (0/1), the raw signals and the covariates."""
-    as_of = as_date(as_of)
+    as_of = as_of_date(as_of)
     contracts = con.table("contracts")
     ended = contracts.filter((contracts.end_date <= day(as_of)) & (contracts.status != "expired"))
     later = contracts.filter(contracts.renewed_from_id.notnull())
@@ -221,12 +231,12 @@ def renewal_decisions_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
     ).order_by(["decision_date", "account_id", "contract_id"])
 
 
-def current_renewal_covariates_expr(con: BaseBackend, as_of: dt.date | str) -> Table:
+def current_renewal_covariates_expr(con: BaseBackend, as_of: AsOf | str) -> Table:
     """The covariates on ``as_of`` of every account with a contract active then
     (``start_date <= as_of < end_date``; with several, the one ending first): ``account_id``,
     ``contract_id``, ``next_renewal`` (its end date), ``term_months``, ``first_term`` (1 when it
     renews no earlier contract), the covariates."""
-    as_of = as_date(as_of)
+    as_of = as_of_date(as_of)
     contracts = con.table("contracts")
     active = contracts.filter(
         (contracts.start_date <= day(as_of)) & (contracts.end_date > day(as_of))
@@ -284,8 +294,11 @@ def fixed_term_shares(con: BaseBackend, as_of: dt.date | str) -> dict[str, float
     return out
 
 
-def _frame(con: BaseBackend, expr: Table) -> pd.DataFrame:
-    frame = execute_arrow(con, expr).to_pandas()
+def _frame(
+    con: BaseBackend, build: Callable[[BaseBackend, AsOf], Table], as_of: dt.date | str
+) -> pd.DataFrame:
+    """``build``'s query as of ``as_of`` in pandas, compiled once per backend."""
+    frame = compiled_once(con, build).to_arrow(as_of).to_pandas()
     for name in frame.columns:
         if name in ("account_id", "contract_id", "term_months", "churned"):
             frame[name] = frame[name].astype("int64")
@@ -298,9 +311,9 @@ def _frame(con: BaseBackend, expr: Table) -> pd.DataFrame:
 
 def renewal_decisions(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
     """:func:`renewal_decisions_expr` executed into pandas (ids int64, dates datetime64)."""
-    return _frame(con, renewal_decisions_expr(con, as_of))
+    return _frame(con, renewal_decisions_expr, as_of)
 
 
 def current_renewal_covariates(con: BaseBackend, as_of: dt.date | str) -> pd.DataFrame:
     """:func:`current_renewal_covariates_expr` executed into pandas."""
-    return _frame(con, current_renewal_covariates_expr(con, as_of))
+    return _frame(con, current_renewal_covariates_expr, as_of)

@@ -49,7 +49,7 @@ from tillage.models.gamma_gamma import GammaGammaModel
 from tillage.models.ltv._columns import column
 from tillage.models.ltv.cohorts import CohortValues, cohort_values, lost_values, p_return
 from tillage.models.ltv.contracts import contract_paths, covariate_drift, renewal_uplift
-from tillage.models.ltv.interval import Estimate, Params, central_interval, parameter_draws
+from tillage.models.ltv.interval import Estimate, Params, central_interval, draw_values
 from tillage.models.ltv.orders import BetaNodes, expected_spend, fit_orders, order_paths
 from tillage.models.ltv.pieces import not_fitted
 from tillage.models.ltv.prepared import Prepared, prepare
@@ -391,11 +391,11 @@ class AccountLTV(EstimatorSettings):
         mix = self.mix_ if mix is None else mix
         prep = self._prepare(frame, history, mix)
         point = self._evaluate(prep, self._point())
-        draws = np.array(
-            [
-                self._evaluate(prep, p, full=False)["ltv"]
-                for p in parameter_draws(self._estimates(), self.n_draws, self.random_state)
-            ]
+        draws = draw_values(
+            lambda p: self._evaluate(prep, p, full=False)["ltv"],
+            self._estimates(),
+            self.n_draws,
+            self.random_state,
         )
         low, high = central_interval(draws, point["ltv"], self.interval)
         ltv = point["ltv"].copy()

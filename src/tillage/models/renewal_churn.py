@@ -188,9 +188,8 @@ class RenewalChurnModel(EstimatorSettings):
         theta, log_w = _beta_nodes(gamma, delta, self.nodes)
         eta = np.log(theta)[None, :] - np.log1p(-theta)[None, :] + (d.x @ beta)[:, None]
         log_p = -np.logaddexp(0.0, -eta)
-        log_q = -np.logaddexp(0.0, eta)
-        c = d.churned[:, None]
-        per_decision = c * log_p + (1.0 - c) * log_q
+        # log q = log(1 - p) = log p - eta: one logaddexp over (decisions, nodes), not two
+        per_decision = log_p - (1.0 - d.churned[:, None]) * eta
         per_account = np.add.reduceat(per_decision, d.starts, axis=0)  # (accounts, nodes)
         joint = per_account + log_w[None, :]
         return logsumexp(joint, axis=1), joint, log_w, np.exp(log_p)

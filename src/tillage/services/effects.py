@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Result, select
 from sqlalchemy.orm import Session
 
 from tillage.services.page_cache import cached_bytes
@@ -38,30 +38,39 @@ CONTRACT_COLUMNS = [
 ]
 
 
+def _frame(result: Result, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``result`` as a frame of ``columns``, built column by column from batches of
+    rows: a frame built from the rows themselves asks each row (millions of activities) for its
+    fields one by one, and all the rows at once hold millions of row objects."""
+    values: list[list] = [[] for _ in columns]
+    for batch in result.partitions(100_000):
+        for target, column in zip(values, zip(*batch, strict=True), strict=True):
+            target.extend(column)
+    return pd.DataFrame(dict(zip(columns, values, strict=True)))
+
+
 def history(engine: Engine, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(contracts, activities, reps)`` as of ``as_of``: contracts that started by then, the
     activities logged before the day after it, and each rep's ``left_on``."""
     close = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     with engine.connect() as connection:
-        contracts = pd.DataFrame(
+        contracts = _frame(
             connection.execute(
                 select(*(getattr(Contract, c) for c in CONTRACT_COLUMNS)).where(
                     Contract.start_date <= as_of
                 )
-            ).all(),
-            columns=CONTRACT_COLUMNS,
+            ),
+            CONTRACT_COLUMNS,
         )
-        activities = pd.DataFrame(
+        activities = _frame(
             connection.execute(
                 select(
                     Activity.account_id, Activity.rep_id, Activity.occurred_at, Activity.subject
                 ).where(Activity.occurred_at < close)
-            ).all(),
-            columns=["account_id", "rep_id", "occurred_at", "subject"],
+            ),
+            ["account_id", "rep_id", "occurred_at", "subject"],
         )
-        reps = pd.DataFrame(
-            connection.execute(select(Rep.id, Rep.left_on)).all(), columns=["rep_id", "left_on"]
-        )
+        reps = _frame(connection.execute(select(Rep.id, Rep.left_on)), ["rep_id", "left_on"])
     contracts["recurring_amount"] = contracts["recurring_amount"].astype(float)
     return contracts, activities, reps
 

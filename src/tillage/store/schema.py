@@ -260,7 +260,18 @@ class Activity(Base):
     """A touch: meeting | call | email | visit | qbr, by a rep, with a contact, at a local time."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_account_time", "account_id", "occurred_at"),)
+    # type, contact and rep in the index too: the renewal covariates read them per account and
+    # time from the index alone on PostgreSQL (migration 0012)
+    __table_args__ = (
+        Index(
+            "ix_activities_account_time",
+            "account_id",
+            "occurred_at",
+            "type",
+            "contact_id",
+            "rep_id",
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = key_column()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

@@ -205,14 +205,15 @@ def product_suggestions(con: BaseBackend, as_of: dt.date) -> pd.Series:
         .groupby("account_id", sort=False)
         .head(PRODUCTS_PER_ACCOUNT)
     )
-    return top.groupby("account_id").apply(
-        lambda g: [
-            {
-                "product_id": int(p),
-                "name": str(model.product_names_.get(int(p), f"#{int(p)}")),
-                "kind": str(k),
-            }
-            for p, k in zip(g["product_id"], g["kind"], strict=True)
-        ],
-        include_groups=False,
-    )
+    names = model.product_names_
+    items: dict[int, list[dict[str, object]]] = {}
+    for account, product, kind in zip(  # one pass over the rows, not a frame per account
+        top["account_id"].tolist(), top["product_id"].tolist(), top["kind"].tolist(), strict=True
+    ):
+        p = int(product)
+        items.setdefault(account, []).append(
+            {"product_id": p, "name": str(names.get(p, f"#{p}")), "kind": str(kind)}
+        )
+    keys = sorted(items)
+    index = pd.Index(keys, dtype=top["account_id"].dtype, name="account_id")
+    return pd.Series([items[k] for k in keys], index=index, dtype=object)

@@ -152,12 +152,16 @@ def order_paths(inputs: OrderInputs, params: NDArray[np.float64] | None) -> Orde
     w = w / w.sum(axis=1, keepdims=True)
     surv, cum = np.empty((len(ok), len(s))), np.empty((len(ok), len(s)))
     for rows in np.split(np.arange(len(ok)), range(CHUNK_ROWS, len(ok), CHUNK_ROWS)):
-        ratio = p[rows, :, None] * s[None, None, :] / (alpha + big_t[rows])[:, None, None]
-        log_stay = -(r + x[rows])[:, None, None] * np.log1p(ratio)  # (rows, nodes, months)
-        gone = -np.expm1(log_stay)  # 1 - stay, exact also where it is tiny
-        surv[rows] = np.einsum("ij,ijk->ik", w[rows], 1.0 - gone)
+        # stay - 1 = expm1(-(r + x) log1p(p s / (alpha + T))), exact also where it is tiny,
+        # computed in place on one (rows, nodes, months) array
+        lost = (p[rows] / (alpha + big_t[rows])[:, None])[:, :, None] * s[None, None, :]
+        np.log1p(lost, out=lost)
+        lost *= -(r + x[rows])[:, None, None]
+        np.expm1(lost, out=lost)
+        # the weights sum to 1: sum w stay = 1 + sum w (stay - 1)
+        surv[rows] = 1.0 + np.einsum("ij,ijk->ik", w[rows], lost)
         # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
-        cum[rows] = np.einsum("ij,ijk->ik", w[rows] / p[rows], gone)
+        cum[rows] = -np.einsum("ij,ijk->ik", w[rows] / p[rows], lost)
     out.cumulative[ok] = cum * p_alive[:, None]
     out.alive[ok] = surv * p_alive[:, None]
     out.alive_now[ok] = p_alive
