@@ -1,23 +1,28 @@
 """Server time of every dashboard page and API route, first request and repeated, on a store.
 
-Run from the repository root on a scored store (``tillage demo --no-serve`` builds one)::
+Run from the repository root on a scored store (``tillage demo --no-serve`` builds one; at
+100,000 accounts: ``tillage demo --accounts 100000 --no-serve --database-url …``)::
 
     python benchmarks/pages.py --database-url sqlite:////path/to/demo/tillage.db
-    python benchmarks/pages.py --database-url postgresql+psycopg://postgres@127.0.0.1/db
+    python benchmarks/pages.py --database-url postgresql+psycopg://postgres@127.0.0.1/db [--warm]
 
 The app (:func:`tillage.server.create_app`) is served in this process (Starlette's test
 client: no network, no second process), so a figure is the server's own time for the request,
-the rendering included. Each route is asked three times as the demo's admin (and the pages that
-depend on the caller's reach also as the manager), each holding a fresh read token:
+the rendering included. Every GET route of the app is asked (the few left out are listed in
+:data:`NOT_MEASURED` with the reason, and a route in neither list is named at the end) as the
+demo's admin; the pages and routes that depend on the caller's reach also as the manager and
+the rep; each holding a fresh read token. Before measuring, the process serves a few pages (a
+running server has imported and compiled its templates), then the cache is emptied:
 
 - ``first``: the first request after the cache was emptied (``page_cache`` rows deleted) —
-  what the first user after a scoring run or an import waits;
+  what the first user after a scoring run or an import waits; with ``--warm``, after the
+  views a scoring run warms (``tillage score --warm-pages``) were computed again;
 - ``again``: the same request again (served from the per-snapshot page cache where the route
   has one);
 - ``304``: the request with ``If-None-Match`` set to the ETag of the answer (routes without an
   ETag show ``-``).
 
-The load average is printed beside the table: other work on the machine slows every figure.
+Every figure over :data:`LIMIT_MS` is named at the end. The load average is printed beside the table: other work on the machine slows every figure.
 """
 
 from __future__ import annotations
@@ -274,7 +279,7 @@ def main() -> None:
         # a server process that has served pages before (imports done, templates compiled):
         # 'first' is the first request after a change of the store, not of the process
         for path in ("/portfolio", "/accounts", f"/accounts/{account}", "/api/v1/accounts"):
-            client.get(path, headers={"Authorization": f"Bearer {tokens['rep']}"})
+            client.get(path, headers={"Authorization": f"Bearer {tokens['admin']}"})
         _clear_cache(engine)
         engine.dispose()
         warmed = _warm(args.database_url, settings) if args.warm else "cache empty"
