@@ -22,7 +22,8 @@ running server has imported and compiled its templates), then the cache is empti
 - ``304``: the request with ``If-None-Match`` set to the ETag of the answer (routes without an
   ETag show ``-``).
 
-Every figure over :data:`LIMIT_MS` is named at the end. The load average is printed beside the table: other work on the machine slows every figure.
+Every figure over :data:`LIMIT_MS` is named at the end. The load average is printed beside the
+table: other work on the machine slows every figure.
 """
 
 from __future__ import annotations
