@@ -62,16 +62,18 @@ def _tokens(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
     found = {}
     with session_scope(engine) as session:
         for login in ("admin", "manager", "rep"):
+            scopes = ["read", "admin"] if login == "admin" else ["read"]  # users, audit, settings
             _row, secret = create_token(
-                session, find_user(session, login), name="pages", scopes=["read"], now=NOW
+                session, find_user(session, login), name="pages", scopes=scopes, now=NOW
             )
             found[login] = secret
     return found
 
 
-def _targets(engine) -> tuple[str, int, str, str]:  # type: ignore[no-untyped-def]
+def _targets(engine) -> tuple[str, int, str, str, str]:  # type: ignore[no-untyped-def]
     """The demo rep's key (1on1, departure), the top account's id, a search word and the
-    quarter of the newest snapshot (the review's default, calendar quarters)."""
+    quarter of the newest snapshot (the review's default, calendar quarters) and the diff of
+    the oldest and newest snapshots."""
     with session_scope(engine) as session:
         rep_key = find_user(session, "rep").rep_key
         snapshot = session.scalar(select(func.max(Snapshot.id)))
@@ -83,11 +85,14 @@ def _targets(engine) -> tuple[str, int, str, str]:  # type: ignore[no-untyped-de
         )
         name = session.scalar(select(Account.name).where(Account.id == top)) or "ab"
         as_of = session.scalar(select(Snapshot.as_of).where(Snapshot.id == snapshot))
+        oldest = session.scalar(select(func.min(Snapshot.id)))
     period = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
-    return str(rep_key), int(top), name[1:3], period
+    return str(rep_key), int(top), name[1:3], period, f"from={oldest}&to={snapshot}"
 
 
-def routes(rep: str, account: int, word: str, period: str) -> list[tuple[str, str]]:
+def routes(
+    rep: str, account: int, word: str, period: str, diff: str = "from=1&to=1"
+) -> list[tuple[str, str]]:
     """(login, path) of every page and API route measured (:func:`every_get_route` checks that
     no GET route of the app is left out)."""
     pages = [
@@ -131,7 +136,7 @@ def routes(rep: str, account: int, word: str, period: str) -> list[tuple[str, st
         f"/api/v1/simulate/departure?rep={rep}",
         "/api/v1/renewals",
         "/api/v1/deals",
-        "/api/v1/diffs",
+        f"/api/v1/diffs?{diff}",
         "/api/v1/snapshots",
         "/api/v1/freshness",
         "/api/v1/strategy",
@@ -269,14 +274,14 @@ def main() -> None:
     args = parser.parse_args()
     engine = make_engine(args.database_url)
     tokens = _tokens(engine)
-    rep, account, word, period = _targets(engine)
+    rep, account, word, period, diff = _targets(engine)
     settings = Settings(
         database_url=args.database_url,
         secret_key=secrets.token_urlsafe(32),
         data_dir=Path(os.environ.get("TMPDIR", "/tmp")),
     )
     app = create_app(settings)
-    with TestClient(app) as client:
+    with TestClient(app, raise_server_exceptions=False) as client:
         # a server process that has served pages before (imports done, templates compiled):
         # 'first' is the first request after a change of the store, not of the process
         for path in ("/portfolio", "/accounts", f"/accounts/{account}", "/api/v1/accounts"):
@@ -288,7 +293,7 @@ def main() -> None:
             "/api/v1/accounts?limit=50", headers={"Authorization": f"Bearer {tokens['admin']}"}
         ).json()
         cursor = accounts.get("next_cursor")
-        measured = routes(rep, account, word, period)
+        measured = routes(rep, account, word, period, diff)
         if cursor:
             measured.insert(1, ("admin", f"/api/v1/accounts?limit=50&cursor={cursor}"))
         if args.exports:
