@@ -12,6 +12,7 @@ probabilities are 0..1.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
-from tillage.store.access import AccountFilter
+from tillage.services.page_cache import cached_bytes, filter_key
+from tillage.store.access import AccountFilter, on_score_rows, reads_accounts
 from tillage.store.diffs import NONE
 from tillage.store.schema import (
     Account,
@@ -47,6 +49,15 @@ class Cell:
     borderline: int
 
 
+def _on_scores(visible: AccountFilter) -> AccountFilter:
+    """``visible`` on the scores' account ids (no join to ``accounts``), or, for a filter that
+    reads other account columns, the score's account among the visible ones."""
+    on_scores = on_score_rows(visible)
+    if not reads_accounts(on_scores):
+        return on_scores
+    return AccountScore.account_id.in_(select(Account.id).where(visible))
+
+
 def segment_cells(session: Session, snapshot_id: int, *, visible: AccountFilter) -> list[Cell]:
     """The value × growth cells (:data:`SEGMENTS`, in that order) of a snapshot over the
     ``visible`` scored accounts; cells without accounts count 0. The scored accounts without a
@@ -61,8 +72,7 @@ def segment_cells(session: Session, snapshot_id: int, *, visible: AccountFilter)
             func.sum(AccountScore.ltv),
             func.sum(case((AccountScore.borderline.is_(True), 1), else_=0)),
         )
-        .join(Account, Account.id == AccountScore.account_id)
-        .where(AccountScore.snapshot_id == snapshot_id, visible)
+        .where(AccountScore.snapshot_id == snapshot_id, _on_scores(visible))
         .group_by(AccountScore.segment)
     ).all()
     found: dict[str, tuple[int, float, int]] = {}
@@ -77,8 +87,29 @@ def segment_cells(session: Session, snapshot_id: int, *, visible: AccountFilter)
 def filter_choices(
     session: Session, *, visible: AccountFilter
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(reps, teams) owning the ``visible`` accounts, each as (key, name) sorted by name."""
-    owners = select(Account.owner_id).where(visible, Account.owner_id.is_not(None))
+    """(reps, teams) owning the ``visible`` accounts, each as (key, name) sorted by name;
+    computed once per state of the store and caller's filter (the page cache)."""
+    payload = cached_bytes(
+        session,
+        "filter-choices",
+        {"visible": filter_key(visible)},
+        lambda: json.dumps(_filter_choices(session, visible)).encode(),
+    )
+    reps, teams = json.loads(payload)
+    return [(k, n) for k, n in reps], [(k, n) for k, n in teams]
+
+
+def _filter_choices(
+    session: Session, visible: AccountFilter
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    # the owners in one pass over the accounts (read from the owner index), then their names
+    owners = list(
+        session.scalars(
+            select(Account.owner_id).where(visible, Account.owner_id.is_not(None)).distinct()
+        )
+    )
+    if not owners:
+        return [], []
     reps = session.execute(
         select(Rep.key, Rep.name).where(Rep.id.in_(owners)).order_by(Rep.name, Rep.key)
     ).all()

@@ -36,7 +36,7 @@ from tillage.services.listing import (
     cursor_of,
     list_scores,
 )
-from tillage.services.page_cache import PageCache, filter_key
+from tillage.services.page_cache import PageCache, cached_model, filter_key
 from tillage.services.snapshot_frames import deal_zone_totals
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
@@ -291,6 +291,15 @@ def portfolio(
     """Accounts and total LTV per zone, and the open deals per deal zone, in the snapshot
     ``snapshot_id`` (default: the latest), over the ``visible`` accounts."""
     snapshot = snapshot_of(session, snapshot_id)
+    # one computation per snapshot and reach (the caller's filter): every later request,
+    # from any server process, reads the answer back
+    params = {"snapshot": snapshot.id, "visible": filter_key(visible)}
+    return cached_model(
+        session, "portfolio", params, PortfolioOut, lambda: _portfolio(session, visible, snapshot)
+    )
+
+
+def _portfolio(session: Session, visible: AccountFilter, snapshot: SnapshotOut) -> PortfolioOut:
     zones = [
         ZoneOut(zone=z, accounts=n, total_ltv=t)
         for z, n, t in zone_totals(session, snapshot.id, visible=visible)

@@ -14,9 +14,8 @@ from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import True_
 
-from tillage.store.access import AccountFilter
+from tillage.store.access import AccountFilter, on_score_rows, reads_accounts
 from tillage.store.schema import Account, AccountScore, Rep, Snapshot, SnapshotDeal, Team
 
 
@@ -232,8 +231,24 @@ def list_scores(
     pagination, fast however deep the page); ``offset`` skips rows instead.
     """
     where = replace(where or ScoreFilter(), zone=zone) if zone is not None else where
+    where = where or ScoreFilter()
     column = SORT_COLUMNS[sort]
     desc = sort in DESCENDING_BY_DEFAULT if descending is None else descending
+    # the caller's filter on the scores' account id: it then sits on the index scan in sort
+    # order, which stops at the page (rather than on the accounts joined to it)
+    on_scores = on_score_rows(visible)
+    conditions = _conditions(where, snapshot_id, _bands(session, snapshot_id, where))
+    order = (
+        [column.desc().nulls_last(), AccountScore.account_id.desc()]
+        if desc
+        else [column.asc().nulls_last(), AccountScore.account_id.asc()]
+    )
+    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
+        order = (
+            [column.desc(), AccountScore.account_id.desc()]
+            if desc
+            else [column, AccountScore.account_id]
+        )
     base = (
         select(
             Account.id,
@@ -254,41 +269,33 @@ def list_scores(
         .join(AccountScore, AccountScore.account_id == Account.id)
         .outerjoin(Rep, Rep.id == Account.owner_id)
         .outerjoin(Team, Team.id == Rep.team_id)
-        .where(
-            AccountScore.snapshot_id == snapshot_id,
-            visible,
-            *_conditions(where or ScoreFilter(), snapshot_id, _bands(session, snapshot_id, where)),
-        )
+        .where(AccountScore.snapshot_id == snapshot_id)
     )
-    # A caller who sees part of the accounts pays for the visibility filter in every query:
-    # an offset page counts its rows in the same pass (a window count) rather than a second
-    # query. An admin's count is an index-only scan, and a keyset page does not see them all.
-    windowed = count and after is None and not isinstance(visible, True_)
-    page = (
-        base.add_columns(
-            func.count().over().label("total"), func.sum(AccountScore.ltv).over().label("sum_ltv")
+    beyond = [] if after is None else [_after(column, desc, sort in NULLABLE_SORTS, after)]
+    if _scores_only(where, sort, on_scores):
+        # the page's ids first, from the snapshot's rows alone (an index-only walk in sort
+        # order), then the 50 accounts joined: the rows an offset skips are never joined
+        ids = (
+            select(AccountScore.account_id)
+            .where(AccountScore.snapshot_id == snapshot_id, on_scores, *conditions, *beyond)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
         )
-        if windowed
-        else base
-    )
-    if after is not None:
-        page = page.where(_after(column, desc, sort in NULLABLE_SORTS, after))
-    order = (
-        [column.desc().nulls_last(), AccountScore.account_id.desc()]
-        if desc
-        else [column.asc().nulls_last(), AccountScore.account_id.asc()]
-    )
-    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
-        order = (
-            [column.desc(), AccountScore.account_id.desc()]
-            if desc
-            else [column, AccountScore.account_id]
+        query = base.where(AccountScore.account_id.in_(ids.scalar_subquery())).order_by(*order)
+    else:
+        # sorted by name or key the walk is over ``accounts`` (their name index): the filter
+        # stays there
+        by_account = sort in ("name", "key")
+        query = (
+            base.where(visible if by_account else on_scores, *conditions, *beyond)
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
         )
-    rows = session.execute(page.order_by(*order).limit(limit).offset(offset)).all()
-    if windowed and rows:
-        total, total_ltv = rows[0].total, rows[0].sum_ltv
-    elif count and (rows or offset or after is not None):
-        total, total_ltv = _count(session, snapshot_id, visible, where or ScoreFilter())
+    rows = session.execute(query).all()
+    if count and (rows or offset or after is not None):
+        total, total_ltv = _count(session, snapshot_id, visible, where)
     else:
         total, total_ltv = 0, 0.0  # not asked, or the first page is empty
     items = [
@@ -320,16 +327,31 @@ def _count(
     admin's unfiltered count reads the snapshot's index alone)."""
     query = select(func.count(), func.sum(AccountScore.ltv)).select_from(AccountScore)
     by_owner = where.rep is not None or where.team is not None
-    if by_owner or where.search or not isinstance(visible, True_):
-        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
+    on_scores = on_score_rows(visible)
+    if by_owner or where.search or reads_accounts(on_scores):
+        query = query.join(Account, Account.id == AccountScore.account_id)
     if by_owner:
         query = query.join(Rep, Rep.id == Account.owner_id).outerjoin(Team, Team.id == Rep.team_id)
     bands = _bands(session, snapshot_id, where)
     query = query.where(
-        AccountScore.snapshot_id == snapshot_id, *_conditions(where, snapshot_id, bands)
+        AccountScore.snapshot_id == snapshot_id,
+        on_scores,
+        *_conditions(where, snapshot_id, bands),
     )
     rows, ltv = session.execute(query).one()
     return int(rows or 0), float(ltv or 0.0)
+
+
+def _scores_only(where: ScoreFilter, sort: str, on_scores: ColumnElement[bool]) -> bool:
+    """Whether a page's filters and sort read ``account_scores`` alone (no name, key, owner or
+    team): its ids can then be found before anything is joined."""
+    return (
+        not reads_accounts(on_scores)
+        and sort not in ("name", "key")
+        and not where.search
+        and where.rep is None
+        and where.team is None
+    )
 
 
 def _bands(session: Session, snapshot_id: int, where: ScoreFilter | None) -> Bands:

@@ -32,12 +32,13 @@ import hashlib
 import io
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -75,24 +76,67 @@ def filter_key(visible: ColumnElement[bool]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _separate(session: Session) -> Session:
-    """A short session of its own on ``session``'s engine: the request's session and its
-    transaction are left as they are, whatever happens to the cache."""
-    return Session(bind=session.get_bind())
+_WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_TABLES: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()  # found
+WRITE_WAIT = 1.0
+"""Seconds a cache write waits for a connection of its own before it gives up (the page is
+then computed again by the next request; nothing waits on the request's pool)."""
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _has_table(session: Session) -> bool:
+    """Whether the store has the ``page_cache`` table (once found, not asked again per engine),
+    asked on the session's own connection: a request never holds one connection while it
+    waits for a second (with every request doing so, the pool would run dry)."""
+    engine = _engine(session)
+    if engine not in _TABLES:
+        try:
+            if not inspect(session.connection()).has_table("page_cache"):
+                return False
+        except SQLAlchemyError:
+            return False
+        _TABLES[engine] = True
+    return True
+
+
+def _writer(engine: Engine) -> Engine:
+    """The engine cache writes use: for a server database, a small pool of its own (a write
+    waits at most :data:`WRITE_WAIT` for a connection, so requests that each hold one of the
+    app's connections never wait on each other for a second one); an embedded store's own."""
+    if engine.dialect.name == "sqlite":
+        return engine
+    if engine not in _WRITERS:
+        writer = create_engine(
+            engine.url, pool_size=1, max_overflow=2, pool_timeout=WRITE_WAIT, pool_pre_ping=True
+        )
+        _WRITERS[engine] = writer
+        event.listen(engine, "engine_disposed", lambda _engine: writer.dispose())
+    return _WRITERS[engine]
 
 
 def _read(session: Session, key: str) -> bytes | None:
+    """Read on the request's own session and connection (no second connection per request);
+    a store without the table reads nothing."""
+    if not _has_table(session):
+        return None
     try:
-        with _separate(session) as own:
-            return get_entry(own, key)
-    except SQLAlchemyError as exc:  # no table yet, a locked store: compute as before
+        return get_entry(session, key)
+    except SQLAlchemyError as exc:  # a locked store: compute as before
         log.debug("page cache not read: %s", exc)
         return None
 
 
 def _write(session: Session, version: StoreVersion, kind: str, key: str, payload: bytes) -> None:
+    """Write on a short session of its own: the request's session and its transaction are left
+    as they are, whatever happens to the cache."""
+    if not _has_table(session):
+        return
     try:
-        with _separate(session) as own:
+        with Session(bind=_writer(_engine(session))) as own:
             put_entry(own, version.snapshot_id, kind, key, payload, now=utcnow())
     except SQLAlchemyError as exc:
         log.debug("page cache not written: %s", exc)

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
-from tillage.store.access import AccountFilter
+from tillage.store.access import AccountFilter, on_rows, reads_accounts
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -122,6 +122,15 @@ def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
+def _on_deals(visible: AccountFilter) -> AccountFilter:
+    """``visible`` on the deals' account ids (no join to ``accounts``), or, for a filter that
+    reads other account columns, the deal's account among the visible ones."""
+    on_deals = on_rows(visible, SnapshotDeal.__table__.c.account_id)
+    if not reads_accounts(on_deals):
+        return on_deals
+    return SnapshotDeal.account_id.in_(select(Account.id).where(visible))
+
+
 def deal_zone_totals(
     session: Session, snapshot_id: int, *, visible: AccountFilter
 ) -> list[tuple[str | None, int, float, float, int]]:
@@ -138,8 +147,7 @@ def deal_zone_totals(
             func.sum(SnapshotDeal.expected_value),
             borderline,
         )
-        .join(Account, Account.id == SnapshotDeal.account_id)
-        .where(SnapshotDeal.snapshot_id == snapshot_id, visible)
+        .where(SnapshotDeal.snapshot_id == snapshot_id, _on_deals(visible))
         .group_by(SnapshotDeal.zone)
     ).all()
     out = [
@@ -182,9 +190,11 @@ def deal_cells(
             SnapshotDeal.expected_value,
             SnapshotDeal.borderline,
             SnapshotDeal.account_id,
+        ).where(
+            SnapshotDeal.snapshot_id == snapshot_id,
+            SnapshotDeal.zone.is_not(None),
+            _on_deals(visible),
         )
-        .join(Account, Account.id == SnapshotDeal.account_id)
-        .where(SnapshotDeal.snapshot_id == snapshot_id, SnapshotDeal.zone.is_not(None), visible)
     ).all()
     grid = {(large, likely): [] for large in (False, True) for likely in (False, True)}
     for row in rows:

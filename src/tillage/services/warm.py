@@ -3,8 +3,9 @@
 The page cache (:mod:`tillage.services.page_cache`) computes a page the first time it is asked
 for; :func:`warm_pages` asks for the default ones as an admin, so that the first user of the
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
-company, by rep and by team (the rows every caller reads, reach applied after), and the review of
-that quarter. ``tillage score`` and ``tillage demo`` call it after writing the snapshot.
+company, by rep and by team (the rows every caller reads, reach applied after), the portfolio and
+the account list's total as an admin sees them, and the review of that quarter. ``tillage score``
+and ``tillage demo`` call it after writing the snapshot.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.kpi.period import period_containing
+from tillage.services.accounts import account_page, portfolio
 from tillage.services.kpis import kpi_rows
 from tillage.services.reviews import period_review
 from tillage.services.strategy import strategy_in_force
@@ -51,6 +53,10 @@ def warm_pages(
             lang=lang,
         )
         done.append(f"kpis:{by or 'all'}")
+    step("portfolio")
+    portfolio(session, everything())
+    account_page(session, everything())  # the list's total
+    done.append("portfolio")
     step("review")
     period_review(session, settings, lang, OPERATOR, everything(), quarter)
     done.append(f"review:{quarter}")

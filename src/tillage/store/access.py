@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import True_
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from tillage.labels import unique_labels
-from tillage.store.schema import Account, AccountTeamMember, Rep, Team
+from tillage.store.schema import Account, AccountScore, AccountTeamMember, Rep, Team
 
 SCOPES: tuple[str, ...] = ("read", "write", "admin")
 """Token scopes: ``read`` for GET requests, ``write`` for changes, ``admin`` for user admin."""
@@ -119,14 +121,42 @@ def account_filter(principal: Principal) -> AccountFilter:
         return Account.id.in_(
             select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach))
         )
-    # one set of ids, each half read through its index (owner_id, rep_id), rather than an OR
-    # that makes the database test every account: a rep's listing costs a third less
+    # Two sets of ids, each read from an index alone (accounts by owner, account-team rows by
+    # rep: migration 0013), joined by OR. Under an OR, PostgreSQL keeps each IN as a *hashed*
+    # subplan, built once and probed per row, so a listing walks the snapshot's sort index and
+    # stops at its page (see services/listing: the filter is moved onto ``account_scores``)
+    # instead of joining the whole visible set before taking 50, and a total reads each set once.
     owned = aliased(Account)
-    ids = union(
-        select(owned.id).where(owned.owner_id.in_(reach)),
-        select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach)),
+    return or_(
+        Account.id.in_(select(owned.id).where(owned.owner_id.in_(reach))),
+        Account.id.in_(
+            select(AccountTeamMember.account_id).where(AccountTeamMember.rep_id.in_(reach))
+        ),
     )
-    return Account.id.in_(ids)
+
+
+def on_rows(visible: AccountFilter, account_id: ColumnElement[int]) -> AccountFilter:
+    """``visible`` (a filter on ``accounts``) as a filter on the rows of another table whose
+    ``account_id`` column is given: the account's id read from that column. A query over a
+    snapshot's scores or deals then needs no join to ``accounts``, and one that walks the scores
+    in sort order filters as it walks (stopping at its page). Check :func:`reads_accounts` on
+    the result: a filter that reads other account columns still needs the join."""
+    if isinstance(visible, True_):
+        return visible
+    swap = {Account.__table__.c.id: account_id}
+    return replacement_traverse(visible, {}, lambda element: swap.get(element))  # type: ignore[arg-type]
+
+
+def on_score_rows(visible: AccountFilter) -> AccountFilter:
+    """:func:`on_rows` on ``account_scores.account_id``."""
+    return on_rows(visible, AccountScore.__table__.c.account_id)
+
+
+def reads_accounts(condition: ColumnElement[bool]) -> bool:
+    """Whether ``condition`` reads a column of ``accounts`` (so a query must join it)."""
+    return any(
+        getattr(element, "table", None) is Account.__table__ for element in iterate(condition)
+    )
 
 
 def reach_ids(session: Session, principal: Principal) -> set[int] | None:

@@ -27,8 +27,11 @@ class AccountRef:
 def hierarchy_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
     """The visible accounts that have a parent or a subsidiary, indexed by account id, with
     ``name``, ``parent_account_id`` and ``ltv`` in the snapshot (NaN when unscored)."""
+    # the parents as one set (hashed once), not a lookup per account
     child = aliased(Account)
-    has_child = select(child.id).where(child.parent_account_id == Account.id).exists()
+    has_child = Account.id.in_(
+        select(child.parent_account_id).where(child.parent_account_id.is_not(None))
+    )
     rows = session.execute(
         select(Account.id, Account.name, Account.parent_account_id, AccountScore.ltv)
         .outerjoin(

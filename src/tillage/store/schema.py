@@ -125,6 +125,12 @@ class Account(Base):
     """
 
     __tablename__ = "accounts"
+    __table_args__ = (
+        # the ids of a manager's or rep's own accounts from the index alone (store/access)
+        Index("ix_accounts_owner_account", "owner_id", "id"),
+        # the account list sorted by name, walked in order (services/listing)
+        Index("ix_accounts_name_id", "name", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = key_column()
     name: Mapped[str] = mapped_column(String(300))
@@ -156,7 +162,10 @@ class AccountTeamMember(Base):
     """A rep on an account's team besides the owner (e.g. a CSM, an overlay specialist)."""
 
     __tablename__ = "account_team_members"
-    __table_args__ = (UniqueConstraint("account_id", "rep_id"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "rep_id"),
+        Index("ix_account_team_members_rep_account", "rep_id", "account_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = account_fk()
     rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)

@@ -19,10 +19,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import True_
 
 from tillage.errors import NotFoundError
-from tillage.store.access import AccountFilter
+from tillage.store.access import AccountFilter, on_score_rows, reads_accounts
 from tillage.store.bulk import insert_frame
 from tillage.store.groups import AccountRef, parent_and_subsidiaries
 from tillage.store.overrides import OverrideRef, open_overrides
@@ -216,8 +215,10 @@ def zone_totals(
     """(zone, number of accounts, total LTV) per zone of a snapshot over the ``visible`` accounts,
     zones in order."""
     query = select(AccountScore.zone, func.count(), func.sum(AccountScore.ltv))
-    if not isinstance(visible, True_):  # everything: the snapshot's rows alone
-        query = query.join(Account, Account.id == AccountScore.account_id).where(visible)
+    on_scores = on_score_rows(visible)  # the snapshot's rows alone, filtered by account id
+    if reads_accounts(on_scores):
+        query = query.join(Account, Account.id == AccountScore.account_id)
+    query = query.where(on_scores)
     rows = session.execute(
         query.where(AccountScore.snapshot_id == snapshot_id)
         .group_by(AccountScore.zone)
