@@ -3,7 +3,7 @@ manager's and rep's account filter reads the ids of their accounts from these in
 accounts by name and id (the account list sorted by name walks it and stops at the page)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 19:40:00.000000
 """
 
