@@ -80,3 +80,18 @@ def test_account_cadence_follows_the_strategy_cells() -> None:
     got = account_cadence(cells, strategy)
     # nurture has no cadence in this file; account 3 has no value
     assert got.to_dict("records") == [{"account_id": 1, "activity": "call", "every_days": 14}]
+
+
+def test_no_account_with_a_cadence_computes_an_empty_kpi(handmade_store: tuple[str, str]) -> None:
+    """No account sits in a cell with a cadence (or none has a value): the KPI is computed over
+    no accounts — not a failed comparison of an empty, untyped column with a kind of contact."""
+    strategy = loads_strategy('[cadence.deepen]\nactivity = "call"\nevery_days = 14\n')
+    cells = pd.DataFrame({"account_id": [1], "segment": ["nurture"], "ltv": [5.0]})
+    none = account_cadence(cells, strategy)
+    assert none.empty and str(none["activity"].dtype) == "string"
+    url, engine = handmade_store
+    with kpi_backend(url, engine) as con:
+        frame = compute_kpis(
+            con, parse_period("2026-Q3"), keys=["contact_within_cadence"], cadence=none
+        )
+    assert frame["value"].isna().all()

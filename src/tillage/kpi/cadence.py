@@ -27,13 +27,19 @@ CADENCE_COLUMNS = ("account_id", "activity", "every_days")
 def account_cadence(cells: pd.DataFrame, strategy: Strategy) -> pd.DataFrame:
     """Each account's cadence (:data:`CADENCE_COLUMNS`) from ``cells`` (``account_id``,
     ``segment`` — the portfolio cell — and ``ltv``): accounts with a positive LTV in a cell the
-    strategy gives a cadence."""
+    strategy gives a cadence. Typed even when empty (no such account): an empty column of
+    activities would otherwise be float64 and the cadence query could not compare it with a
+    kind of contact."""
     known = cells[cells["segment"].isin(list(strategy.cadence)) & (cells["ltv"].astype(float) > 0)]
     return pd.DataFrame(
         {
             "account_id": known["account_id"].astype("int64").to_numpy(),
-            "activity": [strategy.cadence[c].activity for c in known["segment"]],
-            "every_days": [int(strategy.cadence[c].every_days) for c in known["segment"]],
+            "activity": pd.Series(
+                [strategy.cadence[c].activity for c in known["segment"]], dtype="string"
+            ),
+            "every_days": pd.Series(
+                [int(strategy.cadence[c].every_days) for c in known["segment"]], dtype="int64"
+            ),
         }
     )
 
