@@ -15,6 +15,7 @@ out of the list (``hidden`` says how many).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -24,14 +25,16 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.errors import DataValidationError, NotFoundError, PermissionDenied
-from tillage.kpi import REGISTRY, kpi_backend
+from tillage.kpi import KPI, REGISTRY, Period, kpi_backend
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import NO_VALUE, account_dims, blank_reasons, per_account
 from tillage.services.kpis import Cut, allowed_cuts, chosen_period, snapshot_scores
+from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
 from tillage.store.page_cache import store_version
 from tillage.store.schema import Account
+from tillage.strategy.config import Strategy
 
 MONEY_PARTS: dict[str, tuple[bool, bool]] = {
     "revenue_churn_rate": (True, True),
@@ -87,6 +90,50 @@ class KpiAccounts(BaseModel):
     items: list[KpiAccount]
 
 
+def _account_rows(
+    session: Session,
+    settings: Settings,
+    strategy: Strategy,
+    scores: tuple[dt.date, pd.DataFrame] | None,
+    definition: KPI,
+    chosen: Period,
+    lang: str,
+) -> tuple[pd.DataFrame, str | None]:
+    """Every account's ``num`` and ``den`` of ``definition`` in ``chosen`` with its ``rep`` and
+    ``team`` (every account: the caller's view is applied after), computed as
+    :func:`~tillage.services.kpis.kpi_rows` computes the KPI page's figures, and why the KPI
+    is blank (``None`` when it has a value); kept in the page cache per state of the store."""
+    cache = PageCache(session)
+    params = {"kpi": definition.key, "period": chosen.label, "lang": lang}
+    payload = cache.get("kpi_accounts", params)
+    if payload is not None:
+        frame = bytes_frame(payload)
+        if "blank" in frame.columns:
+            return pd.DataFrame(columns=["account_id", "num", "den", "rep", "team"]), str(
+                frame.blank.iloc[0]
+            )
+        return frame, None
+    cadence = account_cadence(scores[1], strategy) if scores is not None else None
+    with kpi_backend(settings.resolved_database_url) as con:
+        blank = blank_reasons(con, [definition], cadence=cadence, lang=lang).get(definition.key)
+        if blank is not None:
+            cache.put("kpi_accounts", params, frame_bytes(pd.DataFrame({"blank": [blank]})))
+            return pd.DataFrame(columns=["account_id", "num", "den", "rep", "team"]), blank
+        rows = per_account(
+            con,
+            chosen,
+            [definition],
+            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
+            meeting_days=strategy.kpi.meeting_days,
+            cadence=cadence,
+            lapse_days=strategy.kpi.lapse_days,
+        )
+        rows = rows.merge(account_dims(con), on="account_id", how="left")
+    rows = rows[["account_id", "num", "den", "rep", "team"]]
+    cache.put("kpi_accounts", params, frame_bytes(rows))
+    return rows, None
+
+
 def _check_cut(
     session: Session, principal: Principal, by: Cut | None, value: str | None
 ) -> tuple[Cut | None, str | None]:
@@ -132,21 +179,7 @@ def kpi_accounts(
     scores = snapshot_scores(session)
     if by == "segment" and scores is None:
         raise DataValidationError("by segment needs a snapshot: run `tillage score` first")
-    cadence = account_cadence(scores[1], strategy) if scores is not None else None
-    with kpi_backend(settings.resolved_database_url) as con:
-        blank = blank_reasons(con, [definition], cadence=cadence, lang=lang).get(kpi)
-        rows = pd.DataFrame(columns=["account_id", "num", "den", "rep", "team"])
-        if blank is None:
-            rows = per_account(
-                con,
-                chosen,
-                [definition],
-                ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
-                meeting_days=strategy.kpi.meeting_days,
-                cadence=cadence,
-                lapse_days=strategy.kpi.lapse_days,
-            )
-            rows = rows.merge(account_dims(con), on="account_id", how="left")
+    rows, blank = _account_rows(session, settings, strategy, scores, definition, chosen, lang)
     rows = rows.astype({"account_id": "int64"})
     if by == "segment" and scores is not None:
         rows = rows.merge(scores[1][["account_id", "segment"]], on="account_id", how="left")
