@@ -39,6 +39,7 @@ from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
 from tillage.web import jobs as job_pages
+from tillage.web import kpi_accounts as kpi_account_pages
 from tillage.web import kpis as kpi_pages
 from tillage.web import marks as mark_pages
 from tillage.web import plans as plan_pages
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(plan_pages.router)
     app.include_router(mark_pages.router)
     app.include_router(kpi_pages.router)
+    app.include_router(kpi_account_pages.router)
     app.include_router(review_pages.router)
     app.include_router(one_on_one.router)
     app.include_router(view_pages.router)

@@ -100,6 +100,8 @@ def test_the_menu_shows_exactly_the_pages_the_role_may_open(client_as: Client, r
     shown = re.findall(r'<a href="(/[^"]*)"', nav.group(0))
     assert shown == menu_for(role)
     for path in PAGE_ROLES:
+        if "{" in path:  # reached from a page (the KPI drill-down), not from the menu
+            continue
         status = client.get(path, follow_redirects=False).status_code
         if path in shown:
             assert status in (200, 303), (role, path, status)  # a rep's 1on1 goes to their own

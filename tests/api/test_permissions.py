@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
+from tillage.labels import unique_labels
 from tillage.server import create_app
 from tillage.services.jobs import queue_job
 from tillage.services.notes import add_note
@@ -418,6 +419,26 @@ MATRIX = [
         path="/api/v1/kpis?by=segment",
     ),
     Case("GET", "/kpis", (200, 200, 200, 200, 403, 403, 200, P), path="/kpis?by=team"),
+    # the accounts behind a KPI figure: the company's for everyone (their accounts), a rep's
+    # for who may see KPIs by rep and reaches that rep
+    Case(
+        "GET",
+        "/api/v1/kpis/{kpi}/accounts",
+        (200, 200, 200, 200, 200, 200, 200, A),
+        path="/api/v1/kpis/nrr/accounts",
+    ),
+    Case(
+        "GET",
+        "/api/v1/kpis/{kpi}/accounts",
+        (200, 200, 200, 404, 403, 403, 403, A),
+        path="/api/v1/kpis/nrr/accounts?by=rep&value={rep_label}",
+    ),
+    Case(
+        "GET",
+        "/kpis/{kpi}/accounts",
+        (200, 200, 200, 404, 403, 403, 403, P),
+        path="/kpis/nrr/accounts?by=rep&value={rep_label}",
+    ),
     Case(
         "GET",
         "/plans/tasks.csv",
@@ -550,6 +571,12 @@ _ids: dict[str, dict[str, int | str]] = {}
 _csrf: dict[str, dict[str, str]] = {}
 
 
+def _rep_label(session: Session, user: str) -> str:
+    """How KPI rows by rep name ``user``'s rep (:mod:`tillage.labels`)."""
+    labels = unique_labels(session.execute(select(Rep.id, Rep.key, Rep.name)).all())
+    return labels[session.scalar(select(Rep.id).where(Rep.key == find_user(session, user).rep_key))]
+
+
 @pytest.fixture
 def ids(demo_settings: Settings) -> dict[str, int | str]:
     url = demo_settings.resolved_database_url
@@ -564,6 +591,7 @@ def ids(demo_settings: Settings) -> dict[str, int | str]:
             "rep2_user": find_user(session, "rep2").id,
             "rep_key": find_user(session, "rep").rep_key,
             "rep2_key": find_user(session, "rep2").rep_key,
+            "rep_label": _rep_label(session, "rep"),
             "snapshot": latest_snapshot(session).id,
             "strategy_version": save_strategy(session, "", now=NOW, comment="matrix").id,
         }

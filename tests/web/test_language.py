@@ -27,6 +27,7 @@ API_PATHS = [
     "/api/v1/portfolio",
     "/api/v1/plans",
     "/api/v1/kpis",
+    "/api/v1/kpis/nrr/accounts",
     "/api/v1/deals",
 ]
 
@@ -67,7 +68,9 @@ def problems_in(text: str) -> list[str]:
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"\d+", "N", path)
+    """Pages of one kind, crawled at most :data:`MAX_PER_SHAPE` times: ids alike, and every
+    KPI's drill-down (/kpis/nrr/accounts, /kpis/grr/accounts) one kind."""
+    return re.sub(r"\d+", "N", re.sub(r"^/kpis/[^/]+/accounts$", "/kpis/K/accounts", path))
 
 
 def _crawl(client: httpx.Client) -> Iterator[tuple[str, str]]:

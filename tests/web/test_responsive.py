@@ -13,6 +13,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, Page
 
+from .conftest import SCREENSHOTS
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
@@ -109,3 +111,33 @@ def test_on_a_phone_the_menu_folds_behind_a_button(
         assert not page.locator("header .menu-toggle").is_visible()
     finally:
         wide.close()
+
+
+def test_the_kpi_drill_down_table_scrolls_inside_its_panel_on_a_phone(
+    browser: Browser, server: str, logins: Callable[[str], dict]
+) -> None:
+    """From a figure of the KPI page to the accounts behind it, at 390 px: the page does not
+    scroll sideways, the accounts' table does (inside its panel)."""
+    context = browser.new_context(base_url=server, storage_state=logins("admin"), viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(SLOW_PAGE_MS)
+        page.goto("/kpis?lang=ja")
+        href = page.locator("#kpi-table a[href^='/kpis/nrr/accounts']").first.get_attribute("href")
+        assert href
+        response = page.goto(href + "&lang=ja")
+        assert response is not None and response.status == 200
+        scroll, inner = page.evaluate(WIDTHS)
+        assert scroll <= inner
+        # the phone's style makes the table itself the scroller (the desktop's, its wrapper)
+        table = page.locator("#kpi-accounts")
+        inside, shown, right = table.evaluate(
+            "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]"
+        )
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "kpi-drill-down-phone.png"))
+        assert inside > shown and right <= inner, (inside, shown, right, inner)
+        assert table.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+        assert page.locator("#kpi-accounts tbody tr").count() > 0
+    finally:
+        context.close()

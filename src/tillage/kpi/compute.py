@@ -71,7 +71,7 @@ COLUMNS: tuple[str, ...] = (
 NO_VALUE = "-"
 
 
-def _account_dims(con: BaseBackend) -> pd.DataFrame:
+def account_dims(con: BaseBackend) -> pd.DataFrame:
     """Each account's rep and team labels (names made unique: :mod:`tillage.labels`)."""
     accounts = execute_arrow(
         con, con.table("accounts").select(account_id="id", rep_id="owner_id")
@@ -230,7 +230,7 @@ def compute_kpis(
     blank = blank_reasons(con, chosen, cadence=cadence)
     computed = [k for k in chosen if k.key not in blank]
 
-    dims = _account_dims(con)
+    dims = account_dims(con)
     if segments is not None:
         seg = _check_frame(segments, "segments", ("account_id", "segment"))
         dims = dims.merge(seg.astype({"account_id": "int64"}), on="account_id", how="left")

@@ -113,6 +113,20 @@ def snapshot_scores(session: Session) -> tuple[dt.date, pd.DataFrame] | None:
     return snapshot.as_of, frame.astype({"account_id": "int64", "ltv": "float64"})
 
 
+def chosen_period(strategy: Strategy, as_of: dt.date | None, period: str | None) -> Period:
+    """``period`` read in ``strategy``'s fiscal calendar; without one, the fiscal quarter of
+    ``as_of`` (the newest snapshot's date; :class:`~tillage.errors.DataValidationError` when
+    there is none)."""
+    fiscal = strategy.fiscal_year_start_month
+    if period is not None:
+        return parse_period(period, fiscal)
+    if as_of is not None:
+        return period_containing(as_of, "quarter", fiscal)
+    raise DataValidationError(
+        "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
+    )
+
+
 def kpi_rows(
     session: Session,
     settings: Settings,
@@ -139,16 +153,8 @@ def kpi_rows(
             f" only, not by {by}"
         )
     strategy = strategy_in_force(session)
-    fiscal = strategy.fiscal_year_start_month
     version = store_version(session)
-    if period is not None:
-        chosen = parse_period(period, fiscal)
-    elif version is not None:
-        chosen = period_containing(version.as_of, "quarter", fiscal)
-    else:
-        raise DataValidationError(
-            "give a period (--period or ?period=, e.g. 2026-Q3): there is no snapshot to date it"
-        )
+    chosen = chosen_period(strategy, version.as_of if version is not None else None, period)
     if by == "segment" and version is None:
         raise DataValidationError(
             "by segment (--by or ?by=) needs a snapshot: run `tillage score` first"

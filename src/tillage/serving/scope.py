@@ -26,6 +26,7 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "/deals": ROLES,
     "/plans": SALES,
     "/kpis": ROLES,
+    "/kpis/{kpi}/accounts": ROLES,
     "/review": REVIEWERS,
     "/departure": SIMULATORS,
     "/one-on-one": SALES,
@@ -33,12 +34,13 @@ PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "/settings": ("admin",),
 }
 """The menu's pages, in menu order, and the roles that may open each. Plans and 1on1 agendas are
-per-rep coaching data: the sales roles only (not success, marketing or finance)."""
+per-rep coaching data: the sales roles only (not success, marketing or finance). A path with a
+parameter (the KPI drill-down) is reached from its page, not from the menu."""
 
 
 def menu_for(role: str) -> list[str]:
     """The paths of the menu's pages ``role`` may open, in menu order."""
-    return [path for path, allowed in PAGE_ROLES.items() if role in allowed]
+    return [path for path, allowed in PAGE_ROLES.items() if role in allowed and "{" not in path]
 
 
 def roles(*allowed: str) -> Any:

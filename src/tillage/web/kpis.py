@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import Query, Request
@@ -143,6 +144,13 @@ def cut_label(cut: str, value: str, lang: str) -> str:
     return segment_label(value, lang) if cut == "segment" else value
 
 
+def drill_link(kpi: str, period: str, cut: str, value: str) -> str:
+    """The drill-down of ``kpi`` in ``period`` for the cut value (``all``: the company): the
+    accounts behind the figure (:mod:`tillage.web.kpi_accounts`)."""
+    query = {"period": period} | ({} if cut == "all" else {"by": cut, "value": value})
+    return f"/kpis/{kpi}/accounts?{urlencode(query)}"
+
+
 @router.get("/kpis", response_class=Response, dependencies=[SnapshotETag])
 def kpis_page(
     request: Request,
@@ -218,6 +226,7 @@ def kpis_page(
         cells=latest_changes(frame, periods, targets, lang),
         blank=_blank(frame, lang),
         label=label,
+        drill=lambda c: drill_link(c.kpi, periods[-1].label, c.cut, c.cut_value),
         has_targets=bool(targets.targets or targets.by_cut),
         value=lambda v, unit: format_value(v, unit, currency, lang),
         change=lambda v, unit, apart=False: format_change(v, unit, currency, lang, apart=apart),
