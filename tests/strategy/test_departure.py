@@ -210,7 +210,9 @@ def test_cli_prints_the_plan_and_writes_csv(tmp_path: Path) -> None:
     store.dispose()
     out = tmp_path / "handover.csv"
     args = ["simulate", "departure", "--rep", "R1", "--database-url", url]
-    result = CliRunner().invoke(app, ["--lang", "en", *args, "--out", str(out)])
+    # a wide terminal: amounts whole (below 120 columns they are written compactly)
+    wide = {"COLUMNS": "160"}
+    result = CliRunner().invoke(app, ["--lang", "en", *args, "--out", str(out)], env=wide)
     assert result.exit_code == 0, result.output
     assert "¥1,012,500" in result.output and "Sato" in result.output
     assert pd.read_csv(out)["ltv_at_risk"].sum() == pytest.approx(1_012_500)
