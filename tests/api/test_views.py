@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 
 import pytest
@@ -122,3 +123,26 @@ def test_the_new_pages_answer_their_twins_data(
     assert [int(r["contract_id"]) for r in rows] == [i["contract_id"] for i in calendar["items"]]
     html = manager.get("/renewals", params={"lang": "ja"}).text
     assert "更新予定" in html and "未決定" in html
+
+
+def test_the_departure_page_shows_its_accounts_a_page_at_a_time(
+    client_as: Callable[[str | None], TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most LTV at risk first, a page at a time; the totals and the CSV twin keep every account
+    (a rep of a large company holds thousands: the page rendered them all)."""
+    monkeypatch.setattr("tillage.web.views.DEPARTURE_PER_PAGE", 3)
+    manager = client_as("manager")
+    rep_key = manager.get("/api/v1/renewals", params={"days": 365}).json()["items"][0]["rep_key"]
+    every = manager.get("/api/v1/simulate/departure", params={"rep": rep_key}).json()["accounts"]
+    assert len(every) > 3
+    ranked = sorted(every, key=lambda a: -a["ltv_at_risk"])
+    pages = -(-len(every) // 3)
+    seen = []
+    for number in range(1, pages + 1):
+        html = manager.get("/departure", params={"rep": rep_key, "page": number}).text
+        seen += [int(v) for v in re.findall(r'<tr data-account="(\d+)"', html)]
+        assert f'<dd id="affected">{len(every):,}</dd>' in html  # the total covers them all
+        assert ('rel="next"' in html) == (number < pages)
+    assert seen == [a["account_id"] for a in ranked]
+    table = manager.get("/departure", params={"rep": rep_key, "format": "csv", "page": 2})
+    assert len(list(csv.DictReader(io.StringIO(table.text.lstrip("\ufeff"))))) == len(every)

@@ -35,6 +35,8 @@ from tillage.web.render import (
 
 router = protected_router(include_in_schema=False)
 DEALS_PER_PAGE = 50
+#: Accounts at risk per page of the departure simulation.
+DEPARTURE_PER_PAGE = 50
 
 
 def week_of(day: dt.date) -> dt.date:
@@ -133,15 +135,20 @@ def departure_page(
     principal: CurrentUser,
     visible: VisibleAccounts,
     rep: Annotated[str | None, KEY] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     format: PageTable = "html",
 ) -> Response:
     """Pick a rep: the accounts and the LTV their departure puts at risk, and the successors
-    with their spare hours (twin of /api/v1/simulate/departure)."""
+    with their spare hours (twin of /api/v1/simulate/departure). The accounts at risk are shown
+    50 a page, most LTV at risk first (a rep of a large company holds thousands); the totals,
+    the successors and the JSON and CSV twins cover them all."""
     result = rep_departure(session, principal, visible, rep) if rep else None
     if format != "html" and result is not None:
         if format == "json":
             return data_response(result)
         return table_response(result.accounts, HandoverAccount, f"departure-{result.rep_id}.csv")
+    ranked = sorted(result.accounts, key=lambda a: -a.ltv_at_risk) if result else []
+    start = (page_number - 1) * DEPARTURE_PER_PAGE
     return page(
         request,
         lang,
@@ -151,6 +158,9 @@ def departure_page(
         local_time=local_clock(settings.zone),
         reps=[r for r in reach_reps(session, principal) if r.role == "rep"],
         chosen_rep=rep or "",
+        shown=ranked[start : start + DEPARTURE_PER_PAGE],
+        page=page_number,
+        pages=max(1, -(-len(ranked) // DEPARTURE_PER_PAGE)),
         currency=settings.currency,
         data=data_links(request, table=True) if result is not None else None,
     )
