@@ -262,15 +262,23 @@ def test_warming_computes_the_views_opened_first(
                 select(PageCacheEntry.kind, func.count()).group_by(PageCacheEntry.kind)
             ).all()
         )
-    assert done == ["kpis:all", "kpis:rep", "kpis:team", "portfolio", f"review:{PERIOD}"]
-    # five quarters × three cuts, the admin's portfolio and list total, one review
-    assert kinds == {"kpis": 15, "portfolio": 1, "list-total": 1, "review": 1}
+    assert done == [
+        "kpis:all",
+        "kpis:rep",
+        "kpis:team",
+        "kpis:segment",
+        "portfolio",
+        f"review:{PERIOD}",
+    ]
+    # five quarters × four cuts, the admin's portfolio and list total, one review
+    assert kinds == {"kpis": 20, "portfolio": 1, "list-total": 1, "review": 1}
     admin = admin_client()
-    for path in ("/kpis", "/kpis?by=rep", "/review", "/api/v1/kpis?by=team", "/api/v1/portfolio"):
+    paths = ("/kpis", "/kpis?by=rep", "/kpis?by=segment", "/review", "/api/v1/kpis?by=team")
+    for path in (*paths, "/api/v1/portfolio"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
-        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 18
+        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 23
     engine.dispose()
 
 

@@ -3,7 +3,8 @@
 The page cache (:mod:`tillage.services.page_cache`) computes a page the first time it is asked
 for; :func:`warm_pages` asks for the default ones as an admin, so that the first user of the
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
-company, by rep and by team (the rows every caller reads, reach applied after), the portfolio and
+company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
+segment is the only cut marketing reads), the portfolio and
 the account list's total as an admin sees them, and the review of that quarter. ``tillage score``
 and ``tillage demo`` call it after writing the snapshot.
 """
@@ -40,7 +41,7 @@ def warm_pages(
     fiscal = strategy_in_force(session).fiscal_year_start_month
     quarter = period_containing(version.as_of, "quarter", fiscal).label
     done = []
-    for by in (None, "rep", "team"):
+    for by in (None, "rep", "team", "segment"):
         step(f"kpis {by or 'all'}")
         kpi_rows(
             session,
