@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.errors import DataValidationError, NotFoundError, PermissionDenied
+from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi import KPI, REGISTRY, Period, kpi_backend
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import NO_VALUE, account_dims, blank_reasons, per_account
-from tillage.services.kpis import Cut, allowed_cuts, chosen_period, snapshot_scores
+from tillage.services.kpis import Cut, check_cut_allowed, chosen_period, snapshot_scores
 from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
@@ -141,11 +141,7 @@ def _check_cut(
         raise DataValidationError("give both by= and value= (a rep, team or segment), or neither")
     if by is None:
         return None, None
-    if by not in allowed_cuts(principal.role):
-        raise PermissionDenied(
-            f"a {principal.role} user may see KPIs by {' or '.join(allowed_cuts(principal.role))}"
-            f" only, not by {by}"
-        )
+    check_cut_allowed(principal, by)
     reach = reach_names(session, principal)
     if reach is not None and by in ("rep", "team") and value not in reach[0 if by == "rep" else 1]:
         raise NotFoundError(f"no {by} {value!r} among the ones you may see")

@@ -65,6 +65,16 @@ def allowed_cuts(role: str) -> tuple[str, ...]:
     return ROLE_CUTS.get(role, ("rep", "team", "segment"))
 
 
+def check_cut_allowed(principal: Principal, by: str | None) -> None:
+    """Refuse (:class:`~tillage.errors.PermissionDenied`) a cut ``by`` that ``principal``'s
+    role may not ask for (:func:`allowed_cuts`); the company figure (``None``) is everyone's."""
+    if by is not None and by not in allowed_cuts(principal.role):
+        raise PermissionDenied(
+            f"a {principal.role} user may see KPIs by {' or '.join(allowed_cuts(principal.role))}"
+            f" only, not by {by}"
+        )
+
+
 HIDDEN = "\x00hidden"  # segment label of accounts the caller may not see (rows dropped)
 
 
@@ -147,11 +157,7 @@ def kpi_rows(
     on ``backend`` (duckdb, postgres or spark), with a column ``blank_reason`` (in ``lang``; null
     where the KPI can have a value). The service behind ``/api/v1/kpis`` (one period), the
     ``/kpis`` page (a trend) and ``tillage kpi``."""
-    if by is not None and by not in allowed_cuts(principal.role):
-        raise PermissionDenied(
-            f"a {principal.role} user may see KPIs by {' or '.join(allowed_cuts(principal.role))}"
-            f" only, not by {by}"
-        )
+    check_cut_allowed(principal, by)
     strategy = strategy_in_force(session)
     version = store_version(session)
     chosen = chosen_period(strategy, version.as_of if version is not None else None, period)
