@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.features import ENGINES, build_features, feature_backend
 from tillage.features.rfm import PERIOD_DAYS
@@ -54,7 +55,7 @@ def features_command(
     if period not in PERIOD_DAYS:
         raise typer.BadParameter(f"choose one of {', '.join(PERIOD_DAYS)}", param_hint="--period")
     if horizon is not None and horizon <= 0:
-        raise typer.BadParameter("must be a positive number of days", param_hint="--horizon")
+        raise typer.BadParameter(N_("must be a positive number of days"), param_hint="--horizon")
     if out.suffix.lower() not in {".parquet", ".pq"}:
         raise ConfigurationError(f"--out {out} must be a .parquet file")
     url = database_url or state.settings().resolved_database_url

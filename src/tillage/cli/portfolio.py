@@ -19,6 +19,7 @@ from rich.console import Console
 
 from tillage.cli.context import state
 from tillage.cli.crm_export import TaskLayout, export_tasks
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
 from tillage.inert import csv_frame
@@ -215,7 +216,7 @@ def diff(
 ) -> None:
     """How accounts moved between two snapshots (cells and zones), and why."""
     if format is Format.json:
-        raise typer.BadParameter("diff prints a table or csv", param_hint="--format")
+        raise typer.BadParameter(N_("diff prints a table or csv"), param_hint="--format")
     settings = state.settings()
     _ = state.gettext()
     lang, currency = settings.language, settings.currency
