@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tillage.cli.commands import COMMANDS, load_command
+from tillage.cli.context import state
 from tillage.cli.localize import usage_message
 from tillage.i18n import gettext_for
 
@@ -125,3 +128,27 @@ def test_an_unknown_message_goes_through_the_catalog() -> None:
     assert usage_message(Refusal(), gettext_for("ja")) == "コマンドが指定されていません。"
     Refusal.message = "something else entirely"
     assert usage_message(Refusal(), gettext_for("ja")) == "something else entirely"
+
+
+def _option_help(command: Any) -> list[str]:
+    """The help of every option and argument of ``command`` and of its subcommands."""
+    helps = [p.help for p in command.params if getattr(p, "help", None)]
+    for sub in (getattr(command, "commands", None) or {}).values():
+        helps += _option_help(sub)
+    return helps
+
+
+def test_every_commands_option_help_is_translated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each command's options (subcommands' included) have their help in the catalog: in
+    Japanese none is left as the English source."""
+    seen = 0
+    for name in COMMANDS:
+        monkeypatch.setattr(state, "lang", "en")
+        english = _option_help(load_command(name))
+        monkeypatch.setattr(state, "lang", "ja")
+        japanese = _option_help(load_command(name))
+        assert len(english) == len(japanese), name
+        left = [e for e, j in zip(english, japanese, strict=True) if e == j]
+        assert left == [], (name, left)
+        seen += len(english)
+    assert seen > 150  # every command walked, subcommands included

@@ -39,7 +39,14 @@ def accounts(
     ] = None,
     rep: Annotated[str | None, typer.Option(help=N_("Owner's rep key."))] = None,
     team: Annotated[str | None, typer.Option(help=N_("Owner's team key."))] = None,
-    sort: Annotated[str, typer.Option(help="Sort column: " + ", ".join(SORTS) + ".")] = "ltv",
+    sort: Annotated[
+        str,
+        typer.Option(
+            help=N_(
+                "Sort column: ltv, revenue_12m, tenure_months, churn_risk, priority, name, key."
+            )
+        ),
+    ] = "ltv",  # the columns of SORTS
     order: Annotated[
         str | None,
         typer.Option(help=N_("asc or desc (default: numbers highest first, names A-Z).")),

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.features import ENGINES, feature_backend
 from tillage.inert import csv_frame
 from tillage.strategy.deals import (
@@ -25,12 +26,12 @@ from tillage.strategy.deals import (
     win_probability_backtest,
 )
 
-app = typer.Typer(help="Deals: win probability, expansion, product suggestions.")
+app = typer.Typer(help=N_("Deals: win probability, expansion, product suggestions."))
 
-AsOf = Annotated[str, typer.Option("--as-of", help="Business date (YYYY-MM-DD).")]
-Out = Annotated[Path | None, typer.Option("--out", help="CSV file for the per-row results.")]
-Engine = Annotated[str, typer.Option(help="Where to compute: duckdb, postgres or spark.")]
-Url = Annotated[str | None, typer.Option(help="Store to read (default: the configured store).")]
+AsOf = Annotated[str, typer.Option("--as-of", help=N_("Business date (YYYY-MM-DD)."))]
+Out = Annotated[Path | None, typer.Option("--out", help=N_("CSV file for the per-row results."))]
+Engine = Annotated[str, typer.Option(help=N_("Where to compute: duckdb, postgres or spark."))]
+Url = Annotated[str | None, typer.Option(help=N_("Store to read (default: the configured store)."))]
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -67,12 +68,12 @@ def win_probability(
     as_of: AsOf,
     cutoff: Annotated[
         str | None,
-        typer.Option(help="Backtest: train on deals closed by this date, test on later ones."),
+        typer.Option(help=N_("Backtest: train on deals closed by this date, test on later ones.")),
     ] = None,
     types: Annotated[
-        list[str] | None, typer.Option("--type", help="Deal types to model (repeatable).")
+        list[str] | None, typer.Option("--type", help=N_("Deal types to model (repeatable)."))
     ] = None,
-    months: Annotated[int | None, typer.Option(help="Month-end snapshots to use.")] = None,
+    months: Annotated[int | None, typer.Option(help=N_("Month-end snapshots to use."))] = None,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,
@@ -105,8 +106,8 @@ def win_probability(
 @app.command("expansion")
 def expansion(
     as_of: AsOf,
-    horizon: Annotated[int, typer.Option(help="Horizon in days.")] = 180,
-    backtest: Annotated[bool, typer.Option(help="Backtest as of a past date instead.")] = False,
+    horizon: Annotated[int, typer.Option(help=N_("Horizon in days."))] = 180,
+    backtest: Annotated[bool, typer.Option(help=N_("Backtest as of a past date instead."))] = False,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,

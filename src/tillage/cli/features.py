@@ -28,21 +28,21 @@ __all__ = ["features_command"]
 
 def features_command(
     as_of: Annotated[
-        str, typer.Option("--as-of", help="Business date the features describe (YYYY-MM-DD).")
+        str, typer.Option("--as-of", help=N_("Business date the features describe (YYYY-MM-DD)."))
     ],
-    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    out: Annotated[Path, typer.Option("--out", help=N_("Parquet file to write."))],
     engine: Annotated[
-        str, typer.Option(help="Where to compute: duckdb (embedded), postgres or spark.")
+        str, typer.Option(help=N_("Where to compute: duckdb (embedded), postgres or spark."))
     ] = "duckdb",
     period: Annotated[
-        str, typer.Option(help="Time unit of rfm_recency and rfm_t: day, week or month.")
+        str, typer.Option(help=N_("Time unit of rfm_recency and rfm_t: day, week or month."))
     ] = "week",
     horizon: Annotated[
         int | None,
-        typer.Option(help="Add backtest labels over the next HORIZON days (reads the future)."),
+        typer.Option(help=N_("Add backtest labels over the next HORIZON days (reads the future).")),
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
 ) -> None:
     """Compute every account's features as of a date and write them to a Parquet file."""

@@ -11,17 +11,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.strategy.config import load_strategy
 from tillage.strategy.config_text import default_strategy_toml
 
-app = typer.Typer(help="The strategy file: thresholds, weights, playbooks, capacity rules.")
+app = typer.Typer(help=N_("The strategy file: thresholds, weights, playbooks, capacity rules."))
 
 
 @app.command("init")
 def init(
-    path: Annotated[Path, typer.Argument(help="File to write.")] = Path("strategy.toml"),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    path: Annotated[Path, typer.Argument(help=N_("File to write."))] = Path("strategy.toml"),
+    force: Annotated[bool, typer.Option(help=N_("Overwrite an existing file."))] = False,
 ) -> None:
     """Write the default strategy file, every field commented."""
     if path.exists() and not force:
@@ -32,7 +33,7 @@ def init(
 
 
 @app.command("validate")
-def validate(path: Annotated[Path, typer.Argument(help="Strategy file to check.")]) -> None:
+def validate(path: Annotated[Path, typer.Argument(help=N_("Strategy file to check."))]) -> None:
     """Check a strategy file; name every field at fault."""
     strategy = load_strategy(path)
     Console().print(
