@@ -131,15 +131,16 @@ def test_an_unknown_message_goes_through_the_catalog() -> None:
 
 
 def _option_help(command: Any) -> list[str]:
-    """The help of every option and argument of ``command`` and of its subcommands."""
+    """The help of every option and argument of ``command``, and of its subcommands with their
+    own help."""
     helps = [p.help for p in command.params if getattr(p, "help", None)]
     for sub in (getattr(command, "commands", None) or {}).values():
-        helps += _option_help(sub)
+        helps += [sub.help, *_option_help(sub)]
     return helps
 
 
 def test_every_commands_option_help_is_translated(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each command's options (subcommands' included) have their help in the catalog: in
+    """Each command's options and a group's subcommands have their help in the catalog: in
     Japanese none is left as the English source."""
     seen = 0
     for name in COMMANDS:

@@ -63,7 +63,10 @@ def _write(frame: pd.DataFrame, out: Path | None, console: Console) -> None:
         console.print(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
 
 
-@app.command("win-probability")
+@app.command(
+    "win-probability",
+    help=N_("Calibrated win probability of the deals open on AS_OF (or a backtest with --cutoff)."),
+)
 def win_probability(
     as_of: AsOf,
     cutoff: Annotated[
@@ -78,7 +81,6 @@ def win_probability(
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Calibrated win probability of the deals open on AS_OF (or a backtest with --cutoff)."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
@@ -103,7 +105,9 @@ def win_probability(
     _write(scored[columns], out, console)
 
 
-@app.command("expansion")
+@app.command(
+    "expansion", help=N_("Upsell/cross-sell propensity and expected expansion value per account.")
+)
 def expansion(
     as_of: AsOf,
     horizon: Annotated[int, typer.Option(help=N_("Horizon in days."))] = 180,
@@ -112,7 +116,6 @@ def expansion(
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Upsell/cross-sell propensity and expected expansion value per account."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
@@ -132,14 +135,15 @@ def expansion(
     _write(scored, out, console)
 
 
-@app.command("suggest")
+@app.command(
+    "suggest", help=N_("Product suggestions per account: co-purchase rules and successor products.")
+)
 def suggest(
     as_of: AsOf,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Product suggestions per account: co-purchase rules and successor products."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()

@@ -70,7 +70,12 @@ def _show(rows: list, title: str) -> None:  # type: ignore[type-arg]
     Console().print(table)
 
 
-@app.command("set")
+@app.command(
+    "set",
+    help=N_(
+        "Pin an account's cell or priority until a date, for a reason (replaces the one in force)."
+    ),
+)
 def set_command(
     account: Annotated[str, typer.Argument(help=N_("The account's key (or id)."))],
     reason: Annotated[str, typer.Option(help=N_("Why the value is pinned (required)."))],
@@ -83,7 +88,6 @@ def set_command(
     ] = None,
     priority: Annotated[float | None, typer.Option(help=N_("Pin the priority (0–100)."))] = None,
 ) -> None:
-    """Pin an account's cell or priority until a date, for a reason (replaces the one in force)."""
     _ = state.gettext()
     if (cell is None) == (priority is None):
         raise ParameterError("give exactly one of --cell or --priority")
@@ -106,14 +110,15 @@ def set_command(
         _show([made], _("Override set"))
 
 
-@app.command("list")
+@app.command(
+    "list", help=N_("List the overrides in force (or every one ever set, with --history).")
+)
 def list_command(
     history: Annotated[
         bool, typer.Option("--history", help=N_("Also cleared and expired overrides."))
     ] = False,
     account: Annotated[int | None, typer.Option(help=N_("Only this account (id)."))] = None,
 ) -> None:
-    """List the overrides in force (or every one ever set, with --history)."""
     _ = state.gettext()
     with session_factory(_engine())() as session:
         rows = override_list(
@@ -122,11 +127,12 @@ def list_command(
         _show(rows, _("Overrides"))
 
 
-@app.command("clear")
+@app.command(
+    "clear", help=N_("Clear an override: the next scoring run uses the computed value again.")
+)
 def clear_command(
     override_id: Annotated[int, typer.Argument(help=N_("The override's id (see `list`)."))],
 ) -> None:
-    """Clear an override: the next scoring run uses the computed value again."""
     _ = state.gettext()
     with session_factory(_engine())() as session:
         cleared = clear_override(session, OPERATOR, override_id, now=utcnow())

@@ -264,7 +264,12 @@ def diff(
 export_app = typer.Typer(help=N_("Export a snapshot: an Excel workbook or CSV files."))
 
 
-@export_app.command("xlsx")
+@export_app.command(
+    "xlsx",
+    help=N_(
+        "The portfolio (with a heatmap), the open deals and each rep's plan as an Excel workbook."
+    ),
+)
 def export_xlsx(
     path: Annotated[Path, typer.Argument(help=N_("Workbook to write (.xlsx)."))],
     lang: Annotated[
@@ -272,7 +277,6 @@ def export_xlsx(
     ] = None,
     snapshot: SnapshotOption = None,
 ) -> None:
-    """The portfolio (with a heatmap), the open deals and each rep's plan as an Excel workbook."""
     settings = state.settings()
     if lang is not None and lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
@@ -295,13 +299,17 @@ def export_xlsx(
     Console().print(_("Snapshot {id} written to {path}").format(id=snap.id, path=path))
 
 
-@export_app.command("csv")
+@export_app.command(
+    "csv",
+    help=N_(
+        "The portfolio, the open deals and the plans as CSV files (portfolio.csv, "
+        "deals.csv, plans.csv)."
+    ),
+)
 def export_csv(
     directory: Annotated[Path, typer.Argument(help=N_("Folder for the CSV files."))],
     snapshot: SnapshotOption = None,
 ) -> None:
-    """The portfolio, the open deals and the plans as CSV files (portfolio.csv, deals.csv,
-    plans.csv)."""
     settings = state.settings()
     lang, currency = settings.language, settings.currency
     with _session() as session:

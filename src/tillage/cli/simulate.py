@@ -37,7 +37,10 @@ from tillage.store.database import ensure_current, make_engine, session_factory
 app = typer.Typer(help=N_("What-if simulations: a rep's departure."))
 
 
-@app.command("departure")
+@app.command(
+    "departure",
+    help=N_("LTV at risk if a rep leaves, and the proposed successor for each of their accounts."),
+)
 def departure(
     rep: Annotated[str, typer.Option("--rep", help=N_("The leaving rep's key (or numeric id)."))],
     as_of: Annotated[
@@ -60,7 +63,6 @@ def departure(
         str, typer.Option("--format", help=N_("table, or json (the answer of the API)."))
     ] = "table",
 ) -> None:
-    """LTV at risk if a rep leaves, and the proposed successor for each of their accounts."""
     settings = state.settings()
     date = None
     if as_of is not None:
