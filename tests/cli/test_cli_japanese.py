@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from tillage.i18n import format_money
+
 from ..crm_store import crm_only_store
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -58,3 +62,25 @@ def test_ltv_of_a_crm_only_company_speaks_japanese(tmp_path: Path) -> None:
     line = f"売上：成約した商談を売上とします（受注も契約もないため）：{len(used)} 件の商談を"
     assert f"{line}成約日に計上" in out, out
     assert "won deals" not in out and "revenue:" not in out
+
+
+def test_ltv_names_the_accounts_and_writes_their_ids_to_a_file(tmp_path: Path) -> None:
+    """The table shows each account's name (as ``tillage accounts`` does), amounts with the
+    currency and separators, probabilities as percentages, never an internal id; ``--out`` keeps
+    the id and adds the key and the name."""
+    url, _as_of, _won = crm_only_store(f"sqlite:///{tmp_path / 't.db'}")
+    out = tmp_path / "ltv.csv"
+    done = _run(["ltv", "--top", "3", "--out", str(out)], tmp_path, TILLAGE_DATABASE_URL=url)
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out, index_col="account_id")
+    assert list(written.columns[:2]) == ["key", "name"]
+    top = written.sort_values("ltv", ascending=False).head(3)
+    table = done.stdout.split("LTV", 1)[1]
+    for account_id, row in top.iterrows():
+        line = next(line for line in table.splitlines() if row["name"] in line)
+        assert f" {account_id} " not in line.replace("│", " ")  # the id is not a column
+        assert format_money(row["ltv"], "JPY", "ja") in line, line
+        assert "%" in line  # churn risk, P(alive)
+    first = next(line for line in table.splitlines() if top["name"].iloc[0] in line)
+    cells = [cell.strip() for cell in first.split("│") if cell.strip()]
+    assert cells[0] == top["name"].iloc[0]

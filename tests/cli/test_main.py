@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from tillage.cli.commands import COMMANDS, load_command
+from tillage.cli.context import state
+from tillage.i18n import gettext_for
 
 RUN_CLI = "import sys; from tillage.cli.main import main; sys.argv[0] = 'tillage'; main()"
 
@@ -72,9 +74,15 @@ def test_help_starts_fast() -> None:
     assert elapsed < 8.0
 
 
-def test_each_help_line_is_the_commands_own() -> None:
-    """The help lines listed without importing match each command's own first help line."""
+def test_each_help_line_is_the_commands_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help lines listed without importing match each command's own first help line (in
+    English, the source of the catalog; in Japanese the command's help is the line's
+    translation)."""
+    japanese = gettext_for("ja")
     for name, (_target, _kind, line) in COMMANDS.items():
+        monkeypatch.setattr(state, "lang", "en")
         command = load_command(name)
         own = " ".join((command.help or "").split("\n\n")[0].split())
         assert own == line, name
+        monkeypatch.setattr(state, "lang", "ja")
+        assert load_command(name).help == japanese(line) != line, name

@@ -113,11 +113,20 @@ def test_on_a_phone_the_menu_folds_behind_a_button(
         wide.close()
 
 
-def test_the_kpi_drill_down_table_scrolls_inside_its_panel_on_a_phone(
+LINES = """e => {
+  const range = document.createRange();
+  range.selectNodeContents(e);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+"""How many lines the contents of an element take (its ::before label not counted)."""
+
+
+def test_the_kpi_drill_down_is_cards_on_a_phone_and_a_table_on_a_desktop(
     browser: Browser, server: str, logins: Callable[[str], dict]
 ) -> None:
-    """From a figure of the KPI page to the accounts behind it, at 390 px: the page does not
-    scroll sideways, the accounts' table does (inside its panel)."""
+    """From a figure of the KPI page to the accounts behind it: at 390 px each account is a card
+    like the other lists' (no header row, each figure under its column's name), the page does not
+    scroll sideways, every name and every amount stays on one line; at 1440 px it is a table."""
     context = browser.new_context(base_url=server, storage_state=logins("admin"), viewport=PHONE)
     try:
         page = context.new_page()
@@ -127,17 +136,30 @@ def test_the_kpi_drill_down_table_scrolls_inside_its_panel_on_a_phone(
         assert href
         response = page.goto(href + "&lang=ja")
         assert response is not None and response.status == 200
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "kpi-drill-down-phone.png"), full_page=True)
         scroll, inner = page.evaluate(WIDTHS)
         assert scroll <= inner
-        # the phone's style makes the table itself the scroller (the desktop's, its wrapper)
         table = page.locator("#kpi-accounts")
-        inside, shown, right = table.evaluate(
-            "e => [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]"
+        assert table.evaluate("e => e.scrollWidth <= e.clientWidth")  # nothing scrolls inside
+        assert not page.locator("#kpi-accounts thead").is_visible()
+        rows = page.locator("#kpi-accounts tbody tr")
+        assert rows.count() > 0
+        assert rows.first.evaluate("e => getComputedStyle(e).display") == "grid"
+        labels = page.locator("#kpi-accounts tbody tr:first-child td[data-label]").evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
         )
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "kpi-drill-down-phone.png"))
-        assert inside > shown and right <= inner, (inside, shown, right, inner)
-        assert table.evaluate("e => getComputedStyle(e).overflowX") == "auto"
-        assert page.locator("#kpi-accounts tbody tr").count() > 0
+        assert '"担当者"' in labels and '"寄与"' in labels, labels
+        names = page.locator("#kpi-accounts td.title a").evaluate_all(
+            f"links => links.map({LINES})"
+        )
+        assert names and set(names) == {1}, names
+        amounts = page.locator("#kpi-accounts td.num").evaluate_all(f"cells => cells.map({LINES})")
+        assert amounts and set(amounts) == {1}, amounts
+        page.set_viewport_size(DESKTOP)
+        page.screenshot(path=str(SCREENSHOTS / "kpi-drill-down-desktop.png"))
+        assert page.evaluate(WIDTHS)[0] <= DESKTOP["width"]
+        assert page.locator("#kpi-accounts thead").is_visible()
+        assert rows.first.evaluate("e => getComputedStyle(e).display") == "table-row"
     finally:
         context.close()

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 
 FORMATS = ("table", "json", "csv")
 SORTS = ("ltv", "revenue_12m", "tenure_months", "churn_risk", "priority", "name", "key")
@@ -22,27 +23,41 @@ def accounts(
     risk: Annotated[
         str | None,
         typer.Option(
-            help="Churn band (low, medium, high) or risk flag (churn, silent_churn, key_person, "
-            "single_threaded, borderline)."
+            help=N_(
+                "Churn band (low, medium, high) or risk flag (churn, silent_churn, key_person, "
+                "single_threaded, borderline)."
+            )
         ),
     ] = None,
-    search: Annotated[str | None, typer.Option(help="Part of the name or key, any case.")] = None,
-    zone: Annotated[str | None, typer.Option(help="Value zone: A, B or C.")] = None,
-    segment: Annotated[str | None, typer.Option(help="Portfolio cell, e.g. deepen.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help=N_("Part of the name or key, any case."))
+    ] = None,
+    zone: Annotated[str | None, typer.Option(help=N_("Value zone: A, B or C."))] = None,
+    segment: Annotated[str | None, typer.Option(help=N_("Portfolio cell, e.g. deepen."))] = None,
     deal_zone: Annotated[
-        str | None, typer.Option(help="Only accounts with an open deal in this zone.")
+        str | None, typer.Option(help=N_("Only accounts with an open deal in this zone."))
     ] = None,
-    rep: Annotated[str | None, typer.Option(help="Owner's rep key.")] = None,
-    team: Annotated[str | None, typer.Option(help="Owner's team key.")] = None,
-    sort: Annotated[str, typer.Option(help="Sort column: " + ", ".join(SORTS) + ".")] = "ltv",
+    rep: Annotated[str | None, typer.Option(help=N_("Owner's rep key."))] = None,
+    team: Annotated[str | None, typer.Option(help=N_("Owner's team key."))] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            help=N_(
+                "Sort column: ltv, revenue_12m, tenure_months, churn_risk, priority, name, key."
+            )
+        ),
+    ] = "ltv",  # the columns of SORTS
     order: Annotated[
-        str | None, typer.Option(help="asc or desc (default: numbers highest first, names A-Z).")
+        str | None,
+        typer.Option(help=N_("asc or desc (default: numbers highest first, names A-Z).")),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows to show.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
-    snapshot: Annotated[int | None, typer.Option(help="Snapshot id (default: the newest).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help=N_("Rows to show."))] = 50,
+    offset: Annotated[int, typer.Option(min=0, help=N_("Rows to skip."))] = 0,
+    snapshot: Annotated[
+        int | None, typer.Option(help=N_("Snapshot id (default: the newest)."))
+    ] = None,
     format: Annotated[
-        str, typer.Option("--format", help="table, json (the API's answer) or csv (every row).")
+        str, typer.Option("--format", help=N_("table, json (the API's answer) or csv (every row)."))
     ] = "table",
 ) -> None:
     """The accounts of a snapshot, filtered, sorted and paged as on the dashboard."""

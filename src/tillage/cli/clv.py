@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import exit_status, state
+from tillage.cli.localize import N_
 from tillage.errors import DataValidationError, Problem, TillageError
 from tillage.models.clv import (
     MODEL_LABELS,
@@ -133,51 +134,55 @@ def _numbers(raw: pd.DataFrame, column: str, name: str, problems: list[Problem])
 
 
 def clv(
-    file: Annotated[Path, typer.Argument(help="Transaction log, CSV or Parquet.")],
-    customer: Annotated[str, typer.Option("--customer", help="Column with the customer id.")],
-    date: Annotated[str, typer.Option("--date", help="Column with the transaction date.")],
-    amount: Annotated[str, typer.Option("--amount", help="Column with the transaction value.")],
+    file: Annotated[Path, typer.Argument(help=N_("Transaction log, CSV or Parquet."))],
+    customer: Annotated[str, typer.Option("--customer", help=N_("Column with the customer id."))],
+    date: Annotated[str, typer.Option("--date", help=N_("Column with the transaction date."))],
+    amount: Annotated[str, typer.Option("--amount", help=N_("Column with the transaction value."))],
     quantity: Annotated[
         str | None,
         typer.Option(
             "--quantity",
-            help="Column with the quantity: the value is then amount × quantity "
-            "(e.g. --amount Price --quantity Quantity).",
+            help=N_(
+                "Column with the quantity: the value is then amount × quantity "
+                "(e.g. --amount Price --quantity Quantity)."
+            ),
         ),
     ] = None,
     model: Annotated[
         str,
         typer.Option(
             "--model",
-            help="Purchase model: bgnbd, pareto, or auto (both, keep the better fit).",
+            help=N_("Purchase model: bgnbd, pareto, or auto (both, keep the better fit)."),
         ),
     ] = "auto",
     period: Annotated[
-        str, typer.Option("--period", help="Time unit of the models: day, week or month.")
+        str, typer.Option("--period", help=N_("Time unit of the models: day, week or month."))
     ] = "week",
     calibration_end: Annotated[
         str | None,
         typer.Option(
             "--calibration-end",
-            help="Last day of the history used (YYYY-MM-DD); later rows are ignored. "
-            "Default: the last transaction date.",
+            help=N_(
+                "Last day of the history used (YYYY-MM-DD); later rows are ignored. "
+                "Default: the last transaction date."
+            ),
         ),
     ] = None,
     horizon: Annotated[
-        int, typer.Option("--horizon", help="Forecast horizon in periods.", min=0)
+        int, typer.Option("--horizon", help=N_("Forecast horizon in periods."), min=0)
     ] = 52,
     discount_rate: Annotated[
-        float, typer.Option("--discount-rate", help="Annual discount rate, e.g. 0.1 for 10 %.")
+        float, typer.Option("--discount-rate", help=N_("Annual discount rate, e.g. 0.1 for 10 %."))
     ] = 0.1,
     date_format: Annotated[
         str | None,
-        typer.Option("--date-format", help="strptime format of the dates, e.g. %Y%m%d."),
+        typer.Option("--date-format", help=N_("strptime format of the dates, e.g. %Y%m%d.")),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Per-customer CSV (default: standard output).")
+        Path | None, typer.Option("--out", help=N_("Per-customer CSV (default: standard output)."))
     ] = None,
     params_out: Annotated[
-        Path | None, typer.Option("--params-out", help="Fitted parameters as JSON.")
+        Path | None, typer.Option("--params-out", help=N_("Fitted parameters as JSON."))
     ] = None,
 ) -> None:
     """Fit BG/NBD or Pareto/NBD and Gamma-Gamma to a transaction log; write per-customer CLV."""

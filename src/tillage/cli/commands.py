@@ -15,115 +15,122 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from tillage.cli.localize import N_, language_gettext, localize, no_such_command
+
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": (
         "demo:demo",
         "command",
-        "Build a synthetic B2B company, run the whole pipeline on it and open the dashboard.",
+        N_("Build a synthetic B2B company, run the whole pipeline on it and open the dashboard."),
     ),
     "demo-export": (
         "demo:demo_export",
         "command",
-        "Write the demo company as a Salesforce or HubSpot export folder; the store is untouched.",
+        N_(
+            "Write the demo company as a Salesforce or HubSpot export folder; "
+            "the store is untouched."
+        ),
     ),
     "serve": (
         "serve:serve",
         "command",
-        "Serve the REST API (/api/v1, docs at /api/docs) and the dashboard.",
+        N_("Serve the REST API (/api/v1, docs at /api/docs) and the dashboard."),
     ),
     "worker": (
         "worker:worker",
         "command",
-        "Import and re-score on the strategy file's schedule until stopped (Ctrl+C).",
+        N_("Import and re-score on the strategy file's schedule until stopped (Ctrl+C)."),
     ),
     "import": (
         "imports:import_command",
         "command",
-        "Import an export into the store: all rows or none, re-imports update in place.",
+        N_("Import an export into the store: all rows or none, re-imports update in place."),
     ),
     "score": (
         "score:score",
         "command",
-        "Score every account in the store and write an immutable snapshot.",
+        N_("Score every account in the store and write an immutable snapshot."),
     ),
     "clv": (
         "clv:clv",
         "command",
-        "Fit BG/NBD or Pareto/NBD and Gamma-Gamma to a transaction log; write per-customer CLV.",
+        N_(
+            "Fit BG/NBD or Pareto/NBD and Gamma-Gamma to a transaction log; write per-customer CLV."
+        ),
     ),
     "features": (
         "features:features_command",
         "command",
-        "Compute every account's features as of a date and write them to a Parquet file.",
+        N_("Compute every account's features as of a date and write them to a Parquet file."),
     ),
     "ltv": (
         "ltv:ltv_command",
         "command",
-        "Per-account LTV with its interval, churn risk and lifetime; print the top accounts.",
+        N_("Per-account LTV with its interval, churn risk and lifetime; print the top accounts."),
     ),
     "backtest": (
         "ltv:backtest_command",
         "command",
-        "Fit as of the calibration end, predict the holdout, compare with naive baselines.",
+        N_("Fit as of the calibration end, predict the holdout, compare with naive baselines."),
     ),
     "kpi": (
         "kpi:kpi_command",
         "command",
-        "Print the KPIs of a period (names in the user's language), optionally by rep or team.",
+        N_("Print the KPIs of a period (names in the user's language), optionally by rep or team."),
     ),
     "review": (
         "review:review_command",
         "command",
-        "The period review: KPIs, segment migration, plan execution and forecast accuracy.",
+        N_("The period review: KPIs, segment migration, plan execution and forecast accuracy."),
     ),
     "one-on-one": (
         "one_on_one:one_on_one",
         "command",
-        "A rep's 1on1 agenda: top accounts, risks, open deals and coaching questions.",
+        N_("A rep's 1on1 agenda: top accounts, risks, open deals and coaching questions."),
     ),
     "accounts": (
         "accounts:accounts",
         "command",
-        "The accounts of a snapshot, filtered, sorted and paged as on the dashboard.",
+        N_("The accounts of a snapshot, filtered, sorted and paged as on the dashboard."),
     ),
     "portfolio": (
         "portfolio:portfolio",
         "command",
-        "The portfolio of a snapshot: value × growth cells and the open deals' zones.",
+        N_("The portfolio of a snapshot: value × growth cells and the open deals' zones."),
     ),
     "plan": (
         "portfolio:plan",
         "command",
-        "The account plans of a month: actions, hours and uplift against the naive allocation.",
+        N_("The account plans of a month: actions, hours and uplift against the naive allocation."),
     ),
     "renewals": (
         "renewals:renewals",
         "command",
-        "The renewals calendar: undecided renewals of the next days, by rep or team.",
+        N_("The renewals calendar: undecided renewals of the next days, by rep or team."),
     ),
     "diff": (
         "portfolio:diff",
         "command",
-        "How accounts moved between two snapshots (cells and zones), and why.",
+        N_("How accounts moved between two snapshots (cells and zones), and why."),
     ),
     "export": (
         "portfolio:export_app",
         "group",
-        "Export a snapshot: an Excel workbook or CSV files.",
+        N_("Export a snapshot: an Excel workbook or CSV files."),
     ),
-    "db": ("db:app", "group", "Manage the store's schema."),
-    "users": ("users:app", "group", "Manage dashboard and API users."),
-    "deals": ("deals:app", "group", "Deals: win probability, expansion, product suggestions."),
+    "db": ("db:app", "group", N_("Manage the store's schema.")),
+    "users": ("users:app", "group", N_("Manage dashboard and API users.")),
+    "deals": ("deals:app", "group", N_("Deals: win probability, expansion, product suggestions.")),
     "strategy": (
         "strategy:app",
         "group",
-        "The strategy file: thresholds, weights, playbooks, capacity rules.",
+        N_("The strategy file: thresholds, weights, playbooks, capacity rules."),
     ),
-    "simulate": ("simulate:app", "group", "What-if simulations: a rep's departure."),
+    "simulate": ("simulate:app", "group", N_("What-if simulations: a rep's departure.")),
     "override": (
         "override:app",
         "group",
-        "Manual overrides: pin an account's cell or priority with a reason and an expiry.",
+        N_("Manual overrides: pin an account's cell or priority with a reason and an expiry."),
     ),
 }
 """Each command: ``module:attribute`` under :mod:`tillage.cli`, whether it is one command or a
@@ -142,6 +149,7 @@ def load_command(name: str) -> click.Command:
         single.command(name)(obj)
         command = typer.main.get_command(single)
     command.name = name
+    localize(command, language_gettext(), summary=_help)
     return command
 
 
@@ -158,10 +166,20 @@ class LazyGroup(TyperGroup):
         if cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         if self._listing:  # the group's help: a stand-in with the help line, nothing imported
-            return click.Command(cmd_name, help=COMMANDS[cmd_name][2])
+            return click.Command(cmd_name, help=language_gettext()(COMMANDS[cmd_name][2]))
         return load_command(cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        """The command ``args`` names; a name that is no command is a usage error in the
+        user's language that suggests the close names."""
+        name = args[0] if args else "-"
+        unknown = name not in COMMANDS and super().get_command(ctx, name) is None
+        if unknown and not name.startswith("-"):
+            raise no_such_command(ctx, name, COMMANDS, language_gettext())
+        return super().resolve_command(ctx, args)
+
     def format_help(self, ctx: click.Context, formatter: Any) -> None:
+        localize(self, language_gettext())
         self._listing = True
         try:
             super().format_help(ctx, formatter)

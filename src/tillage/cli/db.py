@@ -6,14 +6,14 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.store.database import current_revision, engine_from_settings, migrate
 
-app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+app = typer.Typer(help=N_("Manage the store's schema."), no_args_is_help=True)
 
 
-@app.command("upgrade")
+@app.command("upgrade", help=N_("Create the store or upgrade it to the newest schema."))
 def upgrade() -> None:
-    """Create the store or upgrade it to the newest schema."""
     settings = state.settings()
     _ = state.gettext()
     engine = engine_from_settings(settings)

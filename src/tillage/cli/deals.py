@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.features import ENGINES, feature_backend
 from tillage.inert import csv_frame
 from tillage.strategy.deals import (
@@ -25,12 +26,12 @@ from tillage.strategy.deals import (
     win_probability_backtest,
 )
 
-app = typer.Typer(help="Deals: win probability, expansion, product suggestions.")
+app = typer.Typer(help=N_("Deals: win probability, expansion, product suggestions."))
 
-AsOf = Annotated[str, typer.Option("--as-of", help="Business date (YYYY-MM-DD).")]
-Out = Annotated[Path | None, typer.Option("--out", help="CSV file for the per-row results.")]
-Engine = Annotated[str, typer.Option(help="Where to compute: duckdb, postgres or spark.")]
-Url = Annotated[str | None, typer.Option(help="Store to read (default: the configured store).")]
+AsOf = Annotated[str, typer.Option("--as-of", help=N_("Business date (YYYY-MM-DD)."))]
+Out = Annotated[Path | None, typer.Option("--out", help=N_("CSV file for the per-row results."))]
+Engine = Annotated[str, typer.Option(help=N_("Where to compute: duckdb, postgres or spark."))]
+Url = Annotated[str | None, typer.Option(help=N_("Store to read (default: the configured store)."))]
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -62,22 +63,24 @@ def _write(frame: pd.DataFrame, out: Path | None, console: Console) -> None:
         console.print(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
 
 
-@app.command("win-probability")
+@app.command(
+    "win-probability",
+    help=N_("Calibrated win probability of the deals open on AS_OF (or a backtest with --cutoff)."),
+)
 def win_probability(
     as_of: AsOf,
     cutoff: Annotated[
         str | None,
-        typer.Option(help="Backtest: train on deals closed by this date, test on later ones."),
+        typer.Option(help=N_("Backtest: train on deals closed by this date, test on later ones.")),
     ] = None,
     types: Annotated[
-        list[str] | None, typer.Option("--type", help="Deal types to model (repeatable).")
+        list[str] | None, typer.Option("--type", help=N_("Deal types to model (repeatable)."))
     ] = None,
-    months: Annotated[int | None, typer.Option(help="Month-end snapshots to use.")] = None,
+    months: Annotated[int | None, typer.Option(help=N_("Month-end snapshots to use."))] = None,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Calibrated win probability of the deals open on AS_OF (or a backtest with --cutoff)."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
@@ -102,16 +105,17 @@ def win_probability(
     _write(scored[columns], out, console)
 
 
-@app.command("expansion")
+@app.command(
+    "expansion", help=N_("Upsell/cross-sell propensity and expected expansion value per account.")
+)
 def expansion(
     as_of: AsOf,
-    horizon: Annotated[int, typer.Option(help="Horizon in days.")] = 180,
-    backtest: Annotated[bool, typer.Option(help="Backtest as of a past date instead.")] = False,
+    horizon: Annotated[int, typer.Option(help=N_("Horizon in days."))] = 180,
+    backtest: Annotated[bool, typer.Option(help=N_("Backtest as of a past date instead."))] = False,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Upsell/cross-sell propensity and expected expansion value per account."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()
@@ -131,14 +135,15 @@ def expansion(
     _write(scored, out, console)
 
 
-@app.command("suggest")
+@app.command(
+    "suggest", help=N_("Product suggestions per account: co-purchase rules and successor products.")
+)
 def suggest(
     as_of: AsOf,
     out: Out = None,
     engine: Engine = "duckdb",
     database_url: Url = None,
 ) -> None:
-    """Product suggestions per account: co-purchase rules and successor products."""
     _ = state.gettext()
     date = _date(as_of, "--as-of")
     console = Console()

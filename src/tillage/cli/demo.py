@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.cli.score import scoring_progress
 from tillage.cli.serve import run_server
 from tillage.config import DEFAULT_STORE_FILE
@@ -70,20 +71,20 @@ def demo_secret(demo_dir: Path) -> str:
 
 
 def demo(
-    accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 42,
-    locale: Annotated[str, typer.Option(help="Names in 'ja' (Japanese) or 'en'.")] = "ja",
+    accounts: Annotated[int, typer.Option(help=N_("Number of accounts to generate."))] = 2000,
+    seed: Annotated[int, typer.Option(help=N_("Random seed (same seed, same company)."))] = 42,
+    locale: Annotated[str, typer.Option(help=N_("Names in 'ja' (Japanese) or 'en'."))] = "ja",
     database_url: Annotated[
         str | None,
         typer.Option(
-            help="Store to fill (default: <data_dir>/demo/tillage.db). Its data is replaced."
+            help=N_("Store to fill (default: <data_dir>/demo/tillage.db). Its data is replaced.")
         ),
     ] = None,
     serve: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard after.")
+        bool, typer.Option("--serve/--no-serve", help=N_("Serve the dashboard after."))
     ] = True,
-    host: Annotated[str, typer.Option(help="Address for the dashboard.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
+    host: Annotated[str, typer.Option(help=N_("Address for the dashboard."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=N_("Port for the dashboard."))] = 8000,
 ) -> None:
     """Build a synthetic B2B company, run the whole pipeline on it and open the dashboard."""
     settings = state.settings()
@@ -191,13 +192,15 @@ class ExportFormat(StrEnum):
 
 
 def demo_export(
-    format: Annotated[ExportFormat, typer.Argument(help="Export shape: salesforce or hubspot.")],
-    directory: Annotated[Path, typer.Argument(help="Folder to write the export files into.")],
-    accounts: Annotated[int, typer.Option(help="Number of accounts to generate.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company).")] = 42,
-    locale: Annotated[str, typer.Option(help="Names in 'ja' (Japanese) or 'en'.")] = "ja",
+    format: Annotated[
+        ExportFormat, typer.Argument(help=N_("Export shape: salesforce or hubspot."))
+    ],
+    directory: Annotated[Path, typer.Argument(help=N_("Folder to write the export files into."))],
+    accounts: Annotated[int, typer.Option(help=N_("Number of accounts to generate."))] = 2000,
+    seed: Annotated[int, typer.Option(help=N_("Random seed (same seed, same company)."))] = 42,
+    locale: Annotated[str, typer.Option(help=N_("Names in 'ja' (Japanese) or 'en'."))] = "ja",
     encoding: Annotated[
-        str, typer.Option(help="File encoding: utf-8, or cp932 as Excel in Japan saves it.")
+        str, typer.Option(help=N_("File encoding: utf-8, or cp932 as Excel in Japan saves it."))
     ] = "utf-8",
 ) -> None:
     """Write the demo company as a Salesforce or HubSpot export folder; the store is untouched.

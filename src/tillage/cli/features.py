@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.features import ENGINES, build_features, feature_backend
 from tillage.features.rfm import PERIOD_DAYS
@@ -27,21 +28,21 @@ __all__ = ["features_command"]
 
 def features_command(
     as_of: Annotated[
-        str, typer.Option("--as-of", help="Business date the features describe (YYYY-MM-DD).")
+        str, typer.Option("--as-of", help=N_("Business date the features describe (YYYY-MM-DD)."))
     ],
-    out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
+    out: Annotated[Path, typer.Option("--out", help=N_("Parquet file to write."))],
     engine: Annotated[
-        str, typer.Option(help="Where to compute: duckdb (embedded), postgres or spark.")
+        str, typer.Option(help=N_("Where to compute: duckdb (embedded), postgres or spark."))
     ] = "duckdb",
     period: Annotated[
-        str, typer.Option(help="Time unit of rfm_recency and rfm_t: day, week or month.")
+        str, typer.Option(help=N_("Time unit of rfm_recency and rfm_t: day, week or month."))
     ] = "week",
     horizon: Annotated[
         int | None,
-        typer.Option(help="Add backtest labels over the next HORIZON days (reads the future)."),
+        typer.Option(help=N_("Add backtest labels over the next HORIZON days (reads the future).")),
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
 ) -> None:
     """Compute every account's features as of a date and write them to a Parquet file."""
@@ -54,7 +55,7 @@ def features_command(
     if period not in PERIOD_DAYS:
         raise typer.BadParameter(f"choose one of {', '.join(PERIOD_DAYS)}", param_hint="--period")
     if horizon is not None and horizon <= 0:
-        raise typer.BadParameter("must be a positive number of days", param_hint="--horizon")
+        raise typer.BadParameter(N_("must be a positive number of days"), param_hint="--horizon")
     if out.suffix.lower() not in {".parquet", ".pq"}:
         raise ConfigurationError(f"--out {out} must be a .parquet file")
     url = database_url or state.settings().resolved_database_url

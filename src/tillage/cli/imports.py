@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import rows_affected
 from tillage.i18n import table_labels
 from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
@@ -111,32 +112,37 @@ def _stdin_file() -> Iterator[Path]:
 def import_command(
     path: Annotated[
         Path,
-        typer.Argument(help="A file (CSV, XLSX, Parquet), an export folder or .zip; - for stdin."),
+        typer.Argument(
+            help=N_("A file (CSV, XLSX, Parquet), an export folder or .zip; - for stdin.")
+        ),
     ],
     format: Annotated[
-        str, typer.Option("--format", help="auto|csv|xlsx|parquet|salesforce|hubspot")
+        str, typer.Option("--format", help=N_("auto|csv|xlsx|parquet|salesforce|hubspot"))
     ] = "auto",
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", help="Mapping file (TOML) for CSV/XLSX/Parquet.")
+        Path | None, typer.Option("--mapping", help=N_("Mapping file (TOML) for CSV/XLSX/Parquet."))
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and print the report; write nothing.")
+        bool, typer.Option("--dry-run", help=N_("Check and print the report; write nothing."))
     ] = False,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Save the problems as .csv or .xlsx.")
+        Path | None, typer.Option("--report", help=N_("Save the problems as .csv or .xlsx."))
     ] = None,
     rates: Annotated[
         Path | None,
         typer.Option(
             "--rates",
-            help="Exchange rates into the company currency: a CSV (currency,rate[,valid_from]) "
-            "or a TOML file with [[exchange_rates]] (default: the strategy in force).",
+            help=N_(
+                "Exchange rates into the company currency: a CSV (currency,rate[,valid_from]) "
+                "or a TOML file with [[exchange_rates]] (default: the strategy in force)."
+            ),
         ),
     ] = None,
 ) -> None:
     """Import an export into the store: all rows or none, re-imports update in place."""
     if format not in Format.__args__:  # type: ignore[attr-defined]
-        raise typer.BadParameter(", ".join(Format.__args__), param_hint="--format")  # type: ignore[attr-defined]
+        choices = ", ".join(Format.__args__)  # type: ignore[attr-defined]
+        raise typer.BadParameter(f"choose one of {choices}", param_hint="--format")
     if str(path) == "-":
         with _stdin_file() as saved:
             _import(saved, format, mapping, dry_run, report, rates)

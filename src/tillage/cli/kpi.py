@@ -17,6 +17,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.features import ENGINES
 from tillage.inert import csv_frame
@@ -42,29 +43,34 @@ def kpi_command(
     period: Annotated[
         str | None,
         typer.Option(
-            help="Month (2026-09), quarter (2026-Q3), year (2026), fiscal quarter (FY2026-Q1) "
-            "or fiscal year (FY2026) in the strategy's fiscal calendar; default: the fiscal "
-            "quarter of the newest snapshot's date."
+            help=N_(
+                "Month (2026-09), quarter (2026-Q3), year (2026), fiscal quarter (FY2026-Q1) "
+                "or fiscal year (FY2026) in the strategy's fiscal calendar; default: the fiscal "
+                "quarter of the newest snapshot's date."
+            )
         ),
     ] = None,
     by: Annotated[
-        str | None, typer.Option(help="Cut: rep, team or segment (the newest snapshot's).")
+        str | None, typer.Option(help=N_("Cut: rep, team or segment (the newest snapshot's)."))
     ] = None,
     trend: Annotated[
-        int, typer.Option(min=1, help="Show this many consecutive periods ending with --period.")
+        int,
+        typer.Option(min=1, help=N_("Show this many consecutive periods ending with --period.")),
     ] = 1,
     out: Annotated[
-        Path | None, typer.Option(help="Also write the tidy table to a .csv or .xlsx file.")
+        Path | None, typer.Option(help=N_("Also write the tidy table to a .csv or .xlsx file."))
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="Where to compute: duckdb (embedded), postgres or spark.")
+        str, typer.Option(help=N_("Where to compute: duckdb (embedded), postgres or spark."))
     ] = "duckdb",
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
     format: Annotated[
         str,
-        typer.Option("--format", help="table, or json (one period: the answer of /api/v1/kpis)."),
+        typer.Option(
+            "--format", help=N_("table, or json (one period: the answer of /api/v1/kpis).")
+        ),
     ] = "table",
 ) -> None:
     """Print the KPIs of a period (names in the user's language), optionally by rep or team."""

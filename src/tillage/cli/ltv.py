@@ -15,18 +15,23 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
+from sqlalchemy import select
 
 from tillage.cli.backtest_table import backtest_table
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
 from tillage.features.engine import VALUE_COLUMNS, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
+from tillage.i18n import format_number
 from tillage.models.forecast_text import choice_lines
 from tillage.models.ltv.pieces import not_fitted_line
+from tillage.report.formatting import format_fraction
+from tillage.report.terminal import Col, fitted_table, money
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import make_engine
+from tillage.store.schema import Account
 from tillage.strategy.backtest import backtest
 from tillage.strategy.revenue_forecast import RUN_RATE_MONTHS, forecast_revenue
 from tillage.strategy.value import account_values, ltv_model, value_prospects
@@ -50,13 +55,30 @@ def _headers() -> dict[str, str]:
     }
 
 
-def _cell(column: str, value: object) -> str:
-    """One printed cell: money without decimals, probabilities and months with two; a missing
-    value blank (the legend under the table says why)."""
+def _cell(column: str, value: object, currency: str, lang: str, width: int | None) -> str:
+    """One printed cell: money as the other tables print it (in full, compact when narrow),
+    probabilities as percentages, months with one decimal; a missing value a dash (the legend
+    under the table says why)."""
     if value is None or pd.isna(value):  # type: ignore[arg-type]
         return "—"
     number = float(value)  # type: ignore[arg-type]
-    return f"{number:,.0f}" if column.startswith("ltv") else f"{number:.2f}"
+    if column.startswith("ltv"):
+        return money(number, currency, lang, width)
+    if column == "expected_lifetime_months":
+        return format_number(number, lang, digits=1)
+    return format_fraction(number, lang)
+
+
+def _names(url: str) -> pd.DataFrame:
+    """Each account's key and name by account id: the table shows the name, as the other
+    tables do; a written file keeps the id and adds both."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(Account.id, Account.key, Account.name)).all()
+    finally:
+        engine.dispose()
+    return pd.DataFrame(rows, columns=["account_id", "key", "name"]).set_index("account_id")
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -144,33 +166,38 @@ def ltv_command(
         str | None,
         typer.Option(
             "--as-of",
-            help="Business date (YYYY-MM-DD); default: the store's last day of data, or today "
-            "if that is later.",
+            help=N_(
+                "Business date (YYYY-MM-DD); default: the store's last day of data, or today "
+                "if that is later."
+            ),
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write every account to this .csv or .parquet.")
+        Path | None, typer.Option("--out", help=N_("Write every account to this .csv or .parquet."))
     ] = None,
-    top: Annotated[int, typer.Option(help="Accounts to print.")] = 20,
+    top: Annotated[int, typer.Option(help=N_("Accounts to print."))] = 20,
     strategy: Annotated[
         Path | None,
         typer.Option(
-            help="Strategy file (horizon, discount rate, margins by product family; default: "
-            "the strategy in force in the store)."
+            help=N_(
+                "Strategy file (horizon, discount rate, margins by product family; default: "
+                "the strategy in force in the store)."
+            )
         ),
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(help="Horizon of the LTV in months (default: the strategy's).")
+        int | None, typer.Option(help=N_("Horizon of the LTV in months (default: the strategy's)."))
     ] = None,
     discount_rate: Annotated[
-        float | None, typer.Option(help="Annual discount rate (default: the strategy's).")
+        float | None, typer.Option(help=N_("Annual discount rate (default: the strategy's)."))
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
 ) -> None:
     """Per-account LTV with its interval, churn risk and lifetime; print the top accounts."""
     settings = state.settings()
+    lang = settings.language
     _ = state.gettext()
     date = _date(as_of, "--as-of") if as_of else None
     url = database_url or settings.resolved_database_url
@@ -194,19 +221,23 @@ def ltv_command(
         values, chosen = forecast_revenue(con, date, fitted, values, inputs)
         values = value_prospects(values, source)
     values = values.sort_values("ltv", ascending=False)
-    table = Table(
-        title=_("LTV as of {date} ({months} months, {rate:.0%} a year)").format(
-            date=date, months=model.horizon_months, rate=model.discount_rate
-        )
+    title = _("LTV as of {date} ({months} months, {rate:.0%} a year)").format(
+        date=date, months=model.horizon_months, rate=model.discount_rate
     )
     headers = _headers()
-    table.add_column(headers["account_id"], justify="right")
-    for column in SHOWN:
-        table.add_column(headers[column], justify="right")
     shown = values.head(top)
-    for account_id, row in shown.iterrows():
-        table.add_row(str(account_id), *(_cell(c, row[c]) for c in SHOWN))
-    Console().print(table)
+    names = _names(url)
+    console = Console()
+    columns = [Col(headers["account_id"], name=True)]
+    columns += [Col(headers[column], "right") for column in SHOWN]
+    cells = [
+        (
+            str(names["name"].get(account_id, account_id)),
+            *(_cell(c, row[c], settings.currency, lang, console.width) for c in SHOWN),
+        )
+        for account_id, row in shown.iterrows()
+    ]
+    console.print(fitted_table(columns, cells, console.width, title=title))
     if shown["churn_risk"].isna().any():
         Console().print(
             _("—: {column} is blank for an account without a running contract").format(
@@ -230,7 +261,7 @@ def ltv_command(
     _warn_not_fitted(fitted.params())
     _warn_net_negative(inputs.accounts)
     if out is not None:
-        _write(values, out)
+        _write(names.join(values, how="right"), out)
         Console().print(
             _("{n} accounts → {path}").format(n=f"{len(values):,}", path=out), highlight=False
         )
@@ -238,22 +269,24 @@ def ltv_command(
 
 def backtest_command(
     calibration_end: Annotated[
-        str, typer.Option("--calibration-end", help="Last day of the calibration period.")
+        str, typer.Option("--calibration-end", help=N_("Last day of the calibration period."))
     ],
-    horizon: Annotated[int, typer.Option("--horizon", help="Holdout length in months.")] = 12,
+    horizon: Annotated[int, typer.Option("--horizon", help=N_("Holdout length in months."))] = 12,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Per-account predictions and outcomes (.csv or .parquet)."),
+        typer.Option("--out", help=N_("Per-account predictions and outcomes (.csv or .parquet).")),
     ] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Reliability diagram as PNG.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help=N_("Reliability diagram as PNG."))
+    ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
 ) -> None:
     """Fit as of the calibration end, predict the holdout, compare with naive baselines."""
     date = _date(calibration_end, "--calibration-end")
     if horizon < 1:
-        raise typer.BadParameter("must be at least 1 month", param_hint="--horizon")
+        raise typer.BadParameter(N_("must be at least 1 month"), param_hint="--horizon")
     url = database_url or state.settings().resolved_database_url
     with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         result = backtest(con, date, horizon)

@@ -14,29 +14,42 @@ from rich.console import Console
 
 from tillage.cli.commands import LazyGroup
 from tillage.cli.context import EXIT_USAGE, exit_status, state
+from tillage.cli.localize import N_, language_gettext, show_usage_error
 from tillage.errors import TillageError
 
 app = typer.Typer(
     name="tillage",
-    help="LTV-based account strategy for B2B sales.",
+    help=N_("LTV-based account strategy for B2B sales."),
     no_args_is_help=True,
     add_completion=False,
     cls=LazyGroup,
 )
 
 
-@app.callback()
-def _global(
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of the output: ja or en.")
-    ] = None,
-) -> None:
-    """tillage: LTV-based account strategy for B2B sales."""
+def _choose_language(lang: str | None) -> str | None:
+    """``--lang``, taken before the other options (eager) so that the help and the usage errors
+    of the command are already in that language."""
     from tillage.i18n import LANGUAGES
 
     if lang is not None and lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
     state.lang = lang
+    return lang
+
+
+@app.callback()
+def _global(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help=N_("Language of the output: ja or en."),
+            is_eager=True,
+            callback=_choose_language,
+        ),
+    ] = None,
+) -> None:
+    """LTV-based account strategy for B2B sales."""
 
 
 def _store_error() -> type[Exception]:
@@ -45,15 +58,6 @@ def _store_error() -> type[Exception]:
     from sqlalchemy.exc import SQLAlchemyError
 
     return SQLAlchemyError
-
-
-def _gettext():  # type: ignore[no-untyped-def]
-    """The ``_`` of the configured language for a message on the way out; English where the
-    settings themselves cannot be read (the error being reported may be theirs)."""
-    try:
-        return state.gettext()
-    except Exception:  # any unreadable setting: the message still goes out in English
-        return lambda message: message
 
 
 def main() -> None:
@@ -68,25 +72,27 @@ def main() -> None:
     try:
         status = app(standalone_mode=False)
     except TillageError as exc:
-        _ = _gettext()
+        _ = language_gettext()
         Console(stderr=True).print(f"[bold red]{_('error')}:[/] {exc}", highlight=False)
         sys.exit(exit_status(exc))
     except (typer.Abort, KeyboardInterrupt):
-        _ = _gettext()
+        _ = language_gettext()
         Console(stderr=True).print(_("aborted"))
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: a wrong option, a bad value
         # (typer vendors click: its ClickException derives from TyperException, not click's)
-        show = getattr(exc, "show", None)
-        if show is None:
+        if getattr(exc, "show", None) is None:
             raise
-        show()
+        if hasattr(exc, "ctx"):  # a usage error: written in the user's language
+            show_usage_error(exc, language_gettext())
+        else:
+            exc.show()
         sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
     except _store_error() as exc:  # a store a command reads without checking it first
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        _ = _gettext()
+        _ = language_gettext()
         line = _(
             "the store cannot be read ({reason}); run `tillage db upgrade` or check "
             "--database-url / TILLAGE_DATABASE_URL"

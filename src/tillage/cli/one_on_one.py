@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.cli.review import (
     KpiEngine,
     OutFile,
@@ -29,15 +30,15 @@ __all__ = ["one_on_one"]
 
 
 def one_on_one(
-    rep: Annotated[str, typer.Option(help="The rep: key (as imported) or id.")],
+    rep: Annotated[str, typer.Option(help=N_("The rep: key (as imported) or id."))],
     fmt: ReportFormat = "md",
     out: OutFile = None,
     period: Annotated[
         str | None,
-        typer.Option(help="Period of the behaviour KPIs (default: the snapshot's quarter)."),
+        typer.Option(help=N_("Period of the behaviour KPIs (default: the snapshot's quarter).")),
     ] = None,
     strategy: Annotated[
-        Path | None, typer.Option(help="Strategy file (default: the saved strategy in force).")
+        Path | None, typer.Option(help=N_("Strategy file (default: the saved strategy in force)."))
     ] = None,
     engine: KpiEngine = "duckdb",
 ) -> None:

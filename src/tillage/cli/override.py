@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import ParameterError
 from tillage.services.overrides import clear_override, override_list, set_override
 from tillage.store.access import OPERATOR, everything
@@ -23,7 +24,7 @@ from tillage.store.database import engine_from_settings, ensure_current, session
 from tillage.store.users import utcnow
 
 app = typer.Typer(
-    help="Manual overrides: pin an account's cell or priority with a reason and an expiry.",
+    help=N_("Manual overrides: pin an account's cell or priority with a reason and an expiry."),
     no_args_is_help=True,
 )
 
@@ -69,19 +70,24 @@ def _show(rows: list, title: str) -> None:  # type: ignore[type-arg]
     Console().print(table)
 
 
-@app.command("set")
+@app.command(
+    "set",
+    help=N_(
+        "Pin an account's cell or priority until a date, for a reason (replaces the one in force)."
+    ),
+)
 def set_command(
-    account: Annotated[str, typer.Argument(help="The account's key (or id).")],
-    reason: Annotated[str, typer.Option(help="Why the value is pinned (required).")],
+    account: Annotated[str, typer.Argument(help=N_("The account's key (or id)."))],
+    reason: Annotated[str, typer.Option(help=N_("Why the value is pinned (required)."))],
     until: Annotated[
-        str, typer.Option(help="Last day the override holds, YYYY-MM-DD (at most a year ahead).")
+        str,
+        typer.Option(help=N_("Last day the override holds, YYYY-MM-DD (at most a year ahead).")),
     ],
     cell: Annotated[
-        str | None, typer.Option(help="Pin the cell: deepen, maintain, nurture or reduce.")
+        str | None, typer.Option(help=N_("Pin the cell: deepen, maintain, nurture or reduce."))
     ] = None,
-    priority: Annotated[float | None, typer.Option(help="Pin the priority (0–100).")] = None,
+    priority: Annotated[float | None, typer.Option(help=N_("Pin the priority (0–100)."))] = None,
 ) -> None:
-    """Pin an account's cell or priority until a date, for a reason (replaces the one in force)."""
     _ = state.gettext()
     if (cell is None) == (priority is None):
         raise ParameterError("give exactly one of --cell or --priority")
@@ -104,14 +110,15 @@ def set_command(
         _show([made], _("Override set"))
 
 
-@app.command("list")
+@app.command(
+    "list", help=N_("List the overrides in force (or every one ever set, with --history).")
+)
 def list_command(
     history: Annotated[
-        bool, typer.Option("--history", help="Also cleared and expired overrides.")
+        bool, typer.Option("--history", help=N_("Also cleared and expired overrides."))
     ] = False,
-    account: Annotated[int | None, typer.Option(help="Only this account (id).")] = None,
+    account: Annotated[int | None, typer.Option(help=N_("Only this account (id)."))] = None,
 ) -> None:
-    """List the overrides in force (or every one ever set, with --history)."""
     _ = state.gettext()
     with session_factory(_engine())() as session:
         rows = override_list(
@@ -120,11 +127,12 @@ def list_command(
         _show(rows, _("Overrides"))
 
 
-@app.command("clear")
+@app.command(
+    "clear", help=N_("Clear an override: the next scoring run uses the computed value again.")
+)
 def clear_command(
-    override_id: Annotated[int, typer.Argument(help="The override's id (see `list`).")],
+    override_id: Annotated[int, typer.Argument(help=N_("The override's id (see `list`)."))],
 ) -> None:
-    """Clear an override: the next scoring run uses the computed value again."""
     _ = state.gettext()
     with session_factory(_engine())() as session:
         cleared = clear_override(session, OPERATOR, override_id, now=utcnow())

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from tillage.cli.context import state
 from tillage.cli.crm_export import TaskLayout, export_tasks
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.i18n import LANGUAGES
 from tillage.inert import csv_frame
@@ -59,16 +60,17 @@ class Format(StrEnum):
 
 
 SnapshotOption = Annotated[
-    int | None, typer.Option("--snapshot", help="Snapshot id (default: the latest).")
+    int | None, typer.Option("--snapshot", help=N_("Snapshot id (default: the latest)."))
 ]
 FormatOption = Annotated[
     Format,
     typer.Option(
-        "--format", help="table (readable), csv (for spreadsheets) or json (the API's answer)."
+        "--format", help=N_("table (readable), csv (for spreadsheets) or json (the API's answer).")
     ),
 ]
 OutOption = Annotated[
-    Path | None, typer.Option("--out", "-o", help="File for the CSV (default: standard output).")
+    Path | None,
+    typer.Option("--out", "-o", help=N_("File for the CSV (default: standard output).")),
 ]
 
 
@@ -96,7 +98,7 @@ def portfolio(
     groups: Annotated[
         bool,
         typer.Option(
-            "--groups", help="Corporate groups with their LTV rolled up, instead of the cells."
+            "--groups", help=N_("Corporate groups with their LTV rolled up, instead of the cells.")
         ),
     ] = False,
 ) -> None:
@@ -133,8 +135,8 @@ def portfolio(
 
 
 def plan(
-    month: Annotated[str, typer.Option("--month", help="Month of the plan (YYYY-MM).")],
-    rep: Annotated[str | None, typer.Option("--rep", help="Only this rep (key or id).")] = None,
+    month: Annotated[str, typer.Option("--month", help=N_("Month of the plan (YYYY-MM)."))],
+    rep: Annotated[str | None, typer.Option("--rep", help=N_("Only this rep (key or id)."))] = None,
     snapshot: SnapshotOption = None,
     format: FormatOption = Format.table,
     out: OutOption = None,
@@ -142,8 +144,10 @@ def plan(
         TaskLayout | None,
         typer.Option(
             "--export",
-            help="The plan as a task import file of the rep's CRM: salesforce-tasks (Data "
-            "Loader, Task) or hubspot-tasks (HubSpot import); see docs/crm-tasks.md.",
+            help=N_(
+                "The plan as a task import file of the rep's CRM: salesforce-tasks (Data "
+                "Loader, Task) or hubspot-tasks (HubSpot import); see docs/crm-tasks.md."
+            ),
         ),
     ] = None,
 ) -> None:
@@ -205,17 +209,17 @@ class DiffPart(StrEnum):
 
 
 def diff(
-    snap_a: Annotated[int, typer.Argument(help="The earlier snapshot id.")],
-    snap_b: Annotated[int, typer.Argument(help="The later snapshot id.")],
+    snap_a: Annotated[int, typer.Argument(help=N_("The earlier snapshot id."))],
+    snap_b: Annotated[int, typer.Argument(help=N_("The later snapshot id."))],
     format: FormatOption = Format.table,
     part: Annotated[
-        DiffPart, typer.Option("--part", help="CSV: the matrix, or the accounts that moved.")
+        DiffPart, typer.Option("--part", help=N_("CSV: the matrix, or the accounts that moved."))
     ] = DiffPart.matrix,
     out: OutOption = None,
 ) -> None:
     """How accounts moved between two snapshots (cells and zones), and why."""
     if format is Format.json:
-        raise typer.BadParameter("diff prints a table or csv", param_hint="--format")
+        raise typer.BadParameter(N_("diff prints a table or csv"), param_hint="--format")
     settings = state.settings()
     _ = state.gettext()
     lang, currency = settings.language, settings.currency
@@ -257,18 +261,22 @@ def diff(
     )
 
 
-export_app = typer.Typer(help="Export a snapshot: an Excel workbook or CSV files.")
+export_app = typer.Typer(help=N_("Export a snapshot: an Excel workbook or CSV files."))
 
 
-@export_app.command("xlsx")
+@export_app.command(
+    "xlsx",
+    help=N_(
+        "The portfolio (with a heatmap), the open deals and each rep's plan as an Excel workbook."
+    ),
+)
 def export_xlsx(
-    path: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    path: Annotated[Path, typer.Argument(help=N_("Workbook to write (.xlsx)."))],
     lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of the workbook: ja or en.")
+        str | None, typer.Option("--lang", help=N_("Language of the workbook: ja or en."))
     ] = None,
     snapshot: SnapshotOption = None,
 ) -> None:
-    """The portfolio (with a heatmap), the open deals and each rep's plan as an Excel workbook."""
     settings = state.settings()
     if lang is not None and lang not in LANGUAGES:
         raise typer.BadParameter(f"choose one of {', '.join(LANGUAGES)}", param_hint="--lang")
@@ -291,13 +299,17 @@ def export_xlsx(
     Console().print(_("Snapshot {id} written to {path}").format(id=snap.id, path=path))
 
 
-@export_app.command("csv")
+@export_app.command(
+    "csv",
+    help=N_(
+        "The portfolio, the open deals and the plans as CSV files (portfolio.csv, "
+        "deals.csv, plans.csv)."
+    ),
+)
 def export_csv(
-    directory: Annotated[Path, typer.Argument(help="Folder for the CSV files.")],
+    directory: Annotated[Path, typer.Argument(help=N_("Folder for the CSV files."))],
     snapshot: SnapshotOption = None,
 ) -> None:
-    """The portfolio, the open deals and the plans as CSV files (portfolio.csv, deals.csv,
-    plans.csv)."""
     settings = state.settings()
     lang, currency = settings.language, settings.currency
     with _session() as session:

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.inert import csv_frame
 from tillage.report.renewals import renewals_rows, renewals_summary, renewals_table
 from tillage.services.renewals import DEFAULT_DAYS, renewal_calendar
@@ -33,17 +34,19 @@ class RenewalFormat(StrEnum):
 
 def renewals(
     days: Annotated[
-        int, typer.Option("--days", help="Days ahead of the newest snapshot's date (1–366).")
+        int, typer.Option("--days", help=N_("Days ahead of the newest snapshot's date (1–366)."))
     ] = DEFAULT_DAYS,
-    rep: Annotated[str | None, typer.Option("--rep", help="Only this owner (rep key).")] = None,
-    team: Annotated[str | None, typer.Option("--team", help="Only this team (team key).")] = None,
+    rep: Annotated[str | None, typer.Option("--rep", help=N_("Only this owner (rep key)."))] = None,
+    team: Annotated[
+        str | None, typer.Option("--team", help=N_("Only this team (team key)."))
+    ] = None,
     format: Annotated[
         RenewalFormat,
-        typer.Option("--format", help="table (readable), csv or json (the API's answer)."),
+        typer.Option("--format", help=N_("table (readable), csv or json (the API's answer).")),
     ] = RenewalFormat.table,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="File for the CSV (default: standard output)."),
+        typer.Option("--out", "-o", help=N_("File for the CSV (default: standard output).")),
     ] = None,
 ) -> None:
     """The renewals calendar: undecided renewals of the next days, by rep or team."""

@@ -16,6 +16,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.config import Settings
 from tillage.report.review import FORMATS, render_review
 from tillage.services import strategy as strategies
@@ -43,11 +44,13 @@ def _report_format(value: str) -> str:
 
 ReportFormat = Annotated[
     str,
-    typer.Option("--format", help="Output: md (Markdown), html or json.", callback=_report_format),
+    typer.Option(
+        "--format", help=N_("Output: md (Markdown), html or json."), callback=_report_format
+    ),
 ]
-OutFile = Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")]
+OutFile = Annotated[Path | None, typer.Option(help=N_("Write to this file instead of printing."))]
 KpiEngine = Annotated[
-    str, typer.Option(help="Where to compute the KPIs: duckdb, postgres or spark.")
+    str, typer.Option(help=N_("Where to compute the KPIs: duckdb, postgres or spark."))
 ]
 
 
@@ -72,16 +75,18 @@ def write_output(text: str, out: Path | None) -> None:
 
 
 def review_command(
-    period: Annotated[str, typer.Option(help="Month (2026-09) or quarter (2026-Q3) to review.")],
+    period: Annotated[
+        str, typer.Option(help=N_("Month (2026-09) or quarter (2026-Q3) to review."))
+    ],
     fmt: ReportFormat = "md",
     out: OutFile = None,
     by: Annotated[
-        list[str] | None, typer.Option(help="KPI cuts besides the company: rep, team, segment.")
+        list[str] | None, typer.Option(help=N_("KPI cuts besides the company: rep, team, segment."))
     ] = None,
     strategy: Annotated[
         Path | None,
         typer.Option(
-            help="Strategy file with the [kpi] targets (default: the saved strategy in force)."
+            help=N_("Strategy file with the [kpi] targets (default: the saved strategy in force).")
         ),
     ] = None,
     engine: KpiEngine = "duckdb",

@@ -13,32 +13,20 @@ from sqlalchemy import Engine
 
 from tillage.cli.context import state
 from tillage.cli.imports import print_quality
+from tillage.cli.localize import N_
 from tillage.features.engine import ENGINES
 from tillage.ingest.quality import data_quality
 from tillage.report.summary import zone_table
+from tillage.services.job_text import step_labels
 from tillage.services.scoring import STEPS, default_as_of, has_accounts, run_scoring
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
 from tillage.store.snapshots import get_snapshot, zone_totals
 
 
-def step_labels() -> dict[str, str]:
-    """What each step of the scoring run does, in the user's language."""
-    _ = state.gettext()
-    return {
-        "values": _("Account value (LTV) and churn risk"),
-        "signals": _("Renewals, engagement and competition"),
-        "expansion": _("Growth potential (expansion)"),
-        "deals": _("Open deals: win probability and zones"),
-        "ranking": _("Priority, reasons and portfolio cells"),
-        "plans": _("Account plans under each rep's hours"),
-        "write": _("Writing the snapshot"),
-    }
-
-
 def scoring_progress(progress: Progress, description: str):  # type: ignore[no-untyped-def]
     """A ``progress`` callback for :func:`run_scoring` advancing one task of ``progress``."""
-    labels = step_labels()
+    labels = step_labels(state.settings().language, detailed=True)
     task = progress.add_task(description, total=len(STEPS))
     seen: list[str] = []
 
@@ -105,37 +93,43 @@ def score(
     as_of: Annotated[
         str | None,
         typer.Option(
-            help="Business date to score as of (YYYY-MM-DD); default: the store's last day of "
-            "data, or today if that is later."
+            help=N_(
+                "Business date to score as of (YYYY-MM-DD); default: the store's last day of "
+                "data, or today if that is later."
+            )
         ),
     ] = None,
     strategy: Annotated[
         Path | None,
         typer.Option(
             "--strategy",
-            help="Strategy file (default: the newest saved version, else the built-in one).",
+            help=N_("Strategy file (default: the newest saved version, else the built-in one)."),
         ),
     ] = None,
     month: Annotated[
         str | None,
-        typer.Option(help="Month to plan (YYYY-MM); default: the month after the as-of date."),
+        typer.Option(help=N_("Month to plan (YYYY-MM); default: the month after the as-of date.")),
     ] = None,
-    label: Annotated[str, typer.Option(help="A label stored with the snapshot.")] = "",
+    label: Annotated[str, typer.Option(help=N_("A label stored with the snapshot."))] = "",
     warm_pages: Annotated[
         bool,
         typer.Option(
             "--warm-pages",
-            help="After scoring, compute the default KPI trends and review into the page cache "
-            "(the first user of the dashboard then waits for neither).",
+            help=N_(
+                "After scoring, compute the default KPI trends and review into the page cache "
+                "(the first user of the dashboard then waits for neither)."
+            ),
         ),
     ] = False,
     engine_name: Annotated[
         str | None,
         typer.Option(
             "--engine",
-            help="Where the feature queries run: duckdb (embedded), postgres (inside a "
-            "PostgreSQL store) or spark (local, or the Spark Connect server of $SPARK_REMOTE); "
-            "default: duckdb for a SQLite store, postgres for PostgreSQL.",
+            help=N_(
+                "Where the feature queries run: duckdb (embedded), postgres (inside a "
+                "PostgreSQL store) or spark (local, or the Spark Connect server of $SPARK_REMOTE); "
+                "default: duckdb for a SQLite store, postgres for PostgreSQL."
+            ),
         ),
     ] = None,
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.config import Settings, settings_environment
 from tillage.ingest.sources import remove_leftovers
 from tillage.web import staging
@@ -66,10 +67,10 @@ def clean_start(settings: Settings, now: float) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help=N_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=N_("Port to listen on."))] = 8000,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes (about one per CPU core).")
+        int, typer.Option(min=1, max=64, help=N_("Worker processes (about one per CPU core)."))
     ] = 1,
 ) -> None:
     """Serve the REST API (/api/v1, docs at /api/docs) and the dashboard."""

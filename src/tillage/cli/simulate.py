@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.i18n import format_money, format_number, gettext_for
 from tillage.inert import csv_frame
@@ -33,33 +34,35 @@ from tillage.services.notes import NoteOut, handover_notes
 from tillage.services.strategy import strategy_in_force
 from tillage.store.database import ensure_current, make_engine, session_factory
 
-app = typer.Typer(help="What-if simulations: a rep's departure.")
+app = typer.Typer(help=N_("What-if simulations: a rep's departure."))
 
 
-@app.command("departure")
+@app.command(
+    "departure",
+    help=N_("LTV at risk if a rep leaves, and the proposed successor for each of their accounts."),
+)
 def departure(
-    rep: Annotated[str, typer.Option("--rep", help="The leaving rep's key (or numeric id).")],
+    rep: Annotated[str, typer.Option("--rep", help=N_("The leaving rep's key (or numeric id)."))],
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Business date (YYYY-MM-DD); default: the snapshot's."),
+        typer.Option("--as-of", help=N_("Business date (YYYY-MM-DD); default: the snapshot's.")),
     ] = None,
     strategy_file: Annotated[
         Path | None,
         typer.Option(
-            "--strategy", help="Strategy file (default: the strategy in force in the store)."
+            "--strategy", help=N_("Strategy file (default: the strategy in force in the store).")
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the handover plan to a CSV file.")
+        Path | None, typer.Option("--out", help=N_("Also write the handover plan to a CSV file."))
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option(help="Store to read (default: the configured store).")
+        str | None, typer.Option(help=N_("Store to read (default: the configured store)."))
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", help="table, or json (the answer of the API).")
+        str, typer.Option("--format", help=N_("table, or json (the answer of the API)."))
     ] = "table",
 ) -> None:
-    """LTV at risk if a rep leaves, and the proposed successor for each of their accounts."""
     settings = state.settings()
     date = None
     if as_of is not None:

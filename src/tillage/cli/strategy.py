@@ -11,19 +11,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.strategy.config import load_strategy
 from tillage.strategy.config_text import default_strategy_toml
 
-app = typer.Typer(help="The strategy file: thresholds, weights, playbooks, capacity rules.")
+app = typer.Typer(help=N_("The strategy file: thresholds, weights, playbooks, capacity rules."))
 
 
-@app.command("init")
+@app.command("init", help=N_("Write the default strategy file, every field commented."))
 def init(
-    path: Annotated[Path, typer.Argument(help="File to write.")] = Path("strategy.toml"),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    path: Annotated[Path, typer.Argument(help=N_("File to write."))] = Path("strategy.toml"),
+    force: Annotated[bool, typer.Option(help=N_("Overwrite an existing file."))] = False,
 ) -> None:
-    """Write the default strategy file, every field commented."""
     if path.exists() and not force:
         raise ConfigurationError(f"{path.name} exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,9 +31,8 @@ def init(
     Console().print(f"wrote {path}")
 
 
-@app.command("validate")
-def validate(path: Annotated[Path, typer.Argument(help="Strategy file to check.")]) -> None:
-    """Check a strategy file; name every field at fault."""
+@app.command("validate", help=N_("Check a strategy file; name every field at fault."))
+def validate(path: Annotated[Path, typer.Argument(help=N_("Strategy file to check."))]) -> None:
     strategy = load_strategy(path)
     Console().print(
         f"{path.name}: valid ({len(strategy.playbooks)} playbooks, currency {strategy.currency})"

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.errors import DataValidationError
 from tillage.labels import role_label
 from tillage.store.access import OPERATOR
@@ -30,7 +31,7 @@ from tillage.store.users import (
     utcnow,
 )
 
-app = typer.Typer(help="Manage dashboard and API users.", no_args_is_help=True)
+app = typer.Typer(help=N_("Manage dashboard and API users."), no_args_is_help=True)
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -45,26 +46,32 @@ def _password(given: str | None) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-@app.command("add")
+@app.command(
+    "add",
+    help=N_("Add a user. The first admin: ``tillage users add admin@example.com --role admin``."),
+)
 def add(
-    login: Annotated[str, typer.Argument(help="Login name, usually the e-mail address.")],
+    login: Annotated[str, typer.Argument(help=N_("Login name, usually the e-mail address."))],
     role: Annotated[
         str,
         typer.Option(
-            help="admin, manager, rep, success (customer success: the accounts on whose account "
-            "team they sit), marketing, or finance (finance / executive, read-only)."
+            help=N_(
+                "admin, manager, rep, success (customer success: the accounts on whose account "
+                "team they sit), marketing, or finance (finance / executive, read-only)."
+            )
         ),
     ] = "rep",
     rep: Annotated[
         str | None,
-        typer.Option(help="Key of the user's row in reps (managers, reps and customer success)."),
+        typer.Option(
+            help=N_("Key of the user's row in reps (managers, reps and customer success).")
+        ),
     ] = None,
-    name: Annotated[str, typer.Option(help="Display name (default: the login).")] = "",
+    name: Annotated[str, typer.Option(help=N_("Display name (default: the login)."))] = "",
     password: Annotated[
-        str | None, typer.Option(help="Password (prompted when absent; prefer the prompt).")
+        str | None, typer.Option(help=N_("Password (prompted when absent; prefer the prompt)."))
     ] = None,
 ) -> None:
-    """Add a user. The first admin: ``tillage users add admin@example.com --role admin``."""
     _ = state.gettext()
     engine = _engine()
     with session_scope(engine) as session:
@@ -83,9 +90,8 @@ def add(
         Console().print(_("Added user {login} ({role}).").format(login=user.login, role=role))
 
 
-@app.command("list")
+@app.command("list", help=N_("List the users."))
 def list_() -> None:
-    """List the users."""
     _ = state.gettext()
     with session_scope(_engine()) as session:
         table = Table(title=_("Users"))
@@ -104,12 +110,14 @@ def list_() -> None:
         Console().print(table)
 
 
-@app.command("disable")
+@app.command(
+    "disable",
+    help=N_("Disable a user (ends their sessions, refuses their tokens), or enable them again."),
+)
 def disable(
-    login: Annotated[str, typer.Argument(help="The user's login.")],
-    enable: Annotated[bool, typer.Option("--enable", help="Enable the user again.")] = False,
+    login: Annotated[str, typer.Argument(help=N_("The user's login."))],
+    enable: Annotated[bool, typer.Option("--enable", help=N_("Enable the user again."))] = False,
 ) -> None:
-    """Disable a user (ends their sessions, refuses their tokens), or enable them again."""
     _ = state.gettext()
     with session_scope(_engine()) as session:
         user = find_user(session, login)
@@ -118,14 +126,13 @@ def disable(
         Console().print(message.format(login=user.login))
 
 
-@app.command("set-password")
+@app.command("set-password", help=N_("Set a user's password (ends their sessions)."))
 def set_password(
-    login: Annotated[str, typer.Argument(help="The user's login.")],
+    login: Annotated[str, typer.Argument(help=N_("The user's login."))],
     password: Annotated[
-        str | None, typer.Option(help="New password (prompted when absent; prefer the prompt).")
+        str | None, typer.Option(help=N_("New password (prompted when absent; prefer the prompt)."))
     ] = None,
 ) -> None:
-    """Set a user's password (ends their sessions)."""
     _ = state.gettext()
     with session_scope(_engine()) as session:
         user = find_user(session, login)
@@ -133,14 +140,15 @@ def set_password(
         Console().print(_("Password of {login} changed.").format(login=user.login))
 
 
-@app.command("token")
+@app.command(
+    "token", help=N_("Create an API token for a user and print it (it is shown this once).")
+)
 def token(
-    login: Annotated[str, typer.Argument(help="The user the token acts as.")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: read, write, admin.")] = "read",
-    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "cli",
-    days: Annotated[int, typer.Option(help="Days until it expires (0: never).")] = 90,
+    login: Annotated[str, typer.Argument(help=N_("The user the token acts as."))],
+    scopes: Annotated[str, typer.Option(help=N_("Comma-separated: read, write, admin."))] = "read",
+    name: Annotated[str, typer.Option(help=N_("A name to recognise the token by."))] = "cli",
+    days: Annotated[int, typer.Option(help=N_("Days until it expires (0: never)."))] = 90,
 ) -> None:
-    """Create an API token for a user and print it (it is shown this once)."""
     _ = state.gettext()
     now = utcnow()
     with session_scope(_engine()) as session:
@@ -162,9 +170,8 @@ def token(
     typer.echo(secret)
 
 
-@app.command("tokens")
-def tokens(login: Annotated[str, typer.Argument(help="The user's login.")]) -> None:
-    """List a user's API tokens (never the tokens themselves)."""
+@app.command("tokens", help=N_("List a user's API tokens (never the tokens themselves)."))
+def tokens(login: Annotated[str, typer.Argument(help=N_("The user's login."))]) -> None:
     _ = state.gettext()
     with session_scope(_engine()) as session:
         table = Table(title=_("API tokens"))
@@ -182,9 +189,8 @@ def tokens(login: Annotated[str, typer.Argument(help="The user's login.")]) -> N
         Console().print(table)
 
 
-@app.command("revoke-token")
-def revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
-    """Revoke an API token."""
+@app.command("revoke-token", help=N_("Revoke an API token."))
+def revoke(token_id: Annotated[int, typer.Argument(help=N_("The token's id."))]) -> None:
     _ = state.gettext()
     with session_scope(_engine()) as session:
         revoke_token(session, token_id, by=OPERATOR, now=utcnow())

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tillage.cli.context import state
+from tillage.cli.localize import N_
 from tillage.services.jobs import JobOut, reap
 from tillage.services.schedule import next_run, run_due, run_worker
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
@@ -18,10 +19,10 @@ from tillage.store.database import engine_from_settings, ensure_current, session
 def worker(
     once: Annotated[
         bool,
-        typer.Option("--once", help="Check once, run the job if it is due, and exit."),
+        typer.Option("--once", help=N_("Check once, run the job if it is due, and exit.")),
     ] = False,
     poll: Annotated[
-        float, typer.Option(min=1, max=3600, help="Seconds between two checks.")
+        float, typer.Option(min=1, max=3600, help=N_("Seconds between two checks."))
     ] = 60.0,
 ) -> None:
     """Import and re-score on the strategy file's schedule until stopped (Ctrl+C)."""

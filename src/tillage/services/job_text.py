@@ -21,21 +21,24 @@ __all__ = ["failure_parts", "failure_sentence", "failure_text", "step_labels"]
 _FAILURE = re.compile(r"\[([a-z_]+)\] ?(.*)\Z", re.DOTALL)
 
 
-def step_labels(lang: str) -> dict[str, str]:
+def step_labels(lang: str, *, detailed: bool = False) -> dict[str, str]:
     """Each step a job reports (:data:`tillage.services.scoring.STEPS`, ``start``, ``import``)
-    in ``lang``, for the progress bar and a failure's sentence."""
+    in ``lang``: the one table of their names. Short (what the step is doing) for the Data
+    page's progress bar and a failure's sentence; ``detailed`` (what the step computes) for the
+    progress line of ``tillage score`` and ``tillage demo``."""
     _ = gettext_for(lang)
-    return {
-        "start": _("Starting"),
-        "import": _("Importing the scheduled file"),
-        "values": _("Valuing accounts"),
-        "signals": _("Reading risk signals"),
-        "expansion": _("Estimating expansion"),
-        "deals": _("Scoring open deals"),
-        "ranking": _("Ranking and portfolio"),
-        "plans": _("Planning actions"),
-        "write": _("Writing the snapshot"),
+    names = {  # step: (short, detailed)
+        "start": (_("Starting"), _("Starting")),
+        "import": (_("Importing the scheduled file"), _("Importing the scheduled file")),
+        "values": (_("Valuing accounts"), _("Account value (LTV) and churn risk")),
+        "signals": (_("Reading risk signals"), _("Renewals, engagement and competition")),
+        "expansion": (_("Estimating expansion"), _("Growth potential (expansion)")),
+        "deals": (_("Scoring open deals"), _("Open deals: win probability and zones")),
+        "ranking": (_("Ranking and portfolio"), _("Priority, reasons and portfolio cells")),
+        "plans": (_("Planning actions"), _("Account plans under each rep's hours")),
+        "write": (_("Writing the snapshot"), _("Writing the snapshot")),
     }
+    return {step: pair[detailed] for step, pair in names.items()}
 
 
 def failure_text(what: str, detail: str) -> str:
