@@ -51,7 +51,12 @@ TABLES = {
 def _spark_profile() -> dict[str, list[float]]:
     """Time ibis's compile, ``SparkSession.sql`` and ``DataFrame.toArrow`` (and ``cache``)."""
     from ibis.backends.pyspark import Backend
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
+
+    try:  # PySpark 4: the local session's frames are the classic DataFrame
+        from pyspark.sql.classic.dataframe import DataFrame
+    except ImportError:  # pragma: no cover - PySpark 3.5
+        from pyspark.sql import DataFrame
 
     spent: dict[str, list[float]] = {"compile": [], "sql": [], "collect": []}
 
