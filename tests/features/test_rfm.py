@@ -183,10 +183,7 @@ def test_cancellations_are_netted_not_counted_as_purchases() -> None:
     assert c["frequency"] == 0 and c["monetary_value"] == 0
 
 
-def test_a_late_return_spills_back_to_the_order_it_reverses() -> None:
-    """A big first order, a small repeat order, then the first order returned: the return is
-    larger than the repeat order it lands on, so the rest spills back to the first order. One
-    occasion is left, worth what was kept — never a negative repeat order."""
+def _late_return() -> pd.DataFrame:
     rows = [
         ("D", "1", "2010-01-04", 100, 10.0),  # first order, 1,000
         ("D", "2", "2010-01-10", 5, 10.0),  # repeat order, 50
@@ -198,14 +195,25 @@ def test_a_late_return_spills_back_to_the_order_it_reverses() -> None:
     frame = pd.DataFrame(rows, columns=["customer", "invoice", "day", "quantity", "price"])
     frame["day"] = pd.to_datetime(frame["day"])
     frame["amount"] = frame["quantity"] * frame["price"]
-    summary = rfm_summary(
-        frame,
+    return frame
+
+
+def _spilled(lines: Any) -> pd.DataFrame:
+    return rfm_summary(
+        lines,
         customer="customer",
         date="day",
         amount="amount",
         period="day",
         calibration_end="2010-02-28",
     )
+
+
+def test_a_late_return_spills_back_to_the_order_it_reverses() -> None:
+    """A big first order, a small repeat order, then the first order returned: the return is
+    larger than the repeat order it lands on, so the rest spills back to the first order. One
+    occasion is left, worth what was kept — never a negative repeat order."""
+    summary = _spilled(_late_return())
     d, e = summary.loc["D"], summary.loc["E"]
     # D: 1,000 + 50 − 900 leaves 150 on the first occasion; the 01-10 order is consumed;
     # the 02-01 order is the one repeat occasion, worth 20
@@ -213,6 +221,22 @@ def test_a_late_return_spills_back_to_the_order_it_reverses() -> None:
     assert d["recency"] == 28
     # E: the zero-value first order is kept (nothing reversed it); one repeat worth 30
     assert e["frequency"] == 1 and e["monetary_value"] == 30
+
+
+@pytest.mark.postgres
+def test_returns_spill_back_the_same_inside_postgresql(pg_database_url: str) -> None:
+    """The spill-back (a window over the occasions after each one) gives the same summary when
+    the query runs inside PostgreSQL as on DuckDB."""
+    from tillage.features.engine import connect
+
+    con = connect(pg_database_url)
+    try:
+        lines = con.create_table("lines", _late_return()[["customer", "day", "amount"]])
+        inside = _spilled(lines)
+    finally:
+        con.disconnect()
+    pd.testing.assert_frame_equal(inside, _spilled(_late_return()), check_dtype=False)
+    assert inside.loc["D", "monetary_value"] == 20 and inside.loc["D", "frequency"] == 1
 
 
 def test_returns_after_calibration_end_do_not_leak_into_calibration() -> None:

@@ -98,3 +98,31 @@ def test_failed_transaction_leaves_nothing_behind(engine: Engine) -> None:
 def test_unknown_columns_are_refused(engine: Engine) -> None:
     with pytest.raises(StoreError, match="no columns"), engine.begin() as connection:
         insert_frame(connection, "accounts", pd.DataFrame({"id": [1], "colour": ["red"]}))
+
+
+def test_amounts_are_rounded_to_cents_on_every_engine(engine: Engine) -> None:
+    """A Money column holds whole cents on SQLite as on PostgreSQL (which rounds NUMERIC(18, 2)
+    itself): the same computed amounts read back as the same doubles from either store."""
+    amounts = [10_053.388090349075, 9.089812263295661e-07, -349.76740648962203, 0.125, 1e9 / 7]
+    with engine.begin() as connection:
+        insert_frame(connection, "accounts", _accounts())
+        insert_frame(
+            connection,
+            "orders",
+            pd.DataFrame(
+                {
+                    "id": range(1, 6),
+                    "key": [f"O-{i}" for i in range(1, 6)],
+                    "order_number": ["SO-1"] * 5,
+                    "account_id": [1] * 5,
+                    "order_date": pd.to_datetime(["2024-04-01"] * 5),
+                    "amount": amounts,
+                    "margin": [None, 0.004, 0.006, None, 2.5],
+                }
+            ),
+        )
+    with Session(engine) as session:
+        orders = session.scalars(select(Order).order_by(Order.id)).all()
+        read = [o.amount for o in orders]
+        assert read == [10_053.39, 0.0, -349.77, 0.12, 142_857_142.86]
+        assert [o.margin for o in orders] == [None, 0.0, 0.01, None, 2.5]

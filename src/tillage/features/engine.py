@@ -248,15 +248,28 @@ def typed_arrow(name: str, table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-#: Spark settings for local mode: quiet, small shuffles, UTC so naive timestamps stay as stored.
+#: Spark settings: quiet, UTC so naive timestamps stay as stored, Arrow transfers.
 SPARK_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.ansi.enabled": "false",
     "spark.driver.memory": "3g",
+}
+
+#: Settings of local mode only (a cluster keeps its own): the data of one machine are small
+#: for Spark, and a feature query is a plan of dozens of joins and aggregates, so a query's time
+#: goes into planning and per-stage overhead rather than into the data. One shuffle partition
+#: per core (Spark's default of 200 was 4 here before), no adaptive re-planning of every stage,
+#: and no whole-stage code generation (compiling the generated Java of each stage costs more
+#: than it saves on thousands of rows): the 200-account demo's feature query took 19.8–25.7 s
+#: instead of 28.8–35.1 s, run alternately in one session at load 18
+#: (``benchmarks/engines.py`` has the whole run).
+SPARK_LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
 }
 
 
@@ -296,14 +309,16 @@ def spark_builder(
     builder: Any, conf: Mapping[str, str] | None = None, *, remote: str | None = None
 ) -> Any:
     """``builder`` (``SparkSession.builder``) set up for tillage: :data:`SPARK_CONF` and
-    ``conf``, in local mode (``local[2]``) or against the Spark Connect server ``remote``."""
-    settings = {**SPARK_CONF, **(conf or {})}
+    ``conf``, in local mode (``local[2]``, with :data:`SPARK_LOCAL_CONF`) or against the Spark
+    Connect server ``remote``."""
     url = spark_remote(remote)
     if url is not None:
         builder = builder.remote(url).appName("tillage-features")
+        settings = {**SPARK_CONF, **(conf or {})}
         settings = {k: v for k, v in settings.items() if k.startswith("spark.sql.")}
     else:
         builder = builder.master("local[2]").appName("tillage-features")
+        settings = {**SPARK_CONF, **SPARK_LOCAL_CONF, **(conf or {})}
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder

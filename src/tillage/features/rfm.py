@@ -88,7 +88,13 @@ def _net_returns(daily: Table) -> Table:
     )
     prefix = ibis.cumulative_window(group_by=occasions.customer, order_by=occasions.occasion)
     occasions = occasions.mutate(total=occasions.value.sum().over(prefix))
-    later = ibis.window(group_by=occasions.customer, order_by=occasions.occasion, rows=(1, None))
+    # the occasions after k, as a frame that grows from the last occasion backwards: a frame
+    # whose start moves (``rows=(1, None)``) is re-aggregated row by row on PostgreSQL and
+    # Spark (quadratic in a customer's occasions: 1.5 of the 3.7 s of the 2,000-account
+    # demo's deal history query on PostgreSQL); the minimum is the same
+    later = ibis.window(
+        group_by=occasions.customer, order_by=ibis.desc(occasions.occasion), rows=(None, -1)
+    )
     arriving = ibis.least(occasions.total.min().over(later) - occasions.total, 0.0).fill_null(0.0)
     occasions = occasions.mutate(left=occasions.value + arriving, arriving=arriving)
     # 1e-6: what a sum of cents leaves behind in float64 when an order is returned in full

@@ -6,6 +6,12 @@ millions of order lines. Here SQLite gets one ``executemany`` of plain tuples (t
 sqlite3 module) and PostgreSQL gets ``COPY … FROM STDIN`` fed by pandas' CSV writer. Both run on
 the SQLAlchemy connection the caller opened, so the insert is part of the caller's transaction
 and is rolled back with it.
+
+Amounts (``Money``, NUMERIC(18, 2)) are rounded to the column's scale here, on every dialect:
+PostgreSQL rounds them on the way in, SQLite would keep the float as computed, so the same
+data (an FX-converted order line, a snapshot's LTV) read back 0.005 apart — 100 % of a value
+under one cent — and the two stores scored and reported differently. Rounded first, both hold
+the double nearest to the same number of cents.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import io
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Float, Numeric, Table, text
 
 from tillage.errors import StoreError
 from tillage.store.schema import Base
@@ -40,12 +46,37 @@ def _sqlite_column(series: pd.Series, sql_type: str) -> list[object]:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
-def _column_types(table: str) -> dict[str, str]:
+def _sa_table(table: str) -> Table:
     try:
-        sa_table = Base.metadata.tables[table]
+        return Base.metadata.tables[table]
     except KeyError as exc:
         raise StoreError(f"unknown table {table!r}") from exc
-    return {col.name: col.type.__class__.__name__.upper() for col in sa_table.columns}
+
+
+def _column_types(table: str) -> dict[str, str]:
+    return {col.name: col.type.__class__.__name__.upper() for col in _sa_table(table).columns}
+
+
+def _decimal_scales(table: str) -> dict[str, int]:
+    """The fixed-point columns of ``table`` and their scales (the ``Money`` columns: 2)."""
+    return {
+        col.name: col.type.scale
+        for col in _sa_table(table).columns
+        if isinstance(col.type, Numeric) and not isinstance(col.type, Float)
+        if col.type.scale is not None
+    }
+
+
+def round_decimals(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its fixed-point columns rounded to their scales as PostgreSQL stores
+    them (``numpy.round``: the double nearest to a whole number of cents; null stays null)."""
+    scales = {c: s for c, s in _decimal_scales(table).items() if c in frame.columns}
+    if not scales:
+        return frame
+    frame = frame.copy()
+    for name, scale in scales.items():
+        frame[name] = np.round(pd.to_numeric(frame[name]).astype(float), scale)
+    return frame
 
 
 def insert_frame(
@@ -63,6 +94,7 @@ def insert_frame(
     unknown = [c for c in frame.columns if c not in types]
     if unknown:
         raise StoreError(f"table {table!r} has no columns {unknown}")
+    frame = round_decimals(table, frame)
     columns = list(frame.columns)
     target = into or table
     dialect = connection.dialect.name
