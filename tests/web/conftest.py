@@ -91,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # polls until ready; the limit stops a hung server
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
