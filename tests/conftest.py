@@ -76,6 +76,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 ONE_WORKER = {"spark": "spark", "server": "browser"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture, group in ONE_WORKER.items():
