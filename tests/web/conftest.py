@@ -72,7 +72,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        # under a minute at low load; minutes on a busy machine. The limit only stops a hang, and
+        # leaves the server's start room inside the first test's 600 s (pytest-timeout)
+        timeout=480,
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     demo_dir = data_dir / "demo"
