@@ -71,6 +71,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
+#: Fixtures that start something heavy once per process: the tests that use one run in a single
+#: xdist worker (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts once per run.
+ONE_WORKER = {"spark": "spark", "server": "browser"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups off the items
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, group in ONE_WORKER.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
 settings.register_profile("tillage", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("tillage")
@@ -78,10 +92,12 @@ settings.load_profile("tillage")
 
 @pytest.fixture(scope="session")
 def scored_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A 600-account demo company in SQLite, scored once (see tests/scored_demo.py)."""
-    from tests.scored_demo import scored_demo_store
+    """A 600-account demo company in SQLite, scored once per run (see tests/scored_demo.py);
+    each xdist worker reads its own copy."""
+    from tests.once import built_once
+    from tests.scored_demo import build_scored_demo, open_scored_demo
 
-    return scored_demo_store(tmp_path_factory.mktemp("demo") / "t.db")
+    return open_scored_demo(built_once(tmp_path_factory, "demo", build_scored_demo))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,3 +58,18 @@ def scored_demo_store(path: Path) -> ScoredDemo:
     with mock.patch.object(build, "_account_features", counted):
         snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
     return ScoredDemo(company, engine, url, snapshot_id, builds)
+
+
+def build_scored_demo(folder: Path) -> None:
+    """Write the scored demo (``t.db``) and what :func:`open_scored_demo` needs into ``folder``."""
+    scored = scored_demo_store(folder / "t.db")
+    scored.engine.dispose()
+    record = (scored.company, scored.snapshot_id, scored.feature_builds)
+    (folder / "scored.pickle").write_bytes(pickle.dumps(record))
+
+
+def open_scored_demo(folder: Path) -> ScoredDemo:
+    """The scored demo that :func:`build_scored_demo` wrote into ``folder``."""
+    company, snapshot_id, builds = pickle.loads((folder / "scored.pickle").read_bytes())
+    url = f"sqlite:///{folder / 't.db'}"
+    return ScoredDemo(company, make_engine(url), url, snapshot_id, builds)

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,6 +29,8 @@ from tillage.serving.auth import SESSION_COOKIE
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 from tillage.store.snapshots import latest_snapshot, write_snapshot
+
+from ..once import built_once
 
 N_ACCOUNTS = 300  # tests/api/test_accounts.py relies on this size
 TEST_SECRET = "test-only-7Qx2Vb9Lm4Kp1Zs8Wd3Rf6Tg0Hy5Nj"
@@ -107,6 +110,12 @@ def _fill(settings: Settings, scored: Settings | None = None) -> Settings:
     return settings
 
 
+def _settings(data_dir: Path, url: str | None = None) -> Settings:
+    return Settings(
+        data_dir=data_dir, database_url=url, language="ja", secret_key=TEST_SECRET, _env_file=None
+    )
+
+
 @pytest.fixture(scope="session")
 def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Settings]]:
     """The demo store per database, built on first use: ``stores.get("sqlite" | "postgres")``.
@@ -119,22 +128,18 @@ def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
     class Stores(dict):  # type: ignore[type-arg]
         def get(self, backend: str) -> Settings:  # type: ignore[override]
-            if backend not in made:
-                data_dir = tmp_path_factory.mktemp(f"demo-{backend}")
-                url = None
-                if backend == "postgres":
-                    name = f"tillage_test_api_{uuid.uuid4().hex[:12]}"
-                    _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-                    pg_names.append(name)
-                    url = admin_url.set(database=name).render_as_string(hide_password=False)
-                settings = Settings(
-                    data_dir=data_dir,
-                    database_url=url,
-                    language="ja",
-                    secret_key=TEST_SECRET,
-                    _env_file=None,
+            if backend == "sqlite" and backend not in made:
+                # scored once per run; each xdist worker works on its own copy
+                made[backend] = _settings(
+                    built_once(tmp_path_factory, "demo-sqlite", lambda d: _fill(_settings(d)))
                 )
-                made[backend] = _fill(settings, self.get("sqlite") if url else None)
+            elif backend not in made:
+                name = f"tillage_test_api_{uuid.uuid4().hex[:12]}"
+                _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+                pg_names.append(name)
+                url = admin_url.set(database=name).render_as_string(hide_password=False)
+                settings = _settings(tmp_path_factory.mktemp(f"demo-{backend}"), url)
+                made[backend] = _fill(settings, self.get("sqlite"))
             return made[backend]
 
     yield Stores()

@@ -131,7 +131,7 @@ def test_a_killed_job_leaves_the_store_as_it_was_and_is_reported(
     with Session(engine) as session:
         runner = session.get(Job, job["id"]).runner
     os.kill(int(runner.rsplit(":", 1)[1]), signal.SIGKILL)
-    final = _follow(admin, job["id"], timeout=30)[-1]
+    final = _follow(admin, job["id"], timeout=120)[-1]
     assert final["state"] == "failed"
     assert final["failure"] in ("stopped", "interrupted")  # whichever noticed first
     assert "scores are as they were" in final["message"]

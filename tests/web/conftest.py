@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import tillage
 from tillage.demo.users import DEMO_PASSWORDS
@@ -44,6 +44,11 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEMO_ARGS = ["--accounts", str(N_ACCOUNTS), "--seed", str(SEED)]
 RUN_CLI = "import sys; from tillage.cli.main import main; sys.argv[0] = 'tillage'; main()"
+#: Limits of Playwright's waits (its defaults: 30 s for a page, 5 s for an expectation). Every
+#: wait ends as soon as the page is ready; the limits only stop a page that hangs, and are wide
+#: because pages take seconds of server time on a busy machine.
+PAGE_LIMIT_MS = 120_000
+EXPECT_LIMIT_MS = 30_000
 
 
 def _free_port() -> int:
@@ -67,7 +72,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        # under a minute at low load; minutes on a busy machine. The limit only stops a hang, and
+        # leaves the server's start room inside the first test's 600 s (pytest-timeout)
+        timeout=480,
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     demo_dir = data_dir / "demo"
@@ -86,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # polls until ready; the limit stops a hung server
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -113,6 +120,7 @@ def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        expect.set_options(timeout=EXPECT_LIMIT_MS)
         yield browser
         browser.close()
 
@@ -155,6 +163,7 @@ def page_as(
             storage_state=logins(user) if user else None,
             viewport={"width": 1280, "height": 900},
         )
+        context.set_default_timeout(PAGE_LIMIT_MS)
         contexts.append(context)
         page = context.new_page()
         page.on(

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+JOB_LIMIT_MS = 480_000
 
 
 @pytest.mark.browser
@@ -21,10 +22,11 @@ def test_the_progress_bar_follows_a_rescore_to_its_end(page_as) -> None:
         page.click("#rescore")
     bar = page.locator("#job-bar")
     expect(bar).to_be_visible()
-    # the bar moves while the job runs (the page polls GET /api/v1/jobs/{id})
+    # the bar moves while the job runs (the page polls GET /api/v1/jobs/{id}); the wait ends when
+    # it does, the limit only stops a job that hangs (the first step takes minutes under load)
     page.wait_for_function(
         "() => { const b = document.getElementById('job-bar'); return b && b.value > 0; }",
-        timeout=120_000,
+        timeout=JOB_LIMIT_MS,
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width in (390, 1440):
@@ -35,6 +37,6 @@ def test_the_progress_bar_follows_a_rescore_to_its_end(page_as) -> None:
     job = page.request.get("/api/v1/jobs").json()[0]
     assert job["id"] not in {j["id"] for j in before}
     done = page.locator(f'#job-history tr[data-job="{job["id"]}"]')
-    expect(done).to_have_attribute("data-state", "done", timeout=300_000)
+    expect(done).to_have_attribute("data-state", "done", timeout=JOB_LIMIT_MS)
     assert page.locator("#job-progress").count() == 0
     assert page.locator("#stale").count() == 0
