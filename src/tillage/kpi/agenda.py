@@ -227,25 +227,49 @@ def _questions(
     return out
 
 
-def _behaviour(
-    con: BaseBackend,
-    period: Period,
-    rep: str,
-    team: str | None,
-    strategy: Strategy,
-    lang: str,
-    cadence: pd.DataFrame | None = None,
-) -> list[BehaviourComparison]:
-    kpis = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
-    frame = compute_kpis(
+@dataclass(frozen=True)
+class AgendaPieces:
+    """What every rep's agenda of a period shares: the behaviour KPIs (``kpis``:
+    :func:`~tillage.kpi.compute_kpis`' frame for the company, every rep and every team) and each
+    account's numerator and denominator of them (``rows``: :func:`per_account`'s frame); an
+    agenda keeps its rep's rows."""
+
+    kpis: pd.DataFrame
+    rows: pd.DataFrame
+
+
+AGENDA_KPIS = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
+"""The behaviour KPIs an agenda compares, in their order on the page."""
+
+
+def agenda_pieces(
+    con: BaseBackend, period: Period, strategy: Strategy, cadence: pd.DataFrame | None
+) -> AgendaPieces:
+    """The :class:`AgendaPieces` of ``period`` computed on ``con``; ``cadence`` each scored
+    account's contact cadence (:func:`~tillage.kpi.cadence.account_cadence`)."""
+    kpis = compute_kpis(
         con,
         period,
         by=("all", "rep", "team"),
-        keys=[k.key for k in kpis],
+        keys=[k.key for k in AGENDA_KPIS],
         meeting_days=strategy.kpi.meeting_days,
         cadence=cadence,
         lapse_days=strategy.kpi.lapse_days,
     )
+    rows = per_account(
+        con,
+        period,
+        AGENDA_KPIS,
+        meeting_days=strategy.kpi.meeting_days,
+        cadence=cadence,
+        lapse_days=strategy.kpi.lapse_days,
+    )
+    return AgendaPieces(kpis=kpis, rows=rows)
+
+
+def _behaviour(
+    frame: pd.DataFrame, rep: str, team: str | None, lang: str
+) -> list[BehaviourComparison]:
     index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
 
     def get(cut: str, value: str | None, key: str) -> float | None:
@@ -264,7 +288,7 @@ def _behaviour(
             team=get("team", team, k.key),
             company=get("all", "all", k.key),
         )
-        for k in kpis
+        for k in AGENDA_KPIS
     ]
 
 
@@ -304,16 +328,18 @@ class AgendaInputs:
 
 
 def assemble_agenda(
-    con: BaseBackend,
+    con: BaseBackend | None,
     inputs: AgendaInputs,
     *,
     strategy: Strategy | None = None,
     lang: str = "en",
     period: Period | str | None = None,
+    pieces: AgendaPieces | None = None,
 ) -> OneOnOneAgenda:
     """The 1on1 agenda of the rep of ``inputs``; behaviour KPIs of ``period`` (default: the
     quarter containing the snapshot's as-of date) computed on ``con``
-    (:func:`~tillage.kpi.data.kpi_backend`)."""
+    (:func:`~tillage.kpi.data.kpi_backend`), or taken from ``pieces`` (:func:`agenda_pieces`
+    of that period, shared by every rep's agenda; ``con`` is then not used)."""
     strategy = strategy or Strategy()
     scores, deals, team = inputs.scores, inputs.deals, inputs.team
     as_of = inputs.snapshot.as_of
@@ -358,9 +384,12 @@ def assemble_agenda(
         chosen = inputs.period or period_containing(as_of, "quarter", fiscal)
     else:
         chosen = parse_period(period, fiscal) if isinstance(period, str) else period
-    cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
-    behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang, cadence)
-    first = _coaching(con, chosen, inputs, behaviour, strategy, lang, cadence)
+    if pieces is None:
+        assert con is not None, "give a backend or the agenda's pieces"
+        cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
+        pieces = agenda_pieces(con, chosen, strategy, cadence)
+    behaviour = _behaviour(pieces.kpis, inputs.rep_label, team, lang)
+    first = _coaching(pieces.rows, inputs, behaviour, strategy, lang)
     return OneOnOneAgenda(
         rep_id=inputs.rep_id,
         rep_key=inputs.rep_key,
@@ -384,25 +413,15 @@ def assemble_agenda(
 
 
 def _coaching(
-    con: BaseBackend,
-    period: Period,
+    rows: pd.DataFrame,
     inputs: AgendaInputs,
     behaviour: list[BehaviourComparison],
     strategy: Strategy,
     lang: str,
-    cadence: pd.DataFrame | None,
 ) -> list[CoachingQuestion]:
-    """The gap questions (accounts behind each behaviour gap) and the obstacle questions."""
+    """The gap questions (accounts behind each behaviour gap) and the obstacle questions;
+    ``rows`` each account's numerator and denominator of the behaviour KPIs."""
     scores = inputs.scores
-    kpis = [REGISTRY[b.kpi] for b in behaviour]
-    rows = per_account(
-        con,
-        period,
-        kpis,
-        meeting_days=strategy.kpi.meeting_days,
-        cadence=cadence,
-        lapse_days=strategy.kpi.lapse_days,
-    )
     rows = rows[rows["account_id"].isin(scores["account_id"])]
     out = gap_questions(behaviour, rows, scores, strategy, lang)
     proposals = next((b for b in behaviour if b.kpi == "expansion_proposals"), None)
@@ -434,4 +453,11 @@ def _coverage(inputs: AgendaInputs, period: Period, names: dict[int, str]) -> Pl
     )
 
 
-__all__ = ["AgendaInputs", "CoachingQuestion", "OneOnOneAgenda", "assemble_agenda"]
+__all__ = [
+    "AgendaInputs",
+    "AgendaPieces",
+    "CoachingQuestion",
+    "OneOnOneAgenda",
+    "agenda_pieces",
+    "assemble_agenda",
+]

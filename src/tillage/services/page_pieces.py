@@ -1,0 +1,176 @@
+"""The pieces of the slow pages that every caller shares, computed once and kept in the page
+cache (:mod:`tillage.services.page_cache`): the review's KPI rows and meetings-to-retention
+counts, the evidence its recommendations rest on, and the behaviour KPIs of the 1on1 agendas.
+
+A caller's page is built from these pieces with the caller's reach applied after reading (a
+manager's review keeps the accounts the manager may see, a rep's agenda the rep's accounts), so
+the first request of each manager or rep after a scoring run does not compute company-wide KPIs
+again: :func:`tillage.services.warm.warm_pages` computes the pieces once, right after the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from ibis.backends import BaseBackend
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tillage.kpi.agenda import AgendaPieces, agenda_pieces
+from tillage.kpi.cadence import account_cadence
+from tillage.kpi.data import kpi_backend
+from tillage.kpi.period import Period
+from tillage.kpi.review import KpiChange, ReviewInputs, ReviewPieces, review_pieces
+from tillage.services import review_frames as reviews
+from tillage.services.effects import review_evidence
+from tillage.services.page_cache import (
+    bytes_frame,
+    cached_model,
+    cached_pieces,
+    frame_bytes,
+    strategy_digest,
+)
+from tillage.store.database import make_engine
+from tillage.store.snapshots import latest_snapshot
+from tillage.strategy.config import Strategy
+from tillage.strategy.departure import DepartureCalibration
+from tillage.strategy.effects import ActionEffect
+
+T = TypeVar("T")
+
+
+def read_store(database_url: str, read: Callable[[Session], T]) -> T:
+    """``read`` on a session of the store at ``database_url``, its engine disposed after."""
+    store = make_engine(database_url)
+    try:
+        with Session(store) as session:
+            return read(session)
+    finally:
+        store.dispose()
+
+
+class _ReviewKpis(BaseModel):
+    kpis: list[KpiChange]
+
+
+class _Evidence(BaseModel):
+    effects: dict[str, ActionEffect]
+    departure: DepartureCalibration
+
+
+def review_evidence_of(
+    database_url: str, as_of: dt.date, strategy: Strategy, cache: Session | None
+) -> _Evidence:
+    """:func:`~tillage.services.effects.review_evidence` as of ``as_of`` (read from the whole
+    history, the same for every caller), kept in ``cache``'s page cache when given."""
+
+    def compute() -> _Evidence:
+        effects, departure = read_store(
+            database_url, lambda session: review_evidence(session, as_of, strategy)
+        )
+        return _Evidence(effects=effects, departure=departure)
+
+    if cache is None:
+        return compute()
+    params = {"as_of": as_of, "strategy": strategy_digest(strategy)}
+    return cached_model(cache, "review_evidence", params, _Evidence, compute)
+
+
+REVIEW_PIECES = ("kpis", "churn", "met")
+
+
+def _pieces(
+    database_url: str,
+    engine: str,
+    con: BaseBackend | None,
+    compute: Callable[[BaseBackend], T],
+) -> T:
+    """``compute`` on ``con`` when given, else on a backend of ``engine`` opened for it."""
+    if con is not None:
+        return compute(con)
+    with kpi_backend(database_url, engine) as held:
+        return compute(held)
+
+
+def review_pieces_of(
+    database_url: str,
+    period: Period,
+    inputs: ReviewInputs,
+    *,
+    strategy: Strategy,
+    by: Sequence[str],
+    lang: str,
+    engine: str,
+    cache: Session | None = None,
+    con: BaseBackend | None = None,
+) -> ReviewPieces:
+    """The review's company-wide :class:`~tillage.kpi.review.ReviewPieces`, the same for every
+    caller: kept in ``cache``'s page cache (a session of the store; ``None``: computed), so a
+    manager's review after the admin's (or after :func:`tillage.services.warm.warm_pages`)
+    reads them instead of computing the KPIs again."""
+
+    def compute() -> dict[str, bytes]:
+        pieces = _pieces(
+            database_url,
+            engine,
+            con,
+            lambda held: review_pieces(held, period, inputs, strategy=strategy, by=by, lang=lang),
+        )
+        return {
+            "kpis": _ReviewKpis(kpis=pieces.kpis).model_dump_json().encode(),
+            "churn": frame_bytes(pieces.churn),
+            "met": frame_bytes(pieces.met),
+        }
+
+    params = {
+        "period": period.label,
+        "by": list(by),
+        "lang": lang,
+        "engine": engine,
+        "strategy": strategy_digest(strategy),
+    }
+    if cache is None:
+        payloads = compute()
+    else:
+        payloads = cached_pieces(cache, "review_pieces", params, REVIEW_PIECES, compute)
+    return ReviewPieces(
+        kpis=_ReviewKpis.model_validate_json(payloads["kpis"]).kpis,
+        churn=bytes_frame(payloads["churn"]),
+        met=bytes_frame(payloads["met"]),
+    )
+
+
+AGENDA_PIECES = ("kpis", "rows")
+
+
+def agenda_pieces_of(
+    session: Session,
+    database_url: str,
+    period: Period,
+    strategy: Strategy,
+    *,
+    engine: str = "duckdb",
+    con: BaseBackend | None = None,
+) -> AgendaPieces:
+    """The agendas' :class:`~tillage.kpi.agenda.AgendaPieces` of ``period`` on the newest
+    snapshot (the contact cadence of every scored account's cell), kept in ``session``'s page
+    cache: read there when a scoring run's warming or an earlier agenda computed them."""
+
+    def compute() -> dict[str, bytes]:
+        snapshot = latest_snapshot(session)
+        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+        cadence = account_cadence(cells[["account_id", "segment", "ltv", "rep_id"]], strategy)
+        pieces = _pieces(
+            database_url,
+            engine,
+            con,
+            lambda held: agenda_pieces(held, period, strategy, cadence),
+        )
+        return {"kpis": frame_bytes(pieces.kpis), "rows": frame_bytes(pieces.rows)}
+
+    params = {"period": period.label, "engine": engine, "strategy": strategy_digest(strategy)}
+    payloads = cached_pieces(session, "agenda_pieces", params, AGENDA_PIECES, compute)
+    return AgendaPieces(kpis=bytes_frame(payloads["kpis"]), rows=bytes_frame(payloads["rows"]))
