@@ -24,6 +24,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
+from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
 from tillage.services.accounts import account_page, portfolio
@@ -53,7 +54,8 @@ def warm_pages(
     fiscal = strategy_in_force(session).fiscal_year_start_month
     quarter = period_containing(version.as_of, "quarter", fiscal).label
     done = []
-    with kpi_backend(settings.resolved_database_url) as con:  # read the store once for all
+    # read the store once for all; a question the trend asked is not asked again
+    with kpi_backend(settings.resolved_database_url) as opened, shared_results(opened) as con:
         step("kpis")
         done += [
             f"kpis:{by}"
