@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import PermissionDenied
 from tillage.features.engine import feature_backend
-from tillage.features.risk_inputs import risk_inputs
+from tillage.features.risk_inputs import BREADTH_TABLES, breadth_inputs
 from tillage.kpi.period import check_year
 from tillage.services.effects import departure_from_history, history
 from tillage.services.notes import NoteOut, handover_notes
@@ -156,11 +156,13 @@ class DeparturePieces:
 
 def departure_pieces(engine: Engine, as_of: dt.date, strategy: Strategy) -> DeparturePieces:
     """The :class:`DeparturePieces` of ``as_of``: the key-person risk from the activities of
-    every account, the departure effect from the history of every leaver."""
+    every account (only the activities and contacts are read: accounts without an activity in
+    the window are neither single-threaded nor have a top rep), the departure effect from the
+    history of every leaver."""
     url = engine.url.render_as_string(hide_password=False)
     kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
-    with feature_backend(url, kind) as con:
-        inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
+    with feature_backend(url, kind, tables=BREADTH_TABLES) as con:
+        inputs = breadth_inputs(con, as_of, window_days=strategy.key_person.window_days)
     risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
     return DeparturePieces(risk=risk, calibration=departure_calibration(engine, as_of, strategy))
 
