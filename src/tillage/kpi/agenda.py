@@ -48,7 +48,7 @@ from tillage.kpi.coaching import (
     proposal_question,
 )
 from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
-from tillage.kpi.execution import plan_execution
+from tillage.kpi.execution import RepExecution, plan_execution
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import SnapshotRef
 from tillage.strategy.config import Strategy
@@ -236,6 +236,11 @@ class AgendaPieces:
 
     kpis: pd.DataFrame
     rows: pd.DataFrame
+    executions: list[RepExecution] | None = None
+    """Every rep's plan execution of the period (:func:`plan_execution`; ``None``: from the
+    inputs), for the rep's plan coverage against the team's."""
+    team_accounts: dict[str, int] | None = None
+    """The scored accounts of each team (``None``: counted from the inputs' cells)."""
 
 
 AGENDA_KPIS = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
@@ -389,7 +394,7 @@ def assemble_agenda(
         cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
         pieces = agenda_pieces(con, chosen, strategy, cadence)
     behaviour = _behaviour(pieces.kpis, inputs.rep_label, team, lang)
-    first = _coaching(pieces.rows, inputs, behaviour, strategy, lang)
+    first = _coaching(pieces, inputs, behaviour, strategy, lang)
     return OneOnOneAgenda(
         rep_id=inputs.rep_id,
         rep_key=inputs.rep_key,
@@ -404,7 +409,7 @@ def assemble_agenda(
         deals=open_deals,
         behaviour=behaviour,
         questions=_questions(first, at_risk, open_deals, lang, strategy.currency),
-        plan_coverage=_coverage(inputs, chosen, names),
+        plan_coverage=_coverage(inputs, chosen, names, pieces.executions),
         next_month=inputs.next_month,
         next_plan=next_plan(
             inputs.next_actions if inputs.next_actions is not None else pd.DataFrame(), names
@@ -413,19 +418,23 @@ def assemble_agenda(
 
 
 def _coaching(
-    rows: pd.DataFrame,
+    pieces: AgendaPieces,
     inputs: AgendaInputs,
     behaviour: list[BehaviourComparison],
     strategy: Strategy,
     lang: str,
 ) -> list[CoachingQuestion]:
-    """The gap questions (accounts behind each behaviour gap) and the obstacle questions;
-    ``rows`` each account's numerator and denominator of the behaviour KPIs."""
-    scores = inputs.scores
+    """The gap questions (accounts behind each behaviour gap) and the obstacle questions."""
+    scores, rows = inputs.scores, pieces.rows
     rows = rows[rows["account_id"].isin(scores["account_id"])]
     out = gap_questions(behaviour, rows, scores, strategy, lang)
     proposals = next((b for b in behaviour if b.kpi == "expansion_proposals"), None)
-    if proposals is not None and inputs.reps is not None and inputs.cells is not None:
+    if pieces.team_accounts is not None and proposals is not None:
+        team_accounts = pieces.team_accounts.get(inputs.team, 0) if inputs.team else 0
+        out += proposal_question(
+            proposals.rep, len(scores), proposals.team, team_accounts, rows, scores, lang
+        )
+    elif proposals is not None and inputs.reps is not None and inputs.cells is not None:
         team_reps = inputs.reps.loc[inputs.reps["team"] == inputs.team, "rep_id"]
         owners = inputs.cells.get("rep_id")
         team_accounts = int(owners.isin(team_reps).sum()) if owners is not None else 0
@@ -435,13 +444,21 @@ def _coaching(
     return out + obstacle_questions(scores, strategy, lang)
 
 
-def _coverage(inputs: AgendaInputs, period: Period, names: dict[int, str]) -> PlanCoverage | None:
-    """The rep's plan coverage of ``period`` (None without a plan for it)."""
+def _coverage(
+    inputs: AgendaInputs,
+    period: Period,
+    names: dict[int, str],
+    executions: list[RepExecution] | None = None,
+) -> PlanCoverage | None:
+    """The rep's plan coverage of ``period`` (None without a plan for it); ``executions``
+    every rep's plan execution (default: from the inputs' actions and activities, which may
+    then be the rep's alone)."""
     if inputs.planned is None or inputs.activities is None or inputs.reps is None:
         return None
     if inputs.planned.empty:
         return None
-    executions = plan_execution(inputs.planned, inputs.activities, inputs.reps, total_label="")
+    if executions is None:
+        executions = plan_execution(inputs.planned, inputs.activities, inputs.reps, total_label="")
     return plan_coverage(
         executions,
         inputs.rep_id,

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import pandas as pd
 from ibis.backends import BaseBackend
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from tillage.kpi.agenda import AgendaPieces, agenda_pieces
 from tillage.kpi.cadence import account_cadence
 from tillage.kpi.data import kpi_backend
+from tillage.kpi.execution import RepExecution, plan_execution
 from tillage.kpi.period import Period
 from tillage.kpi.review import KpiChange, ReviewInputs, ReviewPieces, review_pieces
 from tillage.services import review_frames as reviews
@@ -33,7 +35,7 @@ from tillage.services.page_cache import (
     strategy_digest,
 )
 from tillage.store.database import make_engine
-from tillage.store.snapshots import latest_snapshot
+from tillage.store.snapshots import latest_snapshot, snapshot_on_or_before
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration
 from tillage.strategy.effects import ActionEffect
@@ -142,7 +144,7 @@ def review_pieces_of(
     )
 
 
-AGENDA_PIECES = ("kpis", "rows")
+AGENDA_PIECES = ("kpis", "rows", "coaching")
 
 
 def agenda_pieces_of(
@@ -169,8 +171,43 @@ def agenda_pieces_of(
             con,
             lambda held: agenda_pieces(held, period, strategy, cadence),
         )
-        return {"kpis": frame_bytes(pieces.kpis), "rows": frame_bytes(pieces.rows)}
+        coaching = _coaching(session, period, cells)
+        return {
+            "kpis": frame_bytes(pieces.kpis),
+            "rows": frame_bytes(pieces.rows),
+            "coaching": coaching.model_dump_json().encode(),
+        }
 
     params = {"period": period.label, "engine": engine, "strategy": strategy_digest(strategy)}
     payloads = cached_pieces(session, "agenda_pieces", params, AGENDA_PIECES, compute)
-    return AgendaPieces(kpis=bytes_frame(payloads["kpis"]), rows=bytes_frame(payloads["rows"]))
+    coaching = _Coaching.model_validate_json(payloads["coaching"])
+    return AgendaPieces(
+        kpis=bytes_frame(payloads["kpis"]),
+        rows=bytes_frame(payloads["rows"]),
+        executions=coaching.executions,
+        team_accounts=coaching.team_accounts,
+    )
+
+
+class _Coaching(BaseModel):
+    executions: list[RepExecution]
+    team_accounts: dict[str, int]
+
+
+def _coaching(session: Session, period: Period, cells: pd.DataFrame) -> _Coaching:
+    """Every rep's plan execution of ``period`` and each team's scored accounts (``cells``:
+    every scored account with the rep it was scored for)."""
+    reps = reviews.reps_with_teams(session)
+    counts = {
+        str(team): int(cells["rep_id"].isin(reps.loc[reps["team"] == team, "rep_id"]).sum())
+        for team in reps["team"].dropna().unique()
+    }
+    start = snapshot_on_or_before(session, period.first)
+    if start is None:
+        return _Coaching(executions=[], team_accounts=counts)
+    planned = reviews.planned_actions(session, start.id, period.first, period.last)
+    if planned.empty:
+        return _Coaching(executions=[], team_accounts=counts)
+    activities = reviews.activities_between(session, period.first, period.last)
+    executions = plan_execution(planned, activities, reps, total_label="")
+    return _Coaching(executions=executions, team_accounts=counts)

@@ -155,6 +155,7 @@ def agenda_inputs(
     *,
     period: Period | str | None = None,
     fiscal_start: int = 1,
+    own: bool = False,
 ) -> AgendaInputs:
     """Read from the store what the agenda of ``rep`` (a key or id) needs: the newest complete
     snapshot's scores of the accounts the rep owned when scored (``account_scores.rep_id``, else
@@ -162,7 +163,9 @@ def agenda_inputs(
     for the coaching (:mod:`tillage.kpi.coaching`) the period (``period``, default the fiscal
     quarter of the snapshot's date in the calendar starting in month ``fiscal_start``), every
     scored account's cell, the actions planned for the period and the activities logged in it,
-    and the rep's actions of the newest plan."""
+    and the rep's actions of the newest plan. ``own``: read the rep's rows alone (no cells, the
+    rep's actions, activities and deals), for an agenda built from the shared
+    :class:`~tillage.kpi.agenda.AgendaPieces`."""
     found = find_rep(session, rep)
     snapshot = latest_snapshot(session)
     reps = reviews.reps_with_teams(session)
@@ -173,12 +176,16 @@ def agenda_inputs(
         chosen = period_containing(snapshot.as_of, "quarter", fiscal_start)
     else:
         chosen = parse_period(period, fiscal_start) if isinstance(period, str) else period
-    cells = reviews.snapshot_scores(session, snapshot.id)
-    cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+    mine = found.id if own else None
+    cells = None
+    if not own:
+        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+        cells = cells[["account_id", "segment", "ltv", "rep_id"]]
     start = snapshot_on_or_before(session, chosen.first)
     planned = pd.DataFrame()
     if start is not None:
-        planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last)
+        planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last, rep_id=mine)
     month = ((snapshot.models or {}).get("plans") or {}).get("month")
     next_month = dt.date.fromisoformat(str(month)) if month else None
     upcoming = pd.DataFrame()
@@ -193,12 +200,12 @@ def agenda_inputs(
         team=None if team is None or pd.isna(team) else str(team),
         snapshot=SnapshotRef(id=snapshot.id, as_of=snapshot.as_of),
         scores=reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id),
-        deals=reviews.scored_deals(session, snapshot.id, visible=visible),
+        deals=reviews.scored_deals(session, snapshot.id, visible=visible, rep_id=mine),
         limited=visible is not None,
         period=chosen,
-        cells=cells[["account_id", "segment", "ltv", "rep_id"]],
+        cells=cells,
         planned=planned,
-        activities=reviews.activities_between(session, chosen.first, chosen.last),
+        activities=reviews.activities_between(session, chosen.first, chosen.last, rep_id=mine),
         reps=reps,
         next_month=next_month,
         next_actions=upcoming,
@@ -226,7 +233,9 @@ def build_agenda(
     fiscal = strategy.fiscal_year_start_month
     inputs = read_store(
         database_url,
-        lambda session: agenda_inputs(session, rep, visible, period=period, fiscal_start=fiscal),
+        lambda session: agenda_inputs(
+            session, rep, visible, period=period, fiscal_start=fiscal, own=cache is not None
+        ),
     )
     if cache is None:
         with kpi_backend(database_url, engine) as held:
