@@ -274,16 +274,15 @@ def test_warming_computes_the_views_opened_first(
         "departures",
     ]
     # five quarters × four cuts, the admin's portfolio and list total, one review with its
-    # shared pieces (KPI rows, churn, meetings; the evidence), the agendas' two pieces and the
-    # departures' two
+    # shared pieces (KPI rows, churn, meetings; no snapshot starts the quarter, so no evidence),
+    # the agendas' three pieces and the departures' two
     assert kinds == {
         "kpis": 20,
         "portfolio": 1,
         "list-total": 1,
         "review": 1,
         "review_pieces": 3,
-        "review_evidence": 1,
-        "agenda_pieces": 2,
+        "agenda_pieces": 3,
         "departure_pieces": 2,
     }
     admin = admin_client()
@@ -293,6 +292,15 @@ def test_warming_computes_the_views_opened_first(
     assert admin.get("/api/v1/accounts").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 31
+    engine.dispose()
+
+
+def _warmed(settings: Settings) -> None:
+    """Empty the cache, then warm it as a scoring run does."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+        warm_pages(session, settings)
     engine.dispose()
 
 
@@ -313,10 +321,7 @@ def test_a_warmed_store_builds_each_callers_pages_without_computing_again(
     from the kept pieces: nothing company-wide (KPIs, key-person risk, history) is computed."""
     settings, _admin = own_store
     rep = _rep(settings)
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        clear_entries(session)
-        warm_pages(session, settings)
+    _warmed(settings)
     for name in ("review_pieces", "agenda_pieces", "review_evidence", "kpi_backend"):
         monkeypatch.setattr(f"tillage.services.page_pieces.{name}", _refuse)
     monkeypatch.setattr("tillage.services.reviews.kpi_backend", _refuse)
@@ -336,13 +341,12 @@ def test_a_warmed_store_builds_each_callers_pages_without_computing_again(
         assert client.get(path).status_code == 200, path
     for client in (manager, rep_client):
         client.__exit__(None, None, None)
-    engine.dispose()
 
 
 def _visible_ids(client: TestClient) -> set[int]:
     page = client.get("/api/v1/accounts", params={"limit": 500}).json()
     assert page["total"] == len(page["items"])
-    return {item["id"] for item in page["items"]}
+    return {item["account_id"] for item in page["items"]}
 
 
 def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
@@ -352,10 +356,9 @@ def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
     built from them show only what the caller may see."""
     settings, admin_client = own_store
     rep = _rep(settings)
+    _warmed(settings)
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        clear_entries(session)
-        warm_pages(session, settings)
         manager_user = find_user(session, "manager")
         reps, teams = reach_names(session, principal_for(manager_user, via="session")) or (
             set(),
