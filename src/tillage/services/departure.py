@@ -16,7 +16,7 @@ from functools import partial
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import PermissionDenied
@@ -50,6 +50,7 @@ from tillage.strategy.config import Strategy
 from tillage.strategy.departure import (
     DepartureCalibration,
     DepartureResult,
+    calibrate_departure,
     handover_month,
     simulate_departure,
 )
@@ -190,7 +191,13 @@ def departure_calibration(
     engine: Engine, as_of: dt.date, strategy: Strategy
 ) -> DepartureCalibration:
     """The departure effect calibrated from the store's leavers up to ``as_of``
-    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any)."""
+    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any: then the
+    history of contracts and activities is not read)."""
+    with engine.connect() as connection:
+        leavers = connection.scalar(select(func.count(Rep.id)).where(Rep.left_on.is_not(None)))
+    if not leavers:
+        none = pd.DataFrame({"rep_id": pd.Series([], dtype="int64"), "left_on": []})
+        return calibrate_departure(pd.DataFrame(), pd.DataFrame(), none, strategy)
     return departure_from_history(*history(engine, as_of), as_of, strategy)
 
 
