@@ -10,6 +10,7 @@ again: :func:`tillage.services.warm.warm_pages` computes the pieces once, right 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -96,6 +97,17 @@ def _pieces(
         return compute(held)
 
 
+def company_scores(session: Session, inputs: ReviewInputs) -> ReviewInputs:
+    """``inputs`` with the scores of every account the shared pieces read: the end snapshot's
+    (``kpi_scores``) and the start snapshot's (``segment_scores``)."""
+    end, start = inputs.end, inputs.start
+    return dataclasses.replace(
+        inputs,
+        kpi_scores=reviews.snapshot_scores(session, end.id) if end is not None else None,
+        segment_scores=reviews.snapshot_scores(session, start.id) if start is not None else None,
+    )
+
+
 def review_pieces_of(
     database_url: str,
     period: Period,
@@ -111,14 +123,19 @@ def review_pieces_of(
     """The review's company-wide :class:`~tillage.kpi.review.ReviewPieces`, the same for every
     caller: kept in ``cache``'s page cache (a session of the store; ``None``: computed), so a
     manager's review after the admin's (or after :func:`tillage.services.warm.warm_pages`)
-    reads them instead of computing the KPIs again."""
+    reads them instead of computing the KPIs again. With ``cache``, ``inputs`` may lack the
+    frames of every account (:func:`~tillage.services.reviews.review_inputs` with
+    ``shared=False``): they are read when the pieces are computed."""
 
     def compute() -> dict[str, bytes]:
+        full = inputs
+        if cache is not None:  # read without the frames of every account
+            full = read_store(database_url, lambda session: company_scores(session, inputs))
         pieces = _pieces(
             database_url,
             engine,
             con,
-            lambda held: review_pieces(held, period, inputs, strategy=strategy, by=by, lang=lang),
+            lambda held: review_pieces(held, period, full, strategy=strategy, by=by, lang=lang),
         )
         return {
             "kpis": _ReviewKpis(kpis=pieces.kpis).model_dump_json().encode(),

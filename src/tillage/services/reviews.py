@@ -57,16 +57,23 @@ def _ref(snapshot: Snapshot | None) -> SnapshotRef | None:
 
 
 def review_inputs(
-    session: Session, period: Period, visible: AccountFilter | None = None
+    session: Session,
+    period: Period,
+    visible: AccountFilter | None = None,
+    *,
+    shared: bool = True,
 ) -> ReviewInputs:
     """Read from the store what the review of ``period`` needs (:class:`ReviewInputs`), the
-    account-level frames limited to ``visible`` (``None``: every account)."""
+    account-level frames limited to ``visible`` (``None``: every account). ``shared=False``
+    leaves out the frames of every account that only the shared pieces read (``kpi_scores``,
+    ``segment_scores``: :func:`~tillage.services.page_pieces.company_scores` reads them when
+    the pieces are computed)."""
     start = snapshot_on_or_before(session, period.first)
     end = snapshot_on_or_before(session, period.last)
     start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
     end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
-    kpi_scores = end_scores
-    if end is not None and visible is not None:  # the KPIs are the company's
+    kpi_scores = end_scores if shared else None
+    if shared and end is not None and visible is not None:  # the KPIs are the company's
         kpi_scores = reviews.snapshot_scores(session, end.id)
     none = pd.DataFrame()
     actions = activities = contracts = orders = deals = none
@@ -76,7 +83,9 @@ def review_inputs(
         contracts = reviews.contracts_running(session, start.as_of, period.close)
         orders = reviews.order_revenue(session, period.first, period.last)
         deals = reviews.scored_deals(session, start.id, visible=visible)
-    segment_scores = reviews.snapshot_scores(session, start.id) if start is not None else None
+    segment_scores = None
+    if shared and start is not None:
+        segment_scores = reviews.snapshot_scores(session, start.id)
     return ReviewInputs(
         start=_ref(start),
         end=_ref(end),
@@ -120,7 +129,10 @@ def build_review(
     strategy = strategy or Strategy()
     fiscal = strategy.fiscal_year_start_month
     chosen = parse_period(period, fiscal) if isinstance(period, str) else period
-    inputs = read_store(database_url, lambda session: review_inputs(session, chosen, visible))
+    inputs = read_store(
+        database_url,
+        lambda session: review_inputs(session, chosen, visible, shared=cache is None),
+    )
     if inputs.start is not None:
         evidence = review_evidence_of(database_url, chosen.last, strategy, cache)
         inputs = dataclasses.replace(inputs, effects=evidence.effects, departure=evidence.departure)
