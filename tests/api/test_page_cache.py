@@ -23,10 +23,11 @@ from tillage.services.effects import company_effects, review_effects, stored_eff
 from tillage.services.page_cache import PageCache
 from tillage.services.strategy import strategy_in_force
 from tillage.services.warm import warm_pages
+from tillage.store.access import reach_ids, reach_names
 from tillage.store.database import make_engine
 from tillage.store.page_cache import clear_entries, store_version
 from tillage.store.schema import Activity, Import, PageCacheEntry, Snapshot, SnapshotAction
-from tillage.store.users import find_user
+from tillage.store.users import find_user, principal_for
 
 PERIOD = "2026-Q3"
 
@@ -269,17 +270,130 @@ def test_warming_computes_the_views_opened_first(
         "kpis:segment",
         "portfolio",
         f"review:{PERIOD}",
+        "agendas",
+        "departures",
     ]
-    # five quarters × four cuts, the admin's portfolio and list total, one review
-    assert kinds == {"kpis": 20, "portfolio": 1, "list-total": 1, "review": 1}
+    # five quarters × four cuts, the admin's portfolio and list total, one review with its
+    # shared pieces (KPI rows, churn, meetings; no snapshot starts the quarter, so no evidence),
+    # the agendas' three pieces and the departures' two
+    assert kinds == {
+        "kpis": 20,
+        "portfolio": 1,
+        "list-total": 1,
+        "review": 1,
+        "review_pieces": 3,
+        "agenda_pieces": 3,
+        "departure_pieces": 2,
+    }
     admin = admin_client()
     paths = ("/kpis", "/kpis?by=rep", "/kpis?by=segment", "/review", "/api/v1/kpis?by=team")
     for path in (*paths, "/api/v1/portfolio"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
-        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 23
+        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 31
     engine.dispose()
+
+
+def _warmed(settings: Settings) -> None:
+    """Empty the cache, then warm it as a scoring run does."""
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+        warm_pages(session, settings)
+    engine.dispose()
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("computed again after warming")
+
+
+def _client(settings: Settings, user: str) -> TestClient:
+    client = TestClient(create_app(settings))
+    client.__enter__()
+    return login(client, user)
+
+
+def test_a_warmed_store_builds_each_callers_pages_without_computing_again(
+    own_store: tuple[Settings, Callable[[], TestClient]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After warming, a manager's review and departure and a rep's or manager's 1on1 are built
+    from the kept pieces: nothing company-wide (KPIs, key-person risk, history) is computed."""
+    settings, _admin = own_store
+    rep = _rep(settings)
+    _warmed(settings)
+    for name in ("review_pieces", "agenda_pieces", "review_evidence", "kpi_backend"):
+        monkeypatch.setattr(f"tillage.services.page_pieces.{name}", _refuse)
+    monkeypatch.setattr("tillage.services.reviews.kpi_backend", _refuse)
+    monkeypatch.setattr("tillage.services.kpis.compute_kpis", _refuse)
+    monkeypatch.setattr("tillage.services.departure.departure_pieces", _refuse)
+    manager, rep_client = _client(settings, "manager"), _client(settings, "rep")
+    for client, path in (
+        (manager, f"/review?period={PERIOD}"),
+        (manager, f"/api/v1/reviews/{PERIOD}"),
+        (manager, f"/one-on-one/{rep}"),
+        (manager, f"/departure?rep={rep}"),
+        (manager, f"/api/v1/simulate/departure?rep={rep}"),
+        (rep_client, f"/one-on-one/{rep}"),
+        (rep_client, f"/api/v1/one-on-one/{rep}"),
+        (manager, "/kpis?by=rep"),
+    ):
+        assert client.get(path).status_code == 200, path
+    for client in (manager, rep_client):
+        client.__exit__(None, None, None)
+
+
+def _visible_ids(client: TestClient) -> set[int]:
+    page = client.get("/api/v1/accounts", params={"limit": 500}).json()
+    assert page["total"] == len(page["items"])
+    return {item["account_id"] for item in page["items"]}
+
+
+def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    """The pieces count every account; a manager's review and departure and a rep's agenda
+    built from them show only what the caller may see."""
+    settings, admin_client = own_store
+    rep = _rep(settings)
+    _warmed(settings)
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        manager_user = find_user(session, "manager")
+        reps, teams = reach_names(session, principal_for(manager_user, via="session")) or (
+            set(),
+            set(),
+        )
+        reached = reach_ids(session, principal_for(manager_user, via="session")) or set()
+    engine.dispose()
+    admin, manager, rep_client = (
+        admin_client(),
+        _client(settings, "manager"),
+        _client(settings, "rep"),
+    )
+    review = manager.get(f"/api/v1/reviews/{PERIOD}").json()
+    cuts = {(k["cut"], k["cut_value"]) for k in review["kpis"]}
+    assert {v for c, v in cuts if c == "team"} <= teams
+    assert {v for c, v in cuts if c == "rep"} <= reps
+    every = {
+        (k["cut"], k["cut_value"]) for k in admin.get(f"/api/v1/reviews/{PERIOD}").json()["kpis"]
+    }
+    assert {v for c, v in every if c == "team"} - teams  # the admin's pieces hold more teams
+    assert all(e["rep_id"] in reached for e in review["execution"] if e["rep_id"] is not None)
+    seen = _visible_ids(manager)
+    departure = manager.get("/api/v1/simulate/departure", params={"rep": rep}).json()
+    everyone = admin.get("/api/v1/simulate/departure", params={"rep": rep}).json()
+    mine = {a["account_id"] for a in departure["accounts"]}
+    assert mine and mine == {a["account_id"] for a in everyone["accounts"]} & seen
+    assert departure["ltv_at_risk"] == pytest.approx(
+        sum(a["ltv_at_risk"] for a in everyone["accounts"] if a["account_id"] in seen)
+    )
+    agenda = rep_client.get(f"/api/v1/one-on-one/{rep}").json()
+    shown = {a["account_id"] for a in agenda["top_accounts"] + agenda["at_risk"]}
+    shown |= {d["account_id"] for d in agenda["deals"]}
+    assert shown and shown <= _visible_ids(rep_client)
+    for client in (manager, rep_client):
+        client.__exit__(None, None, None)
 
 
 def test_a_marked_action_computes_the_review_anew(

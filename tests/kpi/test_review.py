@@ -13,6 +13,7 @@ import pytest
 from tillage.report.review import render_review
 from tillage.services.reviews import build_review
 from tillage.store.database import make_engine
+from tillage.store.schema import Account
 from tillage.strategy.config import KpiSettings, Strategy
 
 from . import review_fixture
@@ -178,3 +179,20 @@ def test_a_change_too_small_to_show_is_neither_better_nor_worse() -> None:
     assert change(1.62) is None
     assert change(1.70) is False
     assert change(1.50) is True
+
+
+def test_a_limited_review_keeps_its_own_priority_accounts(review, handmade_store) -> None:  # type: ignore[no-untyped-def]
+    """The meeting counts come from pieces over every account; a caller who sees accounts 1
+    and 6 only gets the cohort of those two (1 retained without a meeting, 6 with one)."""
+    url, kind = handmade_store
+    strategy = Strategy(kpi=KpiSettings(priority_share=1.0))
+    limited = build_review(
+        url, "2026-Q3", strategy=strategy, engine=kind, visible=Account.id.in_([1, 6])
+    )
+    m = limited.meetings
+    assert m is not None and m.priority_accounts == 2
+    assert (m.with_meetings.n, m.with_meetings.successes) == (1, 1)
+    assert (m.without_meetings.n, m.without_meetings.successes) == (1, 1)
+    assert [k.value for k in limited.kpis if k.cut == "all"] == [
+        k.value for k in review.kpis if k.cut == "all"
+    ]  # the company's KPIs, whoever reads them

@@ -32,7 +32,14 @@ from tillage.features.build import FeatureTables, features_expr
 from tillage.features.engagement import CONCENTRATION_DAYS, touch_breadth
 from tillage.features.engine import execute_arrow
 
-__all__ = ["BREADTH_COLUMNS", "SILENT_COLUMNS", "risk_inputs", "running_contracts"]
+__all__ = [
+    "BREADTH_COLUMNS",
+    "BREADTH_TABLES",
+    "SILENT_COLUMNS",
+    "breadth_inputs",
+    "risk_inputs",
+    "running_contracts",
+]
 
 #: Who touches the account, over the window.
 BREADTH_COLUMNS: tuple[str, ...] = (
@@ -99,10 +106,40 @@ def risk_inputs(
     frame["active"] = (pd.to_numeric(frame["running_contracts"]).fillna(0) > 0) | (
         pd.to_numeric(frame["orders_365d"]).fillna(0) > 0
     )
+    for column in SILENT_COLUMNS:
+        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    frame = _typed_breadth(frame)
+    return frame.set_index("account_id")[[*BREADTH_COLUMNS, *SILENT_COLUMNS, "active"]]
+
+
+#: The tables and columns :func:`breadth_inputs` reads (a backend holding only these will do).
+BREADTH_TABLES: dict[str, tuple[str, ...]] = {
+    "activities": ("account_id", "occurred_at", "contact_id", "rep_id"),
+    "contacts": ("id", "department"),
+}
+
+
+def breadth_inputs(
+    con: BaseBackend, as_of: dt.date | str, *, window_days: int = CONCENTRATION_DAYS
+) -> pd.DataFrame:
+    """:data:`BREADTH_COLUMNS` as :func:`risk_inputs` gives them, for the accounts with an
+    activity in the window only (an account without one has none to count), indexed by
+    ``account_id``: what key-person risk reads, without the feature table's work."""
+    as_of = as_date(as_of)
+    if window_days <= 0:
+        raise DataValidationError(f"window_days must be positive, got {window_days}")
+    expr = touch_breadth(con, as_of, window_days).order_by("account_id")
+    frame = _typed_breadth(execute_arrow(con, expr).to_pandas())
+    return frame.set_index("account_id")[list(BREADTH_COLUMNS)]
+
+
+def _typed_breadth(frame: pd.DataFrame) -> pd.DataFrame:
+    """The account id and :data:`BREADTH_COLUMNS` of ``frame`` typed: counts float64 (0 where
+    null), shares float64, ``top_rep_id`` a nullable integer."""
     frame["account_id"] = frame["account_id"].astype("int64")
     for column in _COUNTS:
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("float64")
-    for column in ("rep_concentration", "top_rep_share", *SILENT_COLUMNS):
+    for column in ("rep_concentration", "top_rep_share"):
         frame[column] = pd.to_numeric(frame[column]).astype("float64")
     frame["top_rep_id"] = pd.to_numeric(frame["top_rep_id"]).astype("Int64")
-    return frame.set_index("account_id")[[*BREADTH_COLUMNS, *SILENT_COLUMNS, "active"]]
+    return frame

@@ -48,7 +48,7 @@ from tillage.kpi.coaching import (
     proposal_question,
 )
 from tillage.kpi.compute import REGISTRY, compute_kpis, per_account
-from tillage.kpi.execution import plan_execution
+from tillage.kpi.execution import RepExecution, plan_execution
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import SnapshotRef
 from tillage.strategy.config import Strategy
@@ -227,25 +227,54 @@ def _questions(
     return out
 
 
-def _behaviour(
-    con: BaseBackend,
-    period: Period,
-    rep: str,
-    team: str | None,
-    strategy: Strategy,
-    lang: str,
-    cadence: pd.DataFrame | None = None,
-) -> list[BehaviourComparison]:
-    kpis = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
-    frame = compute_kpis(
+@dataclass(frozen=True)
+class AgendaPieces:
+    """What every rep's agenda of a period shares: the behaviour KPIs (``kpis``:
+    :func:`~tillage.kpi.compute_kpis`' frame for the company, every rep and every team) and each
+    account's numerator and denominator of them (``rows``: :func:`per_account`'s frame); an
+    agenda keeps its rep's rows."""
+
+    kpis: pd.DataFrame
+    rows: pd.DataFrame
+    executions: list[RepExecution] | None = None
+    """Every rep's plan execution of the period (:func:`plan_execution`; ``None``: from the
+    inputs), for the rep's plan coverage against the team's."""
+    team_accounts: dict[str, int] | None = None
+    """The scored accounts of each team (``None``: counted from the inputs' cells)."""
+
+
+AGENDA_KPIS = (*BEHAVIOUR_KPIS, *CADENCE_KPIS)
+"""The behaviour KPIs an agenda compares, in their order on the page."""
+
+
+def agenda_pieces(
+    con: BaseBackend, period: Period, strategy: Strategy, cadence: pd.DataFrame | None
+) -> AgendaPieces:
+    """The :class:`AgendaPieces` of ``period`` computed on ``con``; ``cadence`` each scored
+    account's contact cadence (:func:`~tillage.kpi.cadence.account_cadence`)."""
+    kpis = compute_kpis(
         con,
         period,
         by=("all", "rep", "team"),
-        keys=[k.key for k in kpis],
+        keys=[k.key for k in AGENDA_KPIS],
         meeting_days=strategy.kpi.meeting_days,
         cadence=cadence,
         lapse_days=strategy.kpi.lapse_days,
     )
+    rows = per_account(
+        con,
+        period,
+        AGENDA_KPIS,
+        meeting_days=strategy.kpi.meeting_days,
+        cadence=cadence,
+        lapse_days=strategy.kpi.lapse_days,
+    )
+    return AgendaPieces(kpis=kpis, rows=rows)
+
+
+def _behaviour(
+    frame: pd.DataFrame, rep: str, team: str | None, lang: str
+) -> list[BehaviourComparison]:
     index = {(r.cut, r.cut_value, r.kpi): r.value for r in frame.itertuples(index=False)}
 
     def get(cut: str, value: str | None, key: str) -> float | None:
@@ -264,7 +293,7 @@ def _behaviour(
             team=get("team", team, k.key),
             company=get("all", "all", k.key),
         )
-        for k in kpis
+        for k in AGENDA_KPIS
     ]
 
 
@@ -304,16 +333,18 @@ class AgendaInputs:
 
 
 def assemble_agenda(
-    con: BaseBackend,
+    con: BaseBackend | None,
     inputs: AgendaInputs,
     *,
     strategy: Strategy | None = None,
     lang: str = "en",
     period: Period | str | None = None,
+    pieces: AgendaPieces | None = None,
 ) -> OneOnOneAgenda:
     """The 1on1 agenda of the rep of ``inputs``; behaviour KPIs of ``period`` (default: the
     quarter containing the snapshot's as-of date) computed on ``con``
-    (:func:`~tillage.kpi.data.kpi_backend`)."""
+    (:func:`~tillage.kpi.data.kpi_backend`), or taken from ``pieces`` (:func:`agenda_pieces`
+    of that period, shared by every rep's agenda; ``con`` is then not used)."""
     strategy = strategy or Strategy()
     scores, deals, team = inputs.scores, inputs.deals, inputs.team
     as_of = inputs.snapshot.as_of
@@ -358,9 +389,12 @@ def assemble_agenda(
         chosen = inputs.period or period_containing(as_of, "quarter", fiscal)
     else:
         chosen = parse_period(period, fiscal) if isinstance(period, str) else period
-    cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
-    behaviour = _behaviour(con, chosen, inputs.rep_label, team, strategy, lang, cadence)
-    first = _coaching(con, chosen, inputs, behaviour, strategy, lang, cadence)
+    if pieces is None:
+        assert con is not None, "give a backend or the agenda's pieces"
+        cadence = account_cadence(inputs.cells, strategy) if inputs.cells is not None else None
+        pieces = agenda_pieces(con, chosen, strategy, cadence)
+    behaviour = _behaviour(pieces.kpis, inputs.rep_label, team, lang)
+    first = _coaching(pieces, inputs, behaviour, strategy, lang)
     return OneOnOneAgenda(
         rep_id=inputs.rep_id,
         rep_key=inputs.rep_key,
@@ -375,7 +409,7 @@ def assemble_agenda(
         deals=open_deals,
         behaviour=behaviour,
         questions=_questions(first, at_risk, open_deals, lang, strategy.currency),
-        plan_coverage=_coverage(inputs, chosen, names),
+        plan_coverage=_coverage(inputs, chosen, names, pieces.executions),
         next_month=inputs.next_month,
         next_plan=next_plan(
             inputs.next_actions if inputs.next_actions is not None else pd.DataFrame(), names
@@ -384,29 +418,23 @@ def assemble_agenda(
 
 
 def _coaching(
-    con: BaseBackend,
-    period: Period,
+    pieces: AgendaPieces,
     inputs: AgendaInputs,
     behaviour: list[BehaviourComparison],
     strategy: Strategy,
     lang: str,
-    cadence: pd.DataFrame | None,
 ) -> list[CoachingQuestion]:
     """The gap questions (accounts behind each behaviour gap) and the obstacle questions."""
-    scores = inputs.scores
-    kpis = [REGISTRY[b.kpi] for b in behaviour]
-    rows = per_account(
-        con,
-        period,
-        kpis,
-        meeting_days=strategy.kpi.meeting_days,
-        cadence=cadence,
-        lapse_days=strategy.kpi.lapse_days,
-    )
+    scores, rows = inputs.scores, pieces.rows
     rows = rows[rows["account_id"].isin(scores["account_id"])]
     out = gap_questions(behaviour, rows, scores, strategy, lang)
     proposals = next((b for b in behaviour if b.kpi == "expansion_proposals"), None)
-    if proposals is not None and inputs.reps is not None and inputs.cells is not None:
+    if pieces.team_accounts is not None and proposals is not None:
+        team_accounts = pieces.team_accounts.get(inputs.team, 0) if inputs.team else 0
+        out += proposal_question(
+            proposals.rep, len(scores), proposals.team, team_accounts, rows, scores, lang
+        )
+    elif proposals is not None and inputs.reps is not None and inputs.cells is not None:
         team_reps = inputs.reps.loc[inputs.reps["team"] == inputs.team, "rep_id"]
         owners = inputs.cells.get("rep_id")
         team_accounts = int(owners.isin(team_reps).sum()) if owners is not None else 0
@@ -416,13 +444,21 @@ def _coaching(
     return out + obstacle_questions(scores, strategy, lang)
 
 
-def _coverage(inputs: AgendaInputs, period: Period, names: dict[int, str]) -> PlanCoverage | None:
-    """The rep's plan coverage of ``period`` (None without a plan for it)."""
+def _coverage(
+    inputs: AgendaInputs,
+    period: Period,
+    names: dict[int, str],
+    executions: list[RepExecution] | None = None,
+) -> PlanCoverage | None:
+    """The rep's plan coverage of ``period`` (None without a plan for it); ``executions``
+    every rep's plan execution (default: from the inputs' actions and activities, which may
+    then be the rep's alone)."""
     if inputs.planned is None or inputs.activities is None or inputs.reps is None:
         return None
     if inputs.planned.empty:
         return None
-    executions = plan_execution(inputs.planned, inputs.activities, inputs.reps, total_label="")
+    if executions is None:
+        executions = plan_execution(inputs.planned, inputs.activities, inputs.reps, total_label="")
     return plan_coverage(
         executions,
         inputs.rep_id,
@@ -434,4 +470,11 @@ def _coverage(inputs: AgendaInputs, period: Period, names: dict[int, str]) -> Pl
     )
 
 
-__all__ = ["AgendaInputs", "CoachingQuestion", "OneOnOneAgenda", "assemble_agenda"]
+__all__ = [
+    "AgendaInputs",
+    "AgendaPieces",
+    "CoachingQuestion",
+    "OneOnOneAgenda",
+    "agenda_pieces",
+    "assemble_agenda",
+]

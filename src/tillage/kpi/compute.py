@@ -9,7 +9,9 @@ team or segment fall in the cut value ``-``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import ibis
 import numpy as np
@@ -135,6 +137,34 @@ def blank_reasons(
     return out
 
 
+_SHARED: dict[int, tuple[BaseBackend, dict[tuple[object, ...], pd.DataFrame]]] = {}
+"""The answers :func:`per_account` keeps per backend inside :func:`shared_results`."""
+
+
+@contextmanager
+def shared_results(con: BaseBackend) -> Iterator[BaseBackend]:
+    """Within the block, :func:`per_account` on ``con`` answers a question it was asked
+    before (the same period, KPIs and inputs) from memory: for a run that asks the same
+    questions for several pages (the KPI trend and the review of the same quarter) on a
+    backend whose tables do not change meanwhile."""
+    _SHARED[id(con)] = (con, {})
+    try:
+        yield con
+    finally:
+        _SHARED.pop(id(con), None)
+
+
+def _digest(frame: pd.DataFrame | None) -> str | None:
+    """The SHA-256 of ``frame``'s columns, dtypes and rows, whatever their order (a frame is
+    one row per account: each account's KPIs do not depend on the others'; ``None``: none)."""
+    if frame is None:
+        return None
+    text = hashlib.sha256(repr((list(frame.columns), list(map(str, frame.dtypes)))).encode())
+    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    text.update(np.sort(rows).tobytes())
+    return text.hexdigest()
+
+
 def per_account(
     con: BaseBackend,
     period: Period,
@@ -148,7 +178,43 @@ def per_account(
 ) -> pd.DataFrame:
     """Each account's ``num`` and ``den`` of each KPI in ``period`` (columns ``account_id``,
     ``kpi``, ``num``, ``den``); ``cadence`` (:data:`~tillage.kpi.cadence.CADENCE_COLUMNS`)
-    each account's contact cadence; ``lapse_days`` the order KPIs' lapse window (days)."""
+    each account's contact cadence; ``lapse_days`` the order KPIs' lapse window (days).
+    Inside :func:`shared_results` a question asked before on ``con`` is answered from memory."""
+    kpis = list(kpis)
+    if priority_accounts is not None:
+        priority_accounts = list(priority_accounts)
+    shared = _SHARED.get(id(con))
+    if shared is None or shared[0] is not con:
+        return _per_account(
+            con, period, kpis, ltv, priority_accounts, meeting_days, cadence, lapse_days
+        )
+    priority = None if priority_accounts is None else pd.DataFrame({"id": list(priority_accounts)})
+    key = (
+        period,
+        tuple(k.key for k in kpis),
+        _digest(ltv),
+        _digest(priority),
+        meeting_days,
+        _digest(cadence),
+        lapse_days,
+    )
+    if key not in shared[1]:
+        shared[1][key] = _per_account(
+            con, period, kpis, ltv, priority_accounts, meeting_days, cadence, lapse_days
+        )
+    return shared[1][key].copy()
+
+
+def _per_account(
+    con: BaseBackend,
+    period: Period,
+    kpis: list[KPI],
+    ltv: pd.DataFrame | None,
+    priority_accounts: Iterable[int] | None,
+    meeting_days: int,
+    cadence: pd.DataFrame | None,
+    lapse_days: int,
+) -> pd.DataFrame:
     ltv_table = None
     if ltv is not None:
         frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))

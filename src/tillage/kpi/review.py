@@ -184,19 +184,13 @@ def _forecast(inputs: ReviewInputs, period: Period) -> ForecastAccuracy:
 
 
 def _meetings(
-    con: BaseBackend, scores: pd.DataFrame, period: Period, strategy: Strategy, lang: str
+    pieces: ReviewPieces, scores: pd.DataFrame, strategy: Strategy, lang: str
 ) -> MeetingRetention:
     _ = gettext_for(lang)
     ids, ranked_by = priority_accounts(scores, strategy.kpi.priority_share)
-    churn = per_account(con, period, [REGISTRY["logo_churn_rate"]])
+    churn, met = pieces.churn, pieces.met
     cohort = churn[churn["account_id"].isin(ids)].rename(columns={"num": "churned"})
-    met = per_account(
-        con,
-        period.previous(),
-        [REGISTRY["regular_meeting_rate"]],
-        priority_accounts=ids,
-        meeting_days=strategy.kpi.meeting_days,
-    ).rename(columns={"num": "met"})
+    met = met[met["account_id"].isin(ids)].rename(columns={"num": "met"})
     return meeting_retention(
         cohort[["account_id", "churned"]],
         met[["account_id", "met"]],
@@ -249,8 +243,62 @@ class ReviewInputs:
     (:func:`tillage.strategy.departure.calibrate_departure`), for the Act's recommendations."""
 
 
-def assemble_review(
+@dataclass(frozen=True)
+class ReviewPieces:
+    """The parts of a review that count every account, whoever reads it: the KPI rows (the
+    company, every rep and team) and, for meetings to retention, each start-scored account's
+    churn in the period and regular meeting in the period before (:func:`per_account`'s
+    ``num``); a caller's review keeps its own priority accounts of those."""
+
+    kpis: list[KpiChange]
+    churn: pd.DataFrame
+    met: pd.DataFrame
+
+
+def review_pieces(
     con: BaseBackend,
+    period: Period,
+    inputs: ReviewInputs,
+    *,
+    strategy: Strategy,
+    by: Sequence[str] = ("all", "team"),
+    lang: str = "en",
+) -> ReviewPieces:
+    """The :class:`ReviewPieces` of ``period`` computed on ``con`` from ``inputs``' frames of
+    every account (``kpi_scores``, ``segment_scores``): the same for every caller."""
+    ltv = segments = cadence = None
+    if inputs.kpi_scores is not None:
+        ltv = inputs.kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
+        segments = inputs.kpi_scores[["account_id", "segment"]]
+        # the contact cadence of each account's cell at the end, as on the KPI page
+        cadence = account_cadence(inputs.kpi_scores, strategy)
+    if inputs.segment_scores is not None and len(inputs.segment_scores):
+        # segment cuts by the segment at the period's start: an account that churned and fell
+        # into "reduce" by the end still counts where it was
+        segments = inputs.segment_scores[["account_id", "segment"]]
+    cuts = [c for c in by if c != "segment" or segments is not None]
+    kpis = kpi_changes(
+        con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments, cadence=cadence
+    )
+    every = inputs.segment_scores  # the start snapshot's scores of every account
+    if every is None or every.empty:
+        every = inputs.start_scores
+    if every is None or every.empty:
+        none = pd.DataFrame({"account_id": [], "num": []})
+        return ReviewPieces(kpis=kpis, churn=none, met=none)
+    churn = per_account(con, period, [REGISTRY["logo_churn_rate"]])
+    met = per_account(
+        con,
+        period.previous(),
+        [REGISTRY["regular_meeting_rate"]],
+        priority_accounts=[int(i) for i in every["account_id"]],
+        meeting_days=strategy.kpi.meeting_days,
+    )
+    return ReviewPieces(kpis=kpis, churn=churn, met=met)
+
+
+def assemble_review(
+    con: BaseBackend | None,
     period: Period,
     inputs: ReviewInputs,
     *,
@@ -259,9 +307,12 @@ def assemble_review(
     lang: str = "en",
     currency: str | None = None,
     limited: bool = False,
+    pieces: ReviewPieces | None = None,
 ) -> PeriodReview:
     """The review of ``period`` from ``inputs``, KPIs for the cuts ``by`` (``all``, ``rep``,
-    ``team``, ``segment``) computed on ``con`` (:func:`~tillage.kpi.data.kpi_backend`).
+    ``team``, ``segment``) computed on ``con`` (:func:`~tillage.kpi.data.kpi_backend`), or
+    taken from ``pieces`` (:func:`review_pieces`, computed once for every caller; ``con`` is
+    then not used).
 
     ``limited``: the scores in ``inputs`` are limited to the accounts a caller may see, so plan
     execution counts only the actions and activities of those accounts. The KPI rows are not
@@ -310,23 +361,12 @@ def assemble_review(
         notes.append(
             _("Only one snapshot bounds the period: score again at its end to see migration.")
         )
-    ltv = segments = cadence = None
-    if inputs.kpi_scores is not None:
-        ltv = inputs.kpi_scores[["account_id", "ltv"]].astype({"ltv": "float64"})
-        segments = inputs.kpi_scores[["account_id", "segment"]]
-        # the contact cadence of each account's cell at the end, as on the KPI page
-        cadence = account_cadence(inputs.kpi_scores, strategy)
-    if inputs.segment_scores is not None and len(inputs.segment_scores):
-        # segment cuts by the segment at the period's start: an account that churned and fell
-        # into "reduce" by the end still counts where it was
-        segments = inputs.segment_scores[["account_id", "segment"]]
-    cuts = [c for c in by if c != "segment" or segments is not None]
+    if pieces is None:
+        assert con is not None, "give a backend or the review's pieces"
+        pieces = review_pieces(con, period, inputs, strategy=strategy, by=by, lang=lang)
     meetings = None
-    kpis = kpi_changes(
-        con, period, strategy, by=cuts, lang=lang, ltv=ltv, segments=segments, cadence=cadence
-    )
     if start_scores is not None and len(start_scores):
-        meetings = _meetings(con, start_scores, period, strategy, lang)
+        meetings = _meetings(pieces, start_scores, strategy, lang)
     return PeriodReview(
         period=period.label,
         first=period.first,
@@ -336,7 +376,7 @@ def assemble_review(
         currency=currency or strategy.currency,
         start_snapshot=start,
         end_snapshot=end,
-        kpis=kpis,
+        kpis=pieces.kpis,
         migration=migration,
         execution=execution,
         forecast=forecast,
@@ -350,8 +390,10 @@ __all__ = [
     "KpiChange",
     "PeriodReview",
     "ReviewInputs",
+    "ReviewPieces",
     "SnapshotRef",
     "assemble_review",
     "changes_between",
     "kpi_changes",
+    "review_pieces",
 ]

@@ -10,19 +10,29 @@ newest notes (:mod:`tillage.services.notes`), so the handover passes on what the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import PermissionDenied
 from tillage.features.engine import feature_backend
-from tillage.features.risk_inputs import risk_inputs
+from tillage.features.risk_inputs import BREADTH_TABLES, breadth_inputs
 from tillage.kpi.period import check_year
 from tillage.services.effects import departure_from_history, history
 from tillage.services.notes import NoteOut, handover_notes
-from tillage.services.page_cache import cached_model, reach_key, strategy_digest
+from tillage.services.page_cache import (
+    bytes_frame,
+    cached_model,
+    cached_pieces,
+    frame_bytes,
+    reach_key,
+    strategy_digest,
+)
 from tillage.services.reach import find_rep, rep_in_reach
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal
@@ -40,6 +50,7 @@ from tillage.strategy.config import Strategy
 from tillage.strategy.departure import (
     DepartureCalibration,
     DepartureResult,
+    calibrate_departure,
     handover_month,
     simulate_departure,
 )
@@ -62,13 +73,15 @@ def departure_from_store(
     *,
     as_of: dt.date | None = None,
     strategy: Strategy | None = None,
+    pieces: Callable[[dt.date, Strategy], DeparturePieces] | None = None,
 ) -> DepartureResult:
     """:func:`simulate_departure` for the rep with key (or id) ``rep``, from the store.
 
     LTVs and churn risks come from the latest snapshot, planned hours (the leaving rep's and the
     successors' booked hours) from its actions in its plan month (:func:`handover_month`); the
     single-threaded flags are computed from the activities as of ``as_of`` (default: the
-    snapshot's as-of date).
+    snapshot's as-of date). ``pieces``: gives the :class:`DeparturePieces` of a day (default:
+    :func:`departure_pieces`, computed for the call).
     """
     if as_of is not None:
         check_year(as_of.year, f"as_of {as_of.isoformat()}")
@@ -104,11 +117,8 @@ def departure_from_store(
             ),
         )
         leaving_id = leaving.id
-    url = engine.url.render_as_string(hide_password=False)
-    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
-    with feature_backend(url, kind) as con:
-        inputs = risk_inputs(con, as_of, window_days=strategy.key_person.window_days)
-    risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
+    shared = (pieces or partial(departure_pieces, engine))(as_of, strategy)
+    risk = shared.risk
     frame = (
         accounts.set_index("id")
         .rename_axis("account_id")
@@ -130,17 +140,64 @@ def departure_from_store(
         strategy,
         planned=planned,
         as_of=as_of,
-        calibration=departure_calibration(engine, as_of, strategy),
+        calibration=shared.calibration,
     )
     result.notes = notes + result.notes
     return result
+
+
+@dataclass(frozen=True)
+class DeparturePieces:
+    """What every rep's departure on a day shares: each account's key-person risk
+    (``single_threaded``, ``top_rep_id``, indexed by account id) and the calibrated effect."""
+
+    risk: pd.DataFrame
+    calibration: DepartureCalibration
+
+
+def departure_pieces(engine: Engine, as_of: dt.date, strategy: Strategy) -> DeparturePieces:
+    """The :class:`DeparturePieces` of ``as_of``: the key-person risk from the activities of
+    every account (only the activities and contacts are read: accounts without an activity in
+    the window are neither single-threaded nor have a top rep), the departure effect from the
+    history of every leaver."""
+    url = engine.url.render_as_string(hide_password=False)
+    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
+    with feature_backend(url, kind, tables=BREADTH_TABLES) as con:
+        inputs = breadth_inputs(con, as_of, window_days=strategy.key_person.window_days)
+    risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
+    return DeparturePieces(risk=risk, calibration=departure_calibration(engine, as_of, strategy))
+
+
+def departure_pieces_of(session: Session, as_of: dt.date, strategy: Strategy) -> DeparturePieces:
+    """:func:`departure_pieces` kept in ``session``'s page cache (computed once per state of
+    the store for every rep's departure: a scoring run's warming computes them)."""
+
+    def compute() -> dict[str, bytes]:
+        pieces = departure_pieces(session.get_bind(), as_of, strategy)  # type: ignore[arg-type]
+        return {
+            "risk": frame_bytes(pieces.risk),
+            "calibration": pieces.calibration.model_dump_json().encode(),
+        }
+
+    params = {"as_of": as_of, "strategy": strategy_digest(strategy)}
+    payloads = cached_pieces(session, "departure_pieces", params, ("risk", "calibration"), compute)
+    return DeparturePieces(
+        risk=bytes_frame(payloads["risk"]),
+        calibration=DepartureCalibration.model_validate_json(payloads["calibration"]),
+    )
 
 
 def departure_calibration(
     engine: Engine, as_of: dt.date, strategy: Strategy
 ) -> DepartureCalibration:
     """The departure effect calibrated from the store's leavers up to ``as_of``
-    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any)."""
+    (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any: then the
+    history of contracts and activities is not read)."""
+    with engine.connect() as connection:
+        leavers = connection.scalar(select(func.count(Rep.id)).where(Rep.left_on.is_not(None)))
+    if not leavers:
+        none = pd.DataFrame({"rep_id": pd.Series([], dtype="int64"), "left_on": []})
+        return calibrate_departure(pd.DataFrame(), pd.DataFrame(), none, strategy)
     return departure_from_history(*history(engine, as_of), as_of, strategy)
 
 
@@ -217,6 +274,7 @@ def rep_departure(
             found.key,
             as_of=as_of,
             strategy=strategy,
+            pieces=partial(departure_pieces_of, session),
         )
         frame = result.accounts
         if not principal.is_admin:

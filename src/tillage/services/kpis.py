@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from contextlib import nullcontext
 from typing import Literal
 
 import pandas as pd
+from ibis.backends import BaseBackend
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,7 +47,7 @@ from tillage.kpi.cadence import account_cadence
 from tillage.kpi.compute import blank_reasons
 from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes, reach_key
 from tillage.services.strategy import strategy_in_force
-from tillage.store.access import AccountFilter, Principal, reach_names
+from tillage.store.access import AccountFilter, Principal, everything, reach_names
 from tillage.store.page_cache import store_version
 from tillage.store.schema import Account, AccountScore
 from tillage.store.snapshots import latest_snapshot
@@ -186,14 +188,66 @@ def kpi_rows(
     missing = [each for each in chosen_periods if each.label not in found]
     if missing:
         computed = _computed_rows(
-            session, settings, strategy, visible, missing, by, backend, lang, reach
+            session, settings, strategy, visible, missing, (by,), backend, lang, reach
         )
-        for each in missing:
-            payload = frame_bytes(computed[computed.period == each.label].reset_index(drop=True))
-            cache.put("kpis", {**params, "period": each.label}, payload)
-            found[each.label] = bytes_frame(payload)
+        found.update(_keep_rows(cache, params, computed, missing))
     frame = pd.concat([found[each.label] for each in chosen_periods], ignore_index=True)
     return chosen_periods, _visible_rows(frame, reach)
+
+
+def _keep_rows(
+    cache: PageCache, params: dict[str, object], computed: pd.DataFrame, periods: list[Period]
+) -> dict[str, pd.DataFrame]:
+    """Each period's rows of ``computed`` kept under ``params``; the frames as read back."""
+    found = {}
+    for each in periods:
+        payload = frame_bytes(computed[computed.period == each.label].reset_index(drop=True))
+        cache.put("kpis", {**params, "period": each.label}, payload)
+        found[each.label] = bytes_frame(payload)
+    return found
+
+
+WARM_CUTS: tuple[Cut | None, ...] = (None, "rep", "team", "segment")
+"""The cuts :func:`warm_kpi_rows` computes: the company alone and each cut."""
+
+
+def warm_kpi_rows(
+    session: Session,
+    settings: Settings,
+    period: str,
+    periods: int,
+    *,
+    lang: str,
+    con: BaseBackend | None = None,
+) -> list[str]:
+    """Compute (and keep) the rows :func:`kpi_rows` answers for each of :data:`WARM_CUTS`
+    over ``period`` and the ``periods - 1`` before it, as every caller reads them (reach is
+    applied after reading), with one pass over each period's accounts for all the cuts
+    together (on ``con`` when given: a backend the caller holds open); the cuts computed."""
+    strategy = strategy_in_force(session)
+    version = store_version(session)
+    if version is None:
+        return []
+    chosen_periods = trailing(chosen_period(strategy, version.as_of, period), periods)
+    cuts = tuple(c for c in WARM_CUTS if c is not None)
+    computed = _computed_rows(
+        session,
+        settings,
+        strategy,
+        everything(),
+        chosen_periods,
+        cuts,
+        "duckdb",
+        lang,
+        None,
+        con=con,
+    )
+    cache = PageCache(session)
+    for by in WARM_CUTS:
+        params = {"by": by, "backend": "duckdb", "lang": lang, "reach": "all"}
+        rows = computed[computed.cut.isin(["all", by])]
+        _keep_rows(cache, params, rows, chosen_periods)
+    return [by or "all" for by in WARM_CUTS]
 
 
 def _computed_rows(
@@ -202,14 +256,17 @@ def _computed_rows(
     strategy: Strategy,
     visible: AccountFilter,
     chosen_periods: list[Period],
-    by: Cut | None,
+    cuts: tuple[Cut | None, ...],
     backend: str,
     lang: str,
     reach: tuple[set[str], set[str]] | None,
+    *,
+    con: BaseBackend | None = None,
 ) -> pd.DataFrame:
-    """:func:`~tillage.kpi.compute_kpis`' frame of ``chosen_periods`` with ``blank_reason``,
-    every rep and team row kept (:func:`_visible_rows` drops the others); the segment cut over
-    the accounts ``visible`` lets through, the others' segment hidden."""
+    """:func:`~tillage.kpi.compute_kpis`' frame of ``chosen_periods`` for the company and the
+    ``cuts`` with ``blank_reason``, every rep and team row kept (:func:`_visible_rows` drops
+    the others); the segment cut over the accounts ``visible`` lets through, the others'
+    segment hidden. On ``con`` when given, else on a ``backend`` opened for the call."""
     scores = snapshot_scores(session)
     segments = None
     if scores is not None:
@@ -222,18 +279,22 @@ def _computed_rows(
             shown = segments.segment.astype("object").where(segments.segment.notna(), "-")
             segments = segments.assign(segment=shown.where(segments.seen.astype(bool), HIDDEN))
     cadence = account_cadence(scores[1], strategy) if scores is not None else None
-    with kpi_backend(settings.resolved_database_url, backend) as con:
+    with (
+        nullcontext(con)
+        if con is not None
+        else kpi_backend(settings.resolved_database_url, backend) as held
+    ):
         frame = compute_kpis(
-            con,
+            held,
             chosen_periods,
-            by=("all", by) if by else ("all",),
+            by=("all", *(c for c in cuts if c)),
             ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
             segments=segments,
             meeting_days=strategy.kpi.meeting_days,
             cadence=cadence,
             lapse_days=strategy.kpi.lapse_days,
         )
-        blank = blank_reasons(con, REGISTRY.values(), cadence=cadence, lang=lang)
+        blank = blank_reasons(held, REGISTRY.values(), cadence=cadence, lang=lang)
     return frame.assign(blank_reason=frame.kpi.map(blank))
 
 

@@ -211,3 +211,23 @@ def strategy_digest(strategy: BaseModel) -> str:
     """The SHA-256 of ``strategy``'s JSON: a page computed with a strategy given explicitly (a
     file, a currency) is kept apart from one computed with the strategy in force."""
     return hashlib.sha256(strategy.model_dump_json().encode()).hexdigest()
+
+
+def cached_pieces(
+    session: Session,
+    kind: str,
+    params: dict[str, object],
+    names: tuple[str, ...],
+    compute: Callable[[], dict[str, bytes]],
+) -> dict[str, bytes]:
+    """The payloads ``names`` of ``kind`` with ``params``, each kept on a row of its own: read
+    from the cache when every one is there, else ``compute()``-d (all of them) and kept. For
+    the company-wide pieces several pages are built from (reach applied after reading)."""
+    cache = PageCache(session)
+    found = {name: cache.get(kind, {**params, "piece": name}) for name in names}
+    if all(payload is not None for payload in found.values()):
+        return found  # type: ignore[return-value]
+    computed = compute()
+    for name in names:
+        cache.put(kind, {**params, "piece": name}, computed[name])
+    return computed

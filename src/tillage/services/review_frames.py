@@ -86,12 +86,18 @@ def snapshot_scores(
 
 
 def planned_actions(
-    session: Session, snapshot_id: int, first: dt.date, last: dt.date
+    session: Session,
+    snapshot_id: int,
+    first: dt.date,
+    last: dt.date,
+    *,
+    rep_id: int | None = None,
 ) -> pd.DataFrame:
     """A snapshot's planned actions for the months from ``first`` to ``last``: ``account_id``,
     ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``, and ``mark``
     (``done`` / ``skipped`` as marked from the pages, :mod:`tillage.services.marks`; else
-    empty)."""
+    empty); ``rep_id``: that rep's actions only."""
+    mine = everything() if rep_id is None else SnapshotAction.rep_id == rep_id
     return _frame(
         session,
         select(
@@ -109,17 +115,24 @@ def planned_actions(
             SnapshotAction.snapshot_id == snapshot_id,
             SnapshotAction.month >= first,
             SnapshotAction.month <= last,
+            mine,
         )
         .order_by(SnapshotAction.rep_id, SnapshotAction.month, SnapshotAction.account_id),
     )
 
 
 def scored_deals(
-    session: Session, snapshot_id: int, *, visible: AccountFilter | None = None
+    session: Session,
+    snapshot_id: int,
+    *,
+    visible: AccountFilter | None = None,
+    rep_id: int | None = None,
 ) -> pd.DataFrame:
     """A snapshot's scored deals with what became of them: ``opportunity_id``, ``account_id``,
     ``win_probability``, ``amount``, ``expected_value``, ``zone``, and from the opportunity
-    ``name``, ``type``, ``stage``, ``close_date``, ``is_closed``, ``is_won``, ``owner_id``."""
+    ``name``, ``type``, ``stage``, ``close_date``, ``is_closed``, ``is_won``, ``owner_id``.
+    ``rep_id`` keeps the deals of the accounts the rep owned when scored (as
+    :func:`snapshot_scores`)."""
     query = (
         select(
             SnapshotDeal.opportunity_id,
@@ -143,12 +156,21 @@ def scored_deals(
         )
         .order_by(SnapshotDeal.opportunity_id)
     )
+    if rep_id is not None:
+        scored = (AccountScore.snapshot_id == SnapshotDeal.snapshot_id) & (
+            AccountScore.account_id == SnapshotDeal.account_id
+        )
+        owner = func.coalesce(AccountScore.rep_id, Account.owner_id)
+        query = query.join(AccountScore, scored).where(owner == rep_id)
     return _frame(session, query)
 
 
-def activities_between(session: Session, first: dt.date, last: dt.date) -> pd.DataFrame:
+def activities_between(
+    session: Session, first: dt.date, last: dt.date, *, rep_id: int | None = None
+) -> pd.DataFrame:
     """Activities that occurred on the days ``first`` … ``last``: ``account_id``, ``rep_id``,
-    ``type``, ``occurred_at``, ``duration_minutes``."""
+    ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged."""
+    mine = everything() if rep_id is None else Activity.rep_id == rep_id
     return _frame(
         session,
         select(
@@ -160,6 +182,7 @@ def activities_between(session: Session, first: dt.date, last: dt.date) -> pd.Da
         ).where(
             Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
             Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+            mine,
         ),
     )
 

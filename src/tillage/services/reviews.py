@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 import pandas as pd
+from ibis.backends import BaseBackend
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
@@ -33,18 +33,20 @@ from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import Period, parse_period, period_containing
 from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble_review
 from tillage.services import review_frames as reviews
-from tillage.services.effects import review_evidence
 from tillage.services.page_cache import cached_model, reach_key, strategy_digest
+from tillage.services.page_pieces import (
+    agenda_pieces_of,
+    read_store,
+    review_evidence_of,
+    review_pieces_of,
+)
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, reach_names
-from tillage.store.database import make_engine
 from tillage.store.reps import find_rep
 from tillage.store.schema import Snapshot
 from tillage.store.snapshots import latest_snapshot, snapshot_on_or_before
 from tillage.strategy.config import Strategy
-
-T = TypeVar("T")
 
 REVIEWERS = ("admin", "manager")
 """The roles that may read period reviews (a rep gets 403)."""
@@ -54,27 +56,24 @@ def _ref(snapshot: Snapshot | None) -> SnapshotRef | None:
     return None if snapshot is None else SnapshotRef(id=snapshot.id, as_of=snapshot.as_of)
 
 
-def _read(database_url: str, read: Callable[[Session], T]) -> T:
-    """``read`` on a session of the store at ``database_url``, its engine disposed after."""
-    store = make_engine(database_url)
-    try:
-        with Session(store) as session:
-            return read(session)
-    finally:
-        store.dispose()
-
-
 def review_inputs(
-    session: Session, period: Period, visible: AccountFilter | None = None
+    session: Session,
+    period: Period,
+    visible: AccountFilter | None = None,
+    *,
+    shared: bool = True,
 ) -> ReviewInputs:
     """Read from the store what the review of ``period`` needs (:class:`ReviewInputs`), the
-    account-level frames limited to ``visible`` (``None``: every account)."""
+    account-level frames limited to ``visible`` (``None``: every account). ``shared=False``
+    leaves out the frames of every account that only the shared pieces read (``kpi_scores``,
+    ``segment_scores``: :func:`~tillage.services.page_pieces.company_scores` reads them when
+    the pieces are computed)."""
     start = snapshot_on_or_before(session, period.first)
     end = snapshot_on_or_before(session, period.last)
     start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
     end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
-    kpi_scores = end_scores
-    if end is not None and visible is not None:  # the KPIs are the company's
+    kpi_scores = end_scores if shared else None
+    if shared and end is not None and visible is not None:  # the KPIs are the company's
         kpi_scores = reviews.snapshot_scores(session, end.id)
     none = pd.DataFrame()
     actions = activities = contracts = orders = deals = none
@@ -84,7 +83,9 @@ def review_inputs(
         contracts = reviews.contracts_running(session, start.as_of, period.close)
         orders = reviews.order_revenue(session, period.first, period.last)
         deals = reviews.scored_deals(session, start.id, visible=visible)
-    segment_scores = reviews.snapshot_scores(session, start.id) if start is not None else None
+    segment_scores = None
+    if shared and start is not None:
+        segment_scores = reviews.snapshot_scores(session, start.id)
     return ReviewInputs(
         start=_ref(start),
         end=_ref(end),
@@ -111,37 +112,52 @@ def build_review(
     currency: str | None = None,
     engine: str = "duckdb",
     visible: AccountFilter | None = None,
+    cache: Session | None = None,
+    con: BaseBackend | None = None,
 ) -> PeriodReview:
     """The review of ``period`` (``2026-Q3`` or a :class:`~tillage.kpi.period.Period`) over the
     store at ``database_url``; KPIs for the cuts ``by`` (``all``, ``rep``, ``team``,
-    ``segment``) computed on ``engine``.
+    ``segment``) computed on ``engine`` (or on ``con``, a backend the caller holds open).
 
     ``visible`` (the caller's :func:`tillage.store.access.account_filter`; ``None``: every
     account) limits the account-level parts — migration, plan execution (actions and activities
     of visible accounts), forecast accuracy and meetings to retention — to the accounts it lets
     through. The KPI rows are not filtered: the company row names no account, and a caller
-    keeps the rep and team rows of their reach (as :func:`period_review` does).
+    keeps the rep and team rows of their reach (as :func:`period_review` does). The parts that
+    count every account (:func:`review_pieces_of`) are kept in ``cache``'s page cache.
     """
     strategy = strategy or Strategy()
     fiscal = strategy.fiscal_year_start_month
     chosen = parse_period(period, fiscal) if isinstance(period, str) else period
-    inputs = _read(database_url, lambda session: review_inputs(session, chosen, visible))
+    inputs = read_store(
+        database_url,
+        lambda session: review_inputs(session, chosen, visible, shared=cache is None),
+    )
     if inputs.start is not None:
-        effects, departure = _read(
-            database_url, lambda session: review_evidence(session, chosen.last, strategy)
-        )
-        inputs = dataclasses.replace(inputs, effects=effects, departure=departure)
-    with kpi_backend(database_url, engine) as con:
-        return assemble_review(
-            con,
-            chosen,
-            inputs,
-            strategy=strategy,
-            by=by,
-            lang=lang,
-            currency=currency,
-            limited=visible is not None,
-        )
+        evidence = review_evidence_of(database_url, chosen.last, strategy, cache)
+        inputs = dataclasses.replace(inputs, effects=evidence.effects, departure=evidence.departure)
+    pieces = review_pieces_of(
+        database_url,
+        chosen,
+        inputs,
+        strategy=strategy,
+        by=by,
+        lang=lang,
+        engine=engine,
+        cache=cache,
+        con=con,
+    )
+    return assemble_review(
+        None,
+        chosen,
+        inputs,
+        strategy=strategy,
+        by=by,
+        lang=lang,
+        currency=currency,
+        limited=visible is not None,
+        pieces=pieces,
+    )
 
 
 def agenda_inputs(
@@ -151,6 +167,7 @@ def agenda_inputs(
     *,
     period: Period | str | None = None,
     fiscal_start: int = 1,
+    own: bool = False,
 ) -> AgendaInputs:
     """Read from the store what the agenda of ``rep`` (a key or id) needs: the newest complete
     snapshot's scores of the accounts the rep owned when scored (``account_scores.rep_id``, else
@@ -158,7 +175,9 @@ def agenda_inputs(
     for the coaching (:mod:`tillage.kpi.coaching`) the period (``period``, default the fiscal
     quarter of the snapshot's date in the calendar starting in month ``fiscal_start``), every
     scored account's cell, the actions planned for the period and the activities logged in it,
-    and the rep's actions of the newest plan."""
+    and the rep's actions of the newest plan. ``own``: read the rep's rows alone (no cells, the
+    rep's actions, activities and deals), for an agenda built from the shared
+    :class:`~tillage.kpi.agenda.AgendaPieces`."""
     found = find_rep(session, rep)
     snapshot = latest_snapshot(session)
     reps = reviews.reps_with_teams(session)
@@ -169,12 +188,16 @@ def agenda_inputs(
         chosen = period_containing(snapshot.as_of, "quarter", fiscal_start)
     else:
         chosen = parse_period(period, fiscal_start) if isinstance(period, str) else period
-    cells = reviews.snapshot_scores(session, snapshot.id)
-    cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+    mine = found.id if own else None
+    cells = None
+    if not own:
+        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
+        cells = cells[["account_id", "segment", "ltv", "rep_id"]]
     start = snapshot_on_or_before(session, chosen.first)
     planned = pd.DataFrame()
     if start is not None:
-        planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last)
+        planned = reviews.planned_actions(session, start.id, chosen.first, chosen.last, rep_id=mine)
     month = ((snapshot.models or {}).get("plans") or {}).get("month")
     next_month = dt.date.fromisoformat(str(month)) if month else None
     upcoming = pd.DataFrame()
@@ -189,12 +212,12 @@ def agenda_inputs(
         team=None if team is None or pd.isna(team) else str(team),
         snapshot=SnapshotRef(id=snapshot.id, as_of=snapshot.as_of),
         scores=reviews.snapshot_scores(session, snapshot.id, visible=visible, rep_id=found.id),
-        deals=reviews.scored_deals(session, snapshot.id, visible=visible),
+        deals=reviews.scored_deals(session, snapshot.id, visible=visible, rep_id=mine),
         limited=visible is not None,
         period=chosen,
-        cells=cells[["account_id", "segment", "ltv", "rep_id"]],
+        cells=cells,
         planned=planned,
-        activities=reviews.activities_between(session, chosen.first, chosen.last),
+        activities=reviews.activities_between(session, chosen.first, chosen.last, rep_id=mine),
         reps=reps,
         next_month=next_month,
         next_actions=upcoming,
@@ -210,20 +233,28 @@ def build_agenda(
     lang: str = "en",
     period: Period | str | None = None,
     engine: str = "duckdb",
+    cache: Session | None = None,
 ) -> OneOnOneAgenda:
     """The 1on1 agenda of ``rep`` (a rep key or id) from the newest snapshot over the store at
     ``database_url``, limited to the accounts ``visible`` lets through (the caller's
     :func:`tillage.store.access.account_filter`, so a rep never sees another rep's accounts);
     behaviour KPIs of ``period`` (default: the quarter containing the snapshot's as-of date)
-    computed on ``engine``."""
+    computed on ``engine``: with ``cache`` (a session of the store), the company-wide ones kept
+    in its page cache (:func:`~tillage.services.page_pieces.agenda_pieces_of`)."""
     strategy = strategy or Strategy()
     fiscal = strategy.fiscal_year_start_month
-    inputs = _read(
+    inputs = read_store(
         database_url,
-        lambda session: agenda_inputs(session, rep, visible, period=period, fiscal_start=fiscal),
+        lambda session: agenda_inputs(
+            session, rep, visible, period=period, fiscal_start=fiscal, own=cache is not None
+        ),
     )
-    with kpi_backend(database_url, engine) as con:
-        return assemble_agenda(con, inputs, strategy=strategy, lang=lang)
+    if cache is None:
+        with kpi_backend(database_url, engine) as held:
+            return assemble_agenda(held, inputs, strategy=strategy, lang=lang)
+    assert inputs.period is not None
+    pieces = agenda_pieces_of(cache, database_url, inputs.period, strategy, engine=engine)
+    return assemble_agenda(None, inputs, strategy=strategy, lang=lang, pieces=pieces)
 
 
 def period_review(
@@ -237,11 +268,13 @@ def period_review(
     by: Sequence[str] = ("all", "team"),
     engine: str = "duckdb",
     strategy: Strategy | None = None,
+    con: BaseBackend | None = None,
 ) -> PeriodReview:
     """The review of ``period`` (``2026-Q3`` or ``2026-09``) as ``principal`` may read it (see
-    the module doc), KPIs for the cuts ``by`` computed on ``engine``, with ``strategy``
-    (default: the one in force): the service behind ``/api/v1/reviews/{period}``, the
-    ``/review`` page and ``tillage review``."""
+    the module doc), KPIs for the cuts ``by`` computed on ``engine`` (or on ``con``, a backend
+    the caller holds open), with ``strategy`` (default: the one in force): the service behind
+    ``/api/v1/reviews/{period}``, the ``/review`` page and ``tillage review``. The parts every
+    caller shares are kept in the page cache apart from the caller's review."""
     if principal.role not in REVIEWERS:
         raise PermissionDenied(f"only the roles {', '.join(REVIEWERS)} may read reviews")
     strategy = strategy or strategy_in_force(session, currency=settings.currency)
@@ -268,6 +301,8 @@ def period_review(
             currency=settings.currency,
             engine=engine,
             visible=None if principal.is_admin else visible,
+            cache=session,
+            con=con,
         ),
     )
     reach = reach_names(session, principal)
@@ -324,5 +359,6 @@ def rep_agenda(
             lang=lang,
             period=period,
             engine=engine,
+            cache=session,
         ),
     )

@@ -7,6 +7,14 @@ company, by rep, by team and by segment (the rows every caller reads, reach appl
 segment is the only cut marketing reads), the portfolio and
 the account list's total as an admin sees them, and the review of that quarter. ``tillage score``
 and ``tillage demo`` call it after writing the snapshot.
+
+The pages that depend on who asks (a manager's review, a rep's 1on1 agenda, a rep's departure)
+are not computed per manager or rep: the pieces every caller shares are
+(:mod:`tillage.services.page_pieces`: the review's KPI rows and meeting counts, the agendas'
+behaviour KPIs of every rep and team, each account's key-person risk and the departure effect),
+and each caller's first request builds the page from them with its reach applied. The KPI cuts
+are computed in one pass over each quarter's accounts, on one analytical backend that reads the
+store once for the KPIs, the review and the agendas.
 """
 
 from __future__ import annotations
@@ -16,9 +24,13 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
+from tillage.kpi.compute import shared_results
+from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
 from tillage.services.accounts import account_page, portfolio
-from tillage.services.kpis import kpi_rows
+from tillage.services.departure import departure_pieces_of
+from tillage.services.kpis import warm_kpi_rows
+from tillage.services.page_pieces import agenda_pieces_of
 from tillage.services.reviews import period_review
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import OPERATOR, everything
@@ -32,7 +44,8 @@ def warm_pages(
     session: Session, settings: Settings, *, progress: Callable[[str], None] | None = None
 ) -> list[str]:
     """Compute (and keep) the default KPI trends and review of the store's newest snapshot in
-    ``settings.language``; the names of the views computed. Nothing without a snapshot."""
+    ``settings.language``, and the pieces the agendas and departures of that snapshot share;
+    the names of what was computed. Nothing without a snapshot."""
     version = store_version(session)
     if version is None:
         return []
@@ -41,24 +54,26 @@ def warm_pages(
     fiscal = strategy_in_force(session).fiscal_year_start_month
     quarter = period_containing(version.as_of, "quarter", fiscal).label
     done = []
-    for by in (None, "rep", "team", "segment"):
-        step(f"kpis {by or 'all'}")
-        kpi_rows(
-            session,
-            settings,
-            OPERATOR,
-            everything(),
-            period=quarter,
-            by=by,  # type: ignore[arg-type]
-            periods=TREND_QUARTERS,
-            lang=lang,
-        )
-        done.append(f"kpis:{by or 'all'}")
-    step("portfolio")
-    portfolio(session, everything())
-    account_page(session, everything())  # the list's total
-    done.append("portfolio")
-    step("review")
-    period_review(session, settings, lang, OPERATOR, everything(), quarter)
-    done.append(f"review:{quarter}")
+    # read the store once for all; a question the trend asked is not asked again
+    with kpi_backend(settings.resolved_database_url) as opened, shared_results(opened) as con:
+        step("kpis")
+        done += [
+            f"kpis:{by}"
+            for by in warm_kpi_rows(session, settings, quarter, TREND_QUARTERS, lang=lang, con=con)
+        ]
+        step("portfolio")
+        portfolio(session, everything())
+        account_page(session, everything())  # the list's total
+        done.append("portfolio")
+        step("review")
+        period_review(session, settings, lang, OPERATOR, everything(), quarter, con=con)
+        done.append(f"review:{quarter}")
+        step("agendas")
+        strategy = strategy_in_force(session, currency=settings.currency)
+        period = period_containing(version.as_of, "quarter", fiscal)
+        agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
+        done.append("agendas")
+    step("departures")
+    departure_pieces_of(session, version.as_of, strategy_in_force(session))
+    done.append("departures")
     return done
