@@ -187,9 +187,9 @@ def run_scoring(
                 how="left",
             )
             step("expansion")
-            expansion, record["expansion"] = expansion_values(con, as_of)
+            expansion, record["expansion"] = expansion_values(con, as_of, features=features)
             step("deals")
-            deals, record["win_probability"] = open_deals(con, as_of, strategy)
+            deals, record["win_probability"] = open_deals(con, as_of, strategy, features=features)
         products = product_suggestions(con, as_of)
         step("ranking")
         scores, ranking = rank_accounts(
