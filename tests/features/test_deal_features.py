@@ -9,7 +9,14 @@ import pyarrow as pa
 import pytest
 
 from tillage.demo import DemoConfig, generate
-from tillage.features.deals import deal_features, expansion_frame, purchases
+from tillage.features.build import materialised_features
+from tillage.features.deals import (
+    deal_features,
+    deal_history,
+    expansion_frame,
+    expansion_frames,
+    purchases,
+)
 from tillage.features.engine import STORE_COLUMNS, duckdb_backend, typed_arrow
 
 AS_OF = dt.date(2025, 12, 31)
@@ -74,3 +81,20 @@ def test_purchases_are_dated_on_or_before(con) -> None:  # type: ignore[no-untyp
     frame = purchases(con, AS_OF)
     assert (frame["first_bought"] <= pd.Timestamp(AS_OF)).all()
     assert not frame.duplicated(["account_id", "product_id"]).any()
+
+
+def test_the_dates_of_features_already_computed_read_them(con, company) -> None:  # type: ignore[no-untyped-def]
+    """The deal history and the expansion frames on dates whose account features a run has
+    computed (materialised) equal those that compute them."""
+    as_of = company.config.as_of
+    earlier = as_of - dt.timedelta(days=91)
+    dates = [earlier, as_of]
+    computed = deal_history(con, dates)
+    frames = expansion_frames(con, dates, horizon_days=90)
+    with materialised_features(con, [as_of]) as features:
+        held_history = deal_history(con, dates, features=features)
+        held_frames = expansion_frames(con, dates, horizon_days=90, features=features)
+    assert computed["as_of"].nunique() == 2
+    pd.testing.assert_frame_equal(held_history, computed)
+    for held, frame in zip(held_frames, frames, strict=True):
+        pd.testing.assert_frame_equal(held, frame)

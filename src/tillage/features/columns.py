@@ -19,6 +19,7 @@ from tillage.errors import ConfigurationError
 __all__ = [
     "COLUMN_TYPES",
     "DEAL_COLUMNS",
+    "EFFECT_COLUMNS",
     "EVIDENCE_COLUMNS",
     "FEATURE_COLUMNS",
     "STORE_COLUMNS",
@@ -68,6 +69,10 @@ DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: Further columns the urgency evidence reads (:mod:`tillage.features.evidence`).
 EVIDENCE_COLUMNS: dict[str, tuple[str, ...]] = {"tickets": ("key", "severity")}
+
+#: Further columns the learned action effects read
+#: (:mod:`tillage.strategy.effect_decisions`: the activities' subjects carry the actions).
+EFFECT_COLUMNS: dict[str, tuple[str, ...]] = {"activities": ("subject",)}
 
 #: Everything :func:`feature_backend` loads: :data:`FEATURE_COLUMNS`, :data:`DEAL_COLUMNS` and
 #: :data:`EVIDENCE_COLUMNS`.
@@ -124,6 +129,7 @@ COLUMN_TYPES: dict[str, dict[str, str]] = {
         "type": "str",
         "occurred_at": "timestamp",
         "duration_minutes": "float",
+        "subject": "str",
     },
     "contacts": {"id": "int", "account_id": "int", "department": "str"},
     "contracts": {

@@ -26,6 +26,7 @@ still open in the store, where it is the value as of the export; a model must no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import ibis
 import pandas as pd
@@ -253,14 +254,42 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("opportunity_id", drop=False).rename_axis("id")
 
 
+def _by_date(
+    con: BaseBackend,
+    dates: list[dt.date],
+    build: Callable[[AsOf, FeatureTables | None], Table],
+    features: FeatureTables | None,
+) -> list[pa.Table]:
+    """``build(as_of, tables)`` run on each of ``dates``, in their order: the dates whose
+    feature table ``features`` holds read it (one query each: computing the account features
+    again costs more than compiling a query on the larger stores), the others share one query
+    compiled once (:class:`DatedQuery`)."""
+    held = [d for d in dates if features is not None and d in features]
+    out = {d: execute_arrow(con, build(d, features)) for d in held}
+    rest = [d for d in dates if d not in out]
+    if rest:
+        query = DatedQuery(con, lambda as_of: build(as_of, None))
+        out.update({d: query.to_arrow(d) for d in rest})
+    return [out[d] for d in dates]
+
+
 def deal_history(
-    con: BaseBackend, dates: list[dt.date] | pd.DatetimeIndex, *, labels: bool = True
+    con: BaseBackend,
+    dates: list[dt.date] | pd.DatetimeIndex,
+    *,
+    labels: bool = True,
+    features: FeatureTables | None = None,
 ) -> pd.DataFrame:
     """:func:`deal_features` on each of ``dates``, stacked (a deal appears once per date it
     was open on); indexed by position, with ``opportunity_id`` and ``as_of`` columns. The
-    query is built and compiled once and run per date (:class:`DatedQuery`)."""
-    query = DatedQuery(con, lambda as_of: deal_features_expr(con, as_of, labels=labels))
-    tables = [query.to_arrow(as_date(d)) for d in dates]
+    query is built and compiled once and run per date (:class:`DatedQuery`), except on the
+    dates whose account features ``features`` holds."""
+    tables = _by_date(
+        con,
+        [as_date(d) for d in dates],
+        lambda as_of, held: deal_features_expr(con, as_of, labels=labels, features=held),
+        features,
+    )
     frames = [_tidy(t.to_pandas()) for t in tables if t.num_rows]
     if not frames:
         return _tidy(tables[0].to_pandas()).reset_index(drop=True)
@@ -313,12 +342,20 @@ def expansion_frame(
 
 
 def expansion_frames(
-    con: BaseBackend, dates: list[dt.date], *, horizon_days: int
+    con: BaseBackend,
+    dates: list[dt.date],
+    *,
+    horizon_days: int,
+    features: FeatureTables | None = None,
 ) -> list[pd.DataFrame]:
     """:func:`expansion_frame` with the labels of ``horizon_days`` on each of ``dates``, from
-    one query built and compiled once (:class:`DatedQuery`)."""
-    query = DatedQuery(con, lambda as_of: _expansion_expr(con, as_of, horizon_days, None))
-    return [_expansion_tidy(query.to_arrow(d), as_date(d)) for d in dates]
+    one query built and compiled once (:class:`DatedQuery`), except on the dates whose account
+    features ``features`` holds."""
+    days = [as_date(d) for d in dates]
+    tables = _by_date(
+        con, days, lambda as_of, held: _expansion_expr(con, as_of, horizon_days, held), features
+    )
+    return [_expansion_tidy(t, d) for t, d in zip(tables, days, strict=True)]
 
 
 def _expansion_expr(

@@ -20,22 +20,12 @@ from tillage.store.page_cache import data_marker
 from tillage.store.schema import Activity, Contract, Rep, Snapshot
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration, calibrate_departure
+from tillage.strategy.effect_decisions import CONTRACT_COLUMNS
 from tillage.strategy.effects import (
     ActionEffect,
     learned_effects,
     renewal_decisions,
 )
-
-CONTRACT_COLUMNS = [
-    "id",
-    "account_id",
-    "start_date",
-    "end_date",
-    "term_months",
-    "recurring_amount",
-    "status",
-    "renewed_from_id",
-]
 
 
 def _frame(result: Result, columns: list[str]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from tillage.features.build import materialised_features
 from tillage.features.engine import Engine as FeatureEngine
 from tillage.features.engine import feature_backend
 from tillage.features.won_deals import won_deals_as_orders
-from tillage.services.effects import company_effects, effects_record
+from tillage.services.effects import effects_record
 from tillage.services.overrides import apply_overrides
 from tillage.services.strategy import resolve_strategy
 from tillage.store.database import session_factory
@@ -38,6 +38,7 @@ from tillage.store.schema import (
     Usage,
 )
 from tillage.store.snapshots import write_snapshot
+from tillage.strategy.effect_decisions import engine_effects
 from tillage.strategy.inputs import (
     account_signals,
     competitor_win_probability,
@@ -186,26 +187,27 @@ def run_scoring(
                 how="left",
             )
             step("expansion")
-            expansion, record["expansion"] = expansion_values(con, as_of)
+            expansion, record["expansion"] = expansion_values(con, as_of, features=features)
             step("deals")
-            deals, record["win_probability"] = open_deals(con, as_of, strategy)
+            deals, record["win_probability"] = open_deals(con, as_of, strategy, features=features)
         products = product_suggestions(con, as_of)
-    step("ranking")
-    scores, ranking = rank_accounts(
-        frame,
-        signals,
-        expansion,
-        competitor_win_probability(deals),
-        strategy,
-        previous=_previous_cells(engine, as_of),
-    )
-    record.update(ranking)
-    # manual overrides in force (tillage.services.overrides): pinned cell / priority, the
-    # computed values kept beside them; applied before the plans, which follow the cell
-    scores = apply_overrides(engine, scores, as_of)
-    step("plans")
+        step("ranking")
+        scores, ranking = rank_accounts(
+            frame,
+            signals,
+            expansion,
+            competitor_win_probability(deals),
+            strategy,
+            previous=_previous_cells(engine, as_of),
+        )
+        record.update(ranking)
+        # manual overrides in force (tillage.services.overrides): pinned cell / priority, the
+        # computed values kept beside them; applied before the plans, which follow the cell
+        scores = apply_overrides(engine, scores, as_of)
+        step("plans")
+        # the learned effects count the activities on the feature engine (engine_effects)
+        effects = engine_effects(con, as_of, strategy) if strategy.effects.learn else None
     plan_inputs = scores.rename(columns={"revenue_12m": "revenue"})
-    effects = company_effects(engine, as_of, strategy) if strategy.effects.learn else None
     if effects is not None:  # the period review ending on as_of reads them back
         with session_factory(engine)() as session:
             marker = data_marker(session)

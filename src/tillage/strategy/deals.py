@@ -23,6 +23,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from tillage.errors import DataValidationError
+from tillage.features.build import FeatureTables
 from tillage.features.deals import (
     deal_history,
     expansion_frames,
@@ -217,13 +218,17 @@ def score_expansion(
     horizon_days: int = 180,
     train_dates: int = 6,
     model: ExpansionModel | None = None,
+    features: FeatureTables | None = None,
 ) -> tuple[pd.DataFrame, ExpansionModel]:
     """Every account's expansion propensity, expected amount and value over the horizon after
     ``as_of``, from a model fitted on the quarterly dates whose horizon ended by ``as_of``.
     One query, compiled once, gives the frames of every date (:func:`expansion_frames`); the
-    current frame's labels (what is won after ``as_of``) are dropped unread."""
+    current frame's labels (what is won after ``as_of``) are dropped unread. ``features``: the
+    account feature tables already computed, by date."""
     dates = _quarters(as_of - dt.timedelta(days=horizon_days), train_dates)
-    *frames, current = expansion_frames(con, [*dates, as_of], horizon_days=horizon_days)
+    *frames, current = expansion_frames(
+        con, [*dates, as_of], horizon_days=horizon_days, features=features
+    )
     train = pd.concat(frames, ignore_index=True)
     model = (model or ExpansionModel()).fit(train)
     current = current.drop(columns=[c for c in current.columns if c.startswith("label_")])

@@ -110,6 +110,41 @@ def renewal_decisions(
     ``recurring_amount``, ``status``, ``renewed_from_id``; ``activities``: ``account_id``,
     ``occurred_at``, ``subject``.
     """
+    rows = decision_rows(contracts, as_of)
+    acts = activities[["account_id", "occurred_at"]].assign(
+        account_id=activities["account_id"].astype("int64"),
+        at=pd.to_datetime(activities["occurred_at"]),
+        action=tag_activities(activities, strategy.playbooks),
+    )
+    window = pd.Timedelta(days=strategy.effects.window_days)
+    pairs = rows[["account_id", "contract_id", "start", "decided_on"]].merge(
+        acts[["account_id", "at", "action"]], on="account_id"
+    )
+    before = pairs["at"] < pairs["decided_on"]
+    engaged = before & (pairs["at"] >= pairs["decided_on"] - pd.Timedelta(days=ENGAGEMENT_DAYS))
+    other = pairs[engaged & pairs["action"].isna()].groupby("contract_id").size()
+    inside = before & (pairs["at"] >= np.maximum(pairs["decided_on"] - window, pairs["start"]))
+    taken = pairs[inside & pairs["action"].notna()]
+    hits = {a: set(taken.loc[taken["action"] == a, "contract_id"]) for a in learnable(strategy)}
+    return with_activity_columns(rows, other, hits)
+
+
+def with_activity_columns(
+    rows: pd.DataFrame, other: pd.Series, hits: dict[str, set[int]]
+) -> pd.DataFrame:
+    """:func:`decision_rows` completed: ``x_engagement`` from ``other`` (contract id → the
+    untagged activities in the :data:`ENGAGEMENT_DAYS` before the decision) and a 0/1 column per
+    action of ``hits`` (the contract ids whose window holds the action); ``start`` dropped."""
+    rows = rows.copy()
+    rows["x_engagement"] = np.log1p(rows["contract_id"].map(other).fillna(0.0))
+    for action, hit in hits.items():
+        rows[action] = rows["contract_id"].isin(hit).astype(int)
+    return rows.drop(columns="start")
+
+
+def decision_rows(contracts: pd.DataFrame, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """The renewal decisions of ``contracts`` up to ``as_of`` without the activity columns
+    (:func:`renewal_decisions`' others, and ``start``: the ending term's start date)."""
     need = ["id", "account_id", "start_date", "end_date", "recurring_amount", "renewed_from_id"]
     missing = [c for c in need if c not in contracts.columns]
     if missing:
@@ -143,25 +178,7 @@ def renewal_decisions(
             "x_terms": np.log1p(earlier.reindex(decided.index).to_numpy(dtype=float)),
         }
     )
-    acts = activities[["account_id", "occurred_at"]].assign(
-        account_id=activities["account_id"].astype("int64"),
-        at=pd.to_datetime(activities["occurred_at"]),
-        action=tag_activities(activities, strategy.playbooks),
-    )
-    window = pd.Timedelta(days=strategy.effects.window_days)
-    pairs = rows[["account_id", "contract_id", "start", "decided_on"]].merge(
-        acts[["account_id", "at", "action"]], on="account_id"
-    )
-    before = pairs["at"] < pairs["decided_on"]
-    engaged = before & (pairs["at"] >= pairs["decided_on"] - pd.Timedelta(days=ENGAGEMENT_DAYS))
-    other = pairs[engaged & pairs["action"].isna()].groupby("contract_id").size()
-    rows["x_engagement"] = np.log1p(rows["contract_id"].map(other).fillna(0.0))
-    inside = before & (pairs["at"] >= np.maximum(pairs["decided_on"] - window, pairs["start"]))
-    taken = pairs[inside & pairs["action"].notna()]
-    for action in learnable(strategy):
-        hit = set(taken.loc[taken["action"] == action, "contract_id"])
-        rows[action] = rows["contract_id"].isin(hit).astype(int)
-    return rows.drop(columns="start")
+    return rows
 
 
 def learnable(strategy: Strategy) -> list[str]:

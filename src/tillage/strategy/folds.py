@@ -254,6 +254,9 @@ def inner_folds(
         if first is None or first > add_months(origin, -h) + FOLD_SLACK:
             break  # the run rate of this origin would cover days before the first record
         fold = copy.deepcopy(model)
+        # a fold reads expected values, never the LTV interval: no bootstrap draws (each is a
+        # full evaluation of every account)
+        fold.n_draws = 0
         try:
             inputs, pred, prior = fit_predict(con, origin, h, fold, features)
         except (ConvergenceError, DataValidationError):

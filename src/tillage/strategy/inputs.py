@@ -99,14 +99,18 @@ def account_signals(
     return frame
 
 
-def expansion_values(con: BaseBackend, as_of: dt.date) -> tuple[pd.DataFrame, dict]:
-    """Expected expansion value per account and the model's record (empty without data)."""
+def expansion_values(
+    con: BaseBackend, as_of: dt.date, *, features: FeatureTables | None = None
+) -> tuple[pd.DataFrame, dict]:
+    """Expected expansion value per account and the model's record (empty without data);
+    ``features``: the account feature tables already computed, by date."""
     try:
         scored, model = score_expansion(
             con,
             as_of,
             horizon_days=EXPANSION_HORIZON_DAYS,
             train_dates=EXPANSION_DATES,
+            features=features,
         )
     except (ConvergenceError, DataValidationError, ValueError) as exc:
         return pd.DataFrame(columns=["account_id", "expected_expansion_value"]), {
@@ -126,14 +130,21 @@ def expansion_values(con: BaseBackend, as_of: dt.date) -> tuple[pd.DataFrame, di
     return out.reset_index(drop=True), record
 
 
-def open_deals(con: BaseBackend, as_of: dt.date, strategy: Strategy) -> tuple[pd.DataFrame, dict]:
+def open_deals(
+    con: BaseBackend,
+    as_of: dt.date,
+    strategy: Strategy,
+    *,
+    features: FeatureTables | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """The open deals with win probability, interval, expected value and zone; the record.
 
-    Returns :data:`DEAL_COLUMNS` plus ``competitor`` (1 when the deal names one).
+    Returns :data:`DEAL_COLUMNS` plus ``competitor`` (1 when the deal names one). ``features``:
+    the account feature tables already computed, by date.
     """
     empty = pd.DataFrame(columns=[*DEAL_COLUMNS, "competitor"])
     dates = sorted({*month_ends(as_of, DEAL_MONTHS), as_of})
-    history = deal_history(con, dates)
+    history = deal_history(con, dates, features=features)
     if history.empty:
         return empty, {"model": "WinProbabilityModel", "skipped": "no open deals"}
     try:

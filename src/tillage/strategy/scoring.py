@@ -21,7 +21,7 @@ from ibis.backends import BaseBackend
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.account_summary import account_summary
 from tillage.features.build import FeatureTables
-from tillage.features.columns import STORE_COLUMNS, VALUE_COLUMNS
+from tillage.features.columns import EFFECT_COLUMNS, STORE_COLUMNS, VALUE_COLUMNS
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.models.account_ltv import AccountLTV
 from tillage.models.baseline import NaiveLTV
@@ -117,8 +117,17 @@ RISK_COLUMNS = ("key_person_risk", "single_threaded", "silent_churn", "silent", 
 #: The scoring run's steps, in order (``progress`` is called with each as it starts).
 STEPS = ("values", "signals", "expansion", "deals", "ranking", "plans", "write")
 
-#: Columns the scoring run reads: the value models', then signals, expansion, deals, suggestions.
+#: Columns the scoring run reads: the value models', then signals, expansion, deals, suggestions
+#: and the learned effects.
 INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(dict.fromkeys([*VALUE_COLUMNS.get(name, ()), *STORE_COLUMNS.get(name, ())]))
+    name: tuple(
+        dict.fromkeys(
+            [
+                *VALUE_COLUMNS.get(name, ()),
+                *STORE_COLUMNS.get(name, ()),
+                *EFFECT_COLUMNS.get(name, ()),
+            ]
+        )
+    )
     for name in [*VALUE_COLUMNS, *STORE_COLUMNS]
 }

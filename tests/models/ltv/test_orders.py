@@ -78,3 +78,27 @@ def test_a_first_purchase_on_the_as_of_day_is_a_live_customer() -> None:
     assert paths.alive_now[0] == 1.0  # T = 0: no time to have dropped out
     # the newest customer is expected to buy more than one silent for 20 weeks
     assert paths.cumulative[0, -1] > paths.cumulative[1, -1] > 0
+
+
+def test_buyers_sharing_frequency_and_age_get_the_paths_each_would_alone() -> None:
+    """The paths are computed once per distinct (frequency, T): every buyer's are those it
+    gets evaluated on its own, P(alive) (which reads the recency) included."""
+    frame = pd.DataFrame(
+        {
+            "frequency": [3.0, 3.0, 0.0, 3.0, np.nan],
+            "recency": [30.0, 12.0, 0.0, 30.0, np.nan],
+            "T": [52.0, 52.0, 52.0, 40.0, np.nan],
+        }
+    )
+    params = np.array([0.243, 4.414, 0.793, 2.426])
+    nodes = BetaNodes(params[2], params[3])
+    together = order_paths(order_inputs(frame, nodes, horizon_months=24, period_days=7.0), params)
+    assert len(order_inputs(frame, nodes, horizon_months=24, period_days=7.0).unique) == 3
+    for i in range(len(frame)):
+        alone = order_paths(
+            order_inputs(frame.iloc[[i]], nodes, horizon_months=24, period_days=7.0), params
+        )
+        np.testing.assert_allclose(together.cumulative[i], alone.cumulative[0], rtol=1e-14)
+        np.testing.assert_allclose(together.alive[i], alone.alive[0], rtol=1e-14)
+        assert together.alive_now[i] == alone.alive_now[0]
+    assert together.alive_now[0] != together.alive_now[1]  # same x and T, other recency

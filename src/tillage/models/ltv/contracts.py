@@ -182,6 +182,10 @@ class ContractInputs:
     k_mid: NDArray[np.int64]  # (holders, months): decisions due by mid-month
     k_end: NDArray[np.int64]  # decisions due by the horizon end
     history: History | None
+    #: what does not change between draws, (holders, months): 1 while the first term runs
+    #: (``k_t = 0``) and the amount's growth ``(1 + g)^{k_t}``
+    still_first: NDArray[np.float64]
+    grown: NDArray[np.float64]
     #: holders needing up to 1, 2, 4 … decisions: their rows among the holders and the
     #: covariates expected at each of those decisions (rows, decisions, covariates)
     groups: list[tuple[NDArray[np.int64], NDArray[np.float64]]]
@@ -253,6 +257,8 @@ def contract_inputs(
         k_mid=k_mid,
         k_end=k_end,
         history=past,
+        still_first=(k_mid == 0).astype(float),
+        grown=growth[:, None] ** k_mid,
         groups=groups,
     )
 
@@ -312,11 +318,11 @@ def contract_paths(
         renewable, s_1, at_end = _renewal_survival(inputs, model, params)
     else:  # no renewal history to fit on: only the contracted term counts
         renewable = (k_mid == 0).astype(float)
-    still_first = (k_mid == 0).astype(float)
+    still_first = inputs.still_first
     phi = fixed[:, None]
     survival[holders] = phi * still_first + (1.0 - phi) * renewable
     revenue[holders] = inputs.mrr[:, None] * (
-        phi * still_first + (1.0 - phi) * inputs.growth[:, None] ** k_mid * renewable
+        phi * still_first + (1.0 - phi) * inputs.grown * renewable
     )
     if known:
         churn_next[holders] = fixed + (1.0 - fixed) * (1.0 - s_1)

@@ -107,6 +107,10 @@ class OrderInputs:
     p: NDArray[np.float64]
     log_w: NDArray[np.float64]
     nodes: BetaNodes | None
+    #: buyers with the same ``x`` and ``T`` have the same paths (before P(alive), which reads
+    #: ``t_x``): the first buyer of each pair (``unique``) and each buyer's pair (``inverse``)
+    unique: NDArray[np.int64]
+    inverse: NDArray[np.int64]
 
 
 def order_inputs(
@@ -130,7 +134,12 @@ def order_inputs(
     p = np.stack([node[0] for node in cached])[inverse] if cached else empty
     log_w = np.stack([node[1] for node in cached])[inverse] if cached else empty
     s = months * DAYS_PER_MONTH / period_days  # periods
-    return OrderInputs(len(frame), s, ok, x, tx_all[ok], t_all[ok], p, log_w, nodes)
+    big_t = t_all[ok]
+    pairs = np.column_stack([x, big_t]).reshape(len(ok), 2)
+    _, unique, pair = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    return OrderInputs(
+        len(frame), s, ok, x, tx_all[ok], big_t, p, log_w, nodes, unique, pair.reshape(-1)
+    )
 
 
 def order_paths(inputs: OrderInputs, params: NDArray[np.float64] | None) -> OrderPaths:
@@ -146,22 +155,27 @@ def order_paths(inputs: OrderInputs, params: NDArray[np.float64] | None) -> Orde
     bx1 = np.where(pos, b + x - 1.0, 1.0)
     log_odds = np.log(a) - np.log(bx1) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
     p_alive = np.where(pos, expit(-log_odds), 1.0)
+    # the paths of each distinct (x, T) once: the (buyers, nodes, months) arrays below are
+    # most of a bootstrap draw's work, and many buyers share their x and T
+    u = inputs.unique
+    xu, tu, pu = x[u], big_t[u], p[u]
     # nodes of the point estimate's Beta(a0, b0 + x), reweighted to Beta(a, b + x)
-    log_w = inputs.log_w + (a - nodes.a0) * np.log(p) + (b - nodes.b0) * np.log1p(-p)
+    log_w = inputs.log_w[u] + (a - nodes.a0) * np.log(pu) + (b - nodes.b0) * np.log1p(-pu)
     w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
     w = w / w.sum(axis=1, keepdims=True)
-    surv, cum = np.empty((len(ok), len(s))), np.empty((len(ok), len(s)))
-    for rows in np.split(np.arange(len(ok)), range(CHUNK_ROWS, len(ok), CHUNK_ROWS)):
+    surv, cum = np.empty((len(u), len(s))), np.empty((len(u), len(s)))
+    for rows in np.split(np.arange(len(u)), range(CHUNK_ROWS, len(u), CHUNK_ROWS)):
         # stay - 1 = expm1(-(r + x) log1p(p s / (alpha + T))), exact also where it is tiny,
         # computed in place on one (rows, nodes, months) array
-        lost = (p[rows] / (alpha + big_t[rows])[:, None])[:, :, None] * s[None, None, :]
+        lost = (pu[rows] / (alpha + tu[rows])[:, None])[:, :, None] * s[None, None, :]
         np.log1p(lost, out=lost)
-        lost *= -(r + x[rows])[:, None, None]
+        lost *= -(r + xu[rows])[:, None, None]
         np.expm1(lost, out=lost)
         # the weights sum to 1: sum w stay = 1 + sum w (stay - 1)
         surv[rows] = 1.0 + np.einsum("ij,ijk->ik", w[rows], lost)
         # (1 - stay) / p, whose limit is (r + x) s / (alpha + T) as p -> 0
-        cum[rows] = -np.einsum("ij,ijk->ik", w[rows] / p[rows], lost)
+        cum[rows] = -np.einsum("ij,ijk->ik", w[rows] / pu[rows], lost)
+    surv, cum = surv[inputs.inverse], cum[inputs.inverse]
     out.cumulative[ok] = cum * p_alive[:, None]
     out.alive[ok] = surv * p_alive[:, None]
     out.alive_now[ok] = p_alive
