@@ -250,8 +250,12 @@ def _warm(database_url: str, settings: Settings) -> str:
 
     engine = make_engine(database_url)
     start = time.perf_counter()
+
+    def step(name: str) -> None:  # on stderr, so that the slow step of a long warm shows
+        print(f"{time.perf_counter() - start:8.1f} s  warm {name}  load {_load()}", file=sys.stderr)
+
     with session_scope(engine) as session:
-        done = warm_pages(session, settings)
+        done = warm_pages(session, settings, progress=step)
     engine.dispose()
     return f"warmed {len(done)} views in {time.perf_counter() - start:.1f} s"
 

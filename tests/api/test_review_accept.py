@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.services import reviews
+from tillage.services import page_pieces
 from tillage.store.database import make_engine
 from tillage.store.page_cache import clear_entries
 from tillage.strategy.config import Strategy
@@ -78,7 +78,7 @@ def admin(
     demo_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[TestClient]:
-    monkeypatch.setattr(reviews, "review_evidence", _evidence)
+    monkeypatch.setattr(page_pieces, "review_evidence", _evidence)  # the review reads it there
     _clear_page_cache(demo_settings)
     client = client_as("admin")
     before = client.get("/api/v1/strategy").json()["text"]
