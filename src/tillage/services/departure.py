@@ -16,14 +16,19 @@ from functools import partial
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import PermissionDenied
 from tillage.features.engine import feature_backend
 from tillage.features.risk_inputs import BREADTH_TABLES, breadth_inputs
 from tillage.kpi.period import check_year
-from tillage.services.effects import departure_from_history, history
+from tillage.services.effects import (
+    assumed_departure,
+    departure_from_history,
+    history,
+    leavers,
+)
 from tillage.services.notes import NoteOut, handover_notes
 from tillage.services.page_cache import (
     bytes_frame,
@@ -50,7 +55,6 @@ from tillage.strategy.config import Strategy
 from tillage.strategy.departure import (
     DepartureCalibration,
     DepartureResult,
-    calibrate_departure,
     handover_month,
     simulate_departure,
 )
@@ -193,11 +197,8 @@ def departure_calibration(
     """The departure effect calibrated from the store's leavers up to ``as_of``
     (:func:`~tillage.strategy.departure.calibrate_departure`; assumed without any: then the
     history of contracts and activities is not read)."""
-    with engine.connect() as connection:
-        leavers = connection.scalar(select(func.count(Rep.id)).where(Rep.left_on.is_not(None)))
-    if not leavers:
-        none = pd.DataFrame({"rep_id": pd.Series([], dtype="int64"), "left_on": []})
-        return calibrate_departure(pd.DataFrame(), pd.DataFrame(), none, strategy)
+    if not leavers(engine):
+        return assumed_departure(strategy)
     return departure_from_history(*history(engine, as_of), as_of, strategy)
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 import pandas as pd
-from sqlalchemy import Engine, Result, select
+from sqlalchemy import Engine, Result, func, select
 from sqlalchemy.orm import Session
 
 from tillage.services.page_cache import cached_bytes
@@ -103,33 +103,49 @@ def departure_from_history(
     )
 
 
+def leavers(engine: Engine) -> int:
+    """How many reps have left (``reps.left_on`` set): without any, the departure effect is the
+    strategy's assumption and no history needs reading."""
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.count(Rep.id)).where(Rep.left_on.is_not(None))))
+
+
+def assumed_departure(strategy: Strategy) -> DepartureCalibration:
+    """The departure effect when no rep has left: the strategy's assumption."""
+    none = pd.DataFrame({"rep_id": pd.Series([], dtype="int64"), "left_on": []})
+    return calibrate_departure(pd.DataFrame(), pd.DataFrame(), none, strategy)
+
+
 def review_evidence(
     session: Session, as_of: dt.date, strategy: Strategy
 ) -> tuple[dict[str, ActionEffect], DepartureCalibration]:
     """What the review's recommendations rest on as of ``as_of``: each playbook's learned (or
     assumed) effect (:func:`review_effects`: the scoring run's record or the page cache where they
-    still hold) and the departure effect calibrated from the leavers. The history is read once
-    and its renewal decisions built at most once, shared by both."""
-    contracts, activities, reps = history(session.get_bind(), as_of)  # type: ignore[arg-type]
+    still hold) and the departure effect calibrated from the leavers. The history is read only
+    when one of them needs it (no record of the effects, or a rep who has left: at 100,000
+    accounts reading it takes over a minute), then once, and its renewal decisions built at most
+    once, shared by both."""
+    engine: Engine = session.get_bind()  # type: ignore[assignment]
+    read = functools.cache(lambda: history(engine, as_of))
     decisions = functools.cache(
-        lambda: renewal_decisions(contracts, activities, pd.Timestamp(as_of), strategy)
+        lambda: renewal_decisions(read()[0], read()[1], pd.Timestamp(as_of), strategy)
     )
-    effects = review_effects(
-        session,
-        as_of,
-        strategy,
-        compute=lambda: learned_effects(
+
+    def learned() -> dict[str, ActionEffect]:
+        contracts, activities, _reps = read()
+        return learned_effects(
             contracts,
             activities,
             pd.Timestamp(as_of),
             strategy,
             level=strategy.kpi.confidence_level,
             decisions=None if contracts.empty else decisions(),
-        ),
-    )
-    departure = departure_from_history(
-        contracts, activities, reps, as_of, strategy, decisions=decisions
-    )
+        )
+
+    effects = review_effects(session, as_of, strategy, compute=learned)
+    if not leavers(engine):
+        return effects, assumed_departure(strategy)
+    departure = departure_from_history(*read(), as_of, strategy, decisions=decisions)
     return effects, departure
 
 
