@@ -106,6 +106,7 @@ def routes(
         "/kpis?by=rep",
         "/kpis?by=team",
         "/kpis?by=segment",
+        "/kpis/nrr/accounts",
         "/review",
         "/one-on-one",
         f"/one-on-one/{rep}",
@@ -131,6 +132,7 @@ def routes(
         "/api/v1/plans",
         "/api/v1/kpis",
         "/api/v1/kpis?by=rep",
+        "/api/v1/kpis/nrr/accounts",
         f"/api/v1/reviews/{period}",
         f"/api/v1/one-on-one/{rep}",
         f"/api/v1/simulate/departure?rep={rep}",
@@ -159,6 +161,7 @@ def routes(
         "/plans",
         "/kpis",
         "/kpis?by=rep",
+        "/kpis/nrr/accounts",
         "/review",
         f"/one-on-one/{rep}",
         f"/departure?rep={rep}",
@@ -216,7 +219,7 @@ def every_get_route(app) -> list[str]:  # type: ignore[no-untyped-def]
 
     templates = {c.path for c in iter_route_contexts(app.routes) if "GET" in (c.methods or ())}
     measured = {path.split("?")[0] for _login, path in routes("R", 1, "w", "P")}
-    fill = {"{account_id}": "1", "{rep}": "R", "{period}": "P"}
+    fill = {"{account_id}": "1", "{rep}": "R", "{period}": "P", "{kpi}": "nrr"}
 
     def concrete(template: str) -> str:
         for name, value in fill.items():
