@@ -97,6 +97,12 @@ def everything() -> AccountFilter:
     return true()
 
 
+def lets_everything(visible: AccountFilter) -> bool:
+    """Whether ``visible`` is :func:`everything` (a caller nothing is hidden from): no filter to
+    apply and no ids to read."""
+    return isinstance(visible, True_)
+
+
 def rep_reach(principal: Principal) -> Select[tuple[int]] | None:
     """The ids of the reps whose accounts a manager or rep sees (their *reach*, see the module
     doc); ``None`` for a user who sees through no rep (an admin sees everything, any other
@@ -141,7 +147,7 @@ def on_rows(visible: AccountFilter, account_id: ColumnElement[int]) -> AccountFi
     snapshot's scores or deals then needs no join to ``accounts``, and one that walks the scores
     in sort order filters as it walks (stopping at its page). Check :func:`reads_accounts` on
     the result: a filter that reads other account columns still needs the join."""
-    if isinstance(visible, True_):
+    if lets_everything(visible):
         return visible
     swap = {Account.__table__.c.id: account_id}
     return replacement_traverse(visible, {}, lambda element: swap.get(element))  # type: ignore[arg-type]
