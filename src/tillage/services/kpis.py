@@ -170,13 +170,10 @@ def kpi_rows(
     reach = reach_names(session, principal)
     chosen_periods = trailing(chosen, periods)
 
-    params: dict[str, object] = {
-        "by": by,
-        "backend": backend,
-        "lang": lang,
-        # only the segment cut depends on who asks (their accounts by segment, others hidden)
-        "reach": reach_key(session, principal) if by == "segment" and reach else "all",
-    }
+    # only the segment cut depends on who asks (their accounts by segment, others hidden)
+    params = _rows_key(
+        by, backend, lang, reach_key(session, principal) if by == "segment" and reach else "all"
+    )
     # each period is cached on its own (a period's rows do not depend on the others): the
     # page's trend and the API's one period share them
     cache = PageCache(session)
@@ -193,6 +190,12 @@ def kpi_rows(
         found.update(_keep_rows(cache, params, computed, missing))
     frame = pd.concat([found[each.label] for each in chosen_periods], ignore_index=True)
     return chosen_periods, _visible_rows(frame, reach)
+
+
+def _rows_key(by: Cut | None, backend: str, lang: str, reach: str) -> dict[str, object]:
+    """The page-cache key of :func:`kpi_rows`' rows (a period added per period): one place,
+    so that :func:`warm_kpi_rows` keeps them where a request reads them."""
+    return {"by": by, "backend": backend, "lang": lang, "reach": reach}
 
 
 def _keep_rows(
@@ -244,7 +247,7 @@ def warm_kpi_rows(
     )
     cache = PageCache(session)
     for by in WARM_CUTS:
-        params = {"by": by, "backend": "duckdb", "lang": lang, "reach": "all"}
+        params = _rows_key(by, "duckdb", lang, "all")
         rows = computed[computed.cut.isin(["all", by])]
         _keep_rows(cache, params, rows, chosen_periods)
     return [by or "all" for by in WARM_CUTS]
