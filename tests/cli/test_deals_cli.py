@@ -18,7 +18,9 @@ def test_deals_commands_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine.dispose()
     runner = CliRunner()
     common = ["--as-of", "2026-09-30", "--database-url", url]
-    out = tmp_path / "s.csv"
+    deep = tmp_path / ("a-folder-whose-name-is-long-" * 4)  # wider than the 80-column console
+    deep.mkdir()
+    out = deep / "s.csv"
     result = runner.invoke(app, ["--lang", "en", "deals", "suggest", *common, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Accounts that buy" in result.output or "successor" in result.output

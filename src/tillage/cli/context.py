@@ -52,3 +52,11 @@ def exit_status(exc: TillageError) -> int:
     if isinstance(exc, ParameterError):
         return EXIT_USAGE
     return EXIT_REFUSED if isinstance(exc, DataValidationError | NotFoundError) else EXIT_USAGE
+
+
+def print_written(text: str) -> None:
+    """Print a line that names a file written, unwrapped and unhighlighted, so that a path longer
+    than the terminal stays one piece a user can copy (a wrapped path is a wrong path)."""
+    from rich.console import Console
+
+    Console(soft_wrap=True, highlight=False).print(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.report.crm_tasks import task_file
 from tillage.services.crm_tasks import plan_for_crm
 from tillage.services.reach import OPERATOR
@@ -43,7 +43,7 @@ def export_tasks(month: str, rep: str | None, layout: TaskLayout, out: Path | No
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(made.text, encoding="utf-8", newline="")
-        Console().print(_("{n} rows → {path}").format(n=made.rows, path=out))
+        print_written(_("{n} rows → {path}").format(n=made.rows, path=out))
     if made.warnings:
         err = Console(stderr=True)
         err.print(

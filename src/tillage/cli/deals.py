@@ -14,7 +14,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.cli.localize import N_
 from tillage.features import ENGINES, feature_backend
 from tillage.inert import csv_frame
@@ -60,7 +60,7 @@ def _write(frame: pd.DataFrame, out: Path | None, console: Console) -> None:
         _ = state.gettext()
         out.parent.mkdir(parents=True, exist_ok=True)
         csv_frame(frame).to_csv(out, index=False)
-        console.print(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
+        print_written(_("{rows} rows → {path}").format(rows=f"{len(frame):,}", path=out))
 
 
 @app.command(

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
 from tillage.features import ENGINES, build_features, feature_backend
@@ -82,7 +82,7 @@ def features_command(
         pq.write_table(table, out)
         progress.update(task, completed=1)
     elapsed = time.perf_counter() - started
-    Console().print(
+    print_written(
         _(
             "{accounts} accounts × {features} features as of {date} "
             "({engine}, {seconds:.1f} s) → {path}"

@@ -18,7 +18,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from tillage.cli.backtest_table import backtest_table
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.cli.localize import N_
 from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
@@ -262,9 +262,7 @@ def ltv_command(
     _warn_net_negative(inputs.accounts)
     if out is not None:
         _write(names.join(values, how="right"), out)
-        Console().print(
-            _("{n} accounts → {path}").format(n=f"{len(values):,}", path=out), highlight=False
-        )
+        print_written(_("{n} accounts → {path}").format(n=f"{len(values):,}", path=out))
 
 
 def backtest_command(
@@ -309,9 +307,9 @@ def backtest_command(
             ),
             encoding="utf-8",
         )
-        Console().print(f"→ {out}, {sidecar}")
+        print_written(f"→ {out}, {sidecar}")
     if plot is not None:
         from tillage.report.plots import reliability_plot
 
         reliability_plot(result.reliability, plot, title="Reliability by decile")
-        Console().print(f"→ {plot}")
+        print_written(f"→ {plot}")

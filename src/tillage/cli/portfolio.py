@@ -17,7 +17,7 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.cli.crm_export import TaskLayout, export_tasks
 from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
@@ -88,7 +88,7 @@ def _csv(frame: pd.DataFrame, out: Path | None) -> None:
     # BOM: Excel opens Japanese correctly; text that looks like a formula stays text
     csv_frame(frame).to_csv(out, index=False, encoding="utf-8-sig")
     _ = state.gettext()
-    Console().print(_("{n} rows → {path}").format(n=len(frame), path=out))
+    print_written(_("{n} rows → {path}").format(n=len(frame), path=out))
 
 
 def portfolio(

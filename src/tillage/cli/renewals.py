@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tillage.cli.context import state
+from tillage.cli.context import print_written, state
 from tillage.cli.localize import N_
 from tillage.inert import csv_frame
 from tillage.report.renewals import renewals_rows, renewals_summary, renewals_table
@@ -71,7 +71,7 @@ def renewals(
             return
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(out, index=False, encoding="utf-8-sig")
-        Console().print(_("{n} rows → {path}").format(n=len(frame), path=out))
+        print_written(_("{n} rows → {path}").format(n=len(frame), path=out))
         return
     console = Console()
     if calendar.items:
