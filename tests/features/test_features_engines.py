@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from tillage.demo import DemoConfig, generate
+from tillage.errors import StoreError
 from tillage.features.build import build_features
-from tillage.features.engine import feature_backend
+from tillage.features.engine import feature_backend, store_tables, typed_arrow
 
 from .handmade import AS_OF as HANDMADE_AS_OF
 from .handmade import tables as handmade_tables
@@ -111,3 +112,27 @@ def test_duckdb_reading_a_postgres_store_matches(
     with feature_backend(url, "duckdb") as con:
         features = build_features(con, AS_OF, horizon_days=HORIZON)
     assert_same(features, duckdb_features)
+
+
+@pytest.mark.postgres
+def test_a_postgres_store_reads_as_the_sqlite_store(sqlite_url: str, pg_url: str) -> None:
+    """The ADBC reader hands over the same columns, types and values as the SQLite reader."""
+    with store_tables(sqlite_url) as lite, store_tables(pg_url) as pg:
+        assert set(lite) == set(pg)
+        for name, table in lite.items():
+            left = typed_arrow(name, table).to_pandas()
+            right = pg[name].to_pandas()
+            assert list(left.dtypes) == list(right.dtypes), name
+            assert len(left) == len(right), name
+            keys = list(left.columns)
+            left = left.sort_values(keys).reset_index(drop=True)
+            right = right.sort_values(keys).reset_index(drop=True)
+            pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-12, obj=name)
+
+
+@pytest.mark.postgres
+def test_an_unreachable_postgres_store_is_a_store_error(pg_url: str) -> None:
+    missing = pg_url.rsplit("/", 1)[0] + "/tillage_no_such_database"
+    expected = r"cannot read the PostgreSQL store.*tillage_no_such_database"
+    with pytest.raises(StoreError, match=expected), store_tables(missing):
+        pass

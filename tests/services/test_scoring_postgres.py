@@ -1,12 +1,14 @@
 """The scoring run on PostgreSQL writes the snapshot the run on SQLite writes.
 
 The same small demo company is loaded into a SQLite store and into a PostgreSQL store and scored
-as of the demo's date: the feature queries run on DuckDB for the one and inside PostgreSQL for
-the other (where NUMERIC amounts and float literals come back as ``Decimal`` unless the reader
-casts them). Every account's scores, the deals, the plans and the models' record must be equal
-to 1e-9 relative: a store gives the same numbers wherever it lives. (They were 0.005 apart —
-100 % of an LTV under a cent, 0.4 % of one of a yen — while PostgreSQL rounded the amounts to
-cents on the way in and SQLite kept the floats as computed.) Slow: two scoring runs.
+as of the demo's date, both with the default feature engine (DuckDB, the PostgreSQL store's
+columns read with the ADBC driver, where NUMERIC amounts come back as text unless the reader
+casts them; the in-database engine's features are compared in
+tests/features/test_features_engines.py). Every account's scores, the deals, the plans and the
+models' record must be equal to 1e-9 relative: a store gives the same numbers wherever it
+lives. (They were 0.005 apart — 100 % of an LTV under a cent, 0.4 % of one of a yen — while
+PostgreSQL rounded the amounts to cents on the way in and SQLite kept the floats as computed.)
+Slow: two scoring runs.
 """
 
 from __future__ import annotations

@@ -91,7 +91,9 @@ def _date(value: str, option: str) -> dt.date:
 
 
 def _engine(url: str) -> str:
-    return "postgres" if url.startswith("postgresql") else "duckdb"
+    from tillage.services.scoring import engine_kind
+
+    return engine_kind(url)
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
