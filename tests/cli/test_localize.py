@@ -97,6 +97,8 @@ def test_help_is_in_japanese_by_default(command: str, tmp_path: Path) -> None:
     assert "このヘルプを表示して終了する。" in text
     for english in ("Usage:", "Options", "Show this message", "[OPTIONS]", "[default:", "Store "):
         assert english not in text, (command, english)
+    for python_type in ("<str>", "<int>", "<float>", "<bool>", "<Path>", "<text>", "<integer>"):
+        assert python_type not in text, (command, python_type)  # value types in Japanese
 
 
 def test_the_ltv_help_in_japanese_and_english(tmp_path: Path) -> None:
@@ -108,6 +110,8 @@ def test_the_ltv_help_in_japanese_and_english(tmp_path: Path) -> None:
     english = _tillage(["ltv", "--help"], tmp_path, "en").stdout
     assert "Accounts to print." in english and "[default: 20]" in english
     assert "Usage: " in english and "Show this message and exit." in english
+    assert "<整数>" in japanese and "<integer>" in english  # --top's value type
+    assert "<bool>" not in english  # a flag takes no value
 
 
 def test_the_command_list_is_in_japanese(tmp_path: Path) -> None:

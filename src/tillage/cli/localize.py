@@ -98,15 +98,57 @@ def localize(command: Any, _: Gettext, summary: str | None = None) -> None:
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        _type_label(param, _)
     helper = command.get_help_option(_click.Context(command))
     if helper is not None:
         helper.help = _("Show this message and exit.")
+        _type_label(helper, _)
     if command.options_metavar:
         command.options_metavar = _("[OPTIONS]")
     if getattr(command, "subcommand_metavar", None):
         command.subcommand_metavar = _("COMMAND [ARGS]...")
     for sub in (getattr(command, "commands", None) or {}).values():
         localize(sub, _)
+
+
+#: The value types Typer shows beside an option in ``--help`` (``<str>``), by their Python name.
+TYPE_LABELS = {
+    "str": N_("text"),
+    "int": N_("integer"),
+    "float": N_("number"),
+    "Path": N_("path"),
+    "path": N_("path"),
+    "file": N_("file"),
+    "directory": N_("folder"),
+    "datetime": N_("date and time"),
+}
+_LIST = re.compile(r"^list\[(?P<item>.*)\]$")
+
+
+def _type_label(param: Any, _: Gettext) -> None:
+    """Show ``param``'s value type in the language (``<文字列>`` for ``<str>``) and none for a
+    flag, which takes no value (Typer shows ``<bool>``). Choices (``<salesforce|hubspot>``) are
+    what the user types, and stay. Typer 0.29 asks ``display_type_rich``: check on an upgrade."""
+    shown = getattr(param, "display_type_rich", None)
+    if shown is None or getattr(shown, "_tillage", False):
+        return
+
+    def label(name: str) -> str:
+        listed = _LIST.match(name)
+        if listed:
+            return _("list of {item}").format(item=label(listed["item"]))
+        return _(TYPE_LABELS[name]) if name in TYPE_LABELS else name
+
+    def display(ctx: Any) -> str | None:
+        if getattr(param, "is_flag", False):
+            return None
+        text = shown(ctx=ctx)
+        if not text or not (text.startswith("<") and text.endswith(">")):
+            return text
+        return f"<{label(text[1:-1])}>"
+
+    display._tillage = True  # type: ignore[attr-defined]
+    param.display_type_rich = display
 
 
 def no_such_command(ctx: Any, name: str, known: Iterable[str], _: Gettext) -> Exception:

@@ -41,9 +41,15 @@ def _engine():  # type: ignore[no-untyped-def]
 
 
 def _password(given: str | None) -> str:
+    """``given``, else a password typed twice at the prompt (in the language; hidden)."""
     if given is not None:
         return given
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _ = state.gettext()
+    while True:
+        first = typer.prompt(_("Password"), hide_input=True)
+        if typer.prompt(_("The password again"), hide_input=True) == first:
+            return first
+        Console(stderr=True).print(_("The two passwords differ: type them again."))
 
 
 @app.command(
