@@ -4,9 +4,10 @@ Run from the repository root (PostgreSQL on ``TILLAGE_TEST_POSTGRES_URL``, defau
 server as user postgres)::
 
     python benchmarks/api_load.py [--accounts 100000] [--clients 50] [--seconds 60] [--workers 2]
-                                  [--think 0] [--rebuild]
+                                  [--think 0] [--rebuild] [--database-url URL]
 
-1. Builds, or reuses when it already holds that many accounts, the database
+1. Serves the scored store of ``--database-url`` (a demo scored as ``tillage demo`` scores it,
+   with its logins), or builds, or reuses when it already holds that many accounts, the database
    ``tillage_bench_api``: the demo company's teams, reps, accounts and account teams
    (``DemoConfig(n_accounts=…)``; orders are not needed to serve scores) and one snapshot of
    scores drawn from seeded distributions (LTV log-normal with its interval, churn risk Beta,
@@ -291,9 +292,16 @@ def main() -> None:
         default=0.0,
         help="mean seconds a client waits between requests (exponential; 0: back to back)",
     )
+    parser.add_argument(
+        "--database-url",
+        help="serve this scored store instead (e.g. the 100,000-account demo scored on "
+        "PostgreSQL; it needs the demo logins admin, manager and rep)",
+    )
     args = parser.parse_args()
-    url = _database_url(args.rebuild)
-    build(url, args.accounts)
+    url = args.database_url
+    if url is None:
+        url = _database_url(args.rebuild)
+        build(url, args.accounts)
     port = _free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         server = serve(url, port, Path(data_dir), args.workers)
