@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -71,18 +72,34 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-#: Fixtures that start something heavy once per process: the tests that use one run in a single
-#: xdist worker (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts once per run.
-ONE_WORKER = {"spark": "spark", "server": "browser"}
+#: Fixtures that start something heavy once per process: the tests that use one share an xdist
+#: group (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts in few workers.
+#: The browser tests' modules alternate between two groups, each worker running its own server
+#: on its own copy of the demo store (built once per run, tests/web/conftest.py), so both workers
+#: share the browser work. The Spark tests lead the second browser group: xdist hands out the
+#: largest groups first, and the worker that runs them reaches its browser tests when the other
+#: has built the demo store, instead of waiting for that build.
+SPARK_GROUP = "spark+browser"
+BROWSER_GROUPS = ("browser", SPARK_GROUP)
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    browser_modules: dict[str, str] = {}
     for item in items:
-        for fixture, group in ONE_WORKER.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        fixtures = getattr(item, "fixturenames", ())
+        module = item.nodeid.split("::", 1)[0]
+        if "spark" in fixtures:
+            group = SPARK_GROUP
+        elif "server" in fixtures:
+            if module not in browser_modules:
+                browser_modules[module] = BROWSER_GROUPS[len(browser_modules) % 2]
+            group = browser_modules[module]
+        else:
+            # a module's tests stay in one worker, so a module-scoped fixture (often a demo
+            # store, scored) is built once per run, not once in each worker that runs a test
+            group = module.removeprefix("tests/").removesuffix(".py")
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
@@ -98,6 +115,16 @@ def scored_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     from tests.scored_demo import build_scored_demo, open_scored_demo
 
     return open_scored_demo(built_once(tmp_path_factory, "demo", build_scored_demo))
+
+
+@pytest.fixture(scope="session")
+def small_scored_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of a 100-account demo company scored twice (tests/small_store.py), built once
+    per run; the tests copy it (:func:`tests.small_store.small_store_copy`)."""
+    from tests.once import built_once
+    from tests.small_store import build_small_store
+
+    return built_once(tmp_path_factory, "small", build_small_store)
 
 
 @pytest.fixture(scope="session")
