@@ -74,32 +74,60 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 #: Fixtures that start something heavy once per process: the tests that use one share an xdist
 #: group (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts in few workers.
-#: The browser tests' modules alternate between two groups, each worker running its own server
-#: on its own copy of the demo store (built once per run, tests/web/conftest.py), so both workers
-#: share the browser work. The Spark tests lead the second browser group: xdist hands out the
-#: largest groups first, and the worker that runs them reaches its browser tests when the other
-#: has built the demo store, instead of waiting for that build.
+#: The browser tests run in two groups, each worker running its own server on its own copy of
+#: the demo store (built once per run, tests/web/conftest.py), so both workers share the browser
+#: work. The Spark tests (minutes of query planning) lead the group of the lighter browser
+#: modules, :data:`WITH_SPARK`; the others form the group "browser". xdist hands out the largest
+#: groups first: the worker that runs the Spark tests reaches its browser tests when the other has
+#: built the demo store, instead of waiting for that build.
 SPARK_GROUP = "spark+browser"
-BROWSER_GROUPS = ("browser", SPARK_GROUP)
+WITH_SPARK = {
+    f"tests/web/test_{name}.py"
+    for name in ("data", "kpis", "one_on_one", "plans", "review", "settings", "staging")
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    browser_modules: dict[str, str] = {}
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         module = item.nodeid.split("::", 1)[0]
-        if "spark" in fixtures:
+        if "spark" in fixtures or ("server" in fixtures and module in WITH_SPARK):
             group = SPARK_GROUP
         elif "server" in fixtures:
-            if module not in browser_modules:
-                browser_modules[module] = BROWSER_GROUPS[len(browser_modules) % 2]
-            group = browser_modules[module]
+            group = "browser"
         else:
             # a module's tests stay in one worker, so a module-scoped fixture (often a demo
             # store, scored) is built once per run, not once in each worker that runs a test
             group = module.removeprefix("tests/").removesuffix(".py")
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """At the end of an xdist run (in its controller), drop the PostgreSQL databases that the
+    workers copied their stores from (built once per run: tests/api/conftest.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)  # as pytest-xdist reads it
+    if factory is None or factory._basetemp is None:  # no temporary folder: nothing was built
+        return
+    names = [p.read_text() for p in factory.getbasetemp().glob("once-*/postgres-database")]
+    if not names:
+        return
+    admin = create_engine(make_url(pg_admin_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
 
 
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
