@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -71,18 +72,62 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-#: Fixtures that start something heavy once per process: the tests that use one run in a single
-#: xdist worker (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts once per run.
-ONE_WORKER = {"spark": "spark", "server": "browser"}
+#: Fixtures that start something heavy once per process: the tests that use one share an xdist
+#: group (``--dist loadgroup``, as ``scripts/test`` runs them), so it starts in few workers.
+#: The browser tests run in two groups, each worker running its own server on its own copy of
+#: the demo store (built once per run, tests/web/conftest.py), so both workers share the browser
+#: work. The Spark tests (minutes of query planning) lead the group of the lighter browser
+#: modules, :data:`WITH_SPARK`; the others form the group "browser". xdist hands out the largest
+#: groups first: the worker that runs the Spark tests reaches its browser tests when the other has
+#: built the demo store, instead of waiting for that build.
+SPARK_GROUP = "spark+browser"
+WITH_SPARK = {
+    f"tests/web/test_{name}.py"
+    for name in ("data", "kpis", "one_on_one", "plans", "review", "settings", "staging")
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the groups off the items
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for fixture, group in ONE_WORKER.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
+        fixtures = getattr(item, "fixturenames", ())
+        module = item.nodeid.split("::", 1)[0]
+        if "spark" in fixtures or ("server" in fixtures and module in WITH_SPARK):
+            group = SPARK_GROUP
+        elif "server" in fixtures:
+            group = "browser"
+        else:
+            # a module's tests stay in one worker, so a module-scoped fixture (often a demo
+            # store, scored) is built once per run, not once in each worker that runs a test
+            group = module.removeprefix("tests/").removesuffix(".py")
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """At the end of an xdist run (in its controller), drop the PostgreSQL databases that the
+    workers copied their stores from (built once per run: tests/api/conftest.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)  # as pytest-xdist reads it
+    if factory is None or factory._basetemp is None:  # no temporary folder: nothing was built
+        return
+    names = [p.read_text() for p in factory.getbasetemp().glob("once-*/postgres-database")]
+    if not names:
+        return
+    admin = create_engine(make_url(pg_admin_url()), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        admin.dispose()
 
 
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
@@ -98,6 +143,16 @@ def scored_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
     from tests.scored_demo import build_scored_demo, open_scored_demo
 
     return open_scored_demo(built_once(tmp_path_factory, "demo", build_scored_demo))
+
+
+@pytest.fixture(scope="session")
+def small_scored_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder of a 100-account demo company scored twice (tests/small_store.py), built once
+    per run; the tests copy it (:func:`tests.small_store.small_store_copy`)."""
+    from tests.once import built_once
+    from tests.small_store import build_small_store
+
+    return built_once(tmp_path_factory, "small", build_small_store)
 
 
 @pytest.fixture(scope="session")

@@ -116,15 +116,30 @@ def _settings(data_dir: Path, url: str | None = None) -> Settings:
     )
 
 
+#: In the folder of the PostgreSQL demo store built once per run: the name of its database, which
+#: every test session copies (``CREATE DATABASE … TEMPLATE``) and the run's end drops
+#: (``pytest_sessionfinish`` in tests/conftest.py).
+PG_TEMPLATE_FILE = "postgres-database"
+
+
 @pytest.fixture(scope="session")
 def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Settings]]:
     """The demo store per database, built on first use: ``stores.get("sqlite" | "postgres")``.
 
-    The PostgreSQL one is a fresh database on ``TILLAGE_TEST_POSTGRES_URL``, dropped at the end.
+    The PostgreSQL one is a fresh database on ``TILLAGE_TEST_POSTGRES_URL``, dropped at the end:
+    a copy of a database filled once per run (``stores.pg_copy(prefix)`` makes another).
     """
     admin_url = make_url(os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL))
     made: dict[str, Settings] = {}
     pg_names: list[str] = []
+    template: list[Path] = []
+
+    def fill_template(folder: Path) -> None:
+        name = f"tillage_test_api_tpl_{uuid.uuid4().hex[:12]}"
+        _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
+        (folder / PG_TEMPLATE_FILE).write_text(name)  # dropped at the end even if the fill fails
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        _fill(_settings(folder, url), stores.get("sqlite"))
 
     class Stores(dict):  # type: ignore[type-arg]
         def get(self, backend: str) -> Settings:  # type: ignore[override]
@@ -134,17 +149,26 @@ def demo_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                     built_once(tmp_path_factory, "demo-sqlite", lambda d: _fill(_settings(d)))
                 )
             elif backend not in made:
-                name = f"tillage_test_api_{uuid.uuid4().hex[:12]}"
-                _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-                pg_names.append(name)
-                url = admin_url.set(database=name).render_as_string(hide_password=False)
-                settings = _settings(tmp_path_factory.mktemp(f"demo-{backend}"), url)
-                made[backend] = _fill(settings, self.get("sqlite"))
+                url = self.pg_copy("tillage_test_api")
+                made[backend] = _settings(tmp_path_factory.mktemp(f"demo-{backend}"), url)
             return made[backend]
 
-    yield Stores()
+        def pg_copy(self, prefix: str) -> str:
+            """The URL of a new PostgreSQL database holding the demo store, dropped at the end."""
+            if not template:
+                template.append(built_once(tmp_path_factory, "demo-postgres", fill_template))
+            source = (template[0] / PG_TEMPLATE_FILE).read_text()
+            name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+            _admin_sql(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+            pg_names.append(name)
+            return admin_url.set(database=name).render_as_string(hide_password=False)
+
+    stores = Stores()
+    yield stores
     for name in pg_names:
         _drop_database(admin_url, name)
+    if template and os.environ.get("PYTEST_XDIST_WORKER") is None:  # built for this session
+        _drop_database(admin_url, (template[0] / PG_TEMPLATE_FILE).read_text())
 
 
 def _drop_database(admin_url: URL, name: str) -> None:

@@ -8,9 +8,7 @@ cannot disturb other tests; once on SQLite and once on a fresh PostgreSQL databa
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy.engine import make_url
-from tests.api.conftest import DEFAULT_PG_ADMIN_URL, _admin_sql, _drop_database, _fill
 
 from tillage.config import Settings
 from tillage.server import create_app
@@ -39,13 +35,8 @@ def fuzz_app(request, demo_stores: dict[str, Settings], tmp_path_factory: pytest
     demo_settings = demo_stores.get("sqlite")
     data_dir = tmp_path_factory.mktemp("fuzz")
     if request.param == "postgres":
-        admin_url = make_url(os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL))
-        name = f"tillage_test_fuzz_{uuid.uuid4().hex[:12]}"
-        _admin_sql(admin_url, f'CREATE DATABASE "{name}"')
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        url = demo_stores.pg_copy("tillage_test_fuzz")  # type: ignore[attr-defined]
         fuzz_settings = demo_settings.model_copy(update={"data_dir": data_dir, "database_url": url})
-        _fill(fuzz_settings, demo_settings)
-        request.addfinalizer(lambda: _drop_database(admin_url, name))
     else:
         source = Path(demo_settings.resolved_database_url.removeprefix("sqlite:///"))
         with sqlite3.connect(source) as src, sqlite3.connect(data_dir / "tillage.db") as dst:

@@ -1,4 +1,5 @@
-"""`tillage demo` end to end: generate, load, score, print; and serve the dashboard."""
+"""`tillage demo` end to end: generate, load, score, print; and serve the dashboard (one run of
+the demo for the module's tests)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -31,26 +33,19 @@ from tillage.store.schema import (
 )
 
 
-def test_demo_no_serve_prints_summary_and_fills_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.slow
+def test_demo_prints_a_summary_and_fills_the_store(
+    served_demo: tuple[str, Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path))
     from tillage.config import get_settings
 
-    get_settings.cache_clear()
-    # 300 accounts of seed 42: the bootstrap of this company's LTV draws churn-model parameters
-    # as extreme as 1e-49, which once stopped the run in the quadrature of the renewal model
-    result = CliRunner().invoke(
-        app, ["--lang", "en", "demo", "--no-serve", "--accounts", "300", "--seed", "42"]
-    )
-    get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    assert "Portfolio by zone" in result.output
-    assert "Top accounts by LTV" in result.output
-    assert "demo-admin" in result.output and "demo-rep2" in result.output
-    db = tmp_path / "demo" / "tillage.db"
+    _base, data_dir, output = served_demo
+    assert "Portfolio by zone" in output
+    assert "Top accounts by LTV" in output
+    assert "demo-admin" in output and "demo-rep2" in output
+    db = data_dir / "demo" / "tillage.db"
     assert db.exists()
-    assert (tmp_path / "demo" / "truth" / "params.json").exists()
+    assert (data_dir / "demo" / "truth" / "params.json").exists()
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 300
@@ -104,6 +99,8 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
         "horizon_months = 24\n[margin_by_family]\ndefault = 0.5\nLicences = 0.9\n",
         encoding="utf-8",
     )
+    monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
     out = tmp_path / "ltv.csv"
     result = CliRunner().invoke(
         app,
@@ -112,6 +109,7 @@ def test_demo_no_serve_prints_summary_and_fills_the_store(
             *("--out", str(out), "--database-url", f"sqlite:///{db}"),
         ],
     )
+    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "24 か月" in result.output  # the title in the default language
     values = pd.read_csv(out, index_col="account_id")
@@ -155,38 +153,50 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> 
     )
 
 
-@pytest.mark.slow
-def test_demo_serves_the_dashboard(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
+    """``tillage demo`` (300 accounts of seed 42) run once for this module's tests, serving the
+    dashboard: its base URL, its data folder and what it printed before serving.
+
+    Seed 42: the bootstrap of this company's LTV draws churn-model parameters as extreme as
+    1e-49, which once stopped the run in the quadrature of the renewal model."""
+    data_dir = tmp_path_factory.mktemp("demo")
     port = _free_port()
     src = str(Path(__file__).resolve().parents[2] / "src")  # this tree, not an installed copy
     pythonpath = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "TILLAGE_DATA_DIR": str(tmp_path), "PYTHONPATH": pythonpath}
-    log = tmp_path / "demo.log"
+    env = {**os.environ, "TILLAGE_DATA_DIR": str(data_dir), "PYTHONPATH": pythonpath}
+    log = data_dir / "demo.log"
+    args = ["--lang", "en", "demo", "--accounts", "300", "--seed", "42", "--port", str(port)]
     with log.open("wb") as output:  # a file, not a pipe nobody reads: the demo never blocks
         process = subprocess.Popen(
-            [sys.executable, "-m", "tillage", "demo", "--accounts", "200", "--port", str(port)],
+            [sys.executable, "-m", "tillage", *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_ready(process, f"http://127.0.0.1:{port}/healthz", log)
-        response = httpx.get(f"http://127.0.0.1:{port}/api/v1/accounts", timeout=5)
-        assert response.status_code == 401  # the demo runs behind login too
-        token = httpx.post(
-            f"http://127.0.0.1:{port}/api/v1/auth/token",
-            json={"login": "admin", "password": "demo-admin"},
-            timeout=10,
-        ).json()["token"]
-        response = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/accounts",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5,
-        )
-        assert response.status_code == 200
-        assert response.json()["total"] == 200
-        page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=5)
-        assert page.status_code == 200 and "tillage" in page.text
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_ready(process, f"{base}/healthz", log)
+        yield base, data_dir, log.read_text(errors="replace")
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_demo_serves_the_dashboard(served_demo: tuple[str, Path, str]) -> None:
+    base = served_demo[0]
+    response = httpx.get(f"{base}/api/v1/accounts", timeout=5)
+    assert response.status_code == 401  # the demo runs behind login too
+    token = httpx.post(
+        f"{base}/api/v1/auth/token",
+        json={"login": "admin", "password": "demo-admin"},
+        timeout=10,
+    ).json()["token"]
+    response = httpx.get(
+        f"{base}/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert response.status_code == 200
+    assert response.json()["total"] == 300
+    page = httpx.get(f"{base}/login", timeout=5)
+    assert page.status_code == 200 and "tillage" in page.text

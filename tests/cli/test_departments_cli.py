@@ -5,7 +5,6 @@ small scored demo company."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import shutil
@@ -18,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.services.renewals import renewal_calendar
-from tillage.services.scoring import run_scoring
 from tillage.store.access import everything
 from tillage.store.database import make_engine
 from tillage.store.schema import Rep
 
-from ..scored_demo import load_demo
+from ..small_store import small_store_copy
 
 
 def _tillage() -> str:
@@ -34,12 +32,9 @@ def _tillage() -> str:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """A scored demo company of 100 accounts: its URL and a data folder."""
-    folder = tmp_path_factory.mktemp("dept")
-    company, engine, url = load_demo(folder / "t.db", 100, 3, 6)
-    run_scoring(engine, company.config.as_of, created_at=dt.datetime(2026, 10, 1, 6, 0))
-    engine.dispose()
+def store(small_scored_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A scored demo company of 100 accounts (tests/small_store.py): its URL and a data folder."""
+    url, folder, _owner = small_store_copy(small_scored_store, tmp_path_factory.mktemp("dept"))
     return url, folder
 
 

@@ -12,7 +12,6 @@ carries them in its JSON and CSV.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import os
 import subprocess
@@ -21,47 +20,17 @@ from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from tillage.services.scoring import run_scoring
-from tillage.store.records import AccountNote
-from tillage.store.schema import Account, Rep
-
-from ..scored_demo import load_demo
-
-LONG_NAME = "株式会社三浦トレーディングサービスホールディングス 2"
-NOTES = [f"引き継ぎメモ{i}：決裁者は購買部長" for i in range(1, 5)]  # the 4th is the newest
+from ..small_store import LONG_NAME, NOTES, small_store_copy
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
+def store(
+    small_scored_store: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, str]:
     """A demo company of 100 accounts scored twice (a quarter apart), its largest account named
     :data:`LONG_NAME` with four notes: the URL, a data folder and the owner's rep key."""
-    folder = tmp_path_factory.mktemp("narrow")
-    company, engine, url = load_demo(folder / "t.db", 100, 3, 6)
-    with Session(engine) as session:
-        top = session.scalars(select(Account).order_by(Account.id)).first()
-        assert top is not None
-        session.execute(update(Account).where(Account.id == top.id).values(name=LONG_NAME))
-        for i, text in enumerate(NOTES):
-            when = dt.datetime(2026, 9, 1 + i, 10, 0)
-            session.add(
-                AccountNote(
-                    account_id=top.id,
-                    author_login="success",
-                    text=text,
-                    created_at=when,
-                    updated_at=when,
-                )
-            )
-        owner = session.get(Rep, top.owner_id).key
-        session.commit()
-    as_of = company.config.as_of
-    run_scoring(engine, as_of - dt.timedelta(days=91), created_at=dt.datetime(2026, 7, 1, 6, 0))
-    run_scoring(engine, as_of, created_at=dt.datetime(2026, 10, 1, 6, 0))
-    engine.dispose()
-    return url, folder, owner
+    return small_store_copy(small_scored_store, tmp_path_factory.mktemp("narrow"))
 
 
 def _run(store: tuple[str, Path, str], *args: str, columns: int = 80) -> str:

@@ -2,8 +2,9 @@
 Playwright through Debian's Chromium (``/usr/bin/chromium``; ``scripts/test`` installs it and
 ``fonts-noto-cjk``; Playwright's own browser download is never used).
 
-Once per session: ``tillage demo --no-serve`` builds a 300-account demo company with the demo
-users in a temporary data directory, and ``tillage serve`` runs it on a free localhost port.
+Once per run: ``tillage demo --no-serve`` builds a 300-account demo company with the demo users
+in a temporary data directory (tests/once.py); per worker, ``tillage serve`` runs a copy of it on
+a free localhost port.
 Each user logs in once (:func:`logins`); :func:`page_as` opens a page already logged in, records
 every request that leaves localhost (the test fails on any) and saves a screenshot to
 ``test-artifacts/screenshots/<test>.png`` when the test ends.
@@ -26,6 +27,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import tillage
 from tillage.demo.users import DEMO_PASSWORDS
+
+from ..once import built_once
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,14 +60,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of ``tillage serve`` on a fresh demo company (stopped after the session)."""
-    data_dir = tmp_path_factory.mktemp("web")
+def _build_demo(folder: Path) -> None:
+    """``tillage demo --no-serve`` with the demo users into the data folder ``folder``."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-        "TILLAGE_DATA_DIR": str(data_dir),
+        "TILLAGE_DATA_DIR": str(folder),
         "TILLAGE_LANGUAGE": "ja",
     }
     demo = subprocess.run(
@@ -77,12 +78,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         timeout=480,
     )
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of ``tillage serve`` on a fresh demo company (stopped after the session).
+
+    The demo is built once per run; each xdist worker that runs browser tests serves its own
+    copy (tests/conftest.py splits the browser tests in two groups)."""
+    data_dir = built_once(tmp_path_factory, "web", _build_demo)
     demo_dir = data_dir / "demo"
-    env.update(
-        TILLAGE_DATA_DIR=str(demo_dir),
-        TILLAGE_DATABASE_URL=f"sqlite:///{demo_dir / 'tillage.db'}",
-        TILLAGE_SECRET_KEY=(demo_dir / "secret_key").read_text().strip(),
-    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+        "TILLAGE_DATA_DIR": str(demo_dir),
+        "TILLAGE_DATABASE_URL": f"sqlite:///{demo_dir / 'tillage.db'}",
+        "TILLAGE_LANGUAGE": "ja",
+        "TILLAGE_SECRET_KEY": (demo_dir / "secret_key").read_text().strip(),
+    }
     port = _free_port()
     log = (data_dir / "serve.log").open("w")
     process = subprocess.Popen(
