@@ -3,9 +3,7 @@ deals' revenue line and ``tillage ltv``'s own notice of its date carry no Englis
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,28 +11,11 @@ import pandas as pd
 from tillage.i18n import format_money
 
 from ..crm_store import crm_only_store
-
-SRC = Path(__file__).resolve().parents[2] / "src"
+from ..installed import run_tillage
 
 
 def _run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {
-        **os.environ,
-        "TILLAGE_DATA_DIR": str(data_dir),
-        "TILLAGE_LANGUAGE": "ja",
-        "COLUMNS": "200",
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-        **env,
-    }
-    if "TILLAGE_DATABASE_URL" not in env:
-        environ.pop("TILLAGE_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "tillage", *args],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    return run_tillage(args, data_dir=data_dir, columns=200, env=env, timeout=180)
 
 
 def test_a_refusal_says_error_in_japanese(tmp_path: Path) -> None:

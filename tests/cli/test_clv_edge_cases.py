@@ -6,26 +6,21 @@ C cancellations and negative quantities."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from ..installed import run_tillage
+
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "cdnow_sample_transactions.csv"
 END = "1997-09-30"
 
 
 def _tillage(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The installed ``tillage`` script beside this interpreter, in English."""
-    script = Path(sys.executable).with_name("tillage")
-    env = {**os.environ, "TILLAGE_DATA_DIR": str(cwd), "TILLAGE_LANGUAGE": "en", "COLUMNS": "200"}
-    return subprocess.run(
-        [str(script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return run_tillage(args, data_dir=cwd, cwd=cwd, lang="en", columns=200)
 
 
 def _edge_log(path: Path) -> None:

@@ -11,30 +11,20 @@ shape of the Maven "CRM Sales Opportunities" set, whose licence does not allow a
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from ..crm_store import crm_only_store
+from ..installed import run_tillage
 
 
 def _tillage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("tillage")
-    env = {
-        **os.environ,
-        "TILLAGE_DATABASE_URL": url,
-        "TILLAGE_LANGUAGE": "ja",
-        "TILLAGE_CURRENCY": "USD",
-        "COLUMNS": "250",  # rich tables wide enough to keep each cell on one line
-    }
-    return subprocess.run(
-        [str(script), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    # rich tables wide enough to keep each cell on one line
+    return run_tillage(args, database_url=url, columns=250, env={"TILLAGE_CURRENCY": "USD"})
 
 
 def _snapshots(path: Path) -> int:

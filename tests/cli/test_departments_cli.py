@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,14 +18,8 @@ from tillage.store.access import everything
 from tillage.store.database import make_engine
 from tillage.store.schema import Rep
 
+from ..installed import run_tillage
 from ..small_store import small_store_copy
-
-
-def _tillage() -> str:
-    beside = Path(sys.executable).with_name("tillage")
-    found = str(beside) if beside.exists() else shutil.which("tillage")
-    assert found, "the tillage console script is not installed (pip install -e .)"
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +33,7 @@ def _run(
     store: tuple[str, Path], *args: str, lang: str = "ja", columns: int = 250
 ) -> subprocess.CompletedProcess:
     url, folder = store
-    env = {
-        **os.environ,
-        "TILLAGE_DATA_DIR": str(folder),
-        "TILLAGE_DATABASE_URL": url,
-        "TILLAGE_LANGUAGE": lang,
-        "COLUMNS": str(columns),
-    }
-    return subprocess.run([_tillage(), *args], env=env, capture_output=True, text=True, timeout=300)
+    return run_tillage(args, data_dir=folder, database_url=url, lang=lang, columns=columns)
 
 
 def _calendar(store: tuple[str, Path], days: int, rep: str | None = None):  # type: ignore[no-untyped-def]

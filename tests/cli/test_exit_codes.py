@@ -7,38 +7,24 @@ Typer app in-process: the exit status a cron job sees is the one under test.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from ..installed import run_tillage
 
 EXPORTS = Path(__file__).resolve().parents[1] / "data" / "exports"
 FILES = EXPORTS / "files"
 MAPPING = str(FILES / "orders.toml")
 
 
-def _tillage() -> str:
-    beside = Path(sys.executable).with_name("tillage")
-    found = str(beside) if beside.exists() else shutil.which("tillage")
-    assert found, "the tillage console script is not installed (pip install -e .)"
-    return found
-
-
 def _run(
     args: list[str], data_dir: Path, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "TILLAGE_DATA_DIR": str(data_dir),
-        "TILLAGE_LANGUAGE": "en",
-        "COLUMNS": "200",  # rich tables wide enough to keep each cell on one line
-    }
-    env.pop("TILLAGE_DATABASE_URL", None)
-    return subprocess.run(
-        [_tillage(), *args], env=env, input=stdin, capture_output=True, timeout=180
+    # rich tables wide enough to keep each cell on one line
+    return run_tillage(
+        args, data_dir=data_dir, lang="en", columns=200, input=stdin, text=False, timeout=180
     )
 
 

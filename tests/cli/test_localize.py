@@ -5,9 +5,7 @@ error."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,28 +16,13 @@ from tillage.cli.context import state
 from tillage.cli.localize import usage_message
 from tillage.i18n import gettext_for
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+from ..installed import run_tillage
+
 ENGLISH = ("Error:", "Usage:", "Missing", "No such", "Invalid value", "Try '", "for help")
 
 
 def _tillage(args: list[str], tmp_path: Path, lang: str | None) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-        "TILLAGE_DATA_DIR": str(tmp_path),
-        "COLUMNS": "100",
-    }
-    env.pop("TILLAGE_LANGUAGE", None)  # Japanese, the default
-    env.pop("TILLAGE_DATABASE_URL", None)
-    if lang is not None:
-        env["TILLAGE_LANGUAGE"] = lang
-    return subprocess.run(
-        [sys.executable, "-m", "tillage", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tillage(args, data_dir=tmp_path, lang=lang, columns=100, timeout=120)
 
 
 # (command line, the Japanese reason, the English one); each but the last shows the usage line

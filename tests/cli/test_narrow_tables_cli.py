@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
 
+from ..installed import run_tillage
 from ..small_store import LONG_NAME, NOTES, small_store_copy
 
 
@@ -35,20 +33,7 @@ def store(
 
 def _run(store: tuple[str, Path, str], *args: str, columns: int = 80) -> str:
     url, folder, _owner = store
-    env = {
-        **os.environ,
-        "TILLAGE_DATA_DIR": str(folder),
-        "TILLAGE_DATABASE_URL": url,
-        "TILLAGE_LANGUAGE": "ja",
-        "COLUMNS": str(columns),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "tillage", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_tillage(args, data_dir=folder, database_url=url, columns=columns)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return done.stdout
 

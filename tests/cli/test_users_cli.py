@@ -4,35 +4,21 @@ twice, in the user's language, and asks again when the two differ."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tillage.store.database import make_engine, session_factory
 from tillage.store.users import authenticate
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+from ..installed import run_tillage
 
 
 def _tillage(
     args: list[str], url: str, tmp_path: Path, given: str = ""
 ) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
-        "TILLAGE_DATA_DIR": str(tmp_path),
-        "TILLAGE_DATABASE_URL": url,
-    }
-    env.pop("TILLAGE_LANGUAGE", None)  # Japanese, the default
-    return subprocess.run(
-        [sys.executable, "-m", "tillage", *args],
-        env=env,
-        input=given,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        start_new_session=True,  # no terminal: the hidden prompt reads the standard input
+    # without a terminal, so that the hidden prompt reads the standard input
+    return run_tillage(
+        args, data_dir=tmp_path, database_url=url, lang=None, input=given, new_session=True
     )
 
 
