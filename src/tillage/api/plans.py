@@ -59,7 +59,12 @@ def get_plans(
         str | None,
         Query(min_length=1, max_length=128, description="Rep key or id (default: see above)"),
     ] = None,
+    page: Annotated[
+        int,
+        Query(ge=1, le=10_000, description="Page of reps, ten a page (past the last: the last)"),
+    ] = 1,
 ) -> PlanOut:
     """The account plans of a month for one rep or for every rep the caller reaches (a rep:
-    only their own)."""
-    return month_plan(session, principal, visible, month=month, rep=rep, lang=lang)
+    only their own), ten reps a page: ``rep_actions`` and ``total_actions`` count every
+    page's."""
+    return month_plan(session, principal, visible, month=month, rep=rep, lang=lang, page=page)

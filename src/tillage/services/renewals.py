@@ -25,6 +25,9 @@ from tillage.store.schema import Account, Contract, Product, Rep, Team
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
+PER_PAGE = 200
+"""Renewals one page of the calendar holds (the /renewals page and ``/api/v1/renewals``)."""
+MAX_LIMIT = 1000
 MONTHS_PER_YEAR = 12
 CLOSED = ("churned", "expired", "renewed")
 
@@ -47,9 +50,18 @@ class RenewalOut(BaseModel):
     churn_risk: float | None
 
 
+class RenewalWeek(BaseModel):
+    """The renewals of one week (starting Monday ``week``) on every page: count and ARR."""
+
+    week: dt.date
+    contracts: int
+    arr: float
+
+
 class RenewalCalendar(BaseModel):
     """The undecided renewals after ``start`` up to ``end`` (included), soonest first, with
-    their count and total ARR (company currency)."""
+    their count and total ARR (company currency) and the same by week, over every page;
+    ``items`` holds rows ``offset`` … ``offset + limit`` (``limit`` ``null``: all)."""
 
     snapshot: SnapshotOut
     start: dt.date
@@ -57,6 +69,14 @@ class RenewalCalendar(BaseModel):
     total: int
     total_arr: float
     items: list[RenewalOut]
+    limit: int | None = None
+    offset: int = 0
+    weeks: list[RenewalWeek] = []
+
+
+def week_of(day: dt.date) -> dt.date:
+    """The Monday that starts ``day``'s week (the calendar's rows)."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 def renewal_calendar(
@@ -66,29 +86,36 @@ def renewal_calendar(
     days: int = DEFAULT_DAYS,
     rep: str | None = None,
     team: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> RenewalCalendar:
     """The undecided renewals in the ``days`` days after the newest snapshot's date, on the
-    accounts ``visible``, of the owner rep ``rep`` (key) or team ``team`` (key) when given."""
+    accounts ``visible``, of the owner rep ``rep`` (key) or team ``team`` (key) when given:
+    rows ``offset`` … ``offset + limit`` of them (all without ``limit``), their count and ARR
+    and by week over all of them."""
     if not 1 <= days <= MAX_DAYS:
         raise ParameterError(f"days: {days} is not between 1 and {MAX_DAYS}")
+    if offset < 0 or (limit is not None and limit < 1):
+        raise ParameterError(f"limit {limit}, offset {offset}: limit ≥ 1 and offset ≥ 0")
     snapshot = snapshot_of(session)
     start = snapshot.as_of
     end = start + dt.timedelta(days=days)
     successor = aliased(Contract)
+    columns = (
+        Contract.id,
+        Account.id,
+        Account.name,
+        Product.name,
+        Contract.end_date,
+        Contract.recurring_amount,
+        Rep.key,
+        Rep.name,
+        Team.name,
+        AccountScore.ltv,
+        AccountScore.churn_risk,
+    )
     query = (
-        select(
-            Contract.id,
-            Account.id,
-            Account.name,
-            Product.name,
-            Contract.end_date,
-            Contract.recurring_amount,
-            Rep.key,
-            Rep.name,
-            Team.name,
-            AccountScore.ltv,
-            AccountScore.churn_risk,
-        )
+        select(*columns)
         .join(Account, Account.id == Contract.account_id)
         .outerjoin(Product, Product.id == Contract.product_id)
         .outerjoin(Rep, Rep.id == Account.owner_id)
@@ -104,12 +131,25 @@ def renewal_calendar(
             Contract.status.not_in(CLOSED),
             ~exists().where(successor.renewed_from_id == Contract.id),
         )
-        .order_by(Contract.end_date, Account.name, Contract.id)
     )
     if rep:
         query = query.where(Rep.key == rep)
     if team:
         query = query.where(Team.key == team)
+    # the totals and weeks over every row: two columns of each (no names, no sort)
+    amounts = session.execute(
+        query.with_only_columns(Contract.end_date, Contract.recurring_amount)
+    ).all()
+    weeks: dict[dt.date, RenewalWeek] = {}
+    for end_date, mrr in amounts:
+        week = weeks.setdefault(
+            week_of(end_date), RenewalWeek(week=week_of(end_date), contracts=0, arr=0.0)
+        )
+        week.contracts += 1
+        week.arr += MONTHS_PER_YEAR * float(mrr or 0.0)
+    query = query.order_by(Contract.end_date, Account.name, Contract.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     items = [
         RenewalOut(
             contract_id=cid,
@@ -133,7 +173,10 @@ def renewal_calendar(
         snapshot=snapshot,
         start=start,
         end=end,
-        total=len(items),
-        total_arr=sum(i.arr for i in items),
+        total=len(amounts),
+        total_arr=sum(MONTHS_PER_YEAR * float(mrr or 0.0) for _day, mrr in amounts),
         items=items,
+        limit=limit,
+        offset=offset,
+        weeks=sorted(weeks.values(), key=lambda w: w.week),
     )

@@ -5,9 +5,10 @@ for; :func:`warm_pages` asks for the default ones as an admin, so that the first
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), the portfolio and
-the account list's total as an admin sees them, the review of that quarter, and every account's
-next contact due day (the plans' cadence list, :func:`tillage.services.cadence.schedule_of`). ``tillage score``
-and ``tillage demo`` call it after writing the snapshot.
+the account list's total as an admin sees them, the review of that quarter, and every
+account's next contact due day (the plans' cadence list,
+:func:`tillage.services.cadence.schedule_of`). ``tillage score`` and ``tillage demo`` call it
+after writing the snapshot.
 
 The pages that depend on who asks (a manager's review, a rep's 1on1 agenda, a rep's departure)
 are not computed per manager or rep: the pieces every caller shares are
@@ -80,6 +81,8 @@ def warm_pages(
     departure_pieces_of(session, version.as_of, strategy_in_force(session))
     done.append("departures")
     step("cadence")  # the plans' contact cadence: every account's next due day
-    schedule_of(session, complete_snapshot(session, version.snapshot_id), strategy_in_force(session))
+    schedule_of(
+        session, complete_snapshot(session, version.snapshot_id), strategy_in_force(session)
+    )
     done.append("cadence")
     return done
