@@ -267,7 +267,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument(
-        "--only", help="measure only the routes containing this text (e.g. accounts)"
+        "--only",
+        help="measure only the routes containing this text (e.g. accounts; several: "
+        "plans,renewals)",
     )
     parser.add_argument(
         "--warm",
@@ -306,7 +308,8 @@ def main() -> None:
         if args.exports:
             measured += [("admin", "/api/v1/accounts.csv"), ("admin", "/plans/tasks.csv")]
         if args.only:
-            measured = [(login, path) for login, path in measured if args.only in path]
+            texts = args.only.split(",")
+            measured = [(login, path) for login, path in measured if any(t in path for t in texts)]
         print(f"store: {args.database_url.split('@')[-1]}  {warmed}  load before: {_load()}")
         head = f"{'first ms':>9} {'again ms':>9} {'304 ms':>7}"
         print(f"{'login':8} {'route':58} {'status':>6} {head}")

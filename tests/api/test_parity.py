@@ -132,9 +132,10 @@ def test_account_detail_portfolio_and_plans(admin: TestClient, cli: Callable[...
     # the CLI answers every page at once; the API a page of ten reps
     whole = cli("plan", "--month", month, "--format", "json")
     pages = [
-        _api(admin, f"/api/v1/plans?month={month}&page={n}") for n in range(1, plans["pages"] + 1)
+        _api(admin, f"/api/v1/plans?month={month}&page={n}&cadence_limit=1000")
+        for n in range(1, plans["pages"] + 1)
     ]
-    assert pages[0] == plans
+    assert pages[0]["actions"] == plans["actions"]
     for field in ("snapshot", "month", "rep", "reps", "uplift", "naive_uplift", "gap"):
         assert whole[field] == plans[field], field
     assert whole["rep_actions"] == plans["rep_actions"]

@@ -87,7 +87,8 @@ def test_the_pages_together_hold_the_whole_plan_and_cadence(
             whole = month_plan(session, OPERATOR, everything())
     finally:
         engine.dispose()
-    pages = _pages(client_as("admin"), "/api/v1/plans")
+    admin = client_as("admin")
+    pages = _pages(admin, "/api/v1/plans", cadence_limit=1000)
     key = ("account_id", "action")
     assert sorted(tuple(a[k] for k in key) for p in pages for a in p["actions"]) == sorted(
         (a.account_id, a.action) for a in whole.actions
@@ -95,6 +96,14 @@ def test_the_pages_together_hold_the_whole_plan_and_cadence(
     cadence = [c["account_id"] for p in pages for c in p["cadence"]]
     assert len(cadence) == len(set(cadence))  # no account on two pages
     assert set(cadence) == {c.account_id for c in whole.cadence} and cadence
+    assert sum(p["cadence_total"] for p in pages) == len(whole.cadence)
+    # a page's cadence list a slice at a time: the next slice holds the next accounts due
+    full = pages[0]["cadence"]
+    assert len(full) == pages[0]["cadence_total"] > 10
+    sliced = admin.get("/api/v1/plans", params={"cadence_limit": 5, "cadence_offset": 5}).json()
+    assert sliced["cadence"] == full[5:10] and sliced["cadence_total"] == len(full)
+    default = admin.get("/api/v1/plans").json()
+    assert default["cadence_limit"] == 200 and default["cadence"] == full[:200]
     # a manager's pages: their reach only, the same totals as the whole
     team = _pages(client_as("manager"), "/api/v1/plans")
     assert team[0]["total_actions"] == sum(len(p["actions"]) for p in team)

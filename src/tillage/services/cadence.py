@@ -29,7 +29,12 @@ from sqlalchemy.orm import Session
 from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes
 from tillage.store.access import AccountFilter, lets_everything
 from tillage.store.schema import Account, AccountScore, Activity, Rep, Snapshot
-from tillage.strategy.cadence import cadence_line, cadence_schedule, due_in_month
+from tillage.strategy.cadence import (
+    SCHEDULE_COLUMNS,
+    cadence_line,
+    cadence_schedule,
+    due_in_month,
+)
 from tillage.strategy.config import Strategy
 
 KIND = "cadence"
@@ -110,7 +115,11 @@ def schedule_of(session: Session, snapshot: Snapshot, strategy: Strategy) -> pd.
         return compute_schedule(session, snapshot, strategy)
     # a mark, a strategy version or a logged activity alone leave the schedule as it is
     cache = full.narrowed(strategy=0, data=(full.version.data[0], 0), marks=(0, ""))
-    params: dict[str, object] = {"snapshot": snapshot.id, "cadences": _cadences(strategy)}
+    params: dict[str, object] = {
+        "snapshot": snapshot.id,
+        "cadences": _cadences(strategy),
+        "columns": list(SCHEDULE_COLUMNS),
+    }
     found = cache.get(KIND, params)
     newest = full.version.data[1]
     if found is not None:
@@ -136,12 +145,31 @@ def plan_cadence(
     *,
     visible: AccountFilter,
     rep_ids: set[int] | None = None,
-    page_reps: set[int] | None = None,
-    listed: set[int] | None = None,
     lang: str = "en",
 ) -> list[CadenceDue]:
     """The accounts of ``snapshot`` (owned when scored by one of ``rep_ids``, all when None)
-    that ``visible`` lets through and that are due for their cell's contact in ``month``.
+    that ``visible`` lets through and that are due for their cell's contact in ``month``."""
+    return cadence_page(
+        session, snapshot, month, strategy, visible=visible, rep_ids=rep_ids, lang=lang
+    )[0]
+
+
+def cadence_page(
+    session: Session,
+    snapshot: Snapshot,
+    month: dt.date,
+    strategy: Strategy,
+    *,
+    visible: AccountFilter,
+    rep_ids: set[int] | None = None,
+    page_reps: set[int] | None = None,
+    listed: set[int] | None = None,
+    lang: str = "en",
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[CadenceDue], int]:
+    """:func:`plan_cadence`'s rows ``offset`` … ``offset + limit`` (all without ``limit``) and
+    how many there are in all.
 
     One page of a plan (``page_reps``, the reps on it): only the accounts those reps own and,
     when ``listed`` (the reps of every page) is given, the accounts owned by none of them (by
@@ -158,7 +186,7 @@ def plan_cadence(
         keep &= on_page
     due = due.loc[keep]
     if due.empty:
-        return []
+        return [], 0
     if not lets_everything(visible):
         query = (
             select(AccountScore.account_id)
@@ -169,6 +197,8 @@ def plan_cadence(
         if owners is not None:
             query = query.where(AccountScore.rep_id.in_(owners))
         due = due.loc[due["account_id"].isin(set(session.scalars(query)))]
+    total = len(due)
+    due = due.iloc[offset : None if limit is None else offset + limit]
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
     out = []
     for row in due.itertuples(index=False):
@@ -189,4 +219,4 @@ def plan_cadence(
                 text=cadence_line(row.activity, int(row.every_days), last, row.due_by, lang),
             )
         )
-    return out
+    return out, total

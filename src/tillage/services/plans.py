@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
-from tillage.services.cadence import CadenceDue, plan_cadence
+from tillage.services.cadence import CadenceDue, cadence_page
 from tillage.services.marks import marks_of
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.snapshot_frames import deals_frame, plan_frame
@@ -114,10 +114,19 @@ class PlanOut(BaseModel):
     total_actions: int = 0
     page: int = 1
     pages: int = 1
+    cadence_total: int = 0
+    """The accounts due of the page (of the whole plan, unpaginated) in all: ``cadence`` holds
+    ``cadence_limit`` of them from ``cadence_offset`` (``cadence_limit`` ``null``: all)."""
+    cadence_offset: int = 0
+    cadence_limit: int | None = None
 
 
 REPS_PER_PAGE = 10
 """Reps whose actions one page of a team plan holds (the page and ``/api/v1/plans``)."""
+CADENCE_PER_PAGE = 200
+"""Accounts due for their contact that one page of a plan lists (``cadence_limit``'s default:
+ten reps of a 100,000-account company own some 18,000 of them)."""
+MAX_CADENCE = 1000
 
 
 def rep_actions(
@@ -196,12 +205,17 @@ def month_plan(
     rep: str | None = None,
     lang: str = "en",
     page: int | None = None,
+    cadence_limit: int | None = CADENCE_PER_PAGE,
+    cadence_offset: int = 0,
+    with_cadence: bool = True,
 ) -> PlanOut:
     """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
     for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
     only their own plan; other than sales roles none (PermissionDenied). The service behind
     ``/api/v1/plans`` and the ``/plans`` page: there one ``page`` of reps (past the last: the
-    last), read from the store alone; ``None``: every page (the CLI, the exports)."""
+    last), read from the store alone, and ``cadence_limit`` of its cadence list from
+    ``cadence_offset``; ``None``: every page and the whole list (the CLI, the exports).
+    ``with_cadence`` False: no cadence list (a page that does not show it)."""
     require_sales(principal, "plans")
     if month is None:
         snap = complete_snapshot(session)
@@ -258,6 +272,23 @@ def month_plan(
     )
     if reach is not None:
         actions = actions[actions["rep_id"].isin(reach)]
+    # the contact cadence due in the month (tillage.services.cadence), beside the actions: of
+    # the page's reps, the last page also of the accounts no listed rep owns
+    cadence, cadence_total = [], 0
+    if with_cadence:
+        cadence, cadence_total = cadence_page(
+            session,
+            snap,
+            first,
+            strategy_in_force(session),
+            visible=visible,
+            rep_ids=shown,
+            page_reps=None if page is None else {r for r in on_page if r is not None},
+            listed=None if page is None or number < pages else {r for r in order if r is not None},
+            lang=lang,
+            limit=None if page is None else cadence_limit,
+            offset=0 if page is None else cadence_offset,
+        )
     return PlanOut(
         snapshot=snapshot_out(snap),
         month=first,
@@ -274,23 +305,14 @@ def month_plan(
         uplift=sum(r.uplift or 0.0 for r in reps),
         naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
         gap=None if principal.role == "rep" else _float(record.get("gap")),
-        # the contact cadence due in the month (tillage.services.cadence), beside the actions:
-        # of the page's reps, the last page also of the accounts no listed rep owns
-        cadence=plan_cadence(
-            session,
-            snap,
-            first,
-            strategy_in_force(session),
-            visible=visible,
-            rep_ids=shown,
-            page_reps=None if page is None else {r for r in on_page if r is not None},
-            listed=None if page is None or number < pages else {r for r in order if r is not None},
-            lang=lang,
-        ),
+        cadence=cadence,
         rep_actions=summary,
         total_actions=sum(c.actions for c in summary),
         page=number,
         pages=pages,
+        cadence_total=cadence_total,
+        cadence_offset=0 if page is None else cadence_offset,
+        cadence_limit=None if page is None else cadence_limit,
     )
 
 

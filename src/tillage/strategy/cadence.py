@@ -38,7 +38,16 @@ def _fits(activity: str, kind: str) -> bool:
     return activity == "any" or kind == activity or (activity == "meeting" and kind in MEETINGS)
 
 
-SCHEDULE_COLUMNS = ("account_id", "cell", "activity", "every_days", "last_contact", "due_by")
+SCHEDULE_COLUMNS = (
+    "account_id",
+    "cell",
+    "activity",
+    "every_days",
+    "last_contact",
+    "due_by",
+    "due_day",
+)
+"""``due_day``: ``due_by`` as its proleptic ordinal (an integer, compared without a loop)."""
 
 
 def cadence_schedule(
@@ -62,8 +71,11 @@ def cadence_schedule(
         days = [d for kind, d in by_account.get(int(account), []) if _fits(cadence.activity, kind)]
         last = max(days) if days else None
         due = last + dt.timedelta(days=cadence.every_days) if last is not None else as_of
-        rows.append((int(account), cell, cadence.activity, cadence.every_days, last, due))
-    return pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
+        row = (int(account), cell, cadence.activity, cadence.every_days, last, due, due.toordinal())
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
+    frame["due_day"] = frame["due_day"].astype("int64")
+    return frame
 
 
 def due_in_month(schedule: pd.DataFrame, month: dt.date) -> pd.DataFrame:
@@ -71,9 +83,9 @@ def due_in_month(schedule: pd.DataFrame, month: dt.date) -> pd.DataFrame:
     day of the month starting ``month``, with ``overdue`` (due before its first day); soonest
     due first."""
     last_day = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    frame = schedule.loc[schedule["due_by"].map(lambda due: due <= last_day).astype(bool)].copy()
-    frame["overdue"] = frame["due_by"].map(lambda due: due < month).astype(bool)
-    return frame.sort_values(["due_by", "account_id"], kind="stable").reset_index(drop=True)
+    frame = schedule.loc[schedule["due_day"] <= last_day.toordinal()].copy()
+    frame["overdue"] = frame["due_day"] < month.toordinal()
+    return frame.sort_values(["due_day", "account_id"], kind="stable").reset_index(drop=True)
 
 
 def cadence_due(

@@ -191,6 +191,7 @@ def plans_page(
             rep=rep or None,
             lang=lang,
             page=None if format == "csv" else page_number,  # the CSV: every page's actions
+            with_cadence=format == "json",  # the page does not show it; its JSON does
         )
     except NotFoundError:
         if format != "html" or not month or rep:
