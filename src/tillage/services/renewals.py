@@ -41,7 +41,7 @@ class RenewalOut(BaseModel):
     account: str
     product: str | None
     renewal_date: dt.date
-    days_to_renewal: int
+    by_dayto_renewal: int
     arr: float
     rep_key: str | None
     rep: str | None
@@ -101,29 +101,10 @@ def renewal_calendar(
     start = snapshot.as_of
     end = start + dt.timedelta(days=days)
     successor = aliased(Contract)
-    columns = (
-        Contract.id,
-        Account.id,
-        Account.name,
-        Product.name,
-        Contract.end_date,
-        Contract.recurring_amount,
-        Rep.key,
-        Rep.name,
-        Team.name,
-        AccountScore.ltv,
-        AccountScore.churn_risk,
-    )
+    # every row of the calendar in its order, light: the totals, the weeks and the page's ids
     query = (
-        select(*columns)
+        select(Contract.id, Contract.end_date, Contract.recurring_amount)
         .join(Account, Account.id == Contract.account_id)
-        .outerjoin(Product, Product.id == Contract.product_id)
-        .outerjoin(Rep, Rep.id == Account.owner_id)
-        .outerjoin(Team, Team.id == Rep.team_id)
-        .outerjoin(
-            AccountScore,
-            and_(AccountScore.account_id == Account.id, AccountScore.snapshot_id == snapshot.id),
-        )
         .where(
             visible,
             Contract.end_date > start,
@@ -131,25 +112,57 @@ def renewal_calendar(
             Contract.status.not_in(CLOSED),
             ~exists().where(successor.renewed_from_id == Contract.id),
         )
+        .order_by(Contract.end_date, Account.name, Contract.id)
     )
+    if rep or team:
+        query = query.join(Rep, Rep.id == Account.owner_id)
     if rep:
         query = query.where(Rep.key == rep)
     if team:
-        query = query.where(Team.key == team)
-    # the totals and weeks over every row: two columns of each (no names, no sort)
-    amounts = session.execute(
-        query.with_only_columns(Contract.end_date, Contract.recurring_amount)
-    ).all()
-    weeks: dict[dt.date, RenewalWeek] = {}
-    for end_date, mrr in amounts:
-        week = weeks.setdefault(
-            week_of(end_date), RenewalWeek(week=week_of(end_date), contracts=0, arr=0.0)
-        )
-        week.contracts += 1
-        week.arr += MONTHS_PER_YEAR * float(mrr or 0.0)
-    query = query.order_by(Contract.end_date, Account.name, Contract.id).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
+        query = query.join(Team, Team.id == Rep.team_id).where(Team.key == team)
+    every = session.execute(query).all()
+    by_day: dict[dt.date, list[float]] = {}
+    for _cid, end_date, mrr in every:
+        day = by_day.setdefault(end_date, [0, 0.0])
+        day[0] += 1
+        day[1] += MONTHS_PER_YEAR * float(mrr or 0.0)
+    weeks: dict[dt.date, list[float]] = {}
+    for day, (count, arr) in by_day.items():
+        week = weeks.setdefault(week_of(day), [0, 0.0])
+        week[0] += count
+        week[1] += arr
+    page = every[offset : None if limit is None else offset + limit]
+    # the page's rows in full, by id
+    details = {
+        row[0]: row
+        for row in session.execute(
+            select(
+                Contract.id,
+                Account.id,
+                Account.name,
+                Product.name,
+                Contract.end_date,
+                Contract.recurring_amount,
+                Rep.key,
+                Rep.name,
+                Team.name,
+                AccountScore.ltv,
+                AccountScore.churn_risk,
+            )
+            .join(Account, Account.id == Contract.account_id)
+            .outerjoin(Product, Product.id == Contract.product_id)
+            .outerjoin(Rep, Rep.id == Account.owner_id)
+            .outerjoin(Team, Team.id == Rep.team_id)
+            .outerjoin(
+                AccountScore,
+                and_(
+                    AccountScore.account_id == Account.id,
+                    AccountScore.snapshot_id == snapshot.id,
+                ),
+            )
+            .where(Contract.id.in_([cid for cid, _end, _mrr in page]))
+        ).all()
+    }
     items = [
         RenewalOut(
             contract_id=cid,
@@ -157,7 +170,7 @@ def renewal_calendar(
             account=name,
             product=product,
             renewal_date=end_date,
-            days_to_renewal=(end_date - start).days,
+            by_dayto_renewal=(end_date - start).days,
             arr=MONTHS_PER_YEAR * float(mrr or 0.0),
             rep_key=rep_key,
             rep=rep_name,
@@ -166,17 +179,20 @@ def renewal_calendar(
             churn_risk=churn,
         )
         for cid, aid, name, product, end_date, mrr, rep_key, rep_name, team_name, ltv, churn in (
-            session.execute(query).all()
+            details[cid] for cid, _end, _mrr in page
         )
     ]
     return RenewalCalendar(
         snapshot=snapshot,
         start=start,
         end=end,
-        total=len(amounts),
-        total_arr=sum(MONTHS_PER_YEAR * float(mrr or 0.0) for _day, mrr in amounts),
+        total=len(every),
+        total_arr=sum(MONTHS_PER_YEAR * float(mrr or 0.0) for _cid, _day, mrr in every),
         items=items,
         limit=limit,
         offset=offset,
-        weeks=sorted(weeks.values(), key=lambda w: w.week),
+        weeks=[
+            RenewalWeek(week=week, contracts=count, arr=arr)
+            for week, (count, arr) in sorted(weeks.items())
+        ],
     )
