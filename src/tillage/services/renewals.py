@@ -41,7 +41,7 @@ class RenewalOut(BaseModel):
     account: str
     product: str | None
     renewal_date: dt.date
-    by_dayto_renewal: int
+    days_to_renewal: int
     arr: float
     rep_key: str | None
     rep: str | None
@@ -170,7 +170,7 @@ def renewal_calendar(
             account=name,
             product=product,
             renewal_date=end_date,
-            by_dayto_renewal=(end_date - start).days,
+            days_to_renewal=(end_date - start).days,
             arr=MONTHS_PER_YEAR * float(mrr or 0.0),
             rep_key=rep_key,
             rep=rep_name,
