@@ -11,8 +11,9 @@ client: no network, no second process), so a figure is the server's own time for
 the rendering included. Every GET route of the app is asked (the few left out are listed in
 :data:`NOT_MEASURED` with the reason, and a route in neither list is named at the end) as the
 demo's admin; the pages and routes that depend on the caller's reach also as the manager and
-the rep; each holding a fresh read token. Before measuring, the process serves a few pages (a
-running server has imported and compiled its templates), then the cache is emptied:
+the rep; each holding a fresh read token. Before measuring, the process serves a few pages and
+compiles every template (a running server has imported and compiled its templates: the plans
+page's alone takes a third of a second), then the cache is emptied:
 
 - ``first``: the first request after the cache was emptied (``page_cache`` rows deleted) —
   what the first user after a scoring run or an import waits; with ``--warm``, after the
@@ -47,6 +48,7 @@ from tillage.server import create_app  # noqa: E402
 from tillage.store.database import make_engine, session_scope  # noqa: E402
 from tillage.store.schema import Account, AccountScore, Snapshot  # noqa: E402
 from tillage.store.users import create_token, find_user  # noqa: E402
+from tillage.web.render import environment  # noqa: E402
 
 NOW = dt.datetime(2026, 10, 1, 9, 0)
 LIMIT_MS = 300
@@ -102,6 +104,7 @@ def routes(
         "/accounts?sort=name",
         f"/accounts/{account}",
         "/plans",
+        "/plans?page=2",
         "/kpis",
         "/kpis?by=rep",
         "/kpis?by=team",
@@ -113,6 +116,7 @@ def routes(
         "/departure",
         f"/departure?rep={rep}",
         "/renewals",
+        "/renewals?page=2",
         "/deals",
         "/data",
         "/settings",
@@ -267,7 +271,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument(
-        "--only", help="measure only the routes containing this text (e.g. accounts)"
+        "--only",
+        help="measure only the routes containing this text (e.g. accounts; several: "
+        "plans,renewals)",
     )
     parser.add_argument(
         "--warm",
@@ -293,6 +299,10 @@ def main() -> None:
         # 'first' is the first request after a change of the store, not of the process
         for path in ("/portfolio", "/accounts", f"/accounts/{account}", "/api/v1/accounts"):
             client.get(path, headers={"Authorization": f"Bearer {tokens['admin']}"})
+        for lang in ("ja", "en"):  # every template compiled, as a server that served them
+            env = environment(lang)
+            for name in env.list_templates(extensions=["html"]):
+                env.get_template(name)
         _clear_cache(engine)
         engine.dispose()
         warmed = _warm(args.database_url, settings) if args.warm else "cache empty"
@@ -306,7 +316,8 @@ def main() -> None:
         if args.exports:
             measured += [("admin", "/api/v1/accounts.csv"), ("admin", "/plans/tasks.csv")]
         if args.only:
-            measured = [(login, path) for login, path in measured if args.only in path]
+            texts = args.only.split(",")
+            measured = [(login, path) for login, path in measured if any(t in path for t in texts)]
         print(f"store: {args.database_url.split('@')[-1]}  {warmed}  load before: {_load()}")
         head = f"{'first ms':>9} {'again ms':>9} {'304 ms':>7}"
         print(f"{'login':8} {'route':58} {'status':>6} {head}")

@@ -15,7 +15,14 @@ from typing import Annotated
 
 from fastapi import Query
 
-from tillage.services.plans import DealPage, PlanOut, deal_page, month_plan
+from tillage.services.plans import (
+    CADENCE_PER_PAGE,
+    MAX_CADENCE,
+    DealPage,
+    PlanOut,
+    deal_page,
+    month_plan,
+)
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep
 from tillage.serving.errors import ErrorResponse
@@ -59,7 +66,29 @@ def get_plans(
         str | None,
         Query(min_length=1, max_length=128, description="Rep key or id (default: see above)"),
     ] = None,
+    page: Annotated[
+        int,
+        Query(ge=1, le=10_000, description="Page of reps, ten a page (past the last: the last)"),
+    ] = 1,
+    cadence_limit: Annotated[
+        int, Query(ge=1, le=MAX_CADENCE, description="Accounts due of the page's cadence list")
+    ] = CADENCE_PER_PAGE,
+    cadence_offset: Annotated[
+        int, Query(ge=0, le=10_000_000, description="Accounts due before them")
+    ] = 0,
 ) -> PlanOut:
     """The account plans of a month for one rep or for every rep the caller reaches (a rep:
-    only their own)."""
-    return month_plan(session, principal, visible, month=month, rep=rep, lang=lang)
+    only their own), ten reps a page: ``rep_actions`` and ``total_actions`` count every
+    page's; ``cadence`` holds ``cadence_limit`` of the page's accounts due for their contact
+    from ``cadence_offset``, ``cadence_total`` counts them."""
+    return month_plan(
+        session,
+        principal,
+        visible,
+        month=month,
+        rep=rep,
+        lang=lang,
+        page=page,
+        cadence_limit=cadence_limit,
+        cadence_offset=cadence_offset,
+    )

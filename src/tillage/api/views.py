@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from tillage.services.account360 import Account360, account_overview_for
-from tillage.services.renewals import MAX_DAYS, RenewalCalendar, renewal_calendar
+from tillage.services.renewals import (
+    MAX_DAYS,
+    MAX_LIMIT,
+    PER_PAGE,
+    RenewalCalendar,
+    renewal_calendar,
+)
 from tillage.serving.auth import VisibleAccounts, protected_router
 from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
@@ -37,7 +43,18 @@ def get_renewals(
     days: Annotated[int, Query(ge=1, le=MAX_DAYS, description="Days ahead (default 90)")] = 90,
     rep: Annotated[str | None, Query(max_length=128, description="Owner's rep key")] = None,
     team: Annotated[str | None, Query(max_length=128, description="Owner's team key")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows of this page")] = PER_PAGE,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows before it")] = 0,
 ) -> RenewalCalendar:
     """The undecided renewals of the caller's accounts in the next ``days`` days after the
-    newest snapshot's date, soonest first, by owner rep or team."""
-    return renewal_calendar(session, visible, days=days, rep=rep or None, team=team or None)
+    newest snapshot's date, soonest first, by owner rep or team: ``limit`` rows from
+    ``offset``; ``total``, ``total_arr`` and ``weeks`` count every row."""
+    return renewal_calendar(
+        session,
+        visible,
+        days=days,
+        rep=rep or None,
+        team=team or None,
+        limit=limit,
+        offset=offset,
+    )

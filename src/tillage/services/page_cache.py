@@ -34,6 +34,7 @@ import json
 import logging
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import pandas as pd
@@ -130,14 +131,25 @@ def _read(session: Session, key: str) -> bytes | None:
         return None
 
 
-def _write(session: Session, version: StoreVersion, kind: str, key: str, payload: bytes) -> None:
+def _write(
+    session: Session,
+    version: StoreVersion,
+    kind: str,
+    key: str,
+    payload: bytes,
+    *,
+    replacing: bool = False,
+) -> None:
     """Write on a short session of its own: the request's session and its transaction are left
-    as they are, whatever happens to the cache."""
+    as they are, whatever happens to the cache. ``replacing``: a row under ``key`` is replaced
+    (else the first write of a key stays)."""
     if not _has_table(session):
         return
     try:
         with Session(bind=_writer(_engine(session))) as own:
-            put_entry(own, version.snapshot_id, kind, key, payload, now=utcnow())
+            put_entry(
+                own, version.snapshot_id, kind, key, payload, now=utcnow(), replacing=replacing
+            )
     except SQLAlchemyError as exc:
         log.debug("page cache not written: %s", exc)
 
@@ -156,11 +168,23 @@ class PageCache:
             return None
         return _read(self.session, cache_key(kind, self.version, params))
 
-    def put(self, kind: str, params: dict[str, object], payload: bytes) -> None:
-        """Keep ``payload`` for ``kind`` with ``params`` (nothing without a snapshot)."""
+    def put(
+        self, kind: str, params: dict[str, object], payload: bytes, *, replacing: bool = False
+    ) -> None:
+        """Keep ``payload`` for ``kind`` with ``params`` (nothing without a snapshot);
+        ``replacing``: in place of what the key held."""
         if self.version is not None:
             key = cache_key(kind, self.version, params)
-            _write(self.session, self.version, kind, key, payload)
+            _write(self.session, self.version, kind, key, payload, replacing=replacing)
+
+    def narrowed(self, **parts: object) -> PageCache:
+        """This cache with keys that name the store version with ``parts`` set (e.g.
+        ``marks=(0, "")``): for a payload that a change of those parts leaves as it is (a
+        plan mark does not change the contact cadence), or that checks them itself."""
+        narrow = PageCache.__new__(PageCache)
+        narrow.session = self.session
+        narrow.version = None if self.version is None else replace(self.version, **parts)  # type: ignore[arg-type]
+        return narrow
 
 
 def cached_bytes(

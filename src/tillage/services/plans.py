@@ -16,18 +16,21 @@ import math
 
 import pandas as pd
 from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import DataValidationError, NotFoundError
 from tillage.kpi.period import check_year
-from tillage.services.cadence import CadenceDue, plan_cadence
+from tillage.services.cadence import CadenceDue, cadence_page
 from tillage.services.marks import marks_of
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.snapshot_frames import deals_frame, plan_frame
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.services.strategy import strategy_in_force
-from tillage.store.access import AccountFilter, Principal, reach_ids
+from tillage.store.access import AccountFilter, Principal, on_rows, reach_ids, reads_accounts
+from tillage.store.records import SnapshotAction
 from tillage.store.reps import rep_names
+from tillage.store.schema import Account, Rep
 from tillage.store.snapshots import complete_snapshot, snapshot_with_plan
 from tillage.store.work import ActionMark
 
@@ -75,10 +78,28 @@ class RepPlan(BaseModel):
     naive_uplift: float | None
 
 
+class RepActions(BaseModel):
+    """A rep's planned actions in the month on the accounts the caller sees, over every page:
+    how many, their hours and their expected uplift (company currency)."""
+
+    rep_id: int | None
+    rep: str | None
+    actions: int
+    hours: float
+    uplift: float
+
+
 class PlanOut(BaseModel):
     """The plans of a month: actions by rep, the reps' allocation, and totals over the reps
     shown. ``gap`` (the whole allocation's optimality gap against its LP bound, a fraction) is
-    ``null`` for reps."""
+    ``null`` for reps.
+
+    Paginated by rep: ``rep_actions`` lists every rep of the plan (those with an allocation in
+    its order, then those with actions only) with their actions' count and totals; ``actions``
+    and ``cadence`` hold those of the reps of page ``page`` of ``pages`` (:data:`REPS_PER_PAGE`
+    reps a page; the last page also holds the cadence of accounts owned by no listed rep);
+    ``total_actions`` counts the actions of every page. An answer of every page (the CLI, the
+    exports) has ``page`` 1 of 1."""
 
     snapshot: SnapshotOut
     month: dt.date
@@ -89,6 +110,64 @@ class PlanOut(BaseModel):
     naive_uplift: float
     gap: float | None
     cadence: list[CadenceDue] = []
+    rep_actions: list[RepActions] = []
+    total_actions: int = 0
+    page: int = 1
+    pages: int = 1
+    cadence_total: int = 0
+    """The accounts due of the page (of the whole plan, unpaginated) in all: ``cadence`` holds
+    ``cadence_limit`` of them from ``cadence_offset`` (``cadence_limit`` ``null``: all)."""
+    cadence_offset: int = 0
+    cadence_limit: int | None = None
+
+
+REPS_PER_PAGE = 10
+"""Reps whose actions one page of a team plan holds (the page and ``/api/v1/plans``)."""
+CADENCE_PER_PAGE = 200
+"""Accounts due for their contact that one page of a plan lists (``cadence_limit``'s default:
+ten reps of a 100,000-account company own some 18,000 of them)."""
+MAX_CADENCE = 1000
+
+
+def rep_actions(
+    session: Session,
+    snapshot_id: int,
+    month: dt.date,
+    visible: AccountFilter,
+    reps: set[int] | None,
+) -> list[RepActions]:
+    """Per rep (of ``reps`` when given) the count, hours and expected uplift of their planned
+    actions of ``month`` on the accounts ``visible``, by rep id (no rep last): one grouped read
+    of the snapshot's actions, no action row leaves the store."""
+    on_actions = on_rows(visible, SnapshotAction.__table__.c.account_id)
+    query = (
+        select(
+            SnapshotAction.rep_id,
+            Rep.name,
+            func.count(),
+            func.sum(SnapshotAction.hours),
+            func.sum(SnapshotAction.expected_uplift),
+        )
+        .outerjoin(Rep, Rep.id == SnapshotAction.rep_id)
+        .where(SnapshotAction.snapshot_id == snapshot_id, SnapshotAction.month == month)
+        .group_by(SnapshotAction.rep_id, Rep.name)
+    )
+    if reads_accounts(on_actions):
+        query = query.join(Account, Account.id == SnapshotAction.account_id)
+    query = query.where(on_actions)
+    if reps is not None:
+        query = query.where(SnapshotAction.rep_id.in_(reps))
+    rows = [
+        RepActions(
+            rep_id=rep_id,
+            rep=name,
+            actions=int(count),
+            hours=float(hours or 0.0),
+            uplift=float(uplift or 0.0),
+        )
+        for rep_id, name, count, hours, uplift in session.execute(query).all()
+    ]
+    return sorted(rows, key=lambda r: (r.rep_id is None, r.rep_id or 0))
 
 
 def _month(text: str) -> dt.date:
@@ -125,11 +204,18 @@ def month_plan(
     month: str | None = None,
     rep: str | None = None,
     lang: str = "en",
+    page: int | None = None,
+    cadence_limit: int | None = CADENCE_PER_PAGE,
+    cadence_offset: int = 0,
+    with_cadence: bool = True,
 ) -> PlanOut:
     """The account plans of ``month`` (``2026-10``; default: the newest snapshot's plan month)
     for the rep ``rep`` (key or id) or, without it, every rep ``principal`` reaches; a rep gets
     only their own plan; other than sales roles none (PermissionDenied). The service behind
-    ``/api/v1/plans`` and the ``/plans`` page."""
+    ``/api/v1/plans`` and the ``/plans`` page: there one ``page`` of reps (past the last: the
+    last), read from the store alone, and ``cadence_limit`` of its cadence list from
+    ``cadence_offset``; ``None``: every page and the whole list (the CLI, the exports).
+    ``with_cadence`` False: no cadence list (a page that does not show it)."""
     require_sales(principal, "plans")
     if month is None:
         snap = complete_snapshot(session)
@@ -144,15 +230,6 @@ def month_plan(
     if rep is None and principal.role == "rep":
         rep = principal.rep_key or "-"
     chosen = rep_in_reach(session, principal, rep) if rep is not None else None
-    actions = plan_frame(
-        session,
-        snap.id,
-        visible=visible,
-        month=first,
-        rep_id=None if chosen is None else chosen.id,
-    )
-    if reach is not None:
-        actions = actions[actions["rep_id"].isin(reach)]
     record = dict((snap.models or {}).get("plans") or {})
     effects = record.get("effects") or {}
     marks = marks_of(session, first, first)  # the month's marks: a few per rep
@@ -174,6 +251,44 @@ def month_plan(
         )
         for key, row in rows.items()
     ]
+    counted = rep_actions(session, snap.id, first, visible, shown)
+    # the reps in the page order: with an allocation in the plan's order, then with actions only
+    order = [r.rep_id for r in reps] + [c.rep_id for c in counted if c.rep_id not in rows]
+    by_rep = {c.rep_id: c for c in counted}
+    summary = [
+        by_rep.get(key) or RepActions(rep_id=key, rep=names.get(key), actions=0, hours=0, uplift=0)
+        for key in order
+    ]
+    pages = max(1, -(-len(order) // REPS_PER_PAGE)) if page is not None else 1
+    number = min(page or 1, pages)
+    on_page = order[(number - 1) * REPS_PER_PAGE : number * REPS_PER_PAGE]
+    actions = plan_frame(
+        session,
+        snap.id,
+        visible=visible,
+        month=first,
+        rep_id=None if chosen is None else chosen.id,
+        rep_ids=None if page is None else on_page,
+    )
+    if reach is not None:
+        actions = actions[actions["rep_id"].isin(reach)]
+    # the contact cadence due in the month (tillage.services.cadence), beside the actions: of
+    # the page's reps, the last page also of the accounts no listed rep owns
+    cadence, cadence_total = [], 0
+    if with_cadence:
+        cadence, cadence_total = cadence_page(
+            session,
+            snap,
+            first,
+            strategy_in_force(session),
+            visible=visible,
+            rep_ids=shown,
+            page_reps=None if page is None else {r for r in on_page if r is not None},
+            listed=None if page is None or number < pages else {r for r in order if r is not None},
+            lang=lang,
+            limit=None if page is None else cadence_limit,
+            offset=0 if page is None else cadence_offset,
+        )
     return PlanOut(
         snapshot=snapshot_out(snap),
         month=first,
@@ -190,16 +305,14 @@ def month_plan(
         uplift=sum(r.uplift or 0.0 for r in reps),
         naive_uplift=sum(r.naive_uplift or 0.0 for r in reps),
         gap=None if principal.role == "rep" else _float(record.get("gap")),
-        # the contact cadence due in the month (tillage.services.cadence), beside the actions
-        cadence=plan_cadence(
-            session,
-            snap,
-            first,
-            strategy_in_force(session),
-            visible=visible,
-            rep_ids=shown,
-            lang=lang,
-        ),
+        cadence=cadence,
+        rep_actions=summary,
+        total_actions=sum(c.actions for c in summary),
+        page=number,
+        pages=pages,
+        cadence_total=cadence_total,
+        cadence_offset=0 if page is None else cadence_offset,
+        cadence_limit=None if page is None else cadence_limit,
     )
 
 

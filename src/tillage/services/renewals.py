@@ -25,6 +25,9 @@ from tillage.store.schema import Account, Contract, Product, Rep, Team
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
+PER_PAGE = 200
+"""Renewals one page of the calendar holds (the /renewals page and ``/api/v1/renewals``)."""
+MAX_LIMIT = 1000
 MONTHS_PER_YEAR = 12
 CLOSED = ("churned", "expired", "renewed")
 
@@ -47,9 +50,18 @@ class RenewalOut(BaseModel):
     churn_risk: float | None
 
 
+class RenewalWeek(BaseModel):
+    """The renewals of one week (starting Monday ``week``) on every page: count and ARR."""
+
+    week: dt.date
+    contracts: int
+    arr: float
+
+
 class RenewalCalendar(BaseModel):
     """The undecided renewals after ``start`` up to ``end`` (included), soonest first, with
-    their count and total ARR (company currency)."""
+    their count and total ARR (company currency) and the same by week, over every page;
+    ``items`` holds rows ``offset`` … ``offset + limit`` (``limit`` ``null``: all)."""
 
     snapshot: SnapshotOut
     start: dt.date
@@ -57,6 +69,14 @@ class RenewalCalendar(BaseModel):
     total: int
     total_arr: float
     items: list[RenewalOut]
+    limit: int | None = None
+    offset: int = 0
+    weeks: list[RenewalWeek] = []
+
+
+def week_of(day: dt.date) -> dt.date:
+    """The Monday that starts ``day``'s week (the calendar's rows)."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 def renewal_calendar(
@@ -66,37 +86,25 @@ def renewal_calendar(
     days: int = DEFAULT_DAYS,
     rep: str | None = None,
     team: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> RenewalCalendar:
     """The undecided renewals in the ``days`` days after the newest snapshot's date, on the
-    accounts ``visible``, of the owner rep ``rep`` (key) or team ``team`` (key) when given."""
+    accounts ``visible``, of the owner rep ``rep`` (key) or team ``team`` (key) when given:
+    rows ``offset`` … ``offset + limit`` of them (all without ``limit``), their count and ARR
+    and by week over all of them."""
     if not 1 <= days <= MAX_DAYS:
         raise ParameterError(f"days: {days} is not between 1 and {MAX_DAYS}")
+    if offset < 0 or (limit is not None and limit < 1):
+        raise ParameterError(f"limit {limit}, offset {offset}: limit ≥ 1 and offset ≥ 0")
     snapshot = snapshot_of(session)
     start = snapshot.as_of
     end = start + dt.timedelta(days=days)
     successor = aliased(Contract)
+    # every row of the calendar in its order, light: the totals, the weeks and the page's ids
     query = (
-        select(
-            Contract.id,
-            Account.id,
-            Account.name,
-            Product.name,
-            Contract.end_date,
-            Contract.recurring_amount,
-            Rep.key,
-            Rep.name,
-            Team.name,
-            AccountScore.ltv,
-            AccountScore.churn_risk,
-        )
+        select(Contract.id, Contract.end_date, Contract.recurring_amount)
         .join(Account, Account.id == Contract.account_id)
-        .outerjoin(Product, Product.id == Contract.product_id)
-        .outerjoin(Rep, Rep.id == Account.owner_id)
-        .outerjoin(Team, Team.id == Rep.team_id)
-        .outerjoin(
-            AccountScore,
-            and_(AccountScore.account_id == Account.id, AccountScore.snapshot_id == snapshot.id),
-        )
         .where(
             visible,
             Contract.end_date > start,
@@ -106,10 +114,55 @@ def renewal_calendar(
         )
         .order_by(Contract.end_date, Account.name, Contract.id)
     )
+    if rep or team:
+        query = query.join(Rep, Rep.id == Account.owner_id)
     if rep:
         query = query.where(Rep.key == rep)
     if team:
-        query = query.where(Team.key == team)
+        query = query.join(Team, Team.id == Rep.team_id).where(Team.key == team)
+    every = session.execute(query).all()
+    by_day: dict[dt.date, list[float]] = {}
+    for _cid, end_date, mrr in every:
+        day = by_day.setdefault(end_date, [0, 0.0])
+        day[0] += 1
+        day[1] += MONTHS_PER_YEAR * float(mrr or 0.0)
+    weeks: dict[dt.date, list[float]] = {}
+    for day, (count, arr) in by_day.items():
+        week = weeks.setdefault(week_of(day), [0, 0.0])
+        week[0] += count
+        week[1] += arr
+    page = every[offset : None if limit is None else offset + limit]
+    # the page's rows in full, by id
+    details = {
+        row[0]: row
+        for row in session.execute(
+            select(
+                Contract.id,
+                Account.id,
+                Account.name,
+                Product.name,
+                Contract.end_date,
+                Contract.recurring_amount,
+                Rep.key,
+                Rep.name,
+                Team.name,
+                AccountScore.ltv,
+                AccountScore.churn_risk,
+            )
+            .join(Account, Account.id == Contract.account_id)
+            .outerjoin(Product, Product.id == Contract.product_id)
+            .outerjoin(Rep, Rep.id == Account.owner_id)
+            .outerjoin(Team, Team.id == Rep.team_id)
+            .outerjoin(
+                AccountScore,
+                and_(
+                    AccountScore.account_id == Account.id,
+                    AccountScore.snapshot_id == snapshot.id,
+                ),
+            )
+            .where(Contract.id.in_([cid for cid, _end, _mrr in page]))
+        ).all()
+    }
     items = [
         RenewalOut(
             contract_id=cid,
@@ -126,14 +179,20 @@ def renewal_calendar(
             churn_risk=churn,
         )
         for cid, aid, name, product, end_date, mrr, rep_key, rep_name, team_name, ltv, churn in (
-            session.execute(query).all()
+            details[cid] for cid, _end, _mrr in page
         )
     ]
     return RenewalCalendar(
         snapshot=snapshot,
         start=start,
         end=end,
-        total=len(items),
-        total_arr=sum(i.arr for i in items),
+        total=len(every),
+        total_arr=sum(MONTHS_PER_YEAR * float(mrr or 0.0) for _cid, _day, mrr in every),
         items=items,
+        limit=limit,
+        offset=offset,
+        weeks=[
+            RenewalWeek(week=week, contracts=count, arr=arr)
+            for week, (count, arr) in sorted(weeks.items())
+        ],
     )

@@ -11,10 +11,11 @@ currency, hours in hours.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from tillage.store.access import AccountFilter, on_rows, reads_accounts
@@ -229,9 +230,11 @@ def plan_frame(
     visible: AccountFilter,
     month: dt.date | None = None,
     rep_id: int | None = None,
+    rep_ids: Collection[int | None] | None = None,
 ) -> pd.DataFrame:
     """The planned actions of the ``visible`` accounts (of one ``month`` and ``rep_id`` when
-    given): ``rep_id``, ``rep``, ``month``, ``account_id``, ``account``, ``action``, ``hours``,
+    given, of the reps ``rep_ids`` — ``None`` among them: no rep — when given): ``rep_id``,
+    ``rep``, ``month``, ``account_id``, ``account``, ``action``, ``hours``,
     ``expected_uplift``, ``must_do``, ``products``; by rep, then uplift, highest first."""
     complete_snapshot(session, snapshot_id)
     columns = [
@@ -267,6 +270,12 @@ def plan_frame(
         query = query.where(SnapshotAction.month == month)
     if rep_id is not None:
         query = query.where(SnapshotAction.rep_id == rep_id)
+    if rep_ids is not None:
+        some = [r for r in rep_ids if r is not None]
+        anyone = SnapshotAction.rep_id.in_(some)
+        query = query.where(
+            or_(anyone, SnapshotAction.rep_id.is_(None)) if None in rep_ids else anyone
+        )
     rows = session.execute(
         query.order_by(
             SnapshotAction.rep_id, SnapshotAction.expected_uplift.desc(), SnapshotAction.id

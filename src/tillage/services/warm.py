@@ -5,8 +5,10 @@ for; :func:`warm_pages` asks for the default ones as an admin, so that the first
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), the portfolio and
-the account list's total as an admin sees them, and the review of that quarter. ``tillage score``
-and ``tillage demo`` call it after writing the snapshot.
+the account list's total as an admin sees them, the review of that quarter, and every
+account's next contact due day (the plans' cadence list,
+:func:`tillage.services.cadence.schedule_of`). ``tillage score`` and ``tillage demo`` call it
+after writing the snapshot.
 
 The pages that depend on who asks (a manager's review, a rep's 1on1 agenda, a rep's departure)
 are not computed per manager or rep: the pieces every caller shares are
@@ -28,6 +30,7 @@ from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
 from tillage.services.accounts import account_page, portfolio
+from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
 from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_pieces import agenda_pieces_of
@@ -35,6 +38,7 @@ from tillage.services.reviews import period_review
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import OPERATOR, everything
 from tillage.store.page_cache import store_version
+from tillage.store.snapshots import complete_snapshot
 
 TREND_QUARTERS = 5
 """The KPI page's default trend: five quarters (``tillage.web.kpis.TREND_PERIODS``)."""
@@ -76,4 +80,9 @@ def warm_pages(
     step("departures")
     departure_pieces_of(session, version.as_of, strategy_in_force(session))
     done.append("departures")
+    step("cadence")  # the plans' contact cadence: every account's next due day
+    schedule_of(
+        session, complete_snapshot(session, version.snapshot_id), strategy_in_force(session)
+    )
+    done.append("cadence")
     return done

@@ -93,12 +93,21 @@ def get_entry(session: Session, key: str) -> bytes | None:
 
 
 def put_entry(
-    session: Session, snapshot_id: int, kind: str, key: str, payload: bytes, *, now: dt.datetime
+    session: Session,
+    snapshot_id: int,
+    kind: str,
+    key: str,
+    payload: bytes,
+    *,
+    now: dt.datetime,
+    replacing: bool = False,
 ) -> None:
     """Store ``payload`` under ``key`` for ``snapshot_id`` and delete the rows of every other
     snapshot (committed). Two requests computing the same page at once: the second write is
-    dropped."""
+    dropped. ``replacing``: the row ``key`` held is deleted first (a payload found stale)."""
     session.execute(delete(PageCacheEntry).where(PageCacheEntry.snapshot_id != snapshot_id))
+    if replacing:
+        session.execute(delete(PageCacheEntry).where(PageCacheEntry.key == key))
     session.add(
         PageCacheEntry(snapshot_id=snapshot_id, kind=kind, key=key, created_at=now, payload=payload)
     )

@@ -38,21 +38,28 @@ def _fits(activity: str, kind: str) -> bool:
     return activity == "any" or kind == activity or (activity == "meeting" and kind in MEETINGS)
 
 
-def cadence_due(
-    cells: pd.DataFrame,
-    contacts: pd.DataFrame,
-    strategy: Strategy,
-    *,
-    as_of: dt.date,
-    month: dt.date,
+SCHEDULE_COLUMNS = (
+    "account_id",
+    "cell",
+    "activity",
+    "every_days",
+    "last_contact",
+    "due_by",
+    "due_day",
+)
+"""``due_day``: ``due_by`` as its proleptic ordinal (an integer, compared without a loop)."""
+
+
+def cadence_schedule(
+    cells: pd.DataFrame, contacts: pd.DataFrame, strategy: Strategy, *, as_of: dt.date
 ) -> pd.DataFrame:
-    """The accounts due for their cell's contact in the month starting ``month``
-    (:data:`DUE_COLUMNS`, soonest due first).
+    """Every account of a cell with a cadence and the day its next contact is due by
+    (:data:`SCHEDULE_COLUMNS`, in the order of ``cells``): what :func:`cadence_due` picks a
+    month's accounts from, the same for every month (computed once per snapshot).
 
     ``cells``: ``account_id``, ``segment`` (the cell); ``contacts``: each account's last
     activity of each type on or before ``as_of`` — ``account_id``, ``type``, ``last`` (a date).
     """
-    last_day = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     by_account: dict[int, list[tuple[str, dt.date]]] = {}
     for account, kind, day in contacts[["account_id", "type", "last"]].itertuples(index=False):
         by_account.setdefault(int(account), []).append((str(kind), pd.Timestamp(day).date()))
@@ -64,12 +71,36 @@ def cadence_due(
         days = [d for kind, d in by_account.get(int(account), []) if _fits(cadence.activity, kind)]
         last = max(days) if days else None
         due = last + dt.timedelta(days=cadence.every_days) if last is not None else as_of
-        if due <= last_day:
-            rows.append(
-                (int(account), cell, cadence.activity, cadence.every_days, last, due, due < month)
-            )
-    frame = pd.DataFrame(rows, columns=list(DUE_COLUMNS))
-    return frame.sort_values(["due_by", "account_id"], kind="stable").reset_index(drop=True)
+        row = (int(account), cell, cadence.activity, cadence.every_days, last, due, due.toordinal())
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
+    frame["due_day"] = frame["due_day"].astype("int64")
+    return frame
+
+
+def due_in_month(schedule: pd.DataFrame, month: dt.date) -> pd.DataFrame:
+    """The rows of ``schedule`` (:func:`cadence_schedule`, other columns kept) due by the last
+    day of the month starting ``month``, with ``overdue`` (due before its first day); soonest
+    due first."""
+    last_day = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    frame = schedule.loc[schedule["due_day"] <= last_day.toordinal()].copy()
+    frame["overdue"] = frame["due_day"] < month.toordinal()
+    return frame.sort_values(["due_day", "account_id"], kind="stable").reset_index(drop=True)
+
+
+def cadence_due(
+    cells: pd.DataFrame,
+    contacts: pd.DataFrame,
+    strategy: Strategy,
+    *,
+    as_of: dt.date,
+    month: dt.date,
+) -> pd.DataFrame:
+    """The accounts due for their cell's contact in the month starting ``month``
+    (:data:`DUE_COLUMNS`, soonest due first); ``cells`` and ``contacts`` as for
+    :func:`cadence_schedule`."""
+    schedule = cadence_schedule(cells, contacts, strategy, as_of=as_of)
+    return due_in_month(schedule, month)[list(DUE_COLUMNS)]
 
 
 def cadence_line(

@@ -23,7 +23,7 @@ from tillage.report.crm_tasks import Layout, task_file
 from tillage.services.crm_tasks import plan_for_crm
 from tillage.services.marks import MARKERS
 from tillage.services.plan_months import planned_months
-from tillage.services.plans import PlannedAction, PlanOut, month_plan
+from tillage.services.plans import REPS_PER_PAGE, PlannedAction, PlanOut, RepActions, month_plan
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.scope import page_roles
@@ -52,14 +52,35 @@ class RepRow:
     naive_uplift: float | None
     gain: float | None
     actions: list[PlannedAction]
+    action_count: int = 0
+    """The rep's planned actions over every page (``actions`` holds those of this page)."""
+
+
+def _summary(plan: PlanOut) -> list[RepActions]:
+    """``plan.rep_actions``, or for a plan without them (written out by hand) the same from
+    its actions."""
+    if plan.rep_actions:
+        return plan.rep_actions
+    summary: dict[int | None, RepActions] = {}
+    for a in plan.actions:
+        rep = summary.setdefault(
+            a.rep_id, RepActions(rep_id=a.rep_id, rep=a.rep, actions=0, hours=0.0, uplift=0.0)
+        )
+        rep.actions += 1
+        rep.hours += a.hours
+        rep.uplift += a.expected_uplift or 0.0
+    return list(summary.values())
 
 
 def rep_rows(plan: PlanOut) -> list[RepRow]:
-    """The reps of ``plan`` in its order, each with their actions; a rep holding actions but no
-    allocation figures comes last. A rep the store has no name for is shown as ``#id``."""
+    """The reps of ``plan`` in its order, each with their actions on this page; a rep holding
+    actions but no allocation figures comes last. A rep the store has no name for is shown as
+    ``#id``."""
     by_rep: dict[int | None, list[PlannedAction]] = {}
     for action in plan.actions:
         by_rep.setdefault(action.rep_id, []).append(action)
+    counts = {r.rep_id: r for r in _summary(plan)}
+    allocated = {r.rep_id for r in plan.reps}
     rows = []
     for rep in plan.reps:
         use = None
@@ -78,23 +99,25 @@ def rep_rows(plan: PlanOut) -> list[RepRow]:
                 uplift=rep.uplift,
                 naive_uplift=rep.naive_uplift,
                 gain=gain,
-                actions=by_rep.pop(rep.rep_id, []),
+                actions=by_rep.get(rep.rep_id, []),
+                action_count=counts[rep.rep_id].actions if rep.rep_id in counts else 0,
             )
         )
-    for rep_id, actions in by_rep.items():
-        hours = sum(a.hours for a in actions)
-        uplift = sum(a.expected_uplift or 0.0 for a in actions)
+    for extra in counts.values():
+        if extra.rep_id in allocated:
+            continue
         rows.append(
             RepRow(
-                rep_id=rep_id,
-                name=actions[0].rep or f"#{rep_id}",
-                planned_hours=hours,
+                rep_id=extra.rep_id,
+                name=extra.rep or f"#{extra.rep_id}",
+                planned_hours=extra.hours,
                 capacity_hours=None,
                 use=None,
-                uplift=uplift,
+                uplift=extra.uplift,
                 naive_uplift=None,
                 gain=None,
-                actions=actions,
+                actions=by_rep.get(extra.rep_id, []),
+                action_count=extra.actions,
             )
         )
     return rows
@@ -106,10 +129,6 @@ def uplift_gain(plan: PlanOut) -> float | None:
     if not plan.naive_uplift:
         return None
     return (plan.uplift - plan.naive_uplift) / plan.naive_uplift
-
-
-REPS_PER_PAGE = 10
-"""Reps whose actions one page of the team view lists (the reps' table lists them all)."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +184,14 @@ def plans_page(
     months = planned_months(session)
     try:
         plan = month_plan(
-            session, principal, visible, month=month or None, rep=rep or None, lang=lang
+            session,
+            principal,
+            visible,
+            month=month or None,
+            rep=rep or None,
+            lang=lang,
+            page=None if format == "csv" else page_number,  # the CSV: every page's actions
+            with_cadence=format == "json",  # the page does not show it; its JSON does
         )
     except NotFoundError:
         if format != "html" or not month or rep:
@@ -186,8 +212,8 @@ def plans_page(
             lang,
         )
     reach = reach_reps(session, principal) if principal.role != "rep" else []
-    pages = max(1, -(-len(rows) // REPS_PER_PAGE))
-    shown = rows[(page_number - 1) * REPS_PER_PAGE : page_number * REPS_PER_PAGE]
+    pages = plan.pages
+    shown = rows[(plan.page - 1) * REPS_PER_PAGE : plan.page * REPS_PER_PAGE]
     chosen_month = plan.month.strftime("%Y-%m")
 
     def page_url(number: int) -> str:
@@ -204,8 +230,9 @@ def plans_page(
         month=chosen_month,
         months=sorted({chosen_month, *(m.strftime("%Y-%m") for m in months)}, reverse=True),
         groups=team_groups(shown, {r.id: r.team for r in reach}),
-        page=min(page_number, pages),
+        page=plan.page,
         pages=pages,
+        reps_per_page=REPS_PER_PAGE,
         page_url=page_url,
         chosen_rep=rep or "",
         reps=reach,
@@ -220,7 +247,7 @@ def plans_page(
         data=data_links(request, table=True),
         tasks_query=urlencode({"month": chosen_month, "rep": plan.rep or ""}),
         can_mark=principal.role in MARKERS,
-        back_url=page_url(min(page_number, pages)) + "#planned-actions",
+        back_url=page_url(plan.page) + "#planned-actions",
     )
 
 

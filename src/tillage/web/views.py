@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,7 +18,14 @@ from fastapi.responses import HTMLResponse, Response
 from tillage.services.account_views import filter_choices
 from tillage.services.departure import SIMULATORS, HandoverAccount, rep_departure
 from tillage.services.plans import DealOut, deal_page
-from tillage.services.renewals import DEFAULT_DAYS, MAX_DAYS, RenewalOut, renewal_calendar
+from tillage.services.renewals import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    PER_PAGE,
+    RenewalOut,
+    renewal_calendar,
+    week_of,
+)
 from tillage.serving.auth import CurrentUser, VisibleAccounts, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
 from tillage.serving.etag import SnapshotETag
@@ -39,11 +47,6 @@ DEALS_PER_PAGE = 50
 DEPARTURE_PER_PAGE = 50
 
 
-def week_of(day: dt.date) -> dt.date:
-    """The Monday that starts ``day``'s week (the calendar's rows)."""
-    return day - dt.timedelta(days=day.weekday())
-
-
 @router.get("/renewals", response_class=HTMLResponse)
 def renewals_page(
     request: Request,
@@ -55,11 +58,21 @@ def renewals_page(
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = DEFAULT_DAYS,
     rep: Annotated[str | None, KEY] = None,
     team: Annotated[str | None, KEY] = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     format: PageTable = "html",
 ) -> Response:
-    """The undecided renewals of the next ``days`` days by week, filtered by rep or team (twin
-    of /api/v1/renewals)."""
-    calendar = renewal_calendar(session, visible, days=days, rep=rep or None, team=team or None)
+    """The undecided renewals of the next ``days`` days by week, filtered by rep or team, 200 a
+    page (twin of /api/v1/renewals; ``?format=csv``: every page's)."""
+    every = format == "csv"
+    calendar = renewal_calendar(
+        session,
+        visible,
+        days=days,
+        rep=rep or None,
+        team=team or None,
+        limit=None if every else PER_PAGE,
+        offset=0 if every else (page_number - 1) * PER_PAGE,
+    )
     if format == "json":
         return data_response(calendar)
     if format == "csv":
@@ -68,6 +81,8 @@ def renewals_page(
     for item in calendar.items:
         weeks.setdefault(week_of(item.renewal_date), []).append(item)
     reps, teams = filter_choices(session, visible=visible)
+    query = {"days": days, "rep": rep or "", "team": team or ""}
+    pages = max(1, -(-calendar.total // PER_PAGE))
     return page(
         request,
         lang,
@@ -82,6 +97,12 @@ def renewals_page(
         chosen_team=team or "",
         currency=settings.currency,
         data=data_links(request, table=True),
+        week_totals={w.week: w for w in calendar.weeks},
+        page=page_number,
+        pages=pages,
+        first=calendar.offset + 1 if calendar.items else 0,
+        last=calendar.offset + len(calendar.items),
+        page_url=lambda number: "/renewals?" + urlencode({**query, "page": number}),
     )
 
 
