@@ -5,11 +5,18 @@ Dates are business-local (see :mod:`tillage.store.schema`); a *period* is given 
 last day, both included. Amounts are in company currency, ``recurring_amount`` per month. The
 readers of a rep's accounts take ``visible`` (:func:`tillage.store.access.account_filter`) so a
 rep never reads another rep's accounts.
+
+Inside :func:`reading_once` (a scoring run's warm step, :func:`tillage.services.warm.warm_pages`)
+the scores of every account of a snapshot and the activities of a period are read from the store
+once and kept for the later readers of the same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
 from sqlalchemy import Select, func, select
@@ -34,8 +41,32 @@ from tillage.store.work import mark_of_action
 
 
 def _frame(session: Session, query: Select) -> pd.DataFrame:
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    """The rows of ``query`` as a frame. Read on the session's connection: the ORM's loading of
+    plain column rows (a :class:`~sqlalchemy.engine.Row` made per row, then looked into by
+    pandas) took most of the time of the large reads, for the same values."""
+    if session.autoflush:
+        session.flush()  # as session.execute would, so that pending rows are read
+    result = session.connection().execute(query)
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result], columns=columns)
+
+
+_KEPT: ContextVar[dict[tuple[object, ...], pd.DataFrame] | None] = ContextVar(
+    "review_frames_kept", default=None
+)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within: :func:`snapshot_scores` of every account (no ``visible``, no ``rep_id``) and
+    :func:`activities_between` keep what they read, and a later call asking for the same rows
+    (the same or fewer score fields) gets them without reading the store again. For a span in
+    which the store does not change: a scoring run's warm step."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
 
 
 SCORE_FIELDS = (
@@ -55,6 +86,11 @@ SCORE_FIELDS = (
     "signals",
 )
 
+REVIEW_FIELDS = tuple(name for name in SCORE_FIELDS if name not in ("reasons", "signals"))
+"""The score fields the review reads (:mod:`tillage.kpi.review`): all but the reasons and
+signals, JSON lists that the agenda alone shows and whose decoding was most of the time of
+reading every account's scores."""
+
 
 def snapshot_scores(
     session: Session,
@@ -62,17 +98,36 @@ def snapshot_scores(
     *,
     visible: AccountFilter | None = None,
     rep_id: int | None = None,
+    fields: Sequence[str] = SCORE_FIELDS,
 ) -> pd.DataFrame:
     """One row per scored account: ``account_id``, ``key``, ``name``, ``owner_id`` (today's
-    owner) and :data:`SCORE_FIELDS`. ``rep_id`` keeps the accounts the rep owned when scored
-    (``account_scores.rep_id``, else today's owner when the snapshot did not record it)."""
+    owner) and ``fields`` (of :data:`SCORE_FIELDS`, in their order there). ``rep_id`` keeps the
+    accounts the rep owned when scored (``account_scores.rep_id``, else today's owner when the
+    snapshot did not record it)."""
+    wanted = [name for name in SCORE_FIELDS if name in fields]
+    kept = _KEPT.get()
+    if kept is None or visible is not None or rep_id is not None:
+        return _scores(session, snapshot_id, wanted, visible, rep_id)
+    held = kept.get(("scores", snapshot_id))
+    if held is None or not set(wanted) <= set(held.columns):
+        held = kept[("scores", snapshot_id)] = _scores(session, snapshot_id, wanted, None, None)
+    return held[[*held.columns[:4], *wanted]]
+
+
+def _scores(
+    session: Session,
+    snapshot_id: int,
+    fields: Sequence[str],
+    visible: AccountFilter | None,
+    rep_id: int | None,
+) -> pd.DataFrame:
     query = (
         select(
             AccountScore.account_id,
             Account.key,
             Account.name,
             Account.owner_id,
-            *(getattr(AccountScore, name) for name in SCORE_FIELDS),
+            *(getattr(AccountScore, name) for name in fields),
         )
         .join(Account, Account.id == AccountScore.account_id)
         .where(
@@ -170,6 +225,18 @@ def activities_between(
 ) -> pd.DataFrame:
     """Activities that occurred on the days ``first`` … ``last``: ``account_id``, ``rep_id``,
     ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _activities(session, first, last, rep_id)
+    key = ("activities", first, last, rep_id)
+    if key not in kept:
+        kept[key] = _activities(session, first, last, rep_id)
+    return kept[key].copy()
+
+
+def _activities(
+    session: Session, first: dt.date, last: dt.date, rep_id: int | None
+) -> pd.DataFrame:
     mine = everything() if rep_id is None else Activity.rep_id == rep_id
     return _frame(
         session,

@@ -35,6 +35,7 @@ from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble
 from tillage.services import review_frames as reviews
 from tillage.services.page_cache import cached_model, reach_key, strategy_digest
 from tillage.services.page_pieces import (
+    CELL_FIELDS,
     agenda_pieces_of,
     read_store,
     review_evidence_of,
@@ -70,11 +71,15 @@ def review_inputs(
     the pieces are computed)."""
     start = snapshot_on_or_before(session, period.first)
     end = snapshot_on_or_before(session, period.last)
-    start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
-    end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
+    fields = reviews.REVIEW_FIELDS
+    start_scores = end_scores = None
+    if start is not None:
+        start_scores = reviews.snapshot_scores(session, start.id, visible=visible, fields=fields)
+    if end is not None:
+        end_scores = reviews.snapshot_scores(session, end.id, visible=visible, fields=fields)
     kpi_scores = end_scores if shared else None
     if shared and end is not None and visible is not None:  # the KPIs are the company's
-        kpi_scores = reviews.snapshot_scores(session, end.id)
+        kpi_scores = reviews.snapshot_scores(session, end.id, fields=fields)
     none = pd.DataFrame()
     actions = activities = contracts = orders = deals = none
     if start is not None:
@@ -85,7 +90,7 @@ def review_inputs(
         deals = reviews.scored_deals(session, start.id, visible=visible)
     segment_scores = None
     if shared and start is not None:
-        segment_scores = reviews.snapshot_scores(session, start.id)
+        segment_scores = reviews.snapshot_scores(session, start.id, fields=fields)
     return ReviewInputs(
         start=_ref(start),
         end=_ref(end),
@@ -191,7 +196,7 @@ def agenda_inputs(
     mine = found.id if own else None
     cells = None
     if not own:
-        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = reviews.snapshot_scores(session, snapshot.id, fields=CELL_FIELDS)
         cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
         cells = cells[["account_id", "segment", "ltv", "rep_id"]]
     start = snapshot_on_or_before(session, chosen.first)

@@ -31,6 +31,7 @@ from tillage.services.accounts import account_page, portfolio
 from tillage.services.departure import departure_pieces_of
 from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_pieces import agenda_pieces_of
+from tillage.services.review_frames import reading_once
 from tillage.services.reviews import period_review
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import OPERATOR, everything
@@ -55,7 +56,11 @@ def warm_pages(
     quarter = period_containing(version.as_of, "quarter", fiscal).label
     done = []
     # read the store once for all; a question the trend asked is not asked again
-    with kpi_backend(settings.resolved_database_url) as opened, shared_results(opened) as con:
+    with (
+        reading_once(),  # each snapshot's scores and the quarter's activities are read once
+        kpi_backend(settings.resolved_database_url) as opened,
+        shared_results(opened) as con,
+    ):
         step("kpis")
         done += [
             f"kpis:{by}"
