@@ -48,7 +48,7 @@ def _frame(session: Session, query: Select) -> pd.DataFrame:
         session.flush()  # as session.execute would, so that pending rows are read
     result = session.connection().execute(query)
     columns = list(result.keys())
-    return pd.DataFrame([tuple(row) for row in result], columns=columns)
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns)
 
 
 _KEPT: ContextVar[dict[tuple[object, ...], pd.DataFrame] | None] = ContextVar(
