@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import event, select
+from sqlalchemy import event, select, true
 from sqlalchemy.orm import Session
 
 from tillage.services import review_frames as frames
@@ -93,3 +93,30 @@ def test_the_review_does_not_read_the_reasons(scored_demo, monkeypatch) -> None:
     full = build_review(scored_demo.url, period)
     assert review.forecast is not None and review.forecast.retention.n > 0
     assert review.model_dump() == full.model_dump()
+
+
+def test_a_limited_review_reads_only_the_rows_of_its_accounts(scored_demo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A manager's review reads the actions, activities, contracts and orders of the accounts
+    it may see: the same review as from every account's rows, filtered after reading."""
+    with Session(scored_demo.engine) as session:
+        owners = sorted(set(session.scalars(select(Account.owner_id))) - {None})
+    visible = Account.owner_id.in_(owners[: len(owners) // 3])
+    period = "2026-10"
+    limited = build_review(scored_demo.url, period, visible=visible)
+    with Session(scored_demo.engine) as session:
+        first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+        every = frames.planned_actions(session, scored_demo.snapshot_id, first, last)
+        mine = frames.planned_actions(
+            session, scored_demo.snapshot_id, first, last, visible=visible
+        )
+        acts = frames.activities_between(session, FIRST, LAST)
+        acts_mine = frames.activities_between(session, FIRST, LAST, visible=visible)
+        seen = set(session.scalars(select(Account.id).where(visible)))
+    assert 0 < len(mine) < len(every)
+    assert 0 < len(acts_mine) < len(acts)
+    expected = acts[acts["account_id"].isin(seen)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(acts_mine, expected)  # the same rows in the same order
+    monkeypatch.setattr(frames, "_of_visible", lambda _column, _visible: true())
+    read_all = build_review(scored_demo.url, period, visible=visible)
+    assert limited.execution and limited.forecast is not None
+    assert limited.model_dump() == read_all.model_dump()

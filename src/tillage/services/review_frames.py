@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from tillage.labels import label_column, unique_labels
-from tillage.store.access import AccountFilter, everything
+from tillage.store.access import AccountFilter, everything, on_rows, reads_accounts
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -67,6 +67,18 @@ def reading_once() -> Iterator[None]:
         yield
     finally:
         _KEPT.reset(token)
+
+
+def _of_visible(account_id: ColumnElement[int], visible: AccountFilter | None) -> AccountFilter:
+    """The rows of ``account_id``'s accounts that ``visible`` lets through (every row for
+    ``None``): :func:`~tillage.store.access.on_rows`, or the ids of the accounts it lets through
+    when it reads another column of theirs."""
+    if visible is None:
+        return everything()
+    moved = on_rows(visible, account_id)
+    if not reads_accounts(moved):
+        return moved
+    return account_id.in_(select(Account.id).where(visible))
 
 
 SCORE_FIELDS = (
@@ -147,11 +159,13 @@ def planned_actions(
     last: dt.date,
     *,
     rep_id: int | None = None,
+    visible: AccountFilter | None = None,
 ) -> pd.DataFrame:
     """A snapshot's planned actions for the months from ``first`` to ``last``: ``account_id``,
     ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``, and ``mark``
     (``done`` / ``skipped`` as marked from the pages, :mod:`tillage.services.marks`; else
-    empty); ``rep_id``: that rep's actions only."""
+    empty); ``rep_id``: that rep's actions only; ``visible``: those of the accounts it lets
+    through."""
     mine = everything() if rep_id is None else SnapshotAction.rep_id == rep_id
     return _frame(
         session,
@@ -171,6 +185,7 @@ def planned_actions(
             SnapshotAction.month >= first,
             SnapshotAction.month <= last,
             mine,
+            _of_visible(SnapshotAction.account_id, visible),
         )
         .order_by(SnapshotAction.rep_id, SnapshotAction.month, SnapshotAction.account_id),
     )
@@ -221,10 +236,22 @@ def scored_deals(
 
 
 def activities_between(
-    session: Session, first: dt.date, last: dt.date, *, rep_id: int | None = None
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    rep_id: int | None = None,
+    visible: AccountFilter | None = None,
 ) -> pd.DataFrame:
     """Activities that occurred on the days ``first`` … ``last``: ``account_id``, ``rep_id``,
-    ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged."""
+    ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged;
+    ``visible``: those of the accounts it lets through (in the order of their ids, the order
+    of the store's rows that SQLite reads them all in)."""
+    if visible is not None:
+        query = _activities_query(first, last, rep_id).where(
+            _of_visible(Activity.account_id, visible)
+        )
+        return _frame(session, query.order_by(Activity.id))
     kept = _KEPT.get()
     if kept is None:
         return _activities(session, first, last, rep_id)
@@ -237,27 +264,31 @@ def activities_between(
 def _activities(
     session: Session, first: dt.date, last: dt.date, rep_id: int | None
 ) -> pd.DataFrame:
+    return _frame(session, _activities_query(first, last, rep_id))
+
+
+def _activities_query(first: dt.date, last: dt.date, rep_id: int | None) -> Select:
     mine = everything() if rep_id is None else Activity.rep_id == rep_id
-    return _frame(
-        session,
-        select(
-            Activity.account_id,
-            Activity.rep_id,
-            Activity.type,
-            Activity.occurred_at,
-            Activity.duration_minutes,
-        ).where(
-            Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
-            Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
-            mine,
-        ),
+    return select(
+        Activity.account_id,
+        Activity.rep_id,
+        Activity.type,
+        Activity.occurred_at,
+        Activity.duration_minutes,
+    ).where(
+        Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
+        Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+        mine,
     )
 
 
-def contracts_running(session: Session, first: dt.date, close: dt.date) -> pd.DataFrame:
+def contracts_running(
+    session: Session, first: dt.date, close: dt.date, *, visible: AccountFilter | None = None
+) -> pd.DataFrame:
     """Contracts running on some day of ``[first, close)``: ``id``, ``account_id``,
     ``start_date``, ``end_date`` (the first day it no longer runs), ``recurring_amount``, and
-    ``renewed`` (another contract names it in ``renewed_from_id``)."""
+    ``renewed`` (another contract names it in ``renewed_from_id``); ``visible``: those of the
+    accounts it lets through."""
     successor = select(Contract.renewed_from_id).where(Contract.renewed_from_id.is_not(None))
     return _frame(
         session,
@@ -269,17 +300,28 @@ def contracts_running(session: Session, first: dt.date, close: dt.date) -> pd.Da
             Contract.recurring_amount,
             Contract.id.in_(successor).label("renewed"),
         )
-        .where(Contract.start_date < close, Contract.end_date > first)
+        .where(
+            Contract.start_date < close,
+            Contract.end_date > first,
+            _of_visible(Contract.account_id, visible),
+        )
         .order_by(Contract.id),
     )
 
 
-def order_revenue(session: Session, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Order revenue per account dated ``first`` … ``last``: ``account_id``, ``revenue``."""
+def order_revenue(
+    session: Session, first: dt.date, last: dt.date, *, visible: AccountFilter | None = None
+) -> pd.DataFrame:
+    """Order revenue per account dated ``first`` … ``last``: ``account_id``, ``revenue``;
+    ``visible``: of the accounts it lets through."""
     return _frame(
         session,
         select(Order.account_id, func.sum(Order.amount).label("revenue"))
-        .where(Order.order_date >= first, Order.order_date <= last)
+        .where(
+            Order.order_date >= first,
+            Order.order_date <= last,
+            _of_visible(Order.account_id, visible),
+        )
         .group_by(Order.account_id),
     )
 

@@ -83,10 +83,13 @@ def review_inputs(
     none = pd.DataFrame()
     actions = activities = contracts = orders = deals = none
     if start is not None:
-        actions = reviews.planned_actions(session, start.id, period.first, period.last)
-        activities = reviews.activities_between(session, period.first, period.last)
-        contracts = reviews.contracts_running(session, start.as_of, period.close)
-        orders = reviews.order_revenue(session, period.first, period.last)
+        # a caller's review counts only the accounts it may see (assemble_review's limited):
+        # the actions, activities, contracts and orders of the others are not read
+        first, last = period.first, period.last
+        actions = reviews.planned_actions(session, start.id, first, last, visible=visible)
+        activities = reviews.activities_between(session, first, last, visible=visible)
+        contracts = reviews.contracts_running(session, start.as_of, period.close, visible=visible)
+        orders = reviews.order_revenue(session, first, last, visible=visible)
         deals = reviews.scored_deals(session, start.id, visible=visible)
     segment_scores = None
     if shared and start is not None:
