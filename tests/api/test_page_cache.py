@@ -273,10 +273,12 @@ def test_warming_computes_the_views_opened_first(
         "agendas",
         "departures",
         "cadence",
+        "data",
     ]
     # five quarters × four cuts, the admin's portfolio and list total, one review with its
     # shared pieces (KPI rows, churn, meetings; no snapshot starts the quarter, so no evidence),
-    # the agendas' three pieces, the departures' two and the plans' cadence due days
+    # the agendas' three pieces, the departures' three, the plans' cadence due days and the
+    # Data page's row counts
     assert kinds == {
         "kpis": 20,
         "portfolio": 1,
@@ -284,17 +286,18 @@ def test_warming_computes_the_views_opened_first(
         "review": 1,
         "review_pieces": 3,
         "agenda_pieces": 3,
-        "departure_pieces": 2,
+        "departure_pieces": 3,
         "cadence": 1,
+        "store-counts": 1,
     }
     admin = admin_client()
     paths = ("/kpis", "/kpis?by=rep", "/kpis?by=segment", "/review", "/api/v1/kpis?by=team")
-    paths += ("/plans", "/api/v1/plans", "/api/v1/plans?page=2")
+    paths += ("/data", "/plans", "/api/v1/plans", "/api/v1/plans?page=2")
     for path in (*paths, "/api/v1/portfolio"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
-        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 32
+        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 34
     engine.dispose()
 
 

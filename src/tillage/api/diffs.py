@@ -99,6 +99,7 @@ def get_diff(
     moved = move_drivers(pair, thresholds, by)
     size = moved["ltv_b"].astype(float).fillna(moved["ltv_a"].astype(float)).fillna(0.0)
     moved = moved.assign(_size=size).sort_values("_size", ascending=False, kind="stable")
+    listed = moved.head(limit)
     return DiffOut(
         from_snapshot=snapshot_out(snaps[0]),
         to_snapshot=snapshot_out(snaps[1]),
@@ -127,6 +128,6 @@ def get_diff(
                 reasons_added=row["reasons_added"],
                 reasons_dropped=row["reasons_dropped"],
             )
-            for account_id, row in moved.head(limit).iterrows()
+            for account_id, row in zip(listed.index, listed.to_dict(orient="records"), strict=True)
         ],
     )

@@ -67,8 +67,12 @@ HANDOVER_NOTES = 3
 
 
 def _frame(session: Session, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    """The rows of ``query`` as a frame, read on the session's connection (as
+    :func:`tillage.services.review_frames._frame`: the ORM's row loading, for the same values,
+    was most of the time of a departure)."""
+    result = session.connection().execute(query)
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns)
 
 
 def departure_from_store(
@@ -94,13 +98,6 @@ def departure_from_store(
         leaving = find_rep(session, rep)
         snapshot: Snapshot = latest_snapshot(session)
         as_of = as_of or snapshot.as_of
-        scores = _frame(
-            session,
-            select(AccountScore.account_id, AccountScore.ltv, AccountScore.churn_risk).where(
-                AccountScore.snapshot_id == snapshot.id
-            ),
-        )
-        accounts = _frame(session, select(Account.id, Account.name, Account.owner_id))
         reps = _frame(
             session,
             select(
@@ -122,14 +119,7 @@ def departure_from_store(
         )
         leaving_id = leaving.id
     shared = (pieces or partial(departure_pieces, engine))(as_of, strategy)
-    risk = shared.risk
-    frame = (
-        accounts.set_index("id")
-        .rename_axis("account_id")
-        .join(scores.set_index("account_id"), how="left")
-        .join(risk, how="left")
-    )
-    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
+    frame = shared.accounts.copy()
     notes = []
     if frame["ltv"].isna().any():
         notes.append(
@@ -153,42 +143,77 @@ def departure_from_store(
 @dataclass(frozen=True)
 class DeparturePieces:
     """What every rep's departure on a day shares: each account's key-person risk
-    (``single_threaded``, ``top_rep_id``, indexed by account id) and the calibrated effect."""
+    (``single_threaded``, ``top_rep_id``, indexed by account id), the calibrated effect, and
+    every account with its latest scores and that risk (:func:`account_frame`)."""
 
     risk: pd.DataFrame
     calibration: DepartureCalibration
+    accounts: pd.DataFrame
+
+
+def account_frame(session: Session, snapshot_id: int, risk: pd.DataFrame) -> pd.DataFrame:
+    """Every account indexed by ``account_id``: ``name``, ``owner_id``, the snapshot's ``ltv``
+    and ``churn_risk`` (missing when it did not score the account) and ``risk``'s columns
+    (``single_threaded`` false where ``risk`` has no row): what a departure simulates on."""
+    scores = _frame(
+        session,
+        select(AccountScore.account_id, AccountScore.ltv, AccountScore.churn_risk).where(
+            AccountScore.snapshot_id == snapshot_id
+        ),
+    )
+    accounts = _frame(session, select(Account.id, Account.name, Account.owner_id))
+    frame = (
+        accounts.set_index("id")
+        .rename_axis("account_id")
+        .join(scores.set_index("account_id"), how="left")
+        .join(risk, how="left")
+    )
+    frame["single_threaded"] = frame["single_threaded"].astype("boolean").fillna(False).astype(bool)
+    return frame
 
 
 def departure_pieces(engine: Engine, as_of: dt.date, strategy: Strategy) -> DeparturePieces:
     """The :class:`DeparturePieces` of ``as_of``: the key-person risk from the activities of
     every account (only the activities and contacts are read: accounts without an activity in
     the window are neither single-threaded nor have a top rep), the departure effect from the
-    history of every leaver."""
+    history of every leaver, every account with the latest snapshot's scores."""
     url = engine.url.render_as_string(hide_password=False)
     kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
     with feature_backend(url, kind, tables=BREADTH_TABLES) as con:
         inputs = breadth_inputs(con, as_of, window_days=strategy.key_person.window_days)
     risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
-    return DeparturePieces(risk=risk, calibration=departure_calibration(engine, as_of, strategy))
+    with session_factory(engine)() as session:
+        accounts = account_frame(session, latest_snapshot(session).id, risk)
+    return DeparturePieces(
+        risk=risk,
+        calibration=departure_calibration(engine, as_of, strategy),
+        accounts=accounts,
+    )
 
 
 def departure_pieces_of(session: Session, as_of: dt.date, strategy: Strategy) -> DeparturePieces:
     """:func:`departure_pieces` kept in ``session``'s page cache (computed once per state of
-    the store for every rep's departure: a scoring run's warming computes them)."""
+    the store for every rep's departure: a scoring run's warming computes them), so that a
+    departure reads no account or score of the store."""
 
     def compute() -> dict[str, bytes]:
         pieces = departure_pieces(session.get_bind(), as_of, strategy)  # type: ignore[arg-type]
         return {
             "risk": frame_bytes(pieces.risk),
             "calibration": pieces.calibration.model_dump_json().encode(),
+            "accounts": frame_bytes(pieces.accounts),
         }
 
     params = {"as_of": as_of, "strategy": strategy_digest(strategy)}
-    payloads = cached_pieces(session, "departure_pieces", params, ("risk", "calibration"), compute)
+    payloads = cached_pieces(session, "departure_pieces", params, DEPARTURE_PIECES, compute)
     return DeparturePieces(
         risk=bytes_frame(payloads["risk"]),
         calibration=DepartureCalibration.model_validate_json(payloads["calibration"]),
+        accounts=bytes_frame(payloads["accounts"]),
     )
+
+
+DEPARTURE_PIECES = ("risk", "calibration", "accounts")
 
 
 def departure_calibration(

@@ -10,6 +10,7 @@ framework's upload object is one), so this module knows nothing of HTTP.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -26,7 +27,9 @@ from tillage.errors import DataValidationError, Problem, TooLarge
 from tillage.ingest import ImportResult, import_path
 from tillage.ingest.currency import parse_rates
 from tillage.ingest.mapping import KEYED_TABLES, Mapping, builtin_mapping, parse_mapping
+from tillage.ingest.quality import QualityNote, Translate, quality_notes, store_counts
 from tillage.ingest.readers import EXCEL_SUFFIXES, TEXT_SUFFIXES, read_file
+from tillage.services.page_cache import cached_bytes
 from tillage.services.strategy import resolve_strategy
 from tillage.store.access import Principal
 from tillage.store.schema import Base
@@ -263,3 +266,17 @@ def import_uploaded_file(
         lang=lang,
     )
     return CheckedUpload(path, text, mapping_name, result)
+
+
+def store_quality(session: Session, translate: Translate) -> list[QualityNote]:
+    """The Data page's data-quality note (:func:`tillage.ingest.quality.data_quality`), its row
+    counts (a count of every order and activity, a full read of the largest tables) kept in the
+    page cache for the store's state: an import changes it, so the note of a new import is
+    counted anew."""
+    payload = cached_bytes(
+        session,
+        "store-counts",
+        {},
+        lambda: json.dumps(store_counts(session.connection())).encode(),
+    )
+    return quality_notes(json.loads(payload), translate)

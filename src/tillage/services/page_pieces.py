@@ -101,10 +101,13 @@ def company_scores(session: Session, inputs: ReviewInputs) -> ReviewInputs:
     """``inputs`` with the scores of every account the shared pieces read: the end snapshot's
     (``kpi_scores``) and the start snapshot's (``segment_scores``)."""
     end, start = inputs.end, inputs.start
+    fields = reviews.REVIEW_FIELDS
     return dataclasses.replace(
         inputs,
-        kpi_scores=reviews.snapshot_scores(session, end.id) if end is not None else None,
-        segment_scores=reviews.snapshot_scores(session, start.id) if start is not None else None,
+        kpi_scores=None if end is None else reviews.snapshot_scores(session, end.id, fields=fields),
+        segment_scores=(
+            None if start is None else reviews.snapshot_scores(session, start.id, fields=fields)
+        ),
     )
 
 
@@ -162,6 +165,8 @@ def review_pieces_of(
 
 
 AGENDA_PIECES = ("kpis", "rows", "coaching")
+CELL_FIELDS = ("ltv", "segment", "rep_id")
+"""The score fields of each account's cell that the agendas' pieces read."""
 
 
 def agenda_pieces_of(
@@ -179,7 +184,7 @@ def agenda_pieces_of(
 
     def compute() -> dict[str, bytes]:
         snapshot = latest_snapshot(session)
-        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = reviews.snapshot_scores(session, snapshot.id, fields=CELL_FIELDS)
         cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
         cadence = account_cadence(cells[["account_id", "segment", "ltv", "rep_id"]], strategy)
         pieces = _pieces(

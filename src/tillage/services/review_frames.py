@@ -5,18 +5,25 @@ Dates are business-local (see :mod:`tillage.store.schema`); a *period* is given 
 last day, both included. Amounts are in company currency, ``recurring_amount`` per month. The
 readers of a rep's accounts take ``visible`` (:func:`tillage.store.access.account_filter`) so a
 rep never reads another rep's accounts.
+
+Inside :func:`reading_once` (a scoring run's warm step, :func:`tillage.services.warm.warm_pages`)
+the scores of every account of a snapshot and the activities of a period are read from the store
+once and kept for the later readers of the same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from tillage.labels import label_column, unique_labels
-from tillage.store.access import AccountFilter, everything
+from tillage.store.access import AccountFilter, everything, on_rows, reads_accounts
 from tillage.store.schema import (
     Account,
     AccountScore,
@@ -34,8 +41,44 @@ from tillage.store.work import mark_of_action
 
 
 def _frame(session: Session, query: Select) -> pd.DataFrame:
-    result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    """The rows of ``query`` as a frame. Read on the session's connection: the ORM's loading of
+    plain column rows (a :class:`~sqlalchemy.engine.Row` made per row, then looked into by
+    pandas) took most of the time of the large reads, for the same values."""
+    if session.autoflush:
+        session.flush()  # as session.execute would, so that pending rows are read
+    result = session.connection().execute(query)
+    columns = list(result.keys())
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns)
+
+
+_KEPT: ContextVar[dict[tuple[object, ...], pd.DataFrame] | None] = ContextVar(
+    "review_frames_kept", default=None
+)
+
+
+@contextmanager
+def reading_once() -> Iterator[None]:
+    """Within: :func:`snapshot_scores` of every account (no ``visible``, no ``rep_id``) and
+    :func:`activities_between` keep what they read, and a later call asking for the same rows
+    (the same or fewer score fields) gets them without reading the store again. For a span in
+    which the store does not change: a scoring run's warm step."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _of_visible(account_id: ColumnElement[int], visible: AccountFilter | None) -> AccountFilter:
+    """The rows of ``account_id``'s accounts that ``visible`` lets through (every row for
+    ``None``): :func:`~tillage.store.access.on_rows`, or the ids of the accounts it lets through
+    when it reads another column of theirs."""
+    if visible is None:
+        return everything()
+    moved = on_rows(visible, account_id)
+    if not reads_accounts(moved):
+        return moved
+    return account_id.in_(select(Account.id).where(visible))
 
 
 SCORE_FIELDS = (
@@ -55,6 +98,11 @@ SCORE_FIELDS = (
     "signals",
 )
 
+REVIEW_FIELDS = tuple(name for name in SCORE_FIELDS if name not in ("reasons", "signals"))
+"""The score fields the review reads (:mod:`tillage.kpi.review`): all but the reasons and
+signals, JSON lists that the agenda alone shows and whose decoding was most of the time of
+reading every account's scores."""
+
 
 def snapshot_scores(
     session: Session,
@@ -62,17 +110,36 @@ def snapshot_scores(
     *,
     visible: AccountFilter | None = None,
     rep_id: int | None = None,
+    fields: Sequence[str] = SCORE_FIELDS,
 ) -> pd.DataFrame:
     """One row per scored account: ``account_id``, ``key``, ``name``, ``owner_id`` (today's
-    owner) and :data:`SCORE_FIELDS`. ``rep_id`` keeps the accounts the rep owned when scored
-    (``account_scores.rep_id``, else today's owner when the snapshot did not record it)."""
+    owner) and ``fields`` (of :data:`SCORE_FIELDS`, in their order there). ``rep_id`` keeps the
+    accounts the rep owned when scored (``account_scores.rep_id``, else today's owner when the
+    snapshot did not record it)."""
+    wanted = [name for name in SCORE_FIELDS if name in fields]
+    kept = _KEPT.get()
+    if kept is None or visible is not None or rep_id is not None:
+        return _scores(session, snapshot_id, wanted, visible, rep_id)
+    held = kept.get(("scores", snapshot_id))
+    if held is None or not set(wanted) <= set(held.columns):
+        held = kept[("scores", snapshot_id)] = _scores(session, snapshot_id, wanted, None, None)
+    return held[[*held.columns[:4], *wanted]]
+
+
+def _scores(
+    session: Session,
+    snapshot_id: int,
+    fields: Sequence[str],
+    visible: AccountFilter | None,
+    rep_id: int | None,
+) -> pd.DataFrame:
     query = (
         select(
             AccountScore.account_id,
             Account.key,
             Account.name,
             Account.owner_id,
-            *(getattr(AccountScore, name) for name in SCORE_FIELDS),
+            *(getattr(AccountScore, name) for name in fields),
         )
         .join(Account, Account.id == AccountScore.account_id)
         .where(
@@ -92,11 +159,13 @@ def planned_actions(
     last: dt.date,
     *,
     rep_id: int | None = None,
+    visible: AccountFilter | None = None,
 ) -> pd.DataFrame:
     """A snapshot's planned actions for the months from ``first`` to ``last``: ``account_id``,
     ``rep_id``, ``month``, ``action``, ``hours``, ``expected_uplift``, ``must_do``, and ``mark``
     (``done`` / ``skipped`` as marked from the pages, :mod:`tillage.services.marks`; else
-    empty); ``rep_id``: that rep's actions only."""
+    empty); ``rep_id``: that rep's actions only; ``visible``: those of the accounts it lets
+    through."""
     mine = everything() if rep_id is None else SnapshotAction.rep_id == rep_id
     return _frame(
         session,
@@ -116,6 +185,7 @@ def planned_actions(
             SnapshotAction.month >= first,
             SnapshotAction.month <= last,
             mine,
+            _of_visible(SnapshotAction.account_id, visible),
         )
         .order_by(SnapshotAction.rep_id, SnapshotAction.month, SnapshotAction.account_id),
     )
@@ -166,31 +236,59 @@ def scored_deals(
 
 
 def activities_between(
-    session: Session, first: dt.date, last: dt.date, *, rep_id: int | None = None
+    session: Session,
+    first: dt.date,
+    last: dt.date,
+    *,
+    rep_id: int | None = None,
+    visible: AccountFilter | None = None,
 ) -> pd.DataFrame:
     """Activities that occurred on the days ``first`` … ``last``: ``account_id``, ``rep_id``,
-    ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged."""
+    ``type``, ``occurred_at``, ``duration_minutes``; ``rep_id``: those the rep logged;
+    ``visible``: those of the accounts it lets through (in the order of their ids, the order
+    of the store's rows that SQLite reads them all in)."""
+    if visible is not None:
+        query = _activities_query(first, last, rep_id).where(
+            _of_visible(Activity.account_id, visible)
+        )
+        return _frame(session, query.order_by(Activity.id))
+    kept = _KEPT.get()
+    if kept is None:
+        return _activities(session, first, last, rep_id)
+    key = ("activities", first, last, rep_id)
+    if key not in kept:
+        kept[key] = _activities(session, first, last, rep_id)
+    return kept[key].copy()
+
+
+def _activities(
+    session: Session, first: dt.date, last: dt.date, rep_id: int | None
+) -> pd.DataFrame:
+    return _frame(session, _activities_query(first, last, rep_id))
+
+
+def _activities_query(first: dt.date, last: dt.date, rep_id: int | None) -> Select:
     mine = everything() if rep_id is None else Activity.rep_id == rep_id
-    return _frame(
-        session,
-        select(
-            Activity.account_id,
-            Activity.rep_id,
-            Activity.type,
-            Activity.occurred_at,
-            Activity.duration_minutes,
-        ).where(
-            Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
-            Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
-            mine,
-        ),
+    return select(
+        Activity.account_id,
+        Activity.rep_id,
+        Activity.type,
+        Activity.occurred_at,
+        Activity.duration_minutes,
+    ).where(
+        Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
+        Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+        mine,
     )
 
 
-def contracts_running(session: Session, first: dt.date, close: dt.date) -> pd.DataFrame:
+def contracts_running(
+    session: Session, first: dt.date, close: dt.date, *, visible: AccountFilter | None = None
+) -> pd.DataFrame:
     """Contracts running on some day of ``[first, close)``: ``id``, ``account_id``,
     ``start_date``, ``end_date`` (the first day it no longer runs), ``recurring_amount``, and
-    ``renewed`` (another contract names it in ``renewed_from_id``)."""
+    ``renewed`` (another contract names it in ``renewed_from_id``); ``visible``: those of the
+    accounts it lets through."""
     successor = select(Contract.renewed_from_id).where(Contract.renewed_from_id.is_not(None))
     return _frame(
         session,
@@ -202,17 +300,28 @@ def contracts_running(session: Session, first: dt.date, close: dt.date) -> pd.Da
             Contract.recurring_amount,
             Contract.id.in_(successor).label("renewed"),
         )
-        .where(Contract.start_date < close, Contract.end_date > first)
+        .where(
+            Contract.start_date < close,
+            Contract.end_date > first,
+            _of_visible(Contract.account_id, visible),
+        )
         .order_by(Contract.id),
     )
 
 
-def order_revenue(session: Session, first: dt.date, last: dt.date) -> pd.DataFrame:
-    """Order revenue per account dated ``first`` … ``last``: ``account_id``, ``revenue``."""
+def order_revenue(
+    session: Session, first: dt.date, last: dt.date, *, visible: AccountFilter | None = None
+) -> pd.DataFrame:
+    """Order revenue per account dated ``first`` … ``last``: ``account_id``, ``revenue``;
+    ``visible``: of the accounts it lets through."""
     return _frame(
         session,
         select(Order.account_id, func.sum(Order.amount).label("revenue"))
-        .where(Order.order_date >= first, Order.order_date <= last)
+        .where(
+            Order.order_date >= first,
+            Order.order_date <= last,
+            _of_visible(Order.account_id, visible),
+        )
         .group_by(Order.account_id),
     )
 

@@ -35,6 +35,7 @@ from tillage.kpi.review import PeriodReview, ReviewInputs, SnapshotRef, assemble
 from tillage.services import review_frames as reviews
 from tillage.services.page_cache import cached_model, reach_key, strategy_digest
 from tillage.services.page_pieces import (
+    CELL_FIELDS,
     agenda_pieces_of,
     read_store,
     review_evidence_of,
@@ -70,22 +71,29 @@ def review_inputs(
     the pieces are computed)."""
     start = snapshot_on_or_before(session, period.first)
     end = snapshot_on_or_before(session, period.last)
-    start_scores = reviews.snapshot_scores(session, start.id, visible=visible) if start else None
-    end_scores = reviews.snapshot_scores(session, end.id, visible=visible) if end else None
+    fields = reviews.REVIEW_FIELDS
+    start_scores = end_scores = None
+    if start is not None:
+        start_scores = reviews.snapshot_scores(session, start.id, visible=visible, fields=fields)
+    if end is not None:
+        end_scores = reviews.snapshot_scores(session, end.id, visible=visible, fields=fields)
     kpi_scores = end_scores if shared else None
     if shared and end is not None and visible is not None:  # the KPIs are the company's
-        kpi_scores = reviews.snapshot_scores(session, end.id)
+        kpi_scores = reviews.snapshot_scores(session, end.id, fields=fields)
     none = pd.DataFrame()
     actions = activities = contracts = orders = deals = none
     if start is not None:
-        actions = reviews.planned_actions(session, start.id, period.first, period.last)
-        activities = reviews.activities_between(session, period.first, period.last)
-        contracts = reviews.contracts_running(session, start.as_of, period.close)
-        orders = reviews.order_revenue(session, period.first, period.last)
+        # a caller's review counts only the accounts it may see (assemble_review's limited):
+        # the actions, activities, contracts and orders of the others are not read
+        first, last = period.first, period.last
+        actions = reviews.planned_actions(session, start.id, first, last, visible=visible)
+        activities = reviews.activities_between(session, first, last, visible=visible)
+        contracts = reviews.contracts_running(session, start.as_of, period.close, visible=visible)
+        orders = reviews.order_revenue(session, first, last, visible=visible)
         deals = reviews.scored_deals(session, start.id, visible=visible)
     segment_scores = None
     if shared and start is not None:
-        segment_scores = reviews.snapshot_scores(session, start.id)
+        segment_scores = reviews.snapshot_scores(session, start.id, fields=fields)
     return ReviewInputs(
         start=_ref(start),
         end=_ref(end),
@@ -191,7 +199,7 @@ def agenda_inputs(
     mine = found.id if own else None
     cells = None
     if not own:
-        cells = reviews.snapshot_scores(session, snapshot.id)
+        cells = reviews.snapshot_scores(session, snapshot.id, fields=CELL_FIELDS)
         cells = cells.assign(rep_id=cells["rep_id"].fillna(cells["owner_id"]))
         cells = cells[["account_id", "segment", "ltv", "rep_id"]]
     start = snapshot_on_or_before(session, chosen.first)

@@ -4,11 +4,10 @@ The page cache (:mod:`tillage.services.page_cache`) computes a page the first ti
 for; :func:`warm_pages` asks for the default ones as an admin, so that the first user of the
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
-segment is the only cut marketing reads), the portfolio and
-the account list's total as an admin sees them, the review of that quarter, and every
-account's next contact due day (the plans' cadence list,
-:func:`tillage.services.cadence.schedule_of`). ``tillage score`` and ``tillage demo`` call it
-after writing the snapshot.
+segment is the only cut marketing reads), the portfolio and the account list's total as an admin
+sees them, the review of that quarter, the Data page's row counts and every account's next
+contact due day (the plans' cadence list, :func:`tillage.services.cadence.schedule_of`).
+``tillage score`` and ``tillage demo`` call it after writing the snapshot.
 
 The pages that depend on who asks (a manager's review, a rep's 1on1 agenda, a rep's departure)
 are not computed per manager or rep: the pieces every caller shares are
@@ -26,14 +25,17 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
+from tillage.i18n import gettext_for
 from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
 from tillage.services.accounts import account_page, portfolio
 from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
+from tillage.services.imports import store_quality
 from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_pieces import agenda_pieces_of
+from tillage.services.review_frames import reading_once
 from tillage.services.reviews import period_review
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import OPERATOR, everything
@@ -59,7 +61,11 @@ def warm_pages(
     quarter = period_containing(version.as_of, "quarter", fiscal).label
     done = []
     # read the store once for all; a question the trend asked is not asked again
-    with kpi_backend(settings.resolved_database_url) as opened, shared_results(opened) as con:
+    with (
+        reading_once(),  # each snapshot's scores and the quarter's activities are read once
+        kpi_backend(settings.resolved_database_url) as opened,
+        shared_results(opened) as con,
+    ):
         step("kpis")
         done += [
             f"kpis:{by}"
@@ -85,4 +91,7 @@ def warm_pages(
         session, complete_snapshot(session, version.snapshot_id), strategy_in_force(session)
     )
     done.append("cadence")
+    step("data")
+    store_quality(session, gettext_for(lang))  # the Data page's row counts
+    done.append("data")
     return done

@@ -35,7 +35,6 @@ from tillage.errors import (
 from tillage.i18n import gettext_for, table_labels
 from tillage.ingest import ImportResult
 from tillage.ingest.mapping import KEYED_TABLES
-from tillage.ingest.quality import data_quality
 from tillage.services.imports import (
     EXPORT_SUFFIXES,
     EXPORTS,
@@ -44,6 +43,7 @@ from tillage.services.imports import (
     import_uploaded_file,
     refusals_audited,
     safe_name,
+    store_quality,
 )
 from tillage.serving.auth import AdminRole, CurrentUser, client_address, protected_router
 from tillage.serving.deps import LanguageDep, SessionDep, SettingsDep
@@ -94,7 +94,7 @@ def _page(
         limit_bytes=settings.upload_limit_bytes,
         limit_mb=f"{settings.upload_limit_mb:g}",
         history=list_imports(session, limit=HISTORY_ROWS),
-        quality=data_quality(session.connection(), gettext_for(lang)),
+        quality=store_quality(session, gettext_for(lang)),
         shown_problems=SHOWN_PROBLEMS,
         shown_value=shown_value,
         **jobs_context(session, settings, lang),
