@@ -22,7 +22,7 @@ from tillage.cli.context import print_written, state
 from tillage.cli.localize import N_
 from tillage.cli.score import announced_as_of
 from tillage.errors import ConfigurationError
-from tillage.features.engine import VALUE_COLUMNS, feature_backend
+from tillage.features.engine import VALUE_COLUMNS, default_engine, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.i18n import format_number
 from tillage.models.forecast_text import choice_lines
@@ -88,12 +88,6 @@ def _date(value: str, option: str) -> dt.date:
         raise typer.BadParameter(
             f"{value!r} is not a date like 2026-09-30", param_hint=option
         ) from exc
-
-
-def _engine(url: str) -> str:
-    from tillage.services.scoring import engine_kind
-
-    return engine_kind(url)
 
 
 def _write(frame: pd.DataFrame, out: Path) -> None:
@@ -217,7 +211,7 @@ def ltv_command(
         model.horizon_months = horizon
     if discount_rate is not None:
         model.discount_rate = discount_rate
-    with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
+    with feature_backend(url, default_engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         source = won_deals_as_orders(con, in_force.revenue_from_won_deals)
         values, fitted, inputs = account_values(con, date, model=model)
         values, chosen = forecast_revenue(con, date, fitted, values, inputs)
@@ -288,7 +282,7 @@ def backtest_command(
     if horizon < 1:
         raise typer.BadParameter(N_("must be at least 1 month"), param_hint="--horizon")
     url = database_url or state.settings().resolved_database_url
-    with feature_backend(url, _engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
+    with feature_backend(url, default_engine(url), tables=VALUE_COLUMNS) as con:  # type: ignore[arg-type]
         result = backtest(con, date, horizon)
     Console().print(backtest_table(result.metrics, result.settings, state.gettext()))
     _print_choice(result.settings["forecast"])  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from tillage.errors import PermissionDenied
-from tillage.features.engine import feature_backend
+from tillage.features.engine import default_engine, feature_backend
 from tillage.features.risk_inputs import BREADTH_TABLES, breadth_inputs
 from tillage.kpi.period import check_year
 from tillage.services.effects import (
@@ -178,8 +178,7 @@ def departure_pieces(engine: Engine, as_of: dt.date, strategy: Strategy) -> Depa
     the window are neither single-threaded nor have a top rep), the departure effect from the
     history of every leaver, every account with the latest snapshot's scores."""
     url = engine.url.render_as_string(hide_password=False)
-    kind = "postgres" if engine.dialect.name == "postgresql" else "duckdb"
-    with feature_backend(url, kind, tables=BREADTH_TABLES) as con:
+    with feature_backend(url, default_engine(url), tables=BREADTH_TABLES) as con:
         inputs = breadth_inputs(con, as_of, window_days=strategy.key_person.window_days)
     risk = key_person_risk(inputs, strategy)[["single_threaded", "top_rep_id"]]
     with session_factory(engine)() as session:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from tillage.errors import DataValidationError
 from tillage.features.build import materialised_features
 from tillage.features.engine import Engine as FeatureEngine
-from tillage.features.engine import feature_backend
+from tillage.features.engine import default_engine, feature_backend
 from tillage.features.won_deals import won_deals_as_orders
 from tillage.services.effects import effects_record
 from tillage.services.overrides import apply_overrides
@@ -61,24 +61,9 @@ __all__ = [
     "STEPS",
     "data_end",
     "default_as_of",
-    "engine_kind",
     "has_accounts",
     "run_scoring",
 ]
-
-
-def engine_kind(database_url: str) -> Literal["duckdb", "postgres"]:
-    """The feature engine of a scoring run on the store at ``database_url``: the embedded DuckDB
-    for every store, PostgreSQL included (its columns copied out with the ADBC driver).
-
-    Inside PostgreSQL the same queries were far slower at scale: on the 100,000-account demo the
-    values step took 811 s (130 s embedded) and the deal history's query (six month ends, each
-    the whole account-feature query joined to the open deals) did not finish in 12 minutes; the
-    row-by-row plans of the windowed RFM and activity joins are what a column engine does in
-    seconds. ``--engine postgres`` still runs them in the database (nothing copied, for a store
-    whose columns do not fit in this process's memory)."""
-    del database_url  # the same engine for every store
-    return "duckdb"
 
 
 def _jsonable(value: object) -> object:
@@ -165,7 +150,7 @@ def run_scoring(
     written). ``strategy_path`` overrides the saved strategy (:func:`resolve_strategy`);
     ``progress`` is called with each of :data:`STEPS` as it starts. ``feature_engine`` chooses
     where the feature queries run (:data:`~tillage.features.engine.ENGINES`; default
-    :func:`engine_kind`): ``spark`` runs them on the Spark session of
+    :func:`~tillage.features.engine.default_engine`): ``spark`` runs them on the Spark session of
     :func:`~tillage.features.engine.spark_session` (local, or a cluster through Spark Connect).
     """
     if not has_accounts(engine):
@@ -182,7 +167,7 @@ def run_scoring(
     # columns into DuckDB); the won deals become the orders first where they are the revenue
     # (the strategy's revenue_from_won_deals); then the feature tables of the dates that
     # several steps read are computed once and passed to every step
-    with feature_backend(url, feature_engine or engine_kind(url), tables=INPUT_COLUMNS) as con:
+    with feature_backend(url, feature_engine or default_engine(url), tables=INPUT_COLUMNS) as con:
         revenue = won_deals_as_orders(con, strategy.revenue_from_won_deals)
         with materialised_features(con, shared_dates(as_of)) as features:
             frame, record = score_values(
