@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -242,3 +243,27 @@ def client_as(
 def client(client_as: Callable[[str | None], TestClient]) -> TestClient:
     """An in-process HTTP client on the demo store, logged in as the admin."""
     return client_as("admin")
+
+
+@pytest.fixture
+def own_store(
+    demo_stores: dict[str, Settings], tmp_path: Path
+) -> Iterator[tuple[Settings, Callable[[], TestClient]]]:
+    """A copy of the SQLite demo store that a test may change, and a client on it (admin)."""
+    source = demo_stores.get("sqlite")
+    path = tmp_path / "own.db"
+    engine = make_engine(source.resolved_database_url)
+    engine.dispose()
+    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
+    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
+    opened: list[TestClient] = []
+
+    def admin() -> TestClient:
+        client = TestClient(create_app(settings))
+        client.__enter__()
+        opened.append(client)
+        return login(client, "admin")
+
+    yield settings, admin
+    for client in opened:
+        client.__exit__(None, None, None)

@@ -6,9 +6,7 @@ activity, strategy, snapshot) computes anew, and a current copy is answered 304.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +16,7 @@ from tests.api.conftest import login
 from tests.store_rows import record_import
 
 from tillage.config import Settings
+from tillage.kpi import REGISTRY
 from tillage.server import create_app
 from tillage.services.effects import company_effects, review_effects, stored_effects
 from tillage.services.page_cache import PageCache
@@ -142,30 +141,6 @@ def test_an_etag_answers_304_to_the_same_caller_only(
     assert "etag" not in admin.get("/api/v1/accounts").headers
 
 
-@pytest.fixture
-def own_store(
-    demo_stores: dict[str, Settings], tmp_path: Path
-) -> Iterator[tuple[Settings, Callable[[], TestClient]]]:
-    """A copy of the SQLite demo store that a test may change, and a client on it (admin)."""
-    source = demo_stores.get("sqlite")
-    path = tmp_path / "own.db"
-    engine = make_engine(source.resolved_database_url)
-    engine.dispose()
-    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
-    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
-    opened: list[TestClient] = []
-
-    def admin() -> TestClient:
-        client = TestClient(create_app(settings))
-        client.__enter__()
-        opened.append(client)
-        return login(client, "admin")
-
-    yield settings, admin
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
 def test_an_import_a_strategy_or_a_snapshot_computes_anew(
     own_store: tuple[Settings, Callable[[], TestClient]],
 ) -> None:
@@ -268,6 +243,7 @@ def test_warming_computes_the_views_opened_first(
         "kpis:rep",
         "kpis:team",
         "kpis:segment",
+        f"kpi_accounts:{PERIOD}",
         "portfolio",
         f"review:{PERIOD}",
         "agendas",
@@ -275,12 +251,13 @@ def test_warming_computes_the_views_opened_first(
         "cadence",
         "data",
     ]
-    # five quarters × four cuts, the admin's portfolio and list total, one review with its
-    # shared pieces (KPI rows, churn, meetings; no snapshot starts the quarter, so no evidence),
-    # the agendas' three pieces, the departures' three, the plans' cadence due days and the
-    # Data page's row counts
+    # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio and list
+    # total, one review with its shared pieces (KPI rows, churn, meetings; no snapshot starts
+    # the quarter, so no evidence), the agendas' three pieces, the departures' three, the plans'
+    # cadence due days and the Data page's row counts
     assert kinds == {
         "kpis": 20,
+        "kpi_accounts": len(REGISTRY),
         "portfolio": 1,
         "list-total": 1,
         "review": 1,
@@ -297,7 +274,8 @@ def test_warming_computes_the_views_opened_first(
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
-        assert session.scalar(select(func.count()).select_from(PageCacheEntry)) == 34
+        count = session.scalar(select(func.count()).select_from(PageCacheEntry))
+        assert count == 34 + len(REGISTRY)
     engine.dispose()
 
 

@@ -3,6 +3,10 @@
 Only the accounts the caller may see are counted (:func:`tillage.store.diffs.snapshot_pair`
 takes the caller's filter), so the matrix's cells sum to the visible accounts scored in either
 snapshot, and the moved accounts are visible ones.
+
+An answer is kept in the page cache (:mod:`tillage.services.page_cache`) per pair of snapshots,
+cut, limit and caller's filter, until the store changes (a new snapshot, an import, …): the
+diff of two snapshots reads and joins every account's scores of both.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ from typing import Annotated, Literal
 import pandas as pd
 from fastapi import Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from tillage.services.page_cache import cached_model, filter_key
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.serving.auth import VisibleAccounts, protected_router
 from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
+from tillage.store.access import AccountFilter
 from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.schema import Snapshot
 from tillage.store.snapshots import complete_snapshot
 
 router = protected_router(prefix="/api/v1", tags=["snapshots"])
@@ -94,6 +102,27 @@ def get_diff(
     """The migration matrix and the moved accounts between snapshots ``from`` and ``to``,
     over the caller's accounts."""
     snaps = complete_snapshot(session, from_id), complete_snapshot(session, to_id)
+    params = {
+        "from": from_id,
+        "to": to_id,
+        "by": by,
+        "limit": limit,
+        "visible": filter_key(visible),
+    }
+    return cached_model(
+        session, "diff", params, DiffOut, lambda: _diff(session, visible, snaps, by, limit)
+    )
+
+
+def _diff(
+    session: Session,
+    visible: AccountFilter,
+    snaps: tuple[Snapshot, Snapshot],
+    by: str,
+    limit: int,
+) -> DiffOut:
+    """The diff of ``snaps`` over the ``visible`` accounts, computed."""
+    from_id, to_id = snaps[0].id, snaps[1].id
     pair, thresholds = snapshot_pair(session, from_id, to_id, visible=visible)
     cells = migration_matrix(pair, by)
     moved = move_drivers(pair, thresholds, by)

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 
 import pandas as pd
+from ibis.backends import BaseBackend
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -90,9 +91,17 @@ class KpiAccounts(BaseModel):
     items: list[KpiAccount]
 
 
-def _account_rows(
-    session: Session,
-    settings: Settings,
+EMPTY_COLUMNS = ["account_id", "num", "den", "rep", "team"]
+
+
+def _rows_params(definition: KPI, chosen: Period, lang: str) -> dict[str, object]:
+    """The page-cache key of one KPI's rows in one period: one place, so that
+    :func:`warm_kpi_accounts` keeps them where a request reads them."""
+    return {"kpi": definition.key, "period": chosen.label, "lang": lang}
+
+
+def _computed_rows(
+    con: BaseBackend,
     strategy: Strategy,
     scores: tuple[dt.date, pd.DataFrame] | None,
     definition: KPI,
@@ -100,38 +109,79 @@ def _account_rows(
     lang: str,
 ) -> tuple[pd.DataFrame, str | None]:
     """Every account's ``num`` and ``den`` of ``definition`` in ``chosen`` with its ``rep`` and
+    ``team``, computed on ``con``, and why the KPI is blank (``None`` when it has a value)."""
+    cadence = account_cadence(scores[1], strategy) if scores is not None else None
+    blank = blank_reasons(con, [definition], cadence=cadence, lang=lang).get(definition.key)
+    if blank is not None:
+        return pd.DataFrame(columns=EMPTY_COLUMNS), blank
+    rows = per_account(
+        con,
+        chosen,
+        [definition],
+        ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
+        meeting_days=strategy.kpi.meeting_days,
+        cadence=cadence,
+        lapse_days=strategy.kpi.lapse_days,
+    )
+    rows = rows.merge(account_dims(con), on="account_id", how="left")
+    return rows[EMPTY_COLUMNS], None
+
+
+def _keep(
+    cache: PageCache, params: dict[str, object], rows: pd.DataFrame, blank: str | None
+) -> None:
+    """Keep one KPI's rows (or why it is blank) under ``params``."""
+    if blank is not None:
+        cache.put("kpi_accounts", params, frame_bytes(pd.DataFrame({"blank": [blank]})))
+    else:
+        cache.put("kpi_accounts", params, frame_bytes(rows))
+
+
+def _account_rows(
+    session: Session,
+    settings: Settings,
+    strategy: Strategy,
+    definition: KPI,
+    chosen: Period,
+    lang: str,
+) -> tuple[pd.DataFrame, str | None]:
+    """Every account's ``num`` and ``den`` of ``definition`` in ``chosen`` with its ``rep`` and
     ``team`` (every account: the caller's view is applied after), computed as
     :func:`~tillage.services.kpis.kpi_rows` computes the KPI page's figures, and why the KPI
-    is blank (``None`` when it has a value); kept in the page cache per state of the store."""
+    is blank (``None`` when it has a value); kept in the page cache per state of the store
+    (the scores and the KPI backend are read only when the cache has not got them)."""
     cache = PageCache(session)
-    params = {"kpi": definition.key, "period": chosen.label, "lang": lang}
+    params = _rows_params(definition, chosen, lang)
     payload = cache.get("kpi_accounts", params)
     if payload is not None:
         frame = bytes_frame(payload)
         if "blank" in frame.columns:
-            return pd.DataFrame(columns=["account_id", "num", "den", "rep", "team"]), str(
-                frame.blank.iloc[0]
-            )
+            return pd.DataFrame(columns=EMPTY_COLUMNS), str(frame.blank.iloc[0])
         return frame, None
-    cadence = account_cadence(scores[1], strategy) if scores is not None else None
+    scores = snapshot_scores(session)
     with kpi_backend(settings.resolved_database_url) as con:
-        blank = blank_reasons(con, [definition], cadence=cadence, lang=lang).get(definition.key)
-        if blank is not None:
-            cache.put("kpi_accounts", params, frame_bytes(pd.DataFrame({"blank": [blank]})))
-            return pd.DataFrame(columns=["account_id", "num", "den", "rep", "team"]), blank
-        rows = per_account(
-            con,
-            chosen,
-            [definition],
-            ltv=scores[1][["account_id", "ltv"]] if scores is not None else None,
-            meeting_days=strategy.kpi.meeting_days,
-            cadence=cadence,
-            lapse_days=strategy.kpi.lapse_days,
-        )
-        rows = rows.merge(account_dims(con), on="account_id", how="left")
-    rows = rows[["account_id", "num", "den", "rep", "team"]]
-    cache.put("kpi_accounts", params, frame_bytes(rows))
-    return rows, None
+        rows, blank = _computed_rows(con, strategy, scores, definition, chosen, lang)
+    _keep(cache, params, rows, blank)
+    return rows, blank
+
+
+def warm_kpi_accounts(
+    session: Session, settings: Settings, period: str, *, lang: str, con: BaseBackend
+) -> list[str]:
+    """Compute (and keep) every KPI's drill-down rows of ``period`` for the company, as every
+    caller reads them (reach is applied after reading), on ``con`` (a backend the caller holds
+    open); the KPIs computed (none without a snapshot)."""
+    version = store_version(session)
+    if version is None:
+        return []
+    strategy = strategy_in_force(session)
+    chosen = chosen_period(strategy, version.as_of, period)
+    scores = snapshot_scores(session)
+    cache = PageCache(session)
+    for definition in REGISTRY.values():
+        rows, blank = _computed_rows(con, strategy, scores, definition, chosen, lang)
+        _keep(cache, _rows_params(definition, chosen, lang), rows, blank)
+    return list(REGISTRY)
 
 
 def _check_cut(
@@ -172,10 +222,10 @@ def kpi_accounts(
     strategy = strategy_in_force(session)
     version = store_version(session)
     chosen = chosen_period(strategy, version.as_of if version is not None else None, period)
-    scores = snapshot_scores(session)
+    scores = snapshot_scores(session) if by == "segment" else None  # read only for the cut
     if by == "segment" and scores is None:
         raise DataValidationError("by segment needs a snapshot: run `tillage score` first")
-    rows, blank = _account_rows(session, settings, strategy, scores, definition, chosen, lang)
+    rows, blank = _account_rows(session, settings, strategy, definition, chosen, lang)
     rows = rows.astype({"account_id": "int64"})
     if by == "segment" and scores is not None:
         rows = rows.merge(scores[1][["account_id", "segment"]], on="account_id", how="left")

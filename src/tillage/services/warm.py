@@ -4,9 +4,11 @@ The page cache (:mod:`tillage.services.page_cache`) computes a page the first ti
 for; :func:`warm_pages` asks for the default ones as an admin, so that the first user of the
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
-segment is the only cut marketing reads), the portfolio and the account list's total as an admin
-sees them, the review of that quarter, the Data page's row counts and every account's next
-contact due day (the plans' cadence list, :func:`tillage.services.cadence.schedule_of`).
+segment is the only cut marketing reads), every KPI's drill-down rows of that quarter for the
+company (reach applied after reading, as for the cuts), the portfolio and the account list's
+total as an admin sees them, the review of that quarter, the Data page's row counts and every
+account's next contact due day (the plans' cadence list,
+:func:`tillage.services.cadence.schedule_of`).
 ``tillage score`` and ``tillage demo`` call it after writing the snapshot.
 
 The pages that depend on who asks (a manager's review, a rep's 1on1 agenda, a rep's departure)
@@ -33,6 +35,7 @@ from tillage.services.accounts import account_page, portfolio
 from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
 from tillage.services.imports import store_quality
+from tillage.services.kpi_accounts import warm_kpi_accounts
 from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_pieces import agenda_pieces_of
 from tillage.services.review_frames import reading_once
@@ -71,6 +74,9 @@ def warm_pages(
             f"kpis:{by}"
             for by in warm_kpi_rows(session, settings, quarter, TREND_QUARTERS, lang=lang, con=con)
         ]
+        step("kpi accounts")  # each KPI's drill-down rows of the quarter, the company's
+        warm_kpi_accounts(session, settings, quarter, lang=lang, con=con)
+        done.append(f"kpi_accounts:{quarter}")
         step("portfolio")
         portfolio(session, everything())
         account_page(session, everything())  # the list's total
