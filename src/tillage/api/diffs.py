@@ -24,7 +24,13 @@ from tillage.serving.auth import VisibleAccounts, protected_router
 from tillage.serving.deps import SessionDep
 from tillage.serving.errors import ErrorResponse
 from tillage.store.access import AccountFilter
-from tillage.store.diffs import migration_matrix, move_drivers, snapshot_pair
+from tillage.store.diffs import (
+    listed_details,
+    migration_matrix,
+    move_drivers,
+    reason_changes,
+    snapshot_pair,
+)
 from tillage.store.schema import Snapshot
 from tillage.store.snapshots import complete_snapshot
 
@@ -129,6 +135,8 @@ def _diff(
     size = moved["ltv_b"].astype(float).fillna(moved["ltv_a"].astype(float)).fillna(0.0)
     moved = moved.assign(_size=size).sort_values("_size", ascending=False, kind="stable")
     listed = moved.head(limit)
+    details = listed_details(session, from_id, to_id, [int(i) for i in listed.index])
+    listed = reason_changes(listed.join(details))
     return DiffOut(
         from_snapshot=snapshot_out(snaps[0]),
         to_snapshot=snapshot_out(snaps[1]),

@@ -25,26 +25,49 @@ from tillage.store.snapshots import complete_snapshot
 NONE = "-"
 """The segment or zone of an account a snapshot did not score: the one marker of every
 migration (:mod:`tillage.kpi.migration` uses the same, a test holds them together)."""
-_FIELDS = ("segment", "zone", "ltv", "growth", "priority", "reasons", "borderline")
+_FIELDS = ("segment", "zone", "ltv", "growth")
+"""What the matrix and the drivers of every account read; the key, name and reasons are read
+for the listed accounts only (:func:`listed_details`)."""
 
 
 def _scores(session: Session, snapshot_id: int, visible: AccountFilter) -> pd.DataFrame:
-    """The scores of ``visible`` accounts, ``reasons`` as the stored JSON text: only the
-    accounts that moved have theirs read (:func:`move_drivers`), and decoding every account's
-    took most of the time of a diff. Read on the connection (the ORM's loading of plain column
-    rows gives the same values, slower)."""
-    columns = [
-        cast(AccountScore.reasons, Text).label(f) if f == "reasons" else getattr(AccountScore, f)
-        for f in _FIELDS
-    ]
+    """The scores of ``visible`` accounts (:data:`_FIELDS`), read on the connection (the ORM's
+    loading of plain column rows gives the same values, slower)."""
     rows = session.connection().execute(
-        select(Account.id, Account.key, Account.name, *columns)
+        select(Account.id, *(getattr(AccountScore, f) for f in _FIELDS))
         .join(AccountScore, AccountScore.account_id == Account.id)
         .where(AccountScore.snapshot_id == snapshot_id, visible)
     )
-    return pd.DataFrame(
-        [tuple(r) for r in rows.all()], columns=["account_id", "key", "name", *_FIELDS]
+    return pd.DataFrame([tuple(r) for r in rows.all()], columns=["account_id", *_FIELDS]).set_index(
+        "account_id"
+    )
+
+
+def listed_details(
+    session: Session, snapshot_a: int, snapshot_b: int, ids: list[int]
+) -> pd.DataFrame:
+    """The ``key``, ``name`` and each snapshot's ``reasons`` (``reasons_a``, ``reasons_b``, the
+    stored JSON text; null where the snapshot did not score the account) of the accounts
+    ``ids``, by account id: read for the accounts a diff lists only (decoding and even reading
+    every account's reasons took most of the time of a diff)."""
+    frame = pd.DataFrame(
+        [
+            tuple(r)
+            for r in session.connection().execute(
+                select(Account.id, Account.key, Account.name).where(Account.id.in_(ids))
+            )
+        ],
+        columns=["account_id", "key", "name"],
     ).set_index("account_id")
+    for side, snapshot_id in (("a", snapshot_a), ("b", snapshot_b)):
+        rows = session.connection().execute(
+            select(AccountScore.account_id, cast(AccountScore.reasons, Text)).where(
+                AccountScore.snapshot_id == snapshot_id, AccountScore.account_id.in_(ids)
+            )
+        )
+        reasons = {int(account_id): text for account_id, text in rows.all()}
+        frame[f"reasons_{side}"] = [reasons.get(i) for i in frame.index]
+    return frame.reindex(ids)
 
 
 def _reason_codes(value: object) -> set[str]:
@@ -57,23 +80,15 @@ def _reason_codes(value: object) -> set[str]:
 def snapshot_pair(
     session: Session, snapshot_a: int, snapshot_b: int, *, visible: AccountFilter
 ) -> tuple[pd.DataFrame, dict]:
-    """The two snapshots' scores per account (``<field>_a``, ``<field>_b``, with ``key`` and
-    ``name``; ``reasons`` as the stored JSON text) and the thresholds each used
-    (``{"a": {...}, "b": {...}}``)."""
+    """The two snapshots' scores per account (``<field>_a``, ``<field>_b`` of :data:`_FIELDS`)
+    and the thresholds each used (``{"a": {...}, "b": {...}}``)."""
     snaps = {
         "a": complete_snapshot(session, snapshot_a),
         "b": complete_snapshot(session, snapshot_b),
     }
     a = _scores(session, snapshot_a, visible)
     b = _scores(session, snapshot_b, visible)
-    pair = (
-        a.drop(columns=["key", "name"])
-        .add_suffix("_a")
-        .join(b.drop(columns=["key", "name"]).add_suffix("_b"), how="outer")
-    )
-    names = pd.concat([b[["key", "name"]], a[["key", "name"]]])
-    names = names[~names.index.duplicated()]
-    pair = names.join(pair, how="right").sort_index()
+    pair = a.add_suffix("_a").join(b.add_suffix("_b"), how="outer").sort_index()
     for side in ("a", "b"):
         for field in ("segment", "zone"):
             pair[f"{field}_{side}"] = pair[f"{field}_{side}"].fillna(NONE)
@@ -95,8 +110,9 @@ def migration_matrix(pair: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
 def move_drivers(pair: pd.DataFrame, thresholds: dict, by: str = "segment") -> pd.DataFrame:
     """The accounts whose ``by`` changed with what drove the move: ``drivers`` is a list of
     ``{"code", "from", "to", "threshold_a", "threshold_b"}`` (code ``value`` for LTV, ``growth``
-    for expected expansion value) for the axes that changed side, plus ``reasons_added`` and
-    ``reasons_dropped`` (priority reason codes)."""
+    for expected expansion value) for the axes that changed side, plus — where ``pair`` has
+    ``reasons_a`` and ``reasons_b`` — ``reasons_added`` and ``reasons_dropped`` (priority reason
+    codes: :func:`reason_changes`)."""
     moved = pair[pair[f"{by}_a"] != pair[f"{by}_b"]].copy()
     axes = (("value", "ltv", "value_threshold"), ("growth", "growth", "growth_threshold"))
     drivers = []
@@ -121,10 +137,19 @@ def move_drivers(pair: pd.DataFrame, thresholds: dict, by: str = "segment") -> p
                 )
         drivers.append(found)
     moved["drivers"] = drivers
+    if "reasons_a" in moved.columns and "reasons_b" in moved.columns:
+        moved = reason_changes(moved)
+    return moved
+
+
+def reason_changes(moved: pd.DataFrame) -> pd.DataFrame:
+    """``moved`` with ``reasons_added`` and ``reasons_dropped``: the priority reason codes of
+    ``reasons_b`` not in ``reasons_a`` and the other way round (stored JSON text or decoded)."""
     pairs = [
         (_reason_codes(a), _reason_codes(b))
         for a, b in zip(moved["reasons_a"], moved["reasons_b"], strict=True)
     ]
-    moved["reasons_added"] = [sorted(b - a) for a, b in pairs]
-    moved["reasons_dropped"] = [sorted(a - b) for a, b in pairs]
-    return moved
+    return moved.assign(
+        reasons_added=[sorted(b - a) for a, b in pairs],
+        reasons_dropped=[sorted(a - b) for a, b in pairs],
+    )
