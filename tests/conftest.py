@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from tillage.store.database import make_engine, migrate
 
+from .postgres import drop_database
+
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -44,14 +46,7 @@ def pg_database_url() -> Iterator[str]:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            drop_database(connection, name)
         admin.dispose()
 
 
@@ -118,14 +113,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     try:
         with admin.connect() as connection:
             for name in names:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                drop_database(connection, name)
     finally:
         admin.dispose()
 

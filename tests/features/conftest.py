@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, make_url, text
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 
+from ..postgres import drop_database
+
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -46,14 +48,7 @@ def filled_store(kind: str, directory: Path, tables: Mapping[str, pd.DataFrame])
         engine.dispose()
         if admin is not None:
             with admin.connect() as connection:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                drop_database(connection, name)
             admin.dispose()
 
 
