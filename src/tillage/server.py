@@ -35,6 +35,7 @@ from tillage.config import Settings
 from tillage.serving import etag
 from tillage.serving.errors import install_error_handlers
 from tillage.store.database import engine_from_settings, session_factory
+from tillage.timestamps import BusinessZoneMiddleware
 from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
 from tillage.web import data as data_pages
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
         limit=settings.upload_limit_bytes,
         pages={data_pages.UPLOAD_PATH: data_pages.TOO_LARGE},
     )
+    app.add_middleware(BusinessZoneMiddleware, zone=settings.zone)  # offsets of local times
     security.install(app)  # outermost: headers (no-store, CSP, frames), 500 page, /api/docs
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)

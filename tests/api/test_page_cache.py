@@ -28,6 +28,8 @@ from tillage.store.page_cache import clear_entries, store_version
 from tillage.store.schema import Activity, Import, PageCacheEntry, Snapshot, SnapshotAction
 from tillage.store.users import find_user, principal_for
 
+from .cache_entries import cache_entries, clear_cache
+
 PERIOD = "2026-Q3"
 
 
@@ -38,23 +40,6 @@ def _rep(settings: Settings) -> str:
     engine.dispose()
     assert key
     return key
-
-
-def _clear(settings: Settings) -> None:
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        clear_entries(session)
-    engine.dispose()
-
-
-def _entries(settings: Settings, kind: str) -> int:
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        found = session.scalar(
-            select(func.count()).select_from(PageCacheEntry).where(PageCacheEntry.kind == kind)
-        )
-    engine.dispose()
-    return int(found or 0)
 
 
 def _routes(rep: str) -> list[tuple[str, str]]:
@@ -73,10 +58,10 @@ def test_a_cached_answer_equals_the_computed_one(
 ) -> None:
     client = client_as(login)
     for kind, path in _routes(_rep(demo_settings)):
-        _clear(demo_settings)
+        clear_cache(demo_settings)
         computed = client.get(path)
         assert computed.status_code == 200, path
-        assert _entries(demo_settings, kind) >= 1, path  # the answer was kept
+        assert cache_entries(demo_settings, kind) >= 1, path  # the answer was kept
         cached = client.get(path)
         assert cached.json() == computed.json(), path
 
@@ -85,20 +70,20 @@ def test_the_pages_trend_and_the_apis_period_share_their_rows(
     demo_settings: Settings, client_as: Callable[[str | None], TestClient]
 ) -> None:
     admin = client_as("admin")
-    _clear(demo_settings)
+    clear_cache(demo_settings)
     alone = admin.get("/api/v1/kpis?by=team").json()  # one period, computed alone
-    assert _entries(demo_settings, "kpis") == 1
-    _clear(demo_settings)
+    assert cache_entries(demo_settings, "kpis") == 1
+    clear_cache(demo_settings)
     assert admin.get("/kpis?by=team").status_code == 200  # five quarters in one computation
-    assert _entries(demo_settings, "kpis") == 5
+    assert cache_entries(demo_settings, "kpis") == 5
     assert admin.get("/api/v1/kpis?by=team").json() == alone  # read from the page's rows
-    assert _entries(demo_settings, "kpis") == 5
+    assert cache_entries(demo_settings, "kpis") == 5
 
 
 def test_list_totals_are_counted_once_per_filter_and_reach(
     demo_settings: Settings, client_as: Callable[[str | None], TestClient]
 ) -> None:
-    _clear(demo_settings)
+    clear_cache(demo_settings)
     totals = {}
     for who in ("admin", "manager"):
         client = client_as(who)
@@ -113,7 +98,7 @@ def test_list_totals_are_counted_once_per_filter_and_reach(
         assert first["total_ltv"] == pytest.approx(sum(i["ltv"] for i in everything["items"]))
         totals[who] = first["total"]
     assert totals["manager"] < totals["admin"]  # one entry per reach, not shared
-    assert _entries(demo_settings, "list-total") == 2
+    assert cache_entries(demo_settings, "list-total") == 2
 
 
 def test_an_etag_answers_304_to_the_same_caller_only(
@@ -246,21 +231,22 @@ def test_warming_computes_the_views_opened_first(
         f"kpi_accounts:{PERIOD}",
         "portfolio",
         f"review:{PERIOD}",
+        "manager reviews",
         "agendas",
         "departures",
         "cadence",
         "data",
     ]
     # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio and list
-    # total, one review with its shared pieces (KPI rows, churn, meetings; no snapshot starts
-    # the quarter, so no evidence), the agendas' three pieces, the departures' three, the plans'
-    # cadence due days and the Data page's row counts
+    # total, the admin's and the demo manager's review with their shared pieces (KPI rows,
+    # churn, meetings; no snapshot starts the quarter, so no evidence), the agendas' three
+    # pieces, the departures' three, the plans' cadence due days and the Data page's row counts
     assert kinds == {
         "kpis": 20,
         "kpi_accounts": len(REGISTRY),
         "portfolio": 1,
         "list-total": 1,
-        "review": 1,
+        "review": 2,
         "review_pieces": 3,
         "agenda_pieces": 3,
         "departure_pieces": 3,
@@ -273,9 +259,10 @@ def test_warming_computes_the_views_opened_first(
     for path in (*paths, "/api/v1/portfolio"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
+    assert _client(settings, "manager").get(f"/review?period={PERIOD}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 34 + len(REGISTRY)
+        assert count == 35 + len(REGISTRY)
     engine.dispose()
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.api.test_page_cache import _client, _warmed
 from tests.store_rows import record_import
@@ -18,8 +17,8 @@ from tests.store_rows import record_import
 from tillage.config import Settings
 from tillage.kpi import REGISTRY
 from tillage.store.database import make_engine
-from tillage.store.page_cache import clear_entries
-from tillage.store.schema import PageCacheEntry
+
+from .cache_entries import cache_entries, clear_cache
 
 Store = tuple[Settings, Callable[[], TestClient]]
 DRILL = "/api/v1/kpis/{kpi}/accounts"
@@ -27,23 +26,6 @@ DRILL = "/api/v1/kpis/{kpi}/accounts"
 
 def _refuse(*_args: object, **_kwargs: object) -> None:
     raise AssertionError("computed again, not read from the cache")
-
-
-def _entries(settings: Settings, kind: str) -> int:
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        found = session.scalar(
-            select(func.count()).select_from(PageCacheEntry).where(PageCacheEntry.kind == kind)
-        )
-    engine.dispose()
-    return int(found or 0)
-
-
-def _clear(settings: Settings) -> None:
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        clear_entries(session)
-    engine.dispose()
 
 
 def _ids(client: TestClient) -> set[int]:
@@ -66,11 +48,12 @@ def test_the_warmed_drill_down_is_read_from_the_cache_with_the_callers_reach(
 ) -> None:
     settings, _admin = own_store
     clients = {login: _client(settings, login) for login in ("admin", "manager", "rep")}
-    _clear(settings)
+    clear_cache(settings)
     computed = _answers(clients)  # computed per request, as before the warm step
-    assert _entries(settings, "kpi_accounts") == 3  # the company's rows, shared by every caller
+    # the company's rows, shared by every caller
+    assert cache_entries(settings, "kpi_accounts") == 3
     _warmed(settings)
-    assert _entries(settings, "kpi_accounts") == len(REGISTRY)
+    assert cache_entries(settings, "kpi_accounts") == len(REGISTRY)
     monkeypatch.setattr("tillage.services.kpi_accounts.kpi_backend", _refuse)
     monkeypatch.setattr("tillage.services.kpi_accounts.snapshot_scores", _refuse)
     assert _answers(clients) == computed  # the same figures, from the cache
@@ -103,9 +86,9 @@ def test_a_diff_is_kept_per_pair_and_filter_until_the_store_changes(
     admin, manager = admin_client(), _client(settings, "manager")
     first, last = _snapshots(admin)
     path = f"/api/v1/diffs?from={first}&to={last}"
-    _clear(settings)
+    clear_cache(settings)
     computed = {login: c.get(path).json() for login, c in (("admin", admin), ("manager", manager))}
-    assert _entries(settings, "diff") == 2  # one per caller's filter
+    assert cache_entries(settings, "diff") == 2  # one per caller's filter
     assert computed["manager"]["accounts"] < computed["admin"]["accounts"]
     mine = _ids(manager)
     assert {m["account_id"] for m in computed["manager"]["moved_accounts"]} <= mine

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Query
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 from tillage.serving.auth import protected_router
 from tillage.serving.deps import SessionDep
 from tillage.store.users import audit_page
+from tillage.timestamps import UtcTimestamp
 
 router = protected_router(admin=True, prefix="/api/v1/audit", tags=["users"])
 
@@ -20,7 +20,7 @@ class AuditOut(BaseModel):
     address, the action (``login.failed``, ``strategy.saved``, …), its object and details."""
 
     id: int
-    at: dt.datetime
+    at: UtcTimestamp
     user_id: int | None
     actor: str | None
     client: str | None

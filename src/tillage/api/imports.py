@@ -9,7 +9,6 @@ with the validation report in the error's ``problems``; a file over ``upload_lim
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -32,6 +31,7 @@ from tillage.serving.deps import SessionDep, SettingsDep
 from tillage.serving.errors import ErrorBody, ErrorResponse, ProblemOut
 from tillage.store.imports_log import list_imports
 from tillage.store.schema import Import
+from tillage.timestamps import LocalTimestamp
 
 PATH = "/api/v1/imports"
 router = protected_router(prefix=PATH, tags=["imports"], dependencies=[AdminRole])
@@ -83,7 +83,7 @@ class ImportLogOut(BaseModel):
     """One logged import: when (business time zone), by whom, what, and what it changed."""
 
     id: int
-    imported_at: dt.datetime
+    imported_at: LocalTimestamp
     imported_by: str | None
     source: str
     format: str

@@ -34,6 +34,7 @@ from tillage.store.schema import (
     Team,
 )
 from tillage.store.work import mark_of_action
+from tillage.timestamps import LocalTimestamp
 
 SEGMENTS: tuple[str, ...] = ("deepen", "maintain", "nurture", "reduce")
 """The value × growth cells: value high/growth high, high/low, low/high, low/low."""
@@ -225,7 +226,7 @@ class ContactRow:
     email: str | None
     decision_maker: bool
     activities: int
-    last_activity: dt.datetime | None
+    last_activity: LocalTimestamp | None
 
 
 def account_contacts(
@@ -269,7 +270,7 @@ def account_contacts(
 class TimelineEntry:
     """One activity: when, what kind, who (rep and contact), subject, minutes."""
 
-    occurred_at: dt.datetime
+    occurred_at: LocalTimestamp
     type: str
     rep: str | None
     contact: str | None

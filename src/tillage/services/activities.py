@@ -26,6 +26,7 @@ from tillage.store.access import Principal, account_filter
 from tillage.store.audit import audit_by
 from tillage.store.notes import visible_account
 from tillage.store.schema import Activity, Rep
+from tillage.timestamps import LocalTimestamp
 
 __all__ = ["LOGGERS", "TYPES", "ActivityOut", "log_activity"]
 
@@ -44,7 +45,7 @@ class ActivityOut(BaseModel):
     account_id: int
     rep_id: int | None
     type: str
-    occurred_at: dt.datetime
+    occurred_at: LocalTimestamp
     duration_minutes: float | None
     subject: str | None
 

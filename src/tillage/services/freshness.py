@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tillage.services.strategy import strategy_in_force
 from tillage.store.schema import Import, Snapshot
+from tillage.timestamps import LocalTimestamp
 
 __all__ = ["Freshness", "freshness"]
 
@@ -28,10 +29,10 @@ class Freshness(BaseModel):
 
     stale: bool
     reason: Literal["age", "import", "none"] | None
-    scored_at: dt.datetime | None
+    scored_at: LocalTimestamp | None
     days: int | None
     every_days: int
-    imported_at: dt.datetime | None
+    imported_at: LocalTimestamp | None
 
 
 def freshness(store: Session | Engine, now: dt.datetime) -> Freshness:

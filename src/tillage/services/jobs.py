@@ -34,6 +34,7 @@ from tillage.services.job_text import failure_parts, failure_sentence, failure_t
 from tillage.store.access import Principal
 from tillage.store.users import audit
 from tillage.store.work import ACTIVE_STATES, Job, active_job, recent_jobs
+from tillage.timestamps import LocalTimestamp
 
 __all__ = [
     "JobOut",
@@ -70,9 +71,9 @@ class JobOut(BaseModel):
     message: str | None
     failure: str | None = None
     detail: str | None = None
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
+    created_at: LocalTimestamp
+    started_at: LocalTimestamp | None
+    finished_at: LocalTimestamp | None
     user: str | None
     snapshot_id: int | None
 

@@ -28,6 +28,7 @@ from tillage.store.access import Principal, account_filter
 from tillage.store.audit import audit_by
 from tillage.store.schema import Account, Snapshot, SnapshotAction
 from tillage.store.work import ActionMark, marks_between
+from tillage.timestamps import LocalTimestamp
 
 __all__ = ["MARKERS", "MarkOut", "MarkStatus", "mark_action", "marks_of"]
 
@@ -47,7 +48,7 @@ class MarkOut(BaseModel):
     action: str
     status: MarkStatus
     note: str | None
-    marked_at: dt.datetime | None
+    marked_at: LocalTimestamp | None
     marked_by: str | None
 
 

@@ -29,6 +29,7 @@ from tillage.store.access import AccountFilter, Principal, account_filter
 from tillage.store.audit import audit_by
 from tillage.store.notes import AccountNote, latest_notes, notes_of, visible_account
 from tillage.store.schema import User
+from tillage.timestamps import UtcTimestamp
 
 __all__ = [
     "MAX_LENGTH",
@@ -55,8 +56,8 @@ class NoteOut(BaseModel):
     author_name: str
     """The author's display name now (their login when the user is gone)."""
     text: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
     edited: bool
 
 

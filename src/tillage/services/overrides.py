@@ -39,6 +39,7 @@ from tillage.store.overrides import (
 )
 from tillage.store.schema import Account
 from tillage.strategy.config_base import Cell
+from tillage.timestamps import UtcTimestamp
 
 __all__ = [
     "EDITORS",
@@ -68,9 +69,9 @@ class OverrideOut(BaseModel):
     value: str | float | None
     reason: str
     expires_on: dt.date
-    created_at: dt.datetime
+    created_at: UtcTimestamp
     created_by: str
-    cleared_at: dt.datetime | None
+    cleared_at: UtcTimestamp | None
     cleared_by: str | None
     in_force: bool
 

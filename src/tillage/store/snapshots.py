@@ -34,6 +34,7 @@ from tillage.store.schema import (
     SnapshotDeal,
     Team,
 )
+from tillage.timestamps import LocalTimestamp
 
 SCORE_COLUMNS = (
     "account_id",
@@ -168,7 +169,7 @@ class SnapshotInfo:
 
     id: int
     as_of: dt.date
-    created_at: dt.datetime
+    created_at: LocalTimestamp
     label: str | None
     strategy_hash: str | None
     status: str
