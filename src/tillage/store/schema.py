@@ -273,7 +273,8 @@ class Activity(Base):
 
     __tablename__ = "activities"
     # type, contact and rep in the index too: the renewal covariates read them per account and
-    # time from the index alone on PostgreSQL (migration 0012)
+    # time from the index alone on PostgreSQL (migration 0012); a rep's activities of a period
+    # (the 1on1 agenda) from the second (migration 0015)
     __table_args__ = (
         Index(
             "ix_activities_account_time",
@@ -282,6 +283,14 @@ class Activity(Base):
             "type",
             "contact_id",
             "rep_id",
+        ),
+        Index(
+            "ix_activities_rep_time",
+            "rep_id",
+            "occurred_at",
+            "account_id",
+            "type",
+            "duration_minutes",
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
