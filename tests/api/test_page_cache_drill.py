@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tests.api.test_page_cache import _client, _warmed
 from tests.store_rows import record_import
 
 from tillage.config import Settings
 from tillage.kpi import REGISTRY
+from tillage.services.warm import warm_pages
 from tillage.store.database import make_engine
+from tillage.store.snapshots import latest_snapshot, write_snapshot
 
 from .cache_entries import cache_entries, clear_cache
 
@@ -92,7 +96,7 @@ def test_a_diff_is_kept_per_pair_and_filter_until_the_store_changes(
     assert computed["manager"]["accounts"] < computed["admin"]["accounts"]
     mine = _ids(manager)
     assert {m["account_id"] for m in computed["manager"]["moved_accounts"]} <= mine
-    monkeypatch.setattr("tillage.api.diffs.snapshot_pair", _refuse)
+    monkeypatch.setattr("tillage.services.diffs.snapshot_pair", _refuse)
     assert admin.get(path).json() == computed["admin"]  # read back, not computed
     assert manager.get(path).json() == computed["manager"]
     with pytest.raises(AssertionError, match="computed again"):  # another cut: not kept yet
@@ -106,3 +110,37 @@ def test_a_diff_is_kept_per_pair_and_filter_until_the_store_changes(
     monkeypatch.undo()
     assert admin.get(path).json() == computed["admin"]  # the same figures, computed again
     manager.__exit__(None, None, None)
+
+
+def test_the_warm_step_keeps_the_companys_diff_of_the_newest_two_snapshots(
+    own_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, admin_client = own_store
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        newest = latest_snapshot(session)
+        as_of, before = newest.as_of, newest.id
+    with engine.connect() as connection:  # a second snapshot: the same accounts, LTV doubled
+        scores = pd.read_sql_query(
+            text(
+                "SELECT account_id, revenue_12m, tenure_months, ltv, ltv_low, ltv_high, "
+                "churn_risk, zone FROM account_scores WHERE snapshot_id = :id"
+            ),
+            connection,
+            params={"id": before},
+        )
+    scores[["ltv", "ltv_low", "ltv_high"]] *= 2.0
+    after = write_snapshot(
+        engine,
+        as_of=as_of + dt.timedelta(days=1),
+        created_at=dt.datetime(2026, 10, 2, 9, 0),
+        scores=scores,
+        label="test",
+    )
+    with Session(engine) as session:
+        assert "diff" in warm_pages(session, settings)
+    engine.dispose()
+    monkeypatch.setattr("tillage.services.diffs.snapshot_pair", _refuse)
+    answer = admin_client().get(f"/api/v1/diffs?from={before}&to={after}")  # read back
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accounts"] == len(scores)

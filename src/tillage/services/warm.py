@@ -6,7 +6,8 @@ morning does not wait for them either: the KPI trend of the newest snapshot's qu
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), every KPI's drill-down rows of that quarter for the
 company (reach applied after reading, as for the cuts), the portfolio and the account list's
-total as an admin sees them, the review of that quarter, the Data page's row counts and every
+total as an admin sees them, the review of that quarter, the Data page's row counts, how the
+company's accounts moved since the snapshot before (the default diff) and every
 account's next contact due day (the plans' cadence list,
 :func:`tillage.services.cadence.schedule_of`).
 ``tillage score`` and ``tillage demo`` call it after writing the snapshot.
@@ -36,6 +37,7 @@ from tillage.kpi.period import period_containing
 from tillage.services.accounts import account_page, portfolio
 from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
+from tillage.services.diffs import snapshot_diff
 from tillage.services.imports import store_quality
 from tillage.services.kpi_accounts import warm_kpi_accounts
 from tillage.services.kpis import warm_kpi_rows
@@ -47,7 +49,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.store.access import OPERATOR, Principal, account_filter, everything
 from tillage.store.page_cache import store_version
 from tillage.store.schema import User
-from tillage.store.snapshots import complete_snapshot
+from tillage.store.snapshots import complete_snapshot, list_snapshots
 from tillage.store.users import principal_for
 
 TREND_QUARTERS = 5
@@ -112,6 +114,11 @@ def warm_pages(
     step("data")
     store_quality(session, gettext_for(lang))  # the Data page's row counts
     done.append("data")
+    complete = [s for s in list_snapshots(session, limit=10) if s.status == "complete"]
+    if len(complete) >= 2:  # how the company's accounts moved since the snapshot before
+        step("diff")
+        snapshot_diff(session, everything(), complete[1].id, complete[0].id)
+        done.append("diff")
     return done
 
 
