@@ -103,6 +103,18 @@ class StoreError(TillageError):
     """The store is unreachable or its schema is not at the expected revision."""
 
 
+class SchemaOutOfDate(StoreError):
+    """The store's schema is at ``revision`` (``None``: never migrated), not at ``head``."""
+
+    def __init__(self, revision: str | None, head: str) -> None:
+        super().__init__(
+            f"the store is at schema revision {revision or 'none'}, expected {head}: "
+            "run `tillage db upgrade` first."
+        )
+        self.revision = revision
+        self.head = head
+
+
 class NotFittedError(TillageError):
     """A model's prediction was asked for before ``fit`` was called."""
 

@@ -7,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy import text
 
 from tillage.i18n import format_money
+from tillage.store.database import make_engine, migrate
 
 from ..crm_store import crm_only_store
 from ..installed import run_tillage
@@ -65,3 +67,20 @@ def test_ltv_names_the_accounts_and_writes_their_ids_to_a_file(tmp_path: Path) -
     first = next(line for line in table.splitlines() if top["name"].iloc[0] in line)
     cells = [cell.strip() for cell in first.split("│") if cell.strip()]
     assert cells[0] == top["name"].iloc[0]
+
+
+def test_a_store_behind_the_schema_is_named_in_japanese_with_status_2(tmp_path: Path) -> None:
+    """After an upgrade of tillage the store's schema is behind: the message says so in the
+    language (it was English inside a Japanese line) and names the command that mends it."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as connection:  # a store last migrated by an older tillage
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
+    done = _run(["accounts"], tmp_path, TILLAGE_DATABASE_URL=url)
+    assert done.returncode == 2, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "ストアのスキーマはリビジョン 0001 です" in said, said
+    assert "tillage db upgrade" in said
+    assert "schema revision" not in said and "expected" not in said

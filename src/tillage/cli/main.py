@@ -15,7 +15,7 @@ from rich.console import Console
 from tillage.cli.commands import LazyGroup
 from tillage.cli.context import EXIT_USAGE, exit_status, state
 from tillage.cli.localize import N_, language_gettext, show_usage_error
-from tillage.errors import TillageError
+from tillage.errors import SchemaOutOfDate, TillageError
 
 app = typer.Typer(
     name="tillage",
@@ -73,7 +73,13 @@ def main() -> None:
         status = app(standalone_mode=False)
     except TillageError as exc:
         _ = language_gettext()
-        Console(stderr=True).print(f"[bold red]{_('error')}:[/] {exc}", highlight=False)
+        line = str(exc)
+        if isinstance(exc, SchemaOutOfDate):  # after an upgrade of tillage: the common one
+            line = _(
+                "the store is at schema revision {revision}, this tillage needs {head}: "
+                "run `tillage db upgrade` first."
+            ).format(revision=exc.revision or _("none"), head=exc.head)
+        Console(stderr=True).print(f"[bold red]{_('error')}:[/] {line}", highlight=False)
         sys.exit(exit_status(exc))
     except (typer.Abort, KeyboardInterrupt):
         _ = language_gettext()

@@ -45,7 +45,14 @@ from tillage.services.snapshot_frames import deals_frame, plan_frame, portfolio_
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import everything
 from tillage.store.database import engine_from_settings, ensure_current, session_factory
-from tillage.store.diffs import NONE, migration_matrix, move_drivers, snapshot_pair
+from tillage.store.diffs import (
+    NONE,
+    listed_details,
+    migration_matrix,
+    move_drivers,
+    reason_changes,
+    snapshot_pair,
+)
 from tillage.store.groups import hierarchy_frame
 from tillage.store.reps import find_rep
 from tillage.store.snapshots import complete_snapshot, snapshot_with_plan
@@ -225,9 +232,13 @@ def diff(
     lang, currency = settings.language, settings.currency
     with _session() as session:
         pair, thresholds = snapshot_pair(session, snap_a, snap_b, visible=everything())
+        moved = move_drivers(pair, thresholds, "segment")
+        # the pair holds the scores only: the moved accounts' key, name and reasons are read
+        # for them
+        details = listed_details(session, snap_a, snap_b, [int(i) for i in moved.index])
+    moved = reason_changes(moved.join(details))
     segments = migration_matrix(pair, "segment")
     zones = migration_matrix(pair, "zone")
-    moved = move_drivers(pair, thresholds, "segment")
     if format is Format.csv:
         if part is DiffPart.moved:
             _csv(moved_rows(moved, currency, lang), out)

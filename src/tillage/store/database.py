@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tillage.config import Settings
-from tillage.errors import StoreError
+from tillage.errors import SchemaOutOfDate, StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -87,10 +87,7 @@ def ensure_current(engine: Engine) -> None:
     """Raise :class:`StoreError` unless the store's schema is at the newest revision."""
     revision = current_revision(engine)
     if revision != head_revision():
-        raise StoreError(
-            f"the store is at schema revision {revision or 'none'}, expected {head_revision()}: "
-            "run `tillage db upgrade` first."
-        )
+        raise SchemaOutOfDate(revision, head_revision())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
