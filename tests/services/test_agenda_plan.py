@@ -9,33 +9,27 @@ query the service really sends must read that index.
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.services.reviews import agenda_inputs
 from tillage.store.schema import Rep
 
+from ..query_plan import sent_plan
+
 
 def test_a_reps_activities_are_read_from_the_covering_index(scored_demo) -> None:  # type: ignore[no-untyped-def]
-    sent: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if "FROM activities" in statement and "rep_id" in statement:
-            sent.append((statement, parameters))
-
     engine = scored_demo.engine
     with Session(engine) as session:
         rep = session.scalar(select(Rep.key).where(Rep.role == "rep").order_by(Rep.id))
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    found = {}
+
+    def inputs() -> None:
         with Session(engine) as session:
-            inputs = agenda_inputs(session, rep, own=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-    assert not inputs.activities.empty, "the demo's rep logged activities in the quarter"
-    assert len(sent) == 1
-    statement, parameters = sent[0]
-    with engine.connect() as connection:
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    details = " | ".join(str(row[-1]) for row in plan)
+            found["inputs"] = agenda_inputs(session, rep, own=True)
+
+    details = sent_plan(
+        engine, inputs, lambda statement: "FROM activities" in statement and "rep_id" in statement
+    )
+    assert not found["inputs"].activities.empty, "the demo's rep logged activities in the quarter"
     assert "COVERING INDEX ix_activities_rep_time" in details, details

@@ -7,31 +7,22 @@ answer in four minutes. The plan of the query the service really sends must sear
 
 from __future__ import annotations
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tillage.services.renewals import renewal_calendar
 from tillage.store.access import everything
 
+from ..query_plan import sent_plan
+
 
 def test_the_no_successor_check_searches_the_index(scored_demo) -> None:  # type: ignore[no-untyped-def]
-    sent: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if "renewed_from_id" in statement:
-            sent.append((statement, parameters))
-
     engine = scored_demo.engine
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    found = {}
+
+    def calendar() -> None:
         with Session(engine) as session:
-            calendar = renewal_calendar(session, everything())
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-    assert calendar.items, "the demo has undecided renewals in the next 90 days"
-    assert len(sent) == 1
-    statement, parameters = sent[0]
-    with engine.connect() as connection:
-        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    details = " | ".join(str(row[-1]) for row in plan)
+            found["calendar"] = renewal_calendar(session, everything())
+
+    details = sent_plan(engine, calendar, lambda statement: "renewed_from_id" in statement)
+    assert found["calendar"].items, "the demo has undecided renewals in the next 90 days"
     assert "ix_contracts_renewed_from_id" in details, details
