@@ -67,8 +67,10 @@ def warm_pages(
         return []
     step = progress or (lambda _name: None)
     lang = settings.language
-    fiscal = strategy_in_force(session).fiscal_year_start_month
-    quarter = period_containing(version.as_of, "quarter", fiscal).label
+    # the strategy as the reviews resolve it themselves (with the company currency), once
+    strategy = strategy_in_force(session, currency=settings.currency)
+    period = period_containing(version.as_of, "quarter", strategy.fiscal_year_start_month)
+    quarter = period.label
     done = []
     # read the store once for all; a question the trend asked is not asked again
     with (
@@ -89,18 +91,20 @@ def warm_pages(
         account_page(session, everything())  # the list's total
         done.append("portfolio")
         step("review")
-        period_review(session, settings, lang, OPERATOR, everything(), quarter, con=con)
+        period_review(
+            session, settings, lang, OPERATOR, everything(), quarter, strategy=strategy, con=con
+        )
         done.append(f"review:{quarter}")
         managers = _managers(session)
         if managers:  # each manager's review, the page a manager opens first (4–6 s at 100k)
             step("manager reviews")
             for manager in managers:
                 visible = account_filter(manager)
-                period_review(session, settings, lang, manager, visible, quarter, con=con)
+                period_review(
+                    session, settings, lang, manager, visible, quarter, strategy=strategy, con=con
+                )
             done.append("manager reviews")
         step("agendas")
-        strategy = strategy_in_force(session, currency=settings.currency)
-        period = period_containing(version.as_of, "quarter", fiscal)
         agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
         done.append("agendas")
     step("departures")
