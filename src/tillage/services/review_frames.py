@@ -250,7 +250,7 @@ def activities_between(
         query = _activities_query(first, last, rep_id).where(
             _of_visible(Activity.account_id, visible)
         )
-        return _frame(session, query.order_by(Activity.id))
+        return _frame(session, query)
     kept = _KEPT.get()
     if kept is None:
         return _activities(session, first, last, rep_id)
@@ -263,23 +263,27 @@ def activities_between(
 def _activities(
     session: Session, first: dt.date, last: dt.date, rep_id: int | None
 ) -> pd.DataFrame:
-    # in the order of their ids, said: with an index holding every column read (rep and time,
-    # migration 0015) SQLite may read them in that index's order instead of the table's
-    return _frame(session, _activities_query(first, last, rep_id).order_by(Activity.id))
+    return _frame(session, _activities_query(first, last, rep_id))
 
 
 def _activities_query(first: dt.date, last: dt.date, rep_id: int | None) -> Select:
+    """In the order of their ids, said: with an index holding every column read (rep and time,
+    migration 0015) SQLite may read them in that index's order instead of the table's."""
     mine = everything() if rep_id is None else Activity.rep_id == rep_id
-    return select(
-        Activity.account_id,
-        Activity.rep_id,
-        Activity.type,
-        Activity.occurred_at,
-        Activity.duration_minutes,
-    ).where(
-        Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
-        Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
-        mine,
+    return (
+        select(
+            Activity.account_id,
+            Activity.rep_id,
+            Activity.type,
+            Activity.occurred_at,
+            Activity.duration_minutes,
+        )
+        .where(
+            Activity.occurred_at >= dt.datetime.combine(first, dt.time()),
+            Activity.occurred_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+            mine,
+        )
+        .order_by(Activity.id)
     )
 
 
