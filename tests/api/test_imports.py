@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tillage.config import Settings
 from tillage.server import create_app
 from tillage.serving.auth import SESSION_COOKIE
+from tillage.serving.errors import ProblemOut
 from tillage.store.database import make_engine, session_scope
 from tillage.store.schema import AuditEntry, Import, Team
 
@@ -109,6 +110,8 @@ def test_refused_files_write_nothing_and_answer_with_the_report(
         error = refused["error"]
         assert error["type"] in {"DataValidationError", "ImportRefused"}, (what, error)
         assert error["problems"] and all(p["file"] for p in error["problems"]), (what, error)
+        # every key the schema requires, null where the problem has no row or column
+        assert all(set(ProblemOut.model_fields) <= set(p) for p in error["problems"]), error
     duplicate = _post(client, *cases["malformed"])["error"]["problems"]
     assert any(p["row"] == 3 and p["column"] for p in duplicate)  # names the spreadsheet row
     teams, imports, refused_audits = _counts(demo_settings)

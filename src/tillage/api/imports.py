@@ -144,7 +144,7 @@ class UploadLimit:
 
     async def _refuse(self, send: Send) -> None:
         error = ErrorBody(type="TooLarge", message=too_large_message(self.limit - MULTIPART_SLACK))
-        body = json.dumps(ErrorResponse(error=error).model_dump(exclude_none=True)).encode()
+        body = json.dumps(ErrorResponse(error=error).content()).encode()
         await send(
             {
                 "type": "http.response.start",

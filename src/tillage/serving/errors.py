@@ -93,6 +93,15 @@ class ErrorResponse(BaseModel):
 
     error: ErrorBody
 
+    def content(self) -> dict:
+        """The JSON body: ``problems`` left out when there are none, and each problem with every
+        key of its schema (``row``, ``column`` and ``value`` as null where the problem has none;
+        leaving them out would break the schema that requires them)."""
+        body = self.model_dump()
+        if body["error"]["problems"] is None:
+            del body["error"]["problems"]
+        return body
+
 
 def status_for(exc: TillageError) -> int:
     """The HTTP status for a tillage error (500 for anything unexpected)."""
@@ -140,9 +149,7 @@ def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
                 return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
             return page(request, status, str(exc))
         body = ErrorResponse(error=ErrorBody.of(exc))
-        return JSONResponse(
-            status_code=status, content=body.model_dump(exclude_none=True), headers=_headers(exc)
-        )
+        return JSONResponse(status_code=status, content=body.content(), headers=_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -155,7 +162,7 @@ def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
         if shown is not None:
             return shown
         body = ErrorResponse(error=ErrorBody(type="RequestValidationError", message=message))
-        return JSONResponse(status_code=422, content=body.model_dump(exclude_none=True))
+        return JSONResponse(status_code=422, content=body.content())
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
@@ -165,7 +172,7 @@ def install_error_handlers(app: FastAPI, page: ErrorPage | None = None) -> None:
         body = ErrorResponse(error=ErrorBody(type="HTTPError", message=str(exc.detail)))
         return JSONResponse(
             status_code=exc.status_code,
-            content=body.model_dump(exclude_none=True),
+            content=body.content(),
             headers=exc.headers,
         )
 

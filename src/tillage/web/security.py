@@ -167,9 +167,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
                 message="an unexpected error occurred; the server log has the details",
             )
         )
-        response: Response = JSONResponse(
-            status_code=500, content=body.model_dump(exclude_none=True)
-        )
+        response: Response = JSONResponse(status_code=500, content=body.content())
     else:
         response = error_page(request, 500, "")
     response.headers.update(HEADERS)
