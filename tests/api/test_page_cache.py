@@ -238,7 +238,7 @@ def test_warming_computes_the_views_opened_first(
         "data",
     ]
     # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio and list
-    # total, the admin's and the demo manager's review with their shared pieces (KPI rows,
+    # total and order, the admin's and the demo manager's review with their shared pieces (KPI rows,
     # churn, meetings; no snapshot starts the quarter, so no evidence), the agendas' three
     # pieces, the departures' three, the plans' cadence due days and the Data page's row counts
     assert kinds == {
@@ -246,6 +246,7 @@ def test_warming_computes_the_views_opened_first(
         "kpi_accounts": len(REGISTRY),
         "portfolio": 1,
         "list-total": 1,
+        "list-order": 1,
         "review": 2,
         "review_pieces": 3,
         "agenda_pieces": 3,
@@ -262,7 +263,7 @@ def test_warming_computes_the_views_opened_first(
     assert _client(settings, "manager").get(f"/review?period={PERIOD}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 35 + len(REGISTRY)
+        assert count == 36 + len(REGISTRY)
     engine.dispose()
 
 

@@ -10,7 +10,7 @@ import random
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from tillage.services.accounts import Listing, account_page
@@ -119,6 +119,69 @@ def test_pages_sorts_filters_and_totals_hold_exactly_the_visible_accounts(
                         break
                     after = cursor_of(page.rows[-1], sort)
                 assert by_offset == ids and by_cursor == ids, (sort, where)
+
+
+@pytest.mark.parametrize(("role", "rep"), [("admin", None), ("manager", 1), ("rep", 2)])
+def test_the_kept_order_pages_as_the_walk_does(engine: Engine, role: str, rep: int | None) -> None:
+    """The listing read from its kept order (every id once, a page a slice of it) gives what
+    the index walk gives: each sort, filter and reach, by offset and by cursor, with the same
+    totals; a cursor whose position no longer names its row (the order dropped, or a cursor
+    without one) continues after its row all the same."""
+    _store(engine)
+    who = Principal(None, "admin", "", "admin", None) if rep is None else _principal(role, rep)
+    visible = account_filter(who)
+    with Session(engine) as session:
+        for sort in ("ltv", "churn_risk", "name", "revenue_12m"):
+            for desc in (None, False):
+                for where in (ScoreFilter(), ScoreFilter(zone="B"), ScoreFilter(search="会社00")):
+                    listing = Listing(None, where, sort, desc)
+                    walk = list_scores(
+                        session,
+                        1,
+                        visible=visible,
+                        limit=N,
+                        sort=sort,
+                        descending=desc,
+                        where=where,
+                    )
+                    ids = [r.account_id for r in walk.rows]
+                    by_offset = []
+                    for offset in range(0, len(ids) + 1, 11):
+                        page = account_page(session, visible, listing, limit=11, offset=offset)
+                        assert page.total == walk.total
+                        assert page.total_ltv == pytest.approx(walk.total_ltv)
+                        by_offset += [r.account_id for r in page.items]
+                    by_cursor, cursor, pages = [], None, 0
+                    while True:
+                        page = account_page(session, visible, listing, limit=11, cursor=cursor)
+                        by_cursor += [r.account_id for r in page.items]
+                        pages += 1
+                        if page.next_cursor is None:
+                            break
+                        cursor = page.next_cursor
+                        if pages == 2:  # the kept order dropped: found again by the row
+                            session.execute(delete(PageCacheEntry))
+                            session.commit()
+                    assert by_offset == ids and by_cursor == ids, (sort, desc, where)
+        assert session.scalar(
+            select(func.count()).where(PageCacheEntry.kind == "list-order")
+        )  # the order was kept
+        # a cursor whose row is not in the listing (made on zone B, sent to zone A) goes on
+        # from its value, by keyset
+        b_page = account_page(session, visible, Listing(None, ScoreFilter(zone="B")), limit=5)
+        a_listing = Listing(None, ScoreFilter(zone="A"))
+        after = account_page(session, visible, a_listing, limit=5, cursor=b_page.next_cursor)
+        last = b_page.items[-1]
+        walk = list_scores(
+            session,
+            1,
+            visible=visible,
+            limit=5,
+            where=ScoreFilter(zone="A"),
+            after=cursor_of(last, "ltv"),
+        )
+        assert [r.account_id for r in after.items] == [r.account_id for r in walk.rows]
+        assert after.items and all(r.zone == "A" for r in after.items)
 
 
 def test_a_filter_on_other_account_columns_still_joins_the_accounts(engine: Engine) -> None:

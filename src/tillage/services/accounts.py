@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -30,11 +31,14 @@ from tillage.services.listing import (
     DESCENDING_BY_DEFAULT,
     NULLABLE_SORTS,
     Cursor,
+    Order,
     ScoreFilter,
     ScoreRow,
     SortKey,
     cursor_of,
     list_scores,
+    listing_order,
+    rows_by_id,
 )
 from tillage.services.page_cache import PageCache, cached_model, filter_key
 from tillage.services.snapshot_frames import deal_zone_totals
@@ -139,18 +143,21 @@ class PortfolioOut(BaseModel):
     groups: list[GroupOut] = []
 
 
-def encode_cursor(sort: str, descending: bool, cursor: Cursor) -> str:
-    """An opaque, URL-safe form of a keyset cursor of a listing sorted by ``sort``."""
-    data = json.dumps([sort, descending, *cursor]).encode()
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def encode_cursor(sort: str, descending: bool, cursor: Cursor, position: int | None = None) -> str:
+    """An opaque, URL-safe form of a keyset cursor of a listing sorted by ``sort``; with the
+    row's ``position`` in the listing, the next page is a slice of the kept order."""
+    parts = [sort, descending, *cursor] + ([] if position is None else [position])
+    return base64.urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
 
 
-def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
-    """The cursor :func:`encode_cursor` made for this sort; anything else is refused (422)."""
+def decode_cursor(text: str, sort: str, descending: bool) -> tuple[Cursor, int | None]:
+    """The cursor :func:`encode_cursor` made for this sort and the row's position in the
+    listing (``None`` when it has none); anything else is refused (422)."""
     try:
-        made_for, made_desc, value, account_id = json.loads(
+        made_for, made_desc, value, account_id, *rest = json.loads(
             base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         )
+        position = rest[0] if len(rest) == 1 else None
         kind = str if sort in ("name", "key") else (int, float)
         valid = (
             made_for == sort
@@ -160,6 +167,8 @@ def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
             and (not isinstance(value, float | int) or abs(value) < 1e300)
             and not isinstance(value, bool)
             and (isinstance(value, kind) or (value is None and sort in NULLABLE_SORTS))
+            and len(rest) <= 1
+            and (position is None or (type(position) is int and 0 <= position <= MAX_ID))
         )
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         valid = False
@@ -168,7 +177,7 @@ def decode_cursor(text: str, sort: str, descending: bool) -> Cursor:
             "the cursor is not one this API returned for this sort order: pass next_cursor "
             "unchanged, with the same sort and order"
         )
-    return value, account_id
+    return (value, account_id), position
 
 
 @dataclass(frozen=True)
@@ -210,38 +219,39 @@ def account_page(
 ) -> AccountPage:
     """A page of the ``visible`` accounts of ``listing``: rows ``offset … offset + limit`` or,
     with ``cursor`` (a ``next_cursor``), the ``limit`` rows after it; with the number and total
-    LTV of every matching account. The one listing behind the API, the page and the demo."""
+    LTV of every matching account. The one listing behind the API, the page and the demo.
+
+    The listing's order (every matching id, :func:`listing_order`) and its totals are computed
+    once per snapshot, filter, sort and reach and kept in the page cache; a page then reads
+    its slice of the ids and joins those rows alone, however deep it is."""
     listing = listing or Listing()
     snapshot = snapshot_of(session, listing.snapshot)
     desc = listing.desc
-    # the number and LTV of the matching accounts are counted once per snapshot, filter and
-    # reach (the caller's filter, compiled), not again on every page
+    after, position = (None, None) if cursor is None else decode_cursor(cursor, listing.sort, desc)
     cache = PageCache(session)
-    params = {
-        "snapshot": snapshot.id,
-        "where": (listing.where or ScoreFilter()).active(),
-        "visible": filter_key(visible),
-    }
-    known = cache.get("list-total", params)
-    page = list_scores(
-        session,
-        snapshot.id,
-        visible=visible,
-        limit=limit,
-        offset=offset,
-        sort=listing.sort,
-        descending=desc,
-        where=listing.where,
-        after=None if cursor is None else decode_cursor(cursor, listing.sort, desc),
-        count=known is None,
-    )
-    if known is None:
-        total, total_ltv = page.total, page.total_ltv
-        cache.put("list-total", params, json.dumps([total, total_ltv]).encode())
+    where = (listing.where or ScoreFilter()).active()
+    totals_params = {"snapshot": snapshot.id, "where": where, "visible": filter_key(visible)}
+    order_params = {**totals_params, "sort": listing.sort, "desc": desc}
+    kept = cache.get("list-total", totals_params)
+    start = offset
+    ids: np.ndarray | None = None
+    if after is not None:
+        start, ids = _after_cursor(cache, order_params, after[1], position, limit)
+    elif kept is not None:
+        ids = _ids(cache.slice("list-order", order_params, start * ID_BYTES, limit * ID_BYTES))
+    if kept is None or ids is None or start is None:
+        order = _order(session, cache, snapshot.id, visible, listing, totals_params, order_params)
+        total, total_ltv = order.total, order.total_ltv
+        if after is not None:
+            start = _position_after(order.ids, after[1])
+        if start is None:  # the cursor's row is not in this listing: continue by its value
+            return _keyset_page(session, snapshot, visible, listing, limit, after, total, total_ltv)
+        ids = order.ids[start : start + limit]
     else:
-        total, total_ltv = json.loads(known)
-    rows = page.rows
-    more = len(rows) == limit and (cursor is not None or offset + limit < total)
+        total, total_ltv = json.loads(kept)
+    rows = rows_by_id(session, snapshot.id, ids)
+    last = start + len(rows) - 1
+    more = len(rows) == limit and last + 1 < total
     return AccountPage(
         snapshot=snapshot,
         total=total,
@@ -249,7 +259,102 @@ def account_page(
         limit=limit,
         offset=offset,
         next_cursor=(
-            encode_cursor(listing.sort, desc, cursor_of(rows[-1], listing.sort)) if more else None
+            encode_cursor(listing.sort, desc, cursor_of(rows[-1], listing.sort), last)
+            if more
+            else None
+        ),
+        items=rows,
+    )
+
+
+ID_BYTES = 4
+"""Bytes per account id in a kept listing order (little-endian int32)."""
+
+
+def _ids(payload: bytes | None) -> np.ndarray | None:
+    return None if payload is None else np.frombuffer(payload, dtype="<i4")
+
+
+def _order(
+    session: Session,
+    cache: PageCache,
+    snapshot_id: int,
+    visible: AccountFilter,
+    listing: Listing,
+    totals_params: dict[str, object],
+    order_params: dict[str, object],
+) -> Order:
+    """The listing's order, computed and kept (with its totals) in the page cache."""
+    order = listing_order(
+        session,
+        snapshot_id,
+        visible=visible,
+        sort=listing.sort,
+        descending=listing.desc,
+        where=listing.where,
+    )
+    cache.put("list-order", order_params, order.ids.astype("<i4").tobytes())
+    cache.put("list-total", totals_params, json.dumps([order.total, order.total_ltv]).encode())
+    return order
+
+
+def _after_cursor(
+    cache: PageCache,
+    params: dict[str, object],
+    account_id: int,
+    position: int | None,
+    limit: int,
+) -> tuple[int | None, np.ndarray | None]:
+    """Where the page after the cursor's row starts and its ids, read from the kept order
+    when the cursor's position still holds that row; ``(None, None)`` otherwise."""
+    if position is None:
+        return None, None
+    found = _ids(cache.slice("list-order", params, position * ID_BYTES, (limit + 1) * ID_BYTES))
+    if found is None or not len(found) or int(found[0]) != account_id:
+        return None, None
+    return position + 1, found[1:]
+
+
+def _position_after(ids: np.ndarray, account_id: int) -> int | None:
+    """The position after ``account_id`` in ``ids``; ``None`` when it is not there."""
+    at = np.flatnonzero(ids == account_id)
+    return int(at[0]) + 1 if len(at) else None
+
+
+def _keyset_page(
+    session: Session,
+    snapshot: SnapshotOut,
+    visible: AccountFilter,
+    listing: Listing,
+    limit: int,
+    after: Cursor | None,
+    total: int,
+    total_ltv: float,
+) -> AccountPage:
+    """The rows after a cursor whose row is not in the listing (a cursor of another
+    snapshot): those that sort after its value, by keyset."""
+    rows = list_scores(
+        session,
+        snapshot.id,
+        visible=visible,
+        limit=limit,
+        sort=listing.sort,
+        descending=listing.desc,
+        where=listing.where,
+        after=after,
+        count=False,
+    ).rows
+    more = len(rows) == limit
+    return AccountPage(
+        snapshot=snapshot,
+        total=total,
+        total_ltv=total_ltv,
+        limit=limit,
+        offset=0,
+        next_cursor=(
+            encode_cursor(listing.sort, listing.desc, cursor_of(rows[-1], listing.sort))
+            if more
+            else None
         ),
         items=rows,
     )

@@ -9,10 +9,13 @@ count what the caller may see.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+import numpy as np
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tillage.store.access import AccountFilter, on_score_rows, reads_accounts
@@ -238,39 +241,8 @@ def list_scores(
     # order, which stops at the page (rather than on the accounts joined to it)
     on_scores = on_score_rows(visible)
     conditions = _conditions(where, snapshot_id, _bands(session, snapshot_id, where))
-    order = (
-        [column.desc().nulls_last(), AccountScore.account_id.desc()]
-        if desc
-        else [column.asc().nulls_last(), AccountScore.account_id.asc()]
-    )
-    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
-        order = (
-            [column.desc(), AccountScore.account_id.desc()]
-            if desc
-            else [column, AccountScore.account_id]
-        )
-    base = (
-        select(
-            Account.id,
-            Account.key,
-            Account.name,
-            Rep.name.label("owner"),
-            Team.name.label("team"),
-            AccountScore.zone,
-            AccountScore.ltv,
-            AccountScore.revenue_12m,
-            AccountScore.tenure_months,
-            AccountScore.segment,
-            AccountScore.churn_risk,
-            AccountScore.priority,
-            AccountScore.borderline,
-            AccountScore.reasons,
-        )
-        .join(AccountScore, AccountScore.account_id == Account.id)
-        .outerjoin(Rep, Rep.id == Account.owner_id)
-        .outerjoin(Team, Team.id == Rep.team_id)
-        .where(AccountScore.snapshot_id == snapshot_id)
-    )
+    order = _order(sort, desc)
+    base = _base(snapshot_id)
     beyond = [] if after is None else [_after(column, desc, sort in NULLABLE_SORTS, after)]
     if _scores_only(where, sort, on_scores):
         # the page's ids first, from the snapshot's rows alone (an index-only walk in sort
@@ -298,26 +270,124 @@ def list_scores(
         total, total_ltv = _count(session, snapshot_id, visible, where)
     else:
         total, total_ltv = 0, 0.0  # not asked, or the first page is empty
-    items = [
-        ScoreRow(
-            account_id=r.id,
-            key=r.key,
-            name=r.name,
-            owner=r.owner,
-            team=r.team,
-            zone=r.zone,
-            ltv=float(r.ltv or 0.0),
-            revenue_12m=float(r.revenue_12m or 0.0),
-            tenure_months=float(r.tenure_months or 0.0),
-            segment=r.segment,
-            churn_risk=None if r.churn_risk is None else float(r.churn_risk),
-            priority=None if r.priority is None else float(r.priority),
-            borderline=r.borderline,
-            reasons=list(r.reasons or []),
+    return ScorePage(int(total or 0), float(total_ltv or 0.0), [_score_row(r) for r in rows])
+
+
+def _order(sort: SortKey, desc: bool) -> list[ColumnElement[Any]]:
+    """ORDER BY of a listing: the sort column (missing values last), ties by account id in the
+    same direction."""
+    column = SORT_COLUMNS[sort]
+    if sort not in NULLABLE_SORTS:  # plain ORDER BY lets an index serve it
+        return (
+            [column.desc(), AccountScore.account_id.desc()]
+            if desc
+            else [column, AccountScore.account_id]
         )
-        for r in rows
-    ]
-    return ScorePage(int(total or 0), float(total_ltv or 0.0), items)
+    if desc:
+        return [column.desc().nulls_last(), AccountScore.account_id.desc()]
+    return [column.asc().nulls_last(), AccountScore.account_id.asc()]
+
+
+def _base(snapshot_id: int) -> Select[Any]:
+    """The listing's row: the account, its owner and team, and its scores in the snapshot."""
+    return (
+        select(
+            Account.id,
+            Account.key,
+            Account.name,
+            Rep.name.label("owner"),
+            Team.name.label("team"),
+            AccountScore.zone,
+            AccountScore.ltv,
+            AccountScore.revenue_12m,
+            AccountScore.tenure_months,
+            AccountScore.segment,
+            AccountScore.churn_risk,
+            AccountScore.priority,
+            AccountScore.borderline,
+            AccountScore.reasons,
+        )
+        .join(AccountScore, AccountScore.account_id == Account.id)
+        .outerjoin(Rep, Rep.id == Account.owner_id)
+        .outerjoin(Team, Team.id == Rep.team_id)
+        .where(AccountScore.snapshot_id == snapshot_id)
+    )
+
+
+def _score_row(r: Row[Any]) -> ScoreRow:
+    return ScoreRow(
+        account_id=r.id,
+        key=r.key,
+        name=r.name,
+        owner=r.owner,
+        team=r.team,
+        zone=r.zone,
+        ltv=float(r.ltv or 0.0),
+        revenue_12m=float(r.revenue_12m or 0.0),
+        tenure_months=float(r.tenure_months or 0.0),
+        segment=r.segment,
+        churn_risk=None if r.churn_risk is None else float(r.churn_risk),
+        priority=None if r.priority is None else float(r.priority),
+        borderline=r.borderline,
+        reasons=list(r.reasons or []),
+    )
+
+
+class Order(NamedTuple):
+    """Every row of a listing, in its order: the account ids (``ids``, int32) and the number
+    and total LTV (company currency) of the rows."""
+
+    ids: np.ndarray
+    total_ltv: float
+
+    @property
+    def total(self) -> int:
+        """How many rows match."""
+        return len(self.ids)
+
+
+def listing_order(
+    session: Session,
+    snapshot_id: int,
+    *,
+    visible: AccountFilter,
+    sort: SortKey = "ltv",
+    descending: bool | None = None,
+    where: ScoreFilter | None = None,
+) -> Order:
+    """The ids of every row of a listing in its order (as :func:`list_scores` sorts them) and
+    their total LTV: one query that reads the sort column and LTV of the matching rows. A page
+    is then a slice of the ids (:func:`rows_by_id`), however deep, with no recount."""
+    where = where or ScoreFilter()
+    desc = sort in DESCENDING_BY_DEFAULT if descending is None else descending
+    on_scores = on_score_rows(visible)
+    conditions = _conditions(where, snapshot_id, _bands(session, snapshot_id, where))
+    query = select(AccountScore.account_id, AccountScore.ltv).where(
+        AccountScore.snapshot_id == snapshot_id, on_scores, *conditions
+    )
+    if not _scores_only(where, sort, on_scores):
+        query = query.join(Account, Account.id == AccountScore.account_id)
+        if where.rep is not None or where.team is not None:
+            query = query.outerjoin(Rep, Rep.id == Account.owner_id).outerjoin(
+                Team, Team.id == Rep.team_id
+            )
+    rows = session.execute(query.order_by(*_order(sort, desc))).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+    total_ltv = math.fsum(float(r[1]) for r in rows if r[1] is not None)
+    return Order(ids, total_ltv)
+
+
+def rows_by_id(session: Session, snapshot_id: int, ids: Sequence[int]) -> list[ScoreRow]:
+    """The listing rows of the accounts ``ids`` in the snapshot, in the order of ``ids`` (ids
+    from :func:`listing_order`, which applied the caller's filter)."""
+    if not len(ids):
+        return []
+    wanted = [int(i) for i in ids]
+    found = {
+        r.id: _score_row(r)
+        for r in session.execute(_base(snapshot_id).where(AccountScore.account_id.in_(wanted)))
+    }
+    return [found[i] for i in wanted if i in found]
 
 
 def _count(

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from tillage import __version__
 from tillage.store.access import Principal, reach_ids
-from tillage.store.page_cache import StoreVersion, get_entry, put_entry, store_version
+from tillage.store.page_cache import StoreVersion, get_entry, get_slice, put_entry, store_version
 from tillage.store.users import utcnow
 
 M = TypeVar("M", bound=BaseModel)
@@ -167,6 +167,17 @@ class PageCache:
         if self.version is None:
             return None
         return _read(self.session, cache_key(kind, self.version, params))
+
+    def slice(self, kind: str, params: dict[str, object], start: int, length: int) -> bytes | None:
+        """Bytes ``start … start + length`` of the payload of ``kind`` with ``params`` (fewer
+        past its end), or ``None`` when it is not kept."""
+        if self.version is None or not _has_table(self.session):
+            return None
+        try:
+            return get_slice(self.session, cache_key(kind, self.version, params), start, length)
+        except SQLAlchemyError as exc:  # a locked store: compute as before
+            log.debug("page cache not read: %s", exc)
+            return None
 
     def put(
         self, kind: str, params: dict[str, object], payload: bytes, *, replacing: bool = False

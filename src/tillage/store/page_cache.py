@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -48,35 +49,40 @@ class StoreVersion:
         ]
 
 
+def _newest(column: Any) -> Any:
+    return select(func.max(column)).scalar_subquery()
+
+
 def store_version(session: Session) -> StoreVersion | None:
-    """The store's :class:`StoreVersion`; ``None`` without a complete snapshot. Four reads of
-    one row each (primary keys and the snapshots' as-of index)."""
-    snapshot = session.execute(
-        select(Snapshot.id, Snapshot.as_of, Snapshot.created_at)
+    """The store's :class:`StoreVersion`; ``None`` without a complete snapshot. One statement
+    (every request asks): the newest snapshot's row by the as-of index, and the newest
+    strategy version, import, activity and plan mark each read from a primary key."""
+    row = session.execute(
+        select(
+            Snapshot.id,
+            Snapshot.as_of,
+            Snapshot.created_at,
+            _newest(StrategyVersion.id),
+            _newest(Import.id),
+            _newest(Activity.id),
+            select(func.count(ActionMark.id)).scalar_subquery(),
+            _newest(ActionMark.marked_at),
+        )
         .where(Snapshot.status == "complete")
         .order_by(Snapshot.as_of.desc(), Snapshot.id.desc())
         .limit(1)
     ).first()
-    if snapshot is None:
+    if row is None:
         return None
-    strategy = session.scalar(select(func.max(StrategyVersion.id))) or 0
+    snapshot_id, as_of, written, strategy, imported, logged, marks, marked = row
     return StoreVersion(
-        snapshot_id=snapshot.id,
-        as_of=snapshot.as_of,
-        written=snapshot.created_at,
-        strategy=int(strategy),
-        data=data_marker(session),
-        marks=marks_marker(session),
+        snapshot_id=snapshot_id,
+        as_of=as_of,
+        written=written,
+        strategy=int(strategy or 0),
+        data=(int(imported or 0), int(logged or 0)),
+        marks=(int(marks or 0), "" if marked is None else str(marked)),
     )
-
-
-def marks_marker(session: Session) -> tuple[int, str]:
-    """How many planned actions are marked done or skipped, and the newest mark's time: a mark
-    changes the review's plan execution, so it changes every key."""
-    count, newest = session.execute(
-        select(func.count(ActionMark.id), func.max(ActionMark.marked_at))
-    ).one()
-    return int(count or 0), "" if newest is None else str(newest)
 
 
 def data_marker(session: Session) -> tuple[int, int]:
@@ -90,6 +96,17 @@ def data_marker(session: Session) -> tuple[int, int]:
 def get_entry(session: Session, key: str) -> bytes | None:
     """The payload stored under ``key``, or ``None``."""
     return session.scalar(select(PageCacheEntry.payload).where(PageCacheEntry.key == key))
+
+
+def get_slice(session: Session, key: str, start: int, length: int) -> bytes | None:
+    """Bytes ``start … start + length`` of the payload stored under ``key`` (fewer past its
+    end), or ``None`` when there is none: only those bytes leave the database."""
+    part = session.scalar(
+        select(func.substr(PageCacheEntry.payload, start + 1, length)).where(
+            PageCacheEntry.key == key
+        )
+    )
+    return None if part is None else bytes(part)
 
 
 def put_entry(
