@@ -232,21 +232,23 @@ def test_warming_computes_the_views_opened_first(
         "portfolio",
         f"review:{PERIOD}",
         "manager reviews",
+        "lists",
         "agendas",
         "departures",
         "cadence",
         "data",
     ]
-    # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio and list
-    # total and order, the admin's and the demo manager's review with their shared pieces (KPI rows,
-    # churn, meetings; no snapshot starts the quarter, so no evidence), the agendas' three
-    # pieces, the departures' three, the plans' cadence due days and the Data page's row counts
+    # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio, the
+    # admin's and the demo manager's account list (one total each, the API's and the page's
+    # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
+    # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
+    # three, the plans' cadence due days and the Data page's row counts
     assert kinds == {
         "kpis": 20,
         "kpi_accounts": len(REGISTRY),
         "portfolio": 1,
-        "list-total": 1,
-        "list-order": 1,
+        "list-total": 2,
+        "list-order": 4,
         "review": 2,
         "review_pieces": 3,
         "agenda_pieces": 3,
@@ -263,7 +265,7 @@ def test_warming_computes_the_views_opened_first(
     assert _client(settings, "manager").get(f"/review?period={PERIOD}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 36 + len(REGISTRY)
+        assert count == 40 + len(REGISTRY)
     engine.dispose()
 
 

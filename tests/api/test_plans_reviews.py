@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
-from tillage.store.access import reach_ids
+from tillage.services.snapshot_frames import deal_cells
+from tillage.store.access import account_filter, reach_ids
 from tillage.store.database import make_engine
 from tillage.store.schema import Rep
+from tillage.store.snapshots import latest_snapshot
 from tillage.store.users import find_user, principal_for
+from tillage.web.portfolio import likely_threshold
 
 ROLES = ("admin", "manager", "rep", "rep2")
 
@@ -55,6 +59,48 @@ def test_deal_zones_and_deals_count_only_visible_deals(
     assert counts["rep"] <= counts["manager"] < counts["admin"]
     zone_a = client_as("admin").get("/api/v1/deals", params={"zone": "A", "limit": 500}).json()
     assert {d["zone"] for d in zone_a["items"]} <= {"A"}
+
+
+def test_the_deal_matrix_splits_each_callers_deals_as_the_deal_list_does(
+    client_as: Callable[[str | None], TestClient], demo_settings: Settings
+) -> None:
+    """The portfolio page's four deal cells (summed in the database) hold the caller's open
+    deals of the deal list: zone A and C whole, zone B split at the likely threshold."""
+    engine = make_engine(demo_settings.resolved_database_url)
+    for role in ROLES:
+        deals = client_as(role).get("/api/v1/deals", params={"limit": 500}).json()
+        with Session(engine) as session:
+            snapshot = latest_snapshot(session).id
+            likely_at = likely_threshold(session, snapshot)
+            assert likely_at is not None
+            principal = principal_for(find_user(session, role), via="session")
+            cells = deal_cells(
+                session, snapshot, visible=account_filter(principal), likely_at=likely_at
+            )
+        expected: dict[tuple[bool, bool], list[dict]] = {}
+        for deal in deals["items"]:
+            if deal["zone"] is None:
+                continue
+            likely = deal["win_probability"] is not None and deal["win_probability"] >= likely_at
+            place = {"A": (True, True), "C": (False, False)}.get(deal["zone"], (not likely, likely))
+            expected.setdefault(place, []).append(deal)
+        assert [(c.large, c.likely) for c in cells] == [
+            (False, False),
+            (False, True),
+            (True, False),
+            (True, True),
+        ]
+        for cell in cells:
+            members = expected.get((cell.large, cell.likely), [])
+            assert cell.deals == len(members), (role, cell)
+            assert cell.accounts == len({d["account_id"] for d in members})
+            assert cell.amount == pytest.approx(sum(d["amount"] or 0.0 for d in members))
+            assert cell.expected_value == pytest.approx(
+                sum(d["expected_value"] or 0.0 for d in members)
+            )
+            assert cell.borderline == sum(bool(d["borderline"]) for d in members)
+        assert sum(c.deals for c in cells) > 0 or role != "admin"
+    engine.dispose()
 
 
 def test_the_account_list_keeps_the_accounts_with_a_deal_in_a_zone(

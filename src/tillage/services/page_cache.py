@@ -72,9 +72,20 @@ def reach_key(session: Session, principal: Principal) -> str:
 
 def filter_key(visible: ColumnElement[bool]) -> str:
     """The SHA-256 of the caller's account filter as SQL with its values written in (the same
-    for every caller who sees the same accounts by the same rule)."""
+    for every caller who sees the same accounts by the same rule). Compiled once per filter
+    object (:func:`tillage.store.access.account_filter` hands out one per role and rep)."""
+    found = _FILTER_KEYS.get(id(visible))
+    if found is not None and found[0] is visible:
+        return found[1]
     text = str(visible.compile(compile_kwargs={"literal_binds": True}))
-    return hashlib.sha256(text.encode()).hexdigest()
+    key = hashlib.sha256(text.encode()).hexdigest()
+    if len(_FILTER_KEYS) >= 1024:
+        _FILTER_KEYS.clear()
+    _FILTER_KEYS[id(visible)] = (visible, key)  # the filter held, so its id is not reused
+    return key
+
+
+_FILTER_KEYS: dict[int, tuple[ColumnElement[bool], str]] = {}
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()

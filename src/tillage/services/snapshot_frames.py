@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Integer, case, func, or_, select
+from sqlalchemy import Integer, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from tillage.store.access import AccountFilter, on_rows, reads_accounts
@@ -183,43 +183,53 @@ def deal_cells(
     cells by the win probability against ``likely_at`` (the strategy's
     ``win_probability_threshold``), so the cells of a zone add up to the zone of the API.
     Deals without a zone are left out (the zone table lists them)."""
-    rows = session.execute(
-        select(
-            SnapshotDeal.zone,
-            SnapshotDeal.win_probability,
-            SnapshotDeal.amount,
-            SnapshotDeal.expected_value,
-            SnapshotDeal.borderline,
-            SnapshotDeal.account_id,
-        ).where(
-            SnapshotDeal.snapshot_id == snapshot_id,
-            SnapshotDeal.zone.is_not(None),
-            _on_deals(visible),
+    likely = and_(
+        SnapshotDeal.win_probability.is_not(None), SnapshotDeal.win_probability >= likely_at
+    )
+    # the four cells summed in the database (one row each), not the open deals read one by one
+    place = case(
+        (SnapshotDeal.zone == "A", "A"),
+        (SnapshotDeal.zone == "C", "C"),
+        (likely, "B-likely"),
+        else_="B-large",
+    ).label("place")
+    found = {
+        row.place: row
+        for row in session.execute(
+            select(
+                place,
+                func.count(),
+                func.count(func.distinct(SnapshotDeal.account_id)).label("accounts"),
+                func.sum(SnapshotDeal.amount).label("amount"),
+                func.sum(SnapshotDeal.expected_value).label("expected_value"),
+                func.sum(case((SnapshotDeal.borderline.is_(True), 1), else_=0)).label("borderline"),
+            )
+            .where(
+                SnapshotDeal.snapshot_id == snapshot_id,
+                SnapshotDeal.zone.is_not(None),
+                _on_deals(visible),
+            )
+            .group_by(place)
         )
-    ).all()
-    grid = {(large, likely): [] for large in (False, True) for likely in (False, True)}
-    for row in rows:
-        if row.zone == "A":
-            place = (True, True)
-        elif row.zone == "C":
-            place = (False, False)
-        else:
-            likely = row.win_probability is not None and float(row.win_probability) >= likely_at
-            place = (not likely, likely)
-        grid[place].append(row)
-    zone_of = {(True, True): "A", (False, False): "C", (True, False): "B", (False, True): "B"}
+    }
+    cells = {
+        (False, False): "C",
+        (False, True): "B-likely",
+        (True, False): "B-large",
+        (True, True): "A",
+    }
     return [
         DealCell(
             large=large,
-            likely=likely,
-            zone=zone_of[(large, likely)],
-            deals=len(members),
-            accounts=len({r.account_id for r in members}),
-            amount=sum(float(r.amount or 0.0) for r in members),
-            expected_value=sum(float(r.expected_value or 0.0) for r in members),
-            borderline=sum(bool(r.borderline) for r in members),
+            likely=is_likely,
+            zone=key[0],
+            deals=int(row[1]) if (row := found.get(key)) is not None else 0,
+            accounts=int(row.accounts) if row is not None else 0,
+            amount=float(row.amount or 0.0) if row is not None else 0.0,
+            expected_value=float(row.expected_value or 0.0) if row is not None else 0.0,
+            borderline=int(row.borderline or 0) if row is not None else 0,
         )
-        for (large, likely), members in grid.items()
+        for (large, is_likely), key in cells.items()
     ]
 
 

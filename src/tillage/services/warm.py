@@ -34,7 +34,7 @@ from tillage.i18n import gettext_for
 from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
-from tillage.services.accounts import account_page, portfolio
+from tillage.services.accounts import Listing, account_page, portfolio
 from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
 from tillage.services.diffs import snapshot_diff
@@ -88,7 +88,6 @@ def warm_pages(
         done.append(f"kpi_accounts:{quarter}")
         step("portfolio")
         portfolio(session, everything())
-        account_page(session, everything())  # the list's total
         done.append("portfolio")
         step("review")
         period_review(
@@ -104,6 +103,11 @@ def warm_pages(
                     session, settings, lang, manager, visible, quarter, strategy=strategy, con=con
                 )
             done.append("manager reviews")
+        step("lists")  # the account list's order and total, the admin's and each manager's
+        for visible in [everything(), *(account_filter(m) for m in managers)]:
+            for listing in OPENED_FIRST:
+                account_page(session, visible, listing)
+        done.append("lists")
         step("agendas")
         agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
         done.append("agendas")
@@ -124,6 +128,11 @@ def warm_pages(
         snapshot_diff(session, everything(), complete[1].id, complete[0].id)
         done.append("diff")
     return done
+
+
+OPENED_FIRST = (Listing(), Listing(sort="priority", descending=True))
+"""The listings opened first: the API's default order (LTV) and the /accounts page's (priority,
+highest first)."""
 
 
 def _managers(session: Session) -> list[Principal]:

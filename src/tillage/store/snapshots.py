@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tillage.errors import NotFoundError
-from tillage.store.access import AccountFilter, on_score_rows, reads_accounts
+from tillage.store.access import AccountFilter, for_one_account, on_score_rows, reads_accounts
 from tillage.store.bulk import insert_frame
 from tillage.store.groups import AccountRef, parent_and_subsidiaries
 from tillage.store.overrides import OverrideRef, open_overrides
@@ -373,6 +373,7 @@ def account_detail(
     """An account with its latest scores and (``history``) its scores in every snapshot;
     :class:`NotFoundError` if it does not exist *or* is not visible to the caller (the two are
     indistinguishable on purpose)."""
+    visible = for_one_account(visible)  # one id asked: the form that probes for it
     row = session.execute(
         select(Account, Rep.name.label("owner"), Team.name.label("team"))
         .outerjoin(Rep, Rep.id == Account.owner_id)
