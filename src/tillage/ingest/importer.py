@@ -30,6 +30,7 @@ from tillage.ingest.upsert import KeyIds, upsert_table
 from tillage.ingest.validate import validate
 from tillage.store.database import ensure_current
 from tillage.store.schema import Import
+from tillage.store.statistics import refresh_statistics
 
 SQLITE_CACHE_KIB = 128 * 1024  # during an import; SQLite's default is 2 MiB
 Progress = Callable[[str, int, int], None]
@@ -428,6 +429,7 @@ def _import(
         )
         result.import_id = int(inserted.inserted_primary_key[0])
         report("done", len(tables), len(tables))
+    refresh_statistics(engine, tables)  # the re-score and the pages plan with the new rows
     return result
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 from tillage.errors import StoreError
 from tillage.store.bulk import insert_frame
 from tillage.store.schema import CANONICAL_TABLES
+from tillage.store.statistics import refresh_statistics
 
 
 def replace_all(
@@ -43,4 +44,5 @@ def replace_all(
             counts[name] = insert_frame(connection, name, frame)
             if on_table is not None:
                 on_table(name, counts[name])
+    refresh_statistics(engine, counts)  # the queries that follow plan with the rows counted
     return counts

@@ -34,6 +34,7 @@ from tillage.store.schema import (
     SnapshotDeal,
     Team,
 )
+from tillage.store.statistics import refresh_statistics
 from tillage.timestamps import LocalTimestamp
 
 SCORE_COLUMNS = (
@@ -144,6 +145,8 @@ def write_snapshot(
         connection.execute(
             update(Snapshot).where(Snapshot.id == snapshot_id).values(status="complete")
         )
+    # the pages read these tables next: plan their queries with the new rows counted
+    refresh_statistics(engine, [part[0] for part in parts])
     return int(snapshot_id)
 
 
