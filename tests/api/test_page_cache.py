@@ -234,6 +234,7 @@ def test_warming_computes_the_views_opened_first(
         "manager reviews",
         "lists",
         "agendas",
+        "1on1",
         "departures",
         "cadence",
         "data",
@@ -242,7 +243,10 @@ def test_warming_computes_the_views_opened_first(
     # admin's and the demo manager's account list (one total each, the API's and the page's
     # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
     # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
-    # three, the plans' cadence due days and the Data page's row counts
+    # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas
+    # of the manager's reps and of each rep user (checked below: read, not computed again)
+    agendas = kinds.pop("agenda")
+    assert agendas >= 3
     assert kinds == {
         "kpis": 20,
         "kpi_accounts": len(REGISTRY),
@@ -262,10 +266,14 @@ def test_warming_computes_the_views_opened_first(
     for path in (*paths, "/api/v1/portfolio"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
-    assert _client(settings, "manager").get(f"/review?period={PERIOD}").status_code == 200
+    manager, rep = _client(settings, "manager"), _client(settings, "rep")
+    assert manager.get(f"/review?period={PERIOD}").status_code == 200
+    own = _rep(settings)
+    assert rep.get(f"/one-on-one/{own}").status_code == 200
+    assert manager.get(f"/one-on-one/{own}").status_code == 200  # the rep is in their reach
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 40 + len(REGISTRY)
+        assert count == 40 + len(REGISTRY) + agendas
     engine.dispose()
 
 

@@ -5,19 +5,21 @@ for; :func:`warm_pages` asks for the default ones as an admin, so that the first
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), every KPI's drill-down rows of that quarter for the
-company (reach applied after reading, as for the cuts), the portfolio and the account list's
-total as an admin sees them, the review of that quarter, the Data page's row counts, how the
-company's accounts moved since the snapshot before (the default diff) and every
-account's next contact due day (the plans' cadence list,
+company (reach applied after reading, as for the cuts), the portfolio as an admin sees it, the
+account list's order and total as the admin and each manager open it, the review of that
+quarter, the Data page's row counts, how the company's accounts moved since the snapshot before
+(the default diff) and every account's next contact due day (the plans' cadence list,
 :func:`tillage.services.cadence.schedule_of`).
 ``tillage score`` and ``tillage demo`` call it after writing the snapshot.
 
 Each manager's review is computed too (one per reach; 4–6 s each on a 100,000-account store,
-the page a manager opens first). The other pages that depend on who asks (a rep's 1on1 agenda,
-a rep's departure) are not computed per rep: the pieces every caller shares are
-(:mod:`tillage.services.page_pieces`: the review's KPI rows and meeting counts, the agendas'
-behaviour KPIs of every rep and team, each account's key-person risk and the departure effect),
-and each caller's first request builds the page from them with its reach applied. The KPI cuts
+the page a manager opens first), and the 1on1 agendas as the users with a login open them:
+each manager's, of every rep in their reach, and each rep's own (0.3–0.4 s each at 100,000
+accounts; an admin's, of any rep, is built on request). A rep's departure is not computed per
+rep: the pieces every caller shares are (:mod:`tillage.services.page_pieces`: the review's KPI
+rows and meeting counts, the agendas' behaviour KPIs of every rep and team, each account's
+key-person risk and the departure effect), and each caller's first request builds the page
+from them with its reach applied. The KPI cuts
 are computed in one pass over each quarter's accounts, on one analytical backend that reads the
 store once for the KPIs, the review and the agendas.
 """
@@ -30,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
+from tillage.errors import NotFoundError
 from tillage.i18n import gettext_for
 from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
@@ -44,11 +47,11 @@ from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_cache import reach_key
 from tillage.services.page_pieces import agenda_pieces_of
 from tillage.services.review_frames import reading_once
-from tillage.services.reviews import period_review
+from tillage.services.reviews import period_review, rep_agenda
 from tillage.services.strategy import strategy_in_force
-from tillage.store.access import OPERATOR, Principal, account_filter, everything
+from tillage.store.access import OPERATOR, Principal, account_filter, everything, reach_ids
 from tillage.store.page_cache import store_version
-from tillage.store.schema import User
+from tillage.store.schema import Rep, User
 from tillage.store.snapshots import complete_snapshot, list_snapshots
 from tillage.store.users import principal_for
 
@@ -111,6 +114,22 @@ def warm_pages(
         step("agendas")
         agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
         done.append("agendas")
+    step("1on1")  # each manager's reps' agendas and each rep's own, as each of them opens it
+    for principal in [*managers, *_users(session, "rep")]:
+        for rep in _reps_of(session, principal):
+            try:
+                rep_agenda(
+                    session,
+                    settings,
+                    lang,
+                    principal,
+                    account_filter(principal),
+                    rep,
+                    strategy=strategy,
+                )
+            except NotFoundError:  # no account of theirs the caller may see: no agenda
+                continue
+    done.append("1on1")
     step("departures")
     departure_pieces_of(session, version.as_of, strategy_in_force(session))
     done.append("departures")
@@ -138,11 +157,22 @@ highest first)."""
 def _managers(session: Session) -> list[Principal]:
     """The enabled managers with a login, one for each reach (two managers of the same teams
     read the same review)."""
+    return _users(session, "manager")
+
+
+def _users(session: Session, role: str) -> list[Principal]:
+    """The enabled users of ``role``, one for each reach."""
     users = session.scalars(
-        select(User).where(User.role == "manager", User.disabled.is_(False)).order_by(User.id)
+        select(User).where(User.role == role, User.disabled.is_(False)).order_by(User.id)
     )
     found: dict[str, Principal] = {}
     for user in users:
         principal = principal_for(user, via="session")
         found.setdefault(reach_key(session, principal), principal)
     return list(found.values())
+
+
+def _reps_of(session: Session, principal: Principal) -> list[str]:
+    """The keys of the reps in ``principal``'s reach, by key."""
+    ids = reach_ids(session, principal) or set()
+    return sorted(session.scalars(select(Rep.key).where(Rep.id.in_(ids))))
