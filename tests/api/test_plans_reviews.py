@@ -61,6 +61,26 @@ def test_deal_zones_and_deals_count_only_visible_deals(
     assert {d["zone"] for d in zone_a["items"]} <= {"A"}
 
 
+def test_deal_pages_are_slices_of_the_whole_list(
+    client_as: Callable[[str | None], TestClient],
+) -> None:
+    """The deal list is paged in the database: pages of 7 (any zone) join into the whole list,
+    each with the whole list's total."""
+    for role in ("admin", "manager"):
+        client = client_as(role)
+        for zone in (None, "B"):
+            zoned = {} if zone is None else {"zone": zone}
+            whole = client.get("/api/v1/deals", params={"limit": 500, **zoned}).json()
+            paged = []
+            for offset in range(0, whole["total"] + 7, 7):
+                page = client.get(
+                    "/api/v1/deals", params={"limit": 7, "offset": offset, **zoned}
+                ).json()
+                assert page["total"] == whole["total"]
+                paged += page["items"]
+            assert paged == whole["items"] and whole["total"] == len(whole["items"]) > 0
+
+
 def test_the_deal_matrix_splits_each_callers_deals_as_the_deal_list_does(
     client_as: Callable[[str | None], TestClient], demo_settings: Settings
 ) -> None:

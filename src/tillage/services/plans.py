@@ -24,7 +24,12 @@ from tillage.kpi.period import check_year
 from tillage.services.cadence import CadenceDue, cadence_page
 from tillage.services.marks import marks_of
 from tillage.services.reach import rep_in_reach, require_sales
-from tillage.services.snapshot_frames import deals_frame, plan_frame
+from tillage.services.snapshot_frames import (
+    DEAL_COLUMNS,
+    count_deals,
+    deals_query,
+    plan_frame,
+)
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.services.strategy import strategy_in_force
 from tillage.store.access import AccountFilter, Principal, on_rows, reach_ids, reads_accounts
@@ -356,17 +361,17 @@ def deal_page(
     complete one), largest expected value first, in ``zone`` (A/B/C) when given: rows
     ``offset … offset + limit``. The service behind ``/api/v1/deals`` and ``tillage deals``."""
     snap = complete_snapshot(session, snapshot)
-    frame = deals_frame(session, snap.id, visible=visible)
-    if zone is not None:
-        frame = frame[frame["zone"] == zone]
-    page = frame.iloc[offset : offset + limit]
+    # the page's rows and the count in the database, not every deal read to slice 50
+    rows = session.execute(
+        deals_query(snap.id, visible=visible, zone=zone).limit(limit).offset(offset)
+    ).all()
     return DealPage(
         snapshot=snapshot_out(snap),
-        total=len(frame),
+        total=count_deals(session, snap.id, visible=visible, zone=zone),
         limit=limit,
         offset=offset,
         items=[
-            DealOut(**{k: _value(v) for k, v in row.items()})
-            for row in page.to_dict(orient="records")
+            DealOut(**{k: _value(v) for k, v in zip(DEAL_COLUMNS, row, strict=True)})
+            for row in rows
         ],
     )

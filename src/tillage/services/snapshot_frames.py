@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, func, or_, select
+from sqlalchemy import Integer, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from tillage.store.access import AccountFilter, on_rows, reads_accounts
@@ -85,24 +86,27 @@ _PORTFOLIO_COLUMNS = [
 ]
 
 
-def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
-    """The scored open deals of the ``visible`` accounts: ``opportunity_id``, ``deal``,
-    ``account_id``, ``account``, ``amount``, ``win_probability``, ``expected_value``, ``zone``,
-    ``p_zone``, ``borderline``; largest expected value first."""
-    complete_snapshot(session, snapshot_id)
-    columns = [
-        "opportunity_id",
-        "deal",
-        "account_id",
-        "account",
-        "amount",
-        "win_probability",
-        "expected_value",
-        "zone",
-        "p_zone",
-        "borderline",
-    ]
-    rows = session.execute(
+DEAL_COLUMNS = (
+    "opportunity_id",
+    "deal",
+    "account_id",
+    "account",
+    "amount",
+    "win_probability",
+    "expected_value",
+    "zone",
+    "p_zone",
+    "borderline",
+)
+"""The columns of a scored open deal as the deal list shows it."""
+
+
+def deals_query(
+    snapshot_id: int, *, visible: AccountFilter, zone: str | None = None
+) -> Select[Any]:
+    """The scored open deals of the ``visible`` accounts (in ``zone`` when given) with
+    :data:`DEAL_COLUMNS`, largest expected value first."""
+    query = (
         select(
             SnapshotDeal.opportunity_id,
             Opportunity.name,
@@ -119,8 +123,26 @@ def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -
         .join(Opportunity, Opportunity.id == SnapshotDeal.opportunity_id)
         .where(SnapshotDeal.snapshot_id == snapshot_id, visible)
         .order_by(SnapshotDeal.expected_value.desc(), SnapshotDeal.opportunity_id)
-    ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    )
+    return query if zone is None else query.where(SnapshotDeal.zone == zone)
+
+
+def count_deals(
+    session: Session, snapshot_id: int, *, visible: AccountFilter, zone: str | None = None
+) -> int:
+    """How many rows :func:`deals_query` has (the deals' account ids filtered, no join)."""
+    query = select(func.count()).where(SnapshotDeal.snapshot_id == snapshot_id, _on_deals(visible))
+    if zone is not None:
+        query = query.where(SnapshotDeal.zone == zone)
+    return int(session.scalar(query) or 0)
+
+
+def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
+    """The scored open deals of the ``visible`` accounts: :data:`DEAL_COLUMNS`; largest
+    expected value first."""
+    complete_snapshot(session, snapshot_id)
+    rows = session.execute(deals_query(snapshot_id, visible=visible)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(DEAL_COLUMNS))
 
 
 def _on_deals(visible: AccountFilter) -> AccountFilter:
