@@ -25,7 +25,7 @@ from tillage.services.cadence import CadenceDue, cadence_page
 from tillage.services.marks import marks_of
 from tillage.services.reach import rep_in_reach, require_sales
 from tillage.services.snapshot_frames import (
-    DEAL_COLUMNS,
+    DEAL_LIST_COLUMNS,
     count_deals,
     deals_query,
     plan_frame,
@@ -371,7 +371,7 @@ def deal_page(
         limit=limit,
         offset=offset,
         items=[
-            DealOut(**{k: _value(v) for k, v in zip(DEAL_COLUMNS, row, strict=True)})
+            DealOut(**{k: _value(v) for k, v in zip(DEAL_LIST_COLUMNS, row, strict=True)})
             for row in rows
         ],
     )

@@ -86,7 +86,7 @@ _PORTFOLIO_COLUMNS = [
 ]
 
 
-DEAL_COLUMNS = (
+DEAL_LIST_COLUMNS = (
     "opportunity_id",
     "deal",
     "account_id",
@@ -105,7 +105,7 @@ def deals_query(
     snapshot_id: int, *, visible: AccountFilter, zone: str | None = None
 ) -> Select[Any]:
     """The scored open deals of the ``visible`` accounts (in ``zone`` when given) with
-    :data:`DEAL_COLUMNS`, largest expected value first."""
+    :data:`DEAL_LIST_COLUMNS`, largest expected value first."""
     query = (
         select(
             SnapshotDeal.opportunity_id,
@@ -138,11 +138,11 @@ def count_deals(
 
 
 def deals_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
-    """The scored open deals of the ``visible`` accounts: :data:`DEAL_COLUMNS`; largest
+    """The scored open deals of the ``visible`` accounts: :data:`DEAL_LIST_COLUMNS`; largest
     expected value first."""
     complete_snapshot(session, snapshot_id)
     rows = session.execute(deals_query(snapshot_id, visible=visible)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(DEAL_COLUMNS))
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(DEAL_LIST_COLUMNS))
 
 
 def _on_deals(visible: AccountFilter) -> AccountFilter:
