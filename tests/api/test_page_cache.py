@@ -244,7 +244,8 @@ def test_warming_computes_the_views_opened_first(
     # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
     # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
     # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas
-    # of the manager's reps and of each rep user (checked below: read, not computed again)
+    # of every rep for the admin, of the manager's reps and of each rep user (checked below:
+    # read, not computed again)
     agendas = kinds.pop("agenda")
     assert agendas >= 3
     assert kinds == {
@@ -271,6 +272,7 @@ def test_warming_computes_the_views_opened_first(
     own = _rep(settings)
     assert rep.get(f"/one-on-one/{own}").status_code == 200
     assert manager.get(f"/one-on-one/{own}").status_code == 200  # the rep is in their reach
+    assert admin.get(f"/one-on-one/{own}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
         assert count == 40 + len(REGISTRY) + agendas

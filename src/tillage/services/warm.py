@@ -14,8 +14,8 @@ quarter, the Data page's row counts, how the company's accounts moved since the 
 
 Each manager's review is computed too (one per reach; 4–6 s each on a 100,000-account store,
 the page a manager opens first), and the 1on1 agendas as the users with a login open them:
-each manager's, of every rep in their reach, and each rep's own (0.3–0.4 s each at 100,000
-accounts; an admin's, of any rep, is built on request). A rep's departure is not computed per
+an admin's and each manager's, of every rep they reach, and each rep's own (0.3–0.4 s each at
+100,000 accounts). A rep's departure is not computed per
 rep: the pieces every caller shares are (:mod:`tillage.services.page_pieces`: the review's KPI
 rows and meeting counts, the agendas' behaviour KPIs of every rep and team, each account's
 key-person risk and the departure effect), and each caller's first request builds the page
@@ -115,7 +115,7 @@ def warm_pages(
         agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
         done.append("agendas")
     step("1on1")  # each manager's reps' agendas and each rep's own, as each of them opens it
-    for principal in [*managers, *_users(session, "rep")]:
+    for principal in [*_users(session, "admin"), *managers, *_users(session, "rep")]:
         for rep in _reps_of(session, principal):
             try:
                 rep_agenda(
@@ -173,6 +173,7 @@ def _users(session: Session, role: str) -> list[Principal]:
 
 
 def _reps_of(session: Session, principal: Principal) -> list[str]:
-    """The keys of the reps in ``principal``'s reach, by key."""
-    ids = reach_ids(session, principal) or set()
-    return sorted(session.scalars(select(Rep.key).where(Rep.id.in_(ids))))
+    """The keys of the reps in ``principal``'s reach (an admin's: every rep), by key."""
+    ids = reach_ids(session, principal)
+    query = select(Rep.key) if ids is None else select(Rep.key).where(Rep.id.in_(ids))
+    return sorted(session.scalars(query))
