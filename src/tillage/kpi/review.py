@@ -89,7 +89,8 @@ class PeriodReview(BaseModel):
     act: ActSection | None = None
 
 
-def _num(value: object) -> float | None:
+def optional_float(value: object) -> float | None:
+    """``value`` as a float; ``None`` for a missing value (``None``, NaN, ``pd.NA``, ``NaT``)."""
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
@@ -137,7 +138,7 @@ def changes_between(
     out = []
     for r in rows.itertuples(index=False):
         kpi = REGISTRY[r.kpi]
-        value, prev = _num(r.value), _num(r.previous)
+        value, prev = optional_float(r.value), optional_float(r.previous)
         change = value - prev if value is not None and prev is not None else None
         improved = None
         # a change too small to show (±0.0) is neither better nor worse
@@ -155,8 +156,8 @@ def changes_between(
                 value=value,
                 previous=prev,
                 change=change,
-                target=_num(r.target),
-                gap=_num(r.gap),
+                target=optional_float(r.target),
+                gap=optional_float(r.gap),
                 met=None if pd.isna(r.met) else bool(r.met),
                 improved=improved,
             )

@@ -13,10 +13,10 @@ the company's diff of the newest two snapshots (the default cut and limit).
 
 from __future__ import annotations
 
-import pandas as pd
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from tillage.kpi.review import optional_float
 from tillage.services.page_cache import cached_model, filter_key
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
@@ -86,10 +86,6 @@ class DiffOut(BaseModel):
     moved_accounts: list[MovedAccount]
 
 
-def _float(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
-
-
 def snapshot_diff(
     session: Session,
     visible: AccountFilter,
@@ -152,8 +148,8 @@ def _diff(
                 name=row["name"],
                 from_value=str(row[f"{by}_a"]),
                 to_value=str(row[f"{by}_b"]),
-                ltv_a=_float(row["ltv_a"]),
-                ltv_b=_float(row["ltv_b"]),
+                ltv_a=optional_float(row["ltv_a"]),
+                ltv_b=optional_float(row["ltv_b"]),
                 drivers=[MoveDriver(**d) for d in row["drivers"]],
                 reasons_added=row["reasons_added"],
                 reasons_dropped=row["reasons_dropped"],

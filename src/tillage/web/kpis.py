@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from tillage.i18n import gettext_for
 from tillage.kpi import REGISTRY, Period
-from tillage.kpi.review import KpiChange, changes_between
+from tillage.kpi.review import KpiChange, changes_between, optional_float
 from tillage.kpi.targets import KpiTargets, targets_from_settings
 from tillage.report.formatting import format_change, format_value
 from tillage.report.portfolio import SEGMENTS
@@ -61,10 +61,6 @@ class KpiTrend:
     target: float | None
 
 
-def _num(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
-
-
 def cut_order(frame: pd.DataFrame) -> list[tuple[str, str]]:
     """The (cut, cut value) pairs of ``frame``: the company first, segments in portfolio order,
     other values by name, ``-`` (none) last."""
@@ -89,7 +85,8 @@ def kpi_trends(
     ``periods``, one line per cut value named by ``label(cut, cut_value)`` (a period without a
     value is a gap in its line), with the company's target."""
     values = {
-        (r.kpi, r.cut, r.cut_value, r.period): _num(r.value) for r in frame.itertuples(index=False)
+        (r.kpi, r.cut, r.cut_value, r.period): optional_float(r.value)
+        for r in frame.itertuples(index=False)
     }
     pairs = cut_order(frame)
     present = set(frame["kpi"])
