@@ -97,7 +97,7 @@ def warm_pages(
             session, settings, lang, OPERATOR, everything(), quarter, strategy=strategy, con=con
         )
         done.append(f"review:{quarter}")
-        managers = _managers(session)
+        managers = _users(session, "manager")  # one per reach: two of the same teams read one
         if managers:  # each manager's review, the page a manager opens first (4–6 s at 100k)
             step("manager reviews")
             for manager in managers:
@@ -154,14 +154,9 @@ OPENED_FIRST = (Listing(), Listing(sort="priority", descending=True))
 highest first)."""
 
 
-def _managers(session: Session) -> list[Principal]:
-    """The enabled managers with a login, one for each reach (two managers of the same teams
-    read the same review)."""
-    return _users(session, "manager")
-
-
 def _users(session: Session, role: str) -> list[Principal]:
-    """The enabled users of ``role``, one for each reach."""
+    """The enabled users of ``role`` with a login, one for each reach (two managers of the
+    same teams read the same review)."""
     users = session.scalars(
         select(User).where(User.role == role, User.disabled.is_(False)).order_by(User.id)
     )
