@@ -20,9 +20,11 @@ server as user postgres)::
    read token of the demo admin, manager or rep (in turn, so visibility filters are exercised),
    requesting the account list (pages by offset and by cursor, sometimes filtered or searched),
    an account's detail, and the portfolio.
-4. Prints p50 / p95 / p99 latency (ms), requests and errors per route, and the load average
-   before and after the run (the machine's other work shows there). Target: p95 < 150 ms, no
-   errors.
+4. Prints p50 / p95 / p99 latency (ms), requests and errors per route, the load average
+   before and after the run (the machine's other work shows there), and the CPU time per request
+   spent by the server's processes, by PostgreSQL's and by this driver (read from ``/proc``):
+   on a machine the driver shares, back-to-back latency is the sum of the three divided by the
+   cores. Target: p95 < 150 ms, no errors.
 """
 
 from __future__ import annotations
@@ -245,14 +247,58 @@ async def client_loop(
                 errors[route] = errors.get(route, 0) + 1
 
 
+def _cpu_seconds(pids: set[int]) -> float:
+    """User and system CPU seconds of the living processes ``pids`` (Linux ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    spent = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone since it was listed
+        spent += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return spent / ticks
+
+
+def _processes(server: int) -> dict[str, set[int]]:
+    """The server's process tree and PostgreSQL's processes on this machine, by pid."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        head, _, rest = stat.rpartition(")")
+        names[int(entry.name)] = head.split("(", 1)[1]
+        parents[int(entry.name)] = int(rest.split()[1])
+    tree = {server}
+    grew = True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return {"server": tree, "postgres": {p for p, n in names.items() if n.startswith("postgres")}}
+
+
 async def drive(
-    base: str, secrets_by_role: dict[str, str], clients: int, seconds: float, think: float = 0.0
+    base: str,
+    secrets_by_role: dict[str, str],
+    clients: int,
+    seconds: float,
+    think: float = 0.0,
+    server: int | None = None,
 ) -> None:
     record: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     roles = list(secrets_by_role)
     until = time.perf_counter() + seconds
     started = time.perf_counter()
+    pids = _processes(server) if server is not None else {}
+    cpu_before = {name: _cpu_seconds(found) for name, found in pids.items()}
+    driver_before = time.process_time()
     await asyncio.gather(
         *(
             client_loop(
@@ -262,6 +308,11 @@ async def drive(
         )
     )
     elapsed = time.perf_counter() - started
+    pids = _processes(server) if server is not None else {}  # PostgreSQL's may have grown
+    cpu_spent = {
+        name: _cpu_seconds(found) - cpu_before.get(name, 0.0) for name, found in pids.items()
+    }
+    cpu_spent["driver"] = time.process_time() - driver_before
     pace = f", think time {think:g} s on average" if think > 0 else ", no think time"
     print(f"\n{clients} clients{pace}, {elapsed:.0f} s, roles {', '.join(roles)} in turn")
     print(f"{'route':<28}{'requests':>10}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
@@ -276,6 +327,11 @@ async def drive(
         f"{'all':<28}{len(every):>10,}{sum(errors.values()):>8}"
         + "".join(f"{v:>9.1f}" for v in np.percentile(every, [50, 95, 99]))
         + f"   ({len(every) / elapsed:.0f} requests/s)"
+    )
+    print(
+        "CPU ms per request: "
+        + ", ".join(f"{name} {1000 * spent / len(every):.1f}" for name, spent in cpu_spent.items())
+        + f" (of {elapsed * (os.cpu_count() or 1) * 1000 / len(every):.1f} ms of the machine's)"
     )
 
 
@@ -308,7 +364,9 @@ def main() -> None:
         print(f"{args.workers} worker(s); {_load()} before the run")
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(drive(base, tokens(url), args.clients, args.seconds, args.think))
+            asyncio.run(
+                drive(base, tokens(url), args.clients, args.seconds, args.think, server.pid)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -112,6 +112,15 @@ class Settings(BaseSettings):
         description="Addresses, separated by commas, that receive a mail when a scheduled job "
         "fails.",
     )
+    server_threads: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Requests `tillage serve` works on at once in each worker process (the "
+        "others wait their turn, in order); the database pool keeps as many connections. More "
+        "than the cores can run only adds switching between threads: raise it when requests "
+        "wait on a remote database rather than on the CPU.",
+    )
 
     @field_validator("secret_key")
     @classmethod

@@ -33,6 +33,7 @@ from tillage.api import (
 )
 from tillage.config import Settings
 from tillage.serving import etag
+from tillage.serving.admission import Admission
 from tillage.serving.errors import install_error_handlers
 from tillage.store.database import engine_from_settings, session_factory
 from tillage.timestamps import BusinessZoneMiddleware
@@ -76,7 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
         pages={data_pages.UPLOAD_PATH: data_pages.TOO_LARGE},
     )
     app.add_middleware(BusinessZoneMiddleware, zone=settings.zone)  # offsets of local times
-    security.install(app)  # outermost: headers (no-store, CSP, frames), 500 page, /api/docs
+    security.install(app)  # headers (no-store, CSP, frames), 500 page, /api/docs
+    app.add_middleware(Admission, limit=settings.server_threads)  # outermost: requests in line
     app.include_router(auth_routes.public)
     app.include_router(auth_routes.router)
     app.include_router(accounts.router)

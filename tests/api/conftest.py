@@ -56,6 +56,7 @@ def login(client: TestClient, user: str, password: str | None = None) -> TestCli
 
 
 BOTH_DATABASES = {
+    "test_admission",
     "test_permissions",
     "test_accounts",
     "test_imports",

@@ -46,7 +46,7 @@ router = protected_router(prefix="/api/v1", tags=["accounts"])
 NOT_FOUND = {404: {"model": ErrorResponse, "description": "No snapshot, or not found"}}
 
 
-def listing_query(
+async def listing_query(
     snapshot: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="Snapshot id (default: the newest)")
     ] = None,

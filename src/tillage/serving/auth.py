@@ -77,9 +77,12 @@ def get_principal(request: Request, session: SessionDep) -> Principal | None:
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer":
         principal = principal_for_token(session, credentials.strip(), now=utcnow())
-        session.commit()  # last_used_at
-        return principal
-    return _session_principal(request, session)
+    else:
+        principal = _session_principal(request, session)
+    # last_used_at of a token; and the connection goes back to the pool while the request
+    # waits for a thread for its route (which takes one again)
+    session.commit()
+    return principal
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(get_principal)]
@@ -166,8 +169,9 @@ def protected_router(*, admin: bool = False, own_session: bool = False, **kwargs
     )
 
 
-def visible_accounts(principal: CurrentUser) -> AccountFilter:
-    """The caller's account filter (see :func:`tillage.store.access.account_filter`)."""
+async def visible_accounts(principal: CurrentUser) -> AccountFilter:
+    """The caller's account filter (see :func:`tillage.store.access.account_filter`); on the
+    event loop, as every dependency that reads no database (a ``def`` one costs a thread)."""
     return account_filter(principal)
 
 

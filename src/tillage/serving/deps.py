@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -12,28 +12,46 @@ from tillage.config import Settings
 from tillage.i18n import LANGUAGES
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session on the app's engine, closed after the request."""
-    with request.app.state.sessions() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A read session on the app's engine, closed as soon as the route's function returns.
+
+    Opened and closed on the event loop, not in the thread pool: opening takes no connection
+    (the first statement, in the route's thread, does), and closing hands the connection back
+    to the pool with one short rollback. Closed before the answer is serialised
+    (``scope="function"`` in :data:`SessionDep`): the serialisation of a ``def`` route's answer
+    waits for a thread of the pool (:attr:`Settings.server_threads`), and a request holding a
+    connection while it waits would leave the routes that hold the threads waiting for a
+    connection.
+    """
+    session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        session.close()
 
 
-def get_language(
-    request: Request,
-    lang: Annotated[str | None, Query(description="Language: ja or en")] = None,
-) -> str:
-    """The language for this request: ``?lang=``, else the ``lang`` cookie, else the setting."""
+def language_of(request: Request, lang: str | None = None) -> str:
+    """The language for this request: ``lang`` (``?lang=``), else the ``lang`` cookie, else the
+    setting."""
     for candidate in (lang, request.cookies.get("lang")):
         if candidate in LANGUAGES:
             return candidate
     return request.app.state.settings.language
 
 
+async def get_language(
+    request: Request,
+    lang: Annotated[str | None, Query(description="Language: ja or en")] = None,
+) -> str:
+    """The request's language (:func:`language_of`), as a dependency."""
+    return language_of(request, lang)
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 LanguageDep = Annotated[str, Depends(get_language)]

@@ -33,8 +33,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas."""
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine for ``url``; for SQLite, create the parent directory and set pragmas.
+
+    A server database keeps ``pool_size`` connections open and opens up to as many more for a
+    burst (closed again when handed back).
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -42,12 +46,14 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def engine_from_settings(settings: Settings) -> Engine:
-    """The engine for the configured store (embedded SQLite unless a database URL is set)."""
-    return make_engine(settings.resolved_database_url)
+    """The engine for the configured store (embedded SQLite unless a database URL is set), with a
+    connection kept for each of the server's threads (:attr:`Settings.server_threads`) and two
+    more (a streamed export, a background job)."""
+    return make_engine(settings.resolved_database_url, pool_size=settings.server_threads + 2)
 
 
 def alembic_config(engine: Engine) -> Config:

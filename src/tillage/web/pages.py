@@ -29,7 +29,7 @@ from tillage.serving.auth import (
     set_login_csrf_cookie,
     start_session,
 )
-from tillage.serving.deps import LanguageDep, SessionDep, get_language
+from tillage.serving.deps import LanguageDep, SessionDep, language_of
 from tillage.serving.scope import menu_for
 from tillage.store.access import Principal
 from tillage.store.users import audit, authenticate, get_user, utcnow
@@ -51,7 +51,7 @@ def _visitor(request: Request) -> Principal | None:
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The HTML twin of the JSON error shape, for dashboard paths: what happened in the user's
     language, where to go next (the menu when logged in), and ``message`` as the detail."""
-    lang = get_language(request, request.query_params.get("lang"))
+    lang = language_of(request, request.query_params.get("lang"))
     visitor = _visitor(request)
     html = render(
         lang,
