@@ -230,6 +230,7 @@ def test_warming_computes_the_views_opened_first(
         "kpis:segment",
         f"kpi_accounts:{PERIOD}",
         "portfolio",
+        "renewals",
         f"review:{PERIOD}",
         "manager reviews",
         "lists",
@@ -239,8 +240,8 @@ def test_warming_computes_the_views_opened_first(
         "cadence",
         "data",
     ]
-    # five quarters × four cuts, every KPI's drill-down rows, the admin's portfolio, the
-    # admin's and the demo manager's account list (one total each, the API's and the page's
+    # five quarters × four cuts, every KPI's drill-down rows, the admin's and the manager's
+    # portfolio and first page of renewals, the admin's and the demo manager's account list (one total each, the API's and the page's
     # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
     # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
     # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas
@@ -251,7 +252,8 @@ def test_warming_computes_the_views_opened_first(
     assert kinds == {
         "kpis": 20,
         "kpi_accounts": len(REGISTRY),
-        "portfolio": 1,
+        "portfolio": 2,
+        "renewals": 2,
         "list-total": 2,
         "list-order": 4,
         "review": 2,
@@ -264,18 +266,20 @@ def test_warming_computes_the_views_opened_first(
     admin = admin_client()
     paths = ("/kpis", "/kpis?by=rep", "/kpis?by=segment", "/review", "/api/v1/kpis?by=team")
     paths += ("/data", "/plans", "/api/v1/plans", "/api/v1/plans?page=2")
-    for path in (*paths, "/api/v1/portfolio"):
+    for path in (*paths, "/api/v1/portfolio", "/renewals", "/api/v1/renewals"):
         assert admin.get(path).status_code == 200
     assert admin.get("/api/v1/accounts").status_code == 200
     manager, rep = _client(settings, "manager"), _client(settings, "rep")
     assert manager.get(f"/review?period={PERIOD}").status_code == 200
+    assert manager.get("/portfolio").status_code == 200
+    assert manager.get("/renewals").status_code == 200
     own = _rep(settings)
     assert rep.get(f"/one-on-one/{own}").status_code == 200
     assert manager.get(f"/one-on-one/{own}").status_code == 200  # the rep is in their reach
     assert admin.get(f"/one-on-one/{own}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 40 + len(REGISTRY) + agendas
+        assert count == 43 + len(REGISTRY) + agendas
     engine.dispose()
 
 

@@ -302,8 +302,9 @@ def rep_departure(
             pieces=partial(departure_pieces_of, session),
         )
         frame = result.accounts
-        if not principal.is_admin:
-            seen = set(session.scalars(select(Account.id).where(visible)))
+        if not principal.is_admin:  # which of the affected accounts the caller may see
+            ids = [int(i) for i in frame["account_id"]]
+            seen = set(session.scalars(select(Account.id).where(Account.id.in_(ids), visible)))
             frame = frame[frame["account_id"].isin(seen)]
         return departure_out(result, frame)
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tillage.errors import ParameterError
 from tillage.services.accounts import snapshot_of
+from tillage.services.page_cache import cached_model, filter_key
 from tillage.services.snapshots import SnapshotOut
 from tillage.store.access import AccountFilter
 from tillage.store.records import AccountScore
@@ -97,6 +98,38 @@ def renewal_calendar(
         raise ParameterError(f"days: {days} is not between 1 and {MAX_DAYS}")
     if offset < 0 or (limit is not None and limit < 1):
         raise ParameterError(f"limit {limit}, offset {offset}: limit ≥ 1 and offset ≥ 0")
+
+    def compute() -> RenewalCalendar:
+        return _calendar(
+            session, visible, days=days, rep=rep, team=team, limit=limit, offset=offset
+        )
+
+    if limit is None:  # every row (an export): read once, not kept
+        return compute()
+    # a page, kept per store version: the calendar is read again by every visit of the page
+    # (13,825 renewals at 100,000 accounts: 0.1–0.2 s on PostgreSQL)
+    params = {
+        "reach": filter_key(visible),
+        "days": days,
+        "rep": rep,
+        "team": team,
+        "limit": limit,
+        "offset": offset,
+    }
+    return cached_model(session, "renewals", params, RenewalCalendar, compute)
+
+
+def _calendar(
+    session: Session,
+    visible: AccountFilter,
+    *,
+    days: int,
+    rep: str | None,
+    team: str | None,
+    limit: int | None,
+    offset: int,
+) -> RenewalCalendar:
+    """:func:`renewal_calendar`, read from the store."""
     snapshot = snapshot_of(session)
     start = snapshot.as_of
     end = start + dt.timedelta(days=days)

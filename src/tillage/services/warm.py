@@ -5,8 +5,9 @@ for; :func:`warm_pages` asks for the default ones as an admin, so that the first
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), every KPI's drill-down rows of that quarter for the
-company (reach applied after reading, as for the cuts), the portfolio as an admin sees it, the
-account list's order and total as the admin and each manager open it, the review of that
+company (reach applied after reading, as for the cuts), the portfolio and the renewals
+calendar's first page as the admin and each manager see them, the account list's order and
+total as the admin and each manager open it, the review of that
 quarter, the Data page's row counts, how the company's accounts moved since the snapshot before
 (the default diff) and every account's next contact due day (the plans' cadence list,
 :func:`tillage.services.cadence.schedule_of`).
@@ -46,6 +47,8 @@ from tillage.services.kpi_accounts import warm_kpi_accounts
 from tillage.services.kpis import warm_kpi_rows
 from tillage.services.page_cache import reach_key
 from tillage.services.page_pieces import agenda_pieces_of
+from tillage.services.renewals import PER_PAGE as RENEWALS_PER_PAGE
+from tillage.services.renewals import renewal_calendar
 from tillage.services.review_frames import reading_once
 from tillage.services.reviews import period_review, rep_agenda
 from tillage.services.strategy import strategy_in_force
@@ -89,15 +92,18 @@ def warm_pages(
         step("kpi accounts")  # each KPI's drill-down rows of the quarter, the company's
         warm_kpi_accounts(session, settings, quarter, lang=lang, con=con)
         done.append(f"kpi_accounts:{quarter}")
-        step("portfolio")
-        portfolio(session, everything())
-        done.append("portfolio")
+        managers = _users(session, "manager")  # one per reach: two of the same teams read one
+        reaches = [everything(), *(account_filter(m) for m in managers)]
+        step("portfolio")  # and the renewals calendar's first page: the admin's and managers'
+        for visible in reaches:
+            portfolio(session, visible)
+            renewal_calendar(session, visible, limit=RENEWALS_PER_PAGE)
+        done += ["portfolio", "renewals"]
         step("review")
         period_review(
             session, settings, lang, OPERATOR, everything(), quarter, strategy=strategy, con=con
         )
         done.append(f"review:{quarter}")
-        managers = _users(session, "manager")  # one per reach: two of the same teams read one
         if managers:  # each manager's review, the page a manager opens first (4–6 s at 100k)
             step("manager reviews")
             for manager in managers:
@@ -107,7 +113,7 @@ def warm_pages(
                 )
             done.append("manager reviews")
         step("lists")  # the account list's order and total, the admin's and each manager's
-        for visible in [everything(), *(account_filter(m) for m in managers)]:
+        for visible in reaches:
             for listing in OPENED_FIRST:
                 account_page(session, visible, listing)
         done.append("lists")
