@@ -241,7 +241,7 @@ def test_warming_computes_the_views_opened_first(
         "data",
     ]
     # five quarters × four cuts, every KPI's drill-down rows, the admin's and the manager's
-    # portfolio and first page of renewals, the admin's and the demo manager's account list (one total each, the API's and the page's
+    # portfolio, first page of renewals and rep and team choices, the admin's and the demo manager's account list (one total each, the API's and the page's
     # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
     # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
     # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas
@@ -254,6 +254,7 @@ def test_warming_computes_the_views_opened_first(
         "kpi_accounts": len(REGISTRY),
         "portfolio": 2,
         "renewals": 2,
+        "filter-choices": 2,
         "list-total": 2,
         "list-order": 4,
         "review": 2,
@@ -279,7 +280,7 @@ def test_warming_computes_the_views_opened_first(
     assert admin.get(f"/one-on-one/{own}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 43 + len(REGISTRY) + agendas
+        assert count == 45 + len(REGISTRY) + agendas
     engine.dispose()
 
 

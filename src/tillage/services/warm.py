@@ -5,8 +5,9 @@ for; :func:`warm_pages` asks for the default ones as an admin, so that the first
 morning does not wait for them either: the KPI trend of the newest snapshot's quarter for the
 company, by rep, by team and by segment (the rows every caller reads, reach applied after; by
 segment is the only cut marketing reads), every KPI's drill-down rows of that quarter for the
-company (reach applied after reading, as for the cuts), the portfolio and the renewals
-calendar's first page as the admin and each manager see them, the account list's order and
+company (reach applied after reading, as for the cuts), the portfolio, the renewals
+calendar's first page and the list pages' rep and team choices as the admin and each manager
+see them, the account list's order and
 total as the admin and each manager open it, the review of that
 quarter, the Data page's row counts, how the company's accounts moved since the snapshot before
 (the default diff) and every account's next contact due day (the plans' cadence list,
@@ -38,6 +39,7 @@ from tillage.i18n import gettext_for
 from tillage.kpi.compute import shared_results
 from tillage.kpi.data import kpi_backend
 from tillage.kpi.period import period_containing
+from tillage.services.account_views import filter_choices
 from tillage.services.accounts import Listing, account_page, portfolio
 from tillage.services.cadence import schedule_of
 from tillage.services.departure import departure_pieces_of
@@ -94,10 +96,11 @@ def warm_pages(
         done.append(f"kpi_accounts:{quarter}")
         managers = _users(session, "manager")  # one per reach: two of the same teams read one
         reaches = [everything(), *(account_filter(m) for m in managers)]
-        step("portfolio")  # and the renewals calendar's first page: the admin's and managers'
-        for visible in reaches:
+        step("portfolio")  # the renewals calendar's first page and the rep and team choices of
+        for visible in reaches:  # the list pages too: the admin's and the managers'
             portfolio(session, visible)
             renewal_calendar(session, visible, limit=RENEWALS_PER_PAGE)
+            filter_choices(session, visible=visible)
         done += ["portfolio", "renewals"]
         step("review")
         period_review(
