@@ -241,12 +241,12 @@ def test_warming_computes_the_views_opened_first(
         "data",
     ]
     # five quarters × four cuts, every KPI's drill-down rows, the admin's and the manager's
-    # portfolio, first page of renewals and rep and team choices, the admin's and the demo manager's account list (one total each, the API's and the page's
-    # order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
-    # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
-    # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas
-    # of every rep for the admin, of the manager's reps and of each rep user (checked below:
-    # read, not computed again)
+    # portfolio, first page of renewals and rep and team choices and account list (one total
+    # each, the API's and the page's order each), their reviews with the shared pieces (KPI
+    # rows, churn, meetings; no snapshot starts the quarter, so no evidence), the agendas'
+    # three pieces, the departures' three, the plans' cadence due days and the Data page's row
+    # counts; and the 1on1 agendas of every rep for the admin, of the manager's reps and of
+    # each rep user (checked below: read, not computed again)
     agendas = kinds.pop("agenda")
     assert agendas >= 3
     assert kinds == {
