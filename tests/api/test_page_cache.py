@@ -240,21 +240,21 @@ def test_warming_computes_the_views_opened_first(
         "cadence",
         "data",
     ]
-    # five quarters × four cuts, every KPI's drill-down rows, the admin's and the manager's
-    # portfolio, first page of renewals and rep and team choices and account list (one total
-    # each, the API's and the page's order each), their reviews with the shared pieces (KPI
-    # rows, churn, meetings; no snapshot starts the quarter, so no evidence), the agendas'
-    # three pieces, the departures' three, the plans' cadence due days and the Data page's row
-    # counts; and the 1on1 agendas of every rep for the admin, of the manager's reps and of
-    # each rep user (checked below: read, not computed again)
+    # five quarters × four cuts, every KPI's drill-down rows, the admin's, the manager's and each
+    # rep user's portfolio, first page of renewals and rep and team choices, the admin's and the
+    # manager's account list (one total each, the API's and the page's order each), their reviews
+    # with the shared pieces (KPI rows, churn, meetings; no snapshot starts the quarter, so no
+    # evidence), the agendas' three pieces, the departures' three, the plans' cadence due days and
+    # the Data page's row counts; and the 1on1 agendas of every rep for the admin, of the
+    # manager's reps and of each rep user (checked below: read, not computed again)
     agendas = kinds.pop("agenda")
     assert agendas >= 3
     assert kinds == {
         "kpis": 20,
         "kpi_accounts": len(REGISTRY),
-        "portfolio": 2,
-        "renewals": 2,
-        "filter-choices": 2,
+        "portfolio": 4,
+        "renewals": 4,
+        "filter-choices": 4,
         "list-total": 2,
         "list-order": 4,
         "review": 2,
@@ -274,13 +274,15 @@ def test_warming_computes_the_views_opened_first(
     assert manager.get(f"/review?period={PERIOD}").status_code == 200
     assert manager.get("/portfolio").status_code == 200
     assert manager.get("/renewals").status_code == 200
+    for path in ("/portfolio", "/renewals", "/api/v1/portfolio"):
+        assert rep.get(path).status_code == 200
     own = _rep(settings)
     assert rep.get(f"/one-on-one/{own}").status_code == 200
     assert manager.get(f"/one-on-one/{own}").status_code == 200  # the rep is in their reach
     assert admin.get(f"/one-on-one/{own}").status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 45 + len(REGISTRY) + agendas
+        assert count == 51 + len(REGISTRY) + agendas
     engine.dispose()
 
 
