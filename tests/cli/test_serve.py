@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tillage.cli import workers
 from tillage.cli.main import app
 from tillage.cli.serve import FACTORY, clean_start, settings_environment, uvicorn_arguments
 from tillage.config import Settings, get_settings
@@ -69,7 +69,12 @@ def test_serve_command_hands_the_settings_to_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
+
+    def run_workers(target: str, options: dict[str, Any], workers: int) -> int:
+        calls.append((target, {**options, "workers": workers}))
+        return 0
+
+    monkeypatch.setattr(workers, "run_workers", run_workers)
     monkeypatch.setenv("TILLAGE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TILLAGE_SECRET_KEY", SECRET)
     monkeypatch.setattr(os, "environ", dict(os.environ))  # keep what serve exports here
@@ -99,6 +104,26 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> int:
+    """How many sockets listen on ``port`` on this machine (``/proc/net/tcp``, IPv4)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    found = 0
+    for line in lines:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            found += 1
+    return found
+
+
+def test_a_taken_port_is_refused_with_a_message() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigurationError, match=f"127.0.0.1:{port}.*--port"):
+            workers.run_workers(FACTORY, {"host": "127.0.0.1", "port": port}, 2)
 
 
 @pytest.mark.slow
@@ -135,6 +160,10 @@ def test_two_workers_answer(tmp_path: Path) -> None:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=5).status_code for _ in range(6)
         }
         assert answers == {401}
+        # each worker accepts on a socket of its own (SO_REUSEPORT): the kernel spreads the
+        # connections over both, rather than the busiest worker taking them
+        if workers.HAS_REUSE_PORT and Path("/proc/net/tcp").exists():
+            assert _listening(port) == 2
     finally:
         process.terminate()
         process.communicate(timeout=30)  # waits, and closes the pipe

@@ -1,10 +1,10 @@
 """``tillage serve``: the API and the dashboard, in one process or in ``--workers`` processes.
 
 One worker serves the app built by :func:`tillage.server.create_app` in this process. Several
-workers are separate processes that uvicorn starts itself, so each builds its own app from the
-import string :data:`FACTORY`, reading the settings from ``TILLAGE_*`` environment variables:
-:func:`settings_environment` writes the effective settings (``--lang`` and those of ``tillage
-demo`` included) there first.
+workers are separate processes (:mod:`tillage.cli.workers`: each accepting on a socket of its
+own), so each builds its own app from the import string :data:`FACTORY`, reading the settings
+from ``TILLAGE_*`` environment variables: :func:`settings_environment` writes the effective
+settings (``--lang`` and those of ``tillage demo`` included) there first.
 """
 
 from __future__ import annotations
@@ -48,14 +48,20 @@ def uvicorn_arguments(
     return FACTORY, {**options, "factory": True, "workers": workers}
 
 
-def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    """Serve the application for ``settings`` with uvicorn until interrupted."""
+def run_server(settings: Settings, host: str, port: int, workers: int = 1) -> int:
+    """Serve the application for ``settings`` with uvicorn until interrupted; the exit status
+    (non-zero when the workers could not start)."""
     import uvicorn
+
+    from tillage.cli.workers import HAS_REUSE_PORT, run_workers
 
     app, options = uvicorn_arguments(settings, host, port, workers)
     if workers > 1:
         os.environ.update(settings_environment(settings))  # the workers inherit it
+        if HAS_REUSE_PORT:
+            return run_workers(app, options, workers)
     uvicorn.run(app, **options)
+    return 0
 
 
 def clean_start(settings: Settings, now: float) -> None:
@@ -78,4 +84,6 @@ def serve(
     _ = state.gettext()
     clean_start(settings, time.time())
     typer.echo(_("Dashboard: http://{host}:{port}/  (Ctrl+C to stop)").format(host=host, port=port))
-    run_server(settings, host, port, workers)
+    status = run_server(settings, host, port, workers)
+    if status:
+        raise typer.Exit(status)

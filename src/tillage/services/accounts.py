@@ -45,6 +45,7 @@ from tillage.services.snapshot_frames import deal_zone_totals
 from tillage.services.snapshots import SnapshotOut, snapshot_out
 from tillage.store.access import AccountFilter
 from tillage.store.groups import hierarchy_frame
+from tillage.store.page_cache import store_version
 from tillage.store.snapshots import (
     AccountDetail,
     ScorePoint,
@@ -203,7 +204,14 @@ def search_text(text: str | None) -> str | None:
 
 
 def snapshot_of(session: Session, snapshot_id: int | None = None) -> SnapshotOut:
-    """The snapshot ``snapshot_id`` (default: the newest complete one) as answers name it."""
+    """The snapshot ``snapshot_id`` (default: the newest complete one) as answers name it; the
+    newest is the store version's (:func:`store_version`: read with it, once a request)."""
+    if snapshot_id is None:
+        version = store_version(session)
+        if version is None:
+            latest_snapshot(session)  # raises the error that says what to run
+        else:
+            return SnapshotOut(id=version.snapshot_id, as_of=version.as_of, label=version.label)
     snap = latest_snapshot(session) if snapshot_id is None else get_snapshot(session, snapshot_id)
     return snapshot_out(snap)
 

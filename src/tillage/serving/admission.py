@@ -10,16 +10,31 @@ the pool at a time; with the pool holding ``limit`` connections and the thread p
 ``limit`` threads, no request waits on either (:func:`tillage.store.database.engine_from_settings`).
 
 Static files are not counted: they are read by the event loop, not a thread.
+
+With several worker processes (``tillage serve --workers``), a kept-alive connection stays with
+the process that accepted it, and the processes accept the first connections by chance: one
+process may hold most of the busy clients (a proxy's few upstream connections, all of them)
+while another idles. Every :data:`REQUESTS_PER_CONNECTION`-th answer on a connection therefore
+says ``Connection: close`` (as nginx's ``keepalive_requests`` does), and the client's next
+connection goes to whichever process accepts it first, the least busy.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNCOUNTED = ("/static/",)
 """Path prefixes served without waiting their turn."""
+REQUESTS_PER_CONNECTION = 100
+"""Answers on one kept-alive connection before it is closed (the client opens another)."""
+CONNECTIONS_KEPT = 10_000
+"""Connections whose answers are counted (the oldest forgotten first)."""
+
+
+CLOSE = (b"connection", b"close")
 
 
 class Admission:
@@ -30,6 +45,7 @@ class Admission:
         self.limit = limit
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the semaphore's
+        self._answered: OrderedDict[tuple[str, int], int] = OrderedDict()  # by client address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNCOUNTED):
@@ -39,4 +55,23 @@ class Admission:
         if self._slots is None or self._loop is not loop:  # a semaphore serves one loop
             self._slots, self._loop = asyncio.Semaphore(self.limit), loop
         async with self._slots:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self._closing(scope, send))
+
+    def _closing(self, scope: Scope, send: Send) -> Send:
+        """``send`` that adds ``Connection: close`` to the connection's last answer."""
+        client = scope.get("client")
+        if client is None:
+            return send
+        answered = self._answered.pop(tuple(client), 0) + 1
+        if answered < REQUESTS_PER_CONNECTION:
+            self._answered[tuple(client)] = answered
+            if len(self._answered) > CONNECTIONS_KEPT:
+                self._answered.popitem(last=False)
+            return send
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+            await send(message)
+
+        return closing

@@ -79,9 +79,8 @@ def get_principal(request: Request, session: SessionDep) -> Principal | None:
         principal = principal_for_token(session, credentials.strip(), now=utcnow())
     else:
         principal = _session_principal(request, session)
-    # last_used_at of a token; and the connection goes back to the pool while the request
-    # waits for a thread for its route (which takes one again)
-    session.commit()
+    if session.dirty:  # a token's last_used_at (once a minute); else the route reads on
+        session.commit()
     return principal
 
 

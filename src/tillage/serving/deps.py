@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.i18n import LANGUAGES
+from tillage.store.page_cache import REQUEST
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -29,6 +30,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     connection.
     """
     session = request.app.state.sessions()
+    session.info[REQUEST] = True  # reads the store version once (store_version)
     try:
         yield session
     finally:

@@ -12,10 +12,10 @@ deleted on the next write (:func:`put_entry`) or with their snapshot.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,9 @@ class StoreVersion:
     strategy: int
     data: tuple[int, int]
     marks: tuple[int, str] = (0, "")
+    label: str | None = field(default=None, compare=False)
+    """The snapshot's label (read with it for the answers that name the snapshot; not part of
+    the version)."""
 
     def parts(self) -> list[object]:
         """The fields as JSON-ready values (for hashing into a key)."""
@@ -53,15 +56,44 @@ def _newest(column: Any) -> Any:
     return select(func.max(column)).scalar_subquery()
 
 
+REQUEST = "tillage.request"
+"""Key of ``session.info`` that marks the session of a web request (set by the request's
+dependency): such a session reads the store version once (:func:`store_version`)."""
+_MEMO = "tillage.store_version"
+
+
 def store_version(session: Session) -> StoreVersion | None:
-    """The store's :class:`StoreVersion`; ``None`` without a complete snapshot. One statement
-    (every request asks): the newest snapshot's row by the as-of index, and the newest
-    strategy version, import, activity and plan mark each read from a primary key."""
+    """The store's :class:`StoreVersion`; ``None`` without a complete snapshot. One statement:
+    the newest snapshot's row by the as-of index, and the newest strategy version, import,
+    activity and plan mark each read from a primary key.
+
+    A request's session (``session.info[REQUEST]``) reads it once per transaction and until it
+    writes (a flush forgets it, :func:`_forget`): the request answers from the store as its
+    first read found it, and its snapshot, list totals and cached pages name the same version.
+    """
+    remembered = session.info.get(_MEMO)
+    transaction = session.get_transaction()
+    if remembered is not None and transaction is not None and remembered[0] is transaction:
+        return remembered[1]
+    version = _read_version(session)
+    if session.info.get(REQUEST):
+        session.info[_MEMO] = (session.get_transaction(), version)
+    return version
+
+
+@event.listens_for(Session, "after_flush")
+def _forget(session: Session, _context: object) -> None:
+    """A write in the session: the version it remembers may be past."""
+    session.info.pop(_MEMO, None)
+
+
+def _read_version(session: Session) -> StoreVersion | None:
     row = session.execute(
         select(
             Snapshot.id,
             Snapshot.as_of,
             Snapshot.created_at,
+            Snapshot.label,
             _newest(StrategyVersion.id),
             _newest(Import.id),
             _newest(Activity.id),
@@ -74,8 +106,9 @@ def store_version(session: Session) -> StoreVersion | None:
     ).first()
     if row is None:
         return None
-    snapshot_id, as_of, written, strategy, imported, logged, marks, marked = row
+    snapshot_id, as_of, written, label, strategy, imported, logged, marks, marked = row
     return StoreVersion(
+        label=label,
         snapshot_id=snapshot_id,
         as_of=as_of,
         written=written,
