@@ -237,9 +237,7 @@ def account_page(
     desc = listing.desc
     after, position = (None, None) if cursor is None else decode_cursor(cursor, listing.sort, desc)
     cache = PageCache(session)
-    where = (listing.where or ScoreFilter()).active()
-    totals_params = {"snapshot": snapshot.id, "where": where, "visible": filter_key(visible)}
-    order_params = {**totals_params, "sort": listing.sort, "desc": desc}
+    totals_params, order_params = _order_keys(snapshot.id, visible, listing)
     kept = cache.get("list-total", totals_params)
     start = offset
     ids: np.ndarray | None = None
@@ -277,6 +275,29 @@ def account_page(
 
 ID_BYTES = 4
 """Bytes per account id in a kept listing order (little-endian int32)."""
+
+
+def _order_keys(
+    snapshot_id: int, visible: AccountFilter, listing: Listing
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The page-cache parameters of a listing's totals and of its order."""
+    where = (listing.where or ScoreFilter()).active()
+    totals = {"snapshot": snapshot_id, "where": where, "visible": filter_key(visible)}
+    return totals, {**totals, "sort": listing.sort, "desc": listing.desc}
+
+
+def visible_ids(session: Session, visible: AccountFilter, snapshot_id: int) -> np.ndarray:
+    """The ids of every account scored in snapshot ``snapshot_id`` that the caller may see: the
+    kept order of the default listing (the API's first page keeps it; the warm step keeps the
+    admin's and each manager's), else computed and kept. For a page that needs the reach of
+    many accounts: 20,000 of 100,000 read in a few milliseconds, not filtered again."""
+    cache = PageCache(session)
+    listing = Listing()
+    totals_params, order_params = _order_keys(snapshot_id, visible, listing)
+    found = _ids(cache.get("list-order", order_params))
+    if found is not None:
+        return found
+    return _order(session, cache, snapshot_id, visible, listing, totals_params, order_params).ids
 
 
 def _ids(payload: bytes | None) -> np.ndarray | None:

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tillage.services.accounts import visible_ids
 from tillage.services.page_cache import PageCache, bytes_frame, frame_bytes
 from tillage.store.access import AccountFilter, lets_everything
 from tillage.store.schema import Account, AccountScore, Activity, Rep, Snapshot
@@ -190,16 +191,8 @@ def cadence_page(
     due = due.loc[keep]
     if due.empty:
         return [], 0
-    if not lets_everything(visible):
-        query = (
-            select(AccountScore.account_id)
-            .join(Account, Account.id == AccountScore.account_id)
-            .where(AccountScore.snapshot_id == snapshot.id, visible)
-        )
-        owners = page_reps if page_reps is not None and listed is None else rep_ids
-        if owners is not None:
-            query = query.where(AccountScore.rep_id.in_(owners))
-        due = due.loc[due["account_id"].isin(set(session.scalars(query)))]
+    if not lets_everything(visible):  # the reach, as the account list keeps it
+        due = due.loc[due["account_id"].isin(visible_ids(session, visible, snapshot.id))]
     total = len(due)
     due = due.iloc[offset : None if limit is None else offset + limit]
     rep_names = dict(session.execute(select(Rep.id, Rep.name)).all())
