@@ -159,9 +159,10 @@ def warm_pages(
     return done
 
 
-OPENED_FIRST = (Listing(), Listing(sort="priority", descending=True))
-"""The listings opened first: the API's default order (LTV) and the /accounts page's (priority,
-highest first)."""
+OPENED_FIRST = (Listing(), Listing(sort="priority", descending=True), Listing(sort="name"))
+"""The listings opened first: the API's default order (LTV), the /accounts page's (priority,
+highest first) and by name (the order a list is looked through; PostgreSQL sorts 100,000 names
+in its collation in a quarter of a second)."""
 
 
 def _users(session: Session, role: str) -> list[Principal]:
