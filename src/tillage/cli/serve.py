@@ -43,7 +43,7 @@ def uvicorn_arguments(
     if workers <= 1:
         from tillage.server import create_app
 
-        return create_app(settings), options
+        return create_app(settings, freeze_heap=True), options
     settings.require_secret_key()  # refuse here, not in every worker
     return FACTORY, {**options, "factory": True, "workers": workers}
 

@@ -126,7 +126,7 @@ def accounts_page(
     visible: VisibleAccounts,
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     sort: PageSort = "priority",
-    order: Literal["asc", "desc"] = "desc",
+    order: Literal["asc", "desc"] | None = None,
     segment: Annotated[str | None, Query(pattern="^(" + "|".join(SEGMENTS) + ")?$")] = None,
     zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
     deal_zone: Annotated[str | None, Query(pattern="^[ABC]?$")] = None,
@@ -138,8 +138,10 @@ def accounts_page(
 ) -> Response:
     """The caller's accounts in the latest snapshot, filtered, searched, sorted and paginated.
 
-    An empty parameter (an "All" choice of the filter form) means no filter.
+    An empty parameter (an "All" choice of the filter form) means no filter. Without ``order``
+    the sort's own direction (as the API's): names A to Z, figures highest first.
     """
+    order = order or ("desc" if Listing(sort=sort).desc else "asc")
     filters = ScoreFilter(
         segment=segment or None,
         zone=zone or None,
