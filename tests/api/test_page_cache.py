@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, insert, select
 from sqlalchemy.orm import Session
 from tests.api.conftest import login
 from tests.store_rows import record_import
@@ -24,7 +24,7 @@ from tillage.services.strategy import strategy_in_force
 from tillage.services.warm import warm_pages
 from tillage.store.access import reach_ids, reach_names
 from tillage.store.database import make_engine
-from tillage.store.page_cache import clear_entries, store_version
+from tillage.store.page_cache import REQUEST, clear_entries, store_version
 from tillage.store.schema import Activity, Import, PageCacheEntry, Snapshot, SnapshotAction
 from tillage.store.users import find_user, principal_for
 
@@ -171,6 +171,51 @@ def test_an_import_a_strategy_or_a_snapshot_computes_anew(
         assert cache.get("test", {}) == b"payload"
         snapshots = set(session.scalars(select(PageCacheEntry.snapshot_id)))
     assert snapshots == {cache.version.snapshot_id}
+    engine.dispose()
+
+
+def test_a_request_reads_the_store_version_once_until_it_writes(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    """A request's session names one version throughout (one read), a write in it reads anew;
+    any other session reads the store each time."""
+    settings, _client = own_store
+    engine = make_engine(settings.resolved_database_url)
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "max(strategy_versions.id)" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    with Session(engine) as session:
+        session.info[REQUEST] = True
+        first = store_version(session)
+        assert store_version(session) is first and len(reads) == 1
+        session.execute(  # a write through the session (Core): read again
+            insert(Import).values(
+                imported_at=dt.datetime(2026, 10, 2),
+                source="t.csv",
+                format="csv",
+                checksum="0" * 64,
+                rows_read=0,
+                rows_inserted=0,
+                rows_updated=0,
+                rows_unchanged=0,
+                rows_rejected=0,
+            )
+        )
+        second = store_version(session)
+        assert len(reads) == 2 and second is not None and first is not None
+        assert second.data[0] > first.data[0]
+        session.rollback()
+        store_version(session)  # a new transaction: read again
+        assert len(reads) == 3
+    with Session(engine) as other:  # not a request's: every call reads
+        store_version(other)
+        store_version(other)
+    assert len(reads) == 5
+    event.remove(engine, "before_cursor_execute", count)
     engine.dispose()
 
 

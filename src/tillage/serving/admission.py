@@ -6,17 +6,19 @@ the GIL serve the same requests as a few, each one slower and in no order, so th
 answers wait longest. :class:`Admission` lets ``limit`` requests in at a time (an asyncio
 semaphore: first come, first served) and keeps the rest waiting on the event loop, where
 waiting costs nothing. A request in progress holds at most one thread and one connection of
-the pool at a time; with the pool holding ``limit`` connections and the thread pool more than
-``limit`` threads, no request waits on either (:func:`tillage.store.database.engine_from_settings`).
+the pool at a time; with the pool holding more than ``limit`` connections
+(:func:`tillage.store.database.engine_from_settings`) and the thread pool more than ``limit``
+threads, no request waits on either.
 
 Static files are not counted: they are read by the event loop, not a thread.
 
 With several worker processes (``tillage serve --workers``), a kept-alive connection stays with
-the process that accepted it, and the processes accept the first connections by chance: one
-process may hold most of the busy clients (a proxy's few upstream connections, all of them)
-while another idles. Every :data:`REQUESTS_PER_CONNECTION`-th answer on a connection therefore
-says ``Connection: close`` (as nginx's ``keepalive_requests`` does), and the client's next
-connection goes to whichever process accepts it first, the least busy.
+the process that accepted it: one process may come to hold most of the busy clients (a proxy's
+few upstream connections, all of them) while another idles. Every
+:data:`REQUESTS_PER_CONNECTION`-th answer on a connection therefore says ``Connection: close``
+(as nginx's ``keepalive_requests`` does), and the client's next connection is spread again
+(:mod:`tillage.cli.workers`: each worker listens on a socket of its own, and the kernel spreads
+new connections over them).
 """
 
 from __future__ import annotations

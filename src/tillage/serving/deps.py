@@ -23,14 +23,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     Opened and closed on the event loop, not in the thread pool: opening takes no connection
     (the first statement, in the route's thread, does), and closing hands the connection back
-    to the pool with one short rollback. Closed before the answer is serialised
-    (``scope="function"`` in :data:`SessionDep`): the serialisation of a ``def`` route's answer
-    waits for a thread of the pool (:attr:`Settings.server_threads`), and a request holding a
-    connection while it waits would leave the routes that hold the threads waiting for a
-    connection.
+    to the pool with one short rollback. Closed when the route's function returns
+    (``scope="function"`` in :data:`SessionDep`), not after the answer is sent. The session of a
+    web request reads the store version once (``REQUEST``, :func:`store_version`).
     """
     session = request.app.state.sessions()
-    session.info[REQUEST] = True  # reads the store version once (store_version)
+    session.info[REQUEST] = True
     try:
         yield session
     finally:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from tillage.store.records import Import, PageCacheEntry, Snapshot, StrategyVersion
 from tillage.store.schema import Activity
@@ -85,6 +85,13 @@ def store_version(session: Session) -> StoreVersion | None:
 def _forget(session: Session, _context: object) -> None:
     """A write in the session: the version it remembers may be past."""
     session.info.pop(_MEMO, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_write(state: ORMExecuteState) -> None:
+    """An ``INSERT``, ``UPDATE`` or ``DELETE`` run through the session: as :func:`_forget`."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info.pop(_MEMO, None)
 
 
 def _read_version(session: Session) -> StoreVersion | None:
