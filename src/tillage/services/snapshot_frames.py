@@ -28,7 +28,7 @@ from tillage.store.schema import (
     SnapshotAction,
     SnapshotDeal,
 )
-from tillage.store.snapshots import complete_snapshot
+from tillage.store.snapshots import DEAL_COLUMNS, complete_snapshot
 
 
 def portfolio_frame(session: Session, snapshot_id: int, *, visible: AccountFilter) -> pd.DataFrame:
@@ -86,19 +86,10 @@ _PORTFOLIO_COLUMNS = [
 ]
 
 
-DEAL_LIST_COLUMNS = (
-    "opportunity_id",
-    "deal",
-    "account_id",
-    "account",
-    "amount",
-    "win_probability",
-    "expected_value",
-    "zone",
-    "p_zone",
-    "borderline",
-)
-"""The columns of a scored open deal as the deal list shows it."""
+_SCORED_DEAL = DEAL_COLUMNS[2:]  # after opportunity_id and account_id: what the run scored
+DEAL_LIST_COLUMNS = ("opportunity_id", "deal", "account_id", "account", *_SCORED_DEAL)
+"""The columns of a scored open deal as the deal list shows it: a snapshot's deal columns
+(:data:`tillage.store.snapshots.DEAL_COLUMNS`) with the deal's and the account's names."""
 
 
 def deals_query(
@@ -112,12 +103,7 @@ def deals_query(
             Opportunity.name,
             SnapshotDeal.account_id,
             Account.name,
-            SnapshotDeal.amount,
-            SnapshotDeal.win_probability,
-            SnapshotDeal.expected_value,
-            SnapshotDeal.zone,
-            SnapshotDeal.p_zone,
-            SnapshotDeal.borderline,
+            *(SnapshotDeal.__table__.c[name] for name in _SCORED_DEAL),
         )
         .join(Account, Account.id == SnapshotDeal.account_id)
         .join(Opportunity, Opportunity.id == SnapshotDeal.opportunity_id)
