@@ -33,6 +33,7 @@ from tillage.errors import ConfigurationError
 HAS_REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 STOP_WAIT = 30.0
 """Seconds a stopped worker has to finish its requests before it is killed."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -102,6 +103,3 @@ def run_workers(target: str, options: dict[str, Any], workers: int) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return status
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)

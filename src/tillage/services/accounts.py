@@ -206,14 +206,12 @@ def search_text(text: str | None) -> str | None:
 def snapshot_of(session: Session, snapshot_id: int | None = None) -> SnapshotOut:
     """The snapshot ``snapshot_id`` (default: the newest complete one) as answers name it; the
     newest is the store version's (:func:`store_version`: read with it, once a request)."""
-    if snapshot_id is None:
-        version = store_version(session)
-        if version is None:
-            latest_snapshot(session)  # raises the error that says what to run
-        else:
-            return SnapshotOut(id=version.snapshot_id, as_of=version.as_of, label=version.label)
-    snap = latest_snapshot(session) if snapshot_id is None else get_snapshot(session, snapshot_id)
-    return snapshot_out(snap)
+    if snapshot_id is not None:
+        return snapshot_out(get_snapshot(session, snapshot_id))
+    version = store_version(session)
+    if version is None:  # no complete snapshot: raises the error that says what to run
+        return snapshot_out(latest_snapshot(session))
+    return SnapshotOut(id=version.snapshot_id, as_of=version.as_of, label=version.label)
 
 
 def account_page(
