@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -15,6 +18,15 @@ from tillage.config import Settings
 from tillage.server import create_app
 from tillage.serving.admission import Admission
 from tillage.store.users import create_token, find_user
+
+T = TypeVar("T")
+
+
+def run_on_own_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(main())`` on a thread of its own: the browser tests' session-wide Playwright
+    keeps an event loop running on the worker's main thread, where ``asyncio.run`` refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def _recording_app(log: list[tuple[str, int]], running: list[int]):
@@ -47,7 +59,7 @@ def test_at_most_limit_requests_run_and_the_rest_wait_in_order() -> None:
             answers = await asyncio.gather(*tasks)
         return [answer.status_code for answer in answers]
 
-    assert asyncio.run(main()) == [200] * 12
+    assert run_on_own_loop(main) == [200] * 12
     assert running[1] == 3
     assert [number for _event, number in log] == list(range(12))  # first come, first served
 
@@ -61,7 +73,7 @@ def test_static_files_do_not_wait_their_turn() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             await asyncio.gather(*(client.get(f"/static/{n}") for n in range(5)))
 
-    asyncio.run(main())
+    run_on_own_loop(main)
     assert running[1] == 5
 
 
@@ -95,6 +107,6 @@ def test_many_more_requests_than_threads_all_get_answers(
             )
         return [answer.status_code for answer in answers]
 
-    assert asyncio.run(main()) == [200] * 60
+    assert run_on_own_loop(main) == [200] * 60
     assert engine.pool.checkedout() == 0
     engine.dispose()
