@@ -138,15 +138,17 @@ def _fit_once(lib, module, model, data):
 
 
 def serve(lib):
-    """One fit per request line ``MODEL PATH`` on standard input, one JSON line per fit on
-    standard output: ``benchmarks/peers.py`` alternates these with tillage's own fits."""
+    """One request line ``MODEL PATH FITS`` on standard input: ``FITS`` fits back to back, one
+    JSON line on standard output with the time of the last (``benchmarks/peers.py`` alternates
+    these with tillage's own fits)."""
     module = _import(lib)
     version = getattr(module, "__version__", "?")
     print(json.dumps({"ready": True, "version": version}), flush=True)
     for line in sys.stdin:
-        model, path = line.split(maxsplit=1)
-        data = dict(np.load(path.strip()))
-        seconds, params = _fit_once(lib, module, model, data)
+        model, path, fits = line.split()
+        data = dict(np.load(path))
+        for _ in range(int(fits)):
+            seconds, params = _fit_once(lib, module, model, data)
         print(json.dumps({"seconds": seconds, "params": params, "version": version}), flush=True)
 
 

@@ -3,18 +3,20 @@ gets back, on the scored 300-account demo store (the permission matrix checks th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tillage.config import Settings
 from tillage.services.snapshot_frames import deal_cells
 from tillage.store.access import account_filter, reach_ids
 from tillage.store.database import make_engine
-from tillage.store.schema import Rep
+from tillage.store.records import AccountScore, PageCacheEntry
+from tillage.store.schema import Account, Rep
 from tillage.store.snapshots import latest_snapshot
 from tillage.store.users import find_user, principal_for
 from tillage.web.portfolio import likely_threshold
@@ -275,3 +277,40 @@ def test_the_review_acts_and_only_an_admin_accepts_its_changes(
     rep_key = find_rep_key(demo_settings, "rep")
     departure = admin.get("/api/v1/simulate/departure", params={"rep": rep_key}).json()
     assert departure["uplift_source"] == "assumed"  # no rep of the demo has left
+
+
+def test_an_account_the_snapshot_did_not_score_is_marked_on_the_departure_page(
+    own_store: tuple[Settings, Callable[[], TestClient]],
+) -> None:
+    """An account of the leaving rep missing from the snapshot (imported after it) shows
+    「（未スコア）」 as its LTV at risk, not ¥0, which a sales manager would read as "no value"."""
+    settings, admin_client = own_store
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        snapshot = latest_snapshot(session)
+        assert snapshot is not None
+        account_id, rep_key = session.execute(
+            select(Account.id, Rep.key)
+            .join(Rep, Rep.id == Account.owner_id)
+            .order_by(Account.id)
+            .limit(1)
+        ).one()
+        session.execute(
+            delete(AccountScore).where(
+                AccountScore.snapshot_id == snapshot.id, AccountScore.account_id == account_id
+            )
+        )
+        session.execute(delete(PageCacheEntry))
+        session.commit()
+    engine.dispose()
+    admin = admin_client()
+    row = None
+    for page in range(1, 50):
+        html = admin.get("/departure", params={"rep": rep_key, "page": page}).text
+        match = re.search(rf'<tr data-account="{account_id}">(.*?)</tr>', html, re.S)
+        if match or 'rel="next"' not in html:
+            row = match.group(1) if match else None
+            break
+    assert row is not None, "the unscored account is on no page of the departure"
+    assert "（未スコア）" in row
+    assert "￥0<" not in row and "¥0<" not in row
