@@ -97,11 +97,20 @@ class BetaGeoModel(BaseModel):
     _continuous_column: ClassVar[str | None] = "T"
 
     def _initial_guess(self, data: Data, weights: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``r = a = b = 1`` and ``alpha`` the mean ``T`` (alpha scales with the time unit);
-        with more than ``4 * _WARM_ROWS`` rows, the estimate on every k-th of them instead, so
-        that only the last few Newton iterations run on all of them."""
-        mean_t = _weighted_sum(data["T"], weights) / float(weights.sum())
-        guess = np.array([1.0, max(mean_t, 1e-3), 1.0, 1.0])
+        """``r = 0.5``, ``alpha = r / λ̄`` with λ̄ = Σ w x / Σ w T the base's repeat rate (so
+        that the prior mean rate r/alpha is the observed one, in the data's time unit), and
+        ``a = 0.5``, ``b = 1.5`` (a quarter of the customers drop out after a purchase): a
+        start the Newton steps leave in 6 iterations on CDNOW and the simulated bases, against
+        8 from ``r = a = b = 1``, ``alpha`` = mean ``T`` (which remains the start of a base
+        without a repeat purchase). With more than ``4 * _WARM_ROWS`` rows, the estimate on
+        every k-th of them instead, so that only the last few Newton iterations run on all of
+        them."""
+        total_t = _weighted_sum(data["T"], weights)
+        rate = _weighted_sum(data["frequency"], weights) / total_t if total_t > 0 else 0.0
+        if rate > 0:
+            guess = np.array([0.5, 0.5 / rate, 0.5, 1.5])
+        else:
+            guess = np.array([1.0, max(total_t / float(weights.sum()), 1e-3), 1.0, 1.0])
         return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
     def _prepare(self, data: Data) -> Data:
