@@ -37,6 +37,7 @@ from tillage.serving import etag
 from tillage.serving.admission import Admission
 from tillage.serving.errors import install_error_handlers
 from tillage.store.database import engine_from_settings, session_factory
+from tillage.store.users import unknown_login_hash
 from tillage.timestamps import BusinessZoneMiddleware
 from tillage.web import accounts as account_pages
 from tillage.web import assets, one_on_one, pages, portfolio, security
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, freeze_heap: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        unknown_login_hash()  # the first unknown login then takes as long as the others
         if freeze_heap:
             gc.collect()
             gc.freeze()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import URL, create_engine, make_url, text
 from sqlalchemy.orm import Session
@@ -198,6 +199,21 @@ def demo_settings(request: pytest.FixtureRequest, demo_stores: dict[str, Setting
     return demo_stores.get(getattr(request, "param", "sqlite"))
 
 
+_APPS: dict[str, FastAPI] = {}
+
+
+def app_for(settings: Settings) -> FastAPI:
+    """The app on ``settings``, built once per test process: FastAPI builds a route's
+    dependencies on the first request that matches it (and those of the routes matched before
+    it), ~0.1 s per app, which an app per test paid again in every test. Each
+    :class:`TestClient` entered on it runs its start-up and shut-down anew (the shut-down only
+    closes the pooled connections)."""
+    key = settings.model_dump_json()
+    if key not in _APPS:
+        _APPS[key] = create_app(settings)
+    return _APPS[key]
+
+
 @pytest.fixture(scope="session")
 def cookie_jars() -> dict[str, dict[str, str]]:
     """Session cookies per store URL, filled by :func:`session_cookies`."""
@@ -212,7 +228,7 @@ def session_cookies(
     url = demo_settings.resolved_database_url
     if url not in cookie_jars:
         cookies = cookie_jars[url] = {}
-        with TestClient(create_app(demo_settings)) as client:
+        with TestClient(app_for(demo_settings)) as client:
             for user in LOGINS:
                 client.cookies.clear()
                 login(client, user)
@@ -228,7 +244,7 @@ def client_as(
     opened: list[TestClient] = []
 
     def make(user: str | None) -> TestClient:
-        client = TestClient(create_app(demo_settings))
+        client = TestClient(app_for(demo_settings))
         client.__enter__()
         opened.append(client)
         if user is not None:

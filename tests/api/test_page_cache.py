@@ -6,7 +6,9 @@ activity, strategy, snapshot) computes anew, and a current copy is answered 304.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -255,13 +257,11 @@ def test_the_review_reads_the_effects_the_scoring_run_recorded(
 
 
 def test_warming_computes_the_views_opened_first(
-    own_store: tuple[Settings, Callable[[], TestClient]],
+    warmed_store: tuple[Settings, list[str]],
 ) -> None:
-    settings, admin_client = own_store
+    settings, done = warmed_store
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
-        clear_entries(session)
-        done = warm_pages(session, settings)
         # one reach per rep a rep user stands for (other tests of the run may add rep users to
         # the store this one copies)
         rep_reaches = session.scalar(
@@ -315,7 +315,7 @@ def test_warming_computes_the_views_opened_first(
         "cadence": 1,
         "store-counts": 1,
     }
-    admin = admin_client()
+    admin = _client(settings, "admin")
     paths = ("/kpis", "/kpis?by=rep", "/kpis?by=segment", "/review", "/api/v1/kpis?by=team")
     paths += ("/data", "/plans", "/api/v1/plans", "/api/v1/plans?page=2")
     for path in (*paths, "/api/v1/portfolio", "/renewals", "/api/v1/renewals"):
@@ -346,6 +346,37 @@ def _warmed(settings: Settings) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def warmed_template(
+    demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str]]:
+    """A copy of the SQLite demo store whose cache was emptied, then warmed as a scoring run
+    does (once for the module: warming takes seconds), and what the warm step did."""
+    source = demo_stores.get("sqlite")
+    path = tmp_path_factory.mktemp("warmed") / "warmed.db"
+    make_engine(source.resolved_database_url).dispose()
+    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
+    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        clear_entries(session)
+        done = warm_pages(session, settings)
+    engine.dispose()
+    return path, done
+
+
+@pytest.fixture
+def warmed_store(
+    warmed_template: tuple[Path, list[str]], demo_stores: dict[str, Settings], tmp_path: Path
+) -> tuple[Settings, list[str]]:
+    """A private copy of the warmed store (a test's requests may add entries) and what the
+    warm step did."""
+    template, done = warmed_template
+    shutil.copy(template, tmp_path / "warmed.db")
+    update = {"database_url": f"sqlite:///{tmp_path / 'warmed.db'}"}
+    return demo_stores.get("sqlite").model_copy(update=update), done
+
+
 def _refuse(*_args: object, **_kwargs: object) -> None:
     raise AssertionError("computed again after warming")
 
@@ -357,13 +388,12 @@ def _client(settings: Settings, user: str) -> TestClient:
 
 
 def test_a_warmed_store_builds_each_callers_pages_without_computing_again(
-    own_store: tuple[Settings, Callable[[], TestClient]], monkeypatch: pytest.MonkeyPatch
+    warmed_store: tuple[Settings, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After warming, a manager's review and departure and a rep's or manager's 1on1 are built
     from the kept pieces: nothing company-wide (KPIs, key-person risk, history) is computed."""
-    settings, _admin = own_store
+    settings, _done = warmed_store
     rep = _rep(settings)
-    _warmed(settings)
     for name in ("review_pieces", "agenda_pieces", "review_evidence", "kpi_backend"):
         monkeypatch.setattr(f"tillage.services.page_pieces.{name}", _refuse)
     monkeypatch.setattr("tillage.services.reviews.kpi_backend", _refuse)
@@ -392,13 +422,12 @@ def _visible_ids(client: TestClient) -> set[int]:
 
 
 def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
-    own_store: tuple[Settings, Callable[[], TestClient]],
+    warmed_store: tuple[Settings, list[str]],
 ) -> None:
     """The pieces count every account; a manager's review and departure and a rep's agenda
     built from them show only what the caller may see."""
-    settings, admin_client = own_store
+    settings, _done = warmed_store
     rep = _rep(settings)
-    _warmed(settings)
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
         manager_user = find_user(session, "manager")
@@ -409,7 +438,7 @@ def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
         reached = reach_ids(session, principal_for(manager_user, via="session")) or set()
     engine.dispose()
     admin, manager, rep_client = (
-        admin_client(),
+        _client(settings, "admin"),
         _client(settings, "manager"),
         _client(settings, "rep"),
     )
@@ -434,7 +463,7 @@ def test_pages_built_from_warmed_pieces_keep_the_callers_reach(
     shown = {a["account_id"] for a in agenda["top_accounts"] + agenda["at_risk"]}
     shown |= {d["account_id"] for d in agenda["deals"]}
     assert shown and shown <= _visible_ids(rep_client)
-    for client in (manager, rep_client):
+    for client in (admin, manager, rep_client):
         client.__exit__(None, None, None)
 
 

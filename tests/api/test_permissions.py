@@ -41,7 +41,7 @@ from tillage.store.snapshots import latest_snapshot
 from tillage.store.strategies import save_strategy
 from tillage.store.users import create_token, find_user, principal_for
 
-from .conftest import login
+from .conftest import app_for, login
 
 ROLES = ("admin", "manager", "rep", "rep2", "success", "marketing", "finance", "anon")
 NOW = dt.datetime(2026, 10, 1, 9, 0)
@@ -687,7 +687,7 @@ def csrf_tokens(demo_settings: Settings, session_cookies: dict[str, str]) -> dic
     if url in _csrf:
         return _csrf[url]
     tokens = _csrf[url] = {}
-    with TestClient(create_app(demo_settings)) as client:
+    with TestClient(app_for(demo_settings)) as client:
         for user, cookie in session_cookies.items():
             client.cookies.set(SESSION_COOKIE, cookie)
             me = client.get("/api/v1/me").json()

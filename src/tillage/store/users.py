@@ -27,6 +27,7 @@ Refusals raise :class:`~tillage.errors.TooManyAttempts` with the seconds to wait
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import secrets
@@ -58,7 +59,14 @@ MAX_CLIENT_DELAY = 60  # seconds: the longest wait ever asked of an address
 TOKEN_PREFIX = "tlg_"
 
 _hasher = PasswordHash((Argon2Hasher(),))
-_DUMMY_HASH = _hasher.hash("tillage: no such user")
+
+
+@functools.cache
+def unknown_login_hash() -> str:
+    """A hash to verify against when the login is unknown (the answer takes as long as for a
+    real user); made when a server starts (or at the first such login), not at import: an argon2
+    hash costs ~0.2 s, which every ``tillage`` command importing this module paid."""
+    return _hasher.hash("tillage: no such user")
 
 
 def utcnow() -> dt.datetime:
@@ -332,7 +340,7 @@ def authenticate(
     login = normalize_login(login)
     check_throttle(session, login, client, now=now, device=device)
     user = session.scalars(select(User).where(User.login == login)).first()
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else unknown_login_hash()
     valid, new_hash = _hasher.verify_and_update(password, stored)
     if user is None or user.disabled or not user.password_hash or not valid:
         audit(
