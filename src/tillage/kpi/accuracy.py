@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel
-from scipy.stats import norm
+from scipy.special import ndtri
 
 
 class ProbabilityCheck(BaseModel):
@@ -102,7 +102,7 @@ class Proportion(BaseModel):
 
 
 def _z(level: float) -> float:
-    return float(norm.ppf(0.5 + level / 2.0))
+    return float(ndtri(0.5 + level / 2.0))
 
 
 def wilson(successes: int, n: int, level: float = 0.95) -> Proportion:

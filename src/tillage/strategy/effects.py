@@ -47,8 +47,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy.stats import norm
-from sklearn.linear_model import LogisticRegression
+from scipy.special import ndtri
 
 from tillage.errors import DataValidationError
 from tillage.strategy.config import EffectSettings, Playbook, Strategy
@@ -191,9 +190,15 @@ def _logistic(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     the constant rate when y does not vary."""
     if y.min() == y.max():
         return np.full(len(y), float(y.mean()))
-    model = LogisticRegression(C=1e4, max_iter=1000)
-    model.fit(x, y)
-    return model.predict_proba(x)[:, 1]
+    return _regression().fit(x, y).predict_proba(x)[:, 1]
+
+
+def _regression():  # type: ignore[no-untyped-def]
+    """A nearly unpenalised logistic regression; scikit-learn imported here, on first use, not
+    with the module (a quarter second of every ``tillage`` command's start)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1e4, max_iter=1000)
 
 
 def aipw(
@@ -226,7 +231,7 @@ def aipw_terms(y: np.ndarray, t: np.ndarray, x: np.ndarray) -> tuple[np.ndarray,
         if y[sel].min() == y[sel].max():
             m[arm] = np.full(n, float(y[sel].mean()))
         else:
-            model = LogisticRegression(C=1e4, max_iter=1000).fit(x[sel], y[sel])
+            model = _regression().fit(x[sel], y[sel])
             m[arm] = model.predict_proba(x)[:, 1]
     phi1 = m[1] + t * (y - m[1]) / e
     phi0 = m[0] + (1 - t) * (y - m[0]) / (1 - e)
@@ -239,7 +244,7 @@ def estimate_effects(
     """Each playbook's :class:`ActionEffect` from :func:`renewal_decisions` (see the module
     docstring), pipeline playbooks and those without data as assumed."""
     settings = strategy.effects
-    z = float(norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     actions = [a for a in learnable(strategy) if a in decisions.columns]
     out: dict[str, ActionEffect] = {}
     for play in strategy.playbooks:

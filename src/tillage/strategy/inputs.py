@@ -30,7 +30,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.build import FeatureTables, features_expr
@@ -160,7 +160,7 @@ def open_deals(
     n = scored["stage_as_of"].map(n_stage).fillna(0.0).to_numpy(dtype=float)
     p = scored["win_probability"].to_numpy(dtype=float)
     sigma = np.sqrt(p * (1 - p) / (n + model.prior_strength))
-    z = norm.ppf(0.5 + strategy.portfolio.interval_level / 2)
+    z = ndtri(0.5 + strategy.portfolio.interval_level / 2)
     deals = pd.DataFrame(
         {
             "opportunity_id": scored["opportunity_id"].astype("int64").to_numpy(),

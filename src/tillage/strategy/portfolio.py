@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from tillage.errors import DataValidationError
 from tillage.strategy.config import Strategy
@@ -54,10 +54,10 @@ def side_probability(
     low, high = f"{column}_low", f"{column}_high"
     if low not in frame.columns or high not in frame.columns:
         return np.ones(len(frame))
-    z = norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     sigma = (frame[high].to_numpy(dtype=float) - frame[low].to_numpy(dtype=float)) / (2 * z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = norm.cdf(np.abs(x - threshold) / sigma)
+        p = ndtr(np.abs(x - threshold) / sigma)
     # no spread: certain; exactly on the threshold with a spread: a coin toss
     p = np.where(~(sigma > 0), 1.0, p)
     return np.where(np.isnan(p), 1.0, p)
@@ -108,7 +108,7 @@ def portfolio_drift(
         if len(change) < 10:
             out[axis] = 0.0
             continue
-        out[axis] = float(change.abs().quantile(TAIL) / norm.ppf(0.5 + TAIL / 2))
+        out[axis] = float(change.abs().quantile(TAIL) / ndtri(0.5 + TAIL / 2))
     return out
 
 
@@ -132,14 +132,14 @@ def _axis(
     boundary = np.where(high, threshold - margin, threshold + margin)
     low, top = f"{column}_low", f"{column}_high"
     if low in frame.columns and top in frame.columns:
-        z = norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         spread = (frame[top].to_numpy(dtype=float) - frame[low].to_numpy(dtype=float)) / (2 * z)
         spread = np.nan_to_num(spread)
     else:
         spread = np.zeros(len(frame))
     sigma = np.sqrt(spread**2 + drift**2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = norm.cdf(np.where(high, x - boundary, boundary - x) / sigma)
+        p = ndtr(np.where(high, x - boundary, boundary - x) / sigma)
     # no spread: certain while on its side; on the boundary with a spread: a coin toss
     p = np.where(~(sigma > 0), 1.0, p)
     return high, np.where(np.isnan(p), 1.0, p)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincinv
 
 __all__ = ["CohortValues", "cohort_values", "lost_values", "p_return"]
 
@@ -76,7 +76,7 @@ def lost_values(
     """``(value, low, high)`` of lost customers of ``segments`` (see the module docstring)."""
     came_back, lost = returns
     tail = (1.0 - interval) / 2.0
-    p_high = float(beta_dist.ppf(1.0 - tail, came_back + 1.0, lost - came_back + 1.0))
+    p_high = float(betaincinv(came_back + 1.0, lost - came_back + 1.0, 1.0 - tail))
     mean, _low, high = cohort.lookup(segments)
     value = p_return(returns) * mean
     return value, np.minimum(0.0, value), np.maximum(p_high * np.maximum(high, 0.0), value)
