@@ -8,6 +8,7 @@ dropped afterwards. `scripts/test` starts the server when it is installed but no
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,15 +28,15 @@ def pg_admin_url() -> str:
     return os.environ.get("TILLAGE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL)
 
 
-@pytest.fixture
-def pg_database_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database's URL; dropped after the test."""
+def _fresh_pg_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database's URL (a copy of ``template`` when given); dropped after."""
     admin_url = make_url(pg_admin_url())
     name = f"tillage_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     except Exception as exc:  # pragma: no cover - environment problem, reported loudly
         admin.dispose()
         pytest.fail(
@@ -50,12 +51,70 @@ def pg_database_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database's URL; dropped after the test."""
+    yield from _fresh_pg_database()
+
+
+class MigratedStores:
+    """Per test process, an empty store migrated to the newest schema, made on first use: a
+    SQLite file and a PostgreSQL database that the stores of :func:`engine` copy (migrating
+    from nothing costs 0.15 s on SQLite and about a second on PostgreSQL, a copy a few ms and
+    0.1 s; migrating the copy again finds nothing to do)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._postgres: Iterator[str] | None = None
+        self.postgres_name: str | None = None
+
+    def sqlite(self) -> Path:
+        if self._sqlite is None:
+            path = self.folder / "migrated.db"
+            eng = make_engine(f"sqlite:///{path}")
+            migrate(eng)
+            eng.dispose()
+            self._sqlite = path
+        return self._sqlite
+
+    def postgres(self) -> str:
+        if self.postgres_name is None:
+            self._postgres = _fresh_pg_database()
+            url = next(self._postgres)
+            eng = make_engine(url)
+            migrate(eng)
+            eng.dispose()  # a template takes no open connection
+            self.postgres_name = make_url(url).database
+        assert self.postgres_name is not None
+        return self.postgres_name
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres.close()  # drops the template
+
+
+@pytest.fixture(scope="session")
+def migrated_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedStores]:
+    stores = MigratedStores(tmp_path_factory.mktemp("migrated"))
+    yield stores
+    stores.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """An empty store's URL, once on SQLite and once on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty store's URL, once on SQLite and once on PostgreSQL; for a test that also asks
+    for :func:`engine` (which migrates it), a copy of a store already migrated."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tillage.db'}"
-    return request.getfixturevalue("pg_database_url")
+        path = tmp_path / "tillage.db"
+        if migrated:
+            shutil.copy(request.getfixturevalue("migrated_stores").sqlite(), path)
+        yield f"sqlite:///{path}"
+    elif migrated:
+        yield from _fresh_pg_database(request.getfixturevalue("migrated_stores").postgres())
+    else:
+        yield from _fresh_pg_database()
 
 
 @pytest.fixture
