@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 from babel.numbers import list_currencies
 from sqlalchemy import Column, String
 
@@ -35,6 +35,9 @@ from tillage.ingest.transform import (
     referenced_table,
 )
 from tillage.store.schema import Base
+
+if TYPE_CHECKING:  # imported where validation runs (0.2 s): not for every command's start
+    import pandera.pandas as pa
 
 NON_NEGATIVE = {
     "orders": ("amount", "quantity"),
@@ -112,6 +115,8 @@ def _schemas(
     _: Translate,
     outlier_factor: float = plausible.DEFAULT_OUTLIER_FACTOR,
 ) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+    import pandera.pandas as pa
+
     table = combined.table
     frame = combined.frame
     sa_table = Base.metadata.tables[table]
@@ -211,6 +216,8 @@ def _plausibility(
     col: Column, kind: str, values: pd.Series, outlier_factor: float, _: Translate
 ) -> list[pa.Check]:
     """Checks of :mod:`tillage.ingest.plausible` for one column."""
+    import pandera.pandas as pa
+
     if kind in ("text", "ref"):
         return [
             pa.Check(
@@ -307,6 +314,8 @@ def validate(
     ``store_keys(table)`` gives the natural keys already in the store; ``store_currencies(table)``
     the currencies of the table's stored rows per account key.
     """
+    import pandera.pandas as pa
+
     _ = translate
     known: dict[str, set[str]] = {}
 
