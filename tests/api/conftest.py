@@ -262,17 +262,19 @@ def client(client_as: Callable[[str | None], TestClient]) -> TestClient:
     return client_as("admin")
 
 
+def sqlite_copy(source: Settings, path: Path) -> Settings:
+    """A copy at ``path`` of the SQLite store of ``source``, and its settings."""
+    make_engine(source.resolved_database_url).dispose()
+    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
+    return source.model_copy(update={"database_url": f"sqlite:///{path}"})
+
+
 @pytest.fixture
 def own_store(
     demo_stores: dict[str, Settings], tmp_path: Path
 ) -> Iterator[tuple[Settings, Callable[[], TestClient]]]:
     """A copy of the SQLite demo store that a test may change, and a client on it (admin)."""
-    source = demo_stores.get("sqlite")
-    path = tmp_path / "own.db"
-    engine = make_engine(source.resolved_database_url)
-    engine.dispose()
-    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
-    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
+    settings = sqlite_copy(demo_stores.get("sqlite"), tmp_path / "own.db")
     opened: list[TestClient] = []
 
     def admin() -> TestClient:

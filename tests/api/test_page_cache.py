@@ -6,7 +6,6 @@ activity, strategy, snapshot) computes anew, and a current copy is answered 304.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
-from tests.api.conftest import login
+from tests.api.conftest import login, sqlite_copy
 from tests.store_rows import import_row, record_import
 
 from tillage.config import Settings
@@ -337,44 +336,35 @@ def test_warming_computes_the_views_opened_first(
     engine.dispose()
 
 
-def _warmed(settings: Settings) -> None:
-    """Empty the cache, then warm it as a scoring run does."""
-    engine = make_engine(settings.resolved_database_url)
-    with Session(engine) as session:
-        clear_entries(session)
-        warm_pages(session, settings)
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def warmed_template(
-    demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, list[str]]:
-    """A copy of the SQLite demo store whose cache was emptied, then warmed as a scoring run
-    does (once for the module: warming takes seconds), and what the warm step did."""
-    source = demo_stores.get("sqlite")
-    path = tmp_path_factory.mktemp("warmed") / "warmed.db"
-    make_engine(source.resolved_database_url).dispose()
-    shutil.copy(source.resolved_database_url.removeprefix("sqlite:///"), path)
-    settings = source.model_copy(update={"database_url": f"sqlite:///{path}"})
+def _warmed(settings: Settings) -> list[str]:
+    """Empty the cache, then warm it as a scoring run does; what the warm step did."""
     engine = make_engine(settings.resolved_database_url)
     with Session(engine) as session:
         clear_entries(session)
         done = warm_pages(session, settings)
     engine.dispose()
-    return path, done
+    return done
+
+
+@pytest.fixture(scope="module")
+def warmed_template(
+    demo_stores: dict[str, Settings], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, list[str]]:
+    """A copy of the SQLite demo store, warmed (once for the module: warming takes seconds),
+    and what the warm step did."""
+    path = tmp_path_factory.mktemp("warmed") / "warmed.db"
+    settings = sqlite_copy(demo_stores.get("sqlite"), path)
+    return settings, _warmed(settings)
 
 
 @pytest.fixture
 def warmed_store(
-    warmed_template: tuple[Path, list[str]], demo_stores: dict[str, Settings], tmp_path: Path
+    warmed_template: tuple[Settings, list[str]], tmp_path: Path
 ) -> tuple[Settings, list[str]]:
     """A private copy of the warmed store (a test's requests may add entries) and what the
     warm step did."""
     template, done = warmed_template
-    shutil.copy(template, tmp_path / "warmed.db")
-    update = {"database_url": f"sqlite:///{tmp_path / 'warmed.db'}"}
-    return demo_stores.get("sqlite").model_copy(update=update), done
+    return sqlite_copy(template, tmp_path / "warmed.db"), done
 
 
 def _refuse(*_args: object, **_kwargs: object) -> None:
