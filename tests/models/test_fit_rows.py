@@ -98,10 +98,21 @@ def test_gamma_gamma_warm_start_reaches_the_same_estimate(monkeypatch) -> None:
     base["monetary_value"] = simulate_gamma_gamma(
         base["frequency"], p=6.25, q=3.74, v=15.44, seed=4
     ).clip(1e-6)
+    starts: list[tuple[np.ndarray, np.ndarray]] = []
+    sampled = gamma_gamma.warm_start
+
+    def recorded(model, data, weights, guess, *, rows):
+        start = sampled(model, data, weights, guess, rows=rows)
+        starts.append((guess, start))
+        return start
+
+    monkeypatch.setattr(gamma_gamma, "warm_start", recorded)
     warm = GammaGammaModel().fit(base)
+    guess, start = starts[-1]
+    assert not np.array_equal(guess, start)  # the sample's estimate started the fit
     monkeypatch.setattr(gamma_gamma, "_WARM_ROWS", 10**9)
     cold = GammaGammaModel().fit(base)
-    assert warm.n_iter_ < cold.n_iter_
+    assert np.array_equal(*starts[-1])  # this one from the moments of all the rows
     for name in ("p", "q", "v"):
         assert warm.params_[name] == pytest.approx(cold.params_[name], rel=1e-8)
     assert warm.log_likelihood_ == pytest.approx(cold.log_likelihood_, rel=1e-12)

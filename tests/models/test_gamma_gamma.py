@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tillage.models import GammaGammaModel
+from tillage.models import GammaGammaModel, gamma_gamma
+from tillage.models.gamma_gamma import _log_moment_start
+from tillage.models.simulate import simulate_gamma_gamma
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +46,35 @@ def test_independence_check(fitted: GammaGammaModel, cdnow_spend: pd.DataFrame) 
     assert not check.warning
     dependent = cdnow_spend.assign(monetary_value=cdnow_spend["frequency"] * 10.0 + 1.0)
     assert GammaGammaModel().frequency_monetary_correlation(dependent).warning
+
+
+@pytest.mark.parametrize(("p", "q"), [(6.25, 3.74), (2.0, 5.0), (10.0, 1.5), (30.0, 8.0)])
+def test_the_start_from_log_moments_is_near_the_estimate(
+    p: float, q: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The starting point from the spread of the log spend, on 20,000 repeat buyers simulated
+    from known parameters: within a fifth of the estimate, which it reaches in fewer Newton
+    iterations than from the fixed start p = 1, q = 2."""
+    x = np.random.default_rng(7).negative_binomial(1, 0.3, 20_000) + 1.0
+    z = simulate_gamma_gamma(x, p=p, q=q, v=10.0, seed=8)
+    frame = pd.DataFrame({"frequency": x, "monetary_value": z})
+    start_p, start_q = _log_moment_start(x, z / z.mean(), np.ones_like(x))
+    fitted = GammaGammaModel().fit(frame)
+    assert start_p == pytest.approx(fitted.params_["p"], rel=0.2)
+    assert start_q == pytest.approx(fitted.params_["q"], rel=0.2)
+    monkeypatch.setattr(gamma_gamma, "_log_moment_start", lambda *_: (1.0, 2.0))
+    fixed = GammaGammaModel().fit(frame)
+    assert fixed.params_["p"] == pytest.approx(fitted.params_["p"], rel=1e-5)  # to its stop
+    assert fitted.n_iter_ < fixed.n_iter_
+
+
+def test_the_start_falls_back_where_the_moments_say_nothing() -> None:
+    """One frequency for every buyer (no line to draw), or spends that spread more among the
+    frequent buyers than among the rare ones (a line rising with x): the fixed start p = 1,
+    q = 2."""
+    same = np.full(50, 3.0)
+    spend = np.random.default_rng(1).gamma(2.0, 1.0, 50)
+    assert _log_moment_start(same, spend, np.ones(50)) == (1.0, 2.0)
+    x = np.repeat([1.0, 10.0], 50)
+    z = np.where(x == 1.0, 1.0 + 0.01 * (np.arange(100) % 3), np.exp(np.arange(100) % 5))
+    assert _log_moment_start(x, z, np.ones(100)) == (1.0, 2.0)
