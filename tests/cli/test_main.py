@@ -51,16 +51,31 @@ PROBE = (
 )
 
 
+def _probe(code: str) -> str:
+    """What ``code`` prints, run by a fresh interpreter (so that nothing is imported yet)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_help_imports_no_heavy_library() -> None:
     """``tillage --help`` lists the commands without importing any of them."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ""
+    assert _probe(PROBE.format(heavy=HEAVY)) == ""
+
+
+SOLVERS = ("scipy.optimize", "scipy.sparse", "scipy.stats", "sklearn", "openpyxl")
+LOADED = (
+    "import sys\n"
+    "import tillage.services.scoring, tillage.server, tillage.cli.score, tillage.cli.ltv\n"
+    "print(','.join(m for m in {solvers!r} if m in sys.modules))\n"
+)
+
+
+def test_commands_and_the_server_start_without_the_solvers() -> None:
+    """The optimisers, sparse matrices, statistics, scikit-learn and the workbook writer are
+    imported where a fit, a plan or a workbook needs them (together about a second of every
+    command's and server worker's start)."""
+    assert _probe(LOADED.format(solvers=SOLVERS)) == ""
 
 
 def test_help_starts_fast() -> None:

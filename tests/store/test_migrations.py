@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 
 from tillage.errors import StoreError
 from tillage.store.database import (
+    HEAD_REVISION,
     alembic_config,
     current_revision,
     ensure_current,
@@ -29,9 +30,10 @@ def test_migrations_build_the_models_schema(database_url: str) -> None:
     engine = make_engine(database_url)
     assert current_revision(engine) is None
     migrate(engine)
-    assert current_revision(engine) == head_revision()
+    assert current_revision(engine) == head_revision() == HEAD_REVISION
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert context.get_current_revision() == current_revision(engine)
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
     tables = set(inspect(engine).get_table_names())

@@ -14,15 +14,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.optimize import OptimizeResult, minimize
 
 from tillage.errors import ConvergenceError
 from tillage.models._linalg import _cholesky, _cholesky_rows, _cholesky_solve, _inverse_lower
+
+if TYPE_CHECKING:
+    from scipy.optimize import OptimizeResult
 
 Vector = NDArray[np.float64]
 #: ``objective(u) -> (value, gradient)``; ``1e300`` marks a point to refuse.
@@ -66,6 +68,10 @@ def bfgs_minimize(
     # threads at every step, which costs milliseconds on a busy machine (more than a whole
     # fit on small data), and it needs 2-3 times fewer likelihoods than TNC. The box on the
     # log-parameters is kept by the objective, which refuses points outside it.
+    # imported here: scipy.optimize (HiGHS, sparse) is 0.3-0.5 s of every command's start,
+    # and only the BFGS fits need it
+    from scipy.optimize import minimize
+
     options = {"maxiter": max_iter, "gtol": tol}
     low = _hessian_factor(objective, u0) if hessian_start else None
     if low is None:
