@@ -78,6 +78,17 @@ def test_commands_and_the_server_start_without_the_solvers() -> None:
     assert _probe(LOADED.format(solvers=SOLVERS)) == ""
 
 
+LIGHT_COMMANDS = ("ltv", "score", "accounts")
+
+
+@pytest.mark.parametrize("command", LIGHT_COMMANDS)
+def test_a_commands_help_and_usage_errors_load_no_heavy_library(command: str) -> None:
+    """The modules of the most used commands import the models, the store and the features in
+    their bodies: their help and usage errors start as fast as ``tillage --help``."""
+    probe = f"import sys\nimport tillage.cli.{command}\n"
+    assert _probe(probe + f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))") == ""
+
+
 def test_help_starts_fast() -> None:
     """A generous bound on the start (under 1 s on an idle machine; CI machines are shared)."""
     started = time.perf_counter()

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
 
 from tillage.cli.context import state
-from tillage.cli.imports import print_quality
 from tillage.cli.localize import N_
-from tillage.features.engine import ENGINES
-from tillage.ingest.quality import data_quality
-from tillage.report.summary import zone_table
-from tillage.services.job_text import step_labels
-from tillage.services.scoring import STEPS, default_as_of, has_accounts, run_scoring
-from tillage.store.access import everything
-from tillage.store.database import engine_from_settings, ensure_current, session_factory
-from tillage.store.snapshots import get_snapshot, zone_totals
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# The scoring run, the store and the features are imported in the bodies: the help and a
+# usage error of `tillage score` then start without them (seconds on a slow machine)
 
 
 def scoring_progress(progress: Progress, description: str):  # type: ignore[no-untyped-def]
     """A ``progress`` callback for :func:`run_scoring` advancing one task of ``progress``."""
+    from tillage.services.job_text import step_labels
+    from tillage.services.scoring import STEPS
+
     labels = step_labels(state.settings().language, detailed=True)
     task = progress.add_task(description, total=len(STEPS))
     seen: list[str] = []
@@ -61,6 +60,8 @@ def announced_as_of(
     """The as-of date of a command given no ``--as-of`` (:func:`default_as_of`: the store's last
     day of data, else today), announced on ``console`` with why: as scoring, or with
     ``valuing`` (``tillage ltv``) as valuing the accounts."""
+    from tillage.services.scoring import default_as_of
+
     _ = state.gettext()
     date, reason = default_as_of(engine, today)
     if valuing:
@@ -134,6 +135,15 @@ def score(
     ] = None,
 ) -> None:
     """Score every account in the store and write an immutable snapshot."""
+    from tillage.cli.imports import print_quality
+    from tillage.features.engine import ENGINES
+    from tillage.ingest.quality import data_quality
+    from tillage.report.summary import zone_table
+    from tillage.services.scoring import has_accounts, run_scoring
+    from tillage.store.access import everything
+    from tillage.store.database import engine_from_settings, ensure_current, session_factory
+    from tillage.store.snapshots import get_snapshot, zone_totals
+
     settings = state.settings()
     _ = state.gettext()
     if engine_name is not None and engine_name not in ENGINES:
