@@ -12,25 +12,23 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tillage.cli.context import exit_status, state
 from tillage.cli.localize import N_
 from tillage.errors import DataValidationError, Problem, TillageError
-from tillage.models.clv import (
-    MODEL_LABELS,
-    ClvForecast,
-    ClvNote,
-)
-from tillage.services.clv import STEPS as CLV_STEPS
-from tillage.services.clv import check_clv_options, clv_of_log
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.progress import Progress
+
+    from tillage.models.clv import ClvForecast, ClvNote
+
+# pandas, NumPy and the models are imported in the bodies: the help and a usage error of
+# `tillage clv` start without them
 
 __all__ = ["clv", "read_transactions"]
 
@@ -40,6 +38,8 @@ _CHUNK_ROWS = 250_000
 
 
 def _read_csv(path: Path, columns: list[str], progress: Progress) -> pd.DataFrame:
+    import pandas as pd
+
     dtype = dict.fromkeys(columns, "string")
     size = path.stat().st_size
     if size <= _CHUNKED_BYTES:
@@ -73,6 +73,9 @@ def read_transactions(
 
     Returns the transactions and the row numbers of the lines without a customer id (guest
     orders, left out: they belong to nobody's history)."""
+    import numpy as np
+    import pandas as pd
+
     name = path.name
     if not path.exists():
         raise DataValidationError(f"{path} does not exist")
@@ -124,6 +127,9 @@ def read_transactions(
 
 def _numbers(raw: pd.DataFrame, column: str, name: str, problems: list[Problem]) -> pd.Series:
     """A column as floats; each value that is not a finite number is added to ``problems``."""
+    import numpy as np
+    import pandas as pd
+
     if pd.api.types.is_numeric_dtype(raw[column]):
         values = raw[column].astype("float64")
     else:
@@ -229,6 +235,12 @@ def _run(
     out: Path | None,
     params_out: Path | None,
 ) -> None:
+    import pandas as pd
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from tillage.services.clv import STEPS as CLV_STEPS
+    from tillage.services.clv import check_clv_options, clv_of_log
+
     check_clv_options(period, model)  # before the log is read
     progress = Progress(
         SpinnerColumn(),
@@ -293,6 +305,11 @@ def _render(
     no_id: list[int],
 ) -> None:
     """The fitted models as a table, then one warning line per note."""
+    import numpy as np
+    from rich.table import Table
+
+    from tillage.models.clv import MODEL_LABELS
+
     periods = {"day": _("days"), "week": _("weeks"), "month": _("months")}
     title = _("{customers} customers, calibration end {date}, {periods}").format(
         customers=f"{len(summary):,}", date=end, periods=periods[period]
@@ -338,6 +355,8 @@ _NOT_PARAMS = {"log_likelihood", "standard_errors", "frequency_monetary_correlat
 
 def _note_text(_: Callable[[str], str], note: ClvNote) -> str:
     """A note of :func:`forecast_clv` in the user's language."""
+    from tillage.models.clv import MODEL_LABELS
+
     v = note.values
     if note.code == "model_failed":
         return _("{model} could not be fitted: {error}").format(**v)

@@ -14,31 +14,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from tillage.cli.context import state
 from tillage.cli.localize import N_
-from tillage.cli.score import scoring_progress
-from tillage.cli.serve import run_server
 from tillage.config import DEFAULT_STORE_FILE
-from tillage.demo import DemoConfig, generate
-from tillage.demo.exports import write_hubspot, write_salesforce
-from tillage.demo.users import create_demo_users
-from tillage.kpi import period_containing
-from tillage.labels import role_label
-from tillage.report.summary import top_accounts_table, zone_table
-from tillage.services.accounts import Listing, account_page
-from tillage.services.scoring import run_scoring
-from tillage.services.warm import warm_pages
-from tillage.store.access import everything
-from tillage.store.database import engine_from_settings, migrate, session_factory
-from tillage.store.load import replace_all
-from tillage.store.schema import CANONICAL_TABLES
-from tillage.store.snapshots import latest_snapshot, zone_totals
-from tillage.store.strategies import save_strategy
-from tillage.strategy.config_text import default_strategy_toml
+
+# The generator, the scoring run and the store are imported in the bodies: the help and a
+# usage error of `tillage demo` start without them
 
 #: The demo sales team's KPI targets (the KPIs' units: percent, except as noted).
 DEMO_TARGETS: dict[str, float] = {
@@ -53,6 +37,8 @@ DEMO_TARGETS: dict[str, float] = {
 
 def demo_strategy_text() -> str:
     """The default strategy file with :data:`DEMO_TARGETS` as its company KPI targets."""
+    from tillage.strategy.config_text import default_strategy_toml
+
     lines = "".join(f"{key} = {value:g}\n" for key, value in DEMO_TARGETS.items())
     return default_strategy_toml().replace("[kpi.targets]\n", "[kpi.targets]\n" + lines, 1)
 
@@ -87,6 +73,25 @@ def demo(
     port: Annotated[int, typer.Option(help=N_("Port for the dashboard."))] = 8000,
 ) -> None:
     """Build a synthetic B2B company, run the whole pipeline on it and open the dashboard."""
+    from pydantic import SecretStr
+
+    from tillage.cli.score import scoring_progress
+    from tillage.cli.serve import run_server
+    from tillage.demo import DemoConfig, generate
+    from tillage.demo.users import create_demo_users
+    from tillage.kpi import period_containing
+    from tillage.labels import role_label
+    from tillage.report.summary import top_accounts_table, zone_table
+    from tillage.services.accounts import Listing, account_page
+    from tillage.services.scoring import run_scoring
+    from tillage.services.warm import warm_pages
+    from tillage.store.access import everything
+    from tillage.store.database import engine_from_settings, migrate, session_factory
+    from tillage.store.load import replace_all
+    from tillage.store.schema import CANONICAL_TABLES
+    from tillage.store.snapshots import latest_snapshot, zone_totals
+    from tillage.store.strategies import save_strategy
+
     settings = state.settings()
     _ = state.gettext()
     demo_dir = settings.data_dir / "demo"
@@ -207,6 +212,9 @@ def demo_export(
 
     Import it with `tillage import DIR` to try the importers on a whole company.
     """
+    from tillage.demo import DemoConfig, generate
+    from tillage.demo.exports import write_hubspot, write_salesforce
+
     settings = state.settings()
     _ = state.gettext()
     company = generate(DemoConfig(n_accounts=accounts, seed=seed, locale=locale))

@@ -11,30 +11,36 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from tillage.cli.context import state
 from tillage.cli.localize import N_
 from tillage.errors import rows_affected
-from tillage.i18n import table_labels
-from tillage.ingest import ImportRefused, ImportResult, import_path, report_frame, save_report
-from tillage.ingest.currency import Rate, load_rates, parse_rates
-from tillage.ingest.quality import QualityNote
-from tillage.services.strategy import resolve_strategy
-from tillage.store.database import engine_from_settings, ensure_current
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tillage.ingest import ImportResult
+    from tillage.ingest.currency import Rate
+    from tillage.ingest.quality import QualityNote
+
+# The importer and the store are imported in the bodies: the help and a usage error of
+# `tillage import` start without them
 
 Format = Literal["auto", "csv", "xlsx", "parquet", "salesforce", "hubspot"]
 SHOWN_PROBLEMS = 30
 
 
 def _problems_table(problems, lang: str) -> Table:  # type: ignore[no-untyped-def]
+    import pandas as pd
+    from rich.table import Table
+
+    from tillage.ingest import report_frame
+
     frame = report_frame(problems[:SHOWN_PROBLEMS], lang)
     table = Table(show_lines=False)
     for column in frame.columns:
@@ -45,6 +51,10 @@ def _problems_table(problems, lang: str) -> Table:  # type: ignore[no-untyped-de
 
 
 def _summary(result: ImportResult, _, lang: str) -> Table:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    from tillage.i18n import table_labels
+
     title = _("Import preview: what an import would do") if result.dry_run else _("Import summary")
     table = Table(title=title)
     for header in (
@@ -78,6 +88,9 @@ def print_quality(console: Console, notes: list[QualityNote], _) -> None:  # typ
 def exchange_rates(engine, path: Path | None) -> list[Rate]:  # type: ignore[no-untyped-def]
     """The rates of ``--rates`` (a CSV or a TOML file, a strategy file included), else those of
     the strategy in force (its ``exchange_rates``)."""
+    from tillage.ingest.currency import load_rates, parse_rates
+    from tillage.services.strategy import resolve_strategy
+
     if path is not None:
         return load_rates(path)
     strategy = resolve_strategy(engine)[0]
@@ -158,6 +171,11 @@ def _import(
     report: Path | None,
     rates: Path | None,
 ) -> None:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from tillage.ingest import ImportRefused, import_path, save_report
+    from tillage.store.database import engine_from_settings, ensure_current
+
     settings = state.settings()
     lang = settings.language
     _ = state.gettext()

@@ -8,28 +8,21 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
 from tillage.cli.localize import N_
 from tillage.errors import ConfigurationError
-from tillage.features import ENGINES
-from tillage.inert import csv_frame
-from tillage.kpi import (
-    REGISTRY,
-)
-from tillage.report.formatting import format_value
-from tillage.report.terminal import Col, column_pages
-from tillage.services.kpis import kpi_rows, kpi_table
-from tillage.services.reach import OPERATOR
-from tillage.store.access import everything
-from tillage.store.database import make_engine
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+# The KPIs, features and store are imported in the bodies: the help and a usage error of
+# `tillage kpi` start without them
 
 __all__ = ["kpi_command"]
 
@@ -74,6 +67,16 @@ def kpi_command(
     ] = "table",
 ) -> None:
     """Print the KPIs of a period (names in the user's language), optionally by rep or team."""
+    from sqlalchemy.orm import Session
+
+    from tillage.features import ENGINES
+    from tillage.inert import csv_frame
+    from tillage.kpi import REGISTRY
+    from tillage.services.kpis import kpi_rows, kpi_table
+    from tillage.services.reach import OPERATOR
+    from tillage.store.access import everything
+    from tillage.store.database import make_engine
+
     settings = state.settings()
     lang = settings.language
     if by is not None and by not in {"rep", "team", "segment"}:
@@ -131,6 +134,10 @@ def _tables(frame: pd.DataFrame, currency: str, lang: str, width: int | None) ->
     """The KPIs (rows) by cut and period (columns); cut into several tables of the KPI names
     and as many cuts as a terminal ``width`` columns wide holds
     (:func:`~tillage.report.terminal.column_pages`)."""
+    from tillage.kpi import REGISTRY
+    from tillage.report.formatting import format_value
+    from tillage.report.terminal import Col, column_pages
+
     text = _HEADERS.get(lang, _HEADERS["en"])
     labels = list(dict.fromkeys(frame.period))
     columns = list(dict.fromkeys(zip(frame.cut, frame.cut_value, frame.period, strict=True)))

@@ -18,8 +18,6 @@ import typer
 from tillage.cli.context import state
 from tillage.cli.localize import N_
 from tillage.config import Settings, settings_environment
-from tillage.ingest.sources import remove_leftovers
-from tillage.web import staging
 
 __all__ = [
     "FACTORY",
@@ -68,6 +66,9 @@ def clean_start(settings: Settings, now: float) -> None:
     """Remove what an earlier server left behind: the temporary folders of imports it was
     killed in, and validated uploads never confirmed within their time
     (:data:`tillage.web.staging.MAX_AGE`) — no customer file stays on disk after its use."""
+    from tillage.ingest.sources import remove_leftovers  # here: the importer loads pandas
+    from tillage.web import staging
+
     remove_leftovers(now)  # uploads of a server killed mid-import
     staging.clear_stale(staging.staging_root(settings.data_dir), now)
 
