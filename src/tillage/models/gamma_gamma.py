@@ -57,10 +57,12 @@ def _log_moment_start(
     freedom) is fitted by :math:`c + \psi'(p x)` with
     :math:`\psi'(y) \approx 1/y + 1/(2 y^2)`: the least-squares line against :math:`1/x`, its
     slope :math:`1/p`, the second term moved to the left with the last ``p`` three times; then
-    ``q`` from :math:`\psi'(q) \approx 1/q + 1/(2 q^2) = c`. A starting point, computed on the
-    few distinct frequencies, cheaper than one of the fit's iterations (where ``p x`` is near
-    1 or below, the expansion fails and the plain line's slope is kept). Logarithms keep the
-    few very large spenders from dominating the moments (squared spends did). On bases
+    ``c`` the weighted mean of :math:`s_x - \psi'(p x)` (one more term of the expansion,
+    :math:`1/(6 y^3)`), and ``q`` from :math:`\psi'(q) \approx 1/q + 1/(2 q^2) = c`. A
+    starting point, computed on the few distinct frequencies, cheaper than one of the fit's
+    iterations (where ``p x`` is near 1 or below, the expansion fails and the plain line's
+    slope is kept). Logarithms keep the few very large spenders from dominating the moments
+    (squared spends did). On bases
     simulated from known parameters it lands within a fifth of the estimate, and the fit then
     needs one to three fewer Newton iterations than from ``(1, 2)``. ``(1, 2)`` where the
     variances give no usable values (fewer than two frequencies shared, a spread that does
@@ -89,7 +91,7 @@ def _log_moment_start(
     slope = line
     for _ in range(3):  # psi'(y) ~ 1/y + 1/(2 y^2): the second term moved to the left
         slope = float(share @ (inv_c * (spread - 0.5 * (slope * inv) ** 2))) / inv_ss
-        if not slope > 0.0:  # p x near or below 1, where the expansion fails: the line's
+        if not slope > 0.0:  # p x near or below 1, where the expansion fails: keep the line's
             slope = line
             break
     p = float(np.clip(1.0 / slope, 0.1, 100.0))

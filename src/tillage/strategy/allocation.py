@@ -113,6 +113,8 @@ class _Block:
 
     def constraints(self) -> tuple[csr_array, np.ndarray]:
         """``A x ≤ b``: rep hours, then crowded accounts, then repeated kinds."""
+        from scipy.sparse import vstack
+
         n = len(self.uplift)
         blocks = [_group_rows(self.rep, n, self.hours)]
         bounds = [self.capacity]
@@ -124,8 +126,6 @@ class _Block:
         if len(kinds):
             blocks.append(_group_rows(self.kind, n)[kinds])
             bounds.append(np.ones(len(kinds)))
-        from scipy.sparse import vstack
-
         return vstack(blocks, format="csr"), np.concatenate(bounds)
 
 
