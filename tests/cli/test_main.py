@@ -78,7 +78,18 @@ def test_commands_and_the_server_start_without_the_solvers() -> None:
     assert _probe(LOADED.format(solvers=SOLVERS)) == ""
 
 
-LIGHT_COMMANDS = ("ltv", "score", "accounts", "kpi", "imports", "clv", "demo", "serve")
+LIGHT_COMMANDS = (
+    "ltv",
+    "score",
+    "accounts",
+    "kpi",
+    "imports",
+    "clv",
+    "demo",
+    "serve",
+    "review",
+    "one_on_one",
+)
 
 
 @pytest.mark.parametrize("command", LIGHT_COMMANDS)

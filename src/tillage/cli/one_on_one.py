@@ -21,10 +21,6 @@ from tillage.cli.review import (
     strategy_in_force,
     write_output,
 )
-from tillage.report.review import render_agenda
-from tillage.services.reach import OPERATOR
-from tillage.services.reviews import rep_agenda
-from tillage.store.access import everything
 
 __all__ = ["one_on_one"]
 
@@ -46,6 +42,11 @@ def one_on_one(
 
     The rep's top accounts and why, accounts at risk, open deals, behaviour against the team,
     and coaching questions (in the --lang language)."""
+    from tillage.report.review import render_agenda
+    from tillage.services.reach import OPERATOR
+    from tillage.services.reviews import rep_agenda
+    from tillage.store.access import everything
+
     settings = state.settings()
     with operator_session(settings) as session:
         agenda = rep_agenda(

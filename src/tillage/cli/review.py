@@ -9,22 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from tillage.cli.context import state
 from tillage.cli.localize import N_
 from tillage.config import Settings
-from tillage.report.review import FORMATS, render_review
-from tillage.services import strategy as strategies
-from tillage.services.reach import OPERATOR
-from tillage.services.reviews import period_review
-from tillage.store.access import everything
-from tillage.store.database import engine_from_settings
-from tillage.strategy.config import Strategy
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tillage.strategy.config import Strategy
+
+# The review, the KPIs and the store are imported in the bodies: the help and a usage error of
+# `tillage review` and `tillage one-on-one` start without them
 
 __all__ = [
     "KpiEngine",
@@ -37,6 +37,8 @@ __all__ = [
 
 
 def _report_format(value: str) -> str:
+    from tillage.report.review import FORMATS
+
     if value not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     return value
@@ -57,6 +59,9 @@ KpiEngine = Annotated[
 def strategy_in_force(settings: Settings, path: Path | None) -> Strategy:
     """:func:`tillage.services.strategy.strategy_in_force` on the configured store: the file
     ``path`` when given, else the newest saved version, else the defaults."""
+    from tillage.services import strategy as strategies
+    from tillage.store.database import engine_from_settings
+
     engine = engine_from_settings(settings)
     try:
         return strategies.strategy_in_force(engine, path, currency=settings.currency)
@@ -95,6 +100,11 @@ def review_command(
 
     KPIs against the previous period and target, segment migration, plan execution, forecast
     accuracy and meetings against retention."""
+    from tillage.report.review import render_review
+    from tillage.services.reach import OPERATOR
+    from tillage.services.reviews import period_review
+    from tillage.store.access import everything
+
     settings = state.settings()
     with operator_session(settings) as session:
         review = period_review(
@@ -114,6 +124,10 @@ def review_command(
 @contextmanager
 def operator_session(settings: Settings) -> Iterator[Session]:
     """A session on the configured store, for the operator's questions to the services."""
+    from sqlalchemy.orm import Session
+
+    from tillage.store.database import engine_from_settings
+
     engine = engine_from_settings(settings)
     try:
         with Session(engine) as session:
