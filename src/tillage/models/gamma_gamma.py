@@ -46,9 +46,15 @@ _WARM_ROWS = 20_000
 
 
 def _log_moment_start(
-    x: NDArray[np.float64], z: NDArray[np.float64], w: NDArray[np.float64]
+    xu: NDArray[np.float64],
+    xi: NDArray[np.intp],
+    z: NDArray[np.float64],
+    w: NDArray[np.float64],
 ) -> tuple[float, float]:
     r"""``(p, q)`` from the spread of the log mean spend, a starting point for the fit.
+
+    ``xu`` and ``xi`` are the distinct frequencies and each row's index into them (as
+    :meth:`GammaGammaModel._prepare` keeps them), ``z`` the mean spends, ``w`` the weights.
 
     Given :math:`\nu`, :math:`x \bar z \nu \sim \mathrm{Gamma}(p x, 1)`, and
     :math:`\log \nu` has variance :math:`\psi'(q)`, so among buyers with ``x`` repeat purchases
@@ -69,17 +75,17 @@ def _log_moment_start(
     not fall with ``x``); ``p`` is clipped to [0.1, 100], ``q`` to [1.1, 100].
     """
     fallback = (1.0, 2.0)
-    if x.size < 10 or x.max() >= 1_000_000:
+    if xi.size < 10:
         return fallback
-    xi = x.astype(np.intp)
     logs = np.log(z)
-    count = np.bincount(xi, w)
-    mean = np.bincount(xi, w * logs) / np.maximum(count, 1e-300)
-    squares = np.bincount(xi, w * (logs - mean[xi]) ** 2)
+    count = np.bincount(xi, w, minlength=xu.size)
+    mean = np.bincount(xi, w * logs, minlength=xu.size) / np.maximum(count, 1e-300)
+    squares = np.bincount(xi, w * (logs - mean[xi]) ** 2, minlength=xu.size)
     shared = np.flatnonzero(count > 1.0)
     if shared.size < 2:
         return fallback
-    inv = 1.0 / shared
+    x = xu[shared]
+    inv = 1.0 / x
     dof = count[shared] - 1.0
     spread = squares[shared] / dof
     share = dof / dof.sum()
@@ -95,7 +101,7 @@ def _log_moment_start(
             slope = line
             break
     p = float(np.clip(1.0 / slope, 0.1, 100.0))
-    y = p * shared
+    y = p * x
     c = float(share @ (spread - (1.0 + (0.5 + 1.0 / (6.0 * y)) / y) / y))
     if not c > 0.0:
         return fallback
@@ -187,7 +193,7 @@ class GammaGammaModel(BaseModel):
         With more than ``4 * _WARM_ROWS`` repeat buyers, the estimate on every k-th of them
         instead, so that only the last two or three of Newton's iterations run on all of them."""
         mean_spend = _weighted_sum(data["monetary_value"], weights) / float(weights.sum())
-        p, q = _log_moment_start(data["frequency"], data["monetary_value"], weights)
+        p, q = _log_moment_start(data["_xu"], data["_xi"], data["monetary_value"], weights)
         guess = np.array([p, q, max(mean_spend * (q - 1.0) / p, 1e-6)])
         return warm_start(self, data, weights, guess, rows=_WARM_ROWS)
 
