@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
-from tillage.models.special import hyp2f1_one, log1mexp, log_hyp2f1_a_plus_one, logdiffexp
+from tillage.models.special import (
+    central_z,
+    hyp2f1_one,
+    log1mexp,
+    log_hyp2f1_a_plus_one,
+    logdiffexp,
+)
 
 
 def test_log1mexp() -> None:
@@ -52,3 +58,9 @@ def test_hyp2f1_one() -> None:
     k = np.arange(20_000)
     terms = np.exp(np.cumsum(np.log(b[2] + k) - np.log(c[2] + k)) + (k + 1) * np.log(z))
     assert values[2] == pytest.approx(1.0 + terms.sum(), rel=1e-12)
+
+
+def test_central_z_is_the_half_width_of_a_central_interval() -> None:
+    assert central_z(0.95) == pytest.approx(1.959963984540054, rel=1e-15)
+    assert central_z(0.8) == pytest.approx(1.2815515655446004, rel=1e-15)
+    assert central_z(0.0) == 0.0

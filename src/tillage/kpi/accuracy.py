@@ -19,7 +19,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel
-from scipy.special import ndtri
+
+from tillage.models.special import central_z
 
 
 class ProbabilityCheck(BaseModel):
@@ -101,15 +102,11 @@ class Proportion(BaseModel):
     high: float | None
 
 
-def _z(level: float) -> float:
-    return float(ndtri(0.5 + level / 2.0))
-
-
 def wilson(successes: int, n: int, level: float = 0.95) -> Proportion:
     """The proportion ``successes / n`` with its Wilson score interval at ``level``."""
     if n == 0:
         return Proportion(n=0, successes=0, rate=None, low=None, high=None)
-    z = _z(level)
+    z = central_z(level)
     p = successes / n
     centre = p + z * z / (2 * n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))

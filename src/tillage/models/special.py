@@ -20,9 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import hyp2f1, zeta
+from scipy.special import hyp2f1, ndtri, zeta
 
-__all__ = ["log1mexp", "log_hyp2f1_a_plus_one", "logdiffexp", "trigamma_steps"]
+__all__ = ["central_z", "log1mexp", "log_hyp2f1_a_plus_one", "logdiffexp", "trigamma_steps"]
+
+
+def central_z(level: float) -> float:
+    """The standard normal quantile that leaves ``(1 - level) / 2`` in each tail: the half-width
+    in standard deviations of a central interval of probability ``level`` (1.96 for 0.95)."""
+    return float(ndtri(0.5 + level / 2.0))
+
 
 #: Longest ladder :func:`trigamma_steps` climbs by the recurrence (its rounding error grows
 #: with the number of steps).

@@ -40,9 +40,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy.special import ndtri
 
 from tillage.errors import DataValidationError, NotFoundError
+from tillage.models.special import central_z
 from tillage.strategy.config import Strategy
 from tillage.strategy.effects import aipw_terms, clustered_se
 
@@ -318,7 +318,7 @@ def calibrate_departure(
     phi1, phi0 = aipw_terms(decisions["churned"].to_numpy(dtype=float), t, x)
     diff = float(phi1.mean() - phi0.mean())
     se = clustered_se((phi1 - phi0) - diff, decisions["account_id"].to_numpy())
-    z = float(ndtri(0.5 + level / 2))
+    z = central_z(level)
     tau = strategy.effects.prior_sd
     weight = tau**2 / (tau**2 + se**2)
     learned = weight >= 0.5

@@ -47,9 +47,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy.special import ndtri
 
 from tillage.errors import DataValidationError
+from tillage.models.special import central_z
 from tillage.strategy.config import EffectSettings, Playbook, Strategy
 
 Source = Literal["learned", "assumed"]
@@ -244,7 +244,7 @@ def estimate_effects(
     """Each playbook's :class:`ActionEffect` from :func:`renewal_decisions` (see the module
     docstring), pipeline playbooks and those without data as assumed."""
     settings = strategy.effects
-    z = float(ndtri(0.5 + level / 2))
+    z = central_z(level)
     actions = [a for a in learnable(strategy) if a in decisions.columns]
     out: dict[str, ActionEffect] = {}
     for play in strategy.playbooks:

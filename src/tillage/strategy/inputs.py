@@ -30,13 +30,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 from ibis.backends import BaseBackend
-from scipy.special import ndtri
 
 from tillage.errors import ConvergenceError, DataValidationError
 from tillage.features.build import FeatureTables, features_expr
 from tillage.features.deals import deal_history
 from tillage.features.engine import execute_arrow
 from tillage.features.evidence import latest_nps, open_severe_tickets, renewal_status
+from tillage.models.special import central_z
 from tillage.models.win_probability import deal_weights
 from tillage.strategy.config import Strategy
 from tillage.strategy.deals import month_ends, score_expansion, score_open_deals, suggest_products
@@ -160,7 +160,7 @@ def open_deals(
     n = scored["stage_as_of"].map(n_stage).fillna(0.0).to_numpy(dtype=float)
     p = scored["win_probability"].to_numpy(dtype=float)
     sigma = np.sqrt(p * (1 - p) / (n + model.prior_strength))
-    z = ndtri(0.5 + strategy.portfolio.interval_level / 2)
+    z = central_z(strategy.portfolio.interval_level)
     deals = pd.DataFrame(
         {
             "opportunity_id": scored["opportunity_id"].astype("int64").to_numpy(),

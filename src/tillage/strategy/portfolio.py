@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from tillage.errors import DataValidationError
+from tillage.models.special import central_z
 from tillage.strategy.config import Strategy
 
 CELLS = {"deepen": "深耕", "maintain": "維持", "nurture": "育成", "reduce": "縮小"}
@@ -54,7 +55,7 @@ def side_probability(
     low, high = f"{column}_low", f"{column}_high"
     if low not in frame.columns or high not in frame.columns:
         return np.ones(len(frame))
-    z = ndtri(0.5 + level / 2)
+    z = central_z(level)
     sigma = (frame[high].to_numpy(dtype=float) - frame[low].to_numpy(dtype=float)) / (2 * z)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = ndtr(np.abs(x - threshold) / sigma)
@@ -108,7 +109,7 @@ def portfolio_drift(
         if len(change) < 10:
             out[axis] = 0.0
             continue
-        out[axis] = float(change.abs().quantile(TAIL) / ndtri(0.5 + TAIL / 2))
+        out[axis] = float(change.abs().quantile(TAIL) / central_z(TAIL))
     return out
 
 
@@ -132,7 +133,7 @@ def _axis(
     boundary = np.where(high, threshold - margin, threshold + margin)
     low, top = f"{column}_low", f"{column}_high"
     if low in frame.columns and top in frame.columns:
-        z = ndtri(0.5 + level / 2)
+        z = central_z(level)
         spread = (frame[top].to_numpy(dtype=float) - frame[low].to_numpy(dtype=float)) / (2 * z)
         spread = np.nan_to_num(spread)
     else:
