@@ -33,7 +33,7 @@ from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles
 
-__all__ = ["DatedQuery", "compiled_once"]
+__all__ = ["DatedQuery", "compiled_once", "run_compiled"]
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
 
@@ -101,7 +101,7 @@ class DatedQuery:
 
     def to_arrow(self, as_of: dt.date | str) -> pa.Table:
         """The query's result as of ``as_of``, with the expression's Arrow types."""
-        return _run(self._con, self.expr, self.sql(as_of))
+        return run_compiled(self._con, self.expr, self.sql(as_of))
 
     @contextmanager
     def materialised(self, dates: list[dt.date]) -> Iterator[dict[dt.date, ir.Table]]:
@@ -140,8 +140,10 @@ def _quoted(con: BaseBackend, name: str) -> str:
     return sg.to_identifier(name, quoted=True).sql(con.dialect)
 
 
-def _run(con: BaseBackend, expr: ir.Table, sql: str) -> pa.Table:
-    """Run ``sql`` (compiled from ``expr``) on ``con``; Arrow with ``expr``'s types."""
+def run_compiled(con: BaseBackend, expr: ir.Table, sql: str) -> pa.Table:
+    """Run ``sql`` (compiled from ``expr``) on ``con``; Arrow with ``expr``'s types, as
+    :func:`~tillage.features.engine.execute_arrow` of ``expr`` returns them. ``expr``'s
+    in-memory tables must have reached ``con`` (``con._run_pre_execute_hooks(expr)``)."""
     if con.name == "pyspark":
         return con._session.sql(sql).toArrow()
     if con.name == "duckdb":

@@ -23,6 +23,7 @@ from tillage.features.engine import execute_arrow
 from tillage.i18n import gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
 from tillage.kpi.cadence import CADENCE_COLUMNS, CADENCE_KPIS, cadence_window
+from tillage.kpi.compiled import answer
 from tillage.kpi.orders import ORDER_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
@@ -215,45 +216,52 @@ def _per_account(
     cadence: pd.DataFrame | None,
     lapse_days: int,
 ) -> pd.DataFrame:
-    ltv_table = None
-    if ltv is not None:
-        frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))
-        frame = frame.astype({"account_id": "int64", "ltv": "float64"})
-        ltv_table = ibis.memtable(frame)
-    priority_table = None
-    if priority_accounts is not None:
-        ids = pd.DataFrame({"account_id": pd.Series(list(priority_accounts), dtype="int64")})
-        priority_table = ibis.memtable(ids)
-    cadence_table = None
-    if cadence is not None:
-        frame = _check_frame(cadence, "cadence", CADENCE_COLUMNS)
-        cadence_table = ibis.memtable(cadence_window(frame, period))
-    ctx = KpiContext(
-        con,
-        period,
-        ltv=ltv_table,
-        priority_accounts=priority_table,
-        meeting_days=meeting_days,
-        cadence=cadence_table,
-        lapse_days=lapse_days,
-    )
-    parts = []
-    for kpi in kpis:
-        t = kpi.implementation(ctx)
-        parts.append(
-            t.select(
-                account_id=t.account_id.cast("int64"),
-                kpi=ibis.literal(kpi.key),
-                num=_double(t.num),
-                den=_double(t.den),
-            )
-        )
-    if not parts:
+    if not kpis:
         return pd.DataFrame({"account_id": [], "kpi": [], "num": [], "den": []}).astype(
             {"account_id": "int64", "kpi": "object", "num": "float64", "den": "float64"}
         )
-    expr = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    return execute_arrow(con, expr).to_pandas()
+    ltv_frame = None
+    if ltv is not None:
+        ltv_frame = _check_frame(ltv, "ltv", ("account_id", "ltv"))
+        ltv_frame = ltv_frame.astype({"account_id": "int64", "ltv": "float64"})
+    priority_frame = None
+    if priority_accounts is not None:
+        ids = pd.Series(list(priority_accounts), dtype="int64")
+        priority_frame = pd.DataFrame({"account_id": ids})
+    cadence_frame = None
+    if cadence is not None:
+        frame = _check_frame(cadence, "cadence", CADENCE_COLUMNS)
+        cadence_frame = cadence_window(frame, period)
+    ctx = KpiContext(con, period, meeting_days=meeting_days, lapse_days=lapse_days)
+
+    def build() -> ibis.Table:
+        ctx.ltv = None if ltv_frame is None else ibis.memtable(ltv_frame)
+        ctx.priority_accounts = None if priority_frame is None else ibis.memtable(priority_frame)
+        ctx.cadence = None if cadence_frame is None else ibis.memtable(cadence_frame)
+        parts = []
+        for kpi in kpis:
+            t = kpi.implementation(ctx)
+            parts.append(
+                t.select(
+                    account_id=t.account_id.cast("int64"),
+                    kpi=ibis.literal(kpi.key),
+                    num=_double(t.num),
+                    den=_double(t.den),
+                )
+            )
+        return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+
+    question = (
+        con.name,
+        period,
+        tuple((k.key, k.implementation) for k in kpis),
+        _digest(ltv_frame),
+        _digest(priority_frame),
+        _digest(cadence_frame),
+        meeting_days,
+        lapse_days,
+    )
+    return answer(con, question, ctx, build).to_pandas()
 
 
 def compute_kpis(

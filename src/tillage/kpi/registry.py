@@ -100,10 +100,19 @@ class KpiContext:
         return self.con.table(name)
 
     def has_rows(self, name: str) -> bool:
-        """Whether the canonical table ``name`` has at least one row (asked once per context)."""
+        """Whether the canonical table ``name`` has at least one row (asked once per context).
+
+        The only question about the store's data an implementation may ask while it builds
+        its expression: :mod:`tillage.kpi.compiled` reuses a compiled KPI query on another
+        store only where the answers are the same (:attr:`asked`)."""
         if name not in self._filled:
             self._filled[name] = int(execute_arrow(self.con, self.table(name).limit(1).count())) > 0
         return self._filled[name]
+
+    @property
+    def asked(self) -> tuple[tuple[str, bool], ...]:
+        """The answers :meth:`has_rows` gave so far, by table name."""
+        return tuple(sorted(self._filled.items()))
 
     def _mrr_on(self, day: dt.date, name: str) -> Table:
         feats = contract_features(self.con, day)
