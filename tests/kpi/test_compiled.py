@@ -80,15 +80,21 @@ def test_a_question_asked_again_runs_its_kept_sql_and_answers_the_same_rows(
     assert list(map(_memtables_named_alike, anew.unions)) == list(map(_memtables_named_alike, kept))
 
 
-def test_other_inputs_are_another_question(handmade_store: tuple[str, str]) -> None:
+def test_other_inputs_run_the_kept_sql_on_their_own_rows(handmade_store: tuple[str, str]) -> None:
     url, engine = handmade_store
     period = parse_period(PERIOD)
     doubled = LTV.assign(ltv=LTV["ltv"] * 2)
     with kpi_backend(url, engine) as con:
-        once = compute_kpis(con, period, keys=["ltv_to_cac"], ltv=LTV)
-        twice = compute_kpis(con, period, keys=["ltv_to_cac"], ltv=doubled)
-    assert twice["value"].iloc[0] == pytest.approx(2 * once["value"].iloc[0])
-    assert once["value"].iloc[0] == pytest.approx(4.0)  # tests/kpi/test_kpi_handmade.py
+        once = compute_kpis(con, period, keys=["ltv_to_cac", "arpu"], ltv=LTV)
+        compiles = _Compiles(con)
+        twice = compute_kpis(con, period, keys=["ltv_to_cac", "arpu"], ltv=doubled)
+    assert compiles.unions == []  # the same question: the kept SQL, the new LTV table
+    assert once.set_index("kpi").loc["ltv_to_cac", "value"] == pytest.approx(4.0)  # handmade
+    assert twice.set_index("kpi").loc["ltv_to_cac", "value"] == pytest.approx(8.0)
+    compiled.forget()
+    with kpi_backend(url, engine) as con:
+        anew = compute_kpis(con, period, keys=["ltv_to_cac", "arpu"], ltv=doubled)
+    pd.testing.assert_frame_equal(twice, anew)
 
 
 @pytest.fixture

@@ -1,28 +1,31 @@
 """The SQL of a KPI question, built and compiled once per process.
 
 A question is what :func:`tillage.kpi.compute.per_account` is asked: the engine, the period,
-the KPIs, the contents of its inputs (each account's LTV, the watched accounts, the contact
-cadence) and the meeting and lapse windows. Pages and reports ask the same questions again and
-again — every role that opens the KPI page, the trend and the review of the same quarter,
-every refresh before the page cache holds them — and answering one is mostly building its ibis
-expression and compiling it to SQL (~85 % of the time on the demo: the query itself runs in
-milliseconds in DuckDB). :func:`answer` keeps the expression and its SQL per question and runs
-the kept SQL when the question comes again, on this or another backend.
+the KPIs, which inputs it is given (each account's LTV, the watched accounts, the contact
+cadence) with their columns and types, and the meeting and lapse windows. Pages, reports and
+the warm step ask the same questions again and again — every role that opens the KPI page,
+the trend and the review of the same quarter, each rep's agenda with that rep's accounts —
+and answering one is mostly building its ibis expression and compiling it to SQL (~85 % of
+the time on the demo: the query itself runs in milliseconds in DuckDB). :func:`answer` keeps
+the expression and its SQL per question and runs the kept SQL when the question comes again,
+on this or another backend, with that call's inputs.
 
-The SQL of a question depends on the store in two ways only, both checked before kept SQL is
-run: which tables have rows (:meth:`~tillage.kpi.registry.KpiContext.has_rows`, the one
-question about the data an implementation may ask while it builds; its answers are
+The inputs reach the engine as in-memory tables, which the SQL names by a random token
+(``ibis_pandas_memtable_…``); kept SQL runs with the tokens of the new call's tables put in
+place of those it was compiled with — a token is a name and nothing else, so that is the SQL
+the same question built on the new inputs compiles to. The SQL depends on the store in two
+ways, both checked before kept SQL is run: which tables have rows
+(:meth:`~tillage.kpi.registry.KpiContext.has_rows`, the one question about the data an
+implementation may ask while it builds; its answers are
 :attr:`~tillage.kpi.registry.KpiContext.asked`) and the schemas of the tables the query reads.
-The inputs' rows are in the expression's in-memory tables; a question is only the same where
-their contents are (SHA-256 of the rows, whatever their order). So the kept SQL is the SQL the
-same question built anew compiles to, and its answer the same rows (tests/kpi/test_compiled.py).
+tests/kpi/test_compiled.py holds the kept SQL equal to the SQL built anew, and its rows.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import ibis.expr.operations as ops
@@ -43,8 +46,9 @@ KEPT_PER_QUESTION = 4
 
 @dataclass(frozen=True)
 class _Kept:
-    expr: ir.Table  # its in-memory tables hold the inputs
+    expr: ir.Table
     sql: str
+    inputs: tuple[str, ...]  # the names of the in-memory tables it was compiled with
     asked: tuple[tuple[str, bool], ...]
     tables: tuple[tuple[str, Schema], ...]
 
@@ -53,25 +57,41 @@ _KEPT: OrderedDict[Hashable, list[_Kept]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
+def shape(inputs: Sequence[ir.Table | None]) -> tuple[Schema | None, ...]:
+    """What a question holds of its inputs: each one's schema (``None``: not given)."""
+    return tuple(None if t is None else t.schema() for t in inputs)
+
+
 def answer(
-    con: BaseBackend, question: Hashable, ctx: KpiContext, build: Callable[[], ir.Table]
+    con: BaseBackend,
+    question: Hashable,
+    ctx: KpiContext,
+    inputs: Sequence[ir.Table | None],
+    build: Callable[[], ir.Table],
 ) -> pa.Table:
     """The rows of ``build()`` on ``con``, from SQL kept for ``question`` where it was compiled
-    before on a store whose ``has_rows`` answers and table schemas are the same. ``question``
-    must hold everything ``build`` reads except the store (``ctx`` is the context it builds
-    on)."""
+    before on a store whose ``has_rows`` answers and table schemas are the same. ``inputs``
+    are the in-memory tables ``build`` reads (``ibis.memtable``); ``question`` must hold
+    everything else ``build`` reads except the store, and the :func:`shape` of ``inputs``
+    (``ctx`` is the context it builds on)."""
+    names = tuple(t.op().name for t in inputs if t is not None)
     with _LOCK:
         kept = list(_KEPT.get(question, ()))
         if kept:
             _KEPT.move_to_end(question)
     for query in kept:
         if _holds(con, ctx, query):
-            con._run_pre_execute_hooks(query.expr)  # the inputs reach this backend
-            return run_compiled(con, query.expr, query.sql)
+            sql = query.sql
+            for old, new in zip(query.inputs, names, strict=True):
+                sql = sql.replace(old, new)
+            for table in inputs:
+                if table is not None and table.op().name in sql:
+                    con._run_pre_execute_hooks(table)  # the call's inputs reach the engine
+            return run_compiled(con, query.expr, sql)
     expr = build()
     if con.name == "postgres":
         expr = postgres_doubles(expr)
-    query = _Kept(expr, str(con.compile(expr)), ctx.asked, _tables(expr))
+    query = _Kept(expr, str(con.compile(expr)), names, ctx.asked, _tables(expr))
     with _LOCK:
         queries = _KEPT.setdefault(question, [])
         queries.insert(0, query)

@@ -23,7 +23,7 @@ from tillage.features.engine import execute_arrow
 from tillage.i18n import gettext_for
 from tillage.kpi.behaviour import BEHAVIOUR_KPIS
 from tillage.kpi.cadence import CADENCE_COLUMNS, CADENCE_KPIS, cadence_window
-from tillage.kpi.compiled import answer
+from tillage.kpi.compiled import answer, shape
 from tillage.kpi.orders import ORDER_KPIS
 from tillage.kpi.outcome import OUTCOME_KPIS
 from tillage.kpi.period import Period
@@ -232,12 +232,13 @@ def _per_account(
     if cadence is not None:
         frame = _check_frame(cadence, "cadence", CADENCE_COLUMNS)
         cadence_frame = cadence_window(frame, period)
+    inputs = [
+        None if f is None else ibis.memtable(f) for f in (ltv_frame, priority_frame, cadence_frame)
+    ]
     ctx = KpiContext(con, period, meeting_days=meeting_days, lapse_days=lapse_days)
 
     def build() -> ibis.Table:
-        ctx.ltv = None if ltv_frame is None else ibis.memtable(ltv_frame)
-        ctx.priority_accounts = None if priority_frame is None else ibis.memtable(priority_frame)
-        ctx.cadence = None if cadence_frame is None else ibis.memtable(cadence_frame)
+        ctx.ltv, ctx.priority_accounts, ctx.cadence = inputs
         parts = []
         for kpi in kpis:
             t = kpi.implementation(ctx)
@@ -255,13 +256,11 @@ def _per_account(
         con.name,
         period,
         tuple((k.key, k.implementation) for k in kpis),
-        _digest(ltv_frame),
-        _digest(priority_frame),
-        _digest(cadence_frame),
+        shape(inputs),
         meeting_days,
         lapse_days,
     )
-    return answer(con, question, ctx, build).to_pandas()
+    return answer(con, question, ctx, inputs, build).to_pandas()
 
 
 def compute_kpis(
