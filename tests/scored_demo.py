@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from tillage.demo import DemoCompany, DemoConfig, generate
 from tillage.features import build
 from tillage.features._common import AsOfParameter
+from tillage.features.dated import forget_compiled
 from tillage.services.scoring import run_scoring
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
@@ -55,6 +56,7 @@ def scored_demo_store(path: Path) -> ScoredDemo:
         builds["parameter" if isinstance(as_of, AsOfParameter) else as_of] += 1
         return query(con, as_of, period, horizon_days)
 
+    forget_compiled()  # count the builds of a run in a fresh process (queries kept by recipe)
     with mock.patch.object(build, "_account_features", counted):
         snapshot_id = run_scoring(engine, company.config.as_of, created_at=CREATED)
     return ScoredDemo(company, engine, url, snapshot_id, builds)

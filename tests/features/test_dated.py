@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import ibis.expr.operations as ops
 import pandas as pd
 import pytest
 from ibis.backends import BaseBackend
 
 from tillage.features._common import AsOf, AsOfParameter
 from tillage.features.build import features_expr
-from tillage.features.dated import DatedQuery
+from tillage.features.dated import DatedQuery, forget_compiled
 from tillage.features.deals import deal_features, deal_features_expr, deal_history
 from tillage.features.engine import execute_arrow, feature_backend, postgres_doubles
 
@@ -84,3 +85,46 @@ def test_a_shifted_parameter_shares_the_parameters_of_its_day() -> None:
     assert values[year_before.param("date")] == dt.date(2025, 3, 31)
     assert values[end] == dt.datetime(2026, 4, 1)  # the midnight that ends the day
     assert len(set(as_of.sentinels().values())) == 3
+
+
+class _Compiles:
+    """How many queries ``con.compile`` compiled, counted around the backend's own method."""
+
+    def __init__(self, con: BaseBackend) -> None:
+        self.count = 0
+        original = con.compile
+
+        def compile_and_count(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
+            self.count += 1
+            return original(expr, *args, **kwargs)
+
+        con.compile = compile_and_count  # type: ignore[method-assign]
+
+
+def test_a_recipe_compiles_once_per_process_and_reads_each_stores_rows(store_factory) -> None:  # type: ignore[no-untyped-def]
+    def build(con: BaseBackend) -> Callable[[AsOf], object]:
+        return lambda as_of: features_expr(con, as_of, horizon_days=90)
+
+    recipe = ("test features", 90)
+    other = tables()
+    other["orders"] = other["orders"].assign(amount=other["orders"]["amount"] * 3)
+    forget_compiled()
+    try:
+        with feature_backend(store_factory("sqlite", tables()), "duckdb") as con:
+            first = DatedQuery(con, build(con), recipe=recipe).to_arrow(AS_OF).to_pandas()
+        with feature_backend(store_factory("sqlite", other), "duckdb") as con:
+            compiles = _Compiles(con)
+            query = DatedQuery(con, build(con), recipe=recipe)
+            assert compiles.count == 0  # the kept SQL (the literals of its dates aside)
+            assert not query.expr.op().find(ops.DatabaseTable)  # no backend kept with it
+            kept = query.to_arrow(AS_OF).to_pandas()
+            expected = execute_arrow(con, features_expr(con, AS_OF, horizon_days=90))
+            pd.testing.assert_frame_equal(kept, expected.to_pandas())
+            assert not kept.equals(first)  # the other store's orders, not the first one's
+
+            con.raw_sql("ALTER TABLE orders ADD COLUMN note VARCHAR")  # another schema
+            compiles.count = 0
+            DatedQuery(con, build(con), recipe=recipe)
+            assert compiles.count > 0
+    finally:
+        forget_compiled()

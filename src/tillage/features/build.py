@@ -150,7 +150,11 @@ def materialised_features(
     per date. Each table costs one feature table of memory in the engine, released when the
     block ends.
     """
-    query = DatedQuery(con, lambda as_of: _account_features(con, as_of, "week", None))
+    query = DatedQuery(
+        con,
+        lambda as_of: _account_features(con, as_of, "week", None),
+        recipe=("account_features", "week"),
+    )
     with query.materialised(list(dict.fromkeys(as_date(d) for d in dates))) as tables:
         yield tables
 

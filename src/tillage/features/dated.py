@@ -12,28 +12,38 @@ stand-ins in the SQL text and runs it on the engine.
 The SQL of a date is the SQL the same expression built on that date compiles to (every
 parameter stands for one literal, and ibis turns parameters into literals before it compiles),
 so the figures cannot differ; tests/features/test_dated.py holds the two texts equal.
+
+A query built from a ``recipe`` (a key naming the build: the weekly account features, the deal
+history with or without labels, …) is kept for the process, per engine, and the next run's
+query of the same recipe reuses its SQL where the store tables it reads have the same schemas:
+a server's re-scoring jobs, and a test run's many scoring runs, compile each query once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot as sg
 from ibis.backends import BaseBackend
+from ibis.expr.schema import Schema
 
 from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles
 
-__all__ = ["DatedQuery", "compiled_once", "run_compiled"]
+__all__ = ["DatedQuery", "compiled_once", "forget_compiled", "run_compiled"]
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
 
@@ -57,23 +67,25 @@ class DatedQuery:
     result of some dates as temporary tables of the engine.
     """
 
-    def __init__(self, con: BaseBackend, build: Callable[[AsOfParameter], ir.Table]) -> None:
+    def __init__(
+        self,
+        con: BaseBackend,
+        build: Callable[[AsOfParameter], ir.Table],
+        *,
+        recipe: Hashable | None = None,
+    ) -> None:
         self._con = con
-        as_of = AsOfParameter()
-        expr = build(as_of)
-        if con.name == "postgres":
-            expr = postgres_doubles(expr)
-        self.expr = expr
-        self._as_of = as_of
-        sentinels = as_of.sentinels()
-        self._sql = str(con.compile(expr, params=sentinels))
-        self._stand_ins = {_literal_sql(con, value): param for param, value in sentinels.items()}
-        for text in self._stand_ins:
-            if text not in self._sql:  # pragma: no cover - ibis folding a parameter away
-                raise DataValidationError(f"the compiled feature query lost the date {text}")
+        compiled = _kept(con, recipe)
+        if compiled is None:
+            compiled = _compile(con, build)
+            _keep(con, recipe, compiled)
+        self.expr = compiled.expr
+        self._as_of = compiled.as_of
+        self._sql = compiled.sql
+        self._stand_ins = compiled.stand_ins
         self._pattern = re.compile("|".join(map(re.escape, self._stand_ins)))
         self._literals: dict[dt.date | dt.datetime, str] = {}
-        con._run_pre_execute_hooks(expr)  # in-memory tables (ibis.memtable) reach the engine
+        con._run_pre_execute_hooks(self.expr)  # in-memory tables (ibis.memtable) reach the engine
 
     def sql(self, as_of: dt.date | str) -> str:
         """The SQL of the query as of ``as_of``: the stand-ins replaced by its literals."""
@@ -121,6 +133,66 @@ class DatedQuery:
                 _drop_temporary(self._con, name)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    expr: ir.Table
+    as_of: AsOfParameter
+    sql: str
+    stand_ins: dict[str, ir.Scalar]  # the SQL of each sentinel date → its parameter
+    tables: tuple[tuple[str, Schema], ...]  # the store tables the query reads
+
+
+def _compile(con: BaseBackend, build: Callable[[AsOfParameter], ir.Table]) -> _Compiled:
+    as_of = AsOfParameter()
+    expr = build(as_of)
+    if con.name == "postgres":
+        expr = postgres_doubles(expr)
+    sentinels = as_of.sentinels()
+    sql = str(con.compile(expr, params=sentinels))
+    stand_ins = {_literal_sql(con, value): param for param, value in sentinels.items()}
+    for text in stand_ins:
+        if text not in sql:  # pragma: no cover - ibis folding a parameter away
+            raise DataValidationError(f"the compiled feature query lost the date {text}")
+    tables = {op.name: op.schema for op in expr.op().find(ops.DatabaseTable)}
+    return _Compiled(expr, as_of, sql, stand_ins, tuple(sorted(tables.items())))
+
+
+_KEPT: dict[tuple[str, Hashable], _Compiled] = {}
+"""Queries compiled by recipe (:class:`DatedQuery`'s ``recipe``), per engine, for the process."""
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept(con: BaseBackend, recipe: Hashable | None) -> _Compiled | None:
+    """The query kept for ``recipe`` on ``con``'s engine, if the tables it reads have the same
+    schemas on ``con`` (the one thing besides the recipe its SQL depends on)."""
+    if recipe is None:
+        return None
+    with _KEPT_LOCK:
+        compiled = _KEPT.get((con.name, recipe))
+    if compiled is None:
+        return None
+    if any(con.get_schema(name) != schema for name, schema in compiled.tables):
+        return None
+    return compiled
+
+
+def _keep(con: BaseBackend, recipe: Hashable | None, compiled: _Compiled) -> None:
+    """Keep ``compiled`` for ``recipe`` — without the backend it was built on (an unbound
+    expression: a kept backend would keep its tables in memory), and not if it reads in-memory
+    tables (their rows are the caller's, not the recipe's)."""
+    if recipe is None or compiled.expr.op().find(ops.InMemoryTable):
+        return
+    unbound = dataclasses.replace(compiled, expr=compiled.expr.unbind())
+    with _KEPT_LOCK:
+        _KEPT[(con.name, recipe)] = unbound
+
+
+def forget_compiled() -> None:
+    """Forget the queries kept by recipe (the next :class:`DatedQuery` of each compiles anew)."""
+    with _KEPT_LOCK:
+        _KEPT.clear()
+
+
 _COMPILED = "_tillage_compiled_queries"
 """The attribute of a backend that holds its :func:`compiled_once` queries (backends compare
 equal by their database, so a table keyed by backend would mix two in-memory engines)."""
@@ -132,7 +204,7 @@ def compiled_once(con: BaseBackend, build: Callable[[BaseBackend, AsOf], ir.Tabl
     that several steps (or several dates) read compiles once per run."""
     queries: dict[Callable, DatedQuery] = con.__dict__.setdefault(_COMPILED, {})
     if build not in queries:
-        queries[build] = DatedQuery(con, partial(build, con))
+        queries[build] = DatedQuery(con, partial(build, con), recipe=build)
     return queries[build]
 
 

@@ -26,7 +26,7 @@ still open in the store, where it is the value as of the export; a model must no
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import ibis
 import pandas as pd
@@ -259,16 +259,18 @@ def _by_date(
     dates: list[dt.date],
     build: Callable[[AsOf, FeatureTables | None], Table],
     features: FeatureTables | None,
+    recipe: Hashable,
 ) -> list[pa.Table]:
     """``build(as_of, tables)`` run on each of ``dates``, in their order: the dates whose
     feature table ``features`` holds read it (one query each: computing the account features
     again costs more than compiling a query on the larger stores), the others share one query
-    compiled once (:class:`DatedQuery`)."""
+    compiled once (:class:`DatedQuery`; ``recipe`` names ``build`` and what it reads besides the
+    date, so that the query is compiled once per process)."""
     held = [d for d in dates if features is not None and d in features]
     out = {d: execute_arrow(con, build(d, features)) for d in held}
     rest = [d for d in dates if d not in out]
     if rest:
-        query = DatedQuery(con, lambda as_of: build(as_of, None))
+        query = DatedQuery(con, lambda as_of: build(as_of, None), recipe=recipe)
         out.update({d: query.to_arrow(d) for d in rest})
     return [out[d] for d in dates]
 
@@ -289,6 +291,7 @@ def deal_history(
         [as_date(d) for d in dates],
         lambda as_of, held: deal_features_expr(con, as_of, labels=labels, features=held),
         features,
+        ("deal_history", labels),
     )
     frames = [_tidy(t.to_pandas()) for t in tables if t.num_rows]
     if not frames:
@@ -353,7 +356,11 @@ def expansion_frames(
     features ``features`` holds."""
     days = [as_date(d) for d in dates]
     tables = _by_date(
-        con, days, lambda as_of, held: _expansion_expr(con, as_of, horizon_days, held), features
+        con,
+        days,
+        lambda as_of, held: _expansion_expr(con, as_of, horizon_days, held),
+        features,
+        ("expansion_frames", horizon_days),
     )
     return [_expansion_tidy(t, d) for t, d in zip(tables, days, strict=True)]
 
