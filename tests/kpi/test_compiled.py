@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import ibis.expr.operations as ops
 import pandas as pd
 import pytest
 from ibis.backends import BaseBackend
@@ -139,3 +140,11 @@ def test_a_store_whose_tables_are_empty_where_the_question_asks_gets_its_own_sql
     assert sorted(built["account_id"]) == [5, 6]
     assert set(with_contracts["account_id"]) != {5, 6}
     assert len(kept) == 2  # one query per answer to "has the store contracts?"
+
+
+def test_no_backend_is_kept_with_a_question(handmade_store: tuple[str, str]) -> None:
+    url, engine = handmade_store
+    with kpi_backend(url, engine) as con:
+        compute_kpis(con, parse_period(PERIOD), ltv=LTV)
+    kept = [query.expr for queries in compiled._KEPT.values() for query in queries]
+    assert kept and not any(expr.op().find(ops.DatabaseTable) for expr in kept)

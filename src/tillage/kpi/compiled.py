@@ -91,7 +91,9 @@ def answer(
     expr = build()
     if con.name == "postgres":
         expr = postgres_doubles(expr)
-    query = _Kept(expr, str(con.compile(expr)), names, ctx.asked, _tables(expr))
+    sql = str(con.compile(expr))
+    # kept unbound: a kept backend would keep the store's tables in memory
+    query = _Kept(expr.unbind(), sql, names, ctx.asked, _tables(expr))
     with _LOCK:
         queries = _KEPT.setdefault(question, [])
         queries.insert(0, query)
@@ -100,7 +102,7 @@ def answer(
         while len(_KEPT) > KEPT_QUESTIONS:
             _KEPT.popitem(last=False)
     con._run_pre_execute_hooks(expr)
-    return run_compiled(con, expr, query.sql)
+    return run_compiled(con, expr, sql)
 
 
 def forget() -> None:
