@@ -5,7 +5,7 @@ the KPIs, which inputs it is given (each account's LTV, the watched accounts, th
 cadence) with their columns and types, and the meeting and lapse windows. Pages, reports and
 the warm step ask the same questions again and again — every role that opens the KPI page,
 the trend and the review of the same quarter, each rep's agenda with that rep's accounts —
-and answering one is mostly building its ibis expression and compiling it to SQL (~85 % of
+and answering one is mostly building its ibis expression and compiling it to SQL (about 80 % of
 the time on the demo: the query itself runs in milliseconds in DuckDB). :func:`answer` keeps
 the expression and its SQL per question and runs the kept SQL when the question comes again,
 on this or another backend, with that call's inputs.
