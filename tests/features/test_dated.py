@@ -12,7 +12,7 @@ import pytest
 from ibis.backends import BaseBackend
 
 from tillage.features._common import AsOf, AsOfParameter
-from tillage.features.build import features_expr
+from tillage.features.build import features_expr, materialised_features
 from tillage.features.dated import DatedQuery, forget_compiled
 from tillage.features.deals import deal_features, deal_features_expr, deal_history
 from tillage.features.engine import execute_arrow, feature_backend, postgres_doubles
@@ -128,3 +128,22 @@ def test_a_recipe_compiles_once_per_process_and_reads_each_stores_rows(store_fac
             assert compiles.count > 0
     finally:
         forget_compiled()
+
+
+def test_a_held_dates_query_is_compiled_once_and_reads_its_own_feature_table(store_factory) -> None:  # type: ignore[no-untyped-def]
+    other = tables()
+    other["orders"] = other["orders"].assign(amount=other["orders"]["amount"] * 3)
+    with (
+        feature_backend(store_factory("sqlite", tables()), "duckdb") as con,
+        materialised_features(con, [AS_OF]) as held,
+    ):
+        first = deal_history(con, [AS_OF], features=held)
+    with feature_backend(store_factory("sqlite", other), "duckdb") as con:
+        with materialised_features(con, [AS_OF]) as held:
+            compiles = _Compiles(con)
+            again = deal_history(con, [AS_OF], features=held)
+            assert compiles.count == 0  # the kept SQL, this run's feature table named in it
+        recomputed = deal_history(con, [AS_OF])  # the account features computed in the query
+    assert len(again) > 0
+    pd.testing.assert_frame_equal(again, recomputed)
+    assert not again.equals(first)  # the other store's orders

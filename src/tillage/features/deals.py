@@ -38,6 +38,7 @@ from tillage.features._common import AsOf, as_date, as_of_date, day, days_betwee
 from tillage.features.build import FeatureTables, features_expr, normalise
 from tillage.features.dated import DatedQuery
 from tillage.features.engine import execute_arrow
+from tillage.features.held import run_held
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -267,7 +268,8 @@ def _by_date(
     compiled once (:class:`DatedQuery`; ``recipe`` names ``build`` and what it reads besides the
     date, so that the query is compiled once per process)."""
     held = [d for d in dates if features is not None and d in features]
-    out = {d: execute_arrow(con, build(d, features)) for d in held}
+    assert features is not None or not held
+    out = {d: run_held(con, d, build, features, recipe) for d in held}  # type: ignore[arg-type]
     rest = [d for d in dates if d not in out]
     if rest:
         query = DatedQuery(con, lambda as_of: build(as_of, None), recipe=recipe)
