@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import re
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -43,7 +43,14 @@ from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles
 
-__all__ = ["DatedQuery", "compiled_once", "forget_compiled", "run_compiled"]
+__all__ = [
+    "DatedQuery",
+    "compiled_once",
+    "forget_compiled",
+    "run_compiled",
+    "same_schemas",
+    "tables_read",
+]
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
 
@@ -153,8 +160,26 @@ def _compile(con: BaseBackend, build: Callable[[AsOfParameter], ir.Table]) -> _C
     for text in stand_ins:
         if text not in sql:  # pragma: no cover - ibis folding a parameter away
             raise DataValidationError(f"the compiled feature query lost the date {text}")
-    tables = {op.name: op.schema for op in expr.op().find(ops.DatabaseTable)}
-    return _Compiled(expr, as_of, sql, stand_ins, tuple(sorted(tables.items())))
+    return _Compiled(expr, as_of, sql, stand_ins, tables_read(expr))
+
+
+def tables_read(expr: ir.Table) -> tuple[tuple[str, Schema], ...]:
+    """The store tables ``expr`` reads, by name, with their schemas: besides the expression's
+    own shape, what its SQL depends on (a query kept for the process is run again only where
+    :func:`same_schemas` holds)."""
+    found = {op.name: op.schema for op in expr.op().find(ops.DatabaseTable)}
+    return tuple(sorted(found.items()))
+
+
+def same_schemas(
+    con: BaseBackend,
+    tables: tuple[tuple[str, Schema], ...],
+    renamed: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether each of ``tables`` has its schema on ``con`` (``renamed``: the name a table has
+    on ``con`` now, where it has another)."""
+    renamed = renamed or {}
+    return all(con.get_schema(renamed.get(name, name)) == schema for name, schema in tables)
 
 
 _KEPT: dict[tuple[str, Hashable], _Compiled] = {}
@@ -171,9 +196,7 @@ def _kept(con: BaseBackend, recipe: Hashable | None) -> _Compiled | None:
         compiled = _KEPT.get((con.name, recipe))
     if compiled is None:
         return None
-    if any(con.get_schema(name) != schema for name, schema in compiled.tables):
-        return None
-    return compiled
+    return compiled if same_schemas(con, compiled.tables) else None
 
 
 def _keep(con: BaseBackend, recipe: Hashable | None, compiled: _Compiled) -> None:

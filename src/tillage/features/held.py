@@ -24,7 +24,7 @@ from ibis.expr.types import Table
 
 from tillage.features._common import AsOf
 from tillage.features.build import FeatureTables
-from tillage.features.dated import run_compiled
+from tillage.features.dated import run_compiled, same_schemas, tables_read
 from tillage.features.engine import postgres_doubles
 
 __all__ = ["HELD_QUERIES", "run_held"]
@@ -60,20 +60,16 @@ def run_held(
     table = features[day].op().name
     with _HELD_LOCK:
         kept = _HELD.get((con.name, recipe, day))
-    if kept is not None:
-        now = {
-            name: con.get_schema(table if name == kept.table else name) for name, _ in kept.tables
-        }
-        if all(now[name] == schema for name, schema in kept.tables):
-            return run_compiled(con, kept.expr, kept.sql.replace(kept.table, table))
+    if kept is not None and same_schemas(con, kept.tables, {kept.table: table}):
+        return run_compiled(con, kept.expr, kept.sql.replace(kept.table, table))
     expr = build(day, features)
     if con.name == "postgres":
         expr = postgres_doubles(expr)
     sql = str(con.compile(expr))
-    read = {op.name: op.schema for op in expr.op().find(ops.DatabaseTable)}
+    read = tables_read(expr)
     held = {t.op().name for t in features.values()}
-    if read.keys() & held == {table} and not expr.op().find(ops.InMemoryTable):
-        query = _HeldQuery(expr.unbind(), sql, table, tuple(sorted(read.items())))
+    if {name for name, _ in read} & held == {table} and not expr.op().find(ops.InMemoryTable):
+        query = _HeldQuery(expr.unbind(), sql, table, read)
         with _HELD_LOCK:
             _HELD[(con.name, recipe, day)] = query
             while len(_HELD) > HELD_QUERIES:  # the oldest first: a server's earlier days

@@ -28,13 +28,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
-import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends import BaseBackend
 from ibis.expr.schema import Schema
 
-from tillage.features.dated import run_compiled
+from tillage.features.dated import run_compiled, same_schemas, tables_read
 from tillage.features.engine import postgres_doubles
 from tillage.kpi.registry import KpiContext
 
@@ -93,7 +92,7 @@ def answer(
         expr = postgres_doubles(expr)
     sql = str(con.compile(expr))
     # kept unbound: a kept backend would keep the store's tables in memory
-    query = _Kept(expr.unbind(), sql, names, ctx.asked, _tables(expr))
+    query = _Kept(expr.unbind(), sql, names, ctx.asked, tables_read(expr))
     with _LOCK:
         queries = _KEPT.setdefault(question, [])
         queries.insert(0, query)
@@ -111,13 +110,8 @@ def forget() -> None:
         _KEPT.clear()
 
 
-def _tables(expr: ir.Table) -> tuple[tuple[str, Schema], ...]:
-    found = {op.name: op.schema for op in expr.op().find(ops.DatabaseTable)}
-    return tuple(sorted(found.items()))
-
-
 def _holds(con: BaseBackend, ctx: KpiContext, query: _Kept) -> bool:
     """Whether ``query`` is the SQL of its question on ``con``'s store."""
     if any(ctx.has_rows(name) != rows for name, rows in query.asked):
         return False
-    return all(con.get_schema(name) == schema for name, schema in query.tables)
+    return same_schemas(con, query.tables)
