@@ -17,6 +17,7 @@ from tillage.features.dated import DatedQuery, forget_compiled
 from tillage.features.deals import deal_features, deal_features_expr, deal_history
 from tillage.features.engine import execute_arrow, feature_backend, postgres_doubles
 
+from ..compiles import Compiles
 from .handmade import AS_OF, tables
 
 DATES = [AS_OF, AS_OF - dt.timedelta(days=45), AS_OF - dt.timedelta(days=400)]
@@ -87,20 +88,6 @@ def test_a_shifted_parameter_shares_the_parameters_of_its_day() -> None:
     assert len(set(as_of.sentinels().values())) == 3
 
 
-class _Compiles:
-    """How many queries ``con.compile`` compiled, counted around the backend's own method."""
-
-    def __init__(self, con: BaseBackend) -> None:
-        self.count = 0
-        original = con.compile
-
-        def compile_and_count(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.count += 1
-            return original(expr, *args, **kwargs)
-
-        con.compile = compile_and_count  # type: ignore[method-assign]
-
-
 def test_a_recipe_compiles_once_per_process_and_reads_each_stores_rows(store_factory) -> None:  # type: ignore[no-untyped-def]
     def build(con: BaseBackend) -> Callable[[AsOf], object]:
         return lambda as_of: features_expr(con, as_of, horizon_days=90)
@@ -113,9 +100,9 @@ def test_a_recipe_compiles_once_per_process_and_reads_each_stores_rows(store_fac
         with feature_backend(store_factory("sqlite", tables()), "duckdb") as con:
             first = DatedQuery(con, build(con), recipe=recipe).to_arrow(AS_OF).to_pandas()
         with feature_backend(store_factory("sqlite", other), "duckdb") as con:
-            compiles = _Compiles(con)
+            compiles = Compiles(con)
             query = DatedQuery(con, build(con), recipe=recipe)
-            assert compiles.count == 0  # the kept SQL (the literals of its dates aside)
+            assert len(compiles.sql) == 0  # the kept SQL (the literals of its dates aside)
             assert not query.expr.op().find(ops.DatabaseTable)  # no backend kept with it
             kept = query.to_arrow(AS_OF).to_pandas()
             expected = execute_arrow(con, features_expr(con, AS_OF, horizon_days=90))
@@ -123,9 +110,9 @@ def test_a_recipe_compiles_once_per_process_and_reads_each_stores_rows(store_fac
             assert not kept.equals(first)  # the other store's orders, not the first one's
 
             con.raw_sql("ALTER TABLE orders ADD COLUMN note VARCHAR")  # another schema
-            compiles.count = 0
+            compiles.sql.clear()
             DatedQuery(con, build(con), recipe=recipe)
-            assert compiles.count > 0
+            assert len(compiles.sql) > 0
     finally:
         forget_compiled()
 
@@ -140,9 +127,9 @@ def test_a_held_dates_query_is_compiled_once_and_reads_its_own_feature_table(sto
         first = deal_history(con, [AS_OF], features=held)
     with feature_backend(store_factory("sqlite", other), "duckdb") as con:
         with materialised_features(con, [AS_OF]) as held:
-            compiles = _Compiles(con)
+            compiles = Compiles(con)
             again = deal_history(con, [AS_OF], features=held)
-            assert compiles.count == 0  # the kept SQL, this run's feature table named in it
+            assert len(compiles.sql) == 0  # the kept SQL, this run's feature table named in it
         recomputed = deal_history(con, [AS_OF])  # the account features computed in the query
     assert len(again) > 0
     pd.testing.assert_frame_equal(again, recomputed)

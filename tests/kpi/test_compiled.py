@@ -11,13 +11,13 @@ from pathlib import Path
 import ibis.expr.operations as ops
 import pandas as pd
 import pytest
-from ibis.backends import BaseBackend
 
 from tillage.kpi import compiled, compute_kpis, kpi_backend, parse_period
 from tillage.kpi.compute import REGISTRY, per_account
 from tillage.store.database import make_engine, migrate
 from tillage.store.load import replace_all
 
+from ..compiles import Compiles
 from . import handmade
 from .handmade import LTV, PERIOD
 
@@ -27,26 +27,6 @@ def _nothing_kept() -> Iterator[None]:
     compiled.forget()
     yield
     compiled.forget()
-
-
-class _Compiles:
-    """The SQL ``con.compile`` wrote, recorded around the backend's own method."""
-
-    def __init__(self, con: BaseBackend) -> None:
-        self.sql: list[str] = []
-        original = con.compile
-
-        def compile_and_record(expr, *args, **kwargs):  # type: ignore[no-untyped-def]
-            text = original(expr, *args, **kwargs)
-            self.sql.append(str(text))
-            return text
-
-        con.compile = compile_and_record  # type: ignore[method-assign]
-
-    @property
-    def unions(self) -> list[str]:
-        """The compiled queries of several KPIs (one union per question)."""
-        return [sql for sql in self.sql if "UNION ALL" in sql]
 
 
 def _memtables_named_alike(sql: str) -> str:
@@ -63,19 +43,19 @@ def test_a_question_asked_again_runs_its_kept_sql_and_answers_the_same_rows(
     url, engine = handmade_store
     period = parse_period(PERIOD)
     with kpi_backend(url, engine) as con:
-        first = _Compiles(con)
+        first = Compiles(con)
         built = compute_kpis(con, period, by=("all", "rep"), ltv=LTV)
     assert len(first.unions) == 1
     kept = _kept_sql()
     with kpi_backend(url, engine) as con:  # another backend on the same store
-        again = _Compiles(con)
+        again = Compiles(con)
         answered = compute_kpis(con, period, by=("all", "rep"), ltv=LTV)
     assert again.unions == []
     pd.testing.assert_frame_equal(answered, built)
 
     compiled.forget()
     with kpi_backend(url, engine) as con:
-        anew = _Compiles(con)
+        anew = Compiles(con)
         rebuilt = compute_kpis(con, period, by=("all", "rep"), ltv=LTV)
     pd.testing.assert_frame_equal(rebuilt, built)
     assert list(map(_memtables_named_alike, anew.unions)) == list(map(_memtables_named_alike, kept))
@@ -87,7 +67,7 @@ def test_other_inputs_run_the_kept_sql_on_their_own_rows(handmade_store: tuple[s
     doubled = LTV.assign(ltv=LTV["ltv"] * 2)
     with kpi_backend(url, engine) as con:
         once = compute_kpis(con, period, keys=["ltv_to_cac", "arpu"], ltv=LTV)
-        compiles = _Compiles(con)
+        compiles = Compiles(con)
         twice = compute_kpis(con, period, keys=["ltv_to_cac", "arpu"], ltv=doubled)
     assert compiles.unions == []  # the same question: the kept SQL, the new LTV table
     assert once.set_index("kpi").loc["ltv_to_cac", "value"] == pytest.approx(4.0)  # handmade
