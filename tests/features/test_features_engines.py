@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,6 +20,7 @@ from tillage.features.engine import feature_backend, store_tables, typed_arrow
 
 from .handmade import AS_OF as HANDMADE_AS_OF
 from .handmade import tables as handmade_tables
+from .same_frames import assert_same
 
 AS_OF = dt.date(2026, 3, 31)
 HORIZON = 180
@@ -45,20 +45,6 @@ def pg_url(store_factory, demo_tables) -> str:  # type: ignore[no-untyped-def]
 def duckdb_features(sqlite_url: str) -> pd.DataFrame:
     with feature_backend(sqlite_url, "duckdb") as con:
         return build_features(con, AS_OF, horizon_days=HORIZON)
-
-
-def assert_same(left: pd.DataFrame, right: pd.DataFrame) -> None:
-    """Equal columns, dtypes and rows; floats equal after rounding to cents."""
-    assert list(left.columns) == list(right.columns)
-    assert (left.dtypes == right.dtypes).all(), (left.dtypes != right.dtypes).to_dict()
-    assert len(left) == len(right)
-    for column in left.columns:
-        a, b = left[column].to_numpy(), right[column].to_numpy()
-        if np.issubdtype(a.dtype, np.floating):
-            ok = np.isclose(np.round(a, 2), np.round(b, 2), rtol=1e-12, atol=0.011, equal_nan=True)
-            assert ok.all(), f"{column}: {a[~ok][:5]} != {b[~ok][:5]}"
-        else:
-            assert (a == b).all(), f"{column} differs"
 
 
 def test_demo_company_has_data_in_every_family(duckdb_features: pd.DataFrame) -> None:
