@@ -68,3 +68,20 @@ def test_unreachable_database_gives_an_actionable_error() -> None:
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(StoreError, match="TILLAGE_DATABASE_URL"):
         migrate(engine)
+
+
+def test_a_current_store_is_left_without_alembic_and_a_store_behind_is_upgraded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    migrate(engine)
+    asked: list[str] = []
+    upgrade = command.upgrade
+    monkeypatch.setattr(command, "upgrade", lambda c, r: asked.append(r) or upgrade(c, r))
+    migrate(engine)  # at the newest revision: Alembic is not asked
+    assert asked == []
+    command.downgrade(alembic_config(engine), "-1")
+    assert current_revision(engine) != HEAD_REVISION
+    migrate(engine)  # one revision behind: upgraded
+    assert asked == ["head"] and current_revision(engine) == HEAD_REVISION
+    engine.dispose()
