@@ -177,6 +177,26 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost in the tests' own processes, as Django advises for its test
+    settings: a hash or a login costs a millisecond instead of 0.15 s, and the tests log in and
+    create users some 400 times. What is tested is who may log in, not the work factor; the
+    commands and servers the tests start as processes of their own hash at the real cost, which
+    ``tests/store/test_users.py`` checks in a process of its own."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from tillage.store import users
+
+    real = users._hasher
+    users._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    users.unknown_login_hash.cache_clear()
+    yield
+    users._hasher = real
+    users.unknown_login_hash.cache_clear()
+
+
 # Property tests are part of the deterministic suite: the same examples on every run and machine.
 settings.register_profile("tillage", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("tillage")

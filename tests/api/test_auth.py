@@ -227,7 +227,6 @@ def _form_login(client: TestClient, user: str, password: str) -> httpx.Response:
     )
 
 
-@pytest.mark.slow  # some 35 argon2 hashes
 def test_throttling_slows_attackers_without_locking_users_out(
     small: tuple[Settings, Engine],
 ) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -210,7 +213,6 @@ def test_backoff_doubles_from_the_free_failures_up_to_its_cap() -> None:
     assert backoff(13, 3, 300) == backoff(10_000, 3, 300) == 300
 
 
-@pytest.mark.slow  # some 40 argon2 hashes
 def test_unknown_names_from_one_address_slow_it_but_never_lock_the_admin_out(
     engine: Engine,
 ) -> None:
@@ -235,7 +237,6 @@ def test_unknown_names_from_one_address_slow_it_but_never_lock_the_admin_out(
         assert authenticate(session, "root", "root-pass-1", client="10.0.0.2", now=later)
 
 
-@pytest.mark.slow  # some 40 argon2 hashes
 def test_failures_on_a_chosen_user_cannot_lock_them_out(engine: Engine) -> None:
     with session_scope(engine) as session:
         _root(session)
@@ -267,3 +268,16 @@ def test_failures_on_a_chosen_user_cannot_lock_them_out(engine: Engine) -> None:
             authenticate(
                 session, "root", "root-pass-1", client="10.0.0.1", now=t + SECOND, device="dev-1"
             )
+
+
+def test_a_tillage_process_hashes_passwords_with_argon2id_at_its_full_cost() -> None:
+    """The tests' own processes hash cheaply (tests/conftest.py); tillage itself does not."""
+    code = "from tillage.store.users import hash_password; print(hash_password('correct horse'))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), done.stdout
