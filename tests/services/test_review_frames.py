@@ -10,8 +10,9 @@ from sqlalchemy import event, select, true
 from sqlalchemy.orm import Session
 
 from tillage.services import review_frames as frames
-from tillage.services.reviews import build_review
-from tillage.store.schema import Account, AccountScore
+from tillage.services.reviews import build_agenda, build_review
+from tillage.store.access import Principal, account_filter
+from tillage.store.schema import Account, AccountScore, Rep
 
 FIRST, LAST = dt.date(2026, 7, 1), dt.date(2026, 9, 30)
 
@@ -120,3 +121,70 @@ def test_a_limited_review_reads_only_the_rows_of_its_accounts(scored_demo, monke
     read_all = build_review(scored_demo.url, period, visible=visible)
     assert limited.execution and limited.forecast is not None
     assert limited.model_dump() == read_all.model_dump()
+
+
+def _reps_owning(session: Session) -> list:  # type: ignore[type-arg]
+    """The first rep (a manager in the demo: no accounts of their own), then the reps owning
+    accounts, by id."""
+    owners = select(Account.owner_id)
+    first = session.execute(select(Rep.id, Rep.key).order_by(Rep.id).limit(1)).one()
+    return [
+        first,
+        *session.execute(select(Rep.id, Rep.key).where(Rep.id.in_(owners)).order_by(Rep.id)),
+    ]
+
+
+def test_a_warm_step_gives_each_rep_and_caller_the_rows_read_for_them(scored_demo) -> None:  # type: ignore[no-untyped-def]
+    """Inside :func:`reading_once` a rep's scores, deals and planned actions, as each kind of
+    caller may see them, are the rows a query filtered in the store reads, typed alike (a rep
+    none of whose accounts a caller sees included); the store is read once for every rep, and
+    once more for each caller's filter."""
+    snapshot = scored_demo.snapshot_id
+    first, last = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
+    with Session(scored_demo.engine) as session:
+        reps = _reps_owning(session)
+        callers = [
+            None,  # the admin
+            Account.owner_id.in_([r.id for r in reps[1:3]]),  # a manager of two reps
+            account_filter(Principal(None, "rep", "rep", "rep", reps[1].key)),  # a rep
+        ]
+        asked = [(v, r.id) for v in callers for r in reps[:5]]
+
+        def read(visible, rep_id):  # type: ignore[no-untyped-def]
+            return (
+                frames.snapshot_scores(session, snapshot, visible=visible, rep_id=rep_id),
+                frames.scored_deals(session, snapshot, visible=visible, rep_id=rep_id),
+                frames.planned_actions(session, snapshot, first, last, rep_id=rep_id),
+                frames.planned_actions(session, snapshot, first, last, visible=visible),
+            )
+
+        direct = [read(v, r) for v, r in asked]
+        statements = _counting(session)
+        with frames.reading_once():
+            kept = [read(v, r) for v, r in asked]
+    assert len(statements) == 3 + 2  # scores, deals, actions; the ids of two callers' accounts
+    sizes = set()
+    for (_visible, rep_id), ours, theirs in zip(asked, kept, direct, strict=True):
+        for mine, read_alone in zip(ours, theirs, strict=True):
+            pd.testing.assert_frame_equal(mine, read_alone, obj=f"rep {rep_id}")
+        sizes.add(len(ours[0]))
+    assert 0 in sizes and len(sizes) > 2  # callers who see none of a rep's accounts, and some
+
+
+def test_an_agenda_built_from_kept_rows_is_the_agenda_read_alone(scored_demo) -> None:  # type: ignore[no-untyped-def]
+    with Session(scored_demo.engine) as session:
+        reps = _reps_owning(session)
+    own = account_filter(Principal(None, "rep", "rep", "rep", reps[1].key))
+    team = Account.owner_id.in_([r.id for r in reps[1:3]])
+    for key, visible in ((reps[1].key, own), (reps[2].key, team)):
+        alone = build_agenda(scored_demo.url, key, visible=visible)
+        with frames.reading_once():
+            build_agenda(scored_demo.url, reps[3].key)  # every row read and kept before
+            kept = build_agenda(scored_demo.url, key, visible=visible)
+        assert alone.top_accounts and kept.model_dump() == alone.model_dump()
+        assert {a.account_id for a in kept.top_accounts} <= _ids(scored_demo, visible)
+
+
+def _ids(scored_demo, visible) -> set[int]:  # type: ignore[no-untyped-def]
+    with Session(scored_demo.engine) as session:
+        return set(session.scalars(select(Account.id).where(visible)))

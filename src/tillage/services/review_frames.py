@@ -7,8 +7,11 @@ readers of a rep's accounts take ``visible`` (:func:`tillage.store.access.accoun
 rep never reads another rep's accounts.
 
 Inside :func:`reading_once` (a scoring run's warm step, :func:`tillage.services.warm.warm_pages`)
-the scores of every account of a snapshot and the activities of a period are read from the store
-once and kept for the later readers of the same rows.
+the scores of every account of a snapshot, its scored deals, the actions planned for a period,
+the activities of a period and the reps are read from the store once and kept for the later
+readers of the same rows; a reader of one rep's rows, or of the accounts a caller may see, gets
+the kept rows that are theirs (the accounts ``visible`` lets through read by one query of their
+ids), as the query filtered in the store would give them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, exists, func, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -44,28 +49,55 @@ def _frame(session: Session, query: Select) -> pd.DataFrame:
     """The rows of ``query`` as a frame. Read on the session's connection: the ORM's loading of
     plain column rows (a :class:`~sqlalchemy.engine.Row` made per row, then looked into by
     pandas) took most of the time of the large reads, for the same values."""
+    return _read(session, query).frame
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Rows as a query returned them, and their frame."""
+
+    rows: list[tuple[object, ...]]
+    frame: pd.DataFrame
+
+    def part(self, rows: pd.Series, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows where ``rows`` holds (in their order), typed as a read of those rows alone
+        types them: pandas infers a column's type from its values (a column of nothing but
+        nulls is of objects, where among other rows it was of floats)."""
+        picked = [self.rows[i] for i in np.flatnonzero(rows.to_numpy(dtype=bool))]
+        part = pd.DataFrame(picked, columns=self.frame.columns)
+        return part if columns is None else part[list(columns)]
+
+
+def _read(session: Session, query: Select) -> _Read:
     if session.autoflush:
         session.flush()  # as session.execute would, so that pending rows are read
     result = session.connection().execute(query)
     columns = list(result.keys())
-    return pd.DataFrame([tuple(row) for row in result.all()], columns=columns)
+    rows = [tuple(row) for row in result.all()]
+    return _Read(rows, pd.DataFrame(rows, columns=columns))
 
 
-_KEPT: ContextVar[dict[tuple[object, ...], pd.DataFrame] | None] = ContextVar(
+_KEPT: ContextVar[dict[tuple[object, ...], _Read] | None] = ContextVar(
     "review_frames_kept", default=None
+)
+_VISIBLE: ContextVar[dict[int, tuple[AccountFilter, frozenset[int]]] | None] = ContextVar(
+    "review_frames_visible", default=None
 )
 
 
 @contextmanager
 def reading_once() -> Iterator[None]:
-    """Within: :func:`snapshot_scores` of every account (no ``visible``, no ``rep_id``) and
-    :func:`activities_between` keep what they read, and a later call asking for the same rows
-    (the same or fewer score fields) gets them without reading the store again. For a span in
-    which the store does not change: a scoring run's warm step."""
-    token = _KEPT.set({})
+    """Within: :func:`snapshot_scores`, :func:`scored_deals`, :func:`planned_actions` (without
+    ``visible``), :func:`activities_between` and :func:`reps_with_teams` keep what they read,
+    and a later call asking for the same rows, or for a rep's or a caller's part of them (the
+    same or fewer score fields), gets them without reading the store again. For a span in which
+    the store does not change: a scoring run's warm step (the agendas of every rep as each
+    user opens them)."""
+    token, ids = _KEPT.set({}), _VISIBLE.set({})
     try:
         yield
     finally:
+        _VISIBLE.reset(ids)
         _KEPT.reset(token)
 
 
@@ -118,12 +150,48 @@ def snapshot_scores(
     snapshot did not record it)."""
     wanted = [name for name in SCORE_FIELDS if name in fields]
     kept = _KEPT.get()
-    if kept is None or visible is not None or rep_id is not None:
-        return _scores(session, snapshot_id, wanted, visible, rep_id)
+    if kept is None:
+        return _scores(session, snapshot_id, wanted, visible, rep_id).frame
+    held = _kept_scores(session, kept, snapshot_id, [*wanted, "rep_id"] if rep_id else wanted)
+    columns = [*held.frame.columns[:4], *wanted]
+    if visible is None and rep_id is None:
+        return held.frame[columns]
+    rows = _theirs(session, held.frame["account_id"], visible)
+    if rep_id is not None:
+        rows &= _owned_by(held.frame, rep_id)
+    return held.part(rows, columns)
+
+
+def _kept_scores(
+    session: Session, kept: dict[tuple[object, ...], _Read], snapshot_id: int, wanted: list[str]
+) -> _Read:
+    """Every account's scores of the snapshot with (at least) the fields ``wanted``, kept."""
     held = kept.get(("scores", snapshot_id))
-    if held is None or not set(wanted) <= set(held.columns):
-        held = kept[("scores", snapshot_id)] = _scores(session, snapshot_id, wanted, None, None)
-    return held[[*held.columns[:4], *wanted]]
+    if held is None or not set(wanted) <= set(held.frame.columns):
+        fields = [name for name in SCORE_FIELDS if name in wanted]
+        held = kept[("scores", snapshot_id)] = _scores(session, snapshot_id, fields, None, None)
+    return held
+
+
+def _owned_by(scores: pd.DataFrame, rep_id: int) -> pd.Series:
+    """The rows of the accounts ``rep_id`` owned when scored: the score's rep, else today's
+    owner (:func:`owned_when_scored` on rows already read)."""
+    return scores["rep_id"].fillna(scores["owner_id"]) == rep_id
+
+
+def _theirs(session: Session, account_id: pd.Series, visible: AccountFilter | None) -> pd.Series:
+    """Which of the rows of ``account_id`` are of an account ``visible`` lets through (every row
+    for ``None``): the ids it lets through are read by one query, kept with the filter itself
+    (a caller's filter is one object: :func:`~tillage.store.access.account_filter`)."""
+    if visible is None:
+        return pd.Series(True, index=account_id.index)
+    kept = _VISIBLE.get()
+    held = None if kept is None else kept.get(id(visible))
+    if held is None or held[0] is not visible:
+        held = (visible, frozenset(session.scalars(select(Account.id).where(visible))))
+        if kept is not None:
+            kept[id(visible)] = held  # the filter kept alive with it: its id stays its own
+    return account_id.isin(held[1])
 
 
 def _scores(
@@ -132,7 +200,7 @@ def _scores(
     fields: Sequence[str],
     visible: AccountFilter | None,
     rep_id: int | None,
-) -> pd.DataFrame:
+) -> _Read:
     query = (
         select(
             AccountScore.account_id,
@@ -148,7 +216,7 @@ def _scores(
     )
     if rep_id is not None:
         query = query.where(owned_when_scored(snapshot_id, rep_id, AccountScore.account_id))
-    return _frame(session, query.order_by(AccountScore.account_id))
+    return _read(session, query.order_by(AccountScore.account_id))
 
 
 def owned_when_scored(
@@ -189,8 +257,31 @@ def planned_actions(
     (``done`` / ``skipped`` as marked from the pages, :mod:`tillage.services.marks`; else
     empty); ``rep_id``: that rep's actions only; ``visible``: those of the accounts it lets
     through."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _planned(session, snapshot_id, first, last, rep_id, visible).frame
+    key = ("planned", snapshot_id, first, last)
+    held = kept.get(key)
+    if held is None:
+        held = kept[key] = _planned(session, snapshot_id, first, last, None, None)
+    if visible is None and rep_id is None:
+        return held.frame.copy()
+    rows = _theirs(session, held.frame["account_id"], visible)
+    if rep_id is not None:
+        rows &= held.frame["rep_id"] == rep_id
+    return held.part(rows)
+
+
+def _planned(
+    session: Session,
+    snapshot_id: int,
+    first: dt.date,
+    last: dt.date,
+    rep_id: int | None,
+    visible: AccountFilter | None,
+) -> _Read:
     mine = everything() if rep_id is None else SnapshotAction.rep_id == rep_id
-    return _frame(
+    return _read(
         session,
         select(
             SnapshotAction.account_id,
@@ -226,6 +317,24 @@ def scored_deals(
     ``name``, ``type``, ``stage``, ``close_date``, ``is_closed``, ``is_won``, ``owner_id``.
     ``rep_id`` keeps the deals of the accounts the rep owned when scored (as
     :func:`snapshot_scores`)."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _deals(session, snapshot_id, visible, rep_id).frame
+    held = kept.get(("deals", snapshot_id))
+    if held is None:
+        held = kept[("deals", snapshot_id)] = _deals(session, snapshot_id, None, None)
+    if visible is None and rep_id is None:
+        return held.frame.copy()
+    rows = _theirs(session, held.frame["account_id"], visible)
+    if rep_id is not None:
+        scores = _kept_scores(session, kept, snapshot_id, ["rep_id"]).frame
+        rows &= held.frame["account_id"].isin(scores["account_id"][_owned_by(scores, rep_id)])
+    return held.part(rows)
+
+
+def _deals(
+    session: Session, snapshot_id: int, visible: AccountFilter | None, rep_id: int | None
+) -> _Read:
     query = (
         select(
             SnapshotDeal.opportunity_id,
@@ -251,7 +360,7 @@ def scored_deals(
     )
     if rep_id is not None:
         query = query.where(owned_when_scored(snapshot_id, rep_id, SnapshotDeal.account_id))
-    return _frame(session, query)
+    return _read(session, query)
 
 
 def activities_between(
@@ -275,8 +384,8 @@ def activities_between(
         return _activities(session, first, last, rep_id)
     key = ("activities", first, last, rep_id)
     if key not in kept:
-        kept[key] = _activities(session, first, last, rep_id)
-    return kept[key].copy()
+        kept[key] = _read(session, _activities_query(first, last, rep_id))
+    return kept[key].frame.copy()
 
 
 def _activities(
@@ -358,6 +467,17 @@ def order_revenue(
 def reps_with_teams(session: Session) -> pd.DataFrame:
     """Every rep: ``rep_id``, ``key``, ``rep`` and ``team`` (their labels, the names made
     unique as in the KPI cuts: :mod:`tillage.labels`), ``team_id``."""
+    kept = _KEPT.get()
+    if kept is None:
+        return _reps(session)
+    reps = kept.get(("reps",))
+    if reps is None:
+        frame = _reps(session)
+        reps = kept[("reps",)] = _Read(list(frame.itertuples(index=False, name=None)), frame)
+    return reps.frame.copy()
+
+
+def _reps(session: Session) -> pd.DataFrame:
     frame = _frame(
         session,
         select(

@@ -124,22 +124,22 @@ def warm_pages(
         step("agendas")
         agenda_pieces_of(session, settings.resolved_database_url, period, strategy, con=con)
         done.append("agendas")
-    step("1on1")  # each manager's reps' agendas and each rep's own, as each of them opens it
-    for principal in [*_users(session, "admin"), *managers, *reps]:
-        for rep in _reps_of(session, principal):
-            try:
-                rep_agenda(
-                    session,
-                    settings,
-                    lang,
-                    principal,
-                    account_filter(principal),
-                    rep,
-                    strategy=strategy,
-                )
-            except NotFoundError:  # no account of theirs the caller may see: no agenda
-                continue
-    done.append("1on1")
+        step("1on1")  # each manager's reps' agendas and each rep's own, as each opens it: the
+        for principal in [*_users(session, "admin"), *managers, *reps]:  # rows read once
+            for rep in _reps_of(session, principal):
+                try:
+                    rep_agenda(
+                        session,
+                        settings,
+                        lang,
+                        principal,
+                        account_filter(principal),
+                        rep,
+                        strategy=strategy,
+                    )
+                except NotFoundError:  # no account of theirs the caller may see: no agenda
+                    continue
+        done.append("1on1")
     step("departures")
     departure_pieces_of(session, version.as_of, strategy_in_force(session))
     done.append("departures")
