@@ -100,6 +100,19 @@ def test_a_commands_help_and_usage_errors_load_no_heavy_library(command: str) ->
     assert _probe(probe + f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))") == ""
 
 
+TABLES = (
+    "import sys\n"
+    "import tillage.report.renewals, tillage.report.terminal, tillage.kpi.period\n"
+    "print(','.join(m for m in ('ibis', 'duckdb', 'tillage.kpi.compute') if m in sys.modules))\n"
+)
+
+
+def test_a_table_is_written_without_the_kpi_queries() -> None:
+    """Every command's tables format figures as the KPIs do (:mod:`tillage.kpi.units`): that
+    does not load ibis, DuckDB and the KPI queries (half a second of ``tillage renewals``)."""
+    assert _probe(TABLES) == ""
+
+
 def test_help_starts_fast() -> None:
     """A generous bound on the start (under 1 s on an idle machine; CI machines are shared)."""
     started = time.perf_counter()

@@ -23,16 +23,7 @@ from ibis.expr.types import Table
 from tillage.features.contracts import contract_features
 from tillage.features.engine import execute_arrow
 from tillage.kpi.period import Period
-
-Unit = Literal["percent", "ratio", "currency", "months", "count", "score", "per_account_month"]
-
-
-def change_digits(unit: str) -> int:
-    """Decimals a change of a KPI in ``unit`` is shown with (currency and counts whole, ratios
-    and per-account rates to 0.01, the rest — percentage points, months, scores — to 0.1): a
-    change that rounds to zero there is no change."""
-    return {"currency": 0, "count": 0, "ratio": 2, "per_account_month": 2}.get(unit, 1)
-
+from tillage.kpi.units import Unit
 
 Direction = Literal["higher", "lower"]
 Kind = Literal["ratio", "count"]

@@ -34,8 +34,8 @@ from tillage.kpi.forecast import (
 )
 from tillage.kpi.migration import SegmentMigration, segment_migration
 from tillage.kpi.period import Period
-from tillage.kpi.registry import change_digits
 from tillage.kpi.targets import KpiTargets, gap_to_target, targets_from_settings
+from tillage.kpi.units import change_digits
 from tillage.strategy.config import Strategy
 from tillage.strategy.departure import DepartureCalibration
 

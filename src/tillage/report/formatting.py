@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from tillage.i18n import format_money, format_number
-from tillage.kpi.registry import change_digits
+from tillage.kpi.units import change_digits
 
 
 def format_value(
