@@ -87,12 +87,13 @@ _VISIBLE: ContextVar[dict[int, tuple[AccountFilter, frozenset[int]]] | None] = C
 
 @contextmanager
 def reading_once() -> Iterator[None]:
-    """Within: :func:`snapshot_scores`, :func:`scored_deals`, :func:`planned_actions` (without
-    ``visible``), :func:`activities_between` and :func:`reps_with_teams` keep what they read,
-    and a later call asking for the same rows, or for a rep's or a caller's part of them (the
-    same or fewer score fields), gets them without reading the store again. For a span in which
-    the store does not change: a scoring run's warm step (the agendas of every rep as each
-    user opens them)."""
+    """Within: :func:`snapshot_scores`, :func:`scored_deals`, :func:`planned_actions`,
+    :func:`activities_between` (without ``visible``) and :func:`reps_with_teams` keep what they
+    read, and a later call asking for the same rows, or for a rep's or a caller's part of them
+    (the same or fewer score fields), gets them without reading the store again. For a span in
+    which the store does not change: a scoring run's warm step (the agendas of every rep as
+    each user opens them). The rows are held twice for the span: as read (to take a part
+    typed as a read of it alone would be) and as a frame."""
     token, ids = _KEPT.set({}), _VISIBLE.set({})
     try:
         yield
