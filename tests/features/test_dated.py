@@ -75,15 +75,13 @@ def test_each_date_gets_the_rows_of_its_own_query_on_spark(spark, store_factory)
         assert_same(*(f.sort_values("account_id", ignore_index=True) for f in (mine, theirs)))
 
 
-def _same_rows(con: BaseBackend, dates: list[dt.date] = DATES, *, deals: bool = True) -> None:
+def _same_rows(con: BaseBackend) -> None:
     query = DatedQuery(con, lambda as_of: features_expr(con, as_of, horizon_days=90))
-    for day in dates:
+    for day in DATES:
         expected = execute_arrow(con, features_expr(con, day, horizon_days=90)).to_pandas()
         got = query.to_arrow(day).to_pandas()
         assert len(got) > 0
         pd.testing.assert_frame_equal(got, expected)
-    if not deals:
-        return
     stacked = deal_history(con, DATES)
     one_by_one = pd.concat([deal_features(con, d) for d in DATES], ignore_index=True)
     assert len(stacked) > 0
