@@ -45,6 +45,7 @@ from tillage.features.engine import postgres_doubles
 
 __all__ = [
     "DatedQuery",
+    "compiled_for",
     "compiled_once",
     "forget_compiled",
     "run_compiled",
@@ -151,16 +152,25 @@ class _Compiled:
 
 def _compile(con: BaseBackend, build: Callable[[AsOfParameter], ir.Table]) -> _Compiled:
     as_of = AsOfParameter()
-    expr = build(as_of)
-    if con.name == "postgres":
-        expr = postgres_doubles(expr)
+    built = build(as_of)  # first: building makes the parameters of the shifted dates
     sentinels = as_of.sentinels()
-    sql = str(con.compile(expr, params=sentinels))
+    expr, sql = compiled_for(con, built, params=sentinels)
     stand_ins = {_literal_sql(con, value): param for param, value in sentinels.items()}
     for text in stand_ins:
         if text not in sql:  # pragma: no cover - ibis folding a parameter away
             raise DataValidationError(f"the compiled feature query lost the date {text}")
     return _Compiled(expr, as_of, sql, stand_ins, tables_read(expr))
+
+
+def compiled_for(
+    con: BaseBackend, expr: ir.Table, params: Mapping[Any, object] | None = None
+) -> tuple[ir.Table, str]:
+    """``expr`` as it runs on ``con`` (on PostgreSQL every floating column read as a double:
+    :func:`~tillage.features.engine.postgres_doubles`) and its SQL there, with ``params``: what
+    each query kept for the process is compiled by."""
+    if con.name == "postgres":
+        expr = postgres_doubles(expr)
+    return expr, str(con.compile(expr, params=params))
 
 
 def tables_read(expr: ir.Table) -> tuple[tuple[str, Schema], ...]:

@@ -24,8 +24,7 @@ from ibis.expr.types import Table
 
 from tillage.features._common import AsOf
 from tillage.features.build import FeatureTables
-from tillage.features.dated import run_compiled, same_schemas, tables_read
-from tillage.features.engine import postgres_doubles
+from tillage.features.dated import compiled_for, run_compiled, same_schemas, tables_read
 
 __all__ = ["HELD_QUERIES", "run_held"]
 
@@ -62,10 +61,7 @@ def run_held(
         kept = _HELD.get((con.name, recipe, day))
     if kept is not None and same_schemas(con, kept.tables, {kept.table: table}):
         return run_compiled(con, kept.expr, kept.sql.replace(kept.table, table))
-    expr = build(day, features)
-    if con.name == "postgres":
-        expr = postgres_doubles(expr)
-    sql = str(con.compile(expr))
+    expr, sql = compiled_for(con, build(day, features))
     read = tables_read(expr)
     held = {t.op().name for t in features.values()}
     if {name for name, _ in read} & held == {table} and not expr.op().find(ops.InMemoryTable):

@@ -33,8 +33,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 from ibis.expr.schema import Schema
 
-from tillage.features.dated import run_compiled, same_schemas, tables_read
-from tillage.features.engine import postgres_doubles
+from tillage.features.dated import compiled_for, run_compiled, same_schemas, tables_read
 from tillage.kpi.registry import KpiContext
 
 #: Questions kept (the least recently asked is forgotten first).
@@ -87,10 +86,7 @@ def answer(
                 if table is not None and table.op().name in sql:
                     con._run_pre_execute_hooks(table)  # the call's inputs reach the engine
             return run_compiled(con, query.expr, sql)
-    expr = build()
-    if con.name == "postgres":
-        expr = postgres_doubles(expr)
-    sql = str(con.compile(expr))
+    expr, sql = compiled_for(con, build())
     # kept unbound: a kept backend would keep the store's tables in memory
     query = _Kept(expr.unbind(), sql, names, ctx.asked, tables_read(expr))
     with _LOCK:
