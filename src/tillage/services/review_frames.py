@@ -154,13 +154,8 @@ def snapshot_scores(
     if kept is None:
         return _scores(session, snapshot_id, wanted, visible, rep_id).frame
     held = _kept_scores(session, kept, snapshot_id, [*wanted, "rep_id"] if rep_id else wanted)
-    columns = [*held.frame.columns[:4], *wanted]
-    if visible is None and rep_id is None:
-        return held.frame[columns]
-    rows = _theirs(session, held.frame["account_id"], visible)
-    if rep_id is not None:
-        rows &= _owned_by(held.frame, rep_id)
-    return held.part(rows, columns)
+    mine = None if rep_id is None else _owned_by(held.frame, rep_id)
+    return _part(session, held, visible, mine, [*held.frame.columns[:4], *wanted])
 
 
 def _kept_scores(
@@ -180,19 +175,29 @@ def _owned_by(scores: pd.DataFrame, rep_id: int) -> pd.Series:
     return scores["rep_id"].fillna(scores["owner_id"]) == rep_id
 
 
-def _theirs(session: Session, account_id: pd.Series, visible: AccountFilter | None) -> pd.Series:
-    """Which of the rows of ``account_id`` are of an account ``visible`` lets through (every row
-    for ``None``): the ids it lets through are read by one query, kept with the filter itself
-    (a caller's filter is one object: :func:`~tillage.store.access.account_filter`)."""
-    if visible is None:
-        return pd.Series(True, index=account_id.index)
-    kept = _VISIBLE.get()
-    held = None if kept is None else kept.get(id(visible))
-    if held is None or held[0] is not visible:
-        held = (visible, frozenset(session.scalars(select(Account.id).where(visible))))
-        if kept is not None:
-            kept[id(visible)] = held  # the filter kept alive with it: its id stays its own
-    return account_id.isin(held[1])
+def _part(
+    session: Session,
+    held: _Read,
+    visible: AccountFilter | None,
+    mine: pd.Series | None = None,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The kept rows of the accounts ``visible`` lets through (every one for ``None``) and,
+    where given, that ``mine`` marks (a rep's), with ``columns`` (all for ``None``). The ids
+    ``visible`` lets through are read by one query, kept with the filter itself (a caller's
+    filter is one object: :func:`~tillage.store.access.account_filter`)."""
+    if visible is None and mine is None:
+        return (held.frame if columns is None else held.frame[list(columns)]).copy()
+    rows = pd.Series(True, index=held.frame.index) if mine is None else mine
+    if visible is not None:
+        kept = _VISIBLE.get()
+        ids = None if kept is None else kept.get(id(visible))
+        if ids is None or ids[0] is not visible:
+            ids = (visible, frozenset(session.scalars(select(Account.id).where(visible))))
+            if kept is not None:
+                kept[id(visible)] = ids  # the filter kept alive with it: its id stays its own
+        rows = rows & held.frame["account_id"].isin(ids[1])
+    return held.part(rows, columns)
 
 
 def _scores(
@@ -265,12 +270,7 @@ def planned_actions(
     held = kept.get(key)
     if held is None:
         held = kept[key] = _planned(session, snapshot_id, first, last, None, None)
-    if visible is None and rep_id is None:
-        return held.frame.copy()
-    rows = _theirs(session, held.frame["account_id"], visible)
-    if rep_id is not None:
-        rows &= held.frame["rep_id"] == rep_id
-    return held.part(rows)
+    return _part(session, held, visible, None if rep_id is None else held.frame["rep_id"] == rep_id)
 
 
 def _planned(
@@ -324,13 +324,11 @@ def scored_deals(
     held = kept.get(("deals", snapshot_id))
     if held is None:
         held = kept[("deals", snapshot_id)] = _deals(session, snapshot_id, None, None)
-    if visible is None and rep_id is None:
-        return held.frame.copy()
-    rows = _theirs(session, held.frame["account_id"], visible)
+    mine = None
     if rep_id is not None:
         scores = _kept_scores(session, kept, snapshot_id, ["rep_id"]).frame
-        rows &= held.frame["account_id"].isin(scores["account_id"][_owned_by(scores, rep_id)])
-    return held.part(rows)
+        mine = held.frame["account_id"].isin(scores["account_id"][_owned_by(scores, rep_id)])
+    return _part(session, held, visible, mine)
 
 
 def _deals(
