@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import settings
 from sqlalchemy import Engine, create_engine, make_url, text
 
+from tillage.features.sql_cache import CACHE_ENV
 from tillage.store.database import make_engine, migrate
 
 from .postgres import drop_database
@@ -155,6 +157,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # store, scored) is built once per run, not once in each worker that runs a test
             group = module.removeprefix("tests/").removesuffix(".py")
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One folder of compiled SQL for the run (``features.sql_cache``), made by the run's first
+    process and inherited by its workers and by every command, server and job they start: a
+    query compiled in one process is read by the others, and nothing kept from another run (or
+    from the user's own cache folder) is read. Removed at the end of the run."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tempfile.mkdtemp(prefix="tillage-sql-")
+        os.environ[CACHE_ENV] = folder
+        config.stash[_SQL_CACHE] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SQL_CACHE, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_SQL_CACHE = pytest.StashKey[str]()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -42,6 +42,7 @@ from ibis.expr.schema import Schema
 from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles
+from tillage.features.sql_cache import MATERIALISED, compile_sql
 
 __all__ = [
     "DatedQuery",
@@ -59,7 +60,7 @@ _SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | 
 def _literal_sql(con: BaseBackend, value: dt.date | dt.datetime) -> str:
     """How ``con``'s compiler writes ``value`` (a date or a timestamp) in SQL."""
     kind = "timestamp" if isinstance(value, dt.datetime) else "date"
-    sql = str(con.compile(ibis.literal(value, type=kind).name("v")))
+    sql = compile_sql(con, ibis.literal(value, type=kind).name("v"))
     found = _SELECT.match(sql)
     if found is None:  # pragma: no cover - a compiler writing literals some other way
         raise DataValidationError(f"cannot find the {kind} literal in {sql!r}")
@@ -130,7 +131,7 @@ class DatedQuery:
         names: dict[dt.date, str] = {}
         try:
             for day_ in dates:
-                names[day_] = f"tillage_features_{day_:%Y%m%d}_{id(self):x}"
+                names[day_] = f"{MATERIALISED}{day_:%Y%m%d}_{id(self):x}"
                 sql = self.sql(day_)
                 if self._con.name != "pyspark":  # Spark's sums of integers stay BIGINT
                     sql = self._typed(sql)
@@ -167,10 +168,11 @@ def compiled_for(
 ) -> tuple[ir.Table, str]:
     """``expr`` as it runs on ``con`` (on PostgreSQL every floating column read as a double:
     :func:`~tillage.features.engine.postgres_doubles`) and its SQL there, with ``params``: what
-    each query kept for the process is compiled by."""
+    each query kept for the process is compiled by (its SQL read from the machine's compiled
+    texts where any process compiled it before: :func:`~tillage.features.sql_cache.compile_sql`)."""
     if con.name == "postgres":
         expr = postgres_doubles(expr)
-    return expr, str(con.compile(expr, params=params))
+    return expr, compile_sql(con, expr, params=params)
 
 
 def tables_read(expr: ir.Table) -> tuple[tuple[str, Schema], ...]:

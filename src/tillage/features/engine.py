@@ -63,6 +63,7 @@ from tillage.features.columns import (
     VALUE_COLUMNS,
     canonical_schema,
 )
+from tillage.features.sql_cache import compile_sql
 
 __all__ = [
     "DEAL_COLUMNS",
@@ -368,15 +369,26 @@ def postgres_doubles(expr: ir.Table) -> ir.Table:
 def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
     """Run ``expr`` on ``con`` and return an Arrow table (an Arrow scalar for a scalar ``expr``).
 
+    On DuckDB and Spark the SQL is read from the machine's compiled texts where any process
+    compiled the same expression before (:func:`~tillage.features.sql_cache.compile_sql`).
     On Spark the expression is compiled by ibis and collected with ``DataFrame.toArrow()``:
     ibis's own ``to_pyarrow`` goes through ``toPandas``, which warns under pandas 3. On
     PostgreSQL every floating and decimal column is read as a double (:func:`postgres_doubles`).
     """
     if con.name == "pyspark":
         con._run_pre_execute_hooks(expr)  # in-memory tables (ibis.memtable) become temp views
-        result = con._session.sql(con.compile(expr)).toArrow()
+        result = con._session.sql(compile_sql(con, expr)).toArrow()
         # a scalar expression answers a scalar, as ``to_pyarrow`` does on the other engines
         return result.column(0)[0] if isinstance(expr, ir.Scalar) else result
+    if con.name == "duckdb":  # ibis's DuckDB ``to_pyarrow``, with the SQL compiled once
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        con._run_pre_execute_hooks(expr)
+        table = expr.as_table()
+        if table.schema().geospatial:  # pragma: no cover - no feature is spatial
+            con._load_extensions(["spatial"])
+        result = con.con.sql(compile_sql(con, table)).to_arrow_table()
+        return expr.__pyarrow_result__(result, data_mapper=DuckDBPyArrowData)
     if con.name == "postgres" and isinstance(expr, ir.Table):
         expr = postgres_doubles(expr)
     return expr.to_pyarrow()
