@@ -83,7 +83,8 @@ def test_a_kept_text_is_read_instead_of_compiled_and_equals_the_compiled_one(
             as_of = AsOfParameter()
             expr = features_expr(con, as_of, horizon_days=90)
             texts.append((compile_sql(con, expr, as_of.sentinels()), len(compiles.sql)))
-            fresh = str(con.compile(expr, params=as_of.sentinels()))
+            if len(texts) == 2:  # what the second backend's compiler writes
+                fresh = str(con.compile(expr, params=as_of.sentinels()))
     (first, compiled_first), (second, compiled_second) = texts
     assert compiled_first == 1 and compiled_second == 0
     assert first == second == fresh
@@ -145,20 +146,33 @@ def test_in_memory_tables_run_the_kept_text_under_their_own_names(
     ]
 
 
+def _per_account(con):  # type: ignore[no-untyped-def]
+    """A small query of dates, sums and counts (cheaper to build than the features)."""
+    orders = con.table("orders")
+    return orders.group_by("account_id").agg(
+        first=orders.order_date.min(),
+        amount=orders.amount.sum(),
+        lines=orders.count(),
+        share=(orders.margin / orders.amount).mean(),
+    )
+
+
 def test_duckdb_answers_as_ibis_does_and_each_engine_keeps_its_own_text(
     store_factory, folder: Path
 ) -> None:  # type: ignore[no-untyped-def]
     url = store_factory("sqlite", tables())
     with feature_backend(url, "duckdb") as con:
-        expr = features_expr(con, AS_OF, horizon_days=90)
+        expr = _per_account(con).order_by("account_id")
         assert execute_arrow(con, expr).equals(expr.to_pyarrow())
-        assert execute_arrow(con, expr).equals(expr.to_pyarrow())  # read from the folder
+        compiles = Compiles(con)
+        assert execute_arrow(con, expr).equals(expr.to_pyarrow())
+        assert len(compiles.sql) == 1  # ibis's own to_pyarrow; execute_arrow read the folder
         total = con.table("orders").amount.sum()
         assert execute_arrow(con, total).equals(total.to_pyarrow())  # a scalar
-        duckdb_sql = compile_sql(con, expr)
+        duckdb_sql = compile_sql(con, _per_account(con))
     postgres = store_factory("postgres", tables())
     with feature_backend(postgres, "postgres") as con:
-        expr = postgres_doubles(features_expr(con, AS_OF, horizon_days=90))
+        expr = postgres_doubles(_per_account(con))
         assert compile_sql(con, expr) == str(con.compile(expr)) != duckdb_sql
 
 
@@ -173,7 +187,7 @@ def test_an_uncacheable_expression_or_an_unwritable_folder_is_only_compiled(
         blocked = tmp_path / "a file"
         blocked.write_text("not a folder")
         monkeypatch.setenv(CACHE_ENV, str(blocked / "sql"))
-        expr = features_expr(con, AS_OF, horizon_days=90)
+        expr = _per_account(con)
         assert compile_sql(con, expr) == str(con.compile(expr))
         monkeypatch.setenv(CACHE_ENV, "")
         assert sql_cache.cache_dir() is None

@@ -39,10 +39,11 @@ def _kept_sql() -> list[str]:
 
 
 def test_a_question_asked_again_runs_its_kept_sql_and_answers_the_same_rows(
-    handmade_store: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    handmade_store: tuple[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     url, engine = handmade_store
     period = parse_period(PERIOD)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))  # compiled here first, not in another test
     with kpi_backend(url, engine) as con:
         first = Compiles(con)
         built = compute_kpis(con, period, by=("all", "rep"), ltv=LTV)
