@@ -290,17 +290,18 @@ def test_warming_computes_the_views_opened_first(
         "cadence",
         "data",
     ]
-    # five quarters × four cuts, every KPI's drill-down rows, the admin's, the manager's and each
-    # rep user's portfolio, first page of renewals and rep and team choices, the admin's and the
-    # manager's account list (one total each, the API's, the page's and the name order each),
-    # their reviews with the shared pieces (KPI rows, churn, meetings; no snapshot starts the
-    # quarter, so no evidence), the agendas' three pieces, the departures' three, the plans'
-    # cadence due days and the Data page's row counts; and the 1on1 agendas of every rep for the
-    # admin, of the manager's reps and of each rep user (checked below: read, not computed again)
+    # five quarters × four cuts in both languages, every KPI's drill-down rows, the admin's, the
+    # manager's and each rep user's portfolio, first page of renewals and rep and team choices,
+    # the admin's and the manager's account list (one total each, the API's, the page's and the
+    # name order each), their reviews with the shared pieces (KPI rows, churn, meetings; no
+    # snapshot starts the quarter, so no evidence), the agendas' three pieces, the departures'
+    # three, the plans' cadence due days and the Data page's row counts; and the 1on1 agendas of
+    # every rep for the admin, of the manager's reps and of each rep user (checked below: read,
+    # not computed again)
     agendas = kinds.pop("agenda")
     assert agendas >= 3
     assert kinds == {
-        "kpis": 20,
+        "kpis": 40,
         "kpi_accounts": len(REGISTRY),
         "portfolio": 2 + rep_reaches,
         "renewals": 2 + rep_reaches,
@@ -330,9 +331,13 @@ def test_warming_computes_the_views_opened_first(
     assert rep.get(f"/one-on-one/{own}").status_code == 200
     assert manager.get(f"/one-on-one/{own}").status_code == 200  # the rep is in their reach
     assert admin.get(f"/one-on-one/{own}").status_code == 200
+    # the KPI trend in the other language (last: ?lang= stays the session's language)
+    other = "en" if settings.language == "ja" else "ja"
+    for path in (f"/kpis?lang={other}", f"/kpis?by=rep&lang={other}"):
+        assert admin.get(path).status_code == 200
     with Session(engine) as session:  # every one of them was read, none computed again
         count = session.scalar(select(func.count()).select_from(PageCacheEntry))
-        assert count == 41 + 3 * (2 + rep_reaches) + len(REGISTRY) + agendas
+        assert count == 61 + 3 * (2 + rep_reaches) + len(REGISTRY) + agendas
     engine.dispose()
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from contextlib import nullcontext
 from typing import Literal
 
@@ -185,8 +186,8 @@ def kpi_rows(
     missing = [each for each in chosen_periods if each.label not in found]
     if missing:
         computed = _computed_rows(
-            session, settings, strategy, visible, missing, (by,), backend, lang, reach
-        )
+            session, settings, strategy, visible, missing, (by,), backend, (lang,), reach
+        )[lang]
         found.update(_keep_rows(cache, params, computed, missing))
     frame = pd.concat([found[each.label] for each in chosen_periods], ignore_index=True)
     return chosen_periods, _visible_rows(frame, reach)
@@ -220,13 +221,15 @@ def warm_kpi_rows(
     period: str,
     periods: int,
     *,
-    lang: str,
+    langs: Sequence[str],
     con: BaseBackend | None = None,
 ) -> list[str]:
     """Compute (and keep) the rows :func:`kpi_rows` answers for each of :data:`WARM_CUTS`
     over ``period`` and the ``periods - 1`` before it, as every caller reads them (reach is
     applied after reading), with one pass over each period's accounts for all the cuts
-    together (on ``con`` when given: a backend the caller holds open); the cuts computed."""
+    together (on ``con`` when given: a backend the caller holds open), in each of ``langs``:
+    the figures are computed once, only the reasons for a blank are written per language; the
+    cuts computed."""
     strategy = strategy_in_force(session)
     version = store_version(session)
     if version is None:
@@ -241,15 +244,16 @@ def warm_kpi_rows(
         chosen_periods,
         cuts,
         "duckdb",
-        lang,
+        tuple(langs),
         None,
         con=con,
     )
     cache = PageCache(session)
-    for by in WARM_CUTS:
-        params = _rows_key(by, "duckdb", lang, "all")
-        rows = computed[computed.cut.isin(["all", by])]
-        _keep_rows(cache, params, rows, chosen_periods)
+    for lang, frame in computed.items():
+        for by in WARM_CUTS:
+            params = _rows_key(by, "duckdb", lang, "all")
+            rows = frame[frame.cut.isin(["all", by])]
+            _keep_rows(cache, params, rows, chosen_periods)
     return [by or "all" for by in WARM_CUTS]
 
 
@@ -261,15 +265,16 @@ def _computed_rows(
     chosen_periods: list[Period],
     cuts: tuple[Cut | None, ...],
     backend: str,
-    lang: str,
+    langs: tuple[str, ...],
     reach: tuple[set[str], set[str]] | None,
     *,
     con: BaseBackend | None = None,
-) -> pd.DataFrame:
+) -> dict[str, pd.DataFrame]:
     """:func:`~tillage.kpi.compute_kpis`' frame of ``chosen_periods`` for the company and the
     ``cuts`` with ``blank_reason``, every rep and team row kept (:func:`_visible_rows` drops
     the others); the segment cut over the accounts ``visible`` lets through, the others'
-    segment hidden. On ``con`` when given, else on a ``backend`` opened for the call."""
+    segment hidden. On ``con`` when given, else on a ``backend`` opened for the call. One
+    frame per language of ``langs`` (the figures computed once, the reasons in each)."""
     scores = snapshot_scores(session)
     segments = None
     if scores is not None:
@@ -297,8 +302,11 @@ def _computed_rows(
             cadence=cadence,
             lapse_days=strategy.kpi.lapse_days,
         )
-        blank = blank_reasons(held, REGISTRY.values(), cadence=cadence, lang=lang)
-    return frame.assign(blank_reason=frame.kpi.map(blank))
+        blanks = {
+            lang: blank_reasons(held, REGISTRY.values(), cadence=cadence, lang=lang)
+            for lang in langs
+        }
+    return {lang: frame.assign(blank_reason=frame.kpi.map(blank)) for lang, blank in blanks.items()}
 
 
 def _visible_rows(frame: pd.DataFrame, reach: tuple[set[str], set[str]] | None) -> pd.DataFrame:
