@@ -7,7 +7,7 @@ in a temporary data directory (tests/once.py); per worker, ``tillage serve`` run
 a free localhost port.
 Each user logs in once (:func:`logins`); :func:`page_as` opens a page already logged in, records
 every request that leaves localhost (the test fails on any) and saves a screenshot to
-``test-artifacts/screenshots/<test>.png`` when the test ends.
+``test-artifacts/screenshots/<test>.jpg`` when the test ends.
 """
 
 from __future__ import annotations
@@ -194,7 +194,9 @@ def page_as(
     if pages:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-        pages[-1].screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        # JPEG: half the time of a PNG of a whole page (0.33 against 0.72 s for the review)
+        shot = SCREENSHOTS / f"{name}.jpg"
+        pages[-1].screenshot(path=str(shot), full_page=True, type="jpeg", quality=80)
     for context in contexts:
         context.close()
     assert not outside, f"requests left localhost: {outside}"
