@@ -71,8 +71,8 @@ def warm_pages(
     ``settings.language``, and the pieces the agendas and departures of that snapshot share;
     the names of what was computed. Nothing without a snapshot. The KPI trends' rows are kept
     in every language too (the figures computed once, the reasons for a blank written in each):
-    a user who switches language opens the KPI page without computing it (2.8 s on the
-    300-account demo)."""
+    a user who switches language opens the KPI page without computing it (the first English
+    KPI page of the Japanese 300-account demo: 0.71 s computed, 0.09 s kept)."""
     version = store_version(session)
     if version is None:
         return []
