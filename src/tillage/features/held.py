@@ -25,6 +25,7 @@ from ibis.expr.types import Table
 from tillage.features._common import AsOf
 from tillage.features.build import FeatureTables
 from tillage.features.dated import compiled_for, run_compiled, same_schemas, tables_read
+from tillage.features.sql_cache import renamed
 
 __all__ = ["HELD_QUERIES", "run_held"]
 
@@ -60,7 +61,7 @@ def run_held(
     with _HELD_LOCK:
         kept = _HELD.get((con.name, recipe, day))
     if kept is not None and same_schemas(con, kept.tables, {kept.table: table}):
-        return run_compiled(con, kept.expr, kept.sql.replace(kept.table, table))
+        return run_compiled(con, kept.expr, renamed(kept.sql, {kept.table: table}))
     expr, sql = compiled_for(con, build(day, features))
     read = tables_read(expr)
     held = {t.op().name for t in features.values()}

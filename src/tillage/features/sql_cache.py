@@ -52,7 +52,15 @@ import sqlglot
 from ibis.backends import BaseBackend
 from ibis.common.graph import Graph
 
-__all__ = ["CACHE_ENV", "KEEP_DAYS", "MATERIALISED", "cache_dir", "compile_sql", "fingerprint"]
+__all__ = [
+    "CACHE_ENV",
+    "KEEP_DAYS",
+    "MATERIALISED",
+    "cache_dir",
+    "compile_sql",
+    "fingerprint",
+    "renamed",
+]
 
 CACHE_ENV = "TILLAGE_SQL_CACHE"
 #: Days a compiled text is kept after it was last used.
@@ -135,15 +143,16 @@ def compile_sql(con: BaseBackend, expr: Any, params: Mapping[Any, object] | None
     path = folder / key[:2] / f"{key}.sql.z"
     kept = _read(path)
     if kept is not None and len(kept[0]) == len(names):
-        return _renamed(kept[1], dict(zip(kept[0], names, strict=True)))
+        return renamed(kept[1], dict(zip(kept[0], names, strict=True)))
     sql = str(con.compile(expr, params=params))
     _write(folder, path, names, sql)
     return sql
 
 
-def _renamed(sql: str, names: Mapping[str, str]) -> str:
+def renamed(sql: str, names: Mapping[str, str]) -> str:
     """``sql`` with each whole name of ``names`` replaced by its value (at once: a new name
-    that is also an old one is not replaced again)."""
+    that is also an old one is not replaced again): a kept query run on tables named afresh
+    (this folder's texts, the KPI questions and held dates kept for the process)."""
     changed = {old: new for old, new in names.items() if old != new}
     if not changed:
         return sql

@@ -34,6 +34,7 @@ from ibis.backends import BaseBackend
 from ibis.expr.schema import Schema
 
 from tillage.features.dated import compiled_for, run_compiled, same_schemas, tables_read
+from tillage.features.sql_cache import renamed
 from tillage.kpi.registry import KpiContext
 
 #: Questions kept (the least recently asked is forgotten first).
@@ -79,9 +80,7 @@ def answer(
             _KEPT.move_to_end(question)
     for query in kept:
         if _holds(con, ctx, query):
-            sql = query.sql
-            for old, new in zip(query.inputs, names, strict=True):
-                sql = sql.replace(old, new)
+            sql = renamed(query.sql, dict(zip(query.inputs, names, strict=True)))
             for table in inputs:
                 if table is not None and table.op().name in sql:
                     con._run_pre_execute_hooks(table)  # the call's inputs reach the engine
