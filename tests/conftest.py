@@ -159,6 +159,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.xdist_group(group))
 
 
+_SQL_CACHE = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """One folder of compiled SQL for the run (``features.sql_cache``), made by the run's first
     process and inherited by its workers and by every command, server and job they start: a
@@ -174,9 +177,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_SQL_CACHE, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-_SQL_CACHE = pytest.StashKey[str]()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

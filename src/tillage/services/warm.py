@@ -78,7 +78,6 @@ def warm_pages(
         return []
     step = progress or (lambda _name: None)
     lang = settings.language
-    others = [each for each in LANGUAGES if each != lang]  # the KPI rows: reasons in each
     # the strategy as the reviews resolve it themselves (with the company currency), once
     strategy = strategy_in_force(session, currency=settings.currency)
     period = period_containing(version.as_of, "quarter", strategy.fiscal_year_start_month)
@@ -94,7 +93,7 @@ def warm_pages(
         done += [
             f"kpis:{by}"
             for by in warm_kpi_rows(
-                session, settings, quarter, TREND_QUARTERS, langs=(lang, *others), con=con
+                session, settings, quarter, TREND_QUARTERS, langs=LANGUAGES, con=con
             )
         ]
         step("kpi accounts")  # each KPI's drill-down rows of the quarter, the company's
