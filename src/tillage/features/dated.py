@@ -41,7 +41,7 @@ from ibis.expr.schema import Schema
 
 from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
-from tillage.features.engine import postgres_doubles
+from tillage.features.engine import postgres_doubles, run_compiled
 from tillage.features.sql_cache import MATERIALISED, compile_sql
 
 __all__ = [
@@ -245,24 +245,6 @@ def compiled_once(con: BaseBackend, build: Callable[[BaseBackend, AsOf], ir.Tabl
 
 def _quoted(con: BaseBackend, name: str) -> str:
     return sg.to_identifier(name, quoted=True).sql(con.dialect)
-
-
-def run_compiled(con: BaseBackend, expr: ir.Table, sql: str) -> pa.Table:
-    """Run ``sql`` (compiled from ``expr``) on ``con``; Arrow with ``expr``'s types, as
-    :func:`~tillage.features.engine.execute_arrow` of ``expr`` returns them. ``expr``'s
-    in-memory tables must have reached ``con`` (``con._run_pre_execute_hooks(expr)``)."""
-    if con.name == "pyspark":
-        return con._session.sql(sql).toArrow()
-    if con.name == "duckdb":
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
-        table = con.con.sql(sql).to_arrow_table()
-        return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
-    schema = expr.schema()
-    with con._safe_raw_sql(sql) as cursor:  # PostgreSQL (and any DB-API backend)
-        rows = cursor.fetchall()
-    struct = pa.array([tuple(r) for r in rows], type=schema.as_struct().to_pyarrow())
-    return expr.__pyarrow_result__(pa.Table.from_struct_array(struct))
 
 
 def _create_temporary(con: BaseBackend, name: str, sql: str) -> None:

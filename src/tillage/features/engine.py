@@ -80,6 +80,7 @@ __all__ = [
     "execute_arrow",
     "feature_backend",
     "postgres_doubles",
+    "run_compiled",
     "spark_backend",
     "spark_builder",
     "spark_remote",
@@ -381,17 +382,32 @@ def execute_arrow(con: BaseBackend, expr: Any) -> pa.Table:
         # a scalar expression answers a scalar, as ``to_pyarrow`` does on the other engines
         return result.column(0)[0] if isinstance(expr, ir.Scalar) else result
     if con.name == "duckdb":  # ibis's DuckDB ``to_pyarrow``, with the SQL compiled once
-        from ibis.backends.duckdb.converter import DuckDBPyArrowData
-
         con._run_pre_execute_hooks(expr)
         table = expr.as_table()
         if table.schema().geospatial:  # pragma: no cover - no feature is spatial
             con._load_extensions(["spatial"])
-        result = con.con.sql(compile_sql(con, table)).to_arrow_table()
-        return expr.__pyarrow_result__(result, data_mapper=DuckDBPyArrowData)
+        return run_compiled(con, expr, compile_sql(con, table))
     if con.name == "postgres" and isinstance(expr, ir.Table):
         expr = postgres_doubles(expr)
     return expr.to_pyarrow()
+
+
+def run_compiled(con: BaseBackend, expr: ir.Table, sql: str) -> pa.Table:
+    """Run ``sql`` (compiled from ``expr``) on ``con``; Arrow with ``expr``'s types, as
+    :func:`execute_arrow` of ``expr`` returns them. ``expr``'s
+    in-memory tables must have reached ``con`` (``con._run_pre_execute_hooks(expr)``)."""
+    if con.name == "pyspark":
+        return con._session.sql(sql).toArrow()
+    if con.name == "duckdb":
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        table = con.con.sql(sql).to_arrow_table()
+        return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+    schema = expr.schema()
+    with con._safe_raw_sql(sql) as cursor:  # PostgreSQL (and any DB-API backend)
+        rows = cursor.fetchall()
+    struct = pa.array([tuple(r) for r in rows], type=schema.as_struct().to_pyarrow())
+    return expr.__pyarrow_result__(pa.Table.from_struct_array(struct))
 
 
 @contextmanager
