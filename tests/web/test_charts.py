@@ -11,14 +11,22 @@ import re
 import pytest
 
 from tillage.i18n import format_money
+from tillage.services.accounts import CellOut
+from tillage.services.snapshot_frames import DealCell
 from tillage.store.snapshots import ScorePoint
+from tillage.web.assets import PLOTLY_JS, PLOTLY_TRACES, STATIC_DIR
 from tillage.web.charts import (
+    capacity_chart,
+    deal_heatmap,
     history_chart,
     kpi_trend_chart,
     money_axis,
     nice_ticks,
     period_label,
+    segment_heatmap,
 )
+
+TEMPLATES = STATIC_DIR.with_name("templates")
 
 
 def test_nice_ticks_are_round_steps_covering_the_values() -> None:
@@ -85,3 +93,29 @@ def test_kpi_trend_hover_labels_are_the_tables_values() -> None:
     assert target["hovertemplate"].startswith("目標")
     assert target["text"][0] == format_money(2.0e6, "JPY", "ja")
     assert "万" in "".join(figure["layout"]["yaxis"]["ticktext"])
+
+
+def test_every_chart_draws_with_the_bundled_plotly() -> None:
+    """The pages load the cartesian bundle of Plotly.js; it registers exactly
+    :data:`PLOTLY_TRACES`, and every chart the dashboard builds uses only those trace types (a
+    type outside the bundle would leave an empty frame)."""
+    bundle = (STATIC_DIR / PLOTLY_JS).read_text(encoding="utf-8")
+    registered = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
+    assert registered == PLOTLY_TRACES
+    assert f"/static/{PLOTLY_JS}?" in (TEMPLATES / "_plot.html").read_text(encoding="utf-8")
+    cells = [CellOut(key=k, accounts=3, total_ltv=1e6, borderline=1) for k in
+             ("deepen", "maintain", "nurture", "reduce")]  # fmt: skip
+    deals = [
+        DealCell(large, likely, "A", 2, 2, 1e6, 5e5, 0)
+        for large, likely in itertools.product((False, True), repeat=2)
+    ]
+    figures = [
+        segment_heatmap(cells, "ja", "JPY", lambda s: f"/accounts?segment={s}"),
+        deal_heatmap(deals, "ja", "JPY", lambda z: f"/deals?zone={z}"),
+        history_chart(_points(), "ja", "JPY"),
+        capacity_chart(["営業 一郎"], [12.0], [40.0], "ja"),
+        kpi_trend_chart(["2026-08"], [("全社", [1.0])], None, percent=True, lang="ja"),
+    ]
+    used = {trace["type"] for figure in figures for trace in figure["data"]}
+    assert used == {"heatmap", "scatter", "bar"}
+    assert used <= registered

@@ -1,6 +1,6 @@
 // Plotly.js's Japanese locale for the dashboard's charts, written for tillage (served from this
 // machine, no CDN): month and day names for date axes, and the few interface words a chart
-// shows. Loaded after plotly.min.js; static/plots.js picks it with config.locale = "ja".
+// shows. Loaded after plotly-cartesian.min.js; static/plots.js picks it with config.locale = "ja".
 Plotly.register({
   moduleType: "locale",
   name: "ja",
