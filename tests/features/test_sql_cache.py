@@ -102,17 +102,28 @@ def test_whatever_changes_the_sql_changes_the_fingerprint(store_factory) -> None
         orders = con.table("orders")
         variants = {
             "base": base,
-            "another date": features_expr(con, AS_OF - dt.timedelta(days=1), horizon_days=90),
-            "another horizon": features_expr(con, AS_OF, horizon_days=120),
             "a literal": orders.filter(orders.amount > 1.0),
             "another literal": orders.filter(orders.amount > 1.5),
             "a type": orders.filter(orders.amount.cast("float32") > 1.0),
             "another column": orders.filter(orders.account_id > 1),
+            "a date column": orders.filter(orders.order_date > AS_OF),
+            "a timestamp": orders.filter(
+                orders.order_date.cast("timestamp") > dt.datetime(2026, 1, 1)
+            ),
         }
         found = {name: fingerprint(expr) for name, expr in variants.items()}
         assert None not in found.values()
-        assert len({f[0] for f in found.values()}) == len(found)  # type: ignore[index]
+        assert len({f.digest for f in found.values()}) == len(found)  # type: ignore[union-attr]
         assert fingerprint(base) == fingerprint(features_expr(con, AS_OF, horizon_days=90))
+        # another date (or a horizon, which only moves dates) keeps the digest: only the values
+        # of the date literals differ, in the same order
+        earlier = fingerprint(features_expr(con, AS_OF - dt.timedelta(days=1), horizon_days=90))
+        longer = fingerprint(features_expr(con, AS_OF, horizon_days=120))
+        assert found["base"] is not None and earlier is not None and longer is not None
+        assert found["base"].digest == earlier.digest == longer.digest
+        days = [d.value for d in found["base"].dates]
+        assert [d.value for d in earlier.dates] == [v - dt.timedelta(days=1) for v in days]
+        assert [d.value for d in longer.dates] != days
         # the parameters' values are part of it; an unbound parameter makes it uncacheable
         bound, moved = fingerprint(dated, stand_ins), fingerprint(dated, later)
         assert bound is not None and moved is not None and bound[0] != moved[0]
@@ -215,3 +226,61 @@ def test_texts_unused_for_the_keeping_time_are_removed_once_per_process(
         for limit in (2.0, 3.0):  # read: used now, kept again
             compile_sql(con, orders.filter(orders.amount > limit))
         assert {p.stat().st_mtime > stale for p in folder.glob("*/*.sql.z")} == {True}
+
+
+def test_every_query_of_scoring_runs_on_two_dates_is_the_text_a_fresh_compile_writes(
+    tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query of a scoring run reads its SQL through :func:`compile_sql` (the feature
+    families through ``execute_arrow``, the dated recipes, held dates and KPI questions through
+    ``compiled_for``): run on one date (filling the folder) and on another, each text it
+    returns — compiled with stand-in dates, or read and given this call's dates — equals what
+    ibis compiles for the expression as it is. The second run compiles a few of them."""
+    from collections import OrderedDict
+
+    from tillage.features import dated, engine, held
+    from tillage.kpi import compiled as kpi_compiled
+    from tillage.services.scoring import run_scoring
+
+    from ..scored_demo import load_demo
+
+    calls: list[tuple[bool, str]] = []
+
+    def checked(con, expr, params=None):  # type: ignore[no-untyped-def]
+        before = len(compiles)
+        sql = compile_sql(con, expr, params)
+        calls.append((len(compiles) > before, con.name))
+
+        assert sql == str(con.compile(expr, params=params))
+        del compiles[before:]  # the check's own compile
+        return sql
+
+    compiles: list[str] = []
+    original = sql_cache.ibis.backends.sql.SQLBackend.compile
+
+    def counted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiles.append("")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sql_cache.ibis.backends.sql.SQLBackend, "compile", counted)
+    # nothing kept in this process by an earlier test: every query goes through the folder
+    monkeypatch.setattr(dated, "_KEPT", {})
+    monkeypatch.setattr(held, "_HELD", {})
+    monkeypatch.setattr(kpi_compiled, "_KEPT", OrderedDict())
+    monkeypatch.setattr(engine, "compile_sql", checked)
+    monkeypatch.setattr(dated, "compile_sql", checked)
+    company, store, _ = load_demo(tmp_path / "t.db", 60, 17, 6)
+    runs = {}
+    for days in (0, 35):
+        calls.clear()
+        as_of = company.config.as_of - dt.timedelta(days=days)
+        run_scoring(store, as_of, created_at=dt.datetime(2026, 10, 1, 6, 0))
+        runs[days] = list(calls)
+    store.dispose()
+    first, second = runs[0], runs[35]
+    assert len(first) > 30 and len(second) > 30
+    filled, read = (sum(compiled for compiled, _ in run) for run in (first, second))
+    assert filled > 25  # the folder was empty
+    # the other date reads what the first run kept (the backtests' folds, whose windows the
+    # date moves, are other expressions)
+    assert read * 4 <= filled, (filled, read)

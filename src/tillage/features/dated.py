@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -42,7 +41,7 @@ from ibis.expr.schema import Schema
 from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles, run_compiled
-from tillage.features.sql_cache import MATERIALISED, compile_sql
+from tillage.features.sql_cache import MATERIALISED, compile_sql, literal_sql
 
 __all__ = [
     "DatedQuery",
@@ -53,18 +52,6 @@ __all__ = [
     "same_schemas",
     "tables_read",
 ]
-
-_SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
-
-
-def _literal_sql(con: BaseBackend, value: dt.date | dt.datetime) -> str:
-    """How ``con``'s compiler writes ``value`` (a date or a timestamp) in SQL."""
-    kind = "timestamp" if isinstance(value, dt.datetime) else "date"
-    sql = compile_sql(con, ibis.literal(value, type=kind).name("v"))
-    found = _SELECT.match(sql)
-    if found is None:  # pragma: no cover - a compiler writing literals some other way
-        raise DataValidationError(f"cannot find the {kind} literal in {sql!r}")
-    return found["value"]
 
 
 class DatedQuery:
@@ -93,13 +80,12 @@ class DatedQuery:
         self._sql = compiled.sql
         self._stand_ins = compiled.stand_ins
         self._pattern = re.compile("|".join(map(re.escape, self._stand_ins)))
-        self._literals: dict[dt.date | dt.datetime, str] = {}
         con._run_pre_execute_hooks(self.expr)  # in-memory tables (ibis.memtable) reach the engine
 
     def sql(self, as_of: dt.date | str) -> str:
         """The SQL of the query as of ``as_of``: the stand-ins replaced by its literals."""
         values = self._as_of.bind(as_date(as_of))
-        texts = {text: self._literal(values[p]) for text, p in self._stand_ins.items()}
+        texts = {text: literal_sql(self._con, values[p]) for text, p in self._stand_ins.items()}
         return self._pattern.sub(lambda m: texts[m.group(0)], self._sql)
 
     def _typed(self, sql: str) -> str:
@@ -114,11 +100,6 @@ class DatedQuery:
             for name, dtype in self.expr.schema().items()
         )
         return f"SELECT {columns} FROM ({sql}) AS {_quoted(con, 'dated')}"
-
-    def _literal(self, value: dt.date | dt.datetime) -> str:
-        if value not in self._literals:
-            self._literals[value] = _literal_sql(self._con, value)
-        return self._literals[value]
 
     def to_arrow(self, as_of: dt.date | str) -> pa.Table:
         """The query's result as of ``as_of``, with the expression's Arrow types."""
@@ -156,7 +137,7 @@ def _compile(con: BaseBackend, build: Callable[[AsOfParameter], ir.Table]) -> _C
     built = build(as_of)  # first: building makes the parameters of the shifted dates
     sentinels = as_of.sentinels()
     expr, sql = compiled_for(con, built, params=sentinels)
-    stand_ins = {_literal_sql(con, value): param for param, value in sentinels.items()}
+    stand_ins = {literal_sql(con, value): param for param, value in sentinels.items()}
     for text in stand_ins:
         if text not in sql:  # pragma: no cover - ibis folding a parameter away
             raise DataValidationError(f"the compiled feature query lost the date {text}")

@@ -19,6 +19,17 @@ compiled text in a folder, under a fingerprint of everything it depends on:
   expression first reads them;
 - the engine's compiler, and the versions of ibis and sqlglot.
 
+Date and timestamp literals are the exception: their values are left out (each distinct one
+numbered by first use, with its type), so the query of another as-of date — every nightly
+scoring run asks its queries on a new date — reads the same text. The text is compiled once
+with a stand-in date per number (1001-02-03, 1002-02-03 …, whose SQL appears nowhere else) and
+kept with the stand-ins' SQL; a read puts in place of each stand-in the SQL this engine writes
+for this call's date (:func:`literal_sql`, compiled once per process and value). A compiler
+writes a literal the same way wherever it stands, so the result is the text the compiler would
+write for the dates themselves (tests/features/test_sql_cache.py compares every query of a
+scoring run); where a stand-in's SQL cannot be found in the text (a compiler folding it away),
+the expression is compiled with its own dates and nothing is kept.
+
 Two expressions that differ in any of these get different fingerprints, so a kept text is
 the text the compiler would write. An argument whose value cannot be written out faithfully (a
 Python function, an object without a value-based ``repr``), or a parameter left unbound, makes
@@ -41,10 +52,10 @@ import re
 import time
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.operations as ops
@@ -56,9 +67,11 @@ __all__ = [
     "CACHE_ENV",
     "KEEP_DAYS",
     "MATERIALISED",
+    "Fingerprint",
     "cache_dir",
     "compile_sql",
     "fingerprint",
+    "literal_sql",
     "renamed",
 ]
 
@@ -90,6 +103,51 @@ class _Uncacheable(Exception):
     """An argument that cannot be written out faithfully."""
 
 
+class Fingerprint(NamedTuple):
+    """What an expression's compiled text depends on: ``digest`` (SHA-256, hex) of everything
+    but the names in ``names`` (the tables named afresh per process, in the order numbered)
+    and the values of the date and timestamp literals in ``dates`` (in the order numbered)."""
+
+    digest: str
+    names: tuple[str, ...]
+    dates: tuple[ops.Literal, ...]
+
+
+#: The SQL of a value written alone (``SELECT <value> AS v``).
+_SELECT = re.compile(r"^\s*SELECT\s+(?P<value>.*?)\s+AS\s+\S+\s*$", re.DOTALL | re.IGNORECASE)
+_LITERALS: dict[tuple[str, object, object], str] = {}
+
+
+def literal_sql(con: BaseBackend, value: dt.date | dt.datetime, dtype: Any = None) -> str:
+    """How ``con``'s compiler writes ``value`` (a date, or a timestamp) of type ``dtype``
+    (default: date or timestamp as ``value`` is) in SQL; compiled once per process."""
+    if dtype is None:
+        dtype = "timestamp" if isinstance(value, dt.datetime) else "date"
+    key = (con.name, value, str(dtype))
+    if key not in _LITERALS:
+        sql = str(con.compile(ibis.literal(value, type=dtype).name("v")))
+        found = _SELECT.match(sql)
+        if found is None:  # pragma: no cover - a compiler writing literals some other way
+            raise ValueError(f"cannot find the literal {value!r} in {sql!r}")
+        _LITERALS[key] = found["value"]
+    return _LITERALS[key]
+
+
+def _lifted(node: ops.Node) -> bool:
+    """A date or timestamp literal, whose value the fingerprint leaves out."""
+    return (
+        isinstance(node, ops.Literal)
+        and isinstance(node.value, dt.date)
+        and (node.dtype.is_date() or node.dtype.is_timestamp())
+    )
+
+
+def _stand_in(number: int, literal: ops.Literal) -> dt.date:
+    """The stand-in value of the ``number``-th date literal: a date no data holds."""
+    day = dt.date(1001 + number, 2, 3)
+    return dt.datetime(day.year, 2, 3, 4, 5, 6) if literal.dtype.is_timestamp() else day
+
+
 def cache_dir() -> Path | None:
     """The folder of compiled texts (``TILLAGE_SQL_CACHE``; empty: none)."""
     value = os.environ.get(CACHE_ENV)
@@ -100,16 +158,15 @@ def cache_dir() -> Path | None:
     return Path(platformdirs.user_cache_dir("tillage")) / "sql"
 
 
-def fingerprint(
-    expr: Any, params: Mapping[Any, object] | None = None
-) -> tuple[str, tuple[str, ...]] | None:
+def fingerprint(expr: Any, params: Mapping[Any, object] | None = None) -> Fingerprint | None:
     """A SHA-256 of ``expr`` (its operations in dependency order, each with its class and every
-    argument) and of the value bound to each of its parameters, and the names of the tables
-    named afresh per process that it reads, in the order they are numbered; ``None`` where an
-    argument cannot be written out faithfully or a parameter is unbound."""
+    argument, date and timestamp literals without their values) and of the value bound to each
+    of its parameters; the names of the tables named afresh per process that it reads and its
+    date literals, each in the order numbered. ``None`` where an argument cannot be written out
+    faithfully or a parameter is unbound."""
     bound = {_op(p): v for p, v in (params or {}).items()}
     order = list(Graph.from_bfs(expr.op()).toposort()[0])
-    seen = _Seen({}, {}, {}, bound)
+    seen = _Seen({}, {}, {}, bound, {})
     digest = hashlib.sha256()
     try:
         for node in order:
@@ -118,7 +175,7 @@ def fingerprint(
             digest.update(b"\n")
     except _Uncacheable:
         return None
-    return digest.hexdigest(), tuple(seen.renamed)
+    return Fingerprint(digest.hexdigest(), tuple(seen.renamed), tuple(seen.dates))
 
 
 def compile_sql(con: BaseBackend, expr: Any, params: Mapping[Any, object] | None = None) -> str:
@@ -128,11 +185,10 @@ def compile_sql(con: BaseBackend, expr: Any, params: Mapping[Any, object] | None
     found = fingerprint(expr, params) if folder is not None else None
     if folder is None or found is None:
         return str(con.compile(expr, params=params))
-    digest, names = found
     key = hashlib.sha256(
         "\n".join(
             (
-                digest,
+                found.digest,
                 con.name,
                 type(con.compiler).__qualname__,
                 ibis.__version__,
@@ -142,11 +198,45 @@ def compile_sql(con: BaseBackend, expr: Any, params: Mapping[Any, object] | None
     ).hexdigest()
     path = folder / key[:2] / f"{key}.sql.z"
     kept = _read(path)
-    if kept is not None and len(kept[0]) == len(names):
-        return renamed(kept[1], dict(zip(kept[0], names, strict=True)))
+    if kept is None or len(kept.names) != len(found.names) or len(kept.dates) != len(found.dates):
+        kept = _compiled(con, expr, params, found)
+        if kept is None:  # a stand-in date folded away: compiled with its own dates, not kept
+            return str(con.compile(expr, params=params))
+        _write(folder, path, kept)
+    sql = renamed(kept.sql, dict(zip(kept.names, found.names, strict=True)))
+    return _dated(sql, kept.dates, [literal_sql(con, d.value, d.dtype) for d in found.dates])
+
+
+class _Kept(NamedTuple):
+    """A kept text: the tables' names and the stand-in dates' SQL it was compiled with."""
+
+    names: tuple[str, ...]
+    dates: tuple[str, ...]
+    sql: str
+
+
+def _compiled(
+    con: BaseBackend, expr: Any, params: Mapping[Any, object] | None, found: Fingerprint
+) -> _Kept | None:
+    """``expr`` compiled with a stand-in for each of its date literals (``None``: the SQL of a
+    stand-in is missing from the text)."""
+    stand_ins = {d: ops.Literal(_stand_in(i, d), d.dtype) for i, d in enumerate(found.dates)}
+    if stand_ins:
+        expr = expr.op().replace(stand_ins).to_expr()
     sql = str(con.compile(expr, params=params))
-    _write(folder, path, names, sql)
-    return sql
+    dates = tuple(literal_sql(con, s.value, s.dtype) for s in stand_ins.values())
+    if any(text not in sql for text in dates):
+        return None
+    return _Kept(found.names, dates, sql)
+
+
+def _dated(sql: str, stand_ins: Sequence[str], dates: Sequence[str]) -> str:
+    """``sql`` with the SQL of each stand-in date replaced by the SQL of its date (all at once)."""
+    if not stand_ins:
+        return sql
+    by_text = dict(zip(stand_ins, dates, strict=True))
+    pattern = re.compile("|".join(map(re.escape, sorted(by_text, key=len, reverse=True))))
+    return pattern.sub(lambda m: by_text[m.group(0)], sql)
 
 
 def renamed(sql: str, names: Mapping[str, str]) -> str:
@@ -168,6 +258,7 @@ class _Seen:
     parameters: dict[ops.Node, int]  # the parameters, by first use
     renamed: dict[str, int]  # the tables named afresh per process, by first use
     bound: Mapping[ops.Node, object]  # the value of each parameter
+    dates: dict[ops.Literal, int]  # the date and timestamp literals, by first use
 
 
 def _op(value: Any) -> ops.Node:
@@ -183,6 +274,9 @@ def _node(node: ops.Node, seen: _Seen) -> str:
         number = seen.parameters.setdefault(node, len(seen.parameters))
         value = _value(seen.bound[node], seen)
         return f"{kind}#{number}({_value(node.dtype, seen)}={value})"
+    if _lifted(node):  # numbered by first use; its value is put in the kept text when read
+        number = seen.dates.setdefault(node, len(seen.dates))  # type: ignore[arg-type]
+        return f"{kind}#{number}({_value(node.dtype, seen)})"
     skip: tuple[str, ...] = ()
     if isinstance(node, ops.DatabaseTable):
         skip = ("source",)  # the backend object: the engine is part of the key
@@ -221,28 +315,29 @@ def _value(value: Any, seen: _Seen) -> str:
     raise _Uncacheable
 
 
-def _read(path: Path) -> tuple[list[str], str] | None:
-    """The names and the SQL kept at ``path`` (``None``: none, or unreadable)."""
+def _read(path: Path) -> _Kept | None:
+    """The text kept at ``path`` (``None``: none, or unreadable)."""
     try:
         kept = json.loads(zlib.decompress(path.read_bytes()))
-        names, sql = list(kept["names"]), str(kept["sql"])
+        found = _Kept(
+            tuple(map(str, kept["names"])), tuple(map(str, kept["dates"])), str(kept["sql"])
+        )
     except (OSError, zlib.error, ValueError, KeyError, TypeError):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # used now: kept another KEEP_DAYS
-    return names, sql
+    return found
 
 
 _PRUNED: set[Path] = set()
 
 
-def _write(folder: Path, path: Path, names: tuple[str, ...], sql: str) -> None:
-    """Write ``sql`` and the renamed tables' ``names`` at ``path`` whole or not at all (a
-    temporary file renamed into place)."""
+def _write(folder: Path, path: Path, kept: _Kept) -> None:
+    """Write ``kept`` at ``path`` whole or not at all (a temporary file renamed into place)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-        temporary.write_bytes(zlib.compress(json.dumps({"names": names, "sql": sql}).encode()))
+        temporary.write_bytes(zlib.compress(json.dumps(kept._asdict()).encode()))
         os.replace(temporary, path)
     except OSError:
         return
