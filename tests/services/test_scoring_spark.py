@@ -61,15 +61,17 @@ def test_a_spark_connect_url_points_the_session_at_a_cluster(monkeypatch) -> Non
     local = spark_builder(Builder()).options
     assert local["spark.master"] == "local[2]" and "spark.remote" not in local
     assert local["spark.driver.memory"] == "3g"
-    # local mode: one shuffle partition per core, no adaptive re-planning, no stage codegen
+    # local mode: one shuffle partition per core, no adaptive re-planning, no generated code
     assert local["spark.sql.shuffle.partitions"] == "2"
     assert local["spark.sql.adaptive.enabled"] == "false"
     assert local["spark.sql.codegen.wholeStage"] == "false"
+    assert local["spark.sql.codegen.factoryMode"] == "NO_CODEGEN"
     monkeypatch.setenv("SPARK_REMOTE", "sc://spark.example.com:15002")
     remote = spark_builder(Builder(), {"spark.sql.shuffle.partitions": "64"}).options
     assert remote["spark.remote"] == "sc://spark.example.com:15002"
     assert "spark.master" not in remote and "spark.driver.memory" not in remote
     assert "spark.sql.adaptive.enabled" not in remote  # a cluster keeps its own planning
+    assert "spark.sql.codegen.factoryMode" not in remote
     assert remote["spark.sql.shuffle.partitions"] == "64"
     assert spark_builder(Builder(), remote="sc://other:15002").options["spark.remote"] == (
         "sc://other:15002"
