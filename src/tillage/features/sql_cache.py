@@ -63,6 +63,8 @@ import sqlglot
 from ibis.backends import BaseBackend
 from ibis.common.graph import Graph
 
+from tillage.errors import DataValidationError
+
 __all__ = [
     "CACHE_ENV",
     "KEEP_DAYS",
@@ -128,7 +130,7 @@ def literal_sql(con: BaseBackend, value: dt.date | dt.datetime, dtype: Any = Non
         sql = str(con.compile(ibis.literal(value, type=dtype).name("v")))
         found = _SELECT.match(sql)
         if found is None:  # pragma: no cover - a compiler writing literals some other way
-            raise ValueError(f"cannot find the literal {value!r} in {sql!r}")
+            raise DataValidationError(f"cannot find the literal {value!r} in {sql!r}")
         _LITERALS[key] = found["value"]
     return _LITERALS[key]
 
@@ -140,6 +142,11 @@ def _lifted(node: ops.Node) -> bool:
         and isinstance(node.value, dt.date)
         and (node.dtype.is_date() or node.dtype.is_timestamp())
     )
+
+
+#: The most date literals given stand-ins (years 1001 … 9000); an expression with more is
+#: compiled with its own dates.
+_MOST_DATES = 8000
 
 
 def _stand_in(number: int, literal: ops.Literal) -> dt.date:
@@ -220,6 +227,8 @@ def _compiled(
 ) -> _Kept | None:
     """``expr`` compiled with a stand-in for each of its date literals (``None``: the SQL of a
     stand-in is missing from the text)."""
+    if len(found.dates) > _MOST_DATES:
+        return None
     stand_ins = {d: ops.Literal(_stand_in(i, d), d.dtype) for i, d in enumerate(found.dates)}
     if stand_ins:
         expr = expr.op().replace(stand_ins).to_expr()
