@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from ibis.expr.schema import Schema
 from tillage.errors import DataValidationError
 from tillage.features._common import AsOf, AsOfParameter, as_date
 from tillage.features.engine import postgres_doubles, run_compiled
-from tillage.features.sql_cache import MATERIALISED, compile_sql, literal_sql
+from tillage.features.sql_cache import MATERIALISED, compile_sql, literal_sql, put_in
 
 __all__ = [
     "DatedQuery",
@@ -79,14 +78,13 @@ class DatedQuery:
         self._as_of = compiled.as_of
         self._sql = compiled.sql
         self._stand_ins = compiled.stand_ins
-        self._pattern = re.compile("|".join(map(re.escape, self._stand_ins)))
         con._run_pre_execute_hooks(self.expr)  # in-memory tables (ibis.memtable) reach the engine
 
     def sql(self, as_of: dt.date | str) -> str:
         """The SQL of the query as of ``as_of``: the stand-ins replaced by its literals."""
         values = self._as_of.bind(as_date(as_of))
         texts = {text: literal_sql(self._con, values[p]) for text, p in self._stand_ins.items()}
-        return self._pattern.sub(lambda m: texts[m.group(0)], self._sql)
+        return put_in(self._sql, texts)
 
     def _typed(self, sql: str) -> str:
         """``sql`` with every column cast to the type of the expression's schema: a table

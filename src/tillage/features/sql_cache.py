@@ -52,7 +52,7 @@ import re
 import time
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -74,6 +74,7 @@ __all__ = [
     "compile_sql",
     "fingerprint",
     "literal_sql",
+    "put_in",
     "renamed",
 ]
 
@@ -211,7 +212,8 @@ def compile_sql(con: BaseBackend, expr: Any, params: Mapping[Any, object] | None
             return str(con.compile(expr, params=params))
         _write(folder, path, kept)
     sql = renamed(kept.sql, dict(zip(kept.names, found.names, strict=True)))
-    return _dated(sql, kept.dates, [literal_sql(con, d.value, d.dtype) for d in found.dates])
+    dates = (literal_sql(con, d.value, d.dtype) for d in found.dates)
+    return put_in(sql, dict(zip(kept.dates, dates, strict=True)))
 
 
 class _Kept(NamedTuple):
@@ -239,24 +241,27 @@ def _compiled(
     return _Kept(found.names, dates, sql)
 
 
-def _dated(sql: str, stand_ins: Sequence[str], dates: Sequence[str]) -> str:
-    """``sql`` with the SQL of each stand-in date replaced by the SQL of its date (all at once)."""
-    if not stand_ins:
-        return sql
-    by_text = dict(zip(stand_ins, dates, strict=True))
-    pattern = re.compile("|".join(map(re.escape, sorted(by_text, key=len, reverse=True))))
-    return pattern.sub(lambda m: by_text[m.group(0)], sql)
+def put_in(sql: str, texts: Mapping[str, str]) -> str:
+    """``sql`` with each text of ``texts`` replaced by its value, all at once (longest first:
+    a new text is not replaced again): the SQL of stand-in dates given this call's dates (this
+    folder's texts, :class:`~tillage.features.dated.DatedQuery`)."""
+    return _replaced(sql, texts, whole_words=False)
 
 
 def renamed(sql: str, names: Mapping[str, str]) -> str:
     """``sql`` with each whole name of ``names`` replaced by its value (at once: a new name
     that is also an old one is not replaced again): a kept query run on tables named afresh
     (this folder's texts, the KPI questions and held dates kept for the process)."""
-    changed = {old: new for old, new in names.items() if old != new}
+    return _replaced(sql, names, whole_words=True)
+
+
+def _replaced(sql: str, changes: Mapping[str, str], *, whole_words: bool) -> str:
+    changed = {old: new for old, new in changes.items() if old != new}
     if not changed:
         return sql
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, changed)) + r")\b")
-    return pattern.sub(lambda m: changed[m.group(1)], sql)
+    alternatives = "|".join(map(re.escape, sorted(changed, key=len, reverse=True)))
+    pattern = re.compile(rf"\b(?:{alternatives})\b" if whole_words else alternatives)
+    return pattern.sub(lambda m: changed[m.group(0)], sql)
 
 
 @dataclass
